@@ -1,0 +1,1 @@
+"""Database layer: embedded server, engines and sessions, ORM models, migrations, RLS, health."""

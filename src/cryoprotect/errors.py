@@ -1,0 +1,96 @@
+"""The domain error tree.
+
+Every failure the services or the science core can report is one of these classes.
+Nothing here knows about HTTP: ``api/errors.py`` maps each class to a status code in one
+place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CryoprotectError(Exception):
+    """Root of every CryoProtect error.
+
+    Attributes:
+        code: a stable machine-readable code (``snake_case``).
+        message: a human-readable sentence.
+        details: structured context (e.g. ``{"field": "smiles"}``).
+    """
+
+    code = "error"
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: dict[str, Any] = details or {}
+
+
+class ValidationError(CryoprotectError, ValueError):
+    """Input is malformed or inconsistent (a field is missing, wrong or out of range)."""
+
+    code = "validation_error"
+
+    def __init__(
+        self, message: str, *, field: str | None = None, details: dict[str, Any] | None = None
+    ) -> None:
+        merged = dict(details or {})
+        if field is not None:
+            merged.setdefault("field", field)
+        super().__init__(message, details=merged)
+        self.field = field
+
+
+class InvalidStructureError(ValidationError):
+    """A chemical structure could not be parsed or sanitised (RDKit's reason in the message)."""
+
+    code = "invalid_structure"
+
+
+class InvalidCompositionError(ValidationError):
+    """A mixture composition is physically impossible (the offending component is named)."""
+
+    code = "invalid_composition"
+
+
+class OutOfDomainError(CryoprotectError, ValueError):
+    """A computation was asked for outside the validity range of its parameters."""
+
+    code = "out_of_domain"
+
+
+class AuthenticationError(CryoprotectError):
+    """Credentials or tokens are missing, wrong, expired, tampered with or revoked."""
+
+    code = "unauthorized"
+
+
+class PermissionDenied(CryoprotectError):
+    """The actor may see the resource but may not perform this action on it."""
+
+    code = "forbidden"
+
+
+class NotFound(CryoprotectError, LookupError):
+    """The resource does not exist or the actor may not see it (deliberately indistinguishable)."""
+
+    code = "not_found"
+
+
+class Conflict(CryoprotectError):
+    """The request conflicts with existing state (duplicate, last admin, stale version)."""
+
+    code = "conflict"
+
+
+class DatabaseUnavailable(CryoprotectError):
+    """The database cannot be reached or is not at the expected schema revision."""
+
+    code = "database_unavailable"
+
+
+class EmbeddedServerError(CryoprotectError):
+    """The embedded PostgreSQL could not be started, is locked by another instance, or failed."""
+
+    code = "embedded_server_error"

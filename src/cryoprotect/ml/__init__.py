@@ -1,0 +1,1 @@
+"""Machine learning: features, training, validation, model registry."""

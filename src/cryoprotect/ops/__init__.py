@@ -1,0 +1,1 @@
+"""Operations: metrics, structured logging, feature flags, backup/restore."""

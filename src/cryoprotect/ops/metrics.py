@@ -1,0 +1,234 @@
+"""Prometheus metrics: every metric the app exports is declared here, and nowhere else.
+
+It owns the metric singletons (registered once, at import, in the default ``REGISTRY``),
+the Flask request hooks and SQLAlchemy listeners that feed them, and ``GET /metrics``.
+
+* ``app_request_count_total{method,endpoint,status}`` and
+  ``app_request_latency_seconds{method,endpoint}``. ``endpoint`` is the route template
+  (``/api/v1/molecules/<uuid:molecule_id>``), never the raw path, so cardinality stays
+  bounded; requests that match no route (404/405) use ``endpoint="<unmatched>"``.
+  Scrapes of ``/metrics`` itself are not counted, so scrape traffic does not skew rates.
+* ``app_db_query_count_total{query_type}`` (every statement sent, including failing ones)
+  and ``app_db_query_latency_seconds{query_type}`` (statements that completed), with
+  ``query_type`` one of SELECT/INSERT/UPDATE/DELETE/OTHER.
+* ``app_error_count_total{type,endpoint}``; database errors use ``type="database"``.
+* ``app_memory_usage_bytes`` (RSS) and ``app_cpu_usage_percent`` of the process serving the
+  scrape, read with psutil at scrape time (CPU is averaged since the previous scrape).
+
+Multiprocess mode (gunicorn with several workers): set ``PROMETHEUS_MULTIPROC_DIR`` to an
+empty, writable directory *before* the server starts (prometheus_client picks its storage
+at import). Counters and histograms then go to per-process files there, and ``/metrics``
+aggregates them with a ``MultiProcessCollector`` on a fresh ``CollectorRegistry``, whichever
+worker answers; the memory/CPU gauges describe that worker. Wipe the directory between runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from typing import Any
+
+import flask
+import psutil
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+UNMATCHED = "<unmatched>"
+NO_ENDPOINT = "<none>"
+QUERY_TYPES = ("SELECT", "INSERT", "UPDATE", "DELETE", "OTHER")
+
+_DB_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+app_request_count = Counter(
+    "app_request_count", "HTTP requests served.", ["method", "endpoint", "status"]
+)
+app_request_latency_seconds = Histogram(
+    "app_request_latency_seconds", "HTTP request latency in seconds.", ["method", "endpoint"]
+)
+app_db_query_count = Counter("app_db_query_count", "SQL statements executed.", ["query_type"])
+app_db_query_latency_seconds = Histogram(
+    "app_db_query_latency_seconds",
+    "SQL statement latency in seconds.",
+    ["query_type"],
+    buckets=_DB_BUCKETS,
+)
+app_error_count = Counter("app_error_count", "Errors recorded.", ["type", "endpoint"])
+
+
+class ProcessResourceCollector:
+    """Reports RSS and CPU usage of the current process, sampled at scrape time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid = -1
+        self._proc: psutil.Process | None = None
+
+    def _process(self) -> psutil.Process:
+        # Re-bind after fork (gunicorn --preload imports us in the master).
+        if self._proc is None or self._pid != os.getpid():
+            self._pid = os.getpid()
+            self._proc = psutil.Process(self._pid)
+            self._proc.cpu_percent(interval=None)  # primes the CPU baseline
+        return self._proc
+
+    @staticmethod
+    def _families(rss: float | None = None, cpu: float | None = None) -> list[Metric]:
+        return [
+            GaugeMetricFamily("app_memory_usage_bytes", "Resident set size in bytes.", rss),
+            GaugeMetricFamily("app_cpu_usage_percent", "CPU percent since last scrape.", cpu),
+        ]
+
+    def describe(self) -> list[Metric]:
+        """Declares the series names without sampling."""
+        return self._families()
+
+    def collect(self) -> list[Metric]:
+        """Samples the process and returns the two gauges."""
+        with self._lock:
+            proc = self._process()
+            with proc.oneshot():
+                return self._families(proc.memory_info().rss, proc.cpu_percent(interval=None))
+
+
+_resource_collector = ProcessResourceCollector()
+REGISTRY.register(_resource_collector)
+
+_EXT_KEY = "cryoprotect.metrics"
+_START_ATTR = "_metrics_start"
+_DONE_ATTR = "_metrics_done"
+_CONN_KEY = "cryoprotect.metrics.query_starts"
+# Possessive repetition: skipping whitespace, comments and "(" never backtracks.
+_FIRST_KEYWORD = re.compile(r"(?:\s|--[^\n]*|/\*.*?\*/|\()*+([A-Za-z]+)", re.S)
+
+
+def _route_template() -> str:
+    rule = flask.request.url_rule
+    return rule.rule if rule is not None else UNMATCHED
+
+
+def _record_request(status: int) -> None:
+    rule = flask.request.url_rule
+    if flask.g.get(_DONE_ATTR) or (rule is not None and rule.endpoint == "metrics"):
+        return
+    setattr(flask.g, _DONE_ATTR, True)
+    method, endpoint = flask.request.method, _route_template()
+    app_request_count.labels(method, endpoint, str(status)).inc()
+    start = flask.g.get(_START_ATTR)
+    if start is not None:
+        app_request_latency_seconds.labels(method, endpoint).observe(time.perf_counter() - start)
+
+
+def _exposition() -> bytes:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        registry.register(_resource_collector)
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)
+
+
+def init_app(app: flask.Flask) -> None:
+    """Instruments a Flask app and adds the ``GET /metrics`` route (view name ``metrics``).
+
+    Safe to call for many apps in one process; a second call on the same app is a no-op.
+
+    Args:
+        app: the application to instrument.
+    """
+    if _EXT_KEY in app.extensions:
+        return
+    app.extensions[_EXT_KEY] = True
+
+    def start_timer() -> None:
+        setattr(flask.g, _START_ATTR, time.perf_counter())
+
+    def count_response(response: flask.Response) -> flask.Response:
+        _record_request(response.status_code)
+        return response
+
+    def count_unhandled(exc: BaseException | None) -> None:
+        # Only reached without a response when the exception propagates (TESTING mode).
+        if exc is not None:
+            _record_request(500)
+
+    def metrics() -> flask.Response:
+        return flask.Response(_exposition(), content_type=CONTENT_TYPE_LATEST)
+
+    # First in line, so early returns from other before_request hooks are still timed.
+    app.before_request_funcs.setdefault(None, []).insert(0, start_timer)
+    app.after_request(count_response)
+    app.teardown_request(count_unhandled)
+    app.add_url_rule("/metrics", endpoint="metrics", view_func=metrics, methods=["GET"])
+
+
+def record_error(error_type: str, endpoint: str | None = None) -> None:
+    """Increments ``app_error_count_total``.
+
+    Args:
+        error_type: short category, e.g. ``"validation"``, ``"database"``.
+        endpoint: route template; defaults to the current request's route, else ``"<none>"``.
+    """
+    if endpoint is None:
+        endpoint = _route_template() if flask.has_request_context() else NO_ENDPOINT
+    app_error_count.labels(error_type, endpoint).inc()
+
+
+def query_type(statement: str) -> str:
+    """Returns the ``QUERY_TYPES`` entry for ``statement``'s first keyword (WITH -> SELECT)."""
+    match = _FIRST_KEYWORD.match(statement)
+    keyword = match.group(1).upper() if match else ""
+    if keyword == "WITH":
+        return "SELECT"
+    return keyword if keyword in QUERY_TYPES else "OTHER"
+
+
+def _before_cursor_execute(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+    kind = query_type(statement)
+    app_db_query_count.labels(kind).inc()
+    conn.info.setdefault(_CONN_KEY, {})[id(cursor)] = (kind, time.perf_counter())
+
+
+def _after_cursor_execute(conn: Any, cursor: Any, *_: Any) -> None:
+    entry = conn.info.get(_CONN_KEY, {}).pop(id(cursor), None)
+    if entry is not None:
+        app_db_query_latency_seconds.labels(entry[0]).observe(time.perf_counter() - entry[1])
+
+
+def _handle_error(ctx: Any) -> None:
+    # A failed pre-ping is recovered transparently by the pool: not an application error.
+    if ctx.is_pre_ping:
+        return
+    cursor = getattr(ctx.execution_context, "cursor", None)
+    if ctx.connection is not None and cursor is not None:
+        ctx.connection.info.get(_CONN_KEY, {}).pop(id(cursor), None)
+    record_error("database")
+
+
+_LISTENERS = (
+    ("before_cursor_execute", _before_cursor_execute),
+    ("after_cursor_execute", _after_cursor_execute),
+    ("handle_error", _handle_error),
+)
+
+
+def instrument_engine(engine: Engine) -> None:
+    """Counts and times every statement run on ``engine``; idempotent per engine.
+
+    Args:
+        engine: the SQLAlchemy engine to instrument.
+    """
+    for name, listener in _LISTENERS:
+        if not event.contains(engine, name, listener):
+            event.listen(engine, name, listener)

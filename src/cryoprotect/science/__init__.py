@@ -1,0 +1,1 @@
+"""Pure science core: chemistry, thermodynamics, transport. Imports nothing but science."""
