@@ -205,12 +205,59 @@ class Database:
         The identity is set with ``set_config(..., true)`` (transaction-local) as the first
         statement, so policies see it and it vanishes at COMMIT/ROLLBACK.
         """
-        with Session(self.app_engine, expire_on_commit=False) as session, session.begin():
-            session.execute(
-                sa.text(
-                    "SELECT set_config('request.jwt.claim.sub', :sub, true), "
-                    "set_config('request.jwt.claim.role', :role, true)"
-                ),
-                {"sub": str(identity.user_id) if identity.user_id else "", "role": identity.role},
-            )
-            yield session
+        try:
+            with Session(self.app_engine, expire_on_commit=False) as session, session.begin():
+                session.execute(
+                    sa.text(
+                        "SELECT set_config('request.jwt.claim.sub', :sub, true), "
+                        "set_config('request.jwt.claim.role', :role, true)"
+                    ),
+                    {"sub": str(identity.user_id) if identity.user_id else "", "role": identity.role},
+                )
+                yield session
+        except sa.exc.OperationalError as exc:
+            raise DatabaseUnavailable(f"database unavailable: {exc.orig}") from exc
+        except sa.exc.DBAPIError as exc:
+            translated = translate_db_error(exc)
+            if translated is exc:
+                raise
+            raise translated from exc
+
+
+# Map PostgreSQL errors to domain errors in one place (SQLSTATE classes).
+_SQLSTATE_UNIQUE = "23505"
+_SQLSTATE_FOREIGN_KEY = "23503"
+_SQLSTATE_CHECK = "23514"
+_SQLSTATE_NOT_NULL = "23502"
+_SQLSTATE_PRIVILEGE = "42501"
+
+
+def translate_db_error(exc: sa.exc.DBAPIError) -> Exception:
+    """Turn a database error into the matching :mod:`cryoprotect.errors` class.
+
+    Row-level-security violations become :class:`PermissionDenied`; constraint violations
+    become :class:`ValidationError`/:class:`Conflict` naming the constraint or column.
+    Anything else is returned unchanged (a bug or an outage, not the caller's fault).
+    """
+    from cryoprotect.errors import Conflict, PermissionDenied, ValidationError
+
+    orig = getattr(exc, "orig", None)
+    state = getattr(orig, "sqlstate", None)
+    diag = getattr(orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    column = getattr(diag, "column_name", None)
+    detail = getattr(diag, "message_detail", None)
+    if state == _SQLSTATE_PRIVILEGE:
+        return PermissionDenied(
+            "You are not allowed to make this change.", details={"reason": str(getattr(diag, "message_primary", ""))}
+        )
+    if state == _SQLSTATE_UNIQUE:
+        return Conflict("A record with the same identity already exists.",
+                        details={"constraint": constraint, "detail": detail})
+    if state == _SQLSTATE_FOREIGN_KEY:
+        return ValidationError("A referenced record does not exist or is still in use.",
+                               details={"constraint": constraint, "detail": detail})
+    if state in (_SQLSTATE_CHECK, _SQLSTATE_NOT_NULL):
+        return ValidationError("A value violates a database constraint.", field=column,
+                               details={"constraint": constraint})
+    return exc

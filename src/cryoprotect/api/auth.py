@@ -1,0 +1,173 @@
+"""Accounts: registration, sign-in, token refresh and sign-out; the caller's profile and API tokens."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import marshmallow as ma
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from cryoprotect.api.common import BEARER, StrictSchema, current_actor, services
+from cryoprotect.services.auth import MAX_PASSWORD_LENGTH
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Accounts and tokens")
+users_blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="The signed-in user")
+
+
+class RegisterSchema(StrictSchema):
+    email = ma.fields.String(required=True, validate=ma.validate.Length(min=3, max=320))
+    password = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=MAX_PASSWORD_LENGTH),
+                                load_only=True)
+    display_name = ma.fields.String(load_default=None, allow_none=True,
+                                    validate=ma.validate.Length(max=200))
+
+
+class LoginSchema(StrictSchema):
+    email = ma.fields.String(required=True, validate=ma.validate.Length(max=320))
+    password = ma.fields.String(required=True, validate=ma.validate.Length(max=MAX_PASSWORD_LENGTH),
+                                load_only=True)
+
+
+class RefreshSchema(StrictSchema):
+    refresh_token = ma.fields.String(required=True, validate=ma.validate.Length(max=200))
+
+
+class LogoutSchema(StrictSchema):
+    refresh_token = ma.fields.String(load_default=None, allow_none=True,
+                                     validate=ma.validate.Length(max=200))
+
+
+class TokenPairSchema(ma.Schema):
+    access_token = ma.fields.String(required=True)
+    refresh_token = ma.fields.String(required=True)
+    token_type = ma.fields.String(required=True)
+    expires_in = ma.fields.Integer(required=True, metadata={"description": "Access token lifetime, s"})
+
+
+class UserSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    email = ma.fields.String(required=True)
+    display_name = ma.fields.String(allow_none=True)
+    is_admin = ma.fields.Boolean(required=True)
+    created_at = ma.fields.DateTime(required=True)
+
+
+class ProfileUpdateSchema(StrictSchema):
+    display_name = ma.fields.String(required=True, allow_none=True, validate=ma.validate.Length(max=200))
+
+
+class ApiTokenCreateSchema(StrictSchema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    expires_in_days = ma.fields.Integer(load_default=None, allow_none=True,
+                                        validate=ma.validate.Range(min=1, max=3650))
+
+
+class ApiTokenSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    name = ma.fields.String(required=True)
+    prefix = ma.fields.String(required=True, metadata={"description": "First characters, for recognition"})
+    created_at = ma.fields.DateTime(required=True)
+    expires_at = ma.fields.DateTime(allow_none=True)
+    last_used_at = ma.fields.DateTime(allow_none=True)
+    revoked_at = ma.fields.DateTime(allow_none=True)
+
+
+class NewApiTokenSchema(ApiTokenSchema):
+    token = ma.fields.String(required=True, metadata={"description": "Shown once; store it now"})
+
+
+def _pair(pair: Any) -> dict[str, Any]:
+    return {"access_token": pair.access_token, "refresh_token": pair.refresh_token,
+            "token_type": pair.token_type, "expires_in": pair.expires_in}
+
+
+@blp.route("/register")
+class Register(MethodView):
+    @blp.arguments(RegisterSchema)
+    @blp.response(201, UserSchema)
+    @blp.alt_response(409, description="E-mail already registered")
+    def post(self, body: dict[str, Any]) -> Any:
+        """Create an account (the first account on a fresh install is an administrator)"""
+        return services().auth.register(body["email"], body["password"], body.get("display_name"))
+
+
+@blp.route("/login")
+class Login(MethodView):
+    @blp.arguments(LoginSchema)
+    @blp.response(200, TokenPairSchema)
+    @blp.alt_response(401, description="Wrong e-mail or password")
+    def post(self, body: dict[str, Any]) -> Any:
+        """Sign in with e-mail and password"""
+        return _pair(services().auth.login(body["email"], body["password"],
+                                           request.headers.get("User-Agent")))
+
+
+@blp.route("/refresh")
+class Refresh(MethodView):
+    @blp.arguments(RefreshSchema)
+    @blp.response(200, TokenPairSchema)
+    @blp.alt_response(401, description="Unknown, expired or revoked refresh token")
+    def post(self, body: dict[str, Any]) -> Any:
+        """Exchange a refresh token for a new token pair (the old one is revoked)"""
+        return _pair(services().auth.refresh(body["refresh_token"], request.headers.get("User-Agent")))
+
+
+@blp.route("/logout")
+class Logout(MethodView):
+    @blp.arguments(LogoutSchema)
+    @blp.response(204)
+    @blp.alt_response(401, description="Not signed in")
+    @blp.doc(security=BEARER)
+    def post(self, body: dict[str, Any]) -> None:
+        """Revoke a refresh token (or all of the caller's refresh tokens)"""
+        services().auth.logout(current_actor(), body.get("refresh_token"))
+
+
+@users_blp.route("/me")
+class Me(MethodView):
+    @users_blp.response(200, UserSchema)
+    @users_blp.alt_response(401, description="Not signed in")
+    @users_blp.doc(security=BEARER)
+    def get(self) -> Any:
+        """The signed-in user's profile"""
+        return services().auth.get_user(current_actor())
+
+    @users_blp.arguments(ProfileUpdateSchema)
+    @users_blp.response(200, UserSchema)
+    @users_blp.alt_response(401, description="Not signed in")
+    @users_blp.doc(security=BEARER)
+    def patch(self, body: dict[str, Any]) -> Any:
+        """Change the signed-in user's display name"""
+        return services().auth.update_profile(current_actor(), body["display_name"])
+
+
+@users_blp.route("/me/api-tokens")
+class ApiTokens(MethodView):
+    @users_blp.response(200, ApiTokenSchema(many=True))
+    @users_blp.alt_response(401, description="Not signed in")
+    @users_blp.doc(security=BEARER)
+    def get(self) -> Any:
+        """The caller's personal API tokens (secrets are never shown again)"""
+        return services().auth.list_api_tokens(current_actor())
+
+    @users_blp.arguments(ApiTokenCreateSchema)
+    @users_blp.response(201, NewApiTokenSchema)
+    @users_blp.alt_response(401, description="Not signed in")
+    @users_blp.doc(security=BEARER)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Create a personal API token for scripts; the secret is returned once"""
+        return services().auth.create_api_token(current_actor(), body["name"], body.get("expires_in_days"))
+
+
+@users_blp.route("/me/api-tokens/<uuid:token_id>")
+class ApiTokenItem(MethodView):
+    @users_blp.response(204)
+    @users_blp.alt_response(401, description="Not signed in")
+    @users_blp.alt_response(404, description="No such token of yours")
+    @users_blp.doc(security=BEARER)
+    def delete(self, token_id: uuid.UUID) -> None:
+        """Revoke a personal API token"""
+        services().auth.revoke_api_token(current_actor(), token_id)

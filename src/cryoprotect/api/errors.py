@@ -1,0 +1,143 @@
+"""One error format for the whole API, and the one place errors become status codes.
+
+Every error response is ``{"error": {"code", "message", "details"}}``: HTTP errors,
+request validation (webargs/marshmallow), authentication, domain errors from the services
+and database outages alike. Under ``TESTING`` an unexpected exception re-raises, so a bug
+fails its test instead of becoming a 500 page.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+import marshmallow as ma
+from flask import Flask, current_app, jsonify, request
+from flask_smorest import Api as _SmorestApi
+from werkzeug.exceptions import HTTPException
+
+from cryoprotect import errors
+from cryoprotect.ops.metrics import record_error
+
+logger = logging.getLogger(__name__)
+
+# Most specific first: the first matching class wins.
+STATUS_BY_ERROR: tuple[tuple[type[errors.CryoprotectError], int], ...] = (
+    (errors.InvalidStructureError, 400),
+    (errors.InvalidCompositionError, 422),
+    (errors.ValidationError, 422),
+    (errors.OutOfDomainError, 422),
+    (errors.AuthenticationError, 401),
+    (errors.PermissionDenied, 403),
+    (errors.NotFound, 404),
+    (errors.Conflict, 409),
+    (errors.DatabaseUnavailable, 503),
+    (errors.EmbeddedServerError, 503),
+)
+
+CODE_BY_STATUS = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "payload_too_large",
+    415: "unsupported_media_type", 422: "validation_error", 429: "rate_limited",
+    500: "internal_error", 503: "service_unavailable",
+}
+
+
+class ErrorBodySchema(ma.Schema):
+    code = ma.fields.String(required=True, metadata={"description": "Stable machine-readable code"})
+    message = ma.fields.String(required=True)
+    details = ma.fields.Dict(required=True, metadata={"description": "Context, e.g. the field at fault"})
+
+
+class ErrorSchema(ma.Schema):
+    error = ma.fields.Nested(ErrorBodySchema, required=True)
+
+
+def error_response(status: int, message: str, *, code: str | None = None,
+                   details: dict[str, Any] | None = None,
+                   headers: dict[str, str] | None = None) -> Any:
+    body = {"error": {"code": code or CODE_BY_STATUS.get(status, "error"), "message": message,
+                      "details": details or {}}}
+    response = jsonify(body)
+    response.status_code = status
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    if status == 401:
+        response.headers.setdefault("WWW-Authenticate", 'Bearer realm="cryoprotect"')
+    return response
+
+
+def _flatten_messages(messages: Any) -> dict[str, Any]:
+    """webargs groups errors by location ({"json": {...}}); report them by field."""
+    if not isinstance(messages, dict):
+        return {"_request": messages}
+    flat: dict[str, Any] = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict):
+            flat.update(fields)
+        else:
+            flat[location] = fields
+    return flat
+
+
+def _endpoint() -> str:
+    rule = request.url_rule
+    return rule.rule if rule is not None else "<unmatched>"
+
+
+class Api(_SmorestApi):  # type: ignore[misc]
+    """flask-smorest's Api with our error envelope for every HTTP error."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        status = error.code or 500
+        data = getattr(error, "data", None) or {}
+        details: dict[str, Any] = {}
+        message = error.description or HTTPStatus(status).phrase
+        if "messages" in data:
+            fields = _flatten_messages(data["messages"])
+            if status == 400 and "json" in fields:
+                message = "The request body is not valid JSON."
+                details = {"field": "body", "errors": fields}
+            else:
+                names = ", ".join(sorted(fields))
+                message = f"Invalid input: {names}." if names else "Invalid input."
+                details = {"fields": fields}
+                if len(fields) == 1:
+                    details["field"] = next(iter(fields))
+        elif status == 413:
+            limit = current_app.config.get("MAX_CONTENT_LENGTH")
+            message = f"The request body is larger than the {limit}-byte limit."
+            details = {"limit_bytes": limit}
+        if status >= 500:
+            record_error(type(error).__name__, _endpoint())
+        headers = dict(data.get("headers") or {})
+        if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+            headers["Allow"] = ", ".join(error.valid_methods)
+        return error_response(status, message, details=details, headers=headers)
+
+
+def _handle_domain_error(exc: errors.CryoprotectError) -> Any:
+    status = next((s for cls, s in STATUS_BY_ERROR if isinstance(exc, cls)), 500)
+    if status >= 500:
+        logger.error("service failure: %s", exc.message, extra={"code": exc.code})
+        record_error(exc.code, _endpoint())
+    return error_response(status, exc.message, code=exc.code, details=exc.details)
+
+
+def _handle_unexpected(exc: Exception) -> Any:
+    if isinstance(exc, HTTPException):
+        return current_app.extensions["smorest_api"].handle_http_exception(exc)
+    record_error(type(exc).__name__, _endpoint())
+    if current_app.testing:
+        raise exc
+    logger.exception("unhandled error")
+    return error_response(500, "An unexpected error occurred; it has been logged.")
+
+
+def register_error_handlers(app: Flask, api: Api) -> None:
+    app.extensions["smorest_api"] = api
+    app.register_error_handler(errors.CryoprotectError, _handle_domain_error)
+    app.register_error_handler(Exception, _handle_unexpected)

@@ -1,0 +1,85 @@
+"""Liveness, readiness and the administrators' database health report."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from cryoprotect import __version__
+from cryoprotect.api.common import BEARER, current_actor, services
+from cryoprotect.api.errors import error_response
+from cryoprotect.db.database import Identity, head_revision
+from cryoprotect.errors import DatabaseUnavailable
+
+health_blp = Blueprint("health", __name__, url_prefix="/health", description="Liveness and readiness")
+admin_blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Administration")
+
+_STARTED = time.time()
+
+
+class LivenessSchema(ma.Schema):
+    status = ma.fields.String(required=True)
+    version = ma.fields.String(required=True)
+    uptime_s = ma.fields.Float(required=True)
+
+
+class ReadinessSchema(ma.Schema):
+    status = ma.fields.String(required=True)
+    database = ma.fields.Dict(required=True)
+
+
+@health_blp.route("")
+class Liveness(MethodView):
+    @health_blp.response(200, LivenessSchema)
+    def get(self) -> Any:
+        """Liveness: the process is up (does not touch the database)"""
+        return {"status": "ok", "version": __version__, "uptime_s": round(time.time() - _STARTED, 3)}
+
+
+@health_blp.route("/ready")
+class Readiness(MethodView):
+    @health_blp.response(200, ReadinessSchema)
+    @health_blp.alt_response(503, schema=ReadinessSchema, description="Database unreachable or not migrated")
+    def get(self) -> Any:
+        """Readiness: the database is reachable and its schema is at the code's revision"""
+        head = head_revision()
+        started = time.perf_counter()
+        try:
+            current = services().db.current_revision()
+        except DatabaseUnavailable as exc:
+            return {"status": "unavailable",
+                    "database": {"reachable": False, "error": exc.message, "head": head}}, 503
+        info = {"reachable": True, "revision": current, "head": head,
+                "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+        if current != head:
+            return {"status": "migrations_pending", "database": info}, 503
+        return {"status": "ready", "database": info}
+
+
+class HealthReportSchema(ma.Schema):
+    status = ma.fields.String(required=True)
+    checked_at = ma.fields.String(required=True)
+    checks = ma.fields.Dict(required=True)
+
+
+@admin_blp.route("/db-health")
+class DatabaseHealth(MethodView):
+    @admin_blp.response(200, HealthReportSchema)
+    @admin_blp.alt_response(401, description="Not signed in")
+    @admin_blp.alt_response(403, description="Administrators only")
+    @admin_blp.doc(security=BEARER)
+    def get(self) -> Any:
+        """Database health report: schema, integrity and performance (administrators only)"""
+        from cryoprotect.db.health import run_health_checks
+
+        actor = current_actor()
+        actor.require_admin()
+        with services().db.transaction(Identity.service(actor.user_id)) as session:
+            return run_health_checks(session.connection())
+
+
+__all__ = ["admin_blp", "error_response", "health_blp"]

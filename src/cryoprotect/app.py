@@ -1,0 +1,103 @@
+"""``create_app(settings)``: the Flask application factory.
+
+The app is an adapter: it wires settings, the database, services, the API blueprints,
+metrics and logging together. It never starts or migrates the database itself; the
+``serve`` command (or the test fixtures) hand it a ready :class:`Database`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, redirect, send_from_directory
+
+from cryoprotect import __version__
+from cryoprotect.api import auth as auth_api
+from cryoprotect.api import molecules as molecules_api
+from cryoprotect.api import system as system_api
+from cryoprotect.api import teams as teams_api
+from cryoprotect.api.errors import Api, register_error_handlers
+from cryoprotect.db.database import Database
+from cryoprotect.ops import logging as ops_logging
+from cryoprotect.ops import metrics
+from cryoprotect.services.auth import AuthService
+from cryoprotect.services.molecules import MoleculeService
+from cryoprotect.services.teams import TeamService
+from cryoprotect.settings import Settings
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything the adapters call, built once per app."""
+
+    settings: Settings
+    db: Database
+    auth: AuthService
+    teams: TeamService
+    molecules: MoleculeService
+
+
+def _swagger_ui_dir() -> str:
+    import swagger_ui_bundle
+
+    return str(swagger_ui_bundle.swagger_ui_path)
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> Flask:
+    """Build the application.
+
+    Args:
+        settings: configuration; ``Settings.from_env()`` when omitted.
+        db: a started, migrated database; one is created (and started) from ``settings``
+            when omitted.
+    """
+    settings = settings or Settings.from_env()
+    if db is None:
+        db = Database(settings, attach=True).start()
+    app = Flask(__name__)
+    app.config.update(
+        TESTING=settings.testing,
+        MAX_CONTENT_LENGTH=settings.max_content_length,
+        API_TITLE="CryoProtect API",
+        API_VERSION=__version__,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/api/v1/docs/assets/",
+        API_SPEC_OPTIONS={
+            "info": {"description": "Molecules, CPA solutions, predictive models, experiments and "
+                                    "protocols for cryoprotectant research."},
+            "components": {"securitySchemes": {"bearerAuth": {
+                "type": "http", "scheme": "bearer",
+                "description": "An access token from /api/v1/auth/login, or a personal API token (cpt_…)",
+            }}},
+        },
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["cryoprotect"] = Services(
+        settings=settings, db=db, auth=AuthService(db, settings), teams=TeamService(db),
+        molecules=MoleculeService(db),
+    )
+
+    ops_logging.configure_logging(settings.log_level, settings.log_json)
+    ops_logging.init_app(app)
+    metrics.init_app(app)
+    metrics.instrument_engine(db.app_engine)
+
+    api = Api(app)
+    for blueprint in (system_api.health_blp, auth_api.blp, auth_api.users_blp, teams_api.blp,
+                      molecules_api.blp, system_api.admin_blp):
+        api.register_blueprint(blueprint)
+    register_error_handlers(app, api)
+
+    @app.get("/api/v1/docs/assets/<path:filename>")
+    def swagger_assets(filename: str) -> Any:
+        return send_from_directory(_swagger_ui_dir(), filename)
+
+    @app.get("/")
+    def index() -> Any:
+        return redirect("/api/v1/docs")
+
+    return app

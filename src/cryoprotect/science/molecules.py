@@ -1,0 +1,135 @@
+"""Chemical structure parsing and identifiers (RDKit lives here and nowhere else).
+
+Pure functions over strings: they never touch the database or the web layer. Parsing
+failures raise :class:`~cryoprotect.errors.InvalidStructureError` carrying RDKit's own
+reason (for example ``Explicit valence for atom # 1 N, 4, is greater than permitted``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from rdkit import Chem, rdBase
+from rdkit.Chem import Descriptors, rdMolDescriptors
+
+from cryoprotect.errors import InvalidStructureError
+
+MAX_SMILES_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class StructureRecord:
+    """Identifiers and basic properties of one parsed structure.
+
+    Attributes:
+        smiles: RDKit canonical isomeric SMILES.
+        inchi: standard InChI.
+        inchikey: standard InChIKey (27 characters).
+        formula: Hill-order molecular formula.
+        molecular_weight: average molar mass in g/mol.
+    """
+
+    smiles: str
+    inchi: str
+    inchikey: str
+    formula: str
+    molecular_weight: float
+
+
+class _Collector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+_RDKIT_LOGGER = logging.getLogger("rdkit")
+rdBase.LogToPythonLogger()
+# RDKit installs its own stderr handler; its messages become user-facing errors instead.
+for _handler in list(_RDKIT_LOGGER.handlers):
+    _RDKIT_LOGGER.removeHandler(_handler)
+_RDKIT_LOGGER.addHandler(logging.NullHandler())
+
+
+@contextmanager
+def capture_rdkit_log() -> Iterator[list[str]]:
+    """Collect RDKit's log messages raised inside the block (instead of printing them)."""
+    collector = _Collector()
+    previous = _RDKIT_LOGGER.propagate
+    _RDKIT_LOGGER.addHandler(collector)
+    _RDKIT_LOGGER.propagate = False
+    try:
+        yield collector.messages
+    finally:
+        _RDKIT_LOGGER.removeHandler(collector)
+        _RDKIT_LOGGER.propagate = previous
+
+
+_NOISE = ("check for mistakes", "Failed parsing SMILES")
+
+
+def _reason(messages: list[str], fallback: str) -> str:
+    for message in messages:
+        text = re.sub(r"^\[\d{2}:\d{2}:\d{2}\]\s*", "", message.strip())
+        if text and not any(noise in text for noise in _NOISE) and not set(text) <= {"^", "~", " "}:
+            return text
+    return fallback
+
+
+def to_mol(smiles: str) -> Chem.Mol:
+    """Parse and sanitise a SMILES string.
+
+    Args:
+        smiles: the SMILES to parse.
+
+    Returns:
+        A sanitised RDKit molecule.
+
+    Raises:
+        InvalidStructureError: empty, too long, or rejected by RDKit (with RDKit's reason).
+    """
+    text = (smiles or "").strip()
+    if not text:
+        raise InvalidStructureError("SMILES is empty.", field="smiles")
+    if len(text) > MAX_SMILES_LENGTH:
+        raise InvalidStructureError(
+            f"SMILES is longer than {MAX_SMILES_LENGTH} characters.", field="smiles"
+        )
+    with capture_rdkit_log() as log:
+        mol = Chem.MolFromSmiles(text)
+    if mol is None or mol.GetNumAtoms() == 0:
+        raise InvalidStructureError(
+            f"Invalid SMILES: {_reason(log, 'RDKit could not parse it')}",
+            field="smiles",
+        )
+    return mol
+
+
+def describe(mol: Chem.Mol) -> StructureRecord:
+    """Identifiers and formula of a parsed molecule."""
+    with capture_rdkit_log() as log:
+        inchi = Chem.MolToInchi(mol)
+        inchikey = Chem.InchiToInchiKey(inchi) if inchi else ""
+    if not inchi or not inchikey:
+        raise InvalidStructureError(
+            f"Could not compute an InChI: {_reason(log, 'InChI generation failed')}",
+            field="smiles",
+        )
+    return StructureRecord(
+        smiles=Chem.MolToSmiles(mol),
+        inchi=inchi,
+        inchikey=inchikey,
+        formula=rdMolDescriptors.CalcMolFormula(mol),
+        molecular_weight=round(float(Descriptors.MolWt(mol)), 4),
+    )
+
+
+def parse_smiles(smiles: str) -> StructureRecord:
+    """Parse a SMILES string into its canonical identifiers (see :func:`to_mol`)."""
+    return describe(to_mol(smiles))

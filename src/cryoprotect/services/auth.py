@@ -1,0 +1,342 @@
+"""Accounts and credentials: registration, login, token refresh/revocation, API tokens.
+
+Passwords are hashed with Argon2id (argon2-cffi). Access tokens are short-lived JWTs
+(HS256, PyJWT); refresh tokens and personal API tokens are random secrets stored only as
+SHA-256 hashes, so a database leak does not reveal usable tokens. Refresh tokens rotate
+on use; presenting an already-rotated token revokes the user's whole token family.
+
+Credential lookups happen before an identity exists, so they run as the service role;
+everything a signed-in user does with their own tokens runs as that user under RLS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from cryoprotect.db.database import SYSTEM_USER_ID, Database, Identity
+from cryoprotect.db.models import ApiToken, RefreshToken, User
+from cryoprotect.errors import AuthenticationError, Conflict, NotFound, ValidationError
+from cryoprotect.services.actor import Actor
+from cryoprotect.settings import Settings
+
+API_TOKEN_PREFIX = "cpt_"
+JWT_ALGORITHM = "HS256"
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
+_EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "Bearer"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    """Trim and lower-case an e-mail address; :class:`ValidationError` if malformed."""
+    value = (email or "").strip().lower()
+    if not _EMAIL_RE.match(value) or len(value) > 320:
+        raise ValidationError("Enter a valid e-mail address.", field="email")
+    return value
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            f"Password must be at least {MIN_PASSWORD_LENGTH} characters.", field="password"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ValidationError(
+            f"Password must be at most {MAX_PASSWORD_LENGTH} characters.", field="password"
+        )
+
+
+def user_to_dict(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id, "email": user.email, "display_name": user.display_name,
+        "is_admin": user.is_admin, "created_at": user.created_at,
+    }
+
+
+class AuthService:
+    """Use cases around accounts and tokens."""
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+        self._key = settings.resolved_secret_key()
+
+    # ----------------------------------------------------------- accounts
+    def register(self, email: str, password: str, display_name: str | None = None,
+                 *, admin: bool | None = None) -> dict[str, Any]:
+        """Create an account. The first account on a fresh install becomes an administrator.
+
+        Args:
+            admin: force (or forbid) administrator rights; None = first account only.
+
+        Raises:
+            ValidationError: malformed e-mail or password too short/long.
+            Conflict: the e-mail is already registered.
+        """
+        address = normalise_email(email)
+        _check_password(password)
+        password_hash = _hasher.hash(password)
+        with self.db.transaction(Identity.service()) as session:
+            # Serialise first-admin election between concurrent registrations.
+            session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('cryoprotect.register'))"))
+            if session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == address)):
+                raise Conflict("An account with this e-mail already exists.", details={"field": "email"})
+            if admin is None:
+                others = session.scalar(
+                    sa.select(sa.func.count()).select_from(User).where(User.id != SYSTEM_USER_ID)
+                )
+                admin = others == 0
+            user = User(email=address, password_hash=password_hash, display_name=display_name,
+                        is_admin=admin)
+            session.add(user)
+            session.flush()
+            session.refresh(user)
+            return user_to_dict(user)
+
+    def set_admin(self, email: str, password: str | None = None) -> dict[str, Any]:
+        """Create or promote an administrator (``cryoprotect users create-admin``)."""
+        address = normalise_email(email)
+        with self.db.transaction(Identity.service()) as session:
+            user = session.scalar(sa.select(User).where(sa.func.lower(User.email) == address))
+            if user is not None:
+                user.is_admin = True
+                if password:
+                    _check_password(password)
+                    user.password_hash = _hasher.hash(password)
+                session.flush()
+                return user_to_dict(user)
+        if not password:
+            raise ValidationError("A password is required to create a new account.", field="password")
+        return self.register(address, password, admin=True)
+
+    def get_user(self, actor: Actor) -> dict[str, Any]:
+        user_id = actor.require_user()
+        with self.db.transaction(actor.identity) as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise NotFound("Account not found.")
+            return user_to_dict(user)
+
+    def update_profile(self, actor: Actor, display_name: str | None) -> dict[str, Any]:
+        user_id = actor.require_user()
+        with self.db.transaction(actor.identity) as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise NotFound("Account not found.")
+            user.display_name = display_name
+            session.flush()
+            return user_to_dict(user)
+
+    # -------------------------------------------------------------- login
+    def login(self, email: str, password: str, user_agent: str | None = None) -> TokenPair:
+        """Check credentials and issue an access/refresh token pair.
+
+        Raises:
+            AuthenticationError: unknown e-mail, wrong password or disabled account (one
+                message for all three, so accounts cannot be enumerated).
+        """
+        address = (email or "").strip().lower()
+        failure = AuthenticationError("Invalid e-mail or password.")
+        with self.db.transaction(Identity.service()) as session:
+            user = session.scalar(sa.select(User).where(sa.func.lower(User.email) == address))
+            if user is None or not user.password_hash or not user.is_active:
+                _hasher.hash(password or "x")  # equalise timing with the found-user path
+                raise failure
+            try:
+                _hasher.verify(user.password_hash, password or "")
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                raise failure from None
+            if _hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = _hasher.hash(password)
+            user.last_login_at = _now()
+            return self._issue(session, user, user_agent)
+
+    def _issue(self, session: sa.orm.Session, user: User, user_agent: str | None) -> TokenPair:
+        now = _now()
+        access = jwt.encode(
+            {
+                "sub": str(user.id), "role": "authenticated", "type": "access",
+                "iat": now, "exp": now + timedelta(seconds=self.settings.access_token_ttl_s),
+                "jti": uuid.uuid4().hex,
+            },
+            self._key, algorithm=JWT_ALGORITHM,
+        )
+        refresh = secrets.token_urlsafe(32)
+        session.add(RefreshToken(
+            user_id=user.id, token_hash=_digest(refresh), user_agent=(user_agent or "")[:400] or None,
+            expires_at=now + timedelta(seconds=self.settings.refresh_token_ttl_s),
+        ))
+        session.flush()
+        return TokenPair(access, refresh, self.settings.access_token_ttl_s)
+
+    def refresh(self, refresh_token: str, user_agent: str | None = None) -> TokenPair:
+        """Exchange a refresh token for a new pair (the old one is revoked).
+
+        Raises:
+            AuthenticationError: unknown, expired or revoked token. Re-use of a rotated
+                token revokes every refresh token of that user.
+        """
+        reused_by: uuid.UUID | None = None
+        with self.db.transaction(Identity.service()) as session:
+            row = session.scalar(
+                sa.select(RefreshToken).where(RefreshToken.token_hash == _digest(refresh_token or ""))
+                .with_for_update()
+            )
+            if row is None:
+                raise AuthenticationError("Invalid refresh token.")
+            if row.revoked_at is None:
+                if row.expires_at <= _now():
+                    raise AuthenticationError("Refresh token has expired.")
+                user = session.get(User, row.user_id)
+                if user is None or not user.is_active:
+                    raise AuthenticationError("Account is disabled.")
+                pair = self._issue(session, user, user_agent)
+                new_id = session.scalar(
+                    sa.select(RefreshToken.id).where(RefreshToken.token_hash == _digest(pair.refresh_token))
+                )
+                row.revoked_at = _now()
+                row.replaced_by = new_id
+                return pair
+            if row.replaced_by is None:
+                raise AuthenticationError("Refresh token has been revoked.")
+            reused_by = row.user_id
+        # A rotated token came back: assume it was stolen and revoke the whole family.
+        with self.db.transaction(Identity.service()) as session:
+            session.execute(
+                sa.update(RefreshToken)
+                .where(RefreshToken.user_id == reused_by, RefreshToken.revoked_at.is_(None))
+                .values(revoked_at=_now())
+            )
+        raise AuthenticationError("Refresh token has been revoked.")
+
+    def logout(self, actor: Actor, refresh_token: str | None) -> None:
+        """Revoke one refresh token of the caller (or all of them when none is given)."""
+        user_id = actor.require_user()
+        with self.db.transaction(actor.identity) as session:
+            query = sa.update(RefreshToken).where(
+                RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None)
+            )
+            if refresh_token:
+                query = query.where(RefreshToken.token_hash == _digest(refresh_token))
+            session.execute(query.values(revoked_at=_now()))
+
+    # ----------------------------------------------------- authentication
+    def authenticate(self, authorization: str | None) -> Actor:
+        """Resolve an ``Authorization`` header to an actor.
+
+        No header means anonymous. A header that is present but invalid is an error,
+        never a silent downgrade to anonymous.
+
+        Raises:
+            AuthenticationError: malformed header, bad signature, expired or revoked token,
+                unknown or disabled account.
+        """
+        if not authorization:
+            return Actor.anonymous()
+        scheme, _, token = authorization.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise AuthenticationError("Authorization header must be 'Bearer <token>'.")
+        if token.startswith(API_TOKEN_PREFIX):
+            return self._authenticate_api_token(token)
+        try:
+            claims = jwt.decode(token, self._key, algorithms=[JWT_ALGORITHM],
+                                options={"require": ["exp", "sub", "iat"]})
+        except jwt.ExpiredSignatureError:
+            raise AuthenticationError("Access token has expired.") from None
+        except jwt.InvalidTokenError:
+            raise AuthenticationError("Access token is invalid.") from None
+        if claims.get("type") != "access":
+            raise AuthenticationError("Access token is invalid.")
+        try:
+            user_id = uuid.UUID(str(claims["sub"]))
+        except ValueError:
+            raise AuthenticationError("Access token is invalid.") from None
+        return self._actor_for(user_id, "jwt")
+
+    def _actor_for(self, user_id: uuid.UUID, via: str) -> Actor:
+        with self.db.transaction(Identity.user(user_id)) as session:
+            user = session.get(User, user_id)
+            if user is None or not user.is_active:
+                raise AuthenticationError("Account not found or disabled.")
+            return Actor(user_id=user.id, email=user.email, is_admin=user.is_admin, via=via)
+
+    def _authenticate_api_token(self, token: str) -> Actor:
+        with self.db.transaction(Identity.service()) as session:
+            row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+            if row is None or row.revoked_at is not None:
+                raise AuthenticationError("API token is invalid or revoked.")
+            if row.expires_at is not None and row.expires_at <= _now():
+                raise AuthenticationError("API token has expired.")
+            row.last_used_at = _now()
+            user_id = row.user_id
+        return self._actor_for(user_id, "api_token")
+
+    # -------------------------------------------------------- API tokens
+    def create_api_token(self, actor: Actor, name: str, expires_in_days: int | None = None
+                         ) -> dict[str, Any]:
+        """Create a personal API token; the secret is returned once and stored hashed."""
+        user_id = actor.require_user()
+        label = (name or "").strip()
+        if not label or len(label) > 200:
+            raise ValidationError("Token name must be 1 to 200 characters.", field="name")
+        if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
+            raise ValidationError("expires_in_days must be between 1 and 3650.", field="expires_in_days")
+        secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        expires = _now() + timedelta(days=expires_in_days) if expires_in_days else None
+        with self.db.transaction(actor.identity) as session:
+            row = ApiToken(user_id=user_id, name=label, prefix=secret[:12],
+                           token_hash=_digest(secret), expires_at=expires)
+            session.add(row)
+            session.flush()
+            session.refresh(row)
+            return {**_token_dict(row), "token": secret}
+
+    def list_api_tokens(self, actor: Actor) -> list[dict[str, Any]]:
+        actor.require_user()
+        with self.db.transaction(actor.identity) as session:
+            rows = session.scalars(sa.select(ApiToken).order_by(ApiToken.created_at.desc())).all()
+            return [_token_dict(r) for r in rows]
+
+    def revoke_api_token(self, actor: Actor, token_id: uuid.UUID) -> None:
+        actor.require_user()
+        with self.db.transaction(actor.identity) as session:
+            row = session.get(ApiToken, token_id)
+            if row is None:
+                raise NotFound("API token not found.")
+            if row.revoked_at is None:
+                row.revoked_at = _now()
+
+
+def _token_dict(row: ApiToken) -> dict[str, Any]:
+    return {
+        "id": row.id, "name": row.name, "prefix": row.prefix, "created_at": row.created_at,
+        "expires_at": row.expires_at, "last_used_at": row.last_used_at, "revoked_at": row.revoked_at,
+    }
