@@ -56,3 +56,71 @@ def db(settings: Settings) -> Iterator[Database]:
 @pytest.fixture
 def unique() -> str:
     return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, db: Database):  # type: ignore[no-untyped-def]
+    from cryoprotect.app import create_app
+
+    return create_app(settings, db)
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+class UserHandle:
+    """A registered, signed-in test user."""
+
+    def __init__(self, client, email: str, password: str, body: dict, tokens: dict) -> None:  # type: ignore[no-untyped-def]
+        self.client = client
+        self.email = email
+        self.password = password
+        self.id = uuid.UUID(body["id"])
+        self.access_token = tokens["access_token"]
+        self.refresh_token = tokens["refresh_token"]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+    @property
+    def actor(self):  # type: ignore[no-untyped-def]
+        from cryoprotect.services.actor import Actor
+
+        return Actor(user_id=self.id, email=self.email)
+
+
+@pytest.fixture
+def make_user(client):  # type: ignore[no-untyped-def]
+    """Factory: ``make_user()`` registers and signs in a fresh account."""
+
+    def _make(prefix: str = "user", password: str = "correct horse battery") -> UserHandle:
+        email = f"{prefix}-{uuid.uuid4().hex[:10]}@example.org"
+        reg = client.post("/api/v1/auth/register", json={"email": email, "password": password})
+        assert reg.status_code == 201, reg.json
+        login = client.post("/api/v1/auth/login", json={"email": email, "password": password})
+        assert login.status_code == 200, login.json
+        return UserHandle(client, email, password, reg.json, login.json)
+
+    return _make
+
+
+@pytest.fixture
+def make_team(client):  # type: ignore[no-untyped-def]
+    """Factory: ``make_team(admin, viewer=[u], editor=[u], ...)`` returns the team id."""
+
+    def _make(admin: UserHandle, **members: list[UserHandle]) -> uuid.UUID:
+        res = client.post("/api/v1/teams", json={"name": f"team-{uuid.uuid4().hex[:8]}"},
+                          headers=admin.headers)
+        assert res.status_code == 201, res.json
+        team_id = uuid.UUID(res.json["id"])
+        for role, users in members.items():
+            for user in users:
+                add = client.post(f"/api/v1/teams/{team_id}/members",
+                                  json={"email": user.email, "role": role}, headers=admin.headers)
+                assert add.status_code == 201, add.json
+        return team_id
+
+    return _make

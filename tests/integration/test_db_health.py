@@ -47,13 +47,16 @@ def test_run_health_checks_on_migrated_schema(db: Database) -> None:
         report = run_health_checks(session, app_role=db.settings.app_db_role)
     assert set(report) == {"status", "checked_at", "checks"}
     assert datetime.fromisoformat(report["checked_at"]).tzinfo is not None
-    schema, integrity, performance = (report["checks"][k] for k in ("schema", "integrity", "performance"))
+    checks = report["checks"]
+    schema, integrity, performance = checks["schema"], checks["integrity"], checks["performance"]
     assert schema["status"] == "passed", schema
     assert all(schema["details"][k] == [] for k in schema["details"])
     assert integrity["status"] == "passed", integrity
     assert integrity["details"]["sees_all_rows"] is True
     assert performance["status"] in {"passed", "warning"}
-    assert {"unindexed_foreign_keys", "seq_scan_heavy_tables", "slow_statements"} <= set(performance["details"])
+    assert set(performance["details"]) == {
+        "unindexed_foreign_keys", "seq_scan_heavy_tables", "slow_statements",
+    }
     assert performance["details"]["unindexed_foreign_keys"] == []
     slow = performance["details"]["slow_statements"]
     assert slow["available"] is ("statements" in slow)
@@ -70,8 +73,10 @@ def test_dropped_fk_index_is_reported(owner_tx: sa.Connection) -> None:
 
     performance = check_performance(owner_tx)
     assert performance["status"] == "warning"
-    assert {"schema": "public", "table": "experiments", "column": "protocol_id",
-            "constraint": "fk_experiments_protocol_id_protocols"} in performance["details"]["unindexed_foreign_keys"]
+    assert performance["details"]["unindexed_foreign_keys"] == [{
+        "schema": "public", "table": "experiments", "column": "protocol_id",
+        "constraint": "fk_experiments_protocol_id_protocols",
+    }]
 
     schema = validate_schema(owner_tx)
     assert schema["status"] == "failed"
@@ -79,22 +84,27 @@ def test_dropped_fk_index_is_reported(owner_tx: sa.Connection) -> None:
 
 
 def test_schema_drift_is_reported(owner_tx: sa.Connection) -> None:
-    owner_tx.execute(sa.text("ALTER TABLE public.datasets DROP COLUMN description"))
-    owner_tx.execute(sa.text("ALTER TABLE public.predictions ALTER COLUMN mixture_version TYPE bigint"))
-    owner_tx.execute(sa.text("ALTER TABLE public.datasets ALTER COLUMN name TYPE varchar(999)"))
-    owner_tx.execute(sa.text("ALTER TABLE public.protocols DROP CONSTRAINT fk_protocols_cell_type_id_cell_types"))
-    owner_tx.execute(sa.text("ALTER TABLE public.feature_flags NO FORCE ROW LEVEL SECURITY"))
+    for statement in (
+        "ALTER TABLE public.datasets DROP COLUMN description",
+        "ALTER TABLE public.predictions ALTER COLUMN mixture_version TYPE bigint",
+        "ALTER TABLE public.datasets ALTER COLUMN name TYPE varchar(999)",  # length is lenient
+        "ALTER TABLE public.protocols DROP CONSTRAINT fk_protocols_cell_type_id_cell_types",
+        "ALTER TABLE public.feature_flags NO FORCE ROW LEVEL SECURITY",
+    ):
+        owner_tx.execute(sa.text(statement))
     details = validate_schema(owner_tx)["details"]
     assert details["missing_columns"] == ["public.datasets.description"]
-    assert details["type_mismatches"] == [
-        {"column": "public.predictions.mixture_version", "expected": "INTEGER", "actual": "BIGINT"}
-    ]
-    assert details["missing_foreign_keys"] == [
-        {"table": "public.protocols", "columns": ["cell_type_id"], "referred_table": "public.cell_types"}
-    ]
-    assert details["rls_problems"] == [
-        {"schema": "public", "table": "feature_flags", "problem": "row level security is not forced"}
-    ]
+    assert details["type_mismatches"] == [{
+        "column": "public.predictions.mixture_version", "expected": "INTEGER", "actual": "BIGINT",
+    }]
+    assert details["missing_foreign_keys"] == [{
+        "table": "public.protocols", "columns": ["cell_type_id"],
+        "referred_table": "public.cell_types",
+    }]
+    assert details["rls_problems"] == [{
+        "schema": "public", "table": "feature_flags",
+        "problem": "row level security is not forced",
+    }]
 
 
 def test_extra_column_is_only_a_warning(owner_tx: sa.Connection) -> None:
@@ -105,12 +115,16 @@ def test_extra_column_is_only_a_warning(owner_tx: sa.Connection) -> None:
 
 
 def test_orphans_and_invalid_enumerations_are_reported(owner_tx: sa.Connection) -> None:
-    for constraint in ("fk_molecular_properties_molecule_id_molecules", "ck_molecular_properties_provenance"):
-        owner_tx.execute(sa.text(f"ALTER TABLE public.molecular_properties DROP CONSTRAINT {constraint}"))
+    for constraint in (
+        "fk_molecular_properties_molecule_id_molecules", "ck_molecular_properties_provenance",
+    ):
+        owner_tx.execute(
+            sa.text(f"ALTER TABLE public.molecular_properties DROP CONSTRAINT {constraint}")
+        )
     owner_tx.execute(
         sa.text(
-            "INSERT INTO public.molecular_properties (molecule_id, property_name, method, provenance, "
-            "created_by) VALUES (:m, 'tg', 'dsc', 'guessed', :u)"
+            "INSERT INTO public.molecular_properties (molecule_id, property_name, method, "
+            "provenance, created_by) VALUES (:m, 'tg', 'dsc', 'guessed', :u)"
         ),
         {"m": uuid.uuid4(), "u": SYSTEM_USER_ID},
     )
@@ -121,7 +135,8 @@ def test_orphans_and_invalid_enumerations_are_reported(owner_tx: sa.Connection) 
         "referred_table": "molecules", "count": 1,
     }]
     assert result["details"]["invalid_enumerations"] == [{
-        "table": "molecular_properties", "column": "provenance", "count": 1, "values": {"guessed": 1},
+        "table": "molecular_properties", "column": "provenance", "count": 1,
+        "values": {"guessed": 1},
     }]
 
 
@@ -133,7 +148,9 @@ def test_integrity_under_rls_is_a_warning(db: Database) -> None:
 
 
 def test_errors_are_reported_not_raised(owner_tx: sa.Connection) -> None:
-    owner_tx.execute(sa.text("ALTER TABLE public.lab_verifications RENAME TO lab_verifications_old"))
+    owner_tx.execute(
+        sa.text("ALTER TABLE public.lab_verifications RENAME TO lab_verifications_old")
+    )
     integrity = check_integrity(owner_tx)  # its FK/enum queries hit the missing table
     assert integrity["status"] == "failed"
     assert "lab_verifications" in integrity["details"]["error"]

@@ -69,13 +69,15 @@ def test_select_only_policy_reports_other_commands(owner_tx: sa.Connection, uniq
     assert _for(verify_rls(owner_tx), table) == set()
 
 
-def test_policies_for_other_roles_or_restrictive_do_not_count(owner_tx: sa.Connection, unique: str) -> None:
+def test_policies_for_other_roles_or_restrictive_do_not_count(
+    owner_tx: sa.Connection, unique: str
+) -> None:
     table = f"tmp_otherrole_{unique}"
     owner_tx.execute(sa.text(f"CREATE TABLE public.{table} (id int)"))
     owner_tx.execute(sa.text(f"ALTER TABLE public.{table} ENABLE ROW LEVEL SECURITY"))
     owner_tx.execute(sa.text(f"ALTER TABLE public.{table} FORCE ROW LEVEL SECURITY"))
-    owner_tx.execute(sa.text(f"CREATE POLICY mon ON public.{table} FOR ALL TO pg_monitor USING (true)"))
-    owner_tx.execute(sa.text(f"CREATE POLICY r ON public.{table} AS RESTRICTIVE FOR ALL USING (true)"))
+    owner_tx.execute(sa.text(f"CREATE POLICY m ON public.{table} TO pg_monitor USING (true)"))
+    owner_tx.execute(sa.text(f"CREATE POLICY r ON public.{table} AS RESTRICTIVE USING (true)"))
     assert _for(verify_rls(owner_tx), table) == {f"no policy covers {cmd}" for cmd in COMMANDS}
 
 

@@ -168,10 +168,16 @@ class Database:
         return self._app_engine
 
     # ------------------------------------------------------------ migrations
-    def current_revision(self) -> str | None:
-        """The revision the database is at (None before the first migration)."""
+    def current_revision(self, *, as_owner: bool = False) -> str | None:
+        """The revision the database is at (None before the first migration).
+
+        Args:
+            as_owner: ask as the migration role (before the first migration the app role
+                may not exist yet); by default ask as the app role, as requests do.
+        """
+        engine = self.owner_engine if as_owner else self.app_engine
         try:
-            with self.app_engine.connect() as conn:
+            with engine.connect() as conn:
                 return MigrationContext.configure(conn).get_current_revision()
         except sa.exc.OperationalError as exc:
             raise DatabaseUnavailable(f"database unreachable: {exc.orig}") from exc
@@ -194,8 +200,8 @@ class Database:
         with self.owner_engine.begin() as conn:
             command.downgrade(_alembic_config(self.settings.app_db_role, conn), revision)
 
-    def at_head(self) -> bool:
-        return self.current_revision() == head_revision()
+    def at_head(self, *, as_owner: bool = False) -> bool:
+        return self.current_revision(as_owner=as_owner) == head_revision()
 
     # ---------------------------------------------------------- transactions
     @contextmanager

@@ -74,7 +74,9 @@ def worst(*statuses: str) -> str:
     return max(statuses, key=_ORDER.__getitem__, default="passed")
 
 
-def _run(name: str, conn: sa.Connection | Session, body: Callable[[sa.Connection, Result], None]) -> Result:
+def _run(
+    name: str, conn: sa.Connection | Session, body: Callable[[sa.Connection, Result], None]
+) -> Result:
     """Run ``body`` in a savepoint; turn any exception into status ``failed``."""
     result: Result = {"status": "passed", "details": {}}
     try:
@@ -94,6 +96,10 @@ def _escalate(result: Result, status: str) -> None:
 
 def _schema_of(table: sa.Table, default: str) -> str:
     return table.schema or default
+
+
+def _qualified(schema: str | None, table: str, default: str) -> str:
+    return f"{schema or default}.{table}"
 
 
 def _schemas(default: str) -> tuple[str, ...]:
@@ -155,11 +161,15 @@ def validate_schema(conn: sa.Connection | Session, *, app_role: str = DEFAULT_AP
             found["extra_columns"].extend(f"{name}.{c}" for c in live if c not in table.columns)
 
             live_fks = {
-                (tuple(fk["constrained_columns"]), f"{fk['referred_schema'] or default}.{fk['referred_table']}")
+                (
+                    tuple(fk["constrained_columns"]),
+                    _qualified(fk["referred_schema"], fk["referred_table"], default),
+                )
                 for fk in inspector.get_foreign_keys(table.name, schema=schema)
             }
             for fk in table.foreign_key_constraints:
-                key = (tuple(fk.column_keys), f"{_schema_of(fk.referred_table, default)}.{fk.referred_table.name}")
+                referred = fk.referred_table
+                key = (tuple(fk.column_keys), _qualified(referred.schema, referred.name, default))
                 if key not in live_fks:
                     found["missing_foreign_keys"].append(
                         {"table": name, "columns": list(key[0]), "referred_table": key[1]}
@@ -211,8 +221,16 @@ def _orphan_count(connection: sa.Connection, fk: sa.ForeignKeyConstraint) -> int
 
 def _enum_columns() -> list[tuple[sa.Column[Any], tuple[str, ...]]]:
     tables = {t.name: t for t in Base.metadata.tables.values()}
-    checks = [(t.c.visibility, models.VISIBILITIES) for t in Base.metadata.sorted_tables if "visibility" in t.c]
-    checks += [(tables[t].c[c], allowed) for t, c, allowed in ENUM_COLUMNS if t in tables and c in tables[t].c]
+    checks = [
+        (t.c.visibility, models.VISIBILITIES)
+        for t in Base.metadata.sorted_tables
+        if "visibility" in t.c
+    ]
+    checks += [
+        (tables[t].c[c], allowed)
+        for t, c, allowed in ENUM_COLUMNS
+        if t in tables and c in tables[t].c
+    ]
     return checks
 
 
@@ -317,8 +335,12 @@ def _slow_statements(connection: sa.Connection) -> dict[str, Any]:
     except sa.exc.DBAPIError as exc:  # e.g. not in shared_preload_libraries
         return {"available": False, "reason": str(getattr(exc, "orig", exc)).strip()}
     statements = [
-        {"query": r["query"], "calls": int(r["calls"]), "mean_exec_time_ms": float(r["mean_exec_time"]),
-         "total_exec_time_ms": float(r["total_exec_time"])}
+        {
+            "query": r["query"],
+            "calls": int(r["calls"]),
+            "mean_exec_time_ms": float(r["mean_exec_time"]),
+            "total_exec_time_ms": float(r["total_exec_time"]),
+        }
         for r in rows
     ]
     return {"available": True, "statements": statements}
@@ -354,7 +376,9 @@ def check_performance(conn: sa.Connection | Session) -> Result:
             ).mappings()
         ]
         details["slow_statements"] = slow = _slow_statements(connection)
-        slow_found = any(s["mean_exec_time_ms"] > SLOW_STATEMENT_WARN_MS for s in slow.get("statements", []))
+        slow_found = any(
+            s["mean_exec_time_ms"] > SLOW_STATEMENT_WARN_MS for s in slow.get("statements", [])
+        )
         if details["unindexed_foreign_keys"] or details["seq_scan_heavy_tables"] or slow_found:
             _escalate(result, "warning")
 
@@ -362,7 +386,9 @@ def check_performance(conn: sa.Connection | Session) -> Result:
 
 
 # ------------------------------------------------------------------------- all
-def run_health_checks(conn: sa.Connection | Session, *, app_role: str = DEFAULT_APP_ROLE) -> dict[str, Any]:
+def run_health_checks(
+    conn: sa.Connection | Session, *, app_role: str = DEFAULT_APP_ROLE
+) -> dict[str, Any]:
     """Run the schema, integrity and performance checks.
 
     Args:

@@ -94,7 +94,8 @@ def verify_rls(
     enabled and forced, and each of SELECT/INSERT/UPDATE/DELETE must be covered by a
     permissive policy (``FOR ALL`` covers all four) that applies to ``app_role``. The app
     role must exist, must not be superuser or BYPASSRLS, and must own no table or schema
-    in ``schemas``; those problems carry ``table="*"``.
+    in ``schemas``, directly or through membership in the owning role; those problems
+    carry ``table="*"``.
 
     Args:
         conn: any connection; only the catalog is read.
@@ -102,7 +103,8 @@ def verify_rls(
         app_role: the login role the application uses.
 
     Returns:
-        The problems found, sorted by schema and table; empty when RLS is complete.
+        The table problems sorted by schema and table, then the role problems; empty when
+        RLS is complete.
     """
     params = {"schemas": list(schemas), "app_role": app_role}
     problems: list[RlsProblem] = []
@@ -116,7 +118,9 @@ def verify_rls(
             problems.append(RlsProblem(schema, table, "row level security is not forced"))
         covered = _covered(row["commands"])
         problems.extend(
-            RlsProblem(schema, table, f"no policy covers {cmd}") for cmd in COMMANDS if cmd not in covered
+            RlsProblem(schema, table, f"no policy covers {cmd}")
+            for cmd in COMMANDS
+            if cmd not in covered
         )
 
     role = conn.execute(_ROLE_SQL, {"app_role": app_role}).mappings().first()
@@ -127,7 +131,10 @@ def verify_rls(
             problems.append(RlsProblem("*", "*", f"app role {app_role!r} is a superuser"))
         if role["rolbypassrls"]:
             problems.append(RlsProblem("*", "*", f"app role {app_role!r} has BYPASSRLS"))
-        owned = conn.execute(_OWNED_SQL, {"schemas": list(schemas), "role_oid": role["oid"]})
+        # (a superuser counts as a member of every role: its ownership would be noise)
+        owned = [] if role["rolsuper"] else conn.execute(
+            _OWNED_SQL, {"schemas": list(schemas), "role_oid": role["oid"]}
+        ).all()
         for schema, obj, kind in owned:
             what = f"schema {schema}" if kind == "schema" else f"table {schema}.{obj}"
             problems.append(RlsProblem(schema, "*", f"app role {app_role!r} owns {what}"))

@@ -1,0 +1,188 @@
+"""The ``cryoprotect`` command. It parses arguments and calls the layers below; nothing more."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Any
+
+import click
+
+from cryoprotect.db.database import Database, Identity, head_revision
+from cryoprotect.errors import CryoprotectError
+from cryoprotect.settings import Settings
+
+logger = logging.getLogger("cryoprotect.cli")
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _fail(exc: CryoprotectError) -> None:
+    click.echo(f"error: {exc.message}", err=True)
+    sys.exit(1)
+
+
+def prepare_database(settings: Settings, *, attach: bool) -> Database:
+    """Start (or attach to) the database, migrate it to head and load the reference data."""
+    db = Database(settings, attach=attach).start()
+    try:
+        if not db.at_head(as_owner=True):
+            click.echo(f"Migrating the database to revision {head_revision()} …")
+            db.upgrade()
+        if settings.load_reference_data:
+            from cryoprotect.db.reference_data import load_reference_data
+
+            counts = load_reference_data(db)
+            click.echo("Reference data: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+    except BaseException:
+        db.stop()
+        raise
+    return db
+
+
+@click.group()
+@click.version_option(package_name="cryoprotect")
+def main() -> None:
+    """CryoProtect: a research platform for cryoprotectant design."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="TCP port.")
+def serve(host: str, port: int) -> None:
+    """Serve the app, initialising or upgrading the data directory first."""
+    from cryoprotect.app import create_app
+
+    settings = _settings()
+    try:
+        db = prepare_database(settings, attach=False)
+    except CryoprotectError as exc:
+        _fail(exc)
+        return
+    where = "embedded PostgreSQL in " + str(settings.home) if settings.embedded else "external PostgreSQL"
+    try:
+        app = create_app(settings, db)
+        click.echo(f"CryoProtect is running on http://{host}:{port} (database: {where}). Ctrl+C stops it.")
+        app.run(host=host, port=port, threaded=True, use_reloader=False)
+    finally:
+        db.stop()
+
+
+@main.group()
+def db() -> None:
+    """Database: migrations, health and row-level security checks."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Migrate the database (and load the reference data when going to head)."""
+    settings = _settings()
+    try:
+        if revision == "head":
+            database = prepare_database(settings, attach=True)
+        else:
+            database = Database(settings, attach=True).start()
+            database.upgrade(revision)
+    except CryoprotectError as exc:
+        _fail(exc)
+        return
+    click.echo(f"Database at revision {database.current_revision()}.")
+    database.stop()
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Migrate the database down to REVISION (e.g. 0001, or base)."""
+    database = Database(_settings(), attach=True).start()
+    try:
+        database.downgrade(revision)
+        click.echo(f"Database at revision {database.current_revision()}.")
+    finally:
+        database.stop()
+
+
+@db.command("current")
+def db_current() -> None:
+    """Print the database's revision and the code's head revision."""
+    database = Database(_settings(), attach=True).start()
+    try:
+        click.echo(f"current: {database.current_revision()}  head: {head_revision()}")
+    finally:
+        database.stop()
+
+
+@db.command("health")
+@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
+def db_health(as_json: bool) -> None:
+    """Schema validation, integrity and performance diagnostics. Exits 1 when failed."""
+    from cryoprotect.db.health import run_health_checks
+
+    database = Database(_settings(), attach=True).start()
+    try:
+        with database.transaction(Identity.service()) as session:
+            report: dict[str, Any] = run_health_checks(session.connection())
+    finally:
+        database.stop()
+    if as_json:
+        click.echo(json.dumps(report, indent=2, default=str))
+    else:
+        click.echo(f"overall: {report['status']}")
+        for name, check in report["checks"].items():
+            click.echo(f"  {name:<12} {check['status']}")
+            for key, value in check.get("details", {}).items():
+                if value:
+                    click.echo(f"      {key}: {json.dumps(value, default=str)[:300]}")
+    sys.exit(1 if report["status"] == "failed" else 0)
+
+
+@db.command("verify-rls")
+def db_verify_rls() -> None:
+    """List tables lacking RLS or a policy per command; exit 1 if any."""
+    from cryoprotect.db.rls import format_report, verify_rls
+
+    settings = _settings()
+    database = Database(settings, attach=True).start()
+    try:
+        with database.owner_engine.connect() as conn:
+            problems = verify_rls(conn, app_role=settings.app_db_role)
+    finally:
+        database.stop()
+    click.echo(format_report(problems))
+    sys.exit(1 if problems else 0)
+
+
+@main.group()
+def users() -> None:
+    """Accounts."""
+
+
+@users.command("create-admin")
+@click.option("--email", required=True, help="E-mail of the administrator.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="Password (prompted when omitted). Existing accounts are promoted.")
+def users_create_admin(email: str, password: str) -> None:
+    """Create an administrator account, or promote an existing account."""
+    from cryoprotect.services.auth import AuthService
+
+    settings = _settings()
+    try:
+        database = prepare_database(settings, attach=True)
+    except CryoprotectError as exc:
+        _fail(exc)
+        return
+    try:
+        user = AuthService(database, settings).set_admin(email, password)
+        click.echo(f"Administrator: {user['email']} ({user['id']})")
+    except CryoprotectError as exc:
+        _fail(exc)
+    finally:
+        database.stop()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
