@@ -124,3 +124,11 @@ def make_team(client):  # type: ignore[no-untyped-def]
         return team_id
 
     return _make
+
+
+def unique_smiles() -> str:
+    """A valid SMILES whose structure (and InChIKey) is unique to this call: isotope labels."""
+    import random
+
+    a, b, c = (random.randint(14, 150) for _ in range(3))  # noqa: S311 - test data, not secrets
+    return f"[{a}CH3][{b}CH2][{c}CH2]O"

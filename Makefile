@@ -1,0 +1,36 @@
+# CryoProtect — the two commands of the README:
+#   make run    install into .venv, start the embedded PostgreSQL, migrate, load the
+#               reference library and serve on http://127.0.0.1:5000
+#   make test   install (with test tools) and run the whole test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install lock clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "CryoProtect needs Python >= 3.11"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/cryoprotect serve --host $(HOST) --port $(PORT)
+
+# pytest exits 5 when it collects no tests; make treats any non-zero code as failure.
+test: install
+	$(BIN)/python -m pytest
+
+# Regenerate the lock from the current environment (after changing pyproject.toml).
+lock:
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^cryoprotect' > requirements.lock
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache

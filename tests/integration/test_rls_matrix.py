@@ -1,0 +1,293 @@
+"""Row-level security, proven in the database as the app role, for every owned table.
+
+For each table: a private, a team and a public row owned by A; then every kind of caller
+tries to SELECT, UPDATE and DELETE each of them. Denials must be silent (0 rows), as
+PostgreSQL RLS does, never an error that leaks the row's existence.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from cryoprotect.db import models
+from cryoprotect.db.database import Database, Identity
+from cryoprotect.errors import PermissionDenied
+from cryoprotect.services.actor import Actor
+from cryoprotect.services.auth import AuthService
+from cryoprotect.services.teams import TeamService
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass
+class World:
+    owner: uuid.UUID
+    admin: uuid.UUID
+    editor: uuid.UUID
+    viewer: uuid.UUID
+    outsider: uuid.UUID
+    team: uuid.UUID
+
+
+@pytest.fixture(scope="module")
+def world(db: Database, settings) -> World:  # type: ignore[no-untyped-def]
+    auth = AuthService(db, settings)
+    ids = {}
+    for name in ("owner", "admin", "editor", "viewer", "outsider"):
+        ids[name] = auth.register(f"rls-{name}-{uuid.uuid4().hex[:8]}@example.org", "password123")
+    teams = TeamService(db)
+    owner = Actor(user_id=ids["owner"]["id"], email=ids["owner"]["email"])
+    team = teams.create(owner, "RLS lab")
+    for role in ("admin", "editor", "viewer"):
+        teams.add_member(owner, team["id"], ids[role]["email"], role)
+    return World(team=team["id"], **{k: v["id"] for k, v in ids.items()})
+
+
+def _fake_inchikey() -> str:
+    return uuid.uuid4().hex[:14].upper() + "-" + uuid.uuid4().hex[:10].upper() + "-N"
+
+
+# Minimal valid columns for each owned table (parents are created by `parents`).
+def _values(table: str, parents: dict[str, uuid.UUID]) -> dict[str, Any]:
+    return {
+        "molecules": {"name": "rls molecule", "smiles": "CCO", "inchikey": _fake_inchikey()},
+        "mixtures": {"name": "rls mixture"},
+        "cell_types": {"name": "rls cell"},
+        "protocols": {"name": "rls protocol"},
+        "experiments": {"title": "rls experiment"},
+        "datasets": {"name": "rls dataset"},
+        "predictive_models": {"name": f"rls model {uuid.uuid4().hex[:6]}", "algorithm": "ridge",
+                              "target": "viability"},
+        "predictions": {"model_id": parents.get("predictive_models"), "target": "viability",
+                        "value": 50.0},
+    }[table]
+
+
+OWNED = {
+    "molecules": models.Molecule, "mixtures": models.Mixture, "cell_types": models.CellType,
+    "protocols": models.Protocol, "experiments": models.Experiment, "datasets": models.Dataset,
+    "predictive_models": models.PredictiveModel, "predictions": models.Prediction,
+}
+
+
+def _insert(db: Database, who: uuid.UUID | Identity, model: Any, values: dict[str, Any]) -> uuid.UUID:
+    identity = who if isinstance(who, Identity) else Identity.user(who)
+    with db.transaction(identity) as s:
+        return s.execute(sa.insert(model).values(**values).returning(model.id)).scalar_one()
+
+
+def _count(db: Database, identity: Identity, model: Any, row_id: uuid.UUID) -> int:
+    with db.transaction(identity) as s:
+        return s.scalar(sa.select(sa.func.count()).select_from(model).where(model.id == row_id)) or 0
+
+
+def _update(db: Database, identity: Identity, model: Any, row_id: uuid.UUID) -> int:
+    with db.transaction(identity) as s:
+        return s.execute(
+            sa.update(model).where(model.id == row_id).values(updated_at=sa.func.now())
+        ).rowcount  # type: ignore[attr-defined]
+
+
+def _delete(db: Database, identity: Identity, model: Any, row_id: uuid.UUID) -> int:
+    with db.transaction(identity) as s:
+        return s.execute(sa.delete(model).where(model.id == row_id)).rowcount  # type: ignore[attr-defined]
+
+
+def _make_rows(db: Database, w: World, table: str) -> dict[str, uuid.UUID]:
+    model = OWNED[table]
+    parents: dict[str, uuid.UUID] = {}
+    if table == "predictions":
+        parents["predictive_models"] = _insert(
+            db, w.owner, models.PredictiveModel,
+            {**_values("predictive_models", {}), "created_by": w.owner, "visibility": "public"},
+        )
+    rows = {}
+    for vis in ("private", "team", "public"):
+        values = {**_values(table, parents), "created_by": w.owner, "visibility": vis,
+                  "team_id": w.team if vis == "team" else None}
+        rows[vis] = _insert(db, w.owner, model, values)
+    return rows
+
+
+@pytest.mark.parametrize("table", sorted(OWNED))
+def test_select_matrix(db: Database, world: World, table: str) -> None:
+    model = OWNED[table]
+    rows = _make_rows(db, world, table)
+    expected: dict[str, tuple[Identity, dict[str, int]]] = {
+        "owner": (Identity.user(world.owner), {"private": 1, "team": 1, "public": 1}),
+        "viewer": (Identity.user(world.viewer), {"private": 0, "team": 1, "public": 1}),
+        "editor": (Identity.user(world.editor), {"private": 0, "team": 1, "public": 1}),
+        "outsider": (Identity.user(world.outsider), {"private": 0, "team": 0, "public": 1}),
+        "anonymous": (Identity.anonymous(), {"private": 0, "team": 0, "public": 1}),
+        "service": (Identity.service(), {"private": 1, "team": 1, "public": 1}),
+    }
+    seen = {who: {vis: _count(db, ident, model, rows[vis]) for vis in rows}
+            for who, (ident, _) in expected.items()}
+    assert seen == {who: exp for who, (_, exp) in expected.items()}
+
+
+@pytest.mark.parametrize("table", sorted(OWNED))
+def test_update_matrix(db: Database, world: World, table: str) -> None:
+    model = OWNED[table]
+    rows = _make_rows(db, world, table)
+    expected = {
+        "viewer": (Identity.user(world.viewer), {"private": 0, "team": 0, "public": 0}),
+        "editor": (Identity.user(world.editor), {"private": 0, "team": 1, "public": 0}),
+        "outsider": (Identity.user(world.outsider), {"private": 0, "team": 0, "public": 0}),
+        "anonymous": (Identity.anonymous(), {"private": 0, "team": 0, "public": 0}),
+        "owner": (Identity.user(world.owner), {"private": 1, "team": 1, "public": 1}),
+        "service": (Identity.service(), {"private": 1, "team": 1, "public": 1}),
+    }
+    seen = {who: {vis: _update(db, ident, model, rows[vis]) for vis in rows}
+            for who, (ident, _) in expected.items()}
+    assert seen == {who: exp for who, (_, exp) in expected.items()}
+
+
+@pytest.mark.parametrize("table", sorted(OWNED))
+def test_delete_matrix(db: Database, world: World, table: str) -> None:
+    model = OWNED[table]
+    rows = _make_rows(db, world, table)
+    # Nobody but the owner, a team admin (team rows) and the service role may delete.
+    for ident in (Identity.user(world.viewer), Identity.user(world.editor),
+                  Identity.user(world.outsider), Identity.anonymous()):
+        assert {vis: _delete(db, ident, model, rows[vis]) for vis in rows} == {
+            "private": 0, "team": 0, "public": 0}
+    assert _delete(db, Identity.user(world.admin), model, rows["private"]) == 0
+    assert _delete(db, Identity.user(world.admin), model, rows["team"]) == 1
+    assert _delete(db, Identity.user(world.owner), model, rows["private"]) == 1
+    assert _delete(db, Identity.service(), model, rows["public"]) == 1
+
+
+@pytest.mark.parametrize("table", sorted(OWNED))
+def test_insert_rules(db: Database, world: World, table: str) -> None:
+    model = OWNED[table]
+    parents: dict[str, uuid.UUID] = {}
+    if table == "predictions":
+        parents["predictive_models"] = _make_rows(db, world, "predictive_models")["public"]
+    # Someone else's name on a row: refused.
+    with pytest.raises(PermissionDenied):
+        _insert(db, world.outsider, model, {**_values(table, parents), "created_by": world.owner})
+    # A viewer may not create team rows; an editor may.
+    team_row = {**_values(table, parents), "visibility": "team", "team_id": world.team}
+    with pytest.raises(PermissionDenied):
+        _insert(db, world.viewer, model, {**team_row, "created_by": world.viewer})
+    assert _insert(db, world.editor, model, {**_values(table, parents), "visibility": "team",
+                                             "team_id": world.team, "created_by": world.editor})
+    # Outsiders cannot write into the team; anonymous callers write nothing at all.
+    with pytest.raises(PermissionDenied):
+        _insert(db, world.outsider, model, {**team_row, "created_by": world.outsider})
+    with pytest.raises(PermissionDenied):
+        _insert(db, Identity.anonymous(), model, {**_values(table, parents), "created_by": world.owner,
+                                                  "visibility": "public"})
+
+
+def test_owner_cannot_be_reassigned(db: Database, world: World) -> None:
+    row = _make_rows(db, world, "mixtures")["private"]
+    with pytest.raises(PermissionDenied):
+        with db.transaction(Identity.user(world.owner)) as s:
+            s.execute(sa.update(models.Mixture).where(models.Mixture.id == row)
+                      .values(created_by=world.outsider))
+
+
+def test_child_rows_follow_their_parent(db: Database, world: World) -> None:
+    molecule = _make_rows(db, world, "molecules")
+    mixture_rows = _make_rows(db, world, "mixtures")
+    prop_ids = {}
+    for vis, mol_id in molecule.items():
+        prop_ids[vis] = _insert(db, world.owner, models.MolecularProperty, {
+            "molecule_id": mol_id, "property_name": "logP", "value": 1.0, "method": "test",
+            "provenance": "computed", "created_by": world.owner})
+    seen = {vis: _count(db, Identity.user(world.outsider), models.MolecularProperty, pid)
+            for vis, pid in prop_ids.items()}
+    assert seen == {"private": 0, "team": 0, "public": 1}
+    assert _count(db, Identity.user(world.viewer), models.MolecularProperty, prop_ids["team"]) == 1
+    assert _update(db, Identity.user(world.viewer), models.MolecularProperty, prop_ids["team"]) == 0
+    assert _update(db, Identity.user(world.editor), models.MolecularProperty, prop_ids["team"]) == 1
+    assert _delete(db, Identity.user(world.outsider), models.MolecularProperty, prop_ids["public"]) == 0
+    # Adding a component to someone else's public mixture is refused.
+    with pytest.raises(PermissionDenied):
+        _insert(db, world.outsider, models.MixtureComponent, {
+            "mixture_id": mixture_rows["public"], "molecule_id": molecule["public"], "amount": 1.0,
+            "unit": "mol/L", "created_by": world.outsider})
+    assert _insert(db, world.editor, models.MixtureComponent, {
+        "mixture_id": mixture_rows["team"], "molecule_id": molecule["public"], "amount": 1.0,
+        "unit": "mol/L", "created_by": world.editor})
+
+
+def test_lab_verification_needs_verifier_capability(db: Database, world: World) -> None:
+    experiment = _make_rows(db, world, "experiments")["team"]
+    row = {"experiment_id": experiment, "status": "verified"}
+    with pytest.raises(PermissionDenied):  # editors lack can_verify
+        _insert(db, world.editor, models.LabVerification, {**row, "created_by": world.editor})
+    vid = _insert(db, world.admin, models.LabVerification, {**row, "created_by": world.admin})
+    assert _count(db, Identity.user(world.viewer), models.LabVerification, vid) == 1
+    assert _count(db, Identity.user(world.outsider), models.LabVerification, vid) == 0
+    assert _delete(db, Identity.user(world.admin), models.LabVerification, vid) == 0  # history kept
+
+
+def test_membership_and_accounts(db: Database, world: World) -> None:
+    # Team members see each other's accounts; outsiders see only themselves.
+    with db.transaction(Identity.user(world.viewer)) as s:
+        emails = s.scalars(sa.select(models.User.id)).all()
+        assert set(emails) >= {world.owner, world.viewer, world.editor}
+        assert world.outsider not in emails
+        # A viewer cannot add members or promote themselves.
+        assert s.execute(sa.update(models.UserTeamMembership)
+                         .where(models.UserTeamMembership.user_id == world.viewer)
+                         .values(role_id=4)).rowcount == 0  # type: ignore[attr-defined]
+    with db.transaction(Identity.user(world.outsider)) as s:
+        assert s.scalars(sa.select(models.User.id)).all() == [world.outsider]
+        assert s.scalar(sa.select(sa.func.count()).select_from(models.UserTeamMembership)
+                        .where(models.UserTeamMembership.team_id == world.team)) == 0
+        assert s.get(models.Team, world.team) is None
+    # Nobody but the service role makes themselves an administrator.
+    with pytest.raises(PermissionDenied):
+        with db.transaction(Identity.user(world.outsider)) as s:
+            s.execute(sa.update(models.User).where(models.User.id == world.outsider)
+                      .values(is_admin=True))
+    with pytest.raises(PermissionDenied):
+        with db.transaction(Identity.user(world.outsider)) as s:
+            s.execute(sa.insert(models.UserTeamMembership).values(
+                user_id=world.outsider, team_id=world.team, role_id=4))
+
+
+def test_identity_does_not_leak_across_pooled_connections(db: Database, world: World) -> None:
+    row = _make_rows(db, world, "datasets")["private"]
+    assert _count(db, Identity.user(world.owner), models.Dataset, row) == 1
+    # The same pooled connections now serve anonymous transactions: nothing carries over.
+    for _ in range(db.settings.pool_size * 2):
+        with db.transaction(Identity.anonymous()) as s:
+            assert s.scalar(sa.text("SELECT auth.uid()")) is None
+            assert s.scalar(sa.select(sa.func.count()).select_from(models.Dataset)
+                            .where(models.Dataset.id == row)) == 0
+    with db.app_engine.connect() as conn:  # outside any identity transaction
+        assert conn.scalar(sa.text("SELECT current_setting('request.jwt.claim.sub', true)")) in (None, "")
+
+
+def test_app_role_has_no_privileges_beyond_rls(db: Database) -> None:
+    with db.app_engine.connect() as conn:
+        row = conn.execute(sa.text(
+            "SELECT rolsuper, rolbypassrls, current_user FROM pg_roles WHERE rolname = current_user"
+        )).one()
+        assert row == (False, False, db.settings.app_db_role)
+        owned = conn.scalar(sa.text(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname IN ('public', 'auth') AND pg_get_userbyid(c.relowner) = current_user"))
+        assert owned == 0
+
+
+def test_audit_log_records_writes(db: Database, world: World) -> None:
+    row = _make_rows(db, world, "protocols")["private"]
+    with db.transaction(Identity.user(world.owner)) as s:
+        actions = s.scalars(sa.select(models.AuditLog.action).where(
+            models.AuditLog.table_name == "protocols", models.AuditLog.row_id == str(row))).all()
+        assert actions == ["INSERT"]
+        # The app role cannot forge or erase audit entries.
+    with pytest.raises(PermissionDenied):
+        with db.transaction(Identity.user(world.owner)) as s:
+            s.execute(sa.delete(models.AuditLog))
