@@ -133,7 +133,7 @@ def _s401(client: Any, **_: Any) -> Any:
     return client.get("/api/v1/users/me")
 
 
-def _s403(client: Any, make_user: Any, make_team: Any) -> Any:
+def _s403(client: Any, make_user: Any, make_team: Any, **_: Any) -> Any:
     admin, viewer = make_user(), make_user()
     team_id = make_team(admin, viewer=[viewer])
     return client.patch(f"/api/v1/teams/{team_id}", json={"name": "renamed"}, headers=viewer.headers)
