@@ -65,6 +65,8 @@ def serve(host: str, port: int) -> None:
     where = "embedded PostgreSQL in " + str(settings.home) if settings.embedded else "external PostgreSQL"
     try:
         app = create_app(settings, db)
+        # Our access log (JSON, with request ids) replaces the development server's own.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         click.echo(f"CryoProtect is running on http://{host}:{port} (database: {where}). Ctrl+C stops it.")
         app.run(host=host, port=port, threaded=True, use_reloader=False)
     finally:

@@ -22,7 +22,6 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session
@@ -178,11 +177,12 @@ class Database:
         engine = self.owner_engine if as_owner else self.app_engine
         try:
             with engine.connect() as conn:
-                return MigrationContext.configure(conn).get_current_revision()
+                if conn.scalar(sa.text("SELECT to_regclass('public.alembic_version')")) is None:
+                    return None
+                versions = conn.scalars(sa.text("SELECT version_num FROM public.alembic_version")).all()
         except sa.exc.OperationalError as exc:
             raise DatabaseUnavailable(f"database unreachable: {exc.orig}") from exc
-        except sa.exc.ProgrammingError:
-            return None
+        return versions[0] if len(versions) == 1 else None
 
     def upgrade(self, revision: str = "head") -> None:
         """Migrate to ``revision`` as the owner, in one transaction."""

@@ -307,6 +307,6 @@ class EmbeddedPostgres:
             self.stop()
             if callable(previous):
                 previous(signum, frame)
-            raise SystemExit(128 + signum)
+            raise SystemExit(0)  # a requested, graceful stop
 
         signal.signal(signal.SIGTERM, _on_sigterm)
