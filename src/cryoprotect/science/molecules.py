@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,12 +42,16 @@ class StructureRecord:
 
 
 class _Collector(logging.Handler):
+    """Keeps the RDKit messages logged by the thread that created it (requests run in threads)."""
+
     def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)
         self.messages: list[str] = []
+        self._thread = threading.get_ident()
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        if record.thread == self._thread:
+            self.messages.append(record.getMessage())
 
 
 _RDKIT_LOGGER = logging.getLogger("rdkit")
@@ -126,7 +131,7 @@ def describe(mol: Chem.Mol) -> StructureRecord:
         inchi=inchi,
         inchikey=inchikey,
         formula=rdMolDescriptors.CalcMolFormula(mol),
-        molecular_weight=round(float(Descriptors.MolWt(mol)), 4),
+        molecular_weight=round(float(Descriptors.MolWt(mol)), 4),  # type: ignore[attr-defined]
     )
 
 
