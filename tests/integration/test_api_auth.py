@@ -78,7 +78,8 @@ def test_register_creates_account(client: Any) -> None:
 def test_second_registration_is_not_admin(client: Any) -> None:
     # Whichever account is first on the session database, the later one is never admin.
     for _ in range(2):
-        res = client.post("/api/v1/auth/register", json={"email": _email(), "password": "long enough pw"})
+        res = client.post("/api/v1/auth/register",
+                          json={"email": _email(), "password": "long enough pw"})
         assert res.status_code == 201, res.json
     assert res.get_json()["is_admin"] is False
 
@@ -88,7 +89,8 @@ def test_register_duplicate_email_is_409_naming_email(client: Any) -> None:
     assert client.post("/api/v1/auth/register",
                        json={"email": email, "password": "long enough pw"}).status_code == 201
     for variant in (email, email.upper(), f"  {email}  "):
-        res = client.post("/api/v1/auth/register", json={"email": variant, "password": "another pw 123"})
+        res = client.post("/api/v1/auth/register",
+                          json={"email": variant, "password": "another pw 123"})
         error = assert_error(res, 409, "conflict")
         assert error["details"]["field"] == "email"
 
@@ -113,16 +115,20 @@ def test_login_returns_token_pair(make_user: Any, client: Any) -> None:
     res = client.post("/api/v1/auth/login", json={"email": user.email, "password": user.password})
     assert res.status_code == 200
     body = res.get_json()
-    assert body["token_type"] == "Bearer"
+    assert body["token_type"] == "Bearer"  # noqa: S105
     assert body["expires_in"] > 0
     assert body["access_token"] and body["refresh_token"]
     assert body["refresh_token"] != user.refresh_token
 
 
-def test_login_wrong_password_and_unknown_email_are_indistinguishable(make_user: Any, client: Any) -> None:
+def test_login_wrong_password_and_unknown_email_are_indistinguishable(
+    make_user: Any, client: Any
+) -> None:
     user = make_user()
-    wrong = client.post("/api/v1/auth/login", json={"email": user.email, "password": "wrong password"})
-    unknown = client.post("/api/v1/auth/login", json={"email": _email("nobody"), "password": "whatever 123"})
+    wrong = client.post("/api/v1/auth/login",
+                        json={"email": user.email, "password": "wrong password"})
+    unknown = client.post("/api/v1/auth/login",
+                          json={"email": _email("nobody"), "password": "whatever 123"})
     wrong_error = assert_error(wrong, 401, "unauthorized")
     unknown_error = assert_error(unknown, 401, "unauthorized")
     assert wrong_error["message"] == unknown_error["message"]
@@ -151,7 +157,9 @@ def test_expired_token_is_401(app: Any, make_user: Any, client: Any) -> None:
     assert "expired" in error["message"].lower()
 
 
-def test_freshly_signed_token_with_app_secret_is_accepted(app: Any, make_user: Any, client: Any) -> None:
+def test_freshly_signed_token_with_app_secret_is_accepted(
+    app: Any, make_user: Any, client: Any
+) -> None:
     # Control for the negative cases below: the crafted claims themselves are valid.
     user = make_user()
     token = jwt.encode(_claims(user.id), _secret(app), algorithm="HS256")
@@ -164,7 +172,8 @@ def test_tampered_signature_is_401(make_user: Any, client: Any) -> None:
     # Flip a character in the middle (the last one may only carry padding bits).
     i = len(signature) // 2
     flipped = signature[:i] + ("A" if signature[i] != "A" else "B") + signature[i + 1:]
-    assert_error(client.get(ME, headers=_bearer(f"{header}.{payload}.{flipped}")), 401, "unauthorized")
+    res = client.get(ME, headers=_bearer(f"{header}.{payload}.{flipped}"))
+    assert_error(res, 401, "unauthorized")
 
 
 def test_tampered_payload_is_401(make_user: Any, client: Any) -> None:
@@ -173,7 +182,8 @@ def test_tampered_payload_is_401(make_user: Any, client: Any) -> None:
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     claims["sub"] = str(other.id)
     forged = _b64(json.dumps(claims).encode())
-    assert_error(client.get(ME, headers=_bearer(f"{header}.{forged}.{signature}")), 401, "unauthorized")
+    res = client.get(ME, headers=_bearer(f"{header}.{forged}.{signature}"))
+    assert_error(res, 401, "unauthorized")
 
 
 def test_token_signed_with_another_key_is_401(make_user: Any, client: Any) -> None:
@@ -265,7 +275,8 @@ def test_logout_revokes_refresh_token(make_user: Any, client: Any) -> None:
 
 def test_logout_without_token_revokes_all(make_user: Any, client: Any) -> None:
     user = make_user()
-    second = client.post("/api/v1/auth/login", json={"email": user.email, "password": user.password})
+    second = client.post("/api/v1/auth/login",
+                         json={"email": user.email, "password": user.password})
     other_refresh = second.get_json()["refresh_token"]
     assert client.post("/api/v1/auth/logout", json={}, headers=user.headers).status_code == 204
     assert_error(_refresh(client, user.refresh_token), 401)
@@ -274,7 +285,8 @@ def test_logout_without_token_revokes_all(make_user: Any, client: Any) -> None:
 
 def test_logout_requires_sign_in(make_user: Any, client: Any) -> None:
     user = make_user()
-    assert_error(client.post("/api/v1/auth/logout", json={"refresh_token": user.refresh_token}), 401)
+    res = client.post("/api/v1/auth/logout", json={"refresh_token": user.refresh_token})
+    assert_error(res, 401)
     assert _refresh(client, user.refresh_token).status_code == 200
 
 

@@ -81,7 +81,8 @@ def test_wrong_type_in_nested_list_is_422_naming_the_field(make_user: Any, clien
 
 
 def test_unknown_field_is_422_naming_it(client: Any) -> None:
-    res = client.post(REGISTER, json={"email": _email(), "password": "long enough pw", "is_admin": True})
+    res = client.post(REGISTER,
+                      json={"email": _email(), "password": "long enough pw", "is_admin": True})
     error = assert_envelope(res, 422, "validation_error")
     assert "is_admin" in error["details"]["fields"]
 
@@ -136,7 +137,8 @@ def _s401(client: Any, **_: Any) -> Any:
 def _s403(client: Any, make_user: Any, make_team: Any, **_: Any) -> Any:
     admin, viewer = make_user(), make_user()
     team_id = make_team(admin, viewer=[viewer])
-    return client.patch(f"/api/v1/teams/{team_id}", json={"name": "renamed"}, headers=viewer.headers)
+    return client.patch(f"/api/v1/teams/{team_id}", json={"name": "renamed"},
+                        headers=viewer.headers)
 
 
 def _s404(client: Any, **_: Any) -> Any:
@@ -181,7 +183,9 @@ def test_every_error_status_has_exactly_the_envelope(
 
 
 # ------------------------------------------------------ nothing half-written
-def test_failed_molecule_posts_leave_count_unchanged(db: Database, make_user: Any, client: Any) -> None:
+def test_failed_molecule_posts_leave_count_unchanged(
+    db: Database, make_user: Any, client: Any
+) -> None:
     user = make_user()
     assert client.post(MOLECULES, json={"smiles": "CCO", "name": "ethanol"},
                        headers=user.headers).status_code == 201
@@ -204,7 +208,9 @@ def test_failed_molecule_posts_leave_count_unchanged(db: Database, make_user: An
     assert listed["total"] == 1
 
 
-def test_failed_member_add_leaves_members_unchanged(make_user: Any, make_team: Any, client: Any) -> None:
+def test_failed_member_add_leaves_members_unchanged(
+    make_user: Any, make_team: Any, client: Any
+) -> None:
     admin, editor = make_user(), make_user()
     team_id = make_team(admin, editor=[editor])
     members_url = f"/api/v1/teams/{team_id}/members"
@@ -240,7 +246,8 @@ def test_transaction_rolls_back_on_exception(db: Database, make_user: Any) -> No
         session.flush()
         molecule_id = molecule.id
         # Visible inside the transaction ...
-        assert session.scalar(sa.select(Molecule.id).where(Molecule.id == molecule_id)) == molecule_id
+        found = session.scalar(sa.select(Molecule.id).where(Molecule.id == molecule_id))
+        assert found == molecule_id
         raise Boom
 
     assert molecule_id is not None
@@ -248,6 +255,52 @@ def test_transaction_rolls_back_on_exception(db: Database, make_user: Any) -> No
     with db.transaction(Identity.service()) as session:
         assert session.get(Molecule, molecule_id) is None
     assert _molecule_count(db, user.id) == 0
+
+
+# ------------------------------------------- text PostgreSQL cannot store
+NUL_CASES = [
+    ("post", REGISTER, {"email": "a\x00b@example.org", "password": "long enough pw"}, "email",
+     False),
+    ("post", "/api/v1/auth/login", {"email": "a@b.org", "password": "pw\x00"}, "password", False),
+    ("post", MOLECULES, {"smiles": "CCO", "name": "eth\x00anol"}, "name", True),
+    ("post", MOLECULES, {"smiles": "CCO", "synonyms": ["ok", "b\x00d"]}, "synonyms", True),
+    ("post", MOLECULES, {"smiles": "C\x00C"}, "smiles", True),
+    ("patch", "/api/v1/users/me", {"display_name": "\x00"}, "display_name", True),
+    ("post", "/api/v1/teams", {"name": "team\x00"}, "name", True),
+    ("post", "/api/v1/users/me/api-tokens", {"name": "tok\x00en"}, "name", True),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "body", "field", "signed_in"), NUL_CASES)
+def test_nul_character_is_422_naming_the_field(
+    make_user: Any, client: Any, method: str, url: str, body: dict[str, Any], field: str,
+    signed_in: bool,
+) -> None:
+    # PostgreSQL rejects NUL in text; it must never reach the database as a 500.
+    headers = make_user().headers if signed_in else None
+    res = getattr(client, method)(url, json=body, headers=headers)
+    error = assert_envelope(res, 422, "validation_error")
+    assert field in error["details"]["fields"]
+
+
+def test_nul_character_in_query_is_422(client: Any) -> None:
+    error = assert_envelope(client.get(f"{MOLECULES}?q=a%00b"), 422, "validation_error")
+    assert "q" in error["details"]["fields"]
+
+
+def test_lone_surrogate_is_422_naming_the_field(make_user: Any, client: Any) -> None:
+    user = make_user()
+    res = client.post(MOLECULES, data='{"smiles": "CCO", "name": "x\\ud800y"}',
+                      content_type="application/json", headers=user.headers)
+    error = assert_envelope(res, 422, "validation_error")
+    assert "name" in error["details"]["fields"]
+
+
+def test_nul_in_user_agent_does_not_break_login(make_user: Any, client: Any) -> None:
+    user = make_user()
+    res = client.post("/api/v1/auth/login", json={"email": user.email, "password": user.password},
+                      headers={"User-Agent": "agent\x00/1.0"})
+    assert res.status_code == 200, res.get_data(as_text=True)
 
 
 # ------------------------------------------------------------- request ids

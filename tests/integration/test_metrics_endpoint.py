@@ -40,17 +40,19 @@ def test_request_count(scrape: dict[str, Any]) -> None:
     samples = _samples(family, "app_request_count_total")
     assert samples
     assert all(set(s.labels) == {"method", "endpoint", "status"} for s in samples)
-    by_key = {(s.labels["method"], s.labels["endpoint"], s.labels["status"]): s.value for s in samples}
+    by_key = {(s.labels["method"], s.labels["endpoint"], s.labels["status"]): s.value
+              for s in samples}
     assert by_key[("GET", "/health", "200")] >= 1
     assert by_key[("GET", MOLECULE_ROUTE, "404")] >= 1
     assert by_key[("GET", "<unmatched>", "404")] >= 1
-    assert not any(s.labels["endpoint"] == "/metrics" for s in samples), "scrapes must not be counted"
+    assert not any(s.labels["endpoint"] == "/metrics" for s in samples), "scrapes are not counted"
 
 
 def test_request_latency_histogram(scrape: dict[str, Any]) -> None:
     family = scrape["families"]["app_request_latency_seconds"]
     assert family.type == "histogram"
-    counts = {s.labels["endpoint"]: s.value for s in _samples(family, "app_request_latency_seconds_count")
+    counts = {s.labels["endpoint"]: s.value
+              for s in _samples(family, "app_request_latency_seconds_count")
               if s.labels["method"] == "GET"}
     assert counts["/health"] >= 1
     assert counts[MOLECULE_ROUTE] >= 1
@@ -65,7 +67,8 @@ def test_db_query_metrics(scrape: dict[str, Any]) -> None:
     assert count.type == "counter"
     totals = _samples(count, "app_db_query_count_total")
     assert totals and all(set(s.labels) == {"query_type"} for s in totals)
-    assert {s.labels["query_type"] for s in totals} <= {"SELECT", "INSERT", "UPDATE", "DELETE", "OTHER"}
+    kinds = {s.labels["query_type"] for s in totals}
+    assert kinds <= {"SELECT", "INSERT", "UPDATE", "DELETE", "OTHER"}
     # The molecule lookup ran at least one SELECT.
     assert any(s.labels["query_type"] == "SELECT" and s.value >= 1 for s in totals)
 

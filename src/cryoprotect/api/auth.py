@@ -117,7 +117,7 @@ class Refresh(MethodView):
 
 @blp.route("/logout")
 class Logout(MethodView):
-    @blp.arguments(LogoutSchema)
+    @blp.arguments(LogoutSchema, required=False)
     @blp.response(204)
     @blp.alt_response(401, description="Not signed in")
     @blp.doc(security=BEARER)

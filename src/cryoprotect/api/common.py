@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import marshmallow as ma
@@ -24,14 +25,51 @@ def current_actor() -> Actor:
     return actor
 
 
-class StrictSchema(ma.Schema):
+def _unstorable(value: Any) -> bool:
+    """True when ``value`` holds text PostgreSQL cannot store: a NUL character (rejected in
+    every text column) or a lone surrogate (not encodable as UTF-8), at any depth."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, Mapping):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_unstorable(v) for v in value)
+    return False
+
+
+class InputSchema(ma.Schema):
+    """Base of every request schema: text that cannot be stored is a 422 naming the field,
+    never a database error (PostgreSQL rejects NUL characters in text)."""
+
+    @ma.pre_load
+    def _reject_unstorable_text(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, Mapping):
+            bad = sorted(str(key) for key, value in data.items()
+                         if _unstorable(key) or _unstorable(value))
+            if bad:
+                raise ma.ValidationError({
+                    key.encode("utf-8", "backslashreplace").decode():
+                    ["NUL characters and unpaired surrogates are not allowed."] for key in bad
+                })
+        elif _unstorable(data):
+            raise ma.ValidationError("NUL characters and unpaired surrogates are not allowed.")
+        return data
+
+
+class StrictSchema(InputSchema):
     """Request bodies reject unknown fields (a typo must not be silently ignored)."""
 
     class Meta:
         unknown = ma.RAISE
 
 
-class PageArgsSchema(ma.Schema):
+class PageArgsSchema(InputSchema):
     class Meta:
         unknown = ma.EXCLUDE
 

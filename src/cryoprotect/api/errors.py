@@ -15,6 +15,7 @@ from typing import Any
 import marshmallow as ma
 from flask import Flask, current_app, jsonify, request
 from flask_smorest import Api as _SmorestApi
+from flask_smorest.spec.plugins import FlaskPlugin
 from werkzeug.exceptions import HTTPException
 
 from cryoprotect import errors
@@ -86,10 +87,53 @@ def _endpoint() -> str:
     return rule.rule if rule is not None else "<unmatched>"
 
 
+def complete_error_responses(operations: dict[str, Any]) -> None:
+    """Document the errors every operation can answer, in one place.
+
+    * An operation with a request body can answer 400 (the body is not valid JSON).
+    * An operation that reads a bearer token can answer 401 (missing, malformed, expired
+      or revoked credentials), even where signing in is optional.
+    * Every 4xx/5xx response is the error envelope (``alt_response`` calls that only give a
+      description get the :class:`ErrorSchema` body).
+    """
+    for method, operation in operations.items():
+        if method == "parameters" or not isinstance(operation, dict):
+            continue
+        responses = operation.setdefault("responses", {})
+        documented = {str(code) for code in responses}  # int or str keys, as decorators left them
+        if "requestBody" in operation and "400" not in documented:
+            responses[400] = {"description": "The request body is not valid JSON"}
+        if "401" not in documented and any(
+            "bearerAuth" in requirement for requirement in operation.get("security") or ()
+        ):
+            responses[401] = {"description": "Missing, invalid or expired credentials"}
+        for code, response in responses.items():
+            if (str(code).isdigit() and int(code) >= 400 and isinstance(response, dict)
+                    and "$ref" not in response and "content" not in response):
+                response["content"] = {"application/json": {"schema": ErrorSchema}}
+
+
+class _DocumentingFlaskPlugin(FlaskPlugin):  # type: ignore[misc]
+    """flask-smorest's Flask plugin, plus :func:`complete_error_responses`.
+
+    It runs before the marshmallow plugin (flask-smorest orders the Flask plugin first), so
+    the schema added here is resolved to ``#/components/schemas/Error`` like any other.
+    """
+
+    def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None,
+                         **kwargs: Any) -> None:
+        complete_error_responses(operations or {})
+
+
 class Api(_SmorestApi):  # type: ignore[misc]
     """flask-smorest's Api with our error envelope for every HTTP error."""
 
     ERROR_SCHEMA = ErrorSchema
+
+    def __init__(self, app: Flask | None = None, *, spec_kwargs: dict[str, Any] | None = None,
+                 **kwargs: Any) -> None:
+        spec_kwargs = {"flask_plugin": _DocumentingFlaskPlugin(), **(spec_kwargs or {})}
+        super().__init__(app, spec_kwargs=spec_kwargs, **kwargs)
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         status = error.code or 500

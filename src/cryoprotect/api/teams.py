@@ -9,7 +9,13 @@ import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from cryoprotect.api.common import BEARER, StrictSchema, current_actor, services
+from cryoprotect.api.common import (
+    BEARER,
+    OPTIONAL_BEARER,
+    StrictSchema,
+    current_actor,
+    services,
+)
 from cryoprotect.services.teams import ROLE_NAMES
 
 blp = Blueprint("teams", __name__, url_prefix="/api/v1/teams", description="Teams and membership")
@@ -55,9 +61,9 @@ class MemberSchema(ma.Schema):
 @blp.route("")
 class Teams(MethodView):
     @blp.response(200, TeamSchema(many=True))
-    @blp.doc(security=BEARER)
+    @blp.doc(security=OPTIONAL_BEARER)
     def get(self) -> Any:
-        """Teams the caller belongs to, with the caller's role"""
+        """Teams the caller belongs to, with the caller's role (none when signed out)"""
         return services().teams.list(current_actor())
 
     @blp.arguments(TeamCreateSchema)

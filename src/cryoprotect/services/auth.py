@@ -189,8 +189,10 @@ class AuthService:
             self._key, algorithm=JWT_ALGORITHM,
         )
         refresh = secrets.token_urlsafe(32)
+        # PostgreSQL text cannot hold NUL; the header is informational, so drop them.
+        agent = (user_agent or "").replace("\x00", "")[:400] or None
         session.add(RefreshToken(
-            user_id=user.id, token_hash=_digest(refresh), user_agent=(user_agent or "")[:400] or None,
+            user_id=user.id, token_hash=_digest(refresh), user_agent=agent,
             expires_at=now + timedelta(seconds=self.settings.refresh_token_ttl_s),
         ))
         session.flush()
