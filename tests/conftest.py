@@ -42,7 +42,9 @@ def home() -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def settings(home: Path) -> Settings:
-    return Settings(home=home, secret_key="test-secret-key-" + "x" * 32, testing=True, log_json=False)
+    return Settings(
+        home=home, secret_key="test-secret-key-" + "x" * 32, testing=True, log_json=False
+    )
 
 
 @pytest.fixture(scope="session")
@@ -112,14 +114,18 @@ def make_team(client):  # type: ignore[no-untyped-def]
     """Factory: ``make_team(admin, viewer=[u], editor=[u], ...)`` returns the team id."""
 
     def _make(admin: UserHandle, **members: list[UserHandle]) -> uuid.UUID:
-        res = client.post("/api/v1/teams", json={"name": f"team-{uuid.uuid4().hex[:8]}"},
-                          headers=admin.headers)
+        res = client.post(
+            "/api/v1/teams", json={"name": f"team-{uuid.uuid4().hex[:8]}"}, headers=admin.headers
+        )
         assert res.status_code == 201, res.json
         team_id = uuid.UUID(res.json["id"])
         for role, users in members.items():
             for user in users:
-                add = client.post(f"/api/v1/teams/{team_id}/members",
-                                  json={"email": user.email, "role": role}, headers=admin.headers)
+                add = client.post(
+                    f"/api/v1/teams/{team_id}/members",
+                    json={"email": user.email, "role": role},
+                    headers=admin.headers,
+                )
                 assert add.status_code == 201, add.json
         return team_id
 

@@ -67,17 +67,27 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL="/api/v1/docs/assets/",
         API_SPEC_OPTIONS={
-            "info": {"description": "Molecules, CPA solutions, predictive models, experiments and "
-                                    "protocols for cryoprotectant research."},
-            "components": {"securitySchemes": {"bearerAuth": {
-                "type": "http", "scheme": "bearer",
-                "description": "An access token from /api/v1/auth/login, or a personal API token (cpt_…)",
-            }}},
+            "info": {
+                "description": "Molecules, CPA solutions, predictive models, experiments and "
+                "protocols for cryoprotectant research."
+            },
+            "components": {
+                "securitySchemes": {
+                    "bearerAuth": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "description": "An access token from /api/v1/auth/login, or a personal API token (cpt_…)",
+                    }
+                }
+            },
         },
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["cryoprotect"] = Services(
-        settings=settings, db=db, auth=AuthService(db, settings), teams=TeamService(db),
+        settings=settings,
+        db=db,
+        auth=AuthService(db, settings),
+        teams=TeamService(db),
         molecules=MoleculeService(db),
     )
 
@@ -87,8 +97,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     metrics.instrument_engine(db.app_engine)
 
     api = Api(app)
-    for blueprint in (system_api.health_blp, auth_api.blp, auth_api.users_blp, teams_api.blp,
-                      molecules_api.blp, system_api.admin_blp):
+    for blueprint in (
+        system_api.health_blp,
+        auth_api.blp,
+        auth_api.users_blp,
+        teams_api.blp,
+        molecules_api.blp,
+        system_api.admin_blp,
+    ):
         api.register_blueprint(blueprint)
     register_error_handlers(app, api)
 

@@ -62,12 +62,18 @@ def serve(host: str, port: int) -> None:
     except CryoprotectError as exc:
         _fail(exc)
         return
-    where = "embedded PostgreSQL in " + str(settings.home) if settings.embedded else "external PostgreSQL"
+    where = (
+        "embedded PostgreSQL in " + str(settings.home)
+        if settings.embedded
+        else "external PostgreSQL"
+    )
     try:
         app = create_app(settings, db)
         # Our access log (JSON, with request ids) replaces the development server's own.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        click.echo(f"CryoProtect is running on http://{host}:{port} (database: {where}). Ctrl+C stops it.")
+        click.echo(
+            f"CryoProtect is running on http://{host}:{port} (database: {where}). Ctrl+C stops it."
+        )
         app.run(host=host, port=port, threaded=True, use_reloader=False)
     finally:
         db.stop()
@@ -165,8 +171,13 @@ def users() -> None:
 
 @users.command("create-admin")
 @click.option("--email", required=True, help="E-mail of the administrator.")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="Password (prompted when omitted). Existing accounts are promoted.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Password (prompted when omitted). Existing accounts are promoted.",
+)
 def users_create_admin(email: str, password: str) -> None:
     """Create an administrator account, or promote an existing account."""
     from cryoprotect.services.auth import AuthService

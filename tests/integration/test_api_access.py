@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.integration
-
 from tests.conftest import unique_smiles
+
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
@@ -23,8 +23,14 @@ def lab(client, make_user, make_team):  # type: ignore[no-untyped-def]
         res = client.post("/api/v1/molecules", json=body, headers=owner.headers)
         assert res.status_code == 201, res.json
         rows[vis] = res.json["id"]
-    return {"owner": owner, "viewer": viewer, "editor": editor, "outsider": outsider,
-            "team": team, "rows": rows}
+    return {
+        "owner": owner,
+        "viewer": viewer,
+        "editor": editor,
+        "outsider": outsider,
+        "team": team,
+        "rows": rows,
+    }
 
 
 def test_read_access(client, lab) -> None:  # type: ignore[no-untyped-def]
@@ -37,8 +43,10 @@ def test_read_access(client, lab) -> None:  # type: ignore[no-untyped-def]
     }
     for who, by_vis in expect.items():
         headers = {} if who == "anonymous" else lab[who].headers
-        got = {vis: client.get(f"/api/v1/molecules/{rid}", headers=headers).status_code
-               for vis, rid in lab["rows"].items()}
+        got = {
+            vis: client.get(f"/api/v1/molecules/{rid}", headers=headers).status_code
+            for vis, rid in lab["rows"].items()
+        }
         assert got == by_vis, who
 
 
@@ -50,21 +58,49 @@ def test_edit_access(client, lab) -> None:  # type: ignore[no-untyped-def]
         "owner": {"private": 200, "team": 200, "public": 200},
     }
     for who, by_vis in expect.items():
-        got = {vis: client.patch(f"/api/v1/molecules/{rid}", json={"name": f"renamed by {who}"},
-                                 headers=lab[who].headers).status_code
-               for vis, rid in lab["rows"].items()}
+        got = {
+            vis: client.patch(
+                f"/api/v1/molecules/{rid}",
+                json={"name": f"renamed by {who}"},
+                headers=lab[who].headers,
+            ).status_code
+            for vis, rid in lab["rows"].items()
+        }
         assert got == by_vis, who
-    assert client.patch(f"/api/v1/molecules/{lab['rows']['public']}", json={"name": "x"}).status_code == 401
+    assert (
+        client.patch(f"/api/v1/molecules/{lab['rows']['public']}", json={"name": "x"}).status_code
+        == 401
+    )
 
 
 def test_delete_access(client, lab) -> None:  # type: ignore[no-untyped-def]
     rows = lab["rows"]
-    assert client.delete(f"/api/v1/molecules/{rows['team']}", headers=lab["editor"].headers).status_code == 403
-    assert client.delete(f"/api/v1/molecules/{rows['private']}", headers=lab["outsider"].headers).status_code == 404
-    assert client.delete(f"/api/v1/molecules/{rows['public']}", headers=lab["outsider"].headers).status_code == 403
+    assert (
+        client.delete(
+            f"/api/v1/molecules/{rows['team']}", headers=lab["editor"].headers
+        ).status_code
+        == 403
+    )
+    assert (
+        client.delete(
+            f"/api/v1/molecules/{rows['private']}", headers=lab["outsider"].headers
+        ).status_code
+        == 404
+    )
+    assert (
+        client.delete(
+            f"/api/v1/molecules/{rows['public']}", headers=lab["outsider"].headers
+        ).status_code
+        == 403
+    )
     for rid in rows.values():
-        assert client.delete(f"/api/v1/molecules/{rid}", headers=lab["owner"].headers).status_code == 204
-        assert client.get(f"/api/v1/molecules/{rid}", headers=lab["owner"].headers).status_code == 404
+        assert (
+            client.delete(f"/api/v1/molecules/{rid}", headers=lab["owner"].headers).status_code
+            == 204
+        )
+        assert (
+            client.get(f"/api/v1/molecules/{rid}", headers=lab["owner"].headers).status_code == 404
+        )
 
 
 def test_lists_show_only_visible_rows(client, lab) -> None:  # type: ignore[no-untyped-def]
@@ -76,7 +112,9 @@ def test_lists_show_only_visible_rows(client, lab) -> None:  # type: ignore[no-u
 
     rows = lab["rows"]
     assert {rows["private"], rows["team"], rows["public"]} <= ids(lab["owner"].headers)
-    assert rows["team"] in ids(lab["viewer"].headers) and rows["private"] not in ids(lab["viewer"].headers)
+    assert rows["team"] in ids(lab["viewer"].headers) and rows["private"] not in ids(
+        lab["viewer"].headers
+    )
     outsider = ids(lab["outsider"].headers)
     assert rows["public"] in outsider and not {rows["private"], rows["team"]} & outsider
     anonymous = ids({})
@@ -101,24 +139,45 @@ def test_team_member_management(client, make_user, make_team) -> None:  # type: 
     team = make_team(admin, viewer=[viewer])
     url = f"/api/v1/teams/{team}/members"
     # Only admins add members; non-members cannot even see the team.
-    assert client.post(url, json={"email": newcomer.email, "role": "editor"},
-                       headers=viewer.headers).status_code == 403
-    assert client.post(url, json={"email": newcomer.email, "role": "editor"},
-                       headers=outsider.headers).status_code == 404
+    assert (
+        client.post(
+            url, json={"email": newcomer.email, "role": "editor"}, headers=viewer.headers
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            url, json={"email": newcomer.email, "role": "editor"}, headers=outsider.headers
+        ).status_code
+        == 404
+    )
     assert client.get(url, headers=outsider.headers).status_code == 404
     assert client.get(f"/api/v1/teams/{team}", headers=outsider.headers).status_code == 404
-    added = client.post(url, json={"email": newcomer.email, "role": "editor"}, headers=admin.headers)
+    added = client.post(
+        url, json={"email": newcomer.email, "role": "editor"}, headers=admin.headers
+    )
     assert added.status_code == 201 and added.json["role"] == "editor"
-    assert client.post(url, json={"email": newcomer.email, "role": "viewer"},
-                       headers=admin.headers).status_code == 409
-    bad_role = client.post(url, json={"email": outsider.email, "role": "owner"}, headers=admin.headers)
+    assert (
+        client.post(
+            url, json={"email": newcomer.email, "role": "viewer"}, headers=admin.headers
+        ).status_code
+        == 409
+    )
+    bad_role = client.post(
+        url, json={"email": outsider.email, "role": "owner"}, headers=admin.headers
+    )
     assert bad_role.status_code == 422 and "role" in bad_role.json["error"]["details"]["fields"]
     members = {m["email"]: m["role"] for m in client.get(url, headers=viewer.headers).json}
     assert members == {admin.email: "admin", viewer.email: "viewer", newcomer.email: "editor"}
     # Change a role, protect the last admin, remove and leave.
     member_url = f"{url}/{newcomer.id}"
-    assert client.patch(member_url, json={"role": "admin"}, headers=viewer.headers).status_code == 403
-    assert client.patch(member_url, json={"role": "viewer"}, headers=admin.headers).json["role"] == "viewer"
+    assert (
+        client.patch(member_url, json={"role": "admin"}, headers=viewer.headers).status_code == 403
+    )
+    assert (
+        client.patch(member_url, json={"role": "viewer"}, headers=admin.headers).json["role"]
+        == "viewer"
+    )
     last_admin = client.patch(f"{url}/{admin.id}", json={"role": "viewer"}, headers=admin.headers)
     assert last_admin.status_code == 409
     assert client.delete(member_url, headers=viewer.headers).status_code == 403

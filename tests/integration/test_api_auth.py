@@ -47,8 +47,12 @@ def _secret(app: Any) -> str:
 def _claims(user_id: uuid.UUID | str, **overrides: Any) -> dict[str, Any]:
     now = datetime.now(UTC)
     claims: dict[str, Any] = {
-        "sub": str(user_id), "role": "authenticated", "type": "access",
-        "iat": now, "exp": now + timedelta(minutes=5), "jti": uuid.uuid4().hex,
+        "sub": str(user_id),
+        "role": "authenticated",
+        "type": "access",
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
+        "jti": uuid.uuid4().hex,
     }
     claims.update(overrides)
     return claims
@@ -65,8 +69,10 @@ def _bearer(token: str) -> dict[str, str]:
 # ------------------------------------------------------------------ register
 def test_register_creates_account(client: Any) -> None:
     email = _email()
-    res = client.post("/api/v1/auth/register",
-                      json={"email": email, "password": "long enough pw", "display_name": "Ada"})
+    res = client.post(
+        "/api/v1/auth/register",
+        json={"email": email, "password": "long enough pw", "display_name": "Ada"},
+    )
     assert res.status_code == 201, res.json
     body = res.get_json()
     assert body["email"] == email
@@ -78,19 +84,25 @@ def test_register_creates_account(client: Any) -> None:
 def test_second_registration_is_not_admin(client: Any) -> None:
     # Whichever account is first on the session database, the later one is never admin.
     for _ in range(2):
-        res = client.post("/api/v1/auth/register",
-                          json={"email": _email(), "password": "long enough pw"})
+        res = client.post(
+            "/api/v1/auth/register", json={"email": _email(), "password": "long enough pw"}
+        )
         assert res.status_code == 201, res.json
     assert res.get_json()["is_admin"] is False
 
 
 def test_register_duplicate_email_is_409_naming_email(client: Any) -> None:
     email = _email()
-    assert client.post("/api/v1/auth/register",
-                       json={"email": email, "password": "long enough pw"}).status_code == 201
+    assert (
+        client.post(
+            "/api/v1/auth/register", json={"email": email, "password": "long enough pw"}
+        ).status_code
+        == 201
+    )
     for variant in (email, email.upper(), f"  {email}  "):
-        res = client.post("/api/v1/auth/register",
-                          json={"email": variant, "password": "another pw 123"})
+        res = client.post(
+            "/api/v1/auth/register", json={"email": variant, "password": "another pw 123"}
+        )
         error = assert_error(res, 409, "conflict")
         assert error["details"]["field"] == "email"
 
@@ -125,10 +137,12 @@ def test_login_wrong_password_and_unknown_email_are_indistinguishable(
     make_user: Any, client: Any
 ) -> None:
     user = make_user()
-    wrong = client.post("/api/v1/auth/login",
-                        json={"email": user.email, "password": "wrong password"})
-    unknown = client.post("/api/v1/auth/login",
-                          json={"email": _email("nobody"), "password": "whatever 123"})
+    wrong = client.post(
+        "/api/v1/auth/login", json={"email": user.email, "password": "wrong password"}
+    )
+    unknown = client.post(
+        "/api/v1/auth/login", json={"email": _email("nobody"), "password": "whatever 123"}
+    )
     wrong_error = assert_error(wrong, 401, "unauthorized")
     unknown_error = assert_error(unknown, 401, "unauthorized")
     assert wrong_error["message"] == unknown_error["message"]
@@ -151,8 +165,11 @@ def test_me_with_valid_token(make_user: Any, client: Any) -> None:
 def test_expired_token_is_401(app: Any, make_user: Any, client: Any) -> None:
     user = make_user()
     past = datetime.now(UTC) - timedelta(hours=1)
-    token = jwt.encode(_claims(user.id, iat=past - timedelta(minutes=15), exp=past),
-                       _secret(app), algorithm="HS256")
+    token = jwt.encode(
+        _claims(user.id, iat=past - timedelta(minutes=15), exp=past),
+        _secret(app),
+        algorithm="HS256",
+    )
     error = assert_error(client.get(ME, headers=_bearer(token)), 401, "unauthorized")
     assert "expired" in error["message"].lower()
 
@@ -171,7 +188,7 @@ def test_tampered_signature_is_401(make_user: Any, client: Any) -> None:
     header, payload, signature = user.access_token.split(".")
     # Flip a character in the middle (the last one may only carry padding bits).
     i = len(signature) // 2
-    flipped = signature[:i] + ("A" if signature[i] != "A" else "B") + signature[i + 1:]
+    flipped = signature[:i] + ("A" if signature[i] != "A" else "B") + signature[i + 1 :]
     res = client.get(ME, headers=_bearer(f"{header}.{payload}.{flipped}"))
     assert_error(res, 401, "unauthorized")
 
@@ -196,8 +213,17 @@ def test_unsigned_alg_none_token_is_401(make_user: Any, client: Any) -> None:
     user = make_user()
     now = int(datetime.now(UTC).timestamp())
     header = _b64(json.dumps({"alg": "none", "typ": "JWT"}).encode())
-    payload = _b64(json.dumps({"sub": str(user.id), "role": "authenticated", "type": "access",
-                               "iat": now, "exp": now + 300}).encode())
+    payload = _b64(
+        json.dumps(
+            {
+                "sub": str(user.id),
+                "role": "authenticated",
+                "type": "access",
+                "iat": now,
+                "exp": now + 300,
+            }
+        ).encode()
+    )
     for token in (f"{header}.{payload}.", f"{header}.{payload}"):
         assert_error(client.get(ME, headers=_bearer(token)), 401, "unauthorized")
 
@@ -208,10 +234,18 @@ def test_token_of_other_type_is_401(app: Any, make_user: Any, client: Any) -> No
     assert_error(client.get(ME, headers=_bearer(token)), 401, "unauthorized")
 
 
-@pytest.mark.parametrize("header", [
-    "Token abc", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "bearer-abc", "Bearer not.a.jwt",
-    "Bearer cpt_not-a-real-token",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Token abc",
+        "Bearer",
+        "Bearer ",
+        "Basic dXNlcjpwYXNz",
+        "bearer-abc",
+        "Bearer not.a.jwt",
+        "Bearer cpt_not-a-real-token",
+    ],
+)
 def test_malformed_authorization_header_is_401(client: Any, header: str) -> None:
     assert_error(client.get(ME, headers={"Authorization": header}), 401, "unauthorized")
 
@@ -267,16 +301,18 @@ def test_refresh_with_unknown_token_is_401(client: Any) -> None:
 
 def test_logout_revokes_refresh_token(make_user: Any, client: Any) -> None:
     user = make_user()
-    res = client.post("/api/v1/auth/logout", json={"refresh_token": user.refresh_token},
-                      headers=user.headers)
+    res = client.post(
+        "/api/v1/auth/logout", json={"refresh_token": user.refresh_token}, headers=user.headers
+    )
     assert res.status_code == 204
     assert_error(_refresh(client, user.refresh_token), 401, "unauthorized")
 
 
 def test_logout_without_token_revokes_all(make_user: Any, client: Any) -> None:
     user = make_user()
-    second = client.post("/api/v1/auth/login",
-                         json={"email": user.email, "password": user.password})
+    second = client.post(
+        "/api/v1/auth/login", json={"email": user.email, "password": user.password}
+    )
     other_refresh = second.get_json()["refresh_token"]
     assert client.post("/api/v1/auth/logout", json={}, headers=user.headers).status_code == 204
     assert_error(_refresh(client, user.refresh_token), 401)
@@ -292,8 +328,11 @@ def test_logout_requires_sign_in(make_user: Any, client: Any) -> None:
 
 def test_logout_cannot_revoke_someone_elses_refresh_token(make_user: Any, client: Any) -> None:
     victim, attacker = make_user(), make_user()
-    res = client.post("/api/v1/auth/logout", json={"refresh_token": victim.refresh_token},
-                      headers=attacker.headers)
+    res = client.post(
+        "/api/v1/auth/logout",
+        json={"refresh_token": victim.refresh_token},
+        headers=attacker.headers,
+    )
     assert res.status_code == 204
     assert _refresh(client, victim.refresh_token).status_code == 200
 

@@ -46,15 +46,21 @@ def assert_envelope(res: Any, status: int, code: str | None = None) -> dict[str,
 
 def _molecule_count(db: Database, user_id: uuid.UUID) -> int:
     with db.transaction(Identity.service()) as session:
-        return int(session.scalar(
-            sa.select(sa.func.count()).select_from(Molecule).where(Molecule.created_by == user_id)
-        ) or 0)
+        return int(
+            session.scalar(
+                sa.select(sa.func.count())
+                .select_from(Molecule)
+                .where(Molecule.created_by == user_id)
+            )
+            or 0
+        )
 
 
 # ------------------------------------------------------------- validation
 def test_malformed_json_is_400_bad_request(client: Any) -> None:
-    res = client.post(REGISTER, data='{"email": "a@b.org", "password": ',
-                      content_type="application/json")
+    res = client.post(
+        REGISTER, data='{"email": "a@b.org", "password": ', content_type="application/json"
+    )
     error = assert_envelope(res, 400, "bad_request")
     assert "json" in error["message"].lower()
 
@@ -81,8 +87,9 @@ def test_wrong_type_in_nested_list_is_422_naming_the_field(make_user: Any, clien
 
 
 def test_unknown_field_is_422_naming_it(client: Any) -> None:
-    res = client.post(REGISTER,
-                      json={"email": _email(), "password": "long enough pw", "is_admin": True})
+    res = client.post(
+        REGISTER, json={"email": _email(), "password": "long enough pw", "is_admin": True}
+    )
     error = assert_envelope(res, 422, "validation_error")
     assert "is_admin" in error["details"]["fields"]
 
@@ -137,8 +144,9 @@ def _s401(client: Any, **_: Any) -> Any:
 def _s403(client: Any, make_user: Any, make_team: Any, **_: Any) -> Any:
     admin, viewer = make_user(), make_user()
     team_id = make_team(admin, viewer=[viewer])
-    return client.patch(f"/api/v1/teams/{team_id}", json={"name": "renamed"},
-                        headers=viewer.headers)
+    return client.patch(
+        f"/api/v1/teams/{team_id}", json={"name": "renamed"}, headers=viewer.headers
+    )
 
 
 def _s404(client: Any, **_: Any) -> Any:
@@ -156,8 +164,9 @@ def _s409(client: Any, **_: Any) -> Any:
 
 
 def _s413(client: Any, app: Any, **_: Any) -> Any:
-    return client.post(REGISTER, data="x" * (app.config["MAX_CONTENT_LENGTH"] + 1),
-                       content_type="application/json")
+    return client.post(
+        REGISTER, data="x" * (app.config["MAX_CONTENT_LENGTH"] + 1), content_type="application/json"
+    )
 
 
 def _s422(client: Any, **_: Any) -> Any:
@@ -165,7 +174,14 @@ def _s422(client: Any, **_: Any) -> Any:
 
 
 STATUS_PROBES: dict[int, Callable[..., Any]] = {
-    400: _s400, 401: _s401, 403: _s403, 404: _s404, 405: _s405, 409: _s409, 413: _s413, 422: _s422,
+    400: _s400,
+    401: _s401,
+    403: _s403,
+    404: _s404,
+    405: _s405,
+    409: _s409,
+    413: _s413,
+    422: _s422,
 }
 
 
@@ -187,21 +203,31 @@ def test_failed_molecule_posts_leave_count_unchanged(
     db: Database, make_user: Any, client: Any
 ) -> None:
     user = make_user()
-    assert client.post(MOLECULES, json={"smiles": "CCO", "name": "ethanol"},
-                       headers=user.headers).status_code == 201
+    assert (
+        client.post(
+            MOLECULES, json={"smiles": "CCO", "name": "ethanol"}, headers=user.headers
+        ).status_code
+        == 201
+    )
     before = _molecule_count(db, user.id)
     assert before == 1
 
-    assert_envelope(client.post(MOLECULES, json={"smiles": "C(C)(C)(C)(C)C"}, headers=user.headers),
-                    400, "invalid_structure")
+    assert_envelope(
+        client.post(MOLECULES, json={"smiles": "C(C)(C)(C)(C)C"}, headers=user.headers),
+        400,
+        "invalid_structure",
+    )
     # Same structure, another spelling: still a duplicate in the caller's private scope.
     dup = client.post(MOLECULES, json={"smiles": "OCC", "name": "again"}, headers=user.headers)
     error = assert_envelope(dup, 409, "conflict")
     assert error["details"]["existing_id"]
-    assert_envelope(client.post(MOLECULES, json={"smiles": "CCO", "visibility": "team"},
-                                headers=user.headers), 422)
-    assert_envelope(client.post(MOLECULES, json={"smiles": "CCC", "team_id": "nope"},
-                                headers=user.headers), 422)
+    assert_envelope(
+        client.post(MOLECULES, json={"smiles": "CCO", "visibility": "team"}, headers=user.headers),
+        422,
+    )
+    assert_envelope(
+        client.post(MOLECULES, json={"smiles": "CCC", "team_id": "nope"}, headers=user.headers), 422
+    )
 
     assert _molecule_count(db, user.id) == before
     listed = client.get(f"{MOLECULES}?visibility=private", headers=user.headers).get_json()
@@ -219,12 +245,23 @@ def test_failed_member_add_leaves_members_unchanged(
 
     error = assert_envelope(
         client.post(members_url, json={"email": _email(), "role": "viewer"}, headers=admin.headers),
-        404, "not_found")
+        404,
+        "not_found",
+    )
     assert error["details"]["field"] == "email"
-    assert_envelope(client.post(members_url, json={"email": editor.email, "role": "viewer"},
-                                headers=admin.headers), 409, "conflict")
-    assert_envelope(client.post(members_url, json={"email": editor.email, "role": "owner"},
-                                headers=admin.headers), 422)
+    assert_envelope(
+        client.post(
+            members_url, json={"email": editor.email, "role": "viewer"}, headers=admin.headers
+        ),
+        409,
+        "conflict",
+    )
+    assert_envelope(
+        client.post(
+            members_url, json={"email": editor.email, "role": "owner"}, headers=admin.headers
+        ),
+        422,
+    )
 
     assert client.get(members_url, headers=admin.headers).get_json() == before
 
@@ -238,10 +275,16 @@ def test_transaction_rolls_back_on_exception(db: Database, make_user: Any) -> No
         pass
 
     with pytest.raises(Boom), db.transaction(Identity.user(user.id)) as session:
-        molecule = Molecule(name="glycerol", smiles=record.smiles, inchi=record.inchi,
-                            inchikey=record.inchikey, formula=record.formula,
-                            molecular_weight=record.molecular_weight,
-                            visibility="private", created_by=user.id)
+        molecule = Molecule(
+            name="glycerol",
+            smiles=record.smiles,
+            inchi=record.inchi,
+            inchikey=record.inchikey,
+            formula=record.formula,
+            molecular_weight=record.molecular_weight,
+            visibility="private",
+            created_by=user.id,
+        )
         session.add(molecule)
         session.flush()
         molecule_id = molecule.id
@@ -259,8 +302,13 @@ def test_transaction_rolls_back_on_exception(db: Database, make_user: Any) -> No
 
 # ------------------------------------------- text PostgreSQL cannot store
 NUL_CASES = [
-    ("post", REGISTER, {"email": "a\x00b@example.org", "password": "long enough pw"}, "email",
-     False),
+    (
+        "post",
+        REGISTER,
+        {"email": "a\x00b@example.org", "password": "long enough pw"},
+        "email",
+        False,
+    ),
     ("post", "/api/v1/auth/login", {"email": "a@b.org", "password": "pw\x00"}, "password", False),
     ("post", MOLECULES, {"smiles": "CCO", "name": "eth\x00anol"}, "name", True),
     ("post", MOLECULES, {"smiles": "CCO", "synonyms": ["ok", "b\x00d"]}, "synonyms", True),
@@ -273,7 +321,12 @@ NUL_CASES = [
 
 @pytest.mark.parametrize(("method", "url", "body", "field", "signed_in"), NUL_CASES)
 def test_nul_character_is_422_naming_the_field(
-    make_user: Any, client: Any, method: str, url: str, body: dict[str, Any], field: str,
+    make_user: Any,
+    client: Any,
+    method: str,
+    url: str,
+    body: dict[str, Any],
+    field: str,
     signed_in: bool,
 ) -> None:
     # PostgreSQL rejects NUL in text; it must never reach the database as a 500.
@@ -290,16 +343,23 @@ def test_nul_character_in_query_is_422(client: Any) -> None:
 
 def test_lone_surrogate_is_422_naming_the_field(make_user: Any, client: Any) -> None:
     user = make_user()
-    res = client.post(MOLECULES, data='{"smiles": "CCO", "name": "x\\ud800y"}',
-                      content_type="application/json", headers=user.headers)
+    res = client.post(
+        MOLECULES,
+        data='{"smiles": "CCO", "name": "x\\ud800y"}',
+        content_type="application/json",
+        headers=user.headers,
+    )
     error = assert_envelope(res, 422, "validation_error")
     assert "name" in error["details"]["fields"]
 
 
 def test_nul_in_user_agent_does_not_break_login(make_user: Any, client: Any) -> None:
     user = make_user()
-    res = client.post("/api/v1/auth/login", json={"email": user.email, "password": user.password},
-                      headers={"User-Agent": "agent\x00/1.0"})
+    res = client.post(
+        "/api/v1/auth/login",
+        json={"email": user.email, "password": user.password},
+        headers={"User-Agent": "agent\x00/1.0"},
+    )
     assert res.status_code == 200, res.get_data(as_text=True)
 
 
@@ -308,8 +368,11 @@ def test_request_id_header_on_success_and_error(client: Any) -> None:
     ok = client.get("/health")
     assert ok.status_code == 200
     assert ok.headers.get("X-Request-ID")
-    for res in (client.get("/api/v1/users/me"), client.get("/nope"),
-                client.post(REGISTER, data="{", content_type="application/json")):
+    for res in (
+        client.get("/api/v1/users/me"),
+        client.get("/nope"),
+        client.post(REGISTER, data="{", content_type="application/json"),
+    ):
         assert res.status_code >= 400
         assert res.headers.get("X-Request-ID")
     assert client.get("/health").headers["X-Request-ID"] != ok.headers["X-Request-ID"]

@@ -116,7 +116,9 @@ def test_users_create_admin_creates_an_administrator(cli, db: Database, settings
     _server_still_up(db)
 
 
-def test_users_create_admin_promotes_an_existing_user(cli, db: Database, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+def test_users_create_admin_promotes_an_existing_user(
+    cli, db: Database, settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
     email = f"member-{uuid.uuid4().hex[:10]}@example.org"
     created = AuthService(db, settings).register(email, "original password", admin=False)
     assert _user(db, email).is_admin is False  # type: ignore[union-attr]

@@ -55,7 +55,9 @@ def test_run_health_checks_on_migrated_schema(db: Database) -> None:
     assert integrity["details"]["sees_all_rows"] is True
     assert performance["status"] in {"passed", "warning"}
     assert set(performance["details"]) == {
-        "unindexed_foreign_keys", "seq_scan_heavy_tables", "slow_statements",
+        "unindexed_foreign_keys",
+        "seq_scan_heavy_tables",
+        "slow_statements",
     }
     assert performance["details"]["unindexed_foreign_keys"] == []
     slow = performance["details"]["slow_statements"]
@@ -73,10 +75,14 @@ def test_dropped_fk_index_is_reported(owner_tx: sa.Connection) -> None:
 
     performance = check_performance(owner_tx)
     assert performance["status"] == "warning"
-    assert performance["details"]["unindexed_foreign_keys"] == [{
-        "schema": "public", "table": "experiments", "column": "protocol_id",
-        "constraint": "fk_experiments_protocol_id_protocols",
-    }]
+    assert performance["details"]["unindexed_foreign_keys"] == [
+        {
+            "schema": "public",
+            "table": "experiments",
+            "column": "protocol_id",
+            "constraint": "fk_experiments_protocol_id_protocols",
+        }
+    ]
 
     schema = validate_schema(owner_tx)
     assert schema["status"] == "failed"
@@ -94,17 +100,27 @@ def test_schema_drift_is_reported(owner_tx: sa.Connection) -> None:
         owner_tx.execute(sa.text(statement))
     details = validate_schema(owner_tx)["details"]
     assert details["missing_columns"] == ["public.datasets.description"]
-    assert details["type_mismatches"] == [{
-        "column": "public.predictions.mixture_version", "expected": "INTEGER", "actual": "BIGINT",
-    }]
-    assert details["missing_foreign_keys"] == [{
-        "table": "public.protocols", "columns": ["cell_type_id"],
-        "referred_table": "public.cell_types",
-    }]
-    assert details["rls_problems"] == [{
-        "schema": "public", "table": "feature_flags",
-        "problem": "row level security is not forced",
-    }]
+    assert details["type_mismatches"] == [
+        {
+            "column": "public.predictions.mixture_version",
+            "expected": "INTEGER",
+            "actual": "BIGINT",
+        }
+    ]
+    assert details["missing_foreign_keys"] == [
+        {
+            "table": "public.protocols",
+            "columns": ["cell_type_id"],
+            "referred_table": "public.cell_types",
+        }
+    ]
+    assert details["rls_problems"] == [
+        {
+            "schema": "public",
+            "table": "feature_flags",
+            "problem": "row level security is not forced",
+        }
+    ]
 
 
 def test_extra_column_is_only_a_warning(owner_tx: sa.Connection) -> None:
@@ -116,7 +132,8 @@ def test_extra_column_is_only_a_warning(owner_tx: sa.Connection) -> None:
 
 def test_orphans_and_invalid_enumerations_are_reported(owner_tx: sa.Connection) -> None:
     for constraint in (
-        "fk_molecular_properties_molecule_id_molecules", "ck_molecular_properties_provenance",
+        "fk_molecular_properties_molecule_id_molecules",
+        "ck_molecular_properties_provenance",
     ):
         owner_tx.execute(
             sa.text(f"ALTER TABLE public.molecular_properties DROP CONSTRAINT {constraint}")
@@ -130,14 +147,22 @@ def test_orphans_and_invalid_enumerations_are_reported(owner_tx: sa.Connection) 
     )
     result = check_integrity(owner_tx)
     assert result["status"] == "failed"
-    assert result["details"]["orphaned_rows"] == [{
-        "table": "molecular_properties", "columns": ["molecule_id"],
-        "referred_table": "molecules", "count": 1,
-    }]
-    assert result["details"]["invalid_enumerations"] == [{
-        "table": "molecular_properties", "column": "provenance", "count": 1,
-        "values": {"guessed": 1},
-    }]
+    assert result["details"]["orphaned_rows"] == [
+        {
+            "table": "molecular_properties",
+            "columns": ["molecule_id"],
+            "referred_table": "molecules",
+            "count": 1,
+        }
+    ]
+    assert result["details"]["invalid_enumerations"] == [
+        {
+            "table": "molecular_properties",
+            "column": "provenance",
+            "count": 1,
+            "values": {"guessed": 1},
+        }
+    ]
 
 
 def test_integrity_under_rls_is_a_warning(db: Database) -> None:

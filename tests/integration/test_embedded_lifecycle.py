@@ -130,14 +130,18 @@ def fresh_home() -> Iterator[Path]:
 
 
 def make_settings(home: Path) -> Settings:
-    return Settings(home=home, secret_key="lifecycle-secret-" + "x" * 32, testing=True,
-                    log_json=False)
+    return Settings(
+        home=home, secret_key="lifecycle-secret-" + "x" * 32, testing=True, log_json=False
+    )
 
 
 def run_python(code: str, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our interpreter, our code
         [sys.executable, "-c", textwrap.dedent(code), *args],
-        capture_output=True, text=True, timeout=timeout, check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -148,15 +152,21 @@ class Serve:
         self.home = home
         self.port = free_port()
         self.output_path = home.parent / f"{home.name}-serve.log"
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith("CRYOPROTECT_") and k != "DATABASE_URL"}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("CRYOPROTECT_") and k != "DATABASE_URL"
+        }
         env.update(CRYOPROTECT_HOME=str(home), CRYOPROTECT_LOG_JSON="false", PYTHONUNBUFFERED="1")
         exe = Path(sys.executable).parent / "cryoprotect"
         argv = [str(exe)] if exe.exists() else [sys.executable, "-m", "cryoprotect.cli"]
         self._output = self.output_path.open("w")
         self.proc = subprocess.Popen(  # noqa: S603 - our own entry point
             [*argv, "serve", "--port", str(self.port)],
-            stdout=self._output, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            stdout=self._output,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
         )
 
     @property
@@ -182,7 +192,9 @@ class Serve:
             except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
                 last = exc
             time.sleep(0.5)
-        pytest.fail(f"/health/ready not 200 within {timeout_s:.0f} s (last: {last!r}):\n{self.output}")
+        pytest.fail(
+            f"/health/ready not 200 within {timeout_s:.0f} s (last: {last!r}):\n{self.output}"
+        )
 
     def close(self) -> None:
         if self.proc.poll() is None:

@@ -47,8 +47,13 @@ def external_db() -> Iterator[Database]:
         conn.execute(f'CREATE DATABASE "{name}"')
     database: Database | None = None
     try:
-        settings = Settings(home=home, database_url=f"{SERVER}/{name}", secret_key="x" * 40,
-                            testing=True, log_json=False)
+        settings = Settings(
+            home=home,
+            database_url=f"{SERVER}/{name}",
+            secret_key="x" * 40,
+            testing=True,
+            log_json=False,
+        )
         assert not settings.embedded
         database = Database(settings).start()
         assert database.server is None  # nothing embedded was started
@@ -74,9 +79,9 @@ def test_migrated_to_head(external_db: Database) -> None:
 def test_app_engine_uses_the_app_role_without_bypassrls(external_db: Database) -> None:
     with external_db.app_engine.connect() as conn:
         assert conn.scalar(sa.text("SELECT current_user")) == "cryoprotect_app"
-        role = conn.execute(sa.text(
-            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
-        )).one()
+        role = conn.execute(
+            sa.text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        ).one()
     assert role.rolsuper is False
     assert role.rolbypassrls is False
 

@@ -40,8 +40,9 @@ def test_request_count(scrape: dict[str, Any]) -> None:
     samples = _samples(family, "app_request_count_total")
     assert samples
     assert all(set(s.labels) == {"method", "endpoint", "status"} for s in samples)
-    by_key = {(s.labels["method"], s.labels["endpoint"], s.labels["status"]): s.value
-              for s in samples}
+    by_key = {
+        (s.labels["method"], s.labels["endpoint"], s.labels["status"]): s.value for s in samples
+    }
     assert by_key[("GET", "/health", "200")] >= 1
     assert by_key[("GET", MOLECULE_ROUTE, "404")] >= 1
     assert by_key[("GET", "<unmatched>", "404")] >= 1
@@ -51,13 +52,18 @@ def test_request_count(scrape: dict[str, Any]) -> None:
 def test_request_latency_histogram(scrape: dict[str, Any]) -> None:
     family = scrape["families"]["app_request_latency_seconds"]
     assert family.type == "histogram"
-    counts = {s.labels["endpoint"]: s.value
-              for s in _samples(family, "app_request_latency_seconds_count")
-              if s.labels["method"] == "GET"}
+    counts = {
+        s.labels["endpoint"]: s.value
+        for s in _samples(family, "app_request_latency_seconds_count")
+        if s.labels["method"] == "GET"
+    }
     assert counts["/health"] >= 1
     assert counts[MOLECULE_ROUTE] >= 1
-    buckets = [s for s in _samples(family, "app_request_latency_seconds_bucket")
-               if s.labels["endpoint"] == "/health"]
+    buckets = [
+        s
+        for s in _samples(family, "app_request_latency_seconds_bucket")
+        if s.labels["endpoint"] == "/health"
+    ]
     assert any(s.labels["le"] == "+Inf" for s in buckets)
     assert _samples(family, "app_request_latency_seconds_sum")
 
@@ -74,8 +80,10 @@ def test_db_query_metrics(scrape: dict[str, Any]) -> None:
 
     latency = scrape["families"]["app_db_query_latency_seconds"]
     assert latency.type == "histogram"
-    assert any(s.labels["query_type"] == "SELECT" and s.value >= 1
-               for s in _samples(latency, "app_db_query_latency_seconds_count"))
+    assert any(
+        s.labels["query_type"] == "SELECT" and s.value >= 1
+        for s in _samples(latency, "app_db_query_latency_seconds_count")
+    )
 
 
 def test_error_count_family_exists(scrape: dict[str, Any]) -> None:

@@ -61,21 +61,34 @@ def _values(table: str, parents: dict[str, uuid.UUID]) -> dict[str, Any]:
         "protocols": {"name": "rls protocol"},
         "experiments": {"title": "rls experiment"},
         "datasets": {"name": "rls dataset"},
-        "predictive_models": {"name": f"rls model {uuid.uuid4().hex[:6]}", "algorithm": "ridge",
-                              "target": "viability"},
-        "predictions": {"model_id": parents.get("predictive_models"), "target": "viability",
-                        "value": 50.0},
+        "predictive_models": {
+            "name": f"rls model {uuid.uuid4().hex[:6]}",
+            "algorithm": "ridge",
+            "target": "viability",
+        },
+        "predictions": {
+            "model_id": parents.get("predictive_models"),
+            "target": "viability",
+            "value": 50.0,
+        },
     }[table]
 
 
 OWNED = {
-    "molecules": models.Molecule, "mixtures": models.Mixture, "cell_types": models.CellType,
-    "protocols": models.Protocol, "experiments": models.Experiment, "datasets": models.Dataset,
-    "predictive_models": models.PredictiveModel, "predictions": models.Prediction,
+    "molecules": models.Molecule,
+    "mixtures": models.Mixture,
+    "cell_types": models.CellType,
+    "protocols": models.Protocol,
+    "experiments": models.Experiment,
+    "datasets": models.Dataset,
+    "predictive_models": models.PredictiveModel,
+    "predictions": models.Prediction,
 }
 
 
-def _insert(db: Database, who: uuid.UUID | Identity, model: Any, values: dict[str, Any]) -> uuid.UUID:
+def _insert(
+    db: Database, who: uuid.UUID | Identity, model: Any, values: dict[str, Any]
+) -> uuid.UUID:
     identity = who if isinstance(who, Identity) else Identity.user(who)
     with db.transaction(identity) as s:
         return s.execute(sa.insert(model).values(**values).returning(model.id)).scalar_one()
@@ -83,7 +96,9 @@ def _insert(db: Database, who: uuid.UUID | Identity, model: Any, values: dict[st
 
 def _count(db: Database, identity: Identity, model: Any, row_id: uuid.UUID) -> int:
     with db.transaction(identity) as s:
-        return s.scalar(sa.select(sa.func.count()).select_from(model).where(model.id == row_id)) or 0
+        return (
+            s.scalar(sa.select(sa.func.count()).select_from(model).where(model.id == row_id)) or 0
+        )
 
 
 def _update(db: Database, identity: Identity, model: Any, row_id: uuid.UUID) -> int:
@@ -103,13 +118,19 @@ def _make_rows(db: Database, w: World, table: str) -> dict[str, uuid.UUID]:
     parents: dict[str, uuid.UUID] = {}
     if table == "predictions":
         parents["predictive_models"] = _insert(
-            db, w.owner, models.PredictiveModel,
+            db,
+            w.owner,
+            models.PredictiveModel,
             {**_values("predictive_models", {}), "created_by": w.owner, "visibility": "public"},
         )
     rows = {}
     for vis in ("private", "team", "public"):
-        values = {**_values(table, parents), "created_by": w.owner, "visibility": vis,
-                  "team_id": w.team if vis == "team" else None}
+        values = {
+            **_values(table, parents),
+            "created_by": w.owner,
+            "visibility": vis,
+            "team_id": w.team if vis == "team" else None,
+        }
         rows[vis] = _insert(db, w.owner, model, values)
     return rows
 
@@ -126,8 +147,10 @@ def test_select_matrix(db: Database, world: World, table: str) -> None:
         "anonymous": (Identity.anonymous(), {"private": 0, "team": 0, "public": 1}),
         "service": (Identity.service(), {"private": 1, "team": 1, "public": 1}),
     }
-    seen = {who: {vis: _count(db, ident, model, rows[vis]) for vis in rows}
-            for who, (ident, _) in expected.items()}
+    seen = {
+        who: {vis: _count(db, ident, model, rows[vis]) for vis in rows}
+        for who, (ident, _) in expected.items()
+    }
     assert seen == {who: exp for who, (_, exp) in expected.items()}
 
 
@@ -143,8 +166,10 @@ def test_update_matrix(db: Database, world: World, table: str) -> None:
         "owner": (Identity.user(world.owner), {"private": 1, "team": 1, "public": 1}),
         "service": (Identity.service(), {"private": 1, "team": 1, "public": 1}),
     }
-    seen = {who: {vis: _update(db, ident, model, rows[vis]) for vis in rows}
-            for who, (ident, _) in expected.items()}
+    seen = {
+        who: {vis: _update(db, ident, model, rows[vis]) for vis in rows}
+        for who, (ident, _) in expected.items()
+    }
     assert seen == {who: exp for who, (_, exp) in expected.items()}
 
 
@@ -153,10 +178,17 @@ def test_delete_matrix(db: Database, world: World, table: str) -> None:
     model = OWNED[table]
     rows = _make_rows(db, world, table)
     # Nobody but the owner, a team admin (team rows) and the service role may delete.
-    for ident in (Identity.user(world.viewer), Identity.user(world.editor),
-                  Identity.user(world.outsider), Identity.anonymous()):
+    for ident in (
+        Identity.user(world.viewer),
+        Identity.user(world.editor),
+        Identity.user(world.outsider),
+        Identity.anonymous(),
+    ):
         assert {vis: _delete(db, ident, model, rows[vis]) for vis in rows} == {
-            "private": 0, "team": 0, "public": 0}
+            "private": 0,
+            "team": 0,
+            "public": 0,
+        }
     assert _delete(db, Identity.user(world.admin), model, rows["private"]) == 0
     assert _delete(db, Identity.user(world.admin), model, rows["team"]) == 1
     assert _delete(db, Identity.user(world.owner), model, rows["private"]) == 1
@@ -176,22 +208,38 @@ def test_insert_rules(db: Database, world: World, table: str) -> None:
     team_row = {**_values(table, parents), "visibility": "team", "team_id": world.team}
     with pytest.raises(PermissionDenied):
         _insert(db, world.viewer, model, {**team_row, "created_by": world.viewer})
-    assert _insert(db, world.editor, model, {**_values(table, parents), "visibility": "team",
-                                             "team_id": world.team, "created_by": world.editor})
+    assert _insert(
+        db,
+        world.editor,
+        model,
+        {
+            **_values(table, parents),
+            "visibility": "team",
+            "team_id": world.team,
+            "created_by": world.editor,
+        },
+    )
     # Outsiders cannot write into the team; anonymous callers write nothing at all.
     with pytest.raises(PermissionDenied):
         _insert(db, world.outsider, model, {**team_row, "created_by": world.outsider})
     with pytest.raises(PermissionDenied):
-        _insert(db, Identity.anonymous(), model, {**_values(table, parents), "created_by": world.owner,
-                                                  "visibility": "public"})
+        _insert(
+            db,
+            Identity.anonymous(),
+            model,
+            {**_values(table, parents), "created_by": world.owner, "visibility": "public"},
+        )
 
 
 def test_owner_cannot_be_reassigned(db: Database, world: World) -> None:
     row = _make_rows(db, world, "mixtures")["private"]
     with pytest.raises(PermissionDenied):
         with db.transaction(Identity.user(world.owner)) as s:
-            s.execute(sa.update(models.Mixture).where(models.Mixture.id == row)
-                      .values(created_by=world.outsider))
+            s.execute(
+                sa.update(models.Mixture)
+                .where(models.Mixture.id == row)
+                .values(created_by=world.outsider)
+            )
 
 
 def test_child_rows_follow_their_parent(db: Database, world: World) -> None:
@@ -199,24 +247,57 @@ def test_child_rows_follow_their_parent(db: Database, world: World) -> None:
     mixture_rows = _make_rows(db, world, "mixtures")
     prop_ids = {}
     for vis, mol_id in molecule.items():
-        prop_ids[vis] = _insert(db, world.owner, models.MolecularProperty, {
-            "molecule_id": mol_id, "property_name": "logP", "value": 1.0, "method": "test",
-            "provenance": "computed", "created_by": world.owner})
-    seen = {vis: _count(db, Identity.user(world.outsider), models.MolecularProperty, pid)
-            for vis, pid in prop_ids.items()}
+        prop_ids[vis] = _insert(
+            db,
+            world.owner,
+            models.MolecularProperty,
+            {
+                "molecule_id": mol_id,
+                "property_name": "logP",
+                "value": 1.0,
+                "method": "test",
+                "provenance": "computed",
+                "created_by": world.owner,
+            },
+        )
+    seen = {
+        vis: _count(db, Identity.user(world.outsider), models.MolecularProperty, pid)
+        for vis, pid in prop_ids.items()
+    }
     assert seen == {"private": 0, "team": 0, "public": 1}
     assert _count(db, Identity.user(world.viewer), models.MolecularProperty, prop_ids["team"]) == 1
     assert _update(db, Identity.user(world.viewer), models.MolecularProperty, prop_ids["team"]) == 0
     assert _update(db, Identity.user(world.editor), models.MolecularProperty, prop_ids["team"]) == 1
-    assert _delete(db, Identity.user(world.outsider), models.MolecularProperty, prop_ids["public"]) == 0
+    assert (
+        _delete(db, Identity.user(world.outsider), models.MolecularProperty, prop_ids["public"])
+        == 0
+    )
     # Adding a component to someone else's public mixture is refused.
     with pytest.raises(PermissionDenied):
-        _insert(db, world.outsider, models.MixtureComponent, {
-            "mixture_id": mixture_rows["public"], "molecule_id": molecule["public"], "amount": 1.0,
-            "unit": "mol/L", "created_by": world.outsider})
-    assert _insert(db, world.editor, models.MixtureComponent, {
-        "mixture_id": mixture_rows["team"], "molecule_id": molecule["public"], "amount": 1.0,
-        "unit": "mol/L", "created_by": world.editor})
+        _insert(
+            db,
+            world.outsider,
+            models.MixtureComponent,
+            {
+                "mixture_id": mixture_rows["public"],
+                "molecule_id": molecule["public"],
+                "amount": 1.0,
+                "unit": "mol/L",
+                "created_by": world.outsider,
+            },
+        )
+    assert _insert(
+        db,
+        world.editor,
+        models.MixtureComponent,
+        {
+            "mixture_id": mixture_rows["team"],
+            "molecule_id": molecule["public"],
+            "amount": 1.0,
+            "unit": "mol/L",
+            "created_by": world.editor,
+        },
+    )
 
 
 def test_lab_verification_needs_verifier_capability(db: Database, world: World) -> None:
@@ -237,23 +318,38 @@ def test_membership_and_accounts(db: Database, world: World) -> None:
         assert set(emails) >= {world.owner, world.viewer, world.editor}
         assert world.outsider not in emails
         # A viewer cannot add members or promote themselves.
-        assert s.execute(sa.update(models.UserTeamMembership)
-                         .where(models.UserTeamMembership.user_id == world.viewer)
-                         .values(role_id=4)).rowcount == 0  # type: ignore[attr-defined]
+        assert (
+            s.execute(
+                sa.update(models.UserTeamMembership)
+                .where(models.UserTeamMembership.user_id == world.viewer)
+                .values(role_id=4)
+            ).rowcount
+            == 0
+        )  # type: ignore[attr-defined]
     with db.transaction(Identity.user(world.outsider)) as s:
         assert s.scalars(sa.select(models.User.id)).all() == [world.outsider]
-        assert s.scalar(sa.select(sa.func.count()).select_from(models.UserTeamMembership)
-                        .where(models.UserTeamMembership.team_id == world.team)) == 0
+        assert (
+            s.scalar(
+                sa.select(sa.func.count())
+                .select_from(models.UserTeamMembership)
+                .where(models.UserTeamMembership.team_id == world.team)
+            )
+            == 0
+        )
         assert s.get(models.Team, world.team) is None
     # Nobody but the service role makes themselves an administrator.
     with pytest.raises(PermissionDenied):
         with db.transaction(Identity.user(world.outsider)) as s:
-            s.execute(sa.update(models.User).where(models.User.id == world.outsider)
-                      .values(is_admin=True))
+            s.execute(
+                sa.update(models.User).where(models.User.id == world.outsider).values(is_admin=True)
+            )
     with pytest.raises(PermissionDenied):
         with db.transaction(Identity.user(world.outsider)) as s:
-            s.execute(sa.insert(models.UserTeamMembership).values(
-                user_id=world.outsider, team_id=world.team, role_id=4))
+            s.execute(
+                sa.insert(models.UserTeamMembership).values(
+                    user_id=world.outsider, team_id=world.team, role_id=4
+                )
+            )
 
 
 def test_identity_does_not_leak_across_pooled_connections(db: Database, world: World) -> None:
@@ -263,29 +359,46 @@ def test_identity_does_not_leak_across_pooled_connections(db: Database, world: W
     for _ in range(db.settings.pool_size * 2):
         with db.transaction(Identity.anonymous()) as s:
             assert s.scalar(sa.text("SELECT auth.uid()")) is None
-            assert s.scalar(sa.select(sa.func.count()).select_from(models.Dataset)
-                            .where(models.Dataset.id == row)) == 0
+            assert (
+                s.scalar(
+                    sa.select(sa.func.count())
+                    .select_from(models.Dataset)
+                    .where(models.Dataset.id == row)
+                )
+                == 0
+            )
     with db.app_engine.connect() as conn:  # outside any identity transaction
-        assert conn.scalar(sa.text("SELECT current_setting('request.jwt.claim.sub', true)")) in (None, "")
+        assert conn.scalar(sa.text("SELECT current_setting('request.jwt.claim.sub', true)")) in (
+            None,
+            "",
+        )
 
 
 def test_app_role_has_no_privileges_beyond_rls(db: Database) -> None:
     with db.app_engine.connect() as conn:
-        row = conn.execute(sa.text(
-            "SELECT rolsuper, rolbypassrls, current_user FROM pg_roles WHERE rolname = current_user"
-        )).one()
+        row = conn.execute(
+            sa.text(
+                "SELECT rolsuper, rolbypassrls, current_user FROM pg_roles WHERE rolname = current_user"
+            )
+        ).one()
         assert row == (False, False, db.settings.app_db_role)
-        owned = conn.scalar(sa.text(
-            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname IN ('public', 'auth') AND pg_get_userbyid(c.relowner) = current_user"))
+        owned = conn.scalar(
+            sa.text(
+                "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname IN ('public', 'auth') AND pg_get_userbyid(c.relowner) = current_user"
+            )
+        )
         assert owned == 0
 
 
 def test_audit_log_records_writes(db: Database, world: World) -> None:
     row = _make_rows(db, world, "protocols")["private"]
     with db.transaction(Identity.user(world.owner)) as s:
-        actions = s.scalars(sa.select(models.AuditLog.action).where(
-            models.AuditLog.table_name == "protocols", models.AuditLog.row_id == str(row))).all()
+        actions = s.scalars(
+            sa.select(models.AuditLog.action).where(
+                models.AuditLog.table_name == "protocols", models.AuditLog.row_id == str(row)
+            )
+        ).all()
         assert actions == ["INSERT"]
         # The app role cannot forge or erase audit entries.
     with pytest.raises(PermissionDenied):

@@ -63,7 +63,9 @@ def test_select_only_policy_reports_other_commands(owner_tx: sa.Connection, uniq
     owner_tx.execute(sa.text(f"ALTER TABLE public.{table} FORCE ROW LEVEL SECURITY"))
     owner_tx.execute(sa.text(f"CREATE POLICY sel ON public.{table} FOR SELECT USING (true)"))
     assert _for(verify_rls(owner_tx), table) == {
-        "no policy covers INSERT", "no policy covers UPDATE", "no policy covers DELETE",
+        "no policy covers INSERT",
+        "no policy covers UPDATE",
+        "no policy covers DELETE",
     }
     owner_tx.execute(sa.text(f"CREATE POLICY rest ON public.{table} FOR ALL USING (false)"))
     assert _for(verify_rls(owner_tx), table) == set()
@@ -100,10 +102,12 @@ def test_app_role_problems(owner_tx: sa.Connection, db: Database, unique: str) -
 
 def test_format_report() -> None:
     assert format_report([]) == "Row level security: no problems found."
-    report = format_report([
-        RlsProblem("public", "widgets", "row level security is not enabled"),
-        RlsProblem("auth", "*", "app role 'x' has BYPASSRLS"),
-    ])
+    report = format_report(
+        [
+            RlsProblem("public", "widgets", "row level security is not enabled"),
+            RlsProblem("auth", "*", "app role 'x' has BYPASSRLS"),
+        ]
+    )
     lines = report.splitlines()
     assert lines[0].split() == ["SCHEMA", "TABLE", "PROBLEM"]
     assert "widgets" in lines[2] and "is not enabled" in lines[2]

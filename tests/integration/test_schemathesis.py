@@ -54,15 +54,18 @@ def documented_status_code(ctx: Any, response: Any, case: Any) -> bool | None:
     codes = [code for code in case.operation.responses.status_codes if code != "default"]
     if str(response.status_code) not in codes:
         raise UndefinedStatusCode(
-            operation=case.operation.label, status_code=response.status_code,
-            defined_status_codes=codes, allowed_status_codes=[int(c) for c in codes],
+            operation=case.operation.label,
+            status_code=response.status_code,
+            defined_status_codes=codes,
+            allowed_status_codes=[int(c) for c in codes],
             message=f"Received: {response.status_code}\nDocumented: {', '.join(codes)}",
         )
     return None
 
 
 CHECKS: dict[str, Any] = {
-    "excluded_checks": EXCLUDED, "additional_checks": [documented_status_code],
+    "excluded_checks": EXCLUDED,
+    "additional_checks": [documented_status_code],
 }
 
 
@@ -89,8 +92,9 @@ def _run_every_operation(api_schema: Any, subtests: Any, check_case: Callable[[A
     load_all_checks()
     schema = api_schema.clone(test_function=check_case)
     count = 0
-    for result in get_all_tests(schema=schema, test_func=check_case, settings=HYPOTHESIS,
-                                given_kwargs=None):
+    for result in get_all_tests(
+        schema=schema, test_func=check_case, settings=HYPOTHESIS, given_kwargs=None
+    ):
         if not isinstance(result, Ok):
             pytest.fail(f"invalid operation in the OpenAPI document: {result.err()}")
         operation, test = result.ok()
@@ -104,8 +108,10 @@ def _run_every_operation(api_schema: Any, subtests: Any, check_case: Callable[[A
 
 
 def test_openapi_document_lists_every_operation(api_schema: Any) -> None:
-    documented = {(op.method.upper(), op.path) for op in
-                  (result.ok() for result in api_schema.get_all_operations())}
+    documented = {
+        (op.method.upper(), op.path)
+        for op in (result.ok() for result in api_schema.get_all_operations())
+    }
     assert len(documented) >= 20
     assert ("GET", "/api/v1/molecules/{molecule_id}") in documented
 

@@ -21,7 +21,9 @@ pytestmark = pytest.mark.unit
         ("OCCO", "LYCAIKOWRPUZTN-UHFFFAOYSA-N", "C2H6O2", 62.07),
     ],
 )
-def test_identifiers_match_pubchem(smiles: str, inchikey: str, formula: str, molar_mass: float) -> None:
+def test_identifiers_match_pubchem(
+    smiles: str, inchikey: str, formula: str, molar_mass: float
+) -> None:
     record = parse_smiles(smiles)
     assert record.inchikey == inchikey
     assert record.formula == formula

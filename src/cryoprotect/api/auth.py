@@ -14,21 +14,26 @@ from cryoprotect.api.common import BEARER, StrictSchema, current_actor, services
 from cryoprotect.services.auth import MAX_PASSWORD_LENGTH
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Accounts and tokens")
-users_blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="The signed-in user")
+users_blp = Blueprint(
+    "users", __name__, url_prefix="/api/v1/users", description="The signed-in user"
+)
 
 
 class RegisterSchema(StrictSchema):
     email = ma.fields.String(required=True, validate=ma.validate.Length(min=3, max=320))
-    password = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=MAX_PASSWORD_LENGTH),
-                                load_only=True)
-    display_name = ma.fields.String(load_default=None, allow_none=True,
-                                    validate=ma.validate.Length(max=200))
+    password = ma.fields.String(
+        required=True, validate=ma.validate.Length(min=1, max=MAX_PASSWORD_LENGTH), load_only=True
+    )
+    display_name = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(max=200)
+    )
 
 
 class LoginSchema(StrictSchema):
     email = ma.fields.String(required=True, validate=ma.validate.Length(max=320))
-    password = ma.fields.String(required=True, validate=ma.validate.Length(max=MAX_PASSWORD_LENGTH),
-                                load_only=True)
+    password = ma.fields.String(
+        required=True, validate=ma.validate.Length(max=MAX_PASSWORD_LENGTH), load_only=True
+    )
 
 
 class RefreshSchema(StrictSchema):
@@ -36,15 +41,18 @@ class RefreshSchema(StrictSchema):
 
 
 class LogoutSchema(StrictSchema):
-    refresh_token = ma.fields.String(load_default=None, allow_none=True,
-                                     validate=ma.validate.Length(max=200))
+    refresh_token = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(max=200)
+    )
 
 
 class TokenPairSchema(ma.Schema):
     access_token = ma.fields.String(required=True)
     refresh_token = ma.fields.String(required=True)
     token_type = ma.fields.String(required=True)
-    expires_in = ma.fields.Integer(required=True, metadata={"description": "Access token lifetime, s"})
+    expires_in = ma.fields.Integer(
+        required=True, metadata={"description": "Access token lifetime, s"}
+    )
 
 
 class UserSchema(ma.Schema):
@@ -56,19 +64,24 @@ class UserSchema(ma.Schema):
 
 
 class ProfileUpdateSchema(StrictSchema):
-    display_name = ma.fields.String(required=True, allow_none=True, validate=ma.validate.Length(max=200))
+    display_name = ma.fields.String(
+        required=True, allow_none=True, validate=ma.validate.Length(max=200)
+    )
 
 
 class ApiTokenCreateSchema(StrictSchema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
-    expires_in_days = ma.fields.Integer(load_default=None, allow_none=True,
-                                        validate=ma.validate.Range(min=1, max=3650))
+    expires_in_days = ma.fields.Integer(
+        load_default=None, allow_none=True, validate=ma.validate.Range(min=1, max=3650)
+    )
 
 
 class ApiTokenSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
     name = ma.fields.String(required=True)
-    prefix = ma.fields.String(required=True, metadata={"description": "First characters, for recognition"})
+    prefix = ma.fields.String(
+        required=True, metadata={"description": "First characters, for recognition"}
+    )
     created_at = ma.fields.DateTime(required=True)
     expires_at = ma.fields.DateTime(allow_none=True)
     last_used_at = ma.fields.DateTime(allow_none=True)
@@ -80,8 +93,12 @@ class NewApiTokenSchema(ApiTokenSchema):
 
 
 def _pair(pair: Any) -> dict[str, Any]:
-    return {"access_token": pair.access_token, "refresh_token": pair.refresh_token,
-            "token_type": pair.token_type, "expires_in": pair.expires_in}
+    return {
+        "access_token": pair.access_token,
+        "refresh_token": pair.refresh_token,
+        "token_type": pair.token_type,
+        "expires_in": pair.expires_in,
+    }
 
 
 @blp.route("/register")
@@ -101,8 +118,11 @@ class Login(MethodView):
     @blp.alt_response(401, description="Wrong e-mail or password")
     def post(self, body: dict[str, Any]) -> Any:
         """Sign in with e-mail and password"""
-        return _pair(services().auth.login(body["email"], body["password"],
-                                           request.headers.get("User-Agent")))
+        return _pair(
+            services().auth.login(
+                body["email"], body["password"], request.headers.get("User-Agent")
+            )
+        )
 
 
 @blp.route("/refresh")
@@ -112,7 +132,9 @@ class Refresh(MethodView):
     @blp.alt_response(401, description="Unknown, expired or revoked refresh token")
     def post(self, body: dict[str, Any]) -> Any:
         """Exchange a refresh token for a new token pair (the old one is revoked)"""
-        return _pair(services().auth.refresh(body["refresh_token"], request.headers.get("User-Agent")))
+        return _pair(
+            services().auth.refresh(body["refresh_token"], request.headers.get("User-Agent"))
+        )
 
 
 @blp.route("/logout")
@@ -159,7 +181,9 @@ class ApiTokens(MethodView):
     @users_blp.doc(security=BEARER)
     def post(self, body: dict[str, Any]) -> Any:
         """Create a personal API token for scripts; the secret is returned once"""
-        return services().auth.create_api_token(current_actor(), body["name"], body.get("expires_in_days"))
+        return services().auth.create_api_token(
+            current_actor(), body["name"], body.get("expires_in_days")
+        )
 
 
 @users_blp.route("/me/api-tokens/<uuid:token_id>")

@@ -50,13 +50,18 @@ class InputSchema(ma.Schema):
     @ma.pre_load
     def _reject_unstorable_text(self, data: Any, **_: Any) -> Any:
         if isinstance(data, Mapping):
-            bad = sorted(str(key) for key, value in data.items()
-                         if _unstorable(key) or _unstorable(value))
+            bad = sorted(
+                str(key) for key, value in data.items() if _unstorable(key) or _unstorable(value)
+            )
             if bad:
-                raise ma.ValidationError({
-                    key.encode("utf-8", "backslashreplace").decode():
-                    ["NUL characters and unpaired surrogates are not allowed."] for key in bad
-                })
+                raise ma.ValidationError(
+                    {
+                        key.encode("utf-8", "backslashreplace").decode(): [
+                            "NUL characters and unpaired surrogates are not allowed."
+                        ]
+                        for key in bad
+                    }
+                )
         elif _unstorable(data):
             raise ma.ValidationError("NUL characters and unpaired surrogates are not allowed.")
         return data
@@ -74,7 +79,9 @@ class PageArgsSchema(InputSchema):
         unknown = ma.EXCLUDE
 
     page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100_000))
-    per_page = ma.fields.Integer(load_default=25, validate=ma.validate.Range(min=1, max=MAX_PER_PAGE))
+    per_page = ma.fields.Integer(
+        load_default=25, validate=ma.validate.Range(min=1, max=MAX_PER_PAGE)
+    )
 
 
 def page_envelope(page: Page[Any]) -> dict[str, Any]:
@@ -83,12 +90,16 @@ def page_envelope(page: Page[Any]) -> dict[str, Any]:
 
 def paged_schema(item: type[ma.Schema], name: str) -> type[ma.Schema]:
     """An envelope schema ``{items, total, page, per_page}`` for ``item``."""
-    return type(name, (ma.Schema,), {
-        "items": ma.fields.List(ma.fields.Nested(item), required=True),
-        "total": ma.fields.Integer(required=True),
-        "page": ma.fields.Integer(required=True),
-        "per_page": ma.fields.Integer(required=True),
-    })
+    return type(
+        name,
+        (ma.Schema,),
+        {
+            "items": ma.fields.List(ma.fields.Nested(item), required=True),
+            "total": ma.fields.Integer(required=True),
+            "page": ma.fields.Integer(required=True),
+            "per_page": ma.fields.Integer(required=True),
+        },
+    )
 
 
 BEARER = [{"bearerAuth": []}]

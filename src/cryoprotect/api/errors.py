@@ -38,28 +38,49 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.CryoprotectError], int], ...] = (
 )
 
 CODE_BY_STATUS = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "payload_too_large",
-    415: "unsupported_media_type", 422: "validation_error", 429: "rate_limited",
-    500: "internal_error", 503: "service_unavailable",
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
 }
 
 
 class ErrorBodySchema(ma.Schema):
     code = ma.fields.String(required=True, metadata={"description": "Stable machine-readable code"})
     message = ma.fields.String(required=True)
-    details = ma.fields.Dict(required=True, metadata={"description": "Context, e.g. the field at fault"})
+    details = ma.fields.Dict(
+        required=True, metadata={"description": "Context, e.g. the field at fault"}
+    )
 
 
 class ErrorSchema(ma.Schema):
     error = ma.fields.Nested(ErrorBodySchema, required=True)
 
 
-def error_response(status: int, message: str, *, code: str | None = None,
-                   details: dict[str, Any] | None = None,
-                   headers: dict[str, str] | None = None) -> Any:
-    body = {"error": {"code": code or CODE_BY_STATUS.get(status, "error"), "message": message,
-                      "details": details or {}}}
+def error_response(
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Any:
+    body = {
+        "error": {
+            "code": code or CODE_BY_STATUS.get(status, "error"),
+            "message": message,
+            "details": details or {},
+        }
+    }
     response = jsonify(body)
     response.status_code = status
     for key, value in (headers or {}).items():
@@ -108,8 +129,13 @@ def complete_error_responses(operations: dict[str, Any]) -> None:
         ):
             responses[401] = {"description": "Missing, invalid or expired credentials"}
         for code, response in responses.items():
-            if (str(code).isdigit() and int(code) >= 400 and isinstance(response, dict)
-                    and "$ref" not in response and "content" not in response):
+            if (
+                str(code).isdigit()
+                and int(code) >= 400
+                and isinstance(response, dict)
+                and "$ref" not in response
+                and "content" not in response
+            ):
                 response["content"] = {"application/json": {"schema": ErrorSchema}}
 
 
@@ -120,8 +146,9 @@ class _DocumentingFlaskPlugin(FlaskPlugin):  # type: ignore[misc]
     the schema added here is resolved to ``#/components/schemas/Error`` like any other.
     """
 
-    def operation_helper(self, path: str | None = None, operations: dict[str, Any] | None = None,
-                         **kwargs: Any) -> None:
+    def operation_helper(
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
         complete_error_responses(operations or {})
 
 
@@ -130,8 +157,9 @@ class Api(_SmorestApi):  # type: ignore[misc]
 
     ERROR_SCHEMA = ErrorSchema
 
-    def __init__(self, app: Flask | None = None, *, spec_kwargs: dict[str, Any] | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, app: Flask | None = None, *, spec_kwargs: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
         spec_kwargs = {"flask_plugin": _DocumentingFlaskPlugin(), **(spec_kwargs or {})}
         super().__init__(app, spec_kwargs=spec_kwargs, **kwargs)
 

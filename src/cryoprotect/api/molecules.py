@@ -21,24 +21,34 @@ from cryoprotect.api.common import (
 )
 from cryoprotect.db.models import VISIBILITIES
 
-blp = Blueprint("molecules", __name__, url_prefix="/api/v1/molecules", description="Molecule library")
+blp = Blueprint(
+    "molecules", __name__, url_prefix="/api/v1/molecules", description="Molecule library"
+)
 
 
 class MoleculeCreateSchema(StrictSchema):
     smiles = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
-    name = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=300))
-    synonyms = ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=1, max=300)),
-                              load_default=list, validate=ma.validate.Length(max=100))
-    pubchem_cid = ma.fields.Integer(load_default=None, allow_none=True,
-                                    validate=ma.validate.Range(min=1, max=2**53))
+    name = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(max=300)
+    )
+    synonyms = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(min=1, max=300)),
+        load_default=list,
+        validate=ma.validate.Length(max=100),
+    )
+    pubchem_cid = ma.fields.Integer(
+        load_default=None, allow_none=True, validate=ma.validate.Range(min=1, max=2**53)
+    )
     visibility = ma.fields.String(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
     team_id = ma.fields.UUID(load_default=None, allow_none=True)
 
 
 class MoleculeUpdateSchema(StrictSchema):
     name = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=300))
-    synonyms = ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=1, max=300)),
-                              validate=ma.validate.Length(max=100))
+    synonyms = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(min=1, max=300)),
+        validate=ma.validate.Length(max=100),
+    )
     pubchem_cid = ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1, max=2**53))
     visibility = ma.fields.String(validate=ma.validate.OneOf(VISIBILITIES))
     team_id = ma.fields.UUID(allow_none=True)
@@ -48,7 +58,9 @@ class MoleculeSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
     name = ma.fields.String(allow_none=True)
     synonyms = ma.fields.List(ma.fields.String(), required=True)
-    smiles = ma.fields.String(allow_none=True, metadata={"description": "RDKit canonical isomeric SMILES"})
+    smiles = ma.fields.String(
+        allow_none=True, metadata={"description": "RDKit canonical isomeric SMILES"}
+    )
     inchi = ma.fields.String(allow_none=True)
     inchikey = ma.fields.String(allow_none=True)
     formula = ma.fields.String(allow_none=True)
@@ -60,15 +72,21 @@ class MoleculeSchema(ma.Schema):
     created_by = ma.fields.UUID(required=True)
     created_at = ma.fields.DateTime(required=True)
     updated_at = ma.fields.DateTime(required=True)
-    identifiers_method = ma.fields.String(required=True, metadata={"description": "How identifiers were computed"})
+    identifiers_method = ma.fields.String(
+        required=True, metadata={"description": "How identifiers were computed"}
+    )
 
 
 class MoleculeListArgsSchema(PageArgsSchema):
-    q = ma.fields.String(load_default=None, validate=ma.validate.Length(max=300),
-                         metadata={"description": "Name, synonym, formula or InChIKey"})
+    q = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(max=300),
+        metadata={"description": "Name, synonym, formula or InChIKey"},
+    )
     visibility = ma.fields.String(load_default=None, validate=ma.validate.OneOf(VISIBILITIES))
-    sort = ma.fields.String(load_default="name",
-                            validate=ma.validate.OneOf(("name", "molecular_weight", "created_at")))
+    sort = ma.fields.String(
+        load_default="name", validate=ma.validate.OneOf(("name", "molecular_weight", "created_at"))
+    )
 
 
 MoleculePageSchema = paged_schema(MoleculeSchema, "MoleculePageSchema")

@@ -15,7 +15,9 @@ from cryoprotect.api.errors import error_response
 from cryoprotect.db.database import Identity, head_revision
 from cryoprotect.errors import DatabaseUnavailable
 
-health_blp = Blueprint("health", __name__, url_prefix="/health", description="Liveness and readiness")
+health_blp = Blueprint(
+    "health", __name__, url_prefix="/health", description="Liveness and readiness"
+)
 admin_blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Administration")
 
 _STARTED = time.time()
@@ -37,13 +39,19 @@ class Liveness(MethodView):
     @health_blp.response(200, LivenessSchema)
     def get(self) -> Any:
         """Liveness: the process is up (does not touch the database)"""
-        return {"status": "ok", "version": __version__, "uptime_s": round(time.time() - _STARTED, 3)}
+        return {
+            "status": "ok",
+            "version": __version__,
+            "uptime_s": round(time.time() - _STARTED, 3),
+        }
 
 
 @health_blp.route("/ready")
 class Readiness(MethodView):
     @health_blp.response(200, ReadinessSchema)
-    @health_blp.alt_response(503, schema=ReadinessSchema, description="Database unreachable or not migrated")
+    @health_blp.alt_response(
+        503, schema=ReadinessSchema, description="Database unreachable or not migrated"
+    )
     def get(self) -> Any:
         """Readiness: the database is reachable and its schema is at the code's revision"""
         head = head_revision()
@@ -51,10 +59,16 @@ class Readiness(MethodView):
         try:
             current = services().db.current_revision()
         except DatabaseUnavailable as exc:
-            return {"status": "unavailable",
-                    "database": {"reachable": False, "error": exc.message, "head": head}}, 503
-        info = {"reachable": True, "revision": current, "head": head,
-                "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+            return {
+                "status": "unavailable",
+                "database": {"reachable": False, "error": exc.message, "head": head},
+            }, 503
+        info = {
+            "reachable": True,
+            "revision": current,
+            "head": head,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+        }
         if current != head:
             return {"status": "migrations_pending", "database": info}, 503
         return {"status": "ready", "database": info}

@@ -23,7 +23,9 @@ blp = Blueprint("teams", __name__, url_prefix="/api/v1/teams", description="Team
 
 class TeamCreateSchema(StrictSchema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
-    description = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=5000))
+    description = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(max=5000)
+    )
 
 
 class TeamUpdateSchema(StrictSchema):
@@ -37,7 +39,9 @@ class TeamSchema(ma.Schema):
     description = ma.fields.String(allow_none=True)
     created_by = ma.fields.UUID(required=True)
     created_at = ma.fields.DateTime(required=True)
-    my_role = ma.fields.String(allow_none=True, metadata={"description": "The caller's role in the team"})
+    my_role = ma.fields.String(
+        allow_none=True, metadata={"description": "The caller's role in the team"}
+    )
 
 
 class MemberCreateSchema(StrictSchema):

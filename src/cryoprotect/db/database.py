@@ -120,10 +120,14 @@ class Database:
 
     def _bootstrap_embedded(self) -> None:
         assert self.server is not None
-        engine = sa.create_engine(self.server.uri(), isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+        engine = sa.create_engine(
+            self.server.uri(), isolation_level="AUTOCOMMIT", poolclass=sa.NullPool
+        )
         try:
             with engine.connect() as conn:
-                exists = conn.scalar(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": OWNER_ROLE})
+                exists = conn.scalar(
+                    sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": OWNER_ROLE}
+                )
                 if not exists:
                     conn.execute(sa.text(f"CREATE ROLE {OWNER_ROLE} LOGIN CREATEROLE BYPASSRLS"))
                 exists = conn.scalar(
@@ -179,7 +183,9 @@ class Database:
             with engine.connect() as conn:
                 if conn.scalar(sa.text("SELECT to_regclass('public.alembic_version')")) is None:
                     return None
-                versions = conn.scalars(sa.text("SELECT version_num FROM public.alembic_version")).all()
+                versions = conn.scalars(
+                    sa.text("SELECT version_num FROM public.alembic_version")
+                ).all()
         except sa.exc.OperationalError as exc:
             raise DatabaseUnavailable(f"database unreachable: {exc.orig}") from exc
         return versions[0] if len(versions) == 1 else None
@@ -218,7 +224,10 @@ class Database:
                         "SELECT set_config('request.jwt.claim.sub', :sub, true), "
                         "set_config('request.jwt.claim.role', :role, true)"
                     ),
-                    {"sub": str(identity.user_id) if identity.user_id else "", "role": identity.role},
+                    {
+                        "sub": str(identity.user_id) if identity.user_id else "",
+                        "role": identity.role,
+                    },
                 )
                 yield session
         except sa.exc.OperationalError as exc:
@@ -255,15 +264,23 @@ def translate_db_error(exc: sa.exc.DBAPIError) -> Exception:
     detail = getattr(diag, "message_detail", None)
     if state == _SQLSTATE_PRIVILEGE:
         return PermissionDenied(
-            "You are not allowed to make this change.", details={"reason": str(getattr(diag, "message_primary", ""))}
+            "You are not allowed to make this change.",
+            details={"reason": str(getattr(diag, "message_primary", ""))},
         )
     if state == _SQLSTATE_UNIQUE:
-        return Conflict("A record with the same identity already exists.",
-                        details={"constraint": constraint, "detail": detail})
+        return Conflict(
+            "A record with the same identity already exists.",
+            details={"constraint": constraint, "detail": detail},
+        )
     if state == _SQLSTATE_FOREIGN_KEY:
-        return ValidationError("A referenced record does not exist or is still in use.",
-                               details={"constraint": constraint, "detail": detail})
+        return ValidationError(
+            "A referenced record does not exist or is still in use.",
+            details={"constraint": constraint, "detail": detail},
+        )
     if state in (_SQLSTATE_CHECK, _SQLSTATE_NOT_NULL):
-        return ValidationError("A value violates a database constraint.", field=column,
-                               details={"constraint": constraint})
+        return ValidationError(
+            "A value violates a database constraint.",
+            field=column,
+            details={"constraint": constraint},
+        )
     return exc

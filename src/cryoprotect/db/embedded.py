@@ -64,9 +64,12 @@ def _ensure_system_user(name: str) -> tuple[int, int]:
     try:
         entry = pwd.getpwnam(name)
     except KeyError:
-        subprocess.run(  # noqa: S603,S607 - fixed command
-            ["useradd", "--system", "--no-create-home", "-s", "/usr/sbin/nologin", name],
-            check=True, capture_output=True, text=True,
+        subprocess.run(  # noqa: S603 - fixed command
+            # useradd is resolved on PATH like any system tool.
+            ["useradd", "--system", "--no-create-home", "-s", "/usr/sbin/nologin", name],  # noqa: S607
+            check=True,
+            capture_output=True,
+            text=True,
         )
         entry = pwd.getpwnam(name)
     return entry.pw_uid, entry.pw_gid
@@ -88,7 +91,12 @@ def _allow_read_tree(root: Path) -> None:
         for name in files:
             f = d / name
             if not f.is_symlink():
-                f.chmod(f.stat().st_mode | 0o044 | ((f.stat().st_mode & 0o100) >> 3) | ((f.stat().st_mode & 0o100) >> 6))
+                f.chmod(
+                    f.stat().st_mode
+                    | 0o044
+                    | ((f.stat().st_mode & 0o100) >> 3)
+                    | ((f.stat().st_mode & 0o100) >> 6)
+                )
 
 
 def _running_as_root() -> bool:
@@ -176,7 +184,9 @@ class EmbeddedPostgres:
         self._stopped.set()
         try:
             if self.is_running():
-                self._run(["pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "-t", "60", "stop"])
+                self._run(
+                    ["pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "-t", "60", "stop"]
+                )
         except subprocess.CalledProcessError as exc:  # pragma: no cover - defensive
             logger.error("pg_ctl stop failed: %s", exc.stderr)
         finally:
@@ -199,8 +209,13 @@ class EmbeddedPostgres:
         # Files, not pipes: pg_ctl's forked server would keep a pipe open and hang us.
         with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
             proc = subprocess.run(  # noqa: S603 - fixed binary path, arguments built here
-                [exe, *argv[1:]], stdout=out, stderr=err, text=True, check=False,
-                cwd="/", **kwargs,
+                [exe, *argv[1:]],
+                stdout=out,
+                stderr=err,
+                text=True,
+                check=False,
+                cwd="/",
+                **kwargs,
             )
             out.seek(0)
             err.seek(0)
@@ -233,10 +248,19 @@ class EmbeddedPostgres:
         self.pgdata.chmod(0o700)
         logger.info("initialising embedded PostgreSQL cluster", extra={"pgdata": str(self.pgdata)})
         try:
-            self._run([
-                "initdb", "-D", str(self.pgdata), "-U", SUPERUSER, "--encoding=UTF8",
-                "--locale=C", "--auth-local=trust", "--auth-host=reject",
-            ])
+            self._run(
+                [
+                    "initdb",
+                    "-D",
+                    str(self.pgdata),
+                    "-U",
+                    SUPERUSER,
+                    "--encoding=UTF8",
+                    "--locale=C",
+                    "--auth-local=trust",
+                    "--auth-host=reject",
+                ]
+            )
         except subprocess.CalledProcessError as exc:
             raise EmbeddedServerError(
                 f"initdb failed for {self.pgdata}: {exc.stderr.strip()[-2000:]}"
@@ -245,12 +269,25 @@ class EmbeddedPostgres:
     def _pg_ctl_start(self, timeout_s: float) -> None:
         options = f"-h '' -k {self.socket_dir} -c max_connections=100"
         try:
-            self._run([
-                "pg_ctl", "-D", str(self.pgdata), "-l", str(self.log_file), "-w",
-                "-t", str(int(timeout_s)), "-o", options, "start",
-            ])
+            self._run(
+                [
+                    "pg_ctl",
+                    "-D",
+                    str(self.pgdata),
+                    "-l",
+                    str(self.log_file),
+                    "-w",
+                    "-t",
+                    str(int(timeout_s)),
+                    "-o",
+                    options,
+                    "start",
+                ]
+            )
         except subprocess.CalledProcessError as exc:
-            tail = self.log_file.read_text(errors="replace")[-2000:] if self.log_file.exists() else ""
+            tail = (
+                self.log_file.read_text(errors="replace")[-2000:] if self.log_file.exists() else ""
+            )
             raise EmbeddedServerError(
                 f"The embedded PostgreSQL failed to start. Log tail:\n{tail}",
                 details={"log": str(self.log_file)},

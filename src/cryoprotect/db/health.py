@@ -138,8 +138,15 @@ def validate_schema(conn: sa.Connection | Session, *, app_role: str = DEFAULT_AP
         dialect = connection.dialect
         default = inspector.default_schema_name or "public"
         found: dict[str, list[Any]] = {
-            k: [] for k in ("missing_tables", "missing_columns", "type_mismatches",
-                            "missing_foreign_keys", "missing_indexes", "extra_columns")
+            k: []
+            for k in (
+                "missing_tables",
+                "missing_columns",
+                "type_mismatches",
+                "missing_foreign_keys",
+                "missing_indexes",
+                "extra_columns",
+            )
         }
         for table in Base.metadata.sorted_tables:
             schema = _schema_of(table, default)
@@ -177,7 +184,8 @@ def validate_schema(conn: sa.Connection | Session, *, app_role: str = DEFAULT_AP
 
             live_indexes = {i["name"] for i in inspector.get_indexes(table.name, schema=schema)}
             found["missing_indexes"].extend(
-                f"{schema}.{ix.name}" for ix in sorted(table.indexes, key=lambda i: str(i.name))
+                f"{schema}.{ix.name}"
+                for ix in sorted(table.indexes, key=lambda i: str(i.name))
                 if ix.name not in live_indexes
             )
 
@@ -261,17 +269,22 @@ def check_integrity(conn: sa.Connection | Session) -> Result:
         if not details["sees_all_rows"]:
             # Under RLS a visible child's parent may simply be hidden: orphan counts would
             # be false alarms, so they are not computed at all.
-            details["note"] = ("row level security hides rows: orphan checks skipped; "
-                               "run as the service role")
+            details["note"] = (
+                "row level security hides rows: orphan checks skipped; run as the service role"
+            )
             _escalate(result, "warning")
         for table in Base.metadata.sorted_tables if details["sees_all_rows"] else ():
             for fk in sorted(table.foreign_key_constraints, key=lambda f: str(f.name)):
                 count = _orphan_count(connection, fk)
                 if count:
-                    details["orphaned_rows"].append({
-                        "table": table.fullname, "columns": list(fk.column_keys),
-                        "referred_table": fk.referred_table.fullname, "count": count,
-                    })
+                    details["orphaned_rows"].append(
+                        {
+                            "table": table.fullname,
+                            "columns": list(fk.column_keys),
+                            "referred_table": fk.referred_table.fullname,
+                            "count": count,
+                        }
+                    )
         for column, allowed in _enum_columns():
             query = (
                 sa.select(column, sa.func.count())
@@ -281,10 +294,14 @@ def check_integrity(conn: sa.Connection | Session) -> Result:
             )
             bad = {str(value): int(n) for value, n in connection.execute(query)}
             if bad:
-                details["invalid_enumerations"].append({
-                    "table": column.table.fullname, "column": column.name,
-                    "count": sum(bad.values()), "values": bad,
-                })
+                details["invalid_enumerations"].append(
+                    {
+                        "table": column.table.fullname,
+                        "column": column.name,
+                        "count": sum(bad.values()),
+                        "values": bad,
+                    }
+                )
         if details["orphaned_rows"] or details["invalid_enumerations"]:
             _escalate(result, "failed")
 
@@ -328,13 +345,17 @@ def _slow_statements(connection: sa.Connection) -> dict[str, Any]:
     view = f"{connection.dialect.identifier_preparer.quote_schema(schema)}.pg_stat_statements"
     try:
         with connection.begin_nested():
-            rows = connection.execute(
-                sa.text(
-                    f"SELECT query, calls, mean_exec_time, total_exec_time FROM {view} "
-                    "ORDER BY mean_exec_time DESC NULLS LAST LIMIT :limit"
-                ),
-                {"limit": SLOW_STATEMENT_LIMIT},
-            ).mappings().all()
+            rows = (
+                connection.execute(
+                    sa.text(
+                        f"SELECT query, calls, mean_exec_time, total_exec_time FROM {view} "
+                        "ORDER BY mean_exec_time DESC NULLS LAST LIMIT :limit"
+                    ),
+                    {"limit": SLOW_STATEMENT_LIMIT},
+                )
+                .mappings()
+                .all()
+            )
     except sa.exc.DBAPIError as exc:  # e.g. not in shared_preload_libraries
         return {"available": False, "reason": str(getattr(exc, "orig", exc)).strip()}
     statements = [
@@ -374,7 +395,8 @@ def check_performance(conn: sa.Connection | Session) -> Result:
             dict(r) for r in connection.execute(_UNINDEXED_FK_SQL, {"schemas": schemas}).mappings()
         ]
         details["seq_scan_heavy_tables"] = [
-            dict(r) for r in connection.execute(
+            dict(r)
+            for r in connection.execute(
                 _SEQ_SCAN_SQL, {"schemas": schemas, "min_rows": SEQ_SCAN_MIN_ROWS}
             ).mappings()
         ]

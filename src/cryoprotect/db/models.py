@@ -48,7 +48,14 @@ NAMING_CONVENTION = {
 VISIBILITIES = ("private", "team", "public")
 PROVENANCES = ("measured", "fitted", "estimated", "computed")
 COMPOSITION_UNITS = (
-    "mol/L", "mmol/L", "mol/kg", "% w/w", "% w/v", "% v/v", "g/L", "mole fraction",
+    "mol/L",
+    "mmol/L",
+    "mol/kg",
+    "% w/w",
+    "% w/v",
+    "% v/v",
+    "g/L",
+    "mole fraction",
 )
 COMPONENT_ROLES = ("cpa", "carrier", "buffer", "salt", "additive", "other")
 VERIFICATION_STATUSES = ("unverified", "pending", "verified", "rejected")
@@ -67,7 +74,9 @@ class Base(DeclarativeBase):
 
 
 def _uuid_pk() -> Mapped[uuid.UUID]:
-    return mapped_column(UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()"))
+    return mapped_column(
+        UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")
+    )
 
 
 class Timestamps:
@@ -85,14 +94,19 @@ class Owned(Timestamps):
     @declared_attr
     def created_by(cls) -> Mapped[uuid.UUID]:  # noqa: N805
         return mapped_column(
-            UUID(as_uuid=True), ForeignKey("auth.users.id", ondelete="RESTRICT"),
-            nullable=False, index=True,
+            UUID(as_uuid=True),
+            ForeignKey("auth.users.id", ondelete="RESTRICT"),
+            nullable=False,
+            index=True,
         )
 
     @declared_attr
     def team_id(cls) -> Mapped[uuid.UUID | None]:  # noqa: N805
         return mapped_column(
-            UUID(as_uuid=True), ForeignKey("teams.id", ondelete="RESTRICT"), nullable=True, index=True
+            UUID(as_uuid=True),
+            ForeignKey("teams.id", ondelete="RESTRICT"),
+            nullable=True,
+            index=True,
         )
 
     @declared_attr
@@ -103,7 +117,9 @@ class Owned(Timestamps):
     def owned_constraints(cls) -> tuple[CheckConstraint, ...]:
         return (
             CheckConstraint(_in("visibility", VISIBILITIES), name="visibility"),
-            CheckConstraint("visibility <> 'team' OR team_id IS NOT NULL", name="team_visibility_needs_team"),
+            CheckConstraint(
+                "visibility <> 'team' OR team_id IS NOT NULL", name="team_visibility_needs_team"
+            ),
         )
 
 
@@ -130,7 +146,10 @@ class RefreshToken(Base):
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     user_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("auth.users.id", ondelete="CASCADE"), nullable=False, index=True
+        UUID(as_uuid=True),
+        ForeignKey("auth.users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
     )
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
@@ -148,7 +167,10 @@ class ApiToken(Base):
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     user_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("auth.users.id", ondelete="CASCADE"), nullable=False, index=True
+        UUID(as_uuid=True),
+        ForeignKey("auth.users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
     )
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     prefix: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -183,7 +205,10 @@ class Team(Timestamps, Base):
     name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
     description: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("auth.users.id", ondelete="RESTRICT"), nullable=False, index=True
+        UUID(as_uuid=True),
+        ForeignKey("auth.users.id", ondelete="RESTRICT"),
+        nullable=False,
+        index=True,
     )
 
 
@@ -193,7 +218,10 @@ class UserTeamMembership(Timestamps, Base):
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     user_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("auth.users.id", ondelete="CASCADE"), nullable=False, index=True
+        UUID(as_uuid=True),
+        ForeignKey("auth.users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
     )
     team_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("teams.id", ondelete="CASCADE"), nullable=False, index=True
@@ -219,25 +247,44 @@ class Molecule(Owned, Base):
     molecular_weight: Mapped[float | None] = mapped_column(Float)
     pubchem_cid: Mapped[int | None] = mapped_column(BigInteger, index=True)
     molecule_class: Mapped[str | None] = mapped_column(String(32))
-    sources: Mapped[list[Any]] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
+    sources: Mapped[list[Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
         return (
             *Owned.owned_constraints(),
-            CheckConstraint("molecular_weight IS NULL OR molecular_weight > 0", name="molecular_weight_positive"),
+            CheckConstraint(
+                "molecular_weight IS NULL OR molecular_weight > 0", name="molecular_weight_positive"
+            ),
             CheckConstraint("pubchem_cid IS NULL OR pubchem_cid > 0", name="pubchem_cid_positive"),
             CheckConstraint(
-                "molecule_class IS NULL OR " + _in("molecule_class", MOLECULE_CLASSES), name="molecule_class"
+                "molecule_class IS NULL OR " + _in("molecule_class", MOLECULE_CLASSES),
+                name="molecule_class",
             ),
             CheckConstraint("smiles IS NOT NULL OR name IS NOT NULL", name="named_or_structured"),
             # One record per structure per scope: public, per owner (private), per team.
-            Index("uq_molecules_public_inchikey", "inchikey", unique=True,
-                  postgresql_where=text("visibility = 'public'")),
-            Index("uq_molecules_private_inchikey", "created_by", "inchikey", unique=True,
-                  postgresql_where=text("visibility = 'private'")),
-            Index("uq_molecules_team_inchikey", "team_id", "inchikey", unique=True,
-                  postgresql_where=text("visibility = 'team'")),
+            Index(
+                "uq_molecules_public_inchikey",
+                "inchikey",
+                unique=True,
+                postgresql_where=text("visibility = 'public'"),
+            ),
+            Index(
+                "uq_molecules_private_inchikey",
+                "created_by",
+                "inchikey",
+                unique=True,
+                postgresql_where=text("visibility = 'private'"),
+            ),
+            Index(
+                "uq_molecules_team_inchikey",
+                "team_id",
+                "inchikey",
+                unique=True,
+                postgresql_where=text("visibility = 'team'"),
+            ),
         )
 
 
@@ -250,7 +297,10 @@ class MolecularProperty(Timestamps, Base):
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     molecule_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("molecules.id", ondelete="CASCADE"), nullable=False, index=True
+        UUID(as_uuid=True),
+        ForeignKey("molecules.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
     )
     property_name: Mapped[str] = mapped_column(String(100), nullable=False, index=True)
     value: Mapped[float | None] = mapped_column(Float)
@@ -260,7 +310,10 @@ class MolecularProperty(Timestamps, Base):
     provenance: Mapped[str] = mapped_column(String(16), nullable=False)
     source: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("auth.users.id", ondelete="RESTRICT"), nullable=False, index=True
+        UUID(as_uuid=True),
+        ForeignKey("auth.users.id", ondelete="RESTRICT"),
+        nullable=False,
+        index=True,
     )
 
 
@@ -273,11 +326,16 @@ class Mixture(Owned, Base):
     description: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
     carrier: Mapped[str | None] = mapped_column(String(200))
-    sources: Mapped[list[Any]] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
+    sources: Mapped[list[Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
-        return (*Owned.owned_constraints(), CheckConstraint("version >= 1", name="version_positive"))
+        return (
+            *Owned.owned_constraints(),
+            CheckConstraint("version >= 1", name="version_positive"),
+        )
 
 
 class MixtureComponent(Timestamps, Base):
@@ -291,16 +349,25 @@ class MixtureComponent(Timestamps, Base):
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     mixture_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("mixtures.id", ondelete="CASCADE"), nullable=False, index=True
+        UUID(as_uuid=True),
+        ForeignKey("mixtures.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
     )
     molecule_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("molecules.id", ondelete="RESTRICT"), nullable=False, index=True
+        UUID(as_uuid=True),
+        ForeignKey("molecules.id", ondelete="RESTRICT"),
+        nullable=False,
+        index=True,
     )
     amount: Mapped[float] = mapped_column(Float, nullable=False)
     unit: Mapped[str] = mapped_column(String(20), nullable=False)
     role: Mapped[str | None] = mapped_column(String(20))
     created_by: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("auth.users.id", ondelete="RESTRICT"), nullable=False, index=True
+        UUID(as_uuid=True),
+        ForeignKey("auth.users.id", ondelete="RESTRICT"),
+        nullable=False,
+        index=True,
     )
 
 
@@ -312,8 +379,12 @@ class CellType(Owned, Base):
     name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
     species: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
-    parameters: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
-    sources: Mapped[list[Any]] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
+    parameters: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    sources: Mapped[list[Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
@@ -332,7 +403,9 @@ class Protocol(Owned, Base):
     cell_type_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("cell_types.id", ondelete="SET NULL"), index=True
     )
-    steps: Mapped[list[Any]] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
+    steps: Mapped[list[Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
@@ -354,8 +427,12 @@ class Experiment(Owned, Base):
     cell_type_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("cell_types.id", ondelete="SET NULL"), index=True
     )
-    conditions: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
-    results: Mapped[list[Any]] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
+    conditions: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    results: Mapped[list[Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
     performed_on: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
     verification_status: Mapped[str] = mapped_column(
@@ -366,7 +443,9 @@ class Experiment(Owned, Base):
     def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
         return (
             *Owned.owned_constraints(),
-            CheckConstraint(_in("verification_status", VERIFICATION_STATUSES), name="verification_status"),
+            CheckConstraint(
+                _in("verification_status", VERIFICATION_STATUSES), name="verification_status"
+            ),
         )
 
 
@@ -378,7 +457,10 @@ class LabVerification(Timestamps, Base):
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     experiment_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("experiments.id", ondelete="CASCADE"), nullable=False, index=True
+        UUID(as_uuid=True),
+        ForeignKey("experiments.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
     )
     status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="pending")
     verifier_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -388,7 +470,10 @@ class LabVerification(Timestamps, Base):
     equipment: Mapped[str | None] = mapped_column(Text)
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("auth.users.id", ondelete="RESTRICT"), nullable=False, index=True
+        UUID(as_uuid=True),
+        ForeignKey("auth.users.id", ondelete="RESTRICT"),
+        nullable=False,
+        index=True,
     )
 
 
@@ -401,12 +486,19 @@ class Dataset(Owned, Base):
     description: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     row_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
-    rows: Mapped[list[Any]] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
-    sources: Mapped[list[Any]] = mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
+    rows: Mapped[list[Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
+    sources: Mapped[list[Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
-        return (*Owned.owned_constraints(), CheckConstraint("row_count >= 0", name="row_count_non_negative"))
+        return (
+            *Owned.owned_constraints(),
+            CheckConstraint("row_count >= 0", name="row_count_non_negative"),
+        )
 
 
 class PredictiveModel(Owned, Base):
@@ -421,8 +513,12 @@ class PredictiveModel(Owned, Base):
         UUID(as_uuid=True), ForeignKey("datasets.id", ondelete="RESTRICT"), index=True
     )
     status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="queued")
-    metrics: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
-    manifest: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    metrics: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    manifest: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
@@ -439,7 +535,10 @@ class Prediction(Owned, Base):
 
     id: Mapped[uuid.UUID] = _uuid_pk()
     model_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("predictive_models.id", ondelete="CASCADE"), nullable=False, index=True
+        UUID(as_uuid=True),
+        ForeignKey("predictive_models.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
     )
     mixture_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("mixtures.id", ondelete="CASCADE"), index=True
@@ -451,7 +550,9 @@ class Prediction(Owned, Base):
     upper: Mapped[float | None] = mapped_column(Float)
     confidence_level: Mapped[float | None] = mapped_column(Float)
     unit: Mapped[str | None] = mapped_column(String(50))
-    details: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    details: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
@@ -461,7 +562,9 @@ class Prediction(Owned, Base):
                 "confidence_level IS NULL OR (confidence_level > 0 AND confidence_level < 1)",
                 name="confidence_level_range",
             ),
-            CheckConstraint("lower IS NULL OR upper IS NULL OR lower <= upper", name="interval_ordered"),
+            CheckConstraint(
+                "lower IS NULL OR upper IS NULL OR lower <= upper", name="interval_ordered"
+            ),
         )
 
 
@@ -476,7 +579,9 @@ class FeatureFlag(Timestamps, Base):
     key: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
     description: Mapped[str | None] = mapped_column(Text)
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
-    rollout_percentage: Mapped[int] = mapped_column(SmallInteger, nullable=False, server_default=text("100"))
+    rollout_percentage: Mapped[int] = mapped_column(
+        SmallInteger, nullable=False, server_default=text("100")
+    )
 
 
 class AuditLog(Base):

@@ -35,16 +35,23 @@ def load_reference_molecules(db: Database, path: Path | None = None) -> int:
         for row in rows:
             record = parse_smiles(row["smiles"])
             values = {
-                "name": row["name"], "synonyms": _split(row["synonyms"]),
+                "name": row["name"],
+                "synonyms": _split(row["synonyms"]),
                 "pubchem_cid": int(row["pubchem_cid"]) if row["pubchem_cid"] else None,
-                "smiles": record.smiles, "inchi": record.inchi, "inchikey": record.inchikey,
-                "formula": record.formula, "molecular_weight": record.molecular_weight,
+                "smiles": record.smiles,
+                "inchi": record.inchi,
+                "inchikey": record.inchikey,
+                "formula": record.formula,
+                "molecular_weight": record.molecular_weight,
                 "molecule_class": row["molecule_class"] or None,
                 "sources": [{"citation": s} for s in _split(row["sources"])],
-                "visibility": "public", "created_by": SYSTEM_USER_ID,
+                "visibility": "public",
+                "created_by": SYSTEM_USER_ID,
             }
             statement = insert(Molecule).values(**values)
-            update = {k: statement.excluded[k] for k in values if k not in ("visibility", "created_by")}
+            update = {
+                k: statement.excluded[k] for k in values if k not in ("visibility", "created_by")
+            }
             statement = statement.on_conflict_do_update(
                 index_elements=[Molecule.inchikey],
                 index_where=sa.text("visibility = 'public'"),

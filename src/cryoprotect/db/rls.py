@@ -132,9 +132,11 @@ def verify_rls(
         if role["rolbypassrls"]:
             problems.append(RlsProblem("*", "*", f"app role {app_role!r} has BYPASSRLS"))
         # (a superuser counts as a member of every role: its ownership would be noise)
-        owned = [] if role["rolsuper"] else conn.execute(
-            _OWNED_SQL, {"schemas": list(schemas), "role_oid": role["oid"]}
-        ).all()
+        owned = (
+            []
+            if role["rolsuper"]
+            else conn.execute(_OWNED_SQL, {"schemas": list(schemas), "role_oid": role["oid"]}).all()
+        )
         for schema, obj, kind in owned:
             what = f"schema {schema}" if kind == "schema" else f"table {schema}.{obj}"
             problems.append(RlsProblem(schema, "*", f"app role {app_role!r} owns {what}"))

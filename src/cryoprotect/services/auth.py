@@ -30,7 +30,7 @@ from cryoprotect.errors import AuthenticationError, Conflict, NotFound, Validati
 from cryoprotect.services.actor import Actor
 from cryoprotect.settings import Settings
 
-API_TOKEN_PREFIX = "cpt_"
+API_TOKEN_PREFIX = "cpt_"  # noqa: S105 - a public prefix, not a secret
 JWT_ALGORITHM = "HS256"
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
@@ -43,7 +43,7 @@ class TokenPair:
     access_token: str
     refresh_token: str
     expires_in: int
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 - the OAuth token type name
 
 
 def _now() -> datetime:
@@ -75,8 +75,11 @@ def _check_password(password: str) -> None:
 
 def user_to_dict(user: User) -> dict[str, Any]:
     return {
-        "id": user.id, "email": user.email, "display_name": user.display_name,
-        "is_admin": user.is_admin, "created_at": user.created_at,
+        "id": user.id,
+        "email": user.email,
+        "display_name": user.display_name,
+        "is_admin": user.is_admin,
+        "created_at": user.created_at,
     }
 
 
@@ -89,8 +92,14 @@ class AuthService:
         self._key = settings.resolved_secret_key()
 
     # ----------------------------------------------------------- accounts
-    def register(self, email: str, password: str, display_name: str | None = None,
-                 *, admin: bool | None = None) -> dict[str, Any]:
+    def register(
+        self,
+        email: str,
+        password: str,
+        display_name: str | None = None,
+        *,
+        admin: bool | None = None,
+    ) -> dict[str, Any]:
         """Create an account. The first account on a fresh install becomes an administrator.
 
         Args:
@@ -105,16 +114,24 @@ class AuthService:
         password_hash = _hasher.hash(password)
         with self.db.transaction(Identity.service()) as session:
             # Serialise first-admin election between concurrent registrations.
-            session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('cryoprotect.register'))"))
+            session.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtext('cryoprotect.register'))")
+            )
             if session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == address)):
-                raise Conflict("An account with this e-mail already exists.", details={"field": "email"})
+                raise Conflict(
+                    "An account with this e-mail already exists.", details={"field": "email"}
+                )
             if admin is None:
                 others = session.scalar(
                     sa.select(sa.func.count()).select_from(User).where(User.id != SYSTEM_USER_ID)
                 )
                 admin = others == 0
-            user = User(email=address, password_hash=password_hash, display_name=display_name,
-                        is_admin=admin)
+            user = User(
+                email=address,
+                password_hash=password_hash,
+                display_name=display_name,
+                is_admin=admin,
+            )
             session.add(user)
             session.flush()
             session.refresh(user)
@@ -133,7 +150,9 @@ class AuthService:
                 session.flush()
                 return user_to_dict(user)
         if not password:
-            raise ValidationError("A password is required to create a new account.", field="password")
+            raise ValidationError(
+                "A password is required to create a new account.", field="password"
+            )
         return self.register(address, password, admin=True)
 
     def get_user(self, actor: Actor) -> dict[str, Any]:
@@ -182,19 +201,27 @@ class AuthService:
         now = _now()
         access = jwt.encode(
             {
-                "sub": str(user.id), "role": "authenticated", "type": "access",
-                "iat": now, "exp": now + timedelta(seconds=self.settings.access_token_ttl_s),
+                "sub": str(user.id),
+                "role": "authenticated",
+                "type": "access",
+                "iat": now,
+                "exp": now + timedelta(seconds=self.settings.access_token_ttl_s),
                 "jti": uuid.uuid4().hex,
             },
-            self._key, algorithm=JWT_ALGORITHM,
+            self._key,
+            algorithm=JWT_ALGORITHM,
         )
         refresh = secrets.token_urlsafe(32)
         # PostgreSQL text cannot hold NUL; the header is informational, so drop them.
         agent = (user_agent or "").replace("\x00", "")[:400] or None
-        session.add(RefreshToken(
-            user_id=user.id, token_hash=_digest(refresh), user_agent=agent,
-            expires_at=now + timedelta(seconds=self.settings.refresh_token_ttl_s),
-        ))
+        session.add(
+            RefreshToken(
+                user_id=user.id,
+                token_hash=_digest(refresh),
+                user_agent=agent,
+                expires_at=now + timedelta(seconds=self.settings.refresh_token_ttl_s),
+            )
+        )
         session.flush()
         return TokenPair(access, refresh, self.settings.access_token_ttl_s)
 
@@ -208,7 +235,8 @@ class AuthService:
         reused_by: uuid.UUID | None = None
         with self.db.transaction(Identity.service()) as session:
             row = session.scalar(
-                sa.select(RefreshToken).where(RefreshToken.token_hash == _digest(refresh_token or ""))
+                sa.select(RefreshToken)
+                .where(RefreshToken.token_hash == _digest(refresh_token or ""))
                 .with_for_update()
             )
             if row is None:
@@ -221,7 +249,9 @@ class AuthService:
                     raise AuthenticationError("Account is disabled.")
                 pair = self._issue(session, user, user_agent)
                 new_id = session.scalar(
-                    sa.select(RefreshToken.id).where(RefreshToken.token_hash == _digest(pair.refresh_token))
+                    sa.select(RefreshToken.id).where(
+                        RefreshToken.token_hash == _digest(pair.refresh_token)
+                    )
                 )
                 row.revoked_at = _now()
                 row.replaced_by = new_id
@@ -269,8 +299,12 @@ class AuthService:
         if token.startswith(API_TOKEN_PREFIX):
             return self._authenticate_api_token(token)
         try:
-            claims = jwt.decode(token, self._key, algorithms=[JWT_ALGORITHM],
-                                options={"require": ["exp", "sub", "iat"]})
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=[JWT_ALGORITHM],
+                options={"require": ["exp", "sub", "iat"]},
+            )
         except jwt.ExpiredSignatureError:
             raise AuthenticationError("Access token has expired.") from None
         except jwt.InvalidTokenError:
@@ -302,20 +336,28 @@ class AuthService:
         return self._actor_for(user_id, "api_token")
 
     # -------------------------------------------------------- API tokens
-    def create_api_token(self, actor: Actor, name: str, expires_in_days: int | None = None
-                         ) -> dict[str, Any]:
+    def create_api_token(
+        self, actor: Actor, name: str, expires_in_days: int | None = None
+    ) -> dict[str, Any]:
         """Create a personal API token; the secret is returned once and stored hashed."""
         user_id = actor.require_user()
         label = (name or "").strip()
         if not label or len(label) > 200:
             raise ValidationError("Token name must be 1 to 200 characters.", field="name")
         if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
-            raise ValidationError("expires_in_days must be between 1 and 3650.", field="expires_in_days")
+            raise ValidationError(
+                "expires_in_days must be between 1 and 3650.", field="expires_in_days"
+            )
         secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
         expires = _now() + timedelta(days=expires_in_days) if expires_in_days else None
         with self.db.transaction(actor.identity) as session:
-            row = ApiToken(user_id=user_id, name=label, prefix=secret[:12],
-                           token_hash=_digest(secret), expires_at=expires)
+            row = ApiToken(
+                user_id=user_id,
+                name=label,
+                prefix=secret[:12],
+                token_hash=_digest(secret),
+                expires_at=expires,
+            )
             session.add(row)
             session.flush()
             session.refresh(row)
@@ -339,6 +381,11 @@ class AuthService:
 
 def _token_dict(row: ApiToken) -> dict[str, Any]:
     return {
-        "id": row.id, "name": row.name, "prefix": row.prefix, "created_at": row.created_at,
-        "expires_at": row.expires_at, "last_used_at": row.last_used_at, "revoked_at": row.revoked_at,
+        "id": row.id,
+        "name": row.name,
+        "prefix": row.prefix,
+        "created_at": row.created_at,
+        "expires_at": row.expires_at,
+        "last_used_at": row.last_used_at,
+        "revoked_at": row.revoked_at,
     }

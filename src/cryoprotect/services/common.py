@@ -27,6 +27,8 @@ def paginate(session: Session, query: sa.Select[Any], page: int, per_page: int) 
     """Run ``query`` for one page (1-based) and count all its rows (RLS applies to both)."""
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(1, page)
-    total = session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
+    total = (
+        session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
+    )
     items = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all())
     return Page(items=items, total=int(total), page=page, per_page=per_page)

@@ -24,8 +24,12 @@ ROLE_NAMES = ("viewer", "editor", "verifier", "admin")
 
 def _team_dict(team: Team, role: str | None) -> dict[str, Any]:
     return {
-        "id": team.id, "name": team.name, "description": team.description,
-        "created_by": team.created_by, "created_at": team.created_at, "my_role": role,
+        "id": team.id,
+        "name": team.name,
+        "description": team.description,
+        "created_by": team.created_by,
+        "created_at": team.created_at,
+        "my_role": role,
     }
 
 
@@ -48,8 +52,11 @@ class TeamService:
 
     def _my_role(self, session: Session, actor: Actor, team_id: uuid.UUID) -> str | None:
         return session.scalar(
-            sa.select(TeamRole.name).join(UserTeamMembership, UserTeamMembership.role_id == TeamRole.id)
-            .where(UserTeamMembership.team_id == team_id, UserTeamMembership.user_id == actor.user_id)
+            sa.select(TeamRole.name)
+            .join(UserTeamMembership, UserTeamMembership.role_id == TeamRole.id)
+            .where(
+                UserTeamMembership.team_id == team_id, UserTeamMembership.user_id == actor.user_id
+            )
         )
 
     # ---------------------------------------------------------------- teams
@@ -84,8 +91,14 @@ class TeamService:
             team = self._visible_team(session, team_id)
             return _team_dict(team, self._my_role(session, actor, team_id))
 
-    def update(self, actor: Actor, team_id: uuid.UUID, *, name: str | None = None,
-               description: str | None = None) -> dict[str, Any]:
+    def update(
+        self,
+        actor: Actor,
+        team_id: uuid.UUID,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+    ) -> dict[str, Any]:
         actor.require_user()
         with self.db.transaction(actor.identity) as session:
             team = self._visible_team(session, team_id)
@@ -137,43 +150,63 @@ class TeamService:
                 raise PermissionDenied("Only team admins can add members.")
             if user_id is None:
                 raise NotFound("No account with this e-mail.", details={"field": "email"})
-            exists = session.scalar(sa.select(UserTeamMembership.id).where(
-                UserTeamMembership.team_id == team_id, UserTeamMembership.user_id == user_id))
+            exists = session.scalar(
+                sa.select(UserTeamMembership.id).where(
+                    UserTeamMembership.team_id == team_id, UserTeamMembership.user_id == user_id
+                )
+            )
             if exists:
                 raise Conflict("This person is already a member.", details={"field": "email"})
-            membership = UserTeamMembership(user_id=user_id, team_id=team_id,
-                                            role_id=self._role_id(session, role))
+            membership = UserTeamMembership(
+                user_id=user_id, team_id=team_id, role_id=self._role_id(session, role)
+            )
             session.add(membership)
             session.flush()
             session.refresh(membership)
             return _member_dict(membership, address, None, role)
 
-    def _membership(self, session: Session, team_id: uuid.UUID, user_id: uuid.UUID) -> UserTeamMembership:
+    def _membership(
+        self, session: Session, team_id: uuid.UUID, user_id: uuid.UUID
+    ) -> UserTeamMembership:
         self._visible_team(session, team_id)
-        membership = session.scalar(sa.select(UserTeamMembership).where(
-            UserTeamMembership.team_id == team_id, UserTeamMembership.user_id == user_id))
+        membership = session.scalar(
+            sa.select(UserTeamMembership).where(
+                UserTeamMembership.team_id == team_id, UserTeamMembership.user_id == user_id
+            )
+        )
         if membership is None:
             raise NotFound("Member not found.")
         return membership
 
     def _admin_count(self, session: Session, team_id: uuid.UUID) -> int:
-        return int(session.scalar(
-            sa.select(sa.func.count()).select_from(UserTeamMembership)
-            .join(TeamRole, TeamRole.id == UserTeamMembership.role_id)
-            .where(UserTeamMembership.team_id == team_id, TeamRole.can_manage.is_(True))
-        ) or 0)
+        return int(
+            session.scalar(
+                sa.select(sa.func.count())
+                .select_from(UserTeamMembership)
+                .join(TeamRole, TeamRole.id == UserTeamMembership.role_id)
+                .where(UserTeamMembership.team_id == team_id, TeamRole.can_manage.is_(True))
+            )
+            or 0
+        )
 
-    def change_role(self, actor: Actor, team_id: uuid.UUID, user_id: uuid.UUID, role: str) -> dict[str, Any]:
+    def change_role(
+        self, actor: Actor, team_id: uuid.UUID, user_id: uuid.UUID, role: str
+    ) -> dict[str, Any]:
         actor.require_user()
         with self.db.transaction(actor.identity) as session:
             membership = self._membership(session, team_id, user_id)
             new_role_id = self._role_id(session, role)
             current = session.get(TeamRole, membership.role_id)
-            if current is not None and current.can_manage and role != "admin" \
-                    and self._admin_count(session, team_id) <= 1:
+            if (
+                current is not None
+                and current.can_manage
+                and role != "admin"
+                and self._admin_count(session, team_id) <= 1
+            ):
                 raise Conflict("A team must keep at least one admin.", details={"field": "role"})
             result = session.execute(
-                sa.update(UserTeamMembership).where(UserTeamMembership.id == membership.id)
+                sa.update(UserTeamMembership)
+                .where(UserTeamMembership.id == membership.id)
                 .values(role_id=new_role_id)
             )
             if result.rowcount == 0:  # type: ignore[attr-defined]
@@ -196,6 +229,14 @@ class TeamService:
                 raise PermissionDenied("Only team admins can remove members.")
 
 
-def _member_dict(m: UserTeamMembership, email: str | None, display: str | None, role: str) -> dict[str, Any]:
-    return {"user_id": m.user_id, "team_id": m.team_id, "email": email, "display_name": display,
-            "role": role, "joined_at": m.created_at}
+def _member_dict(
+    m: UserTeamMembership, email: str | None, display: str | None, role: str
+) -> dict[str, Any]:
+    return {
+        "user_id": m.user_id,
+        "team_id": m.team_id,
+        "email": email,
+        "display_name": display,
+        "role": role,
+        "joined_at": m.created_at,
+    }

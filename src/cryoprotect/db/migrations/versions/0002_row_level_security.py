@@ -31,8 +31,14 @@ SYSTEM_USER_ID = "00000000-0000-0000-0000-000000000000"
 
 # Tables whose rows carry created_by / team_id / visibility.
 OWNED_TABLES = (
-    "molecules", "mixtures", "predictions", "experiments", "protocols", "cell_types",
-    "datasets", "predictive_models",
+    "molecules",
+    "mixtures",
+    "predictions",
+    "experiments",
+    "protocols",
+    "cell_types",
+    "datasets",
+    "predictive_models",
 )
 # Child tables: visible and editable through their parent row.
 CHILD_TABLES = {
@@ -40,27 +46,70 @@ CHILD_TABLES = {
     "mixture_components": ("mixtures", "mixture_id"),
 }
 ALL_PUBLIC_TABLES = (
-    *OWNED_TABLES, *CHILD_TABLES, "lab_verifications", "teams", "team_roles",
-    "user_team_membership", "feature_flags", "audit_log",
+    *OWNED_TABLES,
+    *CHILD_TABLES,
+    "lab_verifications",
+    "teams",
+    "team_roles",
+    "user_team_membership",
+    "feature_flags",
+    "audit_log",
 )
 AUTH_TABLES = ("users", "refresh_tokens", "api_tokens")
 UPDATED_AT_TABLES = (
-    *OWNED_TABLES, *CHILD_TABLES, "lab_verifications", "teams", "team_roles",
-    "user_team_membership", "feature_flags",
+    *OWNED_TABLES,
+    *CHILD_TABLES,
+    "lab_verifications",
+    "teams",
+    "team_roles",
+    "user_team_membership",
+    "feature_flags",
 )
 AUDITED_TABLES = (
-    *OWNED_TABLES, *CHILD_TABLES, "lab_verifications", "teams", "user_team_membership",
+    *OWNED_TABLES,
+    *CHILD_TABLES,
+    "lab_verifications",
+    "teams",
+    "user_team_membership",
     "feature_flags",
 )
 
 TEAM_ROLES = (
     # id, name, view, create, edit, delete, verify, manage, description
     (1, "viewer", True, False, False, False, False, False, "Reads the team's data."),
-    (2, "editor", True, True, True, False, False, False, "Reads, creates and edits the team's data."),
-    (3, "verifier", True, True, True, False, True, False,
-     "Editor who may also verify other members' experiments."),
-    (4, "admin", True, True, True, True, True, True,
-     "Full control, including deleting data and managing members."),
+    (
+        2,
+        "editor",
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+        "Reads, creates and edits the team's data.",
+    ),
+    (
+        3,
+        "verifier",
+        True,
+        True,
+        True,
+        False,
+        True,
+        False,
+        "Editor who may also verify other members' experiments.",
+    ),
+    (
+        4,
+        "admin",
+        True,
+        True,
+        True,
+        True,
+        True,
+        True,
+        "Full control, including deleting data and managing members.",
+    ),
 )
 
 
@@ -71,8 +120,15 @@ def _app_role() -> str:
     return role
 
 
-def _policy(table: str, name: str, command: str, *, using: str | None = None,
-            check: str | None = None, schema: str = "public") -> None:
+def _policy(
+    table: str,
+    name: str,
+    command: str,
+    *,
+    using: str | None = None,
+    check: str | None = None,
+    schema: str = "public",
+) -> None:
     sql = f"CREATE POLICY {table}_{name} ON {schema}.{table} FOR {command}"
     if using is not None:
         sql += f" USING ({using})"
@@ -85,8 +141,14 @@ def _policy(table: str, name: str, command: str, *, using: str | None = None,
 def _enable_rls(table: str, schema: str = "public") -> None:
     op.execute(f"ALTER TABLE {schema}.{table} ENABLE ROW LEVEL SECURITY")
     op.execute(f"ALTER TABLE {schema}.{table} FORCE ROW LEVEL SECURITY")
-    _policy(table, "service_role_policy", "ALL", using="auth.role() = 'service_role'",
-            check="auth.role() = 'service_role'", schema=schema)
+    _policy(
+        table,
+        "service_role_policy",
+        "ALL",
+        using="auth.role() = 'service_role'",
+        check="auth.role() = 'service_role'",
+        schema=schema,
+    )
 
 
 FUNCTIONS = r"""
@@ -161,7 +223,8 @@ LANGUAGE plpgsql AS $$
 BEGIN
     NEW.updated_at := now();
     IF TG_OP = 'UPDATE' AND auth.role() <> 'service_role' THEN
-        IF to_jsonb(NEW) ? 'created_by' AND (to_jsonb(NEW)->>'created_by') IS DISTINCT FROM (to_jsonb(OLD)->>'created_by') THEN
+        IF to_jsonb(NEW) ? 'created_by'
+           AND (to_jsonb(NEW)->>'created_by') IS DISTINCT FROM (to_jsonb(OLD)->>'created_by') THEN
             RAISE EXCEPTION 'created_by cannot be changed' USING ERRCODE = '42501';
         END IF;
     END IF;
@@ -237,7 +300,17 @@ def upgrade() -> None:
                 "can_delete, can_verify, can_manage, description) VALUES (:id, :name, :v, :c, "
                 ":e, :d, :ver, :m, :desc) ON CONFLICT (id) DO NOTHING"
             ),
-            {"id": rid, "name": name, "v": v, "c": c, "e": e, "d": d, "ver": ver, "m": m, "desc": desc},
+            {
+                "id": rid,
+                "name": name,
+                "v": v,
+                "c": c,
+                "e": e,
+                "d": d,
+                "ver": ver,
+                "m": m,
+                "desc": desc,
+            },
         )
     op.execute(
         "INSERT INTO auth.users (id, email, display_name, is_admin, is_active) VALUES "
@@ -248,75 +321,150 @@ def upgrade() -> None:
     # --- triggers
     for table in UPDATED_AT_TABLES:
         op.execute(f"DROP TRIGGER IF EXISTS touch_row ON public.{table}")
-        op.execute(f"CREATE TRIGGER touch_row BEFORE UPDATE ON public.{table} "
-                   "FOR EACH ROW EXECUTE FUNCTION public.touch_row()")
+        op.execute(
+            f"CREATE TRIGGER touch_row BEFORE UPDATE ON public.{table} "
+            "FOR EACH ROW EXECUTE FUNCTION public.touch_row()"
+        )
     for table in AUDITED_TABLES:
         op.execute(f"DROP TRIGGER IF EXISTS audit_row ON public.{table}")
-        op.execute(f"CREATE TRIGGER audit_row AFTER INSERT OR UPDATE OR DELETE ON public.{table} "
-                   "FOR EACH ROW EXECUTE FUNCTION public.audit_row()")
+        op.execute(
+            f"CREATE TRIGGER audit_row AFTER INSERT OR UPDATE OR DELETE ON public.{table} "
+            "FOR EACH ROW EXECUTE FUNCTION public.audit_row()"
+        )
     op.execute("DROP TRIGGER IF EXISTS protect_user ON auth.users")
-    op.execute("CREATE TRIGGER protect_user BEFORE UPDATE ON auth.users "
-               "FOR EACH ROW EXECUTE FUNCTION auth.protect_user()")
+    op.execute(
+        "CREATE TRIGGER protect_user BEFORE UPDATE ON auth.users "
+        "FOR EACH ROW EXECUTE FUNCTION auth.protect_user()"
+    )
     op.execute("DROP TRIGGER IF EXISTS add_team_creator ON public.teams")
-    op.execute("CREATE TRIGGER add_team_creator AFTER INSERT ON public.teams "
-               "FOR EACH ROW EXECUTE FUNCTION public.add_team_creator()")
+    op.execute(
+        "CREATE TRIGGER add_team_creator AFTER INSERT ON public.teams "
+        "FOR EACH ROW EXECUTE FUNCTION public.add_team_creator()"
+    )
 
     # --- owned tables
     for t in OWNED_TABLES:
         _enable_rls(t)
-        _policy(t, "select_policy", "SELECT", using="auth.can_view_row(created_by, team_id, visibility)")
+        _policy(
+            t, "select_policy", "SELECT", using="auth.can_view_row(created_by, team_id, visibility)"
+        )
         _policy(t, "insert_policy", "INSERT", check="auth.can_insert_row(created_by, team_id)")
-        _policy(t, "update_policy", "UPDATE",
-                using="auth.can_edit_row(created_by, team_id, visibility)",
-                check="auth.can_edit_row(created_by, team_id, visibility) "
-                      "AND (team_id IS NULL OR auth.team_can(team_id, 'create'))")
-        _policy(t, "delete_policy", "DELETE", using="auth.can_delete_row(created_by, team_id, visibility)")
+        _policy(
+            t,
+            "update_policy",
+            "UPDATE",
+            using="auth.can_edit_row(created_by, team_id, visibility)",
+            check="auth.can_edit_row(created_by, team_id, visibility) "
+            "AND (team_id IS NULL OR auth.team_can(team_id, 'create'))",
+        )
+        _policy(
+            t,
+            "delete_policy",
+            "DELETE",
+            using="auth.can_delete_row(created_by, team_id, visibility)",
+        )
 
     # --- child tables: through the parent row (the parent's own RLS applies in EXISTS)
     for t, (parent, fk) in CHILD_TABLES.items():
-        editable = (f"EXISTS (SELECT 1 FROM public.{parent} p WHERE p.id = {t}.{fk} "
-                    "AND auth.can_edit_row(p.created_by, p.team_id, p.visibility))")
+        editable = (
+            f"EXISTS (SELECT 1 FROM public.{parent} p WHERE p.id = {t}.{fk} "
+            "AND auth.can_edit_row(p.created_by, p.team_id, p.visibility))"
+        )
         _enable_rls(t)
-        _policy(t, "select_policy", "SELECT", using=f"EXISTS (SELECT 1 FROM public.{parent} p WHERE p.id = {t}.{fk})")
+        _policy(
+            t,
+            "select_policy",
+            "SELECT",
+            using=f"EXISTS (SELECT 1 FROM public.{parent} p WHERE p.id = {t}.{fk})",
+        )
         _policy(t, "insert_policy", "INSERT", check=f"created_by = auth.uid() AND {editable}")
         _policy(t, "update_policy", "UPDATE", using=editable, check=editable)
         _policy(t, "delete_policy", "DELETE", using=editable)
 
     # --- lab verifications: by a verifier of the experiment's team; history is kept
-    verifier = ("EXISTS (SELECT 1 FROM public.experiments e WHERE e.id = lab_verifications.experiment_id "
-                "AND e.visibility <> 'private' AND auth.team_can(e.team_id, 'verify'))")
+    verifier = (
+        "EXISTS (SELECT 1 FROM public.experiments e WHERE e.id = lab_verifications.experiment_id "
+        "AND e.visibility <> 'private' AND auth.team_can(e.team_id, 'verify'))"
+    )
     _enable_rls("lab_verifications")
-    _policy("lab_verifications", "select_policy", "SELECT",
-            using="EXISTS (SELECT 1 FROM public.experiments e WHERE e.id = lab_verifications.experiment_id)")
-    _policy("lab_verifications", "insert_policy", "INSERT", check=f"created_by = auth.uid() AND {verifier}")
-    _policy("lab_verifications", "update_policy", "UPDATE",
-            using=f"created_by = auth.uid() AND {verifier}", check=f"created_by = auth.uid() AND {verifier}")
+    _policy(
+        "lab_verifications",
+        "select_policy",
+        "SELECT",
+        using="EXISTS (SELECT 1 FROM public.experiments e WHERE e.id = lab_verifications.experiment_id)",
+    )
+    _policy(
+        "lab_verifications",
+        "insert_policy",
+        "INSERT",
+        check=f"created_by = auth.uid() AND {verifier}",
+    )
+    _policy(
+        "lab_verifications",
+        "update_policy",
+        "UPDATE",
+        using=f"created_by = auth.uid() AND {verifier}",
+        check=f"created_by = auth.uid() AND {verifier}",
+    )
     _policy("lab_verifications", "delete_policy", "DELETE", using="false")
 
     # --- teams and membership
     _enable_rls("teams")
-    _policy("teams", "select_policy", "SELECT",
-            using="created_by = auth.uid() OR auth.team_can(id, 'view')")
-    _policy("teams", "insert_policy", "INSERT", check="auth.uid() IS NOT NULL AND created_by = auth.uid()")
-    _policy("teams", "update_policy", "UPDATE", using="auth.team_can(id, 'manage')",
-            check="auth.team_can(id, 'manage')")
+    _policy(
+        "teams",
+        "select_policy",
+        "SELECT",
+        using="created_by = auth.uid() OR auth.team_can(id, 'view')",
+    )
+    _policy(
+        "teams",
+        "insert_policy",
+        "INSERT",
+        check="auth.uid() IS NOT NULL AND created_by = auth.uid()",
+    )
+    _policy(
+        "teams",
+        "update_policy",
+        "UPDATE",
+        using="auth.team_can(id, 'manage')",
+        check="auth.team_can(id, 'manage')",
+    )
     _policy("teams", "delete_policy", "DELETE", using="auth.team_can(id, 'manage')")
 
     _enable_rls("team_roles")
     _policy("team_roles", "select_policy", "SELECT", using="true")
     for cmd in ("INSERT", "UPDATE", "DELETE"):
         # role definitions are reference data: only the service role changes them
-        _policy("team_roles", f"{cmd.lower()}_policy", cmd,
-                **({"check": "false"} if cmd == "INSERT" else {"using": "false"}))
+        _policy(
+            "team_roles",
+            f"{cmd.lower()}_policy",
+            cmd,
+            **({"check": "false"} if cmd == "INSERT" else {"using": "false"}),
+        )
 
     _enable_rls("user_team_membership")
-    _policy("user_team_membership", "select_policy", "SELECT",
-            using="user_id = auth.uid() OR auth.team_can(team_id, 'view')")
-    _policy("user_team_membership", "insert_policy", "INSERT", check="auth.team_can(team_id, 'manage')")
-    _policy("user_team_membership", "update_policy", "UPDATE", using="auth.team_can(team_id, 'manage')",
-            check="auth.team_can(team_id, 'manage')")
-    _policy("user_team_membership", "delete_policy", "DELETE",
-            using="auth.team_can(team_id, 'manage') OR user_id = auth.uid()")
+    _policy(
+        "user_team_membership",
+        "select_policy",
+        "SELECT",
+        using="user_id = auth.uid() OR auth.team_can(team_id, 'view')",
+    )
+    _policy(
+        "user_team_membership", "insert_policy", "INSERT", check="auth.team_can(team_id, 'manage')"
+    )
+    _policy(
+        "user_team_membership",
+        "update_policy",
+        "UPDATE",
+        using="auth.team_can(team_id, 'manage')",
+        check="auth.team_can(team_id, 'manage')",
+    )
+    _policy(
+        "user_team_membership",
+        "delete_policy",
+        "DELETE",
+        using="auth.team_can(team_id, 'manage') OR user_id = auth.uid()",
+    )
 
     # --- operations tables
     _enable_rls("feature_flags")
@@ -333,18 +481,35 @@ def upgrade() -> None:
 
     # --- auth schema
     _enable_rls("users", "auth")
-    _policy("users", "select_policy", "SELECT", schema="auth",
-            using="id = auth.uid() OR auth.shares_team(id)")
+    _policy(
+        "users",
+        "select_policy",
+        "SELECT",
+        schema="auth",
+        using="id = auth.uid() OR auth.shares_team(id)",
+    )
     _policy("users", "insert_policy", "INSERT", schema="auth", check="false")
-    _policy("users", "update_policy", "UPDATE", schema="auth", using="id = auth.uid()",
-            check="id = auth.uid()")
+    _policy(
+        "users",
+        "update_policy",
+        "UPDATE",
+        schema="auth",
+        using="id = auth.uid()",
+        check="id = auth.uid()",
+    )
     _policy("users", "delete_policy", "DELETE", schema="auth", using="false")
     for t in ("refresh_tokens", "api_tokens"):
         _enable_rls(t, "auth")
         _policy(t, "select_policy", "SELECT", schema="auth", using="user_id = auth.uid()")
         _policy(t, "insert_policy", "INSERT", schema="auth", check="user_id = auth.uid()")
-        _policy(t, "update_policy", "UPDATE", schema="auth", using="user_id = auth.uid()",
-                check="user_id = auth.uid()")
+        _policy(
+            t,
+            "update_policy",
+            "UPDATE",
+            schema="auth",
+            using="user_id = auth.uid()",
+            check="user_id = auth.uid()",
+        )
         _policy(t, "delete_policy", "DELETE", schema="auth", using="user_id = auth.uid()")
 
     # --- grants: DML only, never ownership
@@ -388,9 +553,17 @@ def downgrade() -> None:
     op.execute(f"DELETE FROM auth.users WHERE id = '{SYSTEM_USER_ID}'")
     op.execute("DELETE FROM public.team_roles WHERE id BETWEEN 1 AND 4")
     for fn in (
-        "public.audit_row()", "public.add_team_creator()", "auth.protect_user()", "public.touch_row()",
-        "auth.can_delete_row(uuid, uuid, text)", "auth.can_edit_row(uuid, uuid, text)",
-        "auth.can_insert_row(uuid, uuid)", "auth.can_view_row(uuid, uuid, text)",
-        "auth.shares_team(uuid)", "auth.team_can(uuid, text)", "auth.role()", "auth.uid()",
+        "public.audit_row()",
+        "public.add_team_creator()",
+        "auth.protect_user()",
+        "public.touch_row()",
+        "auth.can_delete_row(uuid, uuid, text)",
+        "auth.can_edit_row(uuid, uuid, text)",
+        "auth.can_insert_row(uuid, uuid)",
+        "auth.can_view_row(uuid, uuid, text)",
+        "auth.shares_team(uuid)",
+        "auth.team_can(uuid, text)",
+        "auth.role()",
+        "auth.uid()",
     ):
         op.execute(f"DROP FUNCTION IF EXISTS {fn}")
