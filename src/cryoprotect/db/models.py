@@ -26,6 +26,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -59,7 +60,16 @@ COMPOSITION_UNITS = (
 )
 COMPONENT_ROLES = ("cpa", "carrier", "buffer", "salt", "additive", "other")
 VERIFICATION_STATUSES = ("unverified", "pending", "verified", "rejected")
-MOLECULE_CLASSES = ("permeating", "non-permeating", "polymer", "protein", "salt", "other")
+MOLECULE_CLASSES = (
+    "permeating",
+    "non-permeating",
+    "polymer",
+    "protein",
+    "salt",
+    "biological",
+    "other",
+)
+MOLECULE_KINDS = ("structure", "no_structure")
 MODEL_STATUSES = ("queued", "training", "ready", "failed", "archived")
 AUDIT_ACTIONS = ("INSERT", "UPDATE", "DELETE")
 
@@ -250,11 +260,37 @@ class Molecule(Owned, Base):
     sources: Mapped[list[Any]] = mapped_column(
         JSONB, nullable=False, server_default=text("'[]'::jsonb")
     )
+    # Added in 0003: components without a single structure, standardisation record, fingerprint.
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, server_default="structure")
+    average_molar_mass: Mapped[float | None] = mapped_column(Float)
+    standardization: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    morgan_fp: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
         return (
             *Owned.owned_constraints(),
+            CheckConstraint(_in("kind", MOLECULE_KINDS), name="kind"),
+            CheckConstraint(
+                "kind <> 'structure' OR (smiles IS NOT NULL AND inchikey IS NOT NULL)",
+                name="structure_has_identifiers",
+            ),
+            CheckConstraint(
+                "kind <> 'no_structure' OR (name IS NOT NULL AND smiles IS NULL)",
+                name="no_structure_is_named",
+            ),
+            CheckConstraint(
+                "average_molar_mass IS NULL OR average_molar_mass > 0",
+                name="average_molar_mass_positive",
+            ),
+            Index(
+                "uq_molecules_public_no_structure_name",
+                text("lower(name)"),
+                unique=True,
+                postgresql_where=text("kind = 'no_structure' AND visibility = 'public'"),
+            ),
             CheckConstraint(
                 "molecular_weight IS NULL OR molecular_weight > 0", name="molecular_weight_positive"
             ),
