@@ -49,8 +49,11 @@ def settings(home: Path) -> Settings:
 
 @pytest.fixture(scope="session")
 def db(settings: Settings) -> Iterator[Database]:
+    from cryoprotect.services.reference_data import load_reference_data
+
     database = Database(settings).start()
     database.upgrade()
+    load_reference_data(database)  # as `make run` does: tests see the shipped library
     yield database
     database.stop()
 
@@ -133,8 +136,13 @@ def make_team(client):  # type: ignore[no-untyped-def]
 
 
 def unique_smiles() -> str:
-    """A valid SMILES whose structure (and InChIKey) is unique to this call: isotope labels."""
+    """A valid SMILES whose standardised structure (and InChIKey) is unique to this call.
+
+    Isotope labels would not do: the ChEMBL parent drops them. A chain of 24 carbons whose
+    substituents (H or F) spell random bits, anchored by a hydroxyl so that reading the
+    chain backwards gives a different molecule.
+    """
     import random
 
-    a, b, c = (random.randint(14, 150) for _ in range(3))  # noqa: S311 - test data, not secrets
-    return f"[{a}CH3][{b}CH2][{c}CH2]O"
+    bits = random.getrandbits(24)  # noqa: S311 - test data, not secrets
+    return "O" + "".join("C(F)" if bits >> i & 1 else "C" for i in range(24))

@@ -22,6 +22,8 @@ from cryoprotect.db.database import Database
 from cryoprotect.ops import logging as ops_logging
 from cryoprotect.ops import metrics
 from cryoprotect.services.auth import AuthService
+from cryoprotect.services.jobs import JobService
+from cryoprotect.services.molecule_index import MoleculeIndex
 from cryoprotect.services.molecules import MoleculeService
 from cryoprotect.services.teams import TeamService
 from cryoprotect.settings import Settings
@@ -36,6 +38,7 @@ class Services:
     auth: AuthService
     teams: TeamService
     molecules: MoleculeService
+    jobs: JobService
 
 
 def _swagger_ui_dir() -> str:
@@ -88,7 +91,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         db=db,
         auth=AuthService(db, settings),
         teams=TeamService(db),
-        molecules=MoleculeService(db),
+        molecules=MoleculeService(db, MoleculeIndex(db)),
+        jobs=JobService(),
     )
 
     ops_logging.configure_logging(settings.log_level, settings.log_json)
@@ -103,6 +107,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         auth_api.users_blp,
         teams_api.blp,
         molecules_api.blp,
+        molecules_api.jobs_blp,
         system_api.admin_blp,
     ):
         api.register_blueprint(blueprint)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -33,7 +34,7 @@ def prepare_database(settings: Settings, *, attach: bool) -> Database:
             click.echo(f"Migrating the database to revision {head_revision()} …")
             db.upgrade()
         if settings.load_reference_data:
-            from cryoprotect.db.reference_data import load_reference_data
+            from cryoprotect.services.reference_data import load_reference_data
 
             counts = load_reference_data(db)
             click.echo("Reference data: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
@@ -162,6 +163,119 @@ def db_verify_rls() -> None:
         database.stop()
     click.echo(format_report(problems))
     sys.exit(1 if problems else 0)
+
+
+@main.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--user", "email", required=True, help="E-mail of the account that will own the rows."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["smiles", "csv", "sdf"]),
+    help="Default: from the extension.",
+)
+@click.option("--smiles-column", help="CSV column holding the structures (default: smiles).")
+@click.option("--name-column", help="CSV column holding names (default: name, if present).")
+@click.option(
+    "--visibility",
+    type=click.Choice(["private", "team", "public"]),
+    default="private",
+    show_default=True,
+)
+@click.option("--team", "team_id", type=click.UUID, help="Team id for --visibility team.")
+@click.option("--processes", type=int, default=None, help="Worker processes (default: all cores).")
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the per-row report of rejected rows as CSV.",
+)
+def import_file(
+    path: Path,
+    email: str,
+    fmt: str | None,
+    smiles_column: str | None,
+    name_column: str | None,
+    visibility: str,
+    team_id: Any,
+    processes: int | None,
+    report_path: Path | None,
+) -> None:
+    """Import molecules from a SMILES, CSV or SDF file, as the account --user."""
+    import csv as _csv
+    import os
+
+    from tqdm import tqdm
+
+    from cryoprotect.services.auth import AuthService
+    from cryoprotect.services.molecule_io import detect_format, import_molecules, read_records
+
+    settings = _settings()
+    try:
+        fmt = detect_format(path.name, fmt)
+        database = Database(settings, attach=True).start()
+    except CryoprotectError as exc:
+        _fail(exc)
+        return
+    try:
+        actor = AuthService(database, settings).actor_by_email(email)
+        records = read_records(
+            path.read_bytes(), fmt, smiles_column=smiles_column, name_column=name_column
+        )
+        with tqdm(desc=f"importing {path.name}", unit="mol", file=sys.stderr) as bar:
+            report = import_molecules(
+                database,
+                actor,
+                records,
+                visibility=visibility,
+                team_id=team_id,
+                processes=processes or os.cpu_count() or 1,
+                progress=bar.update,
+            )
+    except CryoprotectError as exc:
+        _fail(exc)
+        return
+    finally:
+        database.stop()
+    click.echo(
+        f"{report.total} rows: {report.created} added, {report.duplicates} already present, "
+        f"{report.rejected_count} rejected."
+    )
+    for row in report.rejected[:20]:
+        click.echo(f"  row {row['row']}: {row['reason']}  [{row['input']}]")
+    if report_path is not None:
+        with report_path.open("w", newline="", encoding="utf-8") as handle:
+            writer = _csv.DictWriter(handle, fieldnames=["row", "input", "reason"])
+            writer.writeheader()
+            writer.writerows(report.rejected)
+    sys.exit(0)
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Ranked CSV to write.",
+)
+@click.option("--processes", type=int, default=None, help="Worker processes (default: all cores).")
+@click.option("--top", type=int, default=None, help="Keep only the N best (bounded memory).")
+def screen(source: Path, output: Path, processes: int | None, top: int | None) -> None:
+    """Rank an external SMILES/SDF library by CPA score (no database involved)."""
+    from tqdm import tqdm
+
+    from cryoprotect.services.screening import screen_file
+
+    with tqdm(desc=f"screening {source.name}", unit="mol", file=sys.stderr) as bar:
+        summary = screen_file(source, output, processes=processes, top=top, progress=bar.update)
+    click.echo(
+        f"{summary.total} molecules: {summary.scored} scored, {summary.failed} failed; "
+        f"ranked list in {summary.output}"
+    )
 
 
 @main.group()

@@ -95,7 +95,7 @@ def test_private_molecule_is_invisible_to_another_user(external_db: Database) ->
     as_bob = Actor(user_id=bob["id"], email=bob["email"], via="jwt")
     molecules = MoleculeService(external_db)
 
-    molecule = molecules.create(as_alice, smiles="OCC(O)CO", name=f"glycerol-{tag}")
+    molecule, _ = molecules.create(as_alice, smiles="OCC(O)CO", name=f"glycerol-{tag}")
     assert molecule["visibility"] == "private"
     assert molecules.get(as_alice, molecule["id"])["id"] == molecule["id"]
     with pytest.raises(NotFound):

@@ -56,3 +56,10 @@ def test_canonicalisation_is_idempotent(parts: list[str]) -> None:
     first = parse_smiles("".join(parts))
     second = parse_smiles(first.smiles)
     assert second == first
+
+
+@pytest.mark.parametrize("text", ["CCO\u00e9", "00\x80\x80\U00010000", "C\u2013C"])
+def test_non_ascii_structures_are_rejected_before_rdkit(text: str) -> None:
+    with pytest.raises(InvalidStructureError) as info:
+        parse_smiles(text)
+    assert "ASCII" in info.value.message

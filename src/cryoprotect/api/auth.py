@@ -10,7 +10,7 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from cryoprotect.api.common import BEARER, StrictSchema, current_actor, services
+from cryoprotect.api.common import BEARER, StrictSchema, current_actor, login_required, services
 from cryoprotect.services.auth import MAX_PASSWORD_LENGTH
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Accounts and tokens")
@@ -139,6 +139,7 @@ class Refresh(MethodView):
 
 @blp.route("/logout")
 class Logout(MethodView):
+    @login_required
     @blp.arguments(LogoutSchema, required=False)
     @blp.response(204)
     @blp.alt_response(401, description="Not signed in")
@@ -150,6 +151,7 @@ class Logout(MethodView):
 
 @users_blp.route("/me")
 class Me(MethodView):
+    @login_required
     @users_blp.response(200, UserSchema)
     @users_blp.alt_response(401, description="Not signed in")
     @users_blp.doc(security=BEARER)
@@ -157,6 +159,7 @@ class Me(MethodView):
         """The signed-in user's profile"""
         return services().auth.get_user(current_actor())
 
+    @login_required
     @users_blp.arguments(ProfileUpdateSchema)
     @users_blp.response(200, UserSchema)
     @users_blp.alt_response(401, description="Not signed in")
@@ -168,6 +171,7 @@ class Me(MethodView):
 
 @users_blp.route("/me/api-tokens")
 class ApiTokens(MethodView):
+    @login_required
     @users_blp.response(200, ApiTokenSchema(many=True))
     @users_blp.alt_response(401, description="Not signed in")
     @users_blp.doc(security=BEARER)
@@ -175,6 +179,7 @@ class ApiTokens(MethodView):
         """The caller's personal API tokens (secrets are never shown again)"""
         return services().auth.list_api_tokens(current_actor())
 
+    @login_required
     @users_blp.arguments(ApiTokenCreateSchema)
     @users_blp.response(201, NewApiTokenSchema)
     @users_blp.alt_response(401, description="Not signed in")
@@ -188,6 +193,7 @@ class ApiTokens(MethodView):
 
 @users_blp.route("/me/api-tokens/<uuid:token_id>")
 class ApiTokenItem(MethodView):
+    @login_required
     @users_blp.response(204)
     @users_blp.alt_response(401, description="Not signed in")
     @users_blp.alt_response(404, description="No such token of yours")

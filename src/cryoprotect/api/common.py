@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import marshmallow as ma
@@ -104,3 +105,18 @@ def paged_schema(item: type[ma.Schema], name: str) -> type[ma.Schema]:
 
 BEARER = [{"bearerAuth": []}]
 OPTIONAL_BEARER = [{}, {"bearerAuth": []}]
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Authenticate before anything else (as the outermost decorator of a view method).
+
+    flask-smorest parses and validates the body in the decorators below this one; an
+    anonymous caller must get 401, not a validation error about a body it may not send.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        current_actor().require_user()
+        return view(*args, **kwargs)
+
+    return wrapper

@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from cryoprotect import __version__
-from cryoprotect.api.common import BEARER, current_actor, services
+from cryoprotect.api.common import BEARER, current_actor, login_required, services
 from cryoprotect.api.errors import error_response
 from cryoprotect.db.database import Identity, head_revision
 from cryoprotect.errors import DatabaseUnavailable
@@ -82,6 +82,7 @@ class HealthReportSchema(ma.Schema):
 
 @admin_blp.route("/db-health")
 class DatabaseHealth(MethodView):
+    @login_required
     @admin_blp.response(200, HealthReportSchema)
     @admin_blp.alt_response(401, description="Not signed in")
     @admin_blp.alt_response(403, description="Administrators only")

@@ -14,6 +14,7 @@ from cryoprotect.api.common import (
     OPTIONAL_BEARER,
     StrictSchema,
     current_actor,
+    login_required,
     services,
 )
 from cryoprotect.services.teams import ROLE_NAMES
@@ -70,6 +71,7 @@ class Teams(MethodView):
         """Teams the caller belongs to, with the caller's role (none when signed out)"""
         return services().teams.list(current_actor())
 
+    @login_required
     @blp.arguments(TeamCreateSchema)
     @blp.response(201, TeamSchema)
     @blp.alt_response(401, description="Not signed in")
@@ -81,6 +83,7 @@ class Teams(MethodView):
 
 @blp.route("/<uuid:team_id>")
 class TeamItem(MethodView):
+    @login_required
     @blp.response(200, TeamSchema)
     @blp.alt_response(404, description="No such team visible to the caller")
     @blp.doc(security=BEARER)
@@ -88,6 +91,7 @@ class TeamItem(MethodView):
         """One team"""
         return services().teams.get(current_actor(), team_id)
 
+    @login_required
     @blp.arguments(TeamUpdateSchema)
     @blp.response(200, TeamSchema)
     @blp.alt_response(403, description="Only team admins may change the team")
@@ -97,6 +101,7 @@ class TeamItem(MethodView):
         """Rename or describe a team (team admins)"""
         return services().teams.update(current_actor(), team_id, **body)
 
+    @login_required
     @blp.response(204)
     @blp.alt_response(403, description="Only team admins may delete the team")
     @blp.alt_response(404, description="No such team visible to the caller")
@@ -108,6 +113,7 @@ class TeamItem(MethodView):
 
 @blp.route("/<uuid:team_id>/members")
 class Members(MethodView):
+    @login_required
     @blp.response(200, MemberSchema(many=True))
     @blp.alt_response(404, description="No such team visible to the caller")
     @blp.doc(security=BEARER)
@@ -115,6 +121,7 @@ class Members(MethodView):
         """Members of a team and their roles"""
         return services().teams.members(current_actor(), team_id)
 
+    @login_required
     @blp.arguments(MemberCreateSchema)
     @blp.response(201, MemberSchema)
     @blp.alt_response(403, description="Only team admins may add members")
@@ -128,6 +135,7 @@ class Members(MethodView):
 
 @blp.route("/<uuid:team_id>/members/<uuid:user_id>")
 class MemberItem(MethodView):
+    @login_required
     @blp.arguments(MemberUpdateSchema)
     @blp.response(200, MemberSchema)
     @blp.alt_response(403, description="Only team admins may change roles")
@@ -138,6 +146,7 @@ class MemberItem(MethodView):
         """Change a member's role"""
         return services().teams.change_role(current_actor(), team_id, user_id, body["role"])
 
+    @login_required
     @blp.response(204)
     @blp.alt_response(403, description="Only team admins may remove others")
     @blp.alt_response(404, description="No such team or member")

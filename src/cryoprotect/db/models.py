@@ -327,6 +327,7 @@ class Molecule(Owned, Base):
 class MolecularProperty(Timestamps, Base):
     __tablename__ = "molecular_properties"
     __table_args__ = (
+        Index("ix_molecular_properties_property_name_value", "property_name", "value"),
         CheckConstraint(_in("provenance", PROVENANCES), name="provenance"),
         UniqueConstraint("molecule_id", "property_name", "method"),
     )

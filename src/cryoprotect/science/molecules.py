@@ -79,12 +79,40 @@ def capture_rdkit_log() -> Iterator[list[str]]:
 _NOISE = ("check for mistakes", "Failed parsing SMILES")
 
 
-def _reason(messages: list[str], fallback: str) -> str:
+def rdkit_reason(messages: list[str], fallback: str) -> str:
+    """The first informative RDKit log message (timestamp stripped), else ``fallback``.
+
+    Args:
+        messages: messages collected by :func:`capture_rdkit_log`.
+        fallback: text to use when RDKit said nothing useful.
+
+    Returns:
+        A one-line reason suitable for a user-facing error message.
+    """
     for message in messages:
         text = re.sub(r"^\[\d{2}:\d{2}:\d{2}\]\s*", "", message.strip())
         if text and not any(noise in text for noise in _NOISE) and not set(text) <= {"^", "~", " "}:
             return text
     return fallback
+
+
+_reason = rdkit_reason  # the name used before the function became public
+
+
+def require_ascii(text: str, field: str) -> None:
+    """Chemical line notations and MOL blocks are ASCII; say where they are not.
+
+    Checked before RDKit sees the text: RDKit's log bridge cannot relay a message holding a
+    multi-byte character it has cut in half.
+
+    Raises:
+        InvalidStructureError: naming the first non-ASCII character and its position.
+    """
+    if not text.isascii():
+        position, char = next((i, c) for i, c in enumerate(text) if not c.isascii())
+        raise InvalidStructureError(
+            f"Structures are ASCII text; found {char!r} at position {position + 1}.", field=field
+        )
 
 
 def to_mol(smiles: str) -> Chem.Mol:
@@ -102,6 +130,7 @@ def to_mol(smiles: str) -> Chem.Mol:
     text = (smiles or "").strip()
     if not text:
         raise InvalidStructureError("SMILES is empty.", field="smiles")
+    require_ascii(text, "smiles")
     if len(text) > MAX_SMILES_LENGTH:
         raise InvalidStructureError(
             f"SMILES is longer than {MAX_SMILES_LENGTH} characters.", field="smiles"

@@ -155,6 +155,15 @@ class AuthService:
             )
         return self.register(address, password, admin=True)
 
+    def actor_by_email(self, email: str) -> Actor:
+        """The actor for an existing account (operator commands such as ``cryoprotect import``)."""
+        address = normalise_email(email)
+        with self.db.transaction(Identity.service()) as session:
+            user = session.scalar(sa.select(User).where(sa.func.lower(User.email) == address))
+            if user is None or not user.is_active:
+                raise NotFound(f"No active account {address}.", details={"field": "email"})
+            return Actor(user_id=user.id, email=user.email, is_admin=user.is_admin, via="cli")
+
     def get_user(self, actor: Actor) -> dict[str, Any]:
         user_id = actor.require_user()
         with self.db.transaction(actor.identity) as session:

@@ -1,32 +1,67 @@
-"""Molecules: register, read, list, edit and delete, under the caller's identity.
+"""Molecules: register, read, search, edit and delete, under the caller's identity.
 
 Visibility and permissions are the database's: a molecule you cannot see is
 :class:`NotFound` (never "forbidden", which would confirm it exists); one you can see but
 not change is :class:`PermissionDenied`. The duplicate check runs under the caller's
 identity too, so it only ever reports a molecule the caller can already see.
+
+Identity is the standardised parent's InChIKey (ChEMBL structure pipeline), unique per
+scope: one public record, one per owner among private records, one per team.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cryoprotect.db.database import Database
-from cryoprotect.db.models import VISIBILITIES, Molecule
-from cryoprotect.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from cryoprotect.science.molecules import parse_smiles
+from cryoprotect.db.models import MOLECULE_CLASSES, VISIBILITIES, MolecularProperty, Molecule
+from cryoprotect.errors import (
+    Conflict,
+    InvalidStructureError,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
+from cryoprotect.science.depict import svg_for_smiles
+from cryoprotect.science.search import morgan_fingerprint, parse_query
+from cryoprotect.science.standardize import register_structure
 from cryoprotect.services.actor import Actor
+from cryoprotect.services.chemistry import (
+    PreparedMolecule,
+    prepare_structure,
+    score_dict,
+    score_from_properties,
+)
 from cryoprotect.services.common import Page, paginate
+from cryoprotect.services.molecule_index import MoleculeIndex
 
-EDITABLE_FIELDS = ("name", "synonyms", "visibility", "team_id", "pubchem_cid")
+EDITABLE_FIELDS = ("name", "synonyms", "visibility", "team_id", "pubchem_cid", "molecule_class")
+IDENTIFIERS_METHOD = (
+    "ChEMBL structure pipeline parent; RDKit canonical isomeric SMILES, standard InChI/InChIKey, "
+    "Hill formula, average molar mass"
+)
+# Property-range filters accepted by list(): name -> descriptor stored in molecular_properties.
+RANGE_FILTERS = (
+    "molecular_weight",
+    "clogp_crippen",
+    "tpsa",
+    "hbd",
+    "hba",
+    "rotatable_bonds",
+    "heavy_atoms",
+    "formal_charge",
+)
 
 
 def molecule_dict(m: Molecule) -> dict[str, Any]:
     return {
         "id": m.id,
+        "kind": m.kind,
         "name": m.name,
         "synonyms": list(m.synonyms or []),
         "smiles": m.smiles,
@@ -34,18 +69,33 @@ def molecule_dict(m: Molecule) -> dict[str, Any]:
         "inchikey": m.inchikey,
         "formula": m.formula,
         "molecular_weight": m.molecular_weight,
+        "average_molar_mass": m.average_molar_mass,
         "pubchem_cid": m.pubchem_cid,
         "molecule_class": m.molecule_class,
+        "sources": list(m.sources or []),
+        "standardization": dict(m.standardization or {}),
         "visibility": m.visibility,
         "team_id": m.team_id,
         "created_by": m.created_by,
         "created_at": m.created_at,
         "updated_at": m.updated_at,
-        "identifiers_method": "RDKit canonical SMILES, standard InChI/InChIKey, Hill formula, average molar mass",
+        "identifiers_method": IDENTIFIERS_METHOD if m.kind == "structure" else None,
     }
 
 
-def _check_scope(visibility: str, team_id: uuid.UUID | None) -> None:
+def property_dict(p: MolecularProperty) -> dict[str, Any]:
+    return {
+        "property_name": p.property_name,
+        "value": p.value,
+        "text_value": p.text_value,
+        "unit": p.unit,
+        "method": p.method,
+        "provenance": p.provenance,
+        "source": p.source,
+    }
+
+
+def check_scope(visibility: str, team_id: uuid.UUID | None) -> None:
     if visibility not in VISIBILITIES:
         raise ValidationError(
             f"visibility must be one of {', '.join(VISIBILITIES)}.", field="visibility"
@@ -54,78 +104,256 @@ def _check_scope(visibility: str, team_id: uuid.UUID | None) -> None:
         raise ValidationError("team_id is required when visibility is 'team'.", field="team_id")
 
 
-class MoleculeService:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+def _clean_synonyms(values: Sequence[str] | None) -> list[str]:
+    seen: dict[str, str] = {}
+    for value in values or []:
+        text = value.strip()
+        if text and text.lower() not in seen:
+            seen[text.lower()] = text
+    return list(seen.values())
 
-    def _find_duplicate(
-        self,
-        session: Session,
-        inchikey: str,
-        visibility: str,
-        team_id: uuid.UUID | None,
-        owner: uuid.UUID,
-    ) -> uuid.UUID | None:
-        query = sa.select(Molecule.id).where(Molecule.inchikey == inchikey)
-        if visibility == "public":
-            query = query.where(Molecule.visibility == "public")
-        elif visibility == "team":
-            query = query.where(Molecule.visibility == "team", Molecule.team_id == team_id)
-        else:
-            query = query.where(Molecule.visibility == "private", Molecule.created_by == owner)
-        return session.scalar(query)
+
+def duplicate_query(
+    inchikey: str | None,
+    name: str | None,
+    visibility: str,
+    team_id: uuid.UUID | None,
+    owner: uuid.UUID,
+) -> sa.Select[Any]:
+    """The record of the same identity in the same scope (run under the caller's identity)."""
+    if inchikey is not None:
+        query = sa.select(Molecule).where(Molecule.inchikey == inchikey)
+    else:
+        query = sa.select(Molecule).where(
+            Molecule.kind == "no_structure", sa.func.lower(Molecule.name) == (name or "").lower()
+        )
+    if visibility == "public":
+        return query.where(Molecule.visibility == "public")
+    if visibility == "team":
+        return query.where(Molecule.visibility == "team", Molecule.team_id == team_id)
+    return query.where(Molecule.visibility == "private", Molecule.created_by == owner)
+
+
+def insert_properties(
+    session: Session, molecule_id: uuid.UUID, owner: uuid.UUID, rows: list[dict[str, Any]]
+) -> None:
+    if rows:
+        session.execute(
+            sa.insert(MolecularProperty),
+            [{**row, "molecule_id": molecule_id, "created_by": owner} for row in rows],
+        )
+
+
+class MoleculeService:
+    def __init__(self, db: Database, index: MoleculeIndex | None = None) -> None:
+        self.db = db
+        self.index = index or MoleculeIndex(db)
+
+    # ------------------------------------------------------------ register
+    def _resolve_lookup(self, actor: Actor, lookup: str) -> Molecule:
+        """A library molecule the caller can see, by name, synonym or PubChem CID."""
+        text = lookup.strip()
+        with self.db.transaction(actor.identity) as session:
+            query = sa.select(Molecule)
+            if text.isdigit() and len(text) < 16:
+                query = query.where(Molecule.pubchem_cid == int(text))
+            else:
+                synonym_match = (
+                    sa.select(sa.literal(1))
+                    .select_from(sa.func.unnest(Molecule.synonyms).table_valued("value").alias("s"))
+                    .where(sa.func.lower(sa.column("value")) == text.lower())
+                )
+                query = query.where(
+                    sa.or_(sa.func.lower(Molecule.name) == text.lower(), synonym_match.exists())
+                )
+            # Prefer the public record, then the caller's own.
+            found = session.scalars(
+                query.order_by((Molecule.visibility == "public").desc(), Molecule.created_at)
+            ).first()
+            if found is None:
+                raise NotFound(
+                    f"No molecule named {text!r} in the library.", details={"field": "lookup"}
+                )
+            return found
 
     def create(
         self,
         actor: Actor,
         *,
-        smiles: str,
+        structure: str | None = None,
+        smiles: str | None = None,
+        structure_format: str | None = None,
+        lookup: str | None = None,
         name: str | None = None,
-        visibility: str = "private",
-        team_id: uuid.UUID | None = None,
         synonyms: list[str] | None = None,
         pubchem_cid: int | None = None,
-    ) -> dict[str, Any]:
-        """Register a structure in the caller's chosen scope.
+        molecule_class: str | None = None,
+        kind: str = "structure",
+        average_molar_mass: float | None = None,
+        sources: list[dict[str, Any]] | None = None,
+        visibility: str = "private",
+        team_id: uuid.UUID | None = None,
+        on_duplicate: str = "error",
+    ) -> tuple[dict[str, Any], bool]:
+        """Register a molecule (or a component without structure) in the caller's scope.
+
+        Exactly one of ``structure``/``smiles`` (SMILES, InChI or MOL block), ``lookup``
+        (name, synonym or CID of a library molecule) or ``kind="no_structure"`` with a name.
+
+        Returns:
+            ``(molecule, created)``; ``created`` is False when ``on_duplicate="merge"``
+            merged names and synonyms into the existing record.
 
         Raises:
-            InvalidStructureError: the SMILES does not parse (RDKit's reason included).
-            Conflict: the same structure already exists in that scope (its id in details).
+            InvalidStructureError: the structure does not parse (RDKit's reason included).
+            Conflict: the same identity exists in that scope (its id in details).
         """
         user_id = actor.require_user()
-        _check_scope(visibility, team_id)
-        record = parse_smiles(smiles)
-        with self.db.transaction(actor.identity) as session:
-            existing = self._find_duplicate(session, record.inchikey, visibility, team_id, user_id)
-            if existing is not None:
-                raise Conflict(
-                    "This structure is already registered in that scope.",
-                    details={"existing_id": str(existing), "inchikey": record.inchikey},
-                )
-            molecule = Molecule(
-                name=(name or "").strip() or None,
-                synonyms=synonyms or [],
-                smiles=record.smiles,
-                inchi=record.inchi,
-                inchikey=record.inchikey,
-                formula=record.formula,
-                molecular_weight=record.molecular_weight,
-                pubchem_cid=pubchem_cid,
-                visibility=visibility,
-                team_id=team_id,
-                created_by=user_id,
+        check_scope(visibility, team_id)
+        if molecule_class is not None and molecule_class not in MOLECULE_CLASSES:
+            raise ValidationError(
+                f"molecule_class must be one of {', '.join(MOLECULE_CLASSES)}.",
+                field="molecule_class",
             )
+        if on_duplicate not in ("error", "merge"):
+            raise ValidationError("on_duplicate must be 'error' or 'merge'.", field="on_duplicate")
+        text = structure if structure is not None else smiles
+        given = [x for x in (text, lookup) if x is not None]
+        if kind == "no_structure":
+            if given:
+                raise ValidationError(
+                    "A component without structure takes no structure or lookup.", field="kind"
+                )
+            if not (name or "").strip():
+                raise ValidationError("A component without structure needs a name.", field="name")
+            prepared = PreparedMolecule(
+                values={"kind": "no_structure", "average_molar_mass": average_molar_mass}
+            )
+        elif len(given) != 1:
+            raise ValidationError(
+                "Give exactly one of structure (SMILES, InChI or MOL block) or lookup.",
+                field="structure",
+            )
+        elif lookup is not None:
+            source = self._resolve_lookup(actor, lookup)
+            if source.kind != "structure" or not source.smiles:
+                raise ValidationError(
+                    "That library entry has no structure to copy.", field="lookup"
+                )
+            prepared = prepare_structure(source.smiles, "smiles")
+            name = name or source.name
+            synonyms = synonyms if synonyms is not None else list(source.synonyms or [])
+            pubchem_cid = pubchem_cid or source.pubchem_cid
+            molecule_class = molecule_class or source.molecule_class
+        else:
+            try:
+                prepared = prepare_structure(text or "", structure_format)
+            except InvalidStructureError as exc:
+                # Name the field the caller actually used.
+                exc.details["field"] = "structure" if structure is not None else "smiles"
+                raise
+        values = {
+            **prepared.values,
+            "name": (name or "").strip() or None,
+            "synonyms": _clean_synonyms(synonyms),
+            "pubchem_cid": pubchem_cid,
+            "molecule_class": molecule_class,
+            "sources": sources or [],
+            "visibility": visibility,
+            "team_id": team_id,
+            "created_by": user_id,
+        }
+        with self.db.transaction(actor.identity) as session:
+            existing = session.scalars(
+                duplicate_query(
+                    values.get("inchikey"), values["name"], visibility, team_id, user_id
+                )
+            ).first()
+            if existing is not None:
+                if on_duplicate == "merge":
+                    merged = self._merge_names(session, existing, values)
+                    return merged, False
+                raise Conflict(
+                    "This molecule is already registered in that scope.",
+                    details={"existing_id": str(existing.id), "inchikey": existing.inchikey},
+                )
+            molecule = Molecule(**values)
             session.add(molecule)
             session.flush()
+            insert_properties(session, molecule.id, user_id, prepared.properties)
             session.refresh(molecule)
-            return molecule_dict(molecule)
+            result = molecule_dict(molecule)
+        self.index.sync()
+        return result, True
+
+    def _merge_names(
+        self, session: Session, existing: Molecule, values: dict[str, Any]
+    ) -> dict[str, Any]:
+        names = [values["name"], *values["synonyms"]]
+        synonyms = _clean_synonyms(
+            [*(existing.synonyms or []), *[n for n in names if n and n != existing.name]]
+        )
+        result = session.execute(
+            sa.update(Molecule)
+            .where(Molecule.id == existing.id)
+            .values(synonyms=synonyms)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            raise PermissionDenied(
+                "This molecule exists but you may not add synonyms to it.",
+                details={"existing_id": str(existing.id)},
+            )
+        session.refresh(existing)
+        return molecule_dict(existing)
+
+    # ---------------------------------------------------------------- read
+    def _visible(self, session: Session, molecule_id: uuid.UUID) -> Molecule:
+        molecule = session.get(Molecule, molecule_id)
+        if molecule is None:
+            raise NotFound("Molecule not found.")
+        return molecule
 
     def get(self, actor: Actor, molecule_id: uuid.UUID) -> dict[str, Any]:
+        """A molecule with its properties and CPA score (with components)."""
         with self.db.transaction(actor.identity) as session:
-            molecule = session.get(Molecule, molecule_id)
-            if molecule is None:
-                raise NotFound("Molecule not found.")
-            return molecule_dict(molecule)
+            molecule = self._visible(session, molecule_id)
+            props = session.scalars(
+                sa.select(MolecularProperty)
+                .where(MolecularProperty.molecule_id == molecule_id)
+                .order_by(MolecularProperty.property_name, MolecularProperty.provenance)
+            ).all()
+            result = molecule_dict(molecule)
+            result["properties"] = [property_dict(p) for p in props]
+            computed = {
+                p.property_name: p.value
+                for p in props
+                if p.provenance == "computed" and p.value is not None
+            }
+            result["cpa_score"] = score_dict(score_from_properties(computed))
+            return result
+
+    def properties(self, actor: Actor, molecule_id: uuid.UUID) -> list[dict[str, Any]]:
+        return self.get(actor, molecule_id)["properties"]  # type: ignore[no-any-return]
+
+    def add_property(
+        self, actor: Actor, molecule_id: uuid.UUID, row: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Store a measured (or literature) value beside the calculated ones, with its source."""
+        user_id = actor.require_user()
+        if row.get("provenance") not in ("measured", "fitted", "estimated"):
+            raise ValidationError(
+                "provenance must be measured, fitted or estimated for user-supplied values.",
+                field="provenance",
+            )
+        if not (row.get("source") or "").strip():
+            raise ValidationError("A source is required for a stored value.", field="source")
+        with self.db.transaction(actor.identity) as session:
+            self._visible(session, molecule_id)
+            prop = MolecularProperty(molecule_id=molecule_id, created_by=user_id, **row)
+            session.add(prop)
+            session.flush()
+            return property_dict(prop)
 
     def list(
         self,
@@ -135,22 +363,43 @@ class MoleculeService:
         per_page: int = 25,
         q: str | None = None,
         visibility: str | None = None,
+        molecule_class: str | None = None,
+        kind: str | None = None,
         sort: str = "name",
+        ranges: dict[str, tuple[float | None, float | None]] | None = None,
     ) -> Page[dict[str, Any]]:
         query = sa.select(Molecule)
         if q:
-            pattern = f"%{q.strip()}%"
-            query = query.where(
-                sa.or_(
-                    Molecule.name.ilike(pattern),
-                    Molecule.inchikey == q.strip().upper(),
-                    Molecule.formula == q.strip(),
-                    sa.func.array_to_string(Molecule.synonyms, " ").ilike(pattern),
-                )
-            )
+            text = q.strip()
+            pattern = f"%{text}%"
+            clauses = [
+                Molecule.name.ilike(pattern),
+                Molecule.inchikey == text.upper(),
+                Molecule.formula == text,
+                sa.func.array_to_string(Molecule.synonyms, " ").ilike(pattern),
+            ]
+            if text.isdigit() and len(text) < 16:
+                clauses.append(Molecule.pubchem_cid == int(text))
+            query = query.where(sa.or_(*clauses))
         if visibility:
-            _check_scope(visibility, uuid.UUID(int=0))
             query = query.where(Molecule.visibility == visibility)
+        if molecule_class:
+            query = query.where(Molecule.molecule_class == molecule_class)
+        if kind:
+            query = query.where(Molecule.kind == kind)
+        for prop, (low, high) in (ranges or {}).items():
+            if prop not in RANGE_FILTERS:
+                raise ValidationError(f"Cannot filter on {prop}.", field=prop)
+            cond = [
+                MolecularProperty.molecule_id == Molecule.id,
+                MolecularProperty.property_name == prop,
+                MolecularProperty.provenance == "computed",
+            ]
+            if low is not None:
+                cond.append(MolecularProperty.value >= low)
+            if high is not None:
+                cond.append(MolecularProperty.value <= high)
+            query = query.where(sa.exists().where(*cond))
         order = {
             "name": (Molecule.name.asc().nulls_last(), Molecule.id),
             "molecular_weight": (Molecule.molecular_weight.asc().nulls_last(), Molecule.id),
@@ -166,24 +415,130 @@ class MoleculeService:
                 [molecule_dict(m) for m in result.items], result.total, result.page, result.per_page
             )
 
+    def depiction(
+        self,
+        actor: Actor,
+        molecule_id: uuid.UUID,
+        *,
+        highlight: str | None = None,
+        width: int = 300,
+        height: int = 220,
+    ) -> str:
+        """RDKit SVG drawing, optionally highlighting a SMARTS/SMILES match."""
+        with self.db.transaction(actor.identity) as session:
+            molecule = self._visible(session, molecule_id)
+            smiles = molecule.smiles
+        if not smiles:
+            raise NotFound("This component has no structure to draw.")
+        if highlight:
+            parse_query(highlight)  # a clear 400 for a bad pattern, before drawing
+        return svg_for_smiles(smiles, width, height, highlight)
+
+    # -------------------------------------------------------------- search
+    def _summaries(
+        self, actor: Actor, ids: list[str], scores: dict[str, float] | None = None
+    ) -> list[dict[str, Any]]:
+        if not ids:
+            return []
+        with self.db.transaction(actor.identity) as session:
+            rows = {
+                str(m.id): m
+                for m in session.scalars(
+                    sa.select(Molecule).where(Molecule.id.in_([uuid.UUID(i) for i in ids]))
+                )
+            }
+        out = []
+        for i in ids:
+            m = rows.get(i)
+            if m is None:
+                continue  # RLS has the final word
+            item = {
+                "id": m.id,
+                "name": m.name,
+                "smiles": m.smiles,
+                "inchikey": m.inchikey,
+                "formula": m.formula,
+                "molecular_weight": m.molecular_weight,
+                "visibility": m.visibility,
+            }
+            if scores is not None:
+                item["similarity"] = round(scores[i], 4)
+            out.append(item)
+        return out
+
+    def similar(
+        self,
+        actor: Actor,
+        *,
+        structure: str | None = None,
+        molecule_id: uuid.UUID | None = None,
+        k: int = 10,
+        threshold: float = 0.0,
+    ) -> dict[str, Any]:
+        """Top-k Tanimoto neighbours (Morgan radius 2, 2048 bits) among visible molecules."""
+        if molecule_id is not None:
+            with self.db.transaction(actor.identity) as session:
+                molecule = self._visible(session, molecule_id)
+                if molecule.morgan_fp is None:
+                    raise ValidationError("This component has no structure.", field="molecule_id")
+                fp = bytes(molecule.morgan_fp)
+        elif structure:
+            fp = morgan_fingerprint(register_structure(structure).mol)
+        else:
+            raise ValidationError("Give a structure or a molecule_id.", field="structure")
+        self.index.sync()
+        allowed = self.index.visibility_filter(actor)
+        exclude = str(molecule_id) if molecule_id else None
+
+        def allowed_not_self(ids: list[str]) -> list[bool]:
+            flags = allowed(ids)
+            return [f and i != exclude for i, f in zip(ids, flags, strict=True)]
+
+        hits = self.index.similarity.search(fp, k=k, threshold=threshold, allowed=allowed_not_self)
+        scores = dict(hits)
+        return {
+            "method": "Tanimoto on Morgan fingerprints (radius 2, 2048 bits)",
+            "items": self._summaries(actor, [i for i, _ in hits], scores),
+        }
+
+    def substructure(self, actor: Actor, query: str, *, max_hits: int = 100) -> dict[str, Any]:
+        """The first page of visible molecules containing the SMARTS/SMILES pattern."""
+        pattern = parse_query(query)
+        self.index.sync()
+        allowed = self.index.visibility_filter(actor)
+        ids = self.index.substructure.search(pattern, max_hits=max_hits, allowed=allowed)
+        items = self._summaries(actor, ids)
+        return {"query": query, "items": items, "complete": len(ids) < max_hits}
+
+    def count_substructure(self, actor: Actor, query: str) -> int:
+        """Full count of visible matches (slow on big libraries: run it as a job)."""
+        pattern = parse_query(query)
+        self.index.sync()
+        allowed = self.index.visibility_filter(actor)
+        ids = self.index.substructure.search(pattern, max_hits=10**9, allowed=allowed)
+        return len(self.index.confirm_visible(actor, ids)) if len(ids) < 50_000 else len(ids)
+
+    # ---------------------------------------------------------------- edit
     def update(
         self, actor: Actor, molecule_id: uuid.UUID, changes: dict[str, Any]
     ) -> dict[str, Any]:
-        """Edit names, synonyms, CID or scope. The structure itself is immutable."""
+        """Edit names, synonyms, CID, class or scope. The structure itself is immutable."""
         actor.require_user()
         unknown = set(changes) - set(EDITABLE_FIELDS)
         if unknown:
             field = sorted(unknown)[0]
             raise ValidationError(f"{field} cannot be changed.", field=field)
         with self.db.transaction(actor.identity) as session:
-            molecule = session.get(Molecule, molecule_id)
-            if molecule is None:
-                raise NotFound("Molecule not found.")
+            molecule = self._visible(session, molecule_id)
             visibility = changes.get("visibility", molecule.visibility)
             team_id = changes.get("team_id", molecule.team_id)
-            _check_scope(visibility, team_id)
+            check_scope(visibility, team_id)
             if "name" in changes:
                 changes["name"] = (changes["name"] or "").strip() or None
+            if "synonyms" in changes:
+                changes["synonyms"] = _clean_synonyms(changes["synonyms"])
+            if changes.get("molecule_class") not in (None, *MOLECULE_CLASSES):
+                raise ValidationError("Unknown molecule_class.", field="molecule_class")
             result = session.execute(
                 sa.update(Molecule)
                 .where(Molecule.id == molecule_id)
@@ -193,13 +548,14 @@ class MoleculeService:
             if result.rowcount == 0:  # type: ignore[attr-defined]
                 raise PermissionDenied("You may view this molecule but not change it.")
             session.refresh(molecule)
-            return molecule_dict(molecule)
+            out = molecule_dict(molecule)
+        self.index.sync()
+        return out
 
     def delete(self, actor: Actor, molecule_id: uuid.UUID) -> None:
         actor.require_user()
         with self.db.transaction(actor.identity) as session:
-            if session.get(Molecule, molecule_id) is None:
-                raise NotFound("Molecule not found.")
+            self._visible(session, molecule_id)
             result = session.execute(
                 sa.delete(Molecule)
                 .where(Molecule.id == molecule_id)
@@ -207,3 +563,4 @@ class MoleculeService:
             )
             if result.rowcount == 0:  # type: ignore[attr-defined]
                 raise PermissionDenied("You may view this molecule but not delete it.")
+        self.index.sync()

@@ -64,8 +64,16 @@ def upgrade() -> None:
         postgresql_where=sa.text("kind = 'no_structure' AND visibility = 'public'"),
     )
 
+    # Property-range search: WHERE property_name = … AND value BETWEEN … .
+    op.create_index(
+        "ix_molecular_properties_property_name_value",
+        "molecular_properties",
+        ["property_name", "value"],
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("ix_molecular_properties_property_name_value", table_name="molecular_properties")
     op.drop_index("uq_molecules_public_no_structure_name", table_name="molecules")
     op.execute("DELETE FROM molecules WHERE kind = 'no_structure'")
     op.execute("UPDATE molecules SET molecule_class = 'other' WHERE molecule_class = 'biological'")

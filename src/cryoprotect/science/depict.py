@@ -1,0 +1,108 @@
+"""2D molecule drawings as SVG, ready to embed in HTML.
+
+RDKit's ``MolDraw2DSVG`` draws the structure (2D coordinates computed if missing, wedges
+for stereocentres); an optional substructure query highlights every match. The returned
+text is a bare ``<svg>`` element without the XML prolog, so it can be inlined in a page.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from rdkit import Chem
+from rdkit.Chem.Draw import rdMolDraw2D
+
+from cryoprotect.errors import InvalidStructureError
+from cryoprotect.science.molecules import capture_rdkit_log, rdkit_reason, to_mol
+
+MAX_SIZE_PX = 2000
+"""Largest width or height accepted, in pixels."""
+
+
+def _check_size(width: int, height: int) -> None:
+    for name, value in (("width", width), ("height", height)):
+        if not 16 <= value <= MAX_SIZE_PX:
+            raise InvalidStructureError(
+                f"Drawing {name} must be between 16 and {MAX_SIZE_PX} pixels.", field=name
+            )
+
+
+def _highlights(mol: Chem.Mol, query: Chem.Mol) -> tuple[list[int], list[int]]:
+    """Atom and bond indices of ``mol`` covered by any match of ``query``."""
+    atoms: set[int] = set()
+    bonds: set[int] = set()
+    for match in mol.GetSubstructMatches(query, uniquify=True, maxMatches=1000):
+        atoms.update(match)
+        for query_bond in query.GetBonds():
+            bond = mol.GetBondBetweenAtoms(
+                match[query_bond.GetBeginAtomIdx()], match[query_bond.GetEndAtomIdx()]
+            )
+            if bond is not None:
+                bonds.add(bond.GetIdx())
+    return sorted(atoms), sorted(bonds)
+
+
+def draw_svg(
+    mol: Chem.Mol, width: int = 300, height: int = 220, highlight: Chem.Mol | None = None
+) -> str:
+    """Draw a molecule as an SVG element.
+
+    Args:
+        mol: the molecule to draw (not modified).
+        width: drawing width in pixels (16–2000).
+        height: drawing height in pixels (16–2000).
+        highlight: a substructure query (e.g. from SMARTS); the atoms and bonds of all
+            its matches are highlighted.
+
+    Returns:
+        The ``<svg>…</svg>`` text, without an XML declaration.
+
+    Raises:
+        InvalidStructureError: the size is out of range or RDKit cannot draw the molecule.
+    """
+    _check_size(width, height)
+    atoms, bonds = _highlights(mol, highlight) if highlight is not None else ([], [])
+    with capture_rdkit_log() as log:
+        try:
+            prepared = rdMolDraw2D.PrepareMolForDrawing(mol)
+        except (ValueError, RuntimeError) as exc:
+            reason = rdkit_reason(log, str(exc))
+            raise InvalidStructureError(
+                f"Could not draw the structure: {reason}", field="structure"
+            ) from exc
+        drawer = rdMolDraw2D.MolDraw2DSVG(width, height)
+        drawer.DrawMolecule(prepared, highlightAtoms=atoms, highlightBonds=bonds)
+        drawer.FinishDrawing()
+    svg = drawer.GetDrawingText()
+    start = svg.find("<svg")
+    return svg[start:].strip() if start >= 0 else svg.strip()
+
+
+@lru_cache(maxsize=2048)
+def svg_for_smiles(
+    smiles: str, width: int = 300, height: int = 220, highlight_smarts: str | None = None
+) -> str:
+    """Draw a SMILES string as SVG, caching the result (see :func:`draw_svg`).
+
+    Args:
+        smiles: the structure to draw.
+        width: drawing width in pixels.
+        height: drawing height in pixels.
+        highlight_smarts: optional SMARTS whose matches are highlighted.
+
+    Returns:
+        The ``<svg>…</svg>`` text.
+
+    Raises:
+        InvalidStructureError: the SMILES or the SMARTS is invalid (RDKit's reason), or
+            the size is out of range.
+    """
+    mol = to_mol(smiles)
+    query = None
+    if highlight_smarts:
+        with capture_rdkit_log() as log:
+            query = Chem.MolFromSmarts(highlight_smarts)
+        if query is None:
+            reason = rdkit_reason(log, "RDKit could not parse it")
+            raise InvalidStructureError(f"Invalid SMARTS: {reason}", field="highlight")
+    return draw_svg(mol, width, height, query)

@@ -1,0 +1,292 @@
+"""Bulk import and export of molecules.
+
+Import reads SMILES, CSV (a chosen column) or SDF, prepares each record through the one
+chemistry path (standardise, identifiers, descriptors, fingerprint), and writes in batches
+— one transaction per batch, multi-row INSERTs (PostgreSQL does not allow COPY FROM on
+tables under row-level security). Rejected rows are reported by row number with the
+reason while good rows land; rows whose identity already exists in the target scope (or
+earlier in the same file) are counted as duplicates, so re-importing a file adds nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from typing import Any
+
+import sqlalchemy as sa
+
+from cryoprotect.db.database import Database
+from cryoprotect.db.models import MolecularProperty, Molecule
+from cryoprotect.errors import CryoprotectError, ValidationError
+from cryoprotect.science.formats import sdf_records
+from cryoprotect.services.actor import Actor
+from cryoprotect.services.chemistry import PreparedMolecule, prepare_structure
+from cryoprotect.services.molecules import check_scope
+
+FORMATS = ("smiles", "csv", "sdf")
+EXPORT_FORMATS = ("csv", "sdf", "json")
+BATCH_SIZE = 500
+MAX_REPORTED_REJECTIONS = 1000
+
+
+@dataclass(frozen=True)
+class InputRecord:
+    row: int
+    text: str
+    fmt: str
+    name: str | None = None
+
+
+@dataclass
+class ImportReport:
+    total: int = 0
+    created: int = 0
+    duplicates: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    rejected_count: int = 0
+    created_ids: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "created": self.created,
+            "duplicates": self.duplicates,
+            "rejected_count": self.rejected_count,
+            "rejected": self.rejected,
+        }
+
+
+def detect_format(filename: str | None, fmt: str | None) -> str:
+    if fmt:
+        if fmt not in FORMATS:
+            raise ValidationError(f"format must be one of {', '.join(FORMATS)}.", field="format")
+        return fmt
+    ext = os.path.splitext(filename or "")[1].lower()
+    guessed = {
+        ".smi": "smiles",
+        ".smiles": "smiles",
+        ".txt": "smiles",
+        ".csv": "csv",
+        ".sdf": "sdf",
+        ".sd": "sdf",
+        ".mol": "sdf",
+    }.get(ext)
+    if guessed is None:
+        raise ValidationError(
+            "Cannot tell the file format from its name; give format (smiles, csv or sdf).",
+            field="format",
+        )
+    return guessed
+
+
+def read_records(
+    data: bytes, fmt: str, *, smiles_column: str | None = None, name_column: str | None = None
+) -> Iterator[InputRecord]:
+    """Yield input records with their 1-based row (line or SDF record) numbers."""
+    if fmt == "sdf":
+        for number, block, name in sdf_records(data):
+            yield InputRecord(number, block, "molblock", name)
+        return
+    text = data.decode("utf-8-sig", errors="replace")
+    if fmt == "smiles":
+        for number, line in enumerate(text.splitlines(), start=1):
+            stripped = line.strip()
+            if not stripped or stripped.startswith("#"):
+                continue
+            parts = stripped.split(None, 1)
+            if number == 1 and parts[0].lower() in ("smiles", "smi"):
+                continue  # a header line
+            yield InputRecord(
+                number, parts[0], "smiles", parts[1].strip() if len(parts) > 1 else None
+            )
+        return
+    reader = csv.DictReader(io.StringIO(text))
+    columns = reader.fieldnames or []
+    column = smiles_column or next(
+        (c for c in columns if c.strip().lower() in ("smiles", "smi", "structure")), None
+    )
+    if column is None or column not in columns:
+        raise ValidationError(
+            f"CSV has no column {smiles_column or 'smiles'!r}; columns are {', '.join(columns)}.",
+            field="smiles_column",
+        )
+    if name_column is not None and name_column not in columns:
+        raise ValidationError(f"CSV has no column {name_column!r}.", field="name_column")
+    name_col = name_column or next((c for c in columns if c.strip().lower() == "name"), None)
+    for number, record in enumerate(reader, start=2):  # row 1 is the header
+        yield InputRecord(
+            number,
+            (record.get(column) or "").strip(),
+            "smiles",
+            (record.get(name_col) or "").strip() or None if name_col else None,
+        )
+
+
+def _prepare(record: InputRecord) -> tuple[InputRecord, PreparedMolecule | None, str | None]:
+    try:
+        return record, prepare_structure(record.text, record.fmt), None
+    except CryoprotectError as exc:
+        return record, None, exc.message
+
+
+def prepare_records(
+    records: Iterable[InputRecord], processes: int = 1
+) -> Iterator[tuple[InputRecord, PreparedMolecule | None, str | None]]:
+    """Prepare records in order, on ``processes`` worker processes when > 1."""
+    if processes <= 1:
+        yield from map(_prepare, records)
+        return
+    with ProcessPoolExecutor(max_workers=processes, mp_context=get_context("forkserver")) as pool:
+        yield from pool.map(_prepare, records, chunksize=64)
+
+
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _input_preview(text: str) -> str:
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return first[:200]
+
+
+def import_molecules(
+    db: Database,
+    actor: Actor,
+    records: Iterable[InputRecord],
+    *,
+    visibility: str = "private",
+    team_id: uuid.UUID | None = None,
+    processes: int = 1,
+    progress: Callable[[int], None] | None = None,
+    after_write: Callable[[], Any] | None = None,
+) -> ImportReport:
+    """Import records into the caller's scope; see the module docstring for the rules."""
+    user_id = actor.require_user()
+    check_scope(visibility, team_id)
+    report = ImportReport()
+    seen: set[str] = set()
+    for batch in _batches(prepare_records(records, processes), BATCH_SIZE):
+        report.total += len(batch)
+        good: list[tuple[InputRecord, PreparedMolecule]] = []
+        for record, prepared, reason in batch:
+            if prepared is None:
+                report.rejected_count += 1
+                if len(report.rejected) < MAX_REPORTED_REJECTIONS:
+                    report.rejected.append(
+                        {"row": record.row, "input": _input_preview(record.text), "reason": reason}
+                    )
+            else:
+                good.append((record, prepared))
+        with db.transaction(actor.identity) as session:
+            keys = [p.values["inchikey"] for _, p in good]
+            scope = sa.select(Molecule.inchikey).where(Molecule.inchikey.in_(keys))
+            if visibility == "public":
+                scope = scope.where(Molecule.visibility == "public")
+            elif visibility == "team":
+                scope = scope.where(Molecule.visibility == "team", Molecule.team_id == team_id)
+            else:
+                scope = scope.where(
+                    Molecule.visibility == "private", Molecule.created_by == user_id
+                )
+            seen.update(session.scalars(scope))
+            rows, props = [], []
+            for record, prepared in good:
+                key = prepared.values["inchikey"]
+                if key in seen:
+                    report.duplicates += 1
+                    continue
+                seen.add(key)
+                rows.append(
+                    {
+                        **prepared.values,
+                        "name": record.name,
+                        "synonyms": [],
+                        "sources": [],
+                        "visibility": visibility,
+                        "team_id": team_id,
+                        "created_by": user_id,
+                    }
+                )
+                props.append(prepared.properties)
+            if rows:
+                ids = session.scalars(
+                    sa.insert(Molecule).returning(Molecule.id, sort_by_parameter_order=True), rows
+                ).all()
+                prop_rows = [
+                    {**p, "molecule_id": mid, "created_by": user_id}
+                    for mid, plist in zip(ids, props, strict=True)
+                    for p in plist
+                ]
+                if prop_rows:
+                    session.execute(sa.insert(MolecularProperty), prop_rows)
+                report.created += len(ids)
+                report.created_ids.extend(str(i) for i in ids)
+        if progress is not None:
+            progress(len(batch))
+    if after_write is not None and report.created:
+        after_write()
+    return report
+
+
+# ---------------------------------------------------------------------- export
+EXPORT_COLUMNS = (
+    "id",
+    "name",
+    "smiles",
+    "inchi",
+    "inchikey",
+    "formula",
+    "molecular_weight",
+    "average_molar_mass",
+    "pubchem_cid",
+    "molecule_class",
+    "kind",
+    "visibility",
+)
+
+
+def export_molecules(
+    db: Database, actor: Actor, fmt: str, ids: list[uuid.UUID] | None = None, q: str | None = None
+) -> tuple[str, str]:
+    """Visible molecules (all, by ids, or matching text) as CSV, SDF or JSON.
+
+    Returns:
+        ``(content, mimetype)``.
+    """
+    if fmt not in EXPORT_FORMATS:
+        raise ValidationError(f"format must be one of {', '.join(EXPORT_FORMATS)}.", field="format")
+    query = sa.select(Molecule).order_by(Molecule.name.asc().nulls_last(), Molecule.id)
+    if ids:
+        query = query.where(Molecule.id.in_(ids))
+    if q:
+        query = query.where(sa.or_(Molecule.name.ilike(f"%{q}%"), Molecule.inchikey == q.upper()))
+    with db.transaction(actor.identity) as session:
+        rows = [{c: getattr(m, c) for c in EXPORT_COLUMNS} for m in session.scalars(query)]
+    for row in rows:
+        row["id"] = str(row["id"])
+    if fmt == "json":
+        return json.dumps(rows, indent=1), "application/json"
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(EXPORT_COLUMNS))
+        writer.writeheader()
+        writer.writerows(rows)
+        return buffer.getvalue(), "text/csv"
+    from cryoprotect.science.formats import to_sdf
+
+    return to_sdf([r for r in rows if r["smiles"]], title_key="name"), "chemical/x-mdl-sdfile"

@@ -1,0 +1,110 @@
+"""Load the reference library shipped with the app: public rows owned by the system user.
+
+Structures go through the same standardisation and descriptor path as user input
+(:mod:`cryoprotect.services.chemistry`). Idempotent: rows are matched by their public
+identity (InChIKey, or name for components without structure) and updated in place, so
+it runs on every start in one transaction and never duplicates anything.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from cryoprotect.db.database import SYSTEM_USER_ID, Database, Identity
+from cryoprotect.db.models import MolecularProperty, Molecule
+from cryoprotect.services.chemistry import prepare_structure
+from cryoprotect.services.molecules import insert_properties
+
+logger = logging.getLogger(__name__)
+
+REFERENCE_DIR = Path(__file__).resolve().parent.parent / "db" / "reference"
+
+
+def _split(cell: str | None) -> list[str]:
+    # In the CSVs ';' inside a list item stands for ',' ('|' separates items).
+    return [s.strip().replace(";", ",") for s in (cell or "").split("|") if s.strip()]
+
+
+def _read(name: str) -> list[dict[str, str]]:
+    with (REFERENCE_DIR / name).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _upsert(session: sa.orm.Session, values: dict[str, Any], conflict: dict[str, Any]) -> Any:
+    statement = insert(Molecule).values(**values)
+    update = {k: statement.excluded[k] for k in values if k not in ("visibility", "created_by")}
+    statement = statement.on_conflict_do_update(**conflict, set_=update).returning(Molecule.id)
+    return session.execute(statement).scalar_one()
+
+
+def load_reference_molecules(db: Database) -> dict[str, int]:
+    """Upsert both reference tables; returns counts of rows written per kind."""
+    structured = _read("molecules.csv")
+    unstructured = (
+        _read("components_without_structure.csv")
+        if (REFERENCE_DIR / "components_without_structure.csv").exists()
+        else []
+    )
+    with db.transaction(Identity.service()) as session:
+        for row in structured:
+            prepared = prepare_structure(row["smiles"], "smiles")
+            values = {
+                **prepared.values,
+                "name": row["name"],
+                "synonyms": _split(row["synonyms"]),
+                "pubchem_cid": int(row["pubchem_cid"]) if row.get("pubchem_cid") else None,
+                "molecule_class": row["molecule_class"] or None,
+                "sources": [{"citation": s} for s in _split(row["sources"])],
+                "visibility": "public",
+                "created_by": SYSTEM_USER_ID,
+            }
+            molecule_id = _upsert(
+                session,
+                values,
+                {
+                    "index_elements": [Molecule.inchikey],
+                    "index_where": sa.text("visibility = 'public'"),
+                },
+            )
+            session.execute(
+                sa.delete(MolecularProperty).where(
+                    MolecularProperty.molecule_id == molecule_id,
+                    MolecularProperty.provenance == "computed",
+                )
+            )
+            insert_properties(session, molecule_id, SYSTEM_USER_ID, prepared.properties)
+        for row in unstructured:
+            mass = row.get("average_molar_mass_g_per_mol") or ""
+            values = {
+                "kind": "no_structure",
+                "name": row["name"],
+                "synonyms": _split(row.get("synonyms")),
+                "molecule_class": row.get("molecule_class") or None,
+                "average_molar_mass": float(mass) if mass.strip() else None,
+                "sources": [{"citation": s} for s in _split(row.get("sources"))]
+                + ([{"note": row["notes"]}] if row.get("notes") else []),
+                "visibility": "public",
+                "created_by": SYSTEM_USER_ID,
+            }
+            _upsert(
+                session,
+                values,
+                {
+                    "index_elements": [sa.text("lower(name)")],
+                    "index_where": sa.text("kind = 'no_structure' AND visibility = 'public'"),
+                },
+            )
+    counts = {"molecules": len(structured), "components_without_structure": len(unstructured)}
+    logger.info("reference library loaded", extra=counts)
+    return counts
+
+
+def load_reference_data(db: Database) -> dict[str, int]:
+    """Load every shipped reference table; returns counts per table."""
+    return load_reference_molecules(db)

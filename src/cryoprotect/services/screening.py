@@ -1,0 +1,166 @@
+"""Library screening: rank an external SMILES/SDF library by CPA score, without the database.
+
+Streaming with bounded memory: records are read lazily and scored on worker processes
+(``imap`` over chunks, so at most a few chunks are in flight); each scored row is written
+at once to a temporary file while only its score and byte offset are kept (16 bytes per
+molecule in typed arrays). The ranked output is then produced by an index sort and a
+pass over the temporary file. With ``top`` only a bounded heap is kept.
+"""
+
+from __future__ import annotations
+
+import array
+import csv
+import heapq
+import io
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from cryoprotect.errors import CryoprotectError
+from cryoprotect.science.cpa_score import cpa_score
+from cryoprotect.science.descriptors import DESCRIPTORS, compute_descriptors
+from cryoprotect.science.formats import sdf_records
+from cryoprotect.science.standardize import register_structure
+
+DESCRIPTOR_COLUMNS = [spec.name for spec in DESCRIPTORS]
+COLUMNS = [
+    "rank",
+    "input_row",
+    "name",
+    "input",
+    "smiles",
+    "inchikey",
+    "cpa_score",
+    *DESCRIPTOR_COLUMNS,
+    "error",
+]
+_CHUNK = 256
+
+
+@dataclass(frozen=True)
+class ScreenSummary:
+    total: int
+    scored: int
+    failed: int
+    output: str
+
+
+def iter_input(path: Path) -> Iterator[tuple[int, str, str, str | None]]:
+    """Yield ``(row, text, fmt, name)`` from a SMILES (.smi/.txt/.csv first column) or SDF file."""
+    if path.suffix.lower() in (".sdf", ".sd"):
+        data = path.read_bytes()
+        for number, block, title in sdf_records(data):
+            yield number, block, "molblock", title
+        return
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            stripped = line.strip()
+            if not stripped or stripped.startswith("#"):
+                continue
+            parts = (
+                stripped.replace(",", " ").split(None, 1)
+                if path.suffix.lower() == ".csv"
+                else stripped.split(None, 1)
+            )
+            if number == 1 and parts[0].lower() in ("smiles", "smi"):
+                continue
+            yield number, parts[0], "smiles", parts[1].strip() if len(parts) > 1 else None
+
+
+def score_record(record: tuple[int, str, str, str | None]) -> tuple[float, list[object]]:
+    """Score one record; failures get score -inf and the reason in the error column."""
+    number, text, fmt, name = record
+    preview = text.strip().splitlines()[0][:200] if fmt != "molblock" else (name or "")
+    try:
+        std = register_structure(text, fmt)
+        descriptors = compute_descriptors(std.mol)
+        score = cpa_score(descriptors).score
+    except CryoprotectError as exc:
+        return float("-inf"), [
+            number,
+            name or "",
+            preview,
+            "",
+            "",
+            "",
+            *([""] * len(DESCRIPTOR_COLUMNS)),
+            exc.message,
+        ]
+    row: list[object] = [number, name or "", preview, std.smiles, std.inchikey, round(score, 5)]
+    row += [round(float(descriptors[c]), 5) for c in DESCRIPTOR_COLUMNS]
+    row.append("")
+    return score, row
+
+
+def _scored(
+    records: Iterator[tuple[int, str, str, str | None]], processes: int
+) -> Iterator[tuple[float, list[object]]]:
+    if processes <= 1:
+        yield from map(score_record, records)
+        return
+    with get_context("forkserver").Pool(processes) as pool:
+        yield from pool.imap(score_record, records, chunksize=_CHUNK)
+
+
+def _line(row: list[object]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(row)
+    return buffer.getvalue()
+
+
+def screen_file(
+    source: Path,
+    output: Path,
+    *,
+    processes: int | None = None,
+    top: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ScreenSummary:
+    """Rank ``source`` by CPA score (best first) into the CSV ``output``."""
+    workers = processes or os.cpu_count() or 1
+    total = failed = 0
+    scores = array.array("d")
+    offsets = array.array("q")
+    heap: list[tuple[float, int, str]] = []
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
+        for score, row in _scored(iter_input(source), workers):
+            total += 1
+            failed += score == float("-inf")
+            line = _line(row)
+            if top is not None:
+                item = (score, -total, line)
+                if len(heap) < top:
+                    heapq.heappush(heap, item)
+                elif item > heap[0]:
+                    heapq.heapreplace(heap, item)
+            else:
+                offsets.append(spool.tell())
+                scores.append(score)
+                spool.write(line)
+            if progress is not None and total % 1000 == 0:
+                progress(1000)
+        if progress is not None:
+            progress(total % 1000)
+        with output.open("w", encoding="utf-8", newline="") as out:
+            out.write(",".join(COLUMNS) + "\n")
+            if top is not None:
+                for rank, (_, _, line) in enumerate(sorted(heap, reverse=True), start=1):
+                    out.write(f"{rank},{line}")
+            else:
+                _write_ranked(spool, out, np.frombuffer(scores, dtype=np.float64), offsets)
+    return ScreenSummary(total=total, scored=total - failed, failed=failed, output=str(output))
+
+
+def _write_ranked(spool: IO[str], out: IO[str], scores: np.ndarray, offsets: array.array) -> None:  # type: ignore[type-arg]
+    # Stable: equal scores keep input order.
+    order = np.argsort(-scores, kind="stable")
+    for rank, index in enumerate(order, start=1):
+        spool.seek(offsets[int(index)])
+        out.write(f"{rank},{spool.readline()}")
