@@ -70,6 +70,7 @@ def serve(host: str, port: int) -> None:
     )
     try:
         app = create_app(settings, db)
+        app.extensions["cryoprotect"].molecules.index.ensure_loaded()  # warm search indexes
         # Our access log (JSON, with request ids) replaces the development server's own.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         click.echo(

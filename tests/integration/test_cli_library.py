@@ -25,14 +25,26 @@ def _run(settings: Settings, *args: str):  # type: ignore[no-untyped-def]
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
 
-def test_import_command_reports_rows_and_is_idempotent(settings: Settings, db: Database, tmp_path: Path) -> None:
+def test_import_command_reports_rows_and_is_idempotent(
+    settings: Settings, db: Database, tmp_path: Path
+) -> None:
     email = f"cli-import-{uuid.uuid4().hex[:8]}@example.org"
     user = AuthService(db, settings).register(email, "long enough password")
     good = [unique_smiles() for _ in range(3)]
     source = tmp_path / "library.smi"
     source.write_text(f"{good[0]} first\nC1CC broken\n{good[1]} second\n{good[2]} third\n")
     report = tmp_path / "rejected.csv"
-    first = _run(settings, "import", str(source), "--user", email, "--processes", "1", "--report", str(report))
+    first = _run(
+        settings,
+        "import",
+        str(source),
+        "--user",
+        email,
+        "--processes",
+        "1",
+        "--report",
+        str(report),
+    )
     assert first.exit_code == 0, first.output
     assert "4 rows: 3 added, 0 already present, 1 rejected." in first.output
     rows = list(csv.DictReader(report.open()))
@@ -45,7 +57,9 @@ def test_import_command_reports_rows_and_is_idempotent(settings: Settings, db: D
     assert {m["name"] for m in mine.items} == {"first", "second", "third"}
 
 
-def test_import_unknown_user_fails_cleanly(settings: Settings, db: Database, tmp_path: Path) -> None:
+def test_import_unknown_user_fails_cleanly(
+    settings: Settings, db: Database, tmp_path: Path
+) -> None:
     source = tmp_path / "x.smi"
     source.write_text("CCO\n")
     result = _run(settings, "import", str(source), "--user", "nobody-here@example.org")
@@ -55,7 +69,9 @@ def test_import_unknown_user_fails_cleanly(settings: Settings, db: Database, tmp
 
 def test_screen_ranks_by_cpa_score(tmp_path: Path) -> None:
     source = tmp_path / "external.smi"
-    source.write_text("c1ccccc1 benzene\nOCC(O)CO glycerol\nCCCCCCCCCCCCCCCC hexadecane\nC1CC broken\nOCCO eg\n")
+    source.write_text(
+        "c1ccccc1 benzene\nOCC(O)CO glycerol\nCCCCCCCCCCCCCCCC hexadecane\nC1CC broken\nOCCO eg\n"
+    )
     out = tmp_path / "ranked.csv"
     result = CliRunner().invoke(main, ["screen", str(source), "-o", str(out), "--processes", "2"])
     assert result.exit_code == 0, result.output
@@ -68,5 +84,7 @@ def test_screen_ranks_by_cpa_score(tmp_path: Path) -> None:
     assert scores == sorted(scores, reverse=True)
     assert {"hydroxyl_groups", "clogp_crippen", "tpsa"} <= set(rows[0])
     top = tmp_path / "top.csv"
-    CliRunner().invoke(main, ["screen", str(source), "-o", str(top), "--top", "2", "--processes", "1"])
+    CliRunner().invoke(
+        main, ["screen", str(source), "-o", str(top), "--top", "2", "--processes", "1"]
+    )
     assert [r["name"] for r in csv.DictReader(top.open())] == names[:2]

@@ -16,7 +16,7 @@ import json
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from typing import Any
@@ -180,7 +180,8 @@ def import_molecules(
     check_scope(visibility, team_id)
     report = ImportReport()
     seen: set[str] = set()
-    for batch in _batches(prepare_records(records, processes), BATCH_SIZE):
+
+    def write(batch: list[tuple[InputRecord, PreparedMolecule | None, str | None]]) -> None:
         report.total += len(batch)
         good: list[tuple[InputRecord, PreparedMolecule]] = []
         for record, prepared, reason in batch:
@@ -238,6 +239,18 @@ def import_molecules(
                 report.created_ids.extend(str(i) for i in ids)
         if progress is not None:
             progress(len(batch))
+
+    # One writer thread: while PostgreSQL stores batch n (the GIL is released while the
+    # driver waits), the next batch is being prepared. Batches are written strictly in order,
+    # so the duplicate check sees every earlier row.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cp-import") as writer:
+        pending: Future[None] | None = None
+        for batch in _batches(prepare_records(records, processes), BATCH_SIZE):
+            if pending is not None:
+                pending.result()
+            pending = writer.submit(write, batch)
+        if pending is not None:
+            pending.result()
     if after_write is not None and report.created:
         after_write()
     return report

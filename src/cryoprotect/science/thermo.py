@@ -1,0 +1,1041 @@
+"""Solution thermodynamics: osmolality and the melting point of ice in CPA solutions.
+
+This module owns the osmolality of aqueous solutions of one or more solutes and the
+equilibrium melting point of ice in them. Inputs are molalities (mol solute per kg water;
+converting other units is :mod:`cryoprotect.science.composition`'s job).
+
+Osmolality — the multisolute osmotic virial equation (Elliott, Prickett, Elliott & McGann,
+J Phys Chem B 111:1775–1785, 2007), with electrolytes handled by an empirical
+dissociation constant ``k`` (Prickett, Elliott & McGann, J Phys Chem B 115:14531, 2011)::
+
+    x_i = k_i · m_i                                   (k_i = 1 for non-electrolytes)
+    π   = Σ_i x_i + Σ_i Σ_j (B_i + B_j)/2 · x_i x_j + Σ_i Σ_j Σ_l (C_i C_j C_l)^(1/3) · x_i x_j x_l
+
+π in osmol/kg water, B in kg/mol, C in kg²/mol². For one solute this is the single-solute
+form π = k m + B (k m)² + C (k m)³ (Zielinski, McGann, Nychka & Elliott, Cryobiology 2014,
+eqs. 5 and 9 — checked against a copy of that text). The double and triple sums factorise
+exactly, which is what makes the evaluation O(N·n)::
+
+    Σ_i Σ_j (B_i + B_j)/2 · x_i x_j        = (Σ_i B_i x_i) · (Σ_j x_j)
+    Σ_i Σ_j Σ_l (C_i C_j C_l)^(1/3) x_i x_j x_l = (Σ_i C_i^(1/3) x_i)³
+
+The combining rules (arithmetic mean of B, geometric mean of C) are the Elliott et al.
+2007 rules as stated in the project brief; they could not be checked against the primary
+text with the tools available (see the report in the parameter tables' provenance).
+Fitted third coefficients are constrained to C ≥ 0 so that the geometric mean is real.
+
+Melting point — ice in equilibrium with the solution. Osmolality is defined from the
+water activity, π = −ln(a_w)/M_w, and the ice–liquid equilibrium with a constant enthalpy
+of fusion gives ln(a_w) = −(ΔH_fus/R)(1/T_m − 1/T_m0), hence::
+
+    1/T_m = 1/T_m0 + R · M_w · π / ΔH_fus
+
+with T_m0 = 273.15 K, ΔH_fus = 6008 J/mol (333.55 kJ/kg × 0.018015 kg/mol = 6009 J/mol)
+and M_w = 0.018015 kg/mol. Its small-π limit is the familiar ΔT = K_f · π with
+K_f = R T_m0² M_w / ΔH_fus = 1.860 K·kg/mol. The constant-ΔH_fus form neglects the heat
+capacity difference between water and ice; coefficients fitted to freezing points through
+the same relation (:func:`fit_virial_from_freezing_points`) absorb that consistently, so
+use fitted coefficients and this relation together.
+
+Parameters — every coefficient lives in a CSV table under ``science/params`` with its source,
+a provenance tag (``measured``/``fitted``/``estimated``) and whether the number was
+checked against its source:
+
+* ``osmotic_virial.csv``: published coefficients (Elliott 2007, Prickett 2011, Zielinski 2014).
+* ``osmotic_virial_fitted.csv``: coefficients fitted here to the CRC Handbook freezing points
+  (written by :func:`fit_missing_from_crc`, with the data and residuals in
+  ``osmotic_virial_fits.json``).
+
+:func:`default_virial_parameters` chooses, per solute, verified published coefficients
+first, then our fit to measured CRC freezing points, then unverified published
+coefficients. A solute with none is treated as ideal-dilute (π contribution = m),
+tagged ``estimated``, and a warning says so.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.optimize import lsq_linear
+
+from cryoprotect.errors import InvalidCompositionError, NotFound, ValidationError
+
+# --- constants ----------------------------------------------------------------------------
+
+GAS_CONSTANT_J_PER_MOL_K = 8.314462618
+"""Molar gas constant R (exact in the 2019 SI: N_A × k_B)."""
+WATER_MOLAR_MASS_KG_PER_MOL = 0.018015
+"""Molar mass of water M_w (18.015 g/mol)."""
+WATER_MELTING_POINT_K = 273.15
+"""Melting point of ice Ih at 1 atm, T_m0."""
+WATER_ENTHALPY_OF_FUSION_J_PER_MOL = 6008.0
+"""Enthalpy of fusion of ice at T_m0 (333.55 kJ/kg × M_w = 6009 J/mol; 6008 J/mol by convention)."""
+CRYOSCOPIC_CONSTANT_K_KG_PER_MOL = (
+    GAS_CONSTANT_J_PER_MOL_K
+    * WATER_MELTING_POINT_K**2
+    * WATER_MOLAR_MASS_KG_PER_MOL
+    / WATER_ENTHALPY_OF_FUSION_J_PER_MOL
+)
+"""K_f = R T_m0² M_w / ΔH_fus ≈ 1.860 K·kg/mol, the dilute limit of the melting-point relation."""
+
+MELTING_POINT_METHOD = (
+    "ice–solution equilibrium with constant ΔH_fus: 1/T_m = 1/T_m0 + R·M_w·π/ΔH_fus "
+    "(T_m0 = 273.15 K, ΔH_fus = 6008 J/mol, M_w = 0.018015 kg/mol)"
+)
+VIRIAL_METHOD = (
+    "multisolute osmotic virial equation (Elliott et al., J Phys Chem B 111:1775, 2007; "
+    "electrolytes via dissociation constant, Prickett et al., J Phys Chem B 115:14531, 2011)"
+)
+IDEAL_DILUTE_SOURCE = "ideal-dilute limit (no non-ideality coefficients available): π_i = m_i"
+
+PARAMS_DIR = Path(__file__).resolve().parent / "params"
+LITERATURE_TABLE = PARAMS_DIR / "osmotic_virial.csv"
+FITTED_TABLE = PARAMS_DIR / "osmotic_virial_fitted.csv"
+FITS_JSON = PARAMS_DIR / "osmotic_virial_fits.json"
+
+VIRIAL_COLUMNS = (
+    "solute",
+    "B_kg_per_mol",
+    "C_kg2_per_mol2",
+    "k_diss",
+    "valid_max_molality",
+    "source",
+    "provenance",
+    "verified",
+)
+
+Provenance = Literal["measured", "fitted", "estimated"]
+_PROVENANCES: frozenset[str] = frozenset({"measured", "fitted", "estimated"})
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+# CRC Handbook names that differ from the molecule library's names (exact matches only).
+CRC_NAME_TO_LIBRARY: dict[str, str] = {"1,2-Ethanediol": "Ethylene glycol"}
+
+
+# --- parameters ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VirialParameters:
+    """Osmotic virial coefficients of one solute, with where they come from.
+
+    Attributes:
+        solute: the solute's name (the molecule library's name where it has one).
+        b_kg_per_mol: second osmotic virial coefficient B (kg/mol).
+        c_kg2_per_mol2: third osmotic virial coefficient C (kg²/mol²).
+        k_diss: dissociation constant k (1 for non-electrolytes).
+        valid_max_molality: highest molality (mol/kg) the coefficients were fitted to, or
+            ``None`` when the source does not record it.
+        source: citation (published coefficients) or fit description (our fits).
+        provenance: ``measured``, ``fitted`` or ``estimated``.
+        verified: whether the numbers were checked against the cited source.
+        table: the parameter table the row came from (``"ideal"`` for the fallback).
+    """
+
+    solute: str
+    b_kg_per_mol: float
+    c_kg2_per_mol2: float
+    k_diss: float
+    valid_max_molality: float | None
+    source: str
+    provenance: Provenance
+    verified: bool
+    table: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The parameters as a JSON-serialisable dict (for APIs and reports)."""
+        return {
+            "solute": self.solute,
+            "B_kg_per_mol": self.b_kg_per_mol,
+            "C_kg2_per_mol2": self.c_kg2_per_mol2,
+            "k_diss": self.k_diss,
+            "valid_max_molality": self.valid_max_molality,
+            "source": self.source,
+            "provenance": self.provenance,
+            "verified": self.verified,
+            "table": self.table,
+        }
+
+
+def ideal_parameters(solute: str) -> VirialParameters:
+    """The ideal-dilute fallback for a solute without coefficients (B = C = 0, k = 1).
+
+    Args:
+        solute: the solute's name.
+
+    Returns:
+        Parameters tagged ``estimated``; the result of :func:`osmolality` warns when used.
+    """
+    return VirialParameters(
+        solute=solute,
+        b_kg_per_mol=0.0,
+        c_kg2_per_mol2=0.0,
+        k_diss=1.0,
+        valid_max_molality=None,
+        source=IDEAL_DILUTE_SOURCE,
+        provenance="estimated",
+        verified=False,
+        table="ideal",
+    )
+
+
+def _parse_bool(text: str, *, where: str) -> bool:
+    value = text.strip().lower()
+    if value in {"true", "yes", "1"}:
+        return True
+    if value in {"false", "no", "0"}:
+        return False
+    raise ValidationError(f"{where}: 'verified' must be true or false, not {text!r}")
+
+
+def _optional_float(text: str) -> float | None:
+    return float(text) if text.strip() else None
+
+
+def load_virial_table(path: Path | str) -> dict[str, VirialParameters]:
+    """Read an osmotic virial parameter table.
+
+    Args:
+        path: a CSV with the columns in :data:`VIRIAL_COLUMNS`.
+
+    Returns:
+        Parameters keyed by lower-cased solute name.
+
+    Raises:
+        ValidationError: a column is missing, a provenance tag is unknown or a solute repeats.
+    """
+    path = Path(path)
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = set(VIRIAL_COLUMNS) - set(reader.fieldnames or ())
+        if missing:
+            raise ValidationError(f"{path.name}: missing columns {sorted(missing)}")
+        table: dict[str, VirialParameters] = {}
+        for line, row in enumerate(reader, start=2):
+            where = f"{path.name}:{line}"
+            provenance = row["provenance"].strip()
+            if provenance not in _PROVENANCES:
+                raise ValidationError(f"{where}: unknown provenance {provenance!r}")
+            if not row["source"].strip():
+                raise ValidationError(f"{where}: every row needs a source")
+            params = VirialParameters(
+                solute=row["solute"].strip(),
+                b_kg_per_mol=float(row["B_kg_per_mol"]),
+                c_kg2_per_mol2=float(row["C_kg2_per_mol2"] or 0.0),
+                k_diss=float(row["k_diss"] or 1.0),
+                valid_max_molality=_optional_float(row["valid_max_molality"]),
+                source=row["source"].strip(),
+                provenance=provenance,  # type: ignore[arg-type]  # checked just above
+                verified=_parse_bool(row["verified"], where=where),
+                table=path.name,
+            )
+            key = params.solute.lower()
+            if key in table:
+                raise ValidationError(f"{where}: solute {params.solute!r} appears twice")
+            table[key] = params
+    return table
+
+
+def merge_parameter_sets(
+    literature: Mapping[str, VirialParameters], fitted: Mapping[str, VirialParameters]
+) -> dict[str, VirialParameters]:
+    """Choose one parameter set per solute.
+
+    Order of preference: published coefficients checked against their source; our fits to
+    measured freezing points; published coefficients that could not be checked.
+
+    Args:
+        literature: published coefficients (``osmotic_virial.csv``).
+        fitted: coefficients fitted to the CRC freezing points (``osmotic_virial_fitted.csv``).
+
+    Returns:
+        Parameters keyed by lower-cased solute name.
+    """
+    chosen: dict[str, VirialParameters] = {}
+    for key in sorted(set(literature) | set(fitted)):
+        published = literature.get(key)
+        ours = fitted.get(key)
+        if published is not None and published.verified:
+            chosen[key] = published
+        elif ours is not None:
+            chosen[key] = ours
+        elif published is not None:
+            chosen[key] = published
+    return chosen
+
+
+@lru_cache(maxsize=1)
+def _default_parameters() -> dict[str, VirialParameters]:
+    literature = load_virial_table(LITERATURE_TABLE)
+    fitted = load_virial_table(FITTED_TABLE) if FITTED_TABLE.exists() else {}
+    return merge_parameter_sets(literature, fitted)
+
+
+def default_virial_parameters() -> dict[str, VirialParameters]:
+    """The shipped parameter sets, one per solute (see :func:`merge_parameter_sets`).
+
+    Returns:
+        A fresh dict keyed by lower-cased solute name.
+    """
+    return dict(_default_parameters())
+
+
+def virial_parameters(solute: str) -> VirialParameters:
+    """The shipped parameter set for one solute.
+
+    Args:
+        solute: the solute's name (case-insensitive exact match, e.g. ``"Glycerol"``).
+
+    Raises:
+        NotFound: no coefficients are recorded for the solute.
+    """
+    found = _default_parameters().get(solute.strip().lower())
+    if found is None:
+        raise NotFound(f"no osmotic virial coefficients for {solute!r}", details={"solute": solute})
+    return found
+
+
+def resolve_solutes(
+    solutes: Sequence[str | VirialParameters],
+    *,
+    parameters: Mapping[str, VirialParameters] | None = None,
+) -> tuple[VirialParameters, ...]:
+    """Turn solute names into parameter sets, falling back to ideal-dilute.
+
+    Args:
+        solutes: names (case-insensitive exact match) or explicit :class:`VirialParameters`.
+        parameters: the table to look names up in (default: :func:`default_virial_parameters`).
+
+    Returns:
+        One parameter set per solute, in order.
+    """
+    table = parameters if parameters is not None else _default_parameters()
+    resolved: list[VirialParameters] = []
+    for solute in solutes:
+        if isinstance(solute, VirialParameters):
+            resolved.append(solute)
+            continue
+        if not isinstance(solute, str) or not solute.strip():
+            raise ValidationError("solute names must be non-empty strings", field="solutes")
+        found = table.get(solute.strip().lower())
+        resolved.append(found if found is not None else ideal_parameters(solute.strip()))
+    return tuple(resolved)
+
+
+# --- osmolality ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OsmolalityResult:
+    """Osmolality of one or many solutions, with the parameters behind it.
+
+    Attributes:
+        osmolality_osmol_per_kg: π in osmol/kg water; shape ``(N,)`` for an ``(N, n)``
+            molality array, shape ``()`` for a single ``(n,)`` composition.
+        method: the equation used.
+        parameters: the parameter set of each solute, in input order (source, provenance).
+        within_range: ``True`` where each solute's molality is within its parameters'
+            valid range (or the range is not recorded); same leading shape as the input,
+            last axis = solutes.
+        warnings: human-readable caveats (ideal fallback, unverified or unknown ranges,
+            compositions outside a valid range).
+    """
+
+    osmolality_osmol_per_kg: FloatArray
+    method: str
+    parameters: tuple[VirialParameters, ...]
+    within_range: BoolArray
+    warnings: tuple[str, ...]
+
+    @property
+    def all_within_range(self) -> BoolArray:
+        """``True`` per composition when every solute is inside its valid range."""
+        result: BoolArray = np.all(self.within_range, axis=-1)
+        return result
+
+    @property
+    def provenance(self) -> dict[str, str]:
+        """Solute name → provenance tag of the coefficients used."""
+        return {p.solute: p.provenance for p in self.parameters}
+
+
+def _as_molality(molality: ArrayLike, n_solutes: int) -> FloatArray:
+    array = np.asarray(molality, dtype=np.float64)
+    if array.ndim not in (1, 2) or array.shape[-1] != n_solutes:
+        raise ValidationError(
+            f"molality must have shape (n_solutes,) or (N, n_solutes) with n_solutes = "
+            f"{n_solutes}; got {array.shape}",
+            field="molality",
+        )
+    if not np.all(np.isfinite(array)):
+        raise ValidationError("molality contains NaN or infinite values", field="molality")
+    if np.any(array < 0.0):
+        raise InvalidCompositionError("molalities must be ≥ 0 mol/kg", field="molality")
+    return array
+
+
+def _coefficients(
+    params: Sequence[VirialParameters],
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    k = np.array([p.k_diss for p in params], dtype=np.float64)
+    b = np.array([p.b_kg_per_mol for p in params], dtype=np.float64)
+    c = np.array([p.c_kg2_per_mol2 for p in params], dtype=np.float64)
+    return k, b, c
+
+
+def virial_osmolality(
+    molality: FloatArray, k_diss: FloatArray, b: FloatArray, c: FloatArray
+) -> FloatArray:
+    """The multisolute osmotic virial equation on raw arrays (no checks, no provenance).
+
+    Args:
+        molality: shape ``(..., n)`` in mol/kg water.
+        k_diss: shape ``(n,)`` dissociation constants.
+        b: shape ``(n,)`` second coefficients, kg/mol.
+        c: shape ``(n,)`` third coefficients, kg²/mol².
+
+    Returns:
+        π in osmol/kg water, shape ``(...)``.
+    """
+    x = molality * k_diss
+    total = x.sum(axis=-1)
+    second = (x * b).sum(axis=-1) * total
+    third = ((x * np.cbrt(c)).sum(axis=-1)) ** 3
+    result: FloatArray = total + second + third
+    return result
+
+
+def osmolality(
+    molality: ArrayLike,
+    solutes: Sequence[str | VirialParameters],
+    *,
+    parameters: Mapping[str, VirialParameters] | None = None,
+) -> OsmolalityResult:
+    """Osmolality of aqueous solutions by the multisolute osmotic virial equation.
+
+    Args:
+        molality: mol solute per kg water, shape ``(n_solutes,)`` for one solution or
+            ``(N, n_solutes)`` for N solutions (evaluated in one vectorised call).
+        solutes: the solutes, in column order: names or :class:`VirialParameters`.
+        parameters: the table names are looked up in (default: the shipped tables).
+
+    Returns:
+        π in osmol/kg water with per-solute parameters, range flags and warnings.
+
+    Raises:
+        ValidationError: wrong shape or non-finite values.
+        InvalidCompositionError: a negative molality.
+    """
+    params = resolve_solutes(solutes, parameters=parameters)
+    if not params:
+        raise ValidationError("at least one solute is required", field="solutes")
+    names = [p.solute.lower() for p in params]
+    if len(set(names)) != len(names):
+        raise ValidationError("a solute is listed twice", field="solutes")
+    array = _as_molality(molality, len(params))
+    k, b, c = _coefficients(params)
+    if np.any(c < 0.0):
+        raise ValidationError(
+            "third virial coefficients must be ≥ 0 (geometric-mean combining rule)",
+            field="C_kg2_per_mol2",
+        )
+    pi = virial_osmolality(array, k, b, c)
+    limits = np.array(
+        [p.valid_max_molality if p.valid_max_molality is not None else np.inf for p in params]
+    )
+    within: BoolArray = array <= limits
+    return OsmolalityResult(
+        osmolality_osmol_per_kg=np.asarray(pi, dtype=np.float64),
+        method=VIRIAL_METHOD,
+        parameters=params,
+        within_range=within,
+        warnings=_warnings(params, within),
+    )
+
+
+def _warnings(params: Sequence[VirialParameters], within: BoolArray) -> tuple[str, ...]:
+    notes: list[str] = []
+    outside = np.any(~within.reshape(-1, len(params)), axis=0)
+    for index, p in enumerate(params):
+        if p.table == "ideal":
+            notes.append(
+                f"{p.solute}: no osmotic virial coefficients; ideal-dilute estimate (π_i = m_i)"
+            )
+            continue
+        if not p.verified:
+            notes.append(
+                f"{p.solute}: coefficients from {p.table} could not be checked against their source"
+            )
+        if p.valid_max_molality is None:
+            notes.append(f"{p.solute}: the valid concentration range is not recorded")
+        elif outside[index]:
+            notes.append(
+                f"{p.solute}: molality above the fitted range "
+                f"(≤ {p.valid_max_molality:g} mol/kg); result extrapolated"
+            )
+    if len(params) > 1:
+        notes.append(
+            "mixture: predicted from single-solute coefficients by the Elliott et al. "
+            "combining rules (no mixture data used)"
+        )
+    return tuple(notes)
+
+
+# --- melting point ------------------------------------------------------------------------
+
+
+def melting_point(osmolality_osmol_per_kg: ArrayLike) -> FloatArray:
+    """Equilibrium melting point of ice in a solution of the given osmolality.
+
+    Uses 1/T_m = 1/T_m0 + R·M_w·π/ΔH_fus (see the module docstring).
+
+    Args:
+        osmolality_osmol_per_kg: π in osmol/kg water, any shape, ≥ 0.
+
+    Returns:
+        T_m in kelvin, same shape.
+
+    Raises:
+        ValidationError: a negative or non-finite osmolality.
+    """
+    pi = np.asarray(osmolality_osmol_per_kg, dtype=np.float64)
+    if not np.all(np.isfinite(pi)) or np.any(pi < 0.0):
+        raise ValidationError("osmolality must be finite and ≥ 0", field="osmolality")
+    slope = (
+        GAS_CONSTANT_J_PER_MOL_K * WATER_MOLAR_MASS_KG_PER_MOL / WATER_ENTHALPY_OF_FUSION_J_PER_MOL
+    )
+    result: FloatArray = 1.0 / (1.0 / WATER_MELTING_POINT_K + slope * pi)
+    return result
+
+
+def osmolality_from_melting_point(melting_point_k: ArrayLike) -> FloatArray:
+    """Invert :func:`melting_point`: the osmolality whose ice melting point is T_m.
+
+    Args:
+        melting_point_k: T_m in kelvin (0 < T_m ≤ 273.15 K), any shape.
+
+    Returns:
+        π in osmol/kg water.
+    """
+    tm = np.asarray(melting_point_k, dtype=np.float64)
+    if not np.all(np.isfinite(tm)) or np.any(tm <= 0.0) or np.any(tm > WATER_MELTING_POINT_K):
+        raise ValidationError("melting point must be in (0, 273.15] K", field="melting_point_k")
+    slope = (
+        GAS_CONSTANT_J_PER_MOL_K * WATER_MOLAR_MASS_KG_PER_MOL / WATER_ENTHALPY_OF_FUSION_J_PER_MOL
+    )
+    result: FloatArray = (1.0 / tm - 1.0 / WATER_MELTING_POINT_K) / slope
+    return result
+
+
+def freezing_point_depression_c(osmolality_osmol_per_kg: ArrayLike) -> FloatArray:
+    """ΔT_f = T_m0 − T_m in °C (positive) for the given osmolality."""
+    result: FloatArray = WATER_MELTING_POINT_K - melting_point(osmolality_osmol_per_kg)
+    return result
+
+
+# --- one call for the UI / API ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SolutionThermo:
+    """Osmolality and melting point of solutions, each number with its method and provenance.
+
+    Attributes:
+        osmolality: the full :class:`OsmolalityResult` (values, parameters, range flags).
+        melting_point_k: T_m in kelvin, same shape as the osmolality.
+        melting_point_c: T_m in °C.
+        methods: quantity → the equation that produced it.
+        provenance: solute → provenance tag of the virial coefficients used.
+        sources: solute → source of the virial coefficients used.
+        within_range: per composition, ``True`` when every solute is inside its
+            parameters' valid range (the melting point inherits the osmolality's validity).
+        warnings: caveats from the osmolality calculation.
+    """
+
+    osmolality: OsmolalityResult
+    melting_point_k: FloatArray
+    melting_point_c: FloatArray
+    methods: dict[str, str] = field(default_factory=dict)
+    provenance: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    within_range: BoolArray = field(default_factory=lambda: np.ones(0, dtype=np.bool_))
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def osmolality_osmol_per_kg(self) -> FloatArray:
+        """π in osmol/kg water."""
+        return self.osmolality.osmolality_osmol_per_kg
+
+
+def solution_thermo(
+    molality: ArrayLike,
+    solutes: Sequence[str | VirialParameters],
+    *,
+    parameters: Mapping[str, VirialParameters] | None = None,
+) -> SolutionThermo:
+    """Osmolality and ice melting point of one or many solutions in one call.
+
+    Args:
+        molality: mol/kg water, shape ``(n_solutes,)`` or ``(N, n_solutes)``.
+        solutes: solute names or :class:`VirialParameters`, in column order.
+        parameters: the table names are looked up in (default: the shipped tables).
+
+    Returns:
+        Values in osmol/kg, K and °C with methods, provenance, sources and validity flags.
+    """
+    result = osmolality(molality, solutes, parameters=parameters)
+    tm_k = melting_point(result.osmolality_osmol_per_kg)
+    return SolutionThermo(
+        osmolality=result,
+        melting_point_k=tm_k,
+        melting_point_c=tm_k - WATER_MELTING_POINT_K,
+        methods={"osmolality": result.method, "melting_point": MELTING_POINT_METHOD},
+        provenance={p.solute: p.provenance for p in result.parameters},
+        sources={p.solute: p.source for p in result.parameters},
+        within_range=result.all_within_range,
+        warnings=result.warnings,
+    )
+
+
+# --- fitting to freezing points -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """Osmotic virial coefficients fitted to freezing-point depressions of one solute.
+
+    Attributes:
+        b_kg_per_mol: fitted B.
+        c_kg2_per_mol2: fitted C (≥ 0; 0 when not fitted).
+        k_diss: fitted dissociation constant (1 when not fitted).
+        molality: the data's molalities (mol/kg).
+        delta_t_c: the data's measured freezing-point depressions (°C, positive).
+        predicted_delta_t_c: the fit's freezing-point depressions at the data.
+        residuals_c: predicted − measured (°C).
+        valid_min_molality: lowest molality in the data.
+        valid_max_molality: highest molality in the data (the coefficients' valid range).
+        rmse_c: root-mean-square residual (°C).
+        fitted_k_diss: whether k was fitted (electrolyte) or fixed at 1.
+        fitted_c: whether C was fitted or fixed at 0.
+    """
+
+    b_kg_per_mol: float
+    c_kg2_per_mol2: float
+    k_diss: float
+    molality: FloatArray
+    delta_t_c: FloatArray
+    predicted_delta_t_c: FloatArray
+    residuals_c: FloatArray
+    valid_min_molality: float
+    valid_max_molality: float
+    rmse_c: float
+    fitted_k_diss: bool
+    fitted_c: bool
+
+    @property
+    def n_points(self) -> int:
+        """Number of data points fitted."""
+        return int(self.molality.size)
+
+    @property
+    def mae_c(self) -> float:
+        """Mean absolute residual (°C)."""
+        return float(np.mean(np.abs(self.residuals_c)))
+
+
+def predict_delta_t_c(
+    molality: ArrayLike, b: float, c: float = 0.0, k_diss: float = 1.0
+) -> FloatArray:
+    """Freezing-point depression (°C, positive) of a single-solute solution.
+
+    Args:
+        molality: mol/kg water, any shape.
+        b: B in kg/mol.
+        c: C in kg²/mol² (≥ 0).
+        k_diss: dissociation constant.
+    """
+    m = np.asarray(molality, dtype=np.float64)[..., np.newaxis]
+    pi = virial_osmolality(m, np.array([k_diss]), np.array([b]), np.array([max(c, 0.0)]))
+    return freezing_point_depression_c(pi)
+
+
+def fit_virial_from_freezing_points(
+    molality: ArrayLike,
+    delta_t_c: ArrayLike,
+    *,
+    fit_k_diss: bool = False,
+    fit_c: bool = True,
+) -> FitResult:
+    """Fit B (and C, and k for an electrolyte) to measured freezing-point depressions.
+
+    Each ΔT_f is converted to the osmolality the melting-point relation assigns to it,
+    π_meas = (ΔH_fus/(R M_w))·(1/T_m − 1/T_m0), and π = k m + B (k m)² + C (k m)³ is fitted
+    by linear least squares in the coefficients a1 = k, a2 = B k², a3 = C k³ (a1 ≡ 1 for a
+    non-electrolyte, the exact ideal-dilute limit), with C ≥ 0 (bounded least squares).
+
+    Args:
+        molality: mol/kg water (> 0), 1-D.
+        delta_t_c: measured ΔT_f in °C (positive), same length.
+        fit_k_diss: fit the dissociation constant (electrolytes) instead of fixing k = 1.
+        fit_c: fit C; otherwise C = 0.
+
+    Returns:
+        The coefficients, the data, predictions, residuals, valid range and RMSE.
+
+    Raises:
+        ValidationError: mismatched or too few points, or non-positive molalities.
+    """
+    m = np.asarray(molality, dtype=np.float64).ravel()
+    dt = np.asarray(delta_t_c, dtype=np.float64).ravel()
+    n_free = 1 + int(fit_c) + int(fit_k_diss)
+    if m.shape != dt.shape:
+        raise ValidationError("molality and delta_t_c must have the same length")
+    if m.size < n_free + 1:
+        raise ValidationError(f"need at least {n_free + 1} points to fit {n_free} coefficients")
+    if not (np.all(np.isfinite(m)) and np.all(np.isfinite(dt))) or np.any(m <= 0.0):
+        raise ValidationError("molalities must be finite and > 0; ΔT finite")
+    pi_measured = osmolality_from_melting_point(WATER_MELTING_POINT_K - dt)
+    columns = [m] if fit_k_diss else []
+    columns.append(m**2)
+    if fit_c:
+        columns.append(m**3)
+    design = np.column_stack(columns)
+    target = pi_measured if fit_k_diss else pi_measured - m
+    lower = np.full(design.shape[1], -np.inf)
+    if fit_c:
+        lower[-1] = 0.0
+    if fit_k_diss:
+        lower[0] = 1e-6
+    solution = lsq_linear(design, target, bounds=(lower, np.full_like(lower, np.inf)))
+    coef = np.asarray(solution.x, dtype=np.float64)
+    k = float(coef[0]) if fit_k_diss else 1.0
+    a2 = float(coef[1 if fit_k_diss else 0])
+    a3 = float(coef[-1]) if fit_c else 0.0
+    b = a2 / k**2
+    c = a3 / k**3
+    predicted = predict_delta_t_c(m, b, c, k)
+    residuals = predicted - dt
+    return FitResult(
+        b_kg_per_mol=b,
+        c_kg2_per_mol2=c,
+        k_diss=k,
+        molality=m,
+        delta_t_c=dt,
+        predicted_delta_t_c=predicted,
+        residuals_c=residuals,
+        valid_min_molality=float(m.min()),
+        valid_max_molality=float(m.max()),
+        rmse_c=float(np.sqrt(np.mean(residuals**2))),
+        fitted_k_diss=fit_k_diss,
+        fitted_c=fit_c,
+    )
+
+
+@dataclass(frozen=True)
+class HeldOutError:
+    """Prediction error of a fitted parameter set on data it was not fitted to.
+
+    Attributes:
+        alternate_mae_c: fit on every other point (even indices), mean |error| on the rest.
+        alternate_max_c: the largest |error| of that split.
+        loo_mae_c: leave-one-out mean |error| (each point predicted by a fit to all others).
+        loo_max_c: the largest leave-one-out |error| (usually the extrapolated end point).
+        fit_residual_mae_c: the in-sample mean |residual|, for comparison only.
+        n_points: number of data points.
+    """
+
+    alternate_mae_c: float
+    alternate_max_c: float
+    loo_mae_c: float
+    loo_max_c: float
+    fit_residual_mae_c: float
+    n_points: int
+
+
+def held_out_error(
+    molality: ArrayLike,
+    delta_t_c: ArrayLike,
+    *,
+    fit_k_diss: bool = False,
+    fit_c: bool = True,
+) -> HeldOutError:
+    """Cross-validated error of :func:`fit_virial_from_freezing_points` on one data series.
+
+    Args:
+        molality: mol/kg water, 1-D, sorted or not.
+        delta_t_c: measured ΔT_f (°C).
+        fit_k_diss: as in :func:`fit_virial_from_freezing_points`.
+        fit_c: as in :func:`fit_virial_from_freezing_points`.
+
+    Returns:
+        Alternate-point and leave-one-out errors, with the in-sample residual for contrast.
+    """
+    m = np.asarray(molality, dtype=np.float64).ravel()
+    dt = np.asarray(delta_t_c, dtype=np.float64).ravel()
+    order = np.argsort(m)
+    m, dt = m[order], dt[order]
+    train = np.arange(m.size) % 2 == 0
+    split = fit_virial_from_freezing_points(m[train], dt[train], fit_k_diss=fit_k_diss, fit_c=fit_c)
+    split_errors = np.abs(
+        predict_delta_t_c(m[~train], split.b_kg_per_mol, split.c_kg2_per_mol2, split.k_diss)
+        - dt[~train]
+    )
+    loo_errors = np.empty(m.size)
+    for index in range(m.size):
+        keep = np.arange(m.size) != index
+        fit = fit_virial_from_freezing_points(m[keep], dt[keep], fit_k_diss=fit_k_diss, fit_c=fit_c)
+        loo_errors[index] = abs(
+            float(predict_delta_t_c(m[index], fit.b_kg_per_mol, fit.c_kg2_per_mol2, fit.k_diss))
+            - dt[index]
+        )
+    full = fit_virial_from_freezing_points(m, dt, fit_k_diss=fit_k_diss, fit_c=fit_c)
+    return HeldOutError(
+        alternate_mae_c=float(split_errors.mean()),
+        alternate_max_c=float(split_errors.max()),
+        loo_mae_c=float(loo_errors.mean()),
+        loo_max_c=float(loo_errors.max()),
+        fit_residual_mae_c=full.mae_c,
+        n_points=int(m.size),
+    )
+
+
+# --- the CRC Handbook table ---------------------------------------------------------------
+
+CRC_SOURCE = (
+    "CRC Handbook of Chemistry and Physics, 102nd ed. (2021), 'Concentrative properties of "
+    "aqueous solutions' (20 °C; freezing-point depressions from Wolf, Aqueous Solutions and "
+    "Body Fluids, 1966)"
+)
+DISSOCIATION_THRESHOLD = 1.1
+"""Apparent van 't Hoff factor (π/m at m ≤ 0.5 mol/kg) above which k is fitted (electrolyte)."""
+
+
+@dataclass(frozen=True)
+class CrcSeries:
+    """Freezing-point data of one solute from the CRC table (rows with a ΔT_f value)."""
+
+    crc_name: str
+    mass_percent: FloatArray
+    molality: FloatArray
+    delta_t_c: FloatArray
+
+
+def read_crc_freezing_points(
+    path: Path | str, *, max_mass_percent: float = 40.0
+) -> dict[str, CrcSeries]:
+    """Read the CRC aqueous-solutions table's freezing-point depressions.
+
+    Args:
+        path: ``crc_aqueous_solutions_20c.csv`` (columns ``solute``, ``mass_percent``,
+            ``molality_mol_per_kg``, ``freezing_point_depression_c``).
+        max_mass_percent: keep rows up to this mass percent.
+
+    Returns:
+        Series keyed by the CRC solute name, rows without ΔT_f or molality dropped.
+    """
+    grouped: dict[str, list[tuple[float, float, float]]] = {}
+    with Path(path).open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            w, m, dt = (
+                row.get("mass_percent", ""),
+                row.get("molality_mol_per_kg", ""),
+                row.get("freezing_point_depression_c", ""),
+            )
+            if not (w and m and dt) or float(w) > max_mass_percent:
+                continue
+            grouped.setdefault(row["solute"], []).append((float(w), float(m), float(dt)))
+    series: dict[str, CrcSeries] = {}
+    for name, points in grouped.items():
+        data = np.array(sorted(points), dtype=np.float64)
+        series[name] = CrcSeries(name, data[:, 0], data[:, 1], data[:, 2])
+    return series
+
+
+def is_dissociating(molality: ArrayLike, delta_t_c: ArrayLike) -> bool:
+    """Whether a solute's dilute freezing points show dissociation (k should be fitted).
+
+    The apparent van 't Hoff factor is the median of π_meas/m over points with
+    m ≤ 0.5 mol/kg (all points if none); above :data:`DISSOCIATION_THRESHOLD` the solute is
+    treated as an electrolyte. The decision is made from the data, not from the name.
+    """
+    m = np.asarray(molality, dtype=np.float64)
+    dt = np.asarray(delta_t_c, dtype=np.float64)
+    dilute = m <= 0.5 if np.any(m <= 0.5) else np.ones_like(m, dtype=bool)
+    pi = osmolality_from_melting_point(WATER_MELTING_POINT_K - dt[dilute])
+    return bool(np.median(pi / m[dilute]) > DISSOCIATION_THRESHOLD)
+
+
+@dataclass(frozen=True)
+class CrcFit:
+    """One solute's fit to the CRC freezing points, as written to the fitted table."""
+
+    parameters: VirialParameters
+    crc_name: str
+    fit: FitResult
+    held_out: HeldOutError
+    max_mass_percent: float
+
+
+def fit_crc_series(series: CrcSeries, *, min_points: int = 8) -> CrcFit | None:
+    """Fit one CRC series; ``None`` when it has fewer than ``min_points`` usable rows."""
+    if series.molality.size < min_points:
+        return None
+    electrolyte = is_dissociating(series.molality, series.delta_t_c)
+    fit = fit_virial_from_freezing_points(
+        series.molality, series.delta_t_c, fit_k_diss=electrolyte, fit_c=True
+    )
+    held = held_out_error(series.molality, series.delta_t_c, fit_k_diss=electrolyte, fit_c=True)
+    max_w = float(series.mass_percent.max())
+    name = CRC_NAME_TO_LIBRARY.get(series.crc_name, series.crc_name)
+    k_text = "k fitted (dissociating)" if electrolyte else "k = 1 (non-electrolyte)"
+    source = (
+        f"fit to CRC Handbook freezing points ({CRC_SOURCE}; solute '{series.crc_name}'): "
+        f"n = {fit.n_points} points, {float(series.mass_percent.min()):g}–{max_w:g} % w/w, "
+        f"{fit.valid_min_molality:g}–{fit.valid_max_molality:g} mol/kg; {k_text}; C ≥ 0; "
+        f"RMSE {fit.rmse_c:.3f} °C (in-sample), leave-one-out MAE {held.loo_mae_c:.3f} °C"
+    )
+    params = VirialParameters(
+        solute=name,
+        b_kg_per_mol=fit.b_kg_per_mol,
+        c_kg2_per_mol2=fit.c_kg2_per_mol2,
+        k_diss=fit.k_diss,
+        valid_max_molality=fit.valid_max_molality,
+        source=source,
+        provenance="fitted",
+        verified=True,
+        table=FITTED_TABLE.name,
+    )
+    return CrcFit(params, series.crc_name, fit, held, max_w)
+
+
+def fit_missing_from_crc(
+    crc_path: Path | str,
+    *,
+    output_dir: Path | str | None = None,
+    literature_path: Path | str | None = None,
+    solutes: Iterable[str] | None = None,
+    max_mass_percent: float = 40.0,
+    min_points: int = 8,
+) -> list[CrcFit]:
+    """Fit osmotic virial coefficients to the CRC freezing points for solutes that lack them.
+
+    A solute "lacks" coefficients when the literature table has no row for it that was
+    verified against its source. Writes ``osmotic_virial_fitted.csv`` (one row per solute,
+    provenance ``fitted``) and ``osmotic_virial_fits.json`` (data, predictions, residuals,
+    held-out errors) into ``output_dir``. Deterministic: the same input gives the same files.
+
+    Args:
+        crc_path: the CRC table (``crc_aqueous_solutions_20c.csv``).
+        output_dir: where to write (default: the package's ``science/params``).
+        literature_path: the published-coefficients table (default: the shipped one).
+        solutes: CRC solute names to fit (default: every CRC solute lacking coefficients).
+        max_mass_percent: use CRC rows up to this mass percent.
+        min_points: skip series with fewer usable rows.
+
+    Returns:
+        The fits, sorted by solute name.
+    """
+    series = read_crc_freezing_points(crc_path, max_mass_percent=max_mass_percent)
+    literature = load_virial_table(literature_path or LITERATURE_TABLE)
+    verified = {key for key, p in literature.items() if p.verified}
+    if solutes is None:
+        wanted = sorted(series)
+    else:
+        wanted = list(solutes)
+        unknown = [s for s in wanted if s not in series]
+        if unknown:
+            raise NotFound(f"not in the CRC table (with freezing points): {unknown}")
+    fits: list[CrcFit] = []
+    for crc_name in wanted:
+        name = CRC_NAME_TO_LIBRARY.get(crc_name, crc_name)
+        if name.lower() in verified:
+            continue
+        result = fit_crc_series(series[crc_name], min_points=min_points)
+        if result is not None:
+            fits.append(result)
+    fits.sort(key=lambda f: f.parameters.solute.lower())
+    out = Path(output_dir) if output_dir is not None else PARAMS_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    write_fitted_table(fits, out / FITTED_TABLE.name)
+    write_fit_record(fits, out / FITS_JSON.name, crc_path=Path(crc_path))
+    _default_parameters.cache_clear()
+    return fits
+
+
+def _round(value: float, digits: int = 6) -> float:
+    return float(f"{value:.{digits}g}")
+
+
+def write_fitted_table(fits: Sequence[CrcFit], path: Path) -> None:
+    """Write fitted coefficients in the :data:`VIRIAL_COLUMNS` format."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(VIRIAL_COLUMNS)
+        for f in fits:
+            p = f.parameters
+            writer.writerow(
+                [
+                    p.solute,
+                    _round(p.b_kg_per_mol),
+                    _round(p.c_kg2_per_mol2),
+                    _round(p.k_diss),
+                    _round(p.valid_max_molality or math.nan),
+                    p.source,
+                    p.provenance,
+                    "true" if p.verified else "false",
+                ]
+            )
+
+
+def write_fit_record(fits: Sequence[CrcFit], path: Path, *, crc_path: Path) -> None:
+    """Write each fit's data, predictions, residuals and held-out errors as JSON."""
+    record = {
+        "description": (
+            "Osmotic virial coefficients fitted to CRC Handbook freezing points by "
+            "cryoprotect.science.thermo.fit_missing_from_crc; residuals = predicted − measured "
+            "freezing-point depression (°C)."
+        ),
+        "data_source": CRC_SOURCE,
+        "data_file": crc_path.name,
+        "melting_point_relation": MELTING_POINT_METHOD,
+        "fits": [
+            {
+                "solute": f.parameters.solute,
+                "crc_name": f.crc_name,
+                "B_kg_per_mol": _round(f.fit.b_kg_per_mol),
+                "C_kg2_per_mol2": _round(f.fit.c_kg2_per_mol2),
+                "k_diss": _round(f.fit.k_diss),
+                "k_diss_fitted": f.fit.fitted_k_diss,
+                "n_points": f.fit.n_points,
+                "max_mass_percent": f.max_mass_percent,
+                "valid_min_molality": f.fit.valid_min_molality,
+                "valid_max_molality": f.fit.valid_max_molality,
+                "rmse_c": round(f.fit.rmse_c, 4),
+                "held_out": {
+                    "alternate_points_mae_c": round(f.held_out.alternate_mae_c, 4),
+                    "alternate_points_max_c": round(f.held_out.alternate_max_c, 4),
+                    "leave_one_out_mae_c": round(f.held_out.loo_mae_c, 4),
+                    "leave_one_out_max_c": round(f.held_out.loo_max_c, 4),
+                },
+                "data": {
+                    "molality_mol_per_kg": [float(v) for v in f.fit.molality],
+                    "delta_t_measured_c": [float(v) for v in f.fit.delta_t_c],
+                    "delta_t_predicted_c": [round(float(v), 4) for v in f.fit.predicted_delta_t_c],
+                    "residual_c": [round(float(v), 4) for v in f.fit.residuals_c],
+                },
+            }
+            for f in fits
+        ],
+    }
+    path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
