@@ -347,9 +347,7 @@ def solution_tg(
         and warnings.
     """
     table = _default_glass_parameters()
-    params = tuple(
-        table.get(s.strip().lower(), GlassParameters(solute=s.strip())) for s in solutes
-    )
+    params = tuple(table.get(s.strip().lower(), GlassParameters(solute=s.strip())) for s in solutes)
     w = _as_fractions(mass_fractions, len(params))
     tg_w = water_tg().value
     tg_s = np.array([p.tg.value if p.tg else np.nan for p in params], dtype=np.float64)
@@ -391,9 +389,7 @@ def solution_tg(
     )
 
 
-def _homogeneous(
-    w: FloatArray, params: Sequence[GlassParameters], notes: list[str]
-) -> BoolArray:
+def _homogeneous(w: FloatArray, params: Sequence[GlassParameters], notes: list[str]) -> BoolArray:
     ok = np.ones(w.shape[:-1], dtype=np.bool_)
     for index, p in enumerate(params):
         column = w[..., index]

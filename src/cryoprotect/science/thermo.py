@@ -717,11 +717,15 @@ def fit_virial_from_freezing_points(
         lower[-1] = 0.0
     if fit_k_diss:
         lower[0] = 1e-6
-    solution = lsq_linear(design, target, bounds=(lower, np.full_like(lower, np.inf)))
+    solution = lsq_linear(
+        design, target, bounds=(lower, np.full_like(lower, np.inf)), method="bvls"
+    )
     coef = np.asarray(solution.x, dtype=np.float64)
     k = float(coef[0]) if fit_k_diss else 1.0
     a2 = float(coef[1 if fit_k_diss else 0])
     a3 = float(coef[-1]) if fit_c else 0.0
+    if a3 < 1e-12:
+        a3 = 0.0  # the solver stops a hair above the C ≥ 0 bound; report the bound exactly
     b = a2 / k**2
     c = a3 / k**3
     predicted = predict_delta_t_c(m, b, c, k)
@@ -898,7 +902,11 @@ def fit_crc_series(series: CrcSeries, *, min_points: int = 8) -> CrcFit | None:
     held = held_out_error(series.molality, series.delta_t_c, fit_k_diss=electrolyte, fit_c=True)
     max_w = float(series.mass_percent.max())
     name = CRC_NAME_TO_LIBRARY.get(series.crc_name, series.crc_name)
-    k_text = "k fitted (dissociating)" if electrolyte else "k = 1 (non-electrolyte)"
+    k_text = (
+        f"k fitted (apparent van 't Hoff factor > {DISSOCIATION_THRESHOLD:g})"
+        if electrolyte
+        else "k = 1 (non-electrolyte)"
+    )
     source = (
         f"fit to CRC Handbook freezing points ({CRC_SOURCE}; solute '{series.crc_name}'): "
         f"n = {fit.n_points} points, {float(series.mass_percent.min()):g}–{max_w:g} % w/w, "

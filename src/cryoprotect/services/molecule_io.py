@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cryoprotect.db.database import Database
-from cryoprotect.db.models import MolecularProperty, Molecule
+from cryoprotect.db.models import Molecule
 from cryoprotect.errors import CryoprotectError, ValidationError
 from cryoprotect.science.formats import sdf_records
 from cryoprotect.services.actor import Actor
@@ -132,7 +132,9 @@ def read_records(
 
 def _prepare(record: InputRecord) -> tuple[InputRecord, PreparedMolecule | None, str | None]:
     try:
-        return record, prepare_structure(record.text, record.fmt), None
+        prepared = prepare_structure(record.text, record.fmt)
+        # Only the rows travel back from a worker process, not the RDKit molecule.
+        return record, PreparedMolecule(prepared.values, prepared.properties), None
     except CryoprotectError as exc:
         return record, None, exc.message
 
@@ -162,6 +164,43 @@ def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 def _input_preview(text: str) -> str:
     first = text.strip().splitlines()[0] if text.strip() else ""
     return first[:200]
+
+
+_COLUMNAR_INSERT = sa.text(
+    """
+    INSERT INTO molecular_properties
+        (molecule_id, property_name, value, unit, method, provenance, created_by)
+    SELECT m, n, v, u, me, 'computed', :owner
+    FROM unnest(CAST(:molecule_ids AS uuid[]), CAST(:names AS text[]), CAST(:vals AS float8[]),
+                CAST(:units AS text[]), CAST(:methods AS text[])) AS t(m, n, v, u, me)
+    """
+)
+
+
+def _insert_properties_columnar(
+    session: Any, ids: list[uuid.UUID], props: list[list[dict[str, Any]]], owner: uuid.UUID
+) -> None:
+    """Computed properties of a batch in one statement (arrays unnested server-side).
+
+    About twenty rows per molecule: a columnar INSERT … SELECT FROM unnest(...) avoids
+    building and sending one parameter set per row. RLS still checks every row.
+    """
+    columns: dict[str, list[Any]] = {
+        "molecule_ids": [],
+        "names": [],
+        "vals": [],
+        "units": [],
+        "methods": [],
+    }
+    for molecule_id, rows in zip(ids, props, strict=True):
+        for row in rows:
+            columns["molecule_ids"].append(molecule_id)
+            columns["names"].append(row["property_name"])
+            columns["vals"].append(row["value"])
+            columns["units"].append(row["unit"])
+            columns["methods"].append(row["method"])
+    if columns["names"]:
+        session.execute(_COLUMNAR_INSERT, {**columns, "owner": owner})
 
 
 def import_molecules(
@@ -228,13 +267,7 @@ def import_molecules(
                 ids = session.scalars(
                     sa.insert(Molecule).returning(Molecule.id, sort_by_parameter_order=True), rows
                 ).all()
-                prop_rows = [
-                    {**p, "molecule_id": mid, "created_by": user_id}
-                    for mid, plist in zip(ids, props, strict=True)
-                    for p in plist
-                ]
-                if prop_rows:
-                    session.execute(sa.insert(MolecularProperty), prop_rows)
+                _insert_properties_columnar(session, ids, props, user_id)
                 report.created += len(ids)
                 report.created_ids.extend(str(i) for i in ids)
         if progress is not None:

@@ -4,12 +4,18 @@ Structures go through the same standardisation and descriptor path as user input
 (:mod:`cryoprotect.services.chemistry`). Idempotent: rows are matched by their public
 identity (InChIKey, or name for components without structure) and updated in place, so
 it runs on every start in one transaction and never duplicates anything.
+
+Literature values (``measured_properties.csv``: experimental log P, melting and boiling
+points, densities, each with its method and source) are stored beside the computed
+descriptors with provenance ``measured``; the system user's measured rows of a reference
+molecule are replaced on every load.
 """
 
 from __future__ import annotations
 
 import csv
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +30,8 @@ from cryoprotect.services.molecules import insert_properties
 logger = logging.getLogger(__name__)
 
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "db" / "reference"
+MEASURED_FILE = "measured_properties.csv"
+MEASURED_COLUMNS = ("name", "property_name", "value", "unit", "method", "source")
 
 
 def _split(cell: str | None) -> list[str]:
@@ -34,6 +42,59 @@ def _split(cell: str | None) -> list[str]:
 def _read(name: str) -> list[dict[str, str]]:
     with (REFERENCE_DIR / name).open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def _measured_rows(known_names: set[str]) -> dict[str, list[dict[str, Any]]]:
+    """``measured_properties.csv`` as property rows grouped by molecule name.
+
+    Every row must name a structured reference molecule exactly (a typo must fail the load,
+    not silently drop a value) and carry a numeric value, a method and a source.
+    """
+    path = REFERENCE_DIR / MEASURED_FILE
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if tuple(reader.fieldnames or ()) != MEASURED_COLUMNS:
+            raise ValueError(
+                f"{MEASURED_FILE}: columns must be {', '.join(MEASURED_COLUMNS)}, "
+                f"got {', '.join(reader.fieldnames or ())}"
+            )
+        rows = list(reader)
+    unknown = sorted({row["name"] for row in rows} - known_names)
+    if unknown:
+        raise ValueError(
+            f"{MEASURED_FILE} names molecules that are not in molecules.csv: "
+            + ", ".join(repr(name) for name in unknown)
+            + " (the name must match a molecules.csv name exactly)"
+        )
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for line, row in enumerate(rows, start=2):
+        try:
+            value = float(row["value"] or "")
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            raise ValueError(
+                f"{MEASURED_FILE} line {line}: value {row['value']!r} is not a finite number"
+            )
+        prop = (row["property_name"] or "").strip()
+        method, source = (row["method"] or "").strip(), (row["source"] or "").strip()
+        if not prop or not method or not source:
+            raise ValueError(
+                f"{MEASURED_FILE} line {line}: property_name, method and source are required"
+            )
+        grouped.setdefault(row["name"], []).append(
+            {
+                "property_name": prop,
+                "value": value,
+                "unit": (row["unit"] or "").strip() or None,
+                "method": method,
+                "provenance": "measured",
+                "source": source,
+            }
+        )
+    return grouped
 
 
 def _upsert(session: sa.orm.Session, values: dict[str, Any], conflict: dict[str, Any]) -> Any:
@@ -51,6 +112,7 @@ def load_reference_molecules(db: Database) -> dict[str, int]:
         if (REFERENCE_DIR / "components_without_structure.csv").exists()
         else []
     )
+    measured = _measured_rows({row["name"] for row in structured})
     with db.transaction(Identity.service()) as session:
         for row in structured:
             prepared = prepare_structure(row["smiles"], "smiles")
@@ -79,6 +141,14 @@ def load_reference_molecules(db: Database) -> dict[str, int]:
                 )
             )
             insert_properties(session, molecule_id, SYSTEM_USER_ID, prepared.properties)
+            session.execute(
+                sa.delete(MolecularProperty).where(
+                    MolecularProperty.molecule_id == molecule_id,
+                    MolecularProperty.provenance == "measured",
+                    MolecularProperty.created_by == SYSTEM_USER_ID,
+                )
+            )
+            insert_properties(session, molecule_id, SYSTEM_USER_ID, measured.get(row["name"], []))
         for row in unstructured:
             mass = row.get("average_molar_mass_g_per_mol") or ""
             values = {
@@ -100,7 +170,11 @@ def load_reference_molecules(db: Database) -> dict[str, int]:
                     "index_where": sa.text("kind = 'no_structure' AND visibility = 'public'"),
                 },
             )
-    counts = {"molecules": len(structured), "components_without_structure": len(unstructured)}
+    counts = {
+        "molecules": len(structured),
+        "components_without_structure": len(unstructured),
+        "measured_properties": sum(len(rows) for rows in measured.values()),
+    }
     logger.info("reference library loaded", extra=counts)
     return counts
 
