@@ -14,6 +14,7 @@ from flask import Flask, redirect, send_from_directory
 
 from cryoprotect import __version__
 from cryoprotect.api import auth as auth_api
+from cryoprotect.api import mixtures as mixtures_api
 from cryoprotect.api import molecules as molecules_api
 from cryoprotect.api import system as system_api
 from cryoprotect.api import teams as teams_api
@@ -23,6 +24,7 @@ from cryoprotect.ops import logging as ops_logging
 from cryoprotect.ops import metrics
 from cryoprotect.services.auth import AuthService
 from cryoprotect.services.jobs import JobService
+from cryoprotect.services.mixtures import MixtureService
 from cryoprotect.services.molecule_index import MoleculeIndex
 from cryoprotect.services.molecules import MoleculeService
 from cryoprotect.services.teams import TeamService
@@ -39,6 +41,7 @@ class Services:
     teams: TeamService
     molecules: MoleculeService
     jobs: JobService
+    mixtures: MixtureService
 
 
 def _swagger_ui_dir() -> str:
@@ -93,6 +96,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         teams=TeamService(db),
         molecules=MoleculeService(db, MoleculeIndex(db)),
         jobs=JobService(),
+        mixtures=MixtureService(db),
     )
 
     ops_logging.configure_logging(settings.log_level, settings.log_json)
@@ -108,6 +112,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         teams_api.blp,
         molecules_api.blp,
         molecules_api.jobs_blp,
+        mixtures_api.blp,
         system_api.admin_blp,
     ):
         api.register_blueprint(blueprint)

@@ -43,7 +43,7 @@ def test_pure_water_melts_at_273_15_k() -> None:
 
 def test_dilute_limit_is_the_cryoscopic_constant() -> None:
     # ΔT = R T0² Mw / ΔHfus · π = 1.860 K kg/mol · π for small π.
-    assert CRYOSCOPIC_CONSTANT_K_KG_PER_MOL == pytest.approx(1.860, abs=1e-3)
+    assert pytest.approx(1.860, abs=1e-3) == CRYOSCOPIC_CONSTANT_K_KG_PER_MOL
     pi = 1e-4
     assert (273.15 - float(melting_point(pi))) / pi == pytest.approx(
         CRYOSCOPIC_CONSTANT_K_KG_PER_MOL, rel=1e-4
@@ -95,10 +95,12 @@ def test_factorised_sums_equal_the_explicit_double_and_triple_sums() -> None:
     explicit = x.sum()
     for i, j in itertools.product(range(3), repeat=2):
         explicit += (b[i] + b[j]) / 2 * x[i] * x[j]
-    for i, j, l in itertools.product(range(3), repeat=3):
-        explicit += np.cbrt(c[i] * c[j] * c[l]) * x[i] * x[j] * x[l]
+    for i, j, n in itertools.product(range(3), repeat=3):
+        explicit += np.cbrt(c[i] * c[j] * c[n]) * x[i] * x[j] * x[n]
     params = [custom(str(i), b[i], c[i], k[i]) for i in range(3)]
-    assert float(osmolality(m, params).osmolality_osmol_per_kg) == pytest.approx(explicit, rel=1e-12)
+    assert float(osmolality(m, params).osmolality_osmol_per_kg) == pytest.approx(
+        explicit, rel=1e-12
+    )
 
 
 def test_single_solute_form() -> None:

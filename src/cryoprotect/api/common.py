@@ -120,3 +120,15 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(*args, **kwargs)
 
     return wrapper
+
+
+class SourceSchema(InputSchema):
+    """A literature or provenance reference attached to a record."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    citation = ma.fields.String(validate=ma.validate.Length(max=1000))
+    doi = ma.fields.String(validate=ma.validate.Length(max=200))
+    url = ma.fields.String(validate=ma.validate.Length(max=1000))
+    note = ma.fields.String(validate=ma.validate.Length(max=2000))

@@ -16,6 +16,7 @@ from cryoprotect.api.common import (
     OPTIONAL_BEARER,
     InputSchema,
     PageArgsSchema,
+    SourceSchema,
     StrictSchema,
     current_actor,
     login_required,
@@ -33,16 +34,6 @@ jobs_blp = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs", description="B
 
 _Text = ma.fields.String
 _Len = ma.validate.Length
-
-
-class SourceSchema(InputSchema):
-    class Meta:
-        unknown = ma.RAISE
-
-    citation = _Text(validate=_Len(max=1000))
-    doi = _Text(validate=_Len(max=200))
-    url = _Text(validate=_Len(max=1000))
-    note = _Text(validate=_Len(max=2000))
 
 
 class MoleculeCreateSchema(StrictSchema):

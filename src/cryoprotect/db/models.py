@@ -375,6 +375,40 @@ class Mixture(Owned, Base):
         )
 
 
+class MixtureVersion(Base):
+    """Immutable snapshot of one version of a mixture (added in 0005)."""
+
+    __tablename__ = "mixture_versions"
+    __table_args__ = (
+        CheckConstraint("version >= 1", name="version_positive"),
+        UniqueConstraint("mixture_id", "version"),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    mixture_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("mixtures.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    name: Mapped[str] = mapped_column(String(300), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    carrier: Mapped[str | None] = mapped_column(String(200))
+    components: Mapped[list[Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
+    created_by: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("auth.users.id", ondelete="RESTRICT"),
+        nullable=False,
+        index=True,
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
 class MixtureComponent(Timestamps, Base):
     __tablename__ = "mixture_components"
     __table_args__ = (

@@ -272,12 +272,14 @@ def gordon_taylor_multicomponent(
     tg_s = np.asarray(tg_solutes_k, dtype=np.float64)
     weights = 1.0 / np.asarray(k, dtype=np.float64)
     tg_w = water_tg().value if tg_water_k is None else tg_water_k
-    water = 1.0 - w.sum(axis=-1)
+    ones = np.ones(w.shape[-1])
+    water = 1.0 - w @ ones
     # A solute that is absent contributes nothing, even when its k or Tg is unknown (NaN).
     present = w > 0.0
-    terms_num = np.where(present, w * weights * tg_s, 0.0)
+    terms_num = np.where(present, w * (weights * tg_s), 0.0)
     terms_den = np.where(present, w * weights, 0.0)
-    result: FloatArray = (water * tg_w + terms_num.sum(axis=-1)) / (water + terms_den.sum(axis=-1))
+    # Matrix–vector products rather than .sum(axis=-1): much faster over a short last axis.
+    result: FloatArray = (water * tg_w + terms_num @ ones) / (water + terms_den @ ones)
     return result
 
 
@@ -291,7 +293,7 @@ def _as_fractions(mass_fractions: ArrayLike, n: int) -> FloatArray:
         )
     if not np.all(np.isfinite(w)):
         raise ValidationError("mass fractions contain NaN or infinite values")
-    if np.any(w < 0.0) or np.any(w.sum(axis=-1) > 1.0 + 1e-12):
+    if np.any(w < 0.0) or np.any(w @ np.ones(n) > 1.0 + 1e-12):
         raise InvalidCompositionError(
             "solute mass fractions must be ≥ 0 and sum to ≤ 1 (water is the rest)",
             field="mass_fractions",

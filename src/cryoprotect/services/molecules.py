@@ -134,6 +134,19 @@ def duplicate_query(
     return query.where(Molecule.visibility == "private", Molecule.created_by == owner)
 
 
+def name_matches(name: str) -> sa.ColumnElement[bool]:
+    """Case-insensitive match on a molecule's name or any of its synonyms."""
+    synonyms = (
+        sa.func.unnest(Molecule.synonyms).table_valued("value").render_derived(name="synonym")
+    )
+    synonym_match = (
+        sa.select(sa.literal(1))
+        .select_from(synonyms)
+        .where(sa.func.lower(synonyms.c.value) == name.lower())
+    )
+    return sa.or_(sa.func.lower(Molecule.name) == name.lower(), synonym_match.exists())
+
+
 def insert_properties(
     session: Session, molecule_id: uuid.UUID, owner: uuid.UUID, rows: list[dict[str, Any]]
 ) -> None:
@@ -158,14 +171,7 @@ class MoleculeService:
             if text.isdigit() and len(text) < 16:
                 query = query.where(Molecule.pubchem_cid == int(text))
             else:
-                synonym_match = (
-                    sa.select(sa.literal(1))
-                    .select_from(sa.func.unnest(Molecule.synonyms).table_valued("value").alias("s"))
-                    .where(sa.func.lower(sa.column("value")) == text.lower())
-                )
-                query = query.where(
-                    sa.or_(sa.func.lower(Molecule.name) == text.lower(), synonym_match.exists())
-                )
+                query = query.where(name_matches(text))
             # Prefer the public record, then the caller's own.
             found = session.scalars(
                 query.order_by((Molecule.visibility == "public").desc(), Molecule.created_at)

@@ -1,0 +1,200 @@
+"""Mixtures (CPA solutions): CRUD with version history, clone; solution properties."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from cryoprotect.api.common import (
+    BEARER,
+    OPTIONAL_BEARER,
+    InputSchema,
+    PageArgsSchema,
+    SourceSchema,
+    StrictSchema,
+    current_actor,
+    login_required,
+    page_envelope,
+    paged_schema,
+    services,
+)
+from cryoprotect.db.models import COMPONENT_ROLES, COMPOSITION_UNITS, VISIBILITIES
+
+blp = Blueprint(
+    "mixtures", __name__, url_prefix="/api/v1/mixtures", description="Mixtures (CPA solutions)"
+)
+
+_Text = ma.fields.String
+_Len = ma.validate.Length
+
+
+class ComponentInSchema(InputSchema):
+    class Meta:
+        unknown = ma.RAISE
+
+    molecule_id = ma.fields.UUID(
+        metadata={"description": "A library molecule (or give name or smiles)"}
+    )
+    name = _Text(validate=_Len(min=1, max=300))
+    smiles = _Text(validate=_Len(min=1, max=2000))
+    amount = ma.fields.Float(
+        required=True, allow_nan=False, validate=ma.validate.Range(min=0, max=1e6)
+    )
+    unit = _Text(required=True, validate=ma.validate.OneOf(COMPOSITION_UNITS))
+    role = _Text(load_default=None, allow_none=True, validate=ma.validate.OneOf(COMPONENT_ROLES))
+
+
+class MixtureCreateSchema(StrictSchema):
+    name = _Text(required=True, validate=_Len(min=1, max=300))
+    description = _Text(load_default=None, allow_none=True, validate=_Len(max=5000))
+    carrier = _Text(
+        load_default=None,
+        allow_none=True,
+        validate=_Len(max=200),
+        metadata={"description": "Carrier solution, e.g. 'isotonic saline'"},
+    )
+    components = ma.fields.List(
+        ma.fields.Nested(ComponentInSchema), required=True, validate=_Len(min=1, max=30)
+    )
+    sources = ma.fields.List(
+        ma.fields.Nested(SourceSchema), load_default=list, validate=_Len(max=50)
+    )
+    visibility = _Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
+    team_id = ma.fields.UUID(load_default=None, allow_none=True)
+
+
+class MixtureUpdateSchema(StrictSchema):
+    name = _Text(validate=_Len(min=1, max=300))
+    description = _Text(allow_none=True, validate=_Len(max=5000))
+    carrier = _Text(allow_none=True, validate=_Len(max=200))
+    components = ma.fields.List(ma.fields.Nested(ComponentInSchema), validate=_Len(min=1, max=30))
+    sources = ma.fields.List(ma.fields.Nested(SourceSchema), validate=_Len(max=50))
+    visibility = _Text(validate=ma.validate.OneOf(VISIBILITIES))
+    team_id = ma.fields.UUID(allow_none=True)
+
+
+class CloneSchema(StrictSchema):
+    name = _Text(load_default=None, allow_none=True, validate=_Len(min=1, max=300))
+    visibility = _Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
+    team_id = ma.fields.UUID(load_default=None, allow_none=True)
+
+
+class ComponentSchema(ma.Schema):
+    molecule_id = ma.fields.UUID(required=True)
+    name = _Text(allow_none=True)
+    smiles = _Text(allow_none=True)
+    molar_mass = ma.fields.Float(allow_none=True, metadata={"description": "g/mol"})
+    kind = _Text(required=True)
+    amount = ma.fields.Float(required=True)
+    unit = _Text(required=True)
+    role = _Text(allow_none=True)
+
+
+class MixtureSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    name = _Text(required=True)
+    description = _Text(allow_none=True)
+    version = ma.fields.Integer(required=True)
+    carrier = _Text(allow_none=True)
+    sources = ma.fields.List(ma.fields.Dict(), required=True)
+    components = ma.fields.List(ma.fields.Nested(ComponentSchema), required=True)
+    visibility = _Text(required=True)
+    team_id = ma.fields.UUID(allow_none=True)
+    created_by = ma.fields.UUID(required=True)
+    created_at = ma.fields.DateTime(required=True)
+    updated_at = ma.fields.DateTime(required=True)
+
+
+class VersionSchema(ma.Schema):
+    version = ma.fields.Integer(required=True)
+    name = _Text(required=True)
+    description = _Text(allow_none=True)
+    carrier = _Text(allow_none=True)
+    components = ma.fields.List(ma.fields.Dict(), required=True)
+    created_by = ma.fields.UUID(required=True)
+    created_at = ma.fields.DateTime(required=True)
+
+
+class MixtureListArgsSchema(PageArgsSchema):
+    q = _Text(load_default=None, validate=_Len(max=300))
+    visibility = _Text(load_default=None, validate=ma.validate.OneOf(VISIBILITIES))
+
+
+MixturePageSchema = paged_schema(MixtureSchema, "MixturePageSchema")
+
+
+@blp.route("")
+class Mixtures(MethodView):
+    @blp.arguments(MixtureListArgsSchema, location="query")
+    @blp.response(200, MixturePageSchema)
+    @blp.doc(security=OPTIONAL_BEARER)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Mixtures visible to the caller (public reference solutions without signing in)"""
+        page = services().mixtures.list(current_actor(), **args)
+        return page_envelope(page), {"X-Total-Count": str(page.total)}
+
+    @login_required
+    @blp.arguments(MixtureCreateSchema)
+    @blp.response(201, MixtureSchema)
+    @blp.alt_response(403, description="No permission to create in that team")
+    @blp.alt_response(404, description="A component names no visible library molecule")
+    @blp.doc(security=BEARER)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Create a mixture: water plus components with amounts and units, and a carrier"""
+        return services().mixtures.create(current_actor(), **body)
+
+
+@blp.route("/<uuid:mixture_id>")
+class MixtureItem(MethodView):
+    @blp.response(200, MixtureSchema)
+    @blp.alt_response(404, description="No such mixture visible to the caller")
+    @blp.doc(security=OPTIONAL_BEARER)
+    def get(self, mixture_id: uuid.UUID) -> Any:
+        """One mixture (current version)"""
+        return services().mixtures.get(current_actor(), mixture_id)
+
+    @login_required
+    @blp.arguments(MixtureUpdateSchema)
+    @blp.response(200, MixtureSchema)
+    @blp.alt_response(403, description="Visible but not editable by the caller")
+    @blp.alt_response(404, description="No such mixture visible to the caller")
+    @blp.doc(security=BEARER)
+    def patch(self, body: dict[str, Any], mixture_id: uuid.UUID) -> Any:
+        """Edit a mixture; the edit becomes a new version and the old one stays readable"""
+        return services().mixtures.update(current_actor(), mixture_id, body)
+
+    @login_required
+    @blp.response(204)
+    @blp.alt_response(403, description="Visible but not deletable by the caller")
+    @blp.alt_response(404, description="No such mixture visible to the caller")
+    @blp.alt_response(422, description="Still used by an experiment")
+    @blp.doc(security=BEARER)
+    def delete(self, mixture_id: uuid.UUID) -> None:
+        """Delete a mixture and its history"""
+        services().mixtures.delete(current_actor(), mixture_id)
+
+
+@blp.route("/<uuid:mixture_id>/versions")
+class MixtureVersions(MethodView):
+    @blp.response(200, VersionSchema(many=True))
+    @blp.alt_response(404, description="No such mixture visible to the caller")
+    @blp.doc(security=OPTIONAL_BEARER)
+    def get(self, mixture_id: uuid.UUID) -> Any:
+        """Every version of a mixture, oldest first"""
+        return services().mixtures.versions(current_actor(), mixture_id)
+
+
+@blp.route("/<uuid:mixture_id>/clone")
+class MixtureClone(MethodView):
+    @login_required
+    @blp.arguments(CloneSchema)
+    @blp.response(201, MixtureSchema)
+    @blp.alt_response(404, description="No such mixture visible to the caller")
+    @blp.doc(security=BEARER)
+    def post(self, body: dict[str, Any], mixture_id: uuid.UUID) -> Any:
+        """Copy a visible mixture into your own scope"""
+        return services().mixtures.clone(current_actor(), mixture_id, **body)

@@ -1,0 +1,374 @@
+"""Mixtures (CPA solutions): create, read, list, edit with history, clone, delete.
+
+A mixture is water plus components (library molecules or components without structure),
+each with an amount and a composition unit, and an optional carrier solution. Every edit
+bumps the version and stores an immutable snapshot in ``mixture_versions``, so an
+experiment can cite exactly the composition it used. Compositions are checked for
+physical possibility (via the solution-physics service) before anything is written.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from cryoprotect.db.database import Database
+from cryoprotect.db.models import (
+    COMPONENT_ROLES,
+    COMPOSITION_UNITS,
+    Mixture,
+    MixtureComponent,
+    MixtureVersion,
+    Molecule,
+)
+from cryoprotect.errors import NotFound, PermissionDenied, ValidationError
+from cryoprotect.services.actor import Actor
+from cryoprotect.services.common import Page, paginate
+from cryoprotect.services.molecules import check_scope, name_matches
+
+MAX_COMPONENTS = 30
+# Checks a resolved composition for physical possibility; raises InvalidCompositionError.
+CompositionCheck = Callable[[list[dict[str, Any]], str | None], None]
+
+
+def _component_dict(c: MixtureComponent, m: Molecule) -> dict[str, Any]:
+    return {
+        "molecule_id": c.molecule_id,
+        "name": m.name,
+        "smiles": m.smiles,
+        "molar_mass": m.molecular_weight or m.average_molar_mass,
+        "kind": m.kind,
+        "amount": c.amount,
+        "unit": c.unit,
+        "role": c.role,
+    }
+
+
+class MixtureService:
+    def __init__(self, db: Database, check: CompositionCheck | None = None) -> None:
+        self.db = db
+        self.check = check
+
+    # ------------------------------------------------------------ helpers
+    def _resolve_components(
+        self, session: Session, components: list[dict[str, Any]]
+    ) -> list[tuple[Molecule, dict[str, Any]]]:
+        """Each component's library molecule (visible to the caller), by id, name or SMILES."""
+        if not components:
+            raise ValidationError("A mixture needs at least one component.", field="components")
+        if len(components) > MAX_COMPONENTS:
+            raise ValidationError(f"At most {MAX_COMPONENTS} components.", field="components")
+        resolved: list[tuple[Molecule, dict[str, Any]]] = []
+        seen: set[uuid.UUID] = set()
+        for index, comp in enumerate(components):
+            path = f"components[{index}]"
+            molecule = self._find_molecule(session, comp, path)
+            if molecule.id in seen:
+                raise ValidationError(
+                    f"{molecule.name or molecule.smiles} is listed twice.",
+                    field=f"{path}.molecule_id",
+                )
+            seen.add(molecule.id)
+            amount = comp.get("amount")
+            if not isinstance(amount, int | float) or amount < 0:
+                raise ValidationError(
+                    f"Amount of {molecule.name} must be a non-negative number.",
+                    field=f"{path}.amount",
+                )
+            if comp.get("unit") not in COMPOSITION_UNITS:
+                raise ValidationError(
+                    f"Unit of {molecule.name} must be one of {', '.join(COMPOSITION_UNITS)}.",
+                    field=f"{path}.unit",
+                )
+            if comp.get("role") not in (None, *COMPONENT_ROLES):
+                raise ValidationError(f"Unknown role for {molecule.name}.", field=f"{path}.role")
+            resolved.append((molecule, comp))
+        return resolved
+
+    def _find_molecule(self, session: Session, comp: dict[str, Any], path: str) -> Molecule:
+        if comp.get("molecule_id"):
+            molecule = session.get(Molecule, comp["molecule_id"])
+            if molecule is None:
+                raise NotFound("Molecule not found.", details={"field": f"{path}.molecule_id"})
+            return molecule
+        name = (comp.get("name") or "").strip()
+        if name:
+            found = session.scalars(
+                sa.select(Molecule)
+                .where(name_matches(name))
+                .order_by((Molecule.visibility == "public").desc(), Molecule.created_at)
+            ).first()
+            if found is None:
+                raise NotFound(
+                    f"No molecule named {name!r} in the library.", details={"field": f"{path}.name"}
+                )
+            return found
+        if comp.get("smiles"):
+            from cryoprotect.science.standardize import register_structure
+
+            key = register_structure(comp["smiles"]).inchikey
+            found = session.scalars(
+                sa.select(Molecule)
+                .where(Molecule.inchikey == key)
+                .order_by((Molecule.visibility == "public").desc(), Molecule.created_at)
+            ).first()
+            if found is None:
+                raise NotFound(
+                    "That structure is not in the library; register it first.",
+                    details={"field": f"{path}.smiles"},
+                )
+            return found
+        raise ValidationError("Give molecule_id, name or smiles.", field=f"{path}.molecule_id")
+
+    def _check(self, resolved: list[tuple[Molecule, dict[str, Any]]], carrier: str | None) -> None:
+        if self.check is not None:
+            self.check([{"molecule": m, **c} for m, c in resolved], carrier)
+
+    def _snapshot(self, session: Session, mixture: Mixture, user_id: uuid.UUID) -> None:
+        rows = self._components(session, mixture.id)
+        session.add(
+            MixtureVersion(
+                mixture_id=mixture.id,
+                version=mixture.version,
+                name=mixture.name,
+                description=mixture.description,
+                carrier=mixture.carrier,
+                components=[{**r, "molecule_id": str(r["molecule_id"])} for r in rows],
+                created_by=user_id,
+            )
+        )
+
+    def _components(self, session: Session, mixture_id: uuid.UUID) -> list[dict[str, Any]]:
+        rows = session.execute(
+            sa.select(MixtureComponent, Molecule)
+            .join(Molecule, Molecule.id == MixtureComponent.molecule_id)
+            .where(MixtureComponent.mixture_id == mixture_id)
+            .order_by(MixtureComponent.created_at, Molecule.name)
+        ).all()
+        return [_component_dict(c, m) for c, m in rows]
+
+    def _dict(self, session: Session, mixture: Mixture) -> dict[str, Any]:
+        return {
+            "id": mixture.id,
+            "name": mixture.name,
+            "description": mixture.description,
+            "version": mixture.version,
+            "carrier": mixture.carrier,
+            "sources": list(mixture.sources or []),
+            "components": self._components(session, mixture.id),
+            "visibility": mixture.visibility,
+            "team_id": mixture.team_id,
+            "created_by": mixture.created_by,
+            "created_at": mixture.created_at,
+            "updated_at": mixture.updated_at,
+        }
+
+    def _write_components(
+        self,
+        session: Session,
+        mixture_id: uuid.UUID,
+        user_id: uuid.UUID,
+        resolved: list[tuple[Molecule, dict[str, Any]]],
+    ) -> None:
+        for molecule, comp in resolved:
+            session.add(
+                MixtureComponent(
+                    mixture_id=mixture_id,
+                    molecule_id=molecule.id,
+                    amount=float(comp["amount"]),
+                    unit=comp["unit"],
+                    role=comp.get("role"),
+                    created_by=user_id,
+                )
+            )
+        session.flush()
+
+    # ---------------------------------------------------------- use cases
+    def create(
+        self,
+        actor: Actor,
+        *,
+        name: str,
+        components: list[dict[str, Any]],
+        description: str | None = None,
+        carrier: str | None = None,
+        sources: list[dict[str, Any]] | None = None,
+        visibility: str = "private",
+        team_id: uuid.UUID | None = None,
+    ) -> dict[str, Any]:
+        """Create a mixture (version 1) in one transaction; nothing is stored if any part fails."""
+        user_id = actor.require_user()
+        check_scope(visibility, team_id)
+        if not (name or "").strip():
+            raise ValidationError("A mixture needs a name.", field="name")
+        with self.db.transaction(actor.identity) as session:
+            resolved = self._resolve_components(session, components)
+            self._check(resolved, carrier)
+            mixture = Mixture(
+                name=name.strip(),
+                description=description,
+                carrier=carrier,
+                sources=sources or [],
+                visibility=visibility,
+                team_id=team_id,
+                created_by=user_id,
+            )
+            session.add(mixture)
+            session.flush()
+            self._write_components(session, mixture.id, user_id, resolved)
+            session.refresh(mixture)
+            self._snapshot(session, mixture, user_id)
+            return self._dict(session, mixture)
+
+    def get(self, actor: Actor, mixture_id: uuid.UUID) -> dict[str, Any]:
+        with self.db.transaction(actor.identity) as session:
+            return self._dict(session, self._visible(session, mixture_id))
+
+    def _visible(self, session: Session, mixture_id: uuid.UUID) -> Mixture:
+        mixture = session.get(Mixture, mixture_id)
+        if mixture is None:
+            raise NotFound("Mixture not found.")
+        return mixture
+
+    def list(
+        self,
+        actor: Actor,
+        *,
+        page: int = 1,
+        per_page: int = 25,
+        q: str | None = None,
+        visibility: str | None = None,
+    ) -> Page[dict[str, Any]]:
+        query = sa.select(Mixture).order_by(Mixture.name, Mixture.id)
+        if q:
+            query = query.where(Mixture.name.ilike(f"%{q.strip()}%"))
+        if visibility:
+            query = query.where(Mixture.visibility == visibility)
+        with self.db.transaction(actor.identity) as session:
+            result = paginate(session, query, page, per_page)
+            return Page(
+                [self._dict(session, m) for m in result.items],
+                result.total,
+                result.page,
+                result.per_page,
+            )
+
+    def update(
+        self, actor: Actor, mixture_id: uuid.UUID, changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Edit a mixture: a new version with its snapshot; earlier versions stay readable."""
+        user_id = actor.require_user()
+        allowed = {
+            "name",
+            "description",
+            "carrier",
+            "components",
+            "sources",
+            "visibility",
+            "team_id",
+        }
+        unknown = set(changes) - allowed
+        if unknown:
+            field = sorted(unknown)[0]
+            raise ValidationError(f"{field} cannot be changed.", field=field)
+        with self.db.transaction(actor.identity) as session:
+            mixture = self._visible(session, mixture_id)
+            check_scope(
+                changes.get("visibility", mixture.visibility),
+                changes.get("team_id", mixture.team_id),
+            )
+            values = {k: v for k, v in changes.items() if k != "components"}
+            if "name" in values and not (values["name"] or "").strip():
+                raise ValidationError("A mixture needs a name.", field="name")
+            values["version"] = mixture.version + 1
+            result = session.execute(
+                sa.update(Mixture)
+                .where(Mixture.id == mixture_id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                raise PermissionDenied("You may view this mixture but not change it.")
+            session.refresh(mixture)
+            if "components" in changes:
+                resolved = self._resolve_components(session, changes["components"])
+                self._check(resolved, mixture.carrier)
+                session.execute(
+                    sa.delete(MixtureComponent).where(MixtureComponent.mixture_id == mixture_id)
+                )
+                self._write_components(session, mixture_id, user_id, resolved)
+            elif "carrier" in changes:
+                rows = self._components(session, mixture_id)
+                self._check(self._resolve_components(session, rows), mixture.carrier)
+            self._snapshot(session, mixture, user_id)
+            return self._dict(session, mixture)
+
+    def versions(self, actor: Actor, mixture_id: uuid.UUID) -> list[dict[str, Any]]:
+        with self.db.transaction(actor.identity) as session:
+            self._visible(session, mixture_id)
+            rows = session.scalars(
+                sa.select(MixtureVersion)
+                .where(MixtureVersion.mixture_id == mixture_id)
+                .order_by(MixtureVersion.version)
+            ).all()
+            return [
+                {
+                    "version": v.version,
+                    "name": v.name,
+                    "description": v.description,
+                    "carrier": v.carrier,
+                    "components": v.components,
+                    "created_by": v.created_by,
+                    "created_at": v.created_at,
+                }
+                for v in rows
+            ]
+
+    def clone(
+        self,
+        actor: Actor,
+        mixture_id: uuid.UUID,
+        *,
+        name: str | None = None,
+        visibility: str = "private",
+        team_id: uuid.UUID | None = None,
+    ) -> dict[str, Any]:
+        """Copy a visible mixture (its current version) into the caller's scope."""
+        source = self.get(actor, mixture_id)
+        return self.create(
+            actor,
+            name=name or f"{source['name']} (copy)",
+            description=source["description"],
+            carrier=source["carrier"],
+            sources=[
+                *source["sources"],
+                {"note": f"cloned from mixture {mixture_id} v{source['version']}"},
+            ],
+            components=[
+                {
+                    "molecule_id": c["molecule_id"],
+                    "amount": c["amount"],
+                    "unit": c["unit"],
+                    "role": c["role"],
+                }
+                for c in source["components"]
+            ],
+            visibility=visibility,
+            team_id=team_id,
+        )
+
+    def delete(self, actor: Actor, mixture_id: uuid.UUID) -> None:
+        actor.require_user()
+        with self.db.transaction(actor.identity) as session:
+            self._visible(session, mixture_id)
+            result = session.execute(
+                sa.delete(Mixture)
+                .where(Mixture.id == mixture_id)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                raise PermissionDenied("You may view this mixture but not delete it.")
