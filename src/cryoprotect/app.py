@@ -113,6 +113,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         molecules_api.blp,
         molecules_api.jobs_blp,
         mixtures_api.blp,
+        mixtures_api.solutions_blp,
         system_api.admin_blp,
     ):
         api.register_blueprint(blueprint)

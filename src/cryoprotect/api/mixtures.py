@@ -198,3 +198,146 @@ class MixtureClone(MethodView):
     def post(self, body: dict[str, Any], mixture_id: uuid.UUID) -> Any:
         """Copy a visible mixture into your own scope"""
         return services().mixtures.clone(current_actor(), mixture_id, **body)
+
+
+solutions_blp = Blueprint(
+    "solutions", __name__, url_prefix="/api/v1/solutions", description="Physics of CPA solutions"
+)
+
+
+class _QuantitySchema(ma.Schema):
+    unit = _Text(required=True)
+    method = _Text(required=True, metadata={"description": "How the number was obtained"})
+    warnings = ma.fields.List(_Text())
+
+
+class OsmolalitySchema(_QuantitySchema):
+    value = ma.fields.Float(required=True, metadata={"description": "osmol/kg water"})
+    provenance = _Text(
+        required=True, metadata={"description": "Weakest provenance of the parameters used"}
+    )
+    within_range = ma.fields.Boolean(
+        required=True, metadata={"description": "Inside every parameter set's range"}
+    )
+    parameters = ma.fields.List(
+        ma.fields.Dict(), required=True, metadata={"description": "Per component, with source"}
+    )
+
+
+class MeltingPointSchema(_QuantitySchema):
+    value_c = ma.fields.Float(required=True)
+    value_k = ma.fields.Float(required=True)
+    provenance = _Text(required=True)
+    within_range = ma.fields.Boolean(required=True)
+
+
+class GlassTransitionSchema(_QuantitySchema):
+    value_k = ma.fields.Float(
+        allow_none=True, metadata={"description": "null when parameters are missing"}
+    )
+    value_c = ma.fields.Float(allow_none=True)
+    kind = _Text(
+        required=True, metadata={"description": "'model' (measured values are under measurements)"}
+    )
+    homogeneous = ma.fields.Boolean(required=True)
+    parameters = ma.fields.List(ma.fields.Dict(), required=True)
+
+
+class PropertiesSchema(ma.Schema):
+    carrier = _Text(allow_none=True)
+    composition = ma.fields.Dict(
+        required=True, metadata={"description": "Every unit, with the density method"}
+    )
+    osmolality = ma.fields.Nested(OsmolalitySchema, required=True)
+    melting_point = ma.fields.Nested(MeltingPointSchema, required=True)
+    glass_transition = ma.fields.Nested(GlassTransitionSchema, required=True)
+    freeze_concentrated = ma.fields.Dict(
+        allow_none=True, metadata={"description": "Published Tg′ (measured)"}
+    )
+    measurements = ma.fields.List(
+        ma.fields.Dict(), required=True, metadata={"description": "Measured values"}
+    )
+
+
+class MixturePropertiesSchema(PropertiesSchema):
+    mixture_id = ma.fields.UUID(required=True)
+    version = ma.fields.Integer(required=True)
+    name = _Text(required=True)
+
+
+class SolutionQuerySchema(StrictSchema):
+    components = ma.fields.List(
+        ma.fields.Nested(ComponentInSchema), required=True, validate=_Len(min=1, max=30)
+    )
+    carrier = _Text(load_default=None, allow_none=True, validate=_Len(max=200))
+
+
+class CompareSchema(StrictSchema):
+    ids = ma.fields.List(ma.fields.UUID(), required=True, validate=_Len(min=2, max=10))
+
+
+class PhaseDiagramArgsSchema(InputSchema):
+    molecule_id = ma.fields.UUID(load_default=None)
+    name = _Text(load_default=None, validate=_Len(min=1, max=300))
+    max_mass_percent = ma.fields.Float(load_default=80.0, validate=ma.validate.Range(min=1, max=99))
+
+
+class PhaseDiagramSchema(ma.Schema):
+    solute = _Text(required=True)
+    mass_percent = ma.fields.List(ma.fields.Float(), required=True)
+    melting_point_c = ma.fields.List(ma.fields.Float(allow_none=True), required=True)
+    melting_point_within_range = ma.fields.List(ma.fields.Boolean(), required=True)
+    tg_c = ma.fields.List(ma.fields.Float(allow_none=True), required=True)
+    methods = ma.fields.Dict(required=True)
+    warnings = ma.fields.List(_Text(), required=True)
+
+
+@blp.route("/<uuid:mixture_id>/properties")
+class MixtureProperties(MethodView):
+    @blp.response(200, MixturePropertiesSchema)
+    @blp.alt_response(404, description="No such mixture visible to the caller")
+    @blp.alt_response(422, description="The composition cannot be evaluated")
+    @blp.doc(security=OPTIONAL_BEARER)
+    def get(self, mixture_id: uuid.UUID) -> Any:
+        """Composition in all units, osmolality, melting point and Tg, each with method and provenance"""
+        return services().mixtures.properties(current_actor(), mixture_id)
+
+
+@blp.route("/compare")
+class MixtureCompare(MethodView):
+    @blp.arguments(CompareSchema)
+    @blp.response(200, MixturePropertiesSchema(many=True))
+    @blp.alt_response(404, description="A mixture is not visible to the caller")
+    @blp.doc(security=OPTIONAL_BEARER)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Properties of 2–10 mixtures side by side"""
+        return services().mixtures.compare(current_actor(), body["ids"])
+
+
+@solutions_blp.route("/properties")
+class SolutionProperties(MethodView):
+    @solutions_blp.arguments(SolutionQuerySchema)
+    @solutions_blp.response(200, PropertiesSchema)
+    @solutions_blp.alt_response(404, description="A component names no visible library molecule")
+    @solutions_blp.alt_response(422, description="Impossible composition (component named)")
+    @solutions_blp.doc(security=OPTIONAL_BEARER)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Properties of an unsaved composition (open to anonymous users)"""
+        return services().mixtures.solution_properties(
+            current_actor(), body["components"], body.get("carrier")
+        )
+
+
+@solutions_blp.route("/phase-diagram")
+class PhaseDiagram(MethodView):
+    @solutions_blp.arguments(PhaseDiagramArgsSchema, location="query")
+    @solutions_blp.response(200, PhaseDiagramSchema)
+    @solutions_blp.alt_response(404, description="No such molecule visible to the caller")
+    @solutions_blp.alt_response(422, description="Give molecule_id or name")
+    @solutions_blp.doc(security=OPTIONAL_BEARER)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Binary phase diagram data: melting point and Tg against % w/w of one solute in water"""
+        component = {k: args[k] for k in ("molecule_id", "name") if args.get(k)}
+        return services().mixtures.phase_diagram(
+            current_actor(), component, args["max_mass_percent"]
+        )

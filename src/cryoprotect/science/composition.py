@@ -85,6 +85,29 @@ from numpy.typing import ArrayLike, NDArray
 
 from cryoprotect.errors import InvalidCompositionError
 
+__all__ = [
+    "CRC_SOURCE",
+    "METHOD_ADDITIVE",
+    "METHOD_CRC_BINARY",
+    "METHOD_IDEAL",
+    "UNITS",
+    "VOLUME_UNITS",
+    "WATER_DENSITY_20C_G_PER_ML",
+    "WATER_MOLAR_MASS_G_PER_MOL",
+    "Component",
+    "ConversionResult",
+    "DensityEstimate",
+    "SolutionState",
+    "Solute",
+    "all_units",
+    "convert",
+    "density",
+    "from_molality",
+    "get_solute",
+    "known_solutes",
+    "to_molality",
+]
+
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 

@@ -195,6 +195,11 @@ def _default_glass_parameters() -> dict[str, GlassParameters]:
     return table
 
 
+def default_glass_parameters() -> dict[str, GlassParameters]:
+    """The shipped glass-transition table, keyed by lower-case solute name."""
+    return dict(_default_glass_parameters())
+
+
 def glass_parameters(solute: str) -> GlassParameters:
     """The shipped glass-transition parameters of one substance.
 

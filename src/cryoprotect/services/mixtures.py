@@ -48,6 +48,22 @@ def _component_dict(c: MixtureComponent, m: Molecule) -> dict[str, Any]:
     }
 
 
+def _as_solution_component(
+    molecule: Molecule, comp: dict[str, Any], origin: str = "mixture"
+) -> Any:
+    from cryoprotect.services.solutions import SolutionComponent
+
+    return SolutionComponent(
+        name=molecule.name or molecule.smiles or str(molecule.id),
+        synonyms=tuple(molecule.synonyms or ()),
+        molar_mass_g_per_mol=molecule.molecular_weight or molecule.average_molar_mass,
+        amount=float(comp["amount"]),
+        unit=comp["unit"],
+        role=comp.get("role"),
+        origin=origin,
+    )
+
+
 class MixtureService:
     def __init__(self, db: Database, check: CompositionCheck | None = None) -> None:
         self.db = db
@@ -127,6 +143,85 @@ class MixtureService:
     def _check(self, resolved: list[tuple[Molecule, dict[str, Any]]], carrier: str | None) -> None:
         if self.check is not None:
             self.check([{"molecule": m, **c} for m, c in resolved], carrier)
+
+    def _carrier_components(self, session: Session, carrier: str | None) -> list[Any]:
+        """The carrier's solutes as solution components (library molecules, public first)."""
+        from cryoprotect.services.solutions import carrier_definition
+
+        definition = carrier_definition(carrier)
+        if definition is None:
+            return []
+        out = []
+        for comp in definition["components"]:
+            molecule = self._find_molecule(session, {"name": comp["name"]}, "carrier")
+            out.append(_as_solution_component(molecule, comp, origin="carrier"))
+        return out
+
+    def _solution(
+        self, session: Session, resolved: list[tuple[Molecule, dict[str, Any]]], carrier: str | None
+    ) -> list[Any]:
+        return [_as_solution_component(m, c) for m, c in resolved] + self._carrier_components(
+            session, carrier
+        )
+
+    def _validate_physics(
+        self, session: Session, resolved: list[tuple[Molecule, dict[str, Any]]], carrier: str | None
+    ) -> None:
+        """Reject impossible compositions (InvalidCompositionError naming the component)."""
+        from cryoprotect.services.solutions import check_composition
+
+        check_composition(self._solution(session, resolved, carrier))
+
+    # ------------------------------------------------------------ physics
+    def properties(self, actor: Actor, mixture_id: uuid.UUID) -> dict[str, Any]:
+        """Composition in every unit, osmolality, melting point and Tg, with provenance."""
+        from cryoprotect.services.solutions import solution_properties
+
+        with self.db.transaction(actor.identity) as session:
+            mixture = self._visible(session, mixture_id)
+            rows = self._components(session, mixture_id)
+            resolved = self._resolve_components(session, rows)
+            solution = self._solution(session, resolved, mixture.carrier)
+            result = solution_properties(solution, name=mixture.name)
+            return {
+                "mixture_id": mixture.id,
+                "version": mixture.version,
+                "name": mixture.name,
+                "carrier": mixture.carrier,
+                **result,
+            }
+
+    def solution_properties(
+        self, actor: Actor, components: list[dict[str, Any]], carrier: str | None = None
+    ) -> dict[str, Any]:
+        """Properties of an unsaved composition (molecules by id, name or SMILES)."""
+        from cryoprotect.services.solutions import solution_properties
+
+        with self.db.transaction(actor.identity) as session:
+            resolved = self._resolve_components(session, components)
+            return {
+                "carrier": carrier,
+                **solution_properties(self._solution(session, resolved, carrier)),
+            }
+
+    def compare(self, actor: Actor, mixture_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+        """Properties of several mixtures side by side (same order as requested)."""
+        if not 2 <= len(mixture_ids) <= 10:
+            raise ValidationError("Compare between 2 and 10 mixtures.", field="ids")
+        return [self.properties(actor, mid) for mid in mixture_ids]
+
+    def phase_diagram(
+        self, actor: Actor, component: dict[str, Any], max_mass_percent: float = 80.0
+    ) -> dict[str, Any]:
+        """Melting point and Tg vs % w/w for one solute in water."""
+        from cryoprotect.services.solutions import binary_phase_diagram
+
+        with self.db.transaction(actor.identity) as session:
+            molecule = self._find_molecule(session, component, "component")
+        return binary_phase_diagram(
+            _as_solution_component(molecule, {"amount": 0.0, "unit": "% w/w"}),
+            max_mass_percent=max_mass_percent,
+        )
 
     def _snapshot(self, session: Session, mixture: Mixture, user_id: uuid.UUID) -> None:
         rows = self._components(session, mixture.id)
@@ -208,6 +303,7 @@ class MixtureService:
         with self.db.transaction(actor.identity) as session:
             resolved = self._resolve_components(session, components)
             self._check(resolved, carrier)
+            self._validate_physics(session, resolved, carrier)
             mixture = Mixture(
                 name=name.strip(),
                 description=description,
@@ -297,13 +393,15 @@ class MixtureService:
             if "components" in changes:
                 resolved = self._resolve_components(session, changes["components"])
                 self._check(resolved, mixture.carrier)
+                self._validate_physics(session, resolved, mixture.carrier)
                 session.execute(
                     sa.delete(MixtureComponent).where(MixtureComponent.mixture_id == mixture_id)
                 )
                 self._write_components(session, mixture_id, user_id, resolved)
             elif "carrier" in changes:
-                rows = self._components(session, mixture_id)
-                self._check(self._resolve_components(session, rows), mixture.carrier)
+                resolved = self._resolve_components(session, self._components(session, mixture_id))
+                self._check(resolved, mixture.carrier)
+                self._validate_physics(session, resolved, mixture.carrier)
             self._snapshot(session, mixture, user_id)
             return self._dict(session, mixture)
 

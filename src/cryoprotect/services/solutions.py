@@ -1,0 +1,314 @@
+"""Physical properties of CPA solutions: composition in every unit, osmolality, melting
+point, glass transition — each number with its method, the provenance of its parameters
+and validity flags.
+
+This module only maps library molecules onto the pure science modules
+(:mod:`~cryoprotect.science.composition`, :mod:`~cryoprotect.science.thermo`,
+:mod:`~cryoprotect.science.glass`) and assembles the answer; it computes nothing itself.
+A library molecule is matched to a parameter set by its name or any synonym, exactly
+(case-insensitive): never by substring.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cryoprotect.errors import InvalidCompositionError, NotFound, ValidationError
+from cryoprotect.science import composition, glass, thermo
+
+PARAMS = Path(composition.__file__).resolve().parent / "params"
+
+
+@dataclass(frozen=True)
+class SolutionComponent:
+    """One resolved component: its library names, molar mass, amount and unit."""
+
+    name: str
+    synonyms: tuple[str, ...]
+    molar_mass_g_per_mol: float | None
+    amount: float
+    unit: str
+    role: str | None = None
+    origin: str = "mixture"  # or "carrier"
+
+
+def _lower_names(c: SolutionComponent) -> list[str]:
+    return [n for n in (c.name, *c.synonyms) if n]
+
+
+def _solute_for(c: SolutionComponent, path: str) -> composition.Solute:
+    """The conversion's solute: shipped density data when any name matches, else molar mass only."""
+    for name in _lower_names(c):
+        try:
+            known = composition.get_solute(name)
+        except InvalidCompositionError:
+            continue
+        # Keep the library's display name; density data and molar mass come from the table.
+        return composition.Solute(
+            name=c.name,
+            molar_mass_g_per_mol=known.molar_mass_g_per_mol,
+            pure_density_g_per_ml=known.pure_density_g_per_ml,
+            density_source=known.density_source,
+            crc_key=known.crc_key,
+        )
+    if not c.molar_mass_g_per_mol or c.molar_mass_g_per_mol <= 0:
+        raise InvalidCompositionError(
+            f"{c.name} has no molar mass, so its amount cannot be converted; "
+            "give the component a molar mass (average molar mass for polymers).",
+            field=f"{path}.molecule_id",
+        )
+    return composition.Solute(name=c.name, molar_mass_g_per_mol=c.molar_mass_g_per_mol)
+
+
+def _parameter_name(c: SolutionComponent, known: dict[str, Any]) -> str:
+    """The first of the component's names that has parameters in ``known`` (lower-case keys)."""
+    for name in _lower_names(c):
+        if name.strip().lower() in known:
+            return str(known[name.strip().lower()].solute)
+    return c.name
+
+
+@lru_cache(maxsize=1)
+def carriers() -> dict[str, dict[str, Any]]:
+    """Carrier solutions shipped in ``science/params/carriers.csv`` (name → definition)."""
+    path = PARAMS / "carriers.csv"
+    table: dict[str, dict[str, Any]] = {}
+    if not path.exists():
+        return table
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(line for line in handle if not line.startswith("#")):
+            key = row["carrier"].strip()
+            entry = table.setdefault(
+                key.lower(),
+                {
+                    "name": key,
+                    "synonyms": [
+                        s.strip() for s in (row.get("synonyms") or "").split("|") if s.strip()
+                    ],
+                    "components": [],
+                    "sources": [],
+                },
+            )
+            entry["components"].append(
+                {
+                    "name": row["solute"].strip(),
+                    "amount": float(row["amount"]),
+                    "unit": row["unit"].strip(),
+                }
+            )
+            if row.get("source") and row["source"] not in entry["sources"]:
+                entry["sources"].append(row["source"])
+    for entry in list(table.values()):
+        for synonym in entry["synonyms"]:
+            table.setdefault(synonym.lower(), entry)
+    return table
+
+
+def carrier_definition(name: str | None) -> dict[str, Any] | None:
+    """A carrier by name or synonym; None for plain water; NotFound for an unknown carrier."""
+    if name is None or not name.strip() or name.strip().lower() == "water":
+        return None
+    found = carriers().get(name.strip().lower())
+    if found is None:
+        known = sorted({c["name"] for c in carriers().values()})
+        raise ValidationError(
+            f"Unknown carrier {name!r}; known carriers: {', '.join(known) or 'none'} (or water).",
+            field="carrier",
+        )
+    return found
+
+
+def _finite(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def check_composition(components: list[SolutionComponent]) -> None:
+    """Raise InvalidCompositionError when the composition is physically impossible."""
+    if not components:
+        raise ValidationError("A solution needs at least one component.", field="components")
+    solutes = [_solute_for(c, f"components[{i}]") for i, c in enumerate(components)]
+    amounts = np.array([[c.amount for c in components]], dtype=np.float64)
+    composition.to_molality(amounts, [c.unit for c in components], solutes)
+
+
+def solution_properties(
+    components: list[SolutionComponent], *, name: str | None = None
+) -> dict[str, Any]:
+    """Everything physics can say about one solution, with methods and provenance.
+
+    Args:
+        components: mixture and carrier components, already resolved to library molecules.
+        name: the solution's name, to attach measured values of named literature solutions.
+
+    Raises:
+        InvalidCompositionError: impossible composition (component named in ``field``).
+    """
+    if not components:
+        raise ValidationError("A solution needs at least one component.", field="components")
+    solutes = [_solute_for(c, f"components[{i}]") for i, c in enumerate(components)]
+    if len({s.name.lower() for s in solutes}) != len(solutes):
+        raise InvalidCompositionError(
+            "A solute appears twice (perhaps both in the mixture and in its carrier).",
+            field="components",
+        )
+    comps = [
+        composition.Component(s, c.amount, c.unit) for s, c in zip(solutes, components, strict=True)
+    ]
+    units = [c.unit for c in components]
+    amounts = np.array([[c.amount for c in components]], dtype=np.float64)
+    state = composition.to_molality(amounts, units, solutes)
+    molality = state.molality_mol_per_kg[0]
+    in_units = composition.all_units(comps).as_dict()
+
+    virial_table = thermo.default_virial_parameters()
+    thermo_names = [_parameter_name(c, virial_table) for c in components]
+    thermo_result = thermo.solution_thermo(molality, thermo_names)
+    osm = thermo_result.osmolality
+    parameters = [
+        {
+            "component": c.name,
+            "parameter_set": p.solute,
+            "B_kg_per_mol": p.b_kg_per_mol,
+            "C_kg2_per_mol2": getattr(p, "c_kg2_per_mol2", None),
+            "k_diss": p.k_diss,
+            "valid_max_molality": p.valid_max_molality,
+            "molality_mol_per_kg": float(m),
+            "within_range": bool(w),
+            "source": p.source,
+            "provenance": p.provenance,
+            "verified": p.verified,
+        }
+        for c, p, m, w in zip(
+            components, osm.parameters, molality, np.atleast_2d(osm.within_range)[0], strict=True
+        )
+    ]
+    within = bool(np.all(thermo_result.within_range))
+    overall_provenance = _weakest([p["provenance"] for p in parameters])
+
+    mass_fractions = np.array(in_units["amounts"]["% w/w"], dtype=np.float64) / 100.0
+    glass_table = glass.default_glass_parameters()
+    glass_names = [_parameter_name(c, glass_table) for c in components]
+    tg = glass.solution_tg(mass_fractions, glass_names)
+    tg_k = _finite(float(np.asarray(tg.tg_k)))
+
+    result: dict[str, Any] = {
+        "composition": in_units,
+        "osmolality": {
+            "value": float(osm.osmolality_osmol_per_kg),
+            "unit": "osmol/kg",
+            "method": thermo_result.methods["osmolality"],
+            "provenance": overall_provenance,
+            "within_range": within,
+            "parameters": parameters,
+            "warnings": list(thermo_result.warnings),
+        },
+        "melting_point": {
+            "value_c": float(thermo_result.melting_point_c),
+            "value_k": float(thermo_result.melting_point_k),
+            "unit": "°C",
+            "method": thermo_result.methods["melting_point"],
+            "provenance": overall_provenance,
+            "within_range": within,
+        },
+        "glass_transition": {
+            "value_k": tg_k,
+            "value_c": None if tg_k is None else tg_k - 273.15,
+            "unit": "K",
+            "method": tg.method,
+            "kind": tg.kind,
+            "homogeneous": bool(np.asarray(tg.homogeneous)),
+            "parameters": [
+                {
+                    "component": c.name,
+                    "parameter_set": p.solute,
+                    "tg_k": p.tg.value if p.tg else None,
+                    "tg_source": p.tg.source if p.tg else None,
+                    "k": _finite(float(k)),
+                    "k_provenance": tg.k_provenance.get(p.solute),
+                }
+                for c, p, k in zip(components, tg.parameters, np.atleast_1d(tg.k_used), strict=True)
+            ],
+            "warnings": list(tg.warnings),
+        },
+        "freeze_concentrated": _tg_prime(components, glass_names),
+        "measurements": _measurements(name),
+    }
+    return result
+
+
+def _weakest(provenances: list[str]) -> str:
+    order = ["measured", "fitted", "estimated"]
+    ranks = [order.index(p) if p in order else len(order) for p in provenances]
+    return order[min(max(ranks), len(order) - 1)] if ranks else "estimated"
+
+
+def _tg_prime(components: list[SolutionComponent], names: list[str]) -> dict[str, Any] | None:
+    """Tg′ of the maximally freeze-concentrated phase: published values, binary solutions only."""
+    cpas = [n for c, n in zip(components, names, strict=True) if c.origin == "mixture"]
+    if len(cpas) != 1:
+        return None
+    try:
+        found = glass.freeze_concentrated_glass(cpas[0])
+    except NotFound:
+        return None
+    return {
+        "solute": found.solute,
+        "tg_prime_k": found.tg_prime_k,
+        "wg_prime_mass_fraction": found.wg_prime_mass_fraction,
+        "source": found.source,
+        "provenance": found.provenance,
+        "kind": "measured",
+    }
+
+
+def _measurements(name: str | None) -> list[dict[str, Any]]:
+    if not name:
+        return []
+    try:
+        found = glass.measured_properties(name)
+    except NotFound:
+        return []
+    return [
+        {
+            "property": m.property,
+            "value": m.value,
+            "unit": m.unit,
+            "source": m.source,
+            "provenance": m.provenance,
+            "kind": "measured",
+        }
+        for m in found
+    ]
+
+
+def binary_phase_diagram(
+    component: SolutionComponent, *, max_mass_percent: float = 80.0, points: int = 41
+) -> dict[str, Any]:
+    """Melting point and Tg against % w/w of one solute in water (vectorised)."""
+    solute = _solute_for(component, "components[0]")
+    w = np.linspace(0.0, max_mass_percent / 100.0, points)
+    molality = w / (1.0 - w) * 1000.0 / solute.molar_mass_g_per_mol
+    virial_name = _parameter_name(component, thermo.default_virial_parameters())
+    th = thermo.solution_thermo(molality[:, None], [virial_name])
+    glass_name = _parameter_name(component, glass.default_glass_parameters())
+    tg = glass.solution_tg(w[:, None], [glass_name])
+    return {
+        "solute": component.name,
+        "mass_percent": (w * 100).round(4).tolist(),
+        "melting_point_c": [_finite(v) for v in th.melting_point_c.tolist()],
+        "melting_point_within_range": [bool(v) for v in np.atleast_1d(th.within_range).tolist()],
+        "tg_c": [_finite(v - 273.15) for v in np.asarray(tg.tg_k).tolist()],
+        "methods": {
+            "melting_point": th.methods["melting_point"],
+            "osmolality": th.methods["osmolality"],
+            "glass_transition": tg.method,
+        },
+        "warnings": list(th.warnings) + list(tg.warnings),
+    }
