@@ -23,9 +23,17 @@ def _check_quantities(body: dict) -> None:  # type: ignore[type-arg]
 
 def test_dp6_and_dmso_properties_through_the_api(client, make_user) -> None:  # type: ignore[no-untyped-def]
     user = make_user()
-    dp6 = client.post(MIXTURES, json={"name": "DP6", "components": [
-        {"name": "DMSO", "amount": 3, "unit": "mol/L"},
-        {"name": "propylene glycol", "amount": 3, "unit": "mol/L"}]}, headers=user.headers)
+    dp6 = client.post(
+        MIXTURES,
+        json={
+            "name": "DP6",
+            "components": [
+                {"name": "DMSO", "amount": 3, "unit": "mol/L"},
+                {"name": "propylene glycol", "amount": 3, "unit": "mol/L"},
+            ],
+        },
+        headers=user.headers,
+    )
     assert dp6.status_code == 201, dp6.json
     props = client.get(f"{MIXTURES}/{dp6.json['id']}/properties", headers=user.headers)
     assert props.status_code == 200, props.json
@@ -41,17 +49,28 @@ def test_dp6_and_dmso_properties_through_the_api(client, make_user) -> None:  # 
 
 
 def test_units_do_not_change_the_answer(client) -> None:  # type: ignore[no-untyped-def]
-    by_mass = client.post(SOLUTIONS, json={"components": [{"name": "Glycerol", "amount": 20, "unit": "% w/w"}]})
+    by_mass = client.post(
+        SOLUTIONS, json={"components": [{"name": "Glycerol", "amount": 20, "unit": "% w/w"}]}
+    )
     assert by_mass.status_code == 200, by_mass.json
     molar = by_mass.json["composition"]["amounts"]["mol/L"][0]
     w_v = by_mass.json["composition"]["amounts"]["% w/v"][0]
-    by_molarity = client.post(SOLUTIONS, json={"components": [{"name": "Glycerol", "amount": molar, "unit": "mol/L"}]})
-    by_wv = client.post(SOLUTIONS, json={"components": [{"name": "Glycerol", "amount": w_v, "unit": "% w/v"}]})
+    by_molarity = client.post(
+        SOLUTIONS, json={"components": [{"name": "Glycerol", "amount": molar, "unit": "mol/L"}]}
+    )
+    by_wv = client.post(
+        SOLUTIONS, json={"components": [{"name": "Glycerol", "amount": w_v, "unit": "% w/v"}]}
+    )
     for other in (by_molarity.json, by_wv.json):
-        assert other["osmolality"]["value"] == pytest.approx(by_mass.json["osmolality"]["value"], rel=1e-9)
-        assert other["melting_point"]["value_c"] == pytest.approx(by_mass.json["melting_point"]["value_c"], abs=1e-9)
-        assert other["glass_transition"]["value_k"] == pytest.approx(by_mass.json["glass_transition"]["value_k"],
-                                                                   abs=1e-9)
+        assert other["osmolality"]["value"] == pytest.approx(
+            by_mass.json["osmolality"]["value"], rel=1e-9
+        )
+        assert other["melting_point"]["value_c"] == pytest.approx(
+            by_mass.json["melting_point"]["value_c"], abs=1e-9
+        )
+        assert other["glass_transition"]["value_k"] == pytest.approx(
+            by_mass.json["glass_transition"]["value_k"], abs=1e-9
+        )
     # Against the CRC table (20 % w/w glycerol freezes at −5.46 °C).
     assert by_mass.json["melting_point"]["value_c"] == pytest.approx(-5.46, abs=0.3)
 
@@ -59,28 +78,62 @@ def test_units_do_not_change_the_answer(client) -> None:  # type: ignore[no-unty
 def test_impossible_compositions_are_rejected_and_nothing_stored(client, make_user) -> None:  # type: ignore[no-untyped-def]
     user = make_user()
     before = client.get(f"{MIXTURES}?visibility=private", headers=user.headers).json["total"]
-    over = client.post(MIXTURES, json={"name": "over", "components": [
-        {"name": "Glycerol", "amount": 70, "unit": "% w/w"},
-        {"name": "DMSO", "amount": 40, "unit": "% w/w"}]}, headers=user.headers)
+    over = client.post(
+        MIXTURES,
+        json={
+            "name": "over",
+            "components": [
+                {"name": "Glycerol", "amount": 70, "unit": "% w/w"},
+                {"name": "DMSO", "amount": 40, "unit": "% w/w"},
+            ],
+        },
+        headers=user.headers,
+    )
     assert over.status_code == 422, over.json
     assert over.json["error"]["details"]["field"].startswith("components[")
-    assert "Glycerol" in over.json["error"]["message"] or "Dimethyl" in over.json["error"]["message"]
-    vv = client.post(MIXTURES, json={"name": "vv", "components": [
-        {"name": "DMSO", "amount": 80, "unit": "% v/v"},
-        {"name": "Ethylene glycol", "amount": 40, "unit": "% v/v"}]}, headers=user.headers)
+    assert (
+        "Glycerol" in over.json["error"]["message"] or "Dimethyl" in over.json["error"]["message"]
+    )
+    vv = client.post(
+        MIXTURES,
+        json={
+            "name": "vv",
+            "components": [
+                {"name": "DMSO", "amount": 80, "unit": "% v/v"},
+                {"name": "Ethylene glycol", "amount": 40, "unit": "% v/v"},
+            ],
+        },
+        headers=user.headers,
+    )
     assert vv.status_code == 422, vv.json
-    assert client.get(f"{MIXTURES}?visibility=private", headers=user.headers).json["total"] == before
-    bad_carrier = client.post(SOLUTIONS, json={"components": [{"name": "DMSO", "amount": 1, "unit": "mol/L"}],
-                                               "carrier": "unicorn broth"})
-    assert bad_carrier.status_code == 422 and bad_carrier.json["error"]["details"]["field"] == "carrier"
+    assert (
+        client.get(f"{MIXTURES}?visibility=private", headers=user.headers).json["total"] == before
+    )
+    bad_carrier = client.post(
+        SOLUTIONS,
+        json={
+            "components": [{"name": "DMSO", "amount": 1, "unit": "mol/L"}],
+            "carrier": "unicorn broth",
+        },
+    )
+    assert (
+        bad_carrier.status_code == 422
+        and bad_carrier.json["error"]["details"]["field"] == "carrier"
+    )
 
 
 def test_compare_and_phase_diagram(client, make_user) -> None:  # type: ignore[no-untyped-def]
     user = make_user()
     ids = []
     for pct in (10, 30):
-        res = client.post(MIXTURES, json={"name": f"{pct}% glycerol", "components": [
-            {"name": "Glycerol", "amount": pct, "unit": "% w/w"}]}, headers=user.headers)
+        res = client.post(
+            MIXTURES,
+            json={
+                "name": f"{pct}% glycerol",
+                "components": [{"name": "Glycerol", "amount": pct, "unit": "% w/w"}],
+            },
+            headers=user.headers,
+        )
         ids.append(res.json["id"])
     both = client.post(f"{MIXTURES}/compare", json={"ids": ids}, headers=user.headers)
     assert both.status_code == 200
