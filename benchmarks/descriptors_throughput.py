@@ -98,7 +98,9 @@ def main() -> None:
     print(f"  ours     compute_descriptors       : {ours_desc:8.1f} mol/s")
     print(f"  baseline plain RDKit Python loop   : {base_desc:8.1f} mol/s")
     print(f"  ratio ours / baseline: {ours_desc / base_desc:.2f}x")
-    print("descriptors + CPA score (parsed molecules), the issue's comparison (target ratio >= 0.8):")
+    print(
+        "descriptors + CPA score (parsed molecules), the issue's comparison (target ratio >= 0.8):"
+    )
     print(f"  ours     compute_descriptors + cpa_score : {ours_scored:8.1f} mol/s")
     print(f"  baseline plain RDKit descriptors         : {base_desc:8.1f} mol/s")
     print(f"  ratio ours / baseline: {ours_scored / base_desc:.2f}x")

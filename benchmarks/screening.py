@@ -37,12 +37,21 @@ def main() -> None:
             start = time.perf_counter()
             summary = screen_file(source, Path(tmp) / f"ranked{processes}.csv", processes=processes)
             rates[processes] = summary.total / (time.perf_counter() - start)
-            print(f"screen, {processes} process(es): {rates[processes]:8.1f} mol/s "
-                  f"({summary.scored} scored, {summary.failed} failed)")
+            print(
+                f"screen, {processes} process(es): {rates[processes]:8.1f} mol/s "
+                f"({summary.scored} scored, {summary.failed} failed)"
+            )
         same = (Path(tmp) / "ranked1.csv").read_bytes() == (Path(tmp) / "ranked2.csv").read_bytes()
-        print(f"speed-up 2 vs 1 process: {rates[2] / rates[1]:.2f}x (target >= 1.7x); identical output: {same}")
-        peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                   resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+        print(
+            f"speed-up 2 vs 1 process: {rates[2] / rates[1]:.2f}x (target >= 1.7x); identical output: {same}"
+        )
+        peak = (
+            max(
+                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+            )
+            / 1024
+        )
         print(f"peak RSS of the parent or a worker: {peak:.0f} MB")
 
 

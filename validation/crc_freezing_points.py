@@ -31,7 +31,7 @@ import numpy as np
 from cryoprotect.science import thermo
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CRC = ROOT.parent / "shared" / "data" / "crc_aqueous_solutions_20c.csv"
+DEFAULT_CRC = ROOT / "data" / "crc_aqueous_solutions_20c.csv"
 
 # Library name -> CRC name (the CRC lists ethylene glycol as 1,2-Ethanediol).
 SOLUTES = {

@@ -280,6 +280,62 @@ def screen(source: Path, output: Path, processes: int | None, top: int | None) -
 
 
 @main.group()
+def params() -> None:
+    """Scientific parameter tables (osmotic virial coefficients, …)."""
+
+
+@params.command("fit")
+@click.option(
+    "--crc",
+    "crc_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="CRC 'Concentrative properties of aqueous solutions' table (CSV).",
+)
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the fitted table and its record (default: the package's params).",
+)
+@click.option("--solute", "solutes", multiple=True, help="Fit only these CRC solutes (repeatable).")
+@click.option("--max-mass-percent", type=float, default=40.0, show_default=True)
+def params_fit(
+    crc_path: Path, output_dir: Path | None, solutes: tuple[str, ...], max_mass_percent: float
+) -> None:
+    """Fit osmotic virial coefficients to CRC freezing points for solutes lacking them.
+
+    Writes osmotic_virial_fitted.csv (provenance 'fitted') and osmotic_virial_fits.json with
+    each fit's data, residuals and held-out errors.
+    """
+    from cryoprotect.science.thermo import fit_missing_from_crc
+
+    if output_dir is not None:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        fits = fit_missing_from_crc(
+            crc_path,
+            output_dir=output_dir,
+            solutes=solutes or None,
+            max_mass_percent=max_mass_percent,
+        )
+    except CryoprotectError as exc:
+        _fail(exc)
+        return
+    click.echo(
+        f"{'solute':<40} {'n':>3} {'B kg/mol':>10} {'C':>9} {'k':>6} {'RMSE °C':>8} {'LOO MAE °C':>10}"
+    )
+    for f in fits:
+        p = f.parameters
+        click.echo(
+            f"{p.solute[:40]:<40} {f.fit.molality.size:>3} {p.b_kg_per_mol:>10.5f} "
+            f"{f.fit.c_kg2_per_mol2:>9.5f} {p.k_diss:>6.3f} {f.fit.rmse_c:>8.3f} "
+            f"{f.held_out.loo_mae_c:>10.3f}"
+        )
+    click.echo(f"{len(fits)} solutes fitted.")
+
+
+@main.group()
 def users() -> None:
     """Accounts."""
 

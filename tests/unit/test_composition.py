@@ -41,7 +41,7 @@ from tests.conftest import require
 pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
-CRC_CSV = ROOT.parent / "shared" / "data" / "crc_aqueous_solutions_20c.csv"
+CRC_CSV = ROOT / "data" / "crc_aqueous_solutions_20c.csv"
 PARAMS = ROOT / "src" / "cryoprotect" / "science" / "params"
 
 LIQUIDS = [

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "src" / "cryoprotect" / "db" / "reference"
-CRC_CSV = ROOT.parent / "shared" / "data" / "crc_aqueous_solutions_20c.csv"
+CRC_CSV = ROOT / "data" / "crc_aqueous_solutions_20c.csv"
 
 COLUMNS = ["name", "property_name", "value", "unit", "method", "source"]
 UNITS = {"logp_experimental": "", "melting_point": "°C", "boiling_point": "°C", "density": "g/mL"}

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "src" / "cryoprotect" / "db" / "reference"
-SHARED = ROOT.parent / "shared" / "data"
+SHARED = ROOT / "data"
 CRC_CSV = SHARED / "crc_aqueous_solutions_20c.csv"
 CRYOMN = SHARED / "cryomn"
 
