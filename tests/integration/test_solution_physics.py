@@ -144,3 +144,57 @@ def test_compare_and_phase_diagram(client, make_user) -> None:  # type: ignore[n
     assert tm == sorted(tm, reverse=True) and tm[0] == pytest.approx(0.0, abs=1e-9)
     tg = [t for t in curve.json["tg_c"] if t is not None]
     assert tg == sorted(tg)
+
+
+def test_reference_solutions_carry_measurements_and_carrier(client) -> None:  # type: ignore[no-untyped-def]
+    listed = client.get(f"{MIXTURES}?q=VS55").json["items"]
+    vs55 = next(m for m in listed if m["name"] == "VS55")
+    assert vs55["visibility"] == "public" and vs55["carrier"] == "Euro-Collins"
+    assert all(s.get("citation") for s in vs55["sources"])
+    props = client.get(f"{MIXTURES}/{vs55['id']}/properties").json
+    solutes = set(props["composition"]["solutes"])
+    assert {
+        "Dimethyl sulfoxide",
+        "Formamide",
+        "Propylene glycol",
+        "D-Glucose",
+        "Potassium chloride",
+    } <= solutes
+    rates = {m["property"]: m for m in props["measurements"]}
+    assert rates["critical_cooling_rate"]["provenance"] == "measured"
+    assert rates["critical_cooling_rate"]["source"]
+    # Model output never masquerades as a measurement.
+    assert props["glass_transition"]["kind"] == "model"
+
+
+def test_ten_percent_dmso_in_saline(client, make_user) -> None:  # type: ignore[no-untyped-def]
+    user = make_user()
+    res = client.post(
+        MIXTURES,
+        json={
+            "name": "10% DMSO in saline",
+            "carrier": "isotonic saline",
+            "components": [{"name": "DMSO", "amount": 10, "unit": "% v/v"}],
+        },
+        headers=user.headers,
+    )
+    assert res.status_code == 201, res.json
+    props = client.get(f"{MIXTURES}/{res.json['id']}/properties", headers=user.headers).json
+    _check_quantities(props)
+    # ~1.4 mol/L DMSO plus saline (~0.29 osmol/kg): roughly 1.8–2.4 osmol/kg, Tm near −4 °C.
+    assert 1.6 < props["osmolality"]["value"] < 2.6
+    assert -5.5 < props["melting_point"]["value_c"] < -3.0
+    same = client.post(
+        SOLUTIONS,
+        json={
+            "carrier": "saline",
+            "components": [
+                {
+                    "name": "Dimethyl sulfoxide",
+                    "amount": props["composition"]["amounts"]["mol/L"][0],
+                    "unit": "mol/L",
+                }
+            ],
+        },
+    )
+    assert same.json["osmolality"]["value"] == pytest.approx(props["osmolality"]["value"], rel=1e-6)

@@ -56,6 +56,8 @@ CRC = {
     "D-Mannitol": ("CH2OH(CHOH)4CH2OH", 182.171),  # corrected, see CRC_ERRATA
     "Sodium chloride": ("NaCl", 58.443),
     "Potassium chloride": ("KCl", 74.551),
+    "Potassium dihydrogen phosphate": ("KH2PO4", 136.085),
+    "Sodium hydrogen carbonate": ("NaHCO3", 84.007),
 }
 
 # Condensed formulas that the CRC transcription prints wrongly: solute -> (as printed, why).
@@ -77,6 +79,8 @@ FROM_CRC = {
     "D-Mannitol": "D-Mannitol",
     "Sodium chloride": "Sodium chloride",
     "Potassium chloride": "Potassium chloride",
+    "Potassium dihydrogen phosphate": "Potassium dihydrogen phosphate",
+    "Sodium hydrogen carbonate": "Sodium hydrogen carbonate",
 }
 
 CRYOMN_PARSER = "ML-for-CryoMN parse_formulations.py MOLECULAR_WEIGHTS"
@@ -105,6 +109,9 @@ OTHER_REFERENCES = {
     "Creatine": ("C4H9N3O2", 131.13, CRYOMN_PARSER + " / PubChem CID 586"),
     "L-Alanine": ("C3H7NO2", 89.09, "PubChem CID 5950"),
     "L-Isoleucine": ("C6H13NO2", 131.17, CRYOMN_PARSER + " / PubChem CID 6306"),
+    # The CRC table prints these formulas but not their molar masses (garbled cells).
+    "Dipotassium hydrogen phosphate": ("HK2O4P", 174.18, "CRC formula K2HPO4; PubChem CID 24450"),
+    "Disodium hydrogen phosphate": ("HNa2O4P", 141.96, "CRC formula Na2HPO4; PubChem CID 24203"),
 }
 
 # PubChem CIDs confirmed against a second public source (name/CAS/InChIKey -> CID).
@@ -135,6 +142,7 @@ CONFIRMED_CIDS = {
     "L-Alanine": 5950,
     "L-Isoleucine": 6306,
     "Sodium chloride": 5234,
+    "Sodium hydrogen carbonate": 516892,  # Wikidata-derived record, CAS 144-55-8, same InChIKey
 }
 
 # Standard InChIKeys confirmed against public records (PubChem/ChEBI/DrugBank-derived tables).

@@ -111,7 +111,8 @@ def _endpoint() -> str:
 def complete_error_responses(operations: dict[str, Any]) -> None:
     """Document the errors every operation can answer, in one place.
 
-    * An operation with a request body can answer 400 (the body is not valid JSON).
+    * An operation with a request body can answer 400 (the body is not valid JSON) and 413
+      (the body exceeds ``CRYOPROTECT_MAX_CONTENT_LENGTH``).
     * An operation that reads a bearer token can answer 401 (missing, malformed, expired
       or revoked credentials), even where signing in is optional.
     * Every 4xx/5xx response is the error envelope (``alt_response`` calls that only give a
@@ -124,6 +125,8 @@ def complete_error_responses(operations: dict[str, Any]) -> None:
         documented = {str(code) for code in responses}  # int or str keys, as decorators left them
         if "requestBody" in operation and "400" not in documented:
             responses[400] = {"description": "The request body is not valid JSON"}
+        if "requestBody" in operation and "413" not in documented:
+            responses[413] = {"description": "The request body is larger than the configured limit"}
         if "401" not in documented and any(
             "bearerAuth" in requirement for requirement in operation.get("security") or ()
         ):

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from cryoprotect.db.database import SYSTEM_USER_ID, Database, Identity
-from cryoprotect.db.models import MolecularProperty, Molecule
+from cryoprotect.db.models import Mixture, MolecularProperty, Molecule
 from cryoprotect.services.chemistry import prepare_structure
 from cryoprotect.services.molecules import insert_properties
 
@@ -179,6 +179,68 @@ def load_reference_molecules(db: Database) -> dict[str, int]:
     return counts
 
 
+def load_reference_mixtures(db: Database) -> int:
+    """Create or update the named literature solutions (public, owned by the system user).
+
+    Matched by name among the system user's public mixtures; a changed composition becomes
+    a new version (the old one stays in the history), an unchanged one is left alone.
+    """
+    from cryoprotect.services.actor import Actor
+    from cryoprotect.services.mixtures import MixtureService
+
+    path = REFERENCE_DIR / "mixtures.csv"
+    if not path.exists():
+        return 0
+    grouped: dict[str, dict[str, Any]] = {}
+    for row in _read("mixtures.csv"):
+        entry = grouped.setdefault(
+            row["mixture"],
+            {
+                "description": row["description"],
+                "carrier": row["carrier"] or None,
+                "components": [],
+                "sources": [],
+            },
+        )
+        entry["components"].append(
+            {
+                "name": row["component"],
+                "amount": float(row["amount"]),
+                "unit": row["unit"],
+                "role": row["role"] or None,
+            }
+        )
+        if row["source"] and {"citation": row["source"]} not in entry["sources"]:
+            entry["sources"].append({"citation": row["source"]})
+    system = Actor(user_id=SYSTEM_USER_ID, email="system@cryoprotect.invalid")
+    service = MixtureService(db)
+    with db.transaction(Identity.service()) as session:
+        existing = {
+            m.name: m.id
+            for m in session.scalars(
+                sa.select(Mixture).where(
+                    Mixture.created_by == SYSTEM_USER_ID, Mixture.visibility == "public"
+                )
+            )
+        }
+    for name, entry in grouped.items():
+        if name not in existing:
+            service.create(system, name=name, visibility="public", **entry)
+            continue
+        current = service.get(system, existing[name])
+        now = sorted((c["name"], c["amount"], c["unit"], c["role"]) for c in current["components"])
+        wanted = sorted((c["name"], c["amount"], c["unit"], c["role"]) for c in entry["components"])
+        if (
+            now != wanted
+            or current["carrier"] != entry["carrier"]
+            or current["description"] != entry["description"]
+        ):
+            service.update(system, existing[name], entry)
+    return len(grouped)
+
+
 def load_reference_data(db: Database) -> dict[str, int]:
     """Load every shipped reference table; returns counts per table."""
-    return load_reference_molecules(db)
+    counts = load_reference_molecules(db)
+    counts["mixtures"] = load_reference_mixtures(db)
+    return counts

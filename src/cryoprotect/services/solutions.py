@@ -130,12 +130,51 @@ def _finite(value: float) -> float | None:
 
 
 def check_composition(components: list[SolutionComponent]) -> None:
-    """Raise InvalidCompositionError when the composition is physically impossible."""
+    """Raise InvalidCompositionError when the composition is physically impossible.
+
+    Components without a molar mass (serum, undefined polymers) cannot be converted, but a
+    mixture may still hold them: they are checked only against the simple bounds (% v/v and
+    % w/w of the whole solution below 100 %), the rest through the full conversion.
+    """
     if not components:
         raise ValidationError("A solution needs at least one component.", field="components")
-    solutes = [_solute_for(c, f"components[{i}]") for i, c in enumerate(components)]
-    amounts = np.array([[c.amount for c in components]], dtype=np.float64)
-    composition.to_molality(amounts, [c.unit for c in components], solutes)
+    for unit, limit in (("% v/v", 100.0), ("% w/w", 100.0)):
+        total = sum(c.amount for c in components if c.unit == unit)
+        if total > limit or (unit == "% w/w" and total >= limit):
+            names = ", ".join(c.name for c in components if c.unit == unit)
+            last = max(i for i, c in enumerate(components) if c.unit == unit)
+            raise InvalidCompositionError(
+                f"{unit} amounts add up to {total:g} % ({names}); the solution has no room left.",
+                field=f"components[{last}].amount",
+            )
+    convertible = [(i, c) for i, c in enumerate(components) if _has_molar_mass(c)]
+    if not convertible:
+        return
+    solutes = [_solute_for(c, f"components[{i}]") for i, c in convertible]
+    amounts = np.array([[c.amount for _, c in convertible]], dtype=np.float64)
+    try:
+        composition.to_molality(amounts, [c.unit for _, c in convertible], solutes)
+    except InvalidCompositionError as exc:
+        # The science reports positions in the list it was given; map them back.
+        field = exc.details.get("field") or ""
+        for position, (index, _) in enumerate(convertible):
+            field = field.replace(f"components[{position}]", f"components[#{index}]")
+        exc.details["field"] = field.replace("#", "")
+        raise
+
+
+def _has_molar_mass(c: SolutionComponent) -> bool:
+    if c.molar_mass_g_per_mol and c.molar_mass_g_per_mol > 0:
+        return True
+    return any(_known_solute(name) for name in _lower_names(c))
+
+
+def _known_solute(name: str) -> bool:
+    try:
+        composition.get_solute(name)
+    except InvalidCompositionError:
+        return False
+    return True
 
 
 def solution_properties(
