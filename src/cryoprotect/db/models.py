@@ -564,9 +564,19 @@ class Dataset(Owned, Base):
         JSONB, nullable=False, server_default=text("'[]'::jsonb")
     )
 
+    target_names: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")
+    )
+
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
         return (
+            Index(
+                "uq_datasets_public_name",
+                "name",
+                unique=True,
+                postgresql_where=text("visibility = 'public'"),
+            ),
             *Owned.owned_constraints(),
             CheckConstraint("row_count >= 0", name="row_count_non_negative"),
         )
@@ -590,6 +600,14 @@ class PredictiveModel(Owned, Base):
     manifest: Mapped[dict[str, Any]] = mapped_column(
         JSONB, nullable=False, server_default=text("'{}'::jsonb")
     )
+    # Added in 0006: the skops artefact, its checksum, training state, the active version.
+    artifact: Mapped[bytes | None] = mapped_column(LargeBinary)
+    artifact_sha256: Mapped[str | None] = mapped_column(String(64))
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    level: Mapped[float | None] = mapped_column(Float)
+    progress: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+    training_seconds: Mapped[float | None] = mapped_column(Float)
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
@@ -598,6 +616,20 @@ class PredictiveModel(Owned, Base):
             CheckConstraint("version >= 1", name="version_positive"),
             CheckConstraint(_in("status", MODEL_STATUSES), name="status"),
             UniqueConstraint("created_by", "name", "version"),
+            CheckConstraint("level IS NULL OR (level > 0 AND level < 1)", name="level_range"),
+            CheckConstraint(
+                "progress IS NULL OR (progress >= 0 AND progress <= 1)", name="progress_range"
+            ),
+            CheckConstraint(
+                "status <> 'ready' OR artifact_sha256 IS NOT NULL", name="ready_has_artifact"
+            ),
+            Index(
+                "uq_predictive_models_active_target",
+                "created_by",
+                "target",
+                unique=True,
+                postgresql_where=text("is_active"),
+            ),
         )
 
 
