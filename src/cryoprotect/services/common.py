@@ -32,3 +32,36 @@ def paginate(session: Session, query: sa.Select[Any], page: int, per_page: int) 
     )
     items = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all())
     return Page(items=items, total=int(total), page=page, per_page=per_page)
+
+
+def get_visible(session: Session, model: Any, row_id: Any, noun: str) -> Any:
+    """The row if the caller's RLS lets them see it, else :class:`NotFound` (never 403)."""
+    from cryoprotect.errors import NotFound
+
+    row = session.get(model, row_id)
+    if row is None:
+        raise NotFound(f"{noun.capitalize()} not found.")
+    return row
+
+
+def change_visible(
+    session: Session, model: Any, row_id: Any, noun: str, values: dict[str, Any] | None = None
+) -> None:
+    """UPDATE (``values``) or DELETE (None) one row the caller can see.
+
+    The database decides: RLS makes an UPDATE/DELETE the caller may not do affect 0 rows,
+    which becomes :class:`PermissionDenied` — the row is visible (checked first), so 403
+    reveals nothing; an invisible row is 404.
+    """
+    from cryoprotect.errors import PermissionDenied
+
+    get_visible(session, model, row_id, noun)
+    statement = (
+        sa.update(model).where(model.id == row_id).values(**values)
+        if values is not None
+        else sa.delete(model).where(model.id == row_id)
+    )
+    result = session.execute(statement.execution_options(synchronize_session=False))
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        verb = "change" if values is not None else "delete"
+        raise PermissionDenied(f"You may view this {noun} but not {verb} it.")

@@ -27,7 +27,7 @@ from cryoprotect.db.models import (
 )
 from cryoprotect.errors import NotFound, PermissionDenied, ValidationError
 from cryoprotect.services.actor import Actor
-from cryoprotect.services.common import Page, paginate
+from cryoprotect.services.common import Page, change_visible, paginate
 from cryoprotect.services.molecules import check_scope, name_matches
 
 MAX_COMPONENTS = 30
@@ -462,11 +462,4 @@ class MixtureService:
     def delete(self, actor: Actor, mixture_id: uuid.UUID) -> None:
         actor.require_user()
         with self.db.transaction(actor.identity) as session:
-            self._visible(session, mixture_id)
-            result = session.execute(
-                sa.delete(Mixture)
-                .where(Mixture.id == mixture_id)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount == 0:  # type: ignore[attr-defined]
-                raise PermissionDenied("You may view this mixture but not delete it.")
+            change_visible(session, Mixture, mixture_id, "mixture")

@@ -37,7 +37,7 @@ from cryoprotect.services.chemistry import (
     score_dict,
     score_from_properties,
 )
-from cryoprotect.services.common import Page, paginate
+from cryoprotect.services.common import Page, change_visible, paginate
 from cryoprotect.services.molecule_index import MoleculeIndex
 
 EDITABLE_FIELDS = ("name", "synonyms", "visibility", "team_id", "pubchem_cid", "molecule_class")
@@ -561,12 +561,5 @@ class MoleculeService:
     def delete(self, actor: Actor, molecule_id: uuid.UUID) -> None:
         actor.require_user()
         with self.db.transaction(actor.identity) as session:
-            self._visible(session, molecule_id)
-            result = session.execute(
-                sa.delete(Molecule)
-                .where(Molecule.id == molecule_id)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount == 0:  # type: ignore[attr-defined]
-                raise PermissionDenied("You may view this molecule but not delete it.")
+            change_visible(session, Molecule, molecule_id, "molecule")
         self.index.sync()
