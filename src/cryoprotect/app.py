@@ -15,6 +15,7 @@ from flask import Flask, redirect, send_from_directory
 from cryoprotect import __version__
 from cryoprotect.api import auth as auth_api
 from cryoprotect.api import mixtures as mixtures_api
+from cryoprotect.api import models as models_api
 from cryoprotect.api import molecules as molecules_api
 from cryoprotect.api import system as system_api
 from cryoprotect.api import teams as teams_api
@@ -25,6 +26,7 @@ from cryoprotect.ops import metrics
 from cryoprotect.services.auth import AuthService
 from cryoprotect.services.jobs import JobService
 from cryoprotect.services.mixtures import MixtureService
+from cryoprotect.services.models import ModelService
 from cryoprotect.services.molecule_index import MoleculeIndex
 from cryoprotect.services.molecules import MoleculeService
 from cryoprotect.services.teams import TeamService
@@ -42,6 +44,7 @@ class Services:
     molecules: MoleculeService
     jobs: JobService
     mixtures: MixtureService
+    models: ModelService
 
 
 def _swagger_ui_dir() -> str:
@@ -97,6 +100,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         molecules=MoleculeService(db, MoleculeIndex(db)),
         jobs=JobService(),
         mixtures=MixtureService(db),
+        models=ModelService(db),
     )
 
     ops_logging.configure_logging(settings.log_level, settings.log_json)
@@ -114,6 +118,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         molecules_api.jobs_blp,
         mixtures_api.blp,
         mixtures_api.solutions_blp,
+        models_api.blp,
+        models_api.predictions_blp,
+        models_api.datasets_blp,
         system_api.admin_blp,
     ):
         api.register_blueprint(blueprint)

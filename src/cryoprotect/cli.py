@@ -336,6 +336,75 @@ def params_fit(
 
 
 @main.group()
+def models() -> None:
+    """Predictive models: train, list."""
+
+
+@models.command("train")
+@click.option("--dataset", required=True, help="Dataset name (e.g. cryomn-literature) or id.")
+@click.option("--target", required=True, help="Target column, e.g. viability_percent.")
+@click.option(
+    "--algorithm",
+    default="random_forest",
+    show_default=True,
+    help="ridge, random_forest, gradient_boosting or gaussian_process.",
+)
+@click.option("--level", default=0.9, show_default=True, type=float, help="Interval coverage.")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option(
+    "--user", "email", default=None, help="Owner account (default: the shipped-data owner, public)."
+)
+def models_train(
+    dataset: str, target: str, algorithm: str, level: float, seed: int, email: str | None
+) -> None:
+    """Train with grouped nested cross-validation, print metrics against the baselines, register a version."""
+    from cryoprotect.services.actor import Actor
+    from cryoprotect.services.auth import AuthService
+    from cryoprotect.services.models import ModelService
+
+    settings = _settings()
+    try:
+        database = prepare_database(settings, attach=True)
+    except CryoprotectError as exc:
+        _fail(exc)
+        return
+    try:
+        if email:
+            actor = AuthService(database, settings).actor_by_email(email)
+            visibility = "private"
+        else:
+            from cryoprotect.db.database import SYSTEM_USER_ID
+
+            actor, visibility = (
+                Actor(user_id=SYSTEM_USER_ID, email="system@cryoprotect.invalid"),
+                "public",
+            )
+
+        def progress(message: str, fraction: float) -> None:
+            click.echo(f"  [{fraction * 100:5.1f} %] {message}", err=True)
+
+        model = ModelService(database).train(
+            actor,
+            dataset=dataset,
+            target=target,
+            algorithm=algorithm,
+            level=level,
+            visibility=visibility,
+            seed=seed,
+            progress=progress,
+        )
+    except CryoprotectError as exc:
+        _fail(exc)
+        return
+    finally:
+        database.stop()
+    click.echo(
+        f"Registered {model['name']} v{model['version']} ({model['id']}) in {model['training_seconds']} s"
+    )
+    click.echo(json.dumps(model["metrics"], indent=2, default=str)[:6000])
+
+
+@main.group()
 def users() -> None:
     """Accounts."""
 

@@ -60,7 +60,7 @@ def _values(table: str, parents: dict[str, uuid.UUID]) -> dict[str, Any]:
         "cell_types": {"name": "rls cell"},
         "protocols": {"name": "rls protocol"},
         "experiments": {"title": "rls experiment"},
-        "datasets": {"name": "rls dataset"},
+        "datasets": {"name": f"rls dataset {uuid.uuid4().hex[:8]}"},
         "predictive_models": {
             "name": f"rls model {uuid.uuid4().hex[:6]}",
             "algorithm": "ridge",

@@ -1,1 +1,17 @@
-"""Machine learning: features, training, validation, model registry."""
+"""Machine learning: features, training, validation, model registry.
+
+Modules (pure: numpy, scipy, scikit-learn, skops and ``cryoprotect.science`` only):
+
+* :mod:`~cryoprotect.ml.datasets` — :class:`Dataset` rows, content hash, CryoMN loaders,
+  user records;
+* :mod:`~cryoprotect.ml.components` — the component library names are resolved against;
+* :mod:`~cryoprotect.ml.features` — named features (composition, physics, descriptors);
+* :mod:`~cryoprotect.ml.train` — algorithm registry, grouped nested CV, :func:`train`,
+  :func:`predict`;
+* :mod:`~cryoprotect.ml.conformal` — CV+ prediction intervals with group folds;
+* :mod:`~cryoprotect.ml.domain` — the applicability domain;
+* :mod:`~cryoprotect.ml.metrics` and :mod:`~cryoprotect.ml.validation` — metrics,
+  baselines, prospective tests;
+* :mod:`~cryoprotect.ml.artifacts` — manifest + skops weights, checksummed;
+* :mod:`~cryoprotect.ml.registry`, :mod:`~cryoprotect.ml.synthetic` — helpers.
+"""

@@ -525,7 +525,9 @@ def load_cryomn_literature(
     path = Path(path)
     columns = read_ingredient_map(ingredients)
     _check_library(columns, library)
-    raw_path = Path(raw_table) if raw_table is not None else path.with_name("raw_literature_table.csv")
+    raw_path = (
+        Path(raw_table) if raw_table is not None else path.with_name("raw_literature_table.csv")
+    )
     raw_texts = _raw_ingredient_texts(raw_path) if raw_path.exists() else None
     with path.open(encoding="utf-8", newline="") as handle:
         records = list(csv.DictReader(handle))
@@ -552,9 +554,12 @@ def load_cryomn_literature(
             if dmso_pct > 50:
                 flags.append("dmso_above_50_percent")
             index = int(fid) - 1
-            if raw_texts is not None and 0 <= index < len(raw_texts):
-                if not _DMSO_TEXT.search(raw_texts[index]):
-                    flags.append("dmso_only_in_usage_column")
+            if (
+                raw_texts is not None
+                and 0 <= index < len(raw_texts)
+                and not _DMSO_TEXT.search(raw_texts[index])
+            ):
+                flags.append("dmso_only_in_usage_column")
         elif dmso_m > 0:
             composition.append(Component(columns["dmso_M"].name, dmso_m, "mol/L"))
         for spec, value in _ingredients(record, columns, {"dmso_percent", "dmso_M"}):
@@ -599,9 +604,7 @@ def load_cryomn_literature(
 _NOTE_TERM = re.compile(r"([\d.]+)\s*(mM|M|%)\s+([A-Za-z][A-Za-z0-9 \-]*?)\s*(?:\+|$)")
 
 
-def _notes_agree(
-    notes: str, composition: Sequence[Component], library: ComponentLibrary
-) -> bool:
+def _notes_agree(notes: str, composition: Sequence[Component], library: ComponentLibrary) -> bool:
     """Whether every '<amount><unit> <name>' term of the notes matches the columns (±1 %)."""
     amounts = {c.name: (c.amount, c.unit) for c in composition}
     terms = _NOTE_TERM.findall(notes)

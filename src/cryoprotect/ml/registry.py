@@ -43,6 +43,10 @@ class Registry(Generic[T]):
 
         return decorate
 
+    def remove(self, name: str) -> None:
+        """Unregister ``name`` (for tests and plugins); unknown names are ignored."""
+        self._items.pop(name, None)
+
     def get(self, name: str) -> T:
         """The component called ``name``.
 

@@ -241,6 +241,9 @@ def load_reference_mixtures(db: Database) -> int:
 
 def load_reference_data(db: Database) -> dict[str, int]:
     """Load every shipped reference table; returns counts per table."""
+    from cryoprotect.services.models import load_reference_datasets
+
     counts = load_reference_molecules(db)
     counts["mixtures"] = load_reference_mixtures(db)
+    counts["datasets"] = load_reference_datasets(db)
     return counts

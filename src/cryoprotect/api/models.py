@@ -1,0 +1,291 @@
+"""Predictive models, their predictions and the datasets they are trained on."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from cryoprotect.api.common import (
+    BEARER,
+    OPTIONAL_BEARER,
+    PageArgsSchema,
+    StrictSchema,
+    current_actor,
+    login_required,
+    page_envelope,
+    paged_schema,
+    services,
+)
+from cryoprotect.api.mixtures import ComponentInSchema
+from cryoprotect.db.models import VISIBILITIES
+
+blp = Blueprint(
+    "predictive-models",
+    __name__,
+    url_prefix="/api/v1/predictive-models",
+    description="Predictive models (training, registry, prediction)",
+)
+predictions_blp = Blueprint(
+    "predictions", __name__, url_prefix="/api/v1/predictions", description="Stored predictions"
+)
+datasets_blp = Blueprint(
+    "datasets", __name__, url_prefix="/api/v1/datasets", description="Datasets"
+)
+
+_Text = ma.fields.String
+
+
+class TrainSchema(StrictSchema):
+    dataset = _Text(
+        required=True,
+        validate=ma.validate.Length(min=1, max=300),
+        metadata={"description": "Dataset name (e.g. cryomn-literature) or id"},
+    )
+    target = _Text(required=True, validate=ma.validate.Length(min=1, max=100))
+    algorithm = _Text(
+        load_default="random_forest",
+        validate=ma.validate.OneOf(
+            ("ridge", "random_forest", "gradient_boosting", "gaussian_process")
+        ),
+    )
+    level = ma.fields.Float(load_default=0.9, validate=ma.validate.Range(min=0.5, max=0.99))
+    name = _Text(load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=200))
+    visibility = _Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
+    team_id = ma.fields.UUID(load_default=None, allow_none=True)
+
+
+class ModelSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    name = _Text(required=True)
+    version = ma.fields.Integer(required=True)
+    algorithm = _Text(required=True)
+    target = _Text(required=True)
+    dataset_id = ma.fields.UUID(allow_none=True)
+    status = _Text(required=True, metadata={"description": "queued, training, ready, failed"})
+    is_active = ma.fields.Boolean(required=True)
+    level = ma.fields.Float(allow_none=True)
+    progress = ma.fields.Float(allow_none=True)
+    error = _Text(allow_none=True)
+    training_seconds = ma.fields.Float(allow_none=True)
+    metrics = ma.fields.Dict(
+        required=True, metadata={"description": "Grouped nested CV metrics with baselines"}
+    )
+    feature_names = ma.fields.List(_Text(), required=True)
+    hyperparameters = ma.fields.Dict(required=True)
+    dataset_hash = _Text(allow_none=True)
+    library_versions = ma.fields.Dict(required=True)
+    artifact_sha256 = _Text(allow_none=True)
+    visibility = _Text(required=True)
+    team_id = ma.fields.UUID(allow_none=True)
+    created_by = ma.fields.UUID(required=True)
+    created_at = ma.fields.DateTime(required=True)
+
+
+class TrainJobSchema(ma.Schema):
+    model = ma.fields.Nested(ModelSchema, required=True)
+    job_id = ma.fields.UUID(required=True)
+
+
+class ModelListArgsSchema(PageArgsSchema):
+    target = _Text(load_default=None, validate=ma.validate.Length(max=100))
+
+
+ModelPageSchema = paged_schema(ModelSchema, "ModelPageSchema")
+
+
+class PredictSchema(StrictSchema):
+    mixture_id = ma.fields.UUID(load_default=None, allow_none=True)
+    components = ma.fields.List(
+        ma.fields.Nested(ComponentInSchema),
+        load_default=None,
+        validate=ma.validate.Length(min=1, max=30),
+    )
+
+
+class BatchPredictSchema(StrictSchema):
+    items = ma.fields.List(
+        ma.fields.Nested(PredictSchema), required=True, validate=ma.validate.Length(min=1, max=500)
+    )
+
+
+class NearestSchema(ma.Schema):
+    row_id = _Text(required=True)
+    distance = ma.fields.Float(required=True)
+
+
+class PredictionSchema(ma.Schema):
+    prediction_id = ma.fields.UUID()
+    model_id = ma.fields.UUID(required=True)
+    model_version = ma.fields.Integer(required=True)
+    target = _Text(required=True)
+    value = ma.fields.Float(required=True)
+    lower = ma.fields.Float(required=True)
+    upper = ma.fields.Float(required=True)
+    level = ma.fields.Float(
+        required=True, metadata={"description": "Nominal coverage of [lower, upper]"}
+    )
+    in_domain = ma.fields.Boolean(required=True)
+    domain_score = ma.fields.Float(required=True)
+    nearest = ma.fields.List(ma.fields.Nested(NearestSchema), required=True)
+    warnings = ma.fields.List(_Text(), required=True)
+
+
+class DatasetSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    name = _Text(required=True)
+    description = _Text(allow_none=True)
+    content_hash = _Text(allow_none=True)
+    row_count = ma.fields.Integer(required=True)
+    target_names = ma.fields.List(_Text(), required=True)
+    sources = ma.fields.List(ma.fields.Dict(), required=True)
+    visibility = _Text(required=True)
+    created_by = ma.fields.UUID(required=True)
+    created_at = ma.fields.DateTime(required=True)
+
+
+class StoredPredictionSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    model_id = ma.fields.UUID(required=True)
+    mixture_id = ma.fields.UUID(allow_none=True)
+    target = _Text(required=True)
+    value = ma.fields.Float(required=True)
+    lower = ma.fields.Float(allow_none=True)
+    upper = ma.fields.Float(allow_none=True)
+    confidence_level = ma.fields.Float(allow_none=True)
+    details = ma.fields.Dict(required=True)
+    created_at = ma.fields.DateTime(required=True)
+
+
+def _compositions(
+    items: list[dict[str, Any]],
+) -> tuple[list[list[dict[str, Any]]], list[uuid.UUID | None]]:
+    svc, actor = services(), current_actor()
+    comps, mixtures = [], []
+    for i, item in enumerate(items):
+        if bool(item.get("mixture_id")) == bool(item.get("components")):
+            from cryoprotect.errors import ValidationError
+
+            raise ValidationError("Give either mixture_id or components.", field=f"items[{i}]")
+        if item.get("mixture_id"):
+            mixture = svc.mixtures.get(actor, item["mixture_id"])
+            source = mixture["components"]
+            mixtures.append(item["mixture_id"])
+        else:
+            source = item["components"]
+            mixtures.append(None)
+        comps.append(
+            [
+                {"name": c.get("name") or c.get("smiles"), "amount": c["amount"], "unit": c["unit"]}
+                for c in source
+            ]
+        )
+    return comps, mixtures
+
+
+@blp.route("")
+class Models(MethodView):
+    @blp.arguments(ModelListArgsSchema, location="query")
+    @blp.response(200, ModelPageSchema)
+    @blp.doc(security=OPTIONAL_BEARER)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Model versions visible to the caller"""
+        page = services().models.list(current_actor(), **args)
+        return page_envelope(page), {"X-Total-Count": str(page.total)}
+
+    @login_required
+    @blp.arguments(TrainSchema)
+    @blp.response(202, TrainJobSchema)
+    @blp.alt_response(404, description="No such dataset visible to the caller")
+    @blp.doc(security=BEARER)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Train a model in the background (grouped nested CV, conformal intervals); poll the model or the job"""
+        svc, actor = services(), current_actor()
+        pending = svc.models.create_pending(actor, **body)
+        job = svc.jobs.submit(
+            actor,
+            "train_model",
+            lambda: {"model_id": str(svc.models.run_training(actor, pending["id"])["id"])},
+        )
+        return {"model": pending, "job_id": job["id"]}
+
+
+@blp.route("/<uuid:model_id>")
+class ModelItem(MethodView):
+    @blp.response(200, ModelSchema)
+    @blp.alt_response(404, description="No such model visible to the caller")
+    @blp.doc(security=OPTIONAL_BEARER)
+    def get(self, model_id: uuid.UUID) -> Any:
+        """A model version with its metrics, baselines, interval coverage and manifest"""
+        return services().models.get(current_actor(), model_id)
+
+    @login_required
+    @blp.response(204)
+    @blp.alt_response(403, description="Visible but not deletable by the caller")
+    @blp.alt_response(404, description="No such model visible to the caller")
+    @blp.doc(security=BEARER)
+    def delete(self, model_id: uuid.UUID) -> None:
+        """Delete a model version (and its stored predictions)"""
+        services().models.delete(current_actor(), model_id)
+
+
+@blp.route("/<uuid:model_id>/promote")
+class ModelPromote(MethodView):
+    @login_required
+    @blp.response(200, ModelSchema)
+    @blp.alt_response(403, description="Visible but not editable by the caller")
+    @blp.alt_response(404, description="No such model visible to the caller")
+    @blp.doc(security=BEARER)
+    def post(self, model_id: uuid.UUID) -> Any:
+        """Make this version the active one for its target"""
+        return services().models.promote(current_actor(), model_id)
+
+
+@blp.route("/<uuid:model_id>/predict")
+class ModelPredict(MethodView):
+    @blp.arguments(PredictSchema)
+    @blp.response(200, PredictionSchema)
+    @blp.alt_response(404, description="No such model or mixture visible to the caller")
+    @blp.alt_response(
+        422, description="Unknown component or unsupported unit, or the model is not ready"
+    )
+    @blp.doc(security=OPTIONAL_BEARER)
+    def post(self, body: dict[str, Any], model_id: uuid.UUID) -> Any:
+        """Predict for a mixture or an inline composition: value, interval at its level, nearest rows"""
+        comps, mixtures = _compositions([body])
+        return services().models.predict(current_actor(), model_id, comps, mixture_ids=mixtures)[0]
+
+
+@blp.route("/<uuid:model_id>/predict/batch")
+class ModelBatchPredict(MethodView):
+    @blp.arguments(BatchPredictSchema)
+    @blp.response(200, PredictionSchema(many=True))
+    @blp.alt_response(404, description="No such model or mixture visible to the caller")
+    @blp.alt_response(422, description="Unknown component or unsupported unit")
+    @blp.doc(security=OPTIONAL_BEARER)
+    def post(self, body: dict[str, Any], model_id: uuid.UUID) -> Any:
+        """Predict for many compositions in one call"""
+        comps, mixtures = _compositions(body["items"])
+        return services().models.predict(current_actor(), model_id, comps, mixture_ids=mixtures)
+
+
+@predictions_blp.route("")
+class Predictions(MethodView):
+    @predictions_blp.arguments(PageArgsSchema, location="query")
+    @predictions_blp.response(200, StoredPredictionSchema(many=True))
+    @predictions_blp.doc(security=OPTIONAL_BEARER)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Stored predictions visible to the caller, newest first"""
+        return services().models.list_predictions(current_actor(), **args)
+
+
+@datasets_blp.route("")
+class Datasets(MethodView):
+    @datasets_blp.response(200, DatasetSchema(many=True))
+    @datasets_blp.doc(security=OPTIONAL_BEARER)
+    def get(self) -> Any:
+        """Datasets visible to the caller (the shipped CryoMN data without signing in)"""
+        return services().models.list_datasets(current_actor())

@@ -1,0 +1,841 @@
+"""Training with honest validation: grouped nested cross-validation, baselines, CV+ intervals.
+
+This module owns the algorithm registry (:data:`ALGORITHMS`: ``ridge``,
+``random_forest``, ``gradient_boosting``, ``gaussian_process``, each a scikit-learn
+estimator with a small hyperparameter grid), :func:`train` and :func:`predict`.
+
+What :func:`train` does, in order:
+
+1. Features: the per-row physics is computed once; the featurizer's *fitted* part
+   (vocabulary, imputation values) is learned inside every training fold, never on rows
+   it is evaluated on.
+2. Outer loop, for the reported metrics: grouped K-fold (:func:`grouped_folds`,
+   ``GroupKFold``'s balanced assignment with seeded tie-breaking) over the rows' groups
+   (a source DOI, a batch) — a group is never on both sides of a split. In each outer fold:
+
+   * hyperparameter search with ``GridSearchCV`` over *grouped* inner folds
+     (:func:`grouped_folds` again) of the outer training rows only (MAE scoring);
+   * the model with the chosen hyperparameters predicts the outer test rows;
+   * the CV+ interval (:mod:`cryoprotect.ml.conformal`) is calibrated on the inner folds
+     of the outer training rows and its empirical coverage and mean width are measured on
+     the outer test rows;
+   * two baselines are fitted on the same training rows and predict the same test rows:
+     the training mean, and least squares on the one feature (arcsinh-scaled) with the
+     largest |Spearman ρ| with the target in the training rows.
+
+3. Final model: the featurizer, the grouped search and the CV+ fold models are refitted
+   on all rows; the applicability domain (:mod:`cryoprotect.ml.domain`) is fitted on
+   all rows.
+
+Warnings raised by the estimators while fitting (e.g. a Gaussian-process optimiser at a
+bound) are recorded in :attr:`TrainedModel.warnings`, not swallowed.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import stats
+from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import (
+    RBF,
+    ConstantKernel,
+    Kernel,
+    Matern,
+    RationalQuadratic,
+    WhiteKernel,
+)
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+from cryoprotect.errors import ValidationError
+from cryoprotect.ml.conformal import CVPlus, check_level, fit_cv_plus
+from cryoprotect.ml.datasets import Dataset, DatasetRow
+from cryoprotect.ml.domain import ApplicabilityDomain
+from cryoprotect.ml.features import (
+    CompositionPhysicsFeaturizer,
+    RowQuantities,
+    make_featurizer,
+)
+from cryoprotect.ml.metrics import interval_coverage, mean_interval_width, regression_metrics
+from cryoprotect.ml.registry import Registry
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.intp]
+Progress = Callable[[str, float], None]
+Split = tuple[IntArray, IntArray]
+
+DEFAULT_FEATURIZER = "composition_physics_v1"
+PREDICTORS = ("model", "baseline_mean", "baseline_one_feature")
+"""Names of the predictions compared in every outer fold."""
+
+
+# --- algorithms ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlgorithmSpec:
+    """A named model family and its hyperparameter grid.
+
+    Attributes:
+        name: registry name.
+        description: one sentence for the UI.
+        build: ``(seed, n_jobs) -> unfitted scikit-learn Pipeline`` (last step ``model``).
+        param_grid: the default ``GridSearchCV`` grid (pipeline parameter names).
+    """
+
+    name: str
+    description: str
+    build: Callable[[int, int | None], Any]
+    param_grid: Mapping[str, Sequence[Any]]
+
+
+ALGORITHMS: Registry[AlgorithmSpec] = Registry("algorithm")
+
+
+def _arcsinh_step() -> FunctionTransformer:
+    # arcsinh compresses the few extreme rows (e.g. a flagged 95 % DMSO row, 1e5 osmol/kg)
+    # that would otherwise set the standardisation scale; ~linear near 0, ~log beyond 1.
+    return FunctionTransformer(np.arcsinh, validate=False)
+
+
+def _ridge(seed: int, n_jobs: int | None) -> Any:
+    del seed, n_jobs
+    return Pipeline(
+        [("arcsinh", _arcsinh_step()), ("scale", StandardScaler()), ("model", Ridge(alpha=1.0))]
+    )
+
+
+def _forest(seed: int, n_jobs: int | None) -> Any:
+    model = RandomForestRegressor(n_estimators=300, random_state=seed, n_jobs=n_jobs)
+    return Pipeline([("model", model)])
+
+
+def _boosting(seed: int, n_jobs: int | None) -> Any:
+    del n_jobs
+    model = GradientBoostingRegressor(
+        n_estimators=200, learning_rate=0.05, max_depth=2, min_samples_leaf=3, random_state=seed
+    )
+    return Pipeline([("model", model)])
+
+
+def gp_kernels() -> list[Kernel]:
+    """The Gaussian-process kernel grid: RBF, Matérn 3/2, rational quadratic (+ noise)."""
+
+    def amplitude() -> Kernel:
+        return ConstantKernel(1.0, (1e-3, 1e3))
+
+    def noise() -> Kernel:
+        return WhiteKernel(noise_level=0.5, noise_level_bounds=(1e-4, 10.0))
+
+    return [
+        amplitude() * RBF(length_scale=3.0, length_scale_bounds=(1e-2, 1e3)) + noise(),
+        amplitude() * Matern(length_scale=3.0, length_scale_bounds=(1e-2, 1e3), nu=1.5) + noise(),
+        amplitude()
+        * RationalQuadratic(
+            length_scale=3.0, alpha=1.0, length_scale_bounds=(1e-2, 1e3), alpha_bounds=(1e-2, 1e2)
+        )
+        + noise(),
+    ]
+
+
+def _gp(seed: int, n_jobs: int | None) -> Any:
+    del n_jobs
+    model = GaussianProcessRegressor(
+        kernel=gp_kernels()[0], normalize_y=True, n_restarts_optimizer=2, random_state=seed
+    )
+    return Pipeline([("arcsinh", _arcsinh_step()), ("scale", StandardScaler()), ("model", model)])
+
+
+for _spec in (
+    AlgorithmSpec(
+        "ridge",
+        "Ridge regression on arcsinh-scaled, standardised features",
+        _ridge,
+        {"model__alpha": [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0]},
+    ),
+    AlgorithmSpec(
+        "random_forest",
+        "Random forest, 300 trees",
+        _forest,
+        {"model__min_samples_leaf": [1, 3, 5], "model__max_features": [1.0, 0.33]},
+    ),
+    AlgorithmSpec(
+        "gradient_boosting",
+        "Gradient-boosted trees, 200 stages",
+        _boosting,
+        {"model__max_depth": [2, 3], "model__learning_rate": [0.03, 0.1]},
+    ),
+    AlgorithmSpec(
+        "gaussian_process",
+        "Gaussian process (kernel chosen by grouped CV, its hyperparameters by marginal likelihood)",
+        _gp,
+        {"model__kernel": gp_kernels()},
+    ),
+):
+    ALGORITHMS.add(_spec.name, _spec)
+
+
+def json_safe(value: Any) -> Any:
+    """A hyperparameter value as JSON (kernels and other objects as their ``str``)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, np.integer | np.floating):
+        return json_safe(value.item())
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    return str(value)
+
+
+# --- baselines ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OneFeatureModel:
+    """Least squares on arcsinh(x_j) for the feature j most rank-correlated with the target.
+
+    Attributes:
+        index: column of the chosen feature (−1: none varied, predicts the mean).
+        name: its name.
+        rho: its Spearman ρ with the target in the training rows.
+        slope: fitted slope.
+        intercept: fitted intercept.
+    """
+
+    index: int
+    name: str
+    rho: float
+    slope: float
+    intercept: float
+
+    @classmethod
+    def fit(cls, X: FloatArray, y: FloatArray, names: Sequence[str]) -> OneFeatureModel:
+        """Choose the feature and fit it (training rows only)."""
+        varied = np.flatnonzero(np.ptp(X, axis=0) > 0)
+        if varied.size == 0 or np.ptp(y) == 0:
+            return cls(-1, "(none)", math.nan, 0.0, float(y.mean()))
+        ranks = stats.rankdata(X[:, varied], axis=0)
+        ry = stats.rankdata(y)
+        rc = ranks - ranks.mean(axis=0)
+        yc = ry - ry.mean()
+        rho = (rc * yc[:, None]).sum(axis=0) / np.sqrt((rc**2).sum(axis=0) * (yc**2).sum())
+        best = int(np.argmax(np.abs(rho)))
+        j = int(varied[best])
+        x = np.arcsinh(X[:, j])
+        slope, intercept = np.polyfit(x, y, 1)
+        return cls(j, names[j], float(rho[best]), float(slope), float(intercept))
+
+    def predict(self, X: FloatArray) -> FloatArray:
+        """Predictions for the rows of ``X``."""
+        if self.index < 0:
+            return np.full(X.shape[0], self.intercept)
+        return np.asarray(self.intercept + self.slope * np.arcsinh(X[:, self.index]))
+
+
+# --- reports ------------------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class FoldResult:
+    """One outer fold: what was trained on what, and how every predictor did.
+
+    Attributes:
+        fold: 0-based fold number.
+        train_index: dataset row indices used for training (and the inner search).
+        test_index: dataset row indices held out.
+        test_groups: the held-out groups.
+        inner_splits: the inner (train, test) splits, as dataset row indices.
+        best_params: hyperparameters chosen by the inner search (JSON-safe).
+        y_true: held-out targets.
+        predictions: predictor name (:data:`PREDICTORS`) → predictions of the test rows.
+        lower: CV+ lower bounds of the test rows.
+        upper: CV+ upper bounds.
+        one_feature: the feature the one-feature baseline chose.
+        n_features: number of features in this fold.
+    """
+
+    fold: int
+    train_index: IntArray
+    test_index: IntArray
+    test_groups: list[str]
+    inner_splits: list[Split]
+    best_params: dict[str, Any]
+    y_true: FloatArray
+    predictions: dict[str, FloatArray]
+    lower: FloatArray
+    upper: FloatArray
+    one_feature: str
+    n_features: int
+
+    @property
+    def metrics(self) -> dict[str, dict[str, float]]:
+        """Predictor → MAE, RMSE, R², Spearman on this fold's test rows."""
+        return {k: regression_metrics(self.y_true, v) for k, v in self.predictions.items()}
+
+    @property
+    def coverage(self) -> float:
+        """Fraction of test targets inside their CV+ interval."""
+        return interval_coverage(self.y_true, self.lower, self.upper)
+
+    @property
+    def mean_width(self) -> float:
+        """Mean CV+ interval width on the test rows."""
+        return mean_interval_width(self.lower, self.upper)
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready summary (no per-row arrays)."""
+        return {
+            "fold": self.fold,
+            "n_train": int(self.train_index.size),
+            "n_test": int(self.test_index.size),
+            "test_groups": list(self.test_groups),
+            "best_params": self.best_params,
+            "metrics": self.metrics,
+            "coverage": self.coverage,
+            "mean_width": self.mean_width,
+            "one_feature": self.one_feature,
+            "n_features": self.n_features,
+        }
+
+
+@dataclass(eq=False)
+class CVReport:
+    """The nested cross-validation of one training run.
+
+    Attributes:
+        folds: the outer folds.
+        outer_folds: number of outer folds.
+        inner_folds: number of inner folds (search and CV+).
+        level: nominal interval coverage.
+        row_ids: dataset row ids (indices in the folds refer to these).
+        groups: dataset groups.
+    """
+
+    folds: list[FoldResult]
+    outer_folds: int
+    inner_folds: int
+    level: float
+    row_ids: list[str]
+    groups: list[str]
+
+    def out_of_fold(
+        self,
+    ) -> tuple[IntArray, FloatArray, dict[str, FloatArray], FloatArray, FloatArray]:
+        """Row indices, targets, predictions per predictor, lower and upper, over all folds."""
+        index = np.concatenate([f.test_index for f in self.folds])
+        y = np.concatenate([f.y_true for f in self.folds])
+        preds = {k: np.concatenate([f.predictions[k] for f in self.folds]) for k in PREDICTORS}
+        lower = np.concatenate([f.lower for f in self.folds])
+        upper = np.concatenate([f.upper for f in self.folds])
+        return index, y, preds, lower, upper
+
+    @property
+    def pooled(self) -> dict[str, dict[str, float]]:
+        """Predictor → metrics over every out-of-fold prediction."""
+        _, y, preds, _, _ = self.out_of_fold()
+        return {k: regression_metrics(y, v) for k, v in preds.items()}
+
+    @property
+    def coverage(self) -> float:
+        """Pooled empirical coverage of the CV+ intervals on held-out groups."""
+        _, y, _, lower, upper = self.out_of_fold()
+        return interval_coverage(y, lower, upper)
+
+    @property
+    def mean_width(self) -> float:
+        """Pooled mean interval width."""
+        _, _, _, lower, upper = self.out_of_fold()
+        return mean_interval_width(lower, upper)
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready summary for the manifest's ``metrics``."""
+        fold_cov = [f.coverage for f in self.folds]
+        return {
+            "validation": "nested grouped cross-validation",
+            "outer_folds": self.outer_folds,
+            "inner_folds": self.inner_folds,
+            "n_rows": len(self.row_ids),
+            "n_groups": len(set(self.groups)),
+            "level": self.level,
+            "pooled": self.pooled,
+            "interval": {
+                "method": "CV+ (grouped inner folds)",
+                "coverage": self.coverage,
+                "mean_width": self.mean_width,
+                "fold_coverage": fold_cov,
+                "fold_mean_width": [f.mean_width for f in self.folds],
+            },
+            "folds": [f.summary() for f in self.folds],
+        }
+
+
+@dataclass(eq=False)
+class TrainedModel:
+    """A model refitted on all rows, with everything needed to predict and to explain it."""
+
+    algorithm: str
+    target: str
+    level: float
+    seed: int
+    hyperparameters: dict[str, Any]
+    params: dict[str, Any]
+    featurizer: CompositionPhysicsFeaturizer
+    estimator: Any
+    conformal: CVPlus
+    domain: ApplicabilityDomain
+    report: CVReport | None
+    metrics: dict[str, Any]
+    dataset_hash: str
+    dataset_name: str
+    n_rows: int
+    n_groups: int
+    bounds: tuple[float, float] | None
+    created_at: str
+    training_seconds: float
+    library_versions: dict[str, str]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Feature names, in the column order the estimator expects."""
+        return self.featurizer.feature_names
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One prediction with its interval and domain check.
+
+    Attributes:
+        value: point prediction (model refitted on all rows).
+        lower: CV+ lower bound.
+        upper: CV+ upper bound.
+        level: nominal coverage of ``[lower, upper]``.
+        in_domain: inside the applicability domain and made only of components seen in
+            training.
+        domain_score: mean RMS distance to the k nearest training rows.
+        nearest: ``(row_id, distance)`` of the nearest training rows.
+        warnings: caveats in plain words.
+    """
+
+    value: float
+    lower: float
+    upper: float
+    level: float
+    in_domain: bool
+    domain_score: float
+    nearest: list[tuple[str, float]]
+    warnings: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        return {
+            "value": self.value,
+            "lower": self.lower,
+            "upper": self.upper,
+            "level": self.level,
+            "in_domain": self.in_domain,
+            "domain_score": self.domain_score,
+            "nearest": [{"row_id": r, "distance": d} for r, d in self.nearest],
+            "warnings": list(self.warnings),
+        }
+
+
+# --- training -----------------------------------------------------------------------------
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries a saved model depends on."""
+    out = {"python": platform.python_version()}
+    for dist in ("numpy", "scipy", "scikit-learn", "skops", "cryoprotect", "rdkit"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "unknown"
+    return out
+
+
+def grouped_folds(groups: Sequence[str] | NDArray[Any], n_splits: int, seed: int) -> list[Split]:
+    """Balanced grouped K-fold splits: no group is ever on both sides of a split.
+
+    The assignment is scikit-learn ``GroupKFold``'s (largest group first, each to the fold
+    with the fewest rows so far), with ties between equal-sized groups broken in an order
+    drawn from ``seed`` — so the folds are as balanced as ``GroupKFold``'s and ``seed``
+    gives other, equally valid partitions. (``GroupKFold(shuffle=True)`` gives up the
+    balance: on the CryoMN literature it makes test folds of 17 to 53 rows.)
+
+    Args:
+        groups: group label of every row.
+        n_splits: wanted folds (fewer when there are fewer groups).
+        seed: tie-breaking seed.
+
+    Returns:
+        ``(train_indices, test_indices)`` per fold; every row is in exactly one test fold.
+
+    Raises:
+        ValidationError: fewer than 2 groups.
+    """
+    labels = np.asarray([str(g) for g in groups])
+    unique, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    k = min(int(n_splits), unique.size)
+    if k < 2:
+        raise ValidationError(
+            f"grouped cross-validation needs at least 2 groups; these rows have {unique.size}",
+            field="groups",
+        )
+    order = np.random.default_rng(seed).permutation(unique.size)
+    order = order[np.argsort(-counts[order], kind="stable")]
+    load = np.zeros(k)
+    fold_of_group = np.empty(unique.size, dtype=np.intp)
+    for g in order:
+        f = int(np.argmin(load))
+        fold_of_group[g] = f
+        load[f] += counts[g]
+    fold = fold_of_group[inverse]
+    return [
+        (np.flatnonzero(fold != f).astype(np.intp), np.flatnonzero(fold == f).astype(np.intp))
+        for f in range(k)
+    ]
+
+
+def _group_splits(groups: NDArray[Any], n_splits: int, seed: int) -> list[Split]:
+    return grouped_folds(groups, n_splits, seed)
+
+
+def _configured(
+    spec: AlgorithmSpec, params: Mapping[str, Any], seed: int, n_jobs: int | None
+) -> Any:
+    estimator = spec.build(seed, n_jobs)
+    if params:
+        estimator.set_params(**params)
+    return estimator
+
+
+def _search(
+    spec: AlgorithmSpec,
+    grid: Mapping[str, Sequence[Any]],
+    params: Mapping[str, Any],
+    seed: int,
+    n_jobs: int | None,
+    X: FloatArray,
+    y: FloatArray,
+    splits: list[Split],
+) -> tuple[Any, dict[str, Any]]:
+    """Grouped grid search; returns the refitted best estimator and the chosen values."""
+    # The search runs in-process (no n_jobs) so that the estimators' warnings are recorded.
+    search = GridSearchCV(
+        _configured(spec, params, seed, n_jobs),
+        {k: list(v) for k, v in grid.items()},
+        scoring="neg_mean_absolute_error",
+        cv=splits,
+        refit=True,
+        error_score="raise",
+    )
+    search.fit(X, y)
+    return search.best_estimator_, dict(search.best_params_)
+
+
+def _clip(values: FloatArray, bounds: tuple[float, float] | None) -> FloatArray:
+    return values if bounds is None else np.clip(values, bounds[0], bounds[1])
+
+
+def _bounded_interval(
+    point: FloatArray, lower: FloatArray, upper: FloatArray, bounds: tuple[float, float] | None
+) -> tuple[FloatArray, FloatArray]:
+    # The point comes from the all-data model, the interval from the fold models: widen the
+    # interval to contain the point (conservative), then clip to the target's bounds.
+    return _clip(np.minimum(lower, point), bounds), _clip(np.maximum(upper, point), bounds)
+
+
+def _check_bounds(bounds: tuple[float, float] | None) -> tuple[float, float] | None:
+    if bounds is None:
+        return None
+    lo, hi = float(bounds[0]), float(bounds[1])
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise ValidationError("bounds must be two finite numbers, low < high", field="bounds")
+    return lo, hi
+
+
+class _WarningLog:
+    """Collects warnings raised while fitting, to report them instead of losing them."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def record(self, caught: Sequence[warnings.WarningMessage]) -> None:
+        for w in caught:
+            first = str(w.message).strip().splitlines()[0][:200] if str(w.message).strip() else ""
+            self.counts[f"{w.category.__name__}: {first}"] += 1
+
+    def lines(self) -> list[str]:
+        return [f"{msg} (x{n})" if n > 1 else msg for msg, n in self.counts.most_common()]
+
+
+def train(
+    dataset: Dataset,
+    target: str,
+    algorithm: str,
+    *,
+    level: float = 0.9,
+    seed: int = 0,
+    progress: Progress | None = None,
+    featurizer: str = DEFAULT_FEATURIZER,
+    featurizer_options: Mapping[str, Any] | None = None,
+    outer_folds: int = 5,
+    inner_folds: int = 4,
+    param_grid: Mapping[str, Sequence[Any]] | None = None,
+    params: Mapping[str, Any] | None = None,
+    bounds: tuple[float, float] | None = None,
+    domain_k: int = 5,
+    domain_percentile: float = 95.0,
+    nested: bool = True,
+    n_jobs: int | None = None,
+) -> TrainedModel:
+    """Train a model with grouped nested cross-validation, then refit on all rows.
+
+    Args:
+        dataset: the rows; those without ``target`` are left out.
+        target: the target name (e.g. ``"viability_percent"``).
+        algorithm: a name in :data:`ALGORITHMS`.
+        level: nominal coverage of the prediction intervals (0.9 = 90 %).
+        seed: seeds the fold assignment and the estimators.
+        progress: called as ``progress(message, fraction_done)``.
+        featurizer: a registered featurizer name.
+        featurizer_options: its keyword options (e.g. ``{"min_count": 3}``).
+        outer_folds: outer grouped folds (metrics).
+        inner_folds: inner grouped folds (hyperparameter search and CV+ calibration).
+        param_grid: replaces the algorithm's default grid.
+        params: fixed estimator parameters (pipeline names, e.g.
+            ``{"model__n_estimators": 50}``).
+        bounds: physical range of the target (e.g. ``(0, 100)`` for a percentage):
+            predictions and intervals are clipped to it.
+        domain_k: neighbours in the applicability-domain score.
+        domain_percentile: percentile of training scores used as the domain threshold.
+        nested: run the outer loop (False: only refit, e.g. for a quick retrain; the model
+            then has no cross-validated metrics).
+        n_jobs: threads of estimators that support them (the random forest).
+
+    Returns:
+        The trained model, its nested-CV report and recorded warnings.
+
+    Raises:
+        ValidationError: unknown algorithm/featurizer/target, too few rows or groups,
+            unknown components or units in the data.
+        InvalidCompositionError: an impossible composition (the row is named).
+    """
+    started = time.perf_counter()
+    spec = ALGORITHMS.get(algorithm)
+    level = check_level(level)
+    bounds = _check_bounds(bounds)
+    grid = dict(param_grid) if param_grid is not None else dict(spec.param_grid)
+    fixed = dict(params or {})
+    options = dict(featurizer_options or {})
+    data = dataset.with_target(target)
+    if len(data) == 0:
+        raise ValidationError(f"no row has a value for target {target!r}", field="target")
+    y = data.target(target)
+    groups = np.asarray(data.groups, dtype=object)
+    row_ids = data.row_ids
+    n_groups = len(set(data.groups))
+    notify = progress or (lambda message, fraction: None)
+
+    log = _WarningLog()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        quantities = make_featurizer(featurizer, **options).quantities(data)
+        folds: list[FoldResult] = []
+        report: CVReport | None = None
+        outer: list[Split] = []
+        if nested:
+            outer = _group_splits(groups, outer_folds, seed)
+            for k, (tr, te) in enumerate(outer):
+                notify(f"outer fold {k + 1}/{len(outer)}", k / (len(outer) + 1))
+                folds.append(
+                    _outer_fold(
+                        k,
+                        tr,
+                        te,
+                        data,
+                        quantities,
+                        y,
+                        groups,
+                        spec,
+                        grid,
+                        fixed,
+                        options,
+                        featurizer,
+                        inner_folds,
+                        level,
+                        seed,
+                        bounds,
+                        n_jobs,
+                    )
+                )
+            report = CVReport(folds, len(outer), inner_folds, level, row_ids, list(data.groups))
+        notify("refitting on all rows", len(outer) / (len(outer) + 1) if outer else 0.0)
+        fz = make_featurizer(featurizer, **options).fit_quantities(quantities, data.rows)
+        X = fz.assemble(quantities)
+        splits = _group_splits(groups, inner_folds, seed)
+        estimator, best = _search(spec, grid, fixed, seed, n_jobs, X, y, splits)
+        chosen = {**fixed, **best}
+        conformal = fit_cv_plus(
+            lambda: _configured(spec, chosen, seed, n_jobs), X, y, splits, level
+        )
+        domain = ApplicabilityDomain.fit(X, row_ids, k=domain_k, percentile=domain_percentile)
+    log.record(caught)
+    notify("done", 1.0)
+    return TrainedModel(
+        algorithm=algorithm,
+        target=target,
+        level=level,
+        seed=seed,
+        hyperparameters={k: json_safe(v) for k, v in best.items()},
+        params={k: json_safe(v) for k, v in fixed.items()},
+        featurizer=fz,
+        estimator=estimator,
+        conformal=conformal,
+        domain=domain,
+        report=report,
+        metrics=report.summary() if report is not None else {},
+        dataset_hash=dataset.content_hash,
+        dataset_name=dataset.name,
+        n_rows=len(data),
+        n_groups=n_groups,
+        bounds=bounds,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        training_seconds=time.perf_counter() - started,
+        library_versions=library_versions(),
+        warnings=log.lines(),
+    )
+
+
+def _outer_fold(
+    k: int,
+    tr: IntArray,
+    te: IntArray,
+    data: Dataset,
+    quantities: RowQuantities,
+    y: FloatArray,
+    groups: NDArray[Any],
+    spec: AlgorithmSpec,
+    grid: Mapping[str, Sequence[Any]],
+    fixed: Mapping[str, Any],
+    options: Mapping[str, Any],
+    featurizer: str,
+    inner_folds: int,
+    level: float,
+    seed: int,
+    bounds: tuple[float, float] | None,
+    n_jobs: int | None,
+) -> FoldResult:
+    """Everything of one outer fold, fitted on ``tr`` only and evaluated on ``te``."""
+    q_tr, q_te = quantities.take(tr), quantities.take(te)
+    fz = make_featurizer(featurizer, **options).fit_quantities(q_tr, [data.rows[i] for i in tr])
+    X_tr, X_te = fz.assemble(q_tr), fz.assemble(q_te)
+    y_tr = y[tr]
+    inner = _group_splits(groups[tr], inner_folds, seed)
+    estimator, best = _search(spec, grid, fixed, seed, n_jobs, X_tr, y_tr, inner)
+    chosen = {**fixed, **best}
+    point = _clip(np.asarray(estimator.predict(X_te), dtype=np.float64), bounds)
+    conformal = fit_cv_plus(
+        lambda: _configured(spec, chosen, seed, n_jobs), X_tr, y_tr, inner, level
+    )
+    lower, upper = _bounded_interval(point, *conformal.interval(X_te), bounds)
+    one = OneFeatureModel.fit(X_tr, y_tr, fz.feature_names)
+    return FoldResult(
+        fold=k,
+        train_index=tr,
+        test_index=te,
+        test_groups=sorted(set(groups[te].tolist())),
+        inner_splits=[(tr[a], tr[b]) for a, b in inner],
+        best_params={key: json_safe(v) for key, v in best.items()},
+        y_true=y[te],
+        predictions={
+            "model": point,
+            "baseline_mean": _clip(np.full(te.size, float(y_tr.mean())), bounds),
+            "baseline_one_feature": _clip(one.predict(X_te), bounds),
+        },
+        lower=lower,
+        upper=upper,
+        one_feature=one.name,
+        n_features=X_tr.shape[1],
+    )
+
+
+# --- prediction ---------------------------------------------------------------------------
+
+
+def predict(model: TrainedModel, rows: Dataset | Sequence[DatasetRow]) -> list[Prediction]:
+    """Predict rows with intervals and an applicability-domain check.
+
+    Args:
+        model: a trained (or loaded) model.
+        rows: formulations (targets, if any, are ignored).
+
+    Returns:
+        One :class:`Prediction` per row, in order.
+
+    Raises:
+        ValidationError: an unknown component (named) or unsupported unit (HTTP 422).
+        InvalidCompositionError: an impossible composition (the row is named).
+    """
+    row_list = rows.rows if isinstance(rows, Dataset) else list(rows)
+    if not row_list:
+        return []
+    q = model.featurizer.quantities(row_list)
+    X = model.featurizer.assemble(q)
+    point = _clip(np.asarray(model.estimator.predict(X), dtype=np.float64), model.bounds)
+    raw_lower, raw_upper = model.conformal.interval(X)
+    lower, upper = _bounded_interval(point, raw_lower, raw_upper, model.bounds)
+    score, nearest, distance = model.domain.query(X)
+    unseen = model.featurizer.unseen_components(q)
+    out: list[Prediction] = []
+    for i in range(len(row_list)):
+        notes: list[str] = []
+        inside = bool(score[i] <= model.domain.threshold)
+        if not inside:
+            notes.append(
+                f"outside the applicability domain: mean distance to the {model.domain.k} nearest "
+                f"training rows {score[i]:.3g} > threshold {model.domain.threshold:.3g} "
+                f"({model.domain.percentile:g}th percentile of the training rows)"
+            )
+        if unseen[i]:
+            notes.append(
+                "components not seen in training: " + ", ".join(unseen[i]) + " (their effect "
+                "is extrapolated from descriptors and totals)"
+            )
+        if raw_lower[i] > point[i] or raw_upper[i] < point[i]:
+            notes.append("interval widened to contain the point prediction")
+        out.append(
+            Prediction(
+                value=float(point[i]),
+                lower=float(lower[i]),
+                upper=float(upper[i]),
+                level=model.level,
+                in_domain=inside and not unseen[i],
+                domain_score=float(score[i]),
+                nearest=[
+                    (model.domain.row_ids[int(j)], float(d))
+                    for j, d in zip(nearest[i], distance[i], strict=True)
+                ],
+                warnings=notes,
+            )
+        )
+    return out

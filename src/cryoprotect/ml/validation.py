@@ -1,0 +1,300 @@
+"""Honest model evaluation: metrics, comparison with baselines, prospective tests.
+
+This module owns how a model's numbers are reported next to the numbers a trivial
+predictor gets on the same rows:
+
+* the metrics (:func:`mae`, :func:`rmse`, :func:`r2`, :func:`spearman`,
+  :func:`interval_coverage`, :func:`mean_interval_width`; from :mod:`cryoprotect.ml.metrics`);
+* :func:`compare_to_baselines` — every predictor's metrics on the same rows, and the
+  difference in MAE and RMSE between the model and each baseline with a 95 % interval from
+  a bootstrap over *groups* (rows of one source move together), so that "better than the
+  baseline" is only claimed when the interval excludes zero;
+* :func:`prospective` — train on one dataset (the literature), predict another that played
+  no part in training (the wet-lab rows), and report the model beside two baselines fitted
+  on the training data only: its mean, and the one-feature model of
+  :class:`cryoprotect.ml.train.OneFeatureModel`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from cryoprotect.errors import ValidationError
+from cryoprotect.ml.datasets import Dataset
+from cryoprotect.ml.metrics import (
+    interval_coverage,
+    mae,
+    mean_interval_width,
+    r2,
+    regression_metrics,
+    rmse,
+    spearman,
+)
+from cryoprotect.ml.train import OneFeatureModel, Prediction, Progress, TrainedModel, predict, train
+
+FloatArray = NDArray[np.float64]
+
+__all__ = [
+    "BaselineComparison",
+    "ProspectiveReport",
+    "compare_to_baselines",
+    "interval_coverage",
+    "mae",
+    "mean_interval_width",
+    "prospective",
+    "r2",
+    "regression_metrics",
+    "rmse",
+    "spearman",
+]
+
+
+@dataclass(frozen=True)
+class BaselineComparison:
+    """Metrics of a model and its baselines on the same rows.
+
+    Attributes:
+        reference: the name of the model's predictions.
+        metrics: predictor → ``{"mae", "rmse", "r2", "spearman", "n"}``.
+        differences: baseline → ``{"mae": (Δ, low, high), "rmse": (Δ, low, high)}`` with
+            Δ = model − baseline (negative: the model is better) and a 95 % bootstrap
+            interval over groups.
+        verdicts: baseline → ``"better"``, ``"worse"`` or ``"not distinguishable"`` (MAE).
+        n_groups: groups resampled in the bootstrap.
+    """
+
+    reference: str
+    metrics: dict[str, dict[str, float]]
+    differences: dict[str, dict[str, tuple[float, float, float]]]
+    verdicts: dict[str, str]
+    n_groups: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        return {
+            "reference": self.reference,
+            "metrics": self.metrics,
+            "differences": {
+                b: {m: list(v) for m, v in d.items()} for b, d in self.differences.items()
+            },
+            "verdicts": dict(self.verdicts),
+            "n_groups": self.n_groups,
+        }
+
+
+def compare_to_baselines(
+    y_true: ArrayLike,
+    predictions: Mapping[str, ArrayLike],
+    *,
+    reference: str = "model",
+    groups: Sequence[str] | None = None,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> BaselineComparison:
+    """Compare a model's predictions with baselines' on the same rows.
+
+    Args:
+        y_true: the measured values.
+        predictions: predictor name → predictions (must include ``reference``).
+        reference: the model's key in ``predictions``.
+        groups: group of every row (bootstrap resamples groups); ``None``: rows.
+        n_boot: bootstrap replicates.
+        seed: bootstrap seed.
+
+    Returns:
+        Metrics, differences with 95 % intervals, and verdicts.
+    """
+    y = np.asarray(y_true, dtype=np.float64).ravel()
+    preds = {k: np.asarray(v, dtype=np.float64).ravel() for k, v in predictions.items()}
+    if reference not in preds:
+        raise ValidationError(f"no predictions called {reference!r}", field="predictions")
+    for name, values in preds.items():
+        if values.shape != y.shape:
+            raise ValidationError(f"{name}: {values.size} predictions for {y.size} rows")
+    labels = np.asarray(groups if groups is not None else np.arange(y.size).astype(str))
+    if labels.shape != y.shape:
+        raise ValidationError("one group per row is needed", field="groups")
+    unique, inverse = np.unique(labels, return_inverse=True)
+    members = [np.flatnonzero(inverse == g) for g in range(unique.size)]
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, unique.size, size=(n_boot, unique.size))
+
+    metrics = {k: regression_metrics(y, v) for k, v in preds.items()}
+    differences: dict[str, dict[str, tuple[float, float, float]]] = {}
+    verdicts: dict[str, str] = {}
+    model = preds[reference]
+    abs_m, sq_m = np.abs(y - model), (y - model) ** 2
+    for name, values in preds.items():
+        if name == reference:
+            continue
+        abs_b, sq_b = np.abs(y - values), (y - values) ** 2
+        d_abs = np.empty(n_boot)
+        d_rmse = np.empty(n_boot)
+        for b in range(n_boot):
+            idx = np.concatenate([members[g] for g in draws[b]])
+            d_abs[b] = abs_m[idx].mean() - abs_b[idx].mean()
+            d_rmse[b] = math.sqrt(sq_m[idx].mean()) - math.sqrt(sq_b[idx].mean())
+        delta_mae = metrics[reference]["mae"] - metrics[name]["mae"]
+        delta_rmse = metrics[reference]["rmse"] - metrics[name]["rmse"]
+        lo, hi = np.percentile(d_abs, [2.5, 97.5])
+        rlo, rhi = np.percentile(d_rmse, [2.5, 97.5])
+        differences[name] = {
+            "mae": (delta_mae, float(lo), float(hi)),
+            "rmse": (delta_rmse, float(rlo), float(rhi)),
+        }
+        verdicts[name] = "better" if hi < 0 else "worse" if lo > 0 else "not distinguishable"
+    return BaselineComparison(reference, metrics, differences, verdicts, int(unique.size))
+
+
+@dataclass(frozen=True)
+class ProspectiveReport:
+    """A model trained on one dataset and tested on another.
+
+    Attributes:
+        algorithm: the model's algorithm.
+        train_name: training dataset name.
+        test_name: test dataset name.
+        n_train: training rows.
+        n_test: test rows.
+        comparison: model vs baselines on all test rows (bootstrap over test groups).
+        coverage: empirical coverage of the intervals on the test rows.
+        mean_width: mean interval width on the test rows.
+        level: nominal coverage.
+        in_domain_fraction: fraction of test rows inside the applicability domain.
+        in_domain_metrics: model metrics on the in-domain test rows only.
+        one_feature: the baseline's chosen feature.
+        predictions: the model's predictions of the test rows.
+    """
+
+    algorithm: str
+    train_name: str
+    test_name: str
+    n_train: int
+    n_test: int
+    comparison: BaselineComparison
+    coverage: float
+    mean_width: float
+    level: float
+    in_domain_fraction: float
+    in_domain_metrics: dict[str, float]
+    one_feature: str
+    predictions: list[Prediction]
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready summary (without the per-row predictions)."""
+        return {
+            "algorithm": self.algorithm,
+            "train": self.train_name,
+            "test": self.test_name,
+            "n_train": self.n_train,
+            "n_test": self.n_test,
+            "comparison": self.comparison.as_dict(),
+            "coverage": self.coverage,
+            "mean_width": self.mean_width,
+            "level": self.level,
+            "in_domain_fraction": self.in_domain_fraction,
+            "in_domain_metrics": self.in_domain_metrics,
+            "one_feature": self.one_feature,
+        }
+
+
+def prospective(
+    train_ds: Dataset,
+    test_ds: Dataset,
+    algorithm: str = "random_forest",
+    *,
+    target: str,
+    model: TrainedModel | None = None,
+    level: float = 0.9,
+    seed: int = 0,
+    bounds: tuple[float, float] | None = None,
+    progress: Progress | None = None,
+    n_boot: int = 2000,
+    **train_options: Any,
+) -> ProspectiveReport:
+    """Train on ``train_ds`` (or take ``model``), predict ``test_ds``, report vs baselines.
+
+    Args:
+        train_ds: training data (e.g. the literature formulations).
+        test_ds: data that played no part in training (e.g. the wet-lab rows).
+        algorithm: registered algorithm (ignored when ``model`` is given).
+        target: target name, present in both datasets.
+        model: an already trained model; it must have been trained on ``train_ds``.
+        level: interval level when training here.
+        seed: training and bootstrap seed.
+        bounds: target bounds when training here.
+        progress: progress callback for training.
+        n_boot: bootstrap replicates of the comparison.
+        **train_options: passed to :func:`cryoprotect.ml.train.train` (default
+            ``nested=False``: the prospective test is the evaluation here).
+
+    Returns:
+        The report; baselines are fitted on the training rows only.
+    """
+    if model is None:
+        train_options.setdefault("nested", False)
+        model = train(
+            train_ds,
+            target,
+            algorithm,
+            level=level,
+            seed=seed,
+            bounds=bounds,
+            progress=progress,
+            **train_options,
+        )
+    elif model.dataset_hash != train_ds.content_hash:
+        raise ValidationError("the model was not trained on train_ds", field="model")
+    if model.target != target:
+        raise ValidationError(
+            f"the model predicts {model.target!r}, not {target!r}", field="target"
+        )
+    train_rows = train_ds.with_target(target)
+    test_rows = test_ds.with_target(target)
+    if len(test_rows) == 0:
+        raise ValidationError(f"no test row has {target!r}", field="target")
+    y_train = train_rows.target(target)
+    y_test = test_rows.target(target)
+
+    X_train, names = model.featurizer.transform(train_rows)
+    X_test, _ = model.featurizer.transform(test_rows)
+    one = OneFeatureModel.fit(X_train, y_train, names)
+    lo_b, hi_b = model.bounds if model.bounds is not None else (-np.inf, np.inf)
+
+    results = predict(model, test_rows)
+    point = np.array([p.value for p in results])
+    lower = np.array([p.lower for p in results])
+    upper = np.array([p.upper for p in results])
+    inside = np.array([p.in_domain for p in results], dtype=bool)
+    comparison = compare_to_baselines(
+        y_test,
+        {
+            "model": point,
+            "baseline_mean": np.clip(np.full(y_test.size, y_train.mean()), lo_b, hi_b),
+            "baseline_one_feature": np.clip(one.predict(X_test), lo_b, hi_b),
+        },
+        groups=test_rows.groups,
+        n_boot=n_boot,
+        seed=seed,
+    )
+    return ProspectiveReport(
+        algorithm=model.algorithm,
+        train_name=train_ds.name,
+        test_name=test_ds.name,
+        n_train=len(train_rows),
+        n_test=len(test_rows),
+        comparison=comparison,
+        coverage=interval_coverage(y_test, lower, upper),
+        mean_width=mean_interval_width(lower, upper),
+        level=model.level,
+        in_domain_fraction=float(inside.mean()),
+        in_domain_metrics=regression_metrics(y_test[inside], point[inside]),
+        one_feature=one.name,
+        predictions=results,
+    )

@@ -1,0 +1,405 @@
+"""Predictive models: datasets, training (synchronous or as a job), registry, predictions.
+
+The science lives in :mod:`cryoprotect.ml`; this module stores and loads. A trained model
+is an immutable version row in ``predictive_models`` — manifest (algorithm,
+hyperparameters, feature names, dataset hash, metrics, library versions) plus a skops
+artefact whose checksum is verified on every load. Visibility and permissions are the
+database's, as for every owned table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from cryoprotect.db.database import SYSTEM_USER_ID, Database, Identity
+from cryoprotect.db.models import Dataset, Prediction, PredictiveModel
+from cryoprotect.errors import NotFound, ValidationError
+from cryoprotect.ml import artifacts
+from cryoprotect.ml import datasets as ml_datasets
+from cryoprotect.ml import train as ml_train
+from cryoprotect.services.actor import Actor
+from cryoprotect.services.common import Page, change_visible, get_visible, paginate
+
+CRYOMN_DIR = Path(__file__).resolve().parent.parent / "db" / "reference" / "cryomn"
+CRYOMN_SOURCE = (
+    "CryoMN (DoggoneBastard/ML-for-CryoMN, MIT licence, (c) 2026 Hao Li), commit "
+    "c7583b423970f57f891772a0e086e8938daecac7; literature rows cite their DOIs"
+)
+Progress = Callable[[str, float], None]
+
+
+def dataset_dict(d: Dataset, *, with_rows: bool = False) -> dict[str, Any]:
+    out = {
+        "id": d.id,
+        "name": d.name,
+        "description": d.description,
+        "content_hash": d.content_hash,
+        "row_count": d.row_count,
+        "target_names": list(d.target_names or []),
+        "sources": list(d.sources or []),
+        "visibility": d.visibility,
+        "created_by": d.created_by,
+        "created_at": d.created_at,
+    }
+    if with_rows:
+        out["rows"] = d.rows
+    return out
+
+
+def model_dict(m: PredictiveModel) -> dict[str, Any]:
+    manifest = dict(m.manifest or {})
+    return {
+        "id": m.id,
+        "name": m.name,
+        "version": m.version,
+        "algorithm": m.algorithm,
+        "target": m.target,
+        "dataset_id": m.dataset_id,
+        "status": m.status,
+        "is_active": m.is_active,
+        "level": m.level,
+        "progress": m.progress,
+        "error": m.error,
+        "training_seconds": m.training_seconds,
+        "metrics": dict(m.metrics or {}),
+        "feature_names": manifest.get("feature_names", []),
+        "hyperparameters": manifest.get("hyperparameters", {}),
+        "dataset_hash": (manifest.get("dataset") or {}).get("hash"),
+        "library_versions": manifest.get("library_versions", {}),
+        "artifact_sha256": m.artifact_sha256,
+        "visibility": m.visibility,
+        "team_id": m.team_id,
+        "created_by": m.created_by,
+        "created_at": m.created_at,
+    }
+
+
+def load_reference_datasets(db: Database) -> int:
+    """Store the CryoMN literature and wet-lab data as public reference datasets."""
+    loaded = [
+        (
+            "cryomn-literature",
+            "Cryopreservation formulations from the literature with post-thaw viability "
+            "(mostly mesenchymal stromal cells, slow freezing); grouped by source DOI.",
+            ml_datasets.load_cryomn_literature(CRYOMN_DIR / "literature_formulations.csv"),
+        ),
+        (
+            "cryomn-wetlab",
+            "Wet-lab measurements of model-proposed formulations (prospective validation set).",
+            ml_datasets.load_cryomn_wetlab(CRYOMN_DIR / "wetlab_validation.csv"),
+        ),
+    ]
+    with db.transaction(Identity.service()) as session:
+        for name, description, ds in loaded:
+            values = {
+                "name": name,
+                "description": description,
+                "content_hash": ds.content_hash,
+                "row_count": len(ds),
+                "rows": ds.to_records(),
+                "target_names": list(ds.target_names()),
+                "sources": [{"citation": CRYOMN_SOURCE}],
+                "visibility": "public",
+                "created_by": SYSTEM_USER_ID,
+            }
+            existing = session.scalar(
+                sa.select(Dataset).where(Dataset.name == name, Dataset.visibility == "public")
+            )
+            if existing is None:
+                session.add(Dataset(**values))
+            elif existing.content_hash != values["content_hash"]:
+                for key, value in values.items():
+                    setattr(existing, key, value)
+    return len(loaded)
+
+
+class ModelService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ------------------------------------------------------------ datasets
+    def list_datasets(self, actor: Actor) -> list[dict[str, Any]]:
+        with self.db.transaction(actor.identity) as session:
+            return [
+                dataset_dict(d) for d in session.scalars(sa.select(Dataset).order_by(Dataset.name))
+            ]
+
+    def _dataset(self, session: Session, ref: str | uuid.UUID) -> Dataset:
+        try:
+            key = uuid.UUID(str(ref))
+        except ValueError:
+            found = session.scalars(
+                sa.select(Dataset)
+                .where(Dataset.name == str(ref))
+                .order_by((Dataset.visibility == "public").desc(), Dataset.created_at)
+            ).first()
+        else:
+            found = session.get(Dataset, key)
+        if found is None:
+            raise NotFound(f"No dataset {ref!s} visible to you.", details={"field": "dataset"})
+        return found
+
+    # ------------------------------------------------------------ training
+    def _new_version(self, session: Session, owner: uuid.UUID, name: str) -> int:
+        current = session.scalar(
+            sa.select(sa.func.max(PredictiveModel.version)).where(
+                PredictiveModel.created_by == owner, PredictiveModel.name == name
+            )
+        )
+        return int(current or 0) + 1
+
+    def create_pending(
+        self,
+        actor: Actor,
+        *,
+        dataset: str,
+        target: str,
+        algorithm: str,
+        level: float = 0.9,
+        name: str | None = None,
+        visibility: str = "private",
+        team_id: uuid.UUID | None = None,
+    ) -> dict[str, Any]:
+        """Register a version in status ``queued`` (training happens in :meth:`run_training`)."""
+        user_id = actor.require_user()
+        if algorithm not in ml_train.ALGORITHMS:
+            raise ValidationError(
+                f"algorithm must be one of {', '.join(sorted(ml_train.ALGORITHMS))}.",
+                field="algorithm",
+            )
+        if not 0.5 <= level < 1:
+            raise ValidationError("level must be in [0.5, 1).", field="level")
+        with self.db.transaction(actor.identity) as session:
+            ds = self._dataset(session, dataset)
+            if target not in (ds.target_names or []):
+                raise ValidationError(
+                    f"Dataset {ds.name} has no target {target!r}; it has {', '.join(ds.target_names or [])}.",
+                    field="target",
+                )
+            label = name or f"{target}-{algorithm}"
+            row = PredictiveModel(
+                name=label,
+                version=self._new_version(session, user_id, label),
+                algorithm=algorithm,
+                target=target,
+                dataset_id=ds.id,
+                status="queued",
+                level=level,
+                progress=0.0,
+                visibility=visibility,
+                team_id=team_id,
+                created_by=user_id,
+            )
+            session.add(row)
+            session.flush()
+            session.refresh(row)
+            return model_dict(row)
+
+    def run_training(
+        self,
+        actor: Actor,
+        model_id: uuid.UUID,
+        *,
+        seed: int = 0,
+        progress: Progress | None = None,
+        **options: Any,
+    ) -> dict[str, Any]:
+        """Train a queued version; its row records progress, then the artefact or the error."""
+        with self.db.transaction(actor.identity) as session:
+            row = get_visible(session, PredictiveModel, model_id, "model")
+            ds_row = self._dataset(session, row.dataset_id)
+            records, ds_name, target, algorithm, level = (
+                ds_row.rows,
+                ds_row.name,
+                row.target,
+                row.algorithm,
+                row.level or 0.9,
+            )
+            row.status = "training"
+        dataset = ml_datasets.dataset_from_records(records, name=ds_name)
+        last = [0.0]
+
+        def report(message: str, fraction: float) -> None:
+            if progress is not None:
+                progress(message, fraction)
+            if fraction - last[0] >= 0.05:
+                last[0] = fraction
+                with self.db.transaction(actor.identity) as s:
+                    s.execute(
+                        sa.update(PredictiveModel)
+                        .where(PredictiveModel.id == model_id)
+                        .values(progress=min(fraction, 1.0))
+                    )
+
+        started = time.perf_counter()
+        try:
+            trained = ml_train.train(
+                dataset, target, algorithm, level=level, seed=seed, progress=report, **options
+            )
+        except Exception as exc:
+            with self.db.transaction(actor.identity) as session:
+                session.execute(
+                    sa.update(PredictiveModel)
+                    .where(PredictiveModel.id == model_id)
+                    .values(status="failed", error=str(exc)[:2000])
+                )
+            raise
+        saved = artifacts.save(trained)
+        blob = saved.to_bytes()
+        with self.db.transaction(actor.identity) as session:
+            row = get_visible(session, PredictiveModel, model_id, "model")
+            row.manifest = saved.manifest
+            row.artifact = blob
+            row.artifact_sha256 = hashlib.sha256(blob).hexdigest()
+            row.metrics = ml_train.json_safe(trained.metrics)
+            row.training_seconds = round(time.perf_counter() - started, 3)
+            row.progress = 1.0
+            row.status = "ready"
+            session.flush()
+            return model_dict(row)
+
+    def train(self, actor: Actor, **kwargs: Any) -> dict[str, Any]:
+        """Register and train synchronously (CLI)."""
+        progress = kwargs.pop("progress", None)
+        seed = kwargs.pop("seed", 0)
+        options = kwargs.pop("options", {})
+        pending = self.create_pending(actor, **kwargs)
+        return self.run_training(actor, pending["id"], seed=seed, progress=progress, **options)
+
+    # ------------------------------------------------------------ registry
+    def list(
+        self, actor: Actor, *, page: int = 1, per_page: int = 25, target: str | None = None
+    ) -> Page[dict[str, Any]]:
+        query = sa.select(PredictiveModel).order_by(
+            PredictiveModel.name, PredictiveModel.version.desc()
+        )
+        if target:
+            query = query.where(PredictiveModel.target == target)
+        with self.db.transaction(actor.identity) as session:
+            result = paginate(session, query, page, per_page)
+            return Page(
+                [model_dict(m) for m in result.items], result.total, result.page, result.per_page
+            )
+
+    def get(self, actor: Actor, model_id: uuid.UUID) -> dict[str, Any]:
+        with self.db.transaction(actor.identity) as session:
+            return model_dict(get_visible(session, PredictiveModel, model_id, "model"))
+
+    def delete(self, actor: Actor, model_id: uuid.UUID) -> None:
+        actor.require_user()
+        with self.db.transaction(actor.identity) as session:
+            change_visible(session, PredictiveModel, model_id, "model")
+
+    def promote(self, actor: Actor, model_id: uuid.UUID) -> dict[str, Any]:
+        """Make this version the active one for its target (the previous one is demoted)."""
+        user_id = actor.require_user()
+        with self.db.transaction(actor.identity) as session:
+            row = get_visible(session, PredictiveModel, model_id, "model")
+            if row.status != "ready":
+                raise ValidationError("Only a ready model can be made active.", field="status")
+            session.execute(
+                sa.update(PredictiveModel)
+                .where(
+                    PredictiveModel.created_by == user_id,
+                    PredictiveModel.target == row.target,
+                    PredictiveModel.is_active.is_(True),
+                    PredictiveModel.id != model_id,
+                )
+                .values(is_active=False)
+            )
+            change_visible(session, PredictiveModel, model_id, "model", {"is_active": True})
+            session.refresh(row)
+            return model_dict(row)
+
+    # ---------------------------------------------------------- prediction
+    def load(
+        self, actor: Actor, model_id: uuid.UUID
+    ) -> tuple[PredictiveModel, ml_train.TrainedModel]:
+        """The stored version and its model, checksum verified (tampering raises)."""
+        with self.db.transaction(actor.identity) as session:
+            row = get_visible(session, PredictiveModel, model_id, "model")
+            if row.status != "ready" or row.artifact is None:
+                raise ValidationError(f"The model is {row.status}, not ready.", field="model_id")
+            blob = bytes(row.artifact)
+            if hashlib.sha256(blob).hexdigest() != row.artifact_sha256:
+                raise artifacts.ArtifactIntegrityError(
+                    "artefact checksum mismatch: tampered or corrupted (stored blob)"
+                )
+        return row, artifacts.from_bytes(blob)
+
+    def predict(
+        self,
+        actor: Actor,
+        model_id: uuid.UUID,
+        compositions: list[list[dict[str, Any]]],
+        *,
+        mixture_ids: list[uuid.UUID | None] | None = None,
+        store: bool = True,
+    ) -> list[dict[str, Any]]:
+        """Predict for each composition (components by library name), storing predictions."""
+        row, model = self.load(actor, model_id)
+        records = [
+            {"id": f"query-{i}", "components": comps, "targets": {}}
+            for i, comps in enumerate(compositions)
+        ]
+        rows = ml_datasets.dataset_from_records(records, name="query").rows
+        predictions = [p.as_dict() for p in ml_train.predict(model, rows)]
+        out = []
+        with self.db.transaction(actor.identity) as session:
+            for i, p in enumerate(predictions):
+                result = {
+                    "model_id": row.id,
+                    "model_version": row.version,
+                    "target": row.target,
+                    **p,
+                }
+                if store and actor.authenticated:
+                    stored = Prediction(
+                        model_id=row.id,
+                        mixture_id=(mixture_ids or [None] * len(predictions))[i],
+                        target=row.target,
+                        value=p["value"],
+                        lower=p["lower"],
+                        upper=p["upper"],
+                        confidence_level=p["level"],
+                        details={
+                            k: p[k] for k in ("in_domain", "domain_score", "nearest", "warnings")
+                        },
+                        created_by=actor.user_id,
+                        visibility="private",
+                    )
+                    session.add(stored)
+                    session.flush()
+                    result["prediction_id"] = stored.id
+                out.append(result)
+        return out
+
+    def list_predictions(
+        self, actor: Actor, *, page: int = 1, per_page: int = 25
+    ) -> list[dict[str, Any]]:
+        query = sa.select(Prediction).order_by(Prediction.created_at.desc(), Prediction.id)
+        with self.db.transaction(actor.identity) as session:
+            rows = paginate(session, query, page, per_page).items
+            return [
+                {
+                    "id": p.id,
+                    "model_id": p.model_id,
+                    "mixture_id": p.mixture_id,
+                    "target": p.target,
+                    "value": p.value,
+                    "lower": p.lower,
+                    "upper": p.upper,
+                    "confidence_level": p.confidence_level,
+                    "details": p.details,
+                    "created_at": p.created_at,
+                }
+                for p in rows
+            ]

@@ -1,0 +1,111 @@
+"""Predictive models through the API: train on the shipped CryoMN data, predict with an interval."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from cryoprotect.db.database import Identity
+from cryoprotect.db.models import PredictiveModel
+
+pytestmark = pytest.mark.integration
+
+URL = "/api/v1/predictive-models"
+
+
+@pytest.fixture(scope="module")
+def trained(app):  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    email = f"ml-{uuid.uuid4().hex[:8]}@example.org"
+    client.post("/api/v1/auth/register", json={"email": email, "password": "long enough pw"})
+    token = client.post(
+        "/api/v1/auth/login", json={"email": email, "password": "long enough pw"}
+    ).json
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    res = client.post(
+        URL,
+        json={"dataset": "cryomn-literature", "target": "viability_percent", "algorithm": "ridge"},
+        headers=headers,
+    )
+    assert res.status_code == 202, res.json
+    services = app.extensions["cryoprotect"]
+    from cryoprotect.services.actor import Actor
+
+    actor = Actor(user_id=uuid.UUID(res.json["model"]["created_by"]))
+    job = services.jobs.wait(actor, uuid.UUID(res.json["job_id"]), timeout_s=300)
+    assert job["status"] == "done", job
+    return headers, res.json["model"]["id"]
+
+
+def test_training_registers_a_version_with_metrics_and_baselines(client, trained) -> None:  # type: ignore[no-untyped-def]
+    headers, model_id = trained
+    model = client.get(f"{URL}/{model_id}", headers=headers).json
+    assert model["status"] == "ready" and model["version"] >= 1
+    pooled = model["metrics"]["pooled"]
+    assert {"model", "baseline_mean", "baseline_one_feature"} <= set(pooled)
+    assert {"mae", "rmse", "r2", "spearman"} <= set(pooled["model"])
+    assert model["feature_names"] and model["artifact_sha256"] and model["dataset_hash"]
+    assert 0 <= model["metrics"]["interval"]["coverage"] <= 1
+    datasets = {d["name"] for d in client.get("/api/v1/datasets").json}
+    assert {"cryomn-literature", "cryomn-wetlab"} <= datasets
+
+
+def test_predict_ten_percent_dmso_with_interval_and_neighbours(client, trained) -> None:  # type: ignore[no-untyped-def]
+    headers, model_id = trained
+    res = client.post(
+        f"{URL}/{model_id}/predict",
+        json={"components": [{"name": "Dimethyl sulfoxide", "amount": 10, "unit": "% v/v"}]},
+        headers=headers,
+    )
+    assert res.status_code == 200, res.json
+    p = res.json
+    assert p["lower"] <= p["value"] <= p["upper"] and p["level"] == pytest.approx(0.9)
+    assert p["nearest"] and all("row_id" in n for n in p["nearest"])
+    stored = client.get("/api/v1/predictions", headers=headers).json
+    assert any(s["id"] == p["prediction_id"] for s in stored)
+
+
+def test_unknown_component_and_bad_unit_are_422(client, trained) -> None:  # type: ignore[no-untyped-def]
+    headers, model_id = trained
+    unknown = client.post(
+        f"{URL}/{model_id}/predict",
+        json={"components": [{"name": "unobtainium", "amount": 1, "unit": "mol/L"}]},
+        headers=headers,
+    )
+    assert unknown.status_code == 422, unknown.json
+    bad_unit = client.post(
+        f"{URL}/{model_id}/predict",
+        json={"components": [{"name": "Dimethyl sulfoxide", "amount": 1, "unit": "furlongs"}]},
+        headers=headers,
+    )
+    assert bad_unit.status_code == 422
+
+
+def test_tampered_artifact_fails_clearly(client, trained, db) -> None:  # type: ignore[no-untyped-def]
+    headers, model_id = trained
+    with db.transaction(Identity.service()) as s:
+        row = s.get(PredictiveModel, uuid.UUID(model_id))
+        original = bytes(row.artifact)
+        tampered = bytearray(original)
+        tampered[-10] ^= 0xFF
+        s.execute(
+            sa.update(PredictiveModel)
+            .where(PredictiveModel.id == row.id)
+            .values(artifact=bytes(tampered))
+        )
+    try:
+        from cryoprotect.ml.artifacts import ArtifactIntegrityError
+        from cryoprotect.services.actor import Actor
+        from cryoprotect.services.models import ModelService
+
+        with pytest.raises(ArtifactIntegrityError, match="checksum"):
+            ModelService(db).load(Actor(user_id=row.created_by), row.id)
+    finally:
+        with db.transaction(Identity.service()) as s:
+            s.execute(
+                sa.update(PredictiveModel)
+                .where(PredictiveModel.id == uuid.UUID(model_id))
+                .values(artifact=original)
+            )
