@@ -12,7 +12,7 @@ from cryoprotect.errors import CryoprotectError
 from cryoprotect.ml import artifacts
 from cryoprotect.ml.artifacts import ArtifactIntegrityError, ModelArtifact
 from cryoprotect.ml.synthetic import SYNTHETIC_TARGET, make_synthetic_dataset
-from cryoprotect.ml.train import TrainedModel, predict, train
+from cryoprotect.ml.train import TrainedModel, gp_kernels, predict, train
 
 pytestmark = pytest.mark.unit
 
@@ -36,7 +36,16 @@ def model(request, data) -> TrainedModel:  # type: ignore[no-untyped-def]
         "random_forest": {"model__n_estimators": 15},
         "gaussian_process": {"model__n_restarts_optimizer": 0},
     }[request.param]
-    return train(data, SYNTHETIC_TARGET, request.param, params=params, outer_folds=3, inner_folds=3)
+    grid = {"model__kernel": gp_kernels()[:1]} if request.param == "gaussian_process" else None
+    return train(
+        data,
+        SYNTHETIC_TARGET,
+        request.param,
+        params=params,
+        param_grid=grid,
+        outer_folds=3,
+        inner_folds=3,
+    )
 
 
 def test_round_trip_predicts_exactly_the_same(model: TrainedModel, data) -> None:  # type: ignore[no-untyped-def]
