@@ -31,6 +31,7 @@ from cryoprotect.services.molecule_index import MoleculeIndex
 from cryoprotect.services.molecules import MoleculeService
 from cryoprotect.services.teams import TeamService
 from cryoprotect.settings import Settings
+from cryoprotect.web import web as web_blueprint
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     ):
         api.register_blueprint(blueprint)
     register_error_handlers(app, api)
+    app.register_blueprint(web_blueprint)
 
     @app.get("/api/v1/docs/assets/<path:filename>")
     def swagger_assets(filename: str) -> Any:

@@ -266,3 +266,41 @@ def test_grouped_folds_are_balanced_disjoint_and_seeded() -> None:
     ]
     with pytest.raises(ValidationError, match="at least 2 groups"):
         grouped_folds(["only"] * 5, 5, seed=0)
+
+
+def test_validation_plots_are_json_safe_and_consistent(ridge_model: TrainedModel) -> None:
+    import json
+
+    plots = ridge_model.metrics["validation_plots"]
+    json.dumps(plots, allow_nan=False)
+    rows = plots["out_of_fold"]["rows"]
+    assert len(rows) == ridge_model.n_rows == ridge_model.metrics["n_rows"]
+    assert len({r["row_id"] for r in rows}) == len(rows)
+    keys = {"row_id", "fold", "measured", "predicted", "lower", "upper", "baseline_mean"}
+    assert all(keys <= set(r) for r in rows)
+    assert all(r["lower"] <= r["predicted"] <= r["upper"] for r in rows)
+    assert {r["fold"] for r in rows} == set(range(ridge_model.metrics["outer_folds"]))
+
+    imp = plots["permutation_importance"]
+    assert 1 <= len(imp["features"]) <= 20
+    means = [f["mean"] for f in imp["features"]]
+    assert means == sorted(means, reverse=True)
+    assert all(f["feature"] in ridge_model.feature_names and f["std"] >= 0 for f in imp["features"])
+
+    cov = plots["coverage"]
+    assert cov["method"]
+    levels = [c["nominal"] for c in cov["levels"]]
+    assert levels == sorted(levels) and levels[0] == pytest.approx(0.5) and 0.9 in levels
+    assert all(0 <= c["empirical"] <= 1 for c in cov["levels"])
+    # the 90 % point agrees with the pooled coverage reported in the interval summary
+    at_90 = next(c for c in cov["levels"] if c["nominal"] == pytest.approx(0.9))
+    assert at_90["empirical"] == pytest.approx(ridge_model.metrics["interval"]["coverage"])
+    # honest coverage tracks nominal on the synthetic data (known Gaussian noise)
+    assert all(abs(c["empirical"] - c["nominal"]) <= 0.1 for c in cov["levels"])
+    widths = [c["mean_width"] for c in cov["levels"]]
+    assert widths == sorted(widths)
+
+
+def test_no_validation_plots_without_nested_cv(synthetic) -> None:  # type: ignore[no-untyped-def]
+    model = train(synthetic, SYNTHETIC_TARGET, "ridge", seed=0, nested=False)
+    assert "validation_plots" not in model.metrics

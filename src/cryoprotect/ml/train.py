@@ -57,13 +57,14 @@ from sklearn.gaussian_process.kernels import (
     RationalQuadratic,
     WhiteKernel,
 )
+from sklearn.inspection import permutation_importance
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from cryoprotect.errors import ValidationError
-from cryoprotect.ml.conformal import CVPlus, check_level, fit_cv_plus
+from cryoprotect.ml.conformal import CVPlus, check_level, cv_plus_bounds, fit_cv_plus
 from cryoprotect.ml.datasets import Dataset, DatasetRow
 from cryoprotect.ml.domain import ApplicabilityDomain
 from cryoprotect.ml.features import (
@@ -81,6 +82,12 @@ Split = tuple[IntArray, IntArray]
 
 DEFAULT_FEATURIZER = "composition_physics_v1"
 PREDICTORS = ("model", "baseline_mean", "baseline_one_feature")
+#: Nominal levels of the coverage-vs-nominal validation plot.
+COVERAGE_LEVELS = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+#: Features kept in the permutation-importance plot.
+TOP_IMPORTANCES = 20
+#: Shuffles per feature in the permutation importance (kept small: it adds to training time).
+IMPORTANCE_REPEATS = 3
 """Names of the predictions compared in every outer fold."""
 
 
@@ -270,6 +277,8 @@ class FoldResult:
         upper: CV+ upper bounds.
         one_feature: the feature the one-feature baseline chose.
         n_features: number of features in this fold.
+        level_bounds: nominal level (:data:`COVERAGE_LEVELS`) → CV+ (lower, upper) of the
+            test rows at that level (levels too high for the calibration rows are absent).
     """
 
     fold: int
@@ -284,6 +293,7 @@ class FoldResult:
     upper: FloatArray
     one_feature: str
     n_features: int
+    level_bounds: dict[float, tuple[FloatArray, FloatArray]] = field(default_factory=dict)
 
     @property
     def metrics(self) -> dict[str, dict[str, float]]:
@@ -385,6 +395,43 @@ class CVReport:
             },
             "folds": [f.summary() for f in self.folds],
         }
+
+    def coverage_by_level(self) -> list[dict[str, Any]]:
+        """Empirical vs nominal coverage of the outer-fold CV+ intervals, pooled over folds."""
+        out: list[dict[str, Any]] = []
+        for lvl in COVERAGE_LEVELS:
+            if not all(lvl in f.level_bounds for f in self.folds):
+                continue
+            y = np.concatenate([f.y_true for f in self.folds])
+            lo = np.concatenate([f.level_bounds[lvl][0] for f in self.folds])
+            hi = np.concatenate([f.level_bounds[lvl][1] for f in self.folds])
+            out.append(
+                {
+                    "nominal": lvl,
+                    "empirical": interval_coverage(y, lo, hi),
+                    "mean_width": mean_interval_width(lo, hi),
+                }
+            )
+        return out
+
+    def oof_rows(self) -> list[dict[str, Any]]:
+        """Out-of-fold rows (outer test folds): measured, predictions and CV+ interval."""
+        rows: list[dict[str, Any]] = []
+        for f in self.folds:
+            for j, i in enumerate(f.test_index):
+                rows.append(
+                    {
+                        "row_id": self.row_ids[int(i)],
+                        "fold": f.fold,
+                        "measured": float(f.y_true[j]),
+                        "predicted": float(f.predictions["model"][j]),
+                        "lower": float(f.lower[j]),
+                        "upper": float(f.upper[j]),
+                        "baseline_mean": float(f.predictions["baseline_mean"][j]),
+                        "baseline_one_feature": float(f.predictions["baseline_one_feature"][j]),
+                    }
+                )
+        return rows
 
 
 @dataclass(eq=False)
@@ -699,6 +746,12 @@ def train(
             lambda: _configured(spec, chosen, seed, n_jobs), X, y, splits, level
         )
         domain = ApplicabilityDomain.fit(X, row_ids, k=domain_k, percentile=domain_percentile)
+        metrics: dict[str, Any] = {}
+        if report is not None:
+            metrics = report.summary()
+            metrics["validation_plots"] = json_safe(
+                _validation_plots(report, estimator, X, y, fz.feature_names, target, seed)
+            )
     log.record(caught)
     notify("done", 1.0)
     return TrainedModel(
@@ -713,7 +766,7 @@ def train(
         conformal=conformal,
         domain=domain,
         report=report,
-        metrics=report.summary() if report is not None else {},
+        metrics=metrics,
         dataset_hash=dataset.content_hash,
         dataset_name=dataset.name,
         n_rows=len(data),
@@ -757,7 +810,19 @@ def _outer_fold(
     conformal = fit_cv_plus(
         lambda: _configured(spec, chosen, seed, n_jobs), X_tr, y_tr, inner, level
     )
-    lower, upper = _bounded_interval(point, *conformal.interval(X_te), bounds)
+    fold_preds = conformal.fold_predictions(X_te)
+    lower, upper = _bounded_interval(
+        point,
+        *cv_plus_bounds(fold_preds, conformal.residuals, conformal.fold_of_row, level),
+        bounds,
+    )
+    level_bounds: dict[float, tuple[FloatArray, FloatArray]] = {}
+    for lvl in COVERAGE_LEVELS:
+        try:
+            raw = cv_plus_bounds(fold_preds, conformal.residuals, conformal.fold_of_row, lvl)
+        except ValidationError:  # too few calibration rows for this level
+            continue
+        level_bounds[lvl] = _bounded_interval(point, *raw, bounds)
     one = OneFeatureModel.fit(X_tr, y_tr, fz.feature_names)
     return FoldResult(
         fold=k,
@@ -776,7 +841,61 @@ def _outer_fold(
         upper=upper,
         one_feature=one.name,
         n_features=X_tr.shape[1],
+        level_bounds=level_bounds,
     )
+
+
+def target_unit(target: str) -> str:
+    """Display unit of a target, from its name (``*_percent`` → ``%``)."""
+    return "%" if target.endswith("_percent") else ""
+
+
+def _validation_plots(
+    report: CVReport,
+    estimator: Any,
+    X: FloatArray,
+    y: FloatArray,
+    names: Sequence[str],
+    target: str,
+    seed: int,
+) -> dict[str, Any]:
+    """Data for the model page's validation plots (JSON-ready after :func:`json_safe`)."""
+    result = permutation_importance(
+        estimator,
+        X,
+        y,
+        scoring="neg_mean_absolute_error",
+        n_repeats=IMPORTANCE_REPEATS,
+        random_state=seed,
+    )
+    order = np.argsort(-result.importances_mean, kind="stable")[:TOP_IMPORTANCES]
+    return {
+        "target": target,
+        "unit": target_unit(target),
+        "out_of_fold": {
+            "source": "outer folds of the nested grouped cross-validation",
+            "rows": report.oof_rows(),
+        },
+        "permutation_importance": {
+            "method": "sklearn permutation_importance of the final model on its training rows "
+            "(increase in MAE)",
+            "scoring": "mae",
+            "n_repeats": IMPORTANCE_REPEATS,
+            "features": [
+                {
+                    "feature": names[int(j)],
+                    "mean": float(result.importances_mean[j]),
+                    "std": float(result.importances_std[j]),
+                }
+                for j in order
+            ],
+        },
+        "coverage": {
+            "method": "CV+ intervals calibrated on the inner folds of each outer training set, "
+            "evaluated on the held-out outer groups",
+            "levels": report.coverage_by_level(),
+        },
+    }
 
 
 # --- prediction ---------------------------------------------------------------------------

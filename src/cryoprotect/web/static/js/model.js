@@ -1,0 +1,178 @@
+// One model version: metrics against the baselines and the validation plots.
+import { fetchResourceFromApi, showError } from "./api.js";
+
+const PREDICTOR_LABELS = {
+  model: "Model",
+  baseline_mean: "Baseline: training mean",
+  baseline_one_feature: "Baseline: one feature",
+};
+
+const fmt = (x, digits = 2) => (typeof x === "number" && Number.isFinite(x) ? x.toFixed(digits) : "—");
+
+function withUnit(label, unit) {
+  return unit ? `${label} (${unit})` : label;
+}
+
+function layout(xTitle, yTitle, extra = {}) {
+  return {
+    margin: { l: 70, r: 20, t: 20, b: 60 },
+    xaxis: { title: { text: xTitle }, zeroline: false },
+    yaxis: { title: { text: yTitle }, zeroline: false },
+    legend: { orientation: "h", y: -0.25 },
+    ...extra,
+  };
+}
+
+const CONFIG = { responsive: true, displaylogo: false };
+
+function addRow(dl, term, value) {
+  const dt = document.createElement("dt");
+  dt.textContent = term;
+  const dd = document.createElement("dd");
+  dd.textContent = value;
+  dl.append(dt, dd);
+}
+
+function renderProvenance(model, plots) {
+  document.getElementById("model-title").textContent = `${model.name} v${model.version}`;
+  document.title = `${model.name} v${model.version} · CryoProtect`;
+  const dl = document.getElementById("provenance");
+  addRow(dl, "Algorithm", model.algorithm);
+  addRow(dl, "Target", withUnit(model.target, plots?.unit || ""));
+  addRow(dl, "Status", model.status);
+  addRow(dl, "Interval level", `${fmt((model.level ?? 0) * 100, 0)} % (CV+)`);
+  addRow(dl, "Validation", `${model.metrics?.validation || "—"} (${model.metrics?.outer_folds ?? "?"} outer × ${model.metrics?.inner_folds ?? "?"} inner folds, ${model.metrics?.n_rows ?? "?"} rows, ${model.metrics?.n_groups ?? "?"} groups)`);
+  addRow(dl, "Dataset hash", model.dataset_hash || "—");
+  addRow(dl, "Artifact SHA-256", model.artifact_sha256 || "—");
+  addRow(dl, "Created", model.created_at || "—");
+  const libs = Object.entries(model.library_versions || {}).map(([k, v]) => `${k} ${v}`).join(", ");
+  addRow(dl, "Libraries", libs || "—");
+}
+
+function renderMetrics(pooled, unit) {
+  const table = document.getElementById("metrics-table");
+  const head = table.querySelectorAll("thead th");
+  head[1].textContent = withUnit("MAE", unit);
+  head[2].textContent = withUnit("RMSE", unit);
+  const tbody = table.querySelector("tbody");
+  tbody.replaceChildren();
+  for (const key of Object.keys(PREDICTOR_LABELS)) {
+    const m = pooled[key];
+    if (!m) continue;
+    const tr = document.createElement("tr");
+    for (const text of [PREDICTOR_LABELS[key], fmt(m.mae), fmt(m.rmse), fmt(m.r2, 3), fmt(m.spearman, 3)]) {
+      const td = document.createElement("td");
+      td.textContent = text;
+      tr.append(td);
+    }
+    tbody.append(tr);
+  }
+  table.hidden = false;
+}
+
+function drawPredVsMeasured(rows, unit) {
+  const x = rows.map((r) => r.measured);
+  const y = rows.map((r) => r.predicted);
+  const all = [...x, ...rows.map((r) => r.lower), ...rows.map((r) => r.upper)].filter(Number.isFinite);
+  const lo = Math.min(...all);
+  const hi = Math.max(...all);
+  const traces = [
+    {
+      type: "scatter", mode: "markers", name: "Model (out-of-fold)", x, y,
+      text: rows.map((r) => `${r.row_id} (fold ${r.fold + 1})`),
+      error_y: {
+        type: "data", symmetric: false,
+        array: rows.map((r) => r.upper - r.predicted),
+        arrayminus: rows.map((r) => r.predicted - r.lower),
+        thickness: 1, width: 0, color: "rgba(31,119,180,0.35)",
+      },
+      marker: { size: 6, color: "#1f77b4" },
+    },
+    {
+      type: "scatter", mode: "markers", name: "Baseline: training mean", x,
+      y: rows.map((r) => r.baseline_mean), marker: { size: 4, color: "#999", symbol: "x" },
+    },
+    { type: "scatter", mode: "lines", name: "Identity (y = x)", x: [lo, hi], y: [lo, hi],
+      line: { dash: "dash", color: "#333" } },
+  ];
+  Plotly.newPlot("chart-pred-vs-measured", traces,
+    layout(withUnit("Measured", unit), withUnit("Predicted", unit)), CONFIG);
+}
+
+function drawResiduals(rows, unit) {
+  const x = rows.map((r) => r.predicted);
+  const traces = [
+    { type: "scatter", mode: "markers", name: "Residual (measured − predicted)", x,
+      y: rows.map((r) => r.measured - r.predicted), text: rows.map((r) => r.row_id),
+      marker: { size: 6, color: "#d62728" } },
+    { type: "scatter", mode: "lines", name: "Zero", x: [Math.min(...x), Math.max(...x)], y: [0, 0],
+      line: { dash: "dash", color: "#333" } },
+  ];
+  Plotly.newPlot("chart-residuals", traces,
+    layout(withUnit("Predicted", unit), withUnit("Residual, measured − predicted", unit)), CONFIG);
+}
+
+function drawImportance(importance, unit) {
+  const features = [...(importance.features || [])].reverse(); // largest at the top
+  document.getElementById("importance-note").textContent = importance.method || "";
+  const trace = {
+    type: "bar", orientation: "h", name: "Increase in MAE",
+    x: features.map((f) => f.mean), y: features.map((f) => f.feature),
+    error_x: { type: "data", array: features.map((f) => f.std), visible: true },
+    marker: { color: "#2ca02c" },
+  };
+  Plotly.newPlot("chart-importance", [trace],
+    layout(withUnit("Increase in MAE when permuted", unit), "Feature",
+      { margin: { l: 200, r: 20, t: 20, b: 60 }, height: Math.max(380, 22 * features.length + 100),
+        yaxis: { title: { text: "Feature" }, automargin: true } }), CONFIG);
+}
+
+function drawCoverage(coverage) {
+  document.getElementById("coverage-note").textContent = coverage.method || "";
+  const levels = coverage.levels || [];
+  const traces = [
+    { type: "scatter", mode: "lines+markers", name: "Empirical coverage (held-out groups)",
+      x: levels.map((c) => c.nominal * 100), y: levels.map((c) => c.empirical * 100),
+      text: levels.map((c) => `mean width ${fmt(c.mean_width)}`), marker: { color: "#9467bd" } },
+    { type: "scatter", mode: "lines", name: "Ideal (empirical = nominal)", x: [50, 100], y: [50, 100],
+      line: { dash: "dash", color: "#333" } },
+  ];
+  Plotly.newPlot("chart-coverage", traces,
+    layout("Nominal coverage level (%)", "Empirical coverage (%)",
+      { xaxis: { title: { text: "Nominal coverage level (%)" }, range: [45, 100] },
+        yaxis: { title: { text: "Empirical coverage (%)" }, range: [0, 100] } }), CONFIG);
+}
+
+async function main() {
+  const root = document.getElementById("model-page");
+  const loading = document.getElementById("loading");
+  const error = document.getElementById("error");
+  const model = await fetchResourceFromApi(root.dataset.api, { loading, error });
+  const plots = model.metrics?.validation_plots;
+  renderProvenance(model, plots);
+  if (model.status !== "ready") {
+    showError(error, `This model is ${model.status}${model.error ? `: ${model.error}` : ""}; its plots appear once training is done.`);
+    return;
+  }
+  const unit = plots?.unit || "";
+  if (model.metrics?.pooled) renderMetrics(model.metrics.pooled, unit);
+  if (!plots) {
+    showError(error, "This model has no validation plot data (trained without nested cross-validation, or before plots were recorded).");
+    return;
+  }
+  if (typeof Plotly === "undefined") {
+    showError(error, "The charting library (Plotly.js) did not load.");
+    return;
+  }
+  const rows = plots.out_of_fold?.rows || [];
+  drawPredVsMeasured(rows, unit);
+  drawResiduals(rows, unit);
+  drawImportance(plots.permutation_importance || {}, unit);
+  drawCoverage(plots.coverage || {});
+}
+
+main().catch((exc) => {
+  const error = document.getElementById("error");
+  if (error && error.hidden) showError(error, `Could not draw this page: ${exc.message}`);
+  console.error(exc);
+});
