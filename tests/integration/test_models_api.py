@@ -109,3 +109,45 @@ def test_tampered_artifact_fails_clearly(client, trained, db) -> None:  # type: 
                 .where(PredictiveModel.id == uuid.UUID(model_id))
                 .values(artifact=original)
             )
+
+
+def test_cli_trains_registers_and_versions_compare(settings, db, client, trained) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from cryoprotect.cli import main
+
+    env = {"CRYOPROTECT_HOME": str(settings.home), "DATABASE_URL": None}
+    runs = [
+        CliRunner().invoke(
+            main,
+            [
+                "models",
+                "train",
+                "--dataset",
+                "cryomn-literature",
+                "--target",
+                "viability_percent",
+                "--algorithm",
+                "ridge",
+            ],
+            env=env,
+            catch_exceptions=False,
+        )
+        for _ in range(2)
+    ]
+    for run in runs:
+        assert run.exit_code == 0, run.output
+        assert (
+            "Registered viability_percent-ridge v" in run.output and "baseline_mean" in run.output
+        )
+    listed = client.get(f"{URL}?target=viability_percent&per_page=100").json["items"]
+    public = [
+        m for m in listed if m["visibility"] == "public" and m["name"] == "viability_percent-ridge"
+    ]
+    assert len(public) >= 2 and len({m["version"] for m in public}) == len(public)
+    compared = client.post(f"{URL}/compare", json={"ids": [public[0]["id"], public[1]["id"]]})
+    assert compared.status_code == 200, compared.json
+    assert all({"model", "baseline_mean"} <= set(c["pooled"]) for c in compared.json)
+    headers, model_id = trained
+    promoted = client.post(f"{URL}/{model_id}/promote", headers=headers)
+    assert promoted.status_code == 200 and promoted.json["is_active"] is True

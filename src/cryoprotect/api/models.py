@@ -213,6 +213,41 @@ class Models(MethodView):
         return {"model": pending, "job_id": job["id"]}
 
 
+class CompareModelsSchema(StrictSchema):
+    ids = ma.fields.List(
+        ma.fields.UUID(), required=True, validate=ma.validate.Length(min=2, max=10)
+    )
+
+
+class ComparedModelSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    name = _Text(required=True)
+    version = ma.fields.Integer(required=True)
+    algorithm = _Text(required=True)
+    target = _Text(required=True)
+    status = _Text(required=True)
+    is_active = ma.fields.Boolean(required=True)
+    dataset_hash = _Text(allow_none=True)
+    training_seconds = ma.fields.Float(allow_none=True)
+    pooled = ma.fields.Dict(
+        required=True, metadata={"description": "Model and baselines: MAE, RMSE, R², Spearman"}
+    )
+    interval = ma.fields.Dict(
+        required=True, metadata={"description": "Coverage and mean width on held-out folds"}
+    )
+
+
+@blp.route("/compare")
+class ModelCompare(MethodView):
+    @blp.arguments(CompareModelsSchema)
+    @blp.response(200, ComparedModelSchema(many=True))
+    @blp.alt_response(404, description="A model is not visible to the caller")
+    @blp.doc(security=OPTIONAL_BEARER)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Compare 2–10 model versions: cross-validated metrics against their baselines, coverage"""
+        return services().models.compare(current_actor(), body["ids"])
+
+
 @blp.route("/<uuid:model_id>")
 class ModelItem(MethodView):
     @blp.response(200, ModelSchema)

@@ -293,6 +293,35 @@ class ModelService:
         with self.db.transaction(actor.identity) as session:
             return model_dict(get_visible(session, PredictiveModel, model_id, "model"))
 
+    def compare(self, actor: Actor, model_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+        """Versions side by side: pooled CV metrics of each model and its baselines, coverage."""
+        if not 2 <= len(model_ids) <= 10:
+            raise ValidationError("Compare between 2 and 10 model versions.", field="ids")
+        out = []
+        for model_id in model_ids:
+            m = self.get(actor, model_id)
+            metrics = m["metrics"]
+            out.append(
+                {
+                    "id": m["id"],
+                    "name": m["name"],
+                    "version": m["version"],
+                    "algorithm": m["algorithm"],
+                    "target": m["target"],
+                    "status": m["status"],
+                    "is_active": m["is_active"],
+                    "dataset_hash": m["dataset_hash"],
+                    "training_seconds": m["training_seconds"],
+                    "pooled": metrics.get("pooled", {}),
+                    "interval": {
+                        k: v
+                        for k, v in (metrics.get("interval") or {}).items()
+                        if k in ("method", "coverage", "mean_width")
+                    },
+                }
+            )
+        return out
+
     def delete(self, actor: Actor, model_id: uuid.UUID) -> None:
         actor.require_user()
         with self.db.transaction(actor.identity) as session:
