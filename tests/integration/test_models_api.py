@@ -151,3 +151,55 @@ def test_cli_trains_registers_and_versions_compare(settings, db, client, trained
     headers, model_id = trained
     promoted = client.post(f"{URL}/{model_id}/promote", headers=headers)
     assert promoted.status_code == 200 and promoted.json["is_active"] is True
+
+
+def test_user_dataset_upload_and_training(client, make_user, app) -> None:  # type: ignore[no-untyped-def]
+    user = make_user("data")
+    records = [
+        {
+            "id": f"r{i}",
+            "group": f"batch-{i % 6}",
+            "targets": {"tm_c": -1.86 * 0.1 * i},
+            "components": [{"name": "Glycerol", "amount": 0.1 * i, "unit": "mol/kg"}],
+        }
+        for i in range(1, 37)
+    ]
+    res = client.post(
+        "/api/v1/datasets",
+        json={"name": f"my freezing points {uuid.uuid4().hex[:6]}", "records": records},
+        headers=user.headers,
+    )
+    assert res.status_code == 201, res.json
+    assert res.json["row_count"] == 36 and res.json["target_names"] == ["tm_c"]
+    bad = client.post(
+        "/api/v1/datasets",
+        json={
+            "name": "bad",
+            "records": [
+                {
+                    "components": [{"name": "Glycerol", "amount": 1, "unit": "mol/kg"}],
+                    "targets": {"x": 1},
+                },
+                {
+                    "components": [{"name": "Glycerol", "amount": 1, "unit": "parsecs"}],
+                    "targets": {"x": 2},
+                },
+            ],
+        },
+        headers=user.headers,
+    )
+    assert bad.status_code == 422
+    job = client.post(
+        URL,
+        json={"dataset": res.json["id"], "target": "tm_c", "algorithm": "ridge"},
+        headers=user.headers,
+    )
+    assert job.status_code == 202, job.json
+    done = app.extensions["cryoprotect"].jobs.wait(
+        user.actor, uuid.UUID(job.json["job_id"]), timeout_s=120
+    )
+    assert done["status"] == "done", done
+    assert (
+        client.get(f"{URL}/{job.json['model']['id']}", headers=user.headers).json["status"]
+        == "ready"
+    )

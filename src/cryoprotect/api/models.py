@@ -317,6 +317,36 @@ class Predictions(MethodView):
         return services().models.list_predictions(current_actor(), **args)
 
 
+class DatasetRecordSchema(StrictSchema):
+    id = _Text(validate=ma.validate.Length(min=1, max=200))
+    components = ma.fields.List(
+        ma.fields.Nested(ComponentInSchema),
+        required=True,
+        validate=ma.validate.Length(min=1, max=30),
+    )
+    targets = ma.fields.Dict(
+        keys=_Text(validate=ma.validate.Length(min=1, max=100)),
+        values=ma.fields.Float(allow_nan=False),
+        required=True,
+    )
+    group = _Text(
+        validate=ma.validate.Length(min=1, max=300),
+        metadata={"description": "Source or batch; rows of one group never straddle CV folds"},
+    )
+
+
+class DatasetCreateSchema(StrictSchema):
+    name = _Text(required=True, validate=ma.validate.Length(min=1, max=300))
+    description = _Text(load_default=None, allow_none=True, validate=ma.validate.Length(max=5000))
+    records = ma.fields.List(
+        ma.fields.Nested(DatasetRecordSchema),
+        required=True,
+        validate=ma.validate.Length(min=2, max=20000),
+    )
+    visibility = _Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
+    team_id = ma.fields.UUID(load_default=None, allow_none=True)
+
+
 @datasets_blp.route("")
 class Datasets(MethodView):
     @datasets_blp.response(200, DatasetSchema(many=True))
@@ -324,3 +354,26 @@ class Datasets(MethodView):
     def get(self) -> Any:
         """Datasets visible to the caller (the shipped CryoMN data without signing in)"""
         return services().models.list_datasets(current_actor())
+
+    @login_required
+    @datasets_blp.arguments(DatasetCreateSchema)
+    @datasets_blp.response(201, DatasetSchema)
+    @datasets_blp.alt_response(409, description="A public dataset with this name exists")
+    @datasets_blp.doc(security=BEARER)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Upload a dataset: rows of components (library names, amounts, units) with numeric targets"""
+        records = [
+            {
+                **r,
+                "components": [
+                    {
+                        "name": c.get("name") or c.get("smiles"),
+                        "amount": c["amount"],
+                        "unit": c["unit"],
+                    }
+                    for c in r["components"]
+                ],
+            }
+            for r in body.pop("records")
+        ]
+        return services().models.create_dataset(current_actor(), records=records, **body)

@@ -132,6 +132,42 @@ class ModelService:
                 dataset_dict(d) for d in session.scalars(sa.select(Dataset).order_by(Dataset.name))
             ]
 
+    def create_dataset(
+        self,
+        actor: Actor,
+        *,
+        name: str,
+        records: list[dict[str, Any]],
+        description: str | None = None,
+        visibility: str = "private",
+        team_id: uuid.UUID | None = None,
+    ) -> dict[str, Any]:
+        """Store user-supplied rows (components + targets + group) as a dataset, validated first."""
+        from cryoprotect.services.molecules import check_scope
+
+        user_id = actor.require_user()
+        check_scope(visibility, team_id)
+        ds = ml_datasets.dataset_from_records(records, name=name, description=description or "")
+        if not ds.target_names():
+            raise ValidationError("No row has a numeric target.", field="records")
+        with self.db.transaction(actor.identity) as session:
+            row = Dataset(
+                name=name,
+                description=description,
+                content_hash=ds.content_hash,
+                row_count=len(ds),
+                rows=ds.to_records(),
+                target_names=list(ds.target_names()),
+                sources=[],
+                visibility=visibility,
+                team_id=team_id,
+                created_by=user_id,
+            )
+            session.add(row)
+            session.flush()
+            session.refresh(row)
+            return dataset_dict(row)
+
     def _dataset(self, session: Session, ref: str | uuid.UUID) -> Dataset:
         try:
             key = uuid.UUID(str(ref))
