@@ -10,7 +10,6 @@ physical possibility (via the solution-physics service) before anything is writt
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,8 +30,6 @@ from cryoprotect.services.common import Page, change_visible, paginate
 from cryoprotect.services.molecules import check_scope, name_matches
 
 MAX_COMPONENTS = 30
-# Checks a resolved composition for physical possibility; raises InvalidCompositionError.
-CompositionCheck = Callable[[list[dict[str, Any]], str | None], None]
 
 
 def _component_dict(c: MixtureComponent, m: Molecule) -> dict[str, Any]:
@@ -65,9 +62,8 @@ def _as_solution_component(
 
 
 class MixtureService:
-    def __init__(self, db: Database, check: CompositionCheck | None = None) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
-        self.check = check
 
     # ------------------------------------------------------------ helpers
     def _resolve_components(
@@ -139,10 +135,6 @@ class MixtureService:
                 )
             return found
         raise ValidationError("Give molecule_id, name or smiles.", field=f"{path}.molecule_id")
-
-    def _check(self, resolved: list[tuple[Molecule, dict[str, Any]]], carrier: str | None) -> None:
-        if self.check is not None:
-            self.check([{"molecule": m, **c} for m, c in resolved], carrier)
 
     def _carrier_components(self, session: Session, carrier: str | None) -> list[Any]:
         """The carrier's solutes as solution components (library molecules, public first)."""
@@ -302,7 +294,6 @@ class MixtureService:
             raise ValidationError("A mixture needs a name.", field="name")
         with self.db.transaction(actor.identity) as session:
             resolved = self._resolve_components(session, components)
-            self._check(resolved, carrier)
             self._validate_physics(session, resolved, carrier)
             mixture = Mixture(
                 name=name.strip(),
@@ -392,7 +383,6 @@ class MixtureService:
             session.refresh(mixture)
             if "components" in changes:
                 resolved = self._resolve_components(session, changes["components"])
-                self._check(resolved, mixture.carrier)
                 self._validate_physics(session, resolved, mixture.carrier)
                 session.execute(
                     sa.delete(MixtureComponent).where(MixtureComponent.mixture_id == mixture_id)
@@ -400,7 +390,6 @@ class MixtureService:
                 self._write_components(session, mixture_id, user_id, resolved)
             elif "carrier" in changes:
                 resolved = self._resolve_components(session, self._components(session, mixture_id))
-                self._check(resolved, mixture.carrier)
                 self._validate_physics(session, resolved, mixture.carrier)
             self._snapshot(session, mixture, user_id)
             return self._dict(session, mixture)
