@@ -146,3 +146,29 @@ def unique_smiles() -> str:
 
     bits = random.getrandbits(24)  # noqa: S311 - test data, not secrets
     return "O" + "".join("C(F)" if bits >> i & 1 else "C" for i in range(24))
+
+
+def train_model_via_api(app, prefix: str) -> tuple[dict[str, str], str]:  # type: ignore[no-untyped-def]
+    """Register a user and train a ridge model on the shipped CryoMN literature data through
+    the API's background job; returns (auth headers, model id)."""
+    from cryoprotect.services.actor import Actor
+
+    client = app.test_client()
+    email = f"{prefix}-{uuid.uuid4().hex[:8]}@example.org"
+    client.post("/api/v1/auth/register", json={"email": email, "password": "long enough pw"})
+    token = client.post(
+        "/api/v1/auth/login", json={"email": email, "password": "long enough pw"}
+    ).json
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    res = client.post(
+        "/api/v1/predictive-models",
+        json={"dataset": "cryomn-literature", "target": "viability_percent", "algorithm": "ridge"},
+        headers=headers,
+    )
+    assert res.status_code == 202, res.json
+    actor = Actor(user_id=uuid.UUID(res.json["model"]["created_by"]))
+    job = app.extensions["cryoprotect"].jobs.wait(
+        actor, uuid.UUID(res.json["job_id"]), timeout_s=300
+    )
+    assert job["status"] == "done", job
+    return headers, res.json["model"]["id"]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require
+from tests.conftest import require, train_model_via_api
 
 pytestmark = pytest.mark.e2e
 
@@ -47,20 +47,9 @@ def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def trained(app) -> tuple[str, str]:  # type: ignore[no-untyped-def]
-    """A ridge model trained on the shipped data through the service; (token, model id)."""
-    from cryoprotect.services.actor import Actor
-
-    client = app.test_client()
-    email = f"e2e-{uuid.uuid4().hex[:8]}@example.org"
-    reg = client.post("/api/v1/auth/register", json={"email": email, "password": "long enough pw"})
-    assert reg.status_code == 201, reg.json
-    login = client.post("/api/v1/auth/login", json={"email": email, "password": "long enough pw"})
-    actor = Actor(user_id=uuid.UUID(reg.json["id"]), email=email)
-    model = app.extensions["cryoprotect"].models.train(
-        actor, dataset="cryomn-literature", target="viability_percent", algorithm="ridge"
-    )
-    assert model["status"] == "ready"
-    return login.json["access_token"], str(model["id"])
+    """A ridge model trained on the shipped data; (access token, model id)."""
+    headers, model_id = train_model_via_api(app, "e2e")
+    return headers["Authorization"].removeprefix("Bearer "), model_id
 
 
 def test_model_page_draws_charts_and_metrics(live_server: str, trained: tuple[str, str]) -> None:

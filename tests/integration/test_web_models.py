@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
+
+from tests.conftest import train_model_via_api
 
 pytestmark = pytest.mark.integration
 
@@ -14,27 +15,7 @@ URL = "/api/v1/predictive-models"
 
 @pytest.fixture(scope="module")
 def trained(app):  # type: ignore[no-untyped-def]
-    client = app.test_client()
-    email = f"web-{uuid.uuid4().hex[:8]}@example.org"
-    client.post("/api/v1/auth/register", json={"email": email, "password": "long enough pw"})
-    token = client.post(
-        "/api/v1/auth/login", json={"email": email, "password": "long enough pw"}
-    ).json
-    headers = {"Authorization": f"Bearer {token['access_token']}"}
-    res = client.post(
-        URL,
-        json={"dataset": "cryomn-literature", "target": "viability_percent", "algorithm": "ridge"},
-        headers=headers,
-    )
-    assert res.status_code == 202, res.json
-    from cryoprotect.services.actor import Actor
-
-    actor = Actor(user_id=uuid.UUID(res.json["model"]["created_by"]))
-    job = app.extensions["cryoprotect"].jobs.wait(
-        actor, uuid.UUID(res.json["job_id"]), timeout_s=300
-    )
-    assert job["status"] == "done", job
-    return headers, res.json["model"]["id"]
+    return train_model_via_api(app, "web")
 
 
 def _html(res) -> str:  # type: ignore[no-untyped-def]

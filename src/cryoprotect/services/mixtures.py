@@ -27,7 +27,7 @@ from cryoprotect.db.models import (
 from cryoprotect.errors import NotFound, PermissionDenied, ValidationError
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import Page, change_visible, paginate
-from cryoprotect.services.molecules import check_scope, name_matches
+from cryoprotect.services.molecules import check_scope, find_library_molecule, name_matches
 
 MAX_COMPONENTS = 30
 
@@ -109,31 +109,21 @@ class MixtureService:
             return molecule
         name = (comp.get("name") or "").strip()
         if name:
-            found = session.scalars(
-                sa.select(Molecule)
-                .where(name_matches(name))
-                .order_by((Molecule.visibility == "public").desc(), Molecule.created_at)
-            ).first()
-            if found is None:
-                raise NotFound(
-                    f"No molecule named {name!r} in the library.", details={"field": f"{path}.name"}
-                )
-            return found
+            return find_library_molecule(
+                session,
+                name_matches(name),
+                message=f"No molecule named {name!r} in the library.",
+                field=f"{path}.name",
+            )
         if comp.get("smiles"):
             from cryoprotect.science.standardize import register_structure
 
-            key = register_structure(comp["smiles"]).inchikey
-            found = session.scalars(
-                sa.select(Molecule)
-                .where(Molecule.inchikey == key)
-                .order_by((Molecule.visibility == "public").desc(), Molecule.created_at)
-            ).first()
-            if found is None:
-                raise NotFound(
-                    "That structure is not in the library; register it first.",
-                    details={"field": f"{path}.smiles"},
-                )
-            return found
+            return find_library_molecule(
+                session,
+                Molecule.inchikey == register_structure(comp["smiles"]).inchikey,
+                message="That structure is not in the library; register it first.",
+                field=f"{path}.smiles",
+            )
         raise ValidationError("Give molecule_id, name or smiles.", field=f"{path}.molecule_id")
 
     def _carrier_components(self, session: Session, carrier: str | None) -> list[Any]:

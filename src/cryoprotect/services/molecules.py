@@ -147,6 +147,21 @@ def name_matches(name: str) -> sa.ColumnElement[bool]:
     return sa.or_(sa.func.lower(Molecule.name) == name.lower(), synonym_match.exists())
 
 
+def find_library_molecule(
+    session: Session, condition: sa.ColumnElement[bool], *, message: str, field: str
+) -> Molecule:
+    """The visible molecule matching ``condition``, preferring the public record, then the
+    oldest of the caller's own; :class:`NotFound` naming ``field`` otherwise."""
+    found = session.scalars(
+        sa.select(Molecule)
+        .where(condition)
+        .order_by((Molecule.visibility == "public").desc(), Molecule.created_at)
+    ).first()
+    if found is None:
+        raise NotFound(message, details={"field": field})
+    return found
+
+
 def insert_properties(
     session: Session, molecule_id: uuid.UUID, owner: uuid.UUID, rows: list[dict[str, Any]]
 ) -> None:
@@ -166,21 +181,17 @@ class MoleculeService:
     def _resolve_lookup(self, actor: Actor, lookup: str) -> Molecule:
         """A library molecule the caller can see, by name, synonym or PubChem CID."""
         text = lookup.strip()
+        if text.isdigit() and len(text) < 16:
+            condition: sa.ColumnElement[bool] = Molecule.pubchem_cid == int(text)
+        else:
+            condition = name_matches(text)
         with self.db.transaction(actor.identity) as session:
-            query = sa.select(Molecule)
-            if text.isdigit() and len(text) < 16:
-                query = query.where(Molecule.pubchem_cid == int(text))
-            else:
-                query = query.where(name_matches(text))
-            # Prefer the public record, then the caller's own.
-            found = session.scalars(
-                query.order_by((Molecule.visibility == "public").desc(), Molecule.created_at)
-            ).first()
-            if found is None:
-                raise NotFound(
-                    f"No molecule named {text!r} in the library.", details={"field": "lookup"}
-                )
-            return found
+            return find_library_molecule(
+                session,
+                condition,
+                message=f"No molecule named {text!r} in the library.",
+                field="lookup",
+            )
 
     def create(
         self,
