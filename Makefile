@@ -2,6 +2,7 @@
 #   make run    install into .venv, start the embedded PostgreSQL, migrate, load the
 #               reference library and serve on http://127.0.0.1:5000
 #   make test   install (with test tools) and run the whole test suite
+# and for CI (.github/workflows/ci.yml): make lint, make typecheck
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -9,7 +10,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lock clean
+.PHONY: run test lint typecheck install lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "CryoProtect needs Python >= 3.11"'
@@ -27,6 +28,14 @@ run: install
 # pytest exits 5 when it collects no tests; make treats any non-zero code as failure.
 test: install
 	$(BIN)/python -m pytest
+
+# The same checks as tests/unit/test_code_quality.py, on their own (CI runs them first).
+lint: install
+	$(BIN)/python -m ruff check src tests
+	$(BIN)/python -m ruff format --check src tests
+
+typecheck: install
+	$(BIN)/python -m mypy
 
 # Regenerate the lock from the current environment (after changing pyproject.toml).
 lock:

@@ -42,8 +42,14 @@ def home() -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def settings(home: Path) -> Settings:
+    # Rate limits off: the suite sends bursts from one address. tests/integration/
+    # test_rate_limits.py builds its own apps with tight limits.
     return Settings(
-        home=home, secret_key="test-secret-key-" + "x" * 32, testing=True, log_json=False
+        home=home,
+        secret_key="test-secret-key-" + "x" * 32,
+        testing=True,
+        log_json=False,
+        ratelimit_enabled=False,
     )
 
 

@@ -7,28 +7,39 @@ metrics and logging together. It never starts or migrates the database itself; t
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, redirect, send_from_directory
+from flask import Flask, request, send_from_directory
 
 from cryoprotect import __version__
 from cryoprotect.api import auth as auth_api
+from cryoprotect.api import experiments as experiments_api
+from cryoprotect.api import feature_flags as feature_flags_api
 from cryoprotect.api import mixtures as mixtures_api
 from cryoprotect.api import models as models_api
 from cryoprotect.api import molecules as molecules_api
+from cryoprotect.api import protocols as protocols_api
 from cryoprotect.api import system as system_api
 from cryoprotect.api import teams as teams_api
+from cryoprotect.api.common import current_actor
 from cryoprotect.api.errors import Api, register_error_handlers
 from cryoprotect.db.database import Database
+from cryoprotect.errors import CryoprotectError
 from cryoprotect.ops import logging as ops_logging
-from cryoprotect.ops import metrics
+from cryoprotect.ops import metrics, ratelimit
+from cryoprotect.ops import security as ops_security
+from cryoprotect.ops.flags import FeatureFlags
 from cryoprotect.services.auth import AuthService
+from cryoprotect.services.experiments import ExperimentService
+from cryoprotect.services.flags import FlagService
 from cryoprotect.services.jobs import JobService
 from cryoprotect.services.mixtures import MixtureService
 from cryoprotect.services.models import ModelService
 from cryoprotect.services.molecule_index import MoleculeIndex
 from cryoprotect.services.molecules import MoleculeService
+from cryoprotect.services.protocols import CellTypeService, ProtocolService
 from cryoprotect.services.teams import TeamService
 from cryoprotect.settings import Settings
 from cryoprotect.web import web as web_blueprint
@@ -46,6 +57,21 @@ class Services:
     jobs: JobService
     mixtures: MixtureService
     models: ModelService
+    flags: FeatureFlags
+    feature_flags: FlagService
+    experiments: ExperimentService
+    cell_types: CellTypeService
+    protocols: ProtocolService
+
+
+def _request_user_id() -> uuid.UUID | None:
+    """The user a bearer token authenticates on this request, else None (never raises)."""
+    if not request.headers.get("Authorization"):
+        return None
+    try:
+        return current_actor().user_id
+    except CryoprotectError:  # invalid credentials: counted by address; the view answers 401
+        return None
 
 
 def _swagger_ui_dir() -> str:
@@ -93,6 +119,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         },
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    flags = FeatureFlags(db, ttl_s=settings.flags_cache_ttl_s)
     app.extensions["cryoprotect"] = Services(
         settings=settings,
         db=db,
@@ -102,14 +129,21 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         jobs=JobService(),
         mixtures=MixtureService(db),
         models=ModelService(db),
+        flags=flags,
+        feature_flags=FlagService(db, flags),
+        experiments=ExperimentService(db),
+        cell_types=(cell_types := CellTypeService(db)),
+        protocols=ProtocolService(db, cell_types),
     )
 
     ops_logging.configure_logging(settings.log_level, settings.log_json)
     ops_logging.init_app(app)
     metrics.init_app(app)
     metrics.instrument_engine(db.app_engine)
+    ops_security.init_app(app, settings)
 
     api = Api(app)
+    feature_flags_api.register_key_converter(app, api)
     for blueprint in (
         system_api.health_blp,
         auth_api.blp,
@@ -122,18 +156,19 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         models_api.blp,
         models_api.predictions_blp,
         models_api.datasets_blp,
+        experiments_api.blp,
+        protocols_api.cell_types_blp,
+        protocols_api.blp,
         system_api.admin_blp,
+        feature_flags_api.blp,
     ):
         api.register_blueprint(blueprint)
     register_error_handlers(app, api)
+    ratelimit.init_app(app, settings, identify=_request_user_id)
     app.register_blueprint(web_blueprint)
 
     @app.get("/api/v1/docs/assets/<path:filename>")
     def swagger_assets(filename: str) -> Any:
         return send_from_directory(_swagger_ui_dir(), filename)
-
-    @app.get("/")
-    def index() -> Any:
-        return redirect("/api/v1/docs")
 
     return app

@@ -53,10 +53,15 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="TCP port.")
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--prod",
+    is_flag=True,
+    help="Serve with gunicorn (cryoprotect.ops.gunicorn_conf: CRYOPROTECT_WEB_WORKERS x "
+    "CRYOPROTECT_WEB_THREADS, graceful stop on SIGTERM, multiprocess metrics) instead of the "
+    "development server.",
+)
+def serve(host: str, port: int, prod: bool) -> None:
     """Serve the app, initialising or upgrading the data directory first."""
-    from cryoprotect.app import create_app
-
     settings = _settings()
     try:
         db = prepare_database(settings, attach=False)
@@ -68,6 +73,11 @@ def serve(host: str, port: int) -> None:
         if settings.embedded
         else "external PostgreSQL"
     )
+    if prod:
+        _serve_prod(db, host, port, where)
+        return
+    from cryoprotect.app import create_app
+
     try:
         app = create_app(settings, db)
         app.extensions["cryoprotect"].molecules.index.ensure_loaded()  # warm search indexes
@@ -79,6 +89,29 @@ def serve(host: str, port: int) -> None:
         app.run(host=host, port=port, threaded=True, use_reloader=False)
     finally:
         db.stop()
+
+
+def _serve_prod(db: Database, host: str, port: int, where: str) -> None:
+    """Run gunicorn as a child while this process keeps (and finally stops) the database."""
+    from cryoprotect.ops.serving import run_gunicorn
+
+    # Workers open their own connections; close ours (the embedded server keeps running).
+    db.owner_engine.dispose()
+    db.app_engine.dispose()
+    settings = db.settings
+    try:
+        status = run_gunicorn(
+            host,
+            port,
+            on_started=lambda pid: click.echo(
+                f"CryoProtect (gunicorn pid {pid}, {settings.web_workers} worker(s) x "
+                f"{settings.web_threads} threads) is starting on http://{host}:{port} "
+                f"(database: {where}). SIGTERM or Ctrl+C stops it gracefully."
+            ),
+        )
+    finally:
+        db.stop()
+    sys.exit(status)
 
 
 @main.group()
@@ -435,6 +468,374 @@ def users_create_admin(email: str, password: str) -> None:
         _fail(exc)
     finally:
         database.stop()
+
+
+@main.group()
+def flags() -> None:
+    """Feature flags: list, set, override.
+
+    Changes are made as the operator (the system account) and reach a running server
+    within CRYOPROTECT_FLAGS_CACHE_TTL seconds (5 by default).
+    """
+
+
+def _flags_call(action: Any) -> Any:
+    """Run ``action(flag_service, operator_actor, database)`` against the database."""
+    from cryoprotect.db.database import SYSTEM_USER_ID
+    from cryoprotect.ops.flags import FeatureFlags
+    from cryoprotect.services.actor import Actor
+    from cryoprotect.services.flags import FlagService
+
+    settings = _settings()
+    try:
+        database = prepare_database(settings, attach=True)
+    except CryoprotectError as exc:
+        _fail(exc)
+        return None
+    operator = Actor(
+        user_id=SYSTEM_USER_ID, email="system@cryoprotect.invalid", is_admin=True, via="cli"
+    )
+    try:
+        return action(FlagService(database, FeatureFlags(database)), operator, database)
+    except CryoprotectError as exc:
+        _fail(exc)
+        return None
+    finally:
+        database.stop()
+
+
+def _flag_line(flag: dict[str, Any]) -> str:
+    users = sum(1 for o in flag["overrides"] if o["target"] == "user")
+    teams = len(flag["overrides"]) - users
+    state = "on " if flag["enabled"] else "off"
+    return (
+        f"{flag['key']:<32} {state} rollout {flag['rollout_percentage']:>3} %  "
+        f"overrides: {users} user, {teams} team  {flag['description'] or ''}"
+    ).rstrip()
+
+
+@flags.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print flags and overrides as JSON.")
+def flags_list(as_json: bool) -> None:
+    """Every flag: default, rollout percentage and overrides."""
+    listed = _flags_call(lambda svc, actor, _db: svc.list_flags(actor))
+    if listed is None:
+        return
+    if as_json:
+        click.echo(json.dumps(listed, indent=2, default=str))
+        return
+    for flag in listed:
+        click.echo(_flag_line(flag))
+    if not listed:
+        click.echo("No feature flags.")
+
+
+@flags.command("set")
+@click.argument("key")
+@click.option("--on/--off", "enabled", default=None, help="Global default.")
+@click.option("--rollout", type=click.IntRange(0, 100), help="Share of signed-in users, %.")
+@click.option("--description", help="What the flag gates.")
+def flags_set(key: str, enabled: bool | None, rollout: int | None, description: str | None) -> None:
+    """Create flag KEY (off unless --on) or change it."""
+    from cryoprotect.errors import NotFound
+
+    changes: dict[str, Any] = {
+        name: value
+        for name, value in (
+            ("enabled", enabled),
+            ("rollout_percentage", rollout),
+            ("description", description),
+        )
+        if value is not None
+    }
+
+    def action(svc: Any, actor: Any, _db: Any) -> Any:
+        try:
+            return svc.update(actor, key, **changes)
+        except NotFound:
+            return svc.create(actor, key, **changes)
+
+    flag = _flags_call(action)
+    if flag is not None:
+        click.echo(_flag_line(flag))
+
+
+@flags.command("override")
+@click.argument("key")
+@click.option("--user", "user", help="User e-mail or id.")
+@click.option("--team", "team_id", type=click.UUID, help="Team id.")
+@click.option(
+    "--on/--off", "enabled", default=None, help="Turn the flag on or off for this user or team."
+)
+@click.option("--clear", is_flag=True, help="Remove the override.")
+@click.option("--note", help="Why (kept with the override).")
+def flags_override(
+    key: str,
+    user: str | None,
+    team_id: Any,
+    enabled: bool | None,
+    clear: bool,
+    note: str | None,
+) -> None:
+    """Set (--on/--off) or remove (--clear) the override of KEY for one user or one team."""
+    import uuid as uuid_module
+
+    from cryoprotect.services.auth import AuthService
+
+    if (user is None) == (team_id is None):
+        raise click.UsageError("Give exactly one of --user and --team.")
+    if clear == (enabled is not None):
+        raise click.UsageError("Give exactly one of --on, --off and --clear.")
+
+    def action(svc: Any, actor: Any, database: Database) -> str:
+        user_id = None
+        if user is not None:
+            try:
+                user_id = uuid_module.UUID(user)
+            except ValueError:
+                user_id = AuthService(database, _settings()).actor_by_email(user).user_id
+        target = f"user {user}" if user is not None else f"team {team_id}"
+        if clear:
+            svc.delete_override(actor, key, user_id=user_id, team_id=team_id)
+            return f"{key}: override for {target} removed"
+        svc.set_override(
+            actor, key, user_id=user_id, team_id=team_id, enabled=bool(enabled), note=note
+        )
+        return f"{key}: {'on' if enabled else 'off'} for {target}"
+
+    message = _flags_call(action)
+    if message is not None:
+        click.echo(message)
+
+
+@main.group()
+def backup() -> None:
+    """Backups: create, list, verify, restore and prune (pg_dump custom format + checksums)."""
+
+
+_backup_dir_option = click.option(
+    "--backup-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="CRYOPROTECT_BACKUP_DIR",
+    help="Directory holding the backups [env CRYOPROTECT_BACKUP_DIR; default: CRYOPROTECT_HOME/backups].",
+)
+_pg_bin_option = click.option(
+    "--pg-bin",
+    envvar="CRYOPROTECT_PG_BIN",
+    help="Directory with pg_dump, pg_restore and psql, or PATH to use those on PATH "
+    "[env CRYOPROTECT_PG_BIN; default: the embedded server's own binaries].",
+)
+
+
+def _backup_dir(settings: Settings, option: Path | None) -> Path:
+    from cryoprotect.ops.backup import default_backup_dir
+
+    return (option or default_backup_dir(settings.home)).expanduser().resolve()
+
+
+@backup.command("create")
+@_backup_dir_option
+@_pg_bin_option
+@click.option("--compress", type=click.IntRange(0, 9), default=6, show_default=True)
+def backup_create(backup_dir: Path | None, pg_bin: str | None, compress: int) -> None:
+    """Dump the database into a new backup.
+
+    pg_dump (custom format, compressed) and per-table row counts and checksums, all from
+    one snapshot, plus metadata.json; written atomically.
+    """
+    from cryoprotect.ops.backup import PgTools, create_backup, format_size
+
+    settings = _settings()
+    try:
+        tools = PgTools.from_option(pg_bin)
+        tools.executable("pg_dump")  # before starting anything
+        database = Database(settings, attach=True).start()
+    except CryoprotectError as exc:
+        _fail(exc)
+        return
+    try:
+        made = create_backup(
+            database, _backup_dir(settings, backup_dir), tools=tools, compression=compress
+        )
+    except CryoprotectError as exc:
+        _fail(exc)
+        return
+    finally:
+        database.stop()
+    click.echo(
+        f"Backup {made.name}: schema revision {made.revision}, {len(made.tables)} tables, "
+        f"{made.total_rows} rows, {format_size(made.size_bytes)} in "
+        f"{made.metadata['duration_s']} s\n  {made.path}"
+    )
+
+
+@backup.command("list")
+@_backup_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print the backups' metadata as JSON.")
+def backup_list(backup_dir: Path | None, as_json: bool) -> None:
+    """List the backups, oldest first."""
+    from cryoprotect.ops.backup import format_size, list_backups
+
+    directory = _backup_dir(_settings(), backup_dir)
+    backups = list_backups(directory)
+    if as_json:
+        click.echo(json.dumps([b.metadata for b in backups], indent=2))
+        return
+    if not backups:
+        click.echo(f"No backups in {directory}.")
+        return
+    click.echo(f"{'NAME':<32} {'CREATED (UTC)':<20} {'REVISION':<9} {'SIZE':>10} {'ROWS':>9}")
+    for b in backups:
+        click.echo(
+            f"{b.name:<32} {b.created_at:%Y-%m-%d %H:%M:%S}  {b.revision or '-':<9} "
+            f"{format_size(b.size_bytes):>10} {b.total_rows:>9}"
+        )
+    click.echo(f"{len(backups)} backup(s) in {directory}.")
+
+
+@backup.command("verify")
+@click.argument("name", default="latest")
+@_backup_dir_option
+@_pg_bin_option
+def backup_verify(name: str, backup_dir: Path | None, pg_bin: str | None) -> None:
+    """Check that a backup is intact.
+
+    NAME is a backup name, a path, or latest. Checks the dump's size and sha256, its table
+    of contents, and reads every data block.
+    """
+    from cryoprotect.ops.backup import PgTools, find_backup, verify_backup
+
+    try:
+        found = find_backup(_backup_dir(_settings(), backup_dir), name)
+        report = verify_backup(found, tools=PgTools.from_option(pg_bin))
+    except CryoprotectError as exc:
+        _fail(exc)
+        return
+    click.echo(
+        f"OK {found.name}: sha256 {report.sha256[:16]}… matches, {report.toc_entries} entries, "
+        f"data for {len(report.data_entries)} tables, every data block readable."
+    )
+
+
+@backup.command("restore")
+@click.argument("name", default="latest")
+@click.option(
+    "--target-url",
+    help="Restore into this PostgreSQL database (URL of its owner/migration role) instead.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Restore into the embedded server of this (new) CryoProtect data directory instead.",
+)
+@click.option(
+    "--clean",
+    "--force",
+    "clean",
+    is_flag=True,
+    help="Replace a non-empty target's contents (with --table: truncate those tables).",
+)
+@click.option(
+    "--table",
+    "tables",
+    multiple=True,
+    help="Restore only this table (repeatable; name or schema.name) and its empty FK parents.",
+)
+@click.option("--no-migrate", is_flag=True, help="Leave the result at the backup's revision.")
+@_backup_dir_option
+@_pg_bin_option
+def backup_restore(
+    name: str,
+    target_url: str | None,
+    data_dir: Path | None,
+    clean: bool,
+    tables: tuple[str, ...],
+    no_migrate: bool,
+    backup_dir: Path | None,
+    pg_bin: str | None,
+) -> None:
+    """Restore, verify and migrate a backup.
+
+    NAME is a backup name, a path, or latest. Row counts and checksums are compared with
+    the backup's metadata, then the database is migrated to head and its row-level
+    security checked. Without --target-url or --data-dir the target is the configured database, which must
+    be empty unless --clean is given.
+    """
+    from dataclasses import replace
+
+    from cryoprotect.ops.backup import PgTools, find_backup, restore_backup
+
+    settings = _settings()
+    if target_url and data_dir:
+        click.echo("error: give --target-url or --data-dir, not both", err=True)
+        sys.exit(2)
+    if target_url:
+        target_settings, where = replace(settings, database_url=target_url), "the target URL"
+    elif data_dir:
+        home = data_dir.expanduser().resolve()
+        target_settings, where = replace(settings, home=home, database_url=None), str(home)
+    else:
+        target_settings, where = settings, "the configured database"
+    try:
+        found = find_backup(_backup_dir(settings, backup_dir), name)
+        tools = PgTools.from_option(pg_bin)
+        tools.executable("pg_restore")
+        target = Database(target_settings, attach=not (target_url or data_dir)).start()
+    except CryoprotectError as exc:
+        _fail(exc)
+        return
+    try:
+        report = restore_backup(
+            found, target, tools=tools, clean=clean, tables=tables, migrate=not no_migrate
+        )
+    except CryoprotectError as exc:
+        _fail(exc)
+        return
+    finally:
+        target.stop()
+    rows = sum(report.tables.values())
+    click.echo(
+        f"Restored {found.name} (revision {report.revision_restored}) into {where}: "
+        f"{len(report.tables)} tables, {rows} rows; counts and checksums match the backup."
+    )
+    if report.added_parents:
+        click.echo("  also restored (referenced, empty): " + ", ".join(report.added_parents))
+    if report.migrated:
+        click.echo(f"  migrated to revision {report.revision_now}.")
+    click.echo(f"  row-level security verified; {report.seconds:.1f} s.")
+
+
+@backup.command("prune")
+@click.option("--keep-daily", type=click.IntRange(min=0), default=7, show_default=True)
+@click.option("--keep-weekly", type=click.IntRange(min=0), default=4, show_default=True)
+@click.option("--dry-run", is_flag=True, help="Print what would be removed; remove nothing.")
+@_backup_dir_option
+def backup_prune(keep_daily: int, keep_weekly: int, dry_run: bool, backup_dir: Path | None) -> None:
+    """Delete backups the rotation keeps no more.
+
+    Keeps the newest backup of each of the last N days with backups (--keep-daily) and of
+    each of the last M ISO weeks with backups (--keep-weekly).
+    """
+    from cryoprotect.ops.backup import prune_backups
+
+    try:
+        plan = prune_backups(
+            _backup_dir(_settings(), backup_dir),
+            keep_daily=keep_daily,
+            keep_weekly=keep_weekly,
+            dry_run=dry_run,
+        )
+    except CryoprotectError as exc:
+        _fail(exc)
+        return
+    verb = "would remove" if dry_run else "removed"
+    for kept, reasons in plan.keep:
+        click.echo(f"keep          {kept.name}  ({', '.join(reasons)})")
+    for gone in plan.remove:
+        click.echo(f"{verb:<13} {gone.name}")
+    for path in plan.incomplete:
+        click.echo(f"{verb:<13} {path.name}  (incomplete, older than a day)")
+    click.echo(f"{len(plan.keep)} kept, {len(plan.remove)} {verb}.")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -60,6 +60,16 @@ class OutOfDomainError(CryoprotectError, ValueError):
     code = "out_of_domain"
 
 
+class InfeasibleProtocolError(CryoprotectError, ValueError):
+    """No protocol can meet the request's constraints (the API answers 422).
+
+    ``details`` names the binding constraint: ``constraint`` (e.g. ``"min_volume_fraction"``),
+    ``limit``, ``best_achievable`` and ``phase`` (``"addition"`` or ``"removal"``).
+    """
+
+    code = "infeasible_protocol"
+
+
 class AuthenticationError(CryoprotectError):
     """Credentials or tokens are missing, wrong, expired, tampered with or revoked."""
 
@@ -70,6 +80,12 @@ class PermissionDenied(CryoprotectError):
     """The actor may see the resource but may not perform this action on it."""
 
     code = "forbidden"
+
+
+class FeatureDisabled(PermissionDenied):
+    """The action is behind a feature flag that is off for this actor (``details.flag``)."""
+
+    code = "feature_disabled"
 
 
 class NotFound(CryoprotectError, LookupError):
@@ -94,3 +110,10 @@ class EmbeddedServerError(CryoprotectError):
     """The embedded PostgreSQL could not be started, is locked by another instance, or failed."""
 
     code = "embedded_server_error"
+
+
+class BackupError(CryoprotectError):
+    """A backup could not be made, verified or restored (missing tool, checksum mismatch,
+    target not empty, ...); the message says what to do."""
+
+    code = "backup_error"

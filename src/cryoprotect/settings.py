@@ -8,6 +8,7 @@ Every variable is documented in the README's configuration table and in ``.env.e
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -40,6 +41,44 @@ def _env_bool(env: dict[str, str], name: str, default: bool) -> bool:
     raise ValidationError(f"{name} must be a boolean (true/false), got {raw!r}", field=name)
 
 
+def _env_positive_int(env: dict[str, str], name: str, default: int, *, minimum: int) -> int:
+    value = _env_int(env, name, default)
+    if value < minimum:
+        raise ValidationError(f"{name} must be at least {minimum}, got {value}", field=name)
+    return value
+
+
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def _env_origins(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated browser origins (``scheme://host[:port]``, no path), or ``*``."""
+    origins = tuple(o.strip().rstrip("/") for o in env.get(name, "").split(",") if o.strip())
+    for origin in origins:
+        if origin != "*" and not _ORIGIN.fullmatch(origin):
+            raise ValidationError(
+                f"{name}: {origin!r} is not an origin such as https://lab.example.org",
+                field=name,
+            )
+    return origins
+
+
+def _env_rate_limit(env: dict[str, str], name: str, default: str) -> str:
+    """A Flask-Limiter rate limit such as ``300 per minute`` (several joined by ``;``)."""
+    from limits import parse_many
+
+    raw = (env.get(name) or default).strip()
+    try:
+        parse_many(raw)
+    except ValueError as exc:
+        raise ValidationError(
+            f"{name} must be a rate limit such as '300 per minute' or '10/second;100/hour', "
+            f"got {raw!r}",
+            field=name,
+        ) from exc
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime configuration.
@@ -55,6 +94,20 @@ class Settings:
             SQLAlchemy connection pool settings.
         max_content_length: request body limit in bytes (413 beyond it).
         log_level / log_json: logging configuration.
+        cors_origins: browser origins allowed to call the API cross-origin (CORS); empty
+            (the default) means CORS is off.
+        trust_proxy: how many reverse proxies in front of the app set ``X-Forwarded-*``
+            headers (0: trust none, the default).
+        web_workers / web_threads: gunicorn worker processes and threads per worker for
+            ``cryoprotect serve --prod``.
+        metrics_multiproc_dir: ``PROMETHEUS_MULTIPROC_DIR``, where worker processes keep
+            their metric files (a fresh temporary directory when unset under ``--prod``).
+        ratelimit_enabled: apply rate limits (Flask-Limiter) at all.
+        ratelimit_default: limit per caller (user id, else IP address) and endpoint.
+        ratelimit_auth: the stricter limit of sign-in, registration and token refresh.
+        ratelimit_storage_uri: where counters live: ``memory://`` (per process) or a
+            ``redis://`` URI shared by every worker.
+        flags_cache_ttl_s: how long a process reuses the feature flags it read, s.
         testing: Flask TESTING mode (bugs re-raise instead of becoming 500 pages).
     """
 
@@ -73,6 +126,16 @@ class Settings:
     max_content_length: int = 2 * 1024 * 1024
     log_level: str = "INFO"
     log_json: bool = True
+    cors_origins: tuple[str, ...] = ()
+    trust_proxy: int = 0
+    web_workers: int = 1
+    web_threads: int = 8
+    metrics_multiproc_dir: Path | None = None
+    ratelimit_enabled: bool = True
+    ratelimit_default: str = "300 per minute"
+    ratelimit_auth: str = "20 per minute"
+    ratelimit_storage_uri: str = "memory://"
+    flags_cache_ttl_s: int = 5
     testing: bool = False
     load_reference_data: bool = True
     extra: dict[str, str] = field(default_factory=dict)
@@ -98,6 +161,20 @@ class Settings:
             max_content_length=_env_int(env, "CRYOPROTECT_MAX_CONTENT_LENGTH", 2 * 1024 * 1024),
             log_level=env.get("CRYOPROTECT_LOG_LEVEL", "INFO").upper(),
             log_json=_env_bool(env, "CRYOPROTECT_LOG_JSON", True),
+            cors_origins=_env_origins(env, "CRYOPROTECT_CORS_ORIGINS"),
+            trust_proxy=_env_positive_int(env, "CRYOPROTECT_TRUST_PROXY", 0, minimum=0),
+            web_workers=_env_positive_int(env, "CRYOPROTECT_WEB_WORKERS", 1, minimum=1),
+            web_threads=_env_positive_int(env, "CRYOPROTECT_WEB_THREADS", 8, minimum=1),
+            metrics_multiproc_dir=(
+                Path(env["PROMETHEUS_MULTIPROC_DIR"])
+                if env.get("PROMETHEUS_MULTIPROC_DIR")
+                else None
+            ),
+            ratelimit_enabled=_env_bool(env, "RATELIMIT_ENABLED", True),
+            ratelimit_default=_env_rate_limit(env, "RATELIMIT_DEFAULT", "300 per minute"),
+            ratelimit_auth=_env_rate_limit(env, "RATELIMIT_AUTH", "20 per minute"),
+            ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "memory://",
+            flags_cache_ttl_s=_env_int(env, "CRYOPROTECT_FLAGS_CACHE_TTL", 5),
         )
         return replace(settings, **overrides) if overrides else settings  # type: ignore[arg-type]
 

@@ -300,15 +300,66 @@ def test_child_rows_follow_their_parent(db: Database, world: World) -> None:
     )
 
 
-def test_lab_verification_needs_verifier_capability(db: Database, world: World) -> None:
+def test_lab_verification_rules_live_in_the_database(db: Database, world: World) -> None:
+    LV = models.LabVerification
     experiment = _make_rows(db, world, "experiments")["team"]
-    row = {"experiment_id": experiment, "status": "verified"}
+    decision = {"experiment_id": experiment, "status": "verified"}
+    pending = {"experiment_id": experiment, "status": "pending"}
+
+    def status() -> str:
+        with db.transaction(Identity.user(world.owner)) as s:
+            return s.get(models.Experiment, experiment).verification_status  # type: ignore[union-attr]
+
+    with pytest.raises(PermissionDenied):  # not submitted yet: nothing to decide
+        _insert(
+            db, world.admin, LV, {**decision, "verifier_id": world.admin, "created_by": world.admin}
+        )
+    with pytest.raises(PermissionDenied):  # viewers may not submit (they cannot edit)
+        _insert(db, world.viewer, LV, {**pending, "created_by": world.viewer})
+    _insert(db, world.owner, LV, {**pending, "created_by": world.owner})
+    assert status() == "pending"
     with pytest.raises(PermissionDenied):  # editors lack can_verify
-        _insert(db, world.editor, models.LabVerification, {**row, "created_by": world.editor})
-    vid = _insert(db, world.admin, models.LabVerification, {**row, "created_by": world.admin})
-    assert _count(db, Identity.user(world.viewer), models.LabVerification, vid) == 1
-    assert _count(db, Identity.user(world.outsider), models.LabVerification, vid) == 0
-    assert _delete(db, Identity.user(world.admin), models.LabVerification, vid) == 0  # history kept
+        _insert(
+            db,
+            world.editor,
+            LV,
+            {**decision, "verifier_id": world.editor, "created_by": world.editor},
+        )
+    with pytest.raises(PermissionDenied):  # the author cannot verify, even as a team admin
+        _insert(
+            db, world.owner, LV, {**decision, "verifier_id": world.owner, "created_by": world.owner}
+        )
+    with pytest.raises(PermissionDenied):  # the verifier signs as themselves
+        _insert(
+            db,
+            world.admin,
+            LV,
+            {**decision, "verifier_id": world.editor, "created_by": world.admin},
+        )
+    vid = _insert(
+        db, world.admin, LV, {**decision, "verifier_id": world.admin, "created_by": world.admin}
+    )
+    assert status() == "verified"
+    with pytest.raises(PermissionDenied):  # nobody sets the status by editing the row
+        with db.transaction(Identity.user(world.owner)) as s:
+            s.execute(
+                sa.update(models.Experiment)
+                .where(models.Experiment.id == experiment)
+                .values(verification_status="rejected")
+            )
+    with db.transaction(Identity.user(world.owner)) as s:  # an edit of the science reopens it
+        s.execute(
+            sa.update(models.Experiment)
+            .where(models.Experiment.id == experiment)
+            .values(notes="recounted")
+        )
+    assert status() == "pending"
+    assert _count(db, Identity.user(world.viewer), LV, vid) == 1
+    assert _count(db, Identity.user(world.outsider), LV, vid) == 0
+    assert _delete(db, Identity.user(world.admin), LV, vid) == 0  # history kept
+    with db.transaction(Identity.user(world.admin)) as s:  # and never rewritten
+        changed = s.execute(sa.update(LV).where(LV.id == vid).values(notes="x")).rowcount
+    assert changed == 0  # type: ignore[comparison-overlap]
 
 
 def test_membership_and_accounts(db: Database, world: World) -> None:

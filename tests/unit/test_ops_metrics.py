@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import flask
@@ -137,6 +138,24 @@ def test_resource_gauges_are_sampled() -> None:
     families = scrape(make_app().test_client())
     assert families["app_memory_usage_bytes"][0].value > 0
     assert families["app_cpu_usage_percent"][0].value >= 0
+
+
+def test_worker_memory_gauge_tracks_this_process() -> None:
+    families = scrape(make_app().test_client())
+    rss = families["app_worker_memory_max_bytes"][0].value
+    # The scrape refreshes it from psutil: the same order of magnitude as the RSS gauge.
+    assert 0.5 < rss / families["app_memory_usage_bytes"][0].value < 2
+
+
+def test_readiness_gauges_record_the_latest_check() -> None:
+    labels = {"check": metrics.READINESS_CHECK}
+    started = time.time()
+    metrics.record_readiness(False)
+    assert sample("app_ready", **labels) == 0
+    metrics.record_readiness(True)
+    assert sample("app_ready", **labels) == 1
+    checked = sample("app_ready_checked_timestamp_seconds", **labels)
+    assert started <= checked <= time.time()
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from flask_smorest.spec.plugins import FlaskPlugin
 from werkzeug.exceptions import HTTPException
 
 from cryoprotect import errors
+from cryoprotect.ops import ratelimit
 from cryoprotect.ops.metrics import record_error
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.CryoprotectError], int], ...] = (
     (errors.InvalidCompositionError, 422),
     (errors.ValidationError, 422),
     (errors.OutOfDomainError, 422),
+    (errors.InfeasibleProtocolError, 422),
     (errors.AuthenticationError, 401),
     (errors.PermissionDenied, 403),
     (errors.NotFound, 404),
@@ -108,13 +110,35 @@ def _endpoint() -> str:
     return rule.rule if rule is not None else "<unmatched>"
 
 
-def complete_error_responses(operations: dict[str, Any]) -> None:
+_RATE_LIMIT_HEADERS = {
+    "Retry-After": {
+        "description": "Seconds until the limit resets",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "X-RateLimit-Limit": {
+        "description": "Requests allowed in the window",
+        "schema": {"type": "integer"},
+    },
+    "X-RateLimit-Remaining": {
+        "description": "Requests left in the window",
+        "schema": {"type": "integer"},
+    },
+    "X-RateLimit-Reset": {
+        "description": "When the window resets (Unix time, s)",
+        "schema": {"type": "integer"},
+    },
+}
+
+
+def complete_error_responses(operations: dict[str, Any], path: str | None = None) -> None:
     """Document the errors every operation can answer, in one place.
 
     * An operation with a request body can answer 400 (the body is not valid JSON) and 413
       (the body exceeds ``CRYOPROTECT_MAX_CONTENT_LENGTH``).
     * An operation that reads a bearer token can answer 401 (missing, malformed, expired
       or revoked credentials), even where signing in is optional.
+    * Every operation outside the health checks can answer 429 (a rate limit, see
+      ``ops/ratelimit.py``) with ``Retry-After`` and ``X-RateLimit-*`` headers.
     * Every 4xx/5xx response is the error envelope (``alt_response`` calls that only give a
       description get the :class:`ErrorSchema` body).
     """
@@ -131,6 +155,11 @@ def complete_error_responses(operations: dict[str, Any]) -> None:
             "bearerAuth" in requirement for requirement in operation.get("security") or ()
         ):
             responses[401] = {"description": "Missing, invalid or expired credentials"}
+        if "429" not in documented and not (path or "").startswith(ratelimit.EXEMPT_PATH_PREFIXES):
+            responses[429] = {
+                "description": "Too many requests (rate limit); retry after Retry-After seconds",
+                "headers": _RATE_LIMIT_HEADERS,
+            }
         for code, response in responses.items():
             if (
                 str(code).isdigit()
@@ -152,7 +181,7 @@ class _DocumentingFlaskPlugin(FlaskPlugin):  # type: ignore[misc]
     def operation_helper(
         self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
     ) -> None:
-        complete_error_responses(operations or {})
+        complete_error_responses(operations or {}, path)
 
 
 class Api(_SmorestApi):  # type: ignore[misc]
@@ -170,6 +199,7 @@ class Api(_SmorestApi):  # type: ignore[misc]
         status = error.code or 500
         data = getattr(error, "data", None) or {}
         details: dict[str, Any] = {}
+        retry_after: dict[str, str] = {}
         message = error.description or HTTPStatus(status).phrase
         if "messages" in data:
             fields = _flatten_messages(data["messages"])
@@ -186,9 +216,13 @@ class Api(_SmorestApi):  # type: ignore[misc]
             limit = current_app.config.get("MAX_CONTENT_LENGTH")
             message = f"The request body is larger than the {limit}-byte limit."
             details = {"limit_bytes": limit}
+        elif status == 429:
+            message, details, retry_after_s = ratelimit.breach_details(error)
+            if retry_after_s is not None:
+                retry_after = {"Retry-After": str(retry_after_s)}
         if status >= 500:
             record_error(type(error).__name__, _endpoint())
-        headers = dict(data.get("headers") or {})
+        headers = dict(data.get("headers") or {}) | retry_after
         if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
             headers["Allow"] = ", ".join(error.valid_methods)
         return error_response(status, message, details=details, headers=headers)

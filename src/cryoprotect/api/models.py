@@ -22,6 +22,8 @@ from cryoprotect.api.common import (
 )
 from cryoprotect.api.mixtures import ComponentInSchema
 from cryoprotect.db.models import VISIBILITIES
+from cryoprotect.errors import FeatureDisabled
+from cryoprotect.ops.flags import API_TRAINING
 
 blp = Blueprint(
     "predictive-models",
@@ -199,11 +201,21 @@ class Models(MethodView):
     @login_required
     @blp.arguments(TrainSchema)
     @blp.response(202, TrainJobSchema)
+    @blp.alt_response(
+        403, description="Training through the API is off (feature flag models.api_training)"
+    )
     @blp.alt_response(404, description="No such dataset visible to the caller")
     @blp.doc(security=BEARER)
     def post(self, body: dict[str, Any]) -> Any:
         """Train a model in the background (grouped nested CV, conformal intervals); poll the model or the job"""
         svc, actor = services(), current_actor()
+        team_ids = [body["team_id"]] if body.get("team_id") else []
+        if not svc.flags.is_enabled(API_TRAINING, user_id=actor.user_id, team_ids=team_ids):
+            raise FeatureDisabled(
+                "Training through the API is switched off on this server; an administrator "
+                "can turn it on, or train with `cryoprotect models train`.",
+                details={"flag": API_TRAINING},
+            )
         pending = svc.models.create_pending(actor, **body)
         job = svc.jobs.submit(
             actor,

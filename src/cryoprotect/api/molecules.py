@@ -238,6 +238,53 @@ class SubstructureResultSchema(ma.Schema):
     )
 
 
+class StructureCheckSchema(StrictSchema):
+    structure = _Text(
+        required=True,
+        validate=_Len(min=1, max=200_000),
+        metadata={"description": "SMILES, InChI or a MOL/SDF block, as it would be registered"},
+    )
+    structure_format = _Text(
+        load_default=None, validate=ma.validate.OneOf(("smiles", "inchi", "molblock"))
+    )
+    width = ma.fields.Integer(load_default=300, validate=ma.validate.Range(min=50, max=2000))
+    height = ma.fields.Integer(load_default=220, validate=ma.validate.Range(min=50, max=2000))
+
+
+class ExistingMatchSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    name = _Text(allow_none=True)
+    visibility = _Text(required=True)
+
+
+class StructureCheckResultSchema(ma.Schema):
+    smiles = _Text(
+        required=True, metadata={"description": "Canonical isomeric SMILES of the parent"}
+    )
+    inchi = _Text(required=True)
+    inchikey = _Text(required=True)
+    formula = _Text(required=True)
+    molecular_weight = ma.fields.Float(required=True, metadata={"description": "g/mol"})
+    changes = ma.fields.List(
+        _Text(), required=True, metadata={"description": "Standardisation steps applied"}
+    )
+    method = _Text(required=True, metadata={"description": "How the structure was standardised"})
+    svg = _Text(required=True, metadata={"description": "RDKit SVG drawing of the parent"})
+    existing = ma.fields.List(
+        ma.fields.Nested(ExistingMatchSchema),
+        required=True,
+        metadata={"description": "Visible molecules with the same InChIKey"},
+    )
+
+
+class DescriptorInfoSchema(ma.Schema):
+    name = _Text(required=True, metadata={"description": "property_name of stored values"})
+    label = _Text(required=True)
+    unit = _Text(required=True)
+    description = _Text(required=True)
+    method = _Text(required=True)
+
+
 class JobSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
     kind = _Text(required=True)
@@ -444,6 +491,52 @@ class SubstructureCount(MethodView):
             "substructure_count",
             lambda: {"count": svc.molecules.count_substructure(actor, body["query"])},
         )
+
+
+@blp.route("/validate")
+class StructureCheck(MethodView):
+    @blp.arguments(StructureCheckSchema)
+    @blp.response(200, StructureCheckResultSchema)
+    @blp.alt_response(400, description="Invalid structure (RDKit's reason in the message)")
+    @blp.doc(security=OPTIONAL_BEARER)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Check a structure without saving it: the standardised parent, its identifiers and drawing"""
+        from cryoprotect.science.depict import svg_for_smiles
+        from cryoprotect.services.chemistry import STANDARDIZATION_METHOD, prepare_structure
+
+        prepared = prepare_structure(body["structure"], body["structure_format"])
+        values = prepared.values
+        # The same text search the list uses, narrowed to an exact identity match.
+        page = services().molecules.list(current_actor(), q=values["inchikey"], per_page=10)
+        existing = [m for m in page.items if m["inchikey"] == values["inchikey"]]
+        return {
+            **{k: values[k] for k in ("smiles", "inchi", "inchikey", "formula")},
+            "molecular_weight": values["molecular_weight"],
+            "changes": values["standardization"]["changes"],
+            "method": STANDARDIZATION_METHOD,
+            "svg": svg_for_smiles(values["smiles"], body["width"], body["height"]),
+            "existing": existing,
+        }
+
+
+@blp.route("/descriptors")
+class DescriptorCatalogue(MethodView):
+    @blp.response(200, DescriptorInfoSchema(many=True))
+    @blp.doc(security=OPTIONAL_BEARER)
+    def get(self) -> Any:
+        """The computed descriptors: label, unit, meaning and method of each stored property"""
+        from cryoprotect.science.descriptors import DESCRIPTORS
+
+        return [
+            {
+                "name": d.name,
+                "label": d.label,
+                "unit": d.unit,
+                "description": d.description,
+                "method": d.method,
+            }
+            for d in DESCRIPTORS
+        ]
 
 
 @blp.route("/import")

@@ -14,6 +14,7 @@ from cryoprotect.api.common import BEARER, current_actor, login_required, servic
 from cryoprotect.api.errors import error_response
 from cryoprotect.db.database import Identity, head_revision
 from cryoprotect.errors import DatabaseUnavailable
+from cryoprotect.ops.metrics import record_readiness
 
 health_blp = Blueprint(
     "health", __name__, url_prefix="/health", description="Liveness and readiness"
@@ -59,6 +60,7 @@ class Readiness(MethodView):
         try:
             current = services().db.current_revision()
         except DatabaseUnavailable as exc:
+            record_readiness(False)
             return {
                 "status": "unavailable",
                 "database": {"reachable": False, "error": exc.message, "head": head},
@@ -69,6 +71,7 @@ class Readiness(MethodView):
             "head": head,
             "latency_ms": round((time.perf_counter() - started) * 1000, 2),
         }
+        record_readiness(current == head)
         if current != head:
             return {"status": "migrations_pending", "database": info}, 503
         return {"status": "ready", "database": info}

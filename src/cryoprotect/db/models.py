@@ -477,6 +477,11 @@ class Protocol(Owned, Base):
     steps: Mapped[list[Any]] = mapped_column(
         JSONB, nullable=False, server_default=text("'[]'::jsonb")
     )
+    design: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    toxicity_cost: Mapped[float | None] = mapped_column(Float)
+    temperature_c: Mapped[float | None] = mapped_column(Float)
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
@@ -506,6 +511,14 @@ class Experiment(Owned, Base):
     )
     performed_on: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
+    operator: Mapped[str | None] = mapped_column(String(200))
+    protocol_text: Mapped[str | None] = mapped_column(Text)
+    biological_system: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    attachments: Mapped[list[Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
     verification_status: Mapped[str] = mapped_column(
         String(16), nullable=False, server_default="unverified", index=True
     )
@@ -524,6 +537,7 @@ class LabVerification(Timestamps, Base):
     __tablename__ = "lab_verifications"
     __table_args__ = (
         CheckConstraint(_in("status", ("pending", "verified", "rejected")), name="status"),
+        Index("ix_lab_verifications_experiment_created", "experiment_id", "created_at"),
     )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
@@ -672,10 +686,17 @@ class Prediction(Owned, Base):
 
 
 # ------------------------------------------------------------------- operations
+FEATURE_FLAG_KEY_PATTERN = r"^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)+$"
+
+
 class FeatureFlag(Timestamps, Base):
+    """A feature flag: the global default (``enabled``) and the share of signed-in users
+    (``rollout_percentage``) an enabled flag reaches. Evaluated by ``ops.flags``."""
+
     __tablename__ = "feature_flags"
     __table_args__ = (
         CheckConstraint("rollout_percentage BETWEEN 0 AND 100", name="rollout_percentage_range"),
+        CheckConstraint(f"key ~ '{FEATURE_FLAG_KEY_PATTERN}'", name="key_format"),
     )
 
     id: Mapped[uuid.UUID] = _uuid_pk()
@@ -685,6 +706,42 @@ class FeatureFlag(Timestamps, Base):
     rollout_percentage: Mapped[int] = mapped_column(
         SmallInteger, nullable=False, server_default=text("100")
     )
+
+
+class FeatureFlagOverride(Timestamps, Base):
+    """One flag decided for one team or one user (exactly one of ``team_id``/``user_id``)."""
+
+    __tablename__ = "feature_flag_overrides"
+    __table_args__ = (
+        CheckConstraint("(team_id IS NULL) <> (user_id IS NULL)", name="one_target"),
+        Index(
+            "uq_feature_flag_overrides_flag_team",
+            "flag_id",
+            "team_id",
+            unique=True,
+            postgresql_where=text("team_id IS NOT NULL"),
+        ),
+        Index(
+            "uq_feature_flag_overrides_flag_user",
+            "flag_id",
+            "user_id",
+            unique=True,
+            postgresql_where=text("user_id IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    flag_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("feature_flags.id", ondelete="CASCADE"), nullable=False
+    )
+    team_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("teams.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("auth.users.id", ondelete="CASCADE"), index=True
+    )
+    enabled: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class AuditLog(Base):

@@ -14,12 +14,25 @@ the Flask request hooks and SQLAlchemy listeners that feed them, and ``GET /metr
 * ``app_error_count_total{type,endpoint}``; database errors use ``type="database"``.
 * ``app_memory_usage_bytes`` (RSS) and ``app_cpu_usage_percent`` of the process serving the
   scrape, read with psutil at scrape time (CPU is averaged since the previous scrape).
+* ``app_worker_memory_max_bytes``: the largest RSS among the live serving processes, each
+  refreshing its own value at most once a second as it serves requests (and when it answers a
+  scrape). It is what the memory alert watches, because under several workers the two gauges
+  above describe only whichever worker answered the scrape.
+* ``app_ready{check="database"}`` (1 ready, 0 not) and
+  ``app_ready_checked_timestamp_seconds{check="database"}``: the result and time of the latest
+  ``GET /health/ready`` (database reachable and migrated), whichever process answered it; absent
+  until the first check. Orchestrator probes (the compose healthcheck, a Kubernetes
+  readinessProbe) keep them fresh.
 
 Multiprocess mode (gunicorn with several workers): set ``PROMETHEUS_MULTIPROC_DIR`` to an
 empty, writable directory *before* the server starts (prometheus_client picks its storage
 at import). Counters and histograms then go to per-process files there, and ``/metrics``
 aggregates them with a ``MultiProcessCollector`` on a fresh ``CollectorRegistry``, whichever
-worker answers; the memory/CPU gauges describe that worker. Wipe the directory between runs.
+worker answers; the memory/CPU gauges describe that worker. The directory must be emptied
+before each server run and a dead worker marked with prometheus_client's
+``mark_process_dead`` (its live gauges disappear, its counters keep counting): the gunicorn
+hooks in ``cryoprotect.ops.gunicorn_conf`` do both, without importing this module into the
+gunicorn master (importing it creates metric files).
 """
 
 from __future__ import annotations
@@ -37,6 +50,7 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -65,6 +79,27 @@ app_db_query_latency_seconds = Histogram(
     buckets=_DB_BUCKETS,
 )
 app_error_count = Counter("app_error_count", "Errors recorded.", ["type", "endpoint"])
+app_worker_memory_max_bytes = Gauge(
+    "app_worker_memory_max_bytes",
+    "Largest resident set size among live serving processes, in bytes.",
+    multiprocess_mode="livemax",
+)
+# Labelled, so that neither series exists before the first check (an unlabelled gauge would
+# report 0, "not ready", from every freshly started process).
+app_ready = Gauge(
+    "app_ready",
+    "1 when the latest readiness check passed, 0 when it failed.",
+    ["check"],
+    multiprocess_mode="mostrecent",
+)
+app_ready_checked_timestamp_seconds = Gauge(
+    "app_ready_checked_timestamp_seconds",
+    "Unix time of the latest readiness check.",
+    ["check"],
+    multiprocess_mode="max",
+)
+READINESS_CHECK = "database"
+_MEMORY_REFRESH_S = 1.0
 
 
 class ProcessResourceCollector:
@@ -74,12 +109,14 @@ class ProcessResourceCollector:
         self._lock = threading.Lock()
         self._pid = -1
         self._proc: psutil.Process | None = None
+        self._last_rss_at = float("-inf")
 
     def _process(self) -> psutil.Process:
         # Re-bind after fork (gunicorn --preload imports us in the master).
         if self._proc is None or self._pid != os.getpid():
             self._pid = os.getpid()
             self._proc = psutil.Process(self._pid)
+            self._last_rss_at = float("-inf")
             self._proc.cpu_percent(interval=None)  # primes the CPU baseline
         return self._proc
 
@@ -100,6 +137,20 @@ class ProcessResourceCollector:
             proc = self._process()
             with proc.oneshot():
                 return self._families(proc.memory_info().rss, proc.cpu_percent(interval=None))
+
+    def refresh_worker_memory(self, *, force: bool = False) -> None:
+        """Publishes this process's RSS to ``app_worker_memory_max_bytes``.
+
+        Args:
+            force: refresh even if the last refresh was less than a second ago.
+        """
+        now = time.monotonic()
+        if not force and now - self._last_rss_at < _MEMORY_REFRESH_S:
+            return
+        with self._lock:
+            rss = self._process().memory_info().rss
+            self._last_rss_at = now
+        app_worker_memory_max_bytes.set(rss)
 
 
 _resource_collector = ProcessResourceCollector()
@@ -156,6 +207,7 @@ def init_app(app: flask.Flask) -> None:
 
     def count_response(response: flask.Response) -> flask.Response:
         _record_request(response.status_code)
+        _resource_collector.refresh_worker_memory()
         return response
 
     def count_unhandled(exc: BaseException | None) -> None:
@@ -164,6 +216,7 @@ def init_app(app: flask.Flask) -> None:
             _record_request(500)
 
     def metrics() -> flask.Response:
+        _resource_collector.refresh_worker_memory(force=True)
         return flask.Response(_exposition(), content_type=CONTENT_TYPE_LATEST)
 
     # First in line, so early returns from other before_request hooks are still timed.
@@ -183,6 +236,16 @@ def record_error(error_type: str, endpoint: str | None = None) -> None:
     if endpoint is None:
         endpoint = _route_template() if flask.has_request_context() else NO_ENDPOINT
     app_error_count.labels(error_type, endpoint).inc()
+
+
+def record_readiness(ready: bool) -> None:
+    """Sets ``app_ready`` (1/0) and ``app_ready_checked_timestamp_seconds`` (now).
+
+    Args:
+        ready: whether the readiness check just made passed.
+    """
+    app_ready.labels(READINESS_CHECK).set(1 if ready else 0)
+    app_ready_checked_timestamp_seconds.labels(READINESS_CHECK).set(time.time())
 
 
 def query_type(statement: str) -> str:

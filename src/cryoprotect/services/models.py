@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cryoprotect.db.database import SYSTEM_USER_ID, Database, Identity
-from cryoprotect.db.models import Dataset, Prediction, PredictiveModel
+from cryoprotect.db.models import Dataset, Mixture, Prediction, PredictiveModel
 from cryoprotect.errors import NotFound, ValidationError
 from cryoprotect.ml import artifacts
 from cryoprotect.ml import datasets as ml_datasets
@@ -427,9 +427,17 @@ class ModelService:
                     **p,
                 }
                 if store and actor.authenticated:
+                    mixture_id = (mixture_ids or [None] * len(predictions))[i]
                     stored = Prediction(
                         model_id=row.id,
-                        mixture_id=(mixture_ids or [None] * len(predictions))[i],
+                        mixture_id=mixture_id,
+                        mixture_version=(
+                            session.scalar(
+                                sa.select(Mixture.version).where(Mixture.id == mixture_id)
+                            )
+                            if mixture_id
+                            else None
+                        ),
                         target=row.target,
                         value=p["value"],
                         lower=p["lower"],

@@ -242,8 +242,10 @@ def load_reference_mixtures(db: Database) -> int:
 def load_reference_data(db: Database) -> dict[str, int]:
     """Load every shipped reference table; returns counts per table."""
     from cryoprotect.services.models import load_reference_datasets
+    from cryoprotect.services.protocols import load_reference_cell_types
 
     counts = load_reference_molecules(db)
     counts["mixtures"] = load_reference_mixtures(db)
     counts["datasets"] = load_reference_datasets(db)
+    counts["cell_types"] = load_reference_cell_types(db)
     return counts

@@ -2,8 +2,8 @@
 
 The ``web`` blueprint renders page shells (Jinja); each page's ES module calls the API
 (``static/js/api.js``) and draws its charts with Plotly.js, which is served from the
-installed ``plotly`` Python package (no CDN). Pages carry no inline scripts, so a strict
-Content-Security-Policy applies to them.
+installed ``plotly`` Python package (no CDN). Pages carry no inline scripts, so the strict
+Content-Security-Policy that ``cryoprotect.ops.security`` sets on every response applies.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, send_file
+from flask import Blueprint, abort, render_template, send_file
 
 web = Blueprint(
     "web",
@@ -23,26 +23,10 @@ web = Blueprint(
     static_url_path="/static/web",
 )
 
-#: Applied to every page of this blueprint: scripts only from this origin, no inline code.
-#: Plotly sets inline ``style`` attributes and draws some glyphs from ``data:`` URIs.
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
-    "base-uri 'self'; frame-ancestors 'none'"
-)
-
 
 def plotly_js_path() -> Path:
     """``plotly.min.js`` shipped inside the installed ``plotly`` package."""
     return Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
-
-
-@web.after_request
-def _security_headers(response: Response) -> Response:
-    if response.mimetype == "text/html":
-        response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    return response
 
 
 @web.get("/static/vendor/plotly.min.js")
@@ -53,11 +37,44 @@ def plotly_js() -> Any:
     return send_file(path, mimetype="text/javascript", max_age=86400)
 
 
-@web.get("/models")
-def models_page() -> str:
-    return render_template("models.html")
+# Page shells: (endpoint, URL rule, template). Each template loads its own ES module; ids in
+# the URL reach the module through a data attribute, never through inline script.
+PAGES: tuple[tuple[str, str, str], ...] = (
+    ("home", "/", "home.html"),
+    ("signin_page", "/signin", "signin.html"),
+    ("signup_page", "/signup", "signup.html"),
+    ("profile_page", "/profile", "profile.html"),
+    ("teams_page", "/teams", "teams.html"),
+    ("team_page", "/teams/<uuid:item_id>", "team.html"),
+    ("molecules_page", "/molecules", "molecules.html"),
+    ("molecule_register_page", "/molecules/register", "molecule_register.html"),
+    ("molecule_import_page", "/molecules/import", "molecule_import.html"),
+    ("molecule_page", "/molecules/<uuid:item_id>", "molecule.html"),
+    ("mixtures_page", "/mixtures", "mixtures.html"),
+    ("mixture_builder_page", "/mixtures/new", "mixture_builder.html"),
+    ("mixture_compare_page", "/mixtures/compare", "mixture_compare.html"),
+    ("mixture_page", "/mixtures/<uuid:item_id>", "mixture.html"),
+    ("models_page", "/models", "models.html"),
+    ("model_train_page", "/models/train", "model_train.html"),
+    ("model_page", "/models/<uuid:item_id>", "model.html"),
+    ("experiments_page", "/experiments", "experiments.html"),
+    ("experiment_new_page", "/experiments/new", "experiment_new.html"),
+    ("experiment_import_page", "/experiments/import", "experiment_import.html"),
+    ("experiment_queue_page", "/experiments/queue", "experiment_queue.html"),
+    ("experiment_page", "/experiments/<uuid:item_id>", "experiment.html"),
+    ("protocols_page", "/protocols", "protocols.html"),
+    ("protocol_design_page", "/protocols/design", "protocol_design.html"),
+    ("protocol_page", "/protocols/<uuid:item_id>", "protocol.html"),
+    ("admin_page", "/admin", "admin.html"),
+)
 
 
-@web.get("/models/<uuid:model_id>")
-def model_page(model_id: uuid.UUID) -> str:
-    return render_template("model.html", model_id=str(model_id))
+def _page_view(template: str) -> Any:
+    def view(item_id: uuid.UUID | None = None) -> str:
+        return render_template(template, item_id=str(item_id) if item_id else "")
+
+    return view
+
+
+for _endpoint, _rule, _template in PAGES:
+    web.add_url_rule(_rule, endpoint=_endpoint, view_func=_page_view(_template))

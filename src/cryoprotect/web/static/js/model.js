@@ -1,5 +1,27 @@
-// One model version: metrics against the baselines and the validation plots.
-import { fetchResourceFromApi, showError } from "./api.js";
+// One model version: metrics against the baselines, the validation plots, and a form that
+// predicts for a saved mixture or a typed composition (value with its unit, the interval at
+// the model's level, the applicability-domain check and the nearest training rows).
+import {
+  ApiError,
+  apiRequest,
+  clearFieldErrors,
+  fetchResourceFromApi,
+  fieldErrors,
+  guarded,
+  showError,
+  showFieldErrors,
+} from "./api.js";
+import { fillTable, h, replace } from "./dom.js";
+import {
+  COMPOSITION_UNITS,
+  mapErrorPaths,
+  nearestRows,
+  predictErrorPath,
+  predictRequest,
+  predictionView,
+  targetUnit,
+  trainingComponents,
+} from "./protocols_lib.js";
 
 const PREDICTOR_LABELS = {
   model: "Model",
@@ -143,6 +165,124 @@ function drawCoverage(coverage) {
         yaxis: { title: { text: "Empirical coverage (%)" }, range: [0, 100] } }), CONFIG);
 }
 
+// ------------------------------------------------------------------ predict for a mixture
+const predictForm = document.getElementById("predict-form");
+const predictError = document.getElementById("predict-error");
+let predictComponents = [{ name: "", amount: "", unit: "% v/v" }];
+
+function syncPredictComponents() {
+  predictComponents = predictComponents.map((c, i) => ({
+    name: predictForm.elements.namedItem(`components[${i}].name`)?.value ?? c.name,
+    amount: predictForm.elements.namedItem(`components[${i}].amount`)?.value ?? c.amount,
+    unit: predictForm.elements.namedItem(`components[${i}].unit`)?.value ?? c.unit,
+  }));
+}
+
+function predictRow(c, i) {
+  const path = `components[${i}]`;
+  const slot = (suffix) => h("span", { class: "field-error", "data-error-for": `${path}${suffix}`, hidden: true });
+  return h(
+    "li",
+    { class: "component-row" },
+    h("label", { class: "cell-name" }, `Component ${i + 1}`,
+      h("input", { name: `${path}.name`, type: "text", list: "training-components", value: c.name, autocomplete: "off", placeholder: "e.g. Dimethyl sulfoxide" }),
+      slot(".name")),
+    h("label", {}, "Amount",
+      h("input", { name: `${path}.amount`, type: "number", step: "any", min: "0", value: c.amount, inputmode: "decimal" }),
+      slot(".amount")),
+    h("label", {}, "Unit",
+      h("select", { name: `${path}.unit` }, COMPOSITION_UNITS.map((u) => h("option", { value: u, selected: u === c.unit }, u))),
+      slot(".unit")),
+    h("button", {
+      type: "button", class: "secondary remove", "aria-label": `Remove component ${i + 1}`, disabled: predictComponents.length <= 1,
+      onclick: () => {
+        syncPredictComponents();
+        predictComponents.splice(i, 1);
+        renderPredictRows();
+      },
+    }, "Remove"),
+    slot(""),
+  );
+}
+
+function renderPredictRows() {
+  replace(document.getElementById("predict-rows"), predictComponents.map(predictRow));
+}
+
+function showPrediction(prediction, model) {
+  const view = predictionView(prediction, model);
+  document.getElementById("prediction-title").textContent = `${view.target} predicted by ${view.model}`;
+  document.getElementById("prediction-value").textContent = view.value;
+  document.getElementById("prediction-interval").textContent = `Interval: ${view.intervalText}`;
+  replace(
+    document.getElementById("prediction-domain"),
+    h("span", { class: view.inDomain ? "badge verified" : "badge rejected" }, view.inDomain ? "in domain" : "out of domain"),
+    " ",
+    view.domainText,
+  );
+  const notes = document.getElementById("prediction-notes");
+  replace(notes, view.notes.map((n) => h("p", {}, n)));
+  notes.hidden = view.notes.length === 0;
+  const unit = targetUnit(model);
+  document.getElementById("nearest-measured-h").textContent = unit ? `Measured value (${unit})` : "Measured value";
+  fillTable(document.querySelector("#nearest-table tbody"), nearestRows(prediction, model), [
+    { header: true, cell: (r) => r.rowId },
+    { cell: (r) => r.distance },
+    { cell: (r) => r.measured },
+  ]);
+  document.getElementById("prediction-stored").textContent = prediction.prediction_id
+    ? `Stored as prediction ${prediction.prediction_id}.`
+    : "Not stored (sign in to keep your predictions).";
+  document.getElementById("prediction").hidden = false;
+}
+
+async function predict(event, model) {
+  event.preventDefault();
+  syncPredictComponents();
+  clearFieldErrors(predictForm);
+  showError(predictError, "");
+  const body = predictRequest({ mixtureId: predictForm.elements.mixture_id.value, components: predictComponents });
+  const button = document.getElementById("predict-button");
+  button.disabled = true;
+  try {
+    const prediction = await apiRequest(`/api/v1/predictive-models/${encodeURIComponent(model.id)}/predict`, {
+      method: "POST", json: body, loading: document.getElementById("predicting"), quiet: true,
+    });
+    showPrediction(prediction, model);
+  } catch (exc) {
+    if (!(exc instanceof ApiError)) throw exc;
+    document.getElementById("prediction").hidden = true;
+    const errors = mapErrorPaths(fieldErrors(exc.details, exc.message), predictErrorPath);
+    const unplaced = showFieldErrors(predictForm, errors);
+    showError(predictError, unplaced.length ? `${exc.message} (${unplaced.join(", ")})` : exc.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function setUpPrediction(model) {
+  const seen = trainingComponents(model.feature_names);
+  replace(document.getElementById("training-components"), seen.map((n) => h("option", { value: n })));
+  if (seen.length) {
+    document.getElementById("predict-components-hint").textContent =
+      `Component names from the molecule library. The model was trained on: ${seen.join(", ")}; others make the prediction out of domain.`;
+  }
+  renderPredictRows();
+  document.getElementById("predict-section").hidden = false;
+  document.getElementById("add-predict-component").addEventListener("click", () => {
+    syncPredictComponents();
+    predictComponents.push({ name: "", amount: "", unit: predictComponents[predictComponents.length - 1]?.unit || "% v/v" });
+    renderPredictRows();
+  });
+  predictForm.addEventListener("submit", guarded((event) => predict(event, model), predictError));
+  const mixtures = await apiRequest("/api/v1/mixtures?per_page=100", { error: predictError });
+  replace(
+    predictForm.elements.mixture_id,
+    h("option", { value: "" }, "— none: use the composition below —"),
+    (mixtures.items || []).map((m) => h("option", { value: m.id }, m.name)),
+  );
+}
+
 async function main() {
   const root = document.getElementById("model-page");
   const loading = document.getElementById("loading");
@@ -156,6 +296,11 @@ async function main() {
   }
   const unit = plots?.unit || "";
   if (model.metrics?.pooled) renderMetrics(model.metrics.pooled, unit);
+  setUpPrediction(model).catch((exc) => {
+    if (exc instanceof ApiError) return; // already shown next to the form
+    showError(predictError, `The prediction form could not be set up: ${exc.message}`);
+    console.error(exc);
+  });
   if (!plots) {
     showError(error, "This model has no validation plot data (trained without nested cross-validation, or before plots were recorded).");
     return;

@@ -1,0 +1,527 @@
+"""Experiments: CRUD, CSV import of results, lab verification, predicted vs measured."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from flask_smorest.fields import Upload
+
+from cryoprotect.api.common import (
+    BEARER,
+    OPTIONAL_BEARER,
+    InputSchema,
+    PageArgsSchema,
+    StrictSchema,
+    current_actor,
+    login_required,
+    page_envelope,
+    paged_schema,
+    services,
+)
+from cryoprotect.api.models import DatasetSchema
+from cryoprotect.db.models import VERIFICATION_STATUSES, VISIBILITIES
+from cryoprotect.services.experiments import (
+    BIOLOGICAL_KINDS,
+    CONDITION_RANGES,
+    MEASURES,
+)
+
+blp = Blueprint(
+    "experiments",
+    __name__,
+    url_prefix="/api/v1/experiments",
+    description="Experiments, their results and lab verification",
+)
+
+_Text = ma.fields.String
+_Len = ma.validate.Length
+_Float = ma.fields.Float
+
+
+class ExperimentResultInSchema(InputSchema):
+    class Meta:
+        unknown = ma.RAISE
+
+    measure = _Text(
+        required=True,
+        validate=ma.validate.OneOf(list(MEASURES)),
+        metadata={"description": "viability_percent, recovery_percent, … (see the enum)"},
+    )
+    value = ma.fields.Raw(
+        required=True, metadata={"description": "A number, or true/false for ice_observed"}
+    )
+    unit = _Text(load_default=None, allow_none=True, validate=_Len(max=50))
+    replicates = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100000))
+    sd = _Float(load_default=None, allow_none=True, allow_nan=False)
+    assay = _Text(load_default=None, allow_none=True, validate=_Len(max=300))
+    method = _Text(load_default=None, allow_none=True, validate=_Len(max=300))
+    time_point_h = _Float(
+        load_default=None,
+        allow_none=True,
+        allow_nan=False,
+        metadata={"description": "h after thaw"},
+    )
+    notes = _Text(load_default=None, allow_none=True, validate=_Len(max=2000))
+
+
+class ExperimentConditionsSchema(InputSchema):
+    class Meta:
+        unknown = ma.RAISE
+
+    cooling_rate_c_per_min = _Float(allow_none=True, allow_nan=False)
+    warming_rate_c_per_min = _Float(allow_none=True, allow_nan=False)
+    storage_temperature_c = _Float(allow_none=True, allow_nan=False)
+    storage_duration_h = _Float(allow_none=True, allow_nan=False)
+    loading_temperature_c = _Float(allow_none=True, allow_nan=False)
+    unloading_temperature_c = _Float(allow_none=True, allow_nan=False)
+    step_temperatures_c = ma.fields.List(_Float(allow_nan=False), validate=_Len(max=50))
+    method = _Text(allow_none=True, validate=_Len(max=300))
+    container = _Text(allow_none=True, validate=_Len(max=300))
+    seeding = _Text(allow_none=True, validate=_Len(max=300))
+    notes = _Text(allow_none=True, validate=_Len(max=2000))
+
+
+class BiologicalSystemSchema(InputSchema):
+    class Meta:
+        unknown = ma.RAISE
+
+    kind = _Text(allow_none=True, validate=ma.validate.OneOf(BIOLOGICAL_KINDS))
+    name = _Text(allow_none=True, validate=_Len(max=300))
+    species = _Text(allow_none=True, validate=_Len(max=200))
+    source = _Text(allow_none=True, validate=_Len(max=300))
+    passage = _Text(allow_none=True, validate=_Len(max=100))
+    details = _Text(allow_none=True, validate=_Len(max=2000))
+
+
+class ExperimentAttachmentSchema(InputSchema):
+    class Meta:
+        unknown = ma.RAISE
+
+    filename = _Text(required=True, validate=_Len(min=1, max=300))
+    content_type = _Text(load_default=None, allow_none=True, validate=_Len(max=200))
+    size_bytes = ma.fields.Integer(
+        load_default=None, allow_none=True, validate=ma.validate.Range(min=0)
+    )
+    sha256 = _Text(
+        load_default=None, allow_none=True, validate=ma.validate.Regexp(r"^[0-9a-f]{64}$")
+    )
+    url = _Text(load_default=None, allow_none=True, validate=_Len(max=1000))
+    description = _Text(load_default=None, allow_none=True, validate=_Len(max=2000))
+
+
+def _content_fields(required_title: bool) -> dict[str, Any]:
+    title = (
+        _Text(required=True, validate=_Len(min=1, max=300))
+        if required_title
+        else _Text(validate=_Len(min=1, max=300))
+    )
+    return {
+        "title": title,
+        "mixture_id": ma.fields.UUID(allow_none=True),
+        "mixture_version": ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1)),
+        "protocol_id": ma.fields.UUID(allow_none=True),
+        "protocol_text": _Text(allow_none=True, validate=_Len(max=20000)),
+        "cell_type_id": ma.fields.UUID(allow_none=True),
+        "biological_system": ma.fields.Nested(BiologicalSystemSchema),
+        "conditions": ma.fields.Nested(ExperimentConditionsSchema),
+        "results": ma.fields.List(
+            ma.fields.Nested(ExperimentResultInSchema), validate=_Len(max=200)
+        ),
+        "performed_on": ma.fields.Date(allow_none=True),
+        "operator": _Text(allow_none=True, validate=_Len(max=200)),
+        "notes": _Text(allow_none=True, validate=_Len(max=20000)),
+        "attachments": ma.fields.List(
+            ma.fields.Nested(ExperimentAttachmentSchema), validate=_Len(max=100)
+        ),
+        "visibility": _Text(validate=ma.validate.OneOf(VISIBILITIES)),
+        "team_id": ma.fields.UUID(allow_none=True),
+    }
+
+
+ExperimentCreateSchema = type(
+    "ExperimentCreateSchema",
+    (StrictSchema,),
+    {
+        **_content_fields(True),
+        "submit": ma.fields.Boolean(
+            load_default=False,
+            metadata={"description": "Submit for verification at once (team experiments)"},
+        ),
+    },
+)
+ExperimentUpdateSchema = type("ExperimentUpdateSchema", (StrictSchema,), _content_fields(False))
+
+
+class ExperimentSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    title = _Text(required=True)
+    mixture_id = ma.fields.UUID(allow_none=True)
+    mixture_version = ma.fields.Integer(allow_none=True)
+    mixture_name = _Text(allow_none=True)
+    protocol_id = ma.fields.UUID(allow_none=True)
+    protocol_name = _Text(allow_none=True)
+    protocol_text = _Text(allow_none=True)
+    cell_type_id = ma.fields.UUID(allow_none=True)
+    cell_type_name = _Text(allow_none=True)
+    biological_system = ma.fields.Dict(required=True)
+    conditions = ma.fields.Dict(required=True)
+    results = ma.fields.List(ma.fields.Dict(), required=True)
+    performed_on = ma.fields.Date(allow_none=True)
+    operator = _Text(allow_none=True)
+    notes = _Text(allow_none=True)
+    attachments = ma.fields.List(ma.fields.Dict(), required=True)
+    verification_status = _Text(required=True)
+    visibility = _Text(required=True)
+    team_id = ma.fields.UUID(allow_none=True)
+    created_by = ma.fields.UUID(required=True)
+    created_at = ma.fields.DateTime(required=True)
+    updated_at = ma.fields.DateTime(required=True)
+
+
+ExperimentPageSchema = paged_schema(ExperimentSchema, "ExperimentPageSchema")
+
+
+class ExperimentListArgsSchema(PageArgsSchema):
+    q = _Text(load_default=None, validate=_Len(max=300))
+    status = _Text(load_default=None, validate=ma.validate.OneOf(VERIFICATION_STATUSES))
+    team_id = ma.fields.UUID(load_default=None)
+    mixture_id = ma.fields.UUID(load_default=None)
+    cell_type_id = ma.fields.UUID(load_default=None)
+    awaiting_me = ma.fields.Boolean(
+        load_default=False, metadata={"description": "Only experiments waiting for my verification"}
+    )
+
+
+class ExperimentSubmitSchema(StrictSchema):
+    notes = _Text(load_default=None, allow_none=True, validate=_Len(max=5000))
+
+
+class VerificationDecisionSchema(StrictSchema):
+    status = _Text(required=True, validate=ma.validate.OneOf(("verified", "rejected")))
+    notes = _Text(load_default=None, allow_none=True, validate=_Len(max=5000))
+    equipment = _Text(load_default=None, allow_none=True, validate=_Len(max=2000))
+
+
+class VerificationSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    status = _Text(required=True)
+    verifier_id = ma.fields.UUID(allow_none=True)
+    verifier = _Text(allow_none=True)
+    notes = _Text(allow_none=True)
+    equipment = _Text(allow_none=True)
+    verified_at = ma.fields.DateTime(allow_none=True)
+    created_by = ma.fields.UUID(required=True)
+    created_by_name = _Text(allow_none=True)
+    created_at = ma.fields.DateTime(required=True)
+
+
+class ExperimentChangeSchema(ma.Schema):
+    occurred_at = ma.fields.DateTime(required=True)
+    actor_id = ma.fields.UUID(allow_none=True)
+    actor = _Text(allow_none=True)
+    action = _Text(required=True)
+    changes = ma.fields.Dict(required=True, metadata={"description": "field → {old, new}"})
+
+
+class ExperimentHistorySchema(ma.Schema):
+    experiment_id = ma.fields.UUID(required=True)
+    verification_status = _Text(required=True)
+    verifications = ma.fields.List(ma.fields.Nested(VerificationSchema), required=True)
+    changes = ma.fields.List(ma.fields.Nested(ExperimentChangeSchema), required=True)
+
+
+class PredictionComparisonSchema(ma.Schema):
+    measure = _Text(required=True)
+    unit = _Text(required=True)
+    measured = _Float(required=True)
+    replicates = ma.fields.Integer(required=True)
+    predicted = _Float(required=True)
+    lower = _Float(allow_none=True)
+    upper = _Float(allow_none=True)
+    confidence_level = _Float(allow_none=True)
+    error = _Float(required=True, metadata={"description": "predicted − measured"})
+    inside_interval = ma.fields.Boolean(allow_none=True)
+    model_id = ma.fields.UUID(required=True)
+    model_name = _Text(required=True)
+    model_version = ma.fields.Integer(required=True)
+    prediction_id = ma.fields.UUID(required=True)
+    predicted_at = ma.fields.DateTime(required=True)
+
+
+class PredictedVsMeasuredSchema(ma.Schema):
+    experiment_id = ma.fields.UUID(required=True)
+    mixture_id = ma.fields.UUID(allow_none=True)
+    mixture_version = ma.fields.Integer(allow_none=True)
+    method = _Text(required=True)
+    comparisons = ma.fields.List(ma.fields.Nested(PredictionComparisonSchema), required=True)
+
+
+class PredictionSummaryArgsSchema(InputSchema):
+    team_id = ma.fields.UUID(load_default=None)
+    verified_only = ma.fields.Boolean(load_default=False)
+
+
+class ModelErrorSchema(ma.Schema):
+    model_id = ma.fields.UUID(required=True)
+    model_name = _Text(required=True)
+    model_version = ma.fields.Integer(required=True)
+    measure = _Text(required=True)
+    unit = _Text(required=True)
+    n = ma.fields.Integer(required=True)
+    experiments = ma.fields.Integer(required=True)
+    mae = _Float(required=True)
+    rmse = _Float(required=True)
+    bias = _Float(required=True)
+    coverage = _Float(allow_none=True)
+
+
+class PredictionSummarySchema(ma.Schema):
+    team_id = ma.fields.UUID(allow_none=True)
+    verified_only = ma.fields.Boolean(required=True)
+    experiments = ma.fields.Integer(required=True)
+    method = _Text(required=True)
+    models = ma.fields.List(ma.fields.Nested(ModelErrorSchema), required=True)
+
+
+class DatasetFromExperimentsSchema(StrictSchema):
+    name = _Text(required=True, validate=_Len(min=1, max=300))
+    measure = _Text(
+        required=True,
+        validate=ma.validate.OneOf([k for k, m in MEASURES.items() if m.kind == "percent"]),
+    )
+    team_id = ma.fields.UUID(load_default=None, allow_none=True)
+    verified_only = ma.fields.Boolean(
+        load_default=True, metadata={"description": "Only verified experiments (default)"}
+    )
+    description = _Text(load_default=None, allow_none=True, validate=_Len(max=5000))
+    visibility = _Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
+
+
+class ResultsImportFormSchema(InputSchema):
+    visibility = _Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
+    team_id = ma.fields.UUID(load_default=None)
+    atomic = ma.fields.Boolean(
+        load_default=False, metadata={"description": "Write nothing if any row is rejected"}
+    )
+
+
+class ResultsImportFileSchema(ma.Schema):
+    file = Upload(required=True)
+
+
+class ResultsImportRowSchema(ma.Schema):
+    row = ma.fields.Integer(required=True)
+    status = _Text(required=True, metadata={"description": "added or rejected"})
+    experiment_id = ma.fields.UUID()
+    title = _Text()
+    field = _Text()
+    reason = _Text()
+
+
+class ResultsImportReportSchema(ma.Schema):
+    total = ma.fields.Integer(required=True)
+    written = ma.fields.Integer(required=True)
+    experiments_created = ma.fields.Integer(required=True)
+    experiments_updated = ma.fields.Integer(required=True)
+    rejected_count = ma.fields.Integer(required=True)
+    rows = ma.fields.List(ma.fields.Nested(ResultsImportRowSchema), required=True)
+
+
+class ExperimentMeasureSchema(ma.Schema):
+    key = _Text(required=True)
+    label = _Text(required=True)
+    kind = _Text(required=True)
+    units = ma.fields.List(_Text(), required=True)
+    minimum = _Float(allow_none=True)
+    maximum = _Float(allow_none=True)
+    needs_assay = ma.fields.Boolean(required=True)
+
+
+class ExperimentVocabularySchema(ma.Schema):
+    measures = ma.fields.List(ma.fields.Nested(ExperimentMeasureSchema), required=True)
+    conditions = ma.fields.Dict(required=True, metadata={"description": "name → [min, max]"})
+    biological_kinds = ma.fields.List(_Text(), required=True)
+
+
+@blp.route("")
+class Experiments(MethodView):
+    @blp.arguments(ExperimentListArgsSchema, location="query")
+    @blp.response(200, ExperimentPageSchema)
+    @blp.doc(security=OPTIONAL_BEARER)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Experiments visible to the caller, newest first (awaiting_me: my verification queue)"""
+        page = services().experiments.list(current_actor(), **args)
+        return page_envelope(page), {"X-Total-Count": str(page.total)}
+
+    @login_required
+    @blp.arguments(ExperimentCreateSchema)
+    @blp.response(201, ExperimentSchema)
+    @blp.alt_response(403, description="No permission to create in that team")
+    @blp.alt_response(404, description="Mixture, protocol or cell type not visible")
+    @blp.alt_response(409, description="Already submitted")
+    @blp.doc(security=BEARER)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Record an experiment: mixture (by version), protocol, biological system, conditions, results"""
+        return services().experiments.create(current_actor(), **body)
+
+
+@blp.route("/vocabulary")
+class Vocabulary(MethodView):
+    @blp.response(200, ExperimentVocabularySchema)
+    @blp.doc(security=OPTIONAL_BEARER)
+    def get(self) -> Any:
+        """Measures (with units and ranges), condition names and biological-system kinds"""
+        return {
+            "measures": [m.__dict__ for m in MEASURES.values()],
+            "conditions": {k: list(v) for k, v in CONDITION_RANGES.items()},
+            "biological_kinds": list(BIOLOGICAL_KINDS),
+        }
+
+
+@blp.route("/<uuid:experiment_id>")
+class ExperimentItem(MethodView):
+    @blp.response(200, ExperimentSchema)
+    @blp.alt_response(404, description="No such experiment visible to the caller")
+    @blp.doc(security=OPTIONAL_BEARER)
+    def get(self, experiment_id: uuid.UUID) -> Any:
+        """One experiment"""
+        return services().experiments.get(current_actor(), experiment_id)
+
+    @login_required
+    @blp.arguments(ExperimentUpdateSchema)
+    @blp.response(200, ExperimentSchema)
+    @blp.alt_response(403, description="Visible but not editable by the caller")
+    @blp.alt_response(404, description="No such experiment (or referenced record) visible")
+    @blp.doc(security=BEARER)
+    def patch(self, body: dict[str, Any], experiment_id: uuid.UUID) -> Any:
+        """Edit an experiment; editing a verified one sends it back to pending verification"""
+        return services().experiments.update(current_actor(), experiment_id, body)
+
+    @login_required
+    @blp.response(204)
+    @blp.alt_response(403, description="Visible but not deletable by the caller")
+    @blp.alt_response(404, description="No such experiment visible to the caller")
+    @blp.alt_response(409, description="Verified experiments are not deleted")
+    @blp.doc(security=BEARER)
+    def delete(self, experiment_id: uuid.UUID) -> None:
+        """Delete an experiment that is not verified"""
+        services().experiments.delete(current_actor(), experiment_id)
+
+
+@blp.route("/<uuid:experiment_id>/submit")
+class ExperimentSubmit(MethodView):
+    @login_required
+    @blp.arguments(ExperimentSubmitSchema)
+    @blp.response(200, ExperimentSchema)
+    @blp.alt_response(403, description="Not editable by the caller")
+    @blp.alt_response(404, description="No such experiment visible to the caller")
+    @blp.alt_response(409, description="Already pending or verified")
+    @blp.doc(security=BEARER)
+    def post(self, body: dict[str, Any], experiment_id: uuid.UUID) -> Any:
+        """Submit a team experiment for lab verification (→ pending)"""
+        return services().experiments.submit(current_actor(), experiment_id, body.get("notes"))
+
+
+@blp.route("/<uuid:experiment_id>/verification")
+class ExperimentVerification(MethodView):
+    @login_required
+    @blp.arguments(VerificationDecisionSchema)
+    @blp.response(200, ExperimentSchema)
+    @blp.alt_response(403, description="The author, or no verify capability in the team")
+    @blp.alt_response(404, description="No such experiment visible to the caller")
+    @blp.alt_response(409, description="The experiment is not pending")
+    @blp.doc(security=BEARER)
+    def post(self, body: dict[str, Any], experiment_id: uuid.UUID) -> Any:
+        """Verify or reject a pending experiment (a verifier of its team who is not the author)"""
+        return services().experiments.decide(current_actor(), experiment_id, **body)
+
+
+@blp.route("/<uuid:experiment_id>/history")
+class ExperimentHistory(MethodView):
+    @blp.response(200, ExperimentHistorySchema)
+    @blp.alt_response(404, description="No such experiment visible to the caller")
+    @blp.doc(security=OPTIONAL_BEARER)
+    def get(self, experiment_id: uuid.UUID) -> Any:
+        """Verification decisions and every change: who, when, what"""
+        return services().experiments.history(current_actor(), experiment_id)
+
+
+@blp.route("/<uuid:experiment_id>/predicted-vs-measured")
+class ExperimentComparison(MethodView):
+    @blp.response(200, PredictedVsMeasuredSchema)
+    @blp.alt_response(404, description="No such experiment visible to the caller")
+    @blp.doc(security=OPTIONAL_BEARER)
+    def get(self, experiment_id: uuid.UUID) -> Any:
+        """Stored predictions for the experiment's mixture against the measured values"""
+        return services().experiments.predicted_vs_measured(current_actor(), experiment_id)
+
+
+@blp.route("/prediction-summary")
+class PredictionSummary(MethodView):
+    @blp.arguments(PredictionSummaryArgsSchema, location="query")
+    @blp.response(200, PredictionSummarySchema)
+    @blp.doc(security=OPTIONAL_BEARER)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Prediction error (MAE, RMSE, bias, interval coverage) by model version across experiments"""
+        return services().experiments.summary(current_actor(), **args)
+
+
+@blp.route("/dataset")
+class ExperimentDataset(MethodView):
+    @login_required
+    @blp.arguments(DatasetFromExperimentsSchema)
+    @blp.response(201, DatasetSchema)
+    @blp.alt_response(422, description="Fewer than two experiments with that measure")
+    @blp.doc(security=BEARER)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Build a training dataset from (verified) experiments' results"""
+        svc, actor = services(), current_actor()
+        records, _sources = svc.experiments.dataset_records(
+            actor,
+            measure=body["measure"],
+            team_id=body.get("team_id"),
+            verified_only=body["verified_only"],
+        )
+        if len(records) < 2:
+            from cryoprotect.errors import ValidationError
+
+            raise ValidationError(
+                f"Only {len(records)} {'verified ' if body['verified_only'] else ''}experiment(s) "
+                f"report {body['measure']}; a dataset needs at least two.",
+                field="measure",
+            )
+        description = body.get("description") or (
+            f"{body['measure']} from {len(records)} "
+            f"{'verified ' if body['verified_only'] else ''}experiments"
+        )
+        return svc.models.create_dataset(
+            actor,
+            name=body["name"],
+            records=records,
+            description=description,
+            visibility=body["visibility"],
+            team_id=body.get("team_id"),
+        )
+
+
+@blp.route("/import")
+class ExperimentImport(MethodView):
+    @login_required
+    @blp.arguments(ResultsImportFormSchema, location="form")
+    @blp.arguments(ResultsImportFileSchema, location="files")
+    @blp.response(200, ResultsImportReportSchema)
+    @blp.alt_response(403, description="No permission to create in that team")
+    @blp.doc(security=BEARER)
+    def post(self, form: dict[str, Any], files: dict[str, Any]) -> Any:
+        """Import results from CSV (one measurement per row); a per-row report says what landed"""
+        return services().experiments.import_results(
+            current_actor(),
+            files["file"].read(),
+            visibility=form["visibility"],
+            team_id=form.get("team_id"),
+            atomic=form["atomic"],
+        )

@@ -1,0 +1,297 @@
+"""Cell types (membrane parameters) and CPA loading/unloading protocols."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from cryoprotect.api.common import (
+    BEARER,
+    OPTIONAL_BEARER,
+    PageArgsSchema,
+    StrictSchema,
+    current_actor,
+    login_required,
+    page_envelope,
+    paged_schema,
+    services,
+)
+from cryoprotect.api.mixtures import ComponentInSchema
+from cryoprotect.db.models import VISIBILITIES
+
+cell_types_blp = Blueprint(
+    "cell_types",
+    __name__,
+    url_prefix="/api/v1/cell-types",
+    description="Cell types: membrane-transport parameters with sources",
+)
+blp = Blueprint(
+    "protocols",
+    __name__,
+    url_prefix="/api/v1/protocols",
+    description="CPA loading/unloading protocols designed from membrane transport and toxicity",
+)
+
+_Text = ma.fields.String
+_Len = ma.validate.Length
+_Float = ma.fields.Float
+
+
+# ------------------------------------------------------------------ cell types
+class CellTypeCreateSchema(StrictSchema):
+    parameters = ma.fields.Dict(
+        required=True,
+        metadata={
+            "description": "The parameter set, in the shape GET /cell-types/{id} returns under "
+            "'parameters' (name, Lp, permeabilities per CPA, volumes, limits, sources)"
+        },
+    )
+    description = _Text(load_default=None, allow_none=True, validate=_Len(max=5000))
+    visibility = _Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
+    team_id = ma.fields.UUID(load_default=None, allow_none=True)
+
+
+class CellTypeSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    name = _Text(required=True)
+    species = _Text(allow_none=True)
+    description = _Text(allow_none=True)
+    parameters = ma.fields.Dict(required=True)
+    sources = ma.fields.List(ma.fields.Dict(), required=True)
+    builtin = ma.fields.Boolean(required=True)
+    visibility = _Text(required=True)
+    team_id = ma.fields.UUID(allow_none=True)
+    created_by = ma.fields.UUID(required=True)
+    created_at = ma.fields.DateTime(required=True)
+    updated_at = ma.fields.DateTime(required=True)
+
+
+class CellTypeListArgsSchema(PageArgsSchema):
+    q = _Text(load_default=None, validate=_Len(max=200))
+
+
+CellTypePageSchema = paged_schema(CellTypeSchema, "CellTypePageSchema")
+
+
+@cell_types_blp.route("")
+class CellTypes(MethodView):
+    @cell_types_blp.arguments(CellTypeListArgsSchema, location="query")
+    @cell_types_blp.response(200, CellTypePageSchema)
+    @cell_types_blp.doc(security=OPTIONAL_BEARER)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Cell types visible to the caller (the shipped ones without signing in)"""
+        page = services().cell_types.list(current_actor(), **args)
+        return page_envelope(page), {"X-Total-Count": str(page.total)}
+
+    @login_required
+    @cell_types_blp.arguments(CellTypeCreateSchema)
+    @cell_types_blp.response(201, CellTypeSchema)
+    @cell_types_blp.alt_response(403, description="No permission to create in that team")
+    @cell_types_blp.doc(security=BEARER)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Add your own cell type (validated: positive Lp and Ps, 0 < vb < 1, min < 1 < max, …)"""
+        return services().cell_types.create(current_actor(), **body)
+
+
+@cell_types_blp.route("/<uuid:cell_type_id>")
+class CellTypeItem(MethodView):
+    @cell_types_blp.response(200, CellTypeSchema)
+    @cell_types_blp.alt_response(404, description="No such cell type visible to the caller")
+    @cell_types_blp.doc(security=OPTIONAL_BEARER)
+    def get(self, cell_type_id: uuid.UUID) -> Any:
+        """One cell type with every parameter's source"""
+        return services().cell_types.get(current_actor(), cell_type_id)
+
+    @login_required
+    @cell_types_blp.response(204)
+    @cell_types_blp.alt_response(403, description="Visible but not deletable by the caller")
+    @cell_types_blp.alt_response(404, description="No such cell type visible to the caller")
+    @cell_types_blp.doc(security=BEARER)
+    def delete(self, cell_type_id: uuid.UUID) -> None:
+        """Delete one of your cell types"""
+        services().cell_types.delete(current_actor(), cell_type_id)
+
+
+# ------------------------------------------------------------------ protocols
+class TargetSchema(StrictSchema):
+    components = ma.fields.List(
+        ma.fields.Nested(ComponentInSchema),
+        validate=_Len(min=1, max=10),
+        metadata={"description": "CPAs (and other solutes) of the target solution"},
+    )
+    mixture_id = ma.fields.UUID(metadata={"description": "Or a saved mixture"})
+
+
+class OsmoticLimitsSchema(StrictSchema):
+    min_volume_fraction = _Float(
+        allow_nan=False,
+        validate=ma.validate.Range(min=0.0, max=1.0, min_inclusive=False),
+        metadata={"description": "V/V_iso, default the cell type's"},
+    )
+    max_volume_fraction = _Float(allow_nan=False, validate=ma.validate.Range(min=1.0, max=10.0))
+
+
+def _design_fields() -> dict[str, Any]:
+    return {
+        "cell_type": _Text(
+            required=True,
+            validate=_Len(min=1, max=200),
+            metadata={"description": "Cell type id, shipped key (e.g. generic_mammalian) or name"},
+        ),
+        "target": ma.fields.Nested(TargetSchema, required=True),
+        "temperature_c": _Float(
+            required=True, allow_nan=False, validate=ma.validate.Range(min=-30.0, max=45.0)
+        ),
+        "removal_temperature_c": _Float(
+            load_default=None,
+            allow_none=True,
+            allow_nan=False,
+            validate=ma.validate.Range(min=-30.0, max=45.0),
+        ),
+        "osmotic_limits": ma.fields.Nested(OsmoticLimitsSchema, load_default=None, allow_none=True),
+        "max_steps": ma.fields.Integer(load_default=4, validate=ma.validate.Range(min=1, max=8)),
+        "allow_osmotic_buffer": ma.fields.Boolean(
+            load_default=True,
+            metadata={"description": "May use a non-permeating buffer (sucrose) during removal"},
+        ),
+    }
+
+
+DesignRequestSchema = type("DesignRequestSchema", (StrictSchema,), _design_fields())
+
+
+class DesignSchema(ma.Schema):
+    class Meta:
+        unknown = ma.INCLUDE
+
+    cell_type = _Text(required=True, metadata={"description": "Key of the cell parameter set"})
+    cell_name = _Text(required=True)
+    cell_type_id = ma.fields.UUID(required=True)
+    cell_type_name = _Text(required=True)
+    mixture_id = ma.fields.UUID(allow_none=True)
+    target = ma.fields.Dict(required=True, metadata={"description": "CPA molality, mol/kg"})
+    temperature_c = _Float(required=True)
+    limits = ma.fields.Dict(required=True, metadata={"description": "V/V_iso limits"})
+    method = _Text(required=True, metadata={"description": "How the design was found"})
+    settings = ma.fields.Dict(required=True)
+    protocols = ma.fields.Dict(
+        required=True,
+        metadata={
+            "description": "designed, one_step and equal_steps: steps table, chart data "
+            "(volume, intracellular concentration and osmolality vs time, limits), toxicity cost"
+        },
+    )
+    comparison = ma.fields.List(
+        ma.fields.Dict(), required=True, metadata={"description": "Cost and volume excursion"}
+    )
+    request = ma.fields.Dict(required=True)
+
+
+class ProtocolCreateSchema(StrictSchema):
+    name = _Text(required=True, validate=_Len(min=1, max=300))
+    description = _Text(load_default=None, allow_none=True, validate=_Len(max=5000))
+    design = ma.fields.Nested(DesignRequestSchema, required=True, data_key="design_request")
+    visibility = _Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
+    team_id = ma.fields.UUID(load_default=None, allow_none=True)
+
+
+class ProtocolSummarySchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    name = _Text(required=True)
+    description = _Text(allow_none=True)
+    cell_type_id = ma.fields.UUID(allow_none=True)
+    mixture_id = ma.fields.UUID(allow_none=True)
+    temperature_c = _Float(allow_none=True)
+    toxicity_cost = _Float(allow_none=True)
+    steps = ma.fields.List(ma.fields.Dict(), required=True)
+    summary = ma.fields.Dict(required=True)
+    visibility = _Text(required=True)
+    team_id = ma.fields.UUID(allow_none=True)
+    created_by = ma.fields.UUID(required=True)
+    created_at = ma.fields.DateTime(required=True)
+    updated_at = ma.fields.DateTime(required=True)
+
+
+class ProtocolSchema(ProtocolSummarySchema):
+    design = ma.fields.Dict(required=True)
+
+
+ProtocolPageSchema = paged_schema(ProtocolSummarySchema, "ProtocolPageSchema")
+
+
+class ProtocolListArgsSchema(PageArgsSchema):
+    q = _Text(load_default=None, validate=_Len(max=300))
+    cell_type_id = ma.fields.UUID(load_default=None)
+
+
+class ProtocolCompareSchema(StrictSchema):
+    ids = ma.fields.List(ma.fields.UUID(), required=True, validate=_Len(min=2, max=10))
+
+
+@blp.route("/design")
+class ProtocolDesign(MethodView):
+    @blp.arguments(DesignRequestSchema)
+    @blp.response(200, DesignSchema)
+    @blp.alt_response(404, description="Cell type, mixture or component not visible")
+    @blp.alt_response(422, description="Infeasible: details.constraint names the limit that binds")
+    @blp.doc(security=OPTIONAL_BEARER)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Design CPA addition and removal that minimise toxicity cost within osmotic limits"""
+        return services().protocols.design(current_actor(), **body)
+
+
+@blp.route("")
+class Protocols(MethodView):
+    @blp.arguments(ProtocolListArgsSchema, location="query")
+    @blp.response(200, ProtocolPageSchema)
+    @blp.doc(security=OPTIONAL_BEARER)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Saved protocols visible to the caller, newest first"""
+        page = services().protocols.list(current_actor(), **args)
+        return page_envelope(page), {"X-Total-Count": str(page.total)}
+
+    @login_required
+    @blp.arguments(ProtocolCreateSchema)
+    @blp.response(201, ProtocolSchema)
+    @blp.alt_response(403, description="No permission to create in that team")
+    @blp.alt_response(404, description="Cell type, mixture or component not visible")
+    @blp.alt_response(422, description="Infeasible design request")
+    @blp.doc(security=BEARER)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Design (on the server) and save a protocol"""
+        request = body.pop("design")
+        return services().protocols.create(current_actor(), design_request=request, **body)
+
+
+@blp.route("/compare")
+class ProtocolCompare(MethodView):
+    @blp.arguments(ProtocolCompareSchema)
+    @blp.response(200, ProtocolSummarySchema(many=True))
+    @blp.alt_response(404, description="A protocol is not visible to the caller")
+    @blp.doc(security=OPTIONAL_BEARER)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Saved protocols side by side: toxicity cost, volume excursion, duration"""
+        return services().protocols.compare(current_actor(), body["ids"])
+
+
+@blp.route("/<uuid:protocol_id>")
+class ProtocolItem(MethodView):
+    @blp.response(200, ProtocolSchema)
+    @blp.alt_response(404, description="No such protocol visible to the caller")
+    @blp.doc(security=OPTIONAL_BEARER)
+    def get(self, protocol_id: uuid.UUID) -> Any:
+        """A saved protocol with its design, chart data and comparison protocols"""
+        return services().protocols.get(current_actor(), protocol_id)
+
+    @login_required
+    @blp.response(204)
+    @blp.alt_response(403, description="Visible but not deletable by the caller")
+    @blp.alt_response(404, description="No such protocol visible to the caller")
+    @blp.doc(security=BEARER)
+    def delete(self, protocol_id: uuid.UUID) -> None:
+        """Delete a protocol (experiments that used it keep their record, unlinked)"""
+        services().protocols.delete(current_actor(), protocol_id)

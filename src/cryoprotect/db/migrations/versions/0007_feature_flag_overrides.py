@@ -1,0 +1,155 @@
+"""Feature-flag overrides per team and per user; a key format; the first real flag.
+
+* ``feature_flag_overrides`` holds one decision (``enabled``) for one flag and exactly one
+  target: a team or a user. At most one override per (flag, team) and per (flag, user).
+  Deleting the flag, the team or the user deletes its overrides.
+* Row-level security: like ``feature_flags`` writes, overrides are service-role only
+  (the admin API and CLI check that the caller is an administrator, then write through
+  the service identity); the app role without the service role sees no override at all.
+  Changes are audited and ``updated_at`` is maintained by the usual triggers.
+* ``feature_flags.key`` must be dotted words, ``<area>.<feature>`` such as
+  ``models.api_training`` (lower case, digits, ``_`` and ``-``), so keys are stable
+  identifiers in code, URLs and logs and never collide with ``/feature-flags/me``.
+* The flag ``models.api_training`` (on for everyone) gates training jobs started
+  through the API (see ``cryoprotect.ops.flags``).
+
+Revision ID: 0007
+Revises: 0006
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import context, op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+TABLE = "feature_flag_overrides"
+KEY_PATTERN = r"^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)+$"
+SEEDED_FLAGS = (
+    (
+        "models.api_training",
+        "Allow training predictive models through the API (background jobs in the web "
+        "process). Switch off to keep a shared server's CPUs for requests; the CLI's "
+        "`cryoprotect models train` is not affected.",
+        True,
+        100,
+    ),
+)
+
+
+def _app_role() -> str:
+    role = str(context.config.attributes.get("app_role", "cryoprotect_app"))
+    if not role.replace("_", "").isalnum():
+        raise ValueError(f"invalid app role name {role!r}")
+    return role
+
+
+def _policy(name: str, command: str, *, using: str | None = None, check: str | None = None) -> None:
+    sql = f"CREATE POLICY {TABLE}_{name} ON public.{TABLE} FOR {command}"
+    if using is not None:
+        sql += f" USING ({using})"
+    if check is not None:
+        sql += f" WITH CHECK ({check})"
+    op.execute(f"DROP POLICY IF EXISTS {TABLE}_{name} ON public.{TABLE}")
+    op.execute(sql)
+
+
+def upgrade() -> None:
+    op.create_check_constraint("key_format", "feature_flags", f"key ~ '{KEY_PATTERN}'")
+    op.create_table(
+        TABLE,
+        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
+        sa.Column("flag_id", sa.UUID(), nullable=False),
+        sa.Column("team_id", sa.UUID(), nullable=True),
+        sa.Column("user_id", sa.UUID(), nullable=True),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint(
+            "(team_id IS NULL) <> (user_id IS NULL)", name=op.f(f"ck_{TABLE}_one_target")
+        ),
+        sa.ForeignKeyConstraint(
+            ["flag_id"],
+            ["feature_flags.id"],
+            name=op.f(f"fk_{TABLE}_flag_id_feature_flags"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["team_id"], ["teams.id"], name=op.f(f"fk_{TABLE}_team_id_teams"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["auth.users.id"],
+            name=op.f(f"fk_{TABLE}_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{TABLE}")),
+    )
+    op.create_index(f"ix_{TABLE}_team_id", TABLE, ["team_id"])
+    op.create_index(f"ix_{TABLE}_user_id", TABLE, ["user_id"])
+    op.create_index(
+        f"uq_{TABLE}_flag_team",
+        TABLE,
+        ["flag_id", "team_id"],
+        unique=True,
+        postgresql_where=sa.text("team_id IS NOT NULL"),
+    )
+    op.create_index(
+        f"uq_{TABLE}_flag_user",
+        TABLE,
+        ["flag_id", "user_id"],
+        unique=True,
+        postgresql_where=sa.text("user_id IS NOT NULL"),
+    )
+
+    op.execute(f"ALTER TABLE public.{TABLE} ENABLE ROW LEVEL SECURITY")
+    op.execute(f"ALTER TABLE public.{TABLE} FORCE ROW LEVEL SECURITY")
+    service = "auth.role() = 'service_role'"
+    _policy("service_role_policy", "ALL", using=service, check=service)
+    _policy("select_policy", "SELECT", using="false")
+    _policy("insert_policy", "INSERT", check="false")
+    _policy("update_policy", "UPDATE", using="false")
+    _policy("delete_policy", "DELETE", using="false")
+
+    op.execute(
+        f"CREATE TRIGGER touch_row BEFORE UPDATE ON public.{TABLE} "
+        "FOR EACH ROW EXECUTE FUNCTION public.touch_row()"
+    )
+    op.execute(
+        f"CREATE TRIGGER audit_row AFTER INSERT OR UPDATE OR DELETE ON public.{TABLE} "
+        "FOR EACH ROW EXECUTE FUNCTION public.audit_row()"
+    )
+    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON public.{TABLE} TO {_app_role()}")
+
+    for key, description, enabled, rollout in SEEDED_FLAGS:
+        op.get_bind().execute(
+            sa.text(
+                "INSERT INTO public.feature_flags (key, description, enabled, rollout_percentage) "
+                "VALUES (:key, :description, :enabled, :rollout) ON CONFLICT (key) DO NOTHING"
+            ),
+            {"key": key, "description": description, "enabled": enabled, "rollout": rollout},
+        )
+
+
+def downgrade() -> None:
+    for key, *_ in SEEDED_FLAGS:
+        op.get_bind().execute(
+            sa.text("DELETE FROM public.feature_flags WHERE key = :key"), {"key": key}
+        )
+    op.drop_table(TABLE)  # its indexes, policies, triggers and grants go with it
+    op.drop_constraint(op.f("ck_feature_flags_key_format"), "feature_flags", type_="check")

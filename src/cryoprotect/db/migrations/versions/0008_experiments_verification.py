@@ -1,0 +1,231 @@
+"""Experiments with lab verification; protocol designs.
+
+* ``experiments`` gains the operator, a free-text protocol, the biological system (cell
+  type, tissue or organ) and attachment metadata.
+* Lab verification is enforced by the database, not only by the service:
+  - a verification row can be ``pending`` (a request, by someone who may edit the
+    experiment) or ``verified``/``rejected`` (a decision, by a team member with the
+    *verify* capability who is **not the author**, on a pending team experiment);
+  - the decision is copied to ``experiments.verification_status`` by a trigger; nobody
+    can set that column to verified/rejected directly;
+  - editing the scientific content of a verified (or rejected) experiment sends it back
+    to ``pending`` and records why in ``lab_verifications`` (an edit reopens
+    verification), so the history shows who changed what and when (with the audit log);
+  - verification rows are never updated or deleted.
+* ``protocols`` gains the design it came from (target, temperature, limits, costs and
+  the comparison protocols) and its toxicity cost, so protocols can be listed and compared
+  without re-simulating.
+
+Revision ID: 0008
+Revises: 0007
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects.postgresql import JSONB
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+SYSTEM_USER_ID = "00000000-0000-0000-0000-000000000000"
+
+# Columns whose change is a change of the recorded science (reopens verification).
+CONTENT_COLUMNS = (
+    "title",
+    "mixture_id",
+    "mixture_version",
+    "protocol_id",
+    "cell_type_id",
+    "conditions",
+    "results",
+    "performed_on",
+    "notes",
+    "operator",
+    "protocol_text",
+    "biological_system",
+    "attachments",
+)
+
+FUNCTIONS = f"""
+CREATE OR REPLACE FUNCTION public.experiment_guard() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    changed text[];
+BEGIN
+    IF current_setting('cryoprotect.verification_write', true) = 'on' THEN
+        RETURN NEW;
+    END IF;
+    IF NEW.verification_status IS DISTINCT FROM OLD.verification_status
+       AND NEW.verification_status IN ('verified', 'rejected') THEN
+        RAISE EXCEPTION 'verification status is set only by a lab verification'
+            USING ERRCODE = '42501';
+    END IF;
+    SELECT coalesce(array_agg(key ORDER BY key), '{{}}') INTO changed
+    FROM jsonb_each(to_jsonb(NEW)) n
+    WHERE key = ANY (ARRAY{list(CONTENT_COLUMNS)}::text[])
+      AND n.value IS DISTINCT FROM to_jsonb(OLD) -> key;
+    IF OLD.verification_status IN ('verified', 'rejected') AND cardinality(changed) > 0 THEN
+        NEW.verification_status := 'pending';
+        PERFORM set_config('cryoprotect.verification_write', 'on', true);
+        INSERT INTO public.lab_verifications (experiment_id, status, notes, created_by)
+        VALUES (
+            NEW.id, 'pending',
+            'Reopened: ' || OLD.verification_status || ' experiment edited ('
+                || array_to_string(changed, ', ') || ')',
+            coalesce(auth.uid(), '{SYSTEM_USER_ID}'::uuid)
+        );
+        PERFORM set_config('cryoprotect.verification_write', 'off', true);
+    END IF;
+    RETURN NEW;
+END $$;
+
+-- Who changed what and when, for anyone who can see the experiment (the audit log itself
+-- is readable only by each entry's actor).
+CREATE OR REPLACE FUNCTION public.experiment_history(exp uuid)
+RETURNS TABLE (occurred_at timestamptz, actor_id uuid, action text, changes jsonb)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    SELECT a.occurred_at, a.actor_id, a.action::text,
+        CASE WHEN a.action = 'UPDATE' THEN coalesce((
+            SELECT jsonb_object_agg(k, jsonb_build_object('old', a.old_data -> k,
+                                                          'new', a.new_data -> k))
+            FROM jsonb_object_keys(a.new_data) k
+            WHERE k NOT IN ('updated_at', 'created_at')
+              AND (a.old_data -> k) IS DISTINCT FROM (a.new_data -> k)
+        ), '{{}}'::jsonb) ELSE '{{}}'::jsonb END
+    FROM public.audit_log a
+    WHERE a.table_name = 'experiments' AND a.row_id = exp::text
+      AND EXISTS (
+          SELECT 1 FROM public.experiments e
+          WHERE e.id = exp AND auth.can_view_row(e.created_by, e.team_id, e.visibility)
+      )
+    ORDER BY a.id
+$$;
+
+CREATE OR REPLACE FUNCTION public.apply_lab_verification() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+    IF current_setting('cryoprotect.verification_write', true) = 'on' THEN
+        RETURN NEW;  -- written by experiment_guard, which sets the status itself
+    END IF;
+    PERFORM set_config('cryoprotect.verification_write', 'on', true);
+    UPDATE public.experiments SET verification_status = NEW.status
+    WHERE id = NEW.experiment_id;
+    PERFORM set_config('cryoprotect.verification_write', 'off', true);
+    RETURN NEW;
+END $$;
+"""
+
+VERIFICATION_INSERT_CHECK = """
+created_by = auth.uid() AND EXISTS (
+    SELECT 1 FROM public.experiments e
+    WHERE e.id = lab_verifications.experiment_id
+      AND e.visibility <> 'private'
+      AND (
+        (lab_verifications.status = 'pending'
+         AND lab_verifications.verifier_id IS NULL
+         AND auth.can_edit_row(e.created_by, e.team_id, e.visibility))
+        OR
+        (lab_verifications.status IN ('verified', 'rejected')
+         AND lab_verifications.verifier_id = auth.uid()
+         AND e.created_by <> auth.uid()
+         AND e.verification_status = 'pending'
+         AND auth.team_can(e.team_id, 'verify'))
+      )
+)
+"""
+
+OLD_VERIFIER = (
+    "EXISTS (SELECT 1 FROM public.experiments e WHERE e.id = lab_verifications.experiment_id "
+    "AND e.visibility <> 'private' AND auth.team_can(e.team_id, 'verify'))"
+)
+
+
+def upgrade() -> None:
+    op.add_column("experiments", sa.Column("operator", sa.String(200), nullable=True))
+    op.add_column("experiments", sa.Column("protocol_text", sa.Text(), nullable=True))
+    op.add_column(
+        "experiments",
+        sa.Column(
+            "biological_system", JSONB(), nullable=False, server_default=sa.text("'{}'::jsonb")
+        ),
+    )
+    op.add_column(
+        "experiments",
+        sa.Column("attachments", JSONB(), nullable=False, server_default=sa.text("'[]'::jsonb")),
+    )
+    op.add_column(
+        "protocols",
+        sa.Column("design", JSONB(), nullable=False, server_default=sa.text("'{}'::jsonb")),
+    )
+    op.add_column("protocols", sa.Column("toxicity_cost", sa.Float(), nullable=True))
+    op.add_column("protocols", sa.Column("temperature_c", sa.Float(), nullable=True))
+    op.create_index(
+        "ix_lab_verifications_experiment_created",
+        "lab_verifications",
+        ["experiment_id", "created_at"],
+    )
+    op.execute(FUNCTIONS)
+    op.execute(
+        "CREATE TRIGGER experiment_guard BEFORE UPDATE ON public.experiments "
+        "FOR EACH ROW EXECUTE FUNCTION public.experiment_guard()"
+    )
+    op.execute(
+        "CREATE TRIGGER apply_lab_verification AFTER INSERT ON public.lab_verifications "
+        "FOR EACH ROW EXECUTE FUNCTION public.apply_lab_verification()"
+    )
+    # New experiments start unverified whatever the client sends.
+    op.execute(
+        """
+        CREATE OR REPLACE FUNCTION public.experiment_insert_guard() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            IF auth.role() <> 'service_role' THEN
+                NEW.verification_status := 'unverified';
+            END IF;
+            RETURN NEW;
+        END $$;
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER experiment_insert_guard BEFORE INSERT ON public.experiments "
+        "FOR EACH ROW EXECUTE FUNCTION public.experiment_insert_guard()"
+    )
+    op.execute("DROP POLICY IF EXISTS lab_verifications_insert_policy ON public.lab_verifications")
+    op.execute("DROP POLICY IF EXISTS lab_verifications_update_policy ON public.lab_verifications")
+    op.execute(
+        f"CREATE POLICY lab_verifications_insert_policy ON public.lab_verifications FOR INSERT "
+        f"WITH CHECK ({VERIFICATION_INSERT_CHECK})"
+    )
+    op.execute(
+        "CREATE POLICY lab_verifications_update_policy ON public.lab_verifications FOR UPDATE USING (false)"
+    )
+
+
+def downgrade() -> None:
+    op.execute("DROP POLICY IF EXISTS lab_verifications_insert_policy ON public.lab_verifications")
+    op.execute("DROP POLICY IF EXISTS lab_verifications_update_policy ON public.lab_verifications")
+    op.execute(
+        f"CREATE POLICY lab_verifications_insert_policy ON public.lab_verifications FOR INSERT "
+        f"WITH CHECK (created_by = auth.uid() AND {OLD_VERIFIER})"
+    )
+    op.execute(
+        f"CREATE POLICY lab_verifications_update_policy ON public.lab_verifications FOR UPDATE "
+        f"USING (created_by = auth.uid() AND {OLD_VERIFIER}) "
+        f"WITH CHECK (created_by = auth.uid() AND {OLD_VERIFIER})"
+    )
+    op.execute("DROP TRIGGER IF EXISTS experiment_insert_guard ON public.experiments")
+    op.execute("DROP TRIGGER IF EXISTS apply_lab_verification ON public.lab_verifications")
+    op.execute("DROP TRIGGER IF EXISTS experiment_guard ON public.experiments")
+    op.execute("DROP FUNCTION IF EXISTS public.experiment_insert_guard()")
+    op.execute("DROP FUNCTION IF EXISTS public.apply_lab_verification()")
+    op.execute("DROP FUNCTION IF EXISTS public.experiment_history(uuid)")
+    op.execute("DROP FUNCTION IF EXISTS public.experiment_guard()")
+    op.drop_index("ix_lab_verifications_experiment_created", table_name="lab_verifications")
+    for column in ("temperature_c", "toxicity_cost", "design"):
+        op.drop_column("protocols", column)
+    for column in ("attachments", "biological_system", "protocol_text", "operator"):
+        op.drop_column("experiments", column)

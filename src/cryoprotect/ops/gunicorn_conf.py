@@ -1,0 +1,126 @@
+"""Gunicorn configuration for production serving (``cryoprotect serve --prod``).
+
+Used as ``gunicorn -c python:cryoprotect.ops.gunicorn_conf -b HOST:PORT``: it names the app
+(``wsgi_app``), so no application argument is needed. ``cryoprotect serve --prod`` runs
+exactly that after migrating the database; run gunicorn yourself only against an external,
+already migrated PostgreSQL (``DATABASE_URL``), since with the embedded server some process
+must own the data directory for the whole run, and ``serve --prod`` is that process.
+
+Choices, each from gunicorn's documentation of the setting:
+
+* ``gthread`` workers (``CRYOPROTECT_WEB_WORKERS`` processes x ``CRYOPROTECT_WEB_THREADS``
+  threads; defaults 1 x 8). Requests mostly wait on PostgreSQL, which threads overlap; the
+  default is one process because background jobs (``/api/v1/jobs``, model training) live in
+  the memory of the process that started them, so with several workers a client polling a
+  job may reach a worker that does not know it. Raise the worker count for throughput only
+  where clients do not poll jobs.
+* ``preload_app = False``: each worker builds its own app, engines and connection pool after
+  the fork, so no database connection or lock is ever shared between processes.
+* ``graceful_timeout``: on SIGTERM workers stop accepting, finish in-flight requests for up
+  to 30 s, and the master exits 0. ``timeout`` is generous because a worker's first
+  heartbeat comes only after the app (RDKit, scikit-learn) is imported and built.
+* Prometheus multiprocess mode: when ``PROMETHEUS_MULTIPROC_DIR`` is unset this module sets
+  it to a fresh temporary directory (removed at exit) before any worker imports
+  prometheus_client; ``on_starting`` clears stale files; ``child_exit`` marks dead workers.
+* Logs: our JSON access log (``cryoprotect.access``, one line per request with request id,
+  route, status and duration) replaces gunicorn's access log; gunicorn's own messages go
+  through the same JSON handler on stderr.
+* The request scheme comes only from werkzeug's ``ProxyFix`` when ``CRYOPROTECT_TRUST_PROXY``
+  is set (``cryoprotect.ops.security``), so gunicorn's own ``X-Forwarded-Proto`` handling
+  is switched off.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from cryoprotect.settings import Settings
+
+_settings = Settings.from_env()
+
+# prometheus_client chooses its storage when it is first imported, and every worker
+# inherits this environment: the variable must exist before any worker starts.
+_OWNED_METRICS_DIR: Path | None = None
+if _settings.metrics_multiproc_dir is None:
+    _OWNED_METRICS_DIR = Path(tempfile.mkdtemp(prefix="cryoprotect-metrics-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_OWNED_METRICS_DIR)
+METRICS_DIR = _OWNED_METRICS_DIR or _settings.metrics_multiproc_dir
+
+wsgi_app = "cryoprotect.app:create_app()"
+worker_class = "gthread"
+workers = _settings.web_workers
+threads = _settings.web_threads
+preload_app = False
+timeout = 120
+graceful_timeout = 30
+keepalive = 5
+accesslog = None
+errorlog = "-"
+loglevel = _settings.log_level.lower()
+secure_scheme_headers: dict[str, str] = {}
+forwarded_allow_ips = ""
+proc_name = "cryoprotect"
+# The runtime control socket sits at one path per user ($XDG_RUNTIME_DIR or ~/.gunicorn), so
+# two servers of one user would fight over it; signals (TERM, HUP, TTIN/TTOU) remain.
+control_socket_disable = True
+# gunicorn's loggers hand their records to the root logger, where on_starting (and, in each
+# worker, create_app) installs our single JSON handler; gunicorn's access log is dropped.
+logconfig_dict: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "root": {"level": _settings.log_level, "handlers": []},
+    "loggers": {
+        "gunicorn.error": {"level": _settings.log_level, "handlers": [], "propagate": True},
+        "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
+    },
+    "handlers": {},
+    "formatters": {},
+}
+
+
+def reset_metrics_dir(path: Path) -> None:
+    """Creates ``path`` if needed and deletes the metric files (``*.db``) of earlier runs."""
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink(missing_ok=True)
+
+
+# The hooks below run in the gunicorn master, which must not import cryoprotect.ops.metrics:
+# declaring the metrics there would create metric files of its own.
+def on_starting(server: Any) -> None:
+    """Master, before the first fork: structured logging and an empty metrics directory."""
+    from cryoprotect.ops import logging as ops_logging
+
+    ops_logging.configure_logging(_settings.log_level, _settings.log_json)
+    assert METRICS_DIR is not None
+    reset_metrics_dir(METRICS_DIR)
+
+
+def post_worker_init(worker: Any) -> None:
+    """Worker, app built: load the molecule search index before taking requests.
+
+    The index also loads on first use, so a failure here (the database briefly unreachable)
+    is logged and the worker starts anyway: gunicorn stops the whole server when a worker
+    fails to boot.
+    """
+    try:
+        worker.wsgi.extensions["cryoprotect"].molecules.index.ensure_loaded()
+    except Exception:
+        worker.log.warning("molecule index not preloaded; it loads on first use", exc_info=True)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Master, a worker has exited: drop its live gauges (its counters keep counting)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server: Any) -> None:
+    """Master, shutting down: remove the metrics directory this module created."""
+    if _OWNED_METRICS_DIR is not None:
+        shutil.rmtree(_OWNED_METRICS_DIR, ignore_errors=True)

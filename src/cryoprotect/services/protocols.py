@@ -1,0 +1,411 @@
+"""Cell types and CPA loading/unloading protocols.
+
+Cell types are membrane-transport parameter sets (Lp, Ps per CPA, activation energies,
+inactive volume, isotonic volume and area, osmotic tolerance limits) with their sources:
+the shipped ones (``science/params/cell_types.csv``) are public rows owned by the system
+user; users add their own with the usual visibility rules.
+
+Protocol design maps a request (cell type, target solution by library components or a
+mixture, temperatures, limits) onto :func:`cryoprotect.science.protocols.design_protocol`
+and stores designs as ``protocols`` rows; all numbers come from the science modules.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from cryoprotect.db.database import SYSTEM_USER_ID, Database, Identity
+from cryoprotect.db.models import CellType as CellTypeRow
+from cryoprotect.db.models import Mixture, Protocol
+from cryoprotect.errors import NotFound, ValidationError
+from cryoprotect.science import cells, composition, protocols, thermo
+from cryoprotect.services.actor import Actor
+from cryoprotect.services.common import Page, change_visible, get_visible, paginate
+from cryoprotect.services.molecules import check_scope
+
+logger = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------- cell types
+def _cell_sources(cell: cells.CellType) -> list[dict[str, Any]]:
+    out = [
+        {"parameter": name, "citation": text, "provenance": cell.provenance.get(name)}
+        for name, text in cell.sources.items()
+    ]
+    for solute, perm in cell.permeabilities.items():
+        out.extend(
+            {
+                "parameter": f"{name} ({solute})",
+                "citation": text,
+                "provenance": perm.provenance.get(name),
+            }
+            for name, text in perm.sources.items()
+        )
+    return out
+
+
+def load_reference_cell_types(db: Database) -> int:
+    """Insert or update the shipped cell types (public, owned by the system user)."""
+    builtin = cells.builtin_cell_types()
+    with db.transaction(Identity.service()) as session:
+        existing = {
+            row.name: row
+            for row in session.scalars(
+                sa.select(CellTypeRow).where(
+                    CellTypeRow.created_by == SYSTEM_USER_ID, CellTypeRow.visibility == "public"
+                )
+            )
+        }
+        for cell in builtin.values():
+            values = {
+                "species": cell.species,
+                "description": f"Shipped parameter set '{cell.key}'",
+                "parameters": cell.as_dict(),
+                "sources": _cell_sources(cell),
+            }
+            row = existing.get(cell.name)
+            if row is None:
+                session.add(
+                    CellTypeRow(
+                        name=cell.name, visibility="public", created_by=SYSTEM_USER_ID, **values
+                    )
+                )
+            elif any(getattr(row, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(row, k, v)
+    return len(builtin)
+
+
+def _cell_dict(row: CellTypeRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "species": row.species,
+        "description": row.description,
+        "parameters": dict(row.parameters or {}),
+        "sources": list(row.sources or []),
+        "builtin": row.created_by == SYSTEM_USER_ID,
+        "visibility": row.visibility,
+        "team_id": row.team_id,
+        "created_by": row.created_by,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+    }
+
+
+class CellTypeService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def list(
+        self, actor: Actor, *, page: int = 1, per_page: int = 25, q: str | None = None
+    ) -> Page[dict[str, Any]]:
+        query = sa.select(CellTypeRow).order_by(
+            (CellTypeRow.created_by == SYSTEM_USER_ID).desc(), CellTypeRow.name, CellTypeRow.id
+        )
+        if q:
+            query = query.where(CellTypeRow.name.ilike(f"%{q.strip()}%"))
+        with self.db.transaction(actor.identity) as session:
+            result = paginate(session, query, page, per_page)
+            return Page(
+                [_cell_dict(r) for r in result.items], result.total, result.page, result.per_page
+            )
+
+    def get(self, actor: Actor, cell_type_id: uuid.UUID) -> dict[str, Any]:
+        with self.db.transaction(actor.identity) as session:
+            return _cell_dict(get_visible(session, CellTypeRow, cell_type_id, "cell type"))
+
+    def create(
+        self,
+        actor: Actor,
+        *,
+        parameters: dict[str, Any],
+        description: str | None = None,
+        visibility: str = "private",
+        team_id: uuid.UUID | None = None,
+    ) -> dict[str, Any]:
+        """A user-defined cell type, validated by the science module before it is stored."""
+        user_id = actor.require_user()
+        check_scope(visibility, team_id)
+        cell = _from_parameters(parameters)
+        with self.db.transaction(actor.identity) as session:
+            row = CellTypeRow(
+                name=cell.name,
+                species=cell.species,
+                description=description,
+                parameters=cell.as_dict(),
+                sources=_cell_sources(cell),
+                visibility=visibility,
+                team_id=team_id,
+                created_by=user_id,
+            )
+            session.add(row)
+            session.flush()
+            session.refresh(row)
+            return _cell_dict(row)
+
+    def delete(self, actor: Actor, cell_type_id: uuid.UUID) -> None:
+        actor.require_user()
+        with self.db.transaction(actor.identity) as session:
+            change_visible(session, CellTypeRow, cell_type_id, "cell type")
+
+    def resolve(self, session: Session, ref: str | uuid.UUID) -> tuple[CellTypeRow, cells.CellType]:
+        """A visible cell type by id, shipped key or exact name (case-insensitive)."""
+        row: CellTypeRow | None = None
+        try:
+            row = session.get(CellTypeRow, uuid.UUID(str(ref)))
+        except ValueError:
+            text = str(ref).strip().lower()
+            for candidate in session.scalars(
+                sa.select(CellTypeRow).order_by(
+                    (CellTypeRow.created_by == SYSTEM_USER_ID).desc(), CellTypeRow.created_at
+                )
+            ):
+                key = str((candidate.parameters or {}).get("key", "")).lower()
+                if text in (candidate.name.lower(), key):
+                    row = candidate
+                    break
+        if row is None:
+            raise NotFound("Cell type not found.", details={"field": "cell_type"})
+        return row, _from_parameters(dict(row.parameters or {}), field="cell_type")
+
+
+def _from_parameters(parameters: dict[str, Any], field: str = "parameters") -> cells.CellType:
+    try:
+        return cells.CellType.from_dict(parameters)
+    except ValidationError as exc:
+        inner = exc.details.get("field")
+        if inner and not str(inner).startswith(field):
+            exc.details["field"] = (
+                f"{field}.{inner}"
+                if field != "parameters"
+                else (inner if str(inner).startswith("parameters") else f"parameters.{inner}")
+            )
+        raise
+
+
+# --------------------------------------------------------------------------- protocols
+def target_molality(components: list[Any]) -> dict[str, float]:
+    """Solution components (resolved library molecules) → molality per parameter name."""
+    from cryoprotect.services.solutions import _parameter_name, _solute_for
+
+    if not components:
+        raise ValidationError("The target needs at least one component.", field="target.components")
+    solutes = [_solute_for(c, f"target.components[{i}]") for i, c in enumerate(components)]
+    amounts = np.array([[c.amount for c in components]], dtype=np.float64)
+    state = composition.to_molality(amounts, [c.unit for c in components], solutes)
+    table = thermo.default_virial_parameters()
+    names = [_parameter_name(c, table) for c in components]
+    return {n: float(m) for n, m in zip(names, state.molality_mol_per_kg[0], strict=True)}
+
+
+def _protocol_dict(row: Protocol, *, with_design: bool = True) -> dict[str, Any]:
+    design = dict(row.design or {})
+    out = {
+        "id": row.id,
+        "name": row.name,
+        "description": row.description,
+        "cell_type_id": row.cell_type_id,
+        "mixture_id": row.mixture_id,
+        "temperature_c": row.temperature_c,
+        "toxicity_cost": row.toxicity_cost,
+        "steps": list(row.steps or []),
+        "summary": design.get("summary", {}),
+        "visibility": row.visibility,
+        "team_id": row.team_id,
+        "created_by": row.created_by,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+    }
+    if with_design:
+        out["design"] = design
+    return out
+
+
+def _summary(evaluation: dict[str, Any]) -> dict[str, Any]:
+    keys = (
+        "toxicity",
+        "min_volume_fraction",
+        "max_volume_fraction",
+        "within_limits",
+        "violations",
+        "total_duration_s",
+    )
+    return {k: evaluation.get(k) for k in keys}
+
+
+class ProtocolService:
+    def __init__(self, db: Database, cell_types: CellTypeService) -> None:
+        self.db = db
+        self.cell_types = cell_types
+
+    def _target(
+        self, session: Session, actor: Actor, target: dict[str, Any]
+    ) -> tuple[dict[str, float], uuid.UUID | None]:
+        from cryoprotect.services.mixtures import MixtureService, _as_solution_component
+
+        mixtures = MixtureService(self.db)
+        if target.get("mixture_id"):
+            mixture = session.get(Mixture, target["mixture_id"])
+            if mixture is None:
+                raise NotFound("Mixture not found.", details={"field": "target.mixture_id"})
+            rows = mixtures._components(session, mixture.id)
+            comps = [
+                {"molecule_id": r["molecule_id"], "amount": r["amount"], "unit": r["unit"]}
+                for r in rows
+            ]
+            mixture_id: uuid.UUID | None = mixture.id
+        else:
+            comps = target.get("components") or []
+            mixture_id = None
+        resolved = mixtures._resolve_components(session, comps) if comps else []
+        if not resolved:
+            raise ValidationError("Give target.components or target.mixture_id.", field="target")
+        solution = [_as_solution_component(m, c) for m, c in resolved]
+        return target_molality(solution), mixture_id
+
+    def design(
+        self,
+        actor: Actor,
+        *,
+        cell_type: str,
+        target: dict[str, Any],
+        temperature_c: float,
+        removal_temperature_c: float | None = None,
+        osmotic_limits: dict[str, float] | None = None,
+        max_steps: int = 4,
+        allow_osmotic_buffer: bool = True,
+    ) -> dict[str, Any]:
+        """Design addition and removal; compare with one-step and equal-step protocols."""
+        with self.db.transaction(actor.identity) as session:
+            row, cell = self.cell_types.resolve(session, cell_type)
+            molality, mixture_id = self._target(session, actor, target)
+        limits = None
+        if osmotic_limits:
+            low = osmotic_limits.get("min_volume_fraction", cell.min_volume_fraction)
+            high = osmotic_limits.get("max_volume_fraction", cell.max_volume_fraction)
+            limits = protocols.Limits(min_volume_fraction=low, max_volume_fraction=high)
+        design = protocols.design_protocol(
+            cell,
+            molality,
+            temperature_c=temperature_c,
+            limits=limits,
+            removal_temperature_c=removal_temperature_c,
+            max_steps=max_steps,
+            allow_osmotic_buffer=allow_osmotic_buffer,
+        )
+        result = design.as_dict()
+        result["cell_type_id"] = row.id
+        result["cell_type_name"] = row.name
+        result["mixture_id"] = mixture_id
+        result["request"] = {
+            "cell_type": str(cell_type),
+            "target": {k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in target.items()},
+            "temperature_c": temperature_c,
+            "removal_temperature_c": removal_temperature_c,
+            "osmotic_limits": osmotic_limits,
+            "max_steps": max_steps,
+            "allow_osmotic_buffer": allow_osmotic_buffer,
+        }
+        return result
+
+    def create(
+        self,
+        actor: Actor,
+        *,
+        name: str,
+        design_request: dict[str, Any],
+        description: str | None = None,
+        visibility: str = "private",
+        team_id: uuid.UUID | None = None,
+    ) -> dict[str, Any]:
+        """Design (server-side, so stored numbers are never client-supplied) and save."""
+        user_id = actor.require_user()
+        check_scope(visibility, team_id)
+        if not (name or "").strip():
+            raise ValidationError("A protocol needs a name.", field="name")
+        design = self.design(actor, **design_request)
+        designed = design["protocols"]["designed"]
+        with self.db.transaction(actor.identity) as session:
+            row = Protocol(
+                name=name.strip(),
+                description=description,
+                cell_type_id=design["cell_type_id"],
+                mixture_id=design["mixture_id"],
+                steps=designed.get("steps", []),
+                design={**_jsonable(design), "summary": _jsonable(_summary(designed))},
+                toxicity_cost=_total_cost(designed),
+                temperature_c=design_request["temperature_c"],
+                visibility=visibility,
+                team_id=team_id,
+                created_by=user_id,
+            )
+            session.add(row)
+            session.flush()
+            session.refresh(row)
+            return _protocol_dict(row)
+
+    def get(self, actor: Actor, protocol_id: uuid.UUID) -> dict[str, Any]:
+        with self.db.transaction(actor.identity) as session:
+            return _protocol_dict(get_visible(session, Protocol, protocol_id, "protocol"))
+
+    def list(
+        self,
+        actor: Actor,
+        *,
+        page: int = 1,
+        per_page: int = 25,
+        q: str | None = None,
+        cell_type_id: uuid.UUID | None = None,
+    ) -> Page[dict[str, Any]]:
+        query = sa.select(Protocol).order_by(Protocol.created_at.desc(), Protocol.id)
+        if q:
+            query = query.where(Protocol.name.ilike(f"%{q.strip()}%"))
+        if cell_type_id:
+            query = query.where(Protocol.cell_type_id == cell_type_id)
+        with self.db.transaction(actor.identity) as session:
+            result = paginate(session, query, page, per_page)
+            return Page(
+                [_protocol_dict(r, with_design=False) for r in result.items],
+                result.total,
+                result.page,
+                result.per_page,
+            )
+
+    def compare(self, actor: Actor, protocol_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+        """Saved protocols side by side: cost, volume excursion, duration, limits."""
+        if not 2 <= len(protocol_ids) <= 10:
+            raise ValidationError("Compare between 2 and 10 protocols.", field="ids")
+        return [
+            {k: v for k, v in self.get(actor, pid).items() if k != "design"} for pid in protocol_ids
+        ]
+
+    def delete(self, actor: Actor, protocol_id: uuid.UUID) -> None:
+        actor.require_user()
+        with self.db.transaction(actor.identity) as session:
+            change_visible(session, Protocol, protocol_id, "protocol")
+
+
+def _total_cost(evaluation: dict[str, Any]) -> float | None:
+    toxicity = evaluation.get("toxicity") or {}
+    total = toxicity.get("total") if isinstance(toxicity, dict) else None
+    return float(total) if total is not None else None
+
+
+def _jsonable(value: Any) -> Any:
+    """UUIDs and numpy scalars to JSON types (for JSONB)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

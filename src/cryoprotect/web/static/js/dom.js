@@ -1,0 +1,56 @@
+// Small DOM helpers: build elements without innerHTML (no injection from API data).
+
+/** Create ``tag`` with attributes (``on*`` functions become listeners) and children. */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
+    else if (key === "class") el.className = value;
+    else if (key === "dataset") Object.assign(el.dataset, value);
+    else if (value === true) el.setAttribute(key, "");
+    else el.setAttribute(key, String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/** Replace the children of ``el``. */
+export function replace(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+/** Fill a table body: ``columns`` = [{cell: (row) => Node|string}]. */
+export function fillTable(tbody, rows, columns) {
+  tbody.replaceChildren(
+    ...rows.map((row) => h("tr", {}, ...columns.map((c) => h(c.header ? "th" : "td", c.header ? { scope: "row" } : {}, c.cell(row))))),
+  );
+}
+
+/** ``<dl>`` rows from [[term, value], ...]. */
+export function definitionList(pairs, attrs = {}) {
+  return h("dl", attrs, ...pairs.map(([t, d]) => [h("dt", {}, t), h("dd", {}, d)]));
+}
+
+/** Form fields as an object (checkboxes as booleans, empty strings dropped). */
+export function formValues(form) {
+  const out = {};
+  for (const el of form.elements) {
+    if (!el.name || el.disabled) continue;
+    if (el.type === "checkbox") out[el.name] = el.checked;
+    else if (el.type === "number") {
+      if (el.value !== "") out[el.name] = Number(el.value);
+    } else if (el.type === "file") continue;
+    else if (el.value !== "") out[el.name] = el.value;
+  }
+  return out;
+}

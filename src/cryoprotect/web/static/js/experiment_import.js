@@ -1,0 +1,66 @@
+// CSV import of experiment results: the template download, the upload with visibility/team
+// and the per-row report the API returns.
+import { apiRequest, currentUser, guarded, reportUnexpected } from "./api.js";
+import { fillTable, h } from "./dom.js";
+import { IMPORT_COLUMNS, importSummary, templateCsv } from "./experiments_lib.js";
+import { myTeams, scopeControls } from "./experiment_scope.js";
+
+const error = document.getElementById("error");
+const loading = document.getElementById("loading");
+const form = document.getElementById("import-form");
+
+function renderColumns() {
+  fillTable(document.querySelector("#columns-table tbody"), IMPORT_COLUMNS, [
+    { header: true, cell: ([name]) => h("code", {}, name) },
+    { cell: ([, help]) => help },
+  ]);
+  const link = document.getElementById("template-link");
+  link.href = URL.createObjectURL(new Blob([templateCsv()], { type: "text/csv" }));
+}
+
+function renderReport(report) {
+  const section = document.getElementById("report");
+  document.getElementById("report-summary").textContent = importSummary(report);
+  fillTable(document.querySelector("#report-table tbody"), report.rows, [
+    { header: true, cell: (r) => String(r.row) },
+    { cell: (r) => h("span", { class: r.status === "added" ? "badge verified" : "badge rejected" }, r.status) },
+    { cell: (r) => (r.experiment_id ? h("a", { href: `/experiments/${r.experiment_id}` }, "open experiment") : r.title || "—") },
+    { cell: (r) => (r.field ? h("code", {}, r.field) : "") },
+    { cell: (r) => r.reason || "" },
+  ]);
+  section.hidden = false;
+  section.scrollIntoView({ block: "start" });
+}
+
+async function main() {
+  renderColumns();
+  const user = await currentUser();
+  if (!user) {
+    window.location.assign("/signin?next=/experiments/import");
+    return;
+  }
+  const scope = scopeControls(form, await myTeams(error));
+  form.addEventListener(
+    "submit",
+    guarded(async (event) => {
+      event.preventDefault();
+      const file = form.elements.file.files[0];
+      const data = new FormData();
+      if (file) data.append("file", file, file.name);
+      const { visibility, team_id } = scope.value();
+      data.append("visibility", visibility);
+      if (team_id) data.append("team_id", team_id);
+      data.append("atomic", form.elements.atomic.checked ? "true" : "false");
+      const button = document.getElementById("import-button");
+      button.disabled = true;
+      try {
+        renderReport(await apiRequest("/api/v1/experiments/import", { method: "POST", formData: data, form, error, loading }));
+      } finally {
+        button.disabled = false;
+      }
+    }),
+  );
+  document.getElementById("import-button").disabled = false;
+}
+
+main().catch((exc) => reportUnexpected(exc));

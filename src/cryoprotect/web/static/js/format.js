@@ -1,0 +1,71 @@
+// Pure formatting helpers shared by the pages (no DOM): numbers always with their unit.
+// Unit-tested with Node's built-in test runner (tests/js/).
+
+/** A finite number? */
+export const isNum = (x) => typeof x === "number" && Number.isFinite(x);
+
+/**
+ * ``value`` with ``digits`` decimals and its unit ("12.30 %", "0.29 osmol/kg"), or "—".
+ * Units that are symbols glued to the number in SI style ("%") get a thin space too.
+ */
+export function fmt(value, unit = "", digits = 2) {
+  if (!isNum(value)) return "—";
+  const text = value.toFixed(digits);
+  return unit ? `${text} ${unit}` : text;
+}
+
+/** ``value`` to ``sig`` significant figures, with its unit; exponent form when tiny/huge. */
+export function fmtSig(value, unit = "", sig = 3) {
+  if (!isNum(value)) return "—";
+  const abs = Math.abs(value);
+  const text =
+    abs !== 0 && (abs < 1e-3 || abs >= 1e6) ? value.toExponential(sig - 1) : String(Number(value.toPrecision(sig)));
+  return unit ? `${text} ${unit}` : text;
+}
+
+/** A duration in seconds as "45 s", "12.5 min" or "2.0 h". */
+export function fmtDuration(seconds) {
+  if (!isNum(seconds)) return "—";
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  if (seconds < 7200) return `${(seconds / 60).toFixed(1)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+/** An ISO timestamp as "YYYY-MM-DD HH:MM" (UTC as sent by the API), or "—". */
+export function fmtDate(iso) {
+  if (!iso || typeof iso !== "string") return "—";
+  return iso.replace("T", " ").slice(0, 16);
+}
+
+/** Human label for a snake_case key, keeping unit suffixes readable. */
+export function label(key) {
+  if (!key) return "";
+  const units = { _percent: " (%)", _c: " (°C)", _k: " (K)", _s: " (s)", _h: " (h)", _c_per_min: " (°C/min)" };
+  let text = key;
+  let suffix = "";
+  for (const [end, unit] of Object.entries(units).sort((a, b) => b[0].length - a[0].length)) {
+    if (text.endsWith(end)) {
+      text = text.slice(0, -end.length);
+      suffix = unit;
+      break;
+    }
+  }
+  const words = text.replace(/_/g, " ");
+  return words.charAt(0).toUpperCase() + words.slice(1) + suffix;
+}
+
+/** Query string from an object, skipping empty values. */
+export function query(params) {
+  const pairs = Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== "");
+  if (!pairs.length) return "";
+  return "?" + pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&");
+}
+
+/** Page count and a clamped page number for a paginated list envelope. */
+export function pageInfo({ total = 0, page = 1, per_page = 25 } = {}) {
+  const pages = Math.max(1, Math.ceil(total / Math.max(1, per_page)));
+  const current = Math.min(Math.max(1, page), pages);
+  const first = total === 0 ? 0 : (current - 1) * per_page + 1;
+  const last = Math.min(total, current * per_page);
+  return { pages, page: current, first, last, total, hasPrev: current > 1, hasNext: current < pages };
+}

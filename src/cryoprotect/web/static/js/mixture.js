@@ -1,0 +1,388 @@
+// One mixture: composition in every unit, computed properties with method and provenance,
+// measured values of named solutions, the binary phase diagram (Plotly), predictions,
+// experiments, version history; edit, clone, delete, compare.
+import { ApiError, apiRequest, currentTeam, currentUser, guarded, reportUnexpected, showError } from "./api.js";
+import { definitionList, fillTable, h, replace } from "./dom.js";
+import { fmt, fmtDate } from "./format.js";
+import { densityParagraph, renderCompositionTable, renderPropertyCards } from "./mixture_render.js";
+import { selected, selectionUrl, toggle } from "./mixture_selection.js";
+import {
+  SYSTEM_USER_ID,
+  amountIn,
+  defaultScope,
+  freezeConcentratedText,
+  isReference,
+  measuredPhasePoints,
+  measurementRows,
+  phaseDiagramChoices,
+  phaseDiagramFigure,
+  predictionSummary,
+  scopeText,
+  uniqueWarnings,
+  versionRows,
+} from "./mixtures_lib.js";
+
+const root = document.getElementById("mixture-page");
+const mixtureId = root.dataset.mixtureId;
+const error = document.getElementById("error");
+const loading = document.getElementById("loading");
+const el = (id) => document.getElementById(id);
+
+const PLOT_CONFIG = { responsive: true, displaylogo: false };
+
+function showNotFound() {
+  document.title = "Mixture not found · CryoProtect";
+  el("mixture-title").textContent = "Mixture not found";
+  el("crumb").textContent = "not found";
+  replace(
+    error,
+    "This mixture was not found or is not visible to you: it may be private to another user or team, or it was deleted. ",
+    h("a", { href: "/mixtures" }, "Back to the mixtures you can see"),
+    ".",
+  );
+  error.hidden = false;
+}
+
+function sourcesList(sources) {
+  if (!sources || sources.length === 0) return "none recorded";
+  return h(
+    "ul",
+    { class: "sources" },
+    sources.map((s) => h("li", {}, [s.citation, s.doi ? `doi:${s.doi}` : "", s.url, s.note].filter(Boolean).join(" — "))),
+  );
+}
+
+function ownerText(mixture, user) {
+  if (mixture.created_by === SYSTEM_USER_ID) return "CryoProtect reference library";
+  if (user && mixture.created_by === user.id) return "you";
+  return "another user";
+}
+
+async function teamNames(user) {
+  if (!user) return {};
+  const teams = await apiRequest("/api/v1/teams", { error });
+  return Object.fromEntries((Array.isArray(teams) ? teams : teams.items || []).map((t) => [t.id, t.name]));
+}
+
+function renderHeader(mixture, user, teams) {
+  const reference = isReference(mixture);
+  document.title = `${mixture.name} v${mixture.version} · CryoProtect`;
+  el("mixture-title").textContent = mixture.name;
+  el("crumb").textContent = mixture.name;
+  el("reference-badge").hidden = !reference;
+  el("description").textContent = mixture.description || "";
+  el("description").hidden = !mixture.description;
+  el("summary").replaceWith(
+    definitionList(
+      [
+      ["Version", `v${mixture.version}`],
+      ["Carrier", mixture.carrier || "water (no carrier)"],
+      ["Shared", scopeText(mixture, teams)],
+      ["Created by", ownerText(mixture, user)],
+      ["Created (UTC)", fmtDate(mixture.created_at)],
+      ["Last changed (UTC)", fmtDate(mixture.updated_at)],
+        ["Sources", sourcesList(mixture.sources)],
+      ],
+      { id: "summary", class: "provenance" },
+    ),
+  );
+}
+
+function wireActions(mixture, user) {
+  const reference = isReference(mixture);
+  const signedIn = Boolean(user);
+  const edit = el("edit-link");
+  edit.href = `/mixtures/new?from=${mixture.id}`;
+  edit.textContent = reference ? "New mixture from this one" : "Edit (new version)";
+  edit.hidden = !signedIn;
+  el("clone-button").hidden = !signedIn;
+  el("delete-button").hidden = !signedIn || reference;
+  for (const link of [el("experiment-link"), el("experiment-link-2")]) link.href = `/experiments/new?mixture_id=${mixture.id}`;
+  el("experiment-link").hidden = !signedIn;
+  el("signin-hint").hidden = signedIn;
+
+  el("clone-button").addEventListener(
+    "click",
+    guarded(async () => {
+      const scope = defaultScope(currentTeam());
+      const copy = await apiRequest(`/api/v1/mixtures/${mixture.id}/clone`, { method: "POST", json: scope, error, loading });
+      window.location.assign(`/mixtures/${copy.id}`);
+    }),
+  );
+  el("delete-button").addEventListener("click", () => {
+    el("delete-confirm").hidden = false;
+    el("delete-no").focus();
+  });
+  el("delete-no").addEventListener("click", () => {
+    el("delete-confirm").hidden = true;
+    el("delete-button").focus();
+  });
+  el("delete-yes").addEventListener(
+    "click",
+    guarded(async () => {
+      await apiRequest(`/api/v1/mixtures/${mixture.id}`, { method: "DELETE", error, loading });
+      window.location.assign("/mixtures");
+    }),
+  );
+  const compareButton = el("compare-add");
+  const renderCompare = () => {
+    const inList = selected().some((x) => x.id === mixture.id);
+    compareButton.textContent = inList ? "Remove from comparison" : "Add to comparison";
+    compareButton.setAttribute("aria-pressed", inList ? "true" : "false");
+    const url = selectionUrl();
+    const count = selected().length;
+    replace(
+      el("compare-status"),
+      count === 0 ? "" : `${count} mixture${count > 1 ? "s" : ""} picked for comparison. `,
+      url ? h("a", { href: url }, "Compare them now") : count === 1 ? h("a", { href: "/mixtures" }, "Pick another on the list") : "",
+    );
+  };
+  compareButton.addEventListener("click", () => {
+    const inList = selected().some((x) => x.id === mixture.id);
+    if (!toggle(mixture.id, mixture.name, !inList)) showError(error, "At most 10 mixtures can be compared at once.");
+    renderCompare();
+  });
+  renderCompare();
+}
+
+// ------------------------------------------------------------ properties
+
+function renderParameters(props) {
+  fillTable(el("params-table").querySelector("tbody"), props.osmolality?.parameters || [], [
+    { header: true, cell: (p) => p.component },
+    { cell: (p) => p.parameter_set },
+    { cell: (p) => fmt(p.B_kg_per_mol, "", 4) },
+    { cell: (p) => fmt(p.C_kg2_per_mol2, "", 5) },
+    { cell: (p) => fmt(p.k_diss, "", 3) },
+    { cell: (p) => fmt(p.molality_mol_per_kg, "", 3) },
+    { cell: (p) => (p.valid_max_molality === null || p.valid_max_molality === undefined ? "not recorded" : fmt(p.valid_max_molality, "", 3)) },
+    { cell: (p) => (p.within_range ? "yes" : "no: extrapolated") },
+    { cell: (p) => `${p.provenance}${p.verified ? "" : " (not checked against the source)"}` },
+    { cell: (p) => h("span", { class: "source" }, p.source || "—") },
+  ]);
+}
+
+function renderMeasured(props) {
+  const rows = measurementRows(props.measurements);
+  el("measured-empty").hidden = rows.length > 0;
+  el("measured-table").hidden = rows.length === 0;
+  fillTable(el("measured-table").querySelector("tbody"), rows, [
+    { header: true, cell: (r) => r.property },
+    { cell: (r) => r.value },
+    { cell: (r) => h("span", { class: `badge provenance ${r.provenance}` }, r.provenance) },
+    { cell: (r) => h("span", { class: "source" }, r.source) },
+  ]);
+}
+
+async function loadProperties(mixture) {
+  const props = await apiRequest(`/api/v1/mixtures/${mixture.id}/properties`, {
+    loading: el("props-loading"),
+    error: el("props-error"),
+  });
+  renderPropertyCards(el("property-cards"), props);
+  const fc = freezeConcentratedText(props.freeze_concentrated);
+  el("freeze-concentrated").hidden = !fc;
+  if (fc) {
+    replace(
+      el("freeze-concentrated"),
+      h("strong", {}, "Freeze-concentrated glass (measured): "),
+      fc,
+      ". ",
+      h("span", { class: "source" }, props.freeze_concentrated.source || ""),
+    );
+  }
+  renderMeasured(props);
+  renderCompositionTable(el("composition-table"), props, mixture.components.length);
+  densityParagraph(el("density"), props.composition);
+  renderParameters(props);
+  return props;
+}
+
+// --------------------------------------------------------- phase diagram
+
+async function drawPhaseDiagram(choice, maxMassPercent, props) {
+  const phaseError = el("phase-error");
+  const path = `/api/v1/solutions/phase-diagram?molecule_id=${encodeURIComponent(choice.molecule_id)}&max_mass_percent=${encodeURIComponent(maxMassPercent)}`;
+  const [diagram, binary] = await Promise.all([
+    apiRequest(path, { loading: el("phase-loading"), error: phaseError, form: el("phase-form") }),
+    // The binary solution's properties carry the published Tg′ and Tg of the pure solute.
+    apiRequest("/api/v1/solutions/properties", {
+      method: "POST",
+      json: { components: [{ molecule_id: choice.molecule_id, amount: 1, unit: "% w/w" }] },
+      quiet: true,
+    }).catch((exc) => {
+      if (!(exc instanceof ApiError)) throw exc;
+      return { unavailable: exc.message };
+    }),
+  ]);
+  const measured = binary.unavailable ? [] : measuredPhasePoints(binary);
+  const current = props ? amountIn(props.composition, choice.name, "% w/w") : null;
+  if (typeof Plotly === "undefined") {
+    showError(phaseError, "The charting library (Plotly.js) did not load.");
+    return;
+  }
+  const { traces, layout } = phaseDiagramFigure(diagram, { measured, currentMassPercent: current });
+  await Plotly.react("chart-phase", traces, layout, PLOT_CONFIG);
+  const methods = diagram.methods || {};
+  const warnings = uniqueWarnings(diagram.warnings);
+  replace(
+    el("phase-methods"),
+    h("p", {}, h("strong", {}, "Melting point: "), methods.melting_point || "—"),
+    h("p", {}, h("strong", {}, "Glass transition: "), methods.glass_transition || "—"),
+    h(
+      "p",
+      {},
+      h("strong", {}, "Measured points: "),
+      binary.unavailable
+        ? `not available (${binary.unavailable})`
+        : measured.length
+          ? measured.map((p) => `${p.kind} at ${fmt(p.mass_percent, "% w/w", 0)}: ${fmt(p.temperature_c, "°C", 1)} — ${p.source}`).join("; ")
+          : `none recorded for ${diagram.solute}`,
+    ),
+    warnings.length ? h("details", {}, h("summary", {}, `Warnings (${warnings.length})`), h("ul", {}, warnings.map((w) => h("li", {}, w)))) : "",
+  );
+}
+
+function setUpPhaseDiagram(mixture, propsPromise) {
+  const form = el("phase-form");
+  const select = form.elements.molecule_id;
+  const choices = phaseDiagramChoices(mixture.components);
+  if (choices.length === 0) {
+    form.hidden = true;
+    el("phase-empty").hidden = false;
+    el("chart-phase").hidden = true;
+    return Promise.resolve();
+  }
+  replace(
+    select,
+    choices.map((c) => h("option", { value: c.molecule_id }, c.role ? `${c.name} (${c.role})` : c.name)),
+  );
+  select.value = (choices.find((c) => c.role === "cpa") || choices[0]).molecule_id;
+  const draw = async () => {
+    const choice = choices.find((c) => c.molecule_id === select.value);
+    const props = await propsPromise.catch(() => null); // its own error is already shown
+    await drawPhaseDiagram(choice, Number(form.elements.max_mass_percent.value) || 80, props);
+  };
+  form.addEventListener(
+    "submit",
+    guarded(async (event) => {
+      event.preventDefault();
+      await draw();
+    }, el("phase-error")),
+  );
+  select.addEventListener("change", guarded(draw, el("phase-error")));
+  return draw();
+}
+
+// ------------------------------------------------------------ prediction
+
+async function setUpPrediction(mixture) {
+  const form = el("predict-form");
+  const page = await apiRequest("/api/v1/predictive-models?per_page=100", { error: el("predict-error") });
+  const ready = (page.items || []).filter((m) => m.status === "ready");
+  if (ready.length === 0) {
+    form.hidden = true;
+    el("predict-empty").hidden = false;
+    return;
+  }
+  replace(
+    form.elements.model_id,
+    ready.map((m) => h("option", { value: m.id }, `${m.name} v${m.version} — ${m.target} (${m.algorithm})`)),
+  );
+  form.addEventListener(
+    "submit",
+    guarded(async (event) => {
+      event.preventDefault();
+      const modelId = form.elements.model_id.value;
+      const result = el("predict-result");
+      result.hidden = true;
+      const p = await apiRequest(`/api/v1/predictive-models/${modelId}/predict`, {
+        method: "POST",
+        json: { mixture_id: mixture.id },
+        form,
+        error: el("predict-error"),
+        loading: el("predict-loading"),
+      });
+      const s = predictionSummary(p);
+      replace(
+        result,
+        h("p", { class: "value" }, h("strong", {}, s.headline), ` (${s.interval}; `, h("a", { href: `/models/${p.model_id}` }, s.model), ")"),
+        h("p", {}, s.domain),
+        s.nearest.length ? h("p", { class: "note" }, `Nearest training formulations: ${s.nearest.join(", ")}`) : "",
+        s.warnings.length ? h("ul", { class: "note" }, s.warnings.map((w) => h("li", {}, w))) : "",
+      );
+      result.hidden = false;
+    }, el("predict-error")),
+  );
+}
+
+// ----------------------------------------------------- experiments, versions
+
+async function loadExperiments(mixture) {
+  const page = await apiRequest(`/api/v1/experiments?mixture_id=${mixture.id}&per_page=20`, {
+    loading: el("experiments-loading"),
+    error,
+  });
+  const items = page.items || [];
+  el("experiments-empty").hidden = items.length > 0;
+  replace(
+    el("experiments-list"),
+    items.map((e) =>
+      h(
+        "li",
+        {},
+        h("a", { href: `/experiments/${e.id}` }, e.title),
+        " ",
+        h("span", { class: `badge ${e.verification_status}` }, e.verification_status),
+        ` · mixture v${e.mixture_version ?? "?"} · ${e.performed_on || fmtDate(e.created_at)}`,
+      ),
+    ),
+  );
+  if (page.total > items.length) el("experiments-list").append(h("li", {}, `… and ${page.total - items.length} more.`));
+}
+
+async function loadVersions(mixture) {
+  const versions = await apiRequest(`/api/v1/mixtures/${mixture.id}/versions`, { error });
+  fillTable(el("versions-table").querySelector("tbody"), versionRows(versions, mixture.version), [
+    { header: true, cell: (v) => (v.current ? `v${v.version} (current)` : `v${v.version}`) },
+    { cell: (v) => v.name },
+    { cell: (v) => h("span", { class: "text" }, v.summary) },
+    { cell: (v) => v.carrier },
+    { cell: (v) => v.date },
+  ]);
+}
+
+// ------------------------------------------------------------------- main
+
+async function main() {
+  let mixture;
+  try {
+    mixture = await apiRequest(`/api/v1/mixtures/${mixtureId}`, { loading, error, quiet: true });
+  } catch (exc) {
+    if (exc instanceof ApiError && exc.status === 404) {
+      showNotFound();
+      return;
+    }
+    showError(error, `Could not load this mixture: ${exc.message}`);
+    throw exc;
+  }
+  const user = await currentUser();
+  const teams = await teamNames(user);
+  renderHeader(mixture, user, teams);
+  wireActions(mixture, user);
+  el("mixture-content").hidden = false;
+  const propsPromise = loadProperties(mixture);
+  await Promise.all([
+    propsPromise.catch((exc) => {
+      for (const section of document.querySelectorAll(".needs-props")) section.hidden = true;
+      el("props-unavailable").hidden = false;
+      reportUnexpected(exc, el("props-error"));
+    }),
+    setUpPhaseDiagram(mixture, propsPromise).catch((exc) => reportUnexpected(exc, el("phase-error"))),
+    setUpPrediction(mixture).catch((exc) => reportUnexpected(exc, el("predict-error"))),
+    loadExperiments(mixture).catch((exc) => reportUnexpected(exc)),
+    loadVersions(mixture).catch((exc) => reportUnexpected(exc)),
+  ]);
+}
+
+main().catch((exc) => reportUnexpected(exc));

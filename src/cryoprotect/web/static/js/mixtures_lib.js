@@ -1,0 +1,498 @@
+// Pure data helpers of the mixture pages (list, builder, detail, comparison): no DOM, no
+// fetch, so Node can unit-test them (tests/js/mixtures.test.mjs). Every number leaves here
+// as text with its unit; nothing is computed that the API already computes (conversions,
+// osmolality, melting point and Tg all come from /api/v1/solutions and /api/v1/mixtures).
+import { fmt, fmtDate, fmtSig, isNum, label } from "./format.js";
+
+/** Owner of the reference library shipped with the app (``cryoprotect.db.database.SYSTEM_USER_ID``). */
+export const SYSTEM_USER_ID = "00000000-0000-0000-0000-000000000000";
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A named reference solution (DP6, VS55, …): public and owned by the system user. */
+export function isReference(mixture) {
+  return Boolean(mixture) && mixture.visibility === "public" && mixture.created_by === SYSTEM_USER_ID;
+}
+
+/** The API's unit spelling for display: "degC/min" → "°C/min". */
+export function displayUnit(unit) {
+  return typeof unit === "string" ? unit.replace(/degC/g, "°C") : "";
+}
+
+/** An amount in a composition unit, to 4 significant figures ("3 mol/L", "22.31 % w/w"). */
+export function fmtAmount(value, unit) {
+  return fmtSig(value, displayUnit(unit), 4);
+}
+
+/** "Dimethyl sulfoxide 3 mol/L + Propylene glycol 3 mol/L" for a list row. */
+export function componentSummary(components) {
+  if (!Array.isArray(components) || components.length === 0) return "no components";
+  return components.map((c) => `${c.name || c.smiles || "unnamed"} ${fmtAmount(c.amount, c.unit)}`).join(" + ");
+}
+
+/** Where a mixture is shared, in words. */
+export function scopeText(mixture, teamNames = {}) {
+  if (isReference(mixture)) return "public reference solution";
+  if (mixture.visibility === "team") return `team ${teamNames[mixture.team_id] || "(not one of yours)"}`;
+  return mixture.visibility || "—";
+}
+
+/**
+ * Composition units and component roles, read from the API's own description (the enums
+ * of the ``ComponentIn`` schema in /api/v1/openapi.json), so the builder offers exactly
+ * what the API accepts.
+ */
+export function componentVocabulary(spec) {
+  const props = spec?.components?.schemas?.ComponentIn?.properties;
+  const units = props?.unit?.enum;
+  if (!Array.isArray(units) || units.length === 0) {
+    throw new Error("the API description lists no composition units (ComponentIn.unit)");
+  }
+  const roles = Array.isArray(props?.role?.enum) ? props.role.enum.filter((r) => typeof r === "string") : [];
+  return { units: [...units], roles };
+}
+
+/**
+ * Rows of the "composition in every unit" table from a properties response. The API lists
+ * the mixture's own components first and then the carrier's solutes.
+ * @returns {{units: string[], rows: {name: string, origin: string, cells: string[], values: (number|null)[]}[]}}
+ */
+export function compositionTable(composition, mixtureCount) {
+  const solutes = composition?.solutes || [];
+  const amounts = composition?.amounts || {};
+  const units = Object.keys(amounts);
+  const rows = solutes.map((name, i) => {
+    const values = units.map((u) => (isNum(amounts[u]?.[i]) ? amounts[u][i] : null));
+    return {
+      name,
+      origin: i < mixtureCount ? "component" : "carrier",
+      values,
+      cells: values.map((v) => fmtSig(v, "", 4)), // the unit heads the column
+    };
+  });
+  return { units, rows };
+}
+
+/** A component's amount in ``unit`` from a properties response (by solute name), or null. */
+export function amountIn(composition, soluteName, unit) {
+  const i = (composition?.solutes || []).indexOf(soluteName);
+  const value = i < 0 ? null : composition?.amounts?.[unit]?.[i];
+  return isNum(value) ? value : null;
+}
+
+/** Warnings without repeats (the phase diagram repeats one warning per point). */
+export function uniqueWarnings(warnings) {
+  return [...new Set((warnings || []).filter((w) => typeof w === "string" && w))];
+}
+
+/**
+ * The three computed properties as display cards: value with unit, method, provenance of the
+ * parameters, validity flags and warnings — exactly as the API reports them.
+ */
+export function propertyCards(props) {
+  const osm = props?.osmolality || {};
+  const mp = props?.melting_point || {};
+  const tg = props?.glass_transition || {};
+  const tgComputed = isNum(tg.value_k);
+  const kProvenance = (tg.parameters || [])
+    .filter((p) => p.k_provenance)
+    .map((p) => `${p.component}: ${p.k_provenance}`);
+  return [
+    {
+      key: "osmolality",
+      title: "Osmolality",
+      value: fmt(osm.value, displayUnit(osm.unit || "osmol/kg"), 3),
+      secondary: "",
+      method: osm.method || "—",
+      provenance: osm.provenance || "—",
+      flags: osm.within_range === false ? ["outside the fitted concentration range: extrapolated"] : ["within the fitted concentration range"],
+      ok: osm.within_range !== false,
+      warnings: uniqueWarnings(osm.warnings),
+    },
+    {
+      key: "melting_point",
+      title: "Melting point (ice)",
+      value: fmt(mp.value_c, "°C", 2),
+      secondary: fmt(mp.value_k, "K", 2),
+      method: mp.method || "—",
+      provenance: mp.provenance || "—",
+      flags: mp.within_range === false ? ["outside the fitted concentration range: extrapolated"] : ["within the fitted concentration range"],
+      ok: mp.within_range !== false,
+      warnings: [],
+    },
+    {
+      key: "glass_transition",
+      title: "Glass transition (Tg)",
+      value: tgComputed ? fmt(tg.value_c, "°C", 1) : "not computed",
+      secondary: tgComputed ? fmt(tg.value_k, "K", 1) : "",
+      method: tg.method || "—",
+      provenance: tgComputed && kProvenance.length ? `Gordon–Taylor k: ${kProvenance.join("; ")}` : "—",
+      flags: tgComputed
+        ? [
+            tg.homogeneous === false
+              ? "ice forms on cooling at this concentration: the glass that forms is the freeze-concentrated phase (Tg′)"
+              : "ice-free glass range (or its limit not recorded)",
+            `${tg.kind || "model"} value, not a measurement`,
+          ]
+        : ["a parameter is missing for a component (see warnings)"],
+      ok: tgComputed && tg.homogeneous !== false,
+      warnings: uniqueWarnings(tg.warnings),
+    },
+  ];
+}
+
+/** Measured values of a named solution: [{property, value (text with unit), source}]. */
+export function measurementRows(measurements) {
+  return (measurements || []).map((m) => ({
+    property: label(m.property),
+    value: isNum(m.value) ? fmtSig(m.value, displayUnit(m.unit), 4) : String(m.value ?? "—"),
+    provenance: m.provenance || m.kind || "measured",
+    source: m.source || "—",
+  }));
+}
+
+/** The published Tg′ of the freeze-concentrated phase as display text, or null. */
+export function freezeConcentratedText(fc) {
+  if (!fc || !isNum(fc.tg_prime_k)) return null;
+  const wg = isNum(fc.wg_prime_mass_fraction) ? `, at W′g = ${fmt(fc.wg_prime_mass_fraction * 100, "% w/w", 0)}` : "";
+  return `${fc.solute}: Tg′ = ${fmt(fc.tg_prime_k - 273.15, "°C", 1)} (${fmt(fc.tg_prime_k, "K", 0)})${wg}`;
+}
+
+/** Components that can have a binary phase diagram (they have a molar mass). */
+export function phaseDiagramChoices(components) {
+  return (components || [])
+    .filter((c) => c.molecule_id && isNum(c.molar_mass) && c.molar_mass > 0)
+    .map((c) => ({ molecule_id: c.molecule_id, name: c.name || c.smiles, role: c.role }));
+}
+
+/**
+ * Measured points of a solute–water diagram from the API's properties of that binary
+ * solution: the published Tg′ at W′g, and the published Tg of the pure solute (100 % w/w).
+ */
+export function measuredPhasePoints(props) {
+  const points = [];
+  const fc = props?.freeze_concentrated;
+  if (fc && isNum(fc.tg_prime_k) && isNum(fc.wg_prime_mass_fraction)) {
+    points.push({
+      kind: "Tg′, maximally freeze-concentrated (measured)",
+      mass_percent: fc.wg_prime_mass_fraction * 100,
+      temperature_c: fc.tg_prime_k - 273.15,
+      source: fc.source || "",
+    });
+  }
+  const own = (props?.glass_transition?.parameters || [])[0];
+  if (own && isNum(own.tg_k)) {
+    points.push({
+      kind: "Tg of the pure solute (published)",
+      mass_percent: 100,
+      temperature_c: own.tg_k - 273.15,
+      source: own.tg_source || "",
+    });
+  }
+  return points;
+}
+
+function finite(values) {
+  return values.filter(isNum);
+}
+
+/**
+ * Plotly traces and layout of the binary phase diagram: melting point inside the fitted
+ * range (solid) and extrapolated beyond it (dotted), the model Tg, measured points, and
+ * where this mixture sits (its % w/w of the solute).
+ */
+export function phaseDiagramFigure(diagram, { measured = [], currentMassPercent = null } = {}) {
+  const x = diagram?.mass_percent || [];
+  const tm = diagram?.melting_point_c || [];
+  const ok = diagram?.melting_point_within_range || [];
+  const solute = diagram?.solute || "solute";
+  const outside = (i) => i >= 0 && i < x.length && ok[i] === false;
+  const fitted = x.map((_, i) => (ok[i] !== false && isNum(tm[i]) ? tm[i] : null));
+  const extrapolated = x.map((_, i) => (isNum(tm[i]) && (outside(i) || outside(i - 1) || outside(i + 1)) ? tm[i] : null));
+  const traces = [
+    {
+      type: "scatter", mode: "lines", name: "Melting point (model, fitted range)", x, y: fitted,
+      line: { color: "#1f77b4", width: 2 }, connectgaps: false,
+    },
+  ];
+  if (extrapolated.some(isNum)) {
+    traces.push({
+      type: "scatter", mode: "lines", name: "Melting point (extrapolated)", x, y: extrapolated,
+      line: { color: "#1f77b4", width: 2, dash: "dot" }, connectgaps: false,
+    });
+  }
+  const tg = diagram?.tg_c || [];
+  if (tg.filter(isNum).length > 1) { // more than pure water's Tg
+    traces.push({
+      type: "scatter", mode: "lines", name: "Glass transition Tg (Gordon–Taylor model)", x, y: tg,
+      line: { color: "#d62728", width: 2 }, connectgaps: false,
+    });
+  }
+  for (const kind of [...new Set(measured.map((p) => p.kind))]) {
+    const pts = measured.filter((p) => p.kind === kind);
+    traces.push({
+      type: "scatter", mode: "markers", name: kind,
+      x: pts.map((p) => p.mass_percent), y: pts.map((p) => p.temperature_c),
+      text: pts.map((p) => p.source), hovertemplate: "%{x:.1f} % w/w, %{y:.1f} °C<br>%{text}<extra></extra>",
+      marker: { size: 11, symbol: kind.startsWith("Tg′") ? "diamond" : "square", color: "#2ca02c", line: { color: "#000", width: 1 } },
+    });
+  }
+  const ys = [...finite(tm), ...finite(tg), ...measured.map((p) => p.temperature_c)];
+  if (isNum(currentMassPercent) && ys.length) {
+    traces.push({
+      type: "scatter", mode: "lines", name: `This mixture: ${fmt(currentMassPercent, "% w/w", 1)} ${solute}`,
+      x: [currentMassPercent, currentMassPercent], y: [Math.min(...ys), Math.max(...ys)],
+      line: { color: "#555", dash: "dash", width: 1 },
+    });
+  }
+  const xMax = Math.max(...finite(x), ...measured.map((p) => p.mass_percent), 1);
+  const layout = {
+    margin: { l: 70, r: 20, t: 20, b: 60 },
+    xaxis: { title: { text: `${solute} in water (% w/w)` }, range: [0, xMax + 2], zeroline: false },
+    yaxis: { title: { text: "Temperature (°C)" }, zeroline: false },
+    legend: { orientation: "h", y: -0.25 },
+  };
+  return { traces, layout };
+}
+
+/** Signed difference with its unit ("+1.20 °C", "-0.350 osmol/kg"), or "" when equal. */
+export function fmtDelta(delta, unit, digits = 2) {
+  if (!isNum(delta)) return "";
+  const rounded = Number(delta.toFixed(digits));
+  if (rounded === 0) return "";
+  return `${rounded > 0 ? "+" : "-"}${fmt(Math.abs(delta), unit, digits)}`;
+}
+
+function numericRow(labelText, values, unit, digits) {
+  const first = values[0];
+  return {
+    label: labelText,
+    cells: values.map((v, i) => {
+      const delta = i > 0 && isNum(v) && isNum(first) ? fmtDelta(v - first, unit, digits) : "";
+      const differs = i > 0 && (isNum(v) !== isNum(first) || delta !== "");
+      return { text: fmt(v, unit, digits), delta, differs };
+    }),
+  };
+}
+
+function textRow(labelText, texts) {
+  return {
+    label: labelText,
+    cells: texts.map((t, i) => ({ text: t, delta: "", differs: i > 0 && t !== texts[0] })),
+  };
+}
+
+/**
+ * The side-by-side comparison of several property responses (POST /mixtures/compare): one
+ * row per property and per solute (amount in ``unit``), each cell with its difference from
+ * the first mixture and a flag when it differs.
+ */
+export function compareRows(list, unit = "mol/L") {
+  const items = list || [];
+  const rows = [
+    textRow("Carrier", items.map((p) => p.carrier || "water")),
+    numericRow("Osmolality", items.map((p) => p.osmolality?.value), "osmol/kg", 3),
+    textRow("Osmolality provenance", items.map((p) => p.osmolality?.provenance || "—")),
+    numericRow("Melting point", items.map((p) => p.melting_point?.value_c), "°C", 2),
+    textRow("Within fitted range", items.map((p) => (p.melting_point?.within_range === false ? "no (extrapolated)" : "yes"))),
+    numericRow("Glass transition Tg (model)", items.map((p) => p.glass_transition?.value_c), "°C", 1),
+    numericRow("Density", items.map((p) => p.composition?.density_g_per_ml), "g/mL", 4),
+  ];
+  const solutes = [];
+  for (const p of items) for (const s of p.composition?.solutes || []) if (!solutes.includes(s)) solutes.push(s);
+  for (const s of solutes) {
+    const row = numericRow(`${s} (${unit})`, items.map((p) => amountIn(p.composition, s, unit)), unit, unit === "mole fraction" ? 4 : 3);
+    row.group = "composition";
+    for (const [i, p] of items.entries()) {
+      if (!(p.composition?.solutes || []).includes(s)) row.cells[i] = { text: "absent", delta: "", differs: true };
+    }
+    if (row.cells[0].text === "absent") for (const c of row.cells.slice(1)) c.differs = c.text !== "absent";
+    rows.push(row);
+  }
+  const measured = [];
+  for (const p of items) for (const m of p.measurements || []) if (!measured.some((x) => x.property === m.property)) measured.push(m);
+  for (const m of measured) {
+    rows.push(
+      textRow(
+        `${label(m.property)} (measured)`,
+        items.map((p) => {
+          const found = (p.measurements || []).find((x) => x.property === m.property);
+          return found ? fmtSig(found.value, displayUnit(found.unit), 4) : "not measured";
+        }),
+      ),
+    );
+  }
+  return { names: items.map((p) => (p.version ? `${p.name} v${p.version}` : p.name)), rows };
+}
+
+/** Version history rows, newest first. */
+export function versionRows(versions, currentVersion) {
+  return [...(versions || [])]
+    .sort((a, b) => b.version - a.version)
+    .map((v) => ({
+      version: v.version,
+      current: v.version === currentVersion,
+      name: v.name,
+      carrier: v.carrier || "water",
+      date: fmtDate(v.created_at),
+      summary: componentSummary(v.components),
+    }));
+}
+
+/** Mixture ids from "?ids=a,b,c" (valid UUIDs, no repeats, in order). */
+export function parseIds(search) {
+  const raw = new URLSearchParams(search || "").get("ids") || "";
+  const out = [];
+  for (const part of raw.split(",")) {
+    const id = part.trim().toLowerCase();
+    if (UUID_RE.test(id) && !out.includes(id)) out.push(id);
+  }
+  return out;
+}
+
+/** Is ``id`` a UUID? */
+export const isUuid = (id) => typeof id === "string" && UUID_RE.test(id);
+
+/** The compare page URL for these ids. */
+export function compareUrl(ids) {
+  return `/mixtures/compare?ids=${ids.map(encodeURIComponent).join(",")}`;
+}
+
+// ---------------------------------------------------------------- builder
+
+/** The amount typed in a field: a number, or null when empty or not a number. */
+export function parseAmount(text) {
+  const t = String(text ?? "").trim().replace(",", ".");
+  if (t === "") return null;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : null;
+}
+
+/**
+ * The API's ``components`` from the builder rows, one entry per row in order (so that
+ * the API's "components[i].amount" errors point at row i).
+ */
+export function componentsPayload(rows) {
+  return (rows || []).map((r) => {
+    const out = { amount: parseAmount(r.amount), unit: r.unit, role: r.role || null };
+    if (r.molecule_id) out.molecule_id = r.molecule_id;
+    return out;
+  });
+}
+
+/** Why the live properties cannot be computed yet (null when every row is complete). */
+export function previewBlocker(rows) {
+  if (!rows || rows.length === 0) return "Add at least one component.";
+  for (const [i, r] of rows.entries()) {
+    if (!r.molecule_id) return `Choose a molecule for component ${i + 1}.`;
+    if (parseAmount(r.amount) === null) return `Enter an amount for component ${i + 1}.`;
+  }
+  return null;
+}
+
+/** The default scope of a new record: the chosen team, else private. */
+export function defaultScope(teamId) {
+  return teamId ? { visibility: "team", team_id: teamId } : { visibility: "private", team_id: null };
+}
+
+/**
+ * Request body of POST /mixtures, or with ``edit`` of PATCH /mixtures/{id} (a new version).
+ * ``existingSources`` are kept; a mixture saved as new from another records where it came
+ * from (``derivedFrom`` = {id, version}).
+ */
+export function mixtureBody(values, rows, { edit = false, existingSources = [], derivedFrom = null } = {}) {
+  const body = {
+    name: (values.name || "").trim(),
+    description: (values.description || "").trim() || null,
+    carrier: (values.carrier || "").trim() || null,
+    components: componentsPayload(rows),
+    visibility: values.visibility || "private",
+    team_id: values.visibility === "team" ? values.team_id || null : null,
+  };
+  const citation = (values.citation || "").trim();
+  const added = citation ? [{ citation }] : [];
+  if (edit) {
+    if (added.length) body.sources = [...existingSources, ...added];
+  } else {
+    const origin = derivedFrom ? [{ note: `derived from mixture ${derivedFrom.id} v${derivedFrom.version}` }] : [];
+    body.sources = [...existingSources, ...origin, ...added];
+  }
+  return body;
+}
+
+/**
+ * The amount of builder row ``index`` expressed in ``newUnit``, read from the last live
+ * properties (the API's conversion of the very same solution), or null when those
+ * properties no longer describe the form (another amount, molecule, unit or the carrier
+ * changed since).
+ */
+export function convertedAmount(last, rows, index, oldUnit, newUnit, carrier) {
+  if (!last || !last.props || !Array.isArray(last.components) || last.components.length !== rows.length) return null;
+  if ((last.carrier || null) !== (carrier || null)) return null;
+  for (const [j, r] of rows.entries()) {
+    const c = last.components[j];
+    if (c.molecule_id !== r.molecule_id || c.amount !== parseAmount(r.amount)) return null;
+    if (c.unit !== (j === index ? oldUnit : r.unit)) return null;
+  }
+  const value = last.props.composition?.amounts?.[newUnit]?.[index];
+  return isNum(value) ? Number(value.toPrecision(6)) : null;
+}
+
+/** The library molecule whose name or a synonym is exactly ``text`` (case-insensitive). */
+export function exactMatch(text, molecules) {
+  const wanted = String(text || "").trim().toLowerCase();
+  if (!wanted) return null;
+  return (
+    (molecules || []).find((m) => [m.name, ...(m.synonyms || [])].some((n) => typeof n === "string" && n.toLowerCase() === wanted)) ||
+    null
+  );
+}
+
+/** One line describing a library molecule in the suggestion list. */
+export function moleculeLabel(m) {
+  const mass = isNum(m.molecular_weight) ? m.molecular_weight : m.average_molar_mass;
+  const parts = [m.name || m.smiles || m.id];
+  parts.push(isNum(mass) ? fmt(mass, "g/mol", 2) : "no molar mass");
+  if (m.molecule_class) parts.push(m.molecule_class);
+  if (m.visibility) parts.push(m.visibility);
+  return parts.join(" · ");
+}
+
+/** Call ``fn`` ``ms`` after the last of a burst of calls (live previews while typing). */
+export function debounce(fn, ms) {
+  let timer = null;
+  const wrapped = (...args) => {
+    if (timer !== null) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = null;
+      fn(...args);
+    }, ms);
+  };
+  wrapped.cancel = () => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+  };
+  return wrapped;
+}
+
+/** The unit a target's name carries ("viability_percent" → "%"), read from its label. */
+export function targetUnit(target) {
+  const found = /\(([^)]+)\)$/.exec(label(target || ""));
+  return found ? found[1] : "";
+}
+
+/** A model prediction (POST /predictive-models/{id}/predict) as display lines. */
+export function predictionSummary(p) {
+  const unit = targetUnit(p.target);
+  const title = label(p.target).replace(/ \([^)]+\)$/, "");
+  return {
+    headline: `${title}: ${fmt(p.value, unit, 1)}`,
+    interval: `${fmt(isNum(p.level) ? p.level * 100 : null, "%", 0)} interval ${fmt(p.lower, "", 1)} to ${fmt(p.upper, unit, 1)}`,
+    domain: p.in_domain
+      ? `inside the model's applicability domain (score ${fmt(p.domain_score, "", 2)})`
+      : `outside the model's applicability domain (score ${fmt(p.domain_score, "", 2)}): the interval may not hold`,
+    nearest: (p.nearest || []).map((n) => `${n.row_id} (distance ${fmt(n.distance, "", 2)})`),
+    warnings: uniqueWarnings(p.warnings),
+    model: `model v${p.model_version}`,
+  };
+}

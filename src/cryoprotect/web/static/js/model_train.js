@@ -1,0 +1,196 @@
+// Train a predictive model: dataset (GET /datasets), target (the dataset's target_names),
+// algorithm, interval level, optional name and scope; POST /predictive-models answers 202
+// with a background job, which this page polls (GET /jobs/<id>, and the model's own progress)
+// until it is done, then links to the model's page. ?dataset=<name or id>&target= preselect.
+import {
+  ApiError,
+  apiRequest,
+  clearFieldErrors,
+  currentTeam,
+  currentUser,
+  fieldErrors,
+  guarded,
+  reportUnexpected,
+  showError,
+  showFieldErrors,
+} from "./api.js";
+import { h, replace } from "./dom.js";
+import { fmtDuration } from "./format.js";
+import {
+  ALGORITHM_DESCRIPTIONS,
+  algorithmOptions,
+  defaultScope,
+  targetOptions,
+  trainFieldErrors,
+  trainRequest,
+  trainingProgress,
+} from "./protocols_lib.js";
+
+const POLL_MS = 1000;
+const error = document.getElementById("error");
+const loading = document.getElementById("loading");
+const form = document.getElementById("train-form");
+const params = new URLSearchParams(window.location.search);
+
+let datasets = [];
+
+function currentDataset() {
+  return datasets.find((d) => d.id === form.elements.dataset.value) || null;
+}
+
+function renderTargets() {
+  const dataset = currentDataset();
+  const options = targetOptions(dataset);
+  const wanted = params.get("target");
+  replace(
+    form.elements.target,
+    options.length ? options.map((o) => h("option", { value: o.value, selected: o.value === wanted }, o.label)) : h("option", { value: "" }, "— this dataset has no target —"),
+  );
+  const sources = (dataset?.sources || []).map((s) => s.citation).filter(Boolean);
+  document.getElementById("dataset-hint").textContent = dataset
+    ? `${dataset.description || ""} ${dataset.row_count} rows.${sources.length ? ` Source: ${sources.join("; ")}` : ""}`.trim()
+    : "";
+}
+
+function wireScope(teams) {
+  const visibility = form.elements.visibility;
+  const team = form.elements.team_id;
+  replace(
+    team,
+    h("option", { value: "" }, teams.length ? "— choose a team —" : "— you are in no team —"),
+    teams.map((t) => h("option", { value: t.id }, `${t.name}${t.my_role ? ` (${t.my_role})` : ""}`)),
+  );
+  let touched = false;
+  const apply = ({ visibility: v, team_id: t }) => {
+    visibility.value = v;
+    team.value = t && teams.some((x) => x.id === t) ? t : "";
+    team.disabled = visibility.value !== "team";
+  };
+  visibility.addEventListener("change", () => {
+    touched = true;
+    if (visibility.value === "team" && !team.value && teams.length === 1) team.value = teams[0].id;
+    team.disabled = visibility.value !== "team";
+  });
+  team.addEventListener("change", () => {
+    touched = true;
+  });
+  document.addEventListener("cryoprotect:team", (event) => {
+    if (!touched) apply(defaultScope(event.detail));
+  });
+  apply(defaultScope(currentTeam()));
+}
+
+function values() {
+  const out = {};
+  for (const el of form.elements) if (el.name) out[el.name] = el.value;
+  return out;
+}
+
+function showTrainError(exc) {
+  if (!(exc instanceof ApiError)) throw exc;
+  const errors = trainFieldErrors(fieldErrors(exc.details, exc.message));
+  const unplaced = showFieldErrors(form, errors);
+  showError(error, unplaced.length ? `${exc.message} (${unplaced.join(", ")})` : exc.message);
+  form.querySelector('[aria-invalid="true"]')?.focus();
+}
+
+function wait(ms) {
+  return new Promise((resolve) => {
+    setTimeout(resolve, ms);
+  });
+}
+
+async function follow(jobId, model) {
+  const bar = document.getElementById("progress-bar");
+  const text = document.getElementById("progress-text");
+  const elapsed = document.getElementById("progress-elapsed");
+  const started = Date.now();
+  let job = null;
+  let latest = model;
+  for (;;) {
+    [job, latest] = await Promise.all([
+      apiRequest(`/api/v1/jobs/${encodeURIComponent(jobId)}`, { error }),
+      apiRequest(`/api/v1/predictive-models/${encodeURIComponent(model.id)}`, { error }),
+    ]);
+    const progress = trainingProgress(job, latest);
+    bar.value = progress.fraction;
+    text.textContent = progress.text;
+    elapsed.textContent = `Elapsed: ${fmtDuration((Date.now() - started) / 1000)}`;
+    if (progress.done) {
+      if (progress.failed) showError(error, progress.text);
+      return progress;
+    }
+    await wait(POLL_MS);
+  }
+}
+
+async function train(event) {
+  event.preventDefault();
+  clearFieldErrors(form);
+  showError(error, "");
+  const button = document.getElementById("train-button");
+  button.disabled = true;
+  let started;
+  try {
+    started = await apiRequest("/api/v1/predictive-models", { method: "POST", json: trainRequest(values()), loading, quiet: true });
+  } catch (exc) {
+    showTrainError(exc);
+    return;
+  } finally {
+    button.disabled = false;
+  }
+  const { model, job_id: jobId } = started;
+  form.hidden = true;
+  document.getElementById("progress-section").hidden = false;
+  document.getElementById("progress-name").textContent = `${model.name} v${model.version} (${model.algorithm})`;
+  document.getElementById("progress-done").hidden = true;
+  document.getElementById("train-another").hidden = true;
+  const progress = await follow(jobId, model);
+  if (!progress.failed) {
+    const link = document.getElementById("model-link");
+    link.href = `/models/${model.id}`;
+    document.getElementById("progress-done").hidden = false;
+    link.focus();
+  }
+  document.getElementById("train-another").hidden = false;
+}
+
+async function main() {
+  const user = await currentUser();
+  if (!user) {
+    document.getElementById("signin-needed").hidden = false;
+    return;
+  }
+  loading.hidden = false;
+  let teams = [];
+  try {
+    const [list, teamBody] = await Promise.all([apiRequest("/api/v1/datasets", { error }), apiRequest("/api/v1/teams", { error })]);
+    datasets = Array.isArray(list) ? list : list.items || [];
+    teams = Array.isArray(teamBody) ? teamBody : teamBody.items || [];
+  } finally {
+    loading.hidden = true;
+  }
+  const wanted = params.get("dataset");
+  replace(
+    form.elements.dataset,
+    datasets.length
+      ? datasets.map((d) => h("option", { value: d.id, selected: d.id === wanted || d.name === wanted }, `${d.name} (${d.row_count} rows)`))
+      : h("option", { value: "" }, "— no dataset is visible to you —"),
+  );
+  replace(
+    form.elements.algorithm,
+    algorithmOptions(Object.keys(ALGORITHM_DESCRIPTIONS)).map((o) => h("option", { value: o.value, selected: o.value === (params.get("algorithm") || "ridge") }, o.label)),
+  );
+  renderTargets();
+  wireScope(teams);
+  form.hidden = false;
+  form.elements.dataset.addEventListener("change", renderTargets);
+  form.addEventListener("submit", guarded(train));
+  document.getElementById("train-another").addEventListener("click", () => {
+    document.getElementById("progress-section").hidden = true;
+    form.hidden = false;
+    form.elements.dataset.focus();
+  });
+}
+
+main().catch((exc) => reportUnexpected(exc));

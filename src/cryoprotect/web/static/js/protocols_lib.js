@@ -1,0 +1,627 @@
+// Pure helpers of the protocol pages and of the model training and prediction forms (no DOM):
+// cell-type parameter summaries with provenance, design requests built from the form, API
+// error paths mapped onto the form's fields (including the binding constraint of an infeasible
+// design), step tables, chart traces (cell volume and intracellular CPA vs time, toxicity-cost
+// bars), comparison rows, and the training-progress / prediction summaries of the model pages.
+// Unit-tested with Node's built-in test runner (tests/js/protocols.test.mjs).
+import { fmt, fmtDate, fmtDuration, fmtSig, isNum, label } from "./format.js";
+
+/** The three protocols a design answers with, in the API's order. */
+export const PROTOCOL_KEYS = ["designed", "one_step", "equal_steps"];
+export const PROTOCOL_LABELS = { designed: "Designed", one_step: "One step", equal_steps: "Equal steps" };
+export const PROTOCOL_COLORS = { designed: "#1f77b4", one_step: "#d62728", equal_steps: "#7f7f7f" };
+const CPA_DASHES = ["solid", "dot", "dashdot", "longdash"];
+
+/** Composition units the API accepts (db/models.py COMPOSITION_UNITS; the e2e test checks). */
+export const COMPOSITION_UNITS = ["mol/L", "mmol/L", "mol/kg", "% w/w", "% w/v", "% v/v", "g/L", "mole fraction"];
+
+export const VOLUME_UNIT = "× V_iso";
+export const MOLALITY_UNIT = "mol/kg";
+
+/** The default scope of a new item: the team chosen in the header, else private. */
+export function defaultScope(teamId) {
+  return teamId ? { visibility: "team", team_id: teamId } : { visibility: "private", team_id: null };
+}
+
+/** The scope fields of a request body: a team only with team visibility. */
+export function scopePayload(visibility, teamId) {
+  return { visibility, team_id: visibility === "team" ? teamId || null : null };
+}
+
+// --------------------------------------------------------------------------- cell types
+
+/** Cell parameters shown in the summary: [key, label, unit, significant figures]. */
+const CELL_FIELDS = [
+  ["lp_um_per_min_atm", "Hydraulic conductivity Lp", "µm/min/atm", 3],
+  ["lp_activation_energy_kj_per_mol", "Activation energy of Lp", "kJ/mol", 3],
+  ["reference_temperature_c", "Reference temperature of Lp", "°C", 3],
+  ["inactive_volume_fraction", "Osmotically inactive volume v_b", VOLUME_UNIT, 3],
+  ["isotonic_volume_um3", "Isotonic volume V_iso", "µm³", 4],
+  ["surface_area_um2", "Membrane area", "µm²", 4],
+  ["isotonic_osmolality_osmol_per_kg", "Isotonic osmolality", "osmol/kg", 3],
+  ["min_volume_fraction", "Lower osmotic tolerance limit", VOLUME_UNIT, 3],
+  ["max_volume_fraction", "Upper osmotic tolerance limit", VOLUME_UNIT, 3],
+];
+
+/** The CPAs a cell type has a membrane permeability for (the only ones a design can load). */
+export function permeatingSolutes(cell) {
+  return (cell?.parameters?.permeabilities || []).map((p) => p.solute).filter(Boolean);
+}
+
+/** The shipped key of a cell type ("rhesus_mii_oocyte"), or "". */
+export function cellKey(cell) {
+  return String(cell?.parameters?.key || "");
+}
+
+/** Option text of the cell-type select: name, species and the CPAs it can be designed for. */
+export function cellOptionLabel(cell) {
+  const species = cell?.species ? ` (${cell.species})` : "";
+  const solutes = permeatingSolutes(cell);
+  const what = solutes.length ? ` — ${solutes.join(", ")}` : " — no CPA permeability recorded";
+  return `${cell?.name || "?"}${species}${what}`;
+}
+
+function parameterRow(key, text, unit, digits, value, annotations) {
+  const { provenance = {}, verified = {}, sources = {} } = annotations;
+  return {
+    key,
+    label: text,
+    value: fmtSig(value, unit, digits),
+    provenance: provenance[key] || "—",
+    estimated: provenance[key] === "estimated",
+    verified: verified[key] === true,
+    source: sources[key] || "",
+  };
+}
+
+/**
+ * The cell's parameters as table rows with value + unit, provenance, whether the number was
+ * checked against its source, and the source text; then Ps and its activation energy per CPA.
+ */
+export function cellParameterRows(cell) {
+  const params = cell?.parameters || {};
+  const rows = CELL_FIELDS.map(([key, text, unit, digits]) => parameterRow(key, text, unit, digits, params[key], params));
+  for (const perm of params.permeabilities || []) {
+    rows.push(
+      { ...parameterRow("ps_um_per_s", `CPA permeability Ps (${perm.solute})`, "µm/s", 3, perm.ps_um_per_s, perm), key: `ps:${perm.solute}` },
+      {
+        ...parameterRow("activation_energy_kj_per_mol", `Activation energy of Ps (${perm.solute})`, "kJ/mol", 3, perm.activation_energy_kj_per_mol, perm),
+        key: `ea:${perm.solute}`,
+      },
+    );
+  }
+  return rows;
+}
+
+/** "4 of 13 values are estimated" — the sentence that flags a cell type's weak numbers. */
+export function estimatedNote(rows) {
+  const estimated = rows.filter((r) => r.estimated).length;
+  if (!estimated) return "No value of this cell type is estimated (all measured or fitted).";
+  return `${estimated} of ${rows.length} values are estimated, not measured: treat the design as indicative.`;
+}
+
+/** The cell's own osmotic tolerance limits, the defaults of the limit fields. */
+export function cellLimits(cell) {
+  const p = cell?.parameters || {};
+  return { min: isNum(p.min_volume_fraction) ? p.min_volume_fraction : null, max: isNum(p.max_volume_fraction) ? p.max_volume_fraction : null };
+}
+
+// --------------------------------------------------------------------------- design request
+
+function numberOrText(value) {
+  if (typeof value === "number") return value;
+  const text = String(value ?? "").trim();
+  if (text === "") return undefined;
+  const n = Number(text);
+  return Number.isFinite(n) ? n : text; // the API names a non-number next to its field
+}
+
+/**
+ * The body of POST /protocols/design from the form's values.
+ * @param {{cellType: string, components: {name: string, amount: any, unit: string}[],
+ *          mixtureId?: string, temperatureC: any, removalTemperatureC?: any,
+ *          minVolume?: any, maxVolume?: any, maxSteps?: any, allowBuffer?: boolean}} form
+ */
+export function designRequest(form) {
+  const target = form.mixtureId
+    ? { mixture_id: form.mixtureId }
+    : {
+        components: (form.components || [])
+          .filter((c) => String(c.name || "").trim() || String(c.amount ?? "").trim())
+          .map((c) => ({ name: String(c.name || "").trim(), amount: numberOrText(c.amount), unit: c.unit })),
+      };
+  const body = { cell_type: form.cellType || "", target };
+  const temperature = numberOrText(form.temperatureC);
+  if (temperature !== undefined) body.temperature_c = temperature;
+  const removal = numberOrText(form.removalTemperatureC);
+  if (removal !== undefined) body.removal_temperature_c = removal;
+  const limits = {};
+  const low = numberOrText(form.minVolume);
+  const high = numberOrText(form.maxVolume);
+  if (low !== undefined) limits.min_volume_fraction = low;
+  if (high !== undefined) limits.max_volume_fraction = high;
+  if (Object.keys(limits).length) body.osmotic_limits = limits;
+  const steps = numberOrText(form.maxSteps);
+  if (steps !== undefined) body.max_steps = steps;
+  if (typeof form.allowBuffer === "boolean") body.allow_osmotic_buffer = form.allowBuffer;
+  return body;
+}
+
+/** The form values a saved design request fills back in (the inverse of designRequest). */
+export function formFromRequest(request) {
+  const r = request || {};
+  const target = r.target || {};
+  return {
+    cellType: r.cell_type || "",
+    mixtureId: target.mixture_id || "",
+    components: (target.components || []).map((c) => ({ name: c.name || c.smiles || "", amount: c.amount, unit: c.unit })),
+    temperatureC: r.temperature_c ?? "",
+    removalTemperatureC: r.removal_temperature_c ?? "",
+    minVolume: r.osmotic_limits?.min_volume_fraction ?? "",
+    maxVolume: r.osmotic_limits?.max_volume_fraction ?? "",
+    maxSteps: r.max_steps ?? 4,
+    allowBuffer: r.allow_osmotic_buffer ?? true,
+  };
+}
+
+/**
+ * Where on the design form an API error path belongs: the service names components as
+ * ``components[i].name`` (the schema as ``target.components[i].name``) and a saved design's
+ * request as ``design_request.<path>``.
+ */
+export function designErrorPath(path) {
+  let p = String(path || "");
+  if (p.startsWith("design_request.")) p = p.slice("design_request.".length);
+  if (/^components(\[|$)/.test(p)) p = `target.${p}`;
+  if (p === "mixture_id") p = "target.mixture_id";
+  return p;
+}
+
+/** {path: message} with every path mapped by ``designErrorPath``. */
+export function mapErrorPaths(errors, mapper) {
+  const out = {};
+  for (const [path, message] of Object.entries(errors || {})) {
+    const key = mapper(path);
+    out[key] = out[key] ? `${out[key]} ${message}` : message;
+  }
+  return out;
+}
+
+const PHASE_WORDS = { addition: "loading (addition)", removal: "unloading (removal)" };
+
+/**
+ * The binding constraint of an infeasible design (422 ``infeasible_protocol``) as a message
+ * for the form field it concerns: the limit field, or the target for an equilibration failure.
+ */
+export function infeasibleErrors(details) {
+  const d = details || {};
+  const phase = PHASE_WORDS[d.phase] || d.phase || "the protocol";
+  if (d.constraint === "min_volume_fraction" || d.constraint === "max_volume_fraction") {
+    const low = d.constraint === "min_volume_fraction";
+    const text =
+      `Binding constraint: during ${phase} no protocol kept the cell ${low ? "above" : "below"} ` +
+      `${fmt(d.limit, VOLUME_UNIT, 3)}; the best achieved was ${fmt(d.best_achievable, VOLUME_UNIT, 3)}. ` +
+      `${low ? "Lower" : "Raise"} this limit, or change the target or temperature.`;
+    return { [`osmotic_limits.${d.constraint}`]: text };
+  }
+  if (d.constraint === "equilibration") {
+    return { target: `Binding constraint: no ${phase} protocol reached equilibration of the target.` };
+  }
+  return {};
+}
+
+// --------------------------------------------------------------------------- steps and charts
+
+/** How a solute of a step is used: the isotonic carrier, the osmotic buffer or a CPA. */
+export function soluteRole(name, settings = {}) {
+  if (settings.carrier && Object.hasOwn(settings.carrier, name)) return "carrier";
+  if (settings.osmotic_buffer && name === settings.osmotic_buffer) return "buffer";
+  return "CPA";
+}
+
+/** Every solute of the steps, CPAs first, then buffer, then carrier. */
+export function stepSolutes(steps, settings = {}) {
+  const order = { CPA: 0, buffer: 1, carrier: 2 };
+  const names = [];
+  for (const step of steps || []) for (const name of Object.keys(step.solutes || {})) if (!names.includes(name)) names.push(name);
+  return names.sort((a, b) => order[soluteRole(a, settings)] - order[soluteRole(b, settings)]);
+}
+
+/**
+ * The step table: column headers (units in them) and one row of display texts per step.
+ * @returns {{headers: string[], rows: string[][]}}
+ */
+export function stepTable(steps, settings = {}) {
+  const solutes = stepSolutes(steps, settings);
+  const headers = [
+    "Phase",
+    "Step",
+    ...solutes.map((s) => {
+      const role = soluteRole(s, settings);
+      return `${s}${role === "CPA" ? "" : ` (${role})`} (mol/kg)`;
+    }),
+    "Duration",
+    "Time from start (min)",
+    "Temperature (°C)",
+  ];
+  const rows = (steps || []).map((step) => [
+    step.phase === "removal" ? "Removal" : "Addition",
+    String(step.index ?? ""),
+    ...solutes.map((s) => (isNum(step.solutes?.[s]) ? fmt(step.solutes[s], "", 3) : "0")),
+    `${fmtDuration(step.duration_s)}${isNum(step.duration_s) && step.duration_s >= 120 ? ` (${Math.round(step.duration_s)} s)` : ""}`,
+    `${fmt(step.start_s / 60, "", 1)} – ${fmt(step.end_s / 60, "", 1)}`,
+    fmt(step.temperature_c, "", 1),
+  ]);
+  return { headers, rows };
+}
+
+const toMinutes = (seconds) => (seconds || []).map((s) => s / 60);
+
+/** The design's limits (V/V_iso), from the designed protocol's chart or the design itself. */
+export function designLimits(design) {
+  return design?.protocols?.designed?.chart?.limits || design?.limits || {};
+}
+
+function horizontal(y, xMax, name, color, dash) {
+  return { type: "scatter", mode: "lines", name, x: [0, xMax], y: [y, y], line: { color, dash, width: 1.5 }, hoverinfo: "name+y" };
+}
+
+function lastTime(design, keys) {
+  let end = 0;
+  for (const k of keys) {
+    const t = design?.protocols?.[k]?.chart?.time_s || [];
+    if (t.length) end = Math.max(end, t[t.length - 1] / 60);
+  }
+  return end;
+}
+
+/**
+ * Cell volume (V/V_iso) vs time (min) for the chosen protocols, with the tolerance limits as
+ * horizontal lines.
+ */
+export function volumeTraces(design, keys = PROTOCOL_KEYS) {
+  const traces = [];
+  for (const k of keys) {
+    const chart = design?.protocols?.[k]?.chart;
+    if (!chart) continue;
+    traces.push({
+      type: "scatter",
+      mode: "lines",
+      name: PROTOCOL_LABELS[k] || k,
+      x: toMinutes(chart.time_s),
+      y: chart.volume_fraction || [],
+      line: { color: PROTOCOL_COLORS[k] || "#333", width: k === "designed" ? 3 : 1.5 },
+    });
+  }
+  const limits = designLimits(design);
+  const xMax = lastTime(design, keys);
+  if (isNum(limits.min_volume_fraction)) {
+    traces.push(horizontal(limits.min_volume_fraction, xMax, `Lower limit ${fmt(limits.min_volume_fraction, VOLUME_UNIT, 2)}`, "#b00020", "dash"));
+  }
+  if (isNum(limits.max_volume_fraction)) {
+    traces.push(horizontal(limits.max_volume_fraction, xMax, `Upper limit ${fmt(limits.max_volume_fraction, VOLUME_UNIT, 2)}`, "#a86d00", "dash"));
+  }
+  return traces;
+}
+
+/**
+ * Intracellular molality of each CPA vs time (min) for the chosen protocols, with each CPA's
+ * target molality as a horizontal line.
+ */
+export function concentrationTraces(design, keys = PROTOCOL_KEYS) {
+  const traces = [];
+  const cpas = Object.keys(design?.target || {});
+  for (const k of keys) {
+    const chart = design?.protocols?.[k]?.chart;
+    if (!chart) continue;
+    cpas.forEach((cpa, i) => {
+      const y = chart.intracellular_molality?.[cpa];
+      if (!y) return;
+      traces.push({
+        type: "scatter",
+        mode: "lines",
+        name: cpas.length > 1 ? `${PROTOCOL_LABELS[k] || k} · ${cpa}` : PROTOCOL_LABELS[k] || k,
+        x: toMinutes(chart.time_s),
+        y,
+        line: { color: PROTOCOL_COLORS[k] || "#333", width: k === "designed" ? 3 : 1.5, dash: CPA_DASHES[i % CPA_DASHES.length] },
+      });
+    });
+  }
+  const xMax = lastTime(design, keys);
+  for (const cpa of cpas) {
+    traces.push(horizontal(design.target[cpa], xMax, `Target ${cpa} ${fmt(design.target[cpa], MOLALITY_UNIT, 3)}`, "#2ca02c", "dash"));
+  }
+  return traces;
+}
+
+/** Plotly layout shared by the protocol charts (axis titles carry the units). */
+export function chartLayout(xTitle, yTitle) {
+  return {
+    margin: { l: 70, r: 20, t: 20, b: 60 },
+    xaxis: { title: { text: xTitle }, zeroline: false },
+    yaxis: { title: { text: yTitle }, zeroline: false },
+    legend: { orientation: "h", y: -0.25 },
+  };
+}
+
+/** The cost comparison of a design: one row per protocol with display texts. */
+export function comparisonRows(design) {
+  return (design?.comparison || []).map((c) => {
+    const protocol = design.protocols?.[c.name] || {};
+    return {
+      key: c.name,
+      label: PROTOCOL_LABELS[c.name] || c.name,
+      cost: c.toxicity_cost,
+      costText: fmtSig(c.toxicity_cost, c.toxicity_unit || "", 4),
+      relative: c.relative_to_one_step,
+      relativeText: isNum(c.relative_to_one_step) ? `${fmt(c.relative_to_one_step, "", 2)} ×` : "—",
+      volumeText: `${fmt(c.min_volume_fraction, "", 3)} – ${fmt(c.max_volume_fraction, VOLUME_UNIT, 3)}`,
+      withinLimits: c.within_limits === true,
+      withinText: c.within_limits ? "yes" : "no",
+      violations: protocol.violations || [],
+      durationText: fmtDuration(c.total_duration_s),
+      steps: c.steps,
+    };
+  });
+}
+
+/** The toxicity-cost bar chart: one bar per protocol, labelled with its ratio to one step. */
+export function costBars(rows, unit) {
+  return {
+    traces: [
+      {
+        type: "bar",
+        name: "Toxicity cost",
+        x: rows.map((r) => r.label),
+        y: rows.map((r) => r.cost),
+        text: rows.map((r) => (r.relativeText !== "—" ? `${r.relativeText} one step` : "")),
+        textposition: "auto",
+        marker: { color: rows.map((r) => PROTOCOL_COLORS[r.key] || "#333"), line: { color: rows.map((r) => (r.withinLimits ? "#1b7f3a" : "#b00020")), width: 3 } },
+        hovertemplate: `%{x}: %{y:.4g} ${unit}<extra></extra>`,
+      },
+    ],
+    layout: { ...chartLayout("Protocol", `Toxicity cost J (${unit})`), showlegend: false },
+  };
+}
+
+/** One sentence on the designed protocol against the one-step protocol. */
+export function designSummary(design) {
+  const rows = comparisonRows(design);
+  const designed = rows.find((r) => r.key === "designed");
+  const one = rows.find((r) => r.key === "one_step");
+  if (!designed) return "";
+  const limits = designLimits(design);
+  const parts = [
+    `The designed protocol has ${designed.steps} steps over ${designed.durationText} with toxicity cost ${designed.costText}`,
+  ];
+  if (one && isNum(designed.relative)) {
+    const change = designed.relative < 1 ? `${fmt((1 - designed.relative) * 100, "%", 0)} lower than` : designed.relative > 1 ? `${fmt((designed.relative - 1) * 100, "%", 0)} higher than` : "equal to";
+    parts.push(`${change} one step (${one.costText}${one.withinLimits ? "" : ", which leaves the limits"})`);
+  }
+  const within = designed.withinLimits ? "stays within" : "leaves";
+  parts.push(`its volume ${designed.volumeText} ${within} the limits ${fmt(limits.min_volume_fraction, "", 2)}–${fmt(limits.max_volume_fraction, VOLUME_UNIT, 2)}`);
+  return `${parts.join("; ")}.`;
+}
+
+/** Target CPA molalities as text: "Dimethyl sulfoxide 1.557 mol/kg". */
+export function targetText(target) {
+  return Object.entries(target || {})
+    .map(([name, m]) => `${name} ${fmt(m, MOLALITY_UNIT, 3)}`)
+    .join(", ");
+}
+
+/** Method and sources of a design, as [term, text] pairs for a definition list. */
+export function provenancePairs(design) {
+  const designed = design?.protocols?.designed || {};
+  const tox = designed.toxicity || {};
+  const settings = design?.settings || {};
+  const pairs = [
+    ["Design method", design?.method || "—"],
+    ["Membrane transport", designed.chart?.method || "—"],
+    ["Toxicity cost", tox.method || "—"],
+  ];
+  for (const [cpa, exponent] of Object.entries(tox.exponent || {})) {
+    pairs.push([`Toxicity exponent α (${cpa}) = ${fmtSig(exponent, "", 3)}`, tox.sources?.[cpa] || "—"]);
+  }
+  const carrier = Object.entries(settings.carrier || {}).map(([n, m]) => `${n} ${fmt(m, MOLALITY_UNIT, 4)}`);
+  if (carrier.length) pairs.push(["Isotonic carrier", carrier.join(", ")]);
+  const settled = [];
+  if (isNum(settings.equilibration)) settled.push(`addition ends at ≥ ${fmt(settings.equilibration * 100, "%", 0)} of the target inside; removal at ≤ ${fmt((1 - settings.equilibration) * 100, "%", 0)}`);
+  if (settings.osmotic_buffer) settled.push(`osmotic buffer allowed during removal: ${settings.osmotic_buffer}`);
+  else settled.push("no osmotic buffer");
+  if (isNum(settings.design_margin)) settled.push(`design margin ${fmt(settings.design_margin, VOLUME_UNIT, 3)} inside the limits`);
+  pairs.push(["Settings", settled.join("; ")]);
+  const warnings = designed.chart?.warnings || [];
+  if (warnings.length) pairs.push(["Caveats", warnings.join(" · ")]);
+  return pairs;
+}
+
+// --------------------------------------------------------------------------- saved protocols
+
+/** Display texts of one saved protocol in the list (summary of its designed protocol). */
+export function savedProtocolRow(p, cellNames = {}) {
+  const s = p?.summary || {};
+  const steps = p?.steps || [];
+  const unit = s.toxicity?.unit || "";
+  return {
+    id: p.id,
+    name: p.name,
+    cell: cellNames[p.cell_type_id] || "—",
+    temperature: fmt(p.temperature_c, "°C", 1),
+    cost: fmtSig(p.toxicity_cost ?? s.toxicity?.total, unit, 4),
+    volume: isNum(s.min_volume_fraction) ? `${fmt(s.min_volume_fraction, "", 3)} – ${fmt(s.max_volume_fraction, VOLUME_UNIT, 3)}` : "—",
+    within: s.within_limits === true ? "yes" : s.within_limits === false ? "no" : "—",
+    duration: fmtDuration(s.total_duration_s),
+    steps: `${steps.filter((x) => x.phase !== "removal").length} + ${steps.filter((x) => x.phase === "removal").length}`,
+    visibility: p.visibility,
+    saved: fmtDate(p.created_at),
+  };
+}
+
+/** Side-by-side rows for POST /protocols/compare: [{label, values: [text per protocol]}]. */
+export function compareRows(protocols, cellNames = {}) {
+  const rows = (protocols || []).map((p) => savedProtocolRow(p, cellNames));
+  const violations = (protocols || []).map((p) => (p.summary?.violations || []).join("; ") || "none");
+  const costs = (protocols || []).map((p) => p.toxicity_cost);
+  const best = costs.filter(isNum).length ? Math.min(...costs.filter(isNum)) : null;
+  return [
+    { label: "Cell type", values: rows.map((r) => r.cell) },
+    { label: "Loading temperature", values: rows.map((r) => r.temperature) },
+    { label: "Toxicity cost", values: rows.map((r) => r.cost) },
+    { label: "Cost relative to the lowest", values: costs.map((c) => (isNum(c) && isNum(best) && best > 0 ? `${fmt(c / best, "", 2)} ×` : "—")) },
+    { label: "Volume range", values: rows.map((r) => r.volume) },
+    { label: "Within limits", values: rows.map((r) => r.within) },
+    { label: "Violations", values: violations },
+    { label: "Total duration", values: rows.map((r) => r.duration) },
+    { label: "Steps (addition + removal)", values: rows.map((r) => r.steps) },
+  ];
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Protocol ids of a ``compare=id1,id2`` URL parameter (valid UUIDs only, no repeats). */
+export function parseCompareIds(text) {
+  const out = [];
+  for (const part of String(text || "").split(",")) {
+    const id = part.trim();
+    if (UUID_RE.test(id) && !out.includes(id)) out.push(id);
+  }
+  return out;
+}
+
+// --------------------------------------------------------------------------- model training
+
+/** One sentence per algorithm of ml/train.py ALGORITHMS (the API's enum gives the names). */
+export const ALGORITHM_DESCRIPTIONS = {
+  ridge: "Ridge regression on arcsinh-scaled, standardised features (fast: seconds)",
+  random_forest: "Random forest, 300 trees (slower: about a minute)",
+  gradient_boosting: "Gradient-boosted trees, 200 stages",
+  gaussian_process: "Gaussian process, kernel chosen by grouped cross-validation (slowest)",
+};
+
+/** Options of the algorithm select for the names the API accepts. */
+export function algorithmOptions(names) {
+  return (names || []).map((name) => ({ value: name, label: ALGORITHM_DESCRIPTIONS[name] ? `${name} — ${ALGORITHM_DESCRIPTIONS[name]}` : name }));
+}
+
+/** The target choices of a dataset, labelled with their units ("Viability (%)"). */
+export function targetOptions(dataset) {
+  return (dataset?.target_names || []).map((name) => ({ value: name, label: label(name) }));
+}
+
+/** The body of POST /predictive-models from the train form's values. */
+export function trainRequest(values) {
+  const body = { dataset: values.dataset || "", target: values.target || "", algorithm: values.algorithm || "" };
+  const level = numberOrText(values.level_percent);
+  if (level !== undefined) body.level = typeof level === "number" ? Math.round(level * 1e6) / 1e8 : level;
+  const name = String(values.name || "").trim();
+  if (name) body.name = name;
+  return { ...body, ...scopePayload(values.visibility || "private", values.team_id) };
+}
+
+/**
+ * API field errors of POST /predictive-models placed on the train form: the level is entered
+ * in percent there, so its message is restated in percent.
+ */
+export function trainFieldErrors(errors) {
+  const out = {};
+  for (const [path, message] of Object.entries(errors || {})) {
+    if (path === "level") out.level_percent = `The interval level must be from 50 to 99 % (the API checks the fraction: ${message})`;
+    else out[path] = message;
+  }
+  return out;
+}
+
+/**
+ * Where a training job stands, from GET /jobs/<id> and GET /predictive-models/<id>.
+ * @returns {{state: string, fraction: number, text: string, done: boolean, failed: boolean}}
+ */
+export function trainingProgress(job, model) {
+  const fraction = isNum(model?.progress) ? Math.min(Math.max(model.progress, 0), 1) : 0;
+  const status = job?.status || "queued";
+  if (status === "done" || model?.status === "ready") {
+    return { state: "done", fraction: 1, text: "Training finished: the model is ready.", done: true, failed: false };
+  }
+  if (status === "failed" || model?.status === "failed") {
+    const why = job?.error || model?.error || "no reason given";
+    return { state: "failed", fraction, text: `Training failed: ${why}`, done: true, failed: true };
+  }
+  if (status === "queued" || model?.status === "queued") {
+    return { state: "queued", fraction, text: "Queued: waiting for a free worker…", done: false, failed: false };
+  }
+  return { state: "running", fraction, text: `Training (nested cross-validation)… ${fmt(fraction * 100, "%", 0)}`, done: false, failed: false };
+}
+
+// --------------------------------------------------------------------------- prediction
+
+/** The unit of a model's target: the validation plots say it, else the name's suffix. */
+export function targetUnit(model) {
+  const unit = model?.metrics?.validation_plots?.unit;
+  if (unit) return unit;
+  const match = /\(([^)]+)\)$/.exec(label(model?.target || ""));
+  return match ? match[1] : "";
+}
+
+/** The components a model saw in training, from its feature names (``mass_fraction[X]``). */
+export function trainingComponents(featureNames) {
+  const names = new Set();
+  for (const f of featureNames || []) {
+    const match = /^(?:mass_fraction|molality)\[(.+)\]$/.exec(f);
+    if (match && match[1] !== "other") names.add(match[1]);
+  }
+  return [...names].sort((a, b) => a.localeCompare(b));
+}
+
+/** The body of POST /predictive-models/<id>/predict: a saved mixture or inline components. */
+export function predictRequest({ mixtureId, components }) {
+  if (mixtureId) return { mixture_id: mixtureId };
+  return {
+    components: (components || [])
+      .filter((c) => String(c.name || "").trim() || String(c.amount ?? "").trim())
+      .map((c) => ({ name: String(c.name || "").trim(), amount: numberOrText(c.amount), unit: c.unit })),
+  };
+}
+
+/** Predict-form field of an API error path (the featurizer names ``rows[0].composition[i]``). */
+export function predictErrorPath(path) {
+  const p = String(path || "");
+  const match = /^(?:items\[\d+\]|rows\[\d+\])\.composition\[(\d+)\](.*)$/.exec(p);
+  if (match) return `components[${match[1]}]${match[2]}`;
+  if (/^items\[\d+\]$/.test(p)) return "components";
+  return p;
+}
+
+/** Display texts of a prediction: value and interval with the unit, level, domain check. */
+export function predictionView(prediction, model) {
+  const unit = targetUnit(model);
+  const p = prediction || {};
+  const level = isNum(p.level) ? fmt(p.level * 100, "%", 0) : "—";
+  const notes = [...(p.warnings || [])];
+  if (unit === "%" && isNum(p.lower) && isNum(p.upper) && (p.lower < 0 || p.upper > 100)) {
+    notes.push("The interval reaches beyond 0–100 %: it is the conformal interval as computed, not clipped to the possible range.");
+  }
+  return {
+    target: label(p.target || model?.target || ""),
+    value: fmt(p.value, unit, 1),
+    interval: `${fmt(p.lower, "", 1)} – ${fmt(p.upper, unit, 1)}`,
+    level,
+    intervalText: `${fmt(p.lower, "", 1)} – ${fmt(p.upper, unit, 1)} (${level} CV+ interval)`,
+    inDomain: p.in_domain === true,
+    domainText: p.in_domain
+      ? `inside the applicability domain (mean distance to the nearest training rows ${fmt(p.domain_score, "", 3)}, standardised features)`
+      : `OUTSIDE the applicability domain (mean distance ${fmt(p.domain_score, "", 3)}, standardised features): treat the value with caution`,
+    notes,
+    model: `${model?.name || "model"} v${p.model_version ?? model?.version ?? "?"}`,
+  };
+}
+
+/** The nearest training rows of a prediction with their measured values (from the model's out-of-fold rows). */
+export function nearestRows(prediction, model) {
+  const unit = targetUnit(model);
+  const measured = new Map((model?.metrics?.validation_plots?.out_of_fold?.rows || []).map((r) => [r.row_id, r.measured]));
+  return (prediction?.nearest || []).map((n) => ({
+    rowId: n.row_id,
+    distance: fmt(n.distance, "", 3),
+    measured: measured.has(n.row_id) ? fmt(measured.get(n.row_id), unit, 1) : "—",
+  }));
+}

@@ -1,0 +1,222 @@
+// One team: what it shares (experiments, mixtures, protocols), its members and their roles
+// (add by e-mail, change role, remove, leave — as the API allows), and, for team admins,
+// the name, description and deletion.
+import { apiRequest, currentUser, guarded, reportUnexpected, setCurrentTeam, currentTeam } from "./api.js";
+import { fillTable, h, replace } from "./dom.js";
+import { fmtDate, query } from "./format.js";
+import { countFigure, memberActions, memberName, ROLES, sharedWith } from "./teams_lib.js";
+
+const teamId = document.getElementById("team-page").dataset.teamId;
+const api = `/api/v1/teams/${teamId}`;
+const error = document.getElementById("error");
+const loading = document.getElementById("loading");
+const LIST_LIMIT = 100; // the API's largest page
+
+let user = null;
+let team = null;
+let members = [];
+
+function flash(message) {
+  const el = document.getElementById("flash");
+  el.textContent = message;
+  el.hidden = !message;
+}
+
+function renderTeam() {
+  document.getElementById("team-name").textContent = team.name;
+  document.getElementById("crumb").textContent = team.name;
+  document.title = `${team.name} · Teams · CryoProtect`;
+  document.getElementById("team-description").textContent = team.description || "";
+  const role = document.getElementById("my-role");
+  role.textContent = team.my_role ? `you: ${team.my_role}` : "";
+  role.hidden = !team.my_role;
+  const admin = team.my_role === "admin";
+  document.getElementById("member-form").hidden = !admin;
+  document.getElementById("settings").hidden = !admin;
+  document.getElementById("members-note").textContent = admin
+    ? "A team keeps at least one admin: promote someone else before you step down or leave."
+    : "Only the team's admins add members and change roles. You can leave the team yourself.";
+  const settings = document.getElementById("settings-form");
+  settings.elements.name.value = team.name;
+  settings.elements.description.value = team.description || "";
+  const links = [h("a", { href: `/experiments${query({ team_id: teamId })}` }, "The team's experiments")];
+  if (["verifier", "admin"].includes(team.my_role)) links.push(" · ", h("a", { href: "/experiments/queue" }, "Your verification queue"));
+  links.push(" · ", h("a", { href: "/experiments/new" }, "Record an experiment"));
+  replace(document.getElementById("team-links"), links);
+}
+
+function roleSelect(member) {
+  return h(
+    "select",
+    {
+      "aria-label": `Role of ${memberName(member)}`,
+      onchange: guarded(async (event) => {
+        const role = event.target.value;
+        try {
+          await apiRequest(`${api}/members/${member.user_id}`, { method: "PATCH", json: { role }, error, loading });
+          flash(`${memberName(member)} is now ${role}.`);
+        } finally {
+          await loadMembers();
+        }
+      }),
+    },
+    ROLES.map((r) => h("option", { value: r.name, selected: r.name === member.role }, r.name)),
+  );
+}
+
+function actionCell(member) {
+  const can = memberActions(member, user.id, team.my_role, members);
+  if (can.canLeave) {
+    return h(
+      "button",
+      {
+        type: "button",
+        class: "secondary",
+        onclick: guarded(async () => {
+          await apiRequest(`${api}/members/${member.user_id}`, { method: "DELETE", error, loading });
+          if (currentTeam() === teamId) setCurrentTeam("");
+          window.location.assign("/teams");
+        }),
+      },
+      "Leave team",
+    );
+  }
+  if (can.canRemove) {
+    return h(
+      "button",
+      {
+        type: "button",
+        class: "secondary",
+        "aria-label": `Remove ${memberName(member)}`,
+        onclick: guarded(async () => {
+          await apiRequest(`${api}/members/${member.user_id}`, { method: "DELETE", error, loading });
+          flash(`${memberName(member)} was removed from the team.`);
+          await loadMembers();
+        }),
+      },
+      "Remove",
+    );
+  }
+  return can.lastAdmin ? h("span", { class: "hint" }, "last admin") : "";
+}
+
+async function loadMembers() {
+  members = await apiRequest(`${api}/members`, { error });
+  fillTable(document.querySelector("#members-table tbody"), members, [
+    { header: true, cell: (m) => [memberName(m), m.user_id === user.id ? " (you)" : ""] },
+    { cell: (m) => m.email || "—" },
+    { cell: (m) => (memberActions(m, user.id, team.my_role, members).canChangeRole ? roleSelect(m) : m.role) },
+    { cell: (m) => fmtDate(m.joined_at) },
+    { cell: actionCell },
+  ]);
+}
+
+function card(count, name, href, items, link) {
+  return h(
+    "div",
+    { class: "card" },
+    h("div", { class: "count" }, count),
+    h("div", {}, href ? h("a", { href }, name) : name),
+    items.length ? h("ul", { class: "card-list" }, items.slice(0, 5).map((x) => h("li", {}, h("a", { href: link(x) }, x.name || x.title)))) : null,
+  );
+}
+
+async function loadShared() {
+  const [experiments, mixtures, protocols] = await Promise.all([
+    apiRequest(`/api/v1/experiments${query({ team_id: teamId, per_page: 5 })}`, { error }),
+    apiRequest(`/api/v1/mixtures${query({ visibility: "team", per_page: LIST_LIMIT })}`, { error }),
+    apiRequest(`/api/v1/protocols${query({ per_page: LIST_LIMIT })}`, { quiet: true }).catch((exc) => ({ failed: exc.message })),
+  ]);
+  const teamMixtures = sharedWith(mixtures.items, teamId);
+  const cards = [
+    card(String(experiments.total), "experiments", `/experiments${query({ team_id: teamId })}`, experiments.items, (e) => `/experiments/${e.id}`),
+    card(
+      countFigure(teamMixtures.length, { partial: mixtures.total > mixtures.items.length }),
+      "team mixtures",
+      "/mixtures",
+      teamMixtures,
+      (m) => `/mixtures/${m.id}`,
+    ),
+  ];
+  if (protocols.failed) {
+    cards.push(h("div", { class: "card" }, h("div", { class: "count" }, "?"), h("div", {}, "protocols"), h("p", { class: "field-error" }, `Could not load protocols: ${protocols.failed}`)));
+  } else {
+    const teamProtocols = sharedWith(protocols.items, teamId);
+    cards.push(
+      card(
+        countFigure(teamProtocols.length, { partial: protocols.total > protocols.items.length }),
+        "protocols",
+        "/protocols",
+        teamProtocols,
+        (p) => `/protocols/${p.id}`,
+      ),
+    );
+  }
+  replace(document.getElementById("shared-cards"), cards);
+}
+
+function wireAdmin() {
+  const memberForm = document.getElementById("member-form");
+  replace(memberForm.elements.role, ROLES.map((r) => h("option", { value: r.name, selected: r.name === "editor" }, r.name)));
+  memberForm.addEventListener(
+    "submit",
+    guarded(async (event) => {
+      event.preventDefault();
+      const body = { email: memberForm.elements.email.value.trim(), role: memberForm.elements.role.value };
+      const added = await apiRequest(`${api}/members`, { method: "POST", json: body, form: memberForm, error, loading });
+      memberForm.reset();
+      memberForm.elements.role.value = "editor";
+      flash(`${added.email} joined the team as ${added.role}.`);
+      await loadMembers();
+    }),
+  );
+  const settings = document.getElementById("settings-form");
+  settings.addEventListener(
+    "submit",
+    guarded(async (event) => {
+      event.preventDefault();
+      const body = { name: settings.elements.name.value.trim(), description: settings.elements.description.value.trim() || null };
+      team = await apiRequest(api, { method: "PATCH", json: body, form: settings, error, loading });
+      renderTeam();
+      flash("Team saved.");
+    }),
+  );
+  const confirm = document.getElementById("delete-confirm");
+  document.getElementById("delete-team").addEventListener("click", () => {
+    confirm.hidden = false;
+    document.getElementById("delete-no").focus();
+  });
+  document.getElementById("delete-no").addEventListener("click", () => {
+    confirm.hidden = true;
+  });
+  document.getElementById("delete-yes").addEventListener(
+    "click",
+    guarded(async () => {
+      await apiRequest(api, { method: "DELETE", error, loading });
+      if (currentTeam() === teamId) setCurrentTeam("");
+      window.location.assign("/teams");
+    }),
+  );
+}
+
+async function main() {
+  user = await currentUser();
+  if (!user) {
+    window.location.assign(`/signin?next=${encodeURIComponent(window.location.pathname)}`);
+    return;
+  }
+  replace(
+    document.getElementById("role-legend"),
+    ROLES.map((r) => h("li", {}, h("strong", {}, r.name), `: ${r.can}`)),
+  );
+  team = await apiRequest(api, { loading, error });
+  renderTeam();
+  document.getElementById("content").hidden = false;
+  if (new URLSearchParams(window.location.search).get("created")) {
+    flash("Team created: you are its admin. Add your colleagues by e-mail below.");
+  }
+  wireAdmin();
+  await Promise.all([loadMembers(), loadShared()]);
+}
+
+main().catch((exc) => reportUnexpected(exc));

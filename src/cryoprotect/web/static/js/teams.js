@@ -1,0 +1,44 @@
+// My teams (with my role) and the form to create one; the creator becomes its admin.
+import { apiRequest, currentUser, guarded, reportUnexpected } from "./api.js";
+import { fillTable, h } from "./dom.js";
+import { fmtDate } from "./format.js";
+
+const error = document.getElementById("error");
+const loading = document.getElementById("loading");
+
+async function loadTeams() {
+  const body = await apiRequest("/api/v1/teams", { loading, error });
+  const teams = Array.isArray(body) ? body : body.items || [];
+  const table = document.getElementById("teams-table");
+  table.hidden = teams.length === 0;
+  document.getElementById("empty").hidden = teams.length > 0;
+  fillTable(table.querySelector("tbody"), teams, [
+    { header: true, cell: (t) => h("a", { href: `/teams/${t.id}` }, t.name) },
+    { cell: (t) => h("span", { class: "badge" }, t.my_role || "—") },
+    { cell: (t) => t.description || "" },
+    { cell: (t) => fmtDate(t.created_at) },
+  ]);
+}
+
+async function main() {
+  const user = await currentUser();
+  if (!user) {
+    document.getElementById("signed-out").hidden = false;
+    return;
+  }
+  document.getElementById("mine").hidden = false;
+  document.getElementById("create").hidden = false;
+  const form = document.getElementById("team-form");
+  form.addEventListener(
+    "submit",
+    guarded(async (event) => {
+      event.preventDefault();
+      const body = { name: form.elements.name.value.trim(), description: form.elements.description.value.trim() || null };
+      const team = await apiRequest("/api/v1/teams", { method: "POST", json: body, form, error, loading });
+      window.location.assign(`/teams/${team.id}?created=1`);
+    }),
+  );
+  await loadTeams();
+}
+
+main().catch((exc) => reportUnexpected(exc));
