@@ -105,9 +105,18 @@ def _expected_console_noise(text: str) -> bool:
     return text.startswith("Failed to load resource")
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
+    """Remember each phase's outcome on the test item (for failure screenshots)."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
 @pytest.fixture
-def tab(browser, live_server) -> Iterator[Tab]:  # type: ignore[no-untyped-def]
-    """A fresh browser context (own localStorage) at 1280×800."""
+def tab(browser, live_server, request) -> Iterator[Tab]:  # type: ignore[no-untyped-def]
+    """A fresh browser context (own localStorage) at 1280×800; a failing test leaves a
+    screenshot ``FAILED-<test>.png`` and its JavaScript errors in the report."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.set_default_timeout(30_000)
@@ -124,6 +133,13 @@ def tab(browser, live_server) -> Iterator[Tab]:  # type: ignore[no-untyped-def]
     try:
         yield handle
     finally:
+        failed = getattr(request.node, "rep_call", None)
+        if failed is not None and failed.failed:
+            try:
+                handle.shot(f"FAILED-{request.node.name}")
+            except Exception as exc:  # noqa: BLE001 - best effort on an already failing test
+                handle.errors.append(f"(no failure screenshot: {exc})")
+            print(f"JavaScript errors: {handle.errors}; page: {page.url}")
         context.close()
 
 

@@ -148,6 +148,18 @@ def second_tab(browser: Any, base: str, width: int = 1280, height: int = 800) ->
         context.close()
 
 
+def unlabelled_controls(page: Any) -> list[str]:
+    """Inputs, selects and textareas without a label (or aria-label): should be none."""
+    return list(
+        page.evaluate(
+            """() => [...document.querySelectorAll("input, select, textarea")]
+                .filter((el) => el.type !== "hidden")
+                .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute("aria-label"))
+                .map((el) => el.name || el.id || el.outerHTML.slice(0, 60))"""
+        )
+    )
+
+
 def sideways_overflow(page: Any) -> tuple[int, list[str]]:
     """How far the page scrolls sideways (px), and the elements that stick out."""
     return tuple(  # type: ignore[return-value]
@@ -157,7 +169,7 @@ def sideways_overflow(page: Any) -> tuple[int, list[str]]:
                 const out = [...document.querySelectorAll("main *")]
                     .filter((el) => el.getBoundingClientRect().right > width + 1)
                     .slice(0, 8)
-                    .map((el) => `${el.tagName.toLowerCase()}#${el.id}.${el.className}[${el.getAttribute("name") || ""}]`);
+                    .map((el) => `${el.tagName.toLowerCase()}#${el.id}.${el.className}`);
                 return [document.documentElement.scrollWidth - width, out];
             }"""
         )
@@ -183,12 +195,17 @@ def test_record_submit_and_verify_an_experiment(tab: Tab, browser: Any, world: W
     assert page.locator("[name=mixture_version]").input_value() == "1"
     assert "Current version of" in page.locator("#mixture-hint").inner_text()
     assert page.get_by_label("Cooling rate (°C/min)").count() == 1  # units on the conditions
+    assert unlabelled_controls(page) == []
     page.get_by_label("Title").fill(title)
     page.locator("[name='results[0].measure']").select_option("viability_percent")
     page.locator("[name='results[0].value']").fill("120")
     page.locator("[name='results[0].replicates']").fill("3")
     page.locator("[name='results[0].sd']").fill("4.1")
-    page.locator("[name='biological_system.kind']").select_option("cell")
+    cell_types = page.locator("[name=cell_type_id] option")
+    assert cell_types.count() > 1, "the shipped cell types are offered"
+    cell_name = cell_types.nth(1).inner_text().split(" (")[0]
+    page.get_by_label("Cell type from the library").select_option(index=1)
+    assert page.locator("[name='biological_system.kind']").input_value() == "cell"
     page.locator("[name='biological_system.name']").fill("HepG2")
     page.locator("[name='conditions.cooling_rate_c_per_min']").fill("1")
     page.locator("[name='conditions.storage_temperature_c']").fill("-196")
@@ -219,7 +236,8 @@ def test_record_submit_and_verify_an_experiment(tab: Tab, browser: Any, world: W
     results = page.locator("#results-table tbody")
     assert "72.5 %" in results.inner_text() and "4.1 %" in results.inner_text()
     summary = page.locator("#summary").inner_text()
-    assert f"{world.mixture_name} v1" in summary and "HepG2 (cell)" in summary
+    assert f"{world.mixture_name} v1" in summary and f"{cell_name} · HepG2 (cell)" in summary
+    assert page.get_by_role("link", name="experiments on this cell type").count() == 1
     assert "1 °C/min" in page.locator("#conditions").inner_text()
     assert "-196 °C" in page.locator("#conditions").inner_text()
     assert page.locator("#verify-form").is_hidden()
@@ -237,6 +255,7 @@ def test_record_submit_and_verify_an_experiment(tab: Tab, browser: Any, world: W
     assert "Pending verification" in history.nth(1).inner_text()
     assert "Submitted for verification" in history.nth(1).inner_text()
     assert page.locator("#error").is_hidden()
+    assert unlabelled_controls(page) == []
     # the API refuses the author too, not just the page
     refused = page.evaluate(
         """async ([id, token]) => {
@@ -290,20 +309,7 @@ def test_record_submit_and_verify_an_experiment(tab: Tab, browser: Any, world: W
         other.shot("experiments-experiment-verified")
         other.assert_no_js_errors()
 
-    # --- the author sees the new badge; editing explains that it reopens verification
-    tab.goto(f"/experiments/{experiment_id}")
-    expect(page.locator("#status-badge")).to_have_text("Verified")
-    page.locator("#edit-link").click()
-    page.wait_for_url(re.compile(rf".*/experiments/new\?edit={experiment_id}$"))
-    note = page.locator("#reopen-note")
-    note.wait_for(state="visible")
-    assert "back to pending verification" in note.inner_text()
-    page.wait_for_selector("#experiment-form:not([hidden])")
-    assert page.get_by_label("Title").input_value() == title
-    assert page.locator("[name='results[0].value']").input_value() == "72.5"
-    tab.shot("experiments-edit")
-
-    # --- the list, filtered by status, shows the badge; an empty filter says so
+    # --- the list, filtered by status, shows the new badge; an empty filter says so
     tab.goto("/experiments?status=verified")
     row = page.locator("#experiments-table tbody tr", has_text=title)
     row.wait_for()
@@ -315,6 +321,41 @@ def test_record_submit_and_verify_an_experiment(tab: Tab, browser: Any, world: W
     page.locator("#filters button[type=submit]").click()
     page.locator("#empty").wait_for(state="visible")
     assert "No experiment matches" in page.locator("#empty").inner_text()
+
+    # the mixture's experiments (the link from a mixture or an experiment page)
+    tab.goto(f"/experiments?mixture_id={world.mixture_id}")
+    page.locator("#experiments-table tbody tr", has_text=title).wait_for()
+    expect(page.locator("#scope-note")).to_contain_text(
+        f"Showing experiments with mixture {world.mixture_name}"
+    )
+
+    # --- editing: the page explains that it reopens verification; saving the form unchanged
+    # keeps the verification, changing a result reopens it
+    tab.goto(f"/experiments/{experiment_id}")
+    expect(page.locator("#status-badge")).to_have_text("Verified")
+    page.locator("#edit-link").click()
+    page.wait_for_url(re.compile(rf".*/experiments/new\?edit={experiment_id}$"))
+    note = page.locator("#reopen-note")
+    note.wait_for(state="visible")
+    assert "back to pending verification" in note.inner_text()
+    page.wait_for_selector("#experiment-form:not([hidden])")
+    assert page.get_by_label("Title").input_value() == title
+    assert page.locator("[name='results[0].value']").input_value() == "72.5"
+    assert page.locator("[name=team_id]").input_value() == world.team_id
+    tab.shot("experiments-edit")
+    page.locator("#save").click()
+    page.wait_for_url(experiment_url)
+    expect(page.locator("#status-badge")).to_have_text("Verified")
+    page.locator("#edit-link").click()
+    page.wait_for_selector("#experiment-form:not([hidden])")
+    page.locator("[name='results[0].value']").fill("70")
+    page.locator("#save").click()
+    page.wait_for_url(experiment_url)
+    expect(page.locator("#status-badge")).to_have_text("Pending verification")
+    expect(page.locator("#history-table tbody")).to_contain_text(
+        "Reopened: verified experiment edited (results)"
+    )
+    expect(page.locator("#history-table tbody")).to_contain_text("Results: 1 → 1 entries")
     tab.assert_no_js_errors()
 
 
@@ -331,6 +372,7 @@ def test_import_results_from_csv(tab: Tab, world: World) -> None:
         page.locator("#template-link").click()
     header = download.value.path().read_text(encoding="utf-8").strip()
     assert header.split(",") == list(IMPORT_COLUMNS)
+    assert unlabelled_controls(page) == []
 
     # a file the importer cannot read at all: the message sits next to the file field
     page.locator("[name=file]").set_input_files(

@@ -133,3 +133,30 @@ def test_private_mixtures_and_molecules_stay_private(client, make_user) -> None:
     )
     assert client.delete(f"{URL}/{public['id']}", headers=bob.headers).status_code == 403
     assert client.delete(f"{URL}/{public['id']}", headers=alice.headers).status_code == 204
+
+
+def test_a_molecule_used_by_a_mixture_cannot_be_deleted(client, make_user):  # type: ignore[no-untyped-def]
+    from tests.conftest import unique_smiles
+
+    alice = make_user("alice")
+    mol = client.post(
+        "/api/v1/molecules",
+        json={"smiles": unique_smiles(), "name": "in use"},
+        headers=alice.headers,
+    )
+    assert mol.status_code == 201, mol.json
+    mix = client.post(
+        "/api/v1/mixtures",
+        json={
+            "name": "uses it",
+            "components": [{"molecule_id": mol.json["id"], "amount": 1, "unit": "mol/kg"}],
+        },
+        headers=alice.headers,
+    )
+    assert mix.status_code == 201, mix.json
+    res = client.delete(f"/api/v1/molecules/{mol.json['id']}", headers=alice.headers)
+    assert res.status_code in (409, 422), res.json
+    assert "in use" in res.json["error"]["message"]
+    assert (
+        client.get(f"/api/v1/molecules/{mol.json['id']}", headers=alice.headers).status_code == 200
+    )

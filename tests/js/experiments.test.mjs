@@ -128,6 +128,10 @@ test("biological system and conditions in words", () => {
   assert.equal(describeBiologicalSystem({ cell_type_name: "HepG2", biological_system: { kind: "cell", species: "human" } }), "HepG2 (cell, human)");
   assert.equal(describeBiologicalSystem({ biological_system: { kind: "tissue", name: "rat kidney slices" } }), "rat kidney slices (tissue)");
   assert.equal(describeBiologicalSystem({ biological_system: {} }), "—");
+  assert.equal(
+    describeBiologicalSystem({ cell_type_name: "Fibroblast", biological_system: { kind: "cell", name: "HFF-1" } }),
+    "Fibroblast · HFF-1 (cell)",
+  );
   assert.deepEqual(conditionRows({ cooling_rate_c_per_min: 1, step_temperatures_c: [22, 4], method: "slow cooling" }), [
     ["Cooling rate", "1 °C/min"],
     ["Step temperatures", "22 °C → 4 °C"],

@@ -437,6 +437,10 @@ async function main() {
       field("operator").value = user.display_name || "";
       const prefill = params.get("mixture_id");
       if (prefill) await ensureMixture(prefill);
+      const protocol = params.get("protocol_id");
+      if (protocol && [...field("protocol_id").options].some((o) => o.value === protocol)) {
+        field("protocol_id").value = protocol;
+      }
       mixtureChanged();
     }
   } finally {

@@ -40,14 +40,26 @@ function teamCell(e) {
   return [`${e.visibility} · `, team ? h("a", { href: `/teams/${team.id}` }, team.name) : "a team"];
 }
 
+/** A record's name for the filter note; a failure is said in place of the name. */
+async function named(path) {
+  try {
+    return await apiRequest(path, { quiet: true });
+  } catch (exc) {
+    return { failed: `(${exc.status === 404 ? "not visible to you" : `name not loaded: ${exc.message}`})` };
+  }
+}
+
 async function describeNarrowing() {
   const note = document.getElementById("scope-note");
   const parts = [];
   if (state.mixture_id) {
-    const m = await apiRequest(`/api/v1/mixtures/${encodeURIComponent(state.mixture_id)}`, { quiet: true }).catch(() => null);
-    parts.push(["mixture ", m ? h("a", { href: `/mixtures/${m.id}` }, m.name) : "(not visible to you)"]);
+    const m = await named(`/api/v1/mixtures/${encodeURIComponent(state.mixture_id)}`);
+    parts.push(["mixture ", m.name ? h("a", { href: `/mixtures/${m.id}` }, m.name) : m.failed]);
   }
-  if (state.cell_type_id) parts.push("one cell type");
+  if (state.cell_type_id) {
+    const c = await named(`/api/v1/cell-types/${encodeURIComponent(state.cell_type_id)}`);
+    parts.push(`cell type ${c.name || c.failed}`);
+  }
   if (!parts.length) {
     note.hidden = true;
     return;

@@ -193,10 +193,11 @@ export function resultSummary(results, measures, limit = 3) {
   return text.join("; ");
 }
 
-/** The biological system in words: "HepG2 (cell line, human)" or "kidney slice (tissue)". */
+/** The biological system in words: "HepG2 (cell, human)", "Fibroblast · HFF-1 (cell)", "kidney slice (tissue)". */
 export function describeBiologicalSystem(experiment) {
   const system = experiment?.biological_system || {};
-  const name = experiment?.cell_type_name || system.name || "";
+  const names = [experiment?.cell_type_name, system.name].filter(Boolean);
+  const name = [...new Set(names)].join(" · ");
   const extra = [system.kind, system.species].filter(Boolean).join(", ");
   if (!name && !extra) return "—";
   return extra ? `${name || "unnamed"} (${extra})` : name;

@@ -283,24 +283,7 @@ async function setUpPrediction(model) {
   );
 }
 
-async function main() {
-  const root = document.getElementById("model-page");
-  const loading = document.getElementById("loading");
-  const error = document.getElementById("error");
-  const model = await fetchResourceFromApi(root.dataset.api, { loading, error });
-  const plots = model.metrics?.validation_plots;
-  renderProvenance(model, plots);
-  if (model.status !== "ready") {
-    showError(error, `This model is ${model.status}${model.error ? `: ${model.error}` : ""}; its plots appear once training is done.`);
-    return;
-  }
-  const unit = plots?.unit || "";
-  if (model.metrics?.pooled) renderMetrics(model.metrics.pooled, unit);
-  setUpPrediction(model).catch((exc) => {
-    if (exc instanceof ApiError) return; // already shown next to the form
-    showError(predictError, `The prediction form could not be set up: ${exc.message}`);
-    console.error(exc);
-  });
+function drawValidationPlots(plots, unit, error) {
   if (!plots) {
     showError(error, "This model has no validation plot data (trained without nested cross-validation, or before plots were recorded).");
     return;
@@ -314,6 +297,30 @@ async function main() {
   drawResiduals(rows, unit);
   drawImportance(plots.permutation_importance || {}, unit);
   drawCoverage(plots.coverage || {});
+}
+
+async function main() {
+  const root = document.getElementById("model-page");
+  const loading = document.getElementById("loading");
+  const error = document.getElementById("error");
+  const model = await fetchResourceFromApi(root.dataset.api, { loading, error });
+  const plots = model.metrics?.validation_plots;
+  renderProvenance(model, plots);
+  if (model.status !== "ready") {
+    showError(error, `This model is ${model.status}${model.error ? `: ${model.error}` : ""}; its plots appear once training is done.`);
+    return;
+  }
+  const unit = plots?.unit || "";
+  if (model.metrics?.pooled) renderMetrics(model.metrics.pooled, unit);
+  drawValidationPlots(plots, unit, error);
+  // The prediction form comes last, so the charts are drawn as early as before it existed.
+  try {
+    await setUpPrediction(model);
+  } catch (exc) {
+    if (exc instanceof ApiError) return; // already shown above the prediction form
+    showError(predictError, `The prediction form could not be set up: ${exc.message}`);
+    console.error(exc);
+  }
 }
 
 main().catch((exc) => {

@@ -1,5 +1,5 @@
 // The model list: visible model versions from the API.
-import { fetchResourceFromApi } from "./api.js";
+import { fetchResourceFromApi, reportUnexpected } from "./api.js";
 
 const fmt = (x, digits = 2) => (typeof x === "number" && Number.isFinite(x) ? x.toFixed(digits) : "—");
 
@@ -34,4 +34,4 @@ async function main() {
   table.hidden = false;
 }
 
-main().catch((exc) => console.error(exc)); // already shown to the user by fetchResourceFromApi
+main().catch((exc) => reportUnexpected(exc));

@@ -23,7 +23,13 @@ function facts(protocol) {
     ? h("a", { href: `/mixtures/${design.mixture_id}` }, "the saved mixture")
     : "CPAs given in the request";
   return [
-    ["Cell type", design.cell_type_name || design.cell_name || "—"],
+    [
+      "Cell type",
+      [
+        design.cell_type_name || design.cell_name || "—",
+        protocol.cell_type_id ? [" · ", h("a", { href: `/protocols${query({ cell_type_id: protocol.cell_type_id })}` }, "other protocols for this cell type")] : "",
+      ],
+    ],
     ["Target (intracellular goal)", [targetText(design.target), " — from ", mixture]],
     ["Loading temperature", fmt(settings.addition_temperature_c ?? protocol.temperature_c, "°C", 1)],
     ["Unloading temperature", fmt(settings.removal_temperature_c ?? protocol.temperature_c, "°C", 1)],

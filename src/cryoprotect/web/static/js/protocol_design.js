@@ -67,8 +67,11 @@ function syncComponentsFromInputs() {
   }));
 }
 
+const usingMixture = () => Boolean(field("target.mixture_id").value);
+
 function componentRow(c, i) {
   const path = `target.components[${i}]`;
+  const off = usingMixture();
   const slot = (suffix) => h("span", { class: "field-error", "data-error-for": `${path}${suffix}`, hidden: true });
   return h(
     "li",
@@ -77,21 +80,21 @@ function componentRow(c, i) {
       "label",
       { class: "cell-name" },
       `CPA ${i + 1}`,
-      h("input", { name: `${path}.name`, type: "text", list: "cpa-options", value: c.name || "", autocomplete: "off", placeholder: "e.g. Dimethyl sulfoxide" }),
+      h("input", { name: `${path}.name`, type: "text", list: "cpa-options", value: c.name || "", autocomplete: "off", placeholder: "e.g. Dimethyl sulfoxide", disabled: off }),
       slot(".name"),
     ),
     h(
       "label",
       {},
       "Amount",
-      h("input", { name: `${path}.amount`, type: "number", step: "any", min: "0", value: c.amount ?? "", inputmode: "decimal" }),
+      h("input", { name: `${path}.amount`, type: "number", step: "any", min: "0", value: c.amount ?? "", inputmode: "decimal", disabled: off }),
       slot(".amount"),
     ),
     h(
       "label",
       {},
       "Unit",
-      h("select", { name: `${path}.unit` }, COMPOSITION_UNITS.map((u) => h("option", { value: u, selected: u === (c.unit || "mol/L") }, u))),
+      h("select", { name: `${path}.unit`, disabled: off }, COMPOSITION_UNITS.map((u) => h("option", { value: u, selected: u === (c.unit || "mol/L") }, u))),
       slot(".unit"),
     ),
     h(
@@ -100,7 +103,7 @@ function componentRow(c, i) {
         type: "button",
         class: "secondary remove",
         "aria-label": `Remove CPA ${i + 1}`,
-        disabled: components.length <= 1,
+        disabled: off || components.length <= 1,
         onclick: () => {
           syncComponentsFromInputs();
           components.splice(i, 1);
@@ -115,6 +118,7 @@ function componentRow(c, i) {
 
 function renderComponents() {
   replace(rowsEl, components.map(componentRow));
+  document.getElementById("add-component").disabled = usingMixture();
 }
 
 // ------------------------------------------------------------------ cell type
@@ -337,6 +341,10 @@ async function main() {
   renderCell();
   form.hidden = false;
 
+  field("target.mixture_id").addEventListener("change", () => {
+    syncComponentsFromInputs();
+    renderComponents();
+  });
   field("cell_type").addEventListener("change", () => {
     syncComponentsFromInputs();
     renderCell();

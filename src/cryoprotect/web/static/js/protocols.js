@@ -1,7 +1,7 @@
 // The saved-protocol list: search and cell-type filter (kept in the URL), toxicity cost and
 // volume range per protocol, pagination, and ticking protocols to compare them side by side
 // (POST /protocols/compare; ?compare=id1,id2 links to a comparison).
-import { apiRequest, guarded, reportUnexpected, showError } from "./api.js";
+import { apiRequest, currentUser, guarded, reportUnexpected, showError } from "./api.js";
 import { fillTable, h, replace } from "./dom.js";
 import { pageInfo, query } from "./format.js";
 import { PROTOCOL_COLORS, chartLayout, compareRows, parseCompareIds, savedProtocolRow } from "./protocols_lib.js";
@@ -14,6 +14,7 @@ const table = document.getElementById("protocols-table");
 const compareForm = document.getElementById("compare-form");
 
 let cellNames = {};
+let signedIn = false;
 
 function stateFromUrl() {
   const p = new URLSearchParams(window.location.search);
@@ -60,7 +61,11 @@ async function load() {
   const info = pageInfo(body);
   const filtered = state.q || state.cell_type_id;
   document.getElementById("empty").hidden = items.length > 0;
-  document.getElementById("empty-text").textContent = filtered ? "No saved protocol matches these filters." : "No saved protocols yet.";
+  document.getElementById("empty-text").textContent = filtered
+    ? "No saved protocol matches these filters."
+    : signedIn
+      ? "No saved protocols yet."
+      : "No public protocols yet. Sign in to see yours and your teams'.";
   table.hidden = items.length === 0;
   document.getElementById("compare-bar").hidden = items.length === 0;
   document.getElementById("protocols-caption").textContent = `Protocols ${info.first}–${info.last} of ${info.total}`;
@@ -84,8 +89,7 @@ async function load() {
     { cell: (r) => h("span", { class: r.within === "yes" ? "badge verified" : r.within === "no" ? "badge rejected" : "badge" }, r.within) },
     { cell: (r) => r.duration },
     { cell: (r) => r.steps },
-    { cell: (r) => r.visibility },
-    { cell: (r) => r.saved },
+    { cell: (r) => [r.saved, h("br"), r.visibility] },
   ]);
   for (const td of table.querySelectorAll("tbody tr td:first-child")) td.className = "select-cell";
   const pager = document.getElementById("pager");
@@ -145,7 +149,8 @@ async function compare() {
 }
 
 async function main() {
-  await loadCells();
+  const [user] = await Promise.all([currentUser(), loadCells()]);
+  signedIn = Boolean(user);
   filters.elements.q.value = state.q;
   filters.elements.cell_type_id.value = state.cell_type_id;
   filters.addEventListener(
