@@ -324,6 +324,7 @@ async function main() {
 }
 
 main().catch((exc) => {
+  if (exc instanceof ApiError) return; // already shown to the user by fetchResourceFromApi
   const error = document.getElementById("error");
   if (error && error.hidden) showError(error, `Could not draw this page: ${exc.message}`);
   console.error(exc);
