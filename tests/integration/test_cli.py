@@ -95,7 +95,11 @@ def test_db_health_json(cli, db: Database) -> None:  # type: ignore[no-untyped-d
     assert set(report["checks"]) == {"schema", "integrity", "performance"}
     assert report["checks"]["schema"]["status"] == "passed", report["checks"]["schema"]
     assert report["checks"]["integrity"]["status"] == "passed", report["checks"]["integrity"]
-    assert report["status"] == "passed", report
+    # The performance check reads workload statistics (sequential scans of tables that have
+    # grown past 1000 rows, slow statements), which depend on what ran before in this
+    # session: it may warn, but never fail, on a healthy database.
+    assert report["checks"]["performance"]["status"] in ("passed", "warning"), report
+    assert report["status"] == report["checks"]["performance"]["status"], report
     _server_still_up(db)
 
 

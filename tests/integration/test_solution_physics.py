@@ -198,3 +198,38 @@ def test_ten_percent_dmso_in_saline(client, make_user) -> None:  # type: ignore[
         },
     )
     assert same.json["osmolality"]["value"] == pytest.approx(props["osmolality"]["value"], rel=1e-6)
+
+
+def test_phase_diagram_carries_the_measured_crc_freezing_points(client):  # type: ignore[no-untyped-def]
+    res = client.get("/api/v1/solutions/phase-diagram?name=Glycerol&max_mass_percent=50")
+    assert res.status_code == 200, res.json
+    measured = res.json["measured_melting_points"]
+    assert len(measured) > 20
+    assert all(p["mass_percent"] <= 50 and p["provenance"] == "measured" for p in measured)
+    assert "CRC Handbook" in measured[0]["source"]
+    # CRC: 10 % w/w glycerol freezes at -2.32 degC; the model curve passes within 0.3 degC.
+    ten = next(p for p in measured if p["mass_percent"] == 10)
+    assert ten["melting_point_c"] == pytest.approx(-2.32, abs=0.005)
+    curve = dict(zip(res.json["mass_percent"], res.json["melting_point_c"], strict=True))
+    nearest = min(curve, key=lambda w: abs(w - 10))
+    assert abs(curve[nearest] - ten["melting_point_c"]) < 0.5
+
+
+def test_carriers_are_listed_with_their_solutes_and_sources(client):  # type: ignore[no-untyped-def]
+    res = client.get("/api/v1/solutions/carriers")
+    assert res.status_code == 200
+    names = [c["name"] for c in res.json]
+    assert len(names) == len(set(names)) >= 3
+    saline = next(c for c in res.json if c["name"].lower() == "isotonic saline")
+    assert [s["name"] for s in saline["components"]] == ["Sodium chloride"]
+    assert saline["sources"]
+    # every listed carrier is accepted by the properties endpoint
+    for name in names:
+        props = client.post(
+            "/api/v1/solutions/properties",
+            json={
+                "components": [{"name": "Glycerol", "amount": 5, "unit": "% w/w"}],
+                "carrier": name,
+            },
+        )
+        assert props.status_code == 200, (name, props.json)

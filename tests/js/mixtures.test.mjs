@@ -411,3 +411,26 @@ test("debounce runs once after the last call", () => {
     mock.timers.reset();
   }
 });
+
+test("phaseDiagramFigure plots the API's measured CRC freezing points as markers", async () => {
+  const { phaseDiagramFigure: figure } = await import("../../src/cryoprotect/web/static/js/mixtures_lib.js");
+  const diagram = {
+    solute: "Glycerol",
+    mass_percent: [0, 10, 20],
+    melting_point_c: [0, -2.3, -5.4],
+    melting_point_within_range: [true, true, true],
+    tg_c: [-137, -130, -120],
+    measured_melting_points: [
+      { mass_percent: 10, melting_point_c: -2.32, source: "CRC Handbook" },
+      { mass_percent: 20, melting_point_c: -5.46, source: "CRC Handbook" },
+    ],
+  };
+  const { traces } = figure(diagram);
+  const crc = traces.find((t) => t.name === "Melting point (measured, CRC Handbook)");
+  assert.ok(crc, "a measured trace");
+  assert.deepEqual(crc.x, [10, 20]);
+  assert.deepEqual(crc.y, [-2.32, -5.46]);
+  assert.equal(crc.mode, "markers");
+  const none = figure({ ...diagram, measured_melting_points: [] }).traces;
+  assert.equal(none.some((t) => t.name.startsWith("Melting point (measured")), false);
+});

@@ -290,6 +290,11 @@ class PhaseDiagramSchema(ma.Schema):
     tg_c = ma.fields.List(ma.fields.Float(allow_none=True), required=True)
     methods = ma.fields.Dict(required=True)
     warnings = ma.fields.List(_Text(), required=True)
+    measured_melting_points = ma.fields.List(
+        ma.fields.Dict(),
+        required=True,
+        metadata={"description": "Measured freezing points (CRC Handbook), with their source"},
+    )
 
 
 @blp.route("/<uuid:mixture_id>/properties")
@@ -341,3 +346,28 @@ class PhaseDiagram(MethodView):
         return services().mixtures.phase_diagram(
             current_actor(), component, args["max_mass_percent"]
         )
+
+
+class CarrierComponentSchema(ma.Schema):
+    name = _Text(required=True)
+    amount = ma.fields.Float(required=True)
+    unit = _Text(required=True)
+
+
+class CarrierSchema(ma.Schema):
+    name = _Text(required=True)
+    synonyms = ma.fields.List(_Text(), required=True)
+    components = ma.fields.List(ma.fields.Nested(CarrierComponentSchema), required=True)
+    sources = ma.fields.List(_Text(), required=True)
+
+
+@solutions_blp.route("/carriers")
+class Carriers(MethodView):
+    @solutions_blp.response(200, CarrierSchema(many=True))
+    @solutions_blp.doc(security=OPTIONAL_BEARER)
+    def get(self) -> Any:
+        """Carrier solutions a mixture can be made up in (besides water), with their solutes and sources"""
+        from cryoprotect.services.solutions import carriers
+
+        unique = {id(entry): entry for entry in carriers().values()}
+        return sorted(unique.values(), key=lambda c: c["name"].lower())

@@ -851,7 +851,7 @@ def read_crc_freezing_points(
     """
     grouped: dict[str, list[tuple[float, float, float]]] = {}
     with Path(path).open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
+        for row in csv.DictReader(line for line in handle if not line.startswith("#")):
             w, m, dt = (
                 row.get("mass_percent", ""),
                 row.get("molality_mol_per_kg", ""),
@@ -865,6 +865,20 @@ def read_crc_freezing_points(
         data = np.array(sorted(points), dtype=np.float64)
         series[name] = CrcSeries(name, data[:, 0], data[:, 1], data[:, 2])
     return series
+
+
+CRC_FREEZING_POINTS = Path(__file__).resolve().parent / "params" / "crc_freezing_points.csv"
+
+
+@lru_cache(maxsize=1)
+def _shipped_crc_series() -> dict[str, CrcSeries]:
+    return read_crc_freezing_points(CRC_FREEZING_POINTS, max_mass_percent=100.0)
+
+
+def measured_freezing_points(crc_name: str) -> CrcSeries | None:
+    """The CRC table's measured freezing points of one binary solution (shipped copy), or
+    ``None`` when the table has none for ``crc_name`` (see :data:`CRC_SOURCE`)."""
+    return _shipped_crc_series().get(crc_name)
 
 
 def is_dissociating(molality: ArrayLike, delta_t_c: ArrayLike) -> bool:

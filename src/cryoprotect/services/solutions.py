@@ -350,4 +350,25 @@ def binary_phase_diagram(
             "glass_transition": tg.method,
         },
         "warnings": list(th.warnings) + list(tg.warnings),
+        "measured_melting_points": _measured_melting_points(solute, max_mass_percent),
     }
+
+
+def _measured_melting_points(
+    solute: composition.Solute, max_mass_percent: float
+) -> list[dict[str, Any]]:
+    """The CRC table's measured freezing points of this binary solution (up to the range)."""
+    series = thermo.measured_freezing_points(solute.crc_key) if solute.crc_key else None
+    if series is None:
+        return []
+    return [
+        {
+            "mass_percent": float(w),
+            "melting_point_c": -float(dt),
+            "molality_mol_per_kg": float(m),
+            "provenance": "measured",
+            "source": thermo.CRC_SOURCE,
+        }
+        for w, m, dt in zip(series.mass_percent, series.molality, series.delta_t_c, strict=True)
+        if w <= max_mass_percent
+    ]

@@ -430,6 +430,7 @@ async function main() {
     row.inputs.search.focus();
   });
   form.elements.carrier.addEventListener("input", schedulePreview);
+  loadCarriers().catch((exc) => reportUnexpected(exc));
   form.elements.visibility.addEventListener("change", () => {
     scopeTouched = true;
     syncTeamField();
@@ -444,3 +445,14 @@ async function main() {
 }
 
 main().catch((exc) => reportUnexpected(exc));
+
+/** The carriers the API knows, as suggestions for the carrier field. */
+async function loadCarriers() {
+  const list = await apiRequest("/api/v1/solutions/carriers", { quiet: true });
+  const datalist = document.getElementById("carrier-options");
+  replace(
+    datalist,
+    list.flatMap((c) => [c.name, ...c.synonyms]).map((name) => h("option", { value: name })),
+    h("option", { value: "water" }),
+  );
+}

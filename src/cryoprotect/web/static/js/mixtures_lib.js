@@ -228,6 +228,16 @@ export function phaseDiagramFigure(diagram, { measured = [], currentMassPercent 
       line: { color: "#d62728", width: 2 }, connectgaps: false,
     });
   }
+  const crc = (diagram?.measured_melting_points || []).filter((p) => isNum(p.mass_percent) && isNum(p.melting_point_c));
+  if (crc.length) {
+    traces.push({
+      type: "scatter", mode: "markers", name: "Melting point (measured, CRC Handbook)",
+      x: crc.map((p) => p.mass_percent), y: crc.map((p) => p.melting_point_c),
+      text: crc.map((p) => p.source || ""),
+      hovertemplate: "%{x:.1f} % w/w, %{y:.2f} °C (measured)<br>%{text}<extra></extra>",
+      marker: { size: 7, symbol: "circle-open", color: "#1f77b4", line: { width: 1.5 } },
+    });
+  }
   for (const kind of [...new Set(measured.map((p) => p.kind))]) {
     const pts = measured.filter((p) => p.kind === kind);
     traces.push({
@@ -237,7 +247,7 @@ export function phaseDiagramFigure(diagram, { measured = [], currentMassPercent 
       marker: { size: 11, symbol: kind.startsWith("Tg′") ? "diamond" : "square", color: "#2ca02c", line: { color: "#000", width: 1 } },
     });
   }
-  const ys = [...finite(tm), ...finite(tg), ...measured.map((p) => p.temperature_c)];
+  const ys = [...finite(tm), ...finite(tg), ...measured.map((p) => p.temperature_c), ...crc.map((p) => p.melting_point_c)];
   if (isNum(currentMassPercent) && ys.length) {
     traces.push({
       type: "scatter", mode: "lines", name: `This mixture: ${fmt(currentMassPercent, "% w/w", 1)} ${solute}`,
