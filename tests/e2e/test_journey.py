@@ -160,3 +160,16 @@ def test_newcomer_journey(tab: Tab, app: Any, browser: Any, live_server: str) ->
         assert not errors, errors
     finally:
         other.close()
+
+
+def test_molecule_page_link_starts_a_mixture_with_that_molecule(tab: Tab, app: Any) -> None:
+    from playwright.sync_api import expect
+
+    glycerol = app.test_client().get("/api/v1/molecules?q=Glycerol").json["items"][0]
+    tab.goto(f"/mixtures/new?molecule_id={glycerol['id']}")
+    expect(tab.page.locator(".component-row .picked").first).to_contain_text("Glycerol")
+    assert (
+        tab.page.locator('input[name="components[0].molecule_id"]').input_value()
+        == (glycerol["id"])
+    )
+    tab.assert_no_js_errors()

@@ -420,9 +420,20 @@ async function main() {
   await loadTeams(user);
   applyScope(defaultScope(user ? currentTeam() : ""));
 
-  const fromId = new URLSearchParams(window.location.search).get("from");
+  const params = new URLSearchParams(window.location.search);
+  const fromId = params.get("from");
   if (fromId && isUuid(fromId)) editing = await loadForEdit(fromId);
   else if (fromId) showError(error, `“${fromId}” is not a mixture id; building a new mixture.`);
+  const moleculeId = params.get("molecule_id");
+  if (!editing && moleculeId && isUuid(moleculeId)) {
+    // Opened from a molecule's page: start with that molecule as the first component.
+    const m = await fetchResourceFromApi(`/api/v1/molecules/${moleculeId}`, { error });
+    const mass = m.molecular_weight ?? m.average_molar_mass;
+    addRow({
+      molecule: { id: m.id, name: m.name || m.smiles },
+      label: `${m.name || m.smiles} · ${mass ? fmt(mass, "g/mol", 2) : "no molar mass"}`,
+    });
+  }
   if (rows.length === 0) addRow();
 
   document.getElementById("add-component").addEventListener("click", () => {
