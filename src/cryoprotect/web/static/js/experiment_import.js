@@ -3,7 +3,7 @@
 import { apiRequest, currentUser, guarded, reportUnexpected } from "./api.js";
 import { fillTable, h } from "./dom.js";
 import { IMPORT_COLUMNS, importSummary, templateCsv } from "./experiments_lib.js";
-import { myTeams, scopeControls } from "./experiment_scope.js";
+import { myTeams, scopeControls } from "./scope.js";
 
 const error = document.getElementById("error");
 const loading = document.getElementById("loading");

@@ -2,6 +2,9 @@
 // describing results with their units, verification status and history, predicted versus
 // measured rows and chart traces, the team's prediction-error summary and the CSV template.
 // Unit-tested with Node's built-in test runner (tests/js/experiments.test.mjs).
+import { defaultScope, scopePayload } from "./scope_lib.js";
+
+export { defaultScope, scopePayload };
 import { fmt, fmtDate, fmtSig, isNum, label } from "./format.js";
 
 /** Verification statuses in workflow order, with the words the pages show. */
@@ -151,16 +154,6 @@ export function buildAttachments(rows) {
       }
       return out;
     });
-}
-
-/** Visibility and team as the API wants them: a team only for team-visible records. */
-export function scopePayload(visibility, teamId) {
-  return { visibility, team_id: visibility === "team" ? teamId || null : null };
-}
-
-/** The default scope: the team chosen in the header, else private. */
-export function defaultScope(teamId) {
-  return teamId ? { visibility: "team", team_id: teamId } : { visibility: "private", team_id: null };
 }
 
 /** A result's value with its unit: "72.5 %", "2.1 U/mL", "yes". */

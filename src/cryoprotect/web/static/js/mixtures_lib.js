@@ -2,6 +2,9 @@
 // fetch, so Node can unit-test them (tests/js/mixtures.test.mjs). Every number leaves here
 // as text with its unit; nothing is computed that the API already computes (conversions,
 // osmolality, melting point and Tg all come from /api/v1/solutions and /api/v1/mixtures).
+import { defaultScope } from "./scope_lib.js";
+
+export { defaultScope };
 import { fmt, fmtDate, fmtSig, isNum, label } from "./format.js";
 
 /** Owner of the reference library shipped with the app (``cryoprotect.db.database.SYSTEM_USER_ID``). */
@@ -398,11 +401,6 @@ export function previewBlocker(rows) {
     if (parseAmount(r.amount) === null) return `Enter an amount for component ${i + 1}.`;
   }
   return null;
-}
-
-/** The default scope of a new record: the chosen team, else private. */
-export function defaultScope(teamId) {
-  return teamId ? { visibility: "team", team_id: teamId } : { visibility: "private", team_id: null };
 }
 
 /**

@@ -6,7 +6,6 @@ import {
   ApiError,
   apiRequest,
   clearFieldErrors,
-  currentTeam,
   currentUser,
   fieldErrors,
   guarded,
@@ -19,12 +18,12 @@ import { fmtDuration } from "./format.js";
 import {
   ALGORITHM_DESCRIPTIONS,
   algorithmOptions,
-  defaultScope,
   targetOptions,
   trainFieldErrors,
   trainRequest,
   trainingProgress,
 } from "./protocols_lib.js";
+import { scopeControls } from "./scope.js";
 
 const POLL_MS = 1000;
 const error = document.getElementById("error");
@@ -50,34 +49,6 @@ function renderTargets() {
   document.getElementById("dataset-hint").textContent = dataset
     ? `${dataset.description || ""} ${dataset.row_count} rows.${sources.length ? ` Source: ${sources.join("; ")}` : ""}`.trim()
     : "";
-}
-
-function wireScope(teams) {
-  const visibility = form.elements.visibility;
-  const team = form.elements.team_id;
-  replace(
-    team,
-    h("option", { value: "" }, teams.length ? "— choose a team —" : "— you are in no team —"),
-    teams.map((t) => h("option", { value: t.id }, `${t.name}${t.my_role ? ` (${t.my_role})` : ""}`)),
-  );
-  let touched = false;
-  const apply = ({ visibility: v, team_id: t }) => {
-    visibility.value = v;
-    team.value = t && teams.some((x) => x.id === t) ? t : "";
-    team.disabled = visibility.value !== "team";
-  };
-  visibility.addEventListener("change", () => {
-    touched = true;
-    if (visibility.value === "team" && !team.value && teams.length === 1) team.value = teams[0].id;
-    team.disabled = visibility.value !== "team";
-  });
-  team.addEventListener("change", () => {
-    touched = true;
-  });
-  document.addEventListener("cryoprotect:team", (event) => {
-    if (!touched) apply(defaultScope(event.detail));
-  });
-  apply(defaultScope(currentTeam()));
 }
 
 function values() {
@@ -182,7 +153,7 @@ async function main() {
     algorithmOptions(Object.keys(ALGORITHM_DESCRIPTIONS)).map((o) => h("option", { value: o.value, selected: o.value === (params.get("algorithm") || "ridge") }, o.label)),
   );
   renderTargets();
-  wireScope(teams);
+  scopeControls(form, teams);
   form.hidden = false;
   form.elements.dataset.addEventListener("change", renderTargets);
   form.addEventListener("submit", guarded(train));

@@ -8,7 +8,6 @@ import {
   ApiError,
   apiRequest,
   clearFieldErrors,
-  currentTeam,
   currentUser,
   fieldErrors,
   guarded,
@@ -26,7 +25,6 @@ import {
   cellLimits,
   cellOptionLabel,
   cellParameterRows,
-  defaultScope,
   designErrorPath,
   designRequest,
   estimatedNote,
@@ -36,6 +34,7 @@ import {
   permeatingSolutes,
   scopePayload,
 } from "./protocols_lib.js";
+import { scopeControls } from "./scope.js";
 
 const error = document.getElementById("error");
 const loading = document.getElementById("loading");
@@ -236,34 +235,6 @@ async function design(event) {
 }
 
 // ------------------------------------------------------------------ save
-function wireScope(teams) {
-  const visibility = saveForm.elements.visibility;
-  const team = saveForm.elements.team_id;
-  replace(
-    team,
-    h("option", { value: "" }, teams.length ? "— choose a team —" : "— you are in no team —"),
-    teams.map((t) => h("option", { value: t.id }, `${t.name}${t.my_role ? ` (${t.my_role})` : ""}`)),
-  );
-  let touched = false;
-  const apply = ({ visibility: v, team_id: t }) => {
-    visibility.value = v;
-    team.value = t && teams.some((x) => x.id === t) ? t : "";
-    team.disabled = visibility.value !== "team";
-  };
-  visibility.addEventListener("change", () => {
-    touched = true;
-    if (visibility.value === "team" && !team.value && teams.length === 1) team.value = teams[0].id;
-    team.disabled = visibility.value !== "team";
-  });
-  team.addEventListener("change", () => {
-    touched = true;
-  });
-  document.addEventListener("cryoprotect:team", (event) => {
-    if (!touched) apply(defaultScope(event.detail));
-  });
-  apply(defaultScope(currentTeam()));
-}
-
 async function save(event) {
   event.preventDefault();
   if (!lastRequest) {
@@ -357,7 +328,7 @@ async function main() {
   });
   form.addEventListener("submit", guarded(design));
 
-  wireScope(teams);
+  scopeControls(saveForm, teams);
   document.getElementById("signin-needed").hidden = Boolean(user);
   saveForm.hidden = !user;
   saveForm.addEventListener("submit", guarded(save));

@@ -4,6 +4,9 @@
 // design), step tables, chart traces (cell volume and intracellular CPA vs time, toxicity-cost
 // bars), comparison rows, and the training-progress / prediction summaries of the model pages.
 // Unit-tested with Node's built-in test runner (tests/js/protocols.test.mjs).
+import { defaultScope, scopePayload } from "./scope_lib.js";
+
+export { defaultScope, scopePayload };
 import { fmt, fmtDate, fmtDuration, fmtSig, isNum, label } from "./format.js";
 
 /** The three protocols a design answers with, in the API's order. */
@@ -17,16 +20,6 @@ export const COMPOSITION_UNITS = ["mol/L", "mmol/L", "mol/kg", "% w/w", "% w/v",
 
 export const VOLUME_UNIT = "× V_iso";
 export const MOLALITY_UNIT = "mol/kg";
-
-/** The default scope of a new item: the team chosen in the header, else private. */
-export function defaultScope(teamId) {
-  return teamId ? { visibility: "team", team_id: teamId } : { visibility: "private", team_id: null };
-}
-
-/** The scope fields of a request body: a team only with team visibility. */
-export function scopePayload(visibility, teamId) {
-  return { visibility, team_id: visibility === "team" ? teamId || null : null };
-}
 
 // --------------------------------------------------------------------------- cell types
 

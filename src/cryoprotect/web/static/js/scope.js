@@ -1,9 +1,9 @@
-// The "who can see this" controls of the experiment forms: visibility + team.
+// The "who can see this" controls of every form that creates a record: visibility + team.
 // Defaults to the team chosen in the header's switcher (team visibility), else private, and
 // follows the switcher until the user changes the controls themselves.
 import { apiRequest, currentTeam } from "./api.js";
 import { h, replace } from "./dom.js";
-import { defaultScope, scopePayload } from "./experiments_lib.js";
+import { defaultScope, scopePayload } from "./scope_lib.js";
 
 /** The caller's teams (GET /api/v1/teams; [] when signed out). */
 export async function myTeams(error) {
@@ -21,7 +21,7 @@ export function scopeControls(form, teams) {
   replace(
     team,
     h("option", { value: "" }, teams.length ? "— choose a team —" : "— you are in no team —"),
-    teams.map((t) => h("option", { value: t.id }, `${t.name} (${t.my_role})`)),
+    teams.map((t) => h("option", { value: t.id }, `${t.name}${t.my_role ? ` (${t.my_role})` : ""}`)),
   );
   let touched = false;
   const sync = () => {
