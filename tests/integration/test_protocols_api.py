@@ -124,3 +124,16 @@ def test_save_list_compare_and_attach_to_an_experiment(client, make_user):  # ty
     )
     assert exp.status_code == 201, exp.json
     assert exp.json["protocol_name"] == "DMSO 1.4 M, 2 steps"
+
+
+def test_keeping_full_strength_carrier_is_honoured(client):  # type: ignore[no-untyped-def]
+    res = _design(client, min_carrier_fraction=1.0)
+    assert res.status_code == 200, res.json
+    design = res.json
+    salt = design["settings"]["carrier"]["Sodium chloride"]
+    additions = [s for s in design["protocols"]["designed"]["steps"] if s["phase"] == "addition"]
+    assert additions
+    assert all(s["solutes"]["Sodium chloride"] == pytest.approx(salt) for s in additions)
+    bad = _design(client, min_carrier_fraction=2)
+    assert bad.status_code in (400, 422)
+    assert bad.json["error"]["details"]["field"] == "min_carrier_fraction"

@@ -469,3 +469,14 @@ test("the predict request and its error paths match the predict form", () => {
 test("the unit list is the API's", () => {
   assert.deepEqual(COMPOSITION_UNITS, ["mol/L", "mmol/L", "mol/kg", "% w/w", "% w/v", "% v/v", "g/L", "mole fraction"]);
 });
+
+test("designRequest and formFromRequest carry the keep-full-carrier choice", async () => {
+  const lib = await import("../../src/cryoprotect/web/static/js/protocols_lib.js");
+  const base = { cellType: "c", components: [{ name: "Dimethyl sulfoxide", amount: "1.4", unit: "mol/L" }], temperatureC: "22" };
+  assert.equal(lib.designRequest({ ...base, keepCarrier: true }).min_carrier_fraction, 1);
+  assert.equal(lib.designRequest({ ...base, keepCarrier: false }).min_carrier_fraction, 0);
+  assert.equal("min_carrier_fraction" in lib.designRequest(base), false);
+  assert.equal(lib.formFromRequest({ min_carrier_fraction: 1 }).keepCarrier, true);
+  assert.equal(lib.formFromRequest({}).keepCarrier, undefined);
+  assert.equal(lib.formFromRequest({ min_carrier_fraction: 0 }).keepCarrier, false);
+});

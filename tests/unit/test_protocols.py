@@ -212,3 +212,35 @@ def test_bad_inputs_name_the_field(oocyte: CellType, kwargs: dict[str, object], 
     with pytest.raises(ValidationError) as raised:
         design_protocol(oocyte, **arguments)  # type: ignore[arg-type]
     assert raised.value.field == field
+
+
+def test_full_strength_carrier_keeps_every_loading_step_isotonic_in_salts() -> None:
+    from cryoprotect.science import cells, protocols
+    from cryoprotect.science.transport import CARRIER_SOLUTE, isotonic_carrier
+
+    cell = cells.get_cell_type("generic_mammalian")
+    free = protocols.design_protocol(cell, {"Dimethyl sulfoxide": 1.5573}, temperature_c=22.0)
+    kept = protocols.design_protocol(
+        cell, {"Dimethyl sulfoxide": 1.5573}, temperature_c=22.0, min_carrier_fraction=1.0
+    )
+    salt = isotonic_carrier(cell)[CARRIER_SOLUTE]
+    assert all(
+        step.solutes[CARRIER_SOLUTE] == pytest.approx(salt) for step in kept.designed.addition
+    )
+    assert kept.designed.within_limits
+    assert kept.settings["min_carrier_fraction"] == 1.0
+    # The constraint can only cost toxicity, never save it; both beat the one-step protocol.
+    assert free.designed.toxicity.total <= kept.designed.toxicity.total + 1e-9
+    assert kept.designed.toxicity.total <= kept.one_step.toxicity.total
+
+
+def test_min_carrier_fraction_is_validated() -> None:
+    from cryoprotect.errors import ValidationError
+    from cryoprotect.science import cells, protocols
+
+    cell = cells.get_cell_type("generic_mammalian")
+    with pytest.raises(ValidationError) as info:
+        protocols.design_protocol(
+            cell, {"Dimethyl sulfoxide": 1.0}, temperature_c=22.0, min_carrier_fraction=1.5
+        )
+    assert info.value.details["field"] == "min_carrier_fraction"

@@ -158,6 +158,16 @@ def _design_fields() -> dict[str, Any]:
             load_default=True,
             metadata={"description": "May use a non-permeating buffer (sucrose) during removal"},
         ),
+        "min_carrier_fraction": _Float(
+            load_default=0.0,
+            allow_nan=False,
+            validate=ma.validate.Range(min=0.0, max=1.0),
+            metadata={
+                "description": "Share of the isotonic carrier's salts every designed addition "
+                "step keeps: 0 allows salt-poor CPA solutions that swell the cell (Benson et al. "
+                "2012), 1 keeps full-strength carrier (conventional)"
+            },
+        ),
     }
 
 

@@ -424,6 +424,7 @@ class _Problem:
     equilibration: float
     allow_buffer: bool
     powers: dict[str, float]
+    min_carrier_fraction: float = 0.0
 
     def loaded(self, state: State) -> float:
         """≥ 0 once every CPA is at ≥ equilibration × target inside."""
@@ -492,7 +493,8 @@ class _Search:
             a, b, c = (float(np.clip(v, 0.0, 1.0)) for v in z[3 * k : 3 * k + 3])
             duration = MIN_STEP_S * math.exp(c * span)
             if self.phase == "addition":
-                solutes = self.problem.solution(a * MAX_OVERSHOOT, b, 0.0)
+                low = self.problem.min_carrier_fraction
+                solutes = self.problem.solution(a * MAX_OVERSHOOT, low + (1.0 - low) * b, 0.0)
             else:
                 buffer = b * MAX_BUFFER_MOL_PER_KG if self.problem.allow_buffer else 0.0
                 solutes = self.problem.solution(a, 1.0, buffer)
@@ -767,6 +769,7 @@ def design_protocol(
     max_steps: int = 4,
     allow_osmotic_buffer: bool = True,
     equilibration: float = 0.95,
+    min_carrier_fraction: float = 0.0,
 ) -> ProtocolDesign:
     """Design CPA addition and removal steps that minimise toxicity within the limits.
 
@@ -782,6 +785,10 @@ def design_protocol(
         allow_osmotic_buffer: allow sucrose in the removal steps.
         equilibration: addition ends at ≥ this fraction of the target inside; removal at
             ≤ 1 − this fraction.
+        min_carrier_fraction: the designed addition steps keep at least this share of the
+            isotonic carrier's salts (0 lets the optimiser use salt-poor, hypotonic CPA
+            solutions that swell the cell, as in Benson et al. 2012; 1 keeps every step
+            in full-strength carrier, the conventional practice).
 
     Returns:
         The designed, one-step and equal-step protocols, each simulated and costed.
@@ -800,6 +807,10 @@ def design_protocol(
         raise ValidationError("max_steps must be an integer from 1 to 8", field="max_steps")
     if not (math.isfinite(equilibration) and 0.5 <= equilibration < 1.0):
         raise ValidationError("equilibration must be in [0.5, 1)", field="equilibration")
+    if not (math.isfinite(min_carrier_fraction) and 0.0 <= min_carrier_fraction <= 1.0):
+        raise ValidationError(
+            "min_carrier_fraction must be in [0, 1]", field="min_carrier_fraction"
+        )
     carrier = isotonic_carrier(cell)
     _check_temperature(temperature_c, cell.isotonic_osmolality_osmol_per_kg, "temperature_c")
     removal_c = temperature_c if removal_temperature_c is None else removal_temperature_c
@@ -812,6 +823,7 @@ def design_protocol(
         equilibration=equilibration,
         allow_buffer=allow_osmotic_buffer,
         powers={n: toxicity_parameter(n).exponent for n in target},
+        min_carrier_fraction=min_carrier_fraction,
     )
     designed, settings = _design(problem, temperature_c, removal_c, max_steps)
     one = _comparison(problem, "one_step", 1, temperature_c, removal_c, settings)
@@ -873,6 +885,7 @@ def _design(
         "max_steps": max_steps,
         "equilibration": problem.equilibration,
         "allow_osmotic_buffer": problem.allow_buffer,
+        "min_carrier_fraction": problem.min_carrier_fraction,
         "addition_temperature_c": temperature_c,
         "removal_temperature_c": removal_c,
         "carrier": dict(problem.carrier),

@@ -281,6 +281,7 @@ class ProtocolService:
         osmotic_limits: dict[str, float] | None = None,
         max_steps: int = 4,
         allow_osmotic_buffer: bool = True,
+        min_carrier_fraction: float = 0.0,
     ) -> dict[str, Any]:
         """Design addition and removal; compare with one-step and equal-step protocols."""
         with self.db.transaction(actor.identity) as session:
@@ -299,6 +300,7 @@ class ProtocolService:
             removal_temperature_c=removal_temperature_c,
             max_steps=max_steps,
             allow_osmotic_buffer=allow_osmotic_buffer,
+            min_carrier_fraction=min_carrier_fraction,
         )
         result = design.as_dict()
         result["cell_type_id"] = row.id
@@ -312,6 +314,7 @@ class ProtocolService:
             "osmotic_limits": osmotic_limits,
             "max_steps": max_steps,
             "allow_osmotic_buffer": allow_osmotic_buffer,
+            "min_carrier_fraction": min_carrier_fraction,
         }
         return result
 

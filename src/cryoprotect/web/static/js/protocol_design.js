@@ -192,6 +192,7 @@ function requestFromForm() {
     maxVolume: field("osmotic_limits.max_volume_fraction").value,
     maxSteps: field("max_steps").value,
     allowBuffer: field("allow_osmotic_buffer").checked,
+    keepCarrier: field("keep_carrier").checked,
   });
 }
 
@@ -284,6 +285,7 @@ function applyValues(values) {
   field("osmotic_limits.max_volume_fraction").value = values.maxVolume;
   field("max_steps").value = values.maxSteps;
   field("allow_osmotic_buffer").checked = values.allowBuffer !== false;
+  field("keep_carrier").checked = values.keepCarrier === true;
 }
 
 async function main() {

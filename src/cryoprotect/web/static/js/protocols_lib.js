@@ -137,6 +137,7 @@ export function designRequest(form) {
   const steps = numberOrText(form.maxSteps);
   if (steps !== undefined) body.max_steps = steps;
   if (typeof form.allowBuffer === "boolean") body.allow_osmotic_buffer = form.allowBuffer;
+  if (typeof form.keepCarrier === "boolean") body.min_carrier_fraction = form.keepCarrier ? 1 : 0;
   return body;
 }
 
@@ -154,6 +155,7 @@ export function formFromRequest(request) {
     maxVolume: r.osmotic_limits?.max_volume_fraction ?? "",
     maxSteps: r.max_steps ?? 4,
     allowBuffer: r.allow_osmotic_buffer ?? true,
+    keepCarrier: r.min_carrier_fraction === undefined ? undefined : r.min_carrier_fraction >= 1,
   };
 }
 
