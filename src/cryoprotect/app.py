@@ -126,7 +126,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         auth=AuthService(db, settings),
         teams=TeamService(db),
         molecules=MoleculeService(db, MoleculeIndex(db)),
-        jobs=JobService(),
+        jobs=JobService(db),
         mixtures=MixtureService(db),
         models=ModelService(db),
         flags=flags,

@@ -128,7 +128,7 @@ class Settings:
     log_json: bool = True
     cors_origins: tuple[str, ...] = ()
     trust_proxy: int = 0
-    web_workers: int = 1
+    web_workers: int = 2
     web_threads: int = 8
     metrics_multiproc_dir: Path | None = None
     ratelimit_enabled: bool = True
@@ -163,7 +163,7 @@ class Settings:
             log_json=_env_bool(env, "CRYOPROTECT_LOG_JSON", True),
             cors_origins=_env_origins(env, "CRYOPROTECT_CORS_ORIGINS"),
             trust_proxy=_env_positive_int(env, "CRYOPROTECT_TRUST_PROXY", 0, minimum=0),
-            web_workers=_env_positive_int(env, "CRYOPROTECT_WEB_WORKERS", 1, minimum=1),
+            web_workers=_env_positive_int(env, "CRYOPROTECT_WEB_WORKERS", 2, minimum=1),
             web_threads=_env_positive_int(env, "CRYOPROTECT_WEB_THREADS", 8, minimum=1),
             metrics_multiproc_dir=(
                 Path(env["PROMETHEUS_MULTIPROC_DIR"])

@@ -208,6 +208,57 @@ def test_request_counter_sums_over_both_workers(server: Server, tmp_path: Path) 
     assert samples["app_worker_memory_max_bytes"][0].value > 0
 
 
+def _json(server: Server, method: str, path: str, body: Any = None, token: str = "") -> Any:
+    """One JSON request (counted); returns (status, parsed body)."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(server.base + path, data=data, method=method)  # noqa: S310
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    server.requests_made += 1
+    try:
+        with urllib.request.urlopen(request, timeout=60) as res:  # noqa: S310
+            return int(res.status), json.loads(res.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null")
+
+
+def test_any_worker_answers_for_a_background_job(server: Server, tmp_path: Path) -> None:
+    """Jobs keep their state in the database: polls reaching either worker see the job."""
+    email = f"jobs-{uuid.uuid4().hex[:8]}@example.org"
+    status, _ = _json(
+        server, "POST", "/api/v1/auth/register", {"email": email, "password": "pw-long-enough"}
+    )
+    assert status == 201
+    status, tokens = _json(
+        server, "POST", "/api/v1/auth/login", {"email": email, "password": "pw-long-enough"}
+    )
+    assert status == 200
+    token = tokens["access_token"]
+    status, job = _json(
+        server, "POST", "/api/v1/molecules/search/substructure/count", {"query": "[OX2H]"}, token
+    )
+    assert status == 202, job
+
+    def poll(_: int) -> tuple[int, Any]:
+        return _json(server, "GET", f"/api/v1/jobs/{job['id']}", token=token)
+
+    before = _requests_per_worker(server.metrics_dir, tmp_path / "before")
+    grew: list[int] = []
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for batch in range(30):  # concurrent polls, until both workers have answered some
+            answers = list(pool.map(poll, range(8)))
+            assert {status for status, _ in answers} == {200}, answers
+            after = _requests_per_worker(server.metrics_dir, tmp_path / f"after{batch}")
+            grew = [pid for pid, n in after.items() if n > before.get(pid, 0)]
+            if len(grew) >= WORKERS and answers[-1][1]["status"] == "done":
+                break
+            time.sleep(0.05)
+    assert len(grew) >= WORKERS, (before, after)
+    state = answers[-1][1]
+    assert state["status"] == "done" and state["result"]["count"] > 0, state
+
+
 def test_a_dead_worker_keeps_its_counts_and_loses_its_live_gauges(server: Server) -> None:
     victim = min(server.worker_pids())
     live_gauge = server.metrics_dir / f"gauge_livemax_{victim}.db"

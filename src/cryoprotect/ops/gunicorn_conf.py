@@ -9,11 +9,9 @@ must own the data directory for the whole run, and ``serve --prod`` is that proc
 Choices, each from gunicorn's documentation of the setting:
 
 * ``gthread`` workers (``CRYOPROTECT_WEB_WORKERS`` processes x ``CRYOPROTECT_WEB_THREADS``
-  threads; defaults 1 x 8). Requests mostly wait on PostgreSQL, which threads overlap; the
-  default is one process because background jobs (``/api/v1/jobs``, model training) live in
-  the memory of the process that started them, so with several workers a client polling a
-  job may reach a worker that does not know it. Raise the worker count for throughput only
-  where clients do not poll jobs.
+  threads; defaults 2 x 8). Requests mostly wait on PostgreSQL, which threads overlap.
+  Background jobs (``/api/v1/jobs``, model training) run in the worker that accepted them
+  and keep their state in the database, so any worker answers a poll.
 * ``preload_app = False``: each worker builds its own app, engines and connection pool after
   the fork, so no database connection or lock is ever shared between processes.
 * ``graceful_timeout``: on SIGTERM workers stop accepting, finish in-flight requests for up
