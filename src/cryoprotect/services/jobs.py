@@ -87,9 +87,7 @@ class JobService:
             try:
                 result = fn()
             except CryoprotectError as exc:
-                self._update(
-                    job_id, status="failed", error=exc.message, finished_at=sa.func.now()
-                )
+                self._update(job_id, status="failed", error=exc.message, finished_at=sa.func.now())
             except Exception as exc:
                 self._update(
                     job_id,
