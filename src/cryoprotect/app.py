@@ -127,13 +127,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         teams=TeamService(db),
         molecules=MoleculeService(db, MoleculeIndex(db)),
         jobs=JobService(db),
-        mixtures=MixtureService(db),
+        mixtures=(mixtures := MixtureService(db)),
         models=ModelService(db),
         flags=flags,
         feature_flags=FlagService(db, flags),
         experiments=ExperimentService(db),
         cell_types=(cell_types := CellTypeService(db)),
-        protocols=ProtocolService(db, cell_types),
+        protocols=ProtocolService(db, cell_types, mixtures),
     )
 
     ops_logging.configure_logging(settings.log_level, settings.log_json)

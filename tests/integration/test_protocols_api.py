@@ -137,3 +137,20 @@ def test_keeping_full_strength_carrier_is_honoured(client):  # type: ignore[no-u
     bad = _design(client, min_carrier_fraction=2)
     assert bad.status_code in (400, 422)
     assert bad.json["error"]["details"]["field"] == "min_carrier_fraction"
+
+
+def test_a_saved_mixture_can_be_the_target(client, make_user):  # type: ignore[no-untyped-def]
+    alice, bob = make_user("alice"), make_user("bob")
+    mixture = client.post(
+        "/api/v1/mixtures",
+        json={"name": f"dmso-{uuid.uuid4().hex[:6]}", **DMSO_1_4_M},
+        headers=alice.headers,
+    ).json
+    by_components = _design(client).json
+    res = _design(client, alice.headers, target={"mixture_id": mixture["id"]})
+    assert res.status_code == 200, res.json
+    assert res.json["mixture_id"] == mixture["id"]
+    assert res.json["target"] == pytest.approx(by_components["target"])
+    hidden = _design(client, bob.headers, target={"mixture_id": mixture["id"]})
+    assert hidden.status_code == 404
+    assert hidden.json["error"]["details"]["field"] == "target.mixture_id"

@@ -20,6 +20,7 @@ import io
 import math
 import statistics
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -239,10 +240,6 @@ def clean_biological_system(system: dict[str, Any]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- service
-def _mean(values: list[float]) -> float:
-    return float(statistics.fmean(values))
-
-
 class ExperimentService:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -308,17 +305,34 @@ class ExperimentService:
         return out
 
     def _dict(self, session: Session, e: Experiment) -> dict[str, Any]:
-        mixture_name = cell_name = protocol_name = None
-        if e.mixture_id:
-            mixture_name = session.scalar(sa.select(Mixture.name).where(Mixture.id == e.mixture_id))
-        if e.cell_type_id:
-            cell_name = session.scalar(
-                sa.select(CellType.name).where(CellType.id == e.cell_type_id)
-            )
-        if e.protocol_id:
-            protocol_name = session.scalar(
-                sa.select(Protocol.name).where(Protocol.id == e.protocol_id)
-            )
+        return self._dicts(session, [e])[0]
+
+    def _dicts(self, session: Session, rows: Sequence[Experiment]) -> list[dict[str, Any]]:
+        """API dicts of several experiments, with the names of what they reference (one
+        query per referenced table for the whole page, not per row)."""
+
+        def names(model: Any, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
+            wanted = {i for i in ids if i is not None}
+            if not wanted:
+                return {}
+            found = session.execute(sa.select(model.id, model.name).where(model.id.in_(wanted)))
+            return {row.id: row.name for row in found}
+
+        mixtures = names(Mixture, (e.mixture_id for e in rows))
+        cells = names(CellType, (e.cell_type_id for e in rows))
+        protocols = names(Protocol, (e.protocol_id for e in rows))
+        return [self._row_dict(e, mixtures, cells, protocols) for e in rows]
+
+    @staticmethod
+    def _row_dict(
+        e: Experiment,
+        mixtures: dict[uuid.UUID, str],
+        cells: dict[uuid.UUID, str],
+        protocols: dict[uuid.UUID, str],
+    ) -> dict[str, Any]:
+        mixture_name = mixtures.get(e.mixture_id) if e.mixture_id else None
+        cell_name = cells.get(e.cell_type_id) if e.cell_type_id else None
+        protocol_name = protocols.get(e.protocol_id) if e.protocol_id else None
         return {
             "id": e.id,
             "title": e.title,
@@ -415,7 +429,7 @@ class ExperimentService:
         with self.db.transaction(actor.identity) as session:
             result = paginate(session, query, page, per_page)
             return Page(
-                [self._dict(session, e) for e in result.items],
+                self._dicts(session, result.items),
                 result.total,
                 result.page,
                 result.per_page,
@@ -715,9 +729,9 @@ class ExperimentService:
                     "measure": measure,
                     "n": len(items),
                     "experiments": len({i["experiment_id"] for i in items}),
-                    "mae": _mean([abs(x) for x in errors]),
-                    "rmse": math.sqrt(_mean([x * x for x in errors])),
-                    "bias": _mean(errors),
+                    "mae": statistics.fmean([abs(x) for x in errors]),
+                    "rmse": math.sqrt(statistics.fmean([x * x for x in errors])),
+                    "bias": statistics.fmean(errors),
                     "coverage": (sum(inside) / len(inside)) if inside else None,
                     "unit": items[0]["unit"],
                 }

@@ -305,11 +305,29 @@ class MixtureService:
         with self.db.transaction(actor.identity) as session:
             return self._dict(session, self._visible(session, mixture_id))
 
-    def _visible(self, session: Session, mixture_id: uuid.UUID) -> Mixture:
+    def _visible(
+        self, session: Session, mixture_id: uuid.UUID, field: str | None = None
+    ) -> Mixture:
         mixture = session.get(Mixture, mixture_id)
         if mixture is None:
-            raise NotFound("Mixture not found.")
+            raise NotFound("Mixture not found.", details={"field": field} if field else None)
         return mixture
+
+    def solution_components(
+        self,
+        session: Session,
+        *,
+        components: list[dict[str, Any]] | None = None,
+        mixture_id: uuid.UUID | None = None,
+        mixture_field: str = "mixture_id",
+    ) -> list[Any]:
+        """Library components (by id, name or SMILES), or a visible mixture's, as solution
+        components for the physics — without any carrier."""
+        if mixture_id is not None:
+            self._visible(session, mixture_id, field=mixture_field)
+            components = self._components(session, mixture_id)
+        resolved = self._resolve_components(session, components or [])
+        return [_as_solution_component(m, c) for m, c in resolved]
 
     def list(
         self,

@@ -419,6 +419,14 @@ class ModelService:
         predictions = [p.as_dict() for p in ml_train.predict(model, rows)]
         out = []
         with self.db.transaction(actor.identity) as session:
+            ids = {m for m in mixture_ids or [] if m}
+            versions = dict(
+                session.execute(
+                    sa.select(Mixture.id, Mixture.version).where(Mixture.id.in_(ids))
+                ).all()
+                if ids
+                else []
+            )
             for i, p in enumerate(predictions):
                 result = {
                     "model_id": row.id,
@@ -431,13 +439,7 @@ class ModelService:
                     stored = Prediction(
                         model_id=row.id,
                         mixture_id=mixture_id,
-                        mixture_version=(
-                            session.scalar(
-                                sa.select(Mixture.version).where(Mixture.id == mixture_id)
-                            )
-                            if mixture_id
-                            else None
-                        ),
+                        mixture_version=versions.get(mixture_id),
                         target=row.target,
                         value=p["value"],
                         lower=p["lower"],

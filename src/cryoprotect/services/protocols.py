@@ -22,11 +22,12 @@ from sqlalchemy.orm import Session
 
 from cryoprotect.db.database import SYSTEM_USER_ID, Database, Identity
 from cryoprotect.db.models import CellType as CellTypeRow
-from cryoprotect.db.models import Mixture, Protocol
+from cryoprotect.db.models import Protocol
 from cryoprotect.errors import NotFound, ValidationError
 from cryoprotect.science import cells, composition, protocols, thermo
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import Page, change_visible, get_visible, paginate
+from cryoprotect.services.mixtures import MixtureService
 from cryoprotect.services.molecules import check_scope
 
 logger = logging.getLogger(__name__)
@@ -162,15 +163,13 @@ class CellTypeService:
             row = session.get(CellTypeRow, uuid.UUID(str(ref)))
         except ValueError:
             text = str(ref).strip().lower()
-            for candidate in session.scalars(
-                sa.select(CellTypeRow).order_by(
-                    (CellTypeRow.created_by == SYSTEM_USER_ID).desc(), CellTypeRow.created_at
-                )
-            ):
-                key = str((candidate.parameters or {}).get("key", "")).lower()
-                if text in (candidate.name.lower(), key):
-                    row = candidate
-                    break
+            key = sa.func.lower(CellTypeRow.parameters["key"].astext)
+            row = session.scalars(
+                sa.select(CellTypeRow)
+                .where(sa.or_(sa.func.lower(CellTypeRow.name) == text, key == text))
+                .order_by((CellTypeRow.created_by == SYSTEM_USER_ID).desc(), CellTypeRow.created_at)
+                .limit(1)
+            ).first()
         if row is None:
             raise NotFound("Cell type not found.", details={"field": "cell_type"})
         return row, _from_parameters(dict(row.parameters or {}), field="cell_type")
@@ -241,33 +240,23 @@ def _summary(evaluation: dict[str, Any]) -> dict[str, Any]:
 
 
 class ProtocolService:
-    def __init__(self, db: Database, cell_types: CellTypeService) -> None:
+    def __init__(self, db: Database, cell_types: CellTypeService, mixtures: MixtureService) -> None:
         self.db = db
         self.cell_types = cell_types
+        self.mixtures = mixtures
 
     def _target(
-        self, session: Session, actor: Actor, target: dict[str, Any]
+        self, session: Session, target: dict[str, Any]
     ) -> tuple[dict[str, float], uuid.UUID | None]:
-        from cryoprotect.services.mixtures import MixtureService, _as_solution_component
-
-        mixtures = MixtureService(self.db)
-        if target.get("mixture_id"):
-            mixture = session.get(Mixture, target["mixture_id"])
-            if mixture is None:
-                raise NotFound("Mixture not found.", details={"field": "target.mixture_id"})
-            rows = mixtures._components(session, mixture.id)
-            comps = [
-                {"molecule_id": r["molecule_id"], "amount": r["amount"], "unit": r["unit"]}
-                for r in rows
-            ]
-            mixture_id: uuid.UUID | None = mixture.id
-        else:
-            comps = target.get("components") or []
-            mixture_id = None
-        resolved = mixtures._resolve_components(session, comps) if comps else []
-        if not resolved:
+        mixture_id = target.get("mixture_id")
+        if not mixture_id and not target.get("components"):
             raise ValidationError("Give target.components or target.mixture_id.", field="target")
-        solution = [_as_solution_component(m, c) for m, c in resolved]
+        solution = self.mixtures.solution_components(
+            session,
+            components=target.get("components"),
+            mixture_id=mixture_id,
+            mixture_field="target.mixture_id",
+        )
         return target_molality(solution), mixture_id
 
     def design(
@@ -286,7 +275,7 @@ class ProtocolService:
         """Design addition and removal; compare with one-step and equal-step protocols."""
         with self.db.transaction(actor.identity) as session:
             row, cell = self.cell_types.resolve(session, cell_type)
-            molality, mixture_id = self._target(session, actor, target)
+            molality, mixture_id = self._target(session, target)
         limits = None
         if osmotic_limits:
             low = osmotic_limits.get("min_volume_fraction", cell.min_volume_fraction)
