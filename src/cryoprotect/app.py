@@ -17,6 +17,7 @@ from cryoprotect import __version__
 from cryoprotect.api import auth as auth_api
 from cryoprotect.api import experiments as experiments_api
 from cryoprotect.api import feature_flags as feature_flags_api
+from cryoprotect.api import json_limits
 from cryoprotect.api import mixtures as mixtures_api
 from cryoprotect.api import models as models_api
 from cryoprotect.api import molecules as molecules_api
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         api.register_blueprint(blueprint)
     register_error_handlers(app, api)
     ratelimit.init_app(app, settings, identify=_request_user_id)
+    json_limits.init_app(app)  # after the rate limiter: refused bodies still count
     app.register_blueprint(web_blueprint)
 
     @app.get("/api/v1/docs/assets/<path:filename>")
