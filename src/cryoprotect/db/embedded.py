@@ -13,17 +13,35 @@ runtime directory and does not always stop the server at exit:
   non-owning client (``attach=True``, e.g. ``cryoprotect db health`` beside a running
   ``serve``) connects to the running server without stopping it;
 * when run as root, PostgreSQL refuses to run as root, so (as pgserver does) the server
-  runs as a ``pgserver`` system user that owns the data directory;
-* the server listens on the Unix socket only (no TCP port), with trust authentication
-  limited to that socket, which only the owning user and root can reach.
+  runs as a ``pgserver`` system user that owns the data directory.
+
+Who can connect. The server listens on its Unix socket only (no TCP port). The socket
+directory is mode 0700 and owned by the server's OS user (root, which bypasses file
+permissions, can still reach it); a fallback directory in the system temp dir that exists
+but belongs to another user, or is not a plain directory, is refused. Authentication is
+``peer`` with the map in ``pg_ident.conf``: exactly the OS user running CryoProtect and the
+server's own OS user may log in, and only as the roles CryoProtect uses (the superuser,
+the migration owner and the app role). Both files are rewritten by every owner at start,
+so a cluster initialised by an older version with ``trust`` is upgraded in place (reloaded
+when the owner adopts a running server). Any other local account is refused at the socket
+directory and, failing that, by authentication.
+
+Supervision. :meth:`EmbeddedPostgres.supervise` (called by ``cryoprotect serve``, the owner)
+starts a watchdog thread that notices a postmaster that has died (``kill -9``, the OOM
+killer) and starts it again with exponential backoff; PostgreSQL's crash recovery replays
+the WAL, so committed transactions survive. The watchdog publishes its state to
+``<home>/run/supervisor.json`` (:class:`SupervisorState`), which every process serving the
+app (gunicorn workers included) reads for ``/health`` and ``/metrics``.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import fcntl
 import hashlib
 import importlib.util
+import json
 import logging
 import os
 import signal
@@ -31,9 +49,13 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
+
+import psutil
 
 from cryoprotect.errors import EmbeddedServerError
 
@@ -41,8 +63,14 @@ logger = logging.getLogger(__name__)
 
 SYSTEM_USER = "pgserver"
 SUPERUSER = "postgres"
+# The roles CryoProtect logs in as (database.OWNER_ROLE and the default app role); a
+# Database passes its own list, including a configured CRYOPROTECT_APP_DB_ROLE.
+DEFAULT_ROLES = (SUPERUSER, "cryoprotect_owner", "cryoprotect_app")
+IDENT_MAP = "cryoprotect"
 _SOCKET_NAME = ".s.PGSQL.5432"
 _MAX_SOCKET_PATH = 100  # Linux sun_path is 108 bytes, macOS 104; keep a margin.
+_STATE_FILE = "supervisor.json"
+_MANAGED = "# Managed by CryoProtect (cryoprotect.db.embedded): rewritten at every start.\n"
 
 
 def _bin_path() -> Path:
@@ -75,6 +103,50 @@ def _ensure_system_user(name: str) -> tuple[int, int]:
     return entry.pw_uid, entry.pw_gid
 
 
+def _os_user_name(uid: int) -> str:
+    """The user name of ``uid``: what peer authentication sees for a process running as it."""
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError as exc:
+        raise EmbeddedServerError(
+            f"The embedded PostgreSQL authenticates local connections by OS user name (peer), "
+            f"but uid {uid} has no user name (no /etc/passwd entry). Run CryoProtect as a "
+            "named user, or use an external PostgreSQL (DATABASE_URL).",
+            details={"uid": uid},
+        ) from exc
+
+
+def _quoted(name: str) -> str:
+    """``name`` as a pg_hba/pg_ident token taken literally (never a keyword or a regex)."""
+    if not name or any(c in name for c in '"\n\r\t #'):
+        raise EmbeddedServerError(f"{name!r} cannot be written to pg_ident.conf")
+    return f'"{name}"'
+
+
+def pg_hba_conf() -> str:
+    """``pg_hba.conf`` of the embedded cluster: the Unix socket only, by OS user (peer)."""
+    return (
+        _MANAGED
+        + "# Unix-socket connections only, authenticated by the connecting process's OS user\n"
+        + f'# through the "{IDENT_MAP}" map in pg_ident.conf. The server opens no TCP port.\n'
+        + "# TYPE  DATABASE  USER  ADDRESS    METHOD\n"
+        + f"local   all       all              peer map={IDENT_MAP}\n"
+        + "host    all       all   0.0.0.0/0  reject\n"
+        + "host    all       all   ::/0       reject\n"
+    )
+
+
+def pg_ident_conf(os_users: Iterable[str], roles: Iterable[str]) -> str:
+    """``pg_ident.conf``: each of ``os_users`` may log in as each of ``roles``, nobody else."""
+    lines = [_MANAGED, "# MAPNAME  SYSTEM-USERNAME  PG-USERNAME\n"]
+    for os_user in dict.fromkeys(os_users):
+        for role in dict.fromkeys(roles):
+            lines.append(f"{IDENT_MAP}  {_quoted(os_user)}  {_quoted(role)}\n")
+    return "".join(lines)
+
+
 def _allow_traverse(path: Path) -> None:
     """Let other users traverse (not list) every directory from ``path`` up to ``/``."""
     for directory in [path, *path.parents]:
@@ -103,22 +175,72 @@ def _running_as_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
+@dataclass(frozen=True)
+class SupervisorState:
+    """What the embedded server's watchdog saw at its latest check.
+
+    Attributes:
+        pid: the supervising (owning) process.
+        heartbeat: Unix time of the latest check.
+        up: whether the postmaster was alive then.
+        down_since: Unix time the postmaster was first found gone (None while up).
+        restarts: successful restarts since supervision began.
+        failed_attempts: restart attempts that failed since it went down.
+        last_error: the latest failed attempt's error (its tail).
+    """
+
+    pid: int
+    heartbeat: float
+    up: bool = True
+    down_since: float | None = None
+    restarts: int = 0
+    failed_attempts: int = 0
+    last_error: str | None = None
+
+    def liveness_problem(self, *, now: float, limit_s: float) -> str | None:
+        """Why the app cannot recover its database by itself, or None when it can.
+
+        Args:
+            now: the current Unix time.
+            limit_s: how long the database may stay down (or the watchdog silent), s.
+        """
+        silent_s = now - self.heartbeat
+        if silent_s > limit_s:
+            return (
+                f"the embedded database's supervisor (pid {self.pid}) has not reported for "
+                f"{silent_s:.0f} s"
+            )
+        if not self.up and self.down_since is not None and now - self.down_since > limit_s:
+            problem = (
+                f"the embedded database has been down for {now - self.down_since:.0f} s; "
+                f"{self.failed_attempts} restart attempt(s) failed"
+            )
+            return problem + (f": {self.last_error}" if self.last_error else "")
+        return None
+
+
 class EmbeddedPostgres:
     """A PostgreSQL cluster under a CryoProtect data directory.
 
     Args:
         home: the CryoProtect data directory (``CRYOPROTECT_HOME``).
+        roles: the database roles CryoProtect's OS user may log in as (peer map).
     """
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, *, roles: Iterable[str] = DEFAULT_ROLES) -> None:
         self.home = Path(home).resolve()
         self.pgdata = self.home / "pgdata"
         self.run_dir = self.home / "run"
         self.log_file = self.home / "postgresql.log"
+        self.roles = tuple(dict.fromkeys([SUPERUSER, *roles]))
         self._lock_fd: int | None = None
         self._owner = False
         self._stopped = threading.Event()
+        self._lifecycle = threading.RLock()
         self._system_user = SYSTEM_USER if _running_as_root() else None
+        self._server_ids: tuple[int, int] | None = None
+        self._watchdog: threading.Thread | None = None
+        self._state: SupervisorState | None = None
 
     # ----------------------------------------------------------------- paths
     @property
@@ -149,10 +271,11 @@ class EmbeddedPostgres:
 
         Raises:
             EmbeddedServerError: another process owns the directory (and ``attach`` is
-                False), or the server failed to start (the log's tail is in the message).
+                False), its socket directory is not ours, or the server failed to start
+                (the log's tail is in the message).
         """
         self.home.mkdir(parents=True, exist_ok=True)
-        self.run_dir.mkdir(exist_ok=True)
+        self.run_dir.mkdir(mode=0o700, exist_ok=True)
         if not self._acquire_lock():
             holder = self._lock_holder()
             if not attach:
@@ -165,33 +288,53 @@ class EmbeddedPostgres:
             self._wait_ready(timeout_s)
             return self
         self._owner = True
-        self._prepare_permissions()
-        if not (self.pgdata / "PG_VERSION").exists():
-            self._initdb()
-        if not self.is_running():
-            self._pg_ctl_start(timeout_s)
-        else:
-            logger.info("adopting running embedded PostgreSQL", extra={"pgdata": str(self.pgdata)})
-        self._wait_ready(timeout_s)
+        try:
+            self._state_path.unlink(missing_ok=True)  # a crashed owner's, now stale
+            self._prepare_permissions()
+            if not (self.pgdata / "PG_VERSION").exists():
+                self._initdb()
+            self._write_auth_config()
+            if not self.is_running():
+                self._pg_ctl_start(timeout_s)
+            else:
+                logger.info(
+                    "adopting running embedded PostgreSQL", extra={"pgdata": str(self.pgdata)}
+                )
+                self._wait_ready(timeout_s)
+                self._reload_config(timeout_s)
+            self._wait_ready(timeout_s)
+        except BaseException:
+            self._release_lock()
+            self._owner = False
+            raise
         atexit.register(self.stop)
         self._install_sigterm_handler()
         return self
 
     def stop(self) -> None:
-        """Stop the server if this process owns it; release the lock. Idempotent."""
+        """Stop the watchdog and the server if this process owns it; release the lock.
+
+        Idempotent.
+        """
         if not self._owner or self._stopped.is_set():
             return
         self._stopped.set()
-        try:
-            if self.is_running():
-                self._run(
-                    ["pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "-t", "60", "stop"]
-                )
-        except subprocess.CalledProcessError as exc:  # pragma: no cover - defensive
-            logger.error("pg_ctl stop failed: %s", exc.stderr)
-        finally:
-            self._release_lock()
-            self._owner = False
+        watchdog = self._watchdog
+        if watchdog is not None and watchdog is not threading.current_thread():
+            watchdog.join(timeout=120)
+        with self._lifecycle:
+            try:
+                if self.is_running():
+                    self._run(
+                        ["pg_ctl", "-D", str(self.pgdata), "-m", "fast", "-w", "-t", "60", "stop"]
+                    )
+            except subprocess.CalledProcessError as exc:  # pragma: no cover - defensive
+                logger.error("pg_ctl stop failed: %s", exc.stderr)
+            finally:
+                if self._watchdog is not None:
+                    self._state_path.unlink(missing_ok=True)
+                self._release_lock()
+                self._owner = False
 
     def is_running(self) -> bool:
         """True when ``pg_ctl status`` reports a live server for this data directory."""
@@ -199,6 +342,166 @@ class EmbeddedPostgres:
             return False
         result = self._run(["pg_ctl", "-D", str(self.pgdata), "status"], check=False)
         return result.returncode == 0
+
+    # ----------------------------------------------------------- supervision
+    def supervise(
+        self,
+        *,
+        interval_s: float = 1.0,
+        backoff_initial_s: float = 0.5,
+        backoff_max_s: float = 30.0,
+        restart_timeout_s: float = 60.0,
+    ) -> None:
+        """Watch the postmaster from a daemon thread and restart it when it dies.
+
+        A restart that fails is retried after ``backoff_initial_s``, doubling up to
+        ``backoff_max_s``. Each check is published to ``<home>/run/supervisor.json``
+        (:meth:`supervisor_state`). Only the owner supervises; calling again is a no-op.
+
+        Raises:
+            EmbeddedServerError: this process does not own the server.
+        """
+        if not self._owner:
+            raise EmbeddedServerError(
+                "only the process that owns the embedded server supervises it"
+            )
+        with self._lifecycle:
+            if self._watchdog is not None:
+                return
+            self._state = SupervisorState(pid=os.getpid(), heartbeat=time.time())
+            self._write_state()
+            self._watchdog = threading.Thread(
+                target=self._watch,
+                args=(interval_s, backoff_initial_s, backoff_max_s, restart_timeout_s),
+                name="embedded-postgres-watchdog",
+                daemon=True,
+            )
+            self._watchdog.start()
+
+    def supervisor_state(self) -> SupervisorState | None:
+        """The watchdog's latest published state (any process), or None when unsupervised."""
+        try:
+            data = json.loads(self._state_path.read_text())
+            return SupervisorState(**data)
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def postmaster_alive(self) -> bool:
+        """True when the pid in ``postmaster.pid`` is a live (non-zombie) postgres process."""
+        pid = self._postmaster_pid()
+        if pid is None:
+            return False
+        try:
+            proc = psutil.Process(pid)
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                _reap(pid)
+                return False
+            return proc.name() == "postgres"
+        except psutil.NoSuchProcess:
+            return False
+        except psutil.AccessDenied:  # pragma: no cover - it exists; not ours to inspect
+            return True
+
+    def _watch(
+        self,
+        interval_s: float,
+        backoff_initial_s: float,
+        backoff_max_s: float,
+        restart_timeout_s: float,
+    ) -> None:
+        backoff = backoff_initial_s
+        next_attempt = 0.0
+        while not self._stopped.wait(interval_s):
+            try:
+                with self._lifecycle:
+                    if self._stopped.is_set():
+                        return
+                    state = self._state
+                    assert state is not None
+                    if self.postmaster_alive():
+                        if not state.up:
+                            logger.info("embedded PostgreSQL is running again")
+                            state = replace(
+                                state, up=True, down_since=None, failed_attempts=0, last_error=None
+                            )
+                        backoff = backoff_initial_s
+                    else:
+                        if state.up:
+                            logger.error(
+                                "embedded PostgreSQL postmaster is gone; restarting it",
+                                extra={"pgdata": str(self.pgdata)},
+                            )
+                            state = replace(state, up=False, down_since=time.time())
+                            next_attempt = time.monotonic()
+                        if time.monotonic() >= next_attempt:
+                            state, backoff = self._attempt_restart(
+                                state, backoff, backoff_max_s, restart_timeout_s
+                            )
+                            next_attempt = time.monotonic() + backoff
+                            if state.up:
+                                backoff = backoff_initial_s
+                    self._state = replace(state, heartbeat=time.time())
+                    self._write_state()
+            except Exception:  # the watchdog must outlive any one failed check
+                logger.exception("embedded PostgreSQL watchdog check failed")
+
+    def _attempt_restart(
+        self,
+        state: SupervisorState,
+        backoff: float,
+        backoff_max_s: float,
+        restart_timeout_s: float,
+    ) -> tuple[SupervisorState, float]:
+        """One restart attempt; returns the new state and the delay before the next one."""
+        pid = self._postmaster_pid()
+        if pid is not None:
+            _reap(pid)
+        try:
+            self._pg_ctl_start(restart_timeout_s)
+            self._wait_ready(restart_timeout_s)
+        except (EmbeddedServerError, OSError, subprocess.SubprocessError) as exc:
+            error = str(exc).strip().splitlines()[-1][-300:] if str(exc).strip() else repr(exc)
+            failed = state.failed_attempts + 1
+            logger.warning(
+                "restarting the embedded PostgreSQL failed (attempt %d); next try in %.1f s: %s",
+                failed,
+                backoff,
+                error,
+            )
+            return replace(state, failed_attempts=failed, last_error=error), min(
+                backoff * 2, backoff_max_s
+            )
+        down_s = time.time() - (state.down_since or time.time())
+        logger.warning(
+            "embedded PostgreSQL restarted after %.1f s down (restart %d)",
+            down_s,
+            state.restarts + 1,
+        )
+        restarted = replace(
+            state,
+            up=True,
+            down_since=None,
+            restarts=state.restarts + 1,
+            failed_attempts=0,
+            last_error=None,
+        )
+        return restarted, backoff
+
+    @property
+    def _state_path(self) -> Path:
+        return self.run_dir / _STATE_FILE
+
+    def _write_state(self) -> None:
+        assert self._state is not None
+        tmp = self._state_path.with_name(_STATE_FILE + ".tmp")
+        tmp.write_text(json.dumps(asdict(self._state)))
+        os.replace(tmp, self._state_path)
+
+    def _postmaster_pid(self) -> int | None:
+        try:
+            return int((self.pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            return None
 
     # -------------------------------------------------------------- internals
     def _run(self, argv: list[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -227,21 +530,97 @@ class EmbeddedPostgres:
         return result
 
     def _prepare_permissions(self) -> None:
-        self.socket_dir.mkdir(parents=True, exist_ok=True)
         if self._system_user is None:
-            return
-        uid, gid = _ensure_system_user(self._system_user)
-        install = _bin_path().parent
-        marker = install / ".cryoprotect-perms"
-        if not marker.exists():
-            _allow_traverse(install)
-            _allow_read_tree(install)
-            marker.touch()
-        _allow_traverse(self.home)
-        self.pgdata.mkdir(exist_ok=True)
-        self.log_file.touch(exist_ok=True)
-        for path in (self.pgdata, self.socket_dir, self.log_file):
-            os.chown(path, uid, gid)
+            uid, gid = os.geteuid(), os.getegid()
+        else:
+            uid, gid = _ensure_system_user(self._system_user)
+            install = _bin_path().parent
+            marker = install / ".cryoprotect-perms"
+            if not marker.exists():
+                _allow_traverse(install)
+                _allow_read_tree(install)
+                marker.touch()
+            _allow_traverse(self.home)
+            self.pgdata.mkdir(mode=0o700, exist_ok=True)
+            self.log_file.touch(mode=0o600, exist_ok=True)
+            for path in (self.pgdata, self.log_file):
+                os.chown(path, uid, gid)
+        self._server_ids = (uid, gid)
+        self._secure_socket_dir(uid, gid)
+
+    def _secure_socket_dir(self, uid: int, gid: int) -> None:
+        """Make the socket directory 0700 and the server's; refuse one planted by others."""
+        path = self.socket_dir
+        with contextlib.suppress(FileExistsError):
+            path.mkdir(mode=0o700)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError as exc:  # a symlink (ELOOP) or a file (ENOTDIR)
+            raise EmbeddedServerError(
+                f"The socket directory {path} is not a directory (a symlink or a file). "
+                "Remove it, or set CRYOPROTECT_HOME to a shorter path.",
+                details={"socket_dir": str(path)},
+            ) from exc
+        try:
+            st = os.fstat(fd)
+            if st.st_uid not in {os.geteuid(), uid}:
+                raise EmbeddedServerError(
+                    f"The socket directory {path} is owned by uid {st.st_uid}, not by "
+                    "CryoProtect or its database server; another user may have created it. "
+                    "Remove it, or set CRYOPROTECT_HOME to a shorter path.",
+                    details={"socket_dir": str(path), "owner_uid": st.st_uid},
+                )
+            if (st.st_uid, st.st_gid) != (uid, gid):
+                os.fchown(fd, uid, gid)
+            os.fchmod(fd, 0o700)
+        finally:
+            os.close(fd)
+
+    def _write_auth_config(self) -> None:
+        """Write pg_hba.conf (peer only) and pg_ident.conf (our OS users -> our roles)."""
+        assert self._server_ids is not None
+        app_user = _os_user_name(os.geteuid())
+        server_user = _os_user_name(self._server_ids[0])
+        files = {
+            "pg_hba.conf": pg_hba_conf(),
+            "pg_ident.conf": pg_ident_conf([app_user, server_user], self.roles),
+        }
+        for name, text in files.items():
+            path = self.pgdata / name
+            tmp = self.pgdata / f".{name}.tmp"
+            tmp.unlink(missing_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(text)
+            os.chown(tmp, *self._server_ids)
+            os.replace(tmp, path)
+
+    def _reload_config(self, timeout_s: float) -> None:
+        """Make an adopted, running server re-read pg_hba.conf and pg_ident.conf."""
+        before = self._conf_load_time()
+        self._run(["pg_ctl", "-D", str(self.pgdata), "reload"])
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            loaded = self._conf_load_time()
+            if loaded is not None and (before is None or loaded > before):
+                return
+            time.sleep(0.05)
+        raise EmbeddedServerError(
+            f"The embedded PostgreSQL under {self.pgdata} did not reload its authentication "
+            f"configuration within {timeout_s:.0f} s (see {self.log_file})."
+        )
+
+    def _conf_load_time(self) -> Any:
+        import psycopg
+
+        try:
+            with psycopg.connect(
+                host=str(self.socket_dir), user=SUPERUSER, dbname="postgres", connect_timeout=10
+            ) as conn:
+                row = conn.execute("SELECT pg_conf_load_time()").fetchone()
+        except psycopg.Error:
+            return None
+        return row[0] if row else None
 
     def _initdb(self) -> None:
         self.pgdata.mkdir(exist_ok=True)
@@ -257,7 +636,7 @@ class EmbeddedPostgres:
                     SUPERUSER,
                     "--encoding=UTF8",
                     "--locale=C",
-                    "--auth-local=trust",
+                    "--auth-local=peer",
                     "--auth-host=reject",
                 ]
             )
@@ -267,7 +646,9 @@ class EmbeddedPostgres:
             ) from exc
 
     def _pg_ctl_start(self, timeout_s: float) -> None:
-        options = f"-h '' -k {self.socket_dir} -c max_connections=100"
+        options = (
+            f"-h '' -k {self.socket_dir} -c unix_socket_permissions=0700 -c max_connections=100"
+        )
         try:
             self._run(
                 [
@@ -347,3 +728,9 @@ class EmbeddedPostgres:
             raise SystemExit(0)  # a requested, graceful stop
 
         signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _reap(pid: int) -> None:
+    """Collect ``pid``'s exit status if it is our child (we may be PID 1 in a container)."""
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
