@@ -367,7 +367,8 @@ def test_predicted_vs_measured_and_summary(app, client):  # type: ignore[no-unty
 def test_only_verified_experiments_feed_a_verified_dataset(client, make_user, make_team):  # type: ignore[no-untyped-def]
     author, verifier = make_user("author"), make_user("verifier")
     team = make_team(author, verifier=[verifier])
-    mixtures = [_mixture(client, author) for _ in range(3)]
+    # team experiments cite team mixtures: the verifier must see what they verify (0010)
+    mixtures = [_mixture(client, author, visibility="team", team_id=team) for _ in range(3)]
     ids = []
     for i, m in enumerate(mixtures):
         exp = _experiment(

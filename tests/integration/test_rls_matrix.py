@@ -3,6 +3,12 @@
 For each table: a private, a team and a public row owned by A; then every kind of caller
 tries to SELECT, UPDATE and DELETE each of them. Denials must be silent (0 rows), as
 PostgreSQL RLS does, never an error that leaks the row's existence.
+
+Changes of scope (migration 0010) are decided on the old and the new scope: every kind
+of caller tries to *move* a team row to a team they administer or out of any team, and
+to *widen* a row's visibility. A caller who cannot edit the row changes nothing (0 rows);
+one who can edit it but may not change its scope gets an error (PermissionDenied), and
+the row stays as it was.
 """
 
 from __future__ import annotations
@@ -28,24 +34,38 @@ pytestmark = pytest.mark.integration
 class World:
     owner: uuid.UUID
     admin: uuid.UUID
+    verifier: uuid.UUID
     editor: uuid.UUID
     viewer: uuid.UUID
     outsider: uuid.UUID
     team: uuid.UUID
 
 
+PEOPLE = ("owner", "admin", "verifier", "editor", "viewer", "outsider")
+
+
 @pytest.fixture(scope="module")
 def world(db: Database, settings) -> World:  # type: ignore[no-untyped-def]
     auth = AuthService(db, settings)
     ids = {}
-    for name in ("owner", "admin", "editor", "viewer", "outsider"):
+    for name in PEOPLE:
         ids[name] = auth.register(f"rls-{name}-{uuid.uuid4().hex[:8]}@example.org", "password123")
     teams = TeamService(db)
     owner = Actor(user_id=ids["owner"]["id"], email=ids["owner"]["email"])
     team = teams.create(owner, "RLS lab")
-    for role in ("admin", "editor", "viewer"):
+    for role in ("admin", "verifier", "editor", "viewer"):
         teams.add_member(owner, team["id"], ids[role]["email"], role)
     return World(team=team["id"], **{k: v["id"] for k, v in ids.items()})
+
+
+@pytest.fixture(scope="module")
+def own_team(db: Database, world: World) -> dict[str, uuid.UUID]:
+    """A second team administered by each person (the destination of a "move")."""
+    teams = TeamService(db)
+    return {
+        name: teams.create(Actor(user_id=getattr(world, name)), f"{name}'s own lab")["id"]
+        for name in PEOPLE
+    }
 
 
 def _fake_inchikey() -> str:
@@ -372,7 +392,10 @@ def test_membership_and_accounts(db: Database, world: World) -> None:
         assert (
             s.execute(
                 sa.update(models.UserTeamMembership)
-                .where(models.UserTeamMembership.user_id == world.viewer)
+                .where(
+                    models.UserTeamMembership.user_id == world.viewer,
+                    models.UserTeamMembership.team_id == world.team,
+                )
                 .values(role_id=4)
             ).rowcount
             == 0
@@ -455,3 +478,238 @@ def test_audit_log_records_writes(db: Database, world: World) -> None:
     with pytest.raises(PermissionDenied):
         with db.transaction(Identity.user(world.owner)) as s:
             s.execute(sa.delete(models.AuditLog))
+
+
+# ----------------------------------------------------------------------------- scope changes
+# Outcome of one UPDATE: 1 = changed, 0 = nothing (the caller may not edit the row, RLS is
+# silent), "denied" = the caller may edit the row but not change its scope (an error).
+SCOPE_CALLERS = (*PEOPLE, "anonymous", "service")
+
+
+def _identity(w: World, who: str) -> Identity:
+    if who == "anonymous":
+        return Identity.anonymous()
+    if who == "service":
+        return Identity.service()
+    return Identity.user(getattr(w, who))
+
+
+def _scope(db: Database, model: Any, row_id: uuid.UUID) -> tuple[uuid.UUID | None, str]:
+    with db.transaction(Identity.service()) as s:
+        row = s.execute(sa.select(model.team_id, model.visibility).where(model.id == row_id)).one()
+        return row.team_id, row.visibility
+
+
+def _try_scope_change(
+    db: Database, identity: Identity, model: Any, row_id: uuid.UUID, values: dict[str, Any]
+) -> int | str:
+    before = _scope(db, model, row_id)
+    try:
+        with db.transaction(identity) as s:
+            changed = s.execute(sa.update(model).where(model.id == row_id).values(**values))
+            count = int(changed.rowcount)  # type: ignore[attr-defined]
+    except PermissionDenied:
+        assert _scope(db, model, row_id) == before, "a refused change left the row changed"
+        return "denied"
+    if count == 0:
+        assert _scope(db, model, row_id) == before
+    return count
+
+
+def _scoped_row(
+    db: Database, w: World, table: str, visibility: str, team_id: uuid.UUID | None
+) -> uuid.UUID:
+    """One row owned by ``w.owner`` with the given scope (a fresh one per attempt)."""
+    parents: dict[str, uuid.UUID] = {}
+    if table == "predictions":
+        parents["predictive_models"] = _insert(
+            db,
+            w.owner,
+            models.PredictiveModel,
+            {**_values("predictive_models", {}), "created_by": w.owner, "visibility": "public"},
+        )
+    values = {
+        **_values(table, parents),
+        "created_by": w.owner,
+        "visibility": visibility,
+        "team_id": team_id,
+    }
+    return _insert(db, w.owner, OWNED[table], values)
+
+
+# (start visibility, start in team?, change, expected outcome per caller)
+SCOPE_CASES: dict[str, tuple[str, bool, Any, dict[str, int | str]]] = {
+    # team row of T -> a team the caller administers: owner-or-admin of T, and (as owner)
+    # create or admin rights in the new team
+    "move_to_own_team": (
+        "team",
+        True,
+        lambda own, who: {"team_id": own.get(who, own["outsider"])},
+        {
+            "owner": 1,
+            "admin": 1,
+            "verifier": "denied",
+            "editor": "denied",
+            "viewer": 0,
+            "outsider": 0,
+            "anonymous": 0,
+            "service": 1,
+        },
+    ),
+    # team row of T -> no team (private): the owner's personal scope, theirs alone
+    "move_out_of_team": (
+        "team",
+        True,
+        lambda own, who: {"team_id": None, "visibility": "private"},
+        {
+            "owner": 1,
+            "admin": "denied",
+            "verifier": "denied",
+            "editor": "denied",
+            "viewer": 0,
+            "outsider": 0,
+            "anonymous": 0,
+            "service": 1,
+        },
+    ),
+    # team -> public: the owner or an admin of the row's team
+    "widen_team_to_public": (
+        "team",
+        True,
+        lambda own, who: {"visibility": "public"},
+        {
+            "owner": 1,
+            "admin": 1,
+            "verifier": "denied",
+            "editor": "denied",
+            "viewer": 0,
+            "outsider": 0,
+            "anonymous": 0,
+            "service": 1,
+        },
+    ),
+    # private (filed under T) -> team: only the owner edits a private row at all
+    "widen_private_to_team": (
+        "private",
+        True,
+        lambda own, who: {"visibility": "team"},
+        {
+            "owner": 1,
+            "admin": 0,
+            "verifier": 0,
+            "editor": 0,
+            "viewer": 0,
+            "outsider": 0,
+            "anonymous": 0,
+            "service": 1,
+        },
+    ),
+    # public (in T) -> team: narrowing shows the row to nobody new; whoever may edit may
+    "narrow_public_to_team": (
+        "public",
+        True,
+        lambda own, who: {"visibility": "team"},
+        {
+            "owner": 1,
+            "admin": 1,
+            "verifier": 1,
+            "editor": 1,
+            "viewer": 0,
+            "outsider": 0,
+            "anonymous": 0,
+            "service": 1,
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SCOPE_CASES))
+@pytest.mark.parametrize("table", sorted(OWNED))
+def test_scope_change_matrix(
+    db: Database, world: World, own_team: dict[str, uuid.UUID], table: str, case: str
+) -> None:
+    model = OWNED[table]
+    visibility, in_team, change, expected = SCOPE_CASES[case]
+    seen = {}
+    for who in SCOPE_CALLERS:
+        row = _scoped_row(db, world, table, visibility, world.team if in_team else None)
+        seen[who] = _try_scope_change(db, _identity(world, who), model, row, change(own_team, who))
+    assert seen == expected
+
+
+def test_a_refused_move_says_which_field_and_why(
+    db: Database, world: World, own_team: dict[str, uuid.UUID]
+) -> None:
+    row = _scoped_row(db, world, "molecules", "team", world.team)
+    with pytest.raises(PermissionDenied) as refused:
+        with db.transaction(Identity.user(world.editor)) as s:
+            s.execute(
+                sa.update(models.Molecule)
+                .where(models.Molecule.id == row)
+                .values(team_id=own_team["editor"])
+            )
+    assert refused.value.details["field"] == "team_id"
+    assert "owner" in refused.value.message and "admin" in refused.value.message
+    with pytest.raises(PermissionDenied) as refused:
+        with db.transaction(Identity.user(world.editor)) as s:
+            s.execute(
+                sa.update(models.Molecule)
+                .where(models.Molecule.id == row)
+                .values(visibility="public")
+            )
+    assert refused.value.details["field"] == "visibility"
+
+
+def test_an_admin_moves_only_into_a_team_they_may_write_to(
+    db: Database, world: World, own_team: dict[str, uuid.UUID]
+) -> None:
+    # The admin of T may take a teammate's row out of T only into a team they administer:
+    # the verifier's own team is not theirs.
+    row = _scoped_row(db, world, "mixtures", "team", world.team)
+    outcome = _try_scope_change(
+        db,
+        Identity.user(world.admin),
+        models.Mixture,
+        row,
+        {"team_id": own_team["verifier"]},
+    )
+    assert outcome == "denied"
+
+
+def test_verification_does_not_survive_a_move(
+    db: Database, world: World, own_team: dict[str, uuid.UUID]
+) -> None:
+    LV = models.LabVerification
+    experiment = _scoped_row(db, world, "experiments", "team", world.team)
+    _insert(
+        db,
+        world.owner,
+        LV,
+        {"experiment_id": experiment, "status": "pending", "created_by": world.owner},
+    )
+    _insert(
+        db,
+        world.verifier,
+        LV,
+        {
+            "experiment_id": experiment,
+            "status": "verified",
+            "verifier_id": world.verifier,
+            "created_by": world.verifier,
+        },
+    )
+    with db.transaction(Identity.user(world.owner)) as s:
+        s.execute(
+            sa.update(models.Experiment)
+            .where(models.Experiment.id == experiment)
+            .values(team_id=own_team["owner"])
+        )
+    with db.transaction(Identity.user(world.owner)) as s:
+        assert s.get(models.Experiment, experiment).verification_status == "pending"  # type: ignore[union-attr]
+        last = s.scalars(
+            sa.select(LV)
+            .where(LV.experiment_id == experiment)
+            .order_by(LV.created_at.desc(), LV.id.desc())
+        ).first()
+    assert last is not None and last.status == "pending"
+    assert "moved from team" in (last.notes or "")

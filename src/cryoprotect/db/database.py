@@ -12,12 +12,14 @@ Two engines per process:
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -114,7 +116,9 @@ class Database:
     def start(self) -> Database:
         """Start (or attach to) the embedded server and make sure our database exists."""
         if self.settings.embedded and self.server is None:
-            self.server = EmbeddedPostgres(self.settings.home).start(attach=self.attach)
+            self.server = EmbeddedPostgres(
+                self.settings.home, roles=(OWNER_ROLE, self.settings.app_db_role)
+            ).start(attach=self.attach)
             self._bootstrap_embedded()
         return self
 
@@ -245,6 +249,8 @@ _SQLSTATE_FOREIGN_KEY = "23503"
 _SQLSTATE_CHECK = "23514"
 _SQLSTATE_NOT_NULL = "23502"
 _SQLSTATE_PRIVILEGE = "42501"
+# Check violations raised by triggers whose message names the records involved: 409.
+_CONFLICT_CONSTRAINTS = frozenset({"evidence_in_scope"})
 
 
 def translate_db_error(exc: sa.exc.DBAPIError) -> Exception:
@@ -263,10 +269,21 @@ def translate_db_error(exc: sa.exc.DBAPIError) -> Exception:
     column = getattr(diag, "column_name", None)
     detail = getattr(diag, "message_detail", None)
     if state == _SQLSTATE_PRIVILEGE:
+        reason = str(getattr(diag, "message_primary", ""))
+        if column:  # a guard trigger that names the column it refuses: its words are for users
+            return PermissionDenied(reason, details={"field": column, "reason": reason})
         return PermissionDenied(
-            "You are not allowed to make this change.",
-            details={"reason": str(getattr(diag, "message_primary", ""))},
+            "You are not allowed to make this change.", details={"reason": reason}
         )
+    if state == _SQLSTATE_CHECK and constraint in _CONFLICT_CONSTRAINTS:
+        # Allowed on its own, but at odds with another record's state (migration 0010).
+        details: dict[str, Any] = {"constraint": constraint}
+        try:
+            details.update(json.loads(detail or "{}"))
+        except ValueError:
+            details["detail"] = detail
+        details.setdefault("field", column)
+        return Conflict(str(getattr(diag, "message_primary", "")), details=details)
     if state == _SQLSTATE_UNIQUE:
         return Conflict(
             "A record with the same identity already exists.",
