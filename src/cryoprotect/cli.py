@@ -27,7 +27,12 @@ def _fail(exc: CryoprotectError) -> None:
 
 
 def prepare_database(settings: Settings, *, attach: bool) -> Database:
-    """Start (or attach to) the database, migrate it to head and load the reference data."""
+    """Start (or attach to) the database, migrate it to head and load the reference data.
+
+    Without ``attach`` (``serve``, both modes) it also ends the jobs an earlier server left
+    running and fails the model versions they left ``training``
+    (:func:`cryoprotect.services.jobs.recover_interrupted`).
+    """
     db = Database(settings, attach=attach).start()
     try:
         if not db.at_head(as_owner=True):
@@ -38,6 +43,17 @@ def prepare_database(settings: Settings, *, attach: bool) -> Database:
 
             counts = load_reference_data(db)
             click.echo("Reference data: " + ", ".join(f"{n} {t}" for t, n in counts.items()))
+        if not attach:
+            from cryoprotect.services.jobs import recover_interrupted
+
+            # With the embedded server we just started, no other process can be running jobs.
+            exclusive = db.server is not None and db.server.owner
+            recovered = recover_interrupted(db, exclusive=exclusive)
+            if any(recovered.values()):
+                click.echo(
+                    f"Recovered interrupted work: {recovered['jobs']} job(s) ended, "
+                    f"{recovered['models']} model version(s) marked failed."
+                )
     except BaseException:
         db.stop()
         raise
@@ -78,8 +94,13 @@ def serve(host: str, port: int, prod: bool) -> None:
         return
     from cryoprotect.app import create_app
 
+    jobs = None
     try:
         app = create_app(settings, db)
+        jobs = app.extensions["cryoprotect"].jobs
+        # SIGTERM: cancel running jobs (bounded) before the embedded server's handler stops
+        # the database and exits.
+        jobs.stop_jobs_on_sigterm()
         app.extensions["cryoprotect"].molecules.index.ensure_loaded()  # warm search indexes
         # Our access log (JSON, with request ids) replaces the development server's own.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -88,6 +109,8 @@ def serve(host: str, port: int, prod: bool) -> None:
         )
         app.run(host=host, port=port, threaded=True, use_reloader=False)
     finally:
+        if jobs is not None:
+            jobs.shutdown()  # Ctrl+C and other exits: jobs end before the database stops
         db.stop()
 
 

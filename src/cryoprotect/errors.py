@@ -54,6 +54,32 @@ class InvalidCompositionError(ValidationError):
     code = "invalid_composition"
 
 
+class LimitExceeded(ValidationError):
+    """A request asks for more work than a limit allows (e.g. more training rows than an
+    algorithm's cap); ``details`` names the field, the limit and the requested amount."""
+
+    code = "limit_exceeded"
+
+
+class Cancelled(CryoprotectError):
+    """Work was stopped because its job was cancelled (by its owner, an administrator, or
+    a server shutting down); the message gives the reason."""
+
+    code = "cancelled"
+
+
+class TimeLimitExceeded(CryoprotectError):
+    """Work was stopped because it ran past its wall-clock limit (the message names it)."""
+
+    code = "time_limit_exceeded"
+
+
+class WorkerDied(CryoprotectError):
+    """A worker process ended without an answer (killed from outside, or crashed)."""
+
+    code = "worker_died"
+
+
 class OutOfDomainError(CryoprotectError, ValueError):
     """A computation was asked for outside the validity range of its parameters."""
 

@@ -48,6 +48,19 @@ def _env_positive_int(env: dict[str, str], name: str, default: int, *, minimum: 
     return value
 
 
+def _env_positive_float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ValidationError(f"{name} must be a number, got {raw!r}", field=name) from exc
+    if not value > 0 or value == float("inf"):
+        raise ValidationError(f"{name} must be a positive number, got {raw!r}", field=name)
+    return value
+
+
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 
@@ -108,6 +121,10 @@ class Settings:
         ratelimit_storage_uri: where counters live: ``memory://`` (per process) or a
             ``redis://`` URI shared by every worker.
         flags_cache_ttl_s: how long a process reuses the feature flags it read, s.
+        training_timeout_s: wall-clock limit of one model training run, s; the worker
+            process training it is terminated beyond it and the model marked failed.
+        job_shutdown_timeout_s: on shutdown, how long running jobs get to stop after
+            their cancellation is requested, s, before the process exits anyway.
         testing: Flask TESTING mode (bugs re-raise instead of becoming 500 pages).
     """
 
@@ -136,6 +153,8 @@ class Settings:
     ratelimit_auth: str = "20 per minute"
     ratelimit_storage_uri: str = "memory://"
     flags_cache_ttl_s: int = 5
+    training_timeout_s: float = 600.0
+    job_shutdown_timeout_s: float = 10.0
     testing: bool = False
     load_reference_data: bool = True
     extra: dict[str, str] = field(default_factory=dict)
@@ -175,6 +194,10 @@ class Settings:
             ratelimit_auth=_env_rate_limit(env, "RATELIMIT_AUTH", "20 per minute"),
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "memory://",
             flags_cache_ttl_s=_env_int(env, "CRYOPROTECT_FLAGS_CACHE_TTL", 5),
+            training_timeout_s=_env_positive_float(env, "CRYOPROTECT_TRAINING_TIMEOUT_S", 600.0),
+            job_shutdown_timeout_s=_env_positive_float(
+                env, "CRYOPROTECT_JOB_SHUTDOWN_TIMEOUT_S", 10.0
+            ),
         )
         return replace(settings, **overrides) if overrides else settings  # type: ignore[arg-type]
 

@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 # Most specific first: the first matching class wins.
 STATUS_BY_ERROR: tuple[tuple[type[errors.CryoprotectError], int], ...] = (
     (errors.InvalidStructureError, 400),
+    (errors.LimitExceeded, 400),
     (errors.InvalidCompositionError, 422),
     (errors.ValidationError, 422),
     (errors.OutOfDomainError, 422),

@@ -205,6 +205,7 @@ class Models(MethodView):
         403, description="Training through the API is off (feature flag models.api_training)"
     )
     @blp.alt_response(404, description="No such dataset visible to the caller")
+    @blp.alt_response(400, description="More rows than the algorithm accepts (details.max_rows)")
     @blp.doc(security=BEARER)
     def post(self, body: dict[str, Any]) -> Any:
         """Train a model in the background (grouped nested CV, conformal intervals); poll the model or the job"""
@@ -217,11 +218,12 @@ class Models(MethodView):
                 details={"flag": API_TRAINING},
             )
         pending = svc.models.create_pending(actor, **body)
-        job = svc.jobs.submit(
-            actor,
-            "train_model",
-            lambda: {"model_id": str(svc.models.run_training(actor, pending["id"])["id"])},
-        )
+
+        def train(cancel: Any) -> dict[str, str]:
+            model = svc.models.run_training(actor, pending["id"], cancel=cancel)
+            return {"model_id": str(model["id"])}
+
+        job = svc.jobs.submit(actor, "train_model", train, model_id=pending["id"])
         return {"model": pending, "job_id": job["id"]}
 
 

@@ -293,6 +293,9 @@ class JobSchema(ma.Schema):
     error = _Text(allow_none=True)
     created_at = ma.fields.DateTime(required=True)
     finished_at = ma.fields.DateTime(allow_none=True)
+    cancel_requested_at = ma.fields.DateTime(
+        allow_none=True, metadata={"description": "When a stop was asked for (POST …/cancel)"}
+    )
 
 
 class DepictionArgsSchema(InputSchema):
@@ -602,3 +605,15 @@ class JobItem(MethodView):
     def get(self, job_id: uuid.UUID) -> Any:
         """Status and result of a background job"""
         return services().jobs.get(current_actor(), job_id)
+
+
+@jobs_blp.route("/<uuid:job_id>/cancel")
+class JobCancel(MethodView):
+    @login_required
+    @jobs_blp.response(202, JobSchema)
+    @jobs_blp.alt_response(404, description="No such job of yours (administrators: no such job)")
+    @jobs_blp.alt_response(409, description="The job has already ended")
+    @jobs_blp.doc(security=BEARER)
+    def post(self, job_id: uuid.UUID) -> Any:
+        """Stop a queued or running job (its owner or an administrator); poll it until it ends 'cancelled'"""
+        return services().jobs.cancel(current_actor(), job_id)

@@ -71,6 +71,7 @@ MOLECULE_CLASSES = (
 )
 MOLECULE_KINDS = ("structure", "no_structure")
 MODEL_STATUSES = ("queued", "training", "ready", "failed", "archived")
+JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
 AUDIT_ACTIONS = ("INSERT", "UPDATE", "DELETE")
 
 
@@ -749,7 +750,7 @@ class Job(Base):
 
     __tablename__ = "jobs"
     __table_args__ = (
-        CheckConstraint(_in("status", ("queued", "running", "done", "failed")), name="status"),
+        CheckConstraint(_in("status", JOB_STATUSES), name="status"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -768,6 +769,12 @@ class Job(Base):
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Added in 0012: a request to stop (public.request_job_cancel) and the model it trains.
+    cancel_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    model_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("predictive_models.id", ondelete="SET NULL"), index=True
+    )
 
 
 class AuditLog(Base):

@@ -2,7 +2,8 @@
 
 This module owns the algorithm registry (:data:`ALGORITHMS`: ``ridge``,
 ``random_forest``, ``gradient_boosting``, ``gaussian_process``, each a scikit-learn
-estimator with a small hyperparameter grid), :func:`train` and :func:`predict`.
+estimator with a small hyperparameter grid and the most rows it may be trained on),
+:func:`train` and :func:`predict`.
 
 What :func:`train` does, in order:
 
@@ -29,6 +30,12 @@ What :func:`train` does, in order:
 
 Warnings raised by the estimators while fitting (e.g. a Gaussian-process optimiser at a
 bound) are recorded in :attr:`TrainedModel.warnings`, not swallowed.
+
+Cost: :func:`train` refuses more rows than the algorithm's ``max_rows``
+(:func:`check_row_limit`; a Gaussian process scales as the cube of the rows), and stops
+with :class:`~cryoprotect.errors.Cancelled` at the next fold or fit boundary once its
+``cancel`` signal is set. A wall-clock limit is the caller's: the services run training in
+a worker process they can terminate.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -63,7 +70,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from cryoprotect.errors import ValidationError
+from cryoprotect.errors import Cancelled, LimitExceeded, ValidationError
 from cryoprotect.ml.conformal import CVPlus, check_level, cv_plus_bounds, fit_cv_plus
 from cryoprotect.ml.datasets import Dataset, DatasetRow
 from cryoprotect.ml.domain import ApplicabilityDomain
@@ -89,6 +96,25 @@ TOP_IMPORTANCES = 20
 #: Shuffles per feature in the permutation importance (kept small: it adds to training time).
 IMPORTANCE_REPEATS = 3
 """Names of the predictions compared in every outer fold."""
+#: The most rows any algorithm is trained on (the dataset upload limit).
+MAX_TRAINING_ROWS = 20_000
+#: A Gaussian process costs O(n³) time and O(n²) memory per fit, and nested CV fits it
+#: about a hundred times: 1,000 rows already ran > 180 s on two cores.
+GAUSSIAN_PROCESS_MAX_ROWS = 2_000
+
+
+class CancelSignal(Protocol):
+    """What :func:`train` polls to stop early (a ``threading.Event`` is one)."""
+
+    def is_set(self) -> bool:
+        """True once the work should stop."""
+        ...
+
+
+def _stop_if_cancelled(cancel: CancelSignal | None) -> None:
+    if cancel is not None and cancel.is_set():
+        reason = getattr(cancel, "reason", None)
+        raise Cancelled(str(reason) if reason else "training was cancelled")
 
 
 # --- algorithms ---------------------------------------------------------------------------
@@ -103,12 +129,15 @@ class AlgorithmSpec:
         description: one sentence for the UI.
         build: ``(seed, n_jobs) -> unfitted scikit-learn Pipeline`` (last step ``model``).
         param_grid: the default ``GridSearchCV`` grid (pipeline parameter names).
+        max_rows: the most training rows accepted (its cost bound; see
+            :func:`check_row_limit`).
     """
 
     name: str
     description: str
     build: Callable[[int, int | None], Any]
     param_grid: Mapping[str, Sequence[Any]]
+    max_rows: int = MAX_TRAINING_ROWS
 
 
 ALGORITHMS: Registry[AlgorithmSpec] = Registry("algorithm")
@@ -192,9 +221,32 @@ for _spec in (
         "Gaussian process (kernel chosen by grouped CV, its hyperparameters by marginal likelihood)",
         _gp,
         {"model__kernel": gp_kernels()},
+        max_rows=GAUSSIAN_PROCESS_MAX_ROWS,
     ),
 ):
     ALGORITHMS.add(_spec.name, _spec)
+
+
+def check_row_limit(algorithm: str, n_rows: int) -> None:
+    """Refuse to train ``algorithm`` on more rows than its ``max_rows``.
+
+    Args:
+        algorithm: a name in :data:`ALGORITHMS`.
+        n_rows: rows that would be trained on (those with the target).
+
+    Raises:
+        LimitExceeded: too many rows (``details``: field ``dataset``, ``max_rows``, ``rows``).
+        ValidationError: unknown algorithm.
+    """
+    spec = ALGORITHMS.get(algorithm)
+    if n_rows > spec.max_rows:
+        raise LimitExceeded(
+            f"{algorithm} trains on at most {spec.max_rows:,} rows; this dataset has "
+            f"{n_rows:,} rows with the target. Train on a subset, or choose an algorithm "
+            "that accepts more rows.",
+            field="dataset",
+            details={"algorithm": algorithm, "max_rows": spec.max_rows, "rows": n_rows},
+        )
 
 
 def json_safe(value: Any) -> Any:
@@ -654,6 +706,7 @@ def train(
     domain_percentile: float = 95.0,
     nested: bool = True,
     n_jobs: int | None = None,
+    cancel: CancelSignal | None = None,
 ) -> TrainedModel:
     """Train a model with grouped nested cross-validation, then refit on all rows.
 
@@ -678,6 +731,7 @@ def train(
         nested: run the outer loop (False: only refit, e.g. for a quick retrain; the model
             then has no cross-validated metrics).
         n_jobs: threads of estimators that support them (the random forest).
+        cancel: polled between folds and fits; once set, training stops.
 
     Returns:
         The trained model, its nested-CV report and recorded warnings.
@@ -685,7 +739,9 @@ def train(
     Raises:
         ValidationError: unknown algorithm/featurizer/target, too few rows or groups,
             unknown components or units in the data.
+        LimitExceeded: more rows with the target than the algorithm's ``max_rows``.
         InvalidCompositionError: an impossible composition (the row is named).
+        Cancelled: ``cancel`` was set.
     """
     started = time.perf_counter()
     spec = ALGORITHMS.get(algorithm)
@@ -697,6 +753,8 @@ def train(
     data = dataset.with_target(target)
     if len(data) == 0:
         raise ValidationError(f"no row has a value for target {target!r}", field="target")
+    check_row_limit(algorithm, len(data))
+    _stop_if_cancelled(cancel)
     y = data.target(target)
     groups = np.asarray(data.groups, dtype=object)
     row_ids = data.row_ids
@@ -713,6 +771,7 @@ def train(
         if nested:
             outer = _group_splits(groups, outer_folds, seed)
             for k, (tr, te) in enumerate(outer):
+                _stop_if_cancelled(cancel)
                 notify(f"outer fold {k + 1}/{len(outer)}", k / (len(outer) + 1))
                 folds.append(
                     _outer_fold(
@@ -733,18 +792,22 @@ def train(
                         seed,
                         bounds,
                         n_jobs,
+                        cancel,
                     )
                 )
             report = CVReport(folds, len(outer), inner_folds, level, row_ids, list(data.groups))
+        _stop_if_cancelled(cancel)
         notify("refitting on all rows", len(outer) / (len(outer) + 1) if outer else 0.0)
         fz = make_featurizer(featurizer, **options).fit_quantities(quantities, data.rows)
         X = fz.assemble(quantities)
         splits = _group_splits(groups, inner_folds, seed)
         estimator, best = _search(spec, grid, fixed, seed, n_jobs, X, y, splits)
+        _stop_if_cancelled(cancel)
         chosen = {**fixed, **best}
         conformal = fit_cv_plus(
             lambda: _configured(spec, chosen, seed, n_jobs), X, y, splits, level
         )
+        _stop_if_cancelled(cancel)
         domain = ApplicabilityDomain.fit(X, row_ids, k=domain_k, percentile=domain_percentile)
         metrics: dict[str, Any] = {}
         if report is not None:
@@ -797,6 +860,7 @@ def _outer_fold(
     seed: int,
     bounds: tuple[float, float] | None,
     n_jobs: int | None,
+    cancel: CancelSignal | None = None,
 ) -> FoldResult:
     """Everything of one outer fold, fitted on ``tr`` only and evaluated on ``te``."""
     q_tr, q_te = quantities.take(tr), quantities.take(te)
@@ -805,6 +869,7 @@ def _outer_fold(
     y_tr = y[tr]
     inner = _group_splits(groups[tr], inner_folds, seed)
     estimator, best = _search(spec, grid, fixed, seed, n_jobs, X_tr, y_tr, inner)
+    _stop_if_cancelled(cancel)
     chosen = {**fixed, **best}
     point = _clip(np.asarray(estimator.predict(X_te), dtype=np.float64), bounds)
     conformal = fit_cv_plus(

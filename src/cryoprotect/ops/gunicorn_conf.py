@@ -11,7 +11,9 @@ Choices, each from gunicorn's documentation of the setting:
 * ``gthread`` workers (``CRYOPROTECT_WEB_WORKERS`` processes x ``CRYOPROTECT_WEB_THREADS``
   threads; defaults 2 x 8). Requests mostly wait on PostgreSQL, which threads overlap.
   Background jobs (``/api/v1/jobs``, model training) run in the worker that accepted them
-  and keep their state in the database, so any worker answers a poll.
+  and keep their state in the database, so any worker answers a poll. ``worker_exit``
+  cancels a leaving worker's jobs (bounded by ``CRYOPROTECT_JOB_SHUTDOWN_TIMEOUT_S``, well
+  inside ``graceful_timeout``).
 * ``preload_app = False``: each worker builds its own app, engines and connection pool after
   the fork, so no database connection or lock is ever shared between processes.
 * ``graceful_timeout``: on SIGTERM workers stop accepting, finish in-flight requests for up
@@ -109,6 +111,15 @@ def post_worker_init(worker: Any) -> None:
         worker.wsgi.extensions["cryoprotect"].molecules.index.ensure_loaded()
     except Exception:
         worker.log.warning("molecule index not preloaded; it loads on first use", exc_info=True)
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """Worker, leaving (after SIGTERM's graceful stop, or SIGQUIT): cancel its background
+    jobs and wait for them at most ``CRYOPROTECT_JOB_SHUTDOWN_TIMEOUT_S``, so training
+    processes are terminated and the jobs end 'cancelled' instead of staying 'running'."""
+    services = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("cryoprotect")
+    if services is not None:
+        services.jobs.shutdown()
 
 
 def child_exit(server: Any, worker: Any) -> None:

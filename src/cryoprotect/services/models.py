@@ -5,6 +5,12 @@ is an immutable version row in ``predictive_models`` — manifest (algorithm,
 hyperparameters, feature names, dataset hash, metrics, library versions) plus a skops
 artefact whose checksum is verified on every load. Visibility and permissions are the
 database's, as for every owned table.
+
+Training cost is bounded: each algorithm accepts at most its ``max_rows`` rows (checked
+when the version is registered, 400), and a run happens in a separate worker process
+(:mod:`cryoprotect.services.worker_process`) that is terminated at the wall-clock limit
+(``CRYOPROTECT_TRAINING_TIMEOUT_S``) or when its job is cancelled; the version is then
+marked failed with the reason. The database is written only from this process.
 """
 
 from __future__ import annotations
@@ -21,12 +27,14 @@ from sqlalchemy.orm import Session
 
 from cryoprotect.db.database import SYSTEM_USER_ID, Database, Identity
 from cryoprotect.db.models import Dataset, Mixture, Prediction, PredictiveModel
-from cryoprotect.errors import NotFound, ValidationError
+from cryoprotect.errors import Conflict, CryoprotectError, NotFound, ValidationError
 from cryoprotect.ml import artifacts
 from cryoprotect.ml import datasets as ml_datasets
 from cryoprotect.ml import train as ml_train
+from cryoprotect.ml.training_run import train_to_artifact
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import Page, change_visible, get_visible, paginate
+from cryoprotect.services.worker_process import CancelSignal, run_in_worker_process
 
 CRYOMN_DIR = Path(__file__).resolve().parent.parent / "db" / "reference" / "cryomn"
 CRYOMN_SOURCE = (
@@ -122,8 +130,19 @@ def load_reference_datasets(db: Database) -> int:
 
 
 class ModelService:
-    def __init__(self, db: Database) -> None:
+    """Datasets, training, the model registry and predictions.
+
+    Args:
+        db: the database.
+        training_timeout_s: wall-clock limit of one training run; default
+            ``db.settings.training_timeout_s``.
+    """
+
+    def __init__(self, db: Database, *, training_timeout_s: float | None = None) -> None:
         self.db = db
+        self.training_timeout_s = (
+            db.settings.training_timeout_s if training_timeout_s is None else training_timeout_s
+        )
 
     # ------------------------------------------------------------ datasets
     def list_datasets(self, actor: Actor) -> list[dict[str, Any]]:
@@ -220,6 +239,14 @@ class ModelService:
                     f"Dataset {ds.name} has no target {target!r}; it has {', '.join(ds.target_names or [])}.",
                     field="target",
                 )
+            rows_with_target = session.scalar(
+                sa.text(
+                    "SELECT count(*) FROM public.datasets d, jsonb_array_elements(d.rows) r "
+                    "WHERE d.id = :dataset AND (r -> 'targets') ? :target"
+                ),
+                {"dataset": ds.id, "target": target},
+            )
+            ml_train.check_row_limit(algorithm, int(rows_with_target or 0))
             label = name or f"{target}-{algorithm}"
             row = PredictiveModel(
                 name=label,
@@ -246,11 +273,24 @@ class ModelService:
         *,
         seed: int = 0,
         progress: Progress | None = None,
+        cancel: CancelSignal | None = None,
         **options: Any,
     ) -> dict[str, Any]:
-        """Train a queued version; its row records progress, then the artefact or the error."""
+        """Train a queued version; its row records progress, then the artefact or the error.
+
+        The run happens in a worker process, stopped when ``cancel`` is set or at
+        :attr:`training_timeout_s`; the version is then marked failed with the reason.
+
+        Raises:
+            Cancelled: ``cancel`` was set.
+            TimeLimitExceeded: the run passed the time limit.
+            Conflict: the version is not queued (already trained, failed or cancelled).
+            ValidationError, LimitExceeded: as :func:`cryoprotect.ml.train.train`.
+        """
         with self.db.transaction(actor.identity) as session:
             row = get_visible(session, PredictiveModel, model_id, "model")
+            if row.status != "queued":
+                raise Conflict(f"The model is {row.status}; only a queued version is trained.")
             ds_row = self._dataset(session, row.dataset_id)
             records, ds_name, target, algorithm, level = (
                 ds_row.rows,
@@ -260,7 +300,6 @@ class ModelService:
                 row.level or 0.9,
             )
             row.status = "training"
-        dataset = ml_datasets.dataset_from_records(records, name=ds_name)
         last = [0.0]
 
         def report(message: str, fraction: float) -> None:
@@ -277,25 +316,38 @@ class ModelService:
 
         started = time.perf_counter()
         try:
-            trained = ml_train.train(
-                dataset, target, algorithm, level=level, seed=seed, progress=report, **options
+            out = run_in_worker_process(
+                train_to_artifact,
+                {
+                    "records": records,
+                    "dataset_name": ds_name,
+                    "target": target,
+                    "algorithm": algorithm,
+                    "level": level,
+                    "seed": seed,
+                    "options": options,
+                },
+                timeout_s=self.training_timeout_s,
+                cancel=cancel,
+                on_progress=report,
+                what="training",
             )
         except Exception as exc:
+            reason = exc.message if isinstance(exc, CryoprotectError) else str(exc)
             with self.db.transaction(actor.identity) as session:
                 session.execute(
                     sa.update(PredictiveModel)
                     .where(PredictiveModel.id == model_id)
-                    .values(status="failed", error=str(exc)[:2000])
+                    .values(status="failed", error=reason[:2000])
                 )
             raise
-        saved = artifacts.save(trained)
-        blob = saved.to_bytes()
+        blob = out["blob"]
         with self.db.transaction(actor.identity) as session:
             row = get_visible(session, PredictiveModel, model_id, "model")
-            row.manifest = saved.manifest
+            row.manifest = out["manifest"]
             row.artifact = blob
             row.artifact_sha256 = hashlib.sha256(blob).hexdigest()
-            row.metrics = ml_train.json_safe(trained.metrics)
+            row.metrics = out["metrics"]
             row.training_seconds = round(time.perf_counter() - started, 3)
             row.progress = 1.0
             row.status = "ready"
