@@ -145,7 +145,7 @@ class Logout(MethodView):
     @blp.alt_response(401, description="Not signed in")
     @blp.doc(security=BEARER)
     def post(self, body: dict[str, Any]) -> None:
-        """Revoke a refresh token (or all of the caller's refresh tokens)"""
+        """Sign out: revoke this access token, its session and a refresh token (or all)"""
         services().auth.logout(current_actor(), body.get("refresh_token"))
 
 
@@ -174,6 +174,7 @@ class ApiTokens(MethodView):
     @login_required
     @users_blp.response(200, ApiTokenSchema(many=True))
     @users_blp.alt_response(401, description="Not signed in")
+    @users_blp.alt_response(403, description="Called with a personal API token")
     @users_blp.doc(security=BEARER)
     def get(self) -> Any:
         """The caller's personal API tokens (secrets are never shown again)"""
@@ -183,6 +184,7 @@ class ApiTokens(MethodView):
     @users_blp.arguments(ApiTokenCreateSchema)
     @users_blp.response(201, NewApiTokenSchema)
     @users_blp.alt_response(401, description="Not signed in")
+    @users_blp.alt_response(403, description="Called with a personal API token")
     @users_blp.doc(security=BEARER)
     def post(self, body: dict[str, Any]) -> Any:
         """Create a personal API token for scripts; the secret is returned once"""
@@ -196,6 +198,7 @@ class ApiTokenItem(MethodView):
     @login_required
     @users_blp.response(204)
     @users_blp.alt_response(401, description="Not signed in")
+    @users_blp.alt_response(403, description="Called with another personal API token")
     @users_blp.alt_response(404, description="No such token of yours")
     @users_blp.doc(security=BEARER)
     def delete(self, token_id: uuid.UUID) -> None:

@@ -194,6 +194,27 @@ class ApiToken(Base):
     )
 
 
+class RevokedToken(Base):
+    """An access token (by its ``jti``) signed out before it expired (migration 0013)."""
+
+    __tablename__ = "revoked_tokens"
+    __table_args__ = {"schema": "auth"}
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("auth.users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+    expires_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, index=True
+    )
+    revoked_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
 # ------------------------------------------------------------------------ teams
 class TeamRole(Timestamps, Base):
     __tablename__ = "team_roles"

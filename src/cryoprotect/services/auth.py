@@ -5,6 +5,12 @@ Passwords are hashed with Argon2id (argon2-cffi). Access tokens are short-lived 
 SHA-256 hashes, so a database leak does not reveal usable tokens. Refresh tokens rotate
 on use; presenting an already-rotated token revokes the user's whole token family.
 
+Each access token carries a ``jti`` and the id of the refresh token it came with (``sid``,
+its sign-in session). Signing out revokes that access token (its ``jti`` goes to
+``auth.revoked_tokens``) and the session's refresh token; every request authenticated by an
+access token checks its ``jti`` in the same statement that loads the account. A personal
+API token cannot manage API tokens (:meth:`Actor.require_interactive`).
+
 Credential lookups happen before an identity exists, so they run as the service role;
 everything a signed-in user does with their own tokens runs as that user under RLS.
 """
@@ -23,9 +29,10 @@ import jwt
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from cryoprotect.db.database import SYSTEM_USER_ID, Database, Identity
-from cryoprotect.db.models import ApiToken, RefreshToken, User
+from cryoprotect.db.models import ApiToken, RefreshToken, RevokedToken, User
 from cryoprotect.errors import AuthenticationError, Conflict, NotFound, ValidationError
 from cryoprotect.services.actor import Actor
 from cryoprotect.settings import Settings
@@ -208,6 +215,17 @@ class AuthService:
 
     def _issue(self, session: sa.orm.Session, user: User, user_agent: str | None) -> TokenPair:
         now = _now()
+        refresh = secrets.token_urlsafe(32)
+        # PostgreSQL text cannot hold NUL; the header is informational, so drop them.
+        agent = (user_agent or "").replace("\x00", "")[:400] or None
+        row = RefreshToken(
+            user_id=user.id,
+            token_hash=_digest(refresh),
+            user_agent=agent,
+            expires_at=now + timedelta(seconds=self.settings.refresh_token_ttl_s),
+        )
+        session.add(row)
+        session.flush()
         access = jwt.encode(
             {
                 "sub": str(user.id),
@@ -216,22 +234,11 @@ class AuthService:
                 "iat": now,
                 "exp": now + timedelta(seconds=self.settings.access_token_ttl_s),
                 "jti": uuid.uuid4().hex,
+                "sid": str(row.id),
             },
             self._key,
             algorithm=JWT_ALGORITHM,
         )
-        refresh = secrets.token_urlsafe(32)
-        # PostgreSQL text cannot hold NUL; the header is informational, so drop them.
-        agent = (user_agent or "").replace("\x00", "")[:400] or None
-        session.add(
-            RefreshToken(
-                user_id=user.id,
-                token_hash=_digest(refresh),
-                user_agent=agent,
-                expires_at=now + timedelta(seconds=self.settings.refresh_token_ttl_s),
-            )
-        )
-        session.flush()
         return TokenPair(access, refresh, self.settings.access_token_ttl_s)
 
     def refresh(self, refresh_token: str, user_agent: str | None = None) -> TokenPair:
@@ -278,15 +285,35 @@ class AuthService:
         raise AuthenticationError("Refresh token has been revoked.")
 
     def logout(self, actor: Actor, refresh_token: str | None) -> None:
-        """Revoke one refresh token of the caller (or all of them when none is given)."""
+        """Sign out: revoke the access token used, its session's refresh token, and either
+        the given refresh token of the caller or, when none is given, all of them.
+
+        The access token's ``jti`` is kept in ``auth.revoked_tokens`` until the token would
+        have expired; rows of expired tokens (anyone's) are pruned in the same transaction.
+        """
         user_id = actor.require_user()
+        now = _now()
         with self.db.transaction(actor.identity) as session:
+            if actor.via == "jwt" and actor.credential_id and actor.credential_expires_at:
+                session.execute(
+                    pg_insert(RevokedToken)
+                    .values(
+                        jti=actor.credential_id,
+                        user_id=user_id,
+                        expires_at=actor.credential_expires_at,
+                    )
+                    .on_conflict_do_nothing(index_elements=[RevokedToken.jti])
+                )
             query = sa.update(RefreshToken).where(
                 RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None)
             )
             if refresh_token:
-                query = query.where(RefreshToken.token_hash == _digest(refresh_token))
-            session.execute(query.values(revoked_at=_now()))
+                chosen = RefreshToken.token_hash == _digest(refresh_token)
+                if actor.session_id is not None:
+                    chosen = sa.or_(chosen, RefreshToken.id == actor.session_id)
+                query = query.where(chosen)
+            session.execute(query.values(revoked_at=now))
+            session.execute(sa.text("SELECT auth.prune_revoked_tokens()"))
 
     # ----------------------------------------------------- authentication
     def authenticate(self, authorization: str | None) -> Actor:
@@ -312,7 +339,7 @@ class AuthService:
                 token,
                 self._key,
                 algorithms=[JWT_ALGORITHM],
-                options={"require": ["exp", "sub", "iat"]},
+                options={"require": ["exp", "sub", "iat", "jti"]},
             )
         except jwt.ExpiredSignatureError:
             raise AuthenticationError("Access token has expired.") from None
@@ -320,18 +347,54 @@ class AuthService:
             raise AuthenticationError("Access token is invalid.") from None
         if claims.get("type") != "access":
             raise AuthenticationError("Access token is invalid.")
+        jti = claims["jti"]
         try:
             user_id = uuid.UUID(str(claims["sub"]))
+            session_id = uuid.UUID(str(claims["sid"])) if claims.get("sid") else None
         except ValueError:
             raise AuthenticationError("Access token is invalid.") from None
-        return self._actor_for(user_id, "jwt")
+        if not isinstance(jti, str) or not 0 < len(jti) <= 64:
+            raise AuthenticationError("Access token is invalid.")
+        return self._actor_for(
+            user_id,
+            "jwt",
+            credential_id=jti,
+            credential_expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+            session_id=session_id,
+        )
 
-    def _actor_for(self, user_id: uuid.UUID, via: str) -> Actor:
+    def _actor_for(
+        self,
+        user_id: uuid.UUID,
+        via: str,
+        *,
+        credential_id: str | None = None,
+        credential_expires_at: datetime | None = None,
+        session_id: uuid.UUID | None = None,
+    ) -> Actor:
+        """The active account ``user_id``; for an access token (``via="jwt"``) the same
+        statement probes ``auth.revoked_tokens`` for its ``jti`` by primary key."""
+        revoked: sa.ColumnElement[bool] = sa.false()
+        if via == "jwt" and credential_id is not None:
+            revoked = sa.exists().where(RevokedToken.jti == credential_id)
         with self.db.transaction(Identity.user(user_id)) as session:
-            user = session.get(User, user_id)
-            if user is None or not user.is_active:
+            found = session.execute(
+                sa.select(User, revoked.label("revoked")).where(User.id == user_id)
+            ).first()
+            if found is None or not found.User.is_active:
                 raise AuthenticationError("Account not found or disabled.")
-            return Actor(user_id=user.id, email=user.email, is_admin=user.is_admin, via=via)
+            if found.revoked:
+                raise AuthenticationError("Access token has been revoked (signed out).")
+            user = found.User
+            return Actor(
+                user_id=user.id,
+                email=user.email,
+                is_admin=user.is_admin,
+                via=via,
+                credential_id=credential_id,
+                credential_expires_at=credential_expires_at,
+                session_id=session_id,
+            )
 
     def _authenticate_api_token(self, token: str) -> Actor:
         with self.db.transaction(Identity.service()) as session:
@@ -341,15 +404,19 @@ class AuthService:
             if row.expires_at is not None and row.expires_at <= _now():
                 raise AuthenticationError("API token has expired.")
             row.last_used_at = _now()
-            user_id = row.user_id
-        return self._actor_for(user_id, "api_token")
+            user_id, token_id = row.user_id, row.id
+        return self._actor_for(user_id, "api_token", credential_id=str(token_id))
 
     # -------------------------------------------------------- API tokens
     def create_api_token(
         self, actor: Actor, name: str, expires_in_days: int | None = None
     ) -> dict[str, Any]:
-        """Create a personal API token; the secret is returned once and stored hashed."""
-        user_id = actor.require_user()
+        """Create a personal API token; the secret is returned once and stored hashed.
+
+        Raises:
+            PermissionDenied: the caller authenticated with a personal API token.
+        """
+        user_id = actor.require_interactive("create API tokens")
         label = (name or "").strip()
         if not label or len(label) > 200:
             raise ValidationError("Token name must be 1 to 200 characters.", field="name")
@@ -373,13 +440,17 @@ class AuthService:
             return {**_token_dict(row), "token": secret}
 
     def list_api_tokens(self, actor: Actor) -> list[dict[str, Any]]:
-        actor.require_user()
+        """The caller's API tokens; not to a caller using one (PermissionDenied)."""
+        actor.require_interactive("list API tokens")
         with self.db.transaction(actor.identity) as session:
             rows = session.scalars(sa.select(ApiToken).order_by(ApiToken.created_at.desc())).all()
             return [_token_dict(r) for r in rows]
 
     def revoke_api_token(self, actor: Actor, token_id: uuid.UUID) -> None:
-        actor.require_user()
+        """Revoke one of the caller's API tokens. A caller using an API token may revoke
+        only that token itself (PermissionDenied for any other)."""
+        if not (actor.via == "api_token" and actor.credential_id == str(token_id)):
+            actor.require_interactive("revoke other API tokens")
         with self.db.transaction(actor.identity) as session:
             row = session.get(ApiToken, token_id)
             if row is None:

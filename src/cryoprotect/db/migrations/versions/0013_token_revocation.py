@@ -1,7 +1,16 @@
-"""Access-token revocation on logout.
+"""Access-token revocation on logout: ``auth.revoked_tokens``.
 
-(Placeholder created by the integrator so the revision chain is complete; the owner of
-this revision fills in upgrade/downgrade.)
+Access tokens are stateless JWTs (15 minutes by default). Signing out now records the
+token's ``jti`` here, and every request authenticated by an access token looks its
+``jti`` up (a primary-key probe, in the same statement that loads the account), so a
+signed-out token is refused at once instead of when it expires.
+
+* Rows: ``jti`` (primary key), ``user_id`` (the token's subject; CASCADE with the
+  account), ``expires_at`` (the token's own expiry: after it the row is useless) and
+  ``revoked_at``.
+* RLS: a user inserts and reads only rows of their own tokens; nobody updates or deletes
+  through the app role except the service role. ``auth.prune_revoked_tokens()`` (SECURITY
+  DEFINER, run at each sign-out) deletes rows whose token has expired, for every user.
 
 Revision ID: 0013
 Revises: 0012
@@ -9,15 +18,82 @@ Revises: 0012
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import context, op
+
 revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
 
+TABLE = "revoked_tokens"
+
+PRUNE_FUNCTION = """
+CREATE OR REPLACE FUNCTION auth.prune_revoked_tokens() RETURNS integer
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    WITH gone AS (
+        DELETE FROM auth.revoked_tokens WHERE expires_at < now() RETURNING 1
+    )
+    SELECT count(*)::integer FROM gone
+$$
+"""
+
+
+def _app_role() -> str:
+    role = str(context.config.attributes.get("app_role", "cryoprotect_app"))
+    if not role.replace("_", "").isalnum():
+        raise ValueError(f"invalid app role name {role!r}")
+    return role
+
+
+def _policy(name: str, command: str, *, using: str | None = None, check: str | None = None) -> None:
+    sql = f"CREATE POLICY {TABLE}_{name} ON auth.{TABLE} FOR {command}"
+    if using is not None:
+        sql += f" USING ({using})"
+    if check is not None:
+        sql += f" WITH CHECK ({check})"
+    op.execute(f"DROP POLICY IF EXISTS {TABLE}_{name} ON auth.{TABLE}")
+    op.execute(sql)
+
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        TABLE,
+        sa.Column("jti", sa.String(64), nullable=False),
+        sa.Column("user_id", sa.UUID(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "revoked_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["auth.users.id"],
+            name=op.f(f"fk_{TABLE}_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("jti", name=op.f(f"pk_{TABLE}")),
+        schema="auth",
+    )
+    op.create_index(f"ix_{TABLE}_expires_at", TABLE, ["expires_at"], schema="auth")
+    op.create_index(f"ix_{TABLE}_user_id", TABLE, ["user_id"], schema="auth")
+    op.execute(f"ALTER TABLE auth.{TABLE} ENABLE ROW LEVEL SECURITY")
+    op.execute(f"ALTER TABLE auth.{TABLE} FORCE ROW LEVEL SECURITY")
+    service = "auth.role() = 'service_role'"
+    _policy("service_role_policy", "ALL", using=service, check=service)
+    _policy("select_policy", "SELECT", using="user_id = auth.uid()")
+    _policy("insert_policy", "INSERT", check="user_id = auth.uid()")
+    _policy("update_policy", "UPDATE", using="false")
+    _policy("delete_policy", "DELETE", using="false")
+    op.execute(PRUNE_FUNCTION)
+    app = _app_role()
+    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON auth.{TABLE} TO {app}")
+    op.execute("REVOKE ALL ON FUNCTION auth.prune_revoked_tokens() FROM PUBLIC")
+    op.execute(f"GRANT EXECUTE ON FUNCTION auth.prune_revoked_tokens() TO {app}")
 
 
 def downgrade() -> None:
-    pass
+    op.execute("DROP FUNCTION IF EXISTS auth.prune_revoked_tokens()")
+    op.drop_table(TABLE, schema="auth")  # its indexes, policies and grants go with it
