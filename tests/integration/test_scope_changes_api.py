@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 
 import pytest
@@ -288,3 +289,45 @@ def test_protocols_and_cell_types_are_evidence_too(app, client, lab) -> None:  #
     )
     assert res.status_code == 409, res.json
     assert res.json["error"]["details"]["field"] == "cell_type_id"
+
+
+def test_a_team_import_refuses_the_experiments_citing_a_private_mixture(client, lab) -> None:  # type: ignore[no-untyped-def]
+    owner, team = lab["owner"], lab["team"]
+    private = _mixture(client, owner)
+    shared = _mixture(client, owner, visibility="team", team_id=team)
+    blind, checked = f"blind-{uuid.uuid4().hex[:6]}", f"checked-{uuid.uuid4().hex[:6]}"
+    csv_text = (
+        "title,mixture,measure,value,unit,replicates\n"
+        f"{blind},{private['name']},viability_percent,64,%,4\n"
+        f"{checked},{shared['name']},viability_percent,70,%,3\n"
+        f"{blind},{private['name']},recovery_percent,90,%,4\n"
+    )
+
+    def post(atomic: bool):  # type: ignore[no-untyped-def]
+        return client.post(
+            "/api/v1/experiments/import",
+            data={
+                "file": (io.BytesIO(csv_text.encode()), "results.csv"),
+                "visibility": "team",
+                "team_id": str(team),
+                "atomic": "true" if atomic else "false",
+            },
+            headers=owner.headers,
+            content_type="multipart/form-data",
+        )
+
+    # All or nothing: the refusal names the mixture; nothing is written.
+    res = post(atomic=True)
+    assert res.status_code == 409, res.json
+    assert private["name"] in res.json["error"]["message"]
+    assert client.get(f"/api/v1/experiments?q={checked}", headers=owner.headers).json["total"] == 0
+
+    res = post(atomic=False)
+    assert res.status_code == 200, res.json
+    report = res.json
+    assert (report["written"], report["rejected_count"], report["experiments_created"]) == (1, 2, 1)
+    rejected = {r["row"]: r for r in report["rows"] if r["status"] == "rejected"}
+    assert set(rejected) == {2, 4}
+    assert rejected[2]["field"] == "mixture" and private["name"] in rejected[2]["reason"]
+    assert client.get(f"/api/v1/experiments?q={blind}", headers=owner.headers).json["total"] == 0
+    assert client.get(f"/api/v1/experiments?q={checked}", headers=owner.headers).json["total"] == 1

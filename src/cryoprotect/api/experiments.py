@@ -362,7 +362,11 @@ class Experiments(MethodView):
     @blp.response(201, ExperimentSchema)
     @blp.alt_response(403, description="No permission to create in that team")
     @blp.alt_response(404, description="Mixture, protocol or cell type not visible")
-    @blp.alt_response(409, description="Already submitted")
+    @blp.alt_response(
+        409,
+        description="Already submitted; or a team/public experiment cites a mixture, protocol "
+        "or cell type its audience cannot see (details.field names it)",
+    )
     @blp.doc(security=BEARER)
     def post(self, body: dict[str, Any]) -> Any:
         """Record an experiment: mixture (by version), protocol, biological system, conditions, results"""
@@ -394,8 +398,17 @@ class ExperimentItem(MethodView):
     @login_required
     @blp.arguments(ExperimentUpdateSchema)
     @blp.response(200, ExperimentSchema)
-    @blp.alt_response(403, description="Visible but not editable by the caller")
+    @blp.alt_response(
+        403,
+        description="Visible but not editable by the caller; or a change of team_id or a "
+        "wider visibility by someone who is neither the owner nor a team admin",
+    )
     @blp.alt_response(404, description="No such experiment (or referenced record) visible")
+    @blp.alt_response(
+        409,
+        description="The new scope's audience could not see a cited mixture, protocol or "
+        "cell type (details.field names it)",
+    )
     @blp.doc(security=BEARER)
     def patch(self, body: dict[str, Any], experiment_id: uuid.UUID) -> Any:
         """Edit an experiment; editing a verified one sends it back to pending verification"""
@@ -515,6 +528,7 @@ class ExperimentImport(MethodView):
     @blp.arguments(ResultsImportFileSchema, location="files")
     @blp.response(200, ResultsImportReportSchema)
     @blp.alt_response(403, description="No permission to create in that team")
+    @blp.alt_response(409, description="atomic: a new experiment cites what its team cannot see")
     @blp.doc(security=BEARER)
     def post(self, form: dict[str, Any], files: dict[str, Any]) -> Any:
         """Import results from CSV (one measurement per row); a per-row report says what landed"""

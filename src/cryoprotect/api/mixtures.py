@@ -160,8 +160,17 @@ class MixtureItem(MethodView):
     @login_required
     @blp.arguments(MixtureUpdateSchema)
     @blp.response(200, MixtureSchema)
-    @blp.alt_response(403, description="Visible but not editable by the caller")
+    @blp.alt_response(
+        403,
+        description="Visible but not editable by the caller; or a change of team_id or a "
+        "wider visibility by someone who is neither the owner nor a team admin",
+    )
     @blp.alt_response(404, description="No such mixture visible to the caller")
+    @blp.alt_response(
+        409,
+        description="Narrowing or moving it would hide it from team/public experiments that "
+        "cite it",
+    )
     @blp.doc(security=BEARER)
     def patch(self, body: dict[str, Any], mixture_id: uuid.UUID) -> Any:
         """Edit a mixture; the edit becomes a new version and the old one stays readable"""

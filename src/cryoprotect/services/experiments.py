@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from cryoprotect.db.database import Database
+from cryoprotect.db.database import Database, translate_db_error
 from cryoprotect.db.models import (
     CellType,
     Experiment,
@@ -99,6 +99,8 @@ CONTENT_FIELDS = (
     "attachments",
 )
 MAX_RESULTS = 200
+# The import's CSV column for an experiment column the database may refuse.
+CSV_COLUMN_OF = {"mixture_id": "mixture", "cell_type_id": "cell_type"}
 IMPORT_COLUMNS = (
     "experiment_id",
     "title",
@@ -886,15 +888,25 @@ class ExperimentService:
                 )
             created: dict[str, uuid.UUID] = {}
             for title, spec in new.items():
-                experiment = Experiment(
-                    **spec, visibility=visibility, team_id=team_id, created_by=user_id
+                refused = self._create_or_refuse(
+                    session,
+                    Experiment(**spec, visibility=visibility, team_id=team_id, created_by=user_id),
+                    atomic=atomic,
                 )
-                session.add(experiment)
-                session.flush()
-                created[title] = experiment.id
+                if isinstance(refused, Conflict):
+                    # e.g. a team import citing a private mixture: that experiment's rows
+                    # are refused, with the database's reason (migration 0010)
+                    field = CSV_COLUMN_OF.get(str(refused.details.get("field")), "")
+                    for r in report:
+                        if r.get("title") == title:
+                            del r["title"]
+                            r.update(status="rejected", field=field, reason=refused.message)
+                    continue
+                created[title] = refused
             for r in report:
                 if r.get("title") in created:
                     r["experiment_id"] = created[r.pop("title")]
+            rejected = [r for r in report if r["status"] == "rejected"]
             return {
                 "total": len(report),
                 "written": len(report) - len(rejected),
@@ -903,6 +915,23 @@ class ExperimentService:
                 "rejected_count": len(rejected),
                 "rows": report,
             }
+
+    @staticmethod
+    def _create_or_refuse(
+        session: Session, experiment: Experiment, *, atomic: bool
+    ) -> uuid.UUID | Conflict:
+        """Insert one imported experiment in a savepoint; the database's refusal of its
+        scope (a :class:`Conflict`) is returned instead of raised unless ``atomic``."""
+        try:
+            with session.begin_nested():
+                session.add(experiment)
+                session.flush()
+        except sa.exc.IntegrityError as exc:
+            refused = translate_db_error(exc)
+            if atomic or not isinstance(refused, Conflict):
+                raise
+            return refused
+        return experiment.id
 
     @staticmethod
     def _csv_result(row: dict[str, str]) -> dict[str, Any]:
