@@ -29,7 +29,7 @@ from cryoprotect.api.errors import Api, register_error_handlers
 from cryoprotect.db.database import Database
 from cryoprotect.errors import CryoprotectError
 from cryoprotect.ops import logging as ops_logging
-from cryoprotect.ops import metrics, ratelimit
+from cryoprotect.ops import metrics, metrics_access, ratelimit
 from cryoprotect.ops import security as ops_security
 from cryoprotect.ops.flags import FeatureFlags
 from cryoprotect.services.auth import AuthService
@@ -142,6 +142,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     metrics.init_app(app)
     metrics.instrument_engine(db.app_engine)
     ops_security.init_app(app, settings)
+    metrics_access.init_app(app, settings)
 
     api = Api(app)
     feature_flags_api.register_key_converter(app, api)

@@ -7,6 +7,7 @@ Every variable is documented in the README's configuration table and in ``.env.e
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -76,6 +77,39 @@ def _env_origins(env: dict[str, str], name: str) -> tuple[str, ...]:
     return origins
 
 
+# Loopback and the private ranges (RFC 1918, IPv6 unique local): a Prometheus on the same
+# host or container network may scrape /metrics; the internet may not.
+DEFAULT_METRICS_ALLOW: tuple[str, ...] = (
+    "127.0.0.0/8",
+    "::1/128",
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "fc00::/7",
+)
+
+
+def _env_networks(env: dict[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Comma-separated IP networks (CIDR) or addresses, normalised (``10.1.2.3/8`` is
+    ``10.0.0.0/8``); the default when unset; an empty tuple for ``none``."""
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    if raw.strip().lower() == "none":
+        return ()
+    networks = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError as exc:
+            raise ValidationError(
+                f"{name}: {item!r} is not an IP network such as 10.0.0.0/8 or ::1", field=name
+            ) from exc
+    return tuple(networks)
+
+
 def _env_rate_limit(env: dict[str, str], name: str, default: str) -> str:
     """A Flask-Limiter rate limit such as ``300 per minute`` (several joined by ``;``)."""
     from limits import parse_many
@@ -111,6 +145,9 @@ class Settings:
             (the default) means CORS is off.
         trust_proxy: how many reverse proxies in front of the app set ``X-Forwarded-*``
             headers (0: trust none, the default).
+        metrics_allow: networks (CIDR) whose clients may read ``/metrics`` (403 for
+            others); loopback and private ranges by default, empty = nobody.
+        metrics_token: when set, ``/metrics`` also requires ``Authorization: Bearer`` it.
         web_workers / web_threads: gunicorn worker processes and threads per worker for
             ``cryoprotect serve --prod``.
         metrics_multiproc_dir: ``PROMETHEUS_MULTIPROC_DIR``, where worker processes keep
@@ -145,6 +182,8 @@ class Settings:
     log_json: bool = True
     cors_origins: tuple[str, ...] = ()
     trust_proxy: int = 0
+    metrics_allow: tuple[str, ...] = DEFAULT_METRICS_ALLOW
+    metrics_token: str | None = field(default=None, repr=False)
     web_workers: int = 2
     web_threads: int = 8
     metrics_multiproc_dir: Path | None = None
@@ -182,6 +221,8 @@ class Settings:
             log_json=_env_bool(env, "CRYOPROTECT_LOG_JSON", True),
             cors_origins=_env_origins(env, "CRYOPROTECT_CORS_ORIGINS"),
             trust_proxy=_env_positive_int(env, "CRYOPROTECT_TRUST_PROXY", 0, minimum=0),
+            metrics_allow=_env_networks(env, "CRYOPROTECT_METRICS_ALLOW", DEFAULT_METRICS_ALLOW),
+            metrics_token=env.get("CRYOPROTECT_METRICS_TOKEN") or None,
             web_workers=_env_positive_int(env, "CRYOPROTECT_WEB_WORKERS", 2, minimum=1),
             web_threads=_env_positive_int(env, "CRYOPROTECT_WEB_THREADS", 8, minimum=1),
             metrics_multiproc_dir=(
