@@ -120,7 +120,10 @@ def make_user(client):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def make_team(client):  # type: ignore[no-untyped-def]
-    """Factory: ``make_team(admin, viewer=[u], editor=[u], ...)`` returns the team id."""
+    """Factory: ``make_team(admin, viewer=[u], editor=[u], ...)`` returns the team id.
+
+    Members join as in production: the admin invites each by e-mail and each accepts.
+    """
 
     def _make(admin: UserHandle, **members: list[UserHandle]) -> uuid.UUID:
         res = client.post(
@@ -130,12 +133,16 @@ def make_team(client):  # type: ignore[no-untyped-def]
         team_id = uuid.UUID(res.json["id"])
         for role, users in members.items():
             for user in users:
-                add = client.post(
+                invite = client.post(
                     f"/api/v1/teams/{team_id}/members",
                     json={"email": user.email, "role": role},
                     headers=admin.headers,
                 )
-                assert add.status_code == 201, add.json
+                assert invite.status_code == 202, invite.json
+                accept = client.post(
+                    f"/api/v1/teams/invitations/{invite.json['id']}/accept", headers=user.headers
+                )
+                assert accept.status_code == 200, accept.json
         return team_id
 
     return _make

@@ -77,12 +77,16 @@ def world(app) -> World:  # type: ignore[no-untyped-def]
     team = client.post("/api/v1/teams", json={"name": team_name}, headers=_auth(author))
     assert team.status_code == 201, team.json
     team_id = team.json["id"]
-    added = client.post(
+    invited = client.post(
         f"/api/v1/teams/{team_id}/members",
         json={"email": verifier.email, "role": "verifier"},
         headers=_auth(author),
     )
-    assert added.status_code == 201, added.json
+    assert invited.status_code == 202, invited.json
+    accepted = client.post(
+        f"/api/v1/teams/invitations/{invited.json['id']}/accept", headers=_auth(verifier)
+    )
+    assert accepted.status_code == 200, accepted.json
     mixture_name = f"DMSO 10 % e2e {uuid.uuid4().hex[:6]}"
     mixture = client.post(
         "/api/v1/mixtures",

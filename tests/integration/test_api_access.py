@@ -138,7 +138,7 @@ def test_team_member_management(client, make_user, make_team) -> None:  # type: 
     admin, viewer, newcomer, outsider = (make_user(p) for p in ("admin", "viewer", "new", "out"))
     team = make_team(admin, viewer=[viewer])
     url = f"/api/v1/teams/{team}/members"
-    # Only admins add members; non-members cannot even see the team.
+    # Only admins invite members; non-members cannot even see the team.
     assert (
         client.post(
             url, json={"email": newcomer.email, "role": "editor"}, headers=viewer.headers
@@ -153,10 +153,17 @@ def test_team_member_management(client, make_user, make_team) -> None:  # type: 
     )
     assert client.get(url, headers=outsider.headers).status_code == 404
     assert client.get(f"/api/v1/teams/{team}", headers=outsider.headers).status_code == 404
-    added = client.post(
+    invited = client.post(
         url, json={"email": newcomer.email, "role": "editor"}, headers=admin.headers
     )
-    assert added.status_code == 201 and added.json["role"] == "editor"
+    assert invited.status_code == 202 and invited.json["role"] == "editor"
+    assert invited.json["status"] == "pending"
+    # Invited is not joined: the newcomer accepts, then is a member with that role.
+    assert client.get(f"/api/v1/teams/{team}", headers=newcomer.headers).status_code == 404
+    accepted = client.post(
+        f"/api/v1/teams/invitations/{invited.json['id']}/accept", headers=newcomer.headers
+    )
+    assert accepted.status_code == 200 and accepted.json["status"] == "accepted"
     assert (
         client.post(
             url, json={"email": newcomer.email, "role": "viewer"}, headers=admin.headers

@@ -54,7 +54,8 @@ def world(db: Database, settings) -> World:  # type: ignore[no-untyped-def]
     owner = Actor(user_id=ids["owner"]["id"], email=ids["owner"]["email"])
     team = teams.create(owner, "RLS lab")
     for role in ("admin", "verifier", "editor", "viewer"):
-        teams.add_member(owner, team["id"], ids[role]["email"], role)
+        invitation = teams.invite(owner, team["id"], ids[role]["email"], role)
+        teams.respond(Actor(user_id=ids[role]["id"]), invitation["id"], accept=True)
     return World(team=team["id"], **{k: v["id"] for k, v in ids.items()})
 
 
@@ -422,6 +423,14 @@ def test_membership_and_accounts(db: Database, world: World) -> None:
             s.execute(
                 sa.insert(models.UserTeamMembership).values(
                     user_id=world.outsider, team_id=world.team, role_id=4
+                )
+            )
+    # Not even a team admin adds someone without their consent (an accepted invitation).
+    with pytest.raises(PermissionDenied):
+        with db.transaction(Identity.user(world.owner)) as s:
+            s.execute(
+                sa.insert(models.UserTeamMembership).values(
+                    user_id=world.outsider, team_id=world.team, role_id=1
                 )
             )
 

@@ -1,4 +1,9 @@
-"""Teams and their members."""
+"""Teams, their members and invitations.
+
+Membership is by consent: ``POST /teams/{id}/members`` invites an e-mail address (202,
+the invitation) and answers the same whether or not an account exists for it; the
+invitee sees it under ``GET /teams/invitations`` and accepts or declines it there.
+"""
 
 from __future__ import annotations
 
@@ -52,6 +57,25 @@ class MemberCreateSchema(StrictSchema):
 
 class MemberUpdateSchema(StrictSchema):
     role = ma.fields.String(required=True, validate=ma.validate.OneOf(ROLE_NAMES))
+
+
+class InvitationSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    team_id = ma.fields.UUID(required=True)
+    team_name = ma.fields.String(allow_none=True)
+    email = ma.fields.String(
+        allow_none=True, metadata={"description": "The invited address (normalised)"}
+    )
+    role = ma.fields.String(allow_none=True, metadata={"description": "Role on acceptance"})
+    status = ma.fields.String(
+        required=True, metadata={"description": "pending, accepted or declined"}
+    )
+    invited_by = ma.fields.UUID(required=True)
+    invited_by_name = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime(required=True)
+    expires_at = ma.fields.DateTime(
+        required=True, metadata={"description": "Invitations expire after 14 days"}
+    )
 
 
 class MemberSchema(ma.Schema):
@@ -123,14 +147,72 @@ class Members(MethodView):
 
     @login_required
     @blp.arguments(MemberCreateSchema)
-    @blp.response(201, MemberSchema)
-    @blp.alt_response(403, description="Only team admins may add members")
-    @blp.alt_response(404, description="No such team, or no account with this e-mail")
+    @blp.response(202, InvitationSchema)
+    @blp.alt_response(403, description="Only team admins may invite members")
+    @blp.alt_response(404, description="No such team visible to the caller")
     @blp.alt_response(409, description="Already a member")
     @blp.doc(security=BEARER)
     def post(self, body: dict[str, Any], team_id: uuid.UUID) -> Any:
-        """Add an existing account to the team with a role (viewer, editor, verifier, admin)"""
-        return services().teams.add_member(current_actor(), team_id, body["email"], body["role"])
+        """Invite an e-mail address with a role; they join when they accept (same answer
+        whether or not the address has an account)"""
+        return services().teams.invite(current_actor(), team_id, body["email"], body["role"])
+
+
+@blp.route("/<uuid:team_id>/invitations")
+class TeamInvitations(MethodView):
+    @login_required
+    @blp.response(200, InvitationSchema(many=True))
+    @blp.alt_response(403, description="Only team admins see the team's invitations")
+    @blp.alt_response(404, description="No such team visible to the caller")
+    @blp.doc(security=BEARER)
+    def get(self, team_id: uuid.UUID) -> Any:
+        """The team's pending invitations (team admins)"""
+        return services().teams.invitations(current_actor(), team_id)
+
+
+@blp.route("/<uuid:team_id>/invitations/<uuid:invitation_id>")
+class TeamInvitationItem(MethodView):
+    @login_required
+    @blp.response(204)
+    @blp.alt_response(404, description="No such pending invitation the caller may withdraw")
+    @blp.doc(security=BEARER)
+    def delete(self, team_id: uuid.UUID, invitation_id: uuid.UUID) -> None:
+        """Withdraw a pending invitation (team admins)"""
+        services().teams.withdraw_invitation(current_actor(), team_id, invitation_id)
+
+
+@blp.route("/invitations")
+class MyInvitations(MethodView):
+    @login_required
+    @blp.response(200, InvitationSchema(many=True))
+    @blp.doc(security=BEARER)
+    def get(self) -> Any:
+        """Pending invitations to the signed-in user's e-mail address"""
+        return services().teams.my_invitations(current_actor())
+
+
+@blp.route("/invitations/<uuid:invitation_id>/accept")
+class AcceptInvitation(MethodView):
+    @login_required
+    @blp.response(200, InvitationSchema)
+    @blp.alt_response(404, description="No such invitation to the caller's address")
+    @blp.alt_response(409, description="Expired, or answered already")
+    @blp.doc(security=BEARER)
+    def post(self, invitation_id: uuid.UUID) -> Any:
+        """Accept an invitation: join the team with its role"""
+        return services().teams.respond(current_actor(), invitation_id, accept=True)
+
+
+@blp.route("/invitations/<uuid:invitation_id>/decline")
+class DeclineInvitation(MethodView):
+    @login_required
+    @blp.response(200, InvitationSchema)
+    @blp.alt_response(404, description="No such invitation to the caller's address")
+    @blp.alt_response(409, description="Expired, or answered already")
+    @blp.doc(security=BEARER)
+    def post(self, invitation_id: uuid.UUID) -> Any:
+        """Decline an invitation"""
+        return services().teams.respond(current_actor(), invitation_id, accept=False)
 
 
 @blp.route("/<uuid:team_id>/members/<uuid:user_id>")

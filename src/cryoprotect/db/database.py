@@ -249,8 +249,9 @@ _SQLSTATE_FOREIGN_KEY = "23503"
 _SQLSTATE_CHECK = "23514"
 _SQLSTATE_NOT_NULL = "23502"
 _SQLSTATE_PRIVILEGE = "42501"
-# Check violations raised by triggers whose message names the records involved: 409.
-_CONFLICT_CONSTRAINTS = frozenset({"evidence_in_scope"})
+# Check violations raised by triggers whose message names the records involved: 409
+# (evidence_in_scope: migration 0010; team_keeps_an_admin: migration 0011).
+_CONFLICT_CONSTRAINTS = frozenset({"evidence_in_scope", "team_keeps_an_admin"})
 
 
 def translate_db_error(exc: sa.exc.DBAPIError) -> Exception:

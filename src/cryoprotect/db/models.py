@@ -73,6 +73,7 @@ MOLECULE_KINDS = ("structure", "no_structure")
 MODEL_STATUSES = ("queued", "training", "ready", "failed", "archived")
 JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
 AUDIT_ACTIONS = ("INSERT", "UPDATE", "DELETE")
+INVITATION_STATUSES = ("pending", "accepted", "declined")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -261,6 +262,49 @@ class UserTeamMembership(Timestamps, Base):
     role_id: Mapped[int] = mapped_column(
         SmallInteger, ForeignKey("team_roles.id", ondelete="RESTRICT"), nullable=False, index=True
     )
+
+
+class TeamInvitation(Timestamps, Base):
+    """An invitation of an e-mail address into a team with a role (migration 0011).
+
+    Readable by the team's managers and by the invitee; answered only by the invitee
+    (``public.respond_to_team_invitation``), which creates the membership on acceptance.
+    """
+
+    __tablename__ = "team_invitations"
+    __table_args__ = (
+        CheckConstraint(_in("status", INVITATION_STATUSES), name="status"),
+        CheckConstraint("email = lower(email)", name="email_lower"),
+        Index(
+            "uq_team_invitations_pending",
+            "team_id",
+            "email",
+            unique=True,
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = _uuid_pk()
+    team_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("teams.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    email: Mapped[str] = mapped_column(String(320), nullable=False, index=True)
+    role_id: Mapped[int] = mapped_column(
+        SmallInteger, ForeignKey("team_roles.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    invited_by: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("auth.users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="pending")
+    expires_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True),
+        nullable=False,
+        server_default=text("now() + interval '14 days'"),
+    )
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 # -------------------------------------------------------------------- molecules
@@ -770,9 +814,7 @@ class Job(Base):
     """A background job: status and result readable by its owner from any web worker."""
 
     __tablename__ = "jobs"
-    __table_args__ = (
-        CheckConstraint(_in("status", JOB_STATUSES), name="status"),
-    )
+    __table_args__ = (CheckConstraint(_in("status", JOB_STATUSES), name="status"),)
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     kind: Mapped[str] = mapped_column(String(100), nullable=False)

@@ -1,8 +1,15 @@
-"""Teams and membership.
+"""Teams, membership and invitations.
 
 Who may do what is decided by the database's policies (``auth.team_can``); this module
 turns the outcome into domain errors: a team you cannot see is :class:`NotFound`, a
 change you may not make is :class:`PermissionDenied`.
+
+Membership is by consent (migration 0011): a team admin *invites* an e-mail address with
+a role, and the person behind that address accepts (or declines) it. Inviting answers the
+same whether or not an account exists for the address, so it cannot be used to find out
+who has an account. A team always keeps an admin: every change of membership locks the
+team's row first (``public.lock_team``), and the database's ``keep_team_admin`` trigger
+refuses the change that would leave none, even when two admins act at the same moment.
 """
 
 from __future__ import annotations
@@ -13,13 +20,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from cryoprotect.db.database import Database, Identity
-from cryoprotect.db.models import Team, TeamRole, User, UserTeamMembership
+from cryoprotect.db.database import Database
+from cryoprotect.db.models import Team, TeamInvitation, TeamRole, User, UserTeamMembership
 from cryoprotect.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.auth import normalise_email
 
 ROLE_NAMES = ("viewer", "editor", "verifier", "admin")
+# What public.respond_to_team_invitation returns when nothing was done, as domain errors.
+_REFUSED_ANSWERS: dict[str, tuple[type[NotFound | Conflict], str]] = {
+    "not_found": (NotFound, "Invitation not found."),
+    "expired": (Conflict, "This invitation has expired: ask the team's admin for a new one."),
+    "answered": (Conflict, "This invitation has already been answered."),
+}
 
 
 def _team_dict(team: Team, role: str | None) -> dict[str, Any]:
@@ -137,33 +150,143 @@ class TeamService:
             ).all()
             return [_member_dict(m, email, display, role) for m, email, display, role in rows]
 
-    def add_member(self, actor: Actor, team_id: uuid.UUID, email: str, role: str) -> dict[str, Any]:
-        """Add an existing account to a team (team admins only)."""
-        actor.require_user()
+    # ---------------------------------------------------------- invitations
+    def invite(self, actor: Actor, team_id: uuid.UUID, email: str, role: str) -> dict[str, Any]:
+        """Invite an e-mail address into the team with a role (team admins only).
+
+        The answer is the same whether or not an account exists for the address; a pending
+        invitation to the same address is replaced (new role, new expiry).
+
+        Raises:
+            NotFound: the team is not visible to the caller.
+            PermissionDenied: the caller is not an admin of the team.
+            Conflict: the address belongs to a member already.
+        """
+        user_id = actor.require_user()
         address = normalise_email(email)
-        with self.db.transaction(Identity.service()) as session:
-            user_id = session.scalar(sa.select(User.id).where(sa.func.lower(User.email) == address))
         with self.db.transaction(actor.identity) as session:
-            self._visible_team(session, team_id)
-            # Ask the database's own rule first, so non-admins cannot probe which e-mails exist.
+            team = self._visible_team(session, team_id)
             if not session.scalar(sa.select(sa.func.auth.team_can(team_id, "manage"))):
-                raise PermissionDenied("Only team admins can add members.")
-            if user_id is None:
-                raise NotFound("No account with this e-mail.", details={"field": "email"})
-            exists = session.scalar(
-                sa.select(UserTeamMembership.id).where(
-                    UserTeamMembership.team_id == team_id, UserTeamMembership.user_id == user_id
+                raise PermissionDenied("Only team admins can invite members.")
+            role_id = self._role_id(session, role)
+            # Members' addresses are visible to the team's admins already: no enumeration.
+            member = session.scalar(
+                sa.select(UserTeamMembership.id)
+                .join(User, User.id == UserTeamMembership.user_id)
+                .where(UserTeamMembership.team_id == team_id, sa.func.lower(User.email) == address)
+            )
+            if member is not None:
+                raise Conflict("This person is already a member.", details={"field": "email"})
+            session.execute(
+                sa.delete(TeamInvitation).where(
+                    TeamInvitation.team_id == team_id,
+                    TeamInvitation.email == address,
+                    TeamInvitation.status == "pending",
                 )
             )
-            if exists:
-                raise Conflict("This person is already a member.", details={"field": "email"})
-            membership = UserTeamMembership(
-                user_id=user_id, team_id=team_id, role_id=self._role_id(session, role)
+            invitation = TeamInvitation(
+                team_id=team_id, email=address, role_id=role_id, invited_by=user_id
             )
-            session.add(membership)
+            session.add(invitation)
             session.flush()
-            session.refresh(membership)
-            return _member_dict(membership, address, None, role)
+            session.refresh(invitation)
+            return _invitation_dict(invitation, role, team.name)
+
+    def invitations(self, actor: Actor, team_id: uuid.UUID) -> list[dict[str, Any]]:
+        """The team's pending invitations (team admins only), oldest first."""
+        actor.require_user()
+        with self.db.transaction(actor.identity) as session:
+            team = self._visible_team(session, team_id)
+            if not session.scalar(sa.select(sa.func.auth.team_can(team_id, "manage"))):
+                raise PermissionDenied("Only team admins can see the team's invitations.")
+            rows = session.execute(
+                sa.select(TeamInvitation, TeamRole.name)
+                .join(TeamRole, TeamRole.id == TeamInvitation.role_id)
+                .where(TeamInvitation.team_id == team_id, TeamInvitation.status == "pending")
+                .order_by(TeamInvitation.created_at, TeamInvitation.id)
+            ).all()
+            return [_invitation_dict(inv, role, team.name) for inv, role in rows]
+
+    def withdraw_invitation(
+        self, actor: Actor, team_id: uuid.UUID, invitation_id: uuid.UUID
+    ) -> None:
+        """Withdraw a pending invitation (team admins only)."""
+        actor.require_user()
+        with self.db.transaction(actor.identity) as session:
+            self._visible_team(session, team_id)
+            result = session.execute(
+                sa.delete(TeamInvitation).where(
+                    TeamInvitation.id == invitation_id,
+                    TeamInvitation.team_id == team_id,
+                    TeamInvitation.status == "pending",
+                )
+            )
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                raise NotFound("Invitation not found.")
+
+    def my_invitations(self, actor: Actor) -> list[dict[str, Any]]:
+        """Pending, unexpired invitations to the caller's e-mail address, oldest first."""
+        actor.require_user()
+        with self.db.transaction(actor.identity) as session:
+            rows = session.execute(
+                sa.text(
+                    "SELECT id, team_id, team_name, role, invited_by, invited_by_name, "
+                    "created_at, expires_at FROM public.my_team_invitations()"
+                )
+            ).all()
+            return [
+                {
+                    "id": r.id,
+                    "team_id": r.team_id,
+                    "team_name": r.team_name,
+                    "email": actor.email,
+                    "role": r.role,
+                    "status": "pending",
+                    "invited_by": r.invited_by,
+                    "invited_by_name": r.invited_by_name,
+                    "created_at": r.created_at,
+                    "expires_at": r.expires_at,
+                }
+                for r in rows
+            ]
+
+    def respond(self, actor: Actor, invitation_id: uuid.UUID, *, accept: bool) -> dict[str, Any]:
+        """Accept (joining the team with the invitation's role) or decline an invitation.
+
+        Only the invitee (the account whose e-mail the invitation names) can answer.
+
+        Raises:
+            NotFound: no invitation with this id to the caller's address.
+            Conflict: the invitation has expired or has been answered already.
+        """
+        actor.require_user()
+        with self.db.transaction(actor.identity) as session:
+            outcome = session.scalar(
+                sa.select(sa.func.public.respond_to_team_invitation(invitation_id, accept))
+            )
+            if outcome in _REFUSED_ANSWERS:
+                error, message = _REFUSED_ANSWERS[outcome]
+                raise error(message)
+            invitation = session.get(TeamInvitation, invitation_id)
+            assert invitation is not None, "the invitee can read their invitation"
+            role = session.get(TeamRole, invitation.role_id)
+            team = session.get(Team, invitation.team_id)  # visible once accepted
+            return {
+                "id": invitation.id,
+                "team_id": invitation.team_id,
+                "team_name": team.name if team is not None else None,
+                "email": invitation.email,
+                "role": role.name if role is not None else None,
+                "status": outcome,
+                "invited_by": invitation.invited_by,
+                "created_at": invitation.created_at,
+                "expires_at": invitation.expires_at,
+            }
+
+    def _lock(self, session: Session, team_id: uuid.UUID) -> None:
+        """Serialise changes of this team's membership (``public.lock_team``) for the rest
+        of the transaction, so a concurrent change is seen before anything is decided."""
+        session.execute(sa.select(sa.func.public.lock_team(team_id)))
 
     def _membership(
         self, session: Session, team_id: uuid.UUID, user_id: uuid.UUID
@@ -194,6 +317,7 @@ class TeamService:
     ) -> dict[str, Any]:
         actor.require_user()
         with self.db.transaction(actor.identity) as session:
+            self._lock(session, team_id)
             membership = self._membership(session, team_id, user_id)
             new_role_id = self._role_id(session, role)
             current = session.get(TeamRole, membership.role_id)
@@ -218,6 +342,7 @@ class TeamService:
     def remove_member(self, actor: Actor, team_id: uuid.UUID, user_id: uuid.UUID) -> None:
         actor.require_user()
         with self.db.transaction(actor.identity) as session:
+            self._lock(session, team_id)
             membership = self._membership(session, team_id, user_id)
             role = session.get(TeamRole, membership.role_id)
             if role is not None and role.can_manage and self._admin_count(session, team_id) <= 1:
@@ -239,4 +364,18 @@ def _member_dict(
         "display_name": display,
         "role": role,
         "joined_at": m.created_at,
+    }
+
+
+def _invitation_dict(inv: TeamInvitation, role: str, team_name: str | None) -> dict[str, Any]:
+    return {
+        "id": inv.id,
+        "team_id": inv.team_id,
+        "team_name": team_name,
+        "email": inv.email,
+        "role": role,
+        "status": inv.status,
+        "invited_by": inv.invited_by,
+        "created_at": inv.created_at,
+        "expires_at": inv.expires_at,
     }
