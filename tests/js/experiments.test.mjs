@@ -181,6 +181,12 @@ test("history merges decisions and edits in time order (edit first at equal time
   assert.equal(entries[1].detail, "Submitted for verification");
   assert.equal(entries[2].detail, "counts re-done · equipment: Countess II");
   assert.equal(entries[3].detail, 'Title: a → b');
+  // An entry the reader may not see in full (e.g. edited while private) says so.
+  const hidden = historyTimeline({
+    changes: [{ occurred_at: "2026-01-02T08:00:00+00:00", actor: "Ann", action: "UPDATE", changes: {}, redacted: true }],
+  });
+  assert.equal(hidden[0].what, "Edited");
+  assert.match(hidden[0].detail, /withheld/);
 });
 
 const COMPARISON = {

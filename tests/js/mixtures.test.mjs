@@ -115,6 +115,8 @@ test("componentSummary lists amounts with their units", () => {
   ]);
   assert.equal(summary, "Dimethyl sulfoxide 3 mol/L + Propylene glycol 3 mol/L");
   assert.equal(componentSummary([]), "no components");
+  const redacted = { molecule_id: null, name: null, smiles: null, amount: 0.5, unit: "mol/kg", redacted: true };
+  assert.equal(componentSummary([redacted]), "a molecule not visible to you 0.5 mol/kg");
 });
 
 test("componentVocabulary reads units and roles from the OpenAPI description", () => {

@@ -225,6 +225,13 @@ class ExperimentChangeSchema(ma.Schema):
     actor = _Text(allow_none=True)
     action = _Text(required=True)
     changes = ma.fields.Dict(required=True, metadata={"description": "field → {old, new}"})
+    redacted = ma.fields.Boolean(
+        required=True,
+        metadata={
+            "description": "True when the caller could not see the experiment before or "
+            "after this change (e.g. while it was private): its changes are withheld"
+        },
+    )
 
 
 class ExperimentHistorySchema(ma.Schema):

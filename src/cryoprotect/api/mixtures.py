@@ -114,7 +114,15 @@ class VersionSchema(ma.Schema):
     name = _Text(required=True)
     description = _Text(allow_none=True)
     carrier = _Text(allow_none=True)
-    components = ma.fields.List(ma.fields.Dict(), required=True)
+    components = ma.fields.List(
+        ma.fields.Dict(),
+        required=True,
+        metadata={
+            "description": "As stored with this version. A component whose molecule the "
+            "caller cannot see now has molecule_id, name, smiles, molar_mass and kind null "
+            "and redacted true (amount, unit and role are kept)"
+        },
+    )
     created_by = ma.fields.UUID(required=True)
     created_at = ma.fields.DateTime(required=True)
 

@@ -43,6 +43,7 @@ from cryoprotect.db.models import (
 from cryoprotect.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import Page, change_visible, get_visible, paginate
+from cryoprotect.services.mixtures import visible_components
 from cryoprotect.services.molecules import check_scope
 
 
@@ -554,7 +555,12 @@ class ExperimentService:
             return self._dict(session, experiment)
 
     def history(self, actor: Actor, experiment_id: uuid.UUID) -> dict[str, Any]:
-        """Verification decisions and every change (who, when, what), oldest first."""
+        """Verification decisions and every change (who, when, what), oldest first.
+
+        A change is shown only to callers who could see the experiment both before and
+        after it (``public.experiment_history``, migration 0011); others get the entry
+        with empty ``changes`` and ``redacted`` true (e.g. notes written while private).
+        """
         with self.db.transaction(actor.identity) as session:
             experiment = self._visible(session, experiment_id)
             verifications = session.scalars(
@@ -564,7 +570,7 @@ class ExperimentService:
             ).all()
             changes = session.execute(
                 sa.text(
-                    "SELECT occurred_at, actor_id, action, changes "
+                    "SELECT occurred_at, actor_id, action, changes, redacted "
                     "FROM public.experiment_history(:id)"
                 ),
                 {"id": experiment_id},
@@ -600,6 +606,7 @@ class ExperimentService:
                         "actor": names.get(c.actor_id) if c.actor_id else None,
                         "action": c.action,
                         "changes": c.changes,
+                        "redacted": c.redacted,
                     }
                     for c in changes
                 ],
@@ -776,20 +783,21 @@ class ExperimentService:
                 measured = self._measured(e).get(measure)
                 if measured is None:
                     continue
-                snapshot = session.scalar(
-                    sa.select(MixtureVersion).where(
+                components = session.scalar(
+                    sa.select(visible_components(MixtureVersion.components)).where(
                         MixtureVersion.mixture_id == e.mixture_id,
                         MixtureVersion.version == e.mixture_version,
                     )
                 )
-                if snapshot is None:
+                # A snapshot naming a molecule the caller cannot see is not theirs to train on.
+                if components is None or any(c.get("redacted") for c in components):
                     continue
                 records.append(
                     {
                         "id": f"experiment-{e.id}",
                         "components": [
                             {"name": c["name"], "amount": c["amount"], "unit": c["unit"]}
-                            for c in snapshot.components
+                            for c in components
                         ],
                         "targets": {measure: measured["value"]},
                         "group": f"experiment-{e.id}",

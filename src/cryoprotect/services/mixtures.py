@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from cryoprotect.db.database import Database
@@ -30,6 +31,11 @@ from cryoprotect.services.common import Page, change_visible, paginate
 from cryoprotect.services.molecules import check_scope, find_library_molecule, name_matches
 
 MAX_COMPONENTS = 30
+
+
+def visible_components(components: Any) -> Any:
+    """SQL: a snapshot's components as the caller may see them (molecules' RLS decides)."""
+    return sa.func.public.visible_mixture_components(components, type_=JSONB)
 
 
 def _component_dict(c: MixtureComponent, m: Molecule) -> dict[str, Any]:
@@ -403,25 +409,28 @@ class MixtureService:
             return self._dict(session, mixture)
 
     def versions(self, actor: Actor, mixture_id: uuid.UUID) -> list[dict[str, Any]]:
+        """Every snapshot of a visible mixture, oldest first.
+
+        A snapshot's components go through ``public.visible_mixture_components`` (migration
+        0011): a component whose molecule the caller cannot see now is redacted (no id,
+        name, SMILES, molar mass or kind; amount, unit and role kept; ``redacted: true``).
+        """
         with self.db.transaction(actor.identity) as session:
             self._visible(session, mixture_id)
-            rows = session.scalars(
-                sa.select(MixtureVersion)
+            rows = session.execute(
+                sa.select(
+                    MixtureVersion.version,
+                    MixtureVersion.name,
+                    MixtureVersion.description,
+                    MixtureVersion.carrier,
+                    visible_components(MixtureVersion.components).label("components"),
+                    MixtureVersion.created_by,
+                    MixtureVersion.created_at,
+                )
                 .where(MixtureVersion.mixture_id == mixture_id)
                 .order_by(MixtureVersion.version)
             ).all()
-            return [
-                {
-                    "version": v.version,
-                    "name": v.name,
-                    "description": v.description,
-                    "carrier": v.carrier,
-                    "components": v.components,
-                    "created_by": v.created_by,
-                    "created_at": v.created_at,
-                }
-                for v in rows
-            ]
+            return [dict(row._mapping) for row in rows]
 
     def clone(
         self,

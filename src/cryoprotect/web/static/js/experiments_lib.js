@@ -272,7 +272,9 @@ export function historyTimeline(history) {
     const statusChange = c.changes?.verification_status;
     const action = { INSERT: "Recorded", UPDATE: "Edited", DELETE: "Deleted" }[c.action] || c.action;
     if (c.action === "UPDATE" && !fields.length && statusChange) continue; // shown as a verification
-    const detail = fields.map(([k, v]) => describeChange(k, v)).join("; ");
+    const detail = c.redacted
+      ? "details withheld: made while the experiment was not visible to you"
+      : fields.map(([k, v]) => describeChange(k, v)).join("; ");
     entries.push({ at: c.occurred_at, who: c.actor || "someone", what: action, detail, kind: "change" });
   }
   for (const v of history?.verifications || []) {

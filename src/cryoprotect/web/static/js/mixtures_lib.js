@@ -30,7 +30,9 @@ export function fmtAmount(value, unit) {
 /** "Dimethyl sulfoxide 3 mol/L + Propylene glycol 3 mol/L" for a list row. */
 export function componentSummary(components) {
   if (!Array.isArray(components) || components.length === 0) return "no components";
-  return components.map((c) => `${c.name || c.smiles || "unnamed"} ${fmtAmount(c.amount, c.unit)}`).join(" + ");
+  // A snapshot's component whose molecule the reader cannot see comes back redacted.
+  const label = (c) => (c.redacted ? "a molecule not visible to you" : c.name || c.smiles || "unnamed");
+  return components.map((c) => `${label(c)} ${fmtAmount(c.amount, c.unit)}`).join(" + ");
 }
 
 /** Where a mixture is shared, in words. */
