@@ -34,7 +34,9 @@ USER cryoprotect
 WORKDIR /var/lib/cryoprotect
 VOLUME ["/var/lib/cryoprotect"]
 EXPOSE 5000
-# Liveness only (GET /health does not touch the database); readiness is /health/ready.
+# Liveness (GET /health, no database query): 503 only when the app cannot recover by itself,
+# i.e. the embedded database that `serve` restarts has been down longer than
+# CRYOPROTECT_DB_DOWN_LIMIT (60 s) with no restart under way. Readiness is /health/ready.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=90s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:5000/health', timeout=4).status == 200 else 1)"]
 # Migrates the database (DATABASE_URL, or the embedded server under CRYOPROTECT_HOME), then

@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     ops_logging.init_app(app)
     metrics.init_app(app)
     metrics.instrument_engine(db.app_engine)
+    metrics.watch_embedded_database(app, db.supervisor_state)
     ops_security.init_app(app, settings)
     metrics_access.init_app(app, settings)
 

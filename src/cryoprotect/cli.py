@@ -84,6 +84,7 @@ def serve(host: str, port: int, prod: bool) -> None:
     except CryoprotectError as exc:
         _fail(exc)
         return
+    db.supervise()  # this process owns the embedded server: restart it if it dies
     where = (
         "embedded PostgreSQL in " + str(settings.home)
         if settings.embedded

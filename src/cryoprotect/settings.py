@@ -158,6 +158,8 @@ class Settings:
         ratelimit_storage_uri: where counters live: ``memory://`` (per process) or a
             ``redis://`` URI shared by every worker.
         flags_cache_ttl_s: how long a process reuses the feature flags it read, s.
+        db_down_limit_s: how long the supervised embedded database may stay down (no
+            restart under way) before liveness, ``/health``, fails, s.
         training_timeout_s: wall-clock limit of one model training run, s; the worker
             process training it is terminated beyond it and the model marked failed.
         job_shutdown_timeout_s: on shutdown, how long running jobs get to stop after
@@ -192,6 +194,7 @@ class Settings:
     ratelimit_auth: str = "20 per minute"
     ratelimit_storage_uri: str = "memory://"
     flags_cache_ttl_s: int = 5
+    db_down_limit_s: int = 60
     training_timeout_s: float = 600.0
     job_shutdown_timeout_s: float = 10.0
     testing: bool = False
@@ -235,6 +238,7 @@ class Settings:
             ratelimit_auth=_env_rate_limit(env, "RATELIMIT_AUTH", "20 per minute"),
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "memory://",
             flags_cache_ttl_s=_env_int(env, "CRYOPROTECT_FLAGS_CACHE_TTL", 5),
+            db_down_limit_s=_env_positive_int(env, "CRYOPROTECT_DB_DOWN_LIMIT", 60, minimum=1),
             training_timeout_s=_env_positive_float(env, "CRYOPROTECT_TRAINING_TIMEOUT_S", 600.0),
             job_shutdown_timeout_s=_env_positive_float(
                 env, "CRYOPROTECT_JOB_SHUTDOWN_TIMEOUT_S", 10.0

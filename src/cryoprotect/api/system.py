@@ -1,4 +1,13 @@
-"""Liveness, readiness and the administrators' database health report."""
+"""Liveness, readiness and the administrators' database health report.
+
+* ``GET /health`` (liveness; the image's HEALTHCHECK): 200 while this process can serve or
+  get its database back by itself. 503 only when it cannot: the supervised embedded
+  database has been down longer than ``CRYOPROTECT_DB_DOWN_LIMIT`` with no restart under
+  way, or its watchdog has stopped reporting for that long. Restarting the app (container)
+  is then the remedy. It never queries the database.
+* ``GET /health/ready`` (readiness): 200 when the database answers and is migrated to the
+  code's revision; 503 during any outage, however brief, so traffic waits elsewhere.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +37,7 @@ class LivenessSchema(ma.Schema):
     status = ma.fields.String(required=True)
     version = ma.fields.String(required=True)
     uptime_s = ma.fields.Float(required=True)
+    reason = ma.fields.String(metadata={"description": "Why the app cannot recover (503)"})
 
 
 class ReadinessSchema(ma.Schema):
@@ -38,13 +48,20 @@ class ReadinessSchema(ma.Schema):
 @health_blp.route("")
 class Liveness(MethodView):
     @health_blp.response(200, LivenessSchema)
+    @health_blp.alt_response(
+        503, schema=LivenessSchema, description="The database is down and cannot be recovered"
+    )
     def get(self) -> Any:
-        """Liveness: the process is up (does not touch the database)"""
-        return {
+        """Liveness: the process is up and not stuck without its database (no query made)"""
+        body = {
             "status": "ok",
             "version": __version__,
             "uptime_s": round(time.time() - _STARTED, 3),
         }
+        problem = services().db.liveness_problem()
+        if problem is not None:
+            return {**body, "status": "failing", "reason": problem}, 503
+        return body
 
 
 @health_blp.route("/ready")

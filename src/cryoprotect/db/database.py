@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +29,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import Session
 
-from cryoprotect.db.embedded import EmbeddedPostgres
+from cryoprotect.db.embedded import EmbeddedPostgres, SupervisorState
 from cryoprotect.errors import DatabaseUnavailable
 from cryoprotect.settings import Settings
 
@@ -151,6 +152,30 @@ class Database:
         if self.server is not None:
             self.server.stop()
             self.server = None
+
+    def supervise(self) -> None:
+        """Restart the embedded server whenever its postmaster dies (owner only; see
+        :meth:`EmbeddedPostgres.supervise`). A no-op for an external server or when this
+        process only attached to another's."""
+        if self.server is not None and self.server.owner:
+            self.server.supervise()
+
+    def supervisor_state(self) -> SupervisorState | None:
+        """The embedded server's watchdog state, or None when nothing supervises it."""
+        return self.server.supervisor_state() if self.server is not None else None
+
+    def liveness_problem(self) -> str | None:
+        """Why this app cannot get its database back by itself, or None.
+
+        Only a supervised embedded server can be judged: it has been down for longer than
+        ``settings.db_down_limit_s`` and no restart attempt is under way, or its watchdog
+        has stopped reporting for that long. An external server, or a brief outage the
+        watchdog is still repairing, is a readiness matter (``/health/ready``), not this.
+        """
+        state = self.supervisor_state()
+        if state is None:
+            return None
+        return state.liveness_problem(now=time.time(), limit_s=self.settings.db_down_limit_s)
 
     # --------------------------------------------------------------- engines
     @property

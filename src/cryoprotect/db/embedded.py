@@ -182,7 +182,10 @@ class SupervisorState:
     Attributes:
         pid: the supervising (owning) process.
         heartbeat: Unix time of the latest check.
+        report_due: Unix time by which the next check will have been published (later
+            while a restart attempt runs: it may take that attempt's whole timeout).
         up: whether the postmaster was alive then.
+        restarting: a restart attempt was under way when this was published.
         down_since: Unix time the postmaster was first found gone (None while up).
         restarts: successful restarts since supervision began.
         failed_attempts: restart attempts that failed since it went down.
@@ -191,7 +194,9 @@ class SupervisorState:
 
     pid: int
     heartbeat: float
+    report_due: float
     up: bool = True
+    restarting: bool = False
     down_since: float | None = None
     restarts: int = 0
     failed_attempts: int = 0
@@ -200,19 +205,24 @@ class SupervisorState:
     def liveness_problem(self, *, now: float, limit_s: float) -> str | None:
         """Why the app cannot recover its database by itself, or None when it can.
 
+        It cannot when the database has been down for longer than ``limit_s`` and the
+        watchdog is not in the middle of a restart attempt (each one that ended failed),
+        or when the watchdog itself has been overdue for longer than ``limit_s`` (its
+        process is gone or hung, so nothing will restart the database).
+
         Args:
             now: the current Unix time.
-            limit_s: how long the database may stay down (or the watchdog silent), s.
+            limit_s: how long the database may stay down (or the watchdog overdue), s.
         """
-        silent_s = now - self.heartbeat
-        if silent_s > limit_s:
+        if now - self.report_due > limit_s:
             return (
                 f"the embedded database's supervisor (pid {self.pid}) has not reported for "
-                f"{silent_s:.0f} s"
+                f"{now - self.heartbeat:.0f} s"
             )
-        if not self.up and self.down_since is not None and now - self.down_since > limit_s:
+        down_s = now - self.down_since if self.down_since is not None else 0.0
+        if not self.up and not self.restarting and down_s > limit_s:
             problem = (
-                f"the embedded database has been down for {now - self.down_since:.0f} s; "
+                f"the embedded database has been down for {down_s:.0f} s; "
                 f"{self.failed_attempts} restart attempt(s) failed"
             )
             return problem + (f": {self.last_error}" if self.last_error else "")
@@ -368,7 +378,10 @@ class EmbeddedPostgres:
         with self._lifecycle:
             if self._watchdog is not None:
                 return
-            self._state = SupervisorState(pid=os.getpid(), heartbeat=time.time())
+            now = time.time()
+            self._state = SupervisorState(
+                pid=os.getpid(), heartbeat=now, report_due=now + interval_s
+            )
             self._write_state()
             self._watchdog = threading.Thread(
                 target=self._watch,
@@ -434,25 +447,31 @@ class EmbeddedPostgres:
                             state = replace(state, up=False, down_since=time.time())
                             next_attempt = time.monotonic()
                         if time.monotonic() >= next_attempt:
-                            state, backoff = self._attempt_restart(
-                                state, backoff, backoff_max_s, restart_timeout_s
+                            now = time.time()
+                            self._state = replace(
+                                state,
+                                restarting=True,
+                                heartbeat=now,
+                                report_due=now + restart_timeout_s * 2 + interval_s,
                             )
+                            self._write_state()
+                            state = self._attempt_restart(state, restart_timeout_s, backoff)
                             next_attempt = time.monotonic() + backoff
-                            if state.up:
-                                backoff = backoff_initial_s
-                    self._state = replace(state, heartbeat=time.time())
+                            backoff = (
+                                backoff_initial_s if state.up else min(backoff * 2, backoff_max_s)
+                            )
+                    now = time.time()
+                    self._state = replace(
+                        state, restarting=False, heartbeat=now, report_due=now + interval_s
+                    )
                     self._write_state()
             except Exception:  # the watchdog must outlive any one failed check
                 logger.exception("embedded PostgreSQL watchdog check failed")
 
     def _attempt_restart(
-        self,
-        state: SupervisorState,
-        backoff: float,
-        backoff_max_s: float,
-        restart_timeout_s: float,
-    ) -> tuple[SupervisorState, float]:
-        """One restart attempt; returns the new state and the delay before the next one."""
+        self, state: SupervisorState, restart_timeout_s: float, retry_in_s: float
+    ) -> SupervisorState:
+        """One restart attempt (``retry_in_s``: the delay before the next, if it fails)."""
         pid = self._postmaster_pid()
         if pid is not None:
             _reap(pid)
@@ -465,19 +484,17 @@ class EmbeddedPostgres:
             logger.warning(
                 "restarting the embedded PostgreSQL failed (attempt %d); next try in %.1f s: %s",
                 failed,
-                backoff,
+                retry_in_s,
                 error,
             )
-            return replace(state, failed_attempts=failed, last_error=error), min(
-                backoff * 2, backoff_max_s
-            )
+            return replace(state, failed_attempts=failed, last_error=error)
         down_s = time.time() - (state.down_since or time.time())
         logger.warning(
             "embedded PostgreSQL restarted after %.1f s down (restart %d)",
             down_s,
             state.restarts + 1,
         )
-        restarted = replace(
+        return replace(
             state,
             up=True,
             down_since=None,
@@ -485,7 +502,6 @@ class EmbeddedPostgres:
             failed_attempts=0,
             last_error=None,
         )
-        return restarted, backoff
 
     @property
     def _state_path(self) -> Path:

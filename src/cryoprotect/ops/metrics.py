@@ -23,6 +23,11 @@ the Flask request hooks and SQLAlchemy listeners that feed them, and ``GET /metr
   ``GET /health/ready`` (database reachable and migrated), whichever process answered it; absent
   until the first check. Orchestrator probes (the compose healthcheck, a Kubernetes
   readinessProbe) keep them fresh.
+* ``cryoprotect_embedded_db_restarts_total`` (times the watchdog of ``cryoprotect serve``
+  restarted a dead embedded postmaster) and ``cryoprotect_embedded_db_up`` (1 when its
+  latest check found the postmaster alive): read at scrape time from the state the watchdog
+  publishes under the data directory, so every worker reports the same values; absent when
+  the database is external or not supervised.
 
 Multiprocess mode (gunicorn with several workers): set ``PROMETHEUS_MULTIPROC_DIR`` to an
 empty, writable directory *before* the server starts (prometheus_client picks its storage
@@ -41,6 +46,7 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import flask
@@ -55,7 +61,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -156,6 +162,41 @@ class ProcessResourceCollector:
 _resource_collector = ProcessResourceCollector()
 REGISTRY.register(_resource_collector)
 
+_EMBEDDED_KEY = "cryoprotect.metrics.embedded_db"
+
+
+class EmbeddedDatabaseCollector:
+    """The embedded server watchdog's restarts and up/down, from the app answering the scrape."""
+
+    def describe(self) -> list[Metric]:
+        """Declares nothing up front: the series exist only for a supervised server."""
+        return []
+
+    def collect(self) -> list[Metric]:
+        """Reads the watchdog's state through the current app's registered reader."""
+        read_state = (
+            flask.current_app.extensions.get(_EMBEDDED_KEY) if flask.has_app_context() else None
+        )
+        state = read_state() if read_state is not None else None
+        if state is None:
+            return []
+        return [
+            CounterMetricFamily(
+                "cryoprotect_embedded_db_restarts",
+                "Restarts of a dead embedded PostgreSQL postmaster by its watchdog.",
+                value=state.restarts,
+            ),
+            GaugeMetricFamily(
+                "cryoprotect_embedded_db_up",
+                "1 when the watchdog's latest check found the embedded postmaster alive.",
+                value=1 if state.up else 0,
+            ),
+        ]
+
+
+_embedded_collector = EmbeddedDatabaseCollector()
+REGISTRY.register(_embedded_collector)
+
 _EXT_KEY = "cryoprotect.metrics"
 _START_ATTR = "_metrics_start"
 _DONE_ATTR = "_metrics_done"
@@ -186,6 +227,7 @@ def _exposition() -> bytes:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
         registry.register(_resource_collector)
+        registry.register(_embedded_collector)
         return generate_latest(registry)
     return generate_latest(REGISTRY)
 
@@ -224,6 +266,17 @@ def init_app(app: flask.Flask) -> None:
     app.after_request(count_response)
     app.teardown_request(count_unhandled)
     app.add_url_rule("/metrics", endpoint="metrics", view_func=metrics, methods=["GET"])
+
+
+def watch_embedded_database(app: flask.Flask, read_state: Callable[[], Any]) -> None:
+    """Exports the embedded server watchdog's state on ``app``'s ``/metrics``.
+
+    Args:
+        app: the application.
+        read_state: returns the watchdog's latest state (with ``restarts`` and ``up``), or
+            None when nothing supervises the database.
+    """
+    app.extensions[_EMBEDDED_KEY] = read_state
 
 
 def record_error(error_type: str, endpoint: str | None = None) -> None:
