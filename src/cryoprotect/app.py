@@ -39,7 +39,7 @@ from cryoprotect.services.jobs import JobService
 from cryoprotect.services.mixtures import MixtureService
 from cryoprotect.services.models import ModelService
 from cryoprotect.services.molecule_index import MoleculeIndex
-from cryoprotect.services.molecules import MoleculeService
+from cryoprotect.services.molecules import MoleculeService, SearchBudget
 from cryoprotect.services.protocols import CellTypeService, ProtocolService
 from cryoprotect.services.teams import TeamService
 from cryoprotect.settings import Settings
@@ -126,7 +126,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         db=db,
         auth=AuthService(db, settings),
         teams=TeamService(db),
-        molecules=MoleculeService(db, MoleculeIndex(db)),
+        molecules=MoleculeService(
+            db,
+            MoleculeIndex(db),
+            SearchBudget(
+                deadline_s=settings.search_deadline_ms / 1000,
+                count_deadline_s=settings.search_count_deadline_s,
+                concurrent=settings.search_concurrency,
+            ),
+        ),
         jobs=JobService(db, shutdown_timeout_s=settings.job_shutdown_timeout_s),
         mixtures=(mixtures := MixtureService(db)),
         models=ModelService(db, training_timeout_s=settings.training_timeout_s),

@@ -54,6 +54,14 @@ class InvalidCompositionError(ValidationError):
     code = "invalid_composition"
 
 
+class QueryTooComplexError(InvalidStructureError):
+    """A search pattern parses, but its matching cost cannot be bounded within the caller's
+    limits (recursive SMARTS, long wildcard chains, too many atoms); ``details`` names the
+    ``rule``, the ``value`` found and the ``limit``."""
+
+    code = "query_too_complex"
+
+
 class LimitExceeded(ValidationError):
     """A request asks for more work than a limit allows (e.g. more training rows than an
     algorithm's cap); ``details`` names the field, the limit and the requested amount."""
@@ -124,6 +132,13 @@ class Conflict(CryoprotectError):
     """The request conflicts with existing state (duplicate, last admin, stale version)."""
 
     code = "conflict"
+
+
+class Busy(CryoprotectError):
+    """Too many expensive operations of this kind are running in this process; try again
+    after ``details["retry_after_s"]`` seconds (the API answers 429 with Retry-After)."""
+
+    code = "busy"
 
 
 class DatabaseUnavailable(CryoprotectError):

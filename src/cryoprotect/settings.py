@@ -158,6 +158,13 @@ class Settings:
         ratelimit_storage_uri: where counters live: ``memory://`` (per process) or a
             ``redis://`` URI shared by every worker.
         flags_cache_ttl_s: how long a process reuses the feature flags it read, s.
+        search_deadline_ms: matching time of one substructure search request (and one
+            highlighted drawing), ms; the hits found by then come back ``truncated``.
+        search_count_deadline_s: matching time of one background substructure count, s.
+        search_concurrency: substructure scans one process runs at once; one more is
+            answered 429 with Retry-After instead of waiting.
+        import_sync_rows: API imports (molecules, experiment results) of at most this
+            many rows run in the request; larger ones run as a background job (202).
         db_down_limit_s: how long the supervised embedded database may stay down (no
             restart under way) before liveness, ``/health``, fails, s.
         training_timeout_s: wall-clock limit of one model training run, s; the worker
@@ -194,6 +201,10 @@ class Settings:
     ratelimit_auth: str = "20 per minute"
     ratelimit_storage_uri: str = "memory://"
     flags_cache_ttl_s: int = 5
+    search_deadline_ms: int = 2000
+    search_count_deadline_s: int = 60
+    search_concurrency: int = 2
+    import_sync_rows: int = 500
     db_down_limit_s: int = 60
     training_timeout_s: float = 600.0
     job_shutdown_timeout_s: float = 10.0
@@ -238,6 +249,16 @@ class Settings:
             ratelimit_auth=_env_rate_limit(env, "RATELIMIT_AUTH", "20 per minute"),
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "memory://",
             flags_cache_ttl_s=_env_int(env, "CRYOPROTECT_FLAGS_CACHE_TTL", 5),
+            search_deadline_ms=_env_positive_int(
+                env, "CRYOPROTECT_SEARCH_DEADLINE_MS", 2000, minimum=0
+            ),
+            search_count_deadline_s=_env_positive_int(
+                env, "CRYOPROTECT_SEARCH_COUNT_DEADLINE_S", 60, minimum=1
+            ),
+            search_concurrency=_env_positive_int(
+                env, "CRYOPROTECT_SEARCH_CONCURRENCY", 2, minimum=1
+            ),
+            import_sync_rows=_env_positive_int(env, "CRYOPROTECT_IMPORT_SYNC_ROWS", 500, minimum=0),
             db_down_limit_s=_env_positive_int(env, "CRYOPROTECT_DB_DOWN_LIMIT", 60, minimum=1),
             training_timeout_s=_env_positive_float(env, "CRYOPROTECT_TRAINING_TIMEOUT_S", 600.0),
             job_shutdown_timeout_s=_env_positive_float(

@@ -13,7 +13,7 @@ from http import HTTPStatus
 from typing import Any
 
 import marshmallow as ma
-from flask import Flask, current_app, jsonify, request
+from flask import Flask, current_app, g, jsonify, request
 from flask_smorest import Api as _SmorestApi
 from flask_smorest.spec.plugins import FlaskPlugin
 from werkzeug.exceptions import HTTPException
@@ -36,6 +36,7 @@ STATUS_BY_ERROR: tuple[tuple[type[errors.CryoprotectError], int], ...] = (
     (errors.PermissionDenied, 403),
     (errors.NotFound, 404),
     (errors.Conflict, 409),
+    (errors.Busy, 429),
     (errors.DatabaseUnavailable, 503),
     (errors.EmbeddedServerError, 503),
 )
@@ -234,7 +235,11 @@ def _handle_domain_error(exc: errors.CryoprotectError) -> Any:
     if status >= 500:
         logger.error("service failure: %s", exc.message, extra={"code": exc.code})
         record_error(exc.code, _endpoint())
-    return error_response(status, exc.message, code=exc.code, details=exc.details)
+    headers = {}
+    if status == 429 and exc.details.get("retry_after_s") is not None:
+        headers["Retry-After"] = str(exc.details["retry_after_s"])
+        setattr(g, ratelimit.OWN_RETRY_AFTER, exc.details["retry_after_s"])
+    return error_response(status, exc.message, code=exc.code, details=exc.details, headers=headers)
 
 
 def _handle_unexpected(exc: Exception) -> Any:

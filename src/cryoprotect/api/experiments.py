@@ -10,6 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 
+from cryoprotect.api.background import csv_rows, run_sized
 from cryoprotect.api.common import (
     BEARER,
     OPTIONAL_BEARER,
@@ -23,6 +24,7 @@ from cryoprotect.api.common import (
     services,
 )
 from cryoprotect.api.models import DatasetSchema
+from cryoprotect.api.molecules import JobSchema
 from cryoprotect.db.models import VERIFICATION_STATUSES, VISIBILITIES
 from cryoprotect.services.experiments import (
     BIOLOGICAL_KINDS,
@@ -534,15 +536,29 @@ class ExperimentImport(MethodView):
     @blp.arguments(ResultsImportFormSchema, location="form")
     @blp.arguments(ResultsImportFileSchema, location="files")
     @blp.response(200, ResultsImportReportSchema)
+    @blp.alt_response(
+        202,
+        schema=JobSchema,
+        description="More rows than CRYOPROTECT_IMPORT_SYNC_ROWS: imported by a background "
+        "job (still one transaction); poll /api/v1/jobs/{id}, whose result is the report",
+    )
     @blp.alt_response(403, description="No permission to create in that team")
     @blp.alt_response(409, description="atomic: a new experiment cites what its team cannot see")
     @blp.doc(security=BEARER)
     def post(self, form: dict[str, Any], files: dict[str, Any]) -> Any:
         """Import results from CSV (one measurement per row); a per-row report says what landed"""
-        return services().experiments.import_results(
-            current_actor(),
-            files["file"].read(),
-            visibility=form["visibility"],
-            team_id=form.get("team_id"),
-            atomic=form["atomic"],
-        )
+        actor = current_actor()
+        content = files["file"].read()
+        experiments = services().experiments
+
+        def work() -> dict[str, Any]:
+            report = experiments.import_results(
+                actor,
+                content,
+                visibility=form["visibility"],
+                team_id=form.get("team_id"),
+                atomic=form["atomic"],
+            )
+            return ResultsImportReportSchema().dump(report)  # type: ignore[no-any-return]
+
+        return run_sized("experiment_import", csv_rows(content), work, JobSchema())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
@@ -11,6 +12,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 
+from cryoprotect.api.background import run_sized
 from cryoprotect.api.common import (
     BEARER,
     OPTIONAL_BEARER,
@@ -25,6 +27,8 @@ from cryoprotect.api.common import (
     services,
 )
 from cryoprotect.db.models import MOLECULE_CLASSES, MOLECULE_KINDS, VISIBILITIES
+from cryoprotect.errors import Busy, QueryTooComplexError
+from cryoprotect.ops.metrics import record_search_refused, record_search_truncated
 from cryoprotect.services.molecule_io import EXPORT_FORMATS, FORMATS, detect_format, read_records
 
 blp = Blueprint(
@@ -234,7 +238,18 @@ class SubstructureResultSchema(ma.Schema):
     query = _Text(required=True)
     items = ma.fields.List(ma.fields.Nested(HitSchema), required=True)
     complete = ma.fields.Boolean(
-        required=True, metadata={"description": "False when more hits exist"}
+        required=True,
+        metadata={"description": "False when more hits exist (or may exist: truncated)"},
+    )
+    truncated = ma.fields.Boolean(
+        required=True,
+        metadata={
+            "description": "True when matching stopped at the deadline "
+            "(CRYOPROTECT_SEARCH_DEADLINE_MS); items are the hits found by then"
+        },
+    )
+    truncated_reason = _Text(
+        required=True, allow_none=True, metadata={"description": "Why, when truncated"}
     )
 
 
@@ -283,6 +298,36 @@ class DescriptorInfoSchema(ma.Schema):
     unit = _Text(required=True)
     description = _Text(required=True)
     method = _Text(required=True)
+
+
+_BUSY_HEADERS = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+_TOO_COMPLEX = (
+    "Invalid SMARTS/SMILES, or a pattern beyond the caller's cost limits "
+    "(code query_too_complex: recursive SMARTS when anonymous, wildcard chains, size)"
+)
+
+
+def _bounded(search: str, run: Callable[[], Any]) -> Any:
+    """Run an expensive search, counting refusals and truncations in the metrics."""
+    try:
+        result = run()
+    except QueryTooComplexError as exc:
+        if exc.details.get("rule") == "deadline":
+            record_search_truncated(search)
+        else:
+            record_search_refused(search, "query_too_complex")
+        raise
+    except Busy:
+        record_search_refused(search, "busy")
+        raise
+    if isinstance(result, dict) and result.get("truncated"):
+        record_search_truncated(search)
+    return result
 
 
 class JobSchema(ma.Schema):
@@ -428,12 +473,20 @@ class MoleculeProperties(MethodView):
 class MoleculeDepiction(MethodView):
     @blp.arguments(DepictionArgsSchema, location="query")
     @blp.response(200, content_type="image/svg+xml", description="RDKit SVG drawing")
-    @blp.alt_response(400, description="Invalid highlight pattern")
+    @blp.alt_response(
+        400,
+        description="Invalid highlight pattern, one beyond the caller's cost limits, or one "
+        "whose matching on this molecule ran past the match deadline",
+    )
     @blp.alt_response(404, description="No such molecule, or it has no structure")
     @blp.doc(security=OPTIONAL_BEARER)
     def get(self, args: dict[str, Any], molecule_id: uuid.UUID) -> Any:
         """The molecule drawn by RDKit as SVG, optionally highlighting a substructure"""
-        svg = services().molecules.depiction(current_actor(), molecule_id, **args)
+        actor = current_actor()
+        svg = _bounded(
+            "highlight",
+            lambda: services().molecules.depiction(actor, molecule_id, **args),
+        )
         return Response(
             svg, mimetype="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"}
         )
@@ -465,12 +518,22 @@ class SimilaritySearch(MethodView):
 class SubstructureSearch(MethodView):
     @blp.arguments(SubstructureQuerySchema)
     @blp.response(200, SubstructureResultSchema)
-    @blp.alt_response(400, description="Invalid SMARTS/SMILES")
+    @blp.alt_response(400, description=_TOO_COMPLEX)
+    @blp.alt_response(
+        429,
+        description="Every substructure scan slot of this server process is busy "
+        "(CRYOPROTECT_SEARCH_CONCURRENCY), or a rate limit; retry after Retry-After seconds",
+        headers=_BUSY_HEADERS,
+    )
     @blp.doc(security=OPTIONAL_BEARER)
     def post(self, body: dict[str, Any]) -> Any:
-        """First page of visible molecules containing a SMARTS/SMILES pattern"""
-        return services().molecules.substructure(
-            current_actor(), body["query"], max_hits=body["max_hits"]
+        """First page of visible molecules containing a SMARTS/SMILES pattern (stops at a deadline)"""
+        actor = current_actor()
+        return _bounded(
+            "substructure",
+            lambda: services().molecules.substructure(
+                actor, body["query"], max_hits=body["max_hits"]
+            ),
         )
 
 
@@ -479,20 +542,22 @@ class SubstructureCount(MethodView):
     @login_required
     @blp.arguments(SubstructureCountSchema)
     @blp.response(202, JobSchema)
-    @blp.alt_response(400, description="Invalid SMARTS/SMILES")
+    @blp.alt_response(400, description=_TOO_COMPLEX)
     @blp.doc(security=BEARER)
     def post(self, body: dict[str, Any]) -> Any:
         """Start a full count of matches in the background; poll /api/v1/jobs/{id}"""
-        from cryoprotect.science.search import parse_query
-
         actor = current_actor()
         actor.require_user()
-        parse_query(body["query"])  # reject a bad pattern now, not in the job
         svc = services()
+        # Reject a bad or unbounded pattern now, not in the job.
+        _bounded("substructure_count", lambda: svc.molecules.check_query(actor, body["query"]))
         return svc.jobs.submit(
             actor,
             "substructure_count",
-            lambda: {"count": svc.molecules.count_substructure(actor, body["query"])},
+            lambda: _bounded(
+                "substructure_count",
+                lambda: svc.molecules.count_substructure(actor, body["query"]),
+            ),
         )
 
 
@@ -548,6 +613,12 @@ class MoleculeImport(MethodView):
     @blp.arguments(ImportFormSchema, location="form")
     @blp.arguments(ImportFileSchema, location="files")
     @blp.response(200, ImportReportSchema)
+    @blp.alt_response(
+        202,
+        schema=JobSchema,
+        description="More rows than CRYOPROTECT_IMPORT_SYNC_ROWS: imported by a background "
+        "job; poll /api/v1/jobs/{id}, whose result is the report",
+    )
     @blp.alt_response(403, description="No permission to create in that team")
     @blp.doc(security=BEARER)
     def post(self, form: dict[str, Any], files: dict[str, Any]) -> Any:
@@ -558,31 +629,42 @@ class MoleculeImport(MethodView):
         actor.require_user()
         upload = files["file"]
         fmt = detect_format(upload.filename, form.get("format"))
-        records = read_records(
-            upload.read(),
-            fmt,
-            smiles_column=form.get("smiles_column"),
-            name_column=form.get("name_column"),
+        records = list(
+            read_records(
+                upload.read(),
+                fmt,
+                smiles_column=form.get("smiles_column"),
+                name_column=form.get("name_column"),
+            )
         )
         svc = services()
-        report = import_molecules(
-            svc.db,
-            actor,
-            records,
-            visibility=form["visibility"],
-            team_id=form.get("team_id"),
-            after_write=svc.molecules.index.sync,
-        )
-        return report.as_dict()
+
+        def work(cancel: Any = None) -> dict[str, Any]:
+            # A job's cancel token (when the job service passes one) is checked per batch.
+            report = import_molecules(
+                svc.db,
+                actor,
+                records,
+                visibility=form["visibility"],
+                team_id=form.get("team_id"),
+                progress=(lambda _rows: cancel.check()) if cancel is not None else None,
+                after_write=svc.molecules.index.sync,
+            )
+            return ImportReportSchema().dump(report.as_dict())  # type: ignore[no-any-return]
+
+        return run_sized("molecule_import", len(records), work, JobSchema())
 
 
 @blp.route("/export")
 class MoleculeExport(MethodView):
     @blp.arguments(ExportArgsSchema, location="query")
     @blp.response(200, content_type="text/csv", description="CSV, SDF or JSON")
+    @blp.alt_response(
+        400, description="More than 10,000 molecules would be exported (limit_exceeded)"
+    )
     @blp.doc(security=OPTIONAL_BEARER)
     def get(self, args: dict[str, Any]) -> Any:
-        """Export visible molecules (all, by ids, or matching text) as CSV, SDF or JSON"""
+        """Export visible molecules (all, by ids, or matching text; at most 10,000) as CSV, SDF or JSON"""
         from cryoprotect.services.molecule_io import export_molecules
 
         content, mimetype = export_molecules(

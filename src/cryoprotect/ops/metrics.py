@@ -23,6 +23,11 @@ the Flask request hooks and SQLAlchemy listeners that feed them, and ``GET /metr
   ``GET /health/ready`` (database reachable and migrated), whichever process answered it; absent
   until the first check. Orchestrator probes (the compose healthcheck, a Kubernetes
   readinessProbe) keep them fresh.
+* ``app_search_refused_total{search,reason}``: expensive searches refused before matching,
+  ``search`` one of ``SEARCHES`` and ``reason`` one of ``REFUSALS`` (``query_too_complex``:
+  the pattern failed the cost analysis, 400; ``busy``: every scan slot of the process was
+  taken, 429). ``app_search_truncated_total{search}``: searches that hit their match
+  deadline and returned what they had found.
 * ``cryoprotect_embedded_db_restarts_total`` (times the watchdog of ``cryoprotect serve``
   restarted a dead embedded postmaster) and ``cryoprotect_embedded_db_up`` (1 when its
   latest check found the postmaster alive): read at scrape time from the state the watchdog
@@ -105,6 +110,18 @@ app_ready_checked_timestamp_seconds = Gauge(
     multiprocess_mode="max",
 )
 READINESS_CHECK = "database"
+SEARCHES = ("substructure", "substructure_count", "highlight")
+REFUSALS = ("query_too_complex", "busy")
+app_search_refused = Counter(
+    "app_search_refused",
+    "Expensive searches refused before matching (cost analysis or busy scan slots).",
+    ["search", "reason"],
+)
+app_search_truncated = Counter(
+    "app_search_truncated",
+    "Searches stopped at their match deadline (partial results returned).",
+    ["search"],
+)
 _MEMORY_REFRESH_S = 1.0
 
 
@@ -299,6 +316,29 @@ def record_readiness(ready: bool) -> None:
     """
     app_ready.labels(READINESS_CHECK).set(1 if ready else 0)
     app_ready_checked_timestamp_seconds.labels(READINESS_CHECK).set(time.time())
+
+
+def record_search_refused(search: str, reason: str) -> None:
+    """Increments ``app_search_refused_total``.
+
+    Args:
+        search: one of ``SEARCHES``.
+        reason: one of ``REFUSALS``.
+    """
+    if search not in SEARCHES or reason not in REFUSALS:
+        raise ValueError(f"unknown search {search!r} or refusal {reason!r}")
+    app_search_refused.labels(search, reason).inc()
+
+
+def record_search_truncated(search: str) -> None:
+    """Increments ``app_search_truncated_total``.
+
+    Args:
+        search: one of ``SEARCHES``.
+    """
+    if search not in SEARCHES:
+        raise ValueError(f"unknown search {search!r}")
+    app_search_truncated.labels(search).inc()
 
 
 def query_type(statement: str) -> str:

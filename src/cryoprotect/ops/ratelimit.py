@@ -45,6 +45,9 @@ EXEMPT_PATH_PREFIXES = ("/health", "/metrics")
 KEY_PREFIX = "cryoprotect"
 #: Statuses for which ``Retry-After`` means something (RFC 9110 §10.2.3).
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
+#: ``flask.g`` attribute where a 429 that is not a rate limit (e.g. all substructure scan
+#: slots busy) keeps its own delay, which Flask-Limiter's header injection would replace.
+OWN_RETRY_AFTER = "cryoprotect_retry_after_s"
 
 
 def _exempt() -> bool:
@@ -86,6 +89,8 @@ def _settle_retry_after(response: flask.Response) -> flask.Response:
     # means "come back later" (429, 503), rounded up so a client that waits is not early.
     if response.status_code == 429:
         retry_after_s = _retry_after_s()
+        if retry_after_s is None:
+            retry_after_s = flask.g.get(OWN_RETRY_AFTER)
         if retry_after_s is not None:
             response.headers["Retry-After"] = str(retry_after_s)
     elif response.status_code not in _RETRY_AFTER_STATUSES:

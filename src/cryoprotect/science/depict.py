@@ -7,13 +7,15 @@ text is a bare ``<svg>`` element without the XML prolog, so it can be inlined in
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 
 from rdkit import Chem
 from rdkit.Chem.Draw import rdMolDraw2D
 
-from cryoprotect.errors import InvalidStructureError
+from cryoprotect.errors import InvalidStructureError, QueryTooComplexError
 from cryoprotect.science.molecules import capture_rdkit_log, rdkit_reason, to_mol
+from cryoprotect.science.search import deadline_parameters
 
 MAX_SIZE_PX = 2000
 """Largest width or height accepted, in pixels."""
@@ -27,11 +29,32 @@ def _check_size(width: int, height: int) -> None:
             )
 
 
-def _highlights(mol: Chem.Mol, query: Chem.Mol) -> tuple[list[int], list[int]]:
-    """Atom and bond indices of ``mol`` covered by any match of ``query``."""
+def _highlights(
+    mol: Chem.Mol, query: Chem.Mol, match_deadline_s: float | None = None
+) -> tuple[list[int], list[int]]:
+    """Atom and bond indices of ``mol`` covered by any match of ``query``.
+
+    Raises:
+        QueryTooComplexError: matching ran past ``match_deadline_s`` seconds.
+    """
     atoms: set[int] = set()
     bonds: set[int] = set()
-    for match in mol.GetSubstructMatches(query, uniquify=True, maxMatches=1000):
+    if match_deadline_s is None:
+        matches = mol.GetSubstructMatches(query, uniquify=True, maxMatches=1000)
+    else:
+        deadline = time.monotonic() + match_deadline_s
+        params = deadline_parameters(deadline)
+        params.uniquify = True
+        params.maxMatches = 1000
+        matches = mol.GetSubstructMatches(query, params)
+        if time.monotonic() >= deadline:
+            raise QueryTooComplexError(
+                f"Highlighting this pattern on this molecule did not finish within the "
+                f"{match_deadline_s:g} s match deadline; use a more specific pattern.",
+                field="highlight",
+                details={"rule": "deadline", "limit": match_deadline_s},
+            )
+    for match in matches:
         atoms.update(match)
         for query_bond in query.GetBonds():
             bond = mol.GetBondBetweenAtoms(
@@ -43,7 +66,12 @@ def _highlights(mol: Chem.Mol, query: Chem.Mol) -> tuple[list[int], list[int]]:
 
 
 def draw_svg(
-    mol: Chem.Mol, width: int = 300, height: int = 220, highlight: Chem.Mol | None = None
+    mol: Chem.Mol,
+    width: int = 300,
+    height: int = 220,
+    highlight: Chem.Mol | None = None,
+    *,
+    match_deadline_s: float | None = None,
 ) -> str:
     """Draw a molecule as an SVG element.
 
@@ -53,15 +81,20 @@ def draw_svg(
         height: drawing height in pixels (16–2000).
         highlight: a substructure query (e.g. from SMARTS); the atoms and bonds of all
             its matches are highlighted.
+        match_deadline_s: stop matching ``highlight`` after this many seconds (checked
+            inside RDKit's matcher) and raise; None: no limit.
 
     Returns:
         The ``<svg>…</svg>`` text, without an XML declaration.
 
     Raises:
         InvalidStructureError: the size is out of range or RDKit cannot draw the molecule.
+        QueryTooComplexError: highlighting ran past ``match_deadline_s``.
     """
     _check_size(width, height)
-    atoms, bonds = _highlights(mol, highlight) if highlight is not None else ([], [])
+    atoms, bonds = (
+        _highlights(mol, highlight, match_deadline_s) if highlight is not None else ([], [])
+    )
     with capture_rdkit_log() as log:
         try:
             prepared = rdMolDraw2D.PrepareMolForDrawing(mol)
@@ -80,7 +113,12 @@ def draw_svg(
 
 @lru_cache(maxsize=2048)
 def svg_for_smiles(
-    smiles: str, width: int = 300, height: int = 220, highlight_smarts: str | None = None
+    smiles: str,
+    width: int = 300,
+    height: int = 220,
+    highlight_smarts: str | None = None,
+    *,
+    match_deadline_s: float | None = None,
 ) -> str:
     """Draw a SMILES string as SVG, caching the result (see :func:`draw_svg`).
 
@@ -89,6 +127,7 @@ def svg_for_smiles(
         width: drawing width in pixels.
         height: drawing height in pixels.
         highlight_smarts: optional SMARTS whose matches are highlighted.
+        match_deadline_s: see :func:`draw_svg` (a drawing that ran past it is not cached).
 
     Returns:
         The ``<svg>…</svg>`` text.
@@ -96,6 +135,7 @@ def svg_for_smiles(
     Raises:
         InvalidStructureError: the SMILES or the SMARTS is invalid (RDKit's reason), or
             the size is out of range.
+        QueryTooComplexError: highlighting ran past ``match_deadline_s``.
     """
     mol = to_mol(smiles)
     query = None
@@ -105,4 +145,4 @@ def svg_for_smiles(
         if query is None:
             reason = rdkit_reason(log, "RDKit could not parse it")
             raise InvalidStructureError(f"Invalid SMARTS: {reason}", field="highlight")
-    return draw_svg(mol, width, height, query)
+    return draw_svg(mol, width, height, query, match_deadline_s=match_deadline_s)

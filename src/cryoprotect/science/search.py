@@ -11,7 +11,9 @@ This module owns the two indexes the molecule service keeps beside PostgreSQL:
   write never rebuilds the index.
 * :class:`SubstructureIndex` wraps RDKit's ``SubstructLibrary`` (trusted canonical SMILES
   plus pattern fingerprints) with a vectorised pattern and atom-type screen, and returns
-  the first page of hits quickly.
+  the first page of hits quickly. :meth:`SubstructureIndex.find` also stops at a deadline
+  (checked before every candidate and, for guarded queries, inside RDKit's matcher) and
+  says whether the scan was cut short.
 
 Both return exactly what a brute-force loop would (``BulkTanimotoSimilarity``,
 ``HasSubstructMatch``); the unit tests and ``benchmarks/`` check it. Callers pass an
@@ -30,6 +32,7 @@ import os
 import re
 import sys
 import threading
+import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -56,6 +59,7 @@ __all__ = [
     "FP_BYTES",
     "Allowed",
     "SimilarityIndex",
+    "SubstructureHits",
     "SubstructureIndex",
     "fingerprint_to_bitvect",
     "morgan_fingerprint",
@@ -741,6 +745,26 @@ def _match_parameters() -> Any:
     return Chem.SubstructMatchParameters()
 
 
+def deadline_parameters(deadline: float, clock: Callable[[], float] = time.monotonic) -> Any:
+    """Match parameters that give up once ``clock()`` reaches ``deadline``.
+
+    RDKit has no match timeout, and ``maxMatches`` / ``maxRecursiveMatches`` do not shorten
+    a search that finds nothing. Instead an extra atom check (called by the matcher for
+    every candidate atom pair, recursive SMARTS included) answers False from the deadline
+    on, which ends the search within one atom comparison. A match found before the deadline
+    is a real match; a "no match" answered after it means "unknown" (check the clock).
+    It costs a Python call per atom pair (1.1-8x on typical queries), so it is meant for
+    queries that are not small (:class:`cryoprotect.science.query_cost.QueryCost`).
+    """
+    params = _match_parameters()
+
+    def before_deadline(_query_atom: Any, _atom: Any) -> bool:
+        return clock() < deadline
+
+    params.setExtraAtomCheckFunc(before_deadline)
+    return params
+
+
 def parse_query(text: str) -> Chem.Mol:
     """Parse a substructure query: SMARTS, or SMILES when it parses only as SMILES.
 
@@ -767,6 +791,36 @@ def parse_query(text: str) -> Chem.Mol:
         raise InvalidStructureError("The query has no atoms.", field="query")
     query.UpdatePropertyCache(strict=False)
     return query
+
+
+@dataclass(frozen=True, slots=True)
+class SubstructureHits:
+    """What :meth:`SubstructureIndex.find` found.
+
+    Attributes:
+        ids: matching ids, in library order (at most ``max_hits``).
+        truncated: the deadline passed before the scan could finish; more hits may exist
+            among the molecules not checked.
+        checked: candidates (molecules that passed the screens) matched before stopping.
+    """
+
+    ids: list[str]
+    truncated: bool
+    checked: int
+
+
+@dataclass
+class _ScanState:
+    deadline: float | None = None
+    clock: Callable[[], float] = time.monotonic
+    params: Any = None
+    truncated: bool = False
+    checked: int = 0
+
+    def expired(self) -> bool:
+        if self.deadline is not None and self.clock() >= self.deadline:
+            self.truncated = True
+        return self.truncated
 
 
 @dataclass(frozen=True, slots=True)
@@ -1013,15 +1067,20 @@ class SubstructureIndex:
         return bool(mol.HasSubstructMatch(plan.query, params))
 
     def _scan(
-        self, query: Chem.Mol, first: int, limit: int | None
+        self, query: Chem.Mol, first: int, limit: int | None, state: _ScanState | None = None
     ) -> Generator[list[str], None, None]:
         """Live matching ids in library order, a chunk at a time (read lock held per chunk).
 
         With ``limit`` a chunk stops after that many matches (the caller's page); without,
         dense chunks go to ``SubstructLibrary.GetMatches`` on several threads. If a rebuild
         renumbers the library between chunks the scan restarts and skips ids already seen.
+        With a ``state`` deadline, the clock is read before every candidate and the scan
+        ends (``state.truncated``) once it has passed.
         """
-        params = _match_parameters()
+        timed = state is not None and state.deadline is not None
+        params = state.params if state is not None and state.params is not None else None
+        if params is None:
+            params = _match_parameters()
         position, chunk = 0, first
         generation: int | None = None
         seen: set[str] = set()
@@ -1044,6 +1103,7 @@ class SubstructureIndex:
                 found: list[int] = []
                 if (
                     limit is None
+                    and not timed
                     and not plan.needs_rings
                     and self._threads > 1
                     and (4 * candidates.shape[0] >= stop - position)
@@ -1053,7 +1113,16 @@ class SubstructureIndex:
                     )
                 else:
                     for row in candidates.tolist():
-                        if row not in self._dead and self._matches(plan, row, params):
+                        if row in self._dead:
+                            continue
+                        if state is not None and state.expired():
+                            break
+                        matched = self._matches(plan, row, params)
+                        if state is not None:
+                            if not matched and state.expired():
+                                break  # the matcher may have given up at the deadline
+                            state.checked += 1
+                        if matched:
                             found.append(row)
                             if limit is not None and len(found) >= limit:
                                 stop = row + 1
@@ -1063,6 +1132,8 @@ class SubstructureIndex:
             fresh = [key for key in matches if key not in seen]
             seen.update(fresh)
             yield fresh
+            if state is not None and state.truncated:
+                return
 
     def search(
         self, query: Chem.Mol, max_hits: int = 100, allowed: Allowed | None = None
@@ -1074,10 +1145,38 @@ class SubstructureIndex:
             max_hits: page size.
             allowed: optional visibility filter, asked once per matching id.
         """
+        return self.find(query, max_hits, allowed).ids
+
+    def find(
+        self,
+        query: Chem.Mol,
+        max_hits: int = 100,
+        allowed: Allowed | None = None,
+        *,
+        deadline: float | None = None,
+        guarded: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> SubstructureHits:
+        """:meth:`search` that stops at a deadline and reports whether it did.
+
+        Args:
+            query: from :func:`parse_query`.
+            max_hits: page size.
+            allowed: optional visibility filter, asked once per matching id.
+            deadline: ``clock()`` value at which matching stops; the hits found so far are
+                returned with ``truncated=True``. None: no deadline.
+            guarded: also check the deadline inside each match (see
+                :func:`deadline_parameters`), so one pathological molecule cannot overrun
+                it; without it the clock is read between molecules only.
+            clock: the monotonic clock ``deadline`` refers to.
+        """
+        state = _ScanState(deadline=deadline, clock=clock)
+        if deadline is not None and guarded:
+            state.params = deadline_parameters(deadline, clock)
         if max_hits <= 0:
-            return []
+            return SubstructureHits([], False, 0)
         hits: list[str] = []
-        scan = self._scan(query, self._first_chunk, max_hits)
+        scan = self._scan(query, self._first_chunk, max_hits, state)
         for matches in scan:
             if allowed is not None and matches:
                 decided: dict[str, bool] = {}
@@ -1087,7 +1186,7 @@ class SubstructureIndex:
             if len(hits) >= max_hits:
                 break
         scan.close()
-        return hits
+        return SubstructureHits(hits, state.truncated and len(hits) < max_hits, state.checked)
 
     def count(self, query: Chem.Mol) -> int:
         """Number of live molecules containing ``query`` (a full scan; run it in the background)."""

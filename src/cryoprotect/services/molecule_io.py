@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from cryoprotect.db.database import Database
 from cryoprotect.db.models import Molecule
-from cryoprotect.errors import CryoprotectError, ValidationError
+from cryoprotect.errors import CryoprotectError, LimitExceeded, ValidationError
 from cryoprotect.science.formats import sdf_records
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.chemistry import PreparedMolecule, prepare_structure
@@ -35,6 +35,7 @@ FORMATS = ("smiles", "csv", "sdf")
 EXPORT_FORMATS = ("csv", "sdf", "json")
 BATCH_SIZE = 500
 MAX_REPORTED_REJECTIONS = 1000
+MAX_EXPORT_ROWS = 10_000  # one export request; beyond it, narrow it with q or ids
 
 
 @dataclass(frozen=True)
@@ -313,6 +314,9 @@ def export_molecules(
 
     Returns:
         ``(content, mimetype)``.
+
+    Raises:
+        LimitExceeded: more than ``MAX_EXPORT_ROWS`` molecules would be exported.
     """
     if fmt not in EXPORT_FORMATS:
         raise ValidationError(f"format must be one of {', '.join(EXPORT_FORMATS)}.", field="format")
@@ -322,7 +326,15 @@ def export_molecules(
     if q:
         query = query.where(sa.or_(Molecule.name.ilike(f"%{q}%"), Molecule.inchikey == q.upper()))
     with db.transaction(actor.identity) as session:
-        rows = [{c: getattr(m, c) for c in EXPORT_COLUMNS} for m in session.scalars(query)]
+        found = list(session.scalars(query.limit(MAX_EXPORT_ROWS + 1)))
+        if len(found) > MAX_EXPORT_ROWS:
+            raise LimitExceeded(
+                f"The export would hold more than {MAX_EXPORT_ROWS:,} molecules; narrow it "
+                "with q (text) or ids.",
+                field="q",
+                details={"limit": MAX_EXPORT_ROWS},
+            )
+        rows = [{c: getattr(m, c) for c in EXPORT_COLUMNS} for m in found]
     for row in rows:
         row["id"] = str(row["id"])
     if fmt == "json":

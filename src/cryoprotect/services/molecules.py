@@ -7,12 +7,23 @@ identity too, so it only ever reports a molecule the caller can already see.
 
 Identity is the standardised parent's InChIKey (ChEMBL structure pipeline), unique per
 scope: one public record, one per owner among private records, one per team.
+
+Substructure patterns cost what the caller makes them cost, so they are bounded here
+(:class:`SearchBudget`): a pattern must pass the cost analysis for the caller's kind
+(:mod:`cryoprotect.science.query_cost`: anonymous or signed in), matching stops at a
+deadline and says so (``truncated``), and at most ``concurrent`` scans run at once in a
+process; one more is refused with :class:`Busy` instead of waiting.
 """
 
 from __future__ import annotations
 
+import math
+import threading
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +32,7 @@ from sqlalchemy.orm import Session
 from cryoprotect.db.database import Database
 from cryoprotect.db.models import MOLECULE_CLASSES, VISIBILITIES, MolecularProperty, Molecule
 from cryoprotect.errors import (
+    Busy,
     Conflict,
     InvalidStructureError,
     NotFound,
@@ -28,7 +40,14 @@ from cryoprotect.errors import (
     ValidationError,
 )
 from cryoprotect.science.depict import svg_for_smiles
-from cryoprotect.science.search import morgan_fingerprint, parse_query
+from cryoprotect.science.query_cost import (
+    ANONYMOUS_LIMITS,
+    SIGNED_IN_LIMITS,
+    QueryCost,
+    analyse_query,
+    check_query_cost,
+)
+from cryoprotect.science.search import SubstructureHits, morgan_fingerprint, parse_query
 from cryoprotect.science.standardize import register_structure
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.chemistry import (
@@ -172,10 +191,44 @@ def insert_properties(
         )
 
 
+@dataclass(frozen=True)
+class SearchBudget:
+    """Bounds on substructure matching (settings ``CRYOPROTECT_SEARCH_*``, see the README).
+
+    Attributes:
+        deadline_s: matching time of one search request (and of one highlighted drawing);
+            what was found by then is returned with ``truncated``. 0 stops before matching.
+        count_deadline_s: matching time of one background count.
+        concurrent: substructure scans one process runs at once; more are refused (429).
+    """
+
+    deadline_s: float = 2.0
+    count_deadline_s: float = 60.0
+    concurrent: int = 2
+
+
+def _truncated_reason(hits: SubstructureHits, deadline_s: float) -> str | None:
+    if not hits.truncated:
+        return None
+    return (
+        f"Matching stopped at the {deadline_s:g} s deadline after checking {hits.checked} "
+        "candidate molecules; these are the hits found by then and more may exist. "
+        "A more specific pattern (named elements, fewer atoms) searches further."
+    )
+
+
 class MoleculeService:
-    def __init__(self, db: Database, index: MoleculeIndex | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        index: MoleculeIndex | None = None,
+        budget: SearchBudget | None = None,
+    ) -> None:
         self.db = db
         self.index = index or MoleculeIndex(db)
+        self.budget = budget or SearchBudget()
+        # Process-wide in production (one service per app, one app per worker process).
+        self.scan_slots = threading.BoundedSemaphore(self.budget.concurrent)
 
     # ------------------------------------------------------------ register
     def _resolve_lookup(self, actor: Actor, lookup: str) -> Molecule:
@@ -447,9 +500,12 @@ class MoleculeService:
             smiles = molecule.smiles
         if not smiles:
             raise NotFound("This component has no structure to draw.")
+        deadline_s = None
         if highlight:
-            parse_query(highlight)  # a clear 400 for a bad pattern, before drawing
-        return svg_for_smiles(smiles, width, height, highlight)
+            # A clear 400 for a bad or unbounded pattern, before drawing.
+            _, cost = self.check_query(actor, highlight, field="highlight")
+            deadline_s = None if cost.small else self.budget.deadline_s
+        return svg_for_smiles(smiles, width, height, highlight, match_deadline_s=deadline_s)
 
     # -------------------------------------------------------------- search
     def _summaries(
@@ -518,22 +574,98 @@ class MoleculeService:
             "items": self._summaries(actor, [i for i, _ in hits], scores),
         }
 
-    def substructure(self, actor: Actor, query: str, *, max_hits: int = 100) -> dict[str, Any]:
-        """The first page of visible molecules containing the SMARTS/SMILES pattern."""
-        pattern = parse_query(query)
-        self.index.sync()
-        allowed = self.index.visibility_filter(actor)
-        ids = self.index.substructure.search(pattern, max_hits=max_hits, allowed=allowed)
-        items = self._summaries(actor, ids)
-        return {"query": query, "items": items, "complete": len(ids) < max_hits}
+    def check_query(
+        self, actor: Actor, query: str, *, field: str = "query"
+    ) -> tuple[Any, QueryCost]:
+        """Parse a SMARTS/SMILES pattern and refuse it beyond the caller's cost limits.
 
-    def count_substructure(self, actor: Actor, query: str) -> int:
-        """Full count of visible matches (slow on big libraries: run it as a job)."""
-        pattern = parse_query(query)
+        Anonymous callers get :data:`ANONYMOUS_LIMITS` (no recursive SMARTS), signed-in
+        callers :data:`SIGNED_IN_LIMITS`.
+
+        Returns:
+            The parsed query and its :class:`QueryCost`.
+
+        Raises:
+            InvalidStructureError: the pattern does not parse (``field``).
+            QueryTooComplexError: it exceeds a limit (``field``, ``rule``, ``limit``).
+        """
+        try:
+            pattern = parse_query(query)
+        except InvalidStructureError as exc:
+            exc.details["field"] = field
+            raise
+        cost = analyse_query(query, pattern)
+        limits = SIGNED_IN_LIMITS if actor.user_id is not None else ANONYMOUS_LIMITS
+        check_query_cost(cost, limits, field=field)
+        return pattern, cost
+
+    @contextmanager
+    def _scan_slot(self) -> Iterator[None]:
+        """Hold one of the process's substructure scan slots, or raise :class:`Busy`."""
+        if not self.scan_slots.acquire(blocking=False):
+            retry_after_s = max(1, math.ceil(self.budget.deadline_s))
+            raise Busy(
+                f"{self.budget.concurrent} substructure searches are already running in this "
+                f"server process; try again in {retry_after_s} s.",
+                details={"retry_after_s": retry_after_s, "limit": self.budget.concurrent},
+            )
+        try:
+            yield
+        finally:
+            self.scan_slots.release()
+
+    def substructure(self, actor: Actor, query: str, *, max_hits: int = 100) -> dict[str, Any]:
+        """The first page of visible molecules containing the SMARTS/SMILES pattern.
+
+        Matching stops at ``budget.deadline_s``: the hits found by then are returned with
+        ``truncated`` and ``truncated_reason``. Queries that are not small are also checked
+        against the deadline inside each match.
+
+        Raises:
+            QueryTooComplexError: the pattern exceeds the caller's cost limits.
+            Busy: ``budget.concurrent`` scans are already running in this process.
+        """
+        pattern, cost = self.check_query(actor, query)
         self.index.sync()
         allowed = self.index.visibility_filter(actor)
-        ids = self.index.substructure.search(pattern, max_hits=10**9, allowed=allowed)
-        return len(self.index.confirm_visible(actor, ids)) if len(ids) < 50_000 else len(ids)
+        with self._scan_slot():
+            hits = self.index.substructure.find(
+                pattern,
+                max_hits=max_hits,
+                allowed=allowed,
+                deadline=time.monotonic() + self.budget.deadline_s,
+                guarded=not cost.small,
+            )
+        items = self._summaries(actor, hits.ids)
+        return {
+            "query": query,
+            "items": items,
+            "complete": not hits.truncated and len(hits.ids) < max_hits,
+            "truncated": hits.truncated,
+            "truncated_reason": _truncated_reason(hits, self.budget.deadline_s),
+        }
+
+    def count_substructure(self, actor: Actor, query: str) -> dict[str, Any]:
+        """Full count of visible matches, stopped at ``budget.count_deadline_s`` (run it as a
+        job): ``{"count", "truncated", "truncated_reason"}``; a truncated count is a lower
+        bound."""
+        pattern, cost = self.check_query(actor, query)
+        self.index.sync()
+        allowed = self.index.visibility_filter(actor)
+        hits = self.index.substructure.find(
+            pattern,
+            max_hits=10**9,
+            allowed=allowed,
+            deadline=time.monotonic() + self.budget.count_deadline_s,
+            guarded=not cost.small,
+        )
+        ids = hits.ids
+        count = len(self.index.confirm_visible(actor, ids)) if len(ids) < 50_000 else len(ids)
+        return {
+            "count": count,
+            "truncated": hits.truncated,
+            "truncated_reason": _truncated_reason(hits, self.budget.count_deadline_s),
+        }
 
     # ---------------------------------------------------------------- edit
     def update(

@@ -2,6 +2,7 @@
 // and the per-row report the API returns.
 import { apiRequest, currentUser, guarded, reportUnexpected } from "./api.js";
 import { fillTable, h } from "./dom.js";
+import { isJob, waitForJob } from "./jobs.js";
 import { IMPORT_COLUMNS, importSummary, templateCsv } from "./experiments_lib.js";
 import { myTeams, scopeControls } from "./scope.js";
 
@@ -54,7 +55,17 @@ async function main() {
       const button = document.getElementById("import-button");
       button.disabled = true;
       try {
-        renderReport(await apiRequest("/api/v1/experiments/import", { method: "POST", formData: data, form, error, loading }));
+        let report = await apiRequest("/api/v1/experiments/import", { method: "POST", formData: data, form, error, loading });
+        if (isJob(report)) {
+          // A large file is imported by a background job: wait for its report.
+          loading.hidden = false;
+          try {
+            report = await waitForJob(report, { error });
+          } finally {
+            loading.hidden = true;
+          }
+        }
+        if (report) renderReport(report);
       } finally {
         button.disabled = false;
       }

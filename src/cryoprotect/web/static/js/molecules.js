@@ -267,9 +267,11 @@ async function runSubstructure() {
     empty: `No visible molecule contains ${body.query}.`,
   });
   $("pager").hidden = true;
-  $("result-summary").textContent = body.items.length
+  const found = body.items.length
     ? `${body.items.length} molecules contain ${body.query}${body.complete ? " (all matches)" : " (first hits only: more exist; count them all below the form)"}. Matched atoms are highlighted.`
     : "";
+  // Matching stopped at the server's deadline: say so, with the server's reason.
+  $("result-summary").textContent = body.truncated ? `${found} ${body.truncated_reason}`.trim() : found;
 }
 
 async function countMatches() {
@@ -288,7 +290,9 @@ async function countMatches() {
   for (let attempt = 0; attempt < 600; attempt += 1) {
     const state = await apiRequest(`/api/v1/jobs/${job.id}`, { error });
     if (state.status === "done") {
-      status.textContent = `${state.result.count} visible molecules contain ${pattern}.`;
+      status.textContent = state.result.truncated
+        ? `At least ${state.result.count} visible molecules contain ${pattern}. ${state.result.truncated_reason}`
+        : `${state.result.count} visible molecules contain ${pattern}.`;
       return;
     }
     if (state.status === "failed") {
