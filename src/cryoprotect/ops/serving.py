@@ -1,7 +1,8 @@
 """Production serving: run gunicorn (``cryoprotect.ops.gunicorn_conf``) as a child process.
 
 ``cryoprotect serve --prod`` prepares the database in its own process (and, with the
-embedded server, keeps owning it), then starts the gunicorn master as a child and waits.
+embedded server, keeps owning it: its watchdog thread restarts a postmaster that dies, see
+``EmbeddedPostgres.supervise``), then starts the gunicorn master as a child and waits.
 Keeping gunicorn in a separate process means its workers never inherit our database
 handles, lock file or exit hooks; this process forwards the signals an operator sends
 (TERM and INT stop, HUP reloads workers, TTIN/TTOU add or remove one) and, when gunicorn
