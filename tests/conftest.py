@@ -110,10 +110,14 @@ def make_user(client):  # type: ignore[no-untyped-def]
     def _make(prefix: str = "user", password: str = "correct horse battery") -> UserHandle:
         email = f"{prefix}-{uuid.uuid4().hex[:10]}@example.org"
         reg = client.post("/api/v1/auth/register", json={"email": email, "password": password})
-        assert reg.status_code == 201, reg.json
+        assert reg.status_code == 202, reg.json  # the same answer for new and taken addresses
         login = client.post("/api/v1/auth/login", json={"email": email, "password": password})
         assert login.status_code == 200, login.json
-        return UserHandle(client, email, password, reg.json, login.json)
+        me = client.get(
+            "/api/v1/users/me", headers={"Authorization": f"Bearer {login.json['access_token']}"}
+        )
+        assert me.status_code == 200, me.json
+        return UserHandle(client, email, password, me.json, login.json)
 
     return _make
 

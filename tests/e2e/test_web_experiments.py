@@ -55,10 +55,17 @@ def _person(client: Any, prefix: str) -> Person:
     reg = client.post(
         "/api/v1/auth/register", json={"email": email, "password": PASSWORD, "display_name": name}
     )
-    assert reg.status_code == 201, reg.json
+    assert reg.status_code == 202, reg.json
     login = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
     assert login.status_code == 200, login.json
-    return Person(email, name, login.json["access_token"], reg.json["id"])
+    return Person(
+        email,
+        name,
+        login.json["access_token"],
+        client.get(
+            "/api/v1/users/me", headers={"Authorization": f"Bearer {login.json['access_token']}"}
+        ).json["id"],
+    )
 
 
 def _auth(person: Person) -> dict[str, str]:

@@ -36,12 +36,14 @@ def _register(app: Any, prefix: str) -> dict[str, Any]:
     email = f"{prefix}-{uuid.uuid4().hex[:10]}@example.org"
     password = "correct horse battery"
     reg = client.post("/api/v1/auth/register", json={"email": email, "password": password})
-    assert reg.status_code == 201, reg.json
+    assert reg.status_code == 202, reg.json
     login = client.post("/api/v1/auth/login", json={"email": email, "password": password})
     assert login.status_code == 200, login.json
     token = login.json["access_token"]
     return {
-        "id": reg.json["id"],
+        "id": client.get(
+            "/api/v1/users/me", headers={"Authorization": f"Bearer {login.json['access_token']}"}
+        ).json["id"],
         "email": email,
         "token": token,
         "headers": {"Authorization": f"Bearer {token}"},

@@ -36,7 +36,7 @@ def trainer(app: Any) -> dict[str, Any]:
     email = f"train-e2e-{uuid.uuid4().hex[:10]}@example.org"
     password = "correct horse battery"
     reg = client.post("/api/v1/auth/register", json={"email": email, "password": password})
-    assert reg.status_code == 201, reg.json
+    assert reg.status_code == 202, reg.json
     login = client.post("/api/v1/auth/login", json={"email": email, "password": password})
     assert login.status_code == 200, login.json
     token = login.json["access_token"]

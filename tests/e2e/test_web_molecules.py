@@ -35,7 +35,7 @@ class Chemist:
         reg = self.client.post(
             "/api/v1/auth/register", json={"email": self.email, "password": PASSWORD}
         )
-        assert reg.status_code == 201, reg.json
+        assert reg.status_code == 202, reg.json
         login = self.client.post(
             "/api/v1/auth/login", json={"email": self.email, "password": PASSWORD}
         )

@@ -46,11 +46,14 @@ def scientist(app: Any) -> dict[str, Any]:
     email = f"proto-e2e-{uuid.uuid4().hex[:10]}@example.org"
     password = "correct horse battery"
     reg = client.post("/api/v1/auth/register", json={"email": email, "password": password})
-    assert reg.status_code == 201, reg.json
+    assert reg.status_code == 202, reg.json
     login = client.post("/api/v1/auth/login", json={"email": email, "password": password})
     assert login.status_code == 200, login.json
     token = login.json["access_token"]
-    return {"id": reg.json["id"], "token": token, "headers": {"Authorization": f"Bearer {token}"}}
+    user_id = client.get(
+        "/api/v1/users/me", headers={"Authorization": f"Bearer {login.json['access_token']}"}
+    ).json["id"]
+    return {"id": user_id, "token": token, "headers": {"Authorization": f"Bearer {token}"}}
 
 
 @pytest.fixture(scope="module")

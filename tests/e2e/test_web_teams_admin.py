@@ -51,10 +51,16 @@ def _account(app: Any, prefix: str, *, admin: bool = False) -> Account:
             "/api/v1/auth/register",
             json={"email": email, "password": PASSWORD, "display_name": name},
         )
-        assert reg.status_code == 201, reg.json
-        user_id = reg.json["id"]
+        assert reg.status_code == 202, reg.json
+        user_id = ""
     login = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
     assert login.status_code == 200, login.json
+    user_id = (
+        user_id
+        or client.get(
+            "/api/v1/users/me", headers={"Authorization": f"Bearer {login.json['access_token']}"}
+        ).json["id"]
+    )
     return Account(email, name, user_id, {"Authorization": f"Bearer {login.json['access_token']}"})
 
 

@@ -67,44 +67,62 @@ def _bearer(token: str) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------ register
+def _me(client: Any, email: str, password: str) -> Any:
+    login = client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert login.status_code == 200, login.json
+    return client.get("/api/v1/users/me", headers=_bearer(login.get_json()["access_token"]))
+
+
 def test_register_creates_account(client: Any) -> None:
     email = _email()
     res = client.post(
         "/api/v1/auth/register",
         json={"email": email, "password": "long enough pw", "display_name": "Ada"},
     )
-    assert res.status_code == 201, res.json
+    assert res.status_code == 202, res.json
     body = res.get_json()
-    assert body["email"] == email
-    assert body["display_name"] == "Ada"
-    uuid.UUID(body["id"])
-    assert "password" not in body and "password_hash" not in body
+    assert set(body) == {"status", "message"} and body["status"] == "accepted"
+    me = _me(client, email, "long enough pw").get_json()
+    assert me["email"] == email
+    assert me["display_name"] == "Ada"
+    uuid.UUID(me["id"])
+    assert "password" not in me and "password_hash" not in me
 
 
 def test_second_registration_is_not_admin(client: Any) -> None:
     # Whichever account is first on the session database, the later one is never admin.
     for _ in range(2):
+        email = _email()
         res = client.post(
-            "/api/v1/auth/register", json={"email": _email(), "password": "long enough pw"}
-        )
-        assert res.status_code == 201, res.json
-    assert res.get_json()["is_admin"] is False
-
-
-def test_register_duplicate_email_is_409_naming_email(client: Any) -> None:
-    email = _email()
-    assert (
-        client.post(
             "/api/v1/auth/register", json={"email": email, "password": "long enough pw"}
-        ).status_code
-        == 201
+        )
+        assert res.status_code == 202, res.json
+    assert _me(client, email, "long enough pw").get_json()["is_admin"] is False
+
+
+def test_register_existing_email_answers_like_a_new_one(client: Any) -> None:
+    """No account enumeration: registering a taken address (in any spelling) gets the same
+    status and body as a new one, and the existing account is left as it was."""
+    email = _email()
+    first = client.post(
+        "/api/v1/auth/register",
+        json={"email": email, "password": "long enough pw", "display_name": "Ada"},
     )
+    fresh = client.post(
+        "/api/v1/auth/register", json={"email": _email(), "password": "another pw 123"}
+    )
+    assert first.status_code == fresh.status_code == 202
     for variant in (email, email.upper(), f"  {email}  "):
         res = client.post(
-            "/api/v1/auth/register", json={"email": variant, "password": "another pw 123"}
+            "/api/v1/auth/register",
+            json={"email": variant, "password": "another pw 123", "display_name": "Mallory"},
         )
-        error = assert_error(res, 409, "conflict")
-        assert error["details"]["field"] == "email"
+        assert res.status_code == 202
+        assert res.get_json() == fresh.get_json()
+    # The account still has its own password and name; the second password does not work.
+    assert _me(client, email, "long enough pw").get_json()["display_name"] == "Ada"
+    wrong = client.post("/api/v1/auth/login", json={"email": email, "password": "another pw 123"})
+    assert wrong.status_code == 401
 
 
 @pytest.mark.parametrize("bad", ["not-an-email", "a@b", "two@@example.org", "sp ace@example.org"])

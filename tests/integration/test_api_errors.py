@@ -157,10 +157,14 @@ def _s405(client: Any, **_: Any) -> Any:
     return client.post("/health")
 
 
-def _s409(client: Any, **_: Any) -> Any:
-    email = _email()
-    client.post(REGISTER, json={"email": email, "password": "long enough pw"})
-    return client.post(REGISTER, json={"email": email, "password": "long enough pw"})
+def _s409(client: Any, make_user: Any, make_team: Any, **_: Any) -> Any:
+    admin = make_user()
+    team_id = make_team(admin)  # its only admin cannot step down
+    return client.patch(
+        f"/api/v1/teams/{team_id}/members/{admin.id}",
+        json={"role": "viewer"},
+        headers=admin.headers,
+    )
 
 
 def _s413(client: Any, app: Any, **_: Any) -> Any:

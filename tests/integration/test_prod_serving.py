@@ -229,7 +229,7 @@ def test_any_worker_answers_for_a_background_job(server: Server, tmp_path: Path)
     status, _ = _json(
         server, "POST", "/api/v1/auth/register", {"email": email, "password": "pw-long-enough"}
     )
-    assert status == 201
+    assert status == 202
     status, tokens = _json(
         server, "POST", "/api/v1/auth/login", {"email": email, "password": "pw-long-enough"}
     )

@@ -152,7 +152,7 @@ def test_auth_endpoints_have_the_stricter_limit(limited: Any, make_user: Any) ->
     email = f"limited-{uuid.uuid4().hex[:8]}@example.org"
     for i in range(AUTH_LIMIT):
         body = {"email": f"{i}{email}", "password": "long enough pw"}
-        assert limited.post("/api/v1/auth/register", json=body).status_code == 201
+        assert limited.post("/api/v1/auth/register", json=body).status_code == 202
     body = {"email": f"x{email}", "password": "long enough pw"}
     assert limited.post("/api/v1/auth/register", json=body).status_code == 429
     time.sleep(wait_s)

@@ -88,7 +88,7 @@ def auth_headers(app: Any) -> dict[str, str]:
     for _ in range(2):  # the second account is never the first-on-install administrator
         email = f"st-{uuid.uuid4().hex[:10]}@example.org"
         res = client.post("/api/v1/auth/register", json={"email": email, "password": password})
-        assert res.status_code == 201, res.json
+        assert res.status_code == 202, res.json
     login = client.post("/api/v1/auth/login", json={"email": email, "password": password})
     assert login.status_code == 200, login.json
     return {"Authorization": f"Bearer {login.json['access_token']}"}

@@ -101,14 +101,22 @@ def _pair(pair: Any) -> dict[str, Any]:
     }
 
 
+class RegistrationSchema(ma.Schema):
+    status = ma.fields.String(required=True, metadata={"description": "Always 'accepted'"})
+    message = ma.fields.String(required=True)
+
+
 @blp.route("/register")
 class Register(MethodView):
     @blp.arguments(RegisterSchema)
-    @blp.response(201, UserSchema)
-    @blp.alt_response(409, description="E-mail already registered")
+    @blp.response(202, RegistrationSchema)
+    @blp.alt_response(422, description="Malformed or confusable e-mail, or a bad password")
     def post(self, body: dict[str, Any]) -> Any:
-        """Create an account (the first account on a fresh install is an administrator)"""
-        return services().auth.register(body["email"], body["password"], body.get("display_name"))
+        """Request an account, then sign in (the same answer whether or not the address
+        already has an account; the first account on a fresh install is an administrator)"""
+        return services().auth.request_account(
+            body["email"], body["password"], body.get("display_name")
+        )
 
 
 @blp.route("/login")

@@ -17,9 +17,11 @@ everything a signed-in user does with their own tokens runs as that user under R
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import secrets
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -61,11 +63,72 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# Characters that show as nothing (or as a blank) and so let two different addresses look
+# the same: control and format characters (zero-width space U+200B, joiners, BOM, bidi
+# marks, soft hyphen), private-use/unassigned code points, separators, and the blank
+# letters that Unicode classes as letters (Hangul fillers, the braille blank).
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cn", "Cs", "Zs", "Zl", "Zp"})
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# IDNA 2003 (Python's codec) and IDNA 2008 map these differently: refuse, do not guess.
+_IDNA_DEVIATIONS = frozenset("\u00df\u03c2")
+_DOMAIN_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
 def normalise_email(email: str) -> str:
-    """Trim and lower-case an e-mail address; :class:`ValidationError` if malformed."""
-    value = (email or "").strip().lower()
-    if not _EMAIL_RE.match(value) or len(value) > 320:
-        raise ValidationError("Enter a valid e-mail address.", field="email")
+    """The one canonical form of an e-mail address; :class:`ValidationError` if malformed.
+
+    The rule (one account per address *as people read it*):
+
+    1. surrounding whitespace is trimmed; an address containing an invisible character
+       anywhere (zero-width space, joiners, BOM, bidi or other format/control characters,
+       blank letters) is refused, never silently cleaned;
+    2. NFKC normalisation folds compatibility forms, e.g. fullwidth ``ｐａｙｐａｌ`` to
+       ``paypal``, so they name the same account as the plain form;
+    3. the part before ``@`` must then be plain ASCII: letters that merely look Latin (a
+       Cyrillic ``а`` in ``pаypal``, a Greek ``ο``) are refused, and so are internationalised
+       local parts (RFC 6531) — use the ASCII alias of such a mailbox;
+    4. the domain is lower-cased and, if not ASCII, converted to its IDNA A-label
+       (``xn--…``), so a look-alike domain is stored and shown in a form that looks
+       different; each label must be letters, digits and inner hyphens.
+
+    The whole address is lower-cased, as before.
+    """
+    value = (email or "").strip()
+    invalid = ValidationError("Enter a valid e-mail address.", field="email")
+    if any(
+        ch != " " and (unicodedata.category(ch) in _INVISIBLE_CATEGORIES or ch in _BLANK_LETTERS)
+        for ch in value
+    ):
+        raise ValidationError(
+            "The e-mail address contains an invisible or control character (such as a "
+            "zero-width space); type it again.",
+            field="email",
+        )
+    value = unicodedata.normalize("NFKC", value)
+    local, at, domain = value.rpartition("@")
+    if not at or not local or not domain:
+        raise invalid
+    if not local.isascii():
+        raise ValidationError(
+            "Use the plain-ASCII form of the address: characters before the @ that are not "
+            "ASCII (e.g. a Cyrillic 'а' that looks like a Latin 'a') are not accepted.",
+            field="email",
+        )
+    domain = domain.lower()
+    if not domain.isascii():
+        if any(ch in _IDNA_DEVIATIONS for ch in domain):
+            raise invalid
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise invalid from None
+    value = f"{local.lower()}@{domain}"
+    if (
+        not _EMAIL_RE.match(value)
+        or len(value) > 320
+        or not all(_DOMAIN_LABEL_RE.match(label) for label in domain.split("."))
+    ):
+        raise invalid
     return value
 
 
@@ -144,6 +207,30 @@ class AuthService:
             session.refresh(user)
             return user_to_dict(user)
 
+    def request_account(
+        self, email: str, password: str, display_name: str | None = None
+    ) -> dict[str, Any]:
+        """Self-service sign-up that does not reveal which e-mail addresses have accounts.
+
+        Creates the account (as :meth:`register`, first-account-is-admin included) when the
+        address is new; when it already has an account, that account is left untouched.
+        Either way the answer is the same, so the caller learns only whether they can now
+        sign in with the password they chose.
+
+        Raises:
+            ValidationError: malformed e-mail or password too short/long (these depend only
+                on the input, never on existing accounts).
+        """
+        # A taken address: the existing account is not touched, and the answer does not differ.
+        with contextlib.suppress(Conflict):
+            self.register(email, password, display_name)
+        return {
+            "status": "accepted",
+            "message": "Account requested. Sign in with this e-mail address and the password "
+            "you chose. If the address already had an account, nothing was changed: sign in "
+            "with that account's password.",
+        }
+
     def set_admin(self, email: str, password: str | None = None) -> dict[str, Any]:
         """Create or promote an administrator (``cryoprotect users create-admin``)."""
         address = normalise_email(email)
@@ -197,7 +284,10 @@ class AuthService:
             AuthenticationError: unknown e-mail, wrong password or disabled account (one
                 message for all three, so accounts cannot be enumerated).
         """
-        address = (email or "").strip().lower()
+        try:
+            address = normalise_email(email)
+        except ValidationError:
+            address = ""  # matches no account: the same answer as an unknown address
         failure = AuthenticationError("Invalid e-mail or password.")
         with self.db.transaction(Identity.service()) as session:
             user = session.scalar(sa.select(User).where(sa.func.lower(User.email) == address))
