@@ -409,7 +409,7 @@ class EmbeddedPostgres:
             if proc.status() == psutil.STATUS_ZOMBIE:
                 _reap(pid)
                 return False
-            return proc.name() == "postgres"
+            return bool(proc.name() == "postgres")
         except psutil.NoSuchProcess:
             return False
         except psutil.AccessDenied:  # pragma: no cover - it exists; not ours to inspect
