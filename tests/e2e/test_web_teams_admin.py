@@ -1,8 +1,9 @@
 """The team and admin pages in a real browser (Debian's Chromium driven by Playwright).
 
-Journeys: a user creates a team, adds a colleague by e-mail (an unknown e-mail is refused
-next to the field), changes the colleague's role and removes them, and sees what the team
-shares; the header's team switcher becomes the default scope of a new experiment. An
+Journeys: a user creates a team, invites a colleague by e-mail (an address without an
+account is invited just the same: nothing reveals who has one), the colleague accepts on
+their Teams page, the owner changes the colleague's role and removes them, and sees what
+the team shares; the header's team switcher becomes the default scope of a new experiment. An
 administrator (made through the service layer, as ``cryoprotect users create-admin`` does)
 reads the database health report and creates, toggles, rolls out and overrides a feature
 flag; a normal user is told the page is not for them.
@@ -64,7 +65,9 @@ def _account(app: Any, prefix: str, *, admin: bool = False) -> Account:
     return Account(email, name, user_id, {"Authorization": f"Bearer {login.json['access_token']}"})
 
 
-def test_create_a_team_and_manage_its_members(app: Any, tab: Tab) -> None:  # type: ignore[no-untyped-def]
+def test_create_a_team_and_manage_its_members(  # type: ignore[no-untyped-def]
+    app: Any, tab: Tab, browser: Any, live_server: str
+) -> None:
     from playwright.sync_api import expect
 
     from cryoprotect.services.teams import ROLE_NAMES
@@ -92,23 +95,54 @@ def test_create_a_team_and_manage_its_members(app: Any, tab: Tab) -> None:  # ty
     roles = page.locator("#member-form [name=role] option")
     assert [roles.nth(i).get_attribute("value") for i in range(roles.count())] == list(ROLE_NAMES)
 
-    # an e-mail without an account: the API's message next to the e-mail field
+    # an e-mail without an account is invited like any other: nothing tells who has one
     form = page.locator("#member-form")
-    form.get_by_label("E-mail").fill(f"nobody-{uuid.uuid4().hex[:8]}@example.org")
-    form.get_by_role("button", name="Add member").click()
-    slot = form.locator("[data-error-for=email]")
-    slot.wait_for(state="visible")
-    assert "No account with this e-mail" in slot.inner_text()
+    nobody = f"nobody-{uuid.uuid4().hex[:8]}@example.org"
+    form.get_by_label("E-mail").fill(nobody)
+    form.get_by_role("button", name="Send invitation").click()
+    expect(page.locator("#flash")).to_contain_text(f"Invitation sent to {nobody}")
+    assert form.locator("[data-error-for=email]").is_hidden()
 
-    # add the colleague as a verifier
+    # invite the colleague as a verifier: the team page shows the invitation as sent
     form.get_by_label("E-mail").fill(colleague.email)
     form.get_by_label("Role").select_option("verifier")
-    form.get_by_role("button", name="Add member").click()
+    form.get_by_role("button", name="Send invitation").click()
+    sent = page.locator("#invitations-table tbody tr", has_text=colleague.email)
+    sent.wait_for()
+    assert "invitation sent" in sent.inner_text() and "verifier" in sent.inner_text()
+    expect(page.locator("#members-table tbody tr", has_text=colleague.email)).to_have_count(0)
+
+    # the colleague sees the invitation on the Teams page and accepts it
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        other = Tab(page=context.new_page(), base=live_server)
+        other.page.on("pageerror", lambda exc: other.errors.append(str(exc)))
+        other.sign_in_with_token(colleague.token)
+        other.goto("/teams")
+        invitation = other.page.locator("#invitations-table tbody tr", has_text=team_name)
+        invitation.wait_for()
+        assert "verifier" in invitation.inner_text()
+        expect(
+            other.page.get_by_role("button", name=f"Decline the invitation to {team_name}")
+        ).to_be_visible()
+        other.shot("teams-invitation")
+        other.page.get_by_role("button", name=f"Accept the invitation to {team_name}").click()
+        expect(other.page.locator("#teams-table tbody tr", has_text=team_name)).to_contain_text(
+            "verifier"
+        )
+        expect(other.page.locator("#invited")).to_be_hidden()
+        other.assert_no_js_errors()
+    finally:
+        context.close()
+
+    tab.goto(f"/teams/{team_id}")
     row = page.locator("#members-table tbody tr", has_text=colleague.email)
     row.wait_for()
     role_select = row.get_by_label(f"Role of {colleague.name}")
     expect(role_select).to_have_value("verifier")
-    assert f"{colleague.email} joined the team as verifier" in page.locator("#flash").inner_text()
+    pending = page.locator("#invitations-table tbody tr")
+    expect(pending).to_have_count(1)  # only the address without an account is still pending
+    assert nobody in pending.inner_text()
     owner_row = page.locator("#members-table tbody tr", has_text=owner.email)
     assert "last admin" in owner_row.inner_text()  # cannot leave or be demoted
 

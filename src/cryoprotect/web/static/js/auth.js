@@ -40,13 +40,21 @@ if (signinForm) wire(signinForm, (v) => signIn(signinForm, v.email || "", v.pass
 const signupForm = document.getElementById("signup-form");
 if (signupForm) {
   wire(signupForm, async (v) => {
-    await apiRequest("/api/v1/auth/register", {
+    const requested = await apiRequest("/api/v1/auth/register", {
       method: "POST",
       json: { email: v.email || "", password: v.password || "", display_name: v.display_name || null },
       form: signupForm,
       error: document.getElementById("error"),
       loading: document.getElementById("loading"),
     });
-    await signIn(signupForm, v.email, v.password);
+    try {
+      await signIn(signupForm, v.email, v.password);
+    } catch (exc) {
+      // The address already had an account with another password: say what to do.
+      const error = document.getElementById("error");
+      error.textContent = `${requested.message} (${exc.message})`;
+      error.hidden = false;
+      throw exc;
+    }
   });
 }

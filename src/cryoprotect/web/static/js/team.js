@@ -1,6 +1,6 @@
 // One team: what it shares (experiments, mixtures, protocols), its members and their roles
-// (add by e-mail, change role, remove, leave — as the API allows), and, for team admins,
-// the name, description and deletion.
+// (invite by e-mail, change role, remove, leave — as the API allows), and, for team admins,
+// the invitations sent, the name, description and deletion.
 import { apiRequest, currentUser, guarded, reportUnexpected, setCurrentTeam, currentTeam } from "./api.js";
 import { fillTable, h, replace } from "./dom.js";
 import { fmtDate, query } from "./format.js";
@@ -35,7 +35,7 @@ function renderTeam() {
   document.getElementById("settings").hidden = !admin;
   document.getElementById("members-note").textContent = admin
     ? "A team keeps at least one admin: promote someone else before you step down or leave."
-    : "Only the team's admins add members and change roles. You can leave the team yourself.";
+    : "Only the team's admins invite members and change roles. You can leave the team yourself.";
   const settings = document.getElementById("settings-form");
   settings.elements.name.value = team.name;
   settings.elements.description.value = team.description || "";
@@ -98,6 +98,39 @@ function actionCell(member) {
     );
   }
   return can.lastAdmin ? h("span", { class: "hint" }, "last admin") : "";
+}
+
+async function loadInvitations() {
+  const section = document.getElementById("invitations");
+  if (team.my_role !== "admin") {
+    section.hidden = true;
+    return;
+  }
+  const invitations = await apiRequest(`${api}/invitations`, { error });
+  section.hidden = invitations.length === 0;
+  fillTable(document.querySelector("#invitations-table tbody"), invitations, [
+    { header: true, cell: (i) => i.email },
+    { cell: (i) => i.role },
+    { cell: () => "invitation sent" },
+    { cell: (i) => fmtDate(i.expires_at) },
+    {
+      cell: (i) =>
+        h(
+          "button",
+          {
+            type: "button",
+            class: "secondary",
+            "aria-label": `Withdraw the invitation of ${i.email}`,
+            onclick: guarded(async () => {
+              await apiRequest(`${api}/invitations/${i.id}`, { method: "DELETE", error, loading });
+              flash(`The invitation of ${i.email} was withdrawn.`);
+              await loadInvitations();
+            }),
+          },
+          "Withdraw",
+        ),
+    },
+  ]);
 }
 
 async function loadMembers() {
@@ -163,11 +196,11 @@ function wireAdmin() {
     guarded(async (event) => {
       event.preventDefault();
       const body = { email: memberForm.elements.email.value.trim(), role: memberForm.elements.role.value };
-      const added = await apiRequest(`${api}/members`, { method: "POST", json: body, form: memberForm, error, loading });
+      const invited = await apiRequest(`${api}/members`, { method: "POST", json: body, form: memberForm, error, loading });
       memberForm.reset();
       memberForm.elements.role.value = "editor";
-      flash(`${added.email} joined the team as ${added.role}.`);
-      await loadMembers();
+      flash(`Invitation sent to ${invited.email} as ${invited.role}: they join when they accept it.`);
+      await loadInvitations();
     }),
   );
   const settings = document.getElementById("settings-form");
@@ -213,10 +246,10 @@ async function main() {
   renderTeam();
   document.getElementById("content").hidden = false;
   if (new URLSearchParams(window.location.search).get("created")) {
-    flash("Team created: you are its admin. Add your colleagues by e-mail below.");
+    flash("Team created: you are its admin. Invite your colleagues by e-mail below.");
   }
   wireAdmin();
-  await Promise.all([loadMembers(), loadShared()]);
+  await Promise.all([loadMembers(), loadInvitations(), loadShared()]);
 }
 
 main().catch((exc) => reportUnexpected(exc));

@@ -1,4 +1,5 @@
-// My teams (with my role) and the form to create one; the creator becomes its admin.
+// Invitations for me (accept or decline), my teams (with my role) and the form to create
+// one; the creator becomes its admin.
 import { apiRequest, currentUser, guarded, reportUnexpected } from "./api.js";
 import { fillTable, h } from "./dom.js";
 import { fmtDate } from "./format.js";
@@ -20,6 +21,39 @@ async function loadTeams() {
   ]);
 }
 
+function answerButton(invitation, accept) {
+  const verb = accept ? "Accept" : "Decline";
+  return h(
+    "button",
+    {
+      type: "button",
+      class: accept ? "" : "secondary",
+      "aria-label": `${verb} the invitation to ${invitation.team_name}`,
+      onclick: guarded(async () => {
+        await apiRequest(`/api/v1/teams/invitations/${invitation.id}/${accept ? "accept" : "decline"}`, {
+          method: "POST",
+          error,
+          loading,
+        });
+        await Promise.all([loadInvitations(), loadTeams()]);
+      }),
+    },
+    verb,
+  );
+}
+
+async function loadInvitations() {
+  const invitations = await apiRequest("/api/v1/teams/invitations", { error });
+  document.getElementById("invited").hidden = invitations.length === 0;
+  fillTable(document.querySelector("#invitations-table tbody"), invitations, [
+    { header: true, cell: (i) => i.team_name },
+    { cell: (i) => h("span", { class: "badge" }, i.role) },
+    { cell: (i) => i.invited_by_name || "—" },
+    { cell: (i) => fmtDate(i.expires_at) },
+    { cell: (i) => [answerButton(i, true), " ", answerButton(i, false)] },
+  ]);
+}
+
 async function main() {
   const user = await currentUser();
   if (!user) {
@@ -38,7 +72,7 @@ async function main() {
       window.location.assign(`/teams/${team.id}?created=1`);
     }),
   );
-  await loadTeams();
+  await Promise.all([loadInvitations(), loadTeams()]);
 }
 
 main().catch((exc) => reportUnexpected(exc));
