@@ -43,19 +43,6 @@ def _app(settings, db, **overrides: Any):  # type: ignore[no-untyped-def]
     return create_app(replace(settings, **overrides), db)
 
 
-def _sign_in(client, prefix: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    email = f"{prefix}-{uuid.uuid4().hex[:10]}@example.org"
-    password = "correct horse battery"
-    assert (
-        client.post(
-            "/api/v1/auth/register", json={"email": email, "password": password}
-        ).status_code
-        == 201
-    )
-    tokens = client.post("/api/v1/auth/login", json={"email": email, "password": password}).json
-    return {"Authorization": f"Bearer {tokens['access_token']}"}
-
-
 # ------------------------------------------------------------------ patterns
 
 
@@ -115,9 +102,9 @@ def test_count_jobs_and_highlights_apply_the_same_limits(client, make_user) -> N
 # ------------------------------------------------------------------ deadline
 
 
-def test_a_search_past_its_deadline_returns_truncated(settings, db) -> None:  # type: ignore[no-untyped-def]
+def test_a_search_past_its_deadline_returns_truncated(settings, db, make_user) -> None:  # type: ignore[no-untyped-def]
     client = _app(settings, db, search_deadline_ms=0).test_client()
-    headers = _sign_in(client, "deadline")
+    headers = make_user("deadline").headers  # tokens are valid in every app of these settings
     before = _truncated("substructure")
     res = client.post(SEARCH, json={"query": RECURSIVE_HYDROXYL}, headers=headers)
     assert res.status_code == 200, res.json
@@ -163,23 +150,18 @@ def test_full_scan_slots_answer_429_and_cheap_requests_still_work(app, client) -
 # ------------------------------------------------------------------ imports
 
 
-def _wait(app, headers: dict[str, str], job_id: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    from cryoprotect.services.actor import Actor
-
-    client = app.test_client()
-    me = client.get("/api/v1/users/me", headers=headers).json
-    job = app.extensions["cryoprotect"].jobs.wait(
-        Actor(user_id=uuid.UUID(me["id"])), uuid.UUID(job_id), timeout_s=120
-    )
-    polled = client.get(f"/api/v1/jobs/{job_id}", headers=headers)
+def _wait(app, user, job_id: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    job = app.extensions["cryoprotect"].jobs.wait(user.actor, uuid.UUID(job_id), timeout_s=120)
+    polled = app.test_client().get(f"/api/v1/jobs/{job_id}", headers=user.headers)
     assert polled.status_code == 200 and polled.json["status"] == job["status"]
     return polled.json  # type: ignore[no-any-return]
 
 
-def test_a_large_molecule_import_runs_as_a_job(settings, db) -> None:  # type: ignore[no-untyped-def]
+def test_a_large_molecule_import_runs_as_a_job(settings, db, make_user) -> None:  # type: ignore[no-untyped-def]
     app = _app(settings, db, import_sync_rows=2)
     client = app.test_client()
-    headers = _sign_in(client, "bulk")
+    user = make_user("bulk")
+    headers = user.headers
     good = [unique_smiles() for _ in range(3)]
     content = "\n".join(["smiles,name", *(f"{s},bulk-{i}" for i, s in enumerate(good)), "C1CC,bad"])
     res = client.post(
@@ -191,7 +173,7 @@ def test_a_large_molecule_import_runs_as_a_job(settings, db) -> None:  # type: i
     assert res.status_code == 202, res.json
     assert res.json["kind"] == "molecule_import" and res.json["status"] == "queued"
     assert res.headers["Location"] == f"/api/v1/jobs/{res.json['id']}"
-    job = _wait(app, headers, res.json["id"])
+    job = _wait(app, user, res.json["id"])
     assert job["status"] == "done", job
     report = job["result"]
     assert report["total"] == 4 and report["created"] == 3 and report["rejected_count"] == 1
@@ -217,10 +199,13 @@ def _import_results(client, headers, csv_text: str, **form: str):  # type: ignor
     )
 
 
-def test_a_large_atomic_experiment_import_job_writes_nothing_on_a_bad_row(settings, db) -> None:  # type: ignore[no-untyped-def]
+def test_a_large_atomic_experiment_import_job_writes_nothing_on_a_bad_row(  # type: ignore[no-untyped-def]
+    settings, db, make_user
+) -> None:
     app = _app(settings, db, import_sync_rows=2)
     client = app.test_client()
-    headers = _sign_in(client, "atomic")
+    user = make_user("atomic")
+    headers = user.headers
     title = f"bulk-atomic-{uuid.uuid4().hex[:6]}"
     rows = [f"{title},viability_percent,{50 + i},%" for i in range(4)]
     rows.insert(2, f"{title},viability_percent,abc,%")
@@ -228,7 +213,7 @@ def test_a_large_atomic_experiment_import_job_writes_nothing_on_a_bad_row(settin
     res = _import_results(client, headers, csv_text, atomic="true")
     assert res.status_code == 202, res.json
     assert res.json["kind"] == "experiment_import"
-    job = _wait(app, headers, res.json["id"])
+    job = _wait(app, user, res.json["id"])
     assert job["status"] == "done", job
     report = job["result"]
     assert report["total"] == 5 and report["written"] == 0 and report["rejected_count"] == 1
@@ -237,7 +222,7 @@ def test_a_large_atomic_experiment_import_job_writes_nothing_on_a_bad_row(settin
     assert listed["total"] == 0  # nothing partial
 
     good = csv_text.replace(f"{title},viability_percent,abc,%\n", "")
-    done = _wait(app, headers, _import_results(client, headers, good, atomic="true").json["id"])
+    done = _wait(app, user, _import_results(client, headers, good, atomic="true").json["id"])
     assert done["status"] == "done" and done["result"]["written"] == 4
     created = {r["experiment_id"] for r in done["result"]["rows"]}
     assert len(created) == 1
