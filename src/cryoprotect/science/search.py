@@ -1115,11 +1115,11 @@ class SubstructureIndex:
                     for row in candidates.tolist():
                         if row in self._dead:
                             continue
-                        if state is not None and state.expired():
+                        if timed and state.expired():  # type: ignore[union-attr]
                             break
                         matched = self._matches(plan, row, params)
                         if state is not None:
-                            if not matched and state.expired():
+                            if timed and not matched and state.expired():
                                 break  # the matcher may have given up at the deadline
                             state.checked += 1
                         if matched:
