@@ -140,7 +140,8 @@ def complete_error_responses(operations: dict[str, Any], path: str | None = None
     * An operation that reads a bearer token can answer 401 (missing, malformed, expired
       or revoked credentials), even where signing in is optional.
     * Every operation outside the health checks can answer 429 (a rate limit, see
-      ``ops/ratelimit.py``) with ``Retry-After`` and ``X-RateLimit-*`` headers.
+      ``ops/ratelimit.py``) with ``Retry-After`` and ``X-RateLimit-*`` headers; an operation
+      that documents its own 429 gets those headers added to it.
     * Every 4xx/5xx response is the error envelope (``alt_response`` calls that only give a
       description get the :class:`ErrorSchema` body).
     """
@@ -157,11 +158,16 @@ def complete_error_responses(operations: dict[str, Any], path: str | None = None
             "bearerAuth" in requirement for requirement in operation.get("security") or ()
         ):
             responses[401] = {"description": "Missing, invalid or expired credentials"}
-        if "429" not in documented and not (path or "").startswith(ratelimit.EXEMPT_PATH_PREFIXES):
+        limited = not (path or "").startswith(ratelimit.EXEMPT_PATH_PREFIXES)
+        if limited and "429" not in documented:
             responses[429] = {
                 "description": "Too many requests (rate limit); retry after Retry-After seconds",
                 "headers": _RATE_LIMIT_HEADERS,
             }
+        elif limited:  # a documented 429 (e.g. busy scan slots) may also be a rate limit
+            for code, response in responses.items():
+                if str(code) == "429" and isinstance(response, dict) and "$ref" not in response:
+                    response["headers"] = {**_RATE_LIMIT_HEADERS, **(response.get("headers") or {})}
         for code, response in responses.items():
             if (
                 str(code).isdigit()
