@@ -426,7 +426,7 @@ class JobService:
             )
         with self._lock:
             running = self._running.get(job_id)
-        if running is not None and row["status"] == "running":
+        if running is not None:  # ours: stop it now rather than at the next poll
             running.token.cancel(row["cancel_reason"] or "cancelled")
         return {
             "id": row["id"],
