@@ -141,7 +141,10 @@ def test_openapi_documents_cross_cutting_errors(app: Any) -> None:
                 if code == "default" or int(code) < 400 or "$ref" in response:
                     continue
                 schema = response["content"]["application/json"]["schema"]
-                if path == "/health/ready":  # 503 answers with the readiness report itself
+                # The probes' 503 answers with the probe's own report (liveness, readiness).
+                probe = {"/health": "Liveness", "/health/ready": "Readiness"}.get(path)
+                if probe is not None and code == "503":
+                    assert schema == {"$ref": f"#/components/schemas/{probe}"}, label
                     continue
                 assert schema == error_ref, (label, code, schema)
 
