@@ -398,6 +398,9 @@ test("training progress follows the job and the model", () => {
   const failed = trainingProgress({ status: "failed", error: "too few rows" }, { status: "failed", progress: 0.2 });
   assert.deepEqual([failed.done, failed.failed], [true, true]);
   assert.equal(failed.text, "Training failed: too few rows");
+  const cancelled = trainingProgress({ status: "cancelled", error: "cancelled by its owner" }, { status: "failed", progress: 0.4 });
+  assert.deepEqual([cancelled.state, cancelled.done, cancelled.failed, cancelled.fraction], ["cancelled", true, true, 0.4]);
+  assert.equal(cancelled.text, "Training stopped: cancelled by its owner");
   assert.equal(trainingProgress({ status: "running" }, { status: "training", progress: 7 }).fraction, 1);
 });
 

@@ -1,7 +1,8 @@
 // Train a predictive model: dataset (GET /datasets), target (the dataset's target_names),
 // algorithm, interval level, optional name and scope; POST /predictive-models answers 202
 // with a background job, which this page polls (GET /jobs/<id>, and the model's own progress)
-// until it is done, then links to the model's page. ?dataset=<name or id>&target= preselect.
+// until it is done, then links to the model's page; "Cancel training" stops the job
+// (POST /jobs/<id>/cancel). ?dataset=<name or id>&target= preselect.
 import {
   ApiError,
   apiRequest,
@@ -71,7 +72,31 @@ function wait(ms) {
   });
 }
 
+async function cancelTraining(jobId, button) {
+  button.disabled = true;
+  try {
+    await apiRequest(`/api/v1/jobs/${encodeURIComponent(jobId)}/cancel`, { method: "POST", error });
+  } catch (exc) {
+    if (!(exc instanceof ApiError)) throw exc;
+    button.disabled = false; // shown by apiRequest (409: it had already ended)
+  }
+}
+
 async function follow(jobId, model) {
+  const cancel = document.getElementById("cancel-training");
+  const stop = guarded(() => cancelTraining(jobId, cancel));
+  cancel.disabled = false;
+  cancel.hidden = false;
+  cancel.addEventListener("click", stop);
+  try {
+    return await poll(jobId, model);
+  } finally {
+    cancel.removeEventListener("click", stop);
+    cancel.hidden = true;
+  }
+}
+
+async function poll(jobId, model) {
   const bar = document.getElementById("progress-bar");
   const text = document.getElementById("progress-text");
   const elapsed = document.getElementById("progress-elapsed");

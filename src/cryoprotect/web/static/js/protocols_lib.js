@@ -537,6 +537,10 @@ export function trainingProgress(job, model) {
   if (status === "done" || model?.status === "ready") {
     return { state: "done", fraction: 1, text: "Training finished: the model is ready.", done: true, failed: false };
   }
+  if (status === "cancelled") {
+    const why = job?.error || model?.error || "cancelled";
+    return { state: "cancelled", fraction, text: `Training stopped: ${why}`, done: true, failed: true };
+  }
   if (status === "failed" || model?.status === "failed") {
     const why = job?.error || model?.error || "no reason given";
     return { state: "failed", fraction, text: `Training failed: ${why}`, done: true, failed: true };
