@@ -332,8 +332,9 @@ class ModelService:
                 on_progress=report,
                 what="training",
             )
-        except Exception as exc:
+        except BaseException as exc:  # also Ctrl+C of `models train`: never left 'training'
             reason = exc.message if isinstance(exc, CryoprotectError) else str(exc)
+            reason = reason or type(exc).__name__
             with self.db.transaction(actor.identity) as session:
                 session.execute(
                     sa.update(PredictiveModel)
