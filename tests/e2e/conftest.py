@@ -7,6 +7,7 @@ message; under ``CI=true`` they fail instead (see ``tests.conftest.require``).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -36,9 +37,9 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 
-@pytest.fixture(scope="session")
-def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """The app served by a real HTTP server in a thread, on a free port of 127.0.0.1."""
+@contextlib.contextmanager
+def serve_in_thread(app: Any) -> Iterator[str]:
+    """Serve ``app`` with a real HTTP server in a thread, on a free port of 127.0.0.1."""
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -50,6 +51,13 @@ def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The app served by a real HTTP server in a thread, on a free port of 127.0.0.1."""
+    with serve_in_thread(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
@@ -113,14 +121,14 @@ def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
     setattr(item, f"rep_{report.when}", report)
 
 
-@pytest.fixture
-def tab(browser, live_server, request) -> Iterator[Tab]:  # type: ignore[no-untyped-def]
-    """A fresh browser context (own localStorage) at 1280×800; a failing test leaves a
-    screenshot ``FAILED-<test>.png`` and its JavaScript errors in the report."""
+@contextlib.contextmanager
+def open_tab(browser: Any, base: str, *, timeout_ms: int = 30_000) -> Iterator[Tab]:
+    """A fresh browser context (own localStorage) at 1280×800 on ``base``, recording every
+    JavaScript error; closed on exit."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    page.set_default_timeout(30_000)
-    handle = Tab(page=page, base=live_server)
+    page.set_default_timeout(timeout_ms)
+    handle = Tab(page=page, base=base)
     page.on("pageerror", lambda exc: handle.errors.append(f"pageerror: {exc}"))
     page.on(
         "console",
@@ -133,14 +141,22 @@ def tab(browser, live_server, request) -> Iterator[Tab]:  # type: ignore[no-unty
     try:
         yield handle
     finally:
+        context.close()
+
+
+@pytest.fixture
+def tab(browser, live_server, request) -> Iterator[Tab]:  # type: ignore[no-untyped-def]
+    """A fresh tab on the live server; a failing test leaves a screenshot
+    ``FAILED-<test>.png`` and its JavaScript errors in the report."""
+    with open_tab(browser, live_server) as handle:
+        yield handle
         failed = getattr(request.node, "rep_call", None)
         if failed is not None and failed.failed:
             try:
                 handle.shot(f"FAILED-{request.node.name}")
             except Exception as exc:  # noqa: BLE001 - best effort on an already failing test
                 handle.errors.append(f"(no failure screenshot: {exc})")
-            print(f"JavaScript errors: {handle.errors}; page: {page.url}")
-        context.close()
+            print(f"JavaScript errors: {handle.errors}; page: {handle.page.url}")
 
 
 @pytest.fixture

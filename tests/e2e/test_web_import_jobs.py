@@ -7,7 +7,6 @@ already "large".
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import unique_smiles
-from tests.e2e.conftest import Tab, _expected_console_noise
+from tests.e2e.conftest import Tab, open_tab, serve_in_thread
 
 pytestmark = pytest.mark.e2e
 
@@ -24,41 +23,16 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def job_server(settings, db) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """An app that imports more than two rows as a job, served on a free port."""
-    from werkzeug.serving import make_server
-
     from cryoprotect.app import create_app
 
-    app = create_app(replace(settings, import_sync_rows=2), db)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with serve_in_thread(create_app(replace(settings, import_sync_rows=2), db)) as base:
+        yield base
 
 
 @pytest.fixture
 def job_tab(browser, job_server) -> Iterator[Tab]:  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    tab = Tab(page=page, base=job_server)
-    page.on("pageerror", lambda exc: tab.errors.append(f"pageerror: {exc}"))
-    page.on(
-        "console",
-        lambda msg: (
-            tab.errors.append(f"console: {msg.text}")
-            if msg.type == "error" and not _expected_console_noise(msg.text)
-            else None
-        ),
-    )
-    try:
+    with open_tab(browser, job_server, timeout_ms=60_000) as tab:
         yield tab
-    finally:
-        context.close()
 
 
 def test_molecule_import_page_waits_for_the_job(job_tab: Tab, make_user: Any) -> None:

@@ -142,7 +142,10 @@ def test_alertmanager_routes_critical_to_email_and_chat() -> None:
 
 def test_amtool_check_config() -> None:
     amtool = shutil.which("amtool")
-    if amtool is None:  # optional: Debian's prometheus-alertmanager provides it
-        pytest.skip("amtool is not installed (Debian: apt-get install prometheus-alertmanager)")
+    require(
+        amtool is not None,
+        "amtool is not installed (Debian: apt-get install prometheus-alertmanager)",
+    )
+    assert amtool is not None
     result = _run(amtool, "check-config", str(ALERTMANAGER))
     assert result.returncode == 0, result.stdout + result.stderr

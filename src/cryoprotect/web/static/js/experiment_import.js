@@ -2,7 +2,7 @@
 // and the per-row report the API returns.
 import { apiRequest, currentUser, guarded, reportUnexpected } from "./api.js";
 import { fillTable, h } from "./dom.js";
-import { isJob, waitForJob } from "./jobs.js";
+import { reportOf } from "./jobs.js";
 import { IMPORT_COLUMNS, importSummary, templateCsv } from "./experiments_lib.js";
 import { myTeams, scopeControls } from "./scope.js";
 
@@ -55,16 +55,9 @@ async function main() {
       const button = document.getElementById("import-button");
       button.disabled = true;
       try {
-        let report = await apiRequest("/api/v1/experiments/import", { method: "POST", formData: data, form, error, loading });
-        if (isJob(report)) {
-          // A large file is imported by a background job: wait for its report.
-          loading.hidden = false;
-          try {
-            report = await waitForJob(report, { error });
-          } finally {
-            loading.hidden = true;
-          }
-        }
+        // A large file is imported by a background job: reportOf waits for its report.
+        const answer = await apiRequest("/api/v1/experiments/import", { method: "POST", formData: data, form, error, loading });
+        const report = await reportOf(answer, { error, loading });
         if (report) renderReport(report);
       } finally {
         button.disabled = false;

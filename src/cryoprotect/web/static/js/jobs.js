@@ -27,3 +27,20 @@ export async function waitForJob(job, { error, onWait, intervalMs = 1000 } = {})
     state = await apiRequest(`/api/v1/jobs/${encodeURIComponent(job.id)}`, { error });
   }
 }
+
+/**
+ * The report an import answered with: itself when the import ran in the request, else the
+ * result of its background job, waited for with ``loading`` shown (null when the job did
+ * not finish; ``error`` then says why).
+ * @param {object|null} answer - the import endpoint's body (report, or 202 job)
+ * @param {{error?: HTMLElement, loading?: HTMLElement}} options
+ */
+export async function reportOf(answer, { error, loading } = {}) {
+  if (!isJob(answer)) return answer;
+  if (loading) loading.hidden = false;
+  try {
+    return await waitForJob(answer, { error });
+  } finally {
+    if (loading) loading.hidden = true;
+  }
+}

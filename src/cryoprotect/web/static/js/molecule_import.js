@@ -2,7 +2,7 @@
 // (created, duplicates skipped, rejected records with the reason) and links onwards.
 import { apiRequest, currentUser, guarded, reportUnexpected, showFieldErrors } from "./api.js";
 import { fillTable, h } from "./dom.js";
-import { isJob, waitForJob } from "./jobs.js";
+import { reportOf } from "./jobs.js";
 import { API, importSummary, rejectedRows, scopeBody } from "./molecules_lib.js";
 import { loadTeams, scopeControls } from "./molecules_ui.js";
 
@@ -56,16 +56,9 @@ async function submit(event) {
   const button = $("import-button");
   button.disabled = true;
   try {
-    let report = await apiRequest(`${API}/import`, { method: "POST", formData: data, form, error, loading });
-    if (isJob(report)) {
-      // A large file is imported by a background job: show that it is running, then its report.
-      loading.hidden = false;
-      try {
-        report = await waitForJob(report, { error });
-      } finally {
-        loading.hidden = true;
-      }
-    }
+    // A large file is imported by a background job: reportOf waits for its report.
+    const answer = await apiRequest(`${API}/import`, { method: "POST", formData: data, form, error, loading });
+    const report = await reportOf(answer, { error, loading });
     if (report) renderReport(report, scope);
   } finally {
     button.disabled = false;
