@@ -15,9 +15,16 @@ Phases (``--phases``, any of them, in this order):
 2. ``attack``: the same traffic while ``--attackers`` anonymous clients send the recursive
    SMARTS substructure query of issue 12 finding 3 in a loop. Targets: p99 <= 300 ms and
    0 errors for the normal clients.
-3. ``worker-kill``: kill -9 of one gunicorn worker a third into the phase. Target: <= 10
+3. ``attack-chain``: an attack that passes the pattern-cost check. Before the phase an
+   attacker account registers the four seeded lattices of ``substructure_attack.py``
+   (``seeded_lattice``: polycyclic sp3 carbon lattices with O and F at opposite corners,
+   widths 15-18, private: every search still matches them before the visibility filter);
+   during it ``--attackers`` anonymous clients send the allowed 18-carbon chain
+   ``C~C~...~C~O~F`` in a loop, which is exhaustive on the lattices and runs to the search
+   deadline. Same targets as ``attack``.
+4. ``worker-kill``: kill -9 of one gunicorn worker a third into the phase. Target: <= 10
    failed requests.
-4. ``postmaster-kill``: kill -9 of the embedded postmaster (first line of
+5. ``postmaster-kill``: kill -9 of the embedded postmaster (first line of
    ``<home>/pgdata/postmaster.pid``) a quarter into the phase; the time until
    ``/health/ready`` answers 200 again with a new postmaster (target <= 30 s; given up after
    ``--recovery-timeout``), and every acknowledged write (a 2xx create, in any phase) read
@@ -60,8 +67,14 @@ from typing import Any
 
 import psutil
 
-PHASES = ("baseline", "attack", "worker-kill", "postmaster-kill")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from substructure_attack import seeded_lattice  # noqa: E402
+
+PHASES = ("baseline", "attack", "attack-chain", "worker-kill", "postmaster-kill")
+ATTACK_PHASES = ("attack", "attack-chain")
 ATTACK_SMARTS = "[$(*~*~*~*~*~*~*~*~*~*~*~*~*~*~*~*~*~*~*~*~*~[U])]"
+CHAIN_SMARTS = "~".join(["C"] * 18) + "~O~F"  # allowed to anonymous callers (20 atoms)
+LATTICE_WIDTHS = (16, 15, 17, 18)  # four lattices of height 8: four distinct identities
 SUBSTRUCTURE_PATH = "/api/v1/molecules/search/substructure"
 SIMILARITY_QUERIES = ("OCC(O)CO", "CS(C)=O", "OCCO", "CC(O)CO", "NC(N)=O", "OC1COC(O)C(O)C1O")
 MIX = (("list", 25), ("get", 25), ("properties", 20), ("similarity", 20), ("create", 10))
@@ -325,6 +338,7 @@ class Sample:
     latency_s: float
     status: int
     error: str | None
+    outcome: str | None = None  # attackers: "200 truncated", "429 busy", ...
 
 
 def normal_client(
@@ -365,11 +379,59 @@ def normal_client(
         out.append(Sample(op, start, reply.latency_s, reply.status, reply.error))
 
 
-def attacker(http: Http, stop: threading.Event, out: list[Sample]) -> None:
+def attack_outcome(reply: Reply) -> str:
+    """``"200 truncated"``, ``"200 complete"``, ``"429 busy"``, ``"400 query_too_complex"``..."""
+    if not reply.status:
+        return reply.error or "no answer"
+    body = reply.body if isinstance(reply.body, dict) else {}
+    if reply.status == 200:
+        return "200 truncated" if body.get("truncated") else "200 complete"
+    error = body.get("error")
+    code = error.get("code") if isinstance(error, dict) else None
+    return f"{reply.status} {code}" if code else str(reply.status)
+
+
+def attacker(http: Http, query: str, stop: threading.Event, out: list[Sample]) -> None:
+    """An anonymous client sending ``query`` in a loop, without backing off."""
     while not stop.is_set():
         start = time.monotonic()
-        reply = http.request("POST", SUBSTRUCTURE_PATH, {"query": ATTACK_SMARTS, "max_hits": 100})
-        out.append(Sample("attack", start, reply.latency_s, reply.status, reply.error))
+        reply = http.request("POST", SUBSTRUCTURE_PATH, {"query": query, "max_hits": 100})
+        out.append(
+            Sample(
+                "attack", start, reply.latency_s, reply.status, reply.error, attack_outcome(reply)
+            )
+        )
+
+
+def seed_lattices(http: Http) -> dict[str, Any]:
+    """An attacker account registers the seeded lattices (private) through the API."""
+    tag = uuid.uuid4().hex[:8]
+    email, password = f"attacker-{tag}@example.org", f"attacker password {tag}"
+    reg = http.request("POST", "/api/v1/auth/register", {"email": email, "password": password})
+    if not 200 <= reg.status < 300:
+        raise RuntimeError(f"attacker register failed: {reg.status} {reg.body}")
+    login = http.request("POST", "/api/v1/auth/login", {"email": email, "password": password})
+    if login.status != 200:
+        raise RuntimeError(f"attacker login failed: {login.status} {login.body}")
+    token = login.body["access_token"]
+    started = time.monotonic()
+    atoms = []
+    for width in LATTICE_WIDTHS:
+        body = {
+            "smiles": seeded_lattice(width=width),
+            "name": f"lattice-{width}x8-{tag}",
+            "visibility": "private",
+        }
+        reply = http.request("POST", "/api/v1/molecules", body, token)
+        if reply.status != 201:
+            raise RuntimeError(f"lattice registration failed: {reply.status} {reply.body}")
+        atoms.append(width * 8 + 2)
+    return {
+        "molecules": len(LATTICE_WIDTHS),
+        "heavy_atoms": atoms,
+        "visibility": "private",
+        "registered_in_s": time.monotonic() - started,
+    }
 
 
 # --------------------------------------------------------------------------- phases
@@ -405,12 +467,14 @@ def run_traffic(
     duration_s: float,
     *,
     attackers: int = 0,
+    attack_query: str = ATTACK_SMARTS,
     event: Callable[[float], dict[str, Any]] | None = None,
     event_at_s: float = 0.0,
     request_timeout_s: float = 30.0,
     seed: int = 0,
 ) -> tuple[dict[str, Any], dict[str, Any] | None, list[Sample]]:
-    """Normal clients (and attackers) for ``duration_s``; ``event(start)`` runs at
+    """Normal clients (and attackers sending ``attack_query``) for ``duration_s``;
+    ``event(start)`` runs at
     ``event_at_s`` and may extend the phase by returning ``{"extend_to_s": t}``."""
     stop = threading.Event()
     samples: list[Sample] = []
@@ -422,7 +486,9 @@ def run_traffic(
         for i, u in enumerate(users)
     ]
     threads += [
-        threading.Thread(target=attacker, args=(http, stop, attack_samples), daemon=True)
+        threading.Thread(
+            target=attacker, args=(http, attack_query, stop, attack_samples), daemon=True
+        )
         for _ in range(attackers)
     ]
     start = time.monotonic()
@@ -443,15 +509,20 @@ def run_traffic(
     # Only requests started within the phase count; their latency runs to their answer.
     summary = summarise([s for s in samples if s.start - start < elapsed], elapsed)
     if attackers:
-        statuses = Counter(
-            str(s.status) if s.status else (s.error or "no answer") for s in attack_samples
-        )
+        statuses = Counter(s.outcome or str(s.status) for s in attack_samples)
         lat = sorted(s.latency_s * 1000 for s in attack_samples)
+        by_outcome = {
+            outcome: sorted(s.latency_s * 1000 for s in attack_samples if s.outcome == outcome)
+            for outcome in statuses
+        }
         summary["attacker"] = {
+            "query": attack_query,
             "requests": len(attack_samples),
             "statuses": dict(statuses.most_common()),
             "p50_ms": percentile(lat, 50),
             "max_ms": lat[-1] if lat else 0.0,
+            "p50_ms_by_status": {k: percentile(v, 50) for k, v in by_outcome.items()},
+            "max_ms_by_status": {k: v[-1] for k, v in by_outcome.items()},
         }
     return summary, outcome, samples
 
@@ -557,14 +628,29 @@ def print_table(result: dict[str, Any]) -> None:
     for name in PHASES:
         if name in phases and phases[name]["error_kinds"]:
             print(f"{name}: errors by kind {phases[name]['error_kinds']}")
-    if "attack" in phases:
-        a = phases["attack"]
+    for name in ATTACK_PHASES:
+        if name not in phases:
+            continue
+        a = phases[name]
         ok = a["p99_ms"] <= TARGET_P99_MS and a["errors"] == 0
+        att = a["attacker"]
+        per_status = ", ".join(
+            f"{k}: {n} (median {att['p50_ms_by_status'][k]:.0f} ms, "
+            f"longest {att['max_ms_by_status'][k]:.0f} ms)"
+            for k, n in att["statuses"].items()
+        )
+        seeded = a.get("seeded")
         print(
-            f"attack: normal clients p99 {a['p99_ms']:.0f} ms (target <= {TARGET_P99_MS:.0f}), "
-            f"errors {a['errors']} (target 0): {'met' if ok else 'NOT met'}; attackers sent "
-            f"{a['attacker']['requests']} requests, statuses {a['attacker']['statuses']}, "
-            f"median {a['attacker']['p50_ms']:.0f} ms, longest {a['attacker']['max_ms']:.0f} ms"
+            f"{name}: normal clients p99 {a['p99_ms']:.0f} ms (target <= {TARGET_P99_MS:.0f}, "
+            f"{fmt_ratio(a['p99_ms'], base and base['p99_ms'])} of baseline), "
+            f"errors {a['errors']} (target 0): {'met' if ok else 'NOT met'}"
+            + (
+                f"; {seeded['molecules']} {seeded['visibility']} lattices of "
+                f"{'/'.join(map(str, seeded['heavy_atoms']))} heavy atoms seeded"
+                if seeded
+                else ""
+            )
+            + f"\n  attackers ({att['query']}): {att['requests']} requests; {per_status}"
         )
     if "worker-kill" in phases:
         w = phases["worker-kill"]
@@ -607,17 +693,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per phase")
     parser.add_argument("--clients", type=int, default=16, help="normal concurrent clients")
-    parser.add_argument("--attackers", type=int, default=4, help="attacking clients (phase 2)")
+    parser.add_argument(
+        "--attackers", type=int, default=4, help="attacking clients (phases 2 and 3)"
+    )
     parser.add_argument(
         "--phases",
         type=parse_phases,
         default=list(PHASES),
-        help="all, or e.g. 1,2 / baseline,attack",
+        help="all, or e.g. 1,3 / baseline,attack-chain",
     )
     parser.add_argument("--workers", type=int, default=2, help="CRYOPROTECT_WEB_WORKERS")
     parser.add_argument("--threads", type=int, default=8, help="CRYOPROTECT_WEB_THREADS")
     parser.add_argument("--request-timeout", type=float, default=30.0, help="seconds")
-    parser.add_argument("--recovery-timeout", type=float, default=60.0, help="seconds (phase 4)")
+    parser.add_argument("--recovery-timeout", type=float, default=60.0, help="seconds (phase 5)")
     parser.add_argument("--rate-limits", action="store_true", help="keep the server's rate limits")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
@@ -669,6 +757,13 @@ def main(argv: list[str] | None = None) -> int:
             }
             if phase == "attack":
                 kwargs["attackers"] = args.attackers
+            elif phase == "attack-chain":
+                seeded = seed_lattices(http)
+                log(
+                    f"  seeded {seeded['molecules']} private lattices in "
+                    f"{seeded['registered_in_s']:.1f} s"
+                )
+                kwargs.update(attackers=args.attackers, attack_query=CHAIN_SMARTS)
             elif phase == "worker-kill":
                 kwargs.update(event=kill_worker(server), event_at_s=args.duration / 3)
             elif phase == "postmaster-kill":
@@ -679,6 +774,8 @@ def main(argv: list[str] | None = None) -> int:
             summary, outcome, _ = run_traffic(http, users, shared, args.duration, **kwargs)
             if outcome is not None:
                 summary["event"] = outcome
+            if phase == "attack-chain":
+                summary["seeded"] = seeded
             if phase == "postmaster-kill":
                 recovered = (outcome or {}).get("recovered_s") is not None
                 summary["writes"] = check_writes(
