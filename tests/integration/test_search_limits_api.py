@@ -7,15 +7,21 @@ test itself, and the import threshold is lowered in a test app.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
+import threading
 import uuid
 from dataclasses import replace
 from typing import Any
 
+import psutil
 import pytest
 from prometheus_client import REGISTRY
 
-from tests.conftest import unique_smiles
+from cryoprotect.science.search import ISOLATION_AVAILABLE
+from tests.conftest import require, unique_smiles
+from tests.unit.test_search_limits import lattice_smiles
 
 pytestmark = pytest.mark.integration
 
@@ -113,6 +119,52 @@ def test_a_search_past_its_deadline_returns_truncated(settings, db, make_user) -
     assert "deadline" in body["truncated_reason"]
     assert body["items"] == []  # a deadline of 0 stops before the first molecule
     assert _truncated("substructure") == before + 1
+
+
+def test_an_expensive_search_runs_at_idle_priority_outside_the_server_process(  # type: ignore[no-untyped-def]
+    app, client, make_user
+) -> None:
+    """An anonymous pattern the cost check allows (20 named carbons, O, F) is exhaustive on
+    lattices any user may register privately: it is matched in a child process at idle CPU
+    priority, killed at the deadline, so it takes no CPU time (and no GIL) from the server
+    process's other requests."""
+    require(ISOLATION_AVAILABLE and hasattr(os, "SCHED_IDLE"), "needs os.fork and SCHED_IDLE")
+    owner = make_user("lattices")
+    created = []
+    for width in (16, 17):
+        res = client.post(
+            "/api/v1/molecules",
+            json={"smiles": lattice_smiles(width, 8), "name": f"lattice {width}x8"},
+            headers=owner.headers,
+        )
+        assert res.status_code == 201, res.json
+        assert res.json["visibility"] == "private"
+        created.append(res.json["id"])
+    chain = "~".join(["C"] * 20) + "~O~F"  # 22 named atoms: allowed to anonymous callers
+    server = psutil.Process()
+    before = {child.pid for child in server.children()}
+    answers: list[Any] = []
+    search = threading.Thread(
+        target=lambda: answers.append(app.test_client().post(SEARCH, json={"query": chain}))
+    )
+    try:
+        search.start()
+        policies: set[int] = set()
+        while search.is_alive():
+            for child in server.children():
+                if child.pid not in before:
+                    with contextlib.suppress(OSError):
+                        policies.add(os.sched_getscheduler(child.pid))
+            search.join(0.005)
+        res = answers[0]
+        assert res.status_code == 200, res.json
+        assert res.json["truncated"] is True and res.json["items"] == []
+        assert os.SCHED_IDLE in policies  # matched in an idle-priority child, not in here
+        assert {child.pid for child in server.children()} <= before  # ended and reaped
+    finally:
+        search.join()
+        for molecule_id in created:
+            client.delete(f"/api/v1/molecules/{molecule_id}", headers=owner.headers)
 
 
 # ------------------------------------------------------------------ scan slots

@@ -1,13 +1,20 @@
 """Substructure queries have a bounded cost: the cost analysis refuses what cannot be bounded,
 and matching stops at a deadline (between molecules, and inside one match when guarded).
 
-No timing is asserted: deadlines are driven by a counting clock.
+No timing is asserted: deadlines are driven by a counting clock, except for isolated scans
+(a child process reads the real clock), whose deadline is far below the work the pattern
+would take.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
+import threading
+import time
 
+import psutil
 import pytest
 from rdkit import Chem
 
@@ -18,7 +25,14 @@ from cryoprotect.science.query_cost import (
     analyse_query,
     check_query_cost,
 )
-from cryoprotect.science.search import SubstructureIndex, deadline_parameters, parse_query
+from cryoprotect.science.search import (
+    ISOLATION_AVAILABLE,
+    SubstructureHits,
+    SubstructureIndex,
+    deadline_parameters,
+    parse_query,
+)
+from tests.conftest import require
 
 pytestmark = pytest.mark.unit
 
@@ -198,3 +212,77 @@ def test_guarded_matching_finds_what_plain_matching_finds() -> None:
         plain = index.find(query)
         guarded = index.find(query, deadline=float("inf"), guarded=True)
         assert guarded.ids == plain.ids and not guarded.truncated, text
+
+
+# ------------------------------------------------------------------ isolated scans
+
+
+def _children() -> set[int]:
+    return {child.pid for child in psutil.Process().children()}
+
+
+def lattice_smiles(width: int, height: int) -> str:
+    """:func:`lattice` with O and F at opposite corners: an all-carbon chain ending in
+    O~F finds no match, after trying every carbon path (the load benchmark's attack)."""
+    mol = Chem.RWMol(lattice(width, height))
+    oxygen = mol.AddAtom(Chem.Atom(8))
+    mol.AddBond(0, oxygen, Chem.BondType.SINGLE)
+    fluorine = mol.AddAtom(Chem.Atom(9))
+    mol.AddBond(width * height - 1, fluorine, Chem.BondType.SINGLE)
+    out = mol.GetMol()
+    Chem.SanitizeMol(out)
+    return Chem.MolToSmiles(out)
+
+
+def test_an_isolated_scan_finds_what_an_in_process_scan_finds() -> None:
+    require(ISOLATION_AVAILABLE, "isolated scans need os.fork (POSIX)")
+    index = SubstructureIndex(first_chunk=4)
+    smiles = ["OCC(O)CO", "CCO", "c1ccccc1", "OCCO", "CS(C)=O", "OCCCO", "CCCCO"] * 5
+    index.add([f"m{i:02d}" for i in range(len(smiles))], smiles)
+
+    def odd(ids: list[str]) -> list[bool]:
+        return [int(key[1:]) % 2 == 1 for key in ids]
+
+    before = _children()
+    for text in ("[OX2H][CX4]", "C~C~C~C~C~C~C~C~C", "[$([OX2H][CX4])]", "[#6]~[#8]"):
+        query = parse_query(text)
+        for max_hits, allowed in ((100, None), (3, None), (100, odd), (2, odd)):
+            plain = index.find(query, max_hits, allowed)
+            isolated = index.find(
+                query, max_hits, allowed, deadline=time.monotonic() + 600, isolated=True
+            )
+            assert isolated.ids == plain.ids, (text, max_hits)
+            assert not isolated.truncated
+    # A deadline already past matches nothing and says so (as in process).
+    past = index.find(parse_query("OCCO"), deadline=time.monotonic() - 1, isolated=True)
+    assert past.ids == [] and past.truncated
+    assert _children() <= before  # every scan process was reaped
+
+
+def test_an_expensive_scan_runs_at_idle_priority_in_a_child_that_ends_at_the_deadline() -> None:
+    require(ISOLATION_AVAILABLE, "isolated scans need os.fork (POSIX)")
+    require(hasattr(os, "SCHED_IDLE"), "SCHED_IDLE is Linux's")
+    index = SubstructureIndex()
+    smiles = ["OCC(O)CO", "CCO", lattice_smiles(16, 8), lattice_smiles(17, 8)]
+    index.add([f"m{i}" for i in range(len(smiles))], smiles)
+    # 20 carbons: exhaustive on each lattice (several seconds each), never matched.
+    query = parse_query("~".join(["C"] * 20) + "~O~F")
+    before = _children()
+    outcome: list[SubstructureHits] = []
+    search = threading.Thread(
+        target=lambda: outcome.append(
+            index.find(query, deadline=time.monotonic() + 1.0, isolated=True)
+        )
+    )
+    search.start()
+    policies: set[int] = set()
+    while search.is_alive():
+        for pid in _children() - before:
+            with contextlib.suppress(OSError):
+                policies.add(os.sched_getscheduler(pid))
+        time.sleep(0.005)
+    search.join()
+    # The match ran in another process, at idle priority: not in this one, holding the GIL.
+    assert os.SCHED_IDLE in policies
+    assert outcome[0].truncated and outcome[0].ids == []
+    assert _children() <= before  # killed at the deadline and reaped

@@ -13,7 +13,9 @@ This module owns the two indexes the molecule service keeps beside PostgreSQL:
   plus pattern fingerprints) with a vectorised pattern and atom-type screen, and returns
   the first page of hits quickly. :meth:`SubstructureIndex.find` also stops at a deadline
   (checked before every candidate and, for guarded queries, inside RDKit's matcher) and
-  says whether the scan was cut short.
+  says whether the scan was cut short; an *isolated* find matches in a forked child
+  process at idle CPU priority that is killed at the deadline (see
+  :meth:`SubstructureIndex.find`).
 
 Both return exactly what a brute-force loop would (``BulkTanimotoSimilarity``,
 ``HasSubstructMatch``); the unit tests and ``benchmarks/`` check it. Callers pass an
@@ -26,10 +28,13 @@ Fingerprint bytes: bit ``i`` of the 2048-bit vector is bit ``i % 8`` of byte ``i
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import os
 import re
+import selectors
+import signal
 import sys
 import threading
 import time
@@ -44,6 +49,9 @@ from FPSim2.FPSim2lib import GenericSearch
 from numpy.typing import NDArray
 from rdkit import Chem, DataStructs
 from rdkit.Chem import rdFingerprintGenerator, rdSubstructLibrary
+
+if sys.platform != "win32":
+    import resource
 
 from cryoprotect.errors import InvalidStructureError, ValidationError
 from cryoprotect.science.molecules import (
@@ -816,11 +824,43 @@ class _ScanState:
     params: Any = None
     truncated: bool = False
     checked: int = 0
+    on_match: Callable[[int], None] | None = None  # told each matching row at once
 
     def expired(self) -> bool:
         if self.deadline is not None and self.clock() >= self.deadline:
             self.truncated = True
         return self.truncated
+
+
+ISOLATION_AVAILABLE = hasattr(os, "fork")
+"""Whether :meth:`SubstructureIndex.find` can isolate a scan in a child process (POSIX)."""
+_ISOLATION_GRACE_S = 0.1  # how long past the deadline a child gets to send its last hits
+
+
+def _lower_priority(cpu_limit_s: int) -> None:
+    """Make the calling (child) process run only on CPU time others leave free, and cap
+    its CPU time so it ends even if its parent dies without killing it."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # type: ignore[attr-defined,unused-ignore]
+    except (AttributeError, OSError):  # not Linux
+        with contextlib.suppress(OSError):
+            os.nice(19)
+    if sys.platform == "win32":  # no fork there: never called
+        return
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_limit_s, cpu_limit_s + 1))
+
+
+def _end_child(pid: int) -> None:
+    """Kill (if still running) and reap a scan child; tolerate one already reaped."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == 0:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    except (ChildProcessError, ProcessLookupError):
+        pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -1124,6 +1164,8 @@ class SubstructureIndex:
                             state.checked += 1
                         if matched:
                             found.append(row)
+                            if state is not None and state.on_match is not None:
+                                state.on_match(row)
                             if limit is not None and len(found) >= limit:
                                 stop = row + 1
                                 break
@@ -1155,6 +1197,7 @@ class SubstructureIndex:
         *,
         deadline: float | None = None,
         guarded: bool = False,
+        isolated: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> SubstructureHits:
         """:meth:`search` that stops at a deadline and reports whether it did.
@@ -1168,8 +1211,19 @@ class SubstructureIndex:
             guarded: also check the deadline inside each match (see
                 :func:`deadline_parameters`), so one pathological molecule cannot overrun
                 it; without it the clock is read between molecules only.
+            isolated: match in a child process forked for this call (a copy-on-write
+                snapshot of the index) that runs at idle CPU priority (``SCHED_IDLE``, or
+                nice 19), streams its hits back as it finds them and is killed shortly after
+                ``deadline``. Matching there is plain RDKit matching, which releases the GIL,
+                instead of the guarded matcher's Python call per atom comparison, which
+                holds it: an expensive scan then neither slows this process's other threads
+                nor takes CPU time from other requests. Needs a ``deadline`` on
+                ``time.monotonic`` and ``os.fork``; otherwise ``guarded`` applies.
             clock: the monotonic clock ``deadline`` refers to.
         """
+        isolate = isolated and ISOLATION_AVAILABLE and clock is time.monotonic
+        if isolate and deadline is not None and max_hits > 0:
+            return self._find_isolated(query, max_hits, allowed, deadline)
         state = _ScanState(deadline=deadline, clock=clock)
         if deadline is not None and guarded:
             state.params = deadline_parameters(deadline, clock)
@@ -1187,6 +1241,90 @@ class SubstructureIndex:
                 break
         scan.close()
         return SubstructureHits(hits, state.truncated and len(hits) < max_hits, state.checked)
+
+    def _find_isolated(
+        self, query: Chem.Mol, max_hits: int, allowed: Allowed | None, deadline: float
+    ) -> SubstructureHits:
+        """:meth:`find` with ``isolated``: fork, let the child scan, collect, kill, reap."""
+        read_fd, write_fd = os.pipe()
+        # The read lock keeps writers out while the child's snapshot is taken.
+        with self._rw.read():
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child; its outcome is read by the parent
+                os.close(read_fd)
+                self._scan_in_child(query, deadline, write_fd)
+        os.close(write_fd)
+        try:
+            return self._collect(pid, read_fd, max_hits, allowed, deadline)
+        finally:
+            os.close(read_fd)
+            _end_child(pid)
+
+    def _scan_in_child(self, query: Chem.Mol, deadline: float, fd: int) -> None:
+        """Scan in a forked child, writing ``H <id> <checked>`` per hit and
+        ``E <checked> <truncated>`` at the end; never returns.
+
+        Only the forking thread exists here: locks other threads held at the fork stay held,
+        so the index gets a fresh lock (nothing else runs in this process), nothing is
+        logged, and the process ends with ``os._exit`` (no atexit handlers, no database
+        connections closed on the parent's behalf). If the child hangs anyway, its parent
+        kills it at the deadline.
+        """
+        code = 1
+        try:
+            _lower_priority(max(1, math.ceil(deadline - time.monotonic())) + 1)
+            self._rw = _ReadWriteLock()
+            state = _ScanState(deadline=deadline)
+
+            def emit(row: int) -> None:
+                os.write(fd, f"H {self._ids[row]} {state.checked}\n".encode())
+
+            state.on_match = emit
+            for _ in self._scan(query, self._first_chunk, None, state):
+                pass
+            os.write(fd, f"E {state.checked} {int(state.truncated)}\n".encode())
+            code = 0
+        finally:
+            os._exit(code)
+
+    def _collect(
+        self, pid: int, fd: int, max_hits: int, allowed: Allowed | None, deadline: float
+    ) -> SubstructureHits:
+        """Read a scan child's hits until the page is full, it ends, or the deadline."""
+        hits: list[str] = []
+        decided: dict[str, bool] = {}
+        checked = 0
+        finished = truncated = False
+        pending = b""
+        with selectors.DefaultSelector() as selector:
+            selector.register(fd, selectors.EVENT_READ)
+            while len(hits) < max_hits and not finished:
+                remaining = deadline + _ISOLATION_GRACE_S - time.monotonic()
+                if remaining <= 0:
+                    truncated = True  # the child is stuck inside one match: killed
+                    break
+                if not selector.select(remaining):
+                    continue
+                data = os.read(fd, 1 << 16)
+                if not data:
+                    break  # the child exited without its end line
+                *lines, pending = (pending + data).split(b"\n")
+                fresh: list[str] = []
+                for line in lines:
+                    kind, *fields = line.decode().split()
+                    if kind == "H":
+                        fresh.append(fields[0])
+                        checked = int(fields[1])
+                    elif kind == "E":
+                        checked, truncated, finished = int(fields[0]), fields[1] == "1", True
+                if allowed is not None and fresh:
+                    _decide(fresh, allowed, decided)
+                    fresh = [key for key in fresh if decided[key]]
+                hits.extend(fresh[: max_hits - len(hits)])
+        if not finished and not truncated and len(hits) < max_hits:
+            _end_child(pid)
+            raise RuntimeError(f"The substructure scan process {pid} ended without a result.")
+        return SubstructureHits(hits, truncated and len(hits) < max_hits, checked)
 
     def count(self, query: Chem.Mol) -> int:
         """Number of live molecules containing ``query`` (a full scan; run it in the background)."""

@@ -11,8 +11,9 @@ scope: one public record, one per owner among private records, one per team.
 Substructure patterns cost what the caller makes them cost, so they are bounded here
 (:class:`SearchBudget`): a pattern must pass the cost analysis for the caller's kind
 (:mod:`cryoprotect.science.query_cost`: anonymous or signed in), matching stops at a
-deadline and says so (``truncated``), and at most ``concurrent`` scans run at once in a
-process; one more is refused with :class:`Busy` instead of waiting.
+deadline and says so (``truncated``), patterns that are not small are matched in a child
+process at idle CPU priority, and at most ``concurrent`` scans run at once in a process;
+one more is refused with :class:`Busy` instead of waiting.
 """
 
 from __future__ import annotations
@@ -618,8 +619,10 @@ class MoleculeService:
         """The first page of visible molecules containing the SMARTS/SMILES pattern.
 
         Matching stops at ``budget.deadline_s``: the hits found by then are returned with
-        ``truncated`` and ``truncated_reason``. Queries that are not small are also checked
-        against the deadline inside each match.
+        ``truncated`` and ``truncated_reason``. Queries that are not small are matched in a
+        child process at idle CPU priority, killed at the deadline (``isolated``; where a
+        process cannot fork, they are checked against the deadline inside each match), so
+        an expensive pattern only gets CPU time that other requests leave free.
 
         Raises:
             QueryTooComplexError: the pattern exceeds the caller's cost limits.
@@ -635,6 +638,7 @@ class MoleculeService:
                 allowed=allowed,
                 deadline=time.monotonic() + self.budget.deadline_s,
                 guarded=not cost.small,
+                isolated=not cost.small,
             )
         items = self._summaries(actor, hits.ids)
         return {
