@@ -355,26 +355,56 @@ def params() -> None:
     default=None,
     help="Where to write the fitted table and its record (default: the package's params).",
 )
-@click.option("--solute", "solutes", multiple=True, help="Fit only these CRC solutes (repeatable).")
-@click.option("--max-mass-percent", type=float, default=40.0, show_default=True)
+@click.option(
+    "--solute",
+    "solutes",
+    multiple=True,
+    help="Fit only these solutes (CRC name or a planned CPA's name; repeatable).",
+)
+@click.option(
+    "--max-mass-percent",
+    type=float,
+    default=40.0,
+    show_default=True,
+    help="CRC rows used for solutes without a published-curve plan (the CPAs have their own range).",
+)
+@click.option(
+    "--reference",
+    "reference_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Reference freezing-point table (default: the shipped freezing_points_reference.csv).",
+)
+@click.option("--crc-only", is_flag=True, help="Ignore the reference table (CRC data only).")
 def params_fit(
-    crc_path: Path, output_dir: Path | None, solutes: tuple[str, ...], max_mass_percent: float
+    crc_path: Path,
+    output_dir: Path | None,
+    solutes: tuple[str, ...],
+    max_mass_percent: float,
+    reference_path: Path | None,
+    crc_only: bool,
 ) -> None:
-    """Fit osmotic virial coefficients to CRC freezing points for solutes lacking them.
+    """Fit osmotic virial coefficients to published freezing points for solutes lacking them.
 
-    Writes osmotic_virial_fitted.csv (provenance 'fitted') and osmotic_virial_fits.json with
-    each fit's data, residuals and held-out errors.
+    The common CPAs (propylene glycol, ethylene glycol, glycerol, methanol, ethanol) are
+    fitted to the CRC table and Melinder's published curves together over their planned
+    range; every other CRC solute to its CRC rows. Writes osmotic_virial_fitted.csv
+    (provenance 'fitted') and osmotic_virial_fits.json with each fit's data, residuals and
+    held-out errors (per source for the CPAs).
     """
+    from cryoprotect.science import freezing_reference
     from cryoprotect.science.thermo import fit_missing_from_crc
 
     if output_dir is not None:
         output_dir.mkdir(parents=True, exist_ok=True)
+    reference = None if crc_only else (reference_path or freezing_reference.REFERENCE_TABLE)
     try:
         fits = fit_missing_from_crc(
             crc_path,
             output_dir=output_dir,
             solutes=solutes or None,
             max_mass_percent=max_mass_percent,
+            reference_path=reference,
         )
     except CryoprotectError as exc:
         _fail(exc)
@@ -390,6 +420,34 @@ def params_fit(
             f"{f.held_out.loo_mae_c:>10.3f}"
         )
     click.echo(f"{len(fits)} solutes fitted.")
+
+
+@params.command("reference")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write (default: the package's params/freezing_points_reference.csv).",
+)
+@click.option("--step", type=float, default=2.0, show_default=True, help="Spacing in % w/w.")
+def params_reference(output: Path | None, step: float) -> None:
+    """Sample Melinder's (2010) freezing curves through CoolProp into the reference table.
+
+    Needs the CoolProp package (a test dependency); the table it writes is shipped, so the
+    application never needs CoolProp at run time.
+    """
+    from cryoprotect.science import freezing_reference
+
+    try:
+        import CoolProp
+        from CoolProp.CoolProp import PropsSI
+    except ImportError:
+        click.echo("CoolProp is not installed (pip install coolprop).", err=True)
+        sys.exit(1)
+    rows = freezing_reference.sample_melinder_curves(PropsSI, step_percent=step)
+    path = output or freezing_reference.REFERENCE_TABLE
+    freezing_reference.write_reference_table(rows, path, coolprop_version=CoolProp.__version__)
+    click.echo(f"{len(rows)} freezing points written to {path}")
 
 
 @main.group()

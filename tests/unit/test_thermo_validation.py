@@ -77,10 +77,12 @@ def test_shipped_coefficients_reproduce_the_crc_freezing_points(solute: str) -> 
 
 
 def test_glycerol_and_ethylene_glycol_cover_40_percent() -> None:
+    # At least the CRC's 0–40 % w/w (issue 13: their fits now reach 60 % w/w).
     for crc_name in ("Glycerol", "1,2-Ethanediol"):
         m, _ = crc_series(crc_name)
         params = thermo.virial_parameters(thermo.CRC_NAME_TO_LIBRARY.get(crc_name, crc_name))
-        assert params.valid_max_molality == pytest.approx(m.max())
+        assert params.valid_max_molality is not None
+        assert params.valid_max_molality >= m.max()
 
 
 def test_the_shipped_fitted_table_is_reproducible() -> None:
