@@ -22,7 +22,10 @@ exactly, which is what makes the evaluation O(N·n)::
 The combining rules (arithmetic mean of B, geometric mean of C) are the Elliott et al.
 2007 rules as stated in the project brief; they could not be checked against the primary
 text with the tools available.
-Fitted third coefficients are constrained to C ≥ 0 so that the geometric mean is real.
+The geometric mean is taken with real cube roots, ∛C_i ∛C_j ∛C_l, so it is defined for
+either sign of C. Fits to the CRC table alone keep C ≥ 0; the common CPAs' fits to 40–60 %
+w/w need C < 0 (:data:`PUBLISHED_FIT_PLAN`), with which π(m) has a maximum far above the
+fitted range (no melting point is returned where π ≤ 0).
 
 Melting point — ice in equilibrium with the solution. Osmolality is defined from the
 water activity, π = −ln(a_w)/M_w, and the ice–liquid equilibrium with a constant enthalpy
@@ -43,8 +46,10 @@ checked against its source:
 
 * ``osmotic_virial.csv``: published coefficients (Elliott 2007, Prickett 2011, Zielinski 2014).
 * ``osmotic_virial_fitted.csv``: coefficients fitted here to the CRC Handbook freezing points
-  (written by :func:`fit_missing_from_crc`, with the data and residuals in
-  ``osmotic_virial_fits.json``).
+  and, for propylene glycol, ethylene glycol, glycerol, methanol and ethanol, also to
+  Melinder's published freezing curves (``freezing_points_reference.csv``; see
+  :mod:`cryoprotect.science.freezing_reference`), written by :func:`fit_missing_from_crc`
+  with the data, residuals and held-out errors in ``osmotic_virial_fits.json``.
 
 :func:`default_virial_parameters` chooses, per solute, verified published coefficients
 first, then our fit to measured CRC freezing points, then unverified published
@@ -68,6 +73,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import lsq_linear
 
 from cryoprotect.errors import InvalidCompositionError, NotFound, ValidationError
+from cryoprotect.science import freezing_reference
 
 # --- constants ----------------------------------------------------------------------------
 
@@ -467,11 +473,8 @@ def osmolality(
         raise ValidationError("a solute is listed twice", field="solutes")
     array = _as_molality(molality, len(params))
     k, b, c = _coefficients(params)
-    if np.any(c < 0.0):
-        raise ValidationError(
-            "third virial coefficients must be ≥ 0 (geometric-mean combining rule)",
-            field="C_kg2_per_mol2",
-        )
+    # C may be negative (the concentrated-CPA fits): the combining rule then uses real cube
+    # roots, (C_i C_j C_l)^(1/3) = ∛C_i ∛C_j ∛C_l, which is what virial_osmolality computes.
     pi = virial_osmolality(array, k, b, c)
     limits = np.array(
         [p.valid_max_molality if p.valid_max_molality is not None else np.inf for p in params]
@@ -625,7 +628,11 @@ def solution_thermo(
         Values in osmol/kg, K and °C with methods, provenance, sources and validity flags.
     """
     result = osmolality(molality, solutes, parameters=parameters)
-    tm_k = melting_point(result.osmolality_osmol_per_kg)
+    pi = result.osmolality_osmol_per_kg
+    # A fit with C < 0 gives π ≤ 0 far above its range (e.g. > 78 % w/w ethylene glycol):
+    # no melting point there (NaN), never an exception.
+    physical = pi >= 0.0
+    tm_k = np.where(physical, melting_point(np.where(physical, pi, 0.0)), np.nan)
     return SolutionThermo(
         osmolality=result,
         melting_point_k=tm_k,
@@ -658,6 +665,7 @@ class FitResult:
         rmse_c: root-mean-square residual (°C).
         fitted_k_diss: whether k was fitted (electrolyte) or fixed at 1.
         fitted_c: whether C was fitted or fixed at 0.
+        c_nonnegative: whether C was constrained to C ≥ 0 (otherwise free in sign).
     """
 
     b_kg_per_mol: float
@@ -672,6 +680,7 @@ class FitResult:
     rmse_c: float
     fitted_k_diss: bool
     fitted_c: bool
+    c_nonnegative: bool = True
 
     @property
     def n_points(self) -> int:
@@ -692,11 +701,12 @@ def predict_delta_t_c(
     Args:
         molality: mol/kg water, any shape.
         b: B in kg/mol.
-        c: C in kg²/mol² (≥ 0).
+        c: C in kg²/mol² (negative only for fits made with ``c_nonnegative=False``, whose
+            osmolality stays positive inside their fitted range).
         k_diss: dissociation constant.
     """
     m = np.asarray(molality, dtype=np.float64)[..., np.newaxis]
-    pi = virial_osmolality(m, np.array([k_diss]), np.array([b]), np.array([max(c, 0.0)]))
+    pi = virial_osmolality(m, np.array([k_diss]), np.array([b]), np.array([c]))
     return freezing_point_depression_c(pi)
 
 
@@ -706,25 +716,34 @@ def fit_virial_from_freezing_points(
     *,
     fit_k_diss: bool = False,
     fit_c: bool = True,
+    c_nonnegative: bool = True,
 ) -> FitResult:
     """Fit B (and C, and k for an electrolyte) to measured freezing-point depressions.
 
     Each ΔT_f is converted to the osmolality the melting-point relation assigns to it,
     π_meas = (ΔH_fus/(R M_w))·(1/T_m − 1/T_m0), and π = k m + B (k m)² + C (k m)³ is fitted
     by linear least squares in the coefficients a1 = k, a2 = B k², a3 = C k³ (a1 ≡ 1 for a
-    non-electrolyte, the exact ideal-dilute limit), with C ≥ 0 (bounded least squares).
+    non-electrolyte, the exact ideal-dilute limit), with C ≥ 0 (bounded least squares)
+    unless ``c_nonnegative`` is false.
+
+    Concentrated CPA solutions (30–60 % w/w) need C < 0: their measured π/m − 1 grows more
+    slowly than linearly in m. A negative C makes π(m) reach a maximum at some molality
+    above the data, so such a fit is accepted only when π still increases at the highest
+    molality fitted; above that molality the coefficients are outside their valid range.
 
     Args:
         molality: mol/kg water (> 0), 1-D.
         delta_t_c: measured ΔT_f in °C (positive), same length.
         fit_k_diss: fit the dissociation constant (electrolytes) instead of fixing k = 1.
         fit_c: fit C; otherwise C = 0.
+        c_nonnegative: constrain C ≥ 0 (the default); false lets C take either sign.
 
     Returns:
         The coefficients, the data, predictions, residuals, valid range and RMSE.
 
     Raises:
-        ValidationError: mismatched or too few points, or non-positive molalities.
+        ValidationError: mismatched or too few points, non-positive molalities, or (C free)
+            a fit whose osmolality decreases within the data's range.
     """
     m = np.asarray(molality, dtype=np.float64).ravel()
     dt = np.asarray(delta_t_c, dtype=np.float64).ravel()
@@ -743,7 +762,7 @@ def fit_virial_from_freezing_points(
     design = np.column_stack(columns)
     target = pi_measured if fit_k_diss else pi_measured - m
     lower = np.full(design.shape[1], -np.inf)
-    if fit_c:
+    if fit_c and c_nonnegative:
         lower[-1] = 0.0
     if fit_k_diss:
         lower[0] = 1e-6
@@ -754,10 +773,16 @@ def fit_virial_from_freezing_points(
     k = float(coef[0]) if fit_k_diss else 1.0
     a2 = float(coef[1 if fit_k_diss else 0])
     a3 = float(coef[-1]) if fit_c else 0.0
-    if a3 < 1e-12:
+    if c_nonnegative and a3 < 1e-12:
         a3 = 0.0  # the solver stops a hair above the C ≥ 0 bound; report the bound exactly
     b = a2 / k**2
     c = a3 / k**3
+    x_max = k * float(m.max())
+    if c < 0.0 and 1.0 + 2.0 * b * x_max + 3.0 * c * x_max**2 <= 0.0:
+        raise ValidationError(
+            "the fitted osmolality decreases within the data's range (C < 0 too large); "
+            "fit a narrower concentration range"
+        )
     predicted = predict_delta_t_c(m, b, c, k)
     residuals = predicted - dt
     return FitResult(
@@ -773,6 +798,7 @@ def fit_virial_from_freezing_points(
         rmse_c=float(np.sqrt(np.mean(residuals**2))),
         fitted_k_diss=fit_k_diss,
         fitted_c=fit_c,
+        c_nonnegative=c_nonnegative,
     )
 
 
@@ -803,6 +829,7 @@ def held_out_error(
     *,
     fit_k_diss: bool = False,
     fit_c: bool = True,
+    c_nonnegative: bool = True,
 ) -> HeldOutError:
     """Cross-validated error of :func:`fit_virial_from_freezing_points` on one data series.
 
@@ -811,6 +838,7 @@ def held_out_error(
         delta_t_c: measured ΔT_f (°C).
         fit_k_diss: as in :func:`fit_virial_from_freezing_points`.
         fit_c: as in :func:`fit_virial_from_freezing_points`.
+        c_nonnegative: as in :func:`fit_virial_from_freezing_points`.
 
     Returns:
         Alternate-point and leave-one-out errors, with the in-sample residual for contrast.
@@ -820,7 +848,8 @@ def held_out_error(
     order = np.argsort(m)
     m, dt = m[order], dt[order]
     train = np.arange(m.size) % 2 == 0
-    split = fit_virial_from_freezing_points(m[train], dt[train], fit_k_diss=fit_k_diss, fit_c=fit_c)
+    options = {"fit_k_diss": fit_k_diss, "fit_c": fit_c, "c_nonnegative": c_nonnegative}
+    split = fit_virial_from_freezing_points(m[train], dt[train], **options)
     split_errors = np.abs(
         predict_delta_t_c(m[~train], split.b_kg_per_mol, split.c_kg2_per_mol2, split.k_diss)
         - dt[~train]
@@ -828,12 +857,12 @@ def held_out_error(
     loo_errors = np.empty(m.size)
     for index in range(m.size):
         keep = np.arange(m.size) != index
-        fit = fit_virial_from_freezing_points(m[keep], dt[keep], fit_k_diss=fit_k_diss, fit_c=fit_c)
+        fit = fit_virial_from_freezing_points(m[keep], dt[keep], **options)
         loo_errors[index] = abs(
             float(predict_delta_t_c(m[index], fit.b_kg_per_mol, fit.c_kg2_per_mol2, fit.k_diss))
             - dt[index]
         )
-    full = fit_virial_from_freezing_points(m, dt, fit_k_diss=fit_k_diss, fit_c=fit_c)
+    full = fit_virial_from_freezing_points(m, dt, **options)
     return HeldOutError(
         alternate_mae_c=float(split_errors.mean()),
         alternate_max_c=float(split_errors.max()),
@@ -926,13 +955,32 @@ def is_dissociating(molality: ArrayLike, delta_t_c: ArrayLike) -> bool:
 
 @dataclass(frozen=True)
 class CrcFit:
-    """One solute's fit to the CRC freezing points, as written to the fitted table."""
+    """One solute's fit to published freezing points, as written to the fitted table.
+
+    A fit to the CRC table alone leaves the last four attributes empty; a fit to several
+    published sources (:func:`fit_published_curves`) fills them.
+
+    Attributes:
+        parameters: the coefficients as a parameter-table row.
+        crc_name: the solute's CRC name ("" when the CRC table has no freezing points for it).
+        fit: the fit (pooled over every source).
+        held_out: pooled held-out errors.
+        max_mass_percent: the highest concentration fitted (% w/w).
+        by_source: held-out errors of each source's points.
+        point_sources: the source key of each data point (same order as ``fit.molality``).
+        mass_percent: each data point's concentration in % w/w.
+        range_reason: why the fitted range ends where it does.
+    """
 
     parameters: VirialParameters
     crc_name: str
     fit: FitResult
     held_out: HeldOutError
     max_mass_percent: float
+    by_source: tuple[SourceHeldOut, ...] = ()
+    point_sources: tuple[str, ...] = ()
+    mass_percent: FloatArray | None = None
+    range_reason: str = ""
 
 
 def fit_crc_series(series: CrcSeries, *, min_points: int = 8) -> CrcFit | None:
@@ -971,6 +1019,287 @@ def fit_crc_series(series: CrcSeries, *, min_points: int = 8) -> CrcFit | None:
     return CrcFit(params, series.crc_name, fit, held, max_w)
 
 
+# --- published freezing curves of the common CPAs (several sources) ------------------------
+
+CRC_SOURCE_KEY = "crc"
+"""Source key of the CRC Handbook table in multi-source fits."""
+
+
+@dataclass(frozen=True)
+class PublishedFitPlan:
+    """Which published freezing points one CPA's coefficients are fitted to, and up to where.
+
+    Attributes:
+        solute: the molecule library's name.
+        crc_name: the CRC table's name of the solute, or ``None`` when the CRC has none.
+        max_mass_percent: the highest concentration fitted; the coefficients' valid range.
+        reason: why the range ends there (eutectic, end of the published data, or where two
+            coefficients stop describing the curve to the target accuracy).
+    """
+
+    solute: str
+    crc_name: str | None
+    max_mass_percent: float
+    reason: str
+
+
+PUBLISHED_FIT_PLAN: tuple[PublishedFitPlan, ...] = (
+    PublishedFitPlan(
+        "Propylene glycol",
+        None,
+        60.0,
+        "the end of Melinder's published curve (0–60 % w/w); propylene glycol solutions "
+        "form no eutectic in this range (they vitrify)",
+    ),
+    PublishedFitPlan(
+        "Ethylene glycol",
+        "1,2-Ethanediol",
+        60.0,
+        "the end of both published curves (CRC ice line to 60 % w/w, −51 °C; Melinder "
+        "0–60 % w/w), at the ice–ethylene glycol eutectic region",
+    ),
+    PublishedFitPlan(
+        "Glycerol",
+        "Glycerol",
+        60.0,
+        "the end of Melinder's curve (0–60 % w/w, below the ice–glycerol eutectic at "
+        "about 66.7 % w/w); the CRC table gives freezing points only to 40 % w/w",
+    ),
+    PublishedFitPlan(
+        "Methanol",
+        "Methanol",
+        60.0,
+        "the end of Melinder's curve (0–60 % w/w); the CRC ice line continues to 68 % w/w "
+        "but two coefficients do not follow it there",
+    ),
+    PublishedFitPlan(
+        "Ethanol",
+        "Ethanol",
+        50.0,
+        "the ethanol ice line flattens above about 50 % w/w (−37 °C; CRC to 68 % w/w, "
+        "Melinder to 60 % w/w), a shape two virial coefficients cannot follow within "
+        "0.5 °C; above 50 % w/w the coefficients are outside their range",
+    ),
+)
+"""The CPAs fitted to several published freezing curves (CRC Handbook and Melinder 2010),
+each over the widest range the data and the two-coefficient equation support."""
+
+
+@dataclass(frozen=True)
+class FreezingSeries:
+    """Freezing points of one solute from one published source."""
+
+    source: str
+    citation: str
+    mass_percent: FloatArray
+    molality: FloatArray
+    delta_t_c: FloatArray
+
+
+@dataclass(frozen=True)
+class SourceHeldOut:
+    """Held-out melting-point error of a multi-source fit on one source's points.
+
+    Attributes:
+        source: the source key (``crc``, ``melinder2010``).
+        citation: the source's full citation.
+        n_points: the source's points in the fit.
+        min_mass_percent: lowest concentration of those points (% w/w).
+        max_mass_percent: highest concentration of those points (% w/w).
+        alternate_mae_c: mean |error| on this source's odd-indexed points, coefficients
+            fitted to the even-indexed points of every source.
+        alternate_max_c: largest |error| of that split.
+        loo_mae_c: leave-one-out mean |error| on this source's points.
+        loo_max_c: largest leave-one-out |error|.
+        fit_residual_mae_c: in-sample mean |residual| of the pooled fit on this source.
+    """
+
+    source: str
+    citation: str
+    n_points: int
+    min_mass_percent: float
+    max_mass_percent: float
+    alternate_mae_c: float
+    alternate_max_c: float
+    loo_mae_c: float
+    loo_max_c: float
+    fit_residual_mae_c: float
+
+
+def _pool(
+    series: Sequence[FreezingSeries],
+) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.int_]]:
+    """Concatenate series sorted by molality within each; returns m, ΔT, % w/w, series index."""
+    parts = []
+    for index, one in enumerate(series):
+        order = np.argsort(one.molality, kind="stable")
+        parts.append(
+            (
+                one.molality[order],
+                one.delta_t_c[order],
+                one.mass_percent[order],
+                np.full(order.size, index),
+            )
+        )
+    m = np.concatenate([p[0] for p in parts])
+    dt = np.concatenate([p[1] for p in parts])
+    w = np.concatenate([p[2] for p in parts])
+    group = np.concatenate([p[3] for p in parts]).astype(np.int_)
+    return m, dt, w, group
+
+
+def held_out_error_by_source(
+    series: Sequence[FreezingSeries], *, c_nonnegative: bool = False
+) -> tuple[HeldOutError, tuple[SourceHeldOut, ...]]:
+    """Cross-validated error of a non-electrolyte fit pooled over several sources.
+
+    Alternate split: within each source (sorted by concentration) the even-indexed points
+    are fitted together and the odd-indexed ones predicted. Leave-one-out: each point is
+    predicted by a fit to all other points of every source.
+
+    Args:
+        series: one solute's freezing points, one entry per source.
+        c_nonnegative: as in :func:`fit_virial_from_freezing_points`.
+
+    Returns:
+        The pooled errors and each source's share of them.
+    """
+    m, dt, _, group = _pool(series)
+    rank = np.concatenate([np.arange(int(np.sum(group == g))) for g in range(len(series))])
+    train = rank % 2 == 0
+    options = {"fit_k_diss": False, "fit_c": True, "c_nonnegative": c_nonnegative}
+    split = fit_virial_from_freezing_points(m[train], dt[train], **options)
+    alternate = np.full(m.size, np.nan)
+    alternate[~train] = np.abs(
+        predict_delta_t_c(m[~train], split.b_kg_per_mol, split.c_kg2_per_mol2) - dt[~train]
+    )
+    loo = np.empty(m.size)
+    for index in range(m.size):
+        keep = np.arange(m.size) != index
+        fit = fit_virial_from_freezing_points(m[keep], dt[keep], **options)
+        loo[index] = abs(
+            float(predict_delta_t_c(m[index], fit.b_kg_per_mol, fit.c_kg2_per_mol2)) - dt[index]
+        )
+    full = fit_virial_from_freezing_points(m, dt, **options)
+    residual = np.abs(full.residuals_c)
+    pooled = HeldOutError(
+        alternate_mae_c=float(np.nanmean(alternate)),
+        alternate_max_c=float(np.nanmax(alternate)),
+        loo_mae_c=float(loo.mean()),
+        loo_max_c=float(loo.max()),
+        fit_residual_mae_c=full.mae_c,
+        n_points=int(m.size),
+    )
+    per_source = []
+    for index, one in enumerate(series):
+        mine = group == index
+        held = mine & ~train
+        per_source.append(
+            SourceHeldOut(
+                source=one.source,
+                citation=one.citation,
+                n_points=int(mine.sum()),
+                min_mass_percent=float(one.mass_percent.min()),
+                max_mass_percent=float(one.mass_percent.max()),
+                alternate_mae_c=float(alternate[held].mean()),
+                alternate_max_c=float(alternate[held].max()),
+                loo_mae_c=float(loo[mine].mean()),
+                loo_max_c=float(loo[mine].max()),
+                fit_residual_mae_c=float(residual[mine].mean()),
+            )
+        )
+    return pooled, tuple(per_source)
+
+
+def published_series(
+    plan: PublishedFitPlan,
+    *,
+    crc: Mapping[str, CrcSeries],
+    reference: Mapping[tuple[str, str], freezing_reference.ReferenceSeries],
+) -> list[FreezingSeries]:
+    """The published freezing points a plan names, cut at its range (CRC first)."""
+    found: list[FreezingSeries] = []
+    crc_series = crc.get(plan.crc_name) if plan.crc_name else None
+    if crc_series is not None:
+        keep = crc_series.mass_percent <= plan.max_mass_percent
+        found.append(
+            FreezingSeries(
+                CRC_SOURCE_KEY,
+                f"{CRC_SOURCE}; solute '{plan.crc_name}'",
+                crc_series.mass_percent[keep],
+                crc_series.molality[keep],
+                crc_series.delta_t_c[keep],
+            )
+        )
+    for (solute, _), ref in sorted(reference.items()):
+        if solute.lower() != plan.solute.lower():
+            continue
+        keep = ref.mass_percent <= plan.max_mass_percent
+        found.append(
+            FreezingSeries(
+                ref.source,
+                ref.citation,
+                ref.mass_percent[keep],
+                ref.molality[keep],
+                ref.delta_t_c[keep],
+            )
+        )
+    return [f for f in found if f.molality.size > 0]
+
+
+def fit_published_curves(plan: PublishedFitPlan, series: Sequence[FreezingSeries]) -> CrcFit:
+    """Fit B and C (either sign; k = 1) to one CPA's freezing points pooled over sources.
+
+    Args:
+        plan: the solute and the range fitted.
+        series: its published freezing points (see :func:`published_series`).
+
+    Returns:
+        The fit, its pooled and per-source held-out errors and the parameter-table row.
+
+    Raises:
+        ValidationError: no data, or a fit that fails :func:`fit_virial_from_freezing_points`.
+    """
+    if not series:
+        raise ValidationError(f"no published freezing points for {plan.solute}")
+    m, dt, w, group = _pool(series)
+    fit = fit_virial_from_freezing_points(m, dt, fit_k_diss=False, fit_c=True, c_nonnegative=False)
+    held, by_source = held_out_error_by_source(series, c_nonnegative=False)
+    data_text = "; ".join(
+        f"{s.citation} [{s.source}: n = {s.n_points}, {s.min_mass_percent:g}–{s.max_mass_percent:g} % w/w]"
+        for s in by_source
+    )
+    source = (
+        f"fit to published freezing points of {plan.solute}, 0–{float(w.max()):g} % w/w "
+        f"(0–{fit.valid_max_molality:g} mol/kg): {data_text}; k = 1 (non-electrolyte); "
+        f"C free in sign; RMSE {fit.rmse_c:.3f} °C (in-sample); held-out MAE "
+        f"{held.alternate_mae_c:.3f} °C (alternate points), {held.loo_mae_c:.3f} °C "
+        f"(leave-one-out); range ends at {plan.max_mass_percent:g} % w/w: {plan.reason}"
+    )
+    params = VirialParameters(
+        solute=plan.solute,
+        b_kg_per_mol=fit.b_kg_per_mol,
+        c_kg2_per_mol2=fit.c_kg2_per_mol2,
+        k_diss=1.0,
+        valid_max_molality=fit.valid_max_molality,
+        source=source,
+        provenance="fitted",
+        verified=True,
+        table=FITTED_TABLE.name,
+    )
+    return CrcFit(
+        parameters=params,
+        crc_name=plan.crc_name or "",
+        fit=fit,
+        held_out=held,
+        max_mass_percent=float(w.max()),
+        by_source=by_source,
+        point_sources=tuple(series[int(g)].source for g in group),
+        mass_percent=w,
+        range_reason=plan.reason,
+    )
+
+
 def fit_missing_from_crc(
     crc_path: Path | str,
     *,
@@ -979,48 +1308,90 @@ def fit_missing_from_crc(
     solutes: Iterable[str] | None = None,
     max_mass_percent: float = 40.0,
     min_points: int = 8,
+    reference_path: Path | str | None = freezing_reference.REFERENCE_TABLE,
+    plan: Sequence[PublishedFitPlan] = PUBLISHED_FIT_PLAN,
 ) -> list[CrcFit]:
-    """Fit osmotic virial coefficients to the CRC freezing points for solutes that lack them.
+    """Fit osmotic virial coefficients to published freezing points for solutes that lack them.
 
     A solute "lacks" coefficients when the literature table has no row for it that was
-    verified against its source. Writes ``osmotic_virial_fitted.csv`` (one row per solute,
-    provenance ``fitted``) and ``osmotic_virial_fits.json`` (data, predictions, residuals,
-    held-out errors) into ``output_dir``. Deterministic: the same input gives the same files.
+    verified against its source. The CPAs in ``plan`` are fitted to every published curve
+    available for them (the CRC table and the reference table of
+    :mod:`cryoprotect.science.freezing_reference`) up to the plan's range, C free in sign
+    (:func:`fit_published_curves`); every other CRC solute to its CRC rows up to
+    ``max_mass_percent`` with C ≥ 0 (:func:`fit_crc_series`). Writes
+    ``osmotic_virial_fitted.csv`` (one row per solute, provenance ``fitted``) and
+    ``osmotic_virial_fits.json`` (data, predictions, residuals, held-out errors) into
+    ``output_dir``. Deterministic: the same input gives the same files.
 
     Args:
         crc_path: the CRC table (``crc_aqueous_solutions_20c.csv``).
         output_dir: where to write (default: the package's ``science/params``).
         literature_path: the published-coefficients table (default: the shipped one).
-        solutes: CRC solute names to fit (default: every CRC solute lacking coefficients).
-        max_mass_percent: use CRC rows up to this mass percent.
-        min_points: skip series with fewer usable rows.
+        solutes: solutes to fit, by CRC name or by a planned CPA's name (default: all).
+        max_mass_percent: use CRC rows up to this mass percent (solutes not in ``plan``).
+        min_points: skip CRC series with fewer usable rows.
+        reference_path: the reference freezing-point table (``None``: CRC data only).
+        plan: the CPAs fitted to several published curves, with their ranges.
 
     Returns:
         The fits, sorted by solute name.
+
+    Raises:
+        NotFound: a requested solute has no published freezing points.
     """
     series = read_crc_freezing_points(crc_path, max_mass_percent=max_mass_percent)
+    all_crc = read_crc_freezing_points(crc_path, max_mass_percent=100.0)
+    reference = (
+        freezing_reference.read_reference_freezing_points(reference_path)
+        if reference_path is not None
+        else {}
+    )
     literature = load_virial_table(literature_path or LITERATURE_TABLE)
     verified = {key for key, p in literature.items() if p.verified}
+    planned = {p.solute.lower(): p for p in plan}
+    planned_crc = {p.crc_name: p for p in plan if p.crc_name}
     if solutes is None:
-        wanted = sorted(series)
+        wanted_crc = [c for c in sorted(series) if c not in planned_crc]
+        wanted_plans = list(plan)
     else:
-        wanted = list(solutes)
-        unknown = [s for s in wanted if s not in series]
+        requested = list(solutes)
+        wanted_plans = [
+            planned_crc.get(s) or planned[s.lower()]
+            for s in requested
+            if s in planned_crc or s.lower() in planned
+        ]
+        wanted_crc = [s for s in requested if s in series and s not in planned_crc]
+        unknown = [
+            s
+            for s in requested
+            if s not in series and s not in planned_crc and s.lower() not in planned
+        ]
         if unknown:
-            raise NotFound(f"not in the CRC table (with freezing points): {unknown}")
+            raise NotFound(f"no published freezing points to fit: {unknown}")
     fits: list[CrcFit] = []
-    for crc_name in wanted:
+    for crc_name in wanted_crc:
         name = CRC_NAME_TO_LIBRARY.get(crc_name, crc_name)
         if name.lower() in verified:
             continue
         result = fit_crc_series(series[crc_name], min_points=min_points)
         if result is not None:
             fits.append(result)
+    for entry in wanted_plans:
+        if entry.solute.lower() in verified:
+            continue
+        data = published_series(entry, crc=all_crc, reference=reference)
+        if data:
+            fits.append(fit_published_curves(entry, data))
     fits.sort(key=lambda f: f.parameters.solute.lower())
     out = Path(output_dir) if output_dir is not None else PARAMS_DIR
     out.mkdir(parents=True, exist_ok=True)
     write_fitted_table(fits, out / FITTED_TABLE.name)
-    write_fit_record(fits, out / FITS_JSON.name, crc_path=Path(crc_path))
+    write_fit_record(
+        fits,
+        out / FITS_JSON.name,
+        crc_path=Path(crc_path),
+        reference_path=Path(reference_path) if reference_path is not None else None,
+    )
     _default_parameters.cache_clear()
     return fits
 
@@ -1029,11 +1400,25 @@ def _round(value: float, digits: int = 6) -> float:
     return float(f"{value:.{digits}g}")
 
 
+def _round_up(value: float, digits: int = 6) -> float:
+    """Round to ``digits`` significant digits, never below ``value`` (a range's upper end
+    must keep its own end point inside)."""
+    rounded = _round(value, digits)
+    if rounded >= value or not math.isfinite(value) or value == 0.0:
+        return rounded
+    step = 10.0 ** (math.floor(math.log10(abs(rounded))) - digits + 1)
+    return _round(rounded + step, digits)
+
+
+FITTED_EXTRA_COLUMNS = ("valid_max_mass_percent",)
+"""Columns the fitted table adds to :data:`VIRIAL_COLUMNS` (the range in % w/w, for people)."""
+
+
 def write_fitted_table(fits: Sequence[CrcFit], path: Path) -> None:
-    """Write fitted coefficients in the :data:`VIRIAL_COLUMNS` format."""
+    """Write fitted coefficients in the :data:`VIRIAL_COLUMNS` format (+ the range in % w/w)."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(VIRIAL_COLUMNS)
+        writer.writerow(VIRIAL_COLUMNS + FITTED_EXTRA_COLUMNS)
         for f in fits:
             p = f.parameters
             writer.writerow(
@@ -1042,52 +1427,82 @@ def write_fitted_table(fits: Sequence[CrcFit], path: Path) -> None:
                     _round(p.b_kg_per_mol),
                     _round(p.c_kg2_per_mol2),
                     _round(p.k_diss),
-                    _round(p.valid_max_molality or math.nan),
+                    _round_up(p.valid_max_molality or math.nan),
                     p.source,
                     p.provenance,
                     "true" if p.verified else "false",
+                    _round(f.max_mass_percent),
                 ]
             )
 
 
-def write_fit_record(fits: Sequence[CrcFit], path: Path, *, crc_path: Path) -> None:
+def _fit_entry(f: CrcFit) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "solute": f.parameters.solute,
+        "crc_name": f.crc_name,
+        "B_kg_per_mol": _round(f.fit.b_kg_per_mol),
+        "C_kg2_per_mol2": _round(f.fit.c_kg2_per_mol2),
+        "k_diss": _round(f.fit.k_diss),
+        "k_diss_fitted": f.fit.fitted_k_diss,
+        "n_points": f.fit.n_points,
+        "max_mass_percent": f.max_mass_percent,
+        "valid_min_molality": f.fit.valid_min_molality,
+        "valid_max_molality": f.fit.valid_max_molality,
+        "rmse_c": round(f.fit.rmse_c, 4),
+        "held_out": {
+            "alternate_points_mae_c": round(f.held_out.alternate_mae_c, 4),
+            "alternate_points_max_c": round(f.held_out.alternate_max_c, 4),
+            "leave_one_out_mae_c": round(f.held_out.loo_mae_c, 4),
+            "leave_one_out_max_c": round(f.held_out.loo_max_c, 4),
+        },
+        "data": {
+            "molality_mol_per_kg": [float(v) for v in f.fit.molality],
+            "delta_t_measured_c": [float(v) for v in f.fit.delta_t_c],
+            "delta_t_predicted_c": [round(float(v), 4) for v in f.fit.predicted_delta_t_c],
+            "residual_c": [round(float(v), 4) for v in f.fit.residuals_c],
+        },
+    }
+    if not f.by_source:
+        return entry
+    entry["third_coefficient"] = "free in sign" if not f.fit.c_nonnegative else "C ≥ 0"
+    entry["range_reason"] = f.range_reason
+    entry["held_out_by_source"] = [
+        {
+            "source": s.source,
+            "citation": s.citation,
+            "n_points": s.n_points,
+            "mass_percent_range": [s.min_mass_percent, s.max_mass_percent],
+            "alternate_points_mae_c": round(s.alternate_mae_c, 4),
+            "alternate_points_max_c": round(s.alternate_max_c, 4),
+            "leave_one_out_mae_c": round(s.loo_mae_c, 4),
+            "leave_one_out_max_c": round(s.loo_max_c, 4),
+            "fit_residual_mae_c": round(s.fit_residual_mae_c, 4),
+        }
+        for s in f.by_source
+    ]
+    entry["data"]["source"] = list(f.point_sources)
+    if f.mass_percent is not None:
+        entry["data"]["mass_percent"] = [float(v) for v in f.mass_percent]
+    return entry
+
+
+def write_fit_record(
+    fits: Sequence[CrcFit], path: Path, *, crc_path: Path, reference_path: Path | None = None
+) -> None:
     """Write each fit's data, predictions, residuals and held-out errors as JSON."""
-    record = {
+    record: dict[str, Any] = {
         "description": (
-            "Osmotic virial coefficients fitted to CRC Handbook freezing points by "
+            "Osmotic virial coefficients fitted to published freezing points (the CRC Handbook "
+            "table; for the common CPAs also the reference table of published curves) by "
             "cryoprotect.science.thermo.fit_missing_from_crc; residuals = predicted − measured "
             "freezing-point depression (°C)."
         ),
         "data_source": CRC_SOURCE,
         "data_file": crc_path.name,
-        "melting_point_relation": MELTING_POINT_METHOD,
-        "fits": [
-            {
-                "solute": f.parameters.solute,
-                "crc_name": f.crc_name,
-                "B_kg_per_mol": _round(f.fit.b_kg_per_mol),
-                "C_kg2_per_mol2": _round(f.fit.c_kg2_per_mol2),
-                "k_diss": _round(f.fit.k_diss),
-                "k_diss_fitted": f.fit.fitted_k_diss,
-                "n_points": f.fit.n_points,
-                "max_mass_percent": f.max_mass_percent,
-                "valid_min_molality": f.fit.valid_min_molality,
-                "valid_max_molality": f.fit.valid_max_molality,
-                "rmse_c": round(f.fit.rmse_c, 4),
-                "held_out": {
-                    "alternate_points_mae_c": round(f.held_out.alternate_mae_c, 4),
-                    "alternate_points_max_c": round(f.held_out.alternate_max_c, 4),
-                    "leave_one_out_mae_c": round(f.held_out.loo_mae_c, 4),
-                    "leave_one_out_max_c": round(f.held_out.loo_max_c, 4),
-                },
-                "data": {
-                    "molality_mol_per_kg": [float(v) for v in f.fit.molality],
-                    "delta_t_measured_c": [float(v) for v in f.fit.delta_t_c],
-                    "delta_t_predicted_c": [round(float(v), 4) for v in f.fit.predicted_delta_t_c],
-                    "residual_c": [round(float(v), 4) for v in f.fit.residuals_c],
-                },
-            }
-            for f in fits
-        ],
     }
+    if reference_path is not None:
+        record["reference_data_file"] = reference_path.name
+        record["reference_sources"] = dict(freezing_reference.SOURCE_CITATIONS)
+    record["melting_point_relation"] = MELTING_POINT_METHOD
+    record["fits"] = [_fit_entry(f) for f in fits]
     path.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
