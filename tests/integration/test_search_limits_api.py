@@ -121,13 +121,28 @@ def test_a_search_past_its_deadline_returns_truncated(settings, db, make_user) -
     assert _truncated("substructure") == before + 1
 
 
+def _idle_children_while(server: psutil.Process, work: threading.Thread) -> set[int]:
+    """Start ``work``; until it ends, the scheduling policies of ``server``'s new children."""
+    before = {child.pid for child in server.children()}
+    policies: set[int] = set()
+    work.start()
+    while work.is_alive():
+        for child in server.children():
+            if child.pid not in before:
+                with contextlib.suppress(OSError):
+                    policies.add(os.sched_getscheduler(child.pid))
+        work.join(0.005)
+    assert {child.pid for child in server.children()} <= before  # ended and reaped
+    return policies
+
+
 def test_an_expensive_search_runs_at_idle_priority_outside_the_server_process(  # type: ignore[no-untyped-def]
-    app, client, make_user
+    settings, db, app, client, make_user
 ) -> None:
     """An anonymous pattern the cost check allows (20 named carbons, O, F) is exhaustive on
     lattices any user may register privately: it is matched in a child process at idle CPU
-    priority, killed at the deadline, so it takes no CPU time (and no GIL) from the server
-    process's other requests."""
+    priority, ended at the deadline, so it takes no CPU time (and no GIL) from the server
+    process's other requests. The same holds for a signed-in caller's background count."""
     require(ISOLATION_AVAILABLE and hasattr(os, "SCHED_IDLE"), "needs os.fork and SCHED_IDLE")
     owner = make_user("lattices")
     created = []
@@ -142,27 +157,33 @@ def test_an_expensive_search_runs_at_idle_priority_outside_the_server_process(  
         created.append(res.json["id"])
     chain = "~".join(["C"] * 20) + "~O~F"  # 22 named atoms: allowed to anonymous callers
     server = psutil.Process()
-    before = {child.pid for child in server.children()}
-    answers: list[Any] = []
-    search = threading.Thread(
-        target=lambda: answers.append(app.test_client().post(SEARCH, json={"query": chain}))
-    )
     try:
-        search.start()
-        policies: set[int] = set()
-        while search.is_alive():
-            for child in server.children():
-                if child.pid not in before:
-                    with contextlib.suppress(OSError):
-                        policies.add(os.sched_getscheduler(child.pid))
-            search.join(0.005)
-        res = answers[0]
-        assert res.status_code == 200, res.json
-        assert res.json["truncated"] is True and res.json["items"] == []
+        answers: list[Any] = []
+        search = threading.Thread(
+            target=lambda: answers.append(app.test_client().post(SEARCH, json={"query": chain}))
+        )
+        policies = _idle_children_while(server, search)
+        assert answers[0].status_code == 200, answers[0].json
+        assert answers[0].json["truncated"] is True and answers[0].json["items"] == []
         assert os.SCHED_IDLE in policies  # matched in an idle-priority child, not in here
-        assert {child.pid for child in server.children()} <= before  # ended and reaped
+
+        counting_app = _app(settings, db, search_count_deadline_s=1)
+        counter = counting_app.test_client()
+        started = counter.post(
+            "/api/v1/molecules/search/substructure/count",
+            json={"query": chain},
+            headers=owner.headers,
+        )
+        assert started.status_code == 202, started.json
+        jobs = counting_app.extensions["cryoprotect"].jobs
+        count = threading.Thread(
+            target=lambda: jobs.wait(owner.actor, uuid.UUID(started.json["id"]), timeout_s=120)
+        )
+        assert os.SCHED_IDLE in _idle_children_while(server, count)
+        job = counter.get(f"/api/v1/jobs/{started.json['id']}", headers=owner.headers).json
+        assert job["status"] == "done", job
+        assert job["result"]["truncated"] is True and job["result"]["count"] == 0
     finally:
-        search.join()
         for molecule_id in created:
             client.delete(f"/api/v1/molecules/{molecule_id}", headers=owner.headers)
 

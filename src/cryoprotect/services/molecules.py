@@ -652,7 +652,8 @@ class MoleculeService:
     def count_substructure(self, actor: Actor, query: str) -> dict[str, Any]:
         """Full count of visible matches, stopped at ``budget.count_deadline_s`` (run it as a
         job): ``{"count", "truncated", "truncated_reason"}``; a truncated count is a lower
-        bound."""
+        bound. Patterns that are not small are matched as in :meth:`substructure`, in an
+        idle-priority child process."""
         pattern, cost = self.check_query(actor, query)
         self.index.sync()
         allowed = self.index.visibility_filter(actor)
@@ -662,6 +663,7 @@ class MoleculeService:
             allowed=allowed,
             deadline=time.monotonic() + self.budget.count_deadline_s,
             guarded=not cost.small,
+            isolated=not cost.small,
         )
         ids = hits.ids
         count = len(self.index.confirm_visible(actor, ids)) if len(ids) < 50_000 else len(ids)
