@@ -1218,12 +1218,15 @@ class SubstructureIndex:
                 instead of the guarded matcher's Python call per atom comparison, which
                 holds it: an expensive scan then neither slows this process's other threads
                 nor takes CPU time from other requests. Needs a ``deadline`` on
-                ``time.monotonic`` and ``os.fork``; otherwise ``guarded`` applies.
+                ``time.monotonic`` and ``os.fork``; otherwise (or when a fork fails)
+                ``guarded`` applies.
             clock: the monotonic clock ``deadline`` refers to.
         """
         isolate = isolated and ISOLATION_AVAILABLE and clock is time.monotonic
         if isolate and deadline is not None and max_hits > 0:
-            return self._find_isolated(query, max_hits, allowed, deadline)
+            found = self._find_isolated(query, max_hits, allowed, deadline)
+            if found is not None:
+                return found
         state = _ScanState(deadline=deadline, clock=clock)
         if deadline is not None and guarded:
             state.params = deadline_parameters(deadline, clock)
@@ -1244,12 +1247,18 @@ class SubstructureIndex:
 
     def _find_isolated(
         self, query: Chem.Mol, max_hits: int, allowed: Allowed | None, deadline: float
-    ) -> SubstructureHits:
-        """:meth:`find` with ``isolated``: fork, let the child scan, collect, kill, reap."""
+    ) -> SubstructureHits | None:
+        """:meth:`find` with ``isolated``: fork, let the child scan, collect, kill, reap.
+        None when no process can be forked now (out of memory or processes)."""
         read_fd, write_fd = os.pipe()
         # The read lock keeps writers out while the child's snapshot is taken.
         with self._rw.read():
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError:
+                os.close(read_fd)
+                os.close(write_fd)
+                return None
             if pid == 0:  # pragma: no cover - the child; its outcome is read by the parent
                 os.close(read_fd)
                 self._scan_in_child(query, deadline, write_fd)
