@@ -335,3 +335,14 @@ def test_short_source_keeps_a_year_and_drops_the_rest() -> None:
     assert tv.short_source("fit to CRC Handbook freezing points (CRC ...; x)") == (
         "fit to CRC Handbook freezing points"
     )
+
+
+def test_where_the_model_itself_breaks_down_nothing_is_returned() -> None:
+    # A negative C without a recorded range: π turns negative at high molality.
+    params = VirialParameters("Solute Z", 0.05, -0.01, 1.0, None, "test", "fitted", False, "t")
+    answer = tv.assess([[1.0], [30.0]], [params], [50.0])
+    assert answer.melting_point[0].value is not None
+    assert answer.melting_point[0].within_range is None
+    for quantity in (answer.melting_point[1], answer.osmolality[1]):
+        assert quantity.value is None and quantity.within_range is False
+        assert quantity.reason is not None and "model gives no" in quantity.reason

@@ -228,24 +228,80 @@ class _QuantitySchema(ma.Schema):
     warnings = ma.fields.List(_Text())
 
 
-class OsmolalitySchema(_QuantitySchema):
-    value = ma.fields.Float(required=True, metadata={"description": "osmol/kg water"})
+class BoundSchema(ma.Schema):
+    quantity = _Text(
+        required=True,
+        metadata={"description": "ice_melting_point, solute_liquidus or osmolality"},
+    )
+    relation = _Text(
+        required=True,
+        metadata={
+            "description": "below / at_or_below (upper bound), above (lower bound), at "
+            "(a published point) or between value and value_high"
+        },
+    )
+    value = ma.fields.Float(required=True)
+    value_high = ma.fields.Float(allow_none=True)
+    unit = _Text(required=True)
+    text = _Text(
+        required=True, metadata={"description": "The bound as a sentence, with its source"}
+    )
+    method = _Text(required=True)
+    source = _Text(required=True)
+    provenance = _Text(required=True)
+
+
+class _ValidatedQuantitySchema(_QuantitySchema):
     provenance = _Text(
         required=True, metadata={"description": "Weakest provenance of the parameters used"}
     )
     within_range = ma.fields.Boolean(
-        required=True, metadata={"description": "Inside every parameter set's range"}
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "true inside every parameter set's recorded range; false outside "
+            "one (or past a eutectic); null when a range is not recorded (unknown)"
+        },
+    )
+    status = _Text(
+        required=True,
+        metadata={
+            "description": "within_range, range_unknown, outside_range, eutectic_region or "
+            "solute_crystallises"
+        },
+    )
+    reason = _Text(
+        allow_none=True,
+        metadata={"description": "Why the value is null ('unknown, because …'); else null"},
+    )
+    bound = ma.fields.Nested(
+        BoundSchema,
+        allow_none=True,
+        metadata={"description": "The bound that still holds when the value is null"},
+    )
+
+
+class OsmolalitySchema(_ValidatedQuantitySchema):
+    value = ma.fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "osmol/kg water; null outside the validated range (see reason)"},
     )
     parameters = ma.fields.List(
         ma.fields.Dict(), required=True, metadata={"description": "Per component, with source"}
     )
 
 
-class MeltingPointSchema(_QuantitySchema):
-    value_c = ma.fields.Float(required=True)
-    value_k = ma.fields.Float(required=True)
-    provenance = _Text(required=True)
-    within_range = ma.fields.Boolean(required=True)
+class MeltingPointSchema(_ValidatedQuantitySchema):
+    value_c = ma.fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Ice melting point; null outside the validated range or where the "
+            "solute crystallises (see reason and bound)"
+        },
+    )
+    value_k = ma.fields.Float(required=True, allow_none=True)
 
 
 class GlassTransitionSchema(_QuantitySchema):
@@ -302,8 +358,19 @@ class PhaseDiagramArgsSchema(InputSchema):
 class PhaseDiagramSchema(ma.Schema):
     solute = _Text(required=True)
     mass_percent = ma.fields.List(ma.fields.Float(), required=True)
-    melting_point_c = ma.fields.List(ma.fields.Float(allow_none=True), required=True)
-    melting_point_within_range = ma.fields.List(ma.fields.Boolean(), required=True)
+    melting_point_c = ma.fields.List(
+        ma.fields.Float(allow_none=True),
+        required=True,
+        metadata={"description": "null where the melting point cannot be given (see reasons)"},
+    )
+    melting_point_within_range = ma.fields.List(ma.fields.Boolean(allow_none=True), required=True)
+    melting_point_status = ma.fields.List(_Text(), required=True)
+    melting_point_reason = ma.fields.List(_Text(allow_none=True), required=True)
+    melting_point_upper_bound_c = ma.fields.List(
+        ma.fields.Float(allow_none=True),
+        required=True,
+        metadata={"description": "Where the value is null: the upper bound that still holds"},
+    )
     tg_c = ma.fields.List(ma.fields.Float(allow_none=True), required=True)
     methods = ma.fields.Dict(required=True)
     warnings = ma.fields.List(_Text(), required=True)
@@ -311,6 +378,14 @@ class PhaseDiagramSchema(ma.Schema):
         ma.fields.Dict(),
         required=True,
         metadata={"description": "Measured freezing points (CRC Handbook), with their source"},
+    )
+    phase_boundaries = ma.fields.List(
+        ma.fields.Dict(),
+        required=True,
+        metadata={
+            "description": "Published solid–liquid equilibria of the solute (ice and solute "
+            "liquidus points, eutectic), with their source"
+        },
     )
 
 

@@ -773,6 +773,14 @@ def _osmolality_answer(
     warnings: tuple[str, ...],
 ) -> Answer:
     unknown = any("no valid concentration range is recorded" in w for w in warnings)
+    if not outside and not (np.isfinite(value) and value >= 0.0):
+        reason = (
+            "the model gives no osmolality here (it is not positive), so this composition is "
+            "outside where the coefficients hold"
+        )
+        return Answer(
+            None, "outside_range", False, reason, None, thermo.VIRIAL_METHOD, provenance, warnings
+        )
     if outside:
         names = " and ".join(s.name for s in outside)
         reason = "; ".join(_range_text(s) for s in outside)
@@ -816,6 +824,12 @@ def _melting_answer(
     region = [s for s in rows if s.in_eutectic_region]
     outside = [s for s in rows if s.above_range]
     warnings = base_warnings + unknown_warnings
+    if not (crystallising or region or outside) and not np.isfinite(value_k):
+        reason = (
+            "the model gives no melting point here (its osmolality is not positive), so this "
+            "composition is outside where the coefficients hold"
+        )
+        return Answer(None, "outside_range", False, reason, None, method, provenance, warnings)
     if not (crystallising or region or outside):
         status: Status = "range_unknown" if unknown_warnings else "within_range"
         within = None if unknown_warnings else True

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from cryoprotect.errors import InvalidCompositionError, NotFound, ValidationError
-from cryoprotect.science import composition, glass, thermo
+from cryoprotect.science import composition, glass, thermo, thermo_validity
 
 PARAMS = Path(composition.__file__).resolve().parent / "params"
 
@@ -208,7 +208,10 @@ def solution_properties(
 
     virial_table = thermo.default_virial_parameters()
     thermo_names = [_parameter_name(c, virial_table) for c in components]
-    thermo_result = thermo.solution_thermo(molality, thermo_names)
+    assessed = thermo_validity.assess(
+        molality, thermo_names, [s.molar_mass_g_per_mol for s in solutes]
+    )
+    thermo_result = assessed.thermo
     osm = thermo_result.osmolality
     parameters = [
         {
@@ -219,17 +222,16 @@ def solution_properties(
             "k_diss": p.k_diss,
             "valid_max_molality": p.valid_max_molality,
             "molality_mol_per_kg": float(m),
-            "within_range": bool(w),
+            "within_range": w,
             "source": p.source,
             "provenance": p.provenance,
             "verified": p.verified,
         }
         for c, p, m, w in zip(
-            components, osm.parameters, molality, np.atleast_2d(osm.within_range)[0], strict=True
+            components, osm.parameters, molality, assessed.solute_within_range[0], strict=True
         )
     ]
-    within = bool(np.all(thermo_result.within_range))
-    overall_provenance = _weakest([p["provenance"] for p in parameters])
+    osm_answer, mp_answer = assessed.osmolality[0], assessed.melting_point[0]
 
     mass_fractions = np.array(in_units["amounts"]["% w/w"], dtype=np.float64) / 100.0
     glass_table = glass.default_glass_parameters()
@@ -240,21 +242,15 @@ def solution_properties(
     result: dict[str, Any] = {
         "composition": in_units,
         "osmolality": {
-            "value": float(osm.osmolality_osmol_per_kg),
+            **answer_fields(osm_answer),
+            "value": osm_answer.value,
             "unit": "osmol/kg",
-            "method": thermo_result.methods["osmolality"],
-            "provenance": overall_provenance,
-            "within_range": within,
             "parameters": parameters,
-            "warnings": list(thermo_result.warnings),
         },
         "melting_point": {
-            "value_c": float(thermo_result.melting_point_c),
-            "value_k": float(thermo_result.melting_point_k),
+            **answer_fields(mp_answer),
+            **melting_point_values(mp_answer.value),
             "unit": "°C",
-            "method": thermo_result.methods["melting_point"],
-            "provenance": overall_provenance,
-            "within_range": within,
         },
         "glass_transition": {
             "value_k": tg_k,
@@ -282,10 +278,28 @@ def solution_properties(
     return result
 
 
-def _weakest(provenances: list[str]) -> str:
-    order = ["measured", "fitted", "estimated"]
-    ranks = [order.index(p) if p in order else len(order) for p in provenances]
-    return order[min(max(ranks), len(order) - 1)] if ranks else "estimated"
+def answer_fields(answer: thermo_validity.Answer) -> dict[str, Any]:
+    """The fields every computed quantity carries: how it was obtained and whether it holds.
+
+    ``within_range`` is true / false / null (unknown: a parameter set records no range);
+    when the value cannot be given, ``reason`` says why and ``bound`` what still holds.
+    """
+    return {
+        "method": answer.method,
+        "provenance": answer.provenance,
+        "within_range": answer.within_range,
+        "status": answer.status,
+        "reason": answer.reason,
+        "bound": None if answer.bound is None else answer.bound.as_dict(),
+        "warnings": list(answer.warnings),
+    }
+
+
+def melting_point_values(value_k: float | None) -> dict[str, float | None]:
+    """``value_c`` / ``value_k`` of a melting point (both null when it cannot be given)."""
+    if value_k is None:
+        return {"value_c": None, "value_k": None}
+    return {"value_c": value_k - thermo.WATER_MELTING_POINT_K, "value_k": value_k}
 
 
 def _tg_prime(components: list[SolutionComponent], names: list[str]) -> dict[str, Any] | None:
@@ -330,27 +344,42 @@ def _measurements(name: str | None) -> list[dict[str, Any]]:
 def binary_phase_diagram(
     component: SolutionComponent, *, max_mass_percent: float = 80.0, points: int = 41
 ) -> dict[str, Any]:
-    """Melting point and Tg against % w/w of one solute in water (vectorised)."""
+    """Melting point and Tg against % w/w of one solute in water (vectorised).
+
+    The melting point is null wherever it cannot be given (outside the fitted range, past
+    the eutectic), with the reason and the upper bound that still holds per point, and the
+    published solid–liquid equilibria of the solute (its liquidus, eutectic) alongside.
+    """
     solute = _solute_for(component, "components[0]")
     w = np.linspace(0.0, max_mass_percent / 100.0, points)
     molality = w / (1.0 - w) * 1000.0 / solute.molar_mass_g_per_mol
     virial_name = _parameter_name(component, thermo.default_virial_parameters())
-    th = thermo.solution_thermo(molality[:, None], [virial_name])
+    assessed = thermo_validity.assess(
+        molality[:, None], [virial_name], [solute.molar_mass_g_per_mol]
+    )
+    th = assessed.thermo
+    answers = assessed.melting_point
     glass_name = _parameter_name(component, glass.default_glass_parameters())
     tg = glass.solution_tg(w[:, None], [glass_name])
+    phase = thermo_validity.default_phase_boundaries().get(virial_name.lower())
     return {
         "solute": component.name,
         "mass_percent": (w * 100).round(4).tolist(),
-        "melting_point_c": [_finite(v) for v in th.melting_point_c.tolist()],
-        "melting_point_within_range": [bool(v) for v in np.atleast_1d(th.within_range).tolist()],
+        "melting_point_c": [melting_point_values(a.value)["value_c"] for a in answers],
+        "melting_point_within_range": [a.within_range for a in answers],
+        "melting_point_status": [a.status for a in answers],
+        "melting_point_reason": [a.reason for a in answers],
+        "melting_point_upper_bound_c": [a.ice_upper_bound_c for a in answers],
         "tg_c": [_finite(v - 273.15) for v in np.asarray(tg.tg_k).tolist()],
         "methods": {
             "melting_point": th.methods["melting_point"],
+            "melting_point_bound": thermo_validity.MONOTONIC_BOUND_METHOD,
             "osmolality": th.methods["osmolality"],
             "glass_transition": tg.method,
         },
         "warnings": list(th.warnings) + list(tg.warnings),
         "measured_melting_points": _measured_melting_points(solute, max_mass_percent),
+        "phase_boundaries": [] if phase is None else [p.as_dict() for p in phase.points],
     }
 
 
