@@ -10,7 +10,10 @@ HELD-OUT error, never the fit residual:
     the remaining ones;
   * leave-one-out: each point predicted by coefficients refitted to all the others (the end
     points are therefore extrapolations).
-The in-sample residual is printed only for contrast. Published coefficients that could not
+The in-sample residual is printed only for contrast. Glycerol, ethylene glycol and methanol
+are now fitted to the CRC and Melinder (2010) curves together up to 60 % w/w (C free in
+sign); here their CRC rows are refitted the same way (C free), and
+validation/melting_points.py reports the pooled fit per source. Published coefficients that could not
 be checked against their paper are also compared with the CRC data (a plausibility check;
 they were not fitted by us, so that error is out-of-sample for our purposes, although the
 authors may have used the same underlying data).
@@ -73,7 +76,13 @@ def main() -> None:
         m, dt = data.molality[inside], data.delta_t_c[inside]
         label = f"{params.table} ({params.provenance})"
         if params.table == thermo.FITTED_TABLE.name:
-            held = thermo.held_out_error(m, dt, fit_k_diss=params.k_diss != 1.0, fit_c=True)
+            held = thermo.held_out_error(
+                m,
+                dt,
+                fit_k_diss=params.k_diss != 1.0,
+                fit_c=True,
+                c_nonnegative=params.c_kg2_per_mol2 >= 0.0,
+            )
             mae, worst = held.alternate_mae_c, held.alternate_max_c
             loo, loo_worst, resid = held.loo_mae_c, held.loo_max_c, held.fit_residual_mae_c
             row = f"{mae:13.3f} {worst:6.3f} {loo:8.3f} {loo_worst:6.3f} {resid:9.3f}"
