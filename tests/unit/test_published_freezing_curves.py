@@ -219,3 +219,14 @@ def test_the_reference_table_regenerates_with_coolprop() -> None:
         assert float(shipped["molality_mol_per_kg"]) == pytest.approx(
             row["molality_mol_per_kg"], rel=1e-5
         )
+
+
+def test_dimethyl_sulfoxide_stays_unverified_and_every_answer_says_so() -> None:
+    # No DMSO freezing points could be found offline to fit or check B = 0.108 kg/mol:
+    # it is not presented as validated.
+    params = thermo.virial_parameters("Dimethyl sulfoxide")
+    assert not params.verified and params.valid_max_molality is None
+    assert "No tabulated DMSO freezing points" in params.source
+    assert "Dimethyl sulfoxide" not in PLANS
+    result = thermo.solution_thermo([1.0], ["Dimethyl sulfoxide"])
+    assert any("Dimethyl sulfoxide" in w and "could not be checked" in w for w in result.warnings)
