@@ -334,23 +334,35 @@ def test_detail_page_properties_diagram_edit_clone_delete(
     expect(page.locator('input[name="components[0].molecule"]')).to_have_value("Glycerol")
     amount = page.locator('input[name="components[0].amount"]')
     expect(amount).to_have_value("20")
-    amount.fill("60")
-    expected = _solution(app, [{"name": "Glycerol", "amount": 60, "unit": "% w/w"}])
-    expect(page.locator('#live-cards [data-property="melting_point"] .number')).to_have_text(
-        f"{expected['melting_point']['value_c']:.2f} °C"
+    # 70 % w/w glycerol: glycerol, not ice, crystallises (published liquidus −37.8 °C); the
+    # API gives no melting point and the page says why instead of showing a number.
+    amount.fill("70")
+    expected = _solution(app, [{"name": "Glycerol", "amount": 70, "unit": "% w/w"}])
+    assert expected["melting_point"]["value_c"] is None
+    live_mp = page.locator('#live-cards [data-property="melting_point"]')
+    expect(live_mp.locator(".number")).to_have_text("unknown")
+    expect(live_mp.locator(".flags .flag.warn")).to_contain_text(
+        "unknown, because Glycerol crystallises"
     )
-    expect(page.locator('#live-cards [data-property="melting_point"] .flags')).to_contain_text(
-        "extrapolated"
+    expect(live_mp.locator(".flags")).to_contain_text(
+        "still holds: The solution is liquid above -37.8 °C"
     )
+    expect(live_mp.locator(".secondary")).to_have_count(0)
     tab.shot("mixtures-edit")
     page.get_by_role("button", name="Save as version 2").click()
     page.wait_for_url(re.compile(rf"/mixtures/{mixture_id}$"))
     expect(page.locator("#versions-table tbody tr")).to_have_count(2)
-    expect(page.locator("#versions-table tbody tr").first).to_contain_text("Glycerol 60 % w/w")
+    expect(page.locator("#versions-table tbody tr").first).to_contain_text("Glycerol 70 % w/w")
     expect(page.locator("#summary")).to_contain_text("v2")
     expect(page.locator('#property-cards [data-property="melting_point"] .number')).to_have_text(
-        f"{expected['melting_point']['value_c']:.2f} °C"
+        "unknown"
     )
+    expect(page.locator("#params-table tbody")).to_contain_text("no: outside the fitted range")
+    # the phase diagram (to 80 % w/w) lists where, and why, the melting point is not given
+    expect(page.locator("#phase-unknown")).to_contain_text("unknown, because Glycerol crystallises")
+    traces = page.evaluate("() => document.getElementById('chart-phase').data.map((t) => t.name)")
+    assert "Melting point unknown: it lies below this bound" in traces
+    assert "Liquidus: glycerol crystallises (published)" in traces
 
     # clone, then delete the clone
     page.get_by_role("button", name="Clone into my library").click()

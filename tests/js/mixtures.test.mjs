@@ -1,7 +1,7 @@
 // Unit tests of the mixture pages' pure helpers (static/js/mixtures_lib.js), run by
 // `node --test tests/js/`. The fixtures are trimmed copies of real API responses
 // (GET /api/v1/mixtures/{DP6}/properties, GET /api/v1/solutions/phase-diagram?name=Glycerol,
-// POST /api/v1/solutions/properties with 60 % w/w glycerol).
+// POST /api/v1/solutions/properties with 70 % w/w glycerol).
 import assert from "node:assert/strict";
 import { mock, test } from "node:test";
 
@@ -34,7 +34,9 @@ import {
   propertyCards,
   targetUnit,
   uniqueWarnings,
+  validity,
   versionRows,
+  withinRangeText,
 } from "../../src/cryoprotect/web/static/js/mixtures_lib.js";
 
 const DMSO = "e65fcfff-fdc3-4c45-9e38-65eb529a15fe";
@@ -83,11 +85,39 @@ const dp6Props = {
   ],
 };
 
-const glycerol60 = {
+const glycerol70 = {
   carrier: null,
-  composition: { solutes: ["Glycerol"], amounts: { "% w/w": [60], "mol/L": [7.78] } },
-  osmolality: { value: 19.1, unit: "osmol/kg", method: "virial", provenance: "fitted", within_range: false, warnings: ["Glycerol: molality above the fitted range (≤ 7.239 mol/kg); result extrapolated"], parameters: [] },
-  melting_point: { value_c: -39.48553345967102, value_k: 233.66446654032896, method: "ice", provenance: "fitted", within_range: false },
+  composition: { solutes: ["Glycerol"], amounts: { "% w/w": [70], "mol/L": [9.0] } },
+  osmolality: {
+    value: null,
+    unit: "osmol/kg",
+    method: "virial",
+    provenance: "fitted",
+    within_range: false,
+    status: "outside_range",
+    reason: "outside the fitted range 0–16.3 mol/kg (0–60 % w/w in water) for Glycerol (fit to published freezing points of Glycerol, 0–60 % w/w): here 25.3 mol/kg",
+    bound: { quantity: "osmolality", relation: "above", value: 21.3, unit: "osmol/kg", text: "osmolality above 21.3 osmol/kg: the model's value with Glycerol at the top of the fitted range; osmolality only rises as solute is added" },
+    warnings: [],
+    parameters: [],
+  },
+  melting_point: {
+    value_c: null,
+    value_k: null,
+    unit: "°C",
+    method: "ice–solution equilibrium with constant ΔH_fus",
+    provenance: "fitted",
+    within_range: false,
+    status: "solute_crystallises",
+    reason: "Glycerol crystallises: the liquidus here is the solute's (glycerol), not ice's. At 70 % w/w the solution is past the glycerol–water eutectic (between 60 and 70 % w/w; Lange's Handbook of Chemistry, 15th ed. (1999)), so no ice can form above the eutectic temperature",
+    bound: {
+      quantity: "solute_liquidus",
+      relation: "at",
+      value: -37.8,
+      unit: "°C",
+      text: "The solution is liquid above -37.8 °C; below it glycerol crystallises at equilibrium (published liquidus at 70 % w/w, Lange's Handbook of Chemistry, 15th ed. (1999)).",
+    },
+    warnings: ["outside the fitted range 0–16.3 mol/kg (0–60 % w/w in water) for Glycerol"],
+  },
   glass_transition: {
     value_k: 154.11594202898553,
     value_c: -119.03405797101445,
@@ -160,12 +190,39 @@ test("propertyCards carry value, unit, method, provenance and flags", () => {
   assert.equal(tg.ok, false);
   assert.match(tg.flags[0], /missing/);
 
-  const [osm60, mp60, tg60] = propertyCards(glycerol60);
-  assert.equal(osm60.ok, false);
-  assert.match(mp60.flags[0], /extrapolated/);
-  assert.equal(tg60.value, "-119.0 °C");
-  assert.equal(tg60.secondary, "154.1 K");
-  assert.equal(tg60.provenance, "Gordon–Taylor k: Glycerol: fitted");
+  const [osm70, mp70, tg70] = propertyCards(glycerol70);
+  assert.equal(tg70.value, "-119.0 °C");
+  assert.equal(tg70.secondary, "154.1 K");
+  assert.equal(tg70.provenance, "Gordon–Taylor k: Glycerol: fitted");
+});
+
+test("a null value is shown as 'unknown, because …' with the bound, never as a number", () => {
+  const [osm, mp] = propertyCards(glycerol70);
+  assert.equal(mp.value, "unknown");
+  assert.equal(mp.secondary, "");
+  assert.equal(mp.ok, false);
+  assert.match(mp.flags[0], /^unknown, because Glycerol crystallises: the liquidus here is the solute's/);
+  assert.equal(mp.flags[1], `still holds: ${glycerol70.melting_point.bound.text}`);
+  assert.deepEqual(mp.warnings, glycerol70.melting_point.warnings);
+  assert.equal(osm.value, "unknown");
+  assert.match(osm.flags[0], /^unknown, because outside the fitted range 0–16.3 mol\/kg/);
+  assert.match(osm.flags[1], /^still holds: osmolality above 21.3 osmol\/kg/);
+  assert.ok(![osm.value, mp.value].some((v) => /\d/.test(v)));
+});
+
+test("a value whose parameter set records no range says nobody knows whether it holds", () => {
+  const unranged = structuredClone(dp6Props);
+  unranged.melting_point.within_range = null;
+  unranged.osmolality.within_range = null;
+  const [osm, mp] = propertyCards(unranged);
+  assert.equal(mp.value, "-36.37 °C");
+  assert.equal(mp.ok, false);
+  assert.match(mp.flags[0], /range not recorded: whether this value holds is unknown/);
+  assert.equal(osm.ok, false);
+  assert.equal(validity({ within_range: true }, 1).ok, true);
+  assert.deepEqual(validity({ within_range: false }, 1).flags, ["outside the fitted concentration range"]);
+  assert.deepEqual(validity({}, null).flags, ["unknown, because the value could not be computed"]);
+  assert.deepEqual([true, false, null].map(withinRangeText), ["yes", "no", "unknown (range not recorded)"]);
 });
 
 test("measured values keep their unit (°C/min) and source", () => {
@@ -175,12 +232,12 @@ test("measured values keep their unit (°C/min) and source", () => {
 });
 
 test("freeze-concentrated Tg′ text gives °C, K and W′g", () => {
-  assert.equal(freezeConcentratedText(glycerol60.freeze_concentrated), "Glycerol: Tg′ = -109.1 °C (164 K), at W′g = 76 % w/w");
+  assert.equal(freezeConcentratedText(glycerol70.freeze_concentrated), "Glycerol: Tg′ = -109.1 °C (164 K), at W′g = 76 % w/w");
   assert.equal(freezeConcentratedText(null), null);
 });
 
 test("measured phase points: Tg′ at W′g and the pure solute's Tg at 100 % w/w", () => {
-  const points = measuredPhasePoints(glycerol60);
+  const points = measuredPhasePoints(glycerol70);
   assert.equal(points.length, 2);
   assert.equal(points[0].mass_percent, 76);
   assert.ok(Math.abs(points[0].temperature_c - -109.15) < 1e-9);
@@ -189,31 +246,56 @@ test("measured phase points: Tg′ at W′g and the pure solute's Tg at 100 % w/
   assert.deepEqual(measuredPhasePoints(dp6Props), []);
 });
 
-test("phase diagram: fitted and extrapolated melting curves join, Tg and markers drawn", () => {
+test("phase diagram: the model curve where given, the bound where not, published liquidus", () => {
   const diagram = {
     solute: "Glycerol",
     mass_percent: [0, 20, 40, 60, 70],
-    melting_point_c: [0, -4.8, -15.4, -39.5, -65.1],
-    melting_point_within_range: [true, true, true, false, false],
+    melting_point_c: [0, -4.8, -15.4, -34.6, null],
+    melting_point_within_range: [true, true, true, true, false],
+    melting_point_status: ["within_range", "within_range", "within_range", "within_range", "solute_crystallises"],
+    melting_point_reason: [null, null, null, null, "Glycerol crystallises: the liquidus here is the solute's (glycerol), not ice's"],
+    melting_point_upper_bound_c: [null, null, null, null, -37.8],
     tg_c: [-137.15, -133.1, -127.9, -119.0, -113.3],
+    phase_boundaries: [
+      { mass_percent: 60, temperature_c: -33.6, solid_phase: "ice", kind: "ice_liquidus", source: "Lange" },
+      { mass_percent: 70, temperature_c: -37.8, solid_phase: "glycerol", kind: "solute_liquidus", source: "Lange" },
+      { mass_percent: 80, temperature_c: -19.2, solid_phase: "glycerol", kind: "solute_liquidus", source: "Lange" },
+    ],
   };
-  const measured = measuredPhasePoints(glycerol60);
+  const measured = measuredPhasePoints(glycerol70);
   const { traces, layout } = phaseDiagramFigure(diagram, { measured, currentMassPercent: 40 });
   const names = traces.map((t) => t.name);
-  assert.deepEqual(names.slice(0, 3), [
+  assert.deepEqual(names.slice(0, 5), [
     "Melting point (model, fitted range)",
-    "Melting point (extrapolated)",
+    "Melting point unknown: it lies below this bound",
+    "Freezing point, ice (published)",
+    "Liquidus: glycerol crystallises (published)",
     "Glass transition Tg (Gordon–Taylor model)",
   ]);
-  assert.deepEqual(traces[0].y, [0, -4.8, -15.4, null, null]);
-  // the dotted part starts at the last fitted point, so the line has no gap
-  assert.deepEqual(traces[1].y, [null, null, -15.4, -39.5, -65.1]);
+  assert.deepEqual(traces[0].y, [0, -4.8, -15.4, -34.6, null]);
+  assert.deepEqual(traces[1].y, [null, null, null, null, -37.8]);
+  assert.match(traces[1].text[4], /Glycerol crystallises/);
+  // published points beyond the diagram's range (80 %) are left out
+  assert.deepEqual(traces[3].x, [70]);
   assert.ok(names.includes("Tg′, maximally freeze-concentrated (measured)"));
   const marker = traces.find((t) => t.name.startsWith("This mixture"));
   assert.deepEqual(marker.x, [40, 40]);
   assert.deepEqual(marker.y, [-137.15, 0]);
   assert.deepEqual(layout.xaxis.range, [0, 102]);
   assert.equal(layout.yaxis.title.text, "Temperature (°C)");
+});
+
+test("phase diagram: a melting point without a recorded range is drawn dotted, never solid", () => {
+  const { traces } = phaseDiagramFigure({
+    solute: "Dimethyl sulfoxide",
+    mass_percent: [0, 10, 20],
+    melting_point_c: [0, -2.5, -6],
+    melting_point_within_range: [null, null, null],
+    tg_c: [-137.15, null, null],
+  });
+  assert.deepEqual(traces.map((t) => t.name), ["Melting point (model, fitted range)", "Melting point (model, valid range not recorded)"]);
+  assert.deepEqual(traces[0].y, [null, null, null]);
+  assert.deepEqual(traces[1].y, [0, -2.5, -6]);
 });
 
 test("phase diagram without Tg parameters has no Tg trace", () => {
@@ -266,6 +348,19 @@ test("compareRows flags differences against the first mixture", () => {
   assert.equal(formamide[1].differs, true);
   assert.equal(byLabel["Critical cooling rate (measured)"].cells[1].text, "2.5 °C/min");
   assert.equal(byLabel["Critical cooling rate (measured)"].cells[1].differs, true);
+});
+
+test("compareRows shows 'unknown' and why where a mixture has no melting point", () => {
+  const { rows } = compareRows([dp6Props, { ...glycerol70, name: "Glycerol 70 %", version: 1 }], "% w/w");
+  const byLabel = Object.fromEntries(rows.map((r) => [r.label, r]));
+  assert.equal(byLabel["Melting point"].cells[1].text, "unknown");
+  assert.equal(byLabel["Melting point"].cells[1].differs, true);
+  assert.equal(byLabel["Osmolality"].cells[1].text, "unknown");
+  assert.deepEqual(byLabel["Within fitted range"].cells.map((c) => c.text), ["yes", "no"]);
+  const why = byLabel["Melting point: why unknown"].cells;
+  assert.equal(why[0].text, "—");
+  assert.match(why[1].text, /^Glycerol crystallises/);
+  assert.equal(rows.findIndex((r) => r.label === "Melting point: why unknown"), 5);
 });
 
 test("versionRows lists the newest first and marks the current one", () => {

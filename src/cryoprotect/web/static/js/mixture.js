@@ -156,7 +156,7 @@ function renderParameters(props) {
     { cell: (p) => fmt(p.k_diss, "", 3) },
     { cell: (p) => fmt(p.molality_mol_per_kg, "", 3) },
     { cell: (p) => (p.valid_max_molality === null || p.valid_max_molality === undefined ? "not recorded" : fmt(p.valid_max_molality, "", 3)) },
-    { cell: (p) => (p.within_range ? "yes" : "no: extrapolated") },
+    { cell: (p) => (p.within_range === true ? "yes" : p.within_range === false ? "no: outside the fitted range (no value given)" : "unknown: range not recorded") },
     { cell: (p) => `${p.provenance}${p.verified ? "" : " (not checked against the source)"}` },
     { cell: (p) => h("span", { class: "source" }, p.source || "—") },
   ]);
@@ -225,9 +225,18 @@ async function drawPhaseDiagram(choice, maxMassPercent, props) {
   await Plotly.react("chart-phase", traces, layout, PLOT_CONFIG);
   const methods = diagram.methods || {};
   const warnings = uniqueWarnings(diagram.warnings);
+  const unknown = uniqueWarnings(diagram.melting_point_reason);
   replace(
     el("phase-methods"),
     h("p", {}, h("strong", {}, "Melting point: "), methods.melting_point || "—"),
+    unknown.length
+      ? h(
+          "div",
+          { class: "flag warn", id: "phase-unknown" },
+          h("p", {}, h("strong", {}, "Where the melting point is not given: "), methods.melting_point_bound ? `the dashed line is an upper bound (${methods.melting_point_bound}).` : ""),
+          h("ul", {}, unknown.map((r) => h("li", {}, `unknown, because ${r}`))),
+        )
+      : "",
     h("p", {}, h("strong", {}, "Glass transition: "), methods.glass_transition || "—"),
     h(
       "p",

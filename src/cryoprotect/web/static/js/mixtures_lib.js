@@ -91,6 +91,33 @@ export function uniqueWarnings(warnings) {
 }
 
 /**
+ * Whether a computed quantity may be shown as a number, and the flags that say so. Outside
+ * its validated range (or where the solute crystallises) the API sends ``value: null`` with
+ * a ``reason`` and the ``bound`` that still holds: shown as "unknown, because …", never as a
+ * number. ``within_range: null`` means no valid range is recorded: the number is shown with
+ * a warning that nobody knows whether it holds.
+ * @returns {{known: boolean, ok: boolean, flags: string[]}}
+ */
+export function validity(quantity, value) {
+  const q = quantity || {};
+  if (!isNum(value)) {
+    const flags = [`unknown, because ${q.reason || "the value could not be computed"}`];
+    if (q.bound?.text) flags.push(`still holds: ${q.bound.text}`);
+    return { known: false, ok: false, flags };
+  }
+  if (q.within_range === true) return { known: true, ok: true, flags: ["within the fitted concentration range"] };
+  if (q.within_range === false) return { known: true, ok: false, flags: ["outside the fitted concentration range"] };
+  return { known: true, ok: false, flags: ["valid concentration range not recorded: whether this value holds is unknown"] };
+}
+
+/** "yes" / "no" / "unknown (range not recorded)" for a tri-state ``within_range``. */
+export function withinRangeText(withinRange) {
+  if (withinRange === true) return "yes";
+  if (withinRange === false) return "no";
+  return "unknown (range not recorded)";
+}
+
+/**
  * The three computed properties as display cards: value with unit, method, provenance of the
  * parameters, validity flags and warnings — exactly as the API reports them.
  */
@@ -102,28 +129,30 @@ export function propertyCards(props) {
   const kProvenance = (tg.parameters || [])
     .filter((p) => p.k_provenance)
     .map((p) => `${p.component}: ${p.k_provenance}`);
+  const osmValidity = validity(osm, osm.value);
+  const mpValidity = validity(mp, mp.value_c);
   return [
     {
       key: "osmolality",
       title: "Osmolality",
-      value: fmt(osm.value, displayUnit(osm.unit || "osmol/kg"), 3),
+      value: osmValidity.known ? fmt(osm.value, displayUnit(osm.unit || "osmol/kg"), 3) : "unknown",
       secondary: "",
       method: osm.method || "—",
       provenance: osm.provenance || "—",
-      flags: osm.within_range === false ? ["outside the fitted concentration range: extrapolated"] : ["within the fitted concentration range"],
-      ok: osm.within_range !== false,
+      flags: osmValidity.flags,
+      ok: osmValidity.ok,
       warnings: uniqueWarnings(osm.warnings),
     },
     {
       key: "melting_point",
       title: "Melting point (ice)",
-      value: fmt(mp.value_c, "°C", 2),
-      secondary: fmt(mp.value_k, "K", 2),
+      value: mpValidity.known ? fmt(mp.value_c, "°C", 2) : "unknown",
+      secondary: mpValidity.known ? fmt(mp.value_k, "K", 2) : "",
       method: mp.method || "—",
       provenance: mp.provenance || "—",
-      flags: mp.within_range === false ? ["outside the fitted concentration range: extrapolated"] : ["within the fitted concentration range"],
-      ok: mp.within_range !== false,
-      warnings: [],
+      flags: mpValidity.flags,
+      ok: mpValidity.ok,
+      warnings: uniqueWarnings(mp.warnings),
     },
     {
       key: "glass_transition",
@@ -202,28 +231,64 @@ function finite(values) {
 }
 
 /**
- * Plotly traces and layout of the binary phase diagram: melting point inside the fitted
- * range (solid) and extrapolated beyond it (dotted), the model Tg, measured points, and
- * where this mixture sits (its % w/w of the solute).
+ * Plotly traces and layout of the binary phase diagram: the model melting point where the
+ * API gives it (solid inside the fitted range, dotted where no range is recorded), and where
+ * it does not (outside the fitted range, past the eutectic) the upper bound that still
+ * holds — never an extrapolated number; the published solid–liquid equilibria (ice and
+ * solute liquidus, eutectic), the model Tg, measured points, and where this mixture sits.
  */
 export function phaseDiagramFigure(diagram, { measured = [], currentMassPercent = null } = {}) {
   const x = diagram?.mass_percent || [];
   const tm = diagram?.melting_point_c || [];
   const ok = diagram?.melting_point_within_range || [];
+  const bounds = diagram?.melting_point_upper_bound_c || [];
+  const reasons = diagram?.melting_point_reason || [];
   const solute = diagram?.solute || "solute";
-  const outside = (i) => i >= 0 && i < x.length && ok[i] === false;
-  const fitted = x.map((_, i) => (ok[i] !== false && isNum(tm[i]) ? tm[i] : null));
-  const extrapolated = x.map((_, i) => (isNum(tm[i]) && (outside(i) || outside(i - 1) || outside(i + 1)) ? tm[i] : null));
+  const fitted = x.map((_, i) => (ok[i] === true && isNum(tm[i]) ? tm[i] : null));
+  const unranged = x.map((_, i) => (ok[i] !== true && ok[i] !== false && isNum(tm[i]) ? tm[i] : null));
+  const bounded = x.map((_, i) => (!isNum(tm[i]) && isNum(bounds[i]) ? bounds[i] : null));
   const traces = [
     {
       type: "scatter", mode: "lines", name: "Melting point (model, fitted range)", x, y: fitted,
       line: { color: "#1f77b4", width: 2 }, connectgaps: false,
     },
   ];
-  if (extrapolated.some(isNum)) {
+  if (unranged.some(isNum)) {
     traces.push({
-      type: "scatter", mode: "lines", name: "Melting point (extrapolated)", x, y: extrapolated,
+      type: "scatter", mode: "lines", name: "Melting point (model, valid range not recorded)", x, y: unranged,
       line: { color: "#1f77b4", width: 2, dash: "dot" }, connectgaps: false,
+    });
+  }
+  if (bounded.some(isNum)) {
+    traces.push({
+      type: "scatter", mode: "lines", name: "Melting point unknown: it lies below this bound", x, y: bounded,
+      text: x.map((_, i) => reasons[i] || ""),
+      hovertemplate: "%{x:.1f} % w/w: below %{y:.1f} °C<br>%{text}<extra></extra>",
+      line: { color: "#7f7f7f", width: 1.5, dash: "dash" }, connectgaps: false,
+    });
+  }
+  const xTop = Math.max(...finite(x), 0);
+  const published = (diagram?.phase_boundaries || []).filter(
+    (p) => isNum(p.mass_percent) && isNum(p.temperature_c) && p.mass_percent <= xTop,
+  );
+  const groups = new Map();
+  for (const p of published) {
+    const name =
+      p.kind === "eutectic"
+        ? `Eutectic: ice + ${p.solid_phase} (published)`
+        : p.kind === "ice_liquidus"
+          ? "Freezing point, ice (published)"
+          : `Liquidus: ${p.solid_phase} crystallises (published)`;
+    if (!groups.has(name)) groups.set(name, []);
+    groups.get(name).push(p);
+  }
+  for (const [name, pts] of groups) {
+    traces.push({
+      type: "scatter", mode: "markers", name,
+      x: pts.map((p) => p.mass_percent), y: pts.map((p) => p.temperature_c),
+      text: pts.map((p) => p.source || ""),
+      hovertemplate: "%{x:.1f} % w/w, %{y:.1f} °C<br>%{text}<extra></extra>",
+      marker: { size: 9, symbol: name.startsWith("Eutectic") ? "star" : name.startsWith("Freezing") ? "circle" : "triangle-up", color: "#9467bd", line: { color: "#000", width: 1 } },
     });
   }
   const tg = diagram?.tg_c || [];
@@ -252,7 +317,10 @@ export function phaseDiagramFigure(diagram, { measured = [], currentMassPercent 
       marker: { size: 11, symbol: kind.startsWith("Tg′") ? "diamond" : "square", color: "#2ca02c", line: { color: "#000", width: 1 } },
     });
   }
-  const ys = [...finite(tm), ...finite(tg), ...measured.map((p) => p.temperature_c), ...crc.map((p) => p.melting_point_c)];
+  const ys = [
+    ...finite(tm), ...finite(tg), ...finite(bounded), ...published.map((p) => p.temperature_c),
+    ...measured.map((p) => p.temperature_c), ...crc.map((p) => p.melting_point_c),
+  ];
   if (isNum(currentMassPercent) && ys.length) {
     traces.push({
       type: "scatter", mode: "lines", name: `This mixture: ${fmt(currentMassPercent, "% w/w", 1)} ${solute}`,
@@ -290,6 +358,15 @@ function numericRow(labelText, values, unit, digits) {
   };
 }
 
+/** A computed quantity per mixture: its number, or "unknown" where the API gives none. */
+function quantityRow(labelText, quantities, valueKey, unit, digits) {
+  const row = numericRow(labelText, quantities.map((q) => q?.[valueKey]), unit, digits);
+  for (const [i, q] of quantities.entries()) {
+    if (q && !isNum(q[valueKey])) row.cells[i] = { ...row.cells[i], text: "unknown" };
+  }
+  return row;
+}
+
 function textRow(labelText, texts) {
   return {
     label: labelText,
@@ -306,10 +383,10 @@ export function compareRows(list, unit = "mol/L") {
   const items = list || [];
   const rows = [
     textRow("Carrier", items.map((p) => p.carrier || "water")),
-    numericRow("Osmolality", items.map((p) => p.osmolality?.value), "osmol/kg", 3),
+    quantityRow("Osmolality", items.map((p) => p.osmolality), "value", "osmol/kg", 3),
     textRow("Osmolality provenance", items.map((p) => p.osmolality?.provenance || "—")),
-    numericRow("Melting point", items.map((p) => p.melting_point?.value_c), "°C", 2),
-    textRow("Within fitted range", items.map((p) => (p.melting_point?.within_range === false ? "no (extrapolated)" : "yes"))),
+    quantityRow("Melting point", items.map((p) => p.melting_point), "value_c", "°C", 2),
+    textRow("Within fitted range", items.map((p) => withinRangeText(p.melting_point?.within_range))),
     numericRow("Glass transition Tg (model)", items.map((p) => p.glass_transition?.value_c), "°C", 1),
     numericRow("Density", items.map((p) => p.composition?.density_g_per_ml), "g/mL", 4),
   ];
@@ -323,6 +400,9 @@ export function compareRows(list, unit = "mol/L") {
     }
     if (row.cells[0].text === "absent") for (const c of row.cells.slice(1)) c.differs = c.text !== "absent";
     rows.push(row);
+  }
+  if (items.some((p) => p.melting_point && !isNum(p.melting_point.value_c))) {
+    rows.splice(5, 0, textRow("Melting point: why unknown", items.map((p) => (isNum(p.melting_point?.value_c) ? "—" : p.melting_point?.reason || "not computed"))));
   }
   const measured = [];
   for (const p of items) for (const m of p.measurements || []) if (!measured.some((x) => x.property === m.property)) measured.push(m);
