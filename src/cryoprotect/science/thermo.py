@@ -27,6 +27,12 @@ either sign of C. Fits to the CRC table alone keep C ≥ 0; the common CPAs' fit
 w/w need C < 0 (:data:`PUBLISHED_FIT_PLAN`), with which π(m) has a maximum far above the
 fitted range (no melting point is returned where π ≤ 0).
 
+Electrolytes and buffers (``solution_thermo(..., ions=True)``, used for solution properties):
+the salts' own contribution is replaced by the ion model of
+:mod:`~cryoprotect.science.electrolytes` (ions by stoichiometry, Pitzer osmotic
+coefficient), which gets the dilute, mixed-salt carriers right (PBS, saline, Euro-Collins);
+the salt–non-electrolyte cross terms stay the combining rule above (:func:`with_ion_model`).
+
 Melting point — ice in equilibrium with the solution. Osmolality is defined from the
 water activity, π = −ln(a_w)/M_w, and the ice–liquid equilibrium with a constant enthalpy
 of fusion gives ln(a_w) = −(ΔH_fus/R)(1/T_m − 1/T_m0), hence::
@@ -63,7 +69,7 @@ import csv
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -73,7 +79,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import lsq_linear
 
 from cryoprotect.errors import InvalidCompositionError, NotFound, ValidationError
-from cryoprotect.science import freezing_reference
+from cryoprotect.science import electrolytes, freezing_reference
 
 # --- constants ----------------------------------------------------------------------------
 
@@ -523,6 +529,105 @@ def _warnings(params: Sequence[VirialParameters], above: BoolArray) -> tuple[str
     return tuple(notes)
 
 
+def electrolyte_cross_parameters(salt: str) -> VirialParameters:
+    """Virial stand-in for a salt without coefficients, used only in cross terms.
+
+    Under :func:`with_ion_model` a salt's own contribution comes from the ion model; in the
+    cross terms with non-electrolytes it counts as its ν ions (k = ν) with B = C = 0.
+    """
+    found = electrolytes.salt(salt)
+    return VirialParameters(
+        solute=salt,
+        b_kg_per_mol=0.0,
+        c_kg2_per_mol2=0.0,
+        k_diss=float(found.particles),
+        valid_max_molality=None,
+        source=(
+            f"no osmotic virial coefficients: its own contribution from the ion model "
+            f"({electrolytes.SALT_TABLE.name}: {found.particles} particles); in cross terms "
+            "with other solutes k = number of ions, B = C = 0"
+        ),
+        provenance="estimated",
+        verified=False,
+        table=electrolytes.SALT_TABLE.name,
+    )
+
+
+def with_ion_model(
+    result: OsmolalityResult, molality: ArrayLike
+) -> tuple[OsmolalityResult, electrolytes.IonicResult | None]:
+    """Replace the electrolytes' own contribution to π by the ion model.
+
+    π = π_virial(all solutes) − π_virial(the electrolytes alone) + π_ions(the electrolytes),
+    so the salt–salt terms come from :mod:`~cryoprotect.science.electrolytes` (ions by
+    stoichiometry, Pitzer osmotic coefficient) and the cross terms between salts and
+    non-electrolytes stay the Elliott combining rule of the virial equation. Compositions
+    whose ionic strength is above the ion model's validated range keep the virial answer
+    (with a warning). Salts without virial coefficients enter the cross terms as their ions
+    (:func:`electrolyte_cross_parameters`) instead of the ideal-dilute single particle.
+
+    Args:
+        result: the virial answer (:func:`osmolality`).
+        molality: the same molalities, mol/kg water.
+
+    Returns:
+        The answer with the ion model applied, and the ion model's result (``None`` when no
+        solute is an electrolyte).
+    """
+    params = list(result.parameters)
+    salts = [i for i, p in enumerate(params) if electrolytes.is_electrolyte(p.solute)]
+    if not salts:
+        return result, None
+    array = np.asarray(molality, dtype=np.float64)
+    for i in salts:
+        if params[i].table == "ideal":
+            params[i] = electrolyte_cross_parameters(params[i].solute)
+    index = np.array(salts)
+    k, b, c = _coefficients(params)
+    pi_all = virial_osmolality(array, k, b, c)
+    pi_salts = virial_osmolality(array[..., index], k[index], b[index], c[index])
+    ionic = electrolytes.ionic_osmolality(array[..., index], [params[i].solute for i in salts])
+    applied = ionic.within_range
+    pi = np.where(applied, pi_all - pi_salts + ionic.osmolality_osmol_per_kg, pi_all)
+    within = np.array(result.within_range, dtype=np.bool_, copy=True)
+    within[..., index] = np.where(applied[..., np.newaxis], True, within[..., index])
+    others = [p for i, p in enumerate(params) if i not in salts]
+    everywhere = bool(np.all(applied))
+    replaced = {params[i].solute for i in salts} if everywhere else set()
+    notes = [
+        w
+        for w in result.warnings
+        if not any(w.startswith(f"{name}:") for name in replaced)
+        and not (everywhere and not others and w.startswith("mixture:"))
+    ]
+    notes.extend(ionic.warnings)
+    if others:
+        notes.extend(
+            f"{params[i].solute}: no osmotic virial coefficients; in cross terms with the "
+            "other solutes it counts as its ions with B = C = 0"
+            for i in salts
+            if params[i].table == electrolytes.SALT_TABLE.name
+        )
+    if not np.any(applied):
+        method = result.method
+    elif not others and everywhere:
+        method = electrolytes.METHOD
+    else:
+        method = (
+            f"{result.method}; the electrolytes' own contribution from the ion model: "
+            f"{electrolytes.METHOD}"
+        )
+    updated = replace(
+        result,
+        osmolality_osmol_per_kg=np.asarray(pi, dtype=np.float64),
+        method=method,
+        parameters=tuple(params),
+        within_range=within,
+        warnings=tuple(notes),
+    )
+    return updated, ionic
+
+
 # --- melting point ------------------------------------------------------------------------
 
 
@@ -594,6 +699,8 @@ class SolutionThermo:
             validity); ``False`` also where a range is not recorded — use
             ``osmolality.range_verdict()`` for true / false / unknown.
         warnings: caveats from the osmolality calculation.
+        ionic: the ion model's result when it was asked for and the solution has
+            electrolytes (``solution_thermo(..., ions=True)``), else ``None``.
     """
 
     osmolality: OsmolalityResult
@@ -604,6 +711,7 @@ class SolutionThermo:
     sources: dict[str, str] = field(default_factory=dict)
     within_range: BoolArray = field(default_factory=lambda: np.ones(0, dtype=np.bool_))
     warnings: tuple[str, ...] = ()
+    ionic: electrolytes.IonicResult | None = None
 
     @property
     def osmolality_osmol_per_kg(self) -> FloatArray:
@@ -616,6 +724,7 @@ def solution_thermo(
     solutes: Sequence[str | VirialParameters],
     *,
     parameters: Mapping[str, VirialParameters] | None = None,
+    ions: bool = False,
 ) -> SolutionThermo:
     """Osmolality and ice melting point of one or many solutions in one call.
 
@@ -623,11 +732,16 @@ def solution_thermo(
         molality: mol/kg water, shape ``(n_solutes,)`` or ``(N, n_solutes)``.
         solutes: solute names or :class:`VirialParameters`, in column order.
         parameters: the table names are looked up in (default: the shipped tables).
+        ions: electrolytes by the ion model (:func:`with_ion_model`) instead of their
+            virial coefficients alone.
 
     Returns:
         Values in osmol/kg, K and °C with methods, provenance, sources and validity flags.
     """
     result = osmolality(molality, solutes, parameters=parameters)
+    ionic = None
+    if ions:
+        result, ionic = with_ion_model(result, molality)
     pi = result.osmolality_osmol_per_kg
     # A fit with C < 0 gives π ≤ 0 far above its range (e.g. > 78 % w/w ethylene glycol):
     # no melting point there (NaN), never an exception.
@@ -642,6 +756,7 @@ def solution_thermo(
         sources={p.solute: p.source for p in result.parameters},
         within_range=result.all_within_range,
         warnings=result.warnings,
+        ionic=ionic,
     )
 
 
