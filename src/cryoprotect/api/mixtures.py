@@ -290,6 +290,14 @@ class OsmolalitySchema(_ValidatedQuantitySchema):
     parameters = ma.fields.List(
         ma.fields.Dict(), required=True, metadata={"description": "Per component, with source"}
     )
+    electrolytes = ma.fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "How the salts' share was obtained: ions by stoichiometric "
+            "dissociation, ionic strength, Pitzer osmotic coefficient, species molalities and "
+            "the cited parameters (null when the solution has no electrolyte)"
+        },
+    )
 
 
 class MeltingPointSchema(_ValidatedQuantitySchema):

@@ -41,7 +41,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -275,12 +275,17 @@ class IonicResult:
     warnings: tuple[str, ...]
 
     @property
-    def provenance(self) -> str:
+    def provenance(self) -> Literal["measured", "fitted", "estimated"]:
         """The weakest provenance of the parameters used (``fitted`` when all are fitted)."""
         tags = {p.provenance for p in self.pairs}
         if not self.pairs or "estimated" in tags or len(self.pairs) < self.present_pairs:
             return "estimated"
         return "fitted" if "fitted" in tags else "measured"
+
+    @property
+    def verified(self) -> bool:
+        """Whether every pair present has parameters checked against their source."""
+        return len(self.pairs) == self.present_pairs and all(p.verified for p in self.pairs)
 
     @property
     def present_pairs(self) -> int:
@@ -290,10 +295,12 @@ class IonicResult:
         return cations * anions
 
     def describe(self, index: int | None = None) -> dict[str, Any]:
-        """JSON-serialisable summary of one composition (``index``) or a single one."""
+        """JSON-serialisable summary of composition ``index`` (ignored for a single one)."""
+
+        single = index is None or np.ndim(self.osmolality_osmol_per_kg) == 0
 
         def pick(array: NDArray[Any]) -> Any:
-            return array if index is None else array[index]
+            return array if single else array[index]
 
         molality = np.asarray(pick(self.species_molality), dtype=np.float64)
         return {

@@ -529,26 +529,40 @@ def _warnings(params: Sequence[VirialParameters], above: BoolArray) -> tuple[str
     return tuple(notes)
 
 
-def electrolyte_cross_parameters(salt: str) -> VirialParameters:
+def electrolyte_cross_parameters(
+    salt: str, *, provenance: Provenance = "estimated", verified: bool = False
+) -> VirialParameters:
     """Virial stand-in for a salt without coefficients, used only in cross terms.
 
     Under :func:`with_ion_model` a salt's own contribution comes from the ion model; in the
-    cross terms with non-electrolytes it counts as its ν ions (k = ν) with B = C = 0.
+    cross terms with non-electrolytes it counts as its ν ions (k = ν) with B = C = 0. Its
+    valid range is the ion model's: the molality at which the salt alone reaches the
+    validated ionic strength (unknown for an uncharged species such as the HEPES zwitterion).
+
+    Args:
+        salt: the salt's name (``params/salts.csv``).
+        provenance: ``estimated`` when cross terms use B = C = 0; the ion model's provenance
+            when the solution has no other solutes (no cross terms).
+        verified: whether the numbers behind the answer were checked against their source.
     """
     found = electrolytes.salt(salt)
+    charges = electrolytes.species_charges()
+    strength_per_mol = 0.5 * sum(count * charges[name] ** 2 for name, count in found.species)
     return VirialParameters(
         solute=salt,
         b_kg_per_mol=0.0,
         c_kg2_per_mol2=0.0,
         k_diss=float(found.particles),
-        valid_max_molality=None,
+        valid_max_molality=(
+            electrolytes.VALID_MAX_IONIC_STRENGTH / strength_per_mol if strength_per_mol else None
+        ),
         source=(
             f"no osmotic virial coefficients: its own contribution from the ion model "
             f"({electrolytes.SALT_TABLE.name}: {found.particles} particles); in cross terms "
             "with other solutes k = number of ions, B = C = 0"
         ),
-        provenance="estimated",
-        verified=False,
+        provenance=provenance,
+        verified=verified,
         table=electrolytes.SALT_TABLE.name,
     )
 
@@ -579,21 +593,30 @@ def with_ion_model(
     if not salts:
         return result, None
     array = np.asarray(molality, dtype=np.float64)
+    others = [p for i, p in enumerate(params) if i not in salts]
+    ionic = electrolytes.ionic_osmolality(
+        array[..., np.array(salts)], [params[i].solute for i in salts]
+    )
+    # With no other solute there are no cross terms: the stand-in carries the ion model's tags.
+    tags: tuple[Provenance, bool] = (
+        ("estimated", False) if others else (ionic.provenance, ionic.verified)
+    )
     for i in salts:
         if params[i].table == "ideal":
-            params[i] = electrolyte_cross_parameters(params[i].solute)
+            params[i] = electrolyte_cross_parameters(
+                params[i].solute, provenance=tags[0], verified=tags[1]
+            )
     index = np.array(salts)
     k, b, c = _coefficients(params)
     pi_all = virial_osmolality(array, k, b, c)
     pi_salts = virial_osmolality(array[..., index], k[index], b[index], c[index])
-    ionic = electrolytes.ionic_osmolality(array[..., index], [params[i].solute for i in salts])
     applied = ionic.within_range
     pi = np.where(applied, pi_all - pi_salts + ionic.osmolality_osmol_per_kg, pi_all)
     within = np.array(result.within_range, dtype=np.bool_, copy=True)
     within[..., index] = np.where(applied[..., np.newaxis], True, within[..., index])
-    others = [p for i, p in enumerate(params) if i not in salts]
     everywhere = bool(np.all(applied))
-    replaced = {params[i].solute for i in salts} if everywhere else set()
+    substituted = {params[i].solute for i in salts if params[i].table != result.parameters[i].table}
+    replaced = {params[i].solute for i in salts} if everywhere else substituted
     notes = [
         w
         for w in result.warnings

@@ -672,6 +672,7 @@ def assess(
     *,
     parameters: Mapping[str, thermo.VirialParameters] | None = None,
     phase_data: Mapping[str, SolutePhaseData] | None = None,
+    ions: bool = False,
 ) -> Assessment:
     """Osmolality and ice melting point of N compositions, each with what may be said of it.
 
@@ -685,6 +686,7 @@ def assess(
         molar_masses_g_per_mol: per solute (``None`` when unknown: no % w/w checks).
         parameters: virial table for names (default: the shipped tables).
         phase_data: phase boundaries keyed by lower-cased solute name (default: shipped).
+        ions: electrolytes by the ion model (:func:`thermo.with_ion_model`).
 
     Returns:
         The raw model result and one osmolality and one melting-point answer per composition.
@@ -692,7 +694,7 @@ def assess(
     Raises:
         ValidationError: shapes disagree (see :func:`thermo.osmolality`).
     """
-    result = thermo.solution_thermo(molality, solutes, parameters=parameters)
+    result = thermo.solution_thermo(molality, solutes, parameters=parameters, ions=ions)
     params = result.osmolality.parameters
     if len(molar_masses_g_per_mol) != len(params):
         raise ValidationError("one molar mass per solute is required", field="molar_masses")
@@ -701,7 +703,7 @@ def assess(
     limits = np.array(
         [p.valid_max_molality if p.valid_max_molality is not None else np.inf for p in params]
     )
-    capped = thermo.solution_thermo(np.minimum(m2d, limits), list(params))
+    capped = thermo.solution_thermo(np.minimum(m2d, limits), list(params), ions=ions)
     pi = np.atleast_1d(result.osmolality_osmol_per_kg)
     tm_k = np.atleast_1d(result.melting_point_k)
     pi_edge = np.atleast_1d(capped.osmolality_osmol_per_kg)

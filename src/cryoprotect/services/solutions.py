@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from cryoprotect.errors import InvalidCompositionError, NotFound, ValidationError
-from cryoprotect.science import composition, glass, thermo, thermo_validity
+from cryoprotect.science import composition, electrolytes, glass, thermo, thermo_validity
 
 PARAMS = Path(composition.__file__).resolve().parent / "params"
 
@@ -209,10 +209,11 @@ def solution_properties(
     virial_table = thermo.default_virial_parameters()
     thermo_names = [_parameter_name(c, virial_table) for c in components]
     assessed = thermo_validity.assess(
-        molality, thermo_names, [s.molar_mass_g_per_mol for s in solutes]
+        molality, thermo_names, [s.molar_mass_g_per_mol for s in solutes], ions=True
     )
     thermo_result = assessed.thermo
     osm = thermo_result.osmolality
+    ionic = thermo_result.ionic
     parameters = [
         {
             "component": c.name,
@@ -226,6 +227,7 @@ def solution_properties(
             "source": p.source,
             "provenance": p.provenance,
             "verified": p.verified,
+            "model": _model_of(p.solute, ionic),
         }
         for c, p, m, w in zip(
             components, osm.parameters, molality, assessed.solute_within_range[0], strict=True
@@ -243,9 +245,15 @@ def solution_properties(
         "composition": in_units,
         "osmolality": {
             **answer_fields(osm_answer),
+            # How the number was obtained: the virial equation, with the electrolytes' own
+            # contribution from the ion model where the solution has salts.
+            "method": osm.method
+            if osm_answer.method == thermo.VIRIAL_METHOD
+            else osm_answer.method,
             "value": osm_answer.value,
             "unit": "osmol/kg",
             "parameters": parameters,
+            "electrolytes": None if ionic is None else ionic.describe(0),
         },
         "melting_point": {
             **answer_fields(mp_answer),
@@ -276,6 +284,18 @@ def solution_properties(
         "measurements": _measurements(name),
     }
     return result
+
+
+def _model_of(solute: str, ionic: electrolytes.IonicResult | None) -> str:
+    """Which model gave a solute's own contribution to the osmolality."""
+    if ionic is not None and any(
+        s.name.lower() == solute.lower() or solute.lower() in (n.lower() for n in s.synonyms)
+        for s in ionic.salts
+    ):
+        if bool(np.all(ionic.within_range)):
+            return "ions (Pitzer osmotic coefficient); cross terms: osmotic virial"
+        return "osmotic virial (ionic strength above the ion model's validated range)"
+    return "osmotic virial"
 
 
 def answer_fields(answer: thermo_validity.Answer) -> dict[str, Any]:
