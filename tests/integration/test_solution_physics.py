@@ -233,3 +233,51 @@ def test_carriers_are_listed_with_their_solutes_and_sources(client):  # type: ig
             },
         )
         assert props.status_code == 200, (name, props.json)
+
+
+def test_pbs_osmolality_counts_the_phosphate_ions(client):  # type: ignore[no-untyped-def]
+    # Issue 13, item 3: PBS came out 0.268 osmol/kg with Na2HPO4 counted as one particle.
+    # Its cited value: Gibco PBS specification 280-315 mOsm/kg
+    # (science/params/measured_carrier_osmolality.csv).
+    salts = [
+        ("Sodium chloride", 137),
+        ("Potassium chloride", 2.7),
+        ("Disodium hydrogen phosphate", 10),
+        ("Potassium dihydrogen phosphate", 1.8),
+    ]
+    res = client.post(
+        "/api/v1/solutions/properties",
+        json={"components": [{"name": n, "amount": a, "unit": "mmol/L"} for n, a in salts]},
+    )
+    assert res.status_code == 200, res.json
+    osmolality = res.json["osmolality"]
+    assert 0.280 <= osmolality["value"] <= 0.315
+    assert "Pitzer" in osmolality["method"]
+    ions = osmolality["electrolytes"]
+    assert {s["species"] for s in ions["species"]} == {"Na+", "K+", "Cl-", "HPO4 2-", "H2PO4-"}
+    assert ions["within_range"] is True and 0.15 < ions["ionic_strength_mol_per_kg"] < 0.2
+    # The same solution as the shipped carrier (with a little glycerol) gives the same ions.
+    carrier = client.post(
+        "/api/v1/solutions/properties",
+        json={
+            "components": [{"name": "Glycerol", "amount": 1, "unit": "% w/w"}],
+            "carrier": "PBS",
+        },
+    )
+    assert carrier.status_code == 200, carrier.json
+    assert carrier.json["osmolality"]["value"] > osmolality["value"]
+    assert carrier.json["osmolality"]["electrolytes"]["species"]
+
+
+def test_isotonic_saline_matches_its_measured_osmolality(client):  # type: ignore[no-untyped-def]
+    # 0.9 % NaCl measured 286 mOsm/kg by freezing-point osmometry (Williams, Anesth Analg
+    # 1999, doi:10.1213/00000539-199912000-00072); target within 3 %.
+    res = client.post(
+        "/api/v1/solutions/properties",
+        json={"components": [{"name": "Sodium chloride", "amount": 0.9, "unit": "% w/v"}]},
+    )
+    assert res.status_code == 200, res.json
+    assert res.json["osmolality"]["value"] == pytest.approx(0.286, rel=0.03)
+    assert res.json["osmolality"]["electrolytes"]["osmotic_coefficient"] == pytest.approx(
+        0.926, abs=0.005
+    )
