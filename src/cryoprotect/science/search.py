@@ -824,7 +824,7 @@ class _ScanState:
     params: Any = None
     truncated: bool = False
     checked: int = 0
-    on_match: Callable[[int], None] | None = None  # told each matching row at once
+    on_checked: Callable[[int, bool], None] | None = None  # told each row matched, and how
 
     def expired(self) -> bool:
         if self.deadline is not None and self.clock() >= self.deadline:
@@ -835,6 +835,7 @@ class _ScanState:
 ISOLATION_AVAILABLE = hasattr(os, "fork")
 """Whether :meth:`SubstructureIndex.find` can isolate a scan in a child process (POSIX)."""
 _ISOLATION_GRACE_S = 0.1  # how long past the deadline a child gets to send its last hits
+_PROGRESS_S = 0.05  # a scan child reports how many molecules it checked this often
 
 
 def _lower_priority(cpu_limit_s: int) -> None:
@@ -1162,10 +1163,10 @@ class SubstructureIndex:
                             if timed and not matched and state.expired():
                                 break  # the matcher may have given up at the deadline
                             state.checked += 1
+                            if state.on_checked is not None:
+                                state.on_checked(row, matched)
                         if matched:
                             found.append(row)
-                            if state is not None and state.on_match is not None:
-                                state.on_match(row)
                             if limit is not None and len(found) >= limit:
                                 stop = row + 1
                                 break
@@ -1270,8 +1271,8 @@ class SubstructureIndex:
             _end_child(pid)
 
     def _scan_in_child(self, query: Chem.Mol, deadline: float, fd: int) -> None:
-        """Scan in a forked child, writing ``H <id> <checked>`` per hit and
-        ``E <checked> <truncated>`` at the end; never returns.
+        """Scan in a forked child, writing ``H <id> <checked>`` per hit, ``C <checked>``
+        every 50 ms without one and ``E <checked> <truncated>`` at the end; never returns.
 
         Only the forking thread exists here: locks other threads held at the fork stay held,
         so the index gets a fresh lock (nothing else runs in this process), nothing is
@@ -1284,11 +1285,16 @@ class SubstructureIndex:
             _lower_priority(max(1, math.ceil(deadline - time.monotonic())) + 1)
             self._rw = _ReadWriteLock()
             state = _ScanState(deadline=deadline)
+            reported = [time.monotonic()]
 
-            def emit(row: int) -> None:
-                os.write(fd, f"H {self._ids[row]} {state.checked}\n".encode())
+            def report(row: int, matched: bool) -> None:
+                if matched:
+                    os.write(fd, f"H {self._ids[row]} {state.checked}\n".encode())
+                elif time.monotonic() - reported[0] >= _PROGRESS_S:
+                    os.write(fd, f"C {state.checked}\n".encode())
+                    reported[0] = time.monotonic()
 
-            state.on_match = emit
+            state.on_checked = report
             for _ in self._scan(query, self._first_chunk, None, state):
                 pass
             os.write(fd, f"E {state.checked} {int(state.truncated)}\n".encode())
@@ -1324,6 +1330,8 @@ class SubstructureIndex:
                     if kind == "H":
                         fresh.append(fields[0])
                         checked = int(fields[1])
+                    elif kind == "C":
+                        checked = int(fields[0])
                     elif kind == "E":
                         checked, truncated, finished = int(fields[0]), fields[1] == "1", True
                 if allowed is not None and fresh:
