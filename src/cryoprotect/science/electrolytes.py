@@ -26,11 +26,25 @@ per cent up to an ionic strength of :data:`VALID_MAX_IONIC_STRENGTH`; above it t
 flagged outside the validated range (and :mod:`~cryoprotect.science.thermo` keeps the
 freezing-point-fitted virial coefficients there).
 
-Phosphate speciation: the salts of a recipe fix which phosphate anion each supplies
-(HPO₄²⁻ from Na₂HPO₄, H₂PO₄⁻ from KH₂PO₄); their ratio sets the pH through pKa2 = 7.21 of
-phosphoric acid (:func:`phosphate_ratio_at_ph` gives the ratio a pH implies). No proton is
-moved between them here: doing so without adding HCl or NaOH would break electroneutrality.
-Bicarbonate stays HCO₃⁻ (the pKa of HCO₃⁻/CO₃²⁻ is 10.3).
+Buffers (pKa at 25 °C with sources in ``params/buffer_pka.csv``):
+
+* Phosphate: the salts of a recipe fix which phosphate anion each supplies (HPO₄²⁻ from
+  Na₂HPO₄, H₂PO₄⁻ from KH₂PO₄); their ratio sets the pH through pKa2 = 7.207
+  (:func:`phosphate_ratio_at_ph` gives the ratio a pH implies). No proton is moved between
+  them here: doing so without adding HCl or NaOH would break electroneutrality.
+* HEPES (pKa 7.565, Vega & Bates 1976) is made up as the free acid — a zwitterion, one
+  uncharged particle — and titrated to the carrier's pH with NaOH: :func:`hepes_at_ph` splits
+  a total into the zwitterion and the sodium salt (Na⁺ + HEPES⁻), the Na⁺ being the NaOH
+  added. That split is what :func:`ionic_osmolality` then counts.
+* Bicarbonate (NaHCO₃) is counted as Na⁺ + HCO₃⁻. :func:`carbonate_fractions` gives the
+  CO₂(aq)/HCO₃⁻/CO₃²⁻ split a pH implies (pKa1 6.352, pKa2 10.329): at pH 7.4 about 92 % is
+  HCO₃⁻, 8 % CO₂(aq) and 0.1 % CO₃²⁻. The CO₂(aq) of a medium equilibrated with a CO₂
+  atmosphere comes from the gas, not from the bicarbonate, so it is not moved here either.
+
+The pH splits use Henderson–Hasselbalch with the thermodynamic pKa (activities ignored); at
+the carriers' ionic strength (≈0.16 mol/kg) the apparent pKa of a charged pair is lower by
+roughly 0.1–0.2, which moves at most that fraction of the buffer between its forms: for
+10 mmol/kg HEPES at pH 7.4 that is < 1 mOsm/kg.
 """
 
 from __future__ import annotations
@@ -53,6 +67,7 @@ SPECIES_TABLE = PARAMS_DIR / "ions.csv"
 SALT_TABLE = PARAMS_DIR / "salts.csv"
 PITZER_TABLE = PARAMS_DIR / "pitzer_binary.csv"
 MEASURED_CARRIER_TABLE = PARAMS_DIR / "measured_carrier_osmolality.csv"
+BUFFER_TABLE = PARAMS_DIR / "buffer_pka.csv"
 
 DEBYE_HUCKEL_A_PHI_25C = 0.3915
 """A_φ at 25 °C, kg^½ mol^-½ (Pitzer 1991, ch. 3 Table 1)."""
@@ -60,8 +75,6 @@ PITZER_B = 1.2
 """The Pitzer model's b, kg^½ mol^-½ (Pitzer & Mayorga 1973)."""
 VALID_MAX_IONIC_STRENGTH = 0.5
 """Ionic strength (mol/kg) up to which the model was checked against measured freezing points."""
-PHOSPHORIC_ACID_PKA2 = 7.21
-"""pKa of H₂PO₄⁻ ⇌ HPO₄²⁻ + H⁺ at 25 °C, infinite dilution (7.207 in the aqion database)."""
 
 METHOD = (
     "ions by stoichiometric dissociation (params/salts.csv); osmotic coefficient of the ion "
@@ -234,11 +247,159 @@ def salt(name: str) -> Salt:
     return found
 
 
-def phosphate_ratio_at_ph(ph: float, *, pka2: float = PHOSPHORIC_ACID_PKA2) -> float:
-    """[HPO₄²⁻]/[H₂PO₄⁻] at a pH (Henderson–Hasselbalch with pKa2, activities ignored)."""
-    if not math.isfinite(ph):
+@dataclass(frozen=True)
+class BufferPka:
+    """One acid dissociation step of a buffer (25 °C, infinite dilution), with its source."""
+
+    acid: str
+    base: str
+    pka_25c: float
+    source: str
+    provenance: str
+    verified: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form (for APIs and reports)."""
+        return {
+            "acid": self.acid,
+            "base": self.base,
+            "pka_25c": self.pka_25c,
+            "source": self.source,
+            "provenance": self.provenance,
+            "verified": self.verified,
+        }
+
+
+@lru_cache(maxsize=1)
+def buffer_pkas() -> dict[str, BufferPka]:
+    """Acid species → its dissociation step, from ``params/buffer_pka.csv``."""
+    table: dict[str, BufferPka] = {}
+    for line, row in enumerate(_rows(BUFFER_TABLE), start=2):
+        where = f"{BUFFER_TABLE.name}:{line}"
+        if not row["source"].strip() or row["provenance"] not in {"measured", "fitted"}:
+            raise ValidationError(f"{where}: every pKa needs a source and a provenance")
+        entry = BufferPka(
+            acid=row["acid"].strip(),
+            base=row["base"].strip(),
+            pka_25c=float(row["pka_25c"]),
+            source=row["source"].strip(),
+            provenance=row["provenance"].strip(),
+            verified=row["verified"].strip().lower() == "true",
+        )
+        table[entry.acid] = entry
+    return table
+
+
+def buffer_pka(acid: str) -> BufferPka:
+    """The dissociation step whose acid form is ``acid`` (e.g. ``"HEPES"``, ``"H2PO4-"``).
+
+    Raises:
+        NotFound: no pKa recorded for that acid.
+    """
+    found = buffer_pkas().get(acid)
+    if found is None:
+        raise NotFound(f"no pKa recorded for {acid!r}", details={"acid": acid})
+    return found
+
+
+def _finite_ph(ph: ArrayLike) -> FloatArray:
+    array = np.asarray(ph, dtype=np.float64)
+    if not np.all(np.isfinite(array)):
         raise ValidationError("pH must be a finite number", field="ph")
-    return float(10.0 ** (ph - pka2))
+    return array
+
+
+def base_fraction(ph: ArrayLike, pka: float) -> FloatArray:
+    """Fraction of a buffer in its base form at a pH: 1 / (1 + 10^(pKa − pH))."""
+    return np.asarray(1.0 / (1.0 + 10.0 ** (pka - _finite_ph(ph))), dtype=np.float64)
+
+
+def phosphate_ratio_at_ph(ph: float, *, pka2: float | None = None) -> float:
+    """[HPO₄²⁻]/[H₂PO₄⁻] at a pH (Henderson–Hasselbalch with pKa2, activities ignored)."""
+    pka = buffer_pka("H2PO4-").pka_25c if pka2 is None else pka2
+    return float(10.0 ** (float(_finite_ph(ph)) - pka))
+
+
+@dataclass(frozen=True)
+class HepesSplit:
+    """HEPES titrated with NaOH to a pH: how much stays zwitterion, how much is Na-HEPES.
+
+    Attributes:
+        salts: the two solutes as :func:`ionic_osmolality` takes them (free acid, sodium salt).
+        amounts: their amounts, same unit as the total given, shape ``(..., 2)``.
+        base_fraction: fraction as HEPES⁻ (= mol NaOH added per mol HEPES).
+        pka: the pKa used, with its source.
+    """
+
+    salts: tuple[str, str]
+    amounts: FloatArray
+    base_fraction: FloatArray
+    pka: BufferPka
+
+
+def hepes_at_ph(total: ArrayLike, ph: ArrayLike) -> HepesSplit:
+    """Split HEPES made up as the free acid and titrated with NaOH to ``ph``.
+
+    HEPES free acid is a zwitterion (sulfonate anion, protonated piperazine nitrogen): one
+    uncharged particle. Titrating to the pH turns a fraction f = 1/(1 + 10^(pKa − pH)) into
+    HEPES⁻, with one Na⁺ from the NaOH for each: f·total of "HEPES sodium salt" and
+    (1 − f)·total of "HEPES". pKa = 7.565 at 25 °C (Vega & Bates 1976); activities ignored.
+
+    Args:
+        total: total HEPES, any amount unit (mol/kg, mmol/L, …), scalar or array.
+        ph: the pH it was titrated to (scalar or broadcastable to ``total``).
+
+    Raises:
+        ValidationError: non-finite pH, negative or non-finite total.
+    """
+    amount = np.asarray(total, dtype=np.float64)
+    if not np.all(np.isfinite(amount)) or np.any(amount < 0.0):
+        raise ValidationError("the HEPES total must be finite and ≥ 0", field="total")
+    pka = buffer_pka("HEPES")
+    fraction = base_fraction(ph, pka.pka_25c)
+    amounts = np.stack(np.broadcast_arrays(amount * (1.0 - fraction), amount * fraction), -1)
+    return HepesSplit(
+        salts=("HEPES", "HEPES sodium salt"),
+        amounts=np.asarray(amounts, dtype=np.float64),
+        base_fraction=np.asarray(fraction, dtype=np.float64),
+        pka=pka,
+    )
+
+
+def carbonate_fractions(ph: ArrayLike) -> dict[str, FloatArray]:
+    """Fractions of total carbonate as CO₂(aq), HCO₃⁻ and CO₃²⁻ at a pH (25 °C pKa's)."""
+    h = 10.0 ** (-_finite_ph(ph))
+    k1 = 10.0 ** (-buffer_pka("CO2(aq)").pka_25c)
+    k2 = 10.0 ** (-buffer_pka("HCO3-").pka_25c)
+    denominator = h * h + k1 * h + k1 * k2
+    return {
+        "CO2(aq)": np.asarray(h * h / denominator, dtype=np.float64),
+        "HCO3-": np.asarray(k1 * h / denominator, dtype=np.float64),
+        "CO3 2-": np.asarray(k1 * k2 / denominator, dtype=np.float64),
+    }
+
+
+_BUFFER_SPECIES = {"H2PO4-": "H2PO4-", "HPO4 2-": "H2PO4-", "HEPES": "HEPES", "HEPES-": "HEPES"}
+_BUFFER_SPECIES.update({"HCO3-": "CO2(aq)"})
+
+
+_COUNTED_AS = {
+    "H2PO4-": "as the recipe's salts supply them (their ratio sets the pH through this pKa)",
+    "HEPES": "free acid as one uncharged zwitterion, its sodium salt as Na⁺ + HEPES⁻ "
+    "(hepes_at_ph splits HEPES titrated with NaOH by this pKa)",
+    "CO2(aq)": "bicarbonate salts as their cation + HCO₃⁻; CO₃²⁻ and CO₂(aq) not counted "
+    "(carbonate_fractions gives the split a pH implies)",
+}
+
+
+def buffers_present(species: Sequence[str]) -> list[BufferPka]:
+    """The buffer steps whose species occur among ``species`` (for the answer's provenance)."""
+    acids: list[str] = []
+    for name in species:
+        acid = _BUFFER_SPECIES.get(name)
+        if acid is not None and acid not in acids:
+            acids.append(acid)
+    return [buffer_pka(a) for a in acids]
 
 
 # --- the model ----------------------------------------------------------------------------
@@ -322,6 +483,10 @@ class IonicResult:
                 for s in self.salts
             ],
             "parameters": [p.as_dict() for p in self.pairs],
+            "buffers": [
+                {**b.as_dict(), "counted_as": _COUNTED_AS[b.acid]}
+                for b in buffers_present(self.species)
+            ],
             "provenance": self.provenance,
             "warnings": list(self.warnings),
         }
