@@ -6,10 +6,7 @@ Reference data:
   Fluids, 1966): the shipped copy ``science/params/crc_freezing_points.csv``, read here with
   the csv module. The Pitzer parameters were not fitted to these data (they are Pitzer &
   Mayorga's 25 °C values), so the comparison is out of sample.
-* Measured osmolality of the shipped carriers: ``science/params/measured_carrier_osmolality.csv``
-  (isotonic saline 286 mOsm/kg by freezing-point osmometry, Williams, Anesth Analg 1999;
-  PBS: the manufacturer's specification range 280–315 mOsm/kg; Euro-Collins: 355 mOsm/L
-  as reported by Zheng et al. 2008, method not stated).
+* The shipped carriers against their cited osmolality: ``tests/unit/test_carrier_osmolality.py``.
 """
 
 from __future__ import annotations
@@ -171,44 +168,7 @@ def carrier_properties(carrier: str) -> dict[str, object]:
     return solutions.solution_properties(components)
 
 
-MEASURED = electrolytes.measured_carrier_osmolalities()
-SHIPPED = sorted({c["name"] for c in solutions.carriers().values()})
-
-
-def test_every_shipped_carrier_has_a_cited_osmolality() -> None:
-    assert set(SHIPPED) <= {m.carrier for m in MEASURED.values()}
-    assert all(m.source and m.method for m in MEASURED.values())
-
-
-@pytest.mark.parametrize("carrier", SHIPPED)
-def test_carrier_osmolality_matches_its_cited_value(carrier: str) -> None:
-    cited = MEASURED[carrier.lower()]
-    answer = carrier_properties(carrier)
-    osmolality = answer["osmolality"]
-    assert isinstance(osmolality, dict)
-    ours = osmolality["value"]
-    assert osmolality["within_range"] is True
-    assert osmolality["electrolytes"]["within_range"] is True
-    if cited.low_osmol_per_kg is not None and cited.high_osmol_per_kg is not None:
-        # a specified range (PBS): inside it
-        assert cited.low_osmol_per_kg <= ours <= cited.high_osmol_per_kg
-    elif cited.unit_reported == "mOsm/L":
-        # a reported osmolarity (Euro-Collins, method not stated): per litre of solution
-        composition = answer["composition"]
-        assert isinstance(composition, dict)
-        water_kg_per_l = _water_kg_per_litre(composition)
-        assert ours * water_kg_per_l == pytest.approx(cited.value_osmol_per_kg, rel=0.05)
-    else:
-        # a measurement (isotonic saline): within 3 % (issue 13 target)
-        assert ours == pytest.approx(cited.value_osmol_per_kg, rel=0.03)
-
-
-def _water_kg_per_litre(composition: dict[str, object]) -> float:
-    amounts = composition["amounts"]
-    assert isinstance(amounts, dict)
-    molar = np.array(amounts["mol/L"], dtype=float)
-    molal = np.array(amounts["mol/kg"], dtype=float)
-    return float(molar[0] / molal[0])
+# Each shipped carrier against its cited osmolality: tests/unit/test_carrier_osmolality.py.
 
 
 def test_pbs_names_its_ions_and_how_the_number_was_obtained() -> None:
