@@ -158,9 +158,40 @@ def test_a_parameter_set_without_a_range_is_unknown_not_true(solute: str) -> Non
     for quantity in (answer.osmolality[0], answer.melting_point[0]):
         assert quantity.within_range is None
         assert quantity.status == "range_unknown"
-        assert quantity.value is not None  # a number, with the warning beside it
+        # no number nobody validated (it was a number with a warning beside it): the reason
+        # names the coefficients, and the bound is the solution without this solute
+        assert quantity.value is None
+        assert quantity.reason is not None
+        assert quantity.reason.startswith(
+            f"no valid concentration range is recorded for the coefficients of {solute} "
+            f"(B = {params.b_kg_per_mol:g} kg/mol"
+        )
+        assert "not checked against published measurements" in quantity.reason
         assert any("no valid concentration range is recorded" in w for w in quantity.warnings)
+    osm_bound = answer.osmolality[0].bound
+    assert osm_bound is not None and osm_bound.relation == "above"
+    assert osm_bound.value == pytest.approx(0.0)  # water alone
+    mp_bound = answer.melting_point[0].bound
+    assert mp_bound is not None and mp_bound.relation == "below"
+    assert mp_bound.value == pytest.approx(0.0)
+    assert f"without {solute} (no validated coefficients)" in mp_bound.text
     assert answer.solute_within_range == ((None,),)
+
+
+def test_an_unranged_solute_in_a_ranged_solution_leaves_the_rest_as_the_bound() -> None:
+    # 1.5 mol/kg of a solute with quoted, unchecked coefficients in 0.15 mol/kg NaCl: the
+    # melting point lies below that of the NaCl solution alone (CRC fit, inside its range).
+    params = UNRANGED["Dimethyl sulfoxide"]
+    answer = tv.assess([1.5, 0.15], [params, "Sodium chloride"], [78.13, NACL_G_PER_MOL])
+    saline = thermo.solution_thermo([0.15], ["Sodium chloride"])
+    mp = answer.melting_point[0]
+    assert mp.value is None and mp.within_range is None and mp.status == "range_unknown"
+    assert mp.bound is not None
+    assert mp.bound.value == pytest.approx(float(saline.melting_point_c))
+    assert mp.bound.value < -0.4
+    osm = answer.osmolality[0]
+    assert osm.value is None and osm.bound is not None
+    assert osm.bound.value == pytest.approx(float(saline.osmolality_osmol_per_kg))
 
 
 def test_a_shipped_parameter_set_without_a_range_is_never_reported_inside_it() -> None:
@@ -338,11 +369,12 @@ def test_short_source_keeps_a_year_and_drops_the_rest() -> None:
 
 
 def test_where_the_model_itself_breaks_down_nothing_is_returned() -> None:
-    # A negative C without a recorded range: π turns negative at high molality.
-    params = VirialParameters("Solute Z", 0.05, -0.01, 1.0, None, "test", "fitted", False, "t")
+    # A negative C with a (wrongly) recorded range: π turns negative at high molality
+    # inside it. (Without a recorded range nothing is returned anyway: range_unknown.)
+    params = VirialParameters("Solute Z", 0.05, -0.01, 1.0, 40.0, "test", "fitted", False, "t")
     answer = tv.assess([[1.0], [30.0]], [params], [50.0])
     assert answer.melting_point[0].value is not None
-    assert answer.melting_point[0].within_range is None
+    assert answer.melting_point[0].within_range is True
     for quantity in (answer.melting_point[1], answer.osmolality[1]):
         assert quantity.value is None and quantity.within_range is False
         assert quantity.reason is not None and "model gives no" in quantity.reason

@@ -19,8 +19,14 @@ Rules, in order of precedence (melting point):
    lowers the water activity), so the model's melting point with each such solute capped
    at the top of its range is an upper bound, as is any published ice-liquidus point at a
    lower concentration; the strongest (lowest) bound is given.
-4. **Range unknown** — a parameter set records no range: the value is returned with
-   ``within_range = None`` and a warning, never ``True``.
+4. **Range unknown** — a solute present in the solution has a parameter set that records
+   no valid range (coefficients quoted but never checked against measurements, such as
+   DMSO's B = 0.108 kg/mol, or the ideal-dilute fallback of a solute without
+   coefficients): nothing says the model holds there, so no number is given.
+   Value ``None``, ``within_range = None`` ("unknown", never ``True``), the reason naming
+   the coefficients, and the monotonic bound that holds without them: the model's
+   melting point (osmolality) of the solution with those solutes left out (and any solute
+   above its range capped at it) is an upper (lower) bound.
 5. Otherwise the value, ``within_range = True``.
 
 Osmolality follows rules 3–5 (a solution past its eutectic is still a liquid at room
@@ -430,6 +436,11 @@ class _Solute:
         return limit is not None and self.molality > limit
 
     @property
+    def range_unknown(self) -> bool:
+        """Present in the solution, with coefficients that record no valid range."""
+        return self.params.valid_max_molality is None and self.molality > 0.0
+
+    @property
     def crystallises(self) -> bool:
         if self.phase is None or self.percent is None:
             return False
@@ -460,6 +471,34 @@ def _range_text(s: _Solute) -> str:
         f"outside the fitted range 0–{limit:.3g} mol/kg{in_mass} for {s.name} "
         f"({short_source(s.params.source)}): here {s.molality:.3g} mol/kg"
     )
+
+
+def _unknown_range_text(s: _Solute) -> str:
+    p = s.params
+    checked = (
+        "checked against their source"
+        if p.verified
+        else "not checked against published measurements"
+    )
+    return (
+        f"no valid concentration range is recorded for the coefficients of {s.name} "
+        f"(B = {p.b_kg_per_mol:g} kg/mol, C = {p.c_kg2_per_mol2:g} kg²/mol², {p.table}, "
+        f"{p.provenance}, {checked}: {short_source(p.source)}), so nothing shows that the "
+        f"model holds here ({s.molality:.3g} mol/kg)"
+    )
+
+
+def _edge_names(solutes: Sequence[_Solute]) -> str:
+    """How the bound's composition differs from the solution's ("with X at the top of its
+    fitted range and without Y")."""
+    capped = [s.name for s in solutes if s.above_range]
+    dropped = [s.name for s in solutes if s.range_unknown]
+    parts = []
+    if capped:
+        parts.append(f"with {' and '.join(capped)} at the top of the fitted range")
+    if dropped:
+        parts.append(f"without {' and '.join(dropped)} (no validated coefficients)")
+    return " and ".join(parts)
 
 
 def _eutectic_description(phase: SolutePhaseData) -> str:
@@ -498,9 +537,10 @@ def _ice_bounds(
     """
     bounds = _published_ice_bounds(solutes)
     capped = [s for s in solutes if s.above_range]
-    if edge_c is None or not capped:
+    dropped = [s for s in solutes if s.range_unknown]
+    if edge_c is None or not (capped or dropped):
         return bounds
-    if len(capped) == 1 and _measured_at_or_past_edge(capped[0]):
+    if not dropped and len(capped) == 1 and _measured_at_or_past_edge(capped[0]):
         return bounds
     bounds.append(
         Bound(
@@ -508,12 +548,13 @@ def _ice_bounds(
             value=edge_c,
             unit="°C",
             text=(
-                f"melting point below {_c(edge_c)}: the model's value with "
-                f"{' and '.join(s.name for s in capped)} at the top of the fitted range; adding "
-                "solute only lowers the melting point"
+                f"melting point below {_c(edge_c)}: the model's value {_edge_names(solutes)}; "
+                "adding solute only lowers the melting point"
             ),
             method=MONOTONIC_BOUND_METHOD,
-            source="; ".join(f"{s.name}: {short_source(s.params.source)}" for s in capped),
+            source="; ".join(
+                f"{s.name}: {short_source(s.params.source)}" for s in (*capped, *dropped)
+            ),
             provenance=edge_provenance,
             quantity="ice_melting_point",
         )
@@ -700,8 +741,11 @@ def assess(
         raise ValidationError("one molar mass per solute is required", field="molar_masses")
     table = phase_data if phase_data is not None else _default_phase_boundaries()
     m2d = np.atleast_2d(np.asarray(molality, dtype=np.float64))
+    # The bound's composition: each solute capped at its range, and solutes whose
+    # coefficients record no range left out (nothing is known of them but that they lower
+    # the melting point and raise the osmolality).
     limits = np.array(
-        [p.valid_max_molality if p.valid_max_molality is not None else np.inf for p in params]
+        [p.valid_max_molality if p.valid_max_molality is not None else 0.0 for p in params]
     )
     capped = thermo.solution_thermo(np.minimum(m2d, limits), list(params), ions=ions)
     pi = np.atleast_1d(result.osmolality_osmol_per_kg)
@@ -740,11 +784,13 @@ def assess(
             tuple(None if s.params.valid_max_molality is None else not s.above_range for s in rows)
         )
         outside = [s for s in rows if s.above_range]
+        unranged = [s for s in rows if s.range_unknown]
         osm_answers.append(
             _osmolality_answer(
                 float(pi[row]),
                 float(pi_edge[row]),
                 outside,
+                unranged,
                 provenance,
                 base_warnings + unknown_warnings,
             )
@@ -752,7 +798,7 @@ def assess(
         mp_answers.append(
             _melting_answer(
                 float(tm_k[row]),
-                float(tm_edge_c[row]) if outside else None,
+                float(tm_edge_c[row]) if outside or unranged else None,
                 rows,
                 provenance,
                 base_warnings,
@@ -771,11 +817,11 @@ def _osmolality_answer(
     value: float,
     edge: float,
     outside: Sequence[_Solute],
+    unranged: Sequence[_Solute],
     provenance: str,
     warnings: tuple[str, ...],
 ) -> Answer:
-    unknown = any("no valid concentration range is recorded" in w for w in warnings)
-    if not outside and not (np.isfinite(value) and value >= 0.0):
+    if not (outside or unranged) and not (np.isfinite(value) and value >= 0.0):
         reason = (
             "the model gives no osmolality here (it is not positive), so this composition is "
             "outside where the coefficients hold"
@@ -783,28 +829,28 @@ def _osmolality_answer(
         return Answer(
             None, "outside_range", False, reason, None, thermo.VIRIAL_METHOD, provenance, warnings
         )
-    if outside:
-        names = " and ".join(s.name for s in outside)
-        reason = "; ".join(_range_text(s) for s in outside)
+    if outside or unranged:
+        rows = [*outside, *unranged]
+        reason = "; ".join(
+            [_range_text(s) for s in outside] + [_unknown_range_text(s) for s in unranged]
+        )
         bound = Bound(
             relation="above",
             value=edge,
             unit="osmol/kg",
             text=(
-                f"osmolality above {edge:.3g} osmol/kg: the model's value with {names} at the "
-                "top of the fitted range; osmolality only rises as solute is added"
+                f"osmolality above {edge:.3g} osmol/kg: the model's value {_edge_names(rows)}; "
+                "osmolality only rises as solute is added"
             ),
             method=MONOTONIC_BOUND_METHOD,
-            source="; ".join(f"{s.name}: {short_source(s.params.source)}" for s in outside),
+            source="; ".join(f"{s.name}: {short_source(s.params.source)}" for s in rows),
             provenance=provenance,
             quantity="osmolality",
         )
+        status: Status = "outside_range" if outside else "range_unknown"
+        within = False if outside else None
         return Answer(
-            None, "outside_range", False, reason, bound, thermo.VIRIAL_METHOD, provenance, warnings
-        )
-    if unknown:
-        return Answer(
-            value, "range_unknown", None, None, None, thermo.VIRIAL_METHOD, provenance, warnings
+            None, status, within, reason, bound, thermo.VIRIAL_METHOD, provenance, warnings
         )
     return Answer(
         value, "within_range", True, None, None, thermo.VIRIAL_METHOD, provenance, warnings
@@ -825,17 +871,16 @@ def _melting_answer(
     crystallising = [s for s in rows if s.crystallises]
     region = [s for s in rows if s.in_eutectic_region]
     outside = [s for s in rows if s.above_range]
+    unranged = [s for s in rows if s.range_unknown]
     warnings = base_warnings + unknown_warnings
-    if not (crystallising or region or outside) and not np.isfinite(value_k):
+    if not (crystallising or region or outside or unranged) and not np.isfinite(value_k):
         reason = (
             "the model gives no melting point here (its osmolality is not positive), so this "
             "composition is outside where the coefficients hold"
         )
         return Answer(None, "outside_range", False, reason, None, method, provenance, warnings)
-    if not (crystallising or region or outside):
-        status: Status = "range_unknown" if unknown_warnings else "within_range"
-        within = None if unknown_warnings else True
-        return Answer(value_k, status, within, None, None, method, provenance, warnings)
+    if not (crystallising or region or outside or unranged):
+        return Answer(value_k, "within_range", True, None, None, method, provenance, warnings)
     ice = _strongest(_ice_bounds(rows, edge_c, provenance))
     ice_c = None if ice is None else ice.value
     notes = tuple(_range_text(s) for s in outside) + warnings
@@ -892,5 +937,9 @@ def _melting_answer(
             notes,
             ice_c,
         )
-    reason = "; ".join(_range_text(s) for s in outside)
-    return Answer(None, "outside_range", False, reason, ice, method, provenance, warnings, ice_c)
+    reason = "; ".join(
+        [_range_text(s) for s in outside] + [_unknown_range_text(s) for s in unranged]
+    )
+    status: Status = "outside_range" if outside else "range_unknown"
+    within = False if outside else None
+    return Answer(None, status, within, reason, ice, method, provenance, warnings, ice_c)
