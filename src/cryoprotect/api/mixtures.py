@@ -324,6 +324,75 @@ class GlassTransitionSchema(_QuantitySchema):
     parameters = ma.fields.List(ma.fields.Dict(), required=True)
 
 
+class GlassHeadlineSchema(ma.Schema):
+    applies = _Text(
+        required=True,
+        metadata={
+            "description": "Which glass the user will see: 'homogeneous' (the whole solution "
+            "vitrifies without ice: Gordon–Taylor Tg), 'freeze_concentrated' (ice forms; the "
+            "remaining phase vitrifies at the published Tg′) or 'unknown'"
+        },
+    )
+    why = _Text(required=True, metadata={"description": "Why that glass applies, with source"})
+    value_k = ma.fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "null when it cannot be given (see reason)"},
+    )
+    value_c = ma.fields.Float(required=True, allow_none=True)
+    unit = _Text(required=True)
+    method = _Text(required=True, allow_none=True)
+    provenance = _Text(required=True, allow_none=True)
+    verified = ma.fields.Boolean(required=True, allow_none=True)
+    within_range = ma.fields.Boolean(required=True, allow_none=True)
+    status = _Text(required=True)
+    reason = _Text(required=True, allow_none=True)
+    spread_k = ma.fields.List(
+        ma.fields.Float(),
+        required=True,
+        allow_none=True,
+        metadata={"description": "Lowest and highest published Tg′ (the spread of sources)"},
+    )
+    sources = ma.fields.List(_Text(), required=True)
+    warnings = ma.fields.List(_Text(), required=True)
+
+
+class VitrificationSchema(ma.Schema):
+    system = _Text(required=True, metadata={"description": "Solute or named solution"})
+    named_solution = _Text(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The recognised named solution (DP6, VS55, …), if any"},
+    )
+    critical_cooling_rate = ma.fields.Dict(
+        required=True,
+        metadata={
+            "description": "CCR in °C/min with status, method, valid range (mass fraction), "
+            "sources and verified; null value with reason and bound outside the data"
+        },
+    )
+    critical_warming_rate = ma.fields.Dict(required=True, metadata={"description": "CWR, idem"})
+    cooling = ma.fields.Dict(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Verdict at cooling_rate_c_per_min: outcome ice_free / ice_forms / "
+            "unknown, margin = rate / CCR, reason"
+        },
+    )
+    warming = ma.fields.Dict(
+        required=True, allow_none=True, metadata={"description": "Verdict at the warming rate"}
+    )
+    vitrifies = _Text(
+        required=True,
+        allow_none=True,
+        metadata={"description": "ice_free when both given rates avoid ice; null without rates"},
+    )
+    homogeneous_nucleation_c = ma.fields.Float(required=True, allow_none=True)
+    homogeneous_nucleation_reason = _Text(required=True, allow_none=True)
+    warnings = ma.fields.List(_Text(), required=True)
+
+
 class PropertiesSchema(ma.Schema):
     carrier = _Text(allow_none=True)
     composition = ma.fields.Dict(
@@ -338,6 +407,15 @@ class PropertiesSchema(ma.Schema):
     measurements = ma.fields.List(
         ma.fields.Dict(), required=True, metadata={"description": "Measured values"}
     )
+    glass = ma.fields.Nested(
+        GlassHeadlineSchema,
+        required=True,
+        metadata={
+            "description": "The headline glass transition: which glass applies and why "
+            "(glass_transition keeps the homogeneous-glass model value)"
+        },
+    )
+    vitrification = ma.fields.Nested(VitrificationSchema, required=True)
 
 
 class MixturePropertiesSchema(PropertiesSchema):
@@ -351,6 +429,20 @@ class SolutionQuerySchema(StrictSchema):
         ma.fields.Nested(ComponentInSchema), required=True, validate=_Len(min=1, max=30)
     )
     carrier = _Text(load_default=None, allow_none=True, validate=_Len(max=200))
+    cooling_rate_c_per_min = ma.fields.Float(
+        load_default=None,
+        allow_none=True,
+        allow_nan=False,
+        validate=ma.validate.Range(min=0, min_inclusive=False, max=1e12),
+        metadata={"description": "Cooling rate for the vitrification verdict (°C/min)"},
+    )
+    warming_rate_c_per_min = ma.fields.Float(
+        load_default=None,
+        allow_none=True,
+        allow_nan=False,
+        validate=ma.validate.Range(min=0, min_inclusive=False, max=1e12),
+        metadata={"description": "Warming rate for the vitrification verdict (°C/min)"},
+    )
 
 
 class CompareSchema(StrictSchema):
@@ -429,7 +521,11 @@ class SolutionProperties(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Properties of an unsaved composition (open to anonymous users)"""
         return services().mixtures.solution_properties(
-            current_actor(), body["components"], body.get("carrier")
+            current_actor(),
+            body["components"],
+            body.get("carrier"),
+            cooling_rate_c_per_min=body.get("cooling_rate_c_per_min"),
+            warming_rate_c_per_min=body.get("warming_rate_c_per_min"),
         )
 
 

@@ -289,6 +289,11 @@ def _rate_table() -> dict[tuple[str, str], tuple[RatePoint, ...]]:
     return load_critical_rates(CRITICAL_RATES_TABLE)
 
 
+def rate_table_solutes() -> tuple[RatePoint, ...]:
+    """The first published point of every (solute, quantity) in the table."""
+    return tuple(points[0] for points in _rate_table().values())
+
+
 def published_rate_points(solute: str, quantity: str) -> tuple[RatePoint, ...]:
     """The published points of one solute and quantity (empty when none)."""
     return _rate_table().get((solute.strip().lower(), quantity), ())

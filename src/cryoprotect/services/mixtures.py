@@ -180,7 +180,13 @@ class MixtureService:
             }
 
     def solution_properties(
-        self, actor: Actor, components: list[dict[str, Any]], carrier: str | None = None
+        self,
+        actor: Actor,
+        components: list[dict[str, Any]],
+        carrier: str | None = None,
+        *,
+        cooling_rate_c_per_min: float | None = None,
+        warming_rate_c_per_min: float | None = None,
     ) -> dict[str, Any]:
         """Properties of an unsaved composition (molecules by id, name or SMILES)."""
         from cryoprotect.services.solutions import solution_properties
@@ -189,7 +195,11 @@ class MixtureService:
             resolved = self._resolve_components(session, components)
             return {
                 "carrier": carrier,
-                **solution_properties(self._solution(session, resolved, carrier)),
+                **solution_properties(
+                    self._solution(session, resolved, carrier),
+                    cooling_rate_c_per_min=cooling_rate_c_per_min,
+                    warming_rate_c_per_min=warming_rate_c_per_min,
+                ),
             }
 
     def compare(self, actor: Actor, mixture_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
