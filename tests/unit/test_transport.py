@@ -213,8 +213,25 @@ def test_empty_protocol_and_unknown_model_are_rejected(oocyte: CellType) -> None
 def test_a_step_below_the_melting_point_is_out_of_domain(oocyte: CellType) -> None:
     with pytest.raises(OutOfDomainError):
         tr.simulate(oocyte, [Step(carrier(oocyte), 10.0, -5.0)])
-    # With enough CPA the same temperature is fine.
-    tr.simulate(oocyte, [Step({**carrier(oocyte), DMSO: 3.0}, 10.0, -5.0)])
+    # With enough CPA of validated melting point the same temperature is fine
+    # (3 mol/kg ethylene glycol in the carrier melts at about -6.6 °C).
+    tr.simulate(oocyte, [Step({**carrier(oocyte), "Ethylene glycol": 3.0}, 10.0, -5.0)])
+
+
+def test_the_frozen_guard_uses_only_melting_points_we_stand_behind(oocyte: CellType) -> None:
+    # DMSO's virial coefficients record no validated range, so its raw melting point
+    # (-7.9 °C for 3 mol/kg in the carrier) is not used: below the bound that still holds
+    # (the carrier alone, -0.52 °C) whether the solution is liquid is unknown.
+    step = Step({**carrier(oocyte), DMSO: 3.0}, 10.0, -5.0)
+    guard = tr.melting_guard(step.solutes)
+    assert guard.melting_point_c is None and guard.status == "range_unknown"
+    assert guard.upper_bound_c == pytest.approx(-0.52, abs=0.02)
+    with pytest.raises(OutOfDomainError) as caught:
+        tr.simulate(oocyte, [step])
+    assert caught.value.details["melting_point_c"] is None
+    assert "unknown" in str(caught.value)
+    # At 0 °C or above no aqueous solution freezes: no model number is needed.
+    tr.simulate(oocyte, [Step({**carrier(oocyte), DMSO: 3.0}, 10.0, 0.0)])
 
 
 def test_chaining_with_final_state_equals_one_simulation(oocyte: CellType) -> None:

@@ -68,7 +68,7 @@ from scipy.optimize import minimize
 
 from cryoprotect.errors import InfeasibleProtocolError, OutOfDomainError, ValidationError
 from cryoprotect.science import thermo
-from cryoprotect.science.cells import CellType
+from cryoprotect.science.cells import CellType, ParameterRange, with_parameter
 from cryoprotect.science.toxicity import ToxicityCost, toxicity_cost, toxicity_parameter
 from cryoprotect.science.transport import (
     BUFFER_SOLUTE,
@@ -83,6 +83,7 @@ from cryoprotect.science.transport import (
     equilibrium_state,
     isotonic_carrier,
     lp_at,
+    melting_guard,
     ps_at,
     simulate,
     summarize,
@@ -227,6 +228,7 @@ class ProtocolDesign:
     limits: Limits
     method: str
     settings: dict[str, Any]
+    sensitivity: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """The three protocols with a comparison table, JSON-ready."""
@@ -241,6 +243,7 @@ class ProtocolDesign:
             "method": self.method,
             "settings": dict(self.settings),
             "protocols": {name: p.as_dict() for name, p in protocols.items()},
+            "sensitivity": dict(self.sensitivity),
             "comparison": [
                 {
                     "name": name,
@@ -364,12 +367,24 @@ def _check_target(cell: CellType, target: Mapping[str, float]) -> dict[str, floa
     return result
 
 
-def _check_temperature(value: float, carrier_osmolality: float, where: str) -> None:
-    melting_c = float(thermo.melting_point(carrier_osmolality)) - ZERO_CELSIUS_K
-    if not (math.isfinite(value) and melting_c <= value <= MAX_TEMPERATURE_C):
+def _check_temperature(value: float, carrier: Mapping[str, float], where: str) -> None:
+    """The temperature must lie between the carrier's melting point and 45 °C.
+
+    The melting point is the one :mod:`~cryoprotect.science.thermo_validity` stands behind
+    (:func:`~cryoprotect.science.transport.melting_guard`); where it gives none, the bound it
+    gives is used, and without one only temperatures ≥ 0 °C (where no aqueous solution
+    freezes) are accepted.
+    """
+    guard = melting_guard(carrier)
+    if guard.melting_point_c is not None:
+        floor, what = guard.melting_point_c, "the carrier's melting point"
+    elif guard.upper_bound_c is not None:
+        floor, what = guard.upper_bound_c, "the bound on the carrier's melting point"
+    else:
+        floor, what = 0.0, "0 °C (the carrier's melting point is unknown)"
+    if not (math.isfinite(value) and floor <= value <= MAX_TEMPERATURE_C):
         raise ValidationError(
-            f"temperature must be between the carrier's melting point ({melting_c:.2f} °C) and "
-            f"{MAX_TEMPERATURE_C:g} °C",
+            f"temperature must be between {what} ({floor:.2f} °C) and {MAX_TEMPERATURE_C:g} °C",
             field=where,
         )
 
@@ -770,6 +785,7 @@ def design_protocol(
     allow_osmotic_buffer: bool = True,
     equilibration: float = 0.95,
     min_carrier_fraction: float = 0.0,
+    parameter_ranges: Sequence[ParameterRange] | None = None,
 ) -> ProtocolDesign:
     """Design CPA addition and removal steps that minimise toxicity within the limits.
 
@@ -789,9 +805,14 @@ def design_protocol(
             isotonic carrier's salts (0 lets the optimiser use salt-poor, hypotonic CPA
             solutions that swell the cell, as in Benson et al. 2012; 1 keeps every step
             in full-strength carrier, the conventional practice).
+        parameter_ranges: published ranges of the cell's parameters
+            (:func:`cryoprotect.science.cells.parameter_ranges`); the designed protocol is
+            re-simulated at each end of each range (:func:`sensitivity_band`). ``None``
+            or empty: the band is reported as unknown.
 
     Returns:
-        The designed, one-step and equal-step protocols, each simulated and costed.
+        The designed, one-step and equal-step protocols, each simulated and costed, with
+        the sensitivity band of the designed one.
 
     Raises:
         ValidationError: an unknown CPA for the cell (``target.components``), a non-positive
@@ -812,9 +833,9 @@ def design_protocol(
             "min_carrier_fraction must be in [0, 1]", field="min_carrier_fraction"
         )
     carrier = isotonic_carrier(cell)
-    _check_temperature(temperature_c, cell.isotonic_osmolality_osmol_per_kg, "temperature_c")
+    _check_temperature(temperature_c, carrier, "temperature_c")
     removal_c = temperature_c if removal_temperature_c is None else removal_temperature_c
-    _check_temperature(removal_c, cell.isotonic_osmolality_osmol_per_kg, "removal_temperature_c")
+    _check_temperature(removal_c, carrier, "removal_temperature_c")
     problem = _Problem(
         cell=cell,
         target=target,
@@ -841,6 +862,14 @@ def design_protocol(
         designed_eval = evaluate_protocol(
             cell, one.addition, one.removal, limits=limits, name="designed"
         )
+    band = sensitivity_band(
+        cell,
+        designed_eval.addition,
+        designed_eval.removal,
+        parameter_ranges or (),
+        limits=limits,
+        nominal=(designed_eval.min_volume_fraction, designed_eval.max_volume_fraction),
+    )
     return ProtocolDesign(
         designed=designed_eval,
         one_step=one,
@@ -851,6 +880,7 @@ def design_protocol(
         limits=limits,
         method=METHOD,
         settings=settings,
+        sensitivity=band,
     )
 
 
@@ -913,3 +943,128 @@ def _comparison(
     loaded = summarize(problem.cell, addition).final_state
     removal = _equal_steps(problem, "removal", loaded, n, removal_c, 200.0 * horizons["removal"])
     return evaluate_protocol(problem.cell, addition, removal, limits=problem.limits, name=name)
+
+
+# --- sensitivity to the published parameter ranges --------------------------------------------
+
+SENSITIVITY_METHOD = (
+    "one parameter at a time: the designed steps (unchanged) re-simulated with the cell's "
+    "Lp, each Ps (and carrier half-saturation K) and the inactive volume fraction set to the "
+    "low and the high end of its published range, all else as shipped "
+    "(transport.summarize, extrema located on the interpolant); the band is the envelope of "
+    "the minimum and maximum V/V_iso over these cases and the nominal design"
+)
+_TOLERANCE = 1e-9
+
+
+def sensitivity_band(
+    cell: CellType,
+    addition: Sequence[Step],
+    removal: Sequence[Step],
+    ranges: Sequence[ParameterRange],
+    *,
+    limits: Limits,
+    nominal: tuple[float, float] | None = None,
+) -> dict[str, Any]:
+    """How the volume excursion of a protocol moves over the cell's published parameter ranges.
+
+    Each parameter with a published spread is set to the low and to the high end of its
+    range in turn (the others as shipped) and the same steps are re-simulated.
+
+    Args:
+        cell: the cell type as shipped.
+        addition: the protocol's addition steps.
+        removal: its removal steps.
+        ranges: published ranges (:func:`cryoprotect.science.cells.parameter_ranges`).
+        limits: the osmotic tolerance limits judged against.
+        nominal: (min, max) V/V_iso of the protocol with the shipped parameters (computed
+            if not given).
+
+    Returns:
+        JSON-ready dict: ``parameter_ranges`` (each with its source, ``spread`` and the
+        ``low``/``high`` cases: value, min and max volume fraction, within limits),
+        ``min_volume_fraction`` and ``max_volume_fraction`` as ``[lowest, highest]`` over
+        the cases, ``limits_respected_at_extremes``, ``not_varied`` (parameters published
+        without spread) and ``status``. Without any range with a spread the band is
+        unknown: ``status = "no_published_range"``, the volume fields and
+        ``limits_respected_at_extremes`` are ``None`` and ``reason`` says why.
+    """
+    steps = [*addition, *removal]
+    if nominal is None:
+        summary = summarize(cell, steps)
+        nominal = (summary.min_volume_fraction, summary.max_volume_fraction)
+    present = {name.casefold() for step in steps for name in step.solutes}
+    ranges = [r for r in ranges if not r.solute or r.solute.casefold() in present]
+    varied = [r for r in ranges if r.spread]
+    out: dict[str, Any] = {
+        "method": SENSITIVITY_METHOD,
+        "nominal": {"min_volume_fraction": nominal[0], "max_volume_fraction": nominal[1]},
+        "limits": limits.as_dict(),
+        "parameter_ranges": [],
+        "not_varied": [r.name for r in ranges if not r.spread],
+    }
+    if not varied:
+        reason = (
+            "no published range is recorded for this cell type's parameters"
+            if not ranges
+            else "every recorded parameter has a single published value without a spread"
+        )
+        return {
+            **out,
+            "status": "no_published_range",
+            "reason": f"unknown, because {reason}",
+            "min_volume_fraction": None,
+            "max_volume_fraction": None,
+            "limits_respected_at_extremes": None,
+        }
+    lows, highs = [nominal[0]], [nominal[1]]
+    respected = True
+    for r in varied:
+        entry = r.as_dict()
+        entry["name"] = r.name
+        for end, value in (("low", r.low), ("high", r.high)):
+            case = _sensitivity_case(cell, steps, r, value, limits)
+            entry[f"{end}_case"] = case
+            if case["min_volume_fraction"] is None:
+                respected = False
+                continue
+            lows.append(case["min_volume_fraction"])
+            highs.append(case["max_volume_fraction"])
+            respected = respected and bool(case["within_limits"])
+        out["parameter_ranges"].append(entry)
+    return {
+        **out,
+        "status": "ok",
+        "reason": None,
+        "min_volume_fraction": [min(lows), max(lows)],
+        "max_volume_fraction": [min(highs), max(highs)],
+        "limits_respected_at_extremes": respected,
+    }
+
+
+def _sensitivity_case(
+    cell: CellType, steps: Sequence[Step], r: ParameterRange, value: float, limits: Limits
+) -> dict[str, Any]:
+    varied = with_parameter(cell, r.parameter, r.solute, value)
+    try:
+        summary = summarize(varied, steps)
+    except OutOfDomainError as exc:
+        return {
+            "value": value,
+            "min_volume_fraction": None,
+            "max_volume_fraction": None,
+            "within_limits": None,
+            "error": str(exc),
+        }
+    low, high = summary.min_volume_fraction, summary.max_volume_fraction
+    within = (
+        low >= limits.min_volume_fraction - _TOLERANCE
+        and high <= limits.max_volume_fraction + _TOLERANCE
+    )
+    return {
+        "value": value,
+        "min_volume_fraction": low,
+        "max_volume_fraction": high,
+        "within_limits": within,
+        "error": None,
+    }

@@ -32,6 +32,13 @@ Cryobiology 37:271–289 (1998)::
 * A is the (constant) isotonic membrane area; v̄_s is the CPA's molar volume as a pure
   liquid, M/ρ° (from :mod:`cryoprotect.science.composition`), an approximation of its partial
   molar volume in the cell; V_b = vb · V_iso.
+* Facilitated (saturable) solute flux: where a permeability records a half-saturation
+  constant K (:attr:`Permeability.saturation_molality_mol_per_kg`, e.g. glycerol through the
+  red-cell aquaglyceroporin), the flux is that of a symmetric carrier (Widdas 1952;
+  Carlsen & Wieth 1976 for red-cell glycerol),
+  dn_s/dt = Ps0 · A · (m_e − m_i) / ((1 + m_e/K)(1 + m_i/K)), i.e. an effective
+  Ps = Ps0/((1 + m_e/K)(1 + m_i/K)) that falls as the carrier saturates; Ps0 (the ``ps``
+  value) is the low-concentration limit. Solutes without K keep the two-parameter flux.
 * Temperature: Lp and Ps follow Arrhenius, X(T) = X(T_ref) · exp(−Ea/R · (1/T − 1/T_ref)),
   from the temperature each was measured at.
 
@@ -74,7 +81,7 @@ from scipy.integrate import solve_ivp
 from scipy.optimize import brentq, minimize_scalar
 
 from cryoprotect.errors import InvalidCompositionError, OutOfDomainError, ValidationError
-from cryoprotect.science import composition, thermo
+from cryoprotect.science import composition, thermo, thermo_validity
 from cryoprotect.science.cells import CellType, Permeability
 
 FloatArray = NDArray[np.float64]
@@ -379,6 +386,7 @@ class _Solutes:
     names: tuple[str, ...]
     permeabilities: tuple[Permeability, ...]
     molar_volume: FloatArray  # µm³/fmol
+    saturation: FloatArray  # half-saturation molality K per solute (inf: simple diffusion)
     k: FloatArray  # intracellular virial arrays: [ideal non-permeating, CPA...]
     b: FloatArray
     c: FloatArray
@@ -430,6 +438,15 @@ def _solutes(
         names=tuple(names),
         permeabilities=permeabilities,
         molar_volume=np.array(volumes, dtype=np.float64),
+        saturation=np.array(
+            [
+                np.inf
+                if p.saturation_molality_mol_per_kg is None
+                else p.saturation_molality_mol_per_kg
+                for p in permeabilities
+            ],
+            dtype=np.float64,
+        ),
         k=np.array([p.k_diss for p in params], dtype=np.float64),
         b=np.array([p.b_kg_per_mol for p in params], dtype=np.float64),
         c=np.array([p.c_kg2_per_mol2 for p in params], dtype=np.float64),
@@ -460,14 +477,145 @@ def _check_steps(steps: Sequence[Step]) -> None:
                 )
 
 
-def _check_not_frozen(step: Step, osmolality: float, index: int) -> None:
-    melting_c = float(thermo.melting_point(osmolality)) - ZERO_CELSIUS_K
-    if step.temperature_c < melting_c - 1e-9:
-        raise OutOfDomainError(
-            f"step {index}: at {step.temperature_c:g} °C the solution (melting point "
-            f"{melting_c:.2f} °C) would freeze; the transport model covers unfrozen solutions only",
-            details={"field": f"steps[{index}].temperature_c", "melting_point_c": melting_c},
-        )
+def effective_ps(permeability: Permeability, ps_um_per_s: float, m_e: float, m_i: float) -> float:
+    """Effective permeability of a (possibly saturable) flux at given molalities, µm/s.
+
+    Args:
+        permeability: supplies the half-saturation constant K (``None``: no saturation).
+        ps_um_per_s: Ps0 at the temperature wanted (see :func:`ps_at`).
+        m_e: extracellular molality of the solute, mol/kg.
+        m_i: intracellular molality, mol/kg.
+
+    Returns:
+        Ps0 / ((1 + m_e/K)(1 + m_i/K)), or Ps0 without K.
+    """
+    k = permeability.saturation_molality_mol_per_kg
+    if k is None:
+        return ps_um_per_s
+    return ps_um_per_s / ((1.0 + m_e / k) * (1.0 + m_i / k))
+
+
+@dataclass(frozen=True)
+class MeltingGuard:
+    """What may be said of a solution's ice melting point, for the "not frozen" guard.
+
+    Attributes:
+        melting_point_c: the model's value where it is validated (else ``None``).
+        upper_bound_c: the highest temperature at which ice (or a crystallising solute) may
+            form, when the value cannot be given (else ``None``).
+        status: the validity status (:mod:`cryoprotect.science.thermo_validity`).
+        reason: "unknown, because …" when the value cannot be given.
+    """
+
+    melting_point_c: float | None
+    upper_bound_c: float | None
+    status: str
+    reason: str | None
+
+
+@lru_cache(maxsize=4096)
+def _melting_guard_cached(solutes: tuple[tuple[str, float], ...]) -> MeltingGuard:
+    return _melting_guard(dict(solutes), None)
+
+
+def _molar_mass(name: str) -> float | None:
+    try:
+        found = composition.get_solute(name)
+    except InvalidCompositionError:
+        return None
+    return None if found is None else found.molar_mass_g_per_mol
+
+
+def _melting_guard(
+    solutes: Mapping[str, float], parameters: Mapping[str, thermo.VirialParameters] | None
+) -> MeltingGuard:
+    present = {n: float(v) for n, v in solutes.items() if v > 0.0}
+    if not present:
+        return MeltingGuard(0.0, None, "within_range", None)
+    answer = thermo_validity.assess(
+        list(present.values()),
+        list(present),
+        [_molar_mass(n) for n in present],
+        parameters=parameters,
+    ).melting_point[0]
+    if answer.value is not None:
+        return MeltingGuard(float(answer.value) - ZERO_CELSIUS_K, None, answer.status, None)
+    bound = answer.bound
+    bounds: list[float | None]
+    if answer.status in ("solute_crystallises", "eutectic_region"):
+        # An ice bound says nothing of the solute crystallising: only a published solute
+        # liquidus bounds where the solution is liquid.
+        solute = bound is not None and bound.quantity == "solute_liquidus"
+        bounds = [bound.value, bound.value_high] if solute and bound is not None else []
+    else:
+        bounds = [answer.ice_upper_bound_c]
+        if bound is not None and bound.unit == "°C":
+            bounds += [bound.value, bound.value_high]
+    known = [float(b) for b in bounds if b is not None]
+    return MeltingGuard(None, max(known) if known else None, answer.status, answer.reason)
+
+
+def melting_guard(
+    solutes: Mapping[str, float],
+    *,
+    osmotic_parameters: Mapping[str, thermo.VirialParameters] | None = None,
+) -> MeltingGuard:
+    """The melting point of a solution as far as we stand behind it.
+
+    Uses :func:`cryoprotect.science.thermo_validity.assess`: its value where the model is
+    validated; otherwise no value, the reason, and the highest of the bounds it gives (the
+    upper bound on the ice melting point, a published solute liquidus).
+
+    Args:
+        solutes: molality per solute name, mol/kg water.
+        osmotic_parameters: virial table (default: the shipped one).
+    """
+    if osmotic_parameters is None:
+        key = tuple(sorted((n, round(float(v), 12)) for n, v in solutes.items()))
+        return _melting_guard_cached(key)
+    return _melting_guard(solutes, osmotic_parameters)
+
+
+def _check_not_frozen(
+    step: Step, index: int, parameters: Mapping[str, thermo.VirialParameters] | None
+) -> None:
+    """Refuse a step whose solution may be frozen (or crystallising) at its temperature.
+
+    Every aqueous solution melts at or below 0 °C (solutes lower the water activity), so a
+    step at ≥ 0 °C needs no model number. Below 0 °C the melting point is used only where
+    :mod:`~cryoprotect.science.thermo_validity` stands behind it; elsewhere the step is
+    accepted only above the bound it gives, and otherwise refused with its reason.
+    """
+    if step.temperature_c >= 0.0:
+        return
+    guard = melting_guard(step.solutes, osmotic_parameters=parameters)
+    where = f"steps[{index}].temperature_c"
+    if guard.melting_point_c is not None:
+        if step.temperature_c < guard.melting_point_c - 1e-9:
+            raise OutOfDomainError(
+                f"step {index}: at {step.temperature_c:g} °C the solution (melting point "
+                f"{guard.melting_point_c:.2f} °C) would freeze; the transport model covers "
+                "unfrozen solutions only",
+                details={"field": where, "melting_point_c": guard.melting_point_c},
+            )
+        return
+    if guard.upper_bound_c is not None and step.temperature_c >= guard.upper_bound_c:
+        return
+    bound = (
+        ""
+        if guard.upper_bound_c is None
+        else f" (it may freeze below {guard.upper_bound_c:.2f} °C)"
+    )
+    raise OutOfDomainError(
+        f"step {index}: whether the solution is liquid at {step.temperature_c:g} °C is unknown"
+        f"{bound}, because {guard.reason}; the transport model covers unfrozen solutions only",
+        details={
+            "field": where,
+            "melting_point_c": None,
+            "upper_bound_c": guard.upper_bound_c,
+            "status": guard.status,
+        },
+    )
 
 
 def _setup_step(
@@ -536,6 +684,10 @@ class _Rates:
         # Optional running integral of Σ_j w_j · m_j^p_j, appended to the state vector.
         self.powers = powers
         self.weights = None if powers is None else (powers > 0).astype(np.float64)
+        # Facilitated flux: the outside factor (1 + m_e/K) is constant within a step.
+        self.saturable = bool(np.any(np.isfinite(solutes.saturation)))
+        self.inv_k = np.where(np.isfinite(solutes.saturation), 1.0 / solutes.saturation, 0.0)
+        self.ps_eff = setup.ps_area / (1.0 + setup.m_e * self.inv_k)
 
     def osmolality(self, water: float, amounts: FloatArray) -> tuple[float, FloatArray]:
         x = self.x
@@ -551,18 +703,17 @@ class _Rates:
         s = self.setup
         pi_i, m_i = self.osmolality(water, amounts)
         out = np.empty_like(y)
+        ps_area = self.ps_eff / (1.0 + m_i * self.inv_k) if self.saturable else s.ps_area
         if not s.kk:
             out[0] = s.lp_term * (pi_i - s.pi_e)
-            out[1 : 1 + self.n] = s.ps_area * (s.m_e - m_i)
+            out[1 : 1 + self.n] = ps_area * (s.m_e - m_i)
         else:
             total = float(m_i.sum())
             share = (pi_i - self.x[0]) * m_i / total if total > 0 else np.zeros_like(m_i)
             drag = 1.0 - s.sigma
             water_rate = s.lp_term * ((pi_i - s.pi_e) - float(np.dot(drag, share - s.pi_e_cpa)))
             out[0] = water_rate
-            out[1 : 1 + self.n] = (
-                s.ps_area * (s.m_e - m_i) + drag * 0.5 * (s.m_e + m_i) * water_rate
-            )
+            out[1 : 1 + self.n] = ps_area * (s.m_e - m_i) + drag * 0.5 * (s.m_e + m_i) * water_rate
         if self.powers is not None and self.weights is not None:
             out[-1] = float(np.dot(self.weights, m_i**self.powers))
         return out
@@ -770,7 +921,7 @@ def simulate(
     offset = 0.0
     for index, step in enumerate(steps):
         setup = _setup_step(cell, step, solutes, model, osmotic_parameters, notes)
-        _check_not_frozen(step, setup.pi_e, index)
+        _check_not_frozen(step, index, osmotic_parameters)
         rates = _Rates(cell, solutes, setup)
         solution = _integrate(rates, y, step.duration_s, atol)
         extrema = _extremum_times(solution, rates, cell)
@@ -885,7 +1036,7 @@ def time_to_condition(
     notes: list[str] = []
     solutes = _solutes(cell, [step], initial, osmotic_parameters, notes)
     setup = _setup_step(cell, step, solutes, model, osmotic_parameters, notes)
-    _check_not_frozen(step, setup.pi_e, 0)
+    _check_not_frozen(step, 0, osmotic_parameters)
     rates = _Rates(cell, solutes, setup)
     y0 = _initial_vector(cell, initial, solutes)
 
@@ -976,7 +1127,7 @@ def summarize(
     last: float | None = steps[-1].duration_s
     for index, step in enumerate(steps):
         setup = _setup_step(cell, step, solutes, model, osmotic_parameters, notes)
-        _check_not_frozen(step, setup.pi_e, index)
+        _check_not_frozen(step, index, osmotic_parameters)
         rates = _Rates(cell, solutes, setup, powers=power_array)
         stop = None
         if until is not None and index == len(steps) - 1:
