@@ -487,6 +487,38 @@ class PhaseDiagramSchema(ma.Schema):
             "liquidus points, eutectic), with their source"
         },
     )
+    tg_applies = ma.fields.List(
+        _Text(),
+        required=True,
+        metadata={
+            "description": "Per point: 'homogeneous' where the solution forms an ice-free glass "
+            "(measured), 'freeze_concentrated' where ice forms and Tg′ applies, else 'unknown'"
+        },
+    )
+    homogeneous_glass_min_percent = ma.fields.Float(required=True, allow_none=True)
+    homogeneous_glass_min_source = _Text(required=True, allow_none=True)
+    tg_prime = ma.fields.Dict(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Published Tg′ (mean, spread, W′g, every source)"},
+    )
+    tg_prime_reason = _Text(required=True, allow_none=True)
+    nucleation_c = ma.fields.List(
+        ma.fields.Float(allow_none=True),
+        required=True,
+        metadata={"description": "Homogeneous nucleation temperature Th (published points only)"},
+    )
+    nucleation_points = ma.fields.List(ma.fields.Dict(), required=True)
+    nucleation_reason = _Text(required=True, allow_none=True)
+    devitrification_c = ma.fields.List(ma.fields.Float(allow_none=True), required=True)
+    devitrification_reason = _Text(required=True, allow_none=True)
+    critical_rates = ma.fields.Dict(
+        required=True,
+        metadata={
+            "description": "Per point CCR and CWR (°C/min) inside the published data, null "
+            "outside; sources; reason when none"
+        },
+    )
 
 
 @blp.route("/<uuid:mixture_id>/properties")

@@ -562,6 +562,7 @@ def binary_phase_diagram(
     glass_name = _parameter_name(component, glass.default_glass_parameters())
     tg = glass.solution_tg(w[:, None], [glass_name])
     phase = thermo_validity.default_phase_boundaries().get(virial_name.lower())
+    glass_layers = _glass_layers(component, glass_name, w)
     return {
         "solute": component.name,
         "mass_percent": (w * 100).round(4).tolist(),
@@ -580,6 +581,65 @@ def binary_phase_diagram(
         "warnings": list(th.warnings) + list(tg.warnings),
         "measured_melting_points": _measured_melting_points(solute, max_mass_percent),
         "phase_boundaries": [] if phase is None else [p.as_dict() for p in phase.points],
+        **glass_layers,
+    }
+
+
+def _glass_layers(
+    component: SolutionComponent,
+    glass_name: str,
+    w: np.ndarray,  # type: ignore[type-arg]
+) -> dict[str, Any]:
+    """Tg′, which glass applies, Th, Td and the critical rates along a binary diagram."""
+    params = glass.default_glass_parameters().get(glass_name.strip().lower())
+    hmin = params.homogeneous_min.value if params and params.homogeneous_min else None
+    applies = [
+        "unknown" if hmin is None else ("homogeneous" if x >= hmin else "freeze_concentrated")
+        for x in w.tolist()
+    ]
+    published = vitrification.tg_prime(glass_name)
+    nucleation = vitrification.nucleation_curve(glass_name)
+    rate_solutes = {p.solute.lower() for p in vitrification.rate_table_solutes()}
+    rate_name = _names_in(component, rate_solutes) or component.name
+    rates: dict[str, Any] = {"sources": [], "reason": None}
+    for quantity, key in (
+        (vitrification.CCR, "ccr_c_per_min"),
+        (vitrification.CWR, "cwr_c_per_min"),
+    ):
+        answers = [vitrification.critical_rate(rate_name, quantity, float(x)) for x in w[w < 1.0]]
+        rates[key] = [a.value_c_per_min for a in answers] + [None] * int(np.sum(w >= 1.0))
+        for a in answers:
+            for src in a.sources:
+                if src not in rates["sources"]:
+                    rates["sources"].append(src)
+        if not any(v is not None for v in rates[key]):
+            rates["reason"] = next((a.reason for a in answers if a.reason), None)
+    return {
+        "tg_applies": applies,
+        "homogeneous_glass_min_percent": None if hmin is None else hmin * 100,
+        "homogeneous_glass_min_source": params.homogeneous_min.source
+        if params and params.homogeneous_min
+        else None,
+        "tg_prime": None if published is None else published.as_dict(),
+        "tg_prime_reason": None
+        if published is not None
+        else f"unknown, because no published Tg′ of {component.name} solutions is recorded",
+        "nucleation_c": [nucleation.at(float(x)) for x in w.tolist()],
+        "nucleation_points": [
+            {
+                "mass_percent": p.mass_fraction * 100,
+                "temperature_c": p.temperature_c,
+                "source": p.source,
+            }
+            for p in nucleation.points
+        ],
+        "nucleation_reason": nucleation.reason,
+        "devitrification_c": [None for _ in w.tolist()],
+        "devitrification_reason": (
+            f"unknown, because no published devitrification temperatures (Td) of "
+            f"{component.name} solutions are recorded"
+        ),
+        "critical_rates": rates,
     }
 
 

@@ -14,6 +14,7 @@ import {
   isReference,
   measuredPhasePoints,
   measurementRows,
+  glassLayerNotes,
   phaseDiagramChoices,
   phaseDiagramFigure,
   predictionSummary,
@@ -238,6 +239,7 @@ async function drawPhaseDiagram(choice, maxMassPercent, props) {
         )
       : "",
     h("p", {}, h("strong", {}, "Glass transition: "), methods.glass_transition || "—"),
+    h("ul", { id: "phase-glass-notes" }, glassLayerNotes(diagram).map((n) => h("li", {}, n))),
     h(
       "p",
       {},

@@ -192,6 +192,31 @@ export function freezeConcentratedText(fc) {
   return `${fc.solute}: Tg′ = ${fmt(fc.tg_prime_k - 273.15, "°C", 1)} (${fmt(fc.tg_prime_k, "K", 0)})${wg}`;
 }
 
+/**
+ * What the diagram says about glass and ice beyond Tm and Tg, as display lines: Tg′ with its
+ * spread and sources, where the homogeneous glass applies, and why Th, Td and the critical
+ * rates are missing when they are.
+ */
+export function glassLayerNotes(diagram) {
+  const notes = [];
+  const tgp = diagram?.tg_prime;
+  if (tgp && isNum(tgp.value_k)) {
+    const each = (tgp.published || []).map((q) => `${fmt(q.tg_prime_k, "K", 0)} (${q.source})`).join("; ");
+    notes.push(`Tg′ = ${fmt(tgp.value_k - 273.15, "°C", 1)} (${fmt(tgp.value_k, "K", 0)}), ${tgp.method}: ${each}`);
+  } else if (diagram?.tg_prime_reason) {
+    notes.push(`Tg′: ${diagram.tg_prime_reason}`);
+  }
+  if (isNum(diagram?.homogeneous_glass_min_percent)) {
+    notes.push(`Ice-free (homogeneous) glass from ${fmt(diagram.homogeneous_glass_min_percent, "% w/w", 0)} up (${diagram.homogeneous_glass_min_source || "source not given"}); below it ice forms and Tg′ applies.`);
+  }
+  if (diagram?.nucleation_reason) notes.push(`Th: ${diagram.nucleation_reason}`);
+  if (diagram?.devitrification_reason) notes.push(`Td: ${diagram.devitrification_reason}`);
+  const rates = diagram?.critical_rates;
+  if (rates?.reason) notes.push(`Critical cooling/warming rates: ${rates.reason}`);
+  else if (rates?.sources?.length) notes.push(`Critical cooling/warming rates from: ${rates.sources.join("; ")}`);
+  return notes;
+}
+
 /** Components that can have a binary phase diagram (they have a molar mass). */
 export function phaseDiagramChoices(components) {
   return (components || [])
@@ -292,10 +317,55 @@ export function phaseDiagramFigure(diagram, { measured = [], currentMassPercent 
     });
   }
   const tg = diagram?.tg_c || [];
-  if (tg.filter(isNum).length > 1) { // more than pure water's Tg
+  const applies = diagram?.tg_applies || [];
+  if (tg.filter(isNum).length > 1 && !applies.length) { // more than pure water's Tg
     traces.push({
       type: "scatter", mode: "lines", name: "Glass transition Tg (Gordon–Taylor model)", x, y: tg,
       line: { color: "#d62728", width: 2 }, connectgaps: false,
+    });
+  } else if (tg.filter(isNum).length > 1) {
+    // Solid where the whole solution forms an ice-free glass (measured range); dotted where
+    // ice forms first, so this homogeneous Tg is not the glass a user sees there.
+    const seen = x.map((_, i) => (applies[i] === "homogeneous" && isNum(tg[i]) ? tg[i] : null));
+    const hidden = x.map((_, i) => (applies[i] !== "homogeneous" && isNum(tg[i]) ? tg[i] : null));
+    if (seen.some(isNum)) {
+      traces.push({
+        type: "scatter", mode: "lines", name: "Tg, homogeneous glass (Gordon–Taylor model)", x, y: seen,
+        line: { color: "#d62728", width: 2 }, connectgaps: false,
+      });
+    }
+    traces.push({
+      type: "scatter", mode: "lines",
+      name: applies.includes("homogeneous") ? "Tg if no ice formed (not observed: ice forms first)" : "Tg, homogeneous glass (model; whether ice forms first is not recorded)",
+      x, y: hidden, line: { color: "#d62728", width: 1.5, dash: "dot" }, connectgaps: false,
+    });
+  }
+  const tgp = diagram?.tg_prime;
+  const tgPrimeYs = [];
+  if (tgp && isNum(tgp.value_k)) {
+    // Tg′ applies wherever ice forms: up to the measured ice-free concentration (or W′g).
+    const edge = isNum(diagram.homogeneous_glass_min_percent)
+      ? diagram.homogeneous_glass_min_percent
+      : isNum(tgp.wg_prime_mass_fraction) ? tgp.wg_prime_mass_fraction * 100 : Math.max(...finite(x), 0);
+    const yc = tgp.value_k - 273.15;
+    tgPrimeYs.push(yc, tgp.low_k - 273.15, tgp.high_k - 273.15);
+    traces.push({
+      type: "scatter", mode: "lines",
+      name: `Tg′, freeze-concentrated phase (published, ${fmt(tgp.low_k, "K", 0)}–${fmt(tgp.high_k, "K", 0)})`,
+      x: [0, edge], y: [yc, yc],
+      text: [(tgp.published || []).map((q) => `${q.tg_prime_k} K: ${q.source}`).join("<br>")],
+      hovertemplate: "Tg′ %{y:.1f} °C<br>%{text}<extra></extra>",
+      line: { color: "#ff7f0e", width: 2 },
+      error_y: { type: "data", symmetric: false, array: [tgp.high_k - tgp.value_k, tgp.high_k - tgp.value_k], arrayminus: [tgp.value_k - tgp.low_k, tgp.value_k - tgp.low_k], color: "#ff7f0e" },
+    });
+  }
+  const th = (diagram?.nucleation_points || []).filter((p) => isNum(p.mass_percent) && isNum(p.temperature_c));
+  if (th.length) {
+    traces.push({
+      type: "scatter", mode: "lines+markers", name: "Th, homogeneous nucleation (published)",
+      x: th.map((p) => p.mass_percent), y: th.map((p) => p.temperature_c),
+      text: th.map((p) => p.source || ""), hovertemplate: "%{x:.1f} % w/w, %{y:.1f} °C<br>%{text}<extra></extra>",
+      line: { color: "#17becf", width: 1.5 }, marker: { size: 7, color: "#17becf" },
     });
   }
   const crc = (diagram?.measured_melting_points || []).filter((p) => isNum(p.mass_percent) && isNum(p.melting_point_c));
@@ -320,6 +390,7 @@ export function phaseDiagramFigure(diagram, { measured = [], currentMassPercent 
   const ys = [
     ...finite(tm), ...finite(tg), ...finite(bounded), ...published.map((p) => p.temperature_c),
     ...measured.map((p) => p.temperature_c), ...crc.map((p) => p.melting_point_c),
+    ...tgPrimeYs, ...th.map((p) => p.temperature_c),
   ];
   if (isNum(currentMassPercent) && ys.length) {
     traces.push({
