@@ -198,6 +198,17 @@ class DesignSchema(ma.Schema):
     comparison = ma.fields.List(
         ma.fields.Dict(), required=True, metadata={"description": "Cost and volume excursion"}
     )
+    sensitivity = ma.fields.Dict(
+        required=True,
+        metadata={
+            "description": "Sensitivity band of the designed protocol over the published "
+            "ranges of the cell's Lp, Ps (and carrier K) and inactive volume fraction: status, "
+            "parameter_ranges (low/high, sources, the V/V_iso extremes at each end), "
+            "min_volume_fraction and max_volume_fraction as [lowest, highest], "
+            "limits_respected_at_extremes; null values with a reason where no published range "
+            "is recorded (user cell types)"
+        },
+    )
     request = ma.fields.Dict(required=True)
 
 

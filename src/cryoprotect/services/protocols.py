@@ -290,6 +290,11 @@ class ProtocolService:
             max_steps=max_steps,
             allow_osmotic_buffer=allow_osmotic_buffer,
             min_carrier_fraction=min_carrier_fraction,
+            # Published ranges belong to the shipped parameter sets only (a user's cell type
+            # may reuse a key with other numbers): its band is then reported as unknown.
+            parameter_ranges=cells.parameter_ranges(cell)
+            if row.created_by == SYSTEM_USER_ID
+            else None,
         )
         result = design.as_dict()
         result["cell_type_id"] = row.id
