@@ -20,10 +20,21 @@ Errors printed (°C of the melting point), never the fit residual as the headlin
     though Melinder's curves draw on older tables too);
   * quoted: the published-but-unchecked coefficients of osmotic_virial.csv on all points.
 
-DMSO: no tabulated DMSO freezing points could be found offline (Rasmussen & MacKenzie,
-Nature 220:1315, 1968, give them as a figure; Weng et al., J Chem Eng Data 2011, as DSC
-osmolalities we could not read), so its quoted B = 0.108 kg/mol stays unverified and is
-reported as NOT validated.
+Osmolality: the same held-out split (leave-one-out) scored on the osmolality each measured
+freezing point stands for (π = (ΔH_fus/(R M_w))·(1/T_m − 1/T_m0)), as a relative error.
+
+Also scored (CRC table alone, leave-one-out, as ``params fit`` fits them): sucrose, sodium
+chloride and potassium chloride.
+
+Not validated, and reported as such (a row with n = 0): DMSO, formamide, acetamide and
+trehalose. No published freezing points or osmolalities of these could be read: the stored
+copy of Weng et al. (J Chem Eng Data 56:3175, 2011, DSC osmolality of aqueous DMSO) holds
+only its title page and abstract, Rasmussen & MacKenzie (Nature 220:1315, 1968) give the
+DMSO–water phase diagram as a figure, and the CRC table has none of the four. DMSO's quoted
+B = 0.108 kg/mol stays unverified and, having no recorded range, gives no number in any
+answer (``thermo_validity`` rule 4). The DMSO row fails (the issue's target names DMSO).
+
+:func:`rows` returns the table as dicts (``validation/report.py`` prints it).
 
 Usage: python validation/melting_points.py [--crc PATH] [--reference PATH]
 """
@@ -32,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -46,6 +58,169 @@ HEADLINE = [  # (solute, % w/w, published °C, source)
     ("Glycerol", 20.0, -5.46, "CRC"),
     ("Ethylene glycol", 40.0, -23.84, "CRC"),
 ]
+
+
+CRC_ONLY = (  # (library name, CRC name): fitted to the CRC table alone (params fit)
+    ("Sucrose", "Sucrose"),
+    ("Sodium chloride", "Sodium chloride"),
+    ("Potassium chloride", "Potassium chloride"),
+)
+NOT_VALIDATED = {  # solute → why it has no row with data
+    "Dimethyl sulfoxide": (
+        "no published DMSO freezing points or osmolalities could be read (Weng et al., "
+        "J Chem Eng Data 56:3175, 2011: stored copy holds the abstract only; Rasmussen & "
+        "MacKenzie, Nature 220:1315, 1968: figure only); quoted B = 0.108 kg/mol unverified, "
+        "so DMSO solutions get no number"
+    ),
+    "Formamide": "no published freezing points or osmolalities found (not in the CRC table)",
+    "Acetamide": "no published freezing points or osmolalities found (not in the CRC table)",
+    "Trehalose": (
+        "no tabulated freezing points could be read (Wang & Haymet, J Phys Chem B 102:5341, "
+        "1998: abstract only); quoted B = 0.250 kg/mol unverified"
+    ),
+}
+TARGETED = frozenset({"Dimethyl sulfoxide"})
+"""Solutes without data that the issue's melting-point target names: their row fails."""
+
+
+def _osmolality_loo_by_source(
+    series: list[thermo.FreezingSeries], *, c_nonnegative: bool, fit_k_diss: bool = False
+) -> list[tuple[float, float]]:
+    """Leave-one-out relative osmolality error per source: (mean |rel|, max |rel|)."""
+    m = np.concatenate([s.molality for s in series])
+    dt = np.concatenate([s.delta_t_c for s in series])
+    group = np.concatenate([np.full(s.molality.size, i) for i, s in enumerate(series)])
+    measured = thermo.osmolality_from_melting_point(thermo.WATER_MELTING_POINT_K - dt)
+    rel = np.empty(m.size)
+    for index in range(m.size):
+        keep = np.arange(m.size) != index
+        fit = thermo.fit_virial_from_freezing_points(
+            m[keep], dt[keep], fit_k_diss=fit_k_diss, c_nonnegative=c_nonnegative
+        )
+        x = fit.k_diss * m[index]
+        predicted = x + fit.b_kg_per_mol * x**2 + fit.c_kg2_per_mol2 * x**3
+        rel[index] = abs(predicted / measured[index] - 1.0)
+    return [
+        (float(rel[group == i].mean()), float(rel[group == i].max())) for i in range(len(series))
+    ]
+
+
+def _row(
+    system: str,
+    source: str,
+    data: tuple[thermo.FloatArray, thermo.FloatArray],
+    n: int,
+    alternate: tuple[float, float],
+    loo: tuple[float, float],
+    osmolality: tuple[float, float],
+    residual_c: float,
+) -> dict[str, Any]:
+    percent, molality = data
+    mae = max(loo[0], alternate[0])
+    passes = mae <= TARGET_MAE_C
+    return {
+        "section": "melting_point",
+        "system": system,
+        "source": source,
+        "range": (
+            f"{percent.min():g}–{percent.max():g} % w/w "
+            f"({molality.min():.3g}–{molality.max():.3g} mol/kg)"
+        ),
+        "n": n,
+        "mae_c": mae,
+        "max_abs_c": max(loo[1], alternate[1]),
+        "target_c": TARGET_MAE_C,
+        "passes": passes,
+        "status": "validated" if passes else "misses_target",
+        "reason": None,
+        "alternate_mae_c": alternate[0],
+        "loo_mae_c": loo[0],
+        "fit_residual_mae_c": residual_c,
+        "osmolality_loo_mae_rel": osmolality[0],
+        "osmolality_loo_max_rel": osmolality[1],
+    }
+
+
+def rows(
+    *, crc_path: Path = DEFAULT_CRC, reference_path: Path = freezing_reference.REFERENCE_TABLE
+) -> list[dict[str, Any]]:
+    """Held-out melting-point (and osmolality) error per solute and published source.
+
+    Keys: ``section`` (``"melting_point"``), ``system`` (the solute), ``source``, ``range``,
+    ``n``, ``mae_c`` (the worse of the alternate-point and leave-one-out held-out MAE, °C),
+    ``max_abs_c``, ``target_c`` (0.5 °C), ``passes``; plus ``status`` (``validated``,
+    ``misses_target``, ``no_data``), ``reason`` (for ``no_data``), ``alternate_mae_c``,
+    ``loo_mae_c``, ``fit_residual_mae_c`` and ``osmolality_loo_mae_rel`` /
+    ``osmolality_loo_max_rel`` (leave-one-out relative error of the osmolality). A solute
+    without data has one row with ``n = 0``: it fails when the issue's target names it
+    (DMSO) and has ``passes = None`` (no target) otherwise.
+    """
+    crc = thermo.read_crc_freezing_points(crc_path, max_mass_percent=100.0)
+    reference = freezing_reference.read_reference_freezing_points(reference_path)
+    out: list[dict[str, Any]] = []
+    for plan in thermo.PUBLISHED_FIT_PLAN:
+        series = thermo.published_series(plan, crc=crc, reference=reference)
+        _, by_source = thermo.held_out_error_by_source(series)
+        osm = _osmolality_loo_by_source(series, c_nonnegative=False)
+        for s, data, o in zip(by_source, series, osm, strict=True):
+            out.append(
+                _row(
+                    plan.solute,
+                    s.source,
+                    (data.mass_percent, data.molality),
+                    s.n_points,
+                    (s.alternate_mae_c, s.alternate_max_c),
+                    (s.loo_mae_c, s.loo_max_c),
+                    o,
+                    s.fit_residual_mae_c,
+                )
+            )
+    to_40 = thermo.read_crc_freezing_points(crc_path)  # the range params fit uses for them
+    for name, crc_name in CRC_ONLY:
+        one = to_40[crc_name]
+        electrolyte = thermo.is_dissociating(one.molality, one.delta_t_c)
+        held = thermo.held_out_error(one.molality, one.delta_t_c, fit_k_diss=electrolyte)
+        as_series = thermo.FreezingSeries(
+            thermo.CRC_SOURCE_KEY, thermo.CRC_SOURCE, one.mass_percent, one.molality, one.delta_t_c
+        )
+        (osm_one,) = _osmolality_loo_by_source(
+            [as_series], c_nonnegative=True, fit_k_diss=electrolyte
+        )
+        out.append(
+            _row(
+                name,
+                thermo.CRC_SOURCE_KEY,
+                (one.mass_percent, one.molality),
+                held.n_points,
+                (held.alternate_mae_c, held.alternate_max_c),
+                (held.loo_mae_c, held.loo_max_c),
+                osm_one,
+                held.fit_residual_mae_c,
+            )
+        )
+    for name, reason in NOT_VALIDATED.items():
+        targeted = name in TARGETED
+        out.append(
+            {
+                "section": "melting_point",
+                "system": name,
+                "source": "—",
+                "range": "—",
+                "n": 0,
+                "mae_c": None,
+                "max_abs_c": None,
+                "target_c": TARGET_MAE_C if targeted else None,
+                "passes": False if targeted else None,
+                "status": "no_data",
+                "reason": reason,
+                "alternate_mae_c": None,
+                "loo_mae_c": None,
+                "fit_residual_mae_c": None,
+                "osmolality_loo_mae_rel": None,
+                "osmolality_loo_max_rel": None,
+            }
+        )
+    return out
 
 
 def cross_source(series: list[thermo.FreezingSeries]) -> list[str]:
@@ -126,11 +301,8 @@ def main() -> None:
                 f"    quoted B = {old.b_kg_per_mol:g} (verified={str(old.verified).lower()}) on "
                 f"the same {m.size} points: MAE {errors.mean():.3f}, max {errors.max():.3f}"
             )
-    dmso = shipped["dimethyl sulfoxide"]
-    print(
-        f"{'Dimethyl sulfoxide':17} {'—':13} {'no published freezing points available offline':>47}"
-        f"   NOT VALIDATED (B = {dmso.b_kg_per_mol:g} quoted, verified={str(dmso.verified).lower()})"
-    )
+    for name, reason in NOT_VALIDATED.items():
+        print(f"{name:17} {'—':13} NOT VALIDATED: {reason}")
     print("\nCoefficients, ranges and cross-checks:")
     for line in details:
         print(f"  {line}")
