@@ -131,3 +131,20 @@ def test_rates_must_be_positive(client) -> None:  # type: ignore[no-untyped-def]
         },
     )
     assert res.status_code == 422
+
+
+def test_phase_diagram_carries_the_glass_layers(client) -> None:  # type: ignore[no-untyped-def]
+    res = client.get("/api/v1/solutions/phase-diagram?name=Glycerol&max_mass_percent=80")
+    assert res.status_code == 200, res.json
+    d = res.json
+    applies = dict(zip(d["mass_percent"], d["tg_applies"], strict=True))
+    assert applies[20.0] == "freeze_concentrated" and applies[60.0] == "homogeneous"
+    assert d["tg_prime"]["value_k"] == pytest.approx(167.0)
+    assert [p["tg_prime_k"] for p in d["tg_prime"]["published"]] == [164.0, 170.0]
+    assert all(t is None for t in d["nucleation_c"]) and "Glycerol" in d["nucleation_reason"]
+    assert all(t is None for t in d["devitrification_c"]) and d["devitrification_reason"]
+    eg = client.get("/api/v1/solutions/phase-diagram?name=Ethylene%20glycol&max_mass_percent=60")
+    rates = dict(
+        zip(eg.json["mass_percent"], eg.json["critical_rates"]["ccr_c_per_min"], strict=True)
+    )
+    assert rates[40.5] is not None and rates[30.0] is None
