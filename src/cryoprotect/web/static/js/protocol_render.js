@@ -15,6 +15,7 @@ import {
   costBars,
   designSummary,
   provenancePairs,
+  sensitivityRows,
   stepTable,
   targetText,
   volumeTraces,
@@ -24,6 +25,43 @@ const CONFIG = { responsive: true, displaylogo: false };
 
 function plotlyReady() {
   return typeof Plotly !== "undefined";
+}
+
+function sensitivitySection(design) {
+  const band = sensitivityRows(design);
+  const table = h(
+    "table",
+    { class: "data", id: "sensitivity-table" },
+    h("caption", {}, "The designed steps re-simulated at each end of each published parameter range (the others as shipped)"),
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        ["Parameter", "Published range", "Shipped", "Volume at low end (× V_iso)", "Limits hold", "Volume at high end (× V_iso)", "Limits hold", "Provenance", "Sources"].map((t) =>
+          h("th", { scope: "col" }, t),
+        ),
+      ),
+    ),
+    h(
+      "tbody",
+      {},
+      band.rows.map((r) =>
+        h("tr", {}, [r.name, r.range, r.shipped, r.low, r.lowHolds, r.high, r.highHolds, r.provenance, r.sources].map((t) => h("td", {}, t))),
+      ),
+    ),
+  );
+  return h(
+    "section",
+    { "aria-labelledby": "sensitivity-h", id: "sensitivity" },
+    h("h3", { id: "sensitivity-h" }, "Sensitivity to the published cell parameters"),
+    h("p", { id: "sensitivity-summary", class: "summary" }, band.summary),
+    band.rows.length ? h("div", { class: "table-wrap" }, table) : null,
+    band.notVaried.length
+      ? h("p", { class: "hint" }, `Published without a spread (not varied): ${band.notVaried.join(", ")}.`)
+      : null,
+  );
 }
 
 function comparisonSection(design) {
@@ -133,6 +171,7 @@ export function renderDesign(root, design, { showError } = {}) {
       comparison.node,
       costChart,
     ),
+    sensitivitySection(design),
     h(
       "section",
       { "aria-labelledby": "steps-h" },

@@ -624,3 +624,42 @@ export function nearestRows(prediction, model) {
     measured: measured.has(n.row_id) ? fmt(measured.get(n.row_id), unit, 1) : "—",
   }));
 }
+
+/**
+ * The sensitivity band of a design (``design.sensitivity``): a one-line summary and one row
+ * per varied parameter (its published range, the V/V_iso extremes at each end, whether the
+ * limits hold there). Without a published range the summary is "unknown, because …" and
+ * there are no rows: never a number.
+ * @returns {{summary: string, rows: Array<object>, notVaried: string[]}}
+ */
+export function sensitivityRows(design) {
+  const band = design?.sensitivity;
+  if (!band || !band.status) return { summary: "No sensitivity band was computed for this design.", rows: [], notVaried: [] };
+  const notVaried = band.not_varied || [];
+  if (band.status !== "ok") return { summary: `Sensitivity band: ${band.reason || "unknown"}.`, rows: [], notVaried };
+  const [lowMin, highMin] = band.min_volume_fraction;
+  const [lowMax, highMax] = band.max_volume_fraction;
+  const verdict = band.limits_respected_at_extremes
+    ? "the osmotic tolerance limits hold at every end of every range"
+    : "the osmotic tolerance limits are NOT respected at some end of a range (see the table)";
+  const summary =
+    `Over the published parameter ranges the smallest volume lies between ${fmt(lowMin, "", 3)} and ${fmt(highMin, VOLUME_UNIT, 3)} ` +
+    `and the largest between ${fmt(lowMax, "", 3)} and ${fmt(highMax, VOLUME_UNIT, 3)}; ${verdict}.`;
+  const caseText = (c) =>
+    !c || c.min_volume_fraction == null
+      ? `unknown${c?.error ? ` (${c.error})` : ""}`
+      : `${fmt(c.min_volume_fraction, "", 3)}–${fmt(c.max_volume_fraction, VOLUME_UNIT, 3)}`;
+  const holds = (c) => (c?.within_limits == null ? "unknown" : c.within_limits ? "yes" : "no");
+  const rows = (band.parameter_ranges || []).map((r) => ({
+    name: r.name,
+    range: `${fmt(r.low, "", 3)}–${fmt(r.high, r.unit === "1" ? "" : r.unit, 3)}`,
+    shipped: fmt(r.shipped, r.unit === "1" ? "" : r.unit, 3),
+    low: caseText(r.low_case),
+    lowHolds: holds(r.low_case),
+    high: caseText(r.high_case),
+    highHolds: holds(r.high_case),
+    provenance: `${r.provenance}${r.verified ? "" : " (not all values checked against their source)"}`,
+    sources: (r.sources || []).join(" | "),
+  }));
+  return { summary, rows, notVaried };
+}
