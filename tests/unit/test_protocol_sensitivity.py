@@ -83,3 +83,24 @@ def test_designed_protocol_carries_its_band() -> None:
     assert band["nominal"]["min_volume_fraction"] == pytest.approx(designed.min_volume_fraction)
     assert band["min_volume_fraction"][0] <= designed.min_volume_fraction + 1e-6
     assert band["max_volume_fraction"][1] >= designed.max_volume_fraction - 1e-6
+
+
+def test_red_cell_glycerol_design_allows_for_the_saturated_carrier() -> None:
+    # With the carrier saturated at 1 mol/kg the effective Ps is ~70x below Ps0: the design's
+    # time scale must use it, or no protocol reaches the loading criterion in its horizon.
+    rbc = cells.get_cell_type("human_rbc")
+    design = protocols.design_protocol(
+        rbc,
+        {"Glycerol": 1.0},
+        temperature_c=22.0,
+        max_steps=2,
+        parameter_ranges=cells.parameter_ranges(rbc),
+    )
+    assert design.designed.within_limits
+    tau = design.settings["time_constant_s"]["addition"]
+    glycerol = rbc.permeability("Glycerol")
+    assert glycerol is not None
+    water_per_area = rbc.isotonic_water_volume_um3 / rbc.surface_area_um2
+    assert tau > 10 * water_per_area / transport.ps_at(rbc, glycerol, 22.0)
+    names = {r["name"] for r in design.sensitivity["parameter_ranges"]}
+    assert "ps_saturation (Glycerol)" in names

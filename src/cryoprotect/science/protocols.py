@@ -80,6 +80,7 @@ from cryoprotect.science.transport import (
     Step,
     Summary,
     Trajectory,
+    effective_ps,
     equilibrium_state,
     isotonic_carrier,
     lp_at,
@@ -476,9 +477,10 @@ def _time_constant_s(cell: CellType, target: Mapping[str, float], temperature_c:
     tau_water = water / (
         lp_at(cell, temperature_c) / 60.0 * area * rt * cell.isotonic_osmolality_osmol_per_kg
     )
+    # A saturable (carrier) flux is slowest near the target on both sides of the membrane.
     tau_cpa = max(
-        water / (ps_at(cell, p, temperature_c) * area)
-        for p in (cell.permeability(n) for n in target)
+        water / (effective_ps(p, ps_at(cell, p, temperature_c), m, m) * area)
+        for p, m in ((cell.permeability(n), m) for n, m in target.items())
         if p is not None
     )
     return max(tau_water, tau_cpa)
