@@ -47,3 +47,31 @@ def test_design_reports_the_band_of_the_published_ranges(client, make_user):  # 
     assert band["status"] == "no_published_range"
     assert band["min_volume_fraction"] is None and band["limits_respected_at_extremes"] is None
     assert band["reason"].startswith("unknown, because")
+
+
+def test_changed_shipped_values_reach_the_database(client, db):  # type: ignore[no-untyped-def]
+    # A database loaded before the red-cell inactive fraction was fitted to Zhao et al. 2004
+    # (0.40 estimated) is brought up to date by the reference-data load (no migration).
+    import sqlalchemy as sa
+
+    from cryoprotect.db.database import SYSTEM_USER_ID, Identity
+    from cryoprotect.db.models import CellType as CellTypeRow
+    from cryoprotect.services.protocols import load_reference_cell_types
+
+    load_reference_cell_types(db)
+    with db.transaction(Identity.service()) as session:
+        row = session.scalars(
+            sa.select(CellTypeRow).where(
+                CellTypeRow.created_by == SYSTEM_USER_ID,
+                CellTypeRow.name == "Human red blood cell",
+            )
+        ).one()
+        stale = dict(row.parameters)
+        stale["inactive_volume_fraction"] = 0.4
+        row.parameters = stale
+    load_reference_cell_types(db)
+    items = client.get("/api/v1/cell-types?q=red&per_page=100").json["items"]
+    rbc = next(c for c in items if c["builtin"] and c["parameters"]["key"] == "human_rbc")
+    assert rbc["parameters"]["inactive_volume_fraction"] == 0.527
+    glycerol = next(p for p in rbc["parameters"]["permeabilities"] if p["solute"] == "Glycerol")
+    assert glycerol["saturation_molality_mol_per_kg"] == 0.136
