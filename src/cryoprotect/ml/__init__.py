@@ -15,3 +15,7 @@ Modules (pure: numpy, scipy, scikit-learn, skops and ``cryoprotect.science`` onl
 * :mod:`~cryoprotect.ml.artifacts` — manifest + skops weights, checksummed;
 * :mod:`~cryoprotect.ml.registry`, :mod:`~cryoprotect.ml.synthetic` — helpers.
 """
+
+# Modules that register featurizers and algorithms by name (a saved model names them).
+from cryoprotect.ml import cryomn_v2 as _cryomn_v2  # noqa: E402,F401
+from cryoprotect.ml import noise as _noise  # noqa: E402,F401
