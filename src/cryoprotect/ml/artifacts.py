@@ -47,6 +47,7 @@ MAGIC = b"CRYOPROTECT-MODEL\n"
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 
 TRUSTED_TYPES: tuple[str, ...] = (
+    "cryoprotect.ml.noise.SourceNoiseGP",
     "numpy.arcsinh",
     "numpy.ndarray",
     "sklearn.dummy.DummyRegressor",
