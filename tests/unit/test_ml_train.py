@@ -193,14 +193,14 @@ def test_predictions_carry_interval_domain_and_nearest_rows(ridge_model: Trained
     assert p_in.level == 0.9
     assert p_in.in_domain and not p_in.warnings
     assert len(p_in.nearest) == ridge_model.domain.k
-    assert all(row_id.startswith("syn:") for row_id, _ in p_in.nearest)
-    distances = [d for _, d in p_in.nearest]
+    assert all(n.row_id.startswith("syn:") for n in p_in.nearest)
+    distances = [n.distance for n in p_in.nearest]
     assert distances == sorted(distances)
-    assert not p_far.in_domain
+    assert not p_far.in_domain and p_far.value is None and p_far.reason
     assert any("applicability domain" in w for w in p_far.warnings)
-    assert not p_new.in_domain
+    assert not p_new.in_domain and p_new.value is None
     assert any("Trehalose" in w for w in p_new.warnings)
-    assert p_in.as_dict()["nearest"][0]["row_id"] == p_in.nearest[0][0]
+    assert p_in.as_dict()["nearest"][0]["row_id"] == p_in.nearest[0].row_id
 
 
 def test_bounds_clip_predictions_and_intervals(synthetic) -> None:  # type: ignore[no-untyped-def]

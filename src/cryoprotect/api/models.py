@@ -81,6 +81,33 @@ class ModelSchema(ma.Schema):
     dataset_hash = _Text(allow_none=True)
     library_versions = ma.fields.Dict(required=True)
     artifact_sha256 = _Text(allow_none=True)
+    not_better_than_baseline = ma.fields.Boolean(
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "True when the cross-validated MAE is not better than a baseline's "
+            "(the 95 % bootstrap CI over groups of MAE(model) − MAE(baseline) does not lie "
+            "below 0 for the training mean and the one-feature line); null when the model "
+            "has no such comparison (not shown to be better either)"
+        },
+    )
+    baseline_statement = _Text(
+        required=True, metadata={"description": "The verdict as a plain sentence"}
+    )
+    promotion_override = ma.fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "Set when the version was made active despite not beating its "
+            "baselines: forced, reason, by, at"
+        },
+    )
+    target_transform = _Text(
+        allow_none=True,
+        metadata={"description": "What the model is fitted on, e.g. 'logit(p/100), ε = 0.5 %'"},
+    )
+    target_domain = ma.fields.Dict(
+        required=True, metadata={"description": "The target's declared domain (kind, low, high)"}
+    )
     visibility = _Text(required=True)
     team_id = ma.fields.UUID(allow_none=True)
     created_by = ma.fields.UUID(required=True)
@@ -99,7 +126,7 @@ class ModelListArgsSchema(PageArgsSchema):
 ModelPageSchema = paged_schema(ModelSchema, "ModelPageSchema")
 
 
-class PredictSchema(StrictSchema):
+class PredictItemSchema(StrictSchema):
     mixture_id = ma.fields.UUID(load_default=None, allow_none=True)
     components = ma.fields.List(
         ma.fields.Nested(ComponentInSchema),
@@ -108,15 +135,41 @@ class PredictSchema(StrictSchema):
     )
 
 
+_EXTRAPOLATE = {
+    "description": "Give a value outside the applicability domain too (marked extrapolated); "
+    "by default such a prediction has value null with the reason"
+}
+
+
+class PredictSchema(PredictItemSchema):
+    extrapolate = ma.fields.Boolean(load_default=False, metadata=_EXTRAPOLATE)
+
+
 class BatchPredictSchema(StrictSchema):
     items = ma.fields.List(
-        ma.fields.Nested(PredictSchema), required=True, validate=ma.validate.Length(min=1, max=500)
+        ma.fields.Nested(PredictItemSchema),
+        required=True,
+        validate=ma.validate.Length(min=1, max=500),
     )
+    extrapolate = ma.fields.Boolean(load_default=False, metadata=_EXTRAPOLATE)
+
+
+class PromoteSchema(StrictSchema):
+    force = ma.fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "Make active although the model does not beat its baselines "
+            "(needs a reason; recorded)"
+        },
+    )
+    reason = _Text(load_default=None, allow_none=True, validate=ma.validate.Length(max=2000))
 
 
 class NearestSchema(ma.Schema):
     row_id = _Text(required=True)
     distance = ma.fields.Float(required=True)
+    group = _Text(allow_none=True, metadata={"description": "Source DOI or batch of the row"})
+    measured = ma.fields.Float(allow_none=True, metadata={"description": "Its measured target"})
 
 
 class PredictionSchema(ma.Schema):
@@ -124,16 +177,45 @@ class PredictionSchema(ma.Schema):
     model_id = ma.fields.UUID(required=True)
     model_version = ma.fields.Integer(required=True)
     target = _Text(required=True)
-    value = ma.fields.Float(required=True)
-    lower = ma.fields.Float(required=True)
-    upper = ma.fields.Float(required=True)
+    value = ma.fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "null outside the applicability domain (see reason)"},
+    )
+    lower = ma.fields.Float(required=True, allow_none=True)
+    upper = ma.fields.Float(required=True, allow_none=True)
     level = ma.fields.Float(
         required=True, metadata={"description": "Nominal coverage of [lower, upper]"}
     )
+    reason = _Text(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Why there is no value ('outside applicability domain')"},
+    )
+    extrapolated = ma.fields.Boolean(
+        required=True, metadata={"description": "A value outside the domain, given on request"}
+    )
     in_domain = ma.fields.Boolean(required=True)
-    domain_score = ma.fields.Float(required=True)
+    domain_score = ma.fields.Float(
+        required=True, metadata={"description": "Mean distance to the nearest training rows"}
+    )
+    domain_threshold = ma.fields.Float(
+        required=True, metadata={"description": "The score above which a row is out of domain"}
+    )
     nearest = ma.fields.List(ma.fields.Nested(NearestSchema), required=True)
     warnings = ma.fields.List(_Text(), required=True)
+    clipped = ma.fields.Boolean(
+        required=True,
+        metadata={"description": "A value or bound was clipped to the target's domain"},
+    )
+    clip_reason = _Text(required=True, allow_none=True)
+    target_transform = _Text(
+        required=True,
+        metadata={"description": "What the model is fitted on, e.g. 'logit(p/100), ε = 0.5 %'"},
+    )
+    target_domain = ma.fields.Dict(required=True)
+    not_better_than_baseline = ma.fields.Boolean(required=True, allow_none=True)
+    baseline_statement = _Text(required=True)
 
 
 class DatasetSchema(ma.Schema):
@@ -241,6 +323,8 @@ class ComparedModelSchema(ma.Schema):
     target = _Text(required=True)
     status = _Text(required=True)
     is_active = ma.fields.Boolean(required=True)
+    not_better_than_baseline = ma.fields.Boolean(required=True, allow_none=True)
+    baseline_statement = _Text(required=True)
     dataset_hash = _Text(allow_none=True)
     training_seconds = ma.fields.Float(allow_none=True)
     pooled = ma.fields.Dict(
@@ -284,13 +368,20 @@ class ModelItem(MethodView):
 @blp.route("/<uuid:model_id>/promote")
 class ModelPromote(MethodView):
     @login_required
+    @blp.arguments(PromoteSchema)
     @blp.response(200, ModelSchema)
     @blp.alt_response(403, description="Visible but not editable by the caller")
     @blp.alt_response(404, description="No such model visible to the caller")
+    @blp.alt_response(
+        409,
+        description="The model does not beat its baselines; send force: true with a reason",
+    )
     @blp.doc(security=BEARER)
-    def post(self, model_id: uuid.UUID) -> Any:
-        """Make this version the active one for its target"""
-        return services().models.promote(current_actor(), model_id)
+    def post(self, body: dict[str, Any], model_id: uuid.UUID) -> Any:
+        """Make this version active for its target (a model not beating its baselines needs force + reason)"""
+        return services().models.promote(
+            current_actor(), model_id, force=body["force"], reason=body.get("reason")
+        )
 
 
 @blp.route("/<uuid:model_id>/predict")
@@ -303,9 +394,15 @@ class ModelPredict(MethodView):
     )
     @blp.doc(security=OPTIONAL_BEARER)
     def post(self, body: dict[str, Any], model_id: uuid.UUID) -> Any:
-        """Predict for a mixture or an inline composition: value, interval at its level, nearest rows"""
+        """Predict for a mixture or a composition: value and interval, or null out of the domain"""
         comps, mixtures = _compositions([body])
-        return services().models.predict(current_actor(), model_id, comps, mixture_ids=mixtures)[0]
+        return services().models.predict(
+            current_actor(),
+            model_id,
+            comps,
+            mixture_ids=mixtures,
+            extrapolate=body["extrapolate"],
+        )[0]
 
 
 @blp.route("/<uuid:model_id>/predict/batch")
@@ -318,7 +415,13 @@ class ModelBatchPredict(MethodView):
     def post(self, body: dict[str, Any], model_id: uuid.UUID) -> Any:
         """Predict for many compositions in one call"""
         comps, mixtures = _compositions(body["items"])
-        return services().models.predict(current_actor(), model_id, comps, mixture_ids=mixtures)
+        return services().models.predict(
+            current_actor(),
+            model_id,
+            comps,
+            mixture_ids=mixtures,
+            extrapolate=body["extrapolate"],
+        )
 
 
 @predictions_blp.route("")

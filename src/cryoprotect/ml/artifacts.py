@@ -3,12 +3,16 @@
 This module owns the on-disk / in-database form of a :class:`~cryoprotect.ml.train.TrainedModel`:
 
 * the **manifest** (JSON; the ``predictive_models.manifest`` JSONB column): algorithm,
-  hyperparameters, target, interval level, target bounds, the featurizer's name and fitted
-  state with the feature names, the dataset hash, the nested-CV metrics, library versions,
-  creation time, recorded training warnings, the SHA-256 and size of the weights, and
-  ``manifest_sha256`` — the SHA-256 of the canonical JSON of every other manifest field;
+  hyperparameters, target, interval level, target bounds, the target's declared domain and
+  the transform the estimator was fitted on (``target_transform``; absent in models saved
+  before transforms existed, which load without one and have their predictions clipped),
+  the featurizer's name and fitted state with the feature names, the dataset hash, the
+  nested-CV metrics, library versions, creation time, recorded training warnings, the
+  SHA-256 and size of the weights, and ``manifest_sha256`` — the SHA-256 of the canonical
+  JSON of every other manifest field;
 * the **weights** (bytes; a bytea column): the refitted estimator, the CV+ fold
-  estimators and residuals and the applicability-domain arrays, serialised with
+  estimators and residuals and the applicability-domain arrays (with the training rows'
+  groups and measured targets, shown beside the nearest rows), serialised with
   ``skops.io.dumps``.
 
 Loading verifies both checksums *before* deserialising anything, then lists the types in
@@ -34,11 +38,12 @@ from typing import Any
 import numpy as np
 import skops.io as sio
 
-from cryoprotect.errors import CryoprotectError
+from cryoprotect.errors import CryoprotectError, ValidationError
 from cryoprotect.ml.components import ComponentLibrary
 from cryoprotect.ml.conformal import CVPlus
 from cryoprotect.ml.domain import ApplicabilityDomain
 from cryoprotect.ml.features import featurizer_from_state
+from cryoprotect.ml.targets import link_from_state
 from cryoprotect.ml.train import TrainedModel, library_versions
 
 FORMAT = "cryoprotect-model"
@@ -159,6 +164,16 @@ def save(model: TrainedModel) -> ModelArtifact:
             "domain_scale": model.domain.scale,
             "domain_train": model.domain.train,
             "domain_row_ids": list(model.domain.row_ids),
+            **(
+                {"domain_row_groups": list(model.domain.groups)}
+                if model.domain.groups is not None
+                else {}
+            ),
+            **(
+                {"domain_row_targets": np.asarray(model.domain.targets, dtype=np.float64)}
+                if model.domain.targets is not None
+                else {}
+            ),
         },
         compression=zipfile.ZIP_DEFLATED,  # tree ensembles shrink ~10x
         compresslevel=6,
@@ -175,6 +190,8 @@ def save(model: TrainedModel) -> ModelArtifact:
             "hyperparameters": model.hyperparameters,
             "params": model.params,
             "bounds": list(model.bounds) if model.bounds is not None else None,
+            **({"target_transform": model.link.state()} if model.link is not None else {}),
+            "target_domain": model.target_domain.as_dict(),
             "featurizer": featurizer_state,
             "feature_names": list(featurizer_state["feature_names"]),
             "dataset": {
@@ -292,7 +309,18 @@ def load(
             k=int(dom["k"]),
             threshold=float(dom["threshold"]),
             percentile=float(dom["percentile"]),
+            groups=(
+                [str(g) for g in state["domain_row_groups"]]
+                if "domain_row_groups" in state
+                else None
+            ),
+            targets=(
+                np.asarray(state["domain_row_targets"], dtype=np.float64)
+                if "domain_row_targets" in state
+                else None
+            ),
         )
+        link = link_from_state(manifest.get("target_transform"))
         bounds = manifest.get("bounds")
         notes = list(manifest.get("warnings", []))
         versions = dict(manifest.get("library_versions", {}))
@@ -325,10 +353,11 @@ def load(
             training_seconds=float(manifest["training_seconds"]),
             library_versions=versions,
             warnings=notes,
+            link=link,
         )
     except ArtifactIntegrityError:
         raise
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, ValidationError) as exc:
         raise ArtifactIntegrityError(f"artefact manifest is inconsistent: {exc}") from exc
 
 

@@ -16,6 +16,7 @@ out of domain, with the nearest training rows' ids so a user can look at them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,6 +33,32 @@ def _pairwise_rms(a: FloatArray, b: FloatArray) -> FloatArray:
     return np.asarray(np.sqrt(np.maximum(sq, 0.0) / max(a.shape[1], 1)), dtype=np.float64)
 
 
+@dataclass(frozen=True)
+class Neighbour:
+    """A training row near a queried formulation.
+
+    Attributes:
+        row_id: the training row's id.
+        distance: RMS per-feature distance (standardised features).
+        group: its group (source DOI or batch), when the model recorded it.
+        measured: its measured target value, when the model recorded it.
+    """
+
+    row_id: str
+    distance: float
+    group: str | None = None
+    measured: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary."""
+        return {
+            "row_id": self.row_id,
+            "distance": self.distance,
+            "group": self.group,
+            "measured": self.measured,
+        }
+
+
 @dataclass(eq=False)
 class ApplicabilityDomain:
     """A fitted k-nearest-neighbour domain.
@@ -44,6 +71,8 @@ class ApplicabilityDomain:
         k: neighbours averaged in the score.
         threshold: score above which a row is out of domain.
         percentile: the percentile of leave-one-out training scores used as threshold.
+        groups: group (source DOI or batch) of every training row, if recorded.
+        targets: measured target of every training row, if recorded.
     """
 
     mean: FloatArray
@@ -53,12 +82,22 @@ class ApplicabilityDomain:
     k: int
     threshold: float
     percentile: float
+    groups: list[str] | None = None
+    targets: FloatArray | None = None
 
     @classmethod
     def fit(
-        cls, X: FloatArray, row_ids: list[str], *, k: int = 5, percentile: float = 95.0
+        cls,
+        X: FloatArray,
+        row_ids: list[str],
+        *,
+        k: int = 5,
+        percentile: float = 95.0,
+        groups: list[str] | None = None,
+        targets: FloatArray | None = None,
     ) -> ApplicabilityDomain:
-        """Fit on training features ``X`` (n, F) with their row ids."""
+        """Fit on training features ``X`` (n, F) with their row ids (and, to show them
+        beside the nearest rows, their groups and measured targets)."""
         n = X.shape[0]
         if n < 2:
             raise ValidationError("the applicability domain needs at least 2 rows", field="rows")
@@ -74,7 +113,31 @@ class ApplicabilityDomain:
         np.fill_diagonal(dist, np.inf)
         loo = np.sort(dist, axis=1)[:, :k].mean(axis=1)
         threshold = float(np.percentile(loo, percentile))
-        return cls(mean, scale, train, list(row_ids), k, threshold, float(percentile))
+        if groups is not None and len(groups) != n:
+            raise ValidationError("one group per row is needed", field="groups")
+        if targets is not None and len(targets) != n:
+            raise ValidationError("one target per row is needed", field="targets")
+        return cls(
+            mean,
+            scale,
+            train,
+            list(row_ids),
+            k,
+            threshold,
+            float(percentile),
+            None if groups is None else [str(g) for g in groups],
+            None if targets is None else np.asarray(targets, dtype=np.float64),
+        )
+
+    def neighbour(self, index: int, distance: float) -> Neighbour:
+        """Training row ``index`` at ``distance``, with its group and measured value."""
+        measured = None if self.targets is None else float(self.targets[index])
+        return Neighbour(
+            row_id=self.row_ids[index],
+            distance=distance,
+            group=None if self.groups is None else self.groups[index],
+            measured=measured if measured is not None and np.isfinite(measured) else None,
+        )
 
     def query(self, X: FloatArray) -> tuple[FloatArray, IntArray, FloatArray]:
         """Score (M,), nearest training-row indices (M, k) and their distances (M, k)."""

@@ -71,9 +71,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from cryoprotect.errors import Cancelled, LimitExceeded, ValidationError
+from cryoprotect.ml import group_conformal
 from cryoprotect.ml.conformal import CVPlus, check_level, cv_plus_bounds, fit_cv_plus
 from cryoprotect.ml.datasets import Dataset, DatasetRow
-from cryoprotect.ml.domain import ApplicabilityDomain
+from cryoprotect.ml.domain import ApplicabilityDomain, Neighbour
 from cryoprotect.ml.features import (
     CompositionPhysicsFeaturizer,
     RowQuantities,
@@ -81,6 +82,15 @@ from cryoprotect.ml.features import (
 )
 from cryoprotect.ml.metrics import interval_coverage, mean_interval_width, regression_metrics
 from cryoprotect.ml.registry import Registry
+from cryoprotect.ml.targets import (
+    LINK_NAMES,
+    Identity,
+    Link,
+    TargetDomain,
+    link_for,
+    target_domain,
+)
+from cryoprotect.ml.verdict import baseline_verdict, compare_to_baselines
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -511,6 +521,21 @@ class TrainedModel:
     training_seconds: float
     library_versions: dict[str, str]
     warnings: list[str] = field(default_factory=list)
+    link: Link | None = None
+    """The transform the estimator was fitted on (``None``: stored before links existed;
+    its predictions are clipped to the target's domain and say so)."""
+
+    @property
+    def target_domain(self) -> TargetDomain:
+        """The declared domain of the target (:func:`cryoprotect.ml.targets.target_domain`)."""
+        return target_domain(self.target)
+
+    @property
+    def target_transform(self) -> str:
+        """The transform in plain words (what the answers report)."""
+        if self.link is None:
+            return "none (model stored before target transforms; values clipped to the domain)"
+        return self.link.describe()
 
     @property
     def feature_names(self) -> list[str]:
@@ -518,30 +543,51 @@ class TrainedModel:
         return self.featurizer.feature_names
 
 
+OUTSIDE_DOMAIN = "outside applicability domain"
+
+
 @dataclass(frozen=True)
 class Prediction:
     """One prediction with its interval and domain check.
 
+    Out of the applicability domain the value and interval are ``None`` and ``reason``
+    says why, unless the caller asked for an extrapolation (``extrapolated`` is then
+    true).
+
     Attributes:
-        value: point prediction (model refitted on all rows).
-        lower: CV+ lower bound.
-        upper: CV+ upper bound.
+        value: point prediction (model refitted on all rows), or ``None``.
+        lower: CV+ lower bound, or ``None``.
+        upper: CV+ upper bound, or ``None``.
         level: nominal coverage of ``[lower, upper]``.
         in_domain: inside the applicability domain and made only of components seen in
             training.
         domain_score: mean RMS distance to the k nearest training rows.
-        nearest: ``(row_id, distance)`` of the nearest training rows.
+        domain_threshold: the score above which a row is out of the domain.
+        nearest: the nearest training rows.
         warnings: caveats in plain words.
+        reason: why there is no value (``None`` when there is one).
+        extrapolated: a value given out of the domain because the caller asked for it.
+        clipped: a value or bound was clipped to the target's domain.
+        clip_reason: why (``None`` when nothing was clipped).
+        target_transform: the transform the model was fitted on, in plain words.
+        target_domain: the target's declared domain (JSON-ready).
     """
 
-    value: float
-    lower: float
-    upper: float
+    value: float | None
+    lower: float | None
+    upper: float | None
     level: float
     in_domain: bool
     domain_score: float
-    nearest: list[tuple[str, float]]
+    nearest: list[Neighbour]
     warnings: list[str]
+    domain_threshold: float = math.nan
+    reason: str | None = None
+    extrapolated: bool = False
+    clipped: bool = False
+    clip_reason: str | None = None
+    target_transform: str = ""
+    target_domain: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary."""
@@ -552,8 +598,15 @@ class Prediction:
             "level": self.level,
             "in_domain": self.in_domain,
             "domain_score": self.domain_score,
-            "nearest": [{"row_id": r, "distance": d} for r, d in self.nearest],
+            "domain_threshold": self.domain_threshold,
+            "nearest": [n.as_dict() for n in self.nearest],
             "warnings": list(self.warnings),
+            "reason": self.reason,
+            "extrapolated": self.extrapolated,
+            "clipped": self.clipped,
+            "clip_reason": self.clip_reason,
+            "target_transform": self.target_transform,
+            "target_domain": dict(self.target_domain),
         }
 
 
@@ -655,12 +708,29 @@ def _clip(values: FloatArray, bounds: tuple[float, float] | None) -> FloatArray:
     return values if bounds is None else np.clip(values, bounds[0], bounds[1])
 
 
-def _bounded_interval(
-    point: FloatArray, lower: FloatArray, upper: FloatArray, bounds: tuple[float, float] | None
+def _widened(
+    point: FloatArray, lower: FloatArray, upper: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
     # The point comes from the all-data model, the interval from the fold models: widen the
-    # interval to contain the point (conservative), then clip to the target's bounds.
-    return _clip(np.minimum(lower, point), bounds), _clip(np.maximum(upper, point), bounds)
+    # interval to contain the point (conservative).
+    return np.minimum(lower, point), np.maximum(upper, point)
+
+
+def _to_target(
+    link: Link,
+    point: FloatArray,
+    lower: FloatArray,
+    upper: FloatArray,
+    bounds: tuple[float, float] | None,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Link-scale point and CV+ bounds → the target's scale (widened, then clipped to
+    ``bounds`` — a no-op for a linked model unless narrower bounds were given)."""
+    lo, hi = _widened(point, lower, upper)
+    return (
+        _clip(link.inverse(point), bounds),
+        _clip(link.inverse(lo), bounds),
+        _clip(link.inverse(hi), bounds),
+    )
 
 
 def _check_bounds(bounds: tuple[float, float] | None) -> tuple[float, float] | None:
@@ -670,6 +740,34 @@ def _check_bounds(bounds: tuple[float, float] | None) -> tuple[float, float] | N
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
         raise ValidationError("bounds must be two finite numbers, low < high", field="bounds")
     return lo, hi
+
+
+def _domain_bounds(domain: TargetDomain) -> tuple[float, float] | None:
+    """The clipping bounds a target's declared domain implies (``None``: unbounded)."""
+    if domain.kind == "unbounded":
+        return None
+    return domain.low, domain.high
+
+
+def choose_link(target: str, link: str = "auto") -> Link:
+    """The link a model of ``target`` is fitted on (``"auto"``: its declared domain's)."""
+    if link not in LINK_NAMES:
+        raise ValidationError(f"link must be one of {', '.join(LINK_NAMES)}", field="link")
+    return link_for(target_domain(target)) if link == "auto" else Identity()
+
+
+def _domain_notes(target: str, y: FloatArray, link: Link) -> list[str]:
+    """Training targets outside the declared domain, said plainly."""
+    domain = target_domain(target)
+    outside = ~domain.contains(y)
+    if not outside.any():
+        return []
+    return [
+        f"{int(outside.sum())} training value(s) of {target} lie outside its domain "
+        f"({domain.description}; from {float(np.min(y[outside])):.4g} to "
+        f"{float(np.max(y[outside])):.4g}); the {link.describe()} transform holds them at "
+        "the nearest fitted value"
+    ]
 
 
 class _WarningLog:
@@ -702,13 +800,21 @@ def train(
     param_grid: Mapping[str, Sequence[Any]] | None = None,
     params: Mapping[str, Any] | None = None,
     bounds: tuple[float, float] | None = None,
+    link: str = "auto",
     domain_k: int = 5,
     domain_percentile: float = 95.0,
     nested: bool = True,
     n_jobs: int | None = None,
     cancel: CancelSignal | None = None,
+    n_boot: int = 2000,
 ) -> TrainedModel:
     """Train a model with grouped nested cross-validation, then refit on all rows.
+
+    The estimator, its hyperparameter search and the CV+ intervals work on the *link* of
+    the target (:mod:`cryoprotect.ml.targets`: logit(p/100) for a percentage, log for a
+    time or an absolute temperature); predictions and interval bounds are mapped back,
+    so they stay inside the target's domain. Metrics and baselines are on the target's
+    own scale.
 
     Args:
         dataset: the rows; those without ``target`` are left out.
@@ -724,21 +830,26 @@ def train(
         param_grid: replaces the algorithm's default grid.
         params: fixed estimator parameters (pipeline names, e.g.
             ``{"model__n_estimators": 50}``).
-        bounds: physical range of the target (e.g. ``(0, 100)`` for a percentage):
-            predictions and intervals are clipped to it.
+        bounds: clipping range of the target's predictions; default: the declared domain's
+            (0–100 for a percentage). With a link, clipping changes nothing unless
+            narrower bounds are given.
+        link: ``"auto"`` (the declared domain's link) or ``"none"`` (fit the raw target).
         domain_k: neighbours in the applicability-domain score.
         domain_percentile: percentile of training scores used as the domain threshold.
         nested: run the outer loop (False: only refit, e.g. for a quick retrain; the model
-            then has no cross-validated metrics).
+            then has no cross-validated metrics and no baseline verdict).
         n_jobs: threads of estimators that support them (the random forest).
         cancel: polled between folds and fits; once set, training stops.
+        n_boot: bootstrap replicates of the baseline comparison.
 
     Returns:
-        The trained model, its nested-CV report and recorded warnings.
+        The trained model, its nested-CV report, its baseline verdict
+        (``metrics["baseline_verdict"]``) and recorded warnings.
 
     Raises:
-        ValidationError: unknown algorithm/featurizer/target, too few rows or groups,
-            unknown components or units in the data.
+        ValidationError: unknown algorithm/featurizer/target/link, too few rows or groups,
+            unknown components or units in the data, a non-positive value of a positive
+            target.
         LimitExceeded: more rows with the target than the algorithm's ``max_rows``.
         InvalidCompositionError: an impossible composition (the row is named).
         Cancelled: ``cancel`` was set.
@@ -746,7 +857,8 @@ def train(
     started = time.perf_counter()
     spec = ALGORITHMS.get(algorithm)
     level = check_level(level)
-    bounds = _check_bounds(bounds)
+    fit_link = choose_link(target, link)
+    bounds = _check_bounds(bounds) if bounds is not None else _domain_bounds(target_domain(target))
     grid = dict(param_grid) if param_grid is not None else dict(spec.param_grid)
     fixed = dict(params or {})
     options = dict(featurizer_options or {})
@@ -756,6 +868,7 @@ def train(
     check_row_limit(algorithm, len(data))
     _stop_if_cancelled(cancel)
     y = data.target(target)
+    z = fit_link.forward(y)
     groups = np.asarray(data.groups, dtype=object)
     row_ids = data.row_ids
     n_groups = len(set(data.groups))
@@ -781,6 +894,8 @@ def train(
                         data,
                         quantities,
                         y,
+                        z,
+                        fit_link,
                         groups,
                         spec,
                         grid,
@@ -801,19 +916,50 @@ def train(
         fz = make_featurizer(featurizer, **options).fit_quantities(quantities, data.rows)
         X = fz.assemble(quantities)
         splits = _group_splits(groups, inner_folds, seed)
-        estimator, best = _search(spec, grid, fixed, seed, n_jobs, X, y, splits)
+        estimator, best = _search(spec, grid, fixed, seed, n_jobs, X, z, splits)
         _stop_if_cancelled(cancel)
         chosen = {**fixed, **best}
         conformal = fit_cv_plus(
-            lambda: _configured(spec, chosen, seed, n_jobs), X, y, splits, level
+            lambda: _configured(spec, chosen, seed, n_jobs), X, z, splits, level
         )
         _stop_if_cancelled(cancel)
-        domain = ApplicabilityDomain.fit(X, row_ids, k=domain_k, percentile=domain_percentile)
+        domain = ApplicabilityDomain.fit(
+            X,
+            row_ids,
+            k=domain_k,
+            percentile=domain_percentile,
+            groups=[str(g) for g in data.groups],
+            targets=y,
+        )
         metrics: dict[str, Any] = {}
         if report is not None:
             metrics = report.summary()
+            index, y_oof, preds_oof, _, _ = report.out_of_fold()
+            comparison = compare_to_baselines(
+                y_oof,
+                preds_oof,
+                groups=[str(groups[int(i)]) for i in index],
+                n_boot=n_boot,
+                seed=seed,
+            )
+            metrics["baseline_verdict"] = baseline_verdict(comparison)
+            # Per-group coverage (issue 14, item 3; helper G): cell type, source type.
+            metrics["group_coverage"] = json_safe(
+                group_conformal.group_coverage_report(
+                    report,
+                    data,
+                    quantities,
+                    lambda p: _configured(spec, {**fixed, **p}, seed, n_jobs),
+                    featurizer=featurizer,
+                    featurizer_options=options,
+                    grid=grid,
+                    target=target,
+                    fit_values=z,
+                    serve=lambda pz, lo, hi: _to_target(fit_link, pz, lo, hi, bounds),
+                )
+            )
             metrics["validation_plots"] = json_safe(
-                _validation_plots(report, estimator, X, y, fz.feature_names, target, seed)
+                _validation_plots(report, estimator, fit_link, X, y, fz.feature_names, target, seed)
             )
     log.record(caught)
     notify("done", 1.0)
@@ -838,7 +984,8 @@ def train(
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         training_seconds=time.perf_counter() - started,
         library_versions=library_versions(),
-        warnings=log.lines(),
+        warnings=_domain_notes(target, y, fit_link) + log.lines(),
+        link=fit_link,
     )
 
 
@@ -849,6 +996,8 @@ def _outer_fold(
     data: Dataset,
     quantities: RowQuantities,
     y: FloatArray,
+    z: FloatArray,
+    link: Link,
     groups: NDArray[Any],
     spec: AlgorithmSpec,
     grid: Mapping[str, Sequence[Any]],
@@ -862,22 +1011,27 @@ def _outer_fold(
     n_jobs: int | None,
     cancel: CancelSignal | None = None,
 ) -> FoldResult:
-    """Everything of one outer fold, fitted on ``tr`` only and evaluated on ``te``."""
+    """Everything of one outer fold, fitted on ``tr`` only and evaluated on ``te``.
+
+    ``y`` is the target, ``z`` its link (what the estimator is fitted on); predictions
+    and intervals are reported on the target's scale, the baselines fitted on ``y``.
+    """
     q_tr, q_te = quantities.take(tr), quantities.take(te)
     fz = make_featurizer(featurizer, **options).fit_quantities(q_tr, [data.rows[i] for i in tr])
     X_tr, X_te = fz.assemble(q_tr), fz.assemble(q_te)
-    y_tr = y[tr]
+    y_tr, z_tr = y[tr], z[tr]
     inner = _group_splits(groups[tr], inner_folds, seed)
-    estimator, best = _search(spec, grid, fixed, seed, n_jobs, X_tr, y_tr, inner)
+    estimator, best = _search(spec, grid, fixed, seed, n_jobs, X_tr, z_tr, inner)
     _stop_if_cancelled(cancel)
     chosen = {**fixed, **best}
-    point = _clip(np.asarray(estimator.predict(X_te), dtype=np.float64), bounds)
+    point_z = np.asarray(estimator.predict(X_te), dtype=np.float64)
     conformal = fit_cv_plus(
-        lambda: _configured(spec, chosen, seed, n_jobs), X_tr, y_tr, inner, level
+        lambda: _configured(spec, chosen, seed, n_jobs), X_tr, z_tr, inner, level
     )
     fold_preds = conformal.fold_predictions(X_te)
-    lower, upper = _bounded_interval(
-        point,
+    point, lower, upper = _to_target(
+        link,
+        point_z,
         *cv_plus_bounds(fold_preds, conformal.residuals, conformal.fold_of_row, level),
         bounds,
     )
@@ -887,7 +1041,8 @@ def _outer_fold(
             raw = cv_plus_bounds(fold_preds, conformal.residuals, conformal.fold_of_row, lvl)
         except ValidationError:  # too few calibration rows for this level
             continue
-        level_bounds[lvl] = _bounded_interval(point, *raw, bounds)
+        _, lo_l, hi_l = _to_target(link, point_z, *raw, bounds)
+        level_bounds[lvl] = (lo_l, hi_l)
     one = OneFeatureModel.fit(X_tr, y_tr, fz.feature_names)
     return FoldResult(
         fold=k,
@@ -911,13 +1066,14 @@ def _outer_fold(
 
 
 def target_unit(target: str) -> str:
-    """Display unit of a target, from its name (``*_percent`` → ``%``)."""
-    return "%" if target.endswith("_percent") else ""
+    """Display unit of a target, from its declared domain (``*_percent`` → ``%``)."""
+    return target_domain(target).unit
 
 
 def _validation_plots(
     report: CVReport,
     estimator: Any,
+    link: Link,
     X: FloatArray,
     y: FloatArray,
     names: Sequence[str],
@@ -925,11 +1081,16 @@ def _validation_plots(
     seed: int,
 ) -> dict[str, Any]:
     """Data for the model page's validation plots (JSON-ready after :func:`json_safe`)."""
+
+    def neg_mae_on_target_scale(est: Any, X_: FloatArray, y_: FloatArray) -> float:
+        predicted = link.inverse(np.asarray(est.predict(X_), dtype=np.float64))
+        return -float(np.mean(np.abs(y_ - predicted)))
+
     result = permutation_importance(
         estimator,
         X,
         y,
-        scoring="neg_mean_absolute_error",
+        scoring=neg_mae_on_target_scale,
         n_repeats=IMPORTANCE_REPEATS,
         random_state=seed,
     )
@@ -943,7 +1104,7 @@ def _validation_plots(
         },
         "permutation_importance": {
             "method": "sklearn permutation_importance of the final model on its training rows "
-            "(increase in MAE)",
+            "(increase in MAE, on the target's own scale)",
             "scoring": "mae",
             "n_repeats": IMPORTANCE_REPEATS,
             "features": [
@@ -966,12 +1127,22 @@ def _validation_plots(
 # --- prediction ---------------------------------------------------------------------------
 
 
-def predict(model: TrainedModel, rows: Dataset | Sequence[DatasetRow]) -> list[Prediction]:
+def predict(
+    model: TrainedModel,
+    rows: Dataset | Sequence[DatasetRow],
+    *,
+    extrapolate: bool = False,
+) -> list[Prediction]:
     """Predict rows with intervals and an applicability-domain check.
+
+    A row outside the applicability domain (or made with a component the model never saw)
+    gets no value and no interval (``reason`` = :data:`OUTSIDE_DOMAIN`) unless
+    ``extrapolate`` is true; the value is then marked ``extrapolated``.
 
     Args:
         model: a trained (or loaded) model.
         rows: formulations (targets, if any, are ignored).
+        extrapolate: give values outside the applicability domain too.
 
     Returns:
         One :class:`Prediction` per row, in order.
@@ -985,9 +1156,16 @@ def predict(model: TrainedModel, rows: Dataset | Sequence[DatasetRow]) -> list[P
         return []
     q = model.featurizer.quantities(row_list)
     X = model.featurizer.assemble(q)
-    point = _clip(np.asarray(model.estimator.predict(X), dtype=np.float64), model.bounds)
+    link = model.link if model.link is not None else Identity()
+    domain_decl = model.target_domain
+    bounds = model.bounds if model.bounds is not None else _domain_bounds(domain_decl)
+    point_z = np.asarray(model.estimator.predict(X), dtype=np.float64)
     raw_lower, raw_upper = model.conformal.interval(X)
-    lower, upper = _bounded_interval(point, raw_lower, raw_upper, model.bounds)
+    unclipped = _to_target(link, point_z, raw_lower, raw_upper, None)
+    point, lower, upper = _to_target(link, point_z, raw_lower, raw_upper, bounds)
+    changed = np.zeros(point.size, dtype=bool)
+    for before, after in zip(unclipped, (point, lower, upper), strict=True):
+        changed |= before != after
     score, nearest, distance = model.domain.query(X)
     unseen = model.featurizer.unseen_components(q)
     out: list[Prediction] = []
@@ -1003,23 +1181,52 @@ def predict(model: TrainedModel, rows: Dataset | Sequence[DatasetRow]) -> list[P
         if unseen[i]:
             notes.append(
                 "components not seen in training: " + ", ".join(unseen[i]) + " (their effect "
-                "is extrapolated from descriptors and totals)"
+                "could only be extrapolated from descriptors and totals)"
             )
-        if raw_lower[i] > point[i] or raw_upper[i] < point[i]:
+        in_domain = inside and not unseen[i]
+        give = in_domain or extrapolate
+        if give and (raw_lower[i] > point_z[i] or raw_upper[i] < point_z[i]):
             notes.append("interval widened to contain the point prediction")
+        clipped = bool(give and changed[i])
+        clip_reason = None
+        if clipped:
+            if model.link is None:
+                why = "the model was stored before target transforms existed"
+            elif isinstance(model.link, Identity):
+                why = "the model was fitted on the raw target, without a transform"
+            else:
+                why = "narrower bounds were given at training"
+            low, high = bounds if bounds is not None else (math.nan, math.nan)
+            clip_reason = (
+                f"the value or interval reached beyond {low:g}–{high:g} "
+                f"({domain_decl.description}) and was clipped to it: {why}"
+            )
+            notes.append(clip_reason)
+        if give and not in_domain:
+            notes.append(
+                "extrapolated on request: outside the applicability domain the model has no "
+                "data to stand on, and the interval's coverage does not hold"
+            )
         out.append(
             Prediction(
-                value=float(point[i]),
-                lower=float(lower[i]),
-                upper=float(upper[i]),
+                value=float(point[i]) if give else None,
+                lower=float(lower[i]) if give else None,
+                upper=float(upper[i]) if give else None,
                 level=model.level,
-                in_domain=inside and not unseen[i],
+                in_domain=in_domain,
                 domain_score=float(score[i]),
+                domain_threshold=float(model.domain.threshold),
                 nearest=[
-                    (model.domain.row_ids[int(j)], float(d))
+                    model.domain.neighbour(int(j), float(d))
                     for j, d in zip(nearest[i], distance[i], strict=True)
                 ],
                 warnings=notes,
+                reason=None if give else OUTSIDE_DOMAIN,
+                extrapolated=give and not in_domain,
+                clipped=clipped,
+                clip_reason=clip_reason,
+                target_transform=model.target_transform,
+                target_domain=domain_decl.as_dict(),
             )
         )
     return out

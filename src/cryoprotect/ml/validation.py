@@ -5,10 +5,11 @@ predictor gets on the same rows:
 
 * the metrics (:func:`mae`, :func:`rmse`, :func:`r2`, :func:`spearman`,
   :func:`interval_coverage`, :func:`mean_interval_width`; from :mod:`cryoprotect.ml.metrics`);
-* :func:`compare_to_baselines` — every predictor's metrics on the same rows, and the
-  difference in MAE and RMSE between the model and each baseline with a 95 % interval from
-  a bootstrap over *groups* (rows of one source move together), so that "better than the
-  baseline" is only claimed when the interval excludes zero;
+* :func:`compare_to_baselines` (in :mod:`cryoprotect.ml.verdict`) — every predictor's
+  metrics on the same rows, and the difference in MAE and RMSE between the model and each
+  baseline with a 95 % interval from a bootstrap over *groups* (rows of one source move
+  together), so that "better than the baseline" is only claimed when the interval excludes
+  zero;
 * :func:`prospective` — train on one dataset (the literature), predict another that played
   no part in training (the wet-lab rows), and report the model beside two baselines fitted
   on the training data only: its mean, and the one-feature model of
@@ -17,13 +18,11 @@ predictor gets on the same rows:
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from cryoprotect.errors import ValidationError
 from cryoprotect.ml.datasets import Dataset
@@ -37,6 +36,7 @@ from cryoprotect.ml.metrics import (
     spearman,
 )
 from cryoprotect.ml.train import OneFeatureModel, Prediction, Progress, TrainedModel, predict, train
+from cryoprotect.ml.verdict import BaselineComparison, compare_to_baselines
 
 FloatArray = NDArray[np.float64]
 
@@ -53,103 +53,6 @@ __all__ = [
     "rmse",
     "spearman",
 ]
-
-
-@dataclass(frozen=True)
-class BaselineComparison:
-    """Metrics of a model and its baselines on the same rows.
-
-    Attributes:
-        reference: the name of the model's predictions.
-        metrics: predictor → ``{"mae", "rmse", "r2", "spearman", "n"}``.
-        differences: baseline → ``{"mae": (Δ, low, high), "rmse": (Δ, low, high)}`` with
-            Δ = model − baseline (negative: the model is better) and a 95 % bootstrap
-            interval over groups.
-        verdicts: baseline → ``"better"``, ``"worse"`` or ``"not distinguishable"`` (MAE).
-        n_groups: groups resampled in the bootstrap.
-    """
-
-    reference: str
-    metrics: dict[str, dict[str, float]]
-    differences: dict[str, dict[str, tuple[float, float, float]]]
-    verdicts: dict[str, str]
-    n_groups: int
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary."""
-        return {
-            "reference": self.reference,
-            "metrics": self.metrics,
-            "differences": {
-                b: {m: list(v) for m, v in d.items()} for b, d in self.differences.items()
-            },
-            "verdicts": dict(self.verdicts),
-            "n_groups": self.n_groups,
-        }
-
-
-def compare_to_baselines(
-    y_true: ArrayLike,
-    predictions: Mapping[str, ArrayLike],
-    *,
-    reference: str = "model",
-    groups: Sequence[str] | None = None,
-    n_boot: int = 2000,
-    seed: int = 0,
-) -> BaselineComparison:
-    """Compare a model's predictions with baselines' on the same rows.
-
-    Args:
-        y_true: the measured values.
-        predictions: predictor name → predictions (must include ``reference``).
-        reference: the model's key in ``predictions``.
-        groups: group of every row (bootstrap resamples groups); ``None``: rows.
-        n_boot: bootstrap replicates.
-        seed: bootstrap seed.
-
-    Returns:
-        Metrics, differences with 95 % intervals, and verdicts.
-    """
-    y = np.asarray(y_true, dtype=np.float64).ravel()
-    preds = {k: np.asarray(v, dtype=np.float64).ravel() for k, v in predictions.items()}
-    if reference not in preds:
-        raise ValidationError(f"no predictions called {reference!r}", field="predictions")
-    for name, values in preds.items():
-        if values.shape != y.shape:
-            raise ValidationError(f"{name}: {values.size} predictions for {y.size} rows")
-    labels = np.asarray(groups if groups is not None else np.arange(y.size).astype(str))
-    if labels.shape != y.shape:
-        raise ValidationError("one group per row is needed", field="groups")
-    unique, inverse = np.unique(labels, return_inverse=True)
-    members = [np.flatnonzero(inverse == g) for g in range(unique.size)]
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, unique.size, size=(n_boot, unique.size))
-
-    metrics = {k: regression_metrics(y, v) for k, v in preds.items()}
-    differences: dict[str, dict[str, tuple[float, float, float]]] = {}
-    verdicts: dict[str, str] = {}
-    model = preds[reference]
-    abs_m, sq_m = np.abs(y - model), (y - model) ** 2
-    for name, values in preds.items():
-        if name == reference:
-            continue
-        abs_b, sq_b = np.abs(y - values), (y - values) ** 2
-        d_abs = np.empty(n_boot)
-        d_rmse = np.empty(n_boot)
-        for b in range(n_boot):
-            idx = np.concatenate([members[g] for g in draws[b]])
-            d_abs[b] = abs_m[idx].mean() - abs_b[idx].mean()
-            d_rmse[b] = math.sqrt(sq_m[idx].mean()) - math.sqrt(sq_b[idx].mean())
-        delta_mae = metrics[reference]["mae"] - metrics[name]["mae"]
-        delta_rmse = metrics[reference]["rmse"] - metrics[name]["rmse"]
-        lo, hi = np.percentile(d_abs, [2.5, 97.5])
-        rlo, rhi = np.percentile(d_rmse, [2.5, 97.5])
-        differences[name] = {
-            "mae": (delta_mae, float(lo), float(hi)),
-            "rmse": (delta_rmse, float(rlo), float(rhi)),
-        }
-        verdicts[name] = "better" if hi < 0 else "worse" if lo > 0 else "not distinguishable"
-    return BaselineComparison(reference, metrics, differences, verdicts, int(unique.size))
 
 
 @dataclass(frozen=True)
@@ -267,10 +170,12 @@ def prospective(
     one = OneFeatureModel.fit(X_train, y_train, names)
     lo_b, hi_b = model.bounds if model.bounds is not None else (-np.inf, np.inf)
 
-    results = predict(model, test_rows)
-    point = np.array([p.value for p in results])
-    lower = np.array([p.lower for p in results])
-    upper = np.array([p.upper for p in results])
+    # Every test row is scored (out-of-domain rows too, as extrapolations): the in-domain
+    # rows are reported separately below.
+    results = predict(model, test_rows, extrapolate=True)
+    point = np.array([p.value for p in results], dtype=np.float64)
+    lower = np.array([p.lower for p in results], dtype=np.float64)
+    upper = np.array([p.upper for p in results], dtype=np.float64)
     inside = np.array([p.in_domain for p in results], dtype=bool)
     comparison = compare_to_baselines(
         y_test,
