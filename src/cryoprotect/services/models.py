@@ -28,8 +28,7 @@ from sqlalchemy.orm import Session
 from cryoprotect.db.database import SYSTEM_USER_ID, Database, Identity
 from cryoprotect.db.models import Dataset, Mixture, Prediction, PredictiveModel
 from cryoprotect.errors import Conflict, CryoprotectError, NotFound, ValidationError
-from cryoprotect.ml import artifacts
-from cryoprotect.ml import cryomn_v2
+from cryoprotect.ml import artifacts, cryomn_v2
 from cryoprotect.ml import datasets as ml_datasets
 from cryoprotect.ml import train as ml_train
 from cryoprotect.ml.training_run import train_to_artifact
