@@ -23,7 +23,20 @@ Sensitivity analyses (same procedure):
 Reference (data/SOURCES.md): a literature-only model in the published note predicted the
 wet-lab rows with RMSE ≈ 41 viability points and Spearman ≈ −0.33.
 
+CryoMN v2 section (``--v2``; issue 14, items 2-3): the same grouped nested CV on
+data set × features × algorithm — data sets: v1 literature (198 rows), v2 literature
+(198 rows with conditions parsed from the raw records), v2 all (316: literature + 106
+wet-lab + 12 feedback, per-source noise, DOI/date/round groups); features:
+``composition`` (composition_physics_v1) and ``+conditions`` (composition_conditions_v2:
+cooling rate, one-hot cell type / cooling protocol / basal medium / assay / source type;
+the per-source noise column for gaussian_process_source_noise). Printed: pooled
+out-of-fold MAE, RMSE, R² of the model and both baselines, each with a 95 % bootstrap
+interval over groups, the model − baseline differences in MAE and RMSE with their 95 %
+intervals, and the per-group coverage of the 90 % intervals (served CV+ and Mondrian) per
+cell type and per source type.
+
 Usage: python validation/ml_cryomn.py [--algorithms ridge,...] [--seed 0] [--no-sensitivity]
+       python validation/ml_cryomn.py --v2 [--v2-algorithms ...] [--n-boot 2000]
 """
 
 from __future__ import annotations
@@ -35,12 +48,14 @@ from pathlib import Path
 
 import numpy as np
 
+from cryoprotect.ml import cryomn_v2
 from cryoprotect.ml.datasets import (
     VIABILITY,
     Dataset,
     load_cryomn_literature,
     load_cryomn_wetlab,
 )
+from cryoprotect.ml.metrics import regression_metrics
 from cryoprotect.ml.train import ALGORITHMS, PREDICTORS, TrainedModel, train
 from cryoprotect.ml.validation import compare_to_baselines, prospective
 
@@ -141,6 +156,192 @@ def run(literature: Dataset, wetlab: Dataset | None, algorithms: list[str], seed
         prospective_block(literature, wetlab, models[algorithm], seed)
 
 
+# --- CryoMN v2 (issue 14, items 2-3) ------------------------------------------------------
+
+V2_CONDITION_OPTIONS = {
+    "conditions": (cryomn_v2.COOLING_RATE,),
+    "categorical": cryomn_v2.CATEGORICAL_CONDITIONS,
+}
+V2_ALGORITHMS = ("ridge", "random_forest", "gaussian_process", "gaussian_process_source_noise")
+
+
+def _group_bootstrap(
+    y: np.ndarray,
+    preds: dict[str, np.ndarray],
+    groups: list[str],
+    n_boot: int,
+    seed: int,
+) -> tuple[dict[str, dict[str, tuple[float, float]]], dict[str, dict[str, tuple[float, float]]]]:
+    """95 % intervals of each predictor's MAE/RMSE/R² and of model − baseline MAE/RMSE.
+
+    Resamples whole groups with replacement (rows of one source move together).
+    """
+    labels = np.asarray(groups, dtype=object)
+    unique = sorted(set(groups))
+    members = [np.flatnonzero(labels == g) for g in unique]
+    rng = np.random.default_rng(seed)
+    draws: dict[str, dict[str, list[float]]] = {k: {"mae": [], "rmse": [], "r2": []} for k in preds}
+    diffs: dict[str, dict[str, list[float]]] = {k: {"mae": [], "rmse": []} for k in PREDICTORS[1:]}
+    for _ in range(n_boot):
+        idx = np.concatenate([members[i] for i in rng.integers(0, len(unique), len(unique))])
+        yy = y[idx]
+        values = {}
+        for k, p in preds.items():
+            err = p[idx] - yy
+            mae_k = float(np.mean(np.abs(err)))
+            rmse_k = float(np.sqrt(np.mean(err**2)))
+            ss = float(np.sum((yy - yy.mean()) ** 2))
+            r2_k = 1.0 - float(np.sum(err**2)) / ss if ss > 0 else math.nan
+            values[k] = (mae_k, rmse_k)
+            draws[k]["mae"].append(mae_k)
+            draws[k]["rmse"].append(rmse_k)
+            draws[k]["r2"].append(r2_k)
+        for k in PREDICTORS[1:]:
+            diffs[k]["mae"].append(values["model"][0] - values[k][0])
+            diffs[k]["rmse"].append(values["model"][1] - values[k][1])
+
+    def ci(v: list[float]) -> tuple[float, float]:
+        a = np.asarray(v, dtype=float)
+        a = a[np.isfinite(a)]
+        return (
+            (float(np.percentile(a, 2.5)), float(np.percentile(a, 97.5)))
+            if a.size
+            else (
+                math.nan,
+                math.nan,
+            )
+        )
+
+    return (
+        {k: {m: ci(v) for m, v in d.items()} for k, d in draws.items()},
+        {k: {m: ci(v) for m, v in d.items()} for k, d in diffs.items()},
+    )
+
+
+def _verdict(low: float, high: float) -> str:
+    if high < 0:
+        return "better"
+    if low > 0:
+        return "worse"
+    return "not distinguishable"
+
+
+def _coverage_tables(model: TrainedModel) -> None:
+    report = model.metrics.get("group_coverage") or {}
+    for key, tables in (report.get("keys") or {}).items():
+        pooled = {r["group"]: r for r in tables["pooled"]}
+        mond = {r["group"]: r for r in tables["mondrian"]}
+        print(
+            f"      coverage of the 90 % interval by {key} (served CV+ | Mondrian; "
+            f"Mondrian own-group share {tables['mondrian_own_fraction']:.0%}):"
+        )
+        for g, r in pooled.items():
+            m = mond[g]
+            print(
+                f"        {g:<22} n={r['n']:>3}  {_f(r['coverage'], 3)} (w {_f(r['mean_width'], 1)})"
+                f" {r['status']:<14} | {_f(m['coverage'], 3)} (w {_f(m['mean_width'], 1)}) {m['status']}"
+            )
+
+
+def v2_run(
+    data: Dataset,
+    features: str,
+    algorithm: str,
+    seed: int,
+    n_boot: int,
+    coverage: bool,
+) -> dict[str, object]:
+    if features == "composition":
+        featurizer, options = "composition_physics_v1", {}
+    else:
+        featurizer = "composition_conditions_v2"
+        options = dict(V2_CONDITION_OPTIONS)
+        if algorithm == "gaussian_process_source_noise":
+            options["noise_condition"] = cryomn_v2.NOISE
+    started = time.perf_counter()
+    model = train(
+        data,
+        VIABILITY,
+        algorithm,
+        level=0.9,
+        seed=seed,
+        bounds=(0.0, 100.0),
+        featurizer=featurizer,
+        featurizer_options=options,
+        n_jobs=2,
+    )
+    elapsed = time.perf_counter() - started
+    report = model.report
+    assert report is not None
+    index, y, preds, _, _ = report.out_of_fold()
+    groups = [report.groups[int(i)] for i in index]
+    metric_ci, diff_ci = _group_bootstrap(y, preds, groups, n_boot, seed)
+    print(
+        f"  {data.name} ({len(data)} rows, {len(set(data.groups))} groups) × {features} × "
+        f"{algorithm}  [{elapsed:.0f} s; 90 % CV+ coverage {_f(report.coverage, 3)}, "
+        f"width {_f(report.mean_width, 1)}]"
+    )
+    for key in PREDICTORS:
+        m = regression_metrics(y, preds[key])
+        c = metric_ci[key]
+        print(
+            f"    {LABELS[key]:<12} MAE {_f(m['mae'])} [{_f(c['mae'][0])}, {_f(c['mae'][1])}]  "
+            f"RMSE {_f(m['rmse'])} [{_f(c['rmse'][0])}, {_f(c['rmse'][1])}]  "
+            f"R² {_f(m['r2'])} [{_f(c['r2'][0])}, {_f(c['r2'][1])}]"
+        )
+    verdicts = {}
+    for key in PREDICTORS[1:]:
+        mae_d = (
+            regression_metrics(y, preds["model"])["mae"] - regression_metrics(y, preds[key])["mae"]
+        )
+        rmse_d = (
+            regression_metrics(y, preds["model"])["rmse"]
+            - regression_metrics(y, preds[key])["rmse"]
+        )
+        lo, hi = diff_ci[key]["mae"]
+        rlo, rhi = diff_ci[key]["rmse"]
+        verdicts[key] = _verdict(lo, hi)
+        print(
+            f"    model − {LABELS[key]:<11} MAE {mae_d:+6.2f} [{lo:+6.2f}, {hi:+6.2f}] → {verdicts[key]};"
+            f"  RMSE {rmse_d:+6.2f} [{rlo:+6.2f}, {rhi:+6.2f}] → {_verdict(rlo, rhi)}"
+        )
+    if coverage:
+        _coverage_tables(model)
+    return {"model": model, "verdicts": verdicts}
+
+
+def v2_main(algorithms: list[str], seed: int, n_boot: int) -> None:
+    v1_lit = load_cryomn_literature(CRYOMN / "literature_formulations.csv")
+    v2_lit = cryomn_v2.load_v2_literature()
+    v2_all = cryomn_v2.load_v2_all()
+    print("CryoMN v2 (baitmeister/ML-for-CryoMN @4e241f9, MIT; data/SOURCES.md)")
+    for ds in (v2_lit, v2_all):
+        describe(ds)
+        for key, counts in cryomn_v2.condition_counts(ds).items():
+            print(f"    {key}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    rates = [r.conditions.get(cryomn_v2.COOLING_RATE) for r in v2_lit.rows]
+    print(
+        f"    cooling rate stated (single rate): {sum(r is not None for r in rates)} of "
+        f"{len(rates)} literature rows"
+    )
+    print(
+        "\nGrouped nested CV (5 outer × 4 inner folds), 95 % intervals: bootstrap over groups "
+        f"({n_boot} resamples)"
+    )
+    runs = [
+        (v1_lit, "composition"),
+        (v2_lit, "composition"),
+        (v2_lit, "+conditions"),
+        (v2_all, "composition"),
+        (v2_all, "+conditions"),
+    ]
+    for data, features in runs:
+        for algorithm in algorithms:
+            if algorithm == "gaussian_process_source_noise" and features != "+conditions":
+                continue
+            v2_run(data, features, algorithm, seed, n_boot, coverage=data is v2_all)
+
+
 def describe(data: Dataset) -> None:
     s = data.summary()
     y = data.target(VIABILITY)
@@ -163,7 +364,18 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-sensitivity", action="store_true")
+    parser.add_argument("--v2", action="store_true", help="run only the CryoMN v2 section")
+    parser.add_argument("--v2-algorithms", default=",".join(V2_ALGORITHMS))
+    parser.add_argument("--n-boot", type=int, default=2000)
     args = parser.parse_args()
+    if args.v2:
+        v2_algorithms = [a.strip() for a in args.v2_algorithms.split(",") if a.strip()]
+        for name in v2_algorithms:
+            ALGORITHMS.get(name)
+        started = time.perf_counter()
+        v2_main(v2_algorithms, args.seed, args.n_boot)
+        print(f"\ntotal time {time.perf_counter() - started:.0f} s")
+        return
     algorithms = [a.strip() for a in args.algorithms.split(",") if a.strip()]
     for name in algorithms:
         ALGORITHMS.get(name)

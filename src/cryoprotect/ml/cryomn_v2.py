@@ -221,8 +221,13 @@ def _one(found: set[str]) -> str:
 
 
 def parse_cell_type(text: str) -> str:
-    """Cell type named in ``text`` (see :data:`CELL_TYPE_PATTERNS`)."""
+    """Cell type named in ``text`` (see :data:`CELL_TYPE_PATTERNS`; stem-cell categories win
+    over ``other_cell_type``; unspecified MSC only when no specific category matched)."""
     found = _categories(text, CELL_TYPE_PATTERNS)
+    if len(found) > 1:
+        # Stem-cell papers name the lineages they differentiate into ('fibroblast-like',
+        # 'chondrocytes'): other cell types count only when no stem-cell category matched.
+        found.discard("other_cell_type")
     if not found and any(p.search(text) for p in MSC_UNSPECIFIED):
         return "msc_unspecified"
     return _one(found)
