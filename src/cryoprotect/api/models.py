@@ -76,6 +76,17 @@ class ModelSchema(ma.Schema):
     metrics = ma.fields.Dict(
         required=True, metadata={"description": "Grouped nested CV metrics with baselines"}
     )
+    group_coverage = ma.fields.Function(
+        lambda m: (m.get("metrics") or {}).get("group_coverage"),
+        allow_none=True,
+        metadata={
+            "description": "Coverage of the prediction intervals per group (cell type, source "
+            "type) on held-out rows of the nested grouped CV: served CV+ and Mondrian "
+            "(group-conditional) CV+, with n and a status (within_target 85-95 %, "
+            "below_target, above_target, too_few_rows below 20 rows); null for models trained "
+            "before it was measured"
+        },
+    )
     feature_names = ma.fields.List(_Text(), required=True)
     hyperparameters = ma.fields.Dict(required=True)
     dataset_hash = _Text(allow_none=True)
