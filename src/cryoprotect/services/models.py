@@ -19,6 +19,7 @@ import hashlib
 import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from cryoprotect.db.models import Dataset, Mixture, Prediction, PredictiveModel
 from cryoprotect.errors import Conflict, CryoprotectError, NotFound, ValidationError
 from cryoprotect.ml import artifacts, cryomn_v2
 from cryoprotect.ml import datasets as ml_datasets
+from cryoprotect.ml import targets as ml_targets
 from cryoprotect.ml import train as ml_train
 from cryoprotect.ml.training_run import train_to_artifact
 from cryoprotect.services.actor import Actor
@@ -62,8 +64,49 @@ def dataset_dict(d: Dataset, *, with_rows: bool = False) -> dict[str, Any]:
     return out
 
 
+NO_COMPARISON = (
+    "This model has no cross-validated comparison with its baselines (trained without "
+    "nested cross-validation, or before the comparison was recorded), so it is not shown "
+    "to predict better than the mean of the training data."
+)
+
+
+def baseline_status(metrics: dict[str, Any] | None) -> dict[str, Any]:
+    """Whether a stored model beats its baselines, from its metrics.
+
+    Returns:
+        ``{"not_better_than_baseline": bool | None, "statement": str,
+        "comparison": dict | None}`` — ``None`` when the model was not cross-validated
+        (or was trained before the verdict was recorded): not shown to be better.
+    """
+    verdict = (metrics or {}).get("baseline_verdict")
+    if not isinstance(verdict, dict) or "not_better_than_baseline" not in verdict:
+        return {"not_better_than_baseline": None, "statement": NO_COMPARISON, "comparison": None}
+    return {
+        "not_better_than_baseline": bool(verdict["not_better_than_baseline"]),
+        "statement": str(verdict.get("statement", "")),
+        "comparison": verdict.get("comparison"),
+    }
+
+
+def target_transform_of(manifest: dict[str, Any], target: str | None) -> dict[str, Any]:
+    """The transform a stored model was fitted on and its target's declared domain."""
+    state = manifest.get("target_transform")
+    domain = ml_targets.target_domain(target or "").as_dict()
+    if isinstance(state, dict):
+        return {"target_transform": state.get("description"), "target_domain": domain}
+    if manifest:
+        return {
+            "target_transform": "none (model stored before target transforms; values clipped "
+            "to the domain)",
+            "target_domain": domain,
+        }
+    return {"target_transform": None, "target_domain": domain}
+
+
 def model_dict(m: PredictiveModel) -> dict[str, Any]:
     manifest = dict(m.manifest or {})
+    status = baseline_status(m.metrics)
     return {
         "id": m.id,
         "name": m.name,
@@ -83,6 +126,10 @@ def model_dict(m: PredictiveModel) -> dict[str, Any]:
         "dataset_hash": (manifest.get("dataset") or {}).get("hash"),
         "library_versions": manifest.get("library_versions", {}),
         "artifact_sha256": m.artifact_sha256,
+        "not_better_than_baseline": status["not_better_than_baseline"],
+        "baseline_statement": status["statement"],
+        "promotion_override": m.promotion_override,
+        **target_transform_of(manifest, m.target),
         "visibility": m.visibility,
         "team_id": m.team_id,
         "created_by": m.created_by,
@@ -137,7 +184,11 @@ def load_reference_datasets(db: Database) -> int:
                 "rows": ds.to_records(),
                 "target_names": list(ds.target_names()),
                 "sources": [
-                    {"citation": cryomn_v2.SOURCE if name.startswith("cryomn-v2") else CRYOMN_SOURCE}
+                    {
+                        "citation": cryomn_v2.SOURCE
+                        if name.startswith("cryomn-v2")
+                        else CRYOMN_SOURCE
+                    }
                 ],
                 "visibility": "public",
                 "created_by": SYSTEM_USER_ID,
@@ -423,6 +474,8 @@ class ModelService:
                     "target": m["target"],
                     "status": m["status"],
                     "is_active": m["is_active"],
+                    "not_better_than_baseline": m["not_better_than_baseline"],
+                    "baseline_statement": m["baseline_statement"],
                     "dataset_hash": m["dataset_hash"],
                     "training_seconds": m["training_seconds"],
                     "pooled": metrics.get("pooled", {}),
@@ -440,13 +493,59 @@ class ModelService:
         with self.db.transaction(actor.identity) as session:
             change_visible(session, PredictiveModel, model_id, "model")
 
-    def promote(self, actor: Actor, model_id: uuid.UUID) -> dict[str, Any]:
-        """Make this version the active one for its target (the previous one is demoted)."""
+    def promote(
+        self,
+        actor: Actor,
+        model_id: uuid.UUID,
+        *,
+        force: bool = False,
+        reason: str | None = None,
+    ) -> dict[str, Any]:
+        """Make this version the active one for its target (the previous one is demoted).
+
+        A version that is not better than its baselines (or has no cross-validated
+        comparison with them) is made active only with ``force`` and a ``reason``; the
+        override is recorded on the row (``promotion_override``) and in the audit log.
+
+        Raises:
+            Conflict: the version is not better than its baselines and ``force`` is not set.
+            ValidationError: not ready; or ``force`` without a reason.
+        """
         user_id = actor.require_user()
+        note = (reason or "").strip()
+        if force and not note:
+            raise ValidationError(
+                "Say why this model should be active although it does not beat its baselines.",
+                field="reason",
+            )
         with self.db.transaction(actor.identity) as session:
             row = get_visible(session, PredictiveModel, model_id, "model")
             if row.status != "ready":
                 raise ValidationError("Only a ready model can be made active.", field="status")
+            status = baseline_status(row.metrics)
+            not_better = status["not_better_than_baseline"] is not False
+            if not_better and not force:
+                raise Conflict(
+                    f"{status['statement']} It is not made active without an explicit "
+                    "override (force: true with a reason).",
+                    details={
+                        "not_better_than_baseline": status["not_better_than_baseline"],
+                        "statement": status["statement"],
+                        "override": {"force": True, "reason": "why it should be active anyway"},
+                    },
+                )
+            override = (
+                {
+                    "forced": True,
+                    "reason": note[:2000],
+                    "by": str(user_id),
+                    "at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "not_better_than_baseline": status["not_better_than_baseline"],
+                    "statement": status["statement"],
+                }
+                if not_better
+                else None
+            )
             session.execute(
                 sa.update(PredictiveModel)
                 .where(
@@ -457,7 +556,13 @@ class ModelService:
                 )
                 .values(is_active=False)
             )
-            change_visible(session, PredictiveModel, model_id, "model", {"is_active": True})
+            change_visible(
+                session,
+                PredictiveModel,
+                model_id,
+                "model",
+                {"is_active": True, "promotion_override": override},
+            )
             session.refresh(row)
             return model_dict(row)
 
@@ -485,15 +590,23 @@ class ModelService:
         *,
         mixture_ids: list[uuid.UUID | None] | None = None,
         store: bool = True,
+        extrapolate: bool = False,
     ) -> list[dict[str, Any]]:
-        """Predict for each composition (components by library name), storing predictions."""
+        """Predict for each composition (components by library name), storing predictions.
+
+        Outside the applicability domain there is no value (``value: null`` with
+        ``reason``, the nearest training rows and the distance against the threshold)
+        unless ``extrapolate`` is set; such answers are not stored. Every answer says
+        whether the model beats its baselines (``not_better_than_baseline``).
+        """
         row, model = self.load(actor, model_id)
+        status = baseline_status(row.metrics)
         records = [
             {"id": f"query-{i}", "components": comps, "targets": {}}
             for i, comps in enumerate(compositions)
         ]
         rows = ml_datasets.dataset_from_records(records, name="query").rows
-        predictions = [p.as_dict() for p in ml_train.predict(model, rows)]
+        predictions = [p.as_dict() for p in ml_train.predict(model, rows, extrapolate=extrapolate)]
         out = []
         with self.db.transaction(actor.identity) as session:
             ids = {m for m in mixture_ids or [] if m}
@@ -510,8 +623,10 @@ class ModelService:
                     "model_version": row.version,
                     "target": row.target,
                     **p,
+                    "not_better_than_baseline": status["not_better_than_baseline"],
+                    "baseline_statement": status["statement"],
                 }
-                if store and actor.authenticated:
+                if store and actor.authenticated and p["value"] is not None:
                     mixture_id = (mixture_ids or [None] * len(predictions))[i]
                     stored = Prediction(
                         model_id=row.id,
@@ -523,7 +638,18 @@ class ModelService:
                         upper=p["upper"],
                         confidence_level=p["level"],
                         details={
-                            k: p[k] for k in ("in_domain", "domain_score", "nearest", "warnings")
+                            k: p[k]
+                            for k in (
+                                "in_domain",
+                                "domain_score",
+                                "domain_threshold",
+                                "nearest",
+                                "warnings",
+                                "extrapolated",
+                                "clipped",
+                                "clip_reason",
+                                "target_transform",
+                            )
                         },
                         created_by=actor.user_id,
                         visibility="private",
