@@ -6,6 +6,7 @@ import { definitionList, fillTable, h, replace } from "./dom.js";
 import { fmt, fmtDate } from "./format.js";
 import { densityParagraph, renderCompositionTable, renderPropertyCards } from "./mixture_render.js";
 import { selected, selectionUrl, toggle } from "./mixture_selection.js";
+import { baselineVerdict, predictionState } from "./models_lib.js";
 import {
   SYSTEM_USER_ID,
   amountIn,
@@ -298,7 +299,7 @@ async function setUpPrediction(mixture) {
   }
   replace(
     form.elements.model_id,
-    ready.map((m) => h("option", { value: m.id }, `${m.name} v${m.version} — ${m.target} (${m.algorithm})`)),
+    ready.map((m) => h("option", { value: m.id }, `${m.name} v${m.version} — ${m.target} (${m.algorithm})${baselineVerdict(m).state === "better" ? "" : " — not better than its baselines"}`)),
   );
   form.addEventListener(
     "submit",
@@ -315,10 +316,18 @@ async function setUpPrediction(mixture) {
         loading: el("predict-loading"),
       });
       const s = predictionSummary(p);
+      // Never a number outside the applicability domain, never a green box for a model
+      // that does not beat its baselines (models_lib.predictionState).
+      const state = predictionState(p);
+      result.className = state.className;
+      result.dataset.kind = state.kind;
       replace(
         result,
-        h("p", { class: "value" }, h("strong", {}, s.headline), ` (${s.interval}; `, h("a", { href: `/models/${p.model_id}` }, s.model), ")"),
-        h("p", {}, s.domain),
+        state.kind === "no_value"
+          ? h("p", { class: "value" }, h("strong", {}, state.headline), " (", h("a", { href: `/models/${p.model_id}` }, s.model), ")")
+          : h("p", { class: "value" }, h("strong", {}, state.kind === "extrapolated" ? state.headline : s.headline), ` (${s.interval}; `, h("a", { href: `/models/${p.model_id}` }, s.model), ")"),
+        h("p", {}, state.kind === "no_value" ? state.detail : s.domain),
+        state.baseline ? h("p", {}, state.baseline) : "",
         s.nearest.length ? h("p", { class: "note" }, `Nearest training formulations: ${s.nearest.join(", ")}`) : "",
         s.warnings.length ? h("ul", { class: "note" }, s.warnings.map((w) => h("li", {}, w))) : "",
       );

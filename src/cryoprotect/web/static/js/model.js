@@ -12,6 +12,7 @@ import {
   showFieldErrors,
 } from "./api.js";
 import { fillTable, h, replace } from "./dom.js";
+import { baselineVerdict, overrideSentence, predictionState } from "./models_lib.js";
 import {
   COMPOSITION_UNITS,
   mapErrorPaths,
@@ -64,11 +65,26 @@ function renderProvenance(model, plots) {
   addRow(dl, "Status", model.status);
   addRow(dl, "Interval level", `${fmt((model.level ?? 0) * 100, 0)} % (CV+)`);
   addRow(dl, "Validation", `${model.metrics?.validation || "—"} (${model.metrics?.outer_folds ?? "?"} outer × ${model.metrics?.inner_folds ?? "?"} inner folds, ${model.metrics?.n_rows ?? "?"} rows, ${model.metrics?.n_groups ?? "?"} groups)`);
+  addRow(dl, "Fitted on", model.target_transform || "—");
   addRow(dl, "Dataset hash", model.dataset_hash || "—");
   addRow(dl, "Artifact SHA-256", model.artifact_sha256 || "—");
   addRow(dl, "Created", model.created_at || "—");
   const libs = Object.entries(model.library_versions || {}).map(([k, v]) => `${k} ${v}`).join(", ");
   addRow(dl, "Libraries", libs || "—");
+}
+
+function renderVerdict(model) {
+  const box = document.getElementById("baseline-verdict");
+  if (model.status !== "ready") return;
+  const verdict = baselineVerdict(model);
+  box.className = verdict.className;
+  box.dataset.state = verdict.state;
+  document.getElementById("baseline-sentence").textContent = verdict.sentence;
+  const override = overrideSentence(model);
+  const overrideEl = document.getElementById("override-sentence");
+  overrideEl.textContent = override;
+  overrideEl.hidden = !override;
+  box.hidden = false;
 }
 
 function renderMetrics(pooled, unit) {
@@ -211,9 +227,24 @@ function renderPredictRows() {
 
 function showPrediction(prediction, model) {
   const view = predictionView(prediction, model);
+  const state = predictionState(prediction);
   document.getElementById("prediction-title").textContent = `${view.target} predicted by ${view.model}`;
-  document.getElementById("prediction-value").textContent = view.value;
-  document.getElementById("prediction-interval").textContent = `Interval: ${view.intervalText}`;
+  // Outside the applicability domain there is no number: a warning with the reason instead.
+  const status = document.getElementById("prediction-status");
+  status.hidden = state.kind === "value";
+  status.dataset.kind = state.kind;
+  document.getElementById("prediction-status-headline").textContent = state.headline;
+  document.getElementById("prediction-status-detail").textContent = state.detail;
+  const value = document.getElementById("prediction-value");
+  const interval = document.getElementById("prediction-interval");
+  value.textContent = state.kind === "value" ? view.value : "";
+  value.hidden = state.kind !== "value";
+  interval.textContent = state.kind === "no_value" ? "" : `Interval: ${view.intervalText}`;
+  interval.hidden = state.kind === "no_value";
+  document.getElementById("prediction-transform").textContent = [state.transform, state.clipped].filter(Boolean).join(" ");
+  const baseline = document.getElementById("prediction-baseline");
+  baseline.textContent = state.baseline;
+  baseline.hidden = !state.baseline;
   replace(
     document.getElementById("prediction-domain"),
     h("span", { class: view.inDomain ? "badge verified" : "badge rejected" }, view.inDomain ? "in domain" : "out of domain"),
@@ -225,14 +256,18 @@ function showPrediction(prediction, model) {
   notes.hidden = view.notes.length === 0;
   const unit = targetUnit(model);
   document.getElementById("nearest-measured-h").textContent = unit ? `Measured value (${unit})` : "Measured value";
+  const fromAnswer = new Map(state.nearest.map((n) => [n.rowId, n]));
   fillTable(document.querySelector("#nearest-table tbody"), nearestRows(prediction, model), [
     { header: true, cell: (r) => r.rowId },
     { cell: (r) => r.distance },
-    { cell: (r) => r.measured },
+    { cell: (r) => (r.measured !== "—" ? r.measured : fromAnswer.get(r.rowId)?.measured ?? "—") },
+    { cell: (r) => fromAnswer.get(r.rowId)?.group ?? "—" },
   ]);
   document.getElementById("prediction-stored").textContent = prediction.prediction_id
     ? `Stored as prediction ${prediction.prediction_id}.`
-    : "Not stored (sign in to keep your predictions).";
+    : state.kind === "no_value"
+      ? "Not stored: there is no value to keep."
+      : "Not stored (sign in to keep your predictions).";
   document.getElementById("prediction").hidden = false;
 }
 
@@ -306,6 +341,7 @@ async function main() {
   const model = await fetchResourceFromApi(root.dataset.api, { loading, error });
   const plots = model.metrics?.validation_plots;
   renderProvenance(model, plots);
+  renderVerdict(model);
   if (model.status !== "ready") {
     showError(error, `This model is ${model.status}${model.error ? `: ${model.error}` : ""}; its plots appear once training is done.`);
     return;

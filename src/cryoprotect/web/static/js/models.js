@@ -1,5 +1,6 @@
 // The model list: visible model versions from the API.
 import { fetchResourceFromApi, reportUnexpected } from "./api.js";
+import { baselineVerdict } from "./models_lib.js";
 
 const fmt = (x, digits = 2) => (typeof x === "number" && Number.isFinite(x) ? x.toFixed(digits) : "—");
 
@@ -21,8 +22,16 @@ async function main() {
     link.textContent = m.name;
     const unit = m.target && m.target.endsWith("_percent") ? " %" : "";
     const mae = m.metrics?.pooled?.model?.mae;
+    const verdict = document.createElement("span");
+    if (m.status === "ready") {
+      const v = baselineVerdict(m);
+      verdict.className = `verdict verdict-${v.state}`;
+      verdict.textContent = v.state === "better" ? "Better than its baselines." : v.sentence;
+    } else {
+      verdict.textContent = "—";
+    }
     const cells = [link, String(m.version), m.algorithm, m.target, m.status,
-      mae === undefined ? "—" : `${fmt(mae)}${unit}`, (m.created_at || "").slice(0, 19)];
+      mae === undefined ? "—" : `${fmt(mae)}${unit}`, verdict, (m.created_at || "").slice(0, 19)];
     for (const c of cells) {
       const td = document.createElement("td");
       if (c instanceof Node) td.append(c);
