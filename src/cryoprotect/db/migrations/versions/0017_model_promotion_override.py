@@ -32,4 +32,3 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("ALTER TABLE public.predictive_models DROP COLUMN IF EXISTS promotion_override")
-
