@@ -22,6 +22,7 @@ from cryoprotect.api import mixtures as mixtures_api
 from cryoprotect.api import models as models_api
 from cryoprotect.api import molecules as molecules_api
 from cryoprotect.api import protocols as protocols_api
+from cryoprotect.api import suggestions as suggestions_api
 from cryoprotect.api import system as system_api
 from cryoprotect.api import teams as teams_api
 from cryoprotect.api.common import current_actor
@@ -167,6 +168,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         models_api.blp,
         models_api.predictions_blp,
         models_api.datasets_blp,
+        suggestions_api.blp,
         experiments_api.blp,
         protocols_api.cell_types_blp,
         protocols_api.blp,
