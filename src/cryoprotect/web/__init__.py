@@ -57,6 +57,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("models_page", "/models", "models.html"),
     ("model_train_page", "/models/train", "model_train.html"),
     ("model_page", "/models/<uuid:item_id>", "model.html"),
+    ("model_suggest_page", "/models/<uuid:item_id>/suggest", "model_suggest.html"),
     ("experiments_page", "/experiments", "experiments.html"),
     ("experiment_new_page", "/experiments/new", "experiment_new.html"),
     ("experiment_import_page", "/experiments/import", "experiment_import.html"),
