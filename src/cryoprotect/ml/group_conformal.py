@@ -25,6 +25,7 @@ judged. The target is 85–95 % coverage in each judged group at the 90 % level
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -245,7 +246,7 @@ def group_coverage_report(
         inner = [(np.searchsorted(tr, a), np.searchsorted(tr, b)) for a, b in f.inner_splits]
         params = {k: _grid_value(v, grid.get(k, ())) for k, v in f.best_params.items()}
         conformal = fit_cv_plus(
-            lambda p=params: make_estimator(p), X_tr, z_all[tr], inner, report.level
+            functools.partial(make_estimator, params), X_tr, z_all[tr], inner, report.level
         )
         point_z = np.asarray(
             make_estimator(params).fit(X_tr, z_all[tr]).predict(X_te), dtype=np.float64
