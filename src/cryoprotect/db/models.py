@@ -688,7 +688,7 @@ class PredictiveModel(Owned, Base):
     progress: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
     training_seconds: Mapped[float | None] = mapped_column(Float)
-    # Added in 0017: why a version not better than its baselines was made active anyway.
+    # Added in 0014: why a version not better than its baselines was made active anyway.
     promotion_override: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
     @declared_attr.directive

@@ -10,15 +10,15 @@
 The column inherits the table's grants and row-level security policies (a user can set
 it only where they may update the row).
 
-Revision ID: 0017
-Revises: 0013 (for now: 0014–0016 may be added in parallel; fix the chain at integration)
+Revision ID: 0014
+Revises: 0013
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0017"
+revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None
