@@ -48,7 +48,15 @@ function row(s) {
     h("td", {}, s.why),
     physicsCell(s.physics && s.physics.melting_point, "°C", 1),
     physicsCell(s.physics && s.physics.osmolality, "osmol/kg", 3),
-    h("td", {}, s.makeable.ok ? `yes — ${s.makeable.method}` : `no — ${s.makeable.reason}`),
+    h(
+      "td",
+      { title: s.makeable.method },
+      s.makeable.ok
+        ? s.makeable.method.startsWith("solutions.check_composition")
+          ? "yes (exact conversion)"
+          : "yes (density estimated by the model's closure; hover for why)"
+        : `no — ${s.makeable.reason}`,
+    ),
   );
 }
 
