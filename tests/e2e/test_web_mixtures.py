@@ -305,12 +305,18 @@ def test_detail_page_properties_diagram_edit_clone_delete(
     expect(mp.locator(".badge.provenance")).to_have_text(props["melting_point"]["provenance"])
     expect(mp.locator(".method")).to_contain_text("ΔH_fus")
     tg = cards.locator('[data-property="glass_transition"]')
-    expect(tg.locator(".number")).to_have_text(f"{props['glass_transition']['value_c']:.1f} °C")
-    expect(tg.locator(".method")).to_contain_text("Gordon–Taylor")
-    expect(tg).to_contain_text("Gordon–Taylor k: Glycerol: fitted")
-    # 20 % w/w is below the ice-free range: the API says so and the page passes it on
+    # 20 % w/w is below the ice-free range: the headline is the glass that forms (Tg′ of the
+    # freeze-concentrated phase, published spread), the homogeneous Tg only a side note
     assert props["glass_transition"]["homogeneous"] is False
-    expect(tg.locator(".flags")).to_contain_text("freeze-concentrated")
+    assert props["glass"]["applies"] == "freeze_concentrated"
+    expect(tg.locator(".number")).to_have_text(f"{props['glass']['value_c']:.1f} °C")
+    expect(tg).to_contain_text("Tg′, freeze-concentrated")
+    expect(tg).to_contain_text("published 164 K–170 K")
+    expect(tg.locator(".method")).to_contain_text("published Tg′")
+    expect(tg.locator(".flags")).to_contain_text("ice forms first")
+    expect(tg.locator(".flags")).to_contain_text(
+        f"not observed here: ice forms first): {props['glass_transition']['value_c']:.1f} °C"
+    )
     expect(page.locator("#freeze-concentrated")).to_contain_text("Tg′ = -109.1 °C (164 K)")
     expect(page.locator("#measured-empty")).to_be_visible()
     glycerol_row = page.locator("#composition-table tbody tr").first
@@ -321,7 +327,7 @@ def test_detail_page_properties_diagram_edit_clone_delete(
     page.wait_for_function("() => document.querySelector('#chart-phase.js-plotly-plot') !== null")
     traces = page.evaluate("() => document.getElementById('chart-phase').data.map((t) => t.name)")
     assert "Melting point (model, fitted range)" in traces
-    assert "Glass transition Tg (Gordon–Taylor model)" in traces
+    assert "Tg if no ice formed (not observed: ice forms first)" in traces
     assert "Tg′, maximally freeze-concentrated (measured)" in traces
     assert "This mixture: 20.0 % w/w Glycerol" in traces
     expect(page.locator("#phase-methods")).to_contain_text("at 76 % w/w: -109.1 °C")

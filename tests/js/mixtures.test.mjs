@@ -32,6 +32,7 @@ import {
   predictionSummary,
   previewBlocker,
   propertyCards,
+  glassCard,
   targetUnit,
   uniqueWarnings,
   validity,
@@ -530,4 +531,35 @@ test("phaseDiagramFigure plots the API's measured CRC freezing points as markers
   assert.equal(crc.mode, "markers");
   const none = figure({ ...diagram, measured_melting_points: [] }).traces;
   assert.equal(none.some((t) => t.name.startsWith("Melting point (measured")), false);
+});
+
+test("the glass card shows the glass that forms: Tg′ with its spread when ice forms first", () => {
+  const glycerol20 = {
+    ...glycerol70,
+    glass_transition: { ...glycerol70.glass_transition, value_k: 145.2, value_c: -127.95, homogeneous: false },
+    glass: {
+      applies: "freeze_concentrated",
+      why: "20 % w/w Glycerol is below 55 % w/w, below which ice crystallises on cooling",
+      value_k: 167.0,
+      value_c: -106.15,
+      method: "mean of 2 published Tg′ values (spread shown)",
+      provenance: "fitted",
+      verified: true,
+      within_range: true,
+      spread_k: [164.0, 170.0],
+      warnings: [],
+    },
+  };
+  const [, , card] = propertyCards(glycerol20);
+  assert.equal(card.title, "Glass transition (Tg′, freeze-concentrated)");
+  assert.equal(card.value, "-106.2 °C");
+  assert.equal(card.secondary, "167 K, published 164 K–170 K");
+  assert.equal(card.ok, true);
+  assert.match(card.flags[0], /ice forms first/);
+  assert.ok(card.flags.some((f) => /homogeneous solution \(model, not observed here.*-128\.0 °C/.test(f)));
+
+  const unknown = glassCard({ applies: "unknown", value_k: null, reason: "no Tg′ published for Dimethyl sulfoxide" }, null);
+  assert.equal(unknown.value, "unknown");
+  assert.equal(unknown.ok, false);
+  assert.ok(unknown.flags.some((f) => f === "unknown, because no Tg′ published for Dimethyl sulfoxide"));
 });

@@ -154,7 +154,7 @@ export function propertyCards(props) {
       ok: mpValidity.ok,
       warnings: uniqueWarnings(mp.warnings),
     },
-    {
+    props?.glass ? glassCard(props.glass, tg) : {
       key: "glass_transition",
       title: "Glass transition (Tg)",
       value: tgComputed ? fmt(tg.value_c, "°C", 1) : "not computed",
@@ -173,6 +173,42 @@ export function propertyCards(props) {
       warnings: uniqueWarnings(tg.warnings),
     },
   ];
+}
+
+const GLASS_APPLIES = {
+  homogeneous: "the whole solution vitrifies without ice: Tg of the homogeneous solution",
+  freeze_concentrated: "ice forms first: the freeze-concentrated phase vitrifies at Tg′",
+  unknown: "which glass forms is unknown",
+};
+
+/**
+ * The headline glass card: the glass a user will actually see (``props.glass``), with why it
+ * applies, its published spread, and the homogeneous model Tg only as a side note when ice
+ * forms first. A null value is "unknown, because …", never a number.
+ */
+export function glassCard(glass, homogeneousTg) {
+  const known = isNum(glass.value_k);
+  const spread = Array.isArray(glass.spread_k) && glass.spread_k.length === 2 && glass.spread_k[0] !== glass.spread_k[1]
+    ? `published ${fmt(glass.spread_k[0], "K", 0)}–${fmt(glass.spread_k[1], "K", 0)}`
+    : "";
+  const flags = [GLASS_APPLIES[glass.applies] || GLASS_APPLIES.unknown];
+  if (glass.why) flags.push(glass.why);
+  if (!known) flags.push(`unknown, because ${glass.reason || "no published value or model covers this solution"}`);
+  if (glass.applies === "freeze_concentrated" && isNum(homogeneousTg?.value_c)) {
+    flags.push(`Tg of the homogeneous solution (model, not observed here: ice forms first): ${fmt(homogeneousTg.value_c, "°C", 1)}`);
+  }
+  if (glass.verified === false) flags.push("source values not checked against the primary publication (verified: false)");
+  return {
+    key: "glass_transition",
+    title: glass.applies === "freeze_concentrated" ? "Glass transition (Tg′, freeze-concentrated)" : "Glass transition (Tg)",
+    value: known ? fmt(glass.value_c, "°C", 1) : "unknown",
+    secondary: known ? [fmt(glass.value_k, "K", 0), spread].filter(Boolean).join(", ") : "",
+    method: glass.method || "—",
+    provenance: glass.provenance || "—",
+    flags,
+    ok: known && glass.within_range === true,
+    warnings: uniqueWarnings(glass.warnings),
+  };
 }
 
 /** Measured values of a named solution: [{property, value (text with unit), source}]. */
