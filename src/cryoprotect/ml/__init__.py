@@ -6,6 +6,8 @@ Modules (pure: numpy, scipy, scikit-learn, skops and ``cryoprotect.science`` onl
   user records;
 * :mod:`~cryoprotect.ml.components` — the component library names are resolved against;
 * :mod:`~cryoprotect.ml.features` — named features (composition, physics, descriptors);
+* :mod:`~cryoprotect.ml.molecule_features` — molecule datasets (SMILES + property),
+  descriptor + Morgan featurizer, scaffold groups, FreeSolv;
 * :mod:`~cryoprotect.ml.train` — algorithm registry, grouped nested CV, :func:`train`,
   :func:`predict`;
 * :mod:`~cryoprotect.ml.conformal` — CV+ prediction intervals with group folds;
@@ -18,4 +20,5 @@ Modules (pure: numpy, scipy, scikit-learn, skops and ``cryoprotect.science`` onl
 
 # Modules that register featurizers and algorithms by name (a saved model names them).
 from cryoprotect.ml import cryomn_v2 as _cryomn_v2  # noqa: E402,F401
+from cryoprotect.ml import molecule_features as _molecule_features  # noqa: E402,F401
 from cryoprotect.ml import noise as _noise  # noqa: E402,F401

@@ -208,7 +208,13 @@ def save(model: TrainedModel) -> ModelArtifact:
                 "n_folds": len(model.conformal.fold_estimators),
             },
             "domain": {
-                "metric": "RMS per-feature distance, arcsinh-standardised features",
+                "metric": (
+                    "Tanimoto distance (1 - similarity) on the fingerprint bits"
+                    if model.domain.metric == "tanimoto"
+                    else "RMS per-feature distance, arcsinh-standardised features"
+                ),
+                "metric_name": model.domain.metric,
+                "columns": list(model.domain.columns) if model.domain.columns else None,
                 "k": model.domain.k,
                 "threshold": model.domain.threshold,
                 "percentile": model.domain.percentile,
@@ -318,6 +324,10 @@ def load(
                 np.asarray(state["domain_row_targets"], dtype=np.float64)
                 if "domain_row_targets" in state
                 else None
+            ),
+            metric=str(dom.get("metric_name", "rms")),
+            columns=(
+                (int(dom["columns"][0]), int(dom["columns"][1])) if dom.get("columns") else None
             ),
         )
         link = link_from_state(manifest.get("target_transform"))

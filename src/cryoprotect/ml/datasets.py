@@ -124,6 +124,9 @@ class DatasetRow:
         conditions: free-form experimental conditions (numbers or strings).
         flags: data-quality flag codes (:data:`FLAGS`); not hashed.
         metadata: raw text kept for the record (raw DOI, notes); not hashed.
+        smiles: for a row of a *molecule* dataset (a structure–property record, see
+            :mod:`cryoprotect.ml.molecule_features`): the canonical SMILES of the
+            standardised molecule; the composition is then empty. ``""`` for a formulation.
     """
 
     row_id: str
@@ -133,24 +136,29 @@ class DatasetRow:
     conditions: Mapping[str, float | str] = field(default_factory=dict)
     flags: tuple[str, ...] = ()
     metadata: Mapping[str, str] = field(default_factory=dict)
+    smiles: str = ""
 
     def canonical(self) -> dict[str, Any]:
-        """The hashed content of the row, as plain JSON types."""
-        return {
+        """The hashed content of the row, as plain JSON types (``smiles`` only when set, so
+        the hashes of formulation datasets are unchanged)."""
+        out: dict[str, Any] = {
             "row_id": self.row_id,
             "composition": [[c.name, float(c.amount), c.unit] for c in self.composition],
             "targets": {k: float(v) for k, v in sorted(self.targets.items())},
             "group": self.group,
             "conditions": dict(sorted(self.conditions.items())),
         }
+        if self.smiles:
+            out["smiles"] = self.smiles
+        return out
 
     def as_record(self) -> dict[str, Any]:
         """A JSON-ready record that :func:`dataset_from_records` reads back."""
         record = self.canonical()
         record["id"] = record.pop("row_id")
-        record["components"] = [
-            {"name": n, "amount": a, "unit": u} for n, a, u in record.pop("composition")
-        ]
+        composition = record.pop("composition")
+        if not self.smiles:
+            record["components"] = [{"name": n, "amount": a, "unit": u} for n, a, u in composition]
         record["flags"] = list(self.flags)
         record["metadata"] = dict(self.metadata)
         return record
@@ -179,6 +187,11 @@ class Dataset:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    @property
+    def kind(self) -> str:
+        """``"molecules"`` (every row a SMILES) or ``"mixtures"`` (every row a composition)."""
+        return "molecules" if self.rows and self.rows[0].smiles else "mixtures"
 
     def canonical_json(self) -> str:
         """Canonical JSON of the rows (what :attr:`content_hash` hashes)."""
@@ -342,7 +355,10 @@ def dataset_from_records(
     """Build a dataset from JSON-like records (user uploads, the ``datasets.rows`` column).
 
     Each record: ``{"id": str, "components": [{"name", "amount", "unit"}, ...],
-    "targets": {name: number}, "group": str, "conditions": {key: number | str}}``.
+    "targets": {name: number}, "group": str, "conditions": {key: number | str}}``, or, in
+    a *molecule* dataset, ``"smiles": str`` instead of ``components`` (stored already
+    standardised by :func:`cryoprotect.ml.molecule_features.molecule_records`; every record
+    of a dataset is of one kind).
     ``components`` may also be ``(name, amount, unit)`` triples and may be called
     ``composition``. Without ``id`` the row id is ``row-<index>``; without ``group`` each
     row is its own group (treated as independent). ``flags`` and ``metadata`` are kept.
@@ -358,7 +374,22 @@ def dataset_from_records(
             raise ValidationError(f"{where} must be an object", field=where)
         row_id = _text(record.get("id", f"row-{i}"), f"{where}.id")
         items = record.get("components", record.get("composition"))
-        composition = parse_components(items, f"{where}.components")
+        smiles = ""
+        if record.get("smiles") is not None:
+            if items:
+                raise ValidationError(
+                    f"{where} gives both smiles and components; give one", field=f"{where}.smiles"
+                )
+            smiles = _text(record.get("smiles"), f"{where}.smiles")
+            composition: tuple[Component, ...] = ()
+        else:
+            composition = parse_components(items, f"{where}.components")
+        if rows and bool(rows[0].smiles) != bool(smiles):
+            raise ValidationError(
+                f"{where}: a dataset holds either molecules (smiles) or mixtures (components), "
+                "not both",
+                field=f"{where}.smiles",
+            )
         targets_in = record.get("targets", {})
         if not isinstance(targets_in, Mapping):
             raise ValidationError(f"{where}.targets must be an object", field=f"{where}.targets")
@@ -391,6 +422,7 @@ def dataset_from_records(
                 conditions=conditions,
                 flags=flags,
                 metadata=metadata,
+                smiles=smiles,
             )
         )
     return Dataset(name=name, rows=tuple(rows), description=description)

@@ -131,17 +131,19 @@ class Featurizer(Protocol):
         ...
 
 
-FEATURIZERS: Registry[type[CompositionPhysicsFeaturizer]] = Registry("featurizer")
+# Formulation featurizers (CompositionPhysicsFeaturizer and subclasses) and the molecule
+# featurizer (ml/molecule_features.py) share the interface train() uses, not a base class.
+FEATURIZERS: Registry[type[Any]] = Registry("featurizer")
 
 
-def make_featurizer(name: str, **options: Any) -> CompositionPhysicsFeaturizer:
+def make_featurizer(name: str, **options: Any) -> Any:
     """An unfitted featurizer by registered name."""
     return FEATURIZERS.get(name)(**options)
 
 
 def featurizer_from_state(
     state: Mapping[str, Any], *, library: ComponentLibrary | None = None
-) -> CompositionPhysicsFeaturizer:
+) -> Any:
     """Rebuild a fitted featurizer from :meth:`~CompositionPhysicsFeaturizer.get_state`."""
     return FEATURIZERS.get(str(state["name"])).from_state(state, library=library)
 

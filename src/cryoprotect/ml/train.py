@@ -76,7 +76,6 @@ from cryoprotect.ml.conformal import CVPlus, check_level, cv_plus_bounds, fit_cv
 from cryoprotect.ml.datasets import Dataset, DatasetRow
 from cryoprotect.ml.domain import ApplicabilityDomain, Neighbour
 from cryoprotect.ml.features import (
-    CompositionPhysicsFeaturizer,
     RowQuantities,
     make_featurizer,
 )
@@ -98,6 +97,8 @@ Progress = Callable[[str, float], None]
 Split = tuple[IntArray, IntArray]
 
 DEFAULT_FEATURIZER = "composition_physics_v1"
+#: The default featurizer of a molecule dataset (:mod:`cryoprotect.ml.molecule_features`).
+DEFAULT_MOLECULE_FEATURIZER = "molecule_descriptors_morgan_v1"
 PREDICTORS = ("model", "baseline_mean", "baseline_one_feature")
 #: Nominal levels of the coverage-vs-nominal validation plot.
 COVERAGE_LEVELS = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
@@ -506,7 +507,9 @@ class TrainedModel:
     seed: int
     hyperparameters: dict[str, Any]
     params: dict[str, Any]
-    featurizer: CompositionPhysicsFeaturizer
+    featurizer: Any
+    """A fitted featurizer (a formulation featurizer of :mod:`cryoprotect.ml.features` or the
+    molecule featurizer of :mod:`cryoprotect.ml.molecule_features`)."""
     estimator: Any
     conformal: CVPlus
     domain: ApplicabilityDomain
@@ -540,7 +543,7 @@ class TrainedModel:
     @property
     def feature_names(self) -> list[str]:
         """Feature names, in the column order the estimator expects."""
-        return self.featurizer.feature_names
+        return list(self.featurizer.feature_names)
 
 
 OUTSIDE_DOMAIN = "outside applicability domain"
@@ -793,7 +796,7 @@ def train(
     level: float = 0.9,
     seed: int = 0,
     progress: Progress | None = None,
-    featurizer: str = DEFAULT_FEATURIZER,
+    featurizer: str | None = None,
     featurizer_options: Mapping[str, Any] | None = None,
     outer_folds: int = 5,
     inner_folds: int = 4,
@@ -823,7 +826,9 @@ def train(
         level: nominal coverage of the prediction intervals (0.9 = 90 %).
         seed: seeds the fold assignment and the estimators.
         progress: called as ``progress(message, fraction_done)``.
-        featurizer: a registered featurizer name.
+        featurizer: a registered featurizer name (default by the dataset's kind:
+            :data:`DEFAULT_FEATURIZER` for formulations, :data:`DEFAULT_MOLECULE_FEATURIZER`
+            for molecules — descriptors + Morgan bits, Bemis–Murcko scaffold groups).
         featurizer_options: its keyword options (e.g. ``{"min_count": 3}``).
         outer_folds: outer grouped folds (metrics).
         inner_folds: inner grouped folds (hyperparameter search and CV+ calibration).
@@ -855,6 +860,10 @@ def train(
         Cancelled: ``cancel`` was set.
     """
     started = time.perf_counter()
+    if featurizer is None:
+        featurizer = (
+            DEFAULT_MOLECULE_FEATURIZER if dataset.kind == "molecules" else DEFAULT_FEATURIZER
+        )
     spec = ALGORITHMS.get(algorithm)
     level = check_level(level)
     fit_link = choose_link(target, link)
@@ -923,6 +932,7 @@ def train(
             lambda: _configured(spec, chosen, seed, n_jobs), X, z, splits, level
         )
         _stop_if_cancelled(cancel)
+        domain_options = getattr(fz, "domain_options", None)
         domain = ApplicabilityDomain.fit(
             X,
             row_ids,
@@ -930,6 +940,7 @@ def train(
             percentile=domain_percentile,
             groups=[str(g) for g in data.groups],
             targets=y,
+            **(domain_options() if domain_options is not None else {}),
         )
         metrics: dict[str, Any] = {}
         if report is not None:
@@ -959,7 +970,17 @@ def train(
                 )
             )
             metrics["validation_plots"] = json_safe(
-                _validation_plots(report, estimator, fit_link, X, y, fz.feature_names, target, seed)
+                _validation_plots(
+                    report,
+                    estimator,
+                    fit_link,
+                    X,
+                    y,
+                    fz.feature_names,
+                    target,
+                    seed,
+                    blocks=fz.importance_blocks() if hasattr(fz, "importance_blocks") else None,
+                )
             )
     log.record(caught)
     notify("done", 1.0)
@@ -1079,22 +1100,34 @@ def _validation_plots(
     names: Sequence[str],
     target: str,
     seed: int,
+    blocks: Sequence[tuple[str, Sequence[int]]] | None = None,
 ) -> dict[str, Any]:
-    """Data for the model page's validation plots (JSON-ready after :func:`json_safe`)."""
+    """Data for the model page's validation plots (JSON-ready after :func:`json_safe`).
+
+    ``blocks`` (``(name, columns)``): permute these column blocks together instead of every
+    column on its own — the molecule featurizer's fingerprint is one block (a thousand
+    single bits would cost a thousand refits' worth of predictions and say little)."""
 
     def neg_mae_on_target_scale(est: Any, X_: FloatArray, y_: FloatArray) -> float:
         predicted = link.inverse(np.asarray(est.predict(X_), dtype=np.float64))
         return -float(np.mean(np.abs(y_ - predicted)))
 
-    result = permutation_importance(
-        estimator,
-        X,
-        y,
-        scoring=neg_mae_on_target_scale,
-        n_repeats=IMPORTANCE_REPEATS,
-        random_state=seed,
-    )
-    order = np.argsort(-result.importances_mean, kind="stable")[:TOP_IMPORTANCES]
+    if blocks is None:
+        result = permutation_importance(
+            estimator,
+            X,
+            y,
+            scoring=neg_mae_on_target_scale,
+            n_repeats=IMPORTANCE_REPEATS,
+            random_state=seed,
+        )
+        means, stds = result.importances_mean, result.importances_std
+    else:
+        names = [name for name, _ in blocks]
+        means, stds = _block_permutation_importance(
+            estimator, X, y, neg_mae_on_target_scale, blocks, seed
+        )
+    order = np.argsort(-means, kind="stable")[:TOP_IMPORTANCES]
     return {
         "target": target,
         "unit": target_unit(target),
@@ -1110,8 +1143,8 @@ def _validation_plots(
             "features": [
                 {
                     "feature": names[int(j)],
-                    "mean": float(result.importances_mean[j]),
-                    "std": float(result.importances_std[j]),
+                    "mean": float(means[j]),
+                    "std": float(stds[j]),
                 }
                 for j in order
             ],
@@ -1122,6 +1155,29 @@ def _validation_plots(
             "levels": report.coverage_by_level(),
         },
     }
+
+
+def _block_permutation_importance(
+    estimator: Any,
+    X: FloatArray,
+    y: FloatArray,
+    score: Callable[[Any, FloatArray, FloatArray], float],
+    blocks: Sequence[tuple[str, Sequence[int]]],
+    seed: int,
+) -> tuple[FloatArray, FloatArray]:
+    """Permutation importance of column blocks (rows of a block shuffled together)."""
+    rng = np.random.default_rng(seed)
+    base = score(estimator, X, y)
+    means, stds = np.zeros(len(blocks)), np.zeros(len(blocks))
+    for b, (_, columns) in enumerate(blocks):
+        cols = np.asarray(columns, dtype=np.intp)
+        drops = []
+        for _ in range(IMPORTANCE_REPEATS):
+            shuffled = X.copy()
+            shuffled[:, cols] = X[rng.permutation(X.shape[0])][:, cols]
+            drops.append(base - score(estimator, shuffled, y))
+        means[b], stds[b] = float(np.mean(drops)), float(np.std(drops))
+    return means, stds
 
 
 # --- prediction ---------------------------------------------------------------------------
