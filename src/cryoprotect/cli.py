@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
 import click
 
 from cryoprotect.db.database import Database, Identity, head_revision
-from cryoprotect.errors import CryoprotectError
+from cryoprotect.errors import CryoprotectError, ValidationError
 from cryoprotect.settings import Settings
 
 logger = logging.getLogger("cryoprotect.cli")
@@ -322,18 +323,78 @@ def import_file(
 )
 @click.option("--processes", type=int, default=None, help="Worker processes (default: all cores).")
 @click.option("--top", type=int, default=None, help="Keep only the N best (bounded memory).")
-def screen(source: Path, output: Path, processes: int | None, top: int | None) -> None:
-    """Rank an external SMILES/SDF library by CPA score (no database involved)."""
+@click.option(
+    "--model",
+    "model_id",
+    type=click.UUID,
+    default=None,
+    help="A molecule model (id): add its prediction and interval as columns "
+    "(empty outside its applicability domain, with the reason).",
+)
+@click.option(
+    "--user",
+    "email",
+    default=None,
+    help="With --model: the account whose models are visible (default: public models only).",
+)
+def screen(
+    source: Path,
+    output: Path,
+    processes: int | None,
+    top: int | None,
+    model_id: uuid.UUID | None,
+    email: str | None,
+) -> None:
+    """Rank an external SMILES/SDF library by CPA score (no database involved unless --model)."""
     from tqdm import tqdm
 
     from cryoprotect.services.screening import screen_file
 
+    model = None
+    if model_id is not None:
+        model = _load_molecule_model(model_id, email)
     with tqdm(desc=f"screening {source.name}", unit="mol", file=sys.stderr) as bar:
-        summary = screen_file(source, output, processes=processes, top=top, progress=bar.update)
+        summary = screen_file(
+            source, output, processes=processes, top=top, progress=bar.update, model=model
+        )
     click.echo(
         f"{summary.total} molecules: {summary.scored} scored, {summary.failed} failed; "
         f"ranked list in {summary.output}"
     )
+
+
+def _load_molecule_model(model_id: uuid.UUID, email: str | None) -> Any:
+    """A molecule model from the database, as ``email`` (or the public-data owner) sees it."""
+    from cryoprotect.db.database import SYSTEM_USER_ID
+    from cryoprotect.services.actor import Actor
+    from cryoprotect.services.auth import AuthService
+    from cryoprotect.services.models import MOLECULES, ModelService, model_kind
+
+    settings = _settings()
+    try:
+        database = prepare_database(settings, attach=True)
+    except CryoprotectError as exc:
+        _fail(exc)
+        return None
+    try:
+        actor = (
+            AuthService(database, settings).actor_by_email(email)
+            if email
+            else Actor(user_id=SYSTEM_USER_ID, email="system@cryoprotect.invalid")
+        )
+        row, model = ModelService(database).load(actor, model_id)
+        if model_kind(row.manifest) != MOLECULES:
+            raise ValidationError(
+                "--model must be a molecule model (trained on a molecule dataset).",
+                field="model",
+            )
+    except CryoprotectError as exc:
+        _fail(exc)
+        return None
+    finally:
+        database.stop()
+    click.echo(f"Predicting {row.target} with {row.name} v{row.version} ({row.id})", err=True)
+    return model
 
 
 @main.group()

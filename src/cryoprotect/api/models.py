@@ -66,6 +66,13 @@ class ModelSchema(ma.Schema):
     version = ma.fields.Integer(required=True)
     algorithm = _Text(required=True)
     target = _Text(required=True)
+    kind = _Text(
+        required=True,
+        metadata={
+            "description": "molecules (a structure-property model: descriptors + Morgan bits, "
+            "scaffold-grouped CV) or mixtures (a formulation model)"
+        },
+    )
     dataset_id = ma.fields.UUID(allow_none=True)
     status = _Text(required=True, metadata={"description": "queued, training, ready, failed"})
     is_active = ma.fields.Boolean(required=True)
@@ -144,6 +151,17 @@ class PredictItemSchema(StrictSchema):
         load_default=None,
         validate=ma.validate.Length(min=1, max=30),
     )
+    molecule_id = ma.fields.UUID(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "For a molecule model: a library molecule"},
+    )
+    smiles = _Text(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Length(min=1, max=2000),
+        metadata={"description": "For a molecule model: a structure (SMILES)"},
+    )
 
 
 _EXTRAPOLATE = {
@@ -187,7 +205,18 @@ class PredictionSchema(ma.Schema):
     prediction_id = ma.fields.UUID()
     model_id = ma.fields.UUID(required=True)
     model_version = ma.fields.Integer(required=True)
+    model_name = _Text(metadata={"description": "Molecule models: the model's name"})
     target = _Text(required=True)
+    unit = _Text(metadata={"description": "Molecule models: the target's unit, if declared"})
+    is_active = ma.fields.Boolean(
+        metadata={"description": "Molecule models: the active version for its target"}
+    )
+    molecule_id = ma.fields.UUID(
+        allow_none=True, metadata={"description": "Molecule models: the library molecule"}
+    )
+    smiles = _Text(
+        metadata={"description": "Molecule models: canonical SMILES of the standardised query"}
+    )
     value = ma.fields.Float(
         required=True,
         allow_none=True,
@@ -232,6 +261,10 @@ class PredictionSchema(ma.Schema):
 class DatasetSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
     name = _Text(required=True)
+    kind = _Text(
+        required=True,
+        metadata={"description": "molecules (one SMILES per row) or mixtures (components)"},
+    )
     description = _Text(allow_none=True)
     content_hash = _Text(allow_none=True)
     row_count = ma.fields.Integer(required=True)
@@ -395,6 +428,38 @@ class ModelPromote(MethodView):
         )
 
 
+def _molecule_items(items: list[dict[str, Any]]) -> bool:
+    """Whether the items name molecules (smiles / molecule_id) rather than mixtures."""
+    return any(item.get("smiles") or item.get("molecule_id") for item in items)
+
+
+class MoleculePredictionsSchema(ma.Schema):
+    molecule_id = ma.fields.UUID(required=True)
+    smiles = _Text(allow_none=True)
+    predictions = ma.fields.List(ma.fields.Nested(PredictionSchema), required=True)
+    reason = _Text(
+        allow_none=True,
+        metadata={"description": "Why there are no predictions (no structure, no model)"},
+    )
+
+
+class MoleculePredictionsArgsSchema(StrictSchema):
+    extrapolate = ma.fields.Boolean(load_default=False, metadata=_EXTRAPOLATE)
+
+
+@blp.route("/molecules/<uuid:molecule_id>/predictions")
+class MoleculePredictions(MethodView):
+    @blp.arguments(MoleculePredictionsArgsSchema, location="query")
+    @blp.response(200, MoleculePredictionsSchema)
+    @blp.alt_response(404, description="No such molecule visible to the caller")
+    @blp.doc(security=OPTIONAL_BEARER)
+    def get(self, args: dict[str, Any], molecule_id: uuid.UUID) -> Any:
+        """Predicted properties of a library molecule (molecule models visible to the caller)"""
+        return services().models.molecule_predictions(
+            current_actor(), molecule_id, extrapolate=args["extrapolate"]
+        )
+
+
 @blp.route("/<uuid:model_id>/predict")
 class ModelPredict(MethodView):
     @blp.arguments(PredictSchema)
@@ -405,7 +470,11 @@ class ModelPredict(MethodView):
     )
     @blp.doc(security=OPTIONAL_BEARER)
     def post(self, body: dict[str, Any], model_id: uuid.UUID) -> Any:
-        """Predict for a mixture or a composition: value and interval, or null out of the domain"""
+        """Predict for a mixture, composition, molecule or SMILES: value and interval, or null out of domain"""
+        if _molecule_items([body]):
+            return services().models.predict_molecules(
+                current_actor(), model_id, [body], extrapolate=body["extrapolate"]
+            )[0]
         comps, mixtures = _compositions([body])
         return services().models.predict(
             current_actor(),
@@ -424,7 +493,11 @@ class ModelBatchPredict(MethodView):
     @blp.alt_response(422, description="Unknown component or unsupported unit")
     @blp.doc(security=OPTIONAL_BEARER)
     def post(self, body: dict[str, Any], model_id: uuid.UUID) -> Any:
-        """Predict for many compositions in one call"""
+        """Predict for many compositions (or molecules, with a molecule model) in one call"""
+        if _molecule_items(body["items"]):
+            return services().models.predict_molecules(
+                current_actor(), model_id, body["items"], extrapolate=body["extrapolate"]
+            )
         comps, mixtures = _compositions(body["items"])
         return services().models.predict(
             current_actor(),
@@ -449,8 +522,15 @@ class DatasetRecordSchema(StrictSchema):
     id = _Text(validate=ma.validate.Length(min=1, max=200))
     components = ma.fields.List(
         ma.fields.Nested(ComponentInSchema),
-        required=True,
         validate=ma.validate.Length(min=1, max=30),
+        metadata={"description": "A mixtures dataset: the formulation of the row"},
+    )
+    smiles = _Text(
+        validate=ma.validate.Length(min=1, max=2000),
+        metadata={
+            "description": "A molecules dataset: the row's structure (standardised on upload; "
+            "the group defaults to its Bemis-Murcko scaffold)"
+        },
     )
     targets = ma.fields.Dict(
         keys=_Text(validate=ma.validate.Length(min=1, max=100)),
@@ -471,6 +551,15 @@ class DatasetCreateSchema(StrictSchema):
         required=True,
         validate=ma.validate.Length(min=2, max=20000),
     )
+    kind = _Text(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.OneOf(("molecules", "mixtures")),
+        metadata={
+            "description": "molecules (records with smiles) or mixtures (records with "
+            "components); default: molecules when the first record has smiles"
+        },
+    )
     visibility = _Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
     team_id = ma.fields.UUID(load_default=None, allow_none=True)
 
@@ -489,19 +578,27 @@ class Datasets(MethodView):
     @datasets_blp.alt_response(409, description="A public dataset with this name exists")
     @datasets_blp.doc(security=BEARER)
     def post(self, body: dict[str, Any]) -> Any:
-        """Upload a dataset: rows of components (library names, amounts, units) with numeric targets"""
-        records = [
-            {
-                **r,
-                "components": [
-                    {
-                        "name": c.get("name") or c.get("smiles"),
-                        "amount": c["amount"],
-                        "unit": c["unit"],
-                    }
-                    for c in r["components"]
-                ],
-            }
-            for r in body.pop("records")
-        ]
+        """Upload a dataset: rows of components or of molecules (smiles), with numeric targets"""
+        records = []
+        for i, r in enumerate(body.pop("records")):
+            if "components" not in r and "smiles" not in r:
+                from cryoprotect.errors import ValidationError
+
+                raise ValidationError(
+                    f"records[{i}] needs components (a mixture) or smiles (a molecule).",
+                    field=f"records[{i}]",
+                )
+            if "components" in r:
+                r = {
+                    **r,
+                    "components": [
+                        {
+                            "name": c.get("name") or c.get("smiles"),
+                            "amount": c["amount"],
+                            "unit": c["unit"],
+                        }
+                        for c in r["components"]
+                    ],
+                }
+            records.append(r)
         return services().models.create_dataset(current_actor(), records=records, **body)

@@ -124,6 +124,15 @@ def molecule_records(records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
     return out
 
 
+def canonical_smiles(text: str) -> str:
+    """Canonical SMILES of the standardised parent of ``text``.
+
+    Raises:
+        InvalidStructureError: unreadable (RDKit's reason).
+    """
+    return molecule_features(text.strip()).smiles
+
+
 def molecule_dataset(
     records: Sequence[Mapping[str, Any]], *, name: str = "molecules", description: str = ""
 ) -> Dataset:
@@ -364,6 +373,7 @@ __all__ = [
     "MOLECULE_FEATURIZER",
     "MoleculeFeaturizer",
     "MoleculeQuantities",
+    "canonical_smiles",
     "is_molecule_featurizer",
     "is_molecule_records",
     "load_freesolv",

@@ -107,6 +107,13 @@ _POSITIVE_SUFFIXES: tuple[tuple[str, str, str], ...] = (
 )
 
 
+#: Unbounded targets whose name still says their unit (free energies may have either sign).
+_UNBOUNDED_UNITS: tuple[tuple[str, str], ...] = (
+    ("_kcal_per_mol", "kcal/mol"),
+    ("_kj_per_mol", "kJ/mol"),
+)
+
+
 def target_domain(target: str) -> TargetDomain:
     """The declared domain of ``target`` (see the module docstring for the rules)."""
     if target in DECLARED:
@@ -116,6 +123,9 @@ def target_domain(target: str) -> TargetDomain:
     for pattern, unit, description in _POSITIVE_SUFFIXES:
         if re.search(pattern, target):
             return TargetDomain("positive", 0.0, math.inf, unit, description)
+    for suffix, unit in _UNBOUNDED_UNITS:
+        if target.endswith(suffix):
+            return TargetDomain("unbounded", -math.inf, math.inf, unit, UNBOUNDED.description)
     return UNBOUNDED
 
 

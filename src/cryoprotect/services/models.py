@@ -27,10 +27,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cryoprotect.db.database import SYSTEM_USER_ID, Database, Identity
-from cryoprotect.db.models import Dataset, Mixture, Prediction, PredictiveModel
-from cryoprotect.errors import Conflict, CryoprotectError, NotFound, ValidationError
+from cryoprotect.db.models import Dataset, Mixture, Molecule, Prediction, PredictiveModel
+from cryoprotect.errors import (
+    Conflict,
+    CryoprotectError,
+    InvalidStructureError,
+    NotFound,
+    ValidationError,
+)
 from cryoprotect.ml import artifacts, cryomn_v2
 from cryoprotect.ml import datasets as ml_datasets
+from cryoprotect.ml import molecule_features as ml_molecules
 from cryoprotect.ml import targets as ml_targets
 from cryoprotect.ml import train as ml_train
 from cryoprotect.ml.training_run import train_to_artifact
@@ -44,12 +51,34 @@ CRYOMN_SOURCE = (
     "c7583b423970f57f891772a0e086e8938daecac7; literature rows cite their DOIs"
 )
 Progress = Callable[[str, float], None]
+MOLECULES = "molecules"
+MIXTURES = "mixtures"
+#: Molecule models asked for one molecule's predicted properties (most recent first).
+MAX_MOLECULE_MODELS = 10
+_LOADED: dict[tuple[uuid.UUID, str], ml_train.TrainedModel] = {}
+"""Loaded molecule models by (id, artefact checksum); the blob's checksum is verified on
+every load, so a changed artefact is a different key."""
+_LOADED_MAX = 8
+
+
+def records_kind(records: Any) -> str:
+    """``"molecules"`` when the stored records carry SMILES, else ``"mixtures"``."""
+    if isinstance(records, list) and records and isinstance(records[0], dict):
+        return MOLECULES if records[0].get("smiles") else MIXTURES
+    return MIXTURES
+
+
+def model_kind(manifest: dict[str, Any] | None) -> str:
+    """``"molecules"`` for a structure–property model, else ``"mixtures"``."""
+    featurizer = (manifest or {}).get("featurizer")
+    return MOLECULES if ml_molecules.is_molecule_featurizer(featurizer) else MIXTURES
 
 
 def dataset_dict(d: Dataset, *, with_rows: bool = False) -> dict[str, Any]:
     out = {
         "id": d.id,
         "name": d.name,
+        "kind": records_kind(d.rows),
         "description": d.description,
         "content_hash": d.content_hash,
         "row_count": d.row_count,
@@ -113,6 +142,7 @@ def model_dict(m: PredictiveModel) -> dict[str, Any]:
         "version": m.version,
         "algorithm": m.algorithm,
         "target": m.target,
+        "kind": model_kind(manifest),
         "dataset_id": m.dataset_id,
         "status": m.status,
         "is_active": m.is_active,
@@ -173,6 +203,14 @@ def load_reference_datasets(db: Database) -> int:
             "(condition observation_noise_sd).",
             cryomn_v2.load_v2_all(),
         ),
+        # Molecules (issue 14, item 5): a structure-property reference set.
+        (
+            "freesolv",
+            "FreeSolv: experimental hydration free energies (kcal/mol, 298 K) of 642 neutral "
+            "molecules (Mobley & Guthrie 2014); a molecule dataset grouped by Bemis-Murcko "
+            "scaffold, shipped to test and demonstrate structure-property models.",
+            ml_molecules.load_freesolv(),
+        ),
     ]
     with db.transaction(Identity.service()) as session:
         for name, description, ds in loaded:
@@ -187,6 +225,8 @@ def load_reference_datasets(db: Database) -> int:
                     {
                         "citation": cryomn_v2.SOURCE
                         if name.startswith("cryomn-v2")
+                        else ml_molecules.FREESOLV_SOURCE
+                        if name == "freesolv"
                         else CRYOMN_SOURCE
                     }
                 ],
@@ -235,13 +275,35 @@ class ModelService:
         description: str | None = None,
         visibility: str = "private",
         team_id: uuid.UUID | None = None,
+        kind: str | None = None,
     ) -> dict[str, Any]:
-        """Store user-supplied rows (components + targets + group) as a dataset, validated first."""
+        """Store user-supplied rows as a dataset, validated first.
+
+        Two kinds: ``mixtures`` (components + targets + group) and ``molecules`` (one SMILES
+        per row + targets; standardised, grouped by Bemis–Murcko scaffold unless a group is
+        given; every invalid SMILES is reported at once). ``kind`` defaults to
+        ``molecules`` when the first record has a ``smiles`` key.
+
+        Raises:
+            ValidationError: a malformed record (its path in ``field``); invalid SMILES
+                (``details.rows``: index, id, smiles, reason); no numeric target.
+        """
         from cryoprotect.services.molecules import check_scope
 
         user_id = actor.require_user()
         check_scope(visibility, team_id)
-        ds = ml_datasets.dataset_from_records(records, name=name, description=description or "")
+        kind = kind or (MOLECULES if ml_molecules.is_molecule_records(records) else MIXTURES)
+        if kind == MOLECULES:
+            ds = ml_molecules.molecule_dataset(records, name=name, description=description or "")
+        elif kind == MIXTURES:
+            if any(isinstance(r, dict) and r.get("smiles") for r in records):
+                raise ValidationError(
+                    "A mixtures dataset has components, not smiles (use kind: molecules).",
+                    field="kind",
+                )
+            ds = ml_datasets.dataset_from_records(records, name=name, description=description or "")
+        else:
+            raise ValidationError("kind must be molecules or mixtures.", field="kind")
         if not ds.target_names():
             raise ValidationError("No row has a numeric target.", field="records")
         with self.db.transaction(actor.identity) as session:
@@ -600,6 +662,11 @@ class ModelService:
         whether the model beats its baselines (``not_better_than_baseline``).
         """
         row, model = self.load(actor, model_id)
+        if model_kind(row.manifest) == MOLECULES:
+            raise ValidationError(
+                "This model predicts single molecules; give smiles or molecule_id.",
+                field="components",
+            )
         status = baseline_status(row.metrics)
         records = [
             {"id": f"query-{i}", "components": comps, "targets": {}}
@@ -658,6 +725,155 @@ class ModelService:
                     session.flush()
                     result["prediction_id"] = stored.id
                 out.append(result)
+        return out
+
+    # ---------------------------------------------------- molecule models
+    def _load_cached(self, actor: Actor, model_id: uuid.UUID) -> tuple[PredictiveModel, Any]:
+        with self.db.transaction(actor.identity) as session:
+            row = get_visible(session, PredictiveModel, model_id, "model")
+            cached = _LOADED.get((row.id, str(row.artifact_sha256)))
+        if cached is not None:
+            return row, cached
+        row, model = self.load(actor, model_id)
+        key = (row.id, str(row.artifact_sha256))
+        if key not in _LOADED and len(_LOADED) >= _LOADED_MAX:
+            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[key] = model
+        return row, model
+
+    def predict_molecules(
+        self,
+        actor: Actor,
+        model_id: uuid.UUID,
+        items: list[dict[str, Any]],
+        *,
+        extrapolate: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Predict a molecule model for molecules given by ``smiles`` or ``molecule_id``.
+
+        Outside the applicability domain (Tanimoto distance to the nearest training
+        molecules above the threshold) the value is ``null`` with the reason, unless
+        ``extrapolate``. Answers are not stored (a stored prediction belongs to a mixture).
+
+        Raises:
+            ValidationError: the model predicts mixtures; an item with neither or both of
+                smiles and molecule_id; a molecule without a structure.
+            InvalidStructureError: an unreadable SMILES (``items[i].smiles``).
+            NotFound: a molecule not visible to the caller.
+        """
+        row, model = self.load(actor, model_id)
+        if model_kind(row.manifest) != MOLECULES:
+            raise ValidationError(
+                "This model predicts mixtures; give mixture_id or components.", field="smiles"
+            )
+        queries: list[tuple[uuid.UUID | None, str]] = []
+        with self.db.transaction(actor.identity) as session:
+            for i, item in enumerate(items):
+                smiles, molecule_id = item.get("smiles"), item.get("molecule_id")
+                if bool(smiles) == bool(molecule_id):
+                    raise ValidationError("Give either smiles or molecule_id.", field=f"items[{i}]")
+                if molecule_id:
+                    molecule = get_visible(session, Molecule, molecule_id, "molecule")
+                    if not molecule.smiles:
+                        raise ValidationError(
+                            f"Molecule {molecule.name or molecule_id} has no structure.",
+                            field=f"items[{i}].molecule_id",
+                        )
+                    queries.append((molecule.id, molecule.smiles))
+                else:
+                    queries.append((None, str(smiles)))
+        return self._molecule_answers(row, model, queries, extrapolate=extrapolate)
+
+    def _molecule_answers(
+        self,
+        row: PredictiveModel,
+        model: Any,
+        queries: list[tuple[uuid.UUID | None, str]],
+        *,
+        extrapolate: bool,
+    ) -> list[dict[str, Any]]:
+        status = baseline_status(row.metrics)
+        rows = []
+        for i, (_, smiles) in enumerate(queries):
+            try:
+                rows.append(
+                    ml_datasets.DatasetRow(
+                        f"query-{i}", (), smiles=ml_molecules.canonical_smiles(smiles)
+                    )
+                )
+            except InvalidStructureError as exc:
+                raise InvalidStructureError(
+                    f"items[{i}].smiles: {exc.message}", field=f"items[{i}].smiles"
+                ) from exc
+        predictions = ml_train.predict(model, rows, extrapolate=extrapolate)
+        answers: list[dict[str, Any]] = []
+        for (molecule_id, _), q, p in zip(queries, rows, predictions, strict=True):
+            answers.append(
+                {
+                    "model_id": row.id,
+                    "model_name": row.name,
+                    "model_version": row.version,
+                    "target": row.target,
+                    "unit": ml_train.target_unit(row.target),
+                    "is_active": row.is_active,
+                    "molecule_id": molecule_id,
+                    "smiles": q.smiles,
+                    **p.as_dict(),
+                    "not_better_than_baseline": status["not_better_than_baseline"],
+                    "baseline_statement": status["statement"],
+                }
+            )
+        return answers
+
+    def molecule_predictions(
+        self, actor: Actor, molecule_id: uuid.UUID, *, extrapolate: bool = False
+    ) -> dict[str, Any]:
+        """Predicted properties of one library molecule from the molecule models the caller
+        can see: per target the active version, else the newest ready one.
+
+        Returns:
+            ``{"molecule_id", "smiles", "predictions": [...], "reason"}`` — ``reason``
+            says why the list is empty (no structure, no molecule model visible).
+        """
+        with self.db.transaction(actor.identity) as session:
+            molecule = get_visible(session, Molecule, molecule_id, "molecule")
+            smiles = molecule.smiles
+            candidates = session.scalars(
+                sa.select(PredictiveModel)
+                .where(
+                    PredictiveModel.status == "ready",
+                    PredictiveModel.manifest["featurizer"]["kind"].astext == MOLECULES,
+                )
+                .order_by(
+                    PredictiveModel.target,
+                    PredictiveModel.is_active.desc(),
+                    PredictiveModel.created_at.desc(),
+                )
+            ).all()
+            chosen: dict[str, uuid.UUID] = {}
+            for m in candidates:
+                chosen.setdefault(m.target, m.id)
+        out: dict[str, Any] = {
+            "molecule_id": molecule_id,
+            "smiles": smiles,
+            "predictions": [],
+            "reason": None,
+        }
+        if not smiles:
+            out["reason"] = "this molecule has no structure to predict from"
+            return out
+        if not chosen:
+            out["reason"] = "no molecule model visible to you (train one on a molecule dataset)"
+            return out
+        for target in sorted(chosen)[:MAX_MOLECULE_MODELS]:
+            row, model = self._load_cached(actor, chosen[target])
+            try:
+                out["predictions"] += self._molecule_answers(
+                    row, model, [(molecule_id, smiles)], extrapolate=extrapolate
+                )
+            except InvalidStructureError as exc:
+                out["reason"] = f"the structure could not be featurized: {exc.message}"
+                break
         return out
 
     def list_predictions(

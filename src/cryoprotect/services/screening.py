@@ -5,6 +5,12 @@ Streaming with bounded memory: records are read lazily and scored on worker proc
 at once to a temporary file while only its score and byte offset are kept (16 bytes per
 molecule in typed arrays). The ranked output is then produced by an index sort and a
 pass over the temporary file. With ``top`` only a bounded heap is kept.
+
+With a molecule model (``model``, a structure–property model of
+:mod:`cryoprotect.ml.molecule_features`) every scored molecule also gets the model's
+prediction and its CV+ interval as columns (predicted in chunks in the parent process);
+outside the model's applicability domain those cells are empty and ``prediction_note``
+says why — never a number the model cannot stand behind.
 """
 
 from __future__ import annotations
@@ -19,11 +25,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 
 from cryoprotect.errors import CryoprotectError
+from cryoprotect.ml import train as ml_train
+from cryoprotect.ml.datasets import DatasetRow
 from cryoprotect.science.cpa_score import cpa_score
 from cryoprotect.science.descriptors import DESCRIPTORS, compute_descriptors
 from cryoprotect.science.formats import sdf_records
@@ -42,6 +50,62 @@ COLUMNS = [
     "error",
 ]
 _CHUNK = 256
+
+
+def prediction_columns(target: str) -> list[str]:
+    """The columns a molecule model adds (value, interval bounds, domain, note)."""
+    return [
+        f"predicted_{target}",
+        f"predicted_{target}_lower",
+        f"predicted_{target}_upper",
+        "prediction_in_domain",
+        "prediction_note",
+    ]
+
+
+def _prediction_cells(p: ml_train.Prediction | None, error: str = "") -> list[object]:
+    if p is None:
+        return ["", "", "", "", error]
+    if p.value is None or p.lower is None or p.upper is None:
+        note = (
+            f"{p.reason}: distance {p.domain_score:.3g} to the nearest training molecules "
+            f"> threshold {p.domain_threshold:.3g}"
+        )
+        return ["", "", "", "false", note]
+    return [round(p.value, 4), round(p.lower, 4), round(p.upper, 4), "true", ""]
+
+
+def _predict_chunk(
+    items: list[tuple[float, list[object]]], model: Any
+) -> Iterator[tuple[float, list[object]]]:
+    usable = [i for i, (score, row) in enumerate(items) if score != float("-inf") and row[3]]
+    rows = [DatasetRow(f"screen-{i}", (), smiles=str(items[i][1][3])) for i in usable]
+    found: dict[int, tuple[ml_train.Prediction | None, str]] = {}
+    try:
+        predictions = ml_train.predict(model, rows) if rows else []
+        found = {i: (p, "") for i, p in zip(usable, predictions, strict=True)}
+    except CryoprotectError:  # one bad structure in the chunk: predict one by one
+        for i, row in zip(usable, rows, strict=True):
+            try:
+                found[i] = (ml_train.predict(model, [row])[0], "")
+            except CryoprotectError as exc:
+                found[i] = (None, f"no prediction: {exc.message}")
+    for i, (score, row) in enumerate(items):
+        p, error = found.get(i, (None, ""))
+        yield score, [*row, *_prediction_cells(p, error)]
+
+
+def _with_predictions(
+    stream: Iterator[tuple[float, list[object]]], model: Any
+) -> Iterator[tuple[float, list[object]]]:
+    buffer: list[tuple[float, list[object]]] = []
+    for item in stream:
+        buffer.append(item)
+        if len(buffer) >= _CHUNK:
+            yield from _predict_chunk(buffer, model)
+            buffer = []
+    if buffer:
+        yield from _predict_chunk(buffer, model)
 
 
 @dataclass(frozen=True)
@@ -122,15 +186,24 @@ def screen_file(
     processes: int | None = None,
     top: int | None = None,
     progress: Callable[[int], None] | None = None,
+    model: Any = None,
 ) -> ScreenSummary:
-    """Rank ``source`` by CPA score (best first) into the CSV ``output``."""
+    """Rank ``source`` by CPA score (best first) into the CSV ``output``.
+
+    ``model``: a loaded molecule model (:class:`cryoprotect.ml.train.TrainedModel`) whose
+    predictions are added as columns (:func:`prediction_columns`).
+    """
     workers = processes or os.cpu_count() or 1
+    columns = COLUMNS + (prediction_columns(model.target) if model is not None else [])
+    stream = _scored(iter_input(source), workers)
+    if model is not None:
+        stream = _with_predictions(stream, model)
     total = failed = 0
     scores = array.array("d")
     offsets = array.array("q")
     heap: list[tuple[float, int, str]] = []
     with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
-        for score, row in _scored(iter_input(source), workers):
+        for score, row in stream:
             total += 1
             failed += score == float("-inf")
             line = _line(row)
@@ -149,7 +222,7 @@ def screen_file(
         if progress is not None:
             progress(total % 1000)
         with output.open("w", encoding="utf-8", newline="") as out:
-            out.write(",".join(COLUMNS) + "\n")
+            out.write(",".join(columns) + "\n")
             if top is not None:
                 for rank, (_, _, line) in enumerate(sorted(heap, reverse=True), start=1):
                     out.write(f"{rank},{line}")

@@ -102,3 +102,38 @@ export function predictionState(p) {
     detail: "",
   };
 }
+
+/**
+ * Rows of the molecule page's "Predicted properties" table from
+ * GET /predictive-models/molecules/{id}/predictions: a value with its interval, or —
+ * outside the model's applicability domain — no value but the reason, the Tanimoto
+ * distance against the threshold and the nearest training molecule.
+ */
+export function moleculePredictionRows(body) {
+  return (body?.predictions || []).map((p) => {
+    const unit = p.unit || p.target_domain?.unit || "";
+    const verdict = baselineVerdict(p);
+    const model = `${p.model_name || "model"} v${p.model_version}${p.is_active ? " (active)" : ""}`;
+    const distance = `Tanimoto distance to the nearest training molecules ${fmt(p.domain_score, "", 2)} (threshold ${fmt(p.domain_threshold, "", 2)})`;
+    const near = (p.nearest || [])[0];
+    const nearest = near ? `; nearest: ${near.row_id}${isNum(near.measured) ? ` (measured ${fmt(near.measured, unit, 2)})` : ""}` : "";
+    const base = { property: label(p.target || ""), modelId: p.model_id, model, verdict: verdict.short, verdictClass: verdict.className };
+    if (!isNum(p.value)) {
+      return {
+        ...base,
+        kind: "no_value",
+        value: `No value: ${p.reason || "outside applicability domain"}`,
+        interval: "—",
+        domain: `Outside: ${distance}${nearest}`,
+      };
+    }
+    const level = isNum(p.level) ? `${Math.round(p.level * 100)} %` : "";
+    return {
+      ...base,
+      kind: p.extrapolated ? "extrapolated" : "value",
+      value: p.extrapolated ? `Extrapolation only: ${fmt(p.value, unit, 2)}` : fmt(p.value, unit, 2),
+      interval: `${fmt(p.lower, "", 2)} – ${fmt(p.upper, unit, 2)} (${level})`,
+      domain: p.in_domain ? `Inside: ${distance}` : `Outside: ${distance}${nearest}`,
+    };
+  });
+}

@@ -19,6 +19,7 @@ import {
   sourceEntry,
 } from "./molecules_lib.js";
 import { download, drawing, loadTeams, scopeControls, visibilityBadge } from "./molecules_ui.js";
+import { moleculePredictionRows } from "./models_lib.js";
 
 const $ = (id) => document.getElementById(id);
 const root = $("molecule-page");
@@ -165,6 +166,44 @@ async function renderSimilar(m) {
   );
 }
 
+async function renderPredicted(m) {
+  const empty = $("predicted-empty");
+  if (m.kind !== "structure") {
+    empty.hidden = false;
+    empty.textContent = "Predictions need a structure; this component has none.";
+    return;
+  }
+  const body = await apiRequest(`/api/v1/predictive-models/molecules/${moleculeId}/predictions`, {
+    loading: $("predicted-loading"),
+    error,
+    quiet: true,
+  }).catch((exc) => {
+    empty.hidden = false;
+    empty.textContent = `Predictions could not be loaded: ${exc.message}`;
+    return null;
+  });
+  if (!body) return;
+  const rows = moleculePredictionRows(body);
+  empty.hidden = rows.length > 0;
+  empty.textContent = body.reason ? `No predictions: ${body.reason}.` : "No predictions.";
+  const table = $("predicted-table");
+  table.hidden = rows.length === 0;
+  replace(
+    table.querySelector("tbody"),
+    rows.map((r) =>
+      h(
+        "tr",
+        { class: r.kind === "no_value" ? "out-of-domain" : "" },
+        h("td", {}, r.property),
+        h("td", { class: r.kind === "value" ? "num" : "warning", role: r.kind === "value" ? null : "note" }, r.value),
+        h("td", { class: "num" }, r.interval),
+        h("td", { class: "text" }, h("a", { href: `/models/${r.modelId}` }, r.model), h("div", { class: r.verdictClass }, r.verdict)),
+        h("td", { class: r.kind === "value" ? "text" : "text warning" }, r.domain),
+      ),
+    ),
+  );
+}
+
 function renderSources(m) {
   const entries = (m.sources || []).map(sourceEntry);
   $("sources-empty").hidden = entries.length > 0;
@@ -296,7 +335,7 @@ async function main() {
     const fresh = await fetchResourceFromApi(`${API}/${moleculeId}`, { error });
     renderProperties(fresh.properties, catalogue);
   };
-  await Promise.all([renderSimilar(molecule), setUpEditing(molecule, reload)]);
+  await Promise.all([renderSimilar(molecule), renderPredicted(molecule), setUpEditing(molecule, reload)]);
 }
 
 main().catch((exc) => reportUnexpected(exc));
