@@ -9,6 +9,7 @@ physical possibility (via the solution-physics service) before anything is writt
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from typing import Any
 
@@ -29,6 +30,13 @@ from cryoprotect.errors import NotFound, PermissionDenied, ValidationError
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import Page, change_visible, paginate
 from cryoprotect.services.molecules import check_scope, find_library_molecule, name_matches
+from cryoprotect.services.solutions import (
+    SolutionComponent,
+    binary_phase_diagram,
+    carrier_definition,
+    check_composition,
+    solution_properties,
+)
 
 MAX_COMPONENTS = 30
 
@@ -53,9 +61,7 @@ def _component_dict(c: MixtureComponent, m: Molecule) -> dict[str, Any]:
 
 def _as_solution_component(
     molecule: Molecule, comp: dict[str, Any], origin: str = "mixture"
-) -> Any:
-    from cryoprotect.services.solutions import SolutionComponent
-
+) -> SolutionComponent:
     return SolutionComponent(
         name=molecule.name or molecule.smiles or str(molecule.id),
         synonyms=tuple(molecule.synonyms or ()),
@@ -132,10 +138,8 @@ class MixtureService:
             )
         raise ValidationError("Give molecule_id, name or smiles.", field=f"{path}.molecule_id")
 
-    def _carrier_components(self, session: Session, carrier: str | None) -> list[Any]:
+    def _carrier_components(self, session: Session, carrier: str | None) -> list[SolutionComponent]:
         """The carrier's solutes as solution components (library molecules, public first)."""
-        from cryoprotect.services.solutions import carrier_definition
-
         definition = carrier_definition(carrier)
         if definition is None:
             return []
@@ -147,7 +151,7 @@ class MixtureService:
 
     def _solution(
         self, session: Session, resolved: list[tuple[Molecule, dict[str, Any]]], carrier: str | None
-    ) -> list[Any]:
+    ) -> list[SolutionComponent]:
         return [_as_solution_component(m, c) for m, c in resolved] + self._carrier_components(
             session, carrier
         )
@@ -156,15 +160,11 @@ class MixtureService:
         self, session: Session, resolved: list[tuple[Molecule, dict[str, Any]]], carrier: str | None
     ) -> None:
         """Reject impossible compositions (InvalidCompositionError naming the component)."""
-        from cryoprotect.services.solutions import check_composition
-
         check_composition(self._solution(session, resolved, carrier))
 
     # ------------------------------------------------------------ physics
     def properties(self, actor: Actor, mixture_id: uuid.UUID) -> dict[str, Any]:
         """Composition in every unit, osmolality, melting point and Tg, with provenance."""
-        from cryoprotect.services.solutions import solution_properties
-
         with self.db.transaction(actor.identity) as session:
             mixture = self._visible(session, mixture_id)
             rows = self._components(session, mixture_id)
@@ -189,8 +189,6 @@ class MixtureService:
         warming_rate_c_per_min: float | None = None,
     ) -> dict[str, Any]:
         """Properties of an unsaved composition (molecules by id, name or SMILES)."""
-        from cryoprotect.services.solutions import solution_properties
-
         with self.db.transaction(actor.identity) as session:
             resolved = self._resolve_components(session, components)
             return {
@@ -212,8 +210,6 @@ class MixtureService:
         self, actor: Actor, component: dict[str, Any], max_mass_percent: float = 80.0
     ) -> dict[str, Any]:
         """Melting point and Tg vs % w/w for one solute in water."""
-        from cryoprotect.services.solutions import binary_phase_diagram
-
         with self.db.transaction(actor.identity) as session:
             molecule = self._find_molecule(session, component, "component")
         return binary_phase_diagram(
@@ -336,7 +332,7 @@ class MixtureService:
         components: list[dict[str, Any]] | None = None,
         mixture_id: uuid.UUID | None = None,
         mixture_field: str = "mixture_id",
-    ) -> list[Any]:
+    ) -> list[SolutionComponent]:
         """Library components (by id, name or SMILES), or a visible mixture's, as solution
         components for the physics — without any carrier."""
         if mixture_id is not None:
@@ -418,7 +414,7 @@ class MixtureService:
             self._snapshot(session, mixture, user_id)
             return self._dict(session, mixture)
 
-    def versions(self, actor: Actor, mixture_id: uuid.UUID) -> list[dict[str, Any]]:
+    def versions(self, actor: Actor, mixture_id: uuid.UUID) -> builtins.list[dict[str, Any]]:
         """Every snapshot of a visible mixture, oldest first.
 
         A snapshot's components go through ``public.visible_mixture_components`` (migration

@@ -12,6 +12,7 @@ and stores designs as ``protocols`` rows; all numbers come from the science modu
 
 from __future__ import annotations
 
+import builtins
 import logging
 import uuid
 from typing import Any
@@ -29,6 +30,7 @@ from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import Page, change_visible, get_visible, paginate
 from cryoprotect.services.mixtures import MixtureService
 from cryoprotect.services.molecules import check_scope
+from cryoprotect.services.solutions import SolutionComponent, parameter_name, solute_for
 
 logger = logging.getLogger(__name__)
 
@@ -190,17 +192,15 @@ def _from_parameters(parameters: dict[str, Any], field: str = "parameters") -> c
 
 
 # --------------------------------------------------------------------------- protocols
-def target_molality(components: list[Any]) -> dict[str, float]:
+def target_molality(components: list[SolutionComponent]) -> dict[str, float]:
     """Solution components (resolved library molecules) → molality per parameter name."""
-    from cryoprotect.services.solutions import _parameter_name, _solute_for
-
     if not components:
         raise ValidationError("The target needs at least one component.", field="target.components")
-    solutes = [_solute_for(c, f"target.components[{i}]") for i, c in enumerate(components)]
+    solutes = [solute_for(c, f"target.components[{i}]") for i, c in enumerate(components)]
     amounts = np.array([[c.amount for c in components]], dtype=np.float64)
     state = composition.to_molality(amounts, [c.unit for c in components], solutes)
     table = thermo.default_virial_parameters()
-    names = [_parameter_name(c, table) for c in components]
+    names = [parameter_name(c, table) for c in components]
     return {n: float(m) for n, m in zip(names, state.molality_mol_per_kg[0], strict=True)}
 
 
@@ -375,7 +375,9 @@ class ProtocolService:
                 result.per_page,
             )
 
-    def compare(self, actor: Actor, protocol_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    def compare(
+        self, actor: Actor, protocol_ids: builtins.list[uuid.UUID]
+    ) -> builtins.list[dict[str, Any]]:
         """Saved protocols side by side: cost, volume excursion, duration, limits."""
         if not 2 <= len(protocol_ids) <= 10:
             raise ValidationError("Compare between 2 and 10 protocols.", field="ids")
