@@ -27,7 +27,7 @@ from cryoprotect.science.thermo import (
 
 pytestmark = pytest.mark.unit
 
-PARAMS = Path(thermo.__file__).resolve().parent / "params"
+PARAMS = thermo.PARAMS_DIR
 
 
 def custom(name: str, b: float, c: float = 0.0, k: float = 1.0) -> VirialParameters:
