@@ -7,7 +7,9 @@ This module owns the on-disk / in-database form of a :class:`~cryoprotect.ml.tra
   the transform the estimator was fitted on (``target_transform``; absent in models saved
   before transforms existed, which load without one and have their predictions clipped),
   the featurizer's name and fitted state with the feature names, the dataset hash, the
-  nested-CV metrics, library versions, creation time, recorded training warnings, the
+  nested-CV metrics, the per-group calibration rows of the CV+ residuals
+  (``group_calibration``, for the Mondrian interval; absent in older models), library
+  versions, creation time, recorded training warnings, the
   SHA-256 and size of the weights, and ``manifest_sha256`` — the SHA-256 of the canonical
   JSON of every other manifest field;
 * the **weights** (bytes; a bytea column): the refitted estimator, the CV+ fold
@@ -201,6 +203,11 @@ def save(model: TrainedModel) -> ModelArtifact:
                 "n_groups": model.n_groups,
             },
             "metrics": model.metrics,
+            **(
+                {"group_calibration": model.group_calibration}
+                if model.group_calibration is not None
+                else {}
+            ),
             "conformal": {
                 "method": "CV+ (Barber et al. 2021) with grouped folds",
                 "level": model.conformal.level,
@@ -364,11 +371,32 @@ def load(
             library_versions=versions,
             warnings=notes,
             link=link,
+            group_calibration=_group_calibration(manifest, conformal),
         )
     except ArtifactIntegrityError:
         raise
     except (KeyError, TypeError, ValueError, ValidationError) as exc:
         raise ArtifactIntegrityError(f"artefact manifest is inconsistent: {exc}") from exc
+
+
+def _group_calibration(manifest: dict[str, Any], conformal: CVPlus) -> dict[str, Any] | None:
+    """The manifest's per-group calibration rows, checked against the CV+ residuals
+    (absent in models saved before it existed: they serve the pooled interval)."""
+    stored = manifest.get("group_calibration")
+    if stored is None:
+        return None
+    n = conformal.residuals.size
+    for groups in dict(stored["keys"]).values():
+        for entry in dict(groups).values():
+            rows = entry.get("rows")
+            if rows is not None and (
+                len(rows) != int(entry["n"]) or any(not 0 <= int(i) < n for i in rows)
+            ):
+                raise ArtifactIntegrityError(
+                    "artefact manifest is inconsistent: group calibration rows do not match "
+                    "the CV+ residuals"
+                )
+    return dict(stored)
 
 
 def to_bytes(model: TrainedModel) -> bytes:

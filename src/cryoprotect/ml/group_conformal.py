@@ -281,3 +281,189 @@ def group_coverage_report(
             "mondrian_own_fraction": float(own.mean()) if own.size else 0.0,
         }
     return out
+
+
+# --- serving the Mondrian interval (issue 14, item 3; helper R) ---------------------------
+
+POOLED = "pooled CV+"
+
+
+def calibration_groups(
+    data: Dataset,
+    level: float,
+    *,
+    keys: Sequence[str] = GROUP_KEYS,
+    min_group_calibration: int = MIN_GROUP_CALIBRATION,
+) -> dict[str, Any]:
+    """What a saved model needs to form a Mondrian CV+ interval at prediction time.
+
+    The final model's CV+ calibration residuals (on the link scale the estimator is fitted
+    on) are one per training row, in ``data``'s order; this records, per key and group,
+    the calibration row count ``n`` and — for a group with at least
+    ``max(min_group_calibration, min_rows_for_level(level))`` rows — the indices of its
+    rows in those residuals (``rows``) and its residual quantile at ``level`` on the link
+    scale (``residual_quantile``, the ⌈level·(n+1)⌉-th smallest; for information: the
+    interval itself is the CV+ order statistic over the group's rows).
+    """
+    need = max(min_group_calibration, min_rows_for_level(level))
+    out: dict[str, Any] = {
+        "method": "Mondrian CV+: the final model's CV+ order statistics over the calibration "
+        "rows of the query's group only (Vovk et al. 2005, ch. 4; Barber et al. 2021)",
+        "level": level,
+        "min_group_calibration": need,
+        "keys": {},
+    }
+    for key in keys:
+        if not has_groups(data, key):
+            continue
+        lab = np.asarray(labels(data, key), dtype=object)
+        groups: dict[str, Any] = {}
+        for group in sorted(set(lab.tolist())):
+            rows = np.flatnonzero(lab == group)
+            entry: dict[str, Any] = {"n": int(rows.size)}
+            if rows.size >= need:
+                entry["rows"] = [int(i) for i in rows]
+            groups[group] = entry
+        out["keys"][key] = groups
+    return out
+
+
+def _closer(a: float | None, b: float | None, level: float) -> bool:
+    """Whether coverage ``a`` is strictly nearer the nominal ``level`` than ``b``."""
+    if a is None or b is None:
+        return False
+    return abs(a - level) < abs(b - level)
+
+
+def choose_interval(
+    group_coverage: Mapping[str, Any] | None,
+    calibration: Mapping[str, Any] | None,
+    requested: Mapping[str, str] | None,
+) -> dict[str, Any]:
+    """Which interval to serve for a query whose groups the caller gave.
+
+    The Mondrian interval of group ``g`` of key ``k`` is served when, in the model's
+    stored per-group coverage (measured on held-out outer folds): ``g`` had at least
+    ``min_rows`` held-out rows, the pooled interval's coverage of them lay outside the
+    85–95 % target, the Mondrian variant's coverage of them was nearer the nominal level,
+    and the final model has at least ``min_group_calibration`` calibration rows of ``g``.
+    When several given keys qualify, the one whose pooled coverage was furthest from the
+    nominal level wins. Otherwise the pooled interval, and ``reason`` says why.
+
+    Returns:
+        ``{"method": "pooled" | "mondrian", "interval_method": text, "reason": text,
+        "key", "group", "rows" (calibration row indices, Mondrian only), "coverage"
+        (the group's measured coverage: n_held_out, pooled, mondrian, served, status; None
+        without a usable group)}``.
+    """
+    given = {str(k): str(v) for k, v in (requested or {}).items() if v is not None}
+    pooled: dict[str, Any] = {
+        "method": "pooled",
+        "interval_method": POOLED,
+        "key": None,
+        "group": None,
+        "coverage": None,
+    }
+    if not given:
+        return {**pooled, "reason": "no group given: the interval pooled over all groups"}
+    stored = (group_coverage or {}).get("keys") or {}
+    level = float((group_coverage or {}).get("level") or 0.9)
+    target = (group_coverage or {}).get("target_coverage") or list(TARGET)
+    min_rows = int((group_coverage or {}).get("min_rows") or MIN_ROWS)
+    cal_keys = (calibration or {}).get("keys") or {}
+    candidates: list[tuple[float, dict[str, Any]]] = []
+    reasons: list[str] = []
+    first_coverage: dict[str, Any] | None = None
+    first_key: tuple[str, str] | None = None
+    for key in [k for k in GROUP_KEYS if k in given] + [k for k in given if k not in GROUP_KEYS]:
+        group = given[key]
+        label = f"{key}={group}"
+        if key not in stored:
+            reasons.append(f"{label}: the model's training rows have no {key}")
+            continue
+        pooled_rows = {r["group"]: r for r in stored[key].get("pooled", [])}
+        mond_rows = {r["group"]: r for r in stored[key].get("mondrian", [])}
+        if group not in pooled_rows:
+            reasons.append(f"{label}: no training row is of this group")
+            continue
+        p, m = pooled_rows[group], mond_rows.get(group, {})
+        n_cal = int(((cal_keys.get(key) or {}).get(group) or {}).get("n", 0))
+        coverage = {
+            "key": key,
+            "group": group,
+            "n_held_out": int(p["n"]),
+            "n_calibration": n_cal,
+            "pooled": p.get("coverage"),
+            "mondrian": m.get("coverage"),
+            "served": p.get("coverage"),
+            "target": list(target),
+            "status": p.get("status"),
+        }
+        if first_coverage is None:
+            first_coverage, first_key = coverage, (key, group)
+        pc = p.get("coverage")
+        if int(p["n"]) < min_rows:
+            reasons.append(
+                f"{label}: {p['n']} held-out rows, fewer than the {min_rows} needed to judge "
+                "its coverage"
+            )
+            continue
+        if pc is not None and target[0] <= pc <= target[1]:
+            reasons.append(
+                f"{label}: the pooled interval covered {pc:.1%} of its {p['n']} held-out rows, "
+                f"within the {target[0]:.0%}–{target[1]:.0%} target"
+            )
+            continue
+        if calibration is None:
+            reasons.append(f"{label}: the model was stored without per-group calibration data")
+            continue
+        rows = ((cal_keys.get(key) or {}).get(group) or {}).get("rows")
+        if not rows:
+            reasons.append(
+                f"{label}: {n_cal} calibration rows, fewer than the "
+                f"{calibration.get('min_group_calibration', MIN_GROUP_CALIBRATION)} a "
+                "group's own interval needs"
+            )
+            continue
+        if not _closer(m.get("coverage"), pc, level):
+            reasons.append(
+                f"{label}: the Mondrian interval's measured coverage "
+                f"({m.get('coverage') or float('nan'):.1%}) was no nearer {level:.0%} than the "
+                f"pooled one's ({pc if pc is not None else float('nan'):.1%})"
+            )
+            continue
+        chosen = {
+            "method": "mondrian",
+            "interval_method": f"mondrian CV+ (group {label}, n={len(rows)})",
+            "key": key,
+            "group": group,
+            "rows": rows,
+            "coverage": {**coverage, "served": m.get("coverage"), "status": m.get("status")},
+            "reason": (
+                f"{label}: the pooled interval covered {pc:.1%} of its {p['n']} held-out rows, "
+                f"outside the {target[0]:.0%}–{target[1]:.0%} target; the group's own "
+                f"(Mondrian) interval covered {m['coverage']:.1%}"
+            ),
+        }
+        candidates.append((abs(float(pc) - level) if pc is not None else 0.0, chosen))
+    if candidates:
+        return max(candidates, key=lambda c: c[0])[1]
+    return {
+        **pooled,
+        "key": first_key[0] if first_key else None,
+        "group": first_key[1] if first_key else None,
+        "coverage": first_coverage,
+        "reason": "; ".join(reasons) + " — the interval pooled over all groups",
+    }
+
+
+def mondrian_interval(
+    fold_predictions: FloatArray,
+    residuals: FloatArray,
+    fold_of_row: IntArray,
+    rows: Sequence[int],
+    level: float,
+) -> tuple[FloatArray, FloatArray]:
+    """CV+ bounds (link scale) over the calibration rows ``rows`` of one group only."""
+    idx = np.asarray(rows, dtype=np.intp)
+    return cv_plus_bounds(fold_predictions, residuals[idx], fold_of_row[idx], level)

@@ -527,6 +527,10 @@ class TrainedModel:
     link: Link | None = None
     """The transform the estimator was fitted on (``None``: stored before links existed;
     its predictions are clipped to the target's domain and say so)."""
+    group_calibration: dict[str, Any] | None = None
+    """Per-group calibration rows of the CV+ residuals, for the Mondrian interval
+    (:func:`cryoprotect.ml.group_conformal.calibration_groups`; ``None``: stored before it
+    existed — such a model serves the pooled interval)."""
 
     @property
     def target_domain(self) -> TargetDomain:
@@ -574,6 +578,11 @@ class Prediction:
         clip_reason: why (``None`` when nothing was clipped).
         target_transform: the transform the model was fitted on, in plain words.
         target_domain: the target's declared domain (JSON-ready).
+        interval_method: ``"pooled CV+"`` or ``"mondrian CV+ (group <key>=<value>, n=…)"``
+            (:func:`cryoprotect.ml.group_conformal.choose_interval`).
+        interval_reason: why that interval, in plain words.
+        group_coverage: the given group's measured held-out coverage (pooled, Mondrian,
+            served), or ``None`` when no usable group was given.
     """
 
     value: float | None
@@ -591,6 +600,9 @@ class Prediction:
     clip_reason: str | None = None
     target_transform: str = ""
     target_domain: dict[str, Any] = field(default_factory=dict)
+    interval_method: str = group_conformal.POOLED
+    interval_reason: str = ""
+    group_coverage: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary."""
@@ -610,6 +622,9 @@ class Prediction:
             "clip_reason": self.clip_reason,
             "target_transform": self.target_transform,
             "target_domain": dict(self.target_domain),
+            "interval_method": self.interval_method,
+            "interval_reason": self.interval_reason,
+            "group_coverage": dict(self.group_coverage) if self.group_coverage else None,
         }
 
 
@@ -943,6 +958,7 @@ def train(
             **(domain_options() if domain_options is not None else {}),
         )
         metrics: dict[str, Any] = {}
+        group_calibration = group_conformal.calibration_groups(data, level)
         if report is not None:
             metrics = report.summary()
             index, y_oof, preds_oof, _, _ = report.out_of_fold()
@@ -1007,6 +1023,7 @@ def train(
         library_versions=library_versions(),
         warnings=_domain_notes(target, y, fit_link) + log.lines(),
         link=fit_link,
+        group_calibration=group_calibration,
     )
 
 
@@ -1188,6 +1205,7 @@ def predict(
     rows: Dataset | Sequence[DatasetRow],
     *,
     extrapolate: bool = False,
+    groups: Mapping[str, str] | Sequence[Mapping[str, str] | None] | None = None,
 ) -> list[Prediction]:
     """Predict rows with intervals and an applicability-domain check.
 
@@ -1195,10 +1213,18 @@ def predict(
     gets no value and no interval (``reason`` = :data:`OUTSIDE_DOMAIN`) unless
     ``extrapolate`` is true; the value is then marked ``extrapolated``.
 
+    The interval is the pooled CV+ interval unless the caller gives the row's group
+    (e.g. ``{"source_type": "wetlab"}``) and the model's stored per-group coverage shows
+    the pooled interval missing the 85–95 % target for that group: then the group's own
+    (Mondrian) CV+ interval, computed on the link scale and mapped back like the pooled
+    one (:func:`cryoprotect.ml.group_conformal.choose_interval` states the rule).
+
     Args:
         model: a trained (or loaded) model.
         rows: formulations (targets, if any, are ignored).
         extrapolate: give values outside the applicability domain too.
+        groups: the group of every row (one mapping for all rows, or one per row;
+            ``None``: no group given).
 
     Returns:
         One :class:`Prediction` per row, in order.
@@ -1216,7 +1242,29 @@ def predict(
     domain_decl = model.target_domain
     bounds = model.bounds if model.bounds is not None else _domain_bounds(domain_decl)
     point_z = np.asarray(model.estimator.predict(X), dtype=np.float64)
-    raw_lower, raw_upper = model.conformal.interval(X)
+    fold_preds = model.conformal.fold_predictions(X)
+    raw_lower, raw_upper = cv_plus_bounds(
+        fold_preds, model.conformal.residuals, model.conformal.fold_of_row, model.conformal.level
+    )
+    per_row = [groups] * len(row_list) if groups is None or isinstance(groups, Mapping) else groups
+    if len(per_row) != len(row_list):
+        raise ValidationError("give one group mapping per row", field="groups")
+    choices = [
+        group_conformal.choose_interval(
+            model.metrics.get("group_coverage"), model.group_calibration, g
+        )
+        for g in per_row
+    ]
+    for i, choice in enumerate(choices):
+        if choice["method"] == "mondrian":
+            lo_i, hi_i = group_conformal.mondrian_interval(
+                fold_preds[:, i : i + 1],
+                model.conformal.residuals,
+                model.conformal.fold_of_row,
+                choice["rows"],
+                model.conformal.level,
+            )
+            raw_lower[i], raw_upper[i] = lo_i[0], hi_i[0]
     unclipped = _to_target(link, point_z, raw_lower, raw_upper, None)
     point, lower, upper = _to_target(link, point_z, raw_lower, raw_upper, bounds)
     changed = np.zeros(point.size, dtype=bool)
@@ -1283,6 +1331,9 @@ def predict(
                 clip_reason=clip_reason,
                 target_transform=model.target_transform,
                 target_domain=domain_decl.as_dict(),
+                interval_method=choices[i]["interval_method"],
+                interval_reason=choices[i]["reason"],
+                group_coverage=choices[i]["coverage"],
             )
         )
     return out
