@@ -18,24 +18,29 @@ import {
   comparisonTraces,
   conditionFields,
   conditionRows,
-  defaultScope,
   describeBiologicalSystem,
   describeResult,
   historyTimeline,
-  importSummary,
   IMPORT_COLUMNS,
+  importSummary,
   measureIndex,
   parseNumberList,
   permissions,
   resultSummary,
-  scopePayload,
   statusBadge,
   summaryRows,
   summaryTraces,
   templateCsv,
   unitChoice,
 } from "../../src/cryoprotect/web/static/js/experiments_lib.js";
-import { adminCount, countFigure, memberActions, ROLES, sharedWith } from "../../src/cryoprotect/web/static/js/teams_lib.js";
+import {
+  adminCount,
+  countFigure,
+  memberActions,
+  ROLES,
+  sharedWith,
+} from "../../src/cryoprotect/web/static/js/teams_lib.js";
+import { defaultScope, scopePayload } from "../../src/cryoprotect/web/static/js/scope_lib.js";
 
 // The shape GET /api/v1/experiments/vocabulary returns (services/experiments.py MEASURES).
 const VOCABULARY = {

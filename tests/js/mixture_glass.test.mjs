@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { glassLayerNotes, phaseDiagramFigure } from "../../src/cryoprotect/web/static/js/mixtures_lib.js";
+import { glassLayerNotes, phaseDiagramFigure } from "../../src/cryoprotect/web/static/js/mixtures_properties_lib.js";
 
 const diagram = {
   solute: "Glycerol",

@@ -6,39 +6,39 @@ import assert from "node:assert/strict";
 import { mock, test } from "node:test";
 
 import {
-  SYSTEM_USER_ID,
   amountIn,
-  compareRows,
+  componentsPayload,
   componentSummary,
   componentVocabulary,
-  componentsPayload,
   compositionTable,
   convertedAmount,
-  debounce,
-  defaultScope,
   displayUnit,
   exactMatch,
-  fmtDelta,
-  freezeConcentratedText,
   isReference,
-  measuredPhasePoints,
-  measurementRows,
   mixtureBody,
   moleculeLabel,
   parseAmount,
   parseIds,
+  previewBlocker,
+  SYSTEM_USER_ID,
+  versionRows,
+} from "../../src/cryoprotect/web/static/js/mixtures_lib.js";
+import { debounce } from "../../src/cryoprotect/web/static/js/timing_lib.js";
+import { compareRows, fmtDelta } from "../../src/cryoprotect/web/static/js/mixtures_compare_lib.js";
+import {
+  freezeConcentratedText,
+  glassCard,
+  measuredPhasePoints,
+  measurementRows,
   phaseDiagramChoices,
   phaseDiagramFigure,
-  predictionSummary,
-  previewBlocker,
   propertyCards,
-  glassCard,
-  targetUnit,
-  uniqueWarnings,
   validity,
-  versionRows,
   withinRangeText,
-} from "../../src/cryoprotect/web/static/js/mixtures_lib.js";
+} from "../../src/cryoprotect/web/static/js/mixtures_properties_lib.js";
+import { predictionSummary, targetUnit } from "../../src/cryoprotect/web/static/js/models_lib.js";
+import { uniqueWarnings } from "../../src/cryoprotect/web/static/js/format.js";
+import { defaultScope } from "../../src/cryoprotect/web/static/js/scope_lib.js";
 
 const DMSO = "e65fcfff-fdc3-4c45-9e38-65eb529a15fe";
 const PG = "ede01d9e-f005-4493-9904-275706499b92";
@@ -511,7 +511,7 @@ test("debounce runs once after the last call", () => {
 });
 
 test("phaseDiagramFigure plots the API's measured CRC freezing points as markers", async () => {
-  const { phaseDiagramFigure: figure } = await import("../../src/cryoprotect/web/static/js/mixtures_lib.js");
+  const { phaseDiagramFigure: figure } = await import("../../src/cryoprotect/web/static/js/mixtures_properties_lib.js");
   const diagram = {
     solute: "Glycerol",
     mass_percent: [0, 10, 20],

@@ -7,7 +7,6 @@ import {
   activeFilterCount,
   ariaSort,
   changesText,
-  debounce,
   defaultListState,
   depictionPath,
   drawingAlt,
@@ -17,7 +16,6 @@ import {
   exportSelection,
   identifierRows,
   importSummary,
-  latestOnly,
   listQuery,
   parseListState,
   parseSearchMode,
@@ -37,6 +35,7 @@ import {
   svgDataUrl,
   tanimotoText,
 } from "../../src/cryoprotect/web/static/js/molecules_lib.js";
+import { debounce, latestOnly } from "../../src/cryoprotect/web/static/js/timing_lib.js";
 
 // The CPA score of glycerol (OCC(O)CO) as the API returns it, rounded to 4 decimals
 // (cryoprotect.services.chemistry.score_dict, score version cpa-likeness-1).

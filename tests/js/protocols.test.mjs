@@ -9,9 +9,6 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  COMPOSITION_UNITS,
-  PROTOCOL_KEYS,
-  algorithmOptions,
   cellLimits,
   cellOptionLabel,
   cellParameterRows,
@@ -19,34 +16,38 @@ import {
   comparisonRows,
   concentrationTraces,
   costBars,
-  defaultScope,
   designErrorPath,
   designRequest,
   designSummary,
   estimatedNote,
   formFromRequest,
   infeasibleErrors,
-  mapErrorPaths,
-  nearestRows,
   parseCompareIds,
   permeatingSolutes,
-  predictErrorPath,
-  predictRequest,
-  predictionView,
+  PROTOCOL_KEYS,
   provenancePairs,
   savedProtocolRow,
-  scopePayload,
   stepSolutes,
   stepTable,
-  targetOptions,
   targetText,
-  targetUnit,
-  trainFieldErrors,
-  trainRequest,
-  trainingComponents,
-  trainingProgress,
   volumeTraces,
 } from "../../src/cryoprotect/web/static/js/protocols_lib.js";
+import { COMPOSITION_UNITS } from "../../src/cryoprotect/web/static/js/format.js";
+import {
+  algorithmOptions,
+  nearestRows,
+  predictErrorPath,
+  predictionView,
+  predictRequest,
+  targetOptions,
+  targetUnit,
+  trainFieldErrors,
+  trainingComponents,
+  trainingProgress,
+  trainRequest,
+} from "../../src/cryoprotect/web/static/js/models_lib.js";
+import { mapErrorPaths } from "../../src/cryoprotect/web/static/js/api.js";
+import { defaultScope, scopePayload } from "../../src/cryoprotect/web/static/js/scope_lib.js";
 
 const DESIGN = {
   cell_name: "Rhesus monkey MII oocyte",

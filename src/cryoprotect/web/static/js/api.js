@@ -103,6 +103,16 @@ export function fieldErrors(details, message = "") {
   return out;
 }
 
+/** {path: message} with every path mapped by ``mapper`` (messages of paths that meet are joined). */
+export function mapErrorPaths(errors, mapper) {
+  const out = {};
+  for (const [path, message] of Object.entries(errors || {})) {
+    const key = mapper(path);
+    out[key] = out[key] ? `${out[key]} ${message}` : message;
+  }
+  return out;
+}
+
 /** Clear the per-field messages of a form. */
 export function clearFieldErrors(form) {
   if (!form) return;

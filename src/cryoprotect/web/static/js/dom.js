@@ -1,5 +1,8 @@
 // Small DOM helpers: build elements without innerHTML (no injection from API data).
 
+/** The element with id ``id`` (null when the page has none). */
+export const $ = (id) => document.getElementById(id);
+
 /** Create ``tag`` with attributes (``on*`` functions become listeners) and children. */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);

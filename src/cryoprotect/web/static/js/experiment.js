@@ -15,8 +15,8 @@ import {
   historyTimeline,
   measureIndex,
   permissions,
-  statusBadge,
   STATUS_TEXT,
+  statusBadge,
 } from "./experiments_lib.js";
 
 const root = document.getElementById("experiment-page");

@@ -2,9 +2,9 @@
 // and the per-row report the API returns.
 import { apiRequest, currentUser, guarded, reportUnexpected } from "./api.js";
 import { fillTable, h } from "./dom.js";
-import { reportOf } from "./jobs.js";
+import { reportOf } from "./jobs_ui.js";
 import { IMPORT_COLUMNS, importSummary, templateCsv } from "./experiments_lib.js";
-import { myTeams, scopeControls } from "./scope.js";
+import { myTeams, scopeControls } from "./scope_ui.js";
 
 const error = document.getElementById("error");
 const loading = document.getElementById("loading");

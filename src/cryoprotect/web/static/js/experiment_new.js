@@ -17,7 +17,7 @@ import {
   TEXT_CONDITIONS,
   unitChoice,
 } from "./experiments_lib.js";
-import { myTeams, scopeControls } from "./scope.js";
+import { myTeams, scopeControls } from "./scope_ui.js";
 
 const error = document.getElementById("error");
 const loading = document.getElementById("loading");

@@ -4,7 +4,13 @@
 import { apiRequest, currentUser, guarded, reportUnexpected } from "./api.js";
 import { fillTable, h, replace } from "./dom.js";
 import { fmtDate, pageInfo, query } from "./format.js";
-import { describeBiologicalSystem, describeMixture, measureIndex, resultSummary, statusBadge } from "./experiments_lib.js";
+import {
+  describeBiologicalSystem,
+  describeMixture,
+  measureIndex,
+  resultSummary,
+  statusBadge,
+} from "./experiments_lib.js";
 
 const PER_PAGE = 25;
 const error = document.getElementById("error");

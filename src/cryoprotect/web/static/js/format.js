@@ -69,3 +69,25 @@ export function pageInfo({ total = 0, page = 1, per_page = 25 } = {}) {
   const last = Math.min(total, current * per_page);
   return { pages, page: current, first, last, total, hasPrev: current > 1, hasNext: current < pages };
 }
+
+/** Composition units the API accepts (db/models.py COMPOSITION_UNITS; the e2e test checks). */
+export const COMPOSITION_UNITS = ["mol/L", "mmol/L", "mol/kg", "% w/w", "% w/v", "% v/v", "g/L", "mole fraction"];
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Is ``id`` a UUID? */
+export const isUuid = (id) => typeof id === "string" && UUID_RE.test(id);
+
+/** A form field's value for a request body: a number when it reads as one, else the text, undefined when blank. */
+export function numberOrText(value) {
+  if (typeof value === "number") return value;
+  const text = String(value ?? "").trim();
+  if (text === "") return undefined;
+  const n = Number(text);
+  return Number.isFinite(n) ? n : text; // the API names a non-number next to its field
+}
+
+/** Warnings without repeats (the phase diagram repeats one warning per point). */
+export function uniqueWarnings(warnings) {
+  return [...new Set((warnings || []).filter((w) => typeof w === "string" && w))];
+}

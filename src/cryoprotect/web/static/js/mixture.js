@@ -3,26 +3,20 @@
 // experiments, version history; edit, clone, delete, compare.
 import { ApiError, apiRequest, currentTeam, currentUser, guarded, reportUnexpected, showError } from "./api.js";
 import { definitionList, fillTable, h, replace } from "./dom.js";
-import { fmt, fmtDate } from "./format.js";
-import { densityParagraph, renderCompositionTable, renderPropertyCards } from "./mixture_render.js";
-import { selected, selectionUrl, toggle } from "./mixture_selection.js";
-import { baselineVerdict, predictionState } from "./models_lib.js";
+import { fmt, fmtDate, uniqueWarnings } from "./format.js";
+import { densityParagraph, renderCompositionTable, renderPropertyCards } from "./mixtures_ui.js";
+import { selected, selectionUrl, toggle } from "./mixtures_selection_ui.js";
+import { baselineVerdict, predictionState, predictionSummary } from "./models_lib.js";
+import { amountIn, isReference, scopeText, SYSTEM_USER_ID, versionRows } from "./mixtures_lib.js";
 import {
-  SYSTEM_USER_ID,
-  amountIn,
-  defaultScope,
   freezeConcentratedText,
-  isReference,
+  glassLayerNotes,
   measuredPhasePoints,
   measurementRows,
-  glassLayerNotes,
   phaseDiagramChoices,
   phaseDiagramFigure,
-  predictionSummary,
-  scopeText,
-  uniqueWarnings,
-  versionRows,
-} from "./mixtures_lib.js";
+} from "./mixtures_properties_lib.js";
+import { defaultScope } from "./scope_lib.js";
 
 const root = document.getElementById("mixture-page");
 const mixtureId = root.dataset.mixtureId;

@@ -2,24 +2,32 @@
 // amounts and units from the API's vocabulary, a carrier; live properties of the unsaved
 // solution (POST /api/v1/solutions/properties, debounced); save as a new mixture, or, with
 // ?from=<id>, as the next version of an existing one.
-import { ApiError, apiRequest, currentTeam, currentUser, fetchResourceFromApi, guarded, reportUnexpected, showError } from "./api.js";
-import { h, replace } from "./dom.js";
-import { fmt } from "./format.js";
-import { densityParagraph, renderCompositionTable, renderPropertyCards } from "./mixture_render.js";
 import {
-  componentVocabulary,
+  ApiError,
+  apiRequest,
+  currentTeam,
+  currentUser,
+  fetchResourceFromApi,
+  guarded,
+  reportUnexpected,
+  showError,
+} from "./api.js";
+import { h, replace } from "./dom.js";
+import { fmt, isUuid } from "./format.js";
+import { densityParagraph, renderCompositionTable, renderPropertyCards } from "./mixtures_ui.js";
+import {
   componentsPayload,
+  componentVocabulary,
   convertedAmount,
-  debounce,
-  defaultScope,
   exactMatch,
   fmtAmount,
   isReference,
-  isUuid,
   mixtureBody,
   moleculeLabel,
   previewBlocker,
 } from "./mixtures_lib.js";
+import { debounce } from "./timing_lib.js";
+import { defaultScope } from "./scope_lib.js";
 
 const error = document.getElementById("error");
 const loading = document.getElementById("loading");

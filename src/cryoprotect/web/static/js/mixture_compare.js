@@ -1,8 +1,9 @@
 // Side-by-side comparison of 2–10 mixtures (POST /api/v1/mixtures/compare).
 import { ApiError, apiRequest, reportUnexpected, showError } from "./api.js";
 import { h, replace } from "./dom.js";
-import { compareRows, compareUrl, parseIds } from "./mixtures_lib.js";
-import { toggle } from "./mixture_selection.js";
+import { compareUrl, parseIds } from "./mixtures_lib.js";
+import { toggle } from "./mixtures_selection_ui.js";
+import { compareRows } from "./mixtures_compare_lib.js";
 
 const error = document.getElementById("error");
 const loading = document.getElementById("loading");

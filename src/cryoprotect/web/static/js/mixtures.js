@@ -4,7 +4,7 @@ import { apiRequest, currentUser, guarded, reportUnexpected } from "./api.js";
 import { h, replace } from "./dom.js";
 import { fmtDate, pageInfo, query } from "./format.js";
 import { componentSummary, isReference, scopeText } from "./mixtures_lib.js";
-import { MAX_COMPARE, clear, selected, selectionUrl, toggle } from "./mixture_selection.js";
+import { clear, MAX_COMPARE, selected, selectionUrl, toggle } from "./mixtures_selection_ui.js";
 
 const error = document.getElementById("error");
 const loading = document.getElementById("loading");

@@ -8,21 +8,23 @@ import {
   fetchResourceFromApi,
   fieldErrors,
   guarded,
+  mapErrorPaths,
   showError,
   showFieldErrors,
 } from "./api.js";
 import { fillTable, h, replace } from "./dom.js";
-import { baselineVerdict, overrideSentence, predictionState } from "./models_lib.js";
 import {
-  COMPOSITION_UNITS,
-  mapErrorPaths,
+  baselineVerdict,
   nearestRows,
+  overrideSentence,
   predictErrorPath,
-  predictRequest,
+  predictionState,
   predictionView,
+  predictRequest,
   targetUnit,
   trainingComponents,
-} from "./protocols_lib.js";
+} from "./models_lib.js";
+import { COMPOSITION_UNITS } from "./format.js";
 
 const PREDICTOR_LABELS = {
   model: "Model",

@@ -16,15 +16,15 @@ import {
 } from "./api.js";
 import { h, replace } from "./dom.js";
 import { fmtDuration } from "./format.js";
+import { scopeControls } from "./scope_ui.js";
 import {
   ALGORITHM_DESCRIPTIONS,
   algorithmOptions,
   targetOptions,
   trainFieldErrors,
-  trainRequest,
   trainingProgress,
-} from "./protocols_lib.js";
-import { scopeControls } from "./scope.js";
+  trainRequest,
+} from "./models_lib.js";
 
 const POLL_MS = 1000;
 const error = document.getElementById("error");

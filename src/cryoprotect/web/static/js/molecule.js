@@ -1,13 +1,21 @@
 // One molecule: drawing, identifiers, CPA score explained, measured and computed properties
 // with method and provenance, similar molecules, links, and (signed in) edit, add, delete.
-import { ApiError, apiRequest, currentUser, fetchResourceFromApi, guarded, reportUnexpected, showError } from "./api.js";
-import { formValues, h, replace } from "./dom.js";
+import {
+  ApiError,
+  apiRequest,
+  currentUser,
+  fetchResourceFromApi,
+  guarded,
+  reportUnexpected,
+  showError,
+} from "./api.js";
+import { $, formValues, h, replace } from "./dom.js";
 import { fmtDate } from "./format.js";
 import {
   API,
-  EXPORT_FORMATS,
   changesText,
   editBody,
+  EXPORT_FORMATS,
   exportPath,
   identifierRows,
   propertyTables,
@@ -18,10 +26,10 @@ import {
   similaritySearchHref,
   sourceEntry,
 } from "./molecules_lib.js";
-import { download, drawing, loadTeams, scopeControls, visibilityBadge } from "./molecules_ui.js";
+import { download, drawing, visibilityBadge } from "./molecules_ui.js";
+import { myTeams, scopeControls } from "./scope_ui.js";
 import { moleculePredictionRows } from "./models_lib.js";
 
-const $ = (id) => document.getElementById(id);
 const root = $("molecule-page");
 const moleculeId = root.dataset.moleculeId;
 const error = $("error");
@@ -264,7 +272,7 @@ async function setUpEditing(m, reload) {
   form.elements.synonyms.value = (m.synonyms || []).join("\n");
   form.elements.pubchem_cid.value = m.pubchem_cid ?? "";
   form.elements.molecule_class.value = m.molecule_class || "";
-  scopeControls(form, await loadTeams(), { initial: { visibility: m.visibility, team_id: m.team_id || "" } });
+  scopeControls(form, await myTeams(), { initial: { visibility: m.visibility, team_id: m.team_id || "" } });
   form.addEventListener(
     "submit",
     guarded(async (event) => {

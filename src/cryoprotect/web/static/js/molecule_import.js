@@ -1,12 +1,12 @@
 // Import a SMILES, CSV or SDF file: upload with the chosen scope, then the per-record report
 // (created, duplicates skipped, rejected records with the reason) and links onwards.
 import { apiRequest, currentUser, guarded, reportUnexpected, showFieldErrors } from "./api.js";
-import { fillTable, h } from "./dom.js";
-import { reportOf } from "./jobs.js";
-import { API, importSummary, rejectedRows, scopeBody } from "./molecules_lib.js";
-import { loadTeams, scopeControls } from "./molecules_ui.js";
+import { $, fillTable, h } from "./dom.js";
+import { reportOf } from "./jobs_ui.js";
+import { API, importSummary, rejectedRows } from "./molecules_lib.js";
+import { myTeams, scopeControls } from "./scope_ui.js";
+import { scopeBody } from "./scope_lib.js";
 
-const $ = (id) => document.getElementById(id);
 const form = $("import-form");
 const error = $("error");
 const loading = $("loading");
@@ -75,7 +75,7 @@ async function main() {
   const user = await currentUser();
   $("signed-out").hidden = Boolean(user);
   $("import-button").disabled = !user;
-  scopeControls(form, user ? await loadTeams() : []);
+  scopeControls(form, user ? await myTeams() : []);
 }
 
 main().catch((exc) => reportUnexpected(exc));

@@ -2,11 +2,11 @@
 // parent's drawing and identifiers, or RDKit's reason next to the field), by copying a
 // library molecule, or as a named component without structure; visibility and team.
 import { ApiError, apiRequest, currentUser, fieldErrors, guarded, reportUnexpected } from "./api.js";
-import { formValues, h, replace } from "./dom.js";
-import { API, REGISTER_MODES, changesText, debounce, latestOnly, massText, registerBody, svgDataUrl } from "./molecules_lib.js";
-import { loadTeams, scopeControls } from "./molecules_ui.js";
+import { $, formValues, h, replace } from "./dom.js";
+import { API, changesText, massText, REGISTER_MODES, registerBody, svgDataUrl } from "./molecules_lib.js";
+import { myTeams, scopeControls } from "./scope_ui.js";
+import { debounce, latestOnly } from "./timing_lib.js";
 
-const $ = (id) => document.getElementById(id);
 const form = $("register-form");
 const error = $("error");
 const loading = $("loading");
@@ -149,7 +149,7 @@ async function main() {
   const user = await currentUser();
   $("signed-out").hidden = Boolean(user);
   $("register-button").disabled = !user;
-  scopeControls(form, user ? await loadTeams() : []);
+  scopeControls(form, user ? await myTeams() : []);
 }
 
 main().catch((exc) => reportUnexpected(exc));

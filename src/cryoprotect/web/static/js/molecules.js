@@ -1,12 +1,11 @@
 // The molecule library page: text search with filters, sorting and pages; similarity and
 // substructure search (matches highlighted in the drawings); export of the rows shown.
 import { apiRequest, currentUser, guarded, reportUnexpected, showError, showFieldErrors } from "./api.js";
-import { h, replace } from "./dom.js";
+import { $, h, replace } from "./dom.js";
 import { pageInfo } from "./format.js";
 import {
-  API,
-  RANGE_FILTERS,
   activeFilterCount,
+  API,
   ariaSort,
   defaultListState,
   exportFilename,
@@ -16,13 +15,13 @@ import {
   massText,
   parseListState,
   parseSearchMode,
+  RANGE_FILTERS,
   rangeProblems,
   searchModeQuery,
   similarityRows,
 } from "./molecules_lib.js";
 import { download, drawing, visibilityBadge } from "./molecules_ui.js";
 
-const $ = (id) => document.getElementById(id);
 const error = $("error");
 const loading = $("loading");
 const forms = {

@@ -2,6 +2,7 @@
 // drawing and export URLs, property and CPA-score tables, request bodies, import summaries.
 // Unit-tested with Node's built-in test runner (tests/js/molecules.test.mjs).
 import { isNum, label, query } from "./format.js";
+import { scopeBody } from "./scope_lib.js";
 
 export const API = "/api/v1/molecules";
 
@@ -371,18 +372,6 @@ export function parseSynonyms(text) {
   return out;
 }
 
-/** The scope a new record gets by default: the team chosen in the header, else private. */
-export function defaultScope(teamId) {
-  return teamId ? { visibility: "team", team_id: teamId } : { visibility: "private", team_id: "" };
-}
-
-/** Visibility and team as the API wants them (team_id only for team visibility). */
-export function scopeBody(values) {
-  const body = { visibility: values.visibility || "private" };
-  if (body.visibility === "team") body.team_id = values.team_id || null;
-  return body;
-}
-
 export const REGISTER_MODES = ["structure", "lookup", "no_structure"];
 
 /**
@@ -460,27 +449,4 @@ export function rejectedRows(report) {
 /** The standardisation steps of a structure check as text. */
 export function changesText(changes) {
   return changes && changes.length ? changes.join("; ") : "none: the structure was already in standard form";
-}
-
-/** Call ``fn`` only after ``ms`` milliseconds without a new call (live validation). */
-export function debounce(fn, ms) {
-  let timer = null;
-  const debounced = (...args) => {
-    if (timer !== null) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = null;
-      fn(...args);
-    }, ms);
-  };
-  debounced.cancel = () => {
-    if (timer !== null) clearTimeout(timer);
-    timer = null;
-  };
-  return debounced;
-}
-
-/** Tickets for overlapping requests: only the answer to the latest one is used. */
-export function latestOnly() {
-  let counter = 0;
-  return { next: () => ++counter, isCurrent: (ticket) => ticket === counter };
 }

@@ -1,8 +1,9 @@
 // DOM pieces shared by the molecule pages: RDKit drawings fetched with the caller's token,
-// the visibility/team controls of the forms, and authenticated file downloads.
-import { ApiError, apiRequest, currentTeam } from "./api.js";
+// visibility badges and authenticated file downloads (the forms' visibility/team controls are
+// scope_ui.js's, as on every other page).
+import { ApiError, apiRequest } from "./api.js";
 import { h, replace } from "./dom.js";
-import { defaultScope, depictionPath, drawingAlt, svgDataUrl } from "./molecules_lib.js";
+import { depictionPath, drawingAlt, svgDataUrl } from "./molecules_lib.js";
 
 /**
  * A drawing of molecule ``m`` (from the depiction endpoint, highlighting ``highlight`` if
@@ -26,43 +27,6 @@ export function drawing(m, { highlight = "", width = 200, height = 150, classNam
       replace(box, `Drawing unavailable: ${exc instanceof ApiError ? exc.message : String(exc)}`);
     });
   return box;
-}
-
-/** The caller's teams (empty when signed out or when the list cannot be loaded). */
-export async function loadTeams() {
-  try {
-    const body = await apiRequest("/api/v1/teams", { quiet: true });
-    return Array.isArray(body) ? body : body?.items || [];
-  } catch (exc) {
-    if (exc instanceof ApiError) return [];
-    throw exc;
-  }
-}
-
-/**
- * Wire a form's ``visibility`` and ``team_id`` selects: the team list, the default scope
- * from the header's team switcher (updated when it changes) and the team select enabled
- * only for team visibility.
- */
-export function scopeControls(form, teams, { initial = null } = {}) {
-  const visibility = form.elements.visibility;
-  const team = form.elements.team_id;
-  replace(
-    team,
-    teams.length ? null : h("option", { value: "" }, "You are in no team"),
-    teams.map((t) => h("option", { value: t.id }, t.name)),
-  );
-  const sync = () => {
-    team.disabled = visibility.value !== "team" || !teams.length;
-  };
-  const apply = (scope) => {
-    visibility.value = scope.visibility;
-    if (scope.team_id) team.value = scope.team_id;
-    sync();
-  };
-  visibility.addEventListener("change", sync);
-  apply(initial || defaultScope(currentTeam()));
-  if (!initial) document.addEventListener("cryoprotect:team", (event) => apply(defaultScope(event.detail)));
 }
 
 /** A small badge with the record's visibility. */

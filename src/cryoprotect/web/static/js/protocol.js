@@ -5,8 +5,8 @@
 import { apiRequest, currentUser, fetchResourceFromApi, guarded, reportUnexpected, showError } from "./api.js";
 import { definitionList, h, replace } from "./dom.js";
 import { fmt, fmtDate, query } from "./format.js";
-import { renderDesign } from "./protocol_render.js";
-import { VOLUME_UNIT, designLimits, targetText } from "./protocols_lib.js";
+import { renderDesign } from "./protocols_ui.js";
+import { designLimits, targetText, VOLUME_UNIT } from "./protocols_lib.js";
 
 const root = document.getElementById("protocol-page");
 const protocolId = root.dataset.protocolId;

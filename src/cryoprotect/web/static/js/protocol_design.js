@@ -11,16 +11,15 @@ import {
   currentUser,
   fieldErrors,
   guarded,
+  mapErrorPaths,
   reportUnexpected,
   showError,
   showFieldErrors,
 } from "./api.js";
 import { fillTable, h, replace } from "./dom.js";
-import { fmt } from "./format.js";
-import { renderDesign } from "./protocol_render.js";
+import { COMPOSITION_UNITS, fmt } from "./format.js";
+import { renderDesign } from "./protocols_ui.js";
 import {
-  COMPOSITION_UNITS,
-  VOLUME_UNIT,
   cellKey,
   cellLimits,
   cellOptionLabel,
@@ -30,11 +29,11 @@ import {
   estimatedNote,
   formFromRequest,
   infeasibleErrors,
-  mapErrorPaths,
   permeatingSolutes,
-  scopePayload,
+  VOLUME_UNIT,
 } from "./protocols_lib.js";
-import { scopeControls } from "./scope.js";
+import { scopeControls } from "./scope_ui.js";
+import { scopePayload } from "./scope_lib.js";
 
 const error = document.getElementById("error");
 const loading = document.getElementById("loading");

@@ -4,7 +4,7 @@
 import { apiRequest, currentUser, guarded, reportUnexpected, showError } from "./api.js";
 import { fillTable, h, replace } from "./dom.js";
 import { pageInfo, query } from "./format.js";
-import { PROTOCOL_COLORS, chartLayout, compareRows, parseCompareIds, savedProtocolRow } from "./protocols_lib.js";
+import { chartLayout, compareRows, parseCompareIds, PROTOCOL_COLORS, savedProtocolRow } from "./protocols_lib.js";
 
 const PER_PAGE = 25;
 const error = document.getElementById("error");

@@ -1,22 +1,17 @@
-// Pure helpers of the protocol pages and of the model training and prediction forms (no DOM):
-// cell-type parameter summaries with provenance, design requests built from the form, API
-// error paths mapped onto the form's fields (including the binding constraint of an infeasible
-// design), step tables, chart traces (cell volume and intracellular CPA vs time, toxicity-cost
-// bars), comparison rows, and the training-progress / prediction summaries of the model pages.
-// Unit-tested with Node's built-in test runner (tests/js/protocols.test.mjs).
-import { defaultScope, scopePayload } from "./scope_lib.js";
-
-export { defaultScope, scopePayload };
-import { fmt, fmtDate, fmtDuration, fmtSig, isNum, label } from "./format.js";
+// Pure helpers of the protocol pages (no DOM): cell-type parameter summaries with provenance,
+// design requests built from the form, API error paths mapped onto the form's fields
+// (including the binding constraint of an infeasible design), step tables, chart traces (cell
+// volume and intracellular CPA vs time, toxicity-cost bars), comparison rows, saved-protocol
+// rows and the sensitivity band. Unit-tested with Node's built-in test runner
+// (tests/js/protocols.test.mjs, tests/js/protocol_sensitivity.test.mjs).
+import { fmt, fmtDate, fmtDuration, fmtSig, isNum, isUuid, label, numberOrText } from "./format.js";
+import { scopePayload } from "./scope_lib.js";
 
 /** The three protocols a design answers with, in the API's order. */
 export const PROTOCOL_KEYS = ["designed", "one_step", "equal_steps"];
 export const PROTOCOL_LABELS = { designed: "Designed", one_step: "One step", equal_steps: "Equal steps" };
 export const PROTOCOL_COLORS = { designed: "#1f77b4", one_step: "#d62728", equal_steps: "#7f7f7f" };
 const CPA_DASHES = ["solid", "dot", "dashdot", "longdash"];
-
-/** Composition units the API accepts (db/models.py COMPOSITION_UNITS; the e2e test checks). */
-export const COMPOSITION_UNITS = ["mol/L", "mmol/L", "mol/kg", "% w/w", "% w/v", "% v/v", "g/L", "mole fraction"];
 
 export const VOLUME_UNIT = "× V_iso";
 export const MOLALITY_UNIT = "mol/kg";
@@ -101,14 +96,6 @@ export function cellLimits(cell) {
 
 // --------------------------------------------------------------------------- design request
 
-function numberOrText(value) {
-  if (typeof value === "number") return value;
-  const text = String(value ?? "").trim();
-  if (text === "") return undefined;
-  const n = Number(text);
-  return Number.isFinite(n) ? n : text; // the API names a non-number next to its field
-}
-
 /**
  * The body of POST /protocols/design from the form's values.
  * @param {{cellType: string, components: {name: string, amount: any, unit: string}[],
@@ -170,16 +157,6 @@ export function designErrorPath(path) {
   if (/^components(\[|$)/.test(p)) p = `target.${p}`;
   if (p === "mixture_id") p = "target.mixture_id";
   return p;
-}
-
-/** {path: message} with every path mapped by ``designErrorPath``. */
-export function mapErrorPaths(errors, mapper) {
-  const out = {};
-  for (const [path, message] of Object.entries(errors || {})) {
-    const key = mapper(path);
-    out[key] = out[key] ? `${out[key]} ${message}` : message;
-  }
-  return out;
 }
 
 const PHASE_WORDS = { addition: "loading (addition)", removal: "unloading (removal)" };
@@ -472,157 +449,14 @@ export function compareRows(protocols, cellNames = {}) {
   ];
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Protocol ids of a ``compare=id1,id2`` URL parameter (valid UUIDs only, no repeats). */
 export function parseCompareIds(text) {
   const out = [];
   for (const part of String(text || "").split(",")) {
     const id = part.trim();
-    if (UUID_RE.test(id) && !out.includes(id)) out.push(id);
+    if (isUuid(id) && !out.includes(id)) out.push(id);
   }
   return out;
-}
-
-// --------------------------------------------------------------------------- model training
-
-/** One sentence per algorithm of ml/train.py ALGORITHMS (the API's enum gives the names). */
-export const ALGORITHM_DESCRIPTIONS = {
-  ridge: "Ridge regression on arcsinh-scaled, standardised features (fast: seconds)",
-  random_forest: "Random forest, 300 trees (slower: about a minute)",
-  gradient_boosting: "Gradient-boosted trees, 200 stages",
-  gaussian_process: "Gaussian process, kernel chosen by grouped cross-validation (slowest)",
-};
-
-/** Options of the algorithm select for the names the API accepts. */
-export function algorithmOptions(names) {
-  return (names || []).map((name) => ({ value: name, label: ALGORITHM_DESCRIPTIONS[name] ? `${name} — ${ALGORITHM_DESCRIPTIONS[name]}` : name }));
-}
-
-/** The target choices of a dataset, labelled with their units ("Viability (%)"). */
-export function targetOptions(dataset) {
-  return (dataset?.target_names || []).map((name) => ({ value: name, label: label(name) }));
-}
-
-/** The body of POST /predictive-models from the train form's values. */
-export function trainRequest(values) {
-  const body = { dataset: values.dataset || "", target: values.target || "", algorithm: values.algorithm || "" };
-  const level = numberOrText(values.level_percent);
-  if (level !== undefined) body.level = typeof level === "number" ? Math.round(level * 1e6) / 1e8 : level;
-  const name = String(values.name || "").trim();
-  if (name) body.name = name;
-  return { ...body, ...scopePayload(values.visibility || "private", values.team_id) };
-}
-
-/**
- * API field errors of POST /predictive-models placed on the train form: the level is entered
- * in percent there, so its message is restated in percent.
- */
-export function trainFieldErrors(errors) {
-  const out = {};
-  for (const [path, message] of Object.entries(errors || {})) {
-    if (path === "level") out.level_percent = `The interval level must be from 50 to 99 % (the API checks the fraction: ${message})`;
-    else out[path] = message;
-  }
-  return out;
-}
-
-/**
- * Where a training job stands, from GET /jobs/<id> and GET /predictive-models/<id>.
- * @returns {{state: string, fraction: number, text: string, done: boolean, failed: boolean}}
- */
-export function trainingProgress(job, model) {
-  const fraction = isNum(model?.progress) ? Math.min(Math.max(model.progress, 0), 1) : 0;
-  const status = job?.status || "queued";
-  if (status === "done" || model?.status === "ready") {
-    return { state: "done", fraction: 1, text: "Training finished: the model is ready.", done: true, failed: false };
-  }
-  if (status === "cancelled") {
-    const why = job?.error || model?.error || "cancelled";
-    return { state: "cancelled", fraction, text: `Training stopped: ${why}`, done: true, failed: true };
-  }
-  if (status === "failed" || model?.status === "failed") {
-    const why = job?.error || model?.error || "no reason given";
-    return { state: "failed", fraction, text: `Training failed: ${why}`, done: true, failed: true };
-  }
-  if (status === "queued" || model?.status === "queued") {
-    return { state: "queued", fraction, text: "Queued: waiting for a free worker…", done: false, failed: false };
-  }
-  return { state: "running", fraction, text: `Training (nested cross-validation)… ${fmt(fraction * 100, "%", 0)}`, done: false, failed: false };
-}
-
-// --------------------------------------------------------------------------- prediction
-
-/** The unit of a model's target: the validation plots say it, else the name's suffix. */
-export function targetUnit(model) {
-  const unit = model?.metrics?.validation_plots?.unit;
-  if (unit) return unit;
-  const match = /\(([^)]+)\)$/.exec(label(model?.target || ""));
-  return match ? match[1] : "";
-}
-
-/** The components a model saw in training, from its feature names (``mass_fraction[X]``). */
-export function trainingComponents(featureNames) {
-  const names = new Set();
-  for (const f of featureNames || []) {
-    const match = /^(?:mass_fraction|molality)\[(.+)\]$/.exec(f);
-    if (match && match[1] !== "other") names.add(match[1]);
-  }
-  return [...names].sort((a, b) => a.localeCompare(b));
-}
-
-/** The body of POST /predictive-models/<id>/predict: a saved mixture or inline components. */
-export function predictRequest({ mixtureId, components }) {
-  if (mixtureId) return { mixture_id: mixtureId };
-  return {
-    components: (components || [])
-      .filter((c) => String(c.name || "").trim() || String(c.amount ?? "").trim())
-      .map((c) => ({ name: String(c.name || "").trim(), amount: numberOrText(c.amount), unit: c.unit })),
-  };
-}
-
-/** Predict-form field of an API error path (the featurizer names ``rows[0].composition[i]``). */
-export function predictErrorPath(path) {
-  const p = String(path || "");
-  const match = /^(?:items\[\d+\]|rows\[\d+\])\.composition\[(\d+)\](.*)$/.exec(p);
-  if (match) return `components[${match[1]}]${match[2]}`;
-  if (/^items\[\d+\]$/.test(p)) return "components";
-  return p;
-}
-
-/** Display texts of a prediction: value and interval with the unit, level, domain check. */
-export function predictionView(prediction, model) {
-  const unit = targetUnit(model);
-  const p = prediction || {};
-  const level = isNum(p.level) ? fmt(p.level * 100, "%", 0) : "—";
-  const notes = [...(p.warnings || [])];
-  if (unit === "%" && isNum(p.lower) && isNum(p.upper) && (p.lower < 0 || p.upper > 100)) {
-    notes.push("The interval reaches beyond 0–100 %: it is the conformal interval as computed, not clipped to the possible range.");
-  }
-  return {
-    target: label(p.target || model?.target || ""),
-    value: fmt(p.value, unit, 1),
-    interval: `${fmt(p.lower, "", 1)} – ${fmt(p.upper, unit, 1)}`,
-    level,
-    intervalText: `${fmt(p.lower, "", 1)} – ${fmt(p.upper, unit, 1)} (${level} CV+ interval)`,
-    inDomain: p.in_domain === true,
-    domainText: p.in_domain
-      ? `inside the applicability domain (mean distance to the nearest training rows ${fmt(p.domain_score, "", 3)}, standardised features)`
-      : `OUTSIDE the applicability domain (mean distance ${fmt(p.domain_score, "", 3)}, standardised features): treat the value with caution`,
-    notes,
-    model: `${model?.name || "model"} v${p.model_version ?? model?.version ?? "?"}`,
-  };
-}
-
-/** The nearest training rows of a prediction with their measured values (from the model's out-of-fold rows). */
-export function nearestRows(prediction, model) {
-  const unit = targetUnit(model);
-  const measured = new Map((model?.metrics?.validation_plots?.out_of_fold?.rows || []).map((r) => [r.row_id, r.measured]));
-  return (prediction?.nearest || []).map((n) => ({
-    rowId: n.row_id,
-    distance: fmt(n.distance, "", 3),
-    measured: measured.has(n.row_id) ? fmt(measured.get(n.row_id), unit, 1) : "—",
-  }));
 }
 
 /**

@@ -1,7 +1,7 @@
 // One team: what it shares (experiments, mixtures, protocols), its members and their roles
 // (invite by e-mail, change role, remove, leave — as the API allows), and, for team admins,
 // the invitations sent, the name, description and deletion.
-import { apiRequest, currentUser, guarded, reportUnexpected, setCurrentTeam, currentTeam } from "./api.js";
+import { apiRequest, currentTeam, currentUser, guarded, reportUnexpected, setCurrentTeam } from "./api.js";
 import { fillTable, h, replace } from "./dom.js";
 import { fmtDate, query } from "./format.js";
 import { countFigure, memberActions, memberName, ROLES, sharedWith } from "./teams_lib.js";

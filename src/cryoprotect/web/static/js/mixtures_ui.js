@@ -2,7 +2,8 @@
 // provenance, validity flags, warnings) and the composition-in-every-unit table.
 import { h, replace } from "./dom.js";
 import { fmt } from "./format.js";
-import { compositionTable, propertyCards } from "./mixtures_lib.js";
+import { compositionTable } from "./mixtures_lib.js";
+import { propertyCards } from "./mixtures_properties_lib.js";
 
 function provenanceBadge(text) {
   const known = ["measured", "fitted", "estimated"].includes(text);

@@ -6,14 +6,14 @@
 import { definitionList, fillTable, h, replace } from "./dom.js";
 import { fmt } from "./format.js";
 import {
-  MOLALITY_UNIT,
-  PROTOCOL_KEYS,
-  PROTOCOL_LABELS,
   chartLayout,
   comparisonRows,
   concentrationTraces,
   costBars,
   designSummary,
+  MOLALITY_UNIT,
+  PROTOCOL_KEYS,
+  PROTOCOL_LABELS,
   provenancePairs,
   sensitivityRows,
   stepTable,

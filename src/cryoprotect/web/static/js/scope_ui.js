@@ -1,21 +1,33 @@
 // The "who can see this" controls of every form that creates a record: visibility + team.
 // Defaults to the team chosen in the header's switcher (team visibility), else private, and
 // follows the switcher until the user changes the controls themselves.
-import { apiRequest, currentTeam } from "./api.js";
+import { ApiError, apiRequest, currentTeam } from "./api.js";
 import { h, replace } from "./dom.js";
 import { defaultScope, scopePayload } from "./scope_lib.js";
 
-/** The caller's teams (GET /api/v1/teams; [] when signed out). */
-export async function myTeams(error) {
-  const body = await apiRequest("/api/v1/teams", { error });
-  return Array.isArray(body) ? body : body.items || [];
+const teamItems = (body) => (Array.isArray(body) ? body : body?.items || []);
+
+/**
+ * The caller's teams (GET /api/v1/teams; [] when signed out). With ``error`` a failure is
+ * shown there and thrown; without it the list is quietly empty when it cannot be loaded.
+ */
+export async function myTeams(error = null) {
+  if (error) return teamItems(await apiRequest("/api/v1/teams", { error }));
+  try {
+    return teamItems(await apiRequest("/api/v1/teams", { quiet: true }));
+  } catch (exc) {
+    if (exc instanceof ApiError) return [];
+    throw exc;
+  }
 }
 
 /**
- * Wire a form's ``visibility`` and ``team_id`` selects.
+ * Wire a form's ``visibility`` and ``team_id`` selects. ``initial`` (an edit form's current
+ * scope) is shown instead of the default and, like a user's choice, stops the controls from
+ * following the header's switcher.
  * @returns {{value: () => {visibility, team_id}, set: (scope) => void}}
  */
-export function scopeControls(form, teams) {
+export function scopeControls(form, teams, { initial = null } = {}) {
   const visibility = form.elements.visibility;
   const team = form.elements.team_id;
   replace(
@@ -43,7 +55,12 @@ export function scopeControls(form, teams) {
   document.addEventListener("cryoprotect:team", (event) => {
     if (!touched) set(defaultScope(event.detail));
   });
-  set(defaultScope(currentTeam()));
+  if (initial) {
+    touched = true;
+    set(initial);
+  } else {
+    set(defaultScope(currentTeam()));
+  }
   return {
     value: () => scopePayload(visibility.value, team.value),
     set: (scope) => {
