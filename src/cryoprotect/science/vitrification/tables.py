@@ -1,0 +1,63 @@
+"""The vitrification parameter tables under ``science/params``: their paths, the quantities
+and methods named in answers, and the CSV row readers they share.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+from cryoprotect.errors import ValidationError
+
+PARAMS_DIR = Path(__file__).resolve().parent.parent / "params"
+TG_PRIME_TABLE = PARAMS_DIR / "tg_prime_published.csv"
+CRITICAL_RATES_TABLE = PARAMS_DIR / "critical_rates.csv"
+NUCLEATION_TABLE = PARAMS_DIR / "nucleation_temperatures.csv"
+NAMED_SOLUTIONS_TABLE = PARAMS_DIR / "named_vitrification_solutions.csv"
+
+CCR = "critical_cooling_rate"
+CWR = "critical_warming_rate"
+QUANTITIES = (CCR, CWR)
+RATE_UNIT = "°C/min"
+#: Relative tolerance on each CPA's molarity when recognising a named solution.
+NAMED_MATCH_REL_TOL = 0.05
+
+INTERPOLATION_METHOD = (
+    "log-linear interpolation of published critical rates against solute mass fraction "
+    "(log10 rate linear in w between the two bracketing published points; no extrapolation)"
+)
+NAMED_METHOD = "published critical rate of the named solution (measured; returned verbatim)"
+
+Applies = Literal["homogeneous", "freeze_concentrated", "unknown"]
+Outcome = Literal["ice_free", "ice_forms", "unknown"]
+
+
+def parse_bool(text: str, where: str) -> bool:
+    """A table's ``verified`` cell: ``true`` or ``false`` (``where`` names the row in errors)."""
+    value = text.strip().lower()
+    if value not in {"true", "false"}:
+        raise ValidationError(f"{where}: 'verified' must be true or false, not {text!r}")
+    return value == "true"
+
+
+def read_rows(path: Path, columns: Sequence[str]) -> list[dict[str, str]]:
+    """The rows of a parameter table, checked for ``columns``, a source and a provenance tag."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = set(columns) - set(reader.fieldnames or ())
+        if missing:
+            raise ValidationError(f"{path.name}: missing columns {sorted(missing)}")
+        rows = list(reader)
+    for line, row in enumerate(rows, start=2):
+        if not (row.get("source") or "").strip():
+            raise ValidationError(f"{path.name}:{line}: every value needs a source")
+        if (row.get("provenance") or "").strip() not in {"measured", "fitted", "estimated"}:
+            raise ValidationError(f"{path.name}:{line}: unknown provenance")
+    return rows
+
+
+def optional_float(text: str | None) -> float | None:
+    """A number cell, or ``None`` when it is empty."""
+    return float(text) if text and text.strip() else None
