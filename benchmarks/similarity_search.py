@@ -37,7 +37,8 @@ import rdkit
 from rdkit import Chem, DataStructs, RDLogger
 from rdkit.RDConfig import RDDataDir
 
-from cryoprotect.science.search import SimilarityIndex, morgan_fingerprint
+from cryoprotect.science.fingerprints import morgan_fingerprint
+from cryoprotect.search import SimilarityIndex
 
 CACHE = Path("/tmp/cryoprotect-bench")  # noqa: S108 - a re-creatable cache, nothing secret
 NCI = os.path.join(RDDataDir, "NCI", "first_5K.smi")

@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from similarity_search import cached_smiles, make_ids  # noqa: E402
 
 from cryoprotect.errors import QueryTooComplexError  # noqa: E402
-from cryoprotect.science.search import parse_query  # noqa: E402
+from cryoprotect.science.substructure import parse_query  # noqa: E402
 from cryoprotect.services.actor import Actor  # noqa: E402
 from cryoprotect.services.molecules import MoleculeService, SearchBudget  # noqa: E402
 

@@ -27,7 +27,8 @@ from rdkit import Chem
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from similarity_search import cached_smiles, make_ids, mib, rss  # noqa: E402
 
-from cryoprotect.science.search import SubstructureIndex, parse_query  # noqa: E402
+from cryoprotect.science.substructure import parse_query  # noqa: E402
+from cryoprotect.search import SubstructureIndex  # noqa: E402
 
 QUERIES = (
     "[OX2H][CX4]",

@@ -19,7 +19,7 @@ import psutil
 import pytest
 from prometheus_client import REGISTRY
 
-from cryoprotect.science.search import ISOLATION_AVAILABLE
+from cryoprotect.search import ISOLATION_AVAILABLE
 from tests.conftest import require, unique_smiles
 from tests.unit.test_search_limits import lattice_smiles
 

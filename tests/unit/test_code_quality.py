@@ -19,7 +19,8 @@ ALLOWED = {
     "science": {"science", "errors"},
     "ml": {"science", "ml", "errors"},
     "db": {"db", "errors", "settings", "science"},
-    "services": {"science", "ml", "db", "services", "errors", "settings"},
+    "search": {"search", "science", "errors", "settings"},
+    "services": {"science", "ml", "db", "search", "services", "errors", "settings"},
 }
 
 

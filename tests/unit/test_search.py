@@ -14,14 +14,9 @@ from rdkit.Chem import rdFingerprintGenerator
 from rdkit.RDConfig import RDDataDir
 
 from cryoprotect.errors import InvalidStructureError, ValidationError
-from cryoprotect.science.search import (
-    FP_BYTES,
-    SimilarityIndex,
-    SubstructureIndex,
-    fingerprint_to_bitvect,
-    morgan_fingerprint,
-    parse_query,
-)
+from cryoprotect.science.fingerprints import FP_BYTES, fingerprint_to_bitvect, morgan_fingerprint
+from cryoprotect.science.substructure import parse_query
+from cryoprotect.search import SimilarityIndex, SubstructureIndex
 
 pytestmark = pytest.mark.unit
 

@@ -25,13 +25,8 @@ from cryoprotect.science.query_cost import (
     analyse_query,
     check_query_cost,
 )
-from cryoprotect.science.search import (
-    ISOLATION_AVAILABLE,
-    SubstructureHits,
-    SubstructureIndex,
-    deadline_parameters,
-    parse_query,
-)
+from cryoprotect.science.substructure import deadline_parameters, parse_query
+from cryoprotect.search import ISOLATION_AVAILABLE, SubstructureHits, SubstructureIndex
 from tests.conftest import require
 
 pytestmark = pytest.mark.unit

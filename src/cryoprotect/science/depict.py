@@ -15,7 +15,7 @@ from rdkit.Chem.Draw import rdMolDraw2D
 
 from cryoprotect.errors import InvalidStructureError, QueryTooComplexError
 from cryoprotect.science.molecules import capture_rdkit_log, rdkit_reason, to_mol
-from cryoprotect.science.search import deadline_parameters
+from cryoprotect.science.substructure import deadline_parameters
 
 MAX_SIZE_PX = 2000
 """Largest width or height accepted, in pixels."""

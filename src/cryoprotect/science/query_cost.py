@@ -288,7 +288,7 @@ def analyse_query(text: str, query: Chem.Mol) -> QueryCost:
 
     Args:
         text: the query as given (SMARTS or SMILES); recursive SMARTS are read from it.
-        query: ``text`` parsed (see ``cryoprotect.science.search.parse_query``).
+        query: ``text`` parsed (see ``cryoprotect.science.substructure.parse_query``).
 
     Returns:
         The :class:`QueryCost`; recursive patterns count towards atoms, bonds and chains.

@@ -12,7 +12,7 @@ from typing import Any
 
 from cryoprotect.science.cpa_score import CpaScore, cpa_score
 from cryoprotect.science.descriptors import DESCRIPTOR_METHOD, DESCRIPTORS, compute_descriptors
-from cryoprotect.science.search import morgan_fingerprint
+from cryoprotect.science.fingerprints import morgan_fingerprint
 from cryoprotect.science.standardize import Standardized, register_structure
 
 SPECS = {spec.name: spec for spec in DESCRIPTORS}

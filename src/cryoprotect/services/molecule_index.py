@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from cryoprotect.db.database import Database, Identity
 from cryoprotect.db.models import AuditLog, Molecule, TeamRole, UserTeamMembership
-from cryoprotect.science.search import SimilarityIndex, SubstructureIndex
+from cryoprotect.search import SimilarityIndex, SubstructureIndex
 from cryoprotect.services.actor import Actor
 
 logger = logging.getLogger(__name__)
