@@ -29,7 +29,7 @@ from cryoprotect.api.common import (
 from cryoprotect.db.models import MOLECULE_CLASSES, MOLECULE_KINDS, VISIBILITIES
 from cryoprotect.errors import Busy, QueryTooComplexError
 from cryoprotect.ops.metrics import record_search_refused, record_search_truncated
-from cryoprotect.services.molecule_io import EXPORT_FORMATS, FORMATS, detect_format, read_records
+from cryoprotect.services.molecule_io import EXPORT_FORMATS, FORMATS
 
 blp = Blueprint(
     "molecules", __name__, url_prefix="/api/v1/molecules", description="Molecule library"
@@ -546,18 +546,12 @@ class SubstructureCount(MethodView):
     @blp.doc(security=BEARER)
     def post(self, body: dict[str, Any]) -> Any:
         """Start a full count of matches in the background; poll /api/v1/jobs/{id}"""
-        actor = current_actor()
-        actor.require_user()
         svc = services()
-        # Reject a bad or unbounded pattern now, not in the job.
-        _bounded("substructure_count", lambda: svc.molecules.check_query(actor, body["query"]))
-        return svc.jobs.submit(
-            actor,
-            "substructure_count",
-            lambda: _bounded(
-                "substructure_count",
-                lambda: svc.molecules.count_substructure(actor, body["query"]),
-            ),
+        return svc.molecules.start_substructure_count(
+            current_actor(),
+            body["query"],
+            svc.jobs,
+            guard=lambda run: _bounded("substructure_count", run),
         )
 
 
@@ -569,22 +563,13 @@ class StructureCheck(MethodView):
     @blp.doc(security=OPTIONAL_BEARER)
     def post(self, body: dict[str, Any]) -> Any:
         """Check a structure without saving it: the standardised parent, its identifiers and drawing"""
-        from cryoprotect.science.depict import svg_for_smiles
-        from cryoprotect.services.chemistry import STANDARDIZATION_METHOD, prepare_structure
-
-        prepared = prepare_structure(body["structure"], body["structure_format"])
-        values = prepared.values
-        # The same text search the list uses, narrowed to an exact identity match.
-        page = services().molecules.list(current_actor(), q=values["inchikey"], per_page=10)
-        existing = [m for m in page.items if m["inchikey"] == values["inchikey"]]
-        return {
-            **{k: values[k] for k in ("smiles", "inchi", "inchikey", "formula")},
-            "molecular_weight": values["molecular_weight"],
-            "changes": values["standardization"]["changes"],
-            "method": STANDARDIZATION_METHOD,
-            "svg": svg_for_smiles(values["smiles"], body["width"], body["height"]),
-            "existing": existing,
-        }
+        return services().molecules.check_structure(
+            current_actor(),
+            body["structure"],
+            body["structure_format"],
+            width=body["width"],
+            height=body["height"],
+        )
 
 
 @blp.route("/descriptors")
@@ -623,32 +608,28 @@ class MoleculeImport(MethodView):
     @blp.doc(security=BEARER)
     def post(self, form: dict[str, Any], files: dict[str, Any]) -> Any:
         """Import SMILES, CSV or SDF: good rows land, rejected rows are reported by row; duplicates are skipped"""
-        from cryoprotect.services.molecule_io import import_molecules
-
         actor = current_actor()
         actor.require_user()
         upload = files["file"]
-        fmt = detect_format(upload.filename, form.get("format"))
+        molecules = services().molecules
         records = list(
-            read_records(
+            molecules.read_import(
                 upload.read(),
-                fmt,
+                upload.filename,
+                form.get("format"),
                 smiles_column=form.get("smiles_column"),
                 name_column=form.get("name_column"),
             )
         )
-        svc = services()
 
         def work(cancel: Any = None) -> dict[str, Any]:
             # A job's cancel token (when the job service passes one) is checked per batch.
-            report = import_molecules(
-                svc.db,
+            report = molecules.import_records(
                 actor,
                 records,
                 visibility=form["visibility"],
                 team_id=form.get("team_id"),
-                progress=(lambda _rows: cancel.check()) if cancel is not None else None,
-                after_write=svc.molecules.index.sync,
+                cancel=cancel,
             )
             return ImportReportSchema().dump(report.as_dict())  # type: ignore[no-any-return]
 

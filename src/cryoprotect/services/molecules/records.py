@@ -1,0 +1,155 @@
+"""Molecule rows: their dict shape, scope checks and the queries that find a record.
+
+Shared by the molecule service, file import, mixtures and the reference-data loader.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from cryoprotect.db.models import VISIBILITIES, MolecularProperty, Molecule
+from cryoprotect.errors import NotFound, ValidationError
+
+EDITABLE_FIELDS = ("name", "synonyms", "visibility", "team_id", "pubchem_cid", "molecule_class")
+IDENTIFIERS_METHOD = (
+    "ChEMBL structure pipeline parent; RDKit canonical isomeric SMILES, standard InChI/InChIKey, "
+    "Hill formula, average molar mass"
+)
+# Property-range filters accepted by list(): name -> descriptor stored in molecular_properties.
+RANGE_FILTERS = (
+    "molecular_weight",
+    "clogp_crippen",
+    "tpsa",
+    "hbd",
+    "hba",
+    "rotatable_bonds",
+    "heavy_atoms",
+    "formal_charge",
+)
+
+
+def molecule_dict(m: Molecule) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "kind": m.kind,
+        "name": m.name,
+        "synonyms": list(m.synonyms or []),
+        "smiles": m.smiles,
+        "inchi": m.inchi,
+        "inchikey": m.inchikey,
+        "formula": m.formula,
+        "molecular_weight": m.molecular_weight,
+        "average_molar_mass": m.average_molar_mass,
+        "pubchem_cid": m.pubchem_cid,
+        "molecule_class": m.molecule_class,
+        "sources": list(m.sources or []),
+        "standardization": dict(m.standardization or {}),
+        "visibility": m.visibility,
+        "team_id": m.team_id,
+        "created_by": m.created_by,
+        "created_at": m.created_at,
+        "updated_at": m.updated_at,
+        "identifiers_method": IDENTIFIERS_METHOD if m.kind == "structure" else None,
+    }
+
+
+def property_dict(p: MolecularProperty) -> dict[str, Any]:
+    return {
+        "property_name": p.property_name,
+        "value": p.value,
+        "text_value": p.text_value,
+        "unit": p.unit,
+        "method": p.method,
+        "provenance": p.provenance,
+        "source": p.source,
+    }
+
+
+def check_scope(visibility: str, team_id: uuid.UUID | None) -> None:
+    if visibility not in VISIBILITIES:
+        raise ValidationError(
+            f"visibility must be one of {', '.join(VISIBILITIES)}.", field="visibility"
+        )
+    if visibility == "team" and team_id is None:
+        raise ValidationError("team_id is required when visibility is 'team'.", field="team_id")
+
+
+def clean_synonyms(values: Sequence[str] | None) -> list[str]:
+    seen: dict[str, str] = {}
+    for value in values or []:
+        text = value.strip()
+        if text and text.lower() not in seen:
+            seen[text.lower()] = text
+    return list(seen.values())
+
+
+def duplicate_query(
+    inchikey: str | None,
+    name: str | None,
+    visibility: str,
+    team_id: uuid.UUID | None,
+    owner: uuid.UUID,
+) -> sa.Select[Any]:
+    """The record of the same identity in the same scope (run under the caller's identity)."""
+    if inchikey is not None:
+        query = sa.select(Molecule).where(Molecule.inchikey == inchikey)
+    else:
+        query = sa.select(Molecule).where(
+            Molecule.kind == "no_structure", sa.func.lower(Molecule.name) == (name or "").lower()
+        )
+    if visibility == "public":
+        return query.where(Molecule.visibility == "public")
+    if visibility == "team":
+        return query.where(Molecule.visibility == "team", Molecule.team_id == team_id)
+    return query.where(Molecule.visibility == "private", Molecule.created_by == owner)
+
+
+def name_matches(name: str) -> sa.ColumnElement[bool]:
+    """Case-insensitive match on a molecule's name or any of its synonyms."""
+    synonyms = (
+        sa.func.unnest(Molecule.synonyms).table_valued("value").render_derived(name="synonym")
+    )
+    synonym_match = (
+        sa.select(sa.literal(1))
+        .select_from(synonyms)
+        .where(sa.func.lower(synonyms.c.value) == name.lower())
+    )
+    return sa.or_(sa.func.lower(Molecule.name) == name.lower(), synonym_match.exists())
+
+
+def find_library_molecule(
+    session: Session, condition: sa.ColumnElement[bool], *, message: str, field: str
+) -> Molecule:
+    """The visible molecule matching ``condition``, preferring the public record, then the
+    oldest of the caller's own; :class:`NotFound` naming ``field`` otherwise."""
+    found = session.scalars(
+        sa.select(Molecule)
+        .where(condition)
+        .order_by((Molecule.visibility == "public").desc(), Molecule.created_at)
+    ).first()
+    if found is None:
+        raise NotFound(message, details={"field": field})
+    return found
+
+
+def insert_properties(
+    session: Session, molecule_id: uuid.UUID, owner: uuid.UUID, rows: list[dict[str, Any]]
+) -> None:
+    if rows:
+        session.execute(
+            sa.insert(MolecularProperty),
+            [{**row, "molecule_id": molecule_id, "created_by": owner} for row in rows],
+        )
+
+
+def visible_molecule(session: Session, molecule_id: uuid.UUID) -> Molecule:
+    """The molecule if the caller can see it (RLS decides); :class:`NotFound` otherwise."""
+    molecule = session.get(Molecule, molecule_id)
+    if molecule is None:
+        raise NotFound("Molecule not found.")
+    return molecule

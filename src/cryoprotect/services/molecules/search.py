@@ -1,0 +1,278 @@
+"""Molecule search: similarity, bounded substructure matching and the background count.
+
+Substructure patterns cost what the caller makes them cost, so they are bounded here
+(:class:`SearchBudget`): a pattern must pass the cost analysis for the caller's kind
+(:mod:`cryoprotect.science.query_cost`: anonymous or signed in), matching stops at a
+deadline and says so (``truncated``), patterns that are not small are matched in a child
+process at idle CPU priority, and at most ``concurrent`` scans run at once in a process;
+one more is refused with :class:`Busy` instead of waiting.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import sqlalchemy as sa
+
+from cryoprotect.db.models import Molecule
+from cryoprotect.errors import Busy, InvalidStructureError, ValidationError
+from cryoprotect.science.fingerprints import morgan_fingerprint
+from cryoprotect.science.query_cost import (
+    ANONYMOUS_LIMITS,
+    SIGNED_IN_LIMITS,
+    QueryCost,
+    analyse_query,
+    check_query_cost,
+)
+from cryoprotect.science.standardize import register_structure
+from cryoprotect.science.substructure import parse_query
+from cryoprotect.search import SubstructureHits
+from cryoprotect.services.actor import Actor
+from cryoprotect.services.molecules.records import visible_molecule
+
+if TYPE_CHECKING:
+    from cryoprotect.db.database import Database
+    from cryoprotect.services.jobs import JobService
+    from cryoprotect.services.molecule_index import MoleculeIndex
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SearchBudget:
+    """Bounds on substructure matching (settings ``CRYOPROTECT_SEARCH_*``, see the README).
+
+    Attributes:
+        deadline_s: matching time of one search request (and of one highlighted drawing);
+            what was found by then is returned with ``truncated``. 0 stops before matching.
+        count_deadline_s: matching time of one background count.
+        concurrent: substructure scans one process runs at once; more are refused (429).
+    """
+
+    deadline_s: float = 2.0
+    count_deadline_s: float = 60.0
+    concurrent: int = 2
+
+
+def _truncated_reason(hits: SubstructureHits, deadline_s: float) -> str | None:
+    if not hits.truncated:
+        return None
+    return (
+        f"Matching stopped at the {deadline_s:g} s deadline after checking {hits.checked} "
+        "candidate molecules; these are the hits found by then and more may exist. "
+        "A more specific pattern (named elements, fewer atoms) searches further."
+    )
+
+
+def check_query(actor: Actor, query: str, *, field: str = "query") -> tuple[Any, QueryCost]:
+    """Parse a SMARTS/SMILES pattern and refuse it beyond the caller's cost limits.
+
+    Anonymous callers get :data:`ANONYMOUS_LIMITS` (no recursive SMARTS), signed-in
+    callers :data:`SIGNED_IN_LIMITS`.
+
+    Returns:
+        The parsed query and its :class:`QueryCost`.
+
+    Raises:
+        InvalidStructureError: the pattern does not parse (``field``).
+        QueryTooComplexError: it exceeds a limit (``field``, ``rule``, ``limit``).
+    """
+    try:
+        pattern = parse_query(query)
+    except InvalidStructureError as exc:
+        exc.details["field"] = field
+        raise
+    cost = analyse_query(query, pattern)
+    limits = SIGNED_IN_LIMITS if actor.user_id is not None else ANONYMOUS_LIMITS
+    check_query_cost(cost, limits, field=field)
+    return pattern, cost
+
+
+def _unguarded(run: Callable[[], T]) -> T:
+    return run()
+
+
+class MoleculeSearch:
+    """Search use cases of :class:`~cryoprotect.services.molecules.MoleculeService`."""
+
+    db: Database
+    index: MoleculeIndex
+    budget: SearchBudget
+    scan_slots: threading.BoundedSemaphore
+
+    def _summaries(
+        self, actor: Actor, ids: list[str], scores: dict[str, float] | None = None
+    ) -> list[dict[str, Any]]:
+        if not ids:
+            return []
+        with self.db.transaction(actor.identity) as session:
+            rows = {
+                str(m.id): m
+                for m in session.scalars(
+                    sa.select(Molecule).where(Molecule.id.in_([uuid.UUID(i) for i in ids]))
+                )
+            }
+        out = []
+        for i in ids:
+            m = rows.get(i)
+            if m is None:
+                continue  # RLS has the final word
+            item = {
+                "id": m.id,
+                "name": m.name,
+                "smiles": m.smiles,
+                "inchikey": m.inchikey,
+                "formula": m.formula,
+                "molecular_weight": m.molecular_weight,
+                "visibility": m.visibility,
+            }
+            if scores is not None:
+                item["similarity"] = round(scores[i], 4)
+            out.append(item)
+        return out
+
+    def similar(
+        self,
+        actor: Actor,
+        *,
+        structure: str | None = None,
+        molecule_id: uuid.UUID | None = None,
+        k: int = 10,
+        threshold: float = 0.0,
+    ) -> dict[str, Any]:
+        """Top-k Tanimoto neighbours (Morgan radius 2, 2048 bits) among visible molecules."""
+        if molecule_id is not None:
+            with self.db.transaction(actor.identity) as session:
+                molecule = visible_molecule(session, molecule_id)
+                if molecule.morgan_fp is None:
+                    raise ValidationError("This component has no structure.", field="molecule_id")
+                fp = bytes(molecule.morgan_fp)
+        elif structure:
+            fp = morgan_fingerprint(register_structure(structure).mol)
+        else:
+            raise ValidationError("Give a structure or a molecule_id.", field="structure")
+        self.index.sync()
+        allowed = self.index.visibility_filter(actor)
+        exclude = str(molecule_id) if molecule_id else None
+
+        def allowed_not_self(ids: list[str]) -> list[bool]:
+            flags = allowed(ids)
+            return [f and i != exclude for i, f in zip(ids, flags, strict=True)]
+
+        hits = self.index.similarity.search(fp, k=k, threshold=threshold, allowed=allowed_not_self)
+        scores = dict(hits)
+        return {
+            "method": "Tanimoto on Morgan fingerprints (radius 2, 2048 bits)",
+            "items": self._summaries(actor, [i for i, _ in hits], scores),
+        }
+
+    def check_query(
+        self, actor: Actor, query: str, *, field: str = "query"
+    ) -> tuple[Any, QueryCost]:
+        """See :func:`check_query`."""
+        return check_query(actor, query, field=field)
+
+    @contextmanager
+    def _scan_slot(self) -> Iterator[None]:
+        """Hold one of the process's substructure scan slots, or raise :class:`Busy`."""
+        if not self.scan_slots.acquire(blocking=False):
+            retry_after_s = max(1, math.ceil(self.budget.deadline_s))
+            raise Busy(
+                f"{self.budget.concurrent} substructure searches are already running in this "
+                f"server process; try again in {retry_after_s} s.",
+                details={"retry_after_s": retry_after_s, "limit": self.budget.concurrent},
+            )
+        try:
+            yield
+        finally:
+            self.scan_slots.release()
+
+    def substructure(self, actor: Actor, query: str, *, max_hits: int = 100) -> dict[str, Any]:
+        """The first page of visible molecules containing the SMARTS/SMILES pattern.
+
+        Matching stops at ``budget.deadline_s``: the hits found by then are returned with
+        ``truncated`` and ``truncated_reason``. Queries that are not small are matched in a
+        child process at idle CPU priority, killed at the deadline (``isolated``; where a
+        process cannot fork, they are checked against the deadline inside each match), so
+        an expensive pattern only gets CPU time that other requests leave free.
+
+        Raises:
+            QueryTooComplexError: the pattern exceeds the caller's cost limits.
+            Busy: ``budget.concurrent`` scans are already running in this process.
+        """
+        pattern, cost = self.check_query(actor, query)
+        self.index.sync()
+        allowed = self.index.visibility_filter(actor)
+        with self._scan_slot():
+            hits = self.index.substructure.find(
+                pattern,
+                max_hits=max_hits,
+                allowed=allowed,
+                deadline=time.monotonic() + self.budget.deadline_s,
+                guarded=not cost.small,
+                isolated=not cost.small,
+            )
+        items = self._summaries(actor, hits.ids)
+        return {
+            "query": query,
+            "items": items,
+            "complete": not hits.truncated and len(hits.ids) < max_hits,
+            "truncated": hits.truncated,
+            "truncated_reason": _truncated_reason(hits, self.budget.deadline_s),
+        }
+
+    def count_substructure(self, actor: Actor, query: str) -> dict[str, Any]:
+        """Full count of visible matches, stopped at ``budget.count_deadline_s`` (run it as a
+        job): ``{"count", "truncated", "truncated_reason"}``; a truncated count is a lower
+        bound. Patterns that are not small are matched as in :meth:`substructure`, in an
+        idle-priority child process."""
+        pattern, cost = self.check_query(actor, query)
+        self.index.sync()
+        allowed = self.index.visibility_filter(actor)
+        hits = self.index.substructure.find(
+            pattern,
+            max_hits=10**9,
+            allowed=allowed,
+            deadline=time.monotonic() + self.budget.count_deadline_s,
+            guarded=not cost.small,
+            isolated=not cost.small,
+        )
+        ids = hits.ids
+        count = len(self.index.confirm_visible(actor, ids)) if len(ids) < 50_000 else len(ids)
+        return {
+            "count": count,
+            "truncated": hits.truncated,
+            "truncated_reason": _truncated_reason(hits, self.budget.count_deadline_s),
+        }
+
+    def start_substructure_count(
+        self,
+        actor: Actor,
+        query: str,
+        jobs: JobService,
+        *,
+        guard: Callable[[Callable[[], Any]], Any] = _unguarded,
+    ) -> dict[str, Any]:
+        """Start :meth:`count_substructure` as a background job of the signed-in caller.
+
+        The pattern is checked now (a bad or unbounded one fails the request, not the job).
+        ``guard`` wraps the check and the count (the API counts refusals and truncations in
+        its metrics with it).
+
+        Returns:
+            The queued job (``substructure_count``).
+        """
+        actor.require_user()
+        guard(lambda: self.check_query(actor, query))
+        return jobs.submit(
+            actor,
+            "substructure_count",
+            lambda: guard(lambda: self.count_substructure(actor, query)),
+        )
