@@ -29,10 +29,17 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
-# The same checks as tests/unit/test_code_quality.py, on their own (CI runs them first).
-lint: install
+# The same checks as tests/unit/test_code_quality.py and tests/unit/test_js_lint.py, on their
+# own (CI runs them first): ruff on the Python, ESLint (pinned in package-lock.json) on the
+# web pages' JavaScript and its unit tests.
+lint: install node_modules/.package-lock.json
 	$(BIN)/python -m ruff check src tests
 	$(BIN)/python -m ruff format --check src tests
+	npx --no-install eslint
+
+# The pinned JavaScript tooling (ESLint) from package-lock.json.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
 
 typecheck: install
 	$(BIN)/python -m mypy
@@ -42,4 +49,4 @@ lock:
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^cryoprotect' > requirements.lock
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache node_modules

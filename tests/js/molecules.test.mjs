@@ -240,11 +240,15 @@ test("debounce runs once after the pause; latestOnly keeps only the newest ticke
   fn(1);
   fn(2);
   fn(3);
-  await new Promise((resolve) => setTimeout(resolve, 60));
+  await new Promise((resolve) => {
+    setTimeout(resolve, 60);
+  });
   assert.deepEqual(calls, [3]);
   fn(4);
   fn.cancel();
-  await new Promise((resolve) => setTimeout(resolve, 40));
+  await new Promise((resolve) => {
+    setTimeout(resolve, 40);
+  });
   assert.deepEqual(calls, [3]);
   const tickets = latestOnly();
   const first = tickets.next();

@@ -94,8 +94,8 @@ function resultRowElement(row, i) {
   const choice = unitChoice(measure);
   const unit = choice.kind === "fixed" ? row.unit || choice.units[0] : "";
   const p = (key) => `results[${i}].${key}`;
-  const cell = (text, control, key, hint) =>
-    h("label", { class: `cell cell-${key}` }, text, control, hint ? h("span", { class: "hint" }, hint) : null, errorSlot(p(key)));
+  const cell = (caption, control, key, hint) =>
+    h("label", { class: `cell cell-${key}` }, caption, control, hint ? h("span", { class: "hint" }, hint) : null, errorSlot(p(key)));
   const range =
     measure && measure.minimum !== null && measure.maximum !== null ? `${measure.minimum}–${measure.maximum} ${unit}` : "";
   return h(
@@ -161,13 +161,13 @@ function renderResults(focusRow = null, focusKey = null) {
 // -------------------------------------------------------------- attachments
 function attachmentRowElement(row, i) {
   const p = (key) => `attachments[${i}].${key}`;
-  const text = (key, caption, attrs = {}) =>
+  const textCell = (key, caption, attrs = {}) =>
     h("label", { class: `cell cell-${key}` }, caption, input(row, key, p(key), { type: "text", ...attrs }), errorSlot(p(key)));
   return h(
     "div",
     { class: "attachment-row", role: "group", "aria-label": `Attachment ${i + 1}` },
-    text("filename", "File name", { maxlength: 300 }),
-    text("content_type", "Type", { maxlength: 200, placeholder: "e.g. text/csv" }),
+    textCell("filename", "File name", { maxlength: 300 }),
+    textCell("content_type", "Type", { maxlength: 200, placeholder: "e.g. text/csv" }),
     h(
       "label",
       { class: "cell cell-size_bytes" },

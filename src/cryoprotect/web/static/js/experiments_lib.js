@@ -2,7 +2,6 @@
 // describing results with their units, verification status and history, predicted versus
 // measured rows and chart traces, the team's prediction-error summary and the CSV template.
 // Unit-tested with Node's built-in test runner (tests/js/experiments.test.mjs).
-import { scopePayload } from "./scope_lib.js";
 import { fmt, fmtDate, fmtSig, isNum, label } from "./format.js";
 
 /** Verification statuses in workflow order, with the words the pages show. */

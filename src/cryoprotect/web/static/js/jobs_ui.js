@@ -23,7 +23,9 @@ export async function waitForJob(job, { error, onWait, intervalMs = 1000 } = {})
       return null;
     }
     if (onWait) onWait(state);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    await new Promise((resolve) => {
+      setTimeout(resolve, intervalMs);
+    });
     state = await apiRequest(`/api/v1/jobs/${encodeURIComponent(job.id)}`, { error });
   }
 }

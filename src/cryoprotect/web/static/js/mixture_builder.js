@@ -365,13 +365,13 @@ async function loadForEdit(id) {
   // A reference solution becomes the user's own (default scope); an edit keeps the scope.
   if (reference) applyScope(defaultScope(currentTeam()));
   else applyScope({ visibility: mixture.visibility, team_id: mixture.team_id });
-  const save = document.getElementById("save");
+  const saveButton = document.getElementById("save");
   const saveNew = document.getElementById("save-new");
   if (reference) {
-    save.value = "new";
-    save.textContent = "Save as a new mixture";
+    saveButton.value = "new";
+    saveButton.textContent = "Save as a new mixture";
   } else {
-    save.textContent = `Save as version ${mixture.version + 1}`;
+    saveButton.textContent = `Save as version ${mixture.version + 1}`;
     saveNew.hidden = false;
   }
   document.getElementById("cancel").href = `/mixtures/${mixture.id}`;

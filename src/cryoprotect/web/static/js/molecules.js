@@ -299,7 +299,9 @@ async function countMatches() {
       showError(error, `Counting failed: ${state.error || "no reason given"}`);
       return;
     }
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await new Promise((resolve) => {
+      setTimeout(resolve, 1000);
+    });
   }
   status.textContent = "Still counting after 10 minutes; try again later.";
 }

@@ -29,8 +29,8 @@ function stateFromUrl() {
 let state = stateFromUrl();
 
 function pushState() {
-  const { page, compare, ...rest } = state;
-  const search = query({ ...rest, page: page > 1 ? page : "", compare: compare.join(",") });
+  const { page, compare: compareIds, ...rest } = state;
+  const search = query({ ...rest, page: page > 1 ? page : "", compare: compareIds.join(",") });
   window.history.replaceState(null, "", `/protocols${search}`);
 }
 

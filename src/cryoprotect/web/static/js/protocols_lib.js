@@ -4,8 +4,7 @@
 // volume and intracellular CPA vs time, toxicity-cost bars), comparison rows, saved-protocol
 // rows and the sensitivity band. Unit-tested with Node's built-in test runner
 // (tests/js/protocols.test.mjs, tests/js/protocol_sensitivity.test.mjs).
-import { fmt, fmtDate, fmtDuration, fmtSig, isNum, isUuid, label, numberOrText } from "./format.js";
-import { scopePayload } from "./scope_lib.js";
+import { fmt, fmtDate, fmtDuration, fmtSig, isNum, isUuid, numberOrText } from "./format.js";
 
 /** The three protocols a design answers with, in the API's order. */
 export const PROTOCOL_KEYS = ["designed", "one_step", "equal_steps"];
