@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from cryoprotect.errors import ValidationError
 from cryoprotect.science import composition
 
-PARAMS = Path(composition.__file__).resolve().parent / "params"
+PARAMS = composition.PARAMS_DIR
 
 
 @lru_cache(maxsize=1)
