@@ -1,0 +1,213 @@
+"""Designing a loading and unloading protocol (:func:`design_protocol`)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cryoprotect.errors import InfeasibleProtocolError, ValidationError
+from cryoprotect.science.cells import CellType, ParameterRange
+from cryoprotect.science.protocols.comparison import _equal_steps
+from cryoprotect.science.protocols.definitions import (
+    DESIGN_MARGIN,
+    METHOD,
+    Limits,
+    ProtocolDesign,
+    ProtocolEvaluation,
+)
+from cryoprotect.science.protocols.evaluation import evaluate_protocol
+from cryoprotect.science.protocols.optimiser import (
+    _design_phase,
+    _details_from,
+    _Problem,
+    _Search,
+    _time_constant_s,
+)
+from cryoprotect.science.protocols.sensitivity import sensitivity_band
+from cryoprotect.science.protocols.validation import (
+    _check_limits,
+    _check_target,
+    _check_temperature,
+)
+from cryoprotect.science.toxicity import toxicity_parameter
+from cryoprotect.science.transport import (
+    BUFFER_SOLUTE,
+    State,
+    Step,
+    isotonic_carrier,
+    summarize,
+)
+
+# --- design ---------------------------------------------------------------------------------
+
+
+def design_protocol(
+    cell: CellType,
+    target_molality: Mapping[str, float],
+    *,
+    temperature_c: float,
+    limits: Limits | None = None,
+    removal_temperature_c: float | None = None,
+    max_steps: int = 4,
+    allow_osmotic_buffer: bool = True,
+    equilibration: float = 0.95,
+    min_carrier_fraction: float = 0.0,
+    parameter_ranges: Sequence[ParameterRange] | None = None,
+) -> ProtocolDesign:
+    """Design CPA addition and removal steps that minimise toxicity within the limits.
+
+    Args:
+        cell: the cell type (with a permeability for every target CPA).
+        target_molality: extracellular molality of each CPA in the final solution, mol/kg
+            (in the isotonic carrier).
+        temperature_c: temperature of the addition steps, °C.
+        limits: osmotic tolerance limits (default: the cell's own).
+        removal_temperature_c: temperature of the removal steps (default: ``temperature_c``).
+        max_steps: most steps per phase (designed protocol; also the number of increments of
+            the equal-step protocol).
+        allow_osmotic_buffer: allow sucrose in the removal steps.
+        equilibration: addition ends at ≥ this fraction of the target inside; removal at
+            ≤ 1 − this fraction.
+        min_carrier_fraction: the designed addition steps keep at least this share of the
+            isotonic carrier's salts (0 lets the optimiser use salt-poor, hypotonic CPA
+            solutions that swell the cell, as in Benson et al. 2012; 1 keeps every step
+            in full-strength carrier, the conventional practice).
+        parameter_ranges: published ranges of the cell's parameters
+            (:func:`cryoprotect.science.cells.parameter_ranges`); the designed protocol is
+            re-simulated at each end of each range (:func:`sensitivity_band`). ``None``
+            or empty: the band is reported as unknown.
+
+    Returns:
+        The designed, one-step and equal-step protocols, each simulated and costed, with
+        the sensitivity band of the designed one.
+
+    Raises:
+        ValidationError: an unknown CPA for the cell (``target.components``), a non-positive
+            molality, a temperature outside [carrier melting point, 45 °C], bad limits or
+            settings.
+        InfeasibleProtocolError: no protocol can keep the cell within the limits
+            (``details`` names the constraint, limit, best achievable value and phase).
+    """
+    target = _check_target(cell, target_molality)
+    limits = limits or Limits.of(cell)
+    _check_limits(limits)
+    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or not 1 <= max_steps <= 8:
+        raise ValidationError("max_steps must be an integer from 1 to 8", field="max_steps")
+    if not (math.isfinite(equilibration) and 0.5 <= equilibration < 1.0):
+        raise ValidationError("equilibration must be in [0.5, 1)", field="equilibration")
+    if not (math.isfinite(min_carrier_fraction) and 0.0 <= min_carrier_fraction <= 1.0):
+        raise ValidationError(
+            "min_carrier_fraction must be in [0, 1]", field="min_carrier_fraction"
+        )
+    carrier = isotonic_carrier(cell)
+    _check_temperature(temperature_c, carrier, "temperature_c")
+    removal_c = temperature_c if removal_temperature_c is None else removal_temperature_c
+    _check_temperature(removal_c, carrier, "removal_temperature_c")
+    problem = _Problem(
+        cell=cell,
+        target=target,
+        carrier=carrier,
+        limits=limits,
+        equilibration=equilibration,
+        allow_buffer=allow_osmotic_buffer,
+        powers={n: toxicity_parameter(n).exponent for n in target},
+        min_carrier_fraction=min_carrier_fraction,
+    )
+    designed, settings = _design(problem, temperature_c, removal_c, max_steps)
+    one = _comparison(problem, "one_step", 1, temperature_c, removal_c, settings)
+    equal = _comparison(problem, "equal_steps", max_steps, temperature_c, removal_c, settings)
+    designed_eval = evaluate_protocol(
+        cell, designed[0], designed[1], limits=limits, name="designed"
+    )
+    if not designed_eval.within_limits:  # the fine simulation disagrees with the optimiser's
+        if not one.within_limits:
+            raise InfeasibleProtocolError(
+                "the best protocol found leaves the limits in the final simulation: "
+                + "; ".join(designed_eval.violations),
+                details=_details_from(designed_eval, limits),
+            )
+        designed_eval = evaluate_protocol(
+            cell, one.addition, one.removal, limits=limits, name="designed"
+        )
+    band = sensitivity_band(
+        cell,
+        designed_eval.addition,
+        designed_eval.removal,
+        parameter_ranges or (),
+        limits=limits,
+        nominal=(designed_eval.min_volume_fraction, designed_eval.max_volume_fraction),
+    )
+    return ProtocolDesign(
+        designed=designed_eval,
+        one_step=one,
+        equal_steps=equal,
+        cell=cell,
+        target=target,
+        temperature_c=temperature_c,
+        limits=limits,
+        method=METHOD,
+        settings=settings,
+        sensitivity=band,
+    )
+
+
+def _design(
+    problem: _Problem, temperature_c: float, removal_c: float, max_steps: int
+) -> tuple[tuple[list[Step], list[Step]], dict[str, Any]]:
+    cell, target = problem.cell, problem.target
+    tau_add = _time_constant_s(cell, target, temperature_c)
+    tau_rem = _time_constant_s(cell, target, removal_c)
+    addition = _Search(
+        phase="addition",
+        problem=problem,
+        temperature_c=temperature_c,
+        initial=State.isotonic(cell),
+        horizon_s=200.0 * tau_add,
+        max_duration_s=20.0 * tau_add,
+    )
+    added = _design_phase(addition, max_steps, tau_add)
+    # The removal starts where the addition really ends: its last step is rounded up to a
+    # whole second past the moment the loading criterion is met.
+    loaded = summarize(cell, added.steps, rtol=1e-8).final_state
+    removal = _Search(
+        phase="removal",
+        problem=problem,
+        temperature_c=removal_c,
+        initial=loaded,
+        horizon_s=200.0 * tau_rem,
+        max_duration_s=20.0 * tau_rem,
+    )
+    removed = _design_phase(removal, max_steps, tau_rem)
+    settings: dict[str, Any] = {
+        "max_steps": max_steps,
+        "equilibration": problem.equilibration,
+        "allow_osmotic_buffer": problem.allow_buffer,
+        "min_carrier_fraction": problem.min_carrier_fraction,
+        "addition_temperature_c": temperature_c,
+        "removal_temperature_c": removal_c,
+        "carrier": dict(problem.carrier),
+        "osmotic_buffer": BUFFER_SOLUTE if problem.allow_buffer else None,
+        "design_margin": DESIGN_MARGIN,
+        "evaluations": {"addition": addition.evaluations, "removal": removal.evaluations},
+        "time_constant_s": {"addition": tau_add, "removal": tau_rem},
+    }
+    return (added.steps, removed.steps), settings
+
+
+def _comparison(
+    problem: _Problem,
+    name: str,
+    n: int,
+    temperature_c: float,
+    removal_c: float,
+    settings: Mapping[str, Any],
+) -> ProtocolEvaluation:
+    horizons = settings["time_constant_s"]
+    isotonic = State.isotonic(problem.cell)
+    addition = _equal_steps(
+        problem, "addition", isotonic, n, temperature_c, 200.0 * horizons["addition"]
+    )
+    loaded = summarize(problem.cell, addition).final_state
+    removal = _equal_steps(problem, "removal", loaded, n, removal_c, 200.0 * horizons["removal"])
+    return evaluate_protocol(problem.cell, addition, removal, limits=problem.limits, name=name)

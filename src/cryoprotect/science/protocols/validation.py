@@ -1,0 +1,106 @@
+"""Checks of a design request: target molalities, temperatures, limits."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from cryoprotect.errors import InfeasibleProtocolError, ValidationError
+from cryoprotect.science.cells import CellType
+from cryoprotect.science.protocols.definitions import MAX_TARGET_MOL_PER_KG, Limits
+from cryoprotect.science.transport import (
+    MAX_TEMPERATURE_C,
+    melting_guard,
+)
+
+# --- validation -----------------------------------------------------------------------------
+
+
+def _check_target(cell: CellType, target: Mapping[str, float]) -> dict[str, float]:
+    if not isinstance(target, Mapping) or not target:
+        raise ValidationError("the target needs at least one CPA", field="target.components")
+    result: dict[str, float] = {}
+    for name, value in target.items():
+        permeability = cell.permeability(name) if isinstance(name, str) else None
+        if permeability is None:
+            raise ValidationError(
+                f"{cell.name} has no recorded permeability to {name!r}; add it to the cell type "
+                "or choose a CPA it has one for",
+                field="target.components",
+                details={"solute": name, "known": sorted(cell.permeabilities)},
+            )
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise ValidationError(f"molality of {name} must be a number", field="target.components")
+        if not 0 < value <= MAX_TARGET_MOL_PER_KG:
+            raise ValidationError(
+                f"molality of {name} must be in (0, {MAX_TARGET_MOL_PER_KG:g}] mol/kg",
+                field="target.components",
+            )
+        if permeability.solute in result:
+            raise ValidationError(f"{name} is listed twice", field="target.components")
+        result[permeability.solute] = float(value)
+    return result
+
+
+def _check_temperature(value: float, carrier: Mapping[str, float], where: str) -> None:
+    """The temperature must lie between the carrier's melting point and 45 °C.
+
+    The melting point is the one :mod:`~cryoprotect.science.thermo_validity` stands behind
+    (:func:`~cryoprotect.science.transport.melting_guard`); where it gives none, the bound it
+    gives is used, and without one only temperatures ≥ 0 °C (where no aqueous solution
+    freezes) are accepted.
+    """
+    guard = melting_guard(carrier)
+    if guard.melting_point_c is not None:
+        floor, what = guard.melting_point_c, "the carrier's melting point"
+    elif guard.upper_bound_c is not None:
+        floor, what = guard.upper_bound_c, "the bound on the carrier's melting point"
+    else:
+        floor, what = 0.0, "0 °C (the carrier's melting point is unknown)"
+    if not (math.isfinite(value) and floor <= value <= MAX_TEMPERATURE_C):
+        raise ValidationError(
+            f"temperature must be between {what} ({floor:.2f} °C) and {MAX_TEMPERATURE_C:g} °C",
+            field=where,
+        )
+
+
+def _check_limits(limits: Limits) -> None:
+    for name in ("min_volume_fraction", "max_volume_fraction"):
+        value = getattr(limits, name)
+        if isinstance(value, bool) or not math.isfinite(value) or value <= 0:
+            raise ValidationError(
+                f"{name} must be a positive number", field=f"osmotic_limits.{name}"
+            )
+    if limits.min_volume_fraction >= limits.max_volume_fraction:
+        raise ValidationError(
+            "min_volume_fraction must be below max_volume_fraction",
+            field="osmotic_limits.min_volume_fraction",
+        )
+    # Every protocol starts (and ends) at the isotonic volume, so the trajectory's minimum is
+    # at most 1 and its maximum at least 1: the limits must bracket 1 with room to move.
+    if limits.min_volume_fraction >= 1.0:
+        raise InfeasibleProtocolError(
+            f"min_volume_fraction {limits.min_volume_fraction:g} is not below the isotonic volume "
+            "(1.0), where every protocol starts and ends",
+            details={
+                "constraint": "min_volume_fraction",
+                "limit": limits.min_volume_fraction,
+                "best_achievable": 1.0,
+                "phase": "addition",
+            },
+        )
+    if limits.max_volume_fraction <= 1.0:
+        raise InfeasibleProtocolError(
+            f"max_volume_fraction {limits.max_volume_fraction:g} is not above the isotonic volume "
+            "(1.0), where every protocol starts and ends",
+            details={
+                "constraint": "max_volume_fraction",
+                "limit": limits.max_volume_fraction,
+                "best_achievable": 1.0,
+                "phase": "addition",
+            },
+        )
