@@ -162,6 +162,37 @@ class PredictItemSchema(StrictSchema):
         validate=ma.validate.Length(min=1, max=2000),
         metadata={"description": "For a molecule model: a structure (SMILES)"},
     )
+    source_type = _Text(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Length(min=1, max=100),
+        metadata={
+            "description": "The formulation's source type (e.g. 'literature', 'wetlab'): a "
+            "condition of the query row, and the group whose own (Mondrian) interval is served "
+            "when the model's measured coverage says the pooled one misses it"
+        },
+    )
+    cell_type = _Text(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Length(min=1, max=100),
+        metadata={
+            "description": "The cell type (e.g. 'msc_adipose'): as source_type, for cell-type "
+            "groups"
+        },
+    )
+
+
+GROUP_FIELDS = ("source_type", "cell_type")
+
+
+def _groups(items: list[dict[str, Any]]) -> list[dict[str, str] | None]:
+    """The group conditions each item gives (``None`` when it gives none)."""
+    out: list[dict[str, str] | None] = []
+    for item in items:
+        given = {k: str(item[k]) for k in GROUP_FIELDS if item.get(k)}
+        out.append(given or None)
+    return out
 
 
 _EXTRAPOLATE = {
@@ -254,6 +285,21 @@ class PredictionSchema(ma.Schema):
         metadata={"description": "What the model is fitted on, e.g. 'logit(p/100), ε = 0.5 %'"},
     )
     target_domain = ma.fields.Dict(required=True)
+    interval_method = _Text(
+        metadata={
+            "description": "'pooled CV+', or 'mondrian CV+ (group <key>=<value>, n=<calibration "
+            "rows>)' when the group's own interval is served"
+        }
+    )
+    interval_reason = _Text(metadata={"description": "Why that interval, in plain words"})
+    group_coverage = ma.fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "The given group's measured coverage on held-out rows of the nested "
+            "grouped CV: key, group, n_held_out, n_calibration, pooled, mondrian, served, "
+            "target, status; null when no usable group was given"
+        },
+    )
     not_better_than_baseline = ma.fields.Boolean(required=True, allow_none=True)
     baseline_statement = _Text(required=True)
 
@@ -482,6 +528,7 @@ class ModelPredict(MethodView):
             comps,
             mixture_ids=mixtures,
             extrapolate=body["extrapolate"],
+            groups=_groups([body]),
         )[0]
 
 
@@ -505,6 +552,7 @@ class ModelBatchPredict(MethodView):
             comps,
             mixture_ids=mixtures,
             extrapolate=body["extrapolate"],
+            groups=_groups(body["items"]),
         )
 
 

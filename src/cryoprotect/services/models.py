@@ -653,6 +653,7 @@ class ModelService:
         mixture_ids: list[uuid.UUID | None] | None = None,
         store: bool = True,
         extrapolate: bool = False,
+        groups: list[dict[str, str] | None] | None = None,
     ) -> list[dict[str, Any]]:
         """Predict for each composition (components by library name), storing predictions.
 
@@ -660,6 +661,11 @@ class ModelService:
         ``reason``, the nearest training rows and the distance against the threshold)
         unless ``extrapolate`` is set; such answers are not stored. Every answer says
         whether the model beats its baselines (``not_better_than_baseline``).
+
+        ``groups`` (one per composition, e.g. ``{"source_type": "wetlab"}``) become the
+        query rows' conditions and choose the interval: the group's own (Mondrian) CV+
+        interval where the model's measured per-group coverage says the pooled one misses
+        the target for it (``interval_method`` says which; :func:`ml_train.predict`).
         """
         row, model = self.load(actor, model_id)
         if model_kind(row.manifest) == MOLECULES:
@@ -668,12 +674,16 @@ class ModelService:
                 field="components",
             )
         status = baseline_status(row.metrics)
+        given = list(groups) if groups is not None else [None] * len(compositions)
         records = [
-            {"id": f"query-{i}", "components": comps, "targets": {}}
+            {"id": f"query-{i}", "components": comps, "targets": {}, "conditions": given[i] or {}}
             for i, comps in enumerate(compositions)
         ]
         rows = ml_datasets.dataset_from_records(records, name="query").rows
-        predictions = [p.as_dict() for p in ml_train.predict(model, rows, extrapolate=extrapolate)]
+        predictions = [
+            p.as_dict()
+            for p in ml_train.predict(model, rows, extrapolate=extrapolate, groups=given)
+        ]
         out = []
         with self.db.transaction(actor.identity) as session:
             ids = {m for m in mixture_ids or [] if m}
@@ -716,6 +726,9 @@ class ModelService:
                                 "clipped",
                                 "clip_reason",
                                 "target_transform",
+                                "interval_method",
+                                "interval_reason",
+                                "group_coverage",
                             )
                         },
                         created_by=actor.user_id,
