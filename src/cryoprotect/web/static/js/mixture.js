@@ -2,7 +2,7 @@
 // measured values of named solutions, the binary phase diagram (Plotly), predictions,
 // experiments, version history; edit, clone, delete, compare.
 import { ApiError, apiRequest, currentTeam, currentUser, guarded, reportUnexpected, showError } from "./api.js";
-import { definitionList, fillTable, h, replace } from "./dom.js";
+import { $, definitionList, fillTable, h, replace } from "./dom.js";
 import { fmt, fmtDate, uniqueWarnings } from "./format.js";
 import { densityParagraph, renderCompositionTable, renderPropertyCards } from "./mixtures_ui.js";
 import { selected, selectionUrl, toggle } from "./mixtures_selection_ui.js";
@@ -22,14 +22,13 @@ const root = document.getElementById("mixture-page");
 const mixtureId = root.dataset.mixtureId;
 const error = document.getElementById("error");
 const loading = document.getElementById("loading");
-const el = (id) => document.getElementById(id);
 
 const PLOT_CONFIG = { responsive: true, displaylogo: false };
 
 function showNotFound() {
   document.title = "Mixture not found · CryoProtect";
-  el("mixture-title").textContent = "Mixture not found";
-  el("crumb").textContent = "not found";
+  $("mixture-title").textContent = "Mixture not found";
+  $("crumb").textContent = "not found";
   replace(
     error,
     "This mixture was not found or is not visible to you: it may be private to another user or team, or it was deleted. ",
@@ -63,12 +62,12 @@ async function teamNames(user) {
 function renderHeader(mixture, user, teams) {
   const reference = isReference(mixture);
   document.title = `${mixture.name} v${mixture.version} · CryoProtect`;
-  el("mixture-title").textContent = mixture.name;
-  el("crumb").textContent = mixture.name;
-  el("reference-badge").hidden = !reference;
-  el("description").textContent = mixture.description || "";
-  el("description").hidden = !mixture.description;
-  el("summary").replaceWith(
+  $("mixture-title").textContent = mixture.name;
+  $("crumb").textContent = mixture.name;
+  $("reference-badge").hidden = !reference;
+  $("description").textContent = mixture.description || "";
+  $("description").hidden = !mixture.description;
+  $("summary").replaceWith(
     definitionList(
       [
       ["Version", `v${mixture.version}`],
@@ -87,17 +86,17 @@ function renderHeader(mixture, user, teams) {
 function wireActions(mixture, user) {
   const reference = isReference(mixture);
   const signedIn = Boolean(user);
-  const edit = el("edit-link");
+  const edit = $("edit-link");
   edit.href = `/mixtures/new?from=${mixture.id}`;
   edit.textContent = reference ? "New mixture from this one" : "Edit (new version)";
   edit.hidden = !signedIn;
-  el("clone-button").hidden = !signedIn;
-  el("delete-button").hidden = !signedIn || reference;
-  for (const link of [el("experiment-link"), el("experiment-link-2")]) link.href = `/experiments/new?mixture_id=${mixture.id}`;
-  el("experiment-link").hidden = !signedIn;
-  el("signin-hint").hidden = signedIn;
+  $("clone-button").hidden = !signedIn;
+  $("delete-button").hidden = !signedIn || reference;
+  for (const link of [$("experiment-link"), $("experiment-link-2")]) link.href = `/experiments/new?mixture_id=${mixture.id}`;
+  $("experiment-link").hidden = !signedIn;
+  $("signin-hint").hidden = signedIn;
 
-  el("clone-button").addEventListener(
+  $("clone-button").addEventListener(
     "click",
     guarded(async () => {
       const scope = defaultScope(currentTeam());
@@ -105,22 +104,22 @@ function wireActions(mixture, user) {
       window.location.assign(`/mixtures/${copy.id}`);
     }),
   );
-  el("delete-button").addEventListener("click", () => {
-    el("delete-confirm").hidden = false;
-    el("delete-no").focus();
+  $("delete-button").addEventListener("click", () => {
+    $("delete-confirm").hidden = false;
+    $("delete-no").focus();
   });
-  el("delete-no").addEventListener("click", () => {
-    el("delete-confirm").hidden = true;
-    el("delete-button").focus();
+  $("delete-no").addEventListener("click", () => {
+    $("delete-confirm").hidden = true;
+    $("delete-button").focus();
   });
-  el("delete-yes").addEventListener(
+  $("delete-yes").addEventListener(
     "click",
     guarded(async () => {
       await apiRequest(`/api/v1/mixtures/${mixture.id}`, { method: "DELETE", error, loading });
       window.location.assign("/mixtures");
     }),
   );
-  const compareButton = el("compare-add");
+  const compareButton = $("compare-add");
   const renderCompare = () => {
     const inList = selected().some((x) => x.id === mixture.id);
     compareButton.textContent = inList ? "Remove from comparison" : "Add to comparison";
@@ -128,7 +127,7 @@ function wireActions(mixture, user) {
     const url = selectionUrl();
     const count = selected().length;
     replace(
-      el("compare-status"),
+      $("compare-status"),
       count === 0 ? "" : `${count} mixture${count > 1 ? "s" : ""} picked for comparison. `,
       url ? h("a", { href: url }, "Compare them now") : count === 1 ? h("a", { href: "/mixtures" }, "Pick another on the list") : "",
     );
@@ -144,7 +143,7 @@ function wireActions(mixture, user) {
 // ------------------------------------------------------------ properties
 
 function renderParameters(props) {
-  fillTable(el("params-table").querySelector("tbody"), props.osmolality?.parameters || [], [
+  fillTable($("params-table").querySelector("tbody"), props.osmolality?.parameters || [], [
     { header: true, cell: (p) => p.component },
     { cell: (p) => p.parameter_set },
     { cell: (p) => fmt(p.B_kg_per_mol, "", 4) },
@@ -160,9 +159,9 @@ function renderParameters(props) {
 
 function renderMeasured(props) {
   const rows = measurementRows(props.measurements);
-  el("measured-empty").hidden = rows.length > 0;
-  el("measured-table").hidden = rows.length === 0;
-  fillTable(el("measured-table").querySelector("tbody"), rows, [
+  $("measured-empty").hidden = rows.length > 0;
+  $("measured-table").hidden = rows.length === 0;
+  fillTable($("measured-table").querySelector("tbody"), rows, [
     { header: true, cell: (r) => r.property },
     { cell: (r) => r.value },
     { cell: (r) => h("span", { class: `badge provenance ${r.provenance}` }, r.provenance) },
@@ -172,15 +171,15 @@ function renderMeasured(props) {
 
 async function loadProperties(mixture) {
   const props = await apiRequest(`/api/v1/mixtures/${mixture.id}/properties`, {
-    loading: el("props-loading"),
-    error: el("props-error"),
+    loading: $("props-loading"),
+    error: $("props-error"),
   });
-  renderPropertyCards(el("property-cards"), props);
+  renderPropertyCards($("property-cards"), props);
   const fc = freezeConcentratedText(props.freeze_concentrated);
-  el("freeze-concentrated").hidden = !fc;
+  $("freeze-concentrated").hidden = !fc;
   if (fc) {
     replace(
-      el("freeze-concentrated"),
+      $("freeze-concentrated"),
       h("strong", {}, "Freeze-concentrated glass (measured): "),
       fc,
       ". ",
@@ -188,8 +187,8 @@ async function loadProperties(mixture) {
     );
   }
   renderMeasured(props);
-  renderCompositionTable(el("composition-table"), props, mixture.components.length);
-  densityParagraph(el("density"), props.composition);
+  renderCompositionTable($("composition-table"), props, mixture.components.length);
+  densityParagraph($("density"), props.composition);
   renderParameters(props);
   return props;
 }
@@ -197,10 +196,10 @@ async function loadProperties(mixture) {
 // --------------------------------------------------------- phase diagram
 
 async function drawPhaseDiagram(choice, maxMassPercent, props) {
-  const phaseError = el("phase-error");
+  const phaseError = $("phase-error");
   const path = `/api/v1/solutions/phase-diagram?molecule_id=${encodeURIComponent(choice.molecule_id)}&max_mass_percent=${encodeURIComponent(maxMassPercent)}`;
   const [diagram, binary] = await Promise.all([
-    apiRequest(path, { loading: el("phase-loading"), error: phaseError, form: el("phase-form") }),
+    apiRequest(path, { loading: $("phase-loading"), error: phaseError, form: $("phase-form") }),
     // The binary solution's properties carry the published Tg′ and Tg of the pure solute.
     apiRequest("/api/v1/solutions/properties", {
       method: "POST",
@@ -223,7 +222,7 @@ async function drawPhaseDiagram(choice, maxMassPercent, props) {
   const warnings = uniqueWarnings(diagram.warnings);
   const unknown = uniqueWarnings(diagram.melting_point_reason);
   replace(
-    el("phase-methods"),
+    $("phase-methods"),
     h("p", {}, h("strong", {}, "Melting point: "), methods.melting_point || "—"),
     unknown.length
       ? h(
@@ -250,13 +249,13 @@ async function drawPhaseDiagram(choice, maxMassPercent, props) {
 }
 
 function setUpPhaseDiagram(mixture, propsPromise) {
-  const form = el("phase-form");
+  const form = $("phase-form");
   const select = form.elements.molecule_id;
   const choices = phaseDiagramChoices(mixture.components);
   if (choices.length === 0) {
     form.hidden = true;
-    el("phase-empty").hidden = false;
-    el("chart-phase").hidden = true;
+    $("phase-empty").hidden = false;
+    $("chart-phase").hidden = true;
     return Promise.resolve();
   }
   replace(
@@ -274,21 +273,21 @@ function setUpPhaseDiagram(mixture, propsPromise) {
     guarded(async (event) => {
       event.preventDefault();
       await draw();
-    }, el("phase-error")),
+    }, $("phase-error")),
   );
-  select.addEventListener("change", guarded(draw, el("phase-error")));
+  select.addEventListener("change", guarded(draw, $("phase-error")));
   return draw();
 }
 
 // ------------------------------------------------------------ prediction
 
 async function setUpPrediction(mixture) {
-  const form = el("predict-form");
-  const page = await apiRequest("/api/v1/predictive-models?per_page=100", { error: el("predict-error") });
+  const form = $("predict-form");
+  const page = await apiRequest("/api/v1/predictive-models?per_page=100", { error: $("predict-error") });
   const ready = (page.items || []).filter((m) => m.status === "ready");
   if (ready.length === 0) {
     form.hidden = true;
-    el("predict-empty").hidden = false;
+    $("predict-empty").hidden = false;
     return;
   }
   replace(
@@ -300,14 +299,14 @@ async function setUpPrediction(mixture) {
     guarded(async (event) => {
       event.preventDefault();
       const modelId = form.elements.model_id.value;
-      const result = el("predict-result");
+      const result = $("predict-result");
       result.hidden = true;
       const p = await apiRequest(`/api/v1/predictive-models/${modelId}/predict`, {
         method: "POST",
         json: { mixture_id: mixture.id },
         form,
-        error: el("predict-error"),
-        loading: el("predict-loading"),
+        error: $("predict-error"),
+        loading: $("predict-loading"),
       });
       const s = predictionSummary(p);
       // Never a number outside the applicability domain, never a green box for a model
@@ -326,7 +325,7 @@ async function setUpPrediction(mixture) {
         s.warnings.length ? h("ul", { class: "note" }, s.warnings.map((w) => h("li", {}, w))) : "",
       );
       result.hidden = false;
-    }, el("predict-error")),
+    }, $("predict-error")),
   );
 }
 
@@ -334,13 +333,13 @@ async function setUpPrediction(mixture) {
 
 async function loadExperiments(mixture) {
   const page = await apiRequest(`/api/v1/experiments?mixture_id=${mixture.id}&per_page=20`, {
-    loading: el("experiments-loading"),
+    loading: $("experiments-loading"),
     error,
   });
   const items = page.items || [];
-  el("experiments-empty").hidden = items.length > 0;
+  $("experiments-empty").hidden = items.length > 0;
   replace(
-    el("experiments-list"),
+    $("experiments-list"),
     items.map((e) =>
       h(
         "li",
@@ -352,12 +351,12 @@ async function loadExperiments(mixture) {
       ),
     ),
   );
-  if (page.total > items.length) el("experiments-list").append(h("li", {}, `… and ${page.total - items.length} more.`));
+  if (page.total > items.length) $("experiments-list").append(h("li", {}, `… and ${page.total - items.length} more.`));
 }
 
 async function loadVersions(mixture) {
   const versions = await apiRequest(`/api/v1/mixtures/${mixture.id}/versions`, { error });
-  fillTable(el("versions-table").querySelector("tbody"), versionRows(versions, mixture.version), [
+  fillTable($("versions-table").querySelector("tbody"), versionRows(versions, mixture.version), [
     { header: true, cell: (v) => (v.current ? `v${v.version} (current)` : `v${v.version}`) },
     { cell: (v) => v.name },
     { cell: (v) => h("span", { class: "text" }, v.summary) },
@@ -384,16 +383,16 @@ async function main() {
   const teams = await teamNames(user);
   renderHeader(mixture, user, teams);
   wireActions(mixture, user);
-  el("mixture-content").hidden = false;
+  $("mixture-content").hidden = false;
   const propsPromise = loadProperties(mixture);
   await Promise.all([
     propsPromise.catch((exc) => {
       for (const section of document.querySelectorAll(".needs-props")) section.hidden = true;
-      el("props-unavailable").hidden = false;
-      reportUnexpected(exc, el("props-error"));
+      $("props-unavailable").hidden = false;
+      reportUnexpected(exc, $("props-error"));
     }),
-    setUpPhaseDiagram(mixture, propsPromise).catch((exc) => reportUnexpected(exc, el("phase-error"))),
-    setUpPrediction(mixture).catch((exc) => reportUnexpected(exc, el("predict-error"))),
+    setUpPhaseDiagram(mixture, propsPromise).catch((exc) => reportUnexpected(exc, $("phase-error"))),
+    setUpPrediction(mixture).catch((exc) => reportUnexpected(exc, $("predict-error"))),
     loadExperiments(mixture).catch((exc) => reportUnexpected(exc)),
     loadVersions(mixture).catch((exc) => reportUnexpected(exc)),
   ]);
