@@ -253,10 +253,11 @@ def _settings_env_names() -> set[str]:
         and isinstance(node.value, str)
         and re.fullmatch(r"[A-Z][A-Z0-9]*(_[A-Z0-9]+)+", node.value)
     }
-    cli = ast.parse((ROOT / "src" / "cryoprotect" / "cli.py").read_text())
+    cli = [ast.parse(p.read_text()) for p in (ROOT / "src" / "cryoprotect" / "cli").glob("*.py")]
     names |= {
         node.value.value
-        for node in ast.walk(cli)
+        for tree in cli
+        for node in ast.walk(tree)
         if isinstance(node, ast.keyword)
         and node.arg == "envvar"
         and isinstance(node.value, ast.Constant)

@@ -297,7 +297,7 @@ class MoleculeRegistry:
             if high is not None:
                 cond.append(MolecularProperty.value <= high)
             query = query.where(sa.exists().where(*cond))
-        order = {
+        order: tuple[Any, ...] | None = {
             "name": (Molecule.name.asc().nulls_last(), Molecule.id),
             "molecular_weight": (Molecule.molecular_weight.asc().nulls_last(), Molecule.id),
             "created_at": (Molecule.created_at.desc(), Molecule.id),

@@ -1,0 +1,5 @@
+"""``python -m cryoprotect.cli``."""
+
+from cryoprotect.cli import main
+
+main()
