@@ -1,0 +1,145 @@
+"""Cell types, protocols, experiments and their lab verifications."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from cryoprotect.db.models.base import (
+    VERIFICATION_STATUSES,
+    Base,
+    CreatedBy,
+    Owned,
+    Timestamps,
+    in_check,
+    uuid_pk,
+)
+
+
+class CellType(Owned, Base):
+    __tablename__ = "cell_types"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    species: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    parameters: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    sources: Mapped[list[Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
+        return Owned.owned_constraints()
+
+
+class Protocol(Owned, Base):
+    __tablename__ = "protocols"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    name: Mapped[str] = mapped_column(String(300), nullable=False, index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    mixture_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("mixtures.id", ondelete="SET NULL"), index=True
+    )
+    cell_type_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("cell_types.id", ondelete="SET NULL"), index=True
+    )
+    steps: Mapped[list[Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
+    design: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    toxicity_cost: Mapped[float | None] = mapped_column(Float)
+    temperature_c: Mapped[float | None] = mapped_column(Float)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
+        return Owned.owned_constraints()
+
+
+class Experiment(Owned, Base):
+    __tablename__ = "experiments"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    title: Mapped[str] = mapped_column(String(300), nullable=False, index=True)
+    mixture_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("mixtures.id", ondelete="RESTRICT"), index=True
+    )
+    mixture_version: Mapped[int | None] = mapped_column(Integer)
+    protocol_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("protocols.id", ondelete="SET NULL"), index=True
+    )
+    cell_type_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("cell_types.id", ondelete="SET NULL"), index=True
+    )
+    conditions: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    results: Mapped[list[Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
+    performed_on: Mapped[date | None] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+    operator: Mapped[str | None] = mapped_column(String(200))
+    protocol_text: Mapped[str | None] = mapped_column(Text)
+    biological_system: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    attachments: Mapped[list[Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
+    verification_status: Mapped[str] = mapped_column(
+        String(16), nullable=False, server_default="unverified", index=True
+    )
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
+        return (
+            *Owned.owned_constraints(),
+            CheckConstraint(
+                in_check("verification_status", VERIFICATION_STATUSES), name="verification_status"
+            ),
+        )
+
+
+class LabVerification(CreatedBy, Timestamps, Base):
+    __tablename__ = "lab_verifications"
+    __table_args__ = (
+        CheckConstraint(in_check("status", ("pending", "verified", "rejected")), name="status"),
+        Index("ix_lab_verifications_experiment_created", "experiment_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    experiment_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("experiments.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="pending")
+    verifier_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("auth.users.id", ondelete="RESTRICT"), index=True
+    )
+    notes: Mapped[str | None] = mapped_column(Text)
+    equipment: Mapped[str | None] = mapped_column(Text)
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

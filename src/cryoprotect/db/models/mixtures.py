@@ -1,0 +1,109 @@
+"""Mixtures (CPA solutions), their immutable version snapshots and their components."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from cryoprotect.db.models.base import (
+    COMPONENT_ROLES,
+    COMPOSITION_UNITS,
+    Base,
+    CreatedBy,
+    Owned,
+    Timestamps,
+    in_check,
+    uuid_pk,
+)
+
+
+class Mixture(Owned, Base):
+    __tablename__ = "mixtures"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    name: Mapped[str] = mapped_column(String(300), nullable=False, index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
+    carrier: Mapped[str | None] = mapped_column(String(200))
+    sources: Mapped[list[Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
+        return (
+            *Owned.owned_constraints(),
+            CheckConstraint("version >= 1", name="version_positive"),
+        )
+
+
+class MixtureVersion(CreatedBy, Base):
+    """Immutable snapshot of one version of a mixture (added in 0005)."""
+
+    __tablename__ = "mixture_versions"
+    __table_args__ = (
+        CheckConstraint("version >= 1", name="version_positive"),
+        UniqueConstraint("mixture_id", "version"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    mixture_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("mixtures.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    name: Mapped[str] = mapped_column(String(300), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    carrier: Mapped[str | None] = mapped_column(String(200))
+    components: Mapped[list[Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
+    # After the mixin's created_by, as in the migration (sort_order only orders the mapping).
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now(), sort_order=1
+    )
+
+
+class MixtureComponent(CreatedBy, Timestamps, Base):
+    __tablename__ = "mixture_components"
+    __table_args__ = (
+        CheckConstraint("amount >= 0", name="amount_non_negative"),
+        CheckConstraint(in_check("unit", COMPOSITION_UNITS), name="unit"),
+        CheckConstraint("role IS NULL OR " + in_check("role", COMPONENT_ROLES), name="role"),
+        UniqueConstraint("mixture_id", "molecule_id"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    mixture_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("mixtures.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+    molecule_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("molecules.id", ondelete="RESTRICT"),
+        nullable=False,
+        index=True,
+    )
+    amount: Mapped[float] = mapped_column(Float, nullable=False)
+    unit: Mapped[str] = mapped_column(String(20), nullable=False)
+    role: Mapped[str | None] = mapped_column(String(20))

@@ -1,0 +1,154 @@
+"""ML artefacts: datasets, predictive models and stored predictions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from cryoprotect.db.models.base import (
+    MODEL_STATUSES,
+    Base,
+    Owned,
+    in_check,
+    uuid_pk,
+)
+
+
+class Dataset(Owned, Base):
+    __tablename__ = "datasets"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    name: Mapped[str] = mapped_column(String(300), nullable=False, index=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    row_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
+    rows: Mapped[list[Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
+    sources: Mapped[list[Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
+
+    target_names: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")
+    )
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
+        return (
+            Index(
+                "uq_datasets_public_name",
+                "name",
+                unique=True,
+                postgresql_where=text("visibility = 'public'"),
+            ),
+            *Owned.owned_constraints(),
+            CheckConstraint("row_count >= 0", name="row_count_non_negative"),
+        )
+
+
+class PredictiveModel(Owned, Base):
+    __tablename__ = "predictive_models"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
+    algorithm: Mapped[str] = mapped_column(String(100), nullable=False)
+    target: Mapped[str] = mapped_column(String(100), nullable=False)
+    dataset_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("datasets.id", ondelete="RESTRICT"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="queued")
+    metrics: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    manifest: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    # Added in 0006: the skops artefact, its checksum, training state, the active version.
+    artifact: Mapped[bytes | None] = mapped_column(LargeBinary)
+    artifact_sha256: Mapped[str | None] = mapped_column(String(64))
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    level: Mapped[float | None] = mapped_column(Float)
+    progress: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+    training_seconds: Mapped[float | None] = mapped_column(Float)
+    # Added in 0014: why a version not better than its baselines was made active anyway.
+    promotion_override: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
+        return (
+            *Owned.owned_constraints(),
+            CheckConstraint("version >= 1", name="version_positive"),
+            CheckConstraint(in_check("status", MODEL_STATUSES), name="status"),
+            UniqueConstraint("created_by", "name", "version"),
+            CheckConstraint("level IS NULL OR (level > 0 AND level < 1)", name="level_range"),
+            CheckConstraint(
+                "progress IS NULL OR (progress >= 0 AND progress <= 1)", name="progress_range"
+            ),
+            CheckConstraint(
+                "status <> 'ready' OR artifact_sha256 IS NOT NULL", name="ready_has_artifact"
+            ),
+            Index(
+                "uq_predictive_models_active_target",
+                "created_by",
+                "target",
+                unique=True,
+                postgresql_where=text("is_active"),
+            ),
+        )
+
+
+class Prediction(Owned, Base):
+    __tablename__ = "predictions"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    model_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("predictive_models.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+    mixture_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("mixtures.id", ondelete="CASCADE"), index=True
+    )
+    mixture_version: Mapped[int | None] = mapped_column(Integer)
+    target: Mapped[str] = mapped_column(String(100), nullable=False)
+    value: Mapped[float] = mapped_column(Float, nullable=False)
+    lower: Mapped[float | None] = mapped_column(Float)
+    upper: Mapped[float | None] = mapped_column(Float)
+    confidence_level: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str | None] = mapped_column(String(50))
+    details: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
+        return (
+            *Owned.owned_constraints(),
+            CheckConstraint(
+                "confidence_level IS NULL OR (confidence_level > 0 AND confidence_level < 1)",
+                name="confidence_level_range",
+            ),
+            CheckConstraint(
+                "lower IS NULL OR upper IS NULL OR lower <= upper", name="interval_ordered"
+            ),
+        )

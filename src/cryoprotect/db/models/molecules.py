@@ -1,0 +1,139 @@
+"""Library molecules and their properties."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from cryoprotect.db.models.base import (
+    MOLECULE_CLASSES,
+    MOLECULE_KINDS,
+    PROVENANCES,
+    Base,
+    CreatedBy,
+    Owned,
+    Timestamps,
+    in_check,
+    uuid_pk,
+)
+
+
+class Molecule(Owned, Base):
+    __tablename__ = "molecules"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    name: Mapped[str | None] = mapped_column(String(300), index=True)
+    synonyms: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")
+    )
+    smiles: Mapped[str | None] = mapped_column(Text)
+    inchi: Mapped[str | None] = mapped_column(Text)
+    inchikey: Mapped[str | None] = mapped_column(String(27), index=True)
+    formula: Mapped[str | None] = mapped_column(String(200))
+    molecular_weight: Mapped[float | None] = mapped_column(Float)
+    pubchem_cid: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    molecule_class: Mapped[str | None] = mapped_column(String(32))
+    sources: Mapped[list[Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'[]'::jsonb")
+    )
+    # Added in 0003: components without a single structure, standardisation record, fingerprint.
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, server_default="structure")
+    average_molar_mass: Mapped[float | None] = mapped_column(Float)
+    standardization: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, server_default=text("'{}'::jsonb")
+    )
+    morgan_fp: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
+        return (
+            *Owned.owned_constraints(),
+            CheckConstraint(in_check("kind", MOLECULE_KINDS), name="kind"),
+            CheckConstraint(
+                "kind <> 'structure' OR (smiles IS NOT NULL AND inchikey IS NOT NULL)",
+                name="structure_has_identifiers",
+            ),
+            CheckConstraint(
+                "kind <> 'no_structure' OR (name IS NOT NULL AND smiles IS NULL)",
+                name="no_structure_is_named",
+            ),
+            CheckConstraint(
+                "average_molar_mass IS NULL OR average_molar_mass > 0",
+                name="average_molar_mass_positive",
+            ),
+            Index(
+                "uq_molecules_public_no_structure_name",
+                text("lower(name)"),
+                unique=True,
+                postgresql_where=text("kind = 'no_structure' AND visibility = 'public'"),
+            ),
+            CheckConstraint(
+                "molecular_weight IS NULL OR molecular_weight > 0", name="molecular_weight_positive"
+            ),
+            CheckConstraint("pubchem_cid IS NULL OR pubchem_cid > 0", name="pubchem_cid_positive"),
+            CheckConstraint(
+                "molecule_class IS NULL OR " + in_check("molecule_class", MOLECULE_CLASSES),
+                name="molecule_class",
+            ),
+            CheckConstraint("smiles IS NOT NULL OR name IS NOT NULL", name="named_or_structured"),
+            # One record per structure per scope: public, per owner (private), per team.
+            Index(
+                "uq_molecules_public_inchikey",
+                "inchikey",
+                unique=True,
+                postgresql_where=text("visibility = 'public'"),
+            ),
+            Index(
+                "uq_molecules_private_inchikey",
+                "created_by",
+                "inchikey",
+                unique=True,
+                postgresql_where=text("visibility = 'private'"),
+            ),
+            Index(
+                "uq_molecules_team_inchikey",
+                "team_id",
+                "inchikey",
+                unique=True,
+                postgresql_where=text("visibility = 'team'"),
+            ),
+        )
+
+
+class MolecularProperty(CreatedBy, Timestamps, Base):
+    __tablename__ = "molecular_properties"
+    __table_args__ = (
+        Index("ix_molecular_properties_property_name_value", "property_name", "value"),
+        CheckConstraint(in_check("provenance", PROVENANCES), name="provenance"),
+        UniqueConstraint("molecule_id", "property_name", "method"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    molecule_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("molecules.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    )
+    property_name: Mapped[str] = mapped_column(String(100), nullable=False, index=True)
+    value: Mapped[float | None] = mapped_column(Float)
+    text_value: Mapped[str | None] = mapped_column(Text)
+    unit: Mapped[str | None] = mapped_column(String(50))
+    method: Mapped[str] = mapped_column(String(200), nullable=False)
+    provenance: Mapped[str] = mapped_column(String(16), nullable=False)
+    source: Mapped[str | None] = mapped_column(Text)
