@@ -25,7 +25,8 @@ import pytest
 import sqlalchemy as sa
 
 from cryoprotect.db.database import DATABASE_NAME, OWNER_ROLE, Database
-from cryoprotect.db.embedded import SUPERUSER, EmbeddedPostgres, _bin_path
+from cryoprotect.db.embedded import SUPERUSER, EmbeddedPostgres
+from cryoprotect.db.embedded import bin_path as _bin_path
 from cryoprotect.errors import EmbeddedServerError
 from cryoprotect.settings import Settings
 from tests.conftest import require
