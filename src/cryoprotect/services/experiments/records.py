@@ -1,0 +1,130 @@
+"""Experiment records: create, read, list, edit and delete under the caller's identity."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+
+from cryoprotect.db.models import Experiment
+from cryoprotect.errors import Conflict, ValidationError
+from cryoprotect.services.actor import Actor
+from cryoprotect.services.common import Page, change_visible, paginate
+from cryoprotect.services.experiments.base import CONTENT_FIELDS, ExperimentServiceBase
+from cryoprotect.services.experiments.verification import submit_for_verification
+from cryoprotect.services.molecules import check_scope
+
+
+class ExperimentRecords(ExperimentServiceBase):
+    """Record use cases of :class:`~cryoprotect.services.experiments.ExperimentService`."""
+
+    def create(
+        self,
+        actor: Actor,
+        *,
+        title: str,
+        visibility: str = "private",
+        team_id: uuid.UUID | None = None,
+        submit: bool = False,
+        **values: Any,
+    ) -> dict[str, Any]:
+        """Record an experiment in one transaction (optionally submitting it for verification)."""
+        user_id = actor.require_user()
+        check_scope(visibility, team_id)
+        unknown = set(values) - set(CONTENT_FIELDS)
+        if unknown:
+            field = sorted(unknown)[0]
+            raise ValidationError(f"Unknown field {field}.", field=field)
+        with self.db.transaction(actor.identity) as session:
+            clean = self._clean(session, {"title": title, **values})
+            experiment = Experiment(
+                **clean, visibility=visibility, team_id=team_id, created_by=user_id
+            )
+            session.add(experiment)
+            session.flush()
+            if submit:
+                submit_for_verification(session, experiment, user_id, None)
+            session.refresh(experiment)
+            return self._dict(session, experiment)
+
+    def get(self, actor: Actor, experiment_id: uuid.UUID) -> dict[str, Any]:
+        with self.db.transaction(actor.identity) as session:
+            return self._dict(session, self._visible(session, experiment_id))
+
+    def list(
+        self,
+        actor: Actor,
+        *,
+        page: int = 1,
+        per_page: int = 25,
+        q: str | None = None,
+        status: str | None = None,
+        team_id: uuid.UUID | None = None,
+        mixture_id: uuid.UUID | None = None,
+        cell_type_id: uuid.UUID | None = None,
+        awaiting_me: bool = False,
+    ) -> Page[dict[str, Any]]:
+        """Visible experiments, newest first; ``awaiting_me`` = the caller's verification queue."""
+        query = sa.select(Experiment).order_by(Experiment.created_at.desc(), Experiment.id)
+        if q:
+            query = query.where(Experiment.title.ilike(f"%{q.strip()}%"))
+        if status:
+            query = query.where(Experiment.verification_status == status)
+        if team_id:
+            query = query.where(Experiment.team_id == team_id)
+        if mixture_id:
+            query = query.where(Experiment.mixture_id == mixture_id)
+        if cell_type_id:
+            query = query.where(Experiment.cell_type_id == cell_type_id)
+        if awaiting_me:
+            uid = actor.require_user()
+            query = query.where(
+                Experiment.verification_status == "pending",
+                Experiment.visibility != "private",
+                Experiment.created_by != uid,
+                sa.func.auth.team_can(Experiment.team_id, "verify"),
+            )
+        with self.db.transaction(actor.identity) as session:
+            result = paginate(session, query, page, per_page)
+            return Page(
+                self._dicts(session, result.items),
+                result.total,
+                result.page,
+                result.per_page,
+            )
+
+    def update(
+        self, actor: Actor, experiment_id: uuid.UUID, changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Edit; editing a verified or rejected experiment sends it back to pending."""
+        actor.require_user()
+        allowed = {*CONTENT_FIELDS, "visibility", "team_id"}
+        unknown = set(changes) - allowed
+        if unknown:
+            field = sorted(unknown)[0]
+            raise ValidationError(f"{field} cannot be changed here.", field=field)
+        with self.db.transaction(actor.identity) as session:
+            experiment = self._visible(session, experiment_id)
+            check_scope(
+                changes.get("visibility", experiment.visibility),
+                changes.get("team_id", experiment.team_id),
+            )
+            if "mixture_version" in changes and "mixture_id" not in changes:
+                changes = {**changes, "mixture_id": experiment.mixture_id}
+            values = self._clean(session, changes)
+            change_visible(session, Experiment, experiment_id, "experiment", values)
+            session.refresh(experiment)
+            return self._dict(session, experiment)
+
+    def delete(self, actor: Actor, experiment_id: uuid.UUID) -> None:
+        actor.require_user()
+        with self.db.transaction(actor.identity) as session:
+            experiment = self._visible(session, experiment_id)
+            if experiment.verification_status == "verified":
+                raise Conflict(
+                    "A verified experiment cannot be deleted; edit it (which reopens "
+                    "verification) or ask a team admin.",
+                    details={"field": "verification_status"},
+                )
+            change_visible(session, Experiment, experiment_id, "experiment")
