@@ -70,7 +70,7 @@ from cryoprotect.ml.datasets import (
     Component,
     Dataset,
     DatasetRow,
-    _ingredients,
+    ingredient_amounts,
     load_cryomn_literature,
     load_cryomn_wetlab,
     normalise_doi,
@@ -459,7 +459,7 @@ def load_v2_feedback(
         record = formulations[obs["formulation_id"]]
         composition = tuple(
             Component(spec.name, value, spec.unit)
-            for spec, value in _ingredients(record, columns, set())
+            for spec, value in ingredient_amounts(record, columns, set())
         )
         value = float(obs["value"])
         flags = () if 0.0 <= value <= 100.0 else ("target_out_of_range",)
