@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import ast
+import os
+import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,44 +17,97 @@ pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "src" / "cryoprotect"
 
-# What each layer may import from the rest of the package.
-ALLOWED = {
-    "science": {"science", "errors"},
-    "ml": {"science", "ml", "errors"},
-    "db": {"db", "errors", "settings", "science"},
-    "search": {"search", "science", "errors", "settings"},
-    "services": {"science", "ml", "db", "search", "services", "errors", "settings"},
-}
-
-
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module)
-        elif isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-    return found
-
-
-@pytest.mark.parametrize("layer", sorted(ALLOWED))
-def test_layers_import_only_downwards(layer: str) -> None:
-    offenders = []
-    for path in (PACKAGE / layer).rglob("*.py"):
-        for module in _imports(path):
-            parts = module.split(".")
-            if parts[0] in {"flask", "flask_smorest"} and layer != "api":
-                offenders.append(f"{path.relative_to(ROOT)} imports {module}")
-            if parts[0] == "sqlalchemy" and layer in {"science", "ml"}:
-                offenders.append(f"{path.relative_to(ROOT)} imports {module}")
-            if parts[0] == "cryoprotect" and len(parts) > 1 and parts[1] not in ALLOWED[layer]:
-                offenders.append(f"{path.relative_to(ROOT)} imports {module}")
-    assert offenders == []
-
 
 def _run(*argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", *argv], cwd=ROOT, capture_output=True, text=True)
+
+
+def _lint_imports(cwd: Path, *, pythonpath: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``lint-imports`` (import-linter) over the contracts in ``cwd/pyproject.toml``."""
+    env = dict(os.environ)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
+    code = "from importlinter.cli import lint_imports_command; lint_imports_command()"
+    return subprocess.run(
+        [sys.executable, "-c", code, "--no-cache", "--no-logo"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+
+def _contracts() -> list[dict[str, Any]]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    return config["tool"]["importlinter"]["contracts"]  # type: ignore[no-any-return]
+
+
+def test_layer_contracts_hold() -> None:
+    """DESIGN.md: science <- ml <- services <- (api, web, cli); db, search, ops serve services.
+
+    The contracts live in pyproject.toml [tool.importlinter]; grimp reads every import,
+    relative and deferred (inside a function) ones included.
+    """
+    result = _lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout, result.stdout
+
+
+def test_every_layer_is_under_the_layers_contract() -> None:
+    """A new top-level package or module cannot escape the rules by not being listed."""
+    (layers,) = [c for c in _contracts() if c["type"] == "layers"]
+    listed = {
+        name.strip().removeprefix("cryoprotect.")
+        for layer in layers["layers"]
+        for name in layer.split("|")
+    }
+    present = {
+        path.stem if path.suffix == ".py" else path.name
+        for path in PACKAGE.iterdir()
+        if (path.suffix == ".py" and path.name != "__init__.py")
+        or (path.is_dir() and (path / "__init__.py").exists())
+    }
+    assert present == listed
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "contract"),
+    [
+        # relative, inside a function: science may not read the settings
+        (
+            "science/zz_probe.py",
+            "def f():\n    from ..settings import Settings\n    return Settings\n",
+            "science imports nothing of ours but science and errors",
+        ),
+        # relative, at module level: db serves services, never the other way round
+        ("db/zz_probe.py", "from .. import services\n", "Layers:"),
+        # the adapters are independent of each other
+        ("web/zz_probe.py", "from cryoprotect.api import common\n", "Layers:"),
+        # ops serves services: it may not reach up into them
+        ("ops/zz_probe.py", "from ..services import actor\n", "Layers:"),
+        # no web framework below the adapters
+        ("services/zz_probe.py", "import flask\n", "HTTP and CLI frameworks"),
+        # no database library in the pure core
+        ("ml/zz_probe.py", "import sqlalchemy\n", "never touch the database"),
+        # RDKit through science only
+        ("api/zz_probe.py", "from rdkit import Chem\n", "RDKit is called from science"),
+    ],
+)
+def test_contracts_catch_a_violation(tmp_path: Path, path: str, source: str, contract: str) -> None:
+    """The contracts bite: a copy of the package with one forbidden import breaks them."""
+    shutil.copytree(
+        PACKAGE,
+        tmp_path / "src" / "cryoprotect",
+        ignore=shutil.ignore_patterns(
+            "__pycache__", "*.csv", "*.json", "*.md", "static", "templates"
+        ),
+    )
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    (tmp_path / "src" / "cryoprotect" / path).write_text(source, encoding="utf-8")
+    result = _lint_imports(tmp_path, pythonpath=tmp_path / "src")
+    assert result.returncode != 0, result.stdout + result.stderr
+    broken = result.stdout.split("Broken contracts", 1)[-1]
+    assert contract in broken and "zz_probe" in broken, result.stdout
 
 
 def test_ruff_lint_and_format() -> None:
