@@ -232,15 +232,33 @@ class MixtureService:
         )
 
     def _components(self, session: Session, mixture_id: uuid.UUID) -> list[dict[str, Any]]:
+        return self._components_of(session, [mixture_id])[mixture_id]
+
+    def _components_of(
+        self, session: Session, mixture_ids: builtins.list[uuid.UUID]
+    ) -> dict[uuid.UUID, builtins.list[dict[str, Any]]]:
+        """Each mixture's components in one query (a page of mixtures is not N+1 queries)."""
+        found: dict[uuid.UUID, builtins.list[dict[str, Any]]] = {i: [] for i in mixture_ids}
+        if not mixture_ids:
+            return found
         rows = session.execute(
             sa.select(MixtureComponent, Molecule)
             .join(Molecule, Molecule.id == MixtureComponent.molecule_id)
-            .where(MixtureComponent.mixture_id == mixture_id)
+            .where(MixtureComponent.mixture_id.in_(mixture_ids))
             .order_by(MixtureComponent.created_at, Molecule.name)
         ).all()
-        return [_component_dict(c, m) for c, m in rows]
+        for c, m in rows:
+            found[c.mixture_id].append(_component_dict(c, m))
+        return found
 
-    def _dict(self, session: Session, mixture: Mixture) -> dict[str, Any]:
+    def _dict(
+        self,
+        session: Session,
+        mixture: Mixture,
+        components: builtins.list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        if components is None:
+            components = self._components(session, mixture.id)
         return {
             "id": mixture.id,
             "name": mixture.name,
@@ -248,7 +266,7 @@ class MixtureService:
             "version": mixture.version,
             "carrier": mixture.carrier,
             "sources": list(mixture.sources or []),
-            "components": self._components(session, mixture.id),
+            "components": components,
             "visibility": mixture.visibility,
             "team_id": mixture.team_id,
             "created_by": mixture.created_by,
@@ -357,8 +375,9 @@ class MixtureService:
             query = query.where(Mixture.visibility == visibility)
         with self.db.transaction(actor.identity) as session:
             result = paginate(session, query, page, per_page)
+            components = self._components_of(session, [m.id for m in result.items])
             return Page(
-                [self._dict(session, m) for m in result.items],
+                [self._dict(session, m, components[m.id]) for m in result.items],
                 result.total,
                 result.page,
                 result.per_page,
