@@ -1,0 +1,67 @@
+"""Predictive models: datasets, training (synchronous or as a job), registry, predictions.
+
+The science lives in :mod:`cryoprotect.ml`; this module stores and loads. A trained model
+is an immutable version row in ``predictive_models`` — manifest (algorithm,
+hyperparameters, feature names, dataset hash, metrics, library versions) plus a skops
+artefact whose checksum is verified on every load. Visibility and permissions are the
+database's, as for every owned table.
+
+Training cost is bounded: each algorithm accepts at most its ``max_rows`` rows (checked
+when the version is registered, 400), and a run happens in a separate worker process
+(:mod:`cryoprotect.services.worker_process`) that is terminated at the wall-clock limit
+(``CRYOPROTECT_TRAINING_TIMEOUT_S``) or when its job is cancelled; the version is then
+marked failed with the reason. The database is written only from this process.
+
+Split by job:
+
+- :mod:`.records`: the kind of a dataset or model, the baseline verdict, the target
+  transform and the API dicts;
+- :mod:`.reference`: the public reference datasets (CryoMN, FreeSolv);
+- :mod:`.base`: the database, the training time limit and loading a verified artefact;
+- :mod:`.datasets`: list, create and find datasets;
+- :mod:`.training`: register a queued version and train it in a worker process;
+- :mod:`.registry`: list, read, compare, delete and promote versions;
+- :mod:`.prediction`: mixture-model predictions and the stored predictions;
+- :mod:`.molecule_predictions`: molecule-model predictions;
+- :mod:`.service`: :class:`ModelService`, the one object that combines them.
+"""
+
+from cryoprotect.services.models.datasets import find_dataset
+from cryoprotect.services.models.molecule_predictions import MAX_MOLECULE_MODELS
+from cryoprotect.services.models.records import (
+    MIXTURES,
+    MOLECULES,
+    NO_COMPARISON,
+    baseline_status,
+    dataset_dict,
+    model_dict,
+    model_kind,
+    records_kind,
+    target_transform_of,
+)
+from cryoprotect.services.models.reference import (
+    CRYOMN_DIR,
+    CRYOMN_SOURCE,
+    load_reference_datasets,
+)
+from cryoprotect.services.models.service import ModelService
+from cryoprotect.services.models.training import Progress
+
+__all__ = [
+    "CRYOMN_DIR",
+    "CRYOMN_SOURCE",
+    "MAX_MOLECULE_MODELS",
+    "MIXTURES",
+    "MOLECULES",
+    "NO_COMPARISON",
+    "ModelService",
+    "Progress",
+    "baseline_status",
+    "dataset_dict",
+    "find_dataset",
+    "load_reference_datasets",
+    "model_dict",
+    "model_kind",
+    "records_kind",
+    "target_transform_of",
+]
