@@ -53,7 +53,7 @@ class ModelTraining(ModelServiceBase):
         user_id = actor.require_user()
         if algorithm not in ml_train.ALGORITHMS:
             raise ValidationError(
-                f"algorithm must be one of {', '.join(sorted(ml_train.ALGORITHMS))}.",
+                f"algorithm must be one of {', '.join(ml_train.ALGORITHMS.names())}.",
                 field="algorithm",
             )
         if not 0.5 <= level < 1:
