@@ -2,6 +2,7 @@
 #   make run    install into .venv, start the embedded PostgreSQL, migrate, load the
 #               reference library and serve on http://127.0.0.1:5000
 #   make test   install (with test tools) and run the whole test suite
+#   make unit   the fast loop: tests/unit only (pure code and code checks; no database or browser)
 # and for CI (.github/workflows/ci.yml): make lint, make typecheck
 PYTHON ?= python3
 VENV   ?= .venv
@@ -10,7 +11,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck install lock clean
+.PHONY: run test unit lint typecheck install lock clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "CryoProtect needs Python >= 3.11"'
@@ -28,6 +29,11 @@ run: install
 # pytest exits 5 when it collects no tests; make treats any non-zero code as failure.
 test: install
 	$(BIN)/python -m pytest
+
+# The unit tests alone: the pure core, the layer contracts, ruff and mypy; no PostgreSQL, no
+# browser (a few minutes instead of the whole suite's quarter of an hour).
+unit: install
+	$(BIN)/python -m pytest tests/unit
 
 # The same checks as tests/unit/test_code_quality.py and tests/unit/test_js_lint.py, on their
 # own (CI runs them first): ruff on the Python, ESLint (pinned in package-lock.json) on the
