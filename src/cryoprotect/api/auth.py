@@ -10,7 +10,7 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from cryoprotect.api.common import BEARER, StrictSchema, current_actor, login_required, services
+from cryoprotect.api.common import StrictSchema, current_actor, services, signed_in
 from cryoprotect.services.auth import MAX_PASSWORD_LENGTH
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Accounts and tokens")
@@ -147,11 +147,10 @@ class Refresh(MethodView):
 
 @blp.route("/logout")
 class Logout(MethodView):
-    @login_required
+    @signed_in(blp)
     @blp.arguments(LogoutSchema, required=False)
     @blp.response(204)
     @blp.alt_response(401, description="Not signed in")
-    @blp.doc(security=BEARER)
     def post(self, body: dict[str, Any]) -> None:
         """Sign out: revoke this access token, its session and a refresh token (or all)"""
         services().auth.logout(current_actor(), body.get("refresh_token"))
@@ -159,19 +158,17 @@ class Logout(MethodView):
 
 @users_blp.route("/me")
 class Me(MethodView):
-    @login_required
+    @signed_in(users_blp)
     @users_blp.response(200, UserSchema)
     @users_blp.alt_response(401, description="Not signed in")
-    @users_blp.doc(security=BEARER)
     def get(self) -> Any:
         """The signed-in user's profile"""
         return services().auth.get_user(current_actor())
 
-    @login_required
+    @signed_in(users_blp)
     @users_blp.arguments(ProfileUpdateSchema)
     @users_blp.response(200, UserSchema)
     @users_blp.alt_response(401, description="Not signed in")
-    @users_blp.doc(security=BEARER)
     def patch(self, body: dict[str, Any]) -> Any:
         """Change the signed-in user's display name"""
         return services().auth.update_profile(current_actor(), body["display_name"])
@@ -179,21 +176,19 @@ class Me(MethodView):
 
 @users_blp.route("/me/api-tokens")
 class ApiTokens(MethodView):
-    @login_required
+    @signed_in(users_blp)
     @users_blp.response(200, ApiTokenSchema(many=True))
     @users_blp.alt_response(401, description="Not signed in")
     @users_blp.alt_response(403, description="Called with a personal API token")
-    @users_blp.doc(security=BEARER)
     def get(self) -> Any:
         """The caller's personal API tokens (secrets are never shown again)"""
         return services().auth.list_api_tokens(current_actor())
 
-    @login_required
+    @signed_in(users_blp)
     @users_blp.arguments(ApiTokenCreateSchema)
     @users_blp.response(201, NewApiTokenSchema)
     @users_blp.alt_response(401, description="Not signed in")
     @users_blp.alt_response(403, description="Called with a personal API token")
-    @users_blp.doc(security=BEARER)
     def post(self, body: dict[str, Any]) -> Any:
         """Create a personal API token for scripts; the secret is returned once"""
         return services().auth.create_api_token(
@@ -203,12 +198,11 @@ class ApiTokens(MethodView):
 
 @users_blp.route("/me/api-tokens/<uuid:token_id>")
 class ApiTokenItem(MethodView):
-    @login_required
+    @signed_in(users_blp)
     @users_blp.response(204)
     @users_blp.alt_response(401, description="Not signed in")
     @users_blp.alt_response(403, description="Called with another personal API token")
     @users_blp.alt_response(404, description="No such token of yours")
-    @users_blp.doc(security=BEARER)
     def delete(self, token_id: uuid.UUID) -> None:
         """Revoke a personal API token"""
         services().auth.revoke_api_token(current_actor(), token_id)

@@ -8,6 +8,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import current_app, g, request
+from flask_smorest import Blueprint
 
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import MAX_PER_PAGE, Page
@@ -103,11 +104,15 @@ def paged_schema(item: type[ma.Schema], name: str) -> type[ma.Schema]:
     )
 
 
-BEARER = [{"bearerAuth": []}]
-OPTIONAL_BEARER = [{}, {"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+OPTIONAL_BEARER: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
+#: The 401 every operation that reads a bearer token documents (``api.errors`` adds it too).
+UNAUTHORIZED = "Missing, invalid or expired credentials"
+
+View = Callable[..., Any]
 
 
-def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+def login_required(view: View) -> View:
     """Authenticate before anything else (as the outermost decorator of a view method).
 
     flask-smorest parses and validates the body in the decorators below this one; an
@@ -120,6 +125,85 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def _documents(view: View, status: int) -> bool:
+    """True when ``view`` already documents a response with ``status``."""
+    responses = getattr(view, "_apidoc", {}).get("response", {}).get("responses", {})
+    return status in responses or str(status) in responses
+
+
+def signed_in(blp: Blueprint) -> Callable[[View], View]:
+    """A view for signed-in callers only: authenticate first (see :func:`login_required`),
+    and document the bearer security and the 401.
+
+    Use it as the outermost decorator of the view method; a 401 the view documents itself
+    (e.g. "Not signed in") is kept.
+    """
+
+    def decorate(view: View) -> View:
+        documented = blp.doc(security=BEARER)(view)
+        if not _documents(documented, 401):
+            documented = blp.alt_response(401, description=UNAUTHORIZED)(documented)
+        return login_required(documented)
+
+    return decorate
+
+
+def multipart_arguments(
+    blp: Blueprint, form: type[ma.Schema], files: type[ma.Schema]
+) -> Callable[[View], View]:
+    """Parse a ``multipart/form-data`` body: its fields with ``form`` and its files with
+    ``files`` (the view receives ``form`` and ``files``, in that order).
+
+    Documented as ONE ``requestBody`` whose schema holds the fields and the files, under the
+    files schema's name: OpenAPI 3 has no ``formData`` parameters, which is how flask-smorest
+    would document a second body location.
+    """
+    body = type(files.__name__, (files, form), {"__doc__": files.__doc__})
+
+    def decorate(view: View) -> View:
+        parsed: View = blp.arguments(form, location="form")(
+            blp.arguments(files, location="files")(view)
+        )
+        apidoc = dict(getattr(parsed, "_apidoc", {}))
+        arguments = dict(apidoc["arguments"])
+        arguments["parameters"] = [
+            {**param, "schema": body} for param in arguments["parameters"] if param["in"] == "files"
+        ]
+        apidoc["arguments"] = arguments
+        setattr(parsed, "_apidoc", apidoc)  # noqa: B010 (flask-smorest's documentation slot)
+        return parsed
+
+    return decorate
+
+
+#: The header every paginated list answers with (the envelope's ``total``).
+TOTAL_COUNT_HEADER = {
+    "X-Total-Count": {
+        "description": "Number of matching rows on all pages",
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
+
+
+def paginated(blp: Blueprint, envelope: type[ma.Schema]) -> Callable[[View], View]:
+    """A list view that returns a :class:`Page`: answered as the envelope ``{items, total,
+    page, per_page}`` (``envelope``, from :func:`paged_schema`) with ``X-Total-Count``.
+
+    Use it where ``@blp.response(200, ...)`` would go, below ``@blp.arguments`` of a
+    :class:`PageArgsSchema`.
+    """
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            page: Page[Any] = view(*args, **kwargs)
+            return page_envelope(page), {"X-Total-Count": str(page.total)}
+
+        return blp.response(200, envelope, headers=TOTAL_COUNT_HEADER)(wrapper)  # type: ignore[no-any-return]
+
+    return decorate
 
 
 class SourceSchema(InputSchema):

@@ -12,16 +12,16 @@ from flask_smorest.fields import Upload
 
 from cryoprotect.api.background import csv_rows, run_sized
 from cryoprotect.api.common import (
-    BEARER,
     OPTIONAL_BEARER,
     InputSchema,
     PageArgsSchema,
     StrictSchema,
     current_actor,
-    login_required,
-    page_envelope,
+    multipart_arguments,
     paged_schema,
+    paginated,
     services,
+    signed_in,
 )
 from cryoprotect.api.models import DatasetSchema
 from cryoprotect.api.molecules import JobSchema
@@ -170,7 +170,8 @@ class ExperimentSchema(ma.Schema):
     cell_type_id = ma.fields.UUID(allow_none=True)
     cell_type_name = _Text(allow_none=True)
     biological_system = ma.fields.Dict(required=True)
-    conditions = ma.fields.Dict(required=True)
+    # A title of its own: unnamed, generators call it "ExperimentConditions", the input schema.
+    conditions = ma.fields.Dict(required=True, metadata={"title": "RecordedConditions"})
     results = ma.fields.List(ma.fields.Dict(), required=True)
     performed_on = ma.fields.Date(allow_none=True)
     operator = _Text(allow_none=True)
@@ -359,14 +360,13 @@ class ExperimentVocabularySchema(ma.Schema):
 @blp.route("")
 class Experiments(MethodView):
     @blp.arguments(ExperimentListArgsSchema, location="query")
-    @blp.response(200, ExperimentPageSchema)
+    @paginated(blp, ExperimentPageSchema)
     @blp.doc(security=OPTIONAL_BEARER)
     def get(self, args: dict[str, Any]) -> Any:
         """Experiments visible to the caller, newest first (awaiting_me: my verification queue)"""
-        page = services().experiments.list(current_actor(), **args)
-        return page_envelope(page), {"X-Total-Count": str(page.total)}
+        return services().experiments.list(current_actor(), **args)
 
-    @login_required
+    @signed_in(blp)
     @blp.arguments(ExperimentCreateSchema)
     @blp.response(201, ExperimentSchema)
     @blp.alt_response(403, description="No permission to create in that team")
@@ -376,7 +376,6 @@ class Experiments(MethodView):
         description="Already submitted; or a team/public experiment cites a mixture, protocol "
         "or cell type its audience cannot see (details.field names it)",
     )
-    @blp.doc(security=BEARER)
     def post(self, body: dict[str, Any]) -> Any:
         """Record an experiment: mixture (by version), protocol, biological system, conditions, results"""
         return services().experiments.create(current_actor(), **body)
@@ -404,7 +403,7 @@ class ExperimentItem(MethodView):
         """One experiment"""
         return services().experiments.get(current_actor(), experiment_id)
 
-    @login_required
+    @signed_in(blp)
     @blp.arguments(ExperimentUpdateSchema)
     @blp.response(200, ExperimentSchema)
     @blp.alt_response(
@@ -418,17 +417,15 @@ class ExperimentItem(MethodView):
         description="The new scope's audience could not see a cited mixture, protocol or "
         "cell type (details.field names it)",
     )
-    @blp.doc(security=BEARER)
     def patch(self, body: dict[str, Any], experiment_id: uuid.UUID) -> Any:
         """Edit an experiment; editing a verified one sends it back to pending verification"""
         return services().experiments.update(current_actor(), experiment_id, body)
 
-    @login_required
+    @signed_in(blp)
     @blp.response(204)
     @blp.alt_response(403, description="Visible but not deletable by the caller")
     @blp.alt_response(404, description="No such experiment visible to the caller")
     @blp.alt_response(409, description="Verified experiments are not deleted")
-    @blp.doc(security=BEARER)
     def delete(self, experiment_id: uuid.UUID) -> None:
         """Delete an experiment that is not verified"""
         services().experiments.delete(current_actor(), experiment_id)
@@ -436,13 +433,12 @@ class ExperimentItem(MethodView):
 
 @blp.route("/<uuid:experiment_id>/submit")
 class ExperimentSubmit(MethodView):
-    @login_required
+    @signed_in(blp)
     @blp.arguments(ExperimentSubmitSchema)
     @blp.response(200, ExperimentSchema)
     @blp.alt_response(403, description="Not editable by the caller")
     @blp.alt_response(404, description="No such experiment visible to the caller")
     @blp.alt_response(409, description="Already pending or verified")
-    @blp.doc(security=BEARER)
     def post(self, body: dict[str, Any], experiment_id: uuid.UUID) -> Any:
         """Submit a team experiment for lab verification (→ pending)"""
         return services().experiments.submit(current_actor(), experiment_id, body.get("notes"))
@@ -450,13 +446,12 @@ class ExperimentSubmit(MethodView):
 
 @blp.route("/<uuid:experiment_id>/verification")
 class ExperimentVerification(MethodView):
-    @login_required
+    @signed_in(blp)
     @blp.arguments(VerificationDecisionSchema)
     @blp.response(200, ExperimentSchema)
     @blp.alt_response(403, description="The author, or no verify capability in the team")
     @blp.alt_response(404, description="No such experiment visible to the caller")
     @blp.alt_response(409, description="The experiment is not pending")
-    @blp.doc(security=BEARER)
     def post(self, body: dict[str, Any], experiment_id: uuid.UUID) -> Any:
         """Verify or reject a pending experiment (a verifier of its team who is not the author)"""
         return services().experiments.decide(current_actor(), experiment_id, **body)
@@ -494,11 +489,10 @@ class PredictionSummary(MethodView):
 
 @blp.route("/dataset")
 class ExperimentDataset(MethodView):
-    @login_required
+    @signed_in(blp)
     @blp.arguments(DatasetFromExperimentsSchema)
     @blp.response(201, DatasetSchema)
     @blp.alt_response(422, description="Fewer than two experiments with that measure")
-    @blp.doc(security=BEARER)
     def post(self, body: dict[str, Any]) -> Any:
         """Build a training dataset from (verified) experiments' results"""
         svc, actor = services(), current_actor()
@@ -532,9 +526,8 @@ class ExperimentDataset(MethodView):
 
 @blp.route("/import")
 class ExperimentImport(MethodView):
-    @login_required
-    @blp.arguments(ResultsImportFormSchema, location="form")
-    @blp.arguments(ResultsImportFileSchema, location="files")
+    @signed_in(blp)
+    @multipart_arguments(blp, ResultsImportFormSchema, ResultsImportFileSchema)
     @blp.response(200, ResultsImportReportSchema)
     @blp.alt_response(
         202,
@@ -544,7 +537,6 @@ class ExperimentImport(MethodView):
     )
     @blp.alt_response(403, description="No permission to create in that team")
     @blp.alt_response(409, description="atomic: a new experiment cites what its team cannot see")
-    @blp.doc(security=BEARER)
     def post(self, form: dict[str, Any], files: dict[str, Any]) -> Any:
         """Import results from CSV (one measurement per row); a per-row report says what landed"""
         actor = current_actor()

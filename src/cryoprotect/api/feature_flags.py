@@ -55,12 +55,16 @@ def register_key_converter(app: Flask, api: Api) -> None:
 
 def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """Authenticate and require a platform administrator before the body is parsed (as the
-    outermost decorator), so others get 401/403 rather than a validation error."""
+    outermost decorator), so others get 401/403 rather than a validation error; documents
+    the bearer security (and so the 401) and the 403."""
+    documented = blp.alt_response(403, description="Administrators only")(
+        blp.doc(security=BEARER)(view)
+    )
 
-    @functools.wraps(view)
+    @functools.wraps(documented)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         current_actor().require_admin()
-        return view(*args, **kwargs)
+        return documented(*args, **kwargs)
 
     return wrapper
 
@@ -136,8 +140,6 @@ class EvaluatedFlagSchema(ma.Schema):
 class Flags(MethodView):
     @admin_required
     @blp.response(200, FlagSchema(many=True))
-    @blp.alt_response(403, description="Administrators only")
-    @blp.doc(security=BEARER)
     def get(self) -> Any:
         """Every feature flag with its overrides (administrators)"""
         return services().feature_flags.list_flags(current_actor())
@@ -145,9 +147,7 @@ class Flags(MethodView):
     @admin_required
     @blp.arguments(FlagCreateSchema)
     @blp.response(201, FlagSchema)
-    @blp.alt_response(403, description="Administrators only")
     @blp.alt_response(409, description="A flag with this key exists")
-    @blp.doc(security=BEARER)
     def post(self, body: dict[str, Any]) -> Any:
         """Create a flag (off unless enabled; rollout 100 % by default) (administrators)"""
         return services().feature_flags.create(current_actor(), **body)
@@ -166,9 +166,7 @@ class MyFlags(MethodView):
 class FlagItem(MethodView):
     @admin_required
     @blp.response(200, FlagSchema)
-    @blp.alt_response(403, description="Administrators only")
     @blp.alt_response(404, description="No such flag")
-    @blp.doc(security=BEARER)
     def get(self, key: str) -> Any:
         """One flag with its overrides (administrators)"""
         return services().feature_flags.get(current_actor(), key)
@@ -176,57 +174,50 @@ class FlagItem(MethodView):
     @admin_required
     @blp.arguments(FlagUpdateSchema)
     @blp.response(200, FlagSchema)
-    @blp.alt_response(403, description="Administrators only")
     @blp.alt_response(404, description="No such flag")
-    @blp.doc(security=BEARER)
     def patch(self, body: dict[str, Any], key: str) -> Any:
         """Change a flag's default, rollout percentage or description (administrators)"""
         return services().feature_flags.update(current_actor(), key, **body)
 
 
-@blp.route("/<flag_key:key>/overrides/users/<uuid:user_id>")
-class UserOverride(MethodView):
-    @admin_required
-    @blp.arguments(OverrideSetSchema)
-    @blp.response(200, OverrideSchema)
-    @blp.alt_response(403, description="Administrators only")
-    @blp.alt_response(404, description="No such flag or user")
-    @blp.doc(security=BEARER)
-    def put(self, body: dict[str, Any], key: str, user_id: uuid.UUID) -> Any:
-        """Turn a flag on or off for one user, whatever the defaults (administrators)"""
-        return services().feature_flags.set_override(
-            current_actor(), key, user_id=user_id, enabled=body["enabled"], note=body["note"]
-        )
+def _override_resource(target: str, put_summary: str, delete_summary: str) -> type[MethodView]:
+    """The override resource of one ``target`` (``user`` or ``team``): both kinds share
+    this implementation; the route gives the ``<target>_id`` path parameter."""
 
-    @admin_required
-    @blp.response(204)
-    @blp.alt_response(403, description="Administrators only")
-    @blp.alt_response(404, description="No such flag or override")
-    @blp.doc(security=BEARER)
-    def delete(self, key: str, user_id: uuid.UUID) -> None:
-        """Remove a user's override (administrators)"""
-        services().feature_flags.delete_override(current_actor(), key, user_id=user_id)
+    class Override(MethodView):
+        @admin_required
+        @blp.arguments(OverrideSetSchema)
+        @blp.response(200, OverrideSchema)
+        @blp.alt_response(404, description=f"No such flag or {target}")
+        def put(self, body: dict[str, Any], key: str, **target_id: uuid.UUID) -> Any:
+            return services().feature_flags.set_override(
+                current_actor(), key, enabled=body["enabled"], note=body["note"], **target_id
+            )
+
+        @admin_required
+        @blp.response(204)
+        @blp.alt_response(404, description="No such flag or override")
+        def delete(self, key: str, **target_id: uuid.UUID) -> None:
+            services().feature_flags.delete_override(current_actor(), key, **target_id)
+
+        put.__doc__ = put_summary
+        delete.__doc__ = delete_summary
+
+    Override.__name__ = Override.__qualname__ = f"{target.title()}Override"
+    return Override
 
 
-@blp.route("/<flag_key:key>/overrides/teams/<uuid:team_id>")
-class TeamOverride(MethodView):
-    @admin_required
-    @blp.arguments(OverrideSetSchema)
-    @blp.response(200, OverrideSchema)
-    @blp.alt_response(403, description="Administrators only")
-    @blp.alt_response(404, description="No such flag or team")
-    @blp.doc(security=BEARER)
-    def put(self, body: dict[str, Any], key: str, team_id: uuid.UUID) -> Any:
-        """Turn a flag on or off for one team's requests (administrators)"""
-        return services().feature_flags.set_override(
-            current_actor(), key, team_id=team_id, enabled=body["enabled"], note=body["note"]
-        )
-
-    @admin_required
-    @blp.response(204)
-    @blp.alt_response(403, description="Administrators only")
-    @blp.alt_response(404, description="No such flag or override")
-    @blp.doc(security=BEARER)
-    def delete(self, key: str, team_id: uuid.UUID) -> None:
-        """Remove a team's override (administrators)"""
-        services().feature_flags.delete_override(current_actor(), key, team_id=team_id)
+UserOverride = blp.route("/<flag_key:key>/overrides/users/<uuid:user_id>")(
+    _override_resource(
+        "user",
+        "Turn a flag on or off for one user, whatever the defaults (administrators)",
+        "Remove a user's override (administrators)",
+    )
+)
+TeamOverride = blp.route("/<flag_key:key>/overrides/teams/<uuid:team_id>")(
+    _override_resource(
+        "team",
+        "Turn a flag on or off for one team's requests (administrators)",
+        "Remove a team's override (administrators)",
+    )
+)

@@ -10,17 +10,16 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from cryoprotect.api.common import (
-    BEARER,
     OPTIONAL_BEARER,
     InputSchema,
     PageArgsSchema,
     SourceSchema,
     StrictSchema,
     current_actor,
-    login_required,
-    page_envelope,
     paged_schema,
+    paginated,
     services,
+    signed_in,
 )
 from cryoprotect.db.models import COMPONENT_ROLES, COMPOSITION_UNITS, VISIBILITIES
 
@@ -138,19 +137,17 @@ MixturePageSchema = paged_schema(MixtureSchema, "MixturePageSchema")
 @blp.route("")
 class Mixtures(MethodView):
     @blp.arguments(MixtureListArgsSchema, location="query")
-    @blp.response(200, MixturePageSchema)
+    @paginated(blp, MixturePageSchema)
     @blp.doc(security=OPTIONAL_BEARER)
     def get(self, args: dict[str, Any]) -> Any:
         """Mixtures visible to the caller (public reference solutions without signing in)"""
-        page = services().mixtures.list(current_actor(), **args)
-        return page_envelope(page), {"X-Total-Count": str(page.total)}
+        return services().mixtures.list(current_actor(), **args)
 
-    @login_required
+    @signed_in(blp)
     @blp.arguments(MixtureCreateSchema)
     @blp.response(201, MixtureSchema)
     @blp.alt_response(403, description="No permission to create in that team")
     @blp.alt_response(404, description="A component names no visible library molecule")
-    @blp.doc(security=BEARER)
     def post(self, body: dict[str, Any]) -> Any:
         """Create a mixture: water plus components with amounts and units, and a carrier"""
         return services().mixtures.create(current_actor(), **body)
@@ -165,7 +162,7 @@ class MixtureItem(MethodView):
         """One mixture (current version)"""
         return services().mixtures.get(current_actor(), mixture_id)
 
-    @login_required
+    @signed_in(blp)
     @blp.arguments(MixtureUpdateSchema)
     @blp.response(200, MixtureSchema)
     @blp.alt_response(
@@ -179,17 +176,15 @@ class MixtureItem(MethodView):
         description="Narrowing or moving it would hide it from team/public experiments that "
         "cite it",
     )
-    @blp.doc(security=BEARER)
     def patch(self, body: dict[str, Any], mixture_id: uuid.UUID) -> Any:
         """Edit a mixture; the edit becomes a new version and the old one stays readable"""
         return services().mixtures.update(current_actor(), mixture_id, body)
 
-    @login_required
+    @signed_in(blp)
     @blp.response(204)
     @blp.alt_response(403, description="Visible but not deletable by the caller")
     @blp.alt_response(404, description="No such mixture visible to the caller")
     @blp.alt_response(422, description="Still used by an experiment")
-    @blp.doc(security=BEARER)
     def delete(self, mixture_id: uuid.UUID) -> None:
         """Delete a mixture and its history"""
         services().mixtures.delete(current_actor(), mixture_id)
@@ -207,11 +202,10 @@ class MixtureVersions(MethodView):
 
 @blp.route("/<uuid:mixture_id>/clone")
 class MixtureClone(MethodView):
-    @login_required
+    @signed_in(blp)
     @blp.arguments(CloneSchema)
     @blp.response(201, MixtureSchema)
     @blp.alt_response(404, description="No such mixture visible to the caller")
-    @blp.doc(security=BEARER)
     def post(self, body: dict[str, Any], mixture_id: uuid.UUID) -> Any:
         """Copy a visible mixture into your own scope"""
         return services().mixtures.clone(current_actor(), mixture_id, **body)

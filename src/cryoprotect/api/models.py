@@ -10,15 +10,20 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from cryoprotect.api.common import (
-    BEARER,
     OPTIONAL_BEARER,
     PageArgsSchema,
     StrictSchema,
     current_actor,
-    login_required,
-    page_envelope,
     paged_schema,
+    paginated,
     services,
+    signed_in,
+)
+from cryoprotect.api.datasets import (  # re-exported: the datasets resource lived here
+    DatasetSchema as DatasetSchema,
+)
+from cryoprotect.api.datasets import (
+    datasets_blp as datasets_blp,
 )
 from cryoprotect.api.mixtures import ComponentInSchema
 from cryoprotect.db.models import VISIBILITIES
@@ -34,10 +39,6 @@ blp = Blueprint(
 predictions_blp = Blueprint(
     "predictions", __name__, url_prefix="/api/v1/predictions", description="Stored predictions"
 )
-datasets_blp = Blueprint(
-    "datasets", __name__, url_prefix="/api/v1/datasets", description="Datasets"
-)
-
 _Text = ma.fields.String
 
 
@@ -304,23 +305,6 @@ class PredictionSchema(ma.Schema):
     baseline_statement = _Text(required=True)
 
 
-class DatasetSchema(ma.Schema):
-    id = ma.fields.UUID(required=True)
-    name = _Text(required=True)
-    kind = _Text(
-        required=True,
-        metadata={"description": "molecules (one SMILES per row) or mixtures (components)"},
-    )
-    description = _Text(allow_none=True)
-    content_hash = _Text(allow_none=True)
-    row_count = ma.fields.Integer(required=True)
-    target_names = ma.fields.List(_Text(), required=True)
-    sources = ma.fields.List(ma.fields.Dict(), required=True)
-    visibility = _Text(required=True)
-    created_by = ma.fields.UUID(required=True)
-    created_at = ma.fields.DateTime(required=True)
-
-
 class StoredPredictionSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
     model_id = ma.fields.UUID(required=True)
@@ -363,14 +347,13 @@ def _compositions(
 @blp.route("")
 class Models(MethodView):
     @blp.arguments(ModelListArgsSchema, location="query")
-    @blp.response(200, ModelPageSchema)
+    @paginated(blp, ModelPageSchema)
     @blp.doc(security=OPTIONAL_BEARER)
     def get(self, args: dict[str, Any]) -> Any:
         """Model versions visible to the caller"""
-        page = services().models.list(current_actor(), **args)
-        return page_envelope(page), {"X-Total-Count": str(page.total)}
+        return services().models.list(current_actor(), **args)
 
-    @login_required
+    @signed_in(blp)
     @blp.arguments(TrainSchema)
     @blp.response(202, TrainJobSchema)
     @blp.alt_response(
@@ -378,7 +361,6 @@ class Models(MethodView):
     )
     @blp.alt_response(404, description="No such dataset visible to the caller")
     @blp.alt_response(400, description="More rows than the algorithm accepts (details.max_rows)")
-    @blp.doc(security=BEARER)
     def post(self, body: dict[str, Any]) -> Any:
         """Train a model in the background (grouped nested CV, conformal intervals); poll the model or the job"""
         svc, actor = services(), current_actor()
@@ -445,11 +427,10 @@ class ModelItem(MethodView):
         """A model version with its metrics, baselines, interval coverage and manifest"""
         return services().models.get(current_actor(), model_id)
 
-    @login_required
+    @signed_in(blp)
     @blp.response(204)
     @blp.alt_response(403, description="Visible but not deletable by the caller")
     @blp.alt_response(404, description="No such model visible to the caller")
-    @blp.doc(security=BEARER)
     def delete(self, model_id: uuid.UUID) -> None:
         """Delete a model version (and its stored predictions)"""
         services().models.delete(current_actor(), model_id)
@@ -457,7 +438,7 @@ class ModelItem(MethodView):
 
 @blp.route("/<uuid:model_id>/promote")
 class ModelPromote(MethodView):
-    @login_required
+    @signed_in(blp)
     @blp.arguments(PromoteSchema)
     @blp.response(200, ModelSchema)
     @blp.alt_response(403, description="Visible but not editable by the caller")
@@ -466,7 +447,6 @@ class ModelPromote(MethodView):
         409,
         description="The model does not beat its baselines; send force: true with a reason",
     )
-    @blp.doc(security=BEARER)
     def post(self, body: dict[str, Any], model_id: uuid.UUID) -> Any:
         """Make this version active for its target (a model not beating its baselines needs force + reason)"""
         return services().models.promote(
@@ -564,89 +544,3 @@ class Predictions(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """Stored predictions visible to the caller, newest first"""
         return services().models.list_predictions(current_actor(), **args)
-
-
-class DatasetRecordSchema(StrictSchema):
-    id = _Text(validate=ma.validate.Length(min=1, max=200))
-    components = ma.fields.List(
-        ma.fields.Nested(ComponentInSchema),
-        validate=ma.validate.Length(min=1, max=30),
-        metadata={"description": "A mixtures dataset: the formulation of the row"},
-    )
-    smiles = _Text(
-        validate=ma.validate.Length(min=1, max=2000),
-        metadata={
-            "description": "A molecules dataset: the row's structure (standardised on upload; "
-            "the group defaults to its Bemis-Murcko scaffold)"
-        },
-    )
-    targets = ma.fields.Dict(
-        keys=_Text(validate=ma.validate.Length(min=1, max=100)),
-        values=ma.fields.Float(allow_nan=False),
-        required=True,
-    )
-    group = _Text(
-        validate=ma.validate.Length(min=1, max=300),
-        metadata={"description": "Source or batch; rows of one group never straddle CV folds"},
-    )
-
-
-class DatasetCreateSchema(StrictSchema):
-    name = _Text(required=True, validate=ma.validate.Length(min=1, max=300))
-    description = _Text(load_default=None, allow_none=True, validate=ma.validate.Length(max=5000))
-    records = ma.fields.List(
-        ma.fields.Nested(DatasetRecordSchema),
-        required=True,
-        validate=ma.validate.Length(min=2, max=20000),
-    )
-    kind = _Text(
-        load_default=None,
-        allow_none=True,
-        validate=ma.validate.OneOf(("molecules", "mixtures")),
-        metadata={
-            "description": "molecules (records with smiles) or mixtures (records with "
-            "components); default: molecules when the first record has smiles"
-        },
-    )
-    visibility = _Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
-    team_id = ma.fields.UUID(load_default=None, allow_none=True)
-
-
-@datasets_blp.route("")
-class Datasets(MethodView):
-    @datasets_blp.response(200, DatasetSchema(many=True))
-    @datasets_blp.doc(security=OPTIONAL_BEARER)
-    def get(self) -> Any:
-        """Datasets visible to the caller (the shipped CryoMN data without signing in)"""
-        return services().models.list_datasets(current_actor())
-
-    @login_required
-    @datasets_blp.arguments(DatasetCreateSchema)
-    @datasets_blp.response(201, DatasetSchema)
-    @datasets_blp.alt_response(409, description="A public dataset with this name exists")
-    @datasets_blp.doc(security=BEARER)
-    def post(self, body: dict[str, Any]) -> Any:
-        """Upload a dataset: rows of components or of molecules (smiles), with numeric targets"""
-        records = []
-        for i, r in enumerate(body.pop("records")):
-            if "components" not in r and "smiles" not in r:
-                from cryoprotect.errors import ValidationError
-
-                raise ValidationError(
-                    f"records[{i}] needs components (a mixture) or smiles (a molecule).",
-                    field=f"records[{i}]",
-                )
-            if "components" in r:
-                r = {
-                    **r,
-                    "components": [
-                        {
-                            "name": c.get("name") or c.get("smiles"),
-                            "amount": c["amount"],
-                            "unit": c["unit"],
-                        }
-                        for c in r["components"]
-                    ],
-                }
-            records.append(r)
-        return services().models.create_dataset(current_actor(), records=records, **body)

@@ -10,15 +10,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from cryoprotect.api.common import (
-    BEARER,
     OPTIONAL_BEARER,
     PageArgsSchema,
     StrictSchema,
     current_actor,
-    login_required,
-    page_envelope,
     paged_schema,
+    paginated,
     services,
+    signed_in,
 )
 from cryoprotect.api.mixtures import ComponentInSchema
 from cryoprotect.db.models import VISIBILITIES
@@ -80,18 +79,16 @@ CellTypePageSchema = paged_schema(CellTypeSchema, "CellTypePageSchema")
 @cell_types_blp.route("")
 class CellTypes(MethodView):
     @cell_types_blp.arguments(CellTypeListArgsSchema, location="query")
-    @cell_types_blp.response(200, CellTypePageSchema)
+    @paginated(cell_types_blp, CellTypePageSchema)
     @cell_types_blp.doc(security=OPTIONAL_BEARER)
     def get(self, args: dict[str, Any]) -> Any:
         """Cell types visible to the caller (the shipped ones without signing in)"""
-        page = services().cell_types.list(current_actor(), **args)
-        return page_envelope(page), {"X-Total-Count": str(page.total)}
+        return services().cell_types.list(current_actor(), **args)
 
-    @login_required
+    @signed_in(cell_types_blp)
     @cell_types_blp.arguments(CellTypeCreateSchema)
     @cell_types_blp.response(201, CellTypeSchema)
     @cell_types_blp.alt_response(403, description="No permission to create in that team")
-    @cell_types_blp.doc(security=BEARER)
     def post(self, body: dict[str, Any]) -> Any:
         """Add your own cell type (validated: positive Lp and Ps, 0 < vb < 1, min < 1 < max, …)"""
         return services().cell_types.create(current_actor(), **body)
@@ -106,11 +103,10 @@ class CellTypeItem(MethodView):
         """One cell type with every parameter's source"""
         return services().cell_types.get(current_actor(), cell_type_id)
 
-    @login_required
+    @signed_in(cell_types_blp)
     @cell_types_blp.response(204)
     @cell_types_blp.alt_response(403, description="Visible but not deletable by the caller")
     @cell_types_blp.alt_response(404, description="No such cell type visible to the caller")
-    @cell_types_blp.doc(security=BEARER)
     def delete(self, cell_type_id: uuid.UUID) -> None:
         """Delete one of your cell types"""
         services().cell_types.delete(current_actor(), cell_type_id)
@@ -209,7 +205,8 @@ class DesignSchema(ma.Schema):
             "is recorded (user cell types)"
         },
     )
-    request = ma.fields.Dict(required=True)
+    # A title of its own: unnamed, generators call it "DesignRequest", the input schema.
+    request = ma.fields.Dict(required=True, metadata={"title": "EchoedRequest"})
 
 
 class ProtocolCreateSchema(StrictSchema):
@@ -229,7 +226,8 @@ class ProtocolSummarySchema(ma.Schema):
     temperature_c = _Float(allow_none=True)
     toxicity_cost = _Float(allow_none=True)
     steps = ma.fields.List(ma.fields.Dict(), required=True)
-    summary = ma.fields.Dict(required=True)
+    # A title of its own: unnamed, generators call Protocol's "ProtocolSummary", a schema.
+    summary = ma.fields.Dict(required=True, metadata={"title": "SummaryFigures"})
     visibility = _Text(required=True)
     team_id = ma.fields.UUID(allow_none=True)
     created_by = ma.fields.UUID(required=True)
@@ -268,20 +266,18 @@ class ProtocolDesign(MethodView):
 @blp.route("")
 class Protocols(MethodView):
     @blp.arguments(ProtocolListArgsSchema, location="query")
-    @blp.response(200, ProtocolPageSchema)
+    @paginated(blp, ProtocolPageSchema)
     @blp.doc(security=OPTIONAL_BEARER)
     def get(self, args: dict[str, Any]) -> Any:
         """Saved protocols visible to the caller, newest first"""
-        page = services().protocols.list(current_actor(), **args)
-        return page_envelope(page), {"X-Total-Count": str(page.total)}
+        return services().protocols.list(current_actor(), **args)
 
-    @login_required
+    @signed_in(blp)
     @blp.arguments(ProtocolCreateSchema)
     @blp.response(201, ProtocolSchema)
     @blp.alt_response(403, description="No permission to create in that team")
     @blp.alt_response(404, description="Cell type, mixture or component not visible")
     @blp.alt_response(422, description="Infeasible design request")
-    @blp.doc(security=BEARER)
     def post(self, body: dict[str, Any]) -> Any:
         """Design (on the server) and save a protocol"""
         request = body.pop("design")
@@ -308,11 +304,10 @@ class ProtocolItem(MethodView):
         """A saved protocol with its design, chart data and comparison protocols"""
         return services().protocols.get(current_actor(), protocol_id)
 
-    @login_required
+    @signed_in(blp)
     @blp.response(204)
     @blp.alt_response(403, description="Visible but not deletable by the caller")
     @blp.alt_response(404, description="No such protocol visible to the caller")
-    @blp.doc(security=BEARER)
     def delete(self, protocol_id: uuid.UUID) -> None:
         """Delete a protocol (experiments that used it keep their record, unlinked)"""
         services().protocols.delete(current_actor(), protocol_id)

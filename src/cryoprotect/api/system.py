@@ -19,7 +19,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from cryoprotect import __version__
-from cryoprotect.api.common import BEARER, current_actor, login_required, services
+from cryoprotect.api.common import current_actor, services, signed_in
 from cryoprotect.api.errors import error_response
 from cryoprotect.db.database import Identity, head_revision
 from cryoprotect.errors import DatabaseUnavailable
@@ -102,11 +102,10 @@ class HealthReportSchema(ma.Schema):
 
 @admin_blp.route("/db-health")
 class DatabaseHealth(MethodView):
-    @login_required
+    @signed_in(admin_blp)
     @admin_blp.response(200, HealthReportSchema)
     @admin_blp.alt_response(401, description="Not signed in")
     @admin_blp.alt_response(403, description="Administrators only")
-    @admin_blp.doc(security=BEARER)
     def get(self) -> Any:
         """Database health report: schema, integrity and performance (administrators only)"""
         from cryoprotect.db.health import run_health_checks

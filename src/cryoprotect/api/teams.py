@@ -15,12 +15,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from cryoprotect.api.common import (
-    BEARER,
     OPTIONAL_BEARER,
     StrictSchema,
     current_actor,
-    login_required,
     services,
+    signed_in,
 )
 from cryoprotect.services.teams import ROLE_NAMES
 
@@ -95,11 +94,10 @@ class Teams(MethodView):
         """Teams the caller belongs to, with the caller's role (none when signed out)"""
         return services().teams.list(current_actor())
 
-    @login_required
+    @signed_in(blp)
     @blp.arguments(TeamCreateSchema)
     @blp.response(201, TeamSchema)
     @blp.alt_response(401, description="Not signed in")
-    @blp.doc(security=BEARER)
     def post(self, body: dict[str, Any]) -> Any:
         """Create a team; the creator becomes its admin"""
         return services().teams.create(current_actor(), body["name"], body.get("description"))
@@ -107,29 +105,26 @@ class Teams(MethodView):
 
 @blp.route("/<uuid:team_id>")
 class TeamItem(MethodView):
-    @login_required
+    @signed_in(blp)
     @blp.response(200, TeamSchema)
     @blp.alt_response(404, description="No such team visible to the caller")
-    @blp.doc(security=BEARER)
     def get(self, team_id: uuid.UUID) -> Any:
         """One team"""
         return services().teams.get(current_actor(), team_id)
 
-    @login_required
+    @signed_in(blp)
     @blp.arguments(TeamUpdateSchema)
     @blp.response(200, TeamSchema)
     @blp.alt_response(403, description="Only team admins may change the team")
     @blp.alt_response(404, description="No such team visible to the caller")
-    @blp.doc(security=BEARER)
     def patch(self, body: dict[str, Any], team_id: uuid.UUID) -> Any:
         """Rename or describe a team (team admins)"""
         return services().teams.update(current_actor(), team_id, **body)
 
-    @login_required
+    @signed_in(blp)
     @blp.response(204)
     @blp.alt_response(403, description="Only team admins may delete the team")
     @blp.alt_response(404, description="No such team visible to the caller")
-    @blp.doc(security=BEARER)
     def delete(self, team_id: uuid.UUID) -> None:
         """Delete a team that no longer holds data (team admins)"""
         services().teams.delete(current_actor(), team_id)
@@ -137,21 +132,19 @@ class TeamItem(MethodView):
 
 @blp.route("/<uuid:team_id>/members")
 class Members(MethodView):
-    @login_required
+    @signed_in(blp)
     @blp.response(200, MemberSchema(many=True))
     @blp.alt_response(404, description="No such team visible to the caller")
-    @blp.doc(security=BEARER)
     def get(self, team_id: uuid.UUID) -> Any:
         """Members of a team and their roles"""
         return services().teams.members(current_actor(), team_id)
 
-    @login_required
+    @signed_in(blp)
     @blp.arguments(MemberCreateSchema)
     @blp.response(202, InvitationSchema)
     @blp.alt_response(403, description="Only team admins may invite members")
     @blp.alt_response(404, description="No such team visible to the caller")
     @blp.alt_response(409, description="Already a member")
-    @blp.doc(security=BEARER)
     def post(self, body: dict[str, Any], team_id: uuid.UUID) -> Any:
         """Invite an e-mail address with a role; they join when they accept (same answer
         whether or not the address has an account)"""
@@ -160,11 +153,10 @@ class Members(MethodView):
 
 @blp.route("/<uuid:team_id>/invitations")
 class TeamInvitations(MethodView):
-    @login_required
+    @signed_in(blp)
     @blp.response(200, InvitationSchema(many=True))
     @blp.alt_response(403, description="Only team admins see the team's invitations")
     @blp.alt_response(404, description="No such team visible to the caller")
-    @blp.doc(security=BEARER)
     def get(self, team_id: uuid.UUID) -> Any:
         """The team's pending invitations (team admins)"""
         return services().teams.invitations(current_actor(), team_id)
@@ -172,10 +164,9 @@ class TeamInvitations(MethodView):
 
 @blp.route("/<uuid:team_id>/invitations/<uuid:invitation_id>")
 class TeamInvitationItem(MethodView):
-    @login_required
+    @signed_in(blp)
     @blp.response(204)
     @blp.alt_response(404, description="No such pending invitation the caller may withdraw")
-    @blp.doc(security=BEARER)
     def delete(self, team_id: uuid.UUID, invitation_id: uuid.UUID) -> None:
         """Withdraw a pending invitation (team admins)"""
         services().teams.withdraw_invitation(current_actor(), team_id, invitation_id)
@@ -183,9 +174,8 @@ class TeamInvitationItem(MethodView):
 
 @blp.route("/invitations")
 class MyInvitations(MethodView):
-    @login_required
+    @signed_in(blp)
     @blp.response(200, InvitationSchema(many=True))
-    @blp.doc(security=BEARER)
     def get(self) -> Any:
         """Pending invitations to the signed-in user's e-mail address"""
         return services().teams.my_invitations(current_actor())
@@ -193,11 +183,10 @@ class MyInvitations(MethodView):
 
 @blp.route("/invitations/<uuid:invitation_id>/accept")
 class AcceptInvitation(MethodView):
-    @login_required
+    @signed_in(blp)
     @blp.response(200, InvitationSchema)
     @blp.alt_response(404, description="No such invitation to the caller's address")
     @blp.alt_response(409, description="Expired, or answered already")
-    @blp.doc(security=BEARER)
     def post(self, invitation_id: uuid.UUID) -> Any:
         """Accept an invitation: join the team with its role"""
         return services().teams.respond(current_actor(), invitation_id, accept=True)
@@ -205,11 +194,10 @@ class AcceptInvitation(MethodView):
 
 @blp.route("/invitations/<uuid:invitation_id>/decline")
 class DeclineInvitation(MethodView):
-    @login_required
+    @signed_in(blp)
     @blp.response(200, InvitationSchema)
     @blp.alt_response(404, description="No such invitation to the caller's address")
     @blp.alt_response(409, description="Expired, or answered already")
-    @blp.doc(security=BEARER)
     def post(self, invitation_id: uuid.UUID) -> Any:
         """Decline an invitation"""
         return services().teams.respond(current_actor(), invitation_id, accept=False)
@@ -217,23 +205,21 @@ class DeclineInvitation(MethodView):
 
 @blp.route("/<uuid:team_id>/members/<uuid:user_id>")
 class MemberItem(MethodView):
-    @login_required
+    @signed_in(blp)
     @blp.arguments(MemberUpdateSchema)
     @blp.response(200, MemberSchema)
     @blp.alt_response(403, description="Only team admins may change roles")
     @blp.alt_response(404, description="No such team or member")
     @blp.alt_response(409, description="The team would lose its last admin")
-    @blp.doc(security=BEARER)
     def patch(self, body: dict[str, Any], team_id: uuid.UUID, user_id: uuid.UUID) -> Any:
         """Change a member's role"""
         return services().teams.change_role(current_actor(), team_id, user_id, body["role"])
 
-    @login_required
+    @signed_in(blp)
     @blp.response(204)
     @blp.alt_response(403, description="Only team admins may remove others")
     @blp.alt_response(404, description="No such team or member")
     @blp.alt_response(409, description="The team would lose its last admin")
-    @blp.doc(security=BEARER)
     def delete(self, team_id: uuid.UUID, user_id: uuid.UUID) -> None:
         """Remove a member (admins), or leave the team (yourself)"""
         services().teams.remove_member(current_actor(), team_id, user_id)

@@ -1,0 +1,128 @@
+"""Datasets for training predictive models: list the visible ones, upload one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from cryoprotect.api.common import (
+    OPTIONAL_BEARER,
+    StrictSchema,
+    current_actor,
+    services,
+    signed_in,
+)
+from cryoprotect.api.mixtures import ComponentInSchema
+from cryoprotect.db.models import VISIBILITIES
+
+datasets_blp = Blueprint(
+    "datasets", __name__, url_prefix="/api/v1/datasets", description="Datasets"
+)
+
+
+_Text = ma.fields.String
+
+
+class DatasetSchema(ma.Schema):
+    id = ma.fields.UUID(required=True)
+    name = _Text(required=True)
+    kind = _Text(
+        required=True,
+        metadata={"description": "molecules (one SMILES per row) or mixtures (components)"},
+    )
+    description = _Text(allow_none=True)
+    content_hash = _Text(allow_none=True)
+    row_count = ma.fields.Integer(required=True)
+    target_names = ma.fields.List(_Text(), required=True)
+    sources = ma.fields.List(ma.fields.Dict(), required=True)
+    visibility = _Text(required=True)
+    created_by = ma.fields.UUID(required=True)
+    created_at = ma.fields.DateTime(required=True)
+
+
+class DatasetRecordSchema(StrictSchema):
+    id = _Text(validate=ma.validate.Length(min=1, max=200))
+    components = ma.fields.List(
+        ma.fields.Nested(ComponentInSchema),
+        validate=ma.validate.Length(min=1, max=30),
+        metadata={"description": "A mixtures dataset: the formulation of the row"},
+    )
+    smiles = _Text(
+        validate=ma.validate.Length(min=1, max=2000),
+        metadata={
+            "description": "A molecules dataset: the row's structure (standardised on upload; "
+            "the group defaults to its Bemis-Murcko scaffold)"
+        },
+    )
+    targets = ma.fields.Dict(
+        keys=_Text(validate=ma.validate.Length(min=1, max=100)),
+        values=ma.fields.Float(allow_nan=False),
+        required=True,
+    )
+    group = _Text(
+        validate=ma.validate.Length(min=1, max=300),
+        metadata={"description": "Source or batch; rows of one group never straddle CV folds"},
+    )
+
+
+class DatasetCreateSchema(StrictSchema):
+    name = _Text(required=True, validate=ma.validate.Length(min=1, max=300))
+    description = _Text(load_default=None, allow_none=True, validate=ma.validate.Length(max=5000))
+    records = ma.fields.List(
+        ma.fields.Nested(DatasetRecordSchema),
+        required=True,
+        validate=ma.validate.Length(min=2, max=20000),
+    )
+    kind = _Text(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.OneOf(("molecules", "mixtures")),
+        metadata={
+            "description": "molecules (records with smiles) or mixtures (records with "
+            "components); default: molecules when the first record has smiles"
+        },
+    )
+    visibility = _Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
+    team_id = ma.fields.UUID(load_default=None, allow_none=True)
+
+
+@datasets_blp.route("")
+class Datasets(MethodView):
+    @datasets_blp.response(200, DatasetSchema(many=True))
+    @datasets_blp.doc(security=OPTIONAL_BEARER)
+    def get(self) -> Any:
+        """Datasets visible to the caller (the shipped CryoMN data without signing in)"""
+        return services().models.list_datasets(current_actor())
+
+    @signed_in(datasets_blp)
+    @datasets_blp.arguments(DatasetCreateSchema)
+    @datasets_blp.response(201, DatasetSchema)
+    @datasets_blp.alt_response(409, description="A public dataset with this name exists")
+    def post(self, body: dict[str, Any]) -> Any:
+        """Upload a dataset: rows of components or of molecules (smiles), with numeric targets"""
+        records = []
+        for i, r in enumerate(body.pop("records")):
+            if "components" not in r and "smiles" not in r:
+                from cryoprotect.errors import ValidationError
+
+                raise ValidationError(
+                    f"records[{i}] needs components (a mixture) or smiles (a molecule).",
+                    field=f"records[{i}]",
+                )
+            if "components" in r:
+                r = {
+                    **r,
+                    "components": [
+                        {
+                            "name": c.get("name") or c.get("smiles"),
+                            "amount": c["amount"],
+                            "unit": c["unit"],
+                        }
+                        for c in r["components"]
+                    ],
+                }
+            records.append(r)
+        return services().models.create_dataset(current_actor(), records=records, **body)

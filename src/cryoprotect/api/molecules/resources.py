@@ -1,0 +1,372 @@
+"""The molecule library's resources: register, read, edit, delete; search; drawings;
+import and export; background jobs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from cryoprotect.api.background import run_sized
+from cryoprotect.api.common import (
+    OPTIONAL_BEARER,
+    current_actor,
+    multipart_arguments,
+    paginated,
+    services,
+    signed_in,
+)
+from cryoprotect.api.molecules.schemas import (
+    RANGE_ARGS,
+    DepictionArgsSchema,
+    DescriptorInfoSchema,
+    ExportArgsSchema,
+    ImportFileSchema,
+    ImportFormSchema,
+    ImportReportSchema,
+    JobSchema,
+    MoleculeCreateSchema,
+    MoleculeDetailSchema,
+    MoleculeListArgsSchema,
+    MoleculePageSchema,
+    MoleculeSchema,
+    MoleculeUpdateSchema,
+    PropertyCreateSchema,
+    PropertySchema,
+    SimilarArgsSchema,
+    SimilarityQuerySchema,
+    SimilarityResultSchema,
+    StructureCheckResultSchema,
+    StructureCheckSchema,
+    SubstructureCountSchema,
+    SubstructureQuerySchema,
+    SubstructureResultSchema,
+)
+from cryoprotect.errors import Busy, QueryTooComplexError
+from cryoprotect.ops.metrics import record_search_refused, record_search_truncated
+
+blp = Blueprint(
+    "molecules", __name__, url_prefix="/api/v1/molecules", description="Molecule library"
+)
+jobs_blp = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs", description="Background jobs")
+
+_BUSY_HEADERS = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+_TOO_COMPLEX = (
+    "Invalid SMARTS/SMILES, or a pattern beyond the caller's cost limits "
+    "(code query_too_complex: recursive SMARTS when anonymous, wildcard chains, size)"
+)
+
+
+def _bounded(search: str, run: Callable[[], Any]) -> Any:
+    """Run an expensive search, counting refusals and truncations in the metrics."""
+    try:
+        result = run()
+    except QueryTooComplexError as exc:
+        if exc.details.get("rule") == "deadline":
+            record_search_truncated(search)
+        else:
+            record_search_refused(search, "query_too_complex")
+        raise
+    except Busy:
+        record_search_refused(search, "busy")
+        raise
+    if isinstance(result, dict) and result.get("truncated"):
+        record_search_truncated(search)
+    return result
+
+
+@blp.route("")
+class Molecules(MethodView):
+    @blp.arguments(MoleculeListArgsSchema, location="query")
+    @paginated(blp, MoleculePageSchema)
+    @blp.doc(security=OPTIONAL_BEARER)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Molecules visible to the caller (public ones without signing in), searchable and paginated"""
+        ranges = {}
+        for short, (prop, _) in RANGE_ARGS.items():
+            low, high = args.pop(f"{short}_min", None), args.pop(f"{short}_max", None)
+            if low is not None or high is not None:
+                ranges[prop] = (low, high)
+        page = services().molecules.list(current_actor(), ranges=ranges, **args)
+        return page
+
+    @signed_in(blp)
+    @blp.arguments(MoleculeCreateSchema)
+    @blp.response(201, MoleculeSchema)
+    @blp.alt_response(
+        200,
+        schema=MoleculeSchema,
+        description="Merged into the existing record (on_duplicate=merge)",
+    )
+    @blp.alt_response(400, description="Invalid structure (RDKit's reason in the message)")
+    @blp.alt_response(403, description="No permission to create in that team, or to merge")
+    @blp.alt_response(404, description="lookup names no library molecule")
+    @blp.alt_response(409, description="Already registered in that scope (existing id in details)")
+    def post(self, body: dict[str, Any]) -> Any:
+        """Register a molecule: a structure (SMILES, InChI, MOL), a library lookup, or a structure-less component"""
+        molecule, created = services().molecules.create(current_actor(), **body)
+        return molecule, 201 if created else 200
+
+
+@blp.route("/<uuid:molecule_id>")
+class MoleculeItem(MethodView):
+    @blp.response(200, MoleculeDetailSchema)
+    @blp.alt_response(404, description="No such molecule visible to the caller")
+    @blp.doc(security=OPTIONAL_BEARER)
+    def get(self, molecule_id: uuid.UUID) -> Any:
+        """One molecule with its properties (method and provenance) and CPA score components"""
+        return services().molecules.get(current_actor(), molecule_id)
+
+    @signed_in(blp)
+    @blp.arguments(MoleculeUpdateSchema)
+    @blp.response(200, MoleculeSchema)
+    @blp.alt_response(403, description="Visible but not editable by the caller")
+    @blp.alt_response(404, description="No such molecule visible to the caller")
+    def patch(self, body: dict[str, Any], molecule_id: uuid.UUID) -> Any:
+        """Edit a molecule's names, synonyms, CID, class or visibility"""
+        return services().molecules.update(current_actor(), molecule_id, body)
+
+    @signed_in(blp)
+    @blp.response(204)
+    @blp.alt_response(403, description="Visible but not deletable by the caller")
+    @blp.alt_response(404, description="No such molecule visible to the caller")
+    def delete(self, molecule_id: uuid.UUID) -> None:
+        """Delete a molecule"""
+        services().molecules.delete(current_actor(), molecule_id)
+
+
+@blp.route("/<uuid:molecule_id>/properties")
+class MoleculeProperties(MethodView):
+    @blp.response(200, PropertySchema(many=True))
+    @blp.alt_response(404, description="No such molecule visible to the caller")
+    @blp.doc(security=OPTIONAL_BEARER)
+    def get(self, molecule_id: uuid.UUID) -> Any:
+        """Calculated and measured properties, each with method and provenance"""
+        return services().molecules.properties(current_actor(), molecule_id)
+
+    @signed_in(blp)
+    @blp.arguments(PropertyCreateSchema)
+    @blp.response(201, PropertySchema)
+    @blp.alt_response(403, description="Visible but not editable by the caller")
+    @blp.alt_response(404, description="No such molecule visible to the caller")
+    @blp.alt_response(409, description="A value with this name and method exists")
+    def post(self, body: dict[str, Any], molecule_id: uuid.UUID) -> Any:
+        """Store a measured (or fitted/estimated) value with its source beside the calculated ones"""
+        return services().molecules.add_property(current_actor(), molecule_id, body)
+
+
+@blp.route("/<uuid:molecule_id>/depiction")
+class MoleculeDepiction(MethodView):
+    @blp.arguments(DepictionArgsSchema, location="query")
+    @blp.response(200, content_type="image/svg+xml", description="RDKit SVG drawing")
+    @blp.alt_response(
+        400,
+        description="Invalid highlight pattern, one beyond the caller's cost limits, or one "
+        "whose matching on this molecule ran past the match deadline",
+    )
+    @blp.alt_response(404, description="No such molecule, or it has no structure")
+    @blp.doc(security=OPTIONAL_BEARER)
+    def get(self, args: dict[str, Any], molecule_id: uuid.UUID) -> Any:
+        """The molecule drawn by RDKit as SVG, optionally highlighting a substructure"""
+        actor = current_actor()
+        svg = _bounded(
+            "highlight",
+            lambda: services().molecules.depiction(actor, molecule_id, **args),
+        )
+        return Response(
+            svg, mimetype="image/svg+xml", headers={"Cache-Control": "private, max-age=3600"}
+        )
+
+
+@blp.route("/<uuid:molecule_id>/similar")
+class MoleculeSimilar(MethodView):
+    @blp.arguments(SimilarArgsSchema, location="query")
+    @blp.response(200, SimilarityResultSchema)
+    @blp.alt_response(404, description="No such molecule visible to the caller")
+    @blp.doc(security=OPTIONAL_BEARER)
+    def get(self, args: dict[str, Any], molecule_id: uuid.UUID) -> Any:
+        """Most similar visible molecules to this one"""
+        return services().molecules.similar(current_actor(), molecule_id=molecule_id, **args)
+
+
+@blp.route("/search/similarity")
+class SimilaritySearch(MethodView):
+    @blp.arguments(SimilarityQuerySchema)
+    @blp.response(200, SimilarityResultSchema)
+    @blp.alt_response(400, description="Invalid structure")
+    @blp.doc(security=OPTIONAL_BEARER)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Top-k Tanimoto similarity search (Morgan radius 2, 2048 bits) over visible molecules"""
+        return services().molecules.similar(current_actor(), **body)
+
+
+@blp.route("/search/substructure")
+class SubstructureSearch(MethodView):
+    @blp.arguments(SubstructureQuerySchema)
+    @blp.response(200, SubstructureResultSchema)
+    @blp.alt_response(400, description=_TOO_COMPLEX)
+    @blp.alt_response(
+        429,
+        description="Every substructure scan slot of this server process is busy "
+        "(CRYOPROTECT_SEARCH_CONCURRENCY), or a rate limit; retry after Retry-After seconds",
+        headers=_BUSY_HEADERS,
+    )
+    @blp.doc(security=OPTIONAL_BEARER)
+    def post(self, body: dict[str, Any]) -> Any:
+        """First page of visible molecules containing a SMARTS/SMILES pattern (stops at a deadline)"""
+        actor = current_actor()
+        return _bounded(
+            "substructure",
+            lambda: services().molecules.substructure(
+                actor, body["query"], max_hits=body["max_hits"]
+            ),
+        )
+
+
+@blp.route("/search/substructure/count")
+class SubstructureCount(MethodView):
+    @signed_in(blp)
+    @blp.arguments(SubstructureCountSchema)
+    @blp.response(202, JobSchema)
+    @blp.alt_response(400, description=_TOO_COMPLEX)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Start a full count of matches in the background; poll /api/v1/jobs/{id}"""
+        svc = services()
+        return svc.molecules.start_substructure_count(
+            current_actor(),
+            body["query"],
+            svc.jobs,
+            guard=lambda run: _bounded("substructure_count", run),
+        )
+
+
+@blp.route("/validate")
+class StructureCheck(MethodView):
+    @blp.arguments(StructureCheckSchema)
+    @blp.response(200, StructureCheckResultSchema)
+    @blp.alt_response(400, description="Invalid structure (RDKit's reason in the message)")
+    @blp.doc(security=OPTIONAL_BEARER)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Check a structure without saving it: the standardised parent, its identifiers and drawing"""
+        return services().molecules.check_structure(
+            current_actor(),
+            body["structure"],
+            body["structure_format"],
+            width=body["width"],
+            height=body["height"],
+        )
+
+
+@blp.route("/descriptors")
+class DescriptorCatalogue(MethodView):
+    @blp.response(200, DescriptorInfoSchema(many=True))
+    @blp.doc(security=OPTIONAL_BEARER)
+    def get(self) -> Any:
+        """The computed descriptors: label, unit, meaning and method of each stored property"""
+        from cryoprotect.science.descriptors import DESCRIPTORS
+
+        return [
+            {
+                "name": d.name,
+                "label": d.label,
+                "unit": d.unit,
+                "description": d.description,
+                "method": d.method,
+            }
+            for d in DESCRIPTORS
+        ]
+
+
+@blp.route("/import")
+class MoleculeImport(MethodView):
+    @signed_in(blp)
+    @multipart_arguments(blp, ImportFormSchema, ImportFileSchema)
+    @blp.response(200, ImportReportSchema)
+    @blp.alt_response(
+        202,
+        schema=JobSchema,
+        description="More rows than CRYOPROTECT_IMPORT_SYNC_ROWS: imported by a background "
+        "job; poll /api/v1/jobs/{id}, whose result is the report",
+    )
+    @blp.alt_response(403, description="No permission to create in that team")
+    def post(self, form: dict[str, Any], files: dict[str, Any]) -> Any:
+        """Import SMILES, CSV or SDF: good rows land, rejected rows are reported by row; duplicates are skipped"""
+        actor = current_actor()
+        actor.require_user()
+        upload = files["file"]
+        molecules = services().molecules
+        records = list(
+            molecules.read_import(
+                upload.read(),
+                upload.filename,
+                form.get("format"),
+                smiles_column=form.get("smiles_column"),
+                name_column=form.get("name_column"),
+            )
+        )
+
+        def work(cancel: Any = None) -> dict[str, Any]:
+            # A job's cancel token (when the job service passes one) is checked per batch.
+            report = molecules.import_records(
+                actor,
+                records,
+                visibility=form["visibility"],
+                team_id=form.get("team_id"),
+                cancel=cancel,
+            )
+            return ImportReportSchema().dump(report.as_dict())  # type: ignore[no-any-return]
+
+        return run_sized("molecule_import", len(records), work, JobSchema())
+
+
+@blp.route("/export")
+class MoleculeExport(MethodView):
+    @blp.arguments(ExportArgsSchema, location="query")
+    @blp.response(200, content_type="text/csv", description="CSV, SDF or JSON")
+    @blp.alt_response(
+        400, description="More than 10,000 molecules would be exported (limit_exceeded)"
+    )
+    @blp.doc(security=OPTIONAL_BEARER)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Export visible molecules (all, by ids, or matching text; at most 10,000) as CSV, SDF or JSON"""
+        from cryoprotect.services.molecule_io import export_molecules
+
+        content, mimetype = export_molecules(
+            services().db, current_actor(), args["format"], ids=args.get("ids"), q=args.get("q")
+        )
+        ext = {"text/csv": "csv", "application/json": "json"}.get(mimetype, "sdf")
+        return Response(
+            content,
+            mimetype=mimetype,
+            headers={"Content-Disposition": f'attachment; filename="molecules.{ext}"'},
+        )
+
+
+@jobs_blp.route("/<uuid:job_id>")
+class JobItem(MethodView):
+    @signed_in(jobs_blp)
+    @jobs_blp.response(200, JobSchema)
+    @jobs_blp.alt_response(404, description="No such job of yours")
+    def get(self, job_id: uuid.UUID) -> Any:
+        """Status and result of a background job"""
+        return services().jobs.get(current_actor(), job_id)
+
+
+@jobs_blp.route("/<uuid:job_id>/cancel")
+class JobCancel(MethodView):
+    @signed_in(jobs_blp)
+    @jobs_blp.response(202, JobSchema)
+    @jobs_blp.alt_response(404, description="No such job of yours (administrators: no such job)")
+    @jobs_blp.alt_response(409, description="The job has already ended")
+    def post(self, job_id: uuid.UUID) -> Any:
+        """Stop a queued or running job (its owner or an administrator); poll it until it ends 'cancelled'"""
+        return services().jobs.cancel(current_actor(), job_id)
