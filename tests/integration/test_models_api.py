@@ -45,7 +45,7 @@ def test_predict_ten_percent_dmso_with_interval_and_neighbours(client, trained) 
     p = res.json
     assert p["lower"] <= p["value"] <= p["upper"] and p["level"] == pytest.approx(0.9)
     assert p["nearest"] and all("row_id" in n for n in p["nearest"])
-    stored = client.get("/api/v1/predictions", headers=headers).json
+    stored = client.get("/api/v1/predictions", headers=headers).json["items"]  # newest first
     assert any(s["id"] == p["prediction_id"] for s in stored)
 
 

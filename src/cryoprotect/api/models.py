@@ -318,6 +318,9 @@ class StoredPredictionSchema(ma.Schema):
     created_at = ma.fields.DateTime(required=True)
 
 
+StoredPredictionPageSchema = paged_schema(StoredPredictionSchema, "StoredPredictionPageSchema")
+
+
 def _compositions(
     items: list[dict[str, Any]],
 ) -> tuple[list[list[dict[str, Any]]], list[uuid.UUID | None]]:
@@ -539,7 +542,7 @@ class ModelBatchPredict(MethodView):
 @predictions_blp.route("")
 class Predictions(MethodView):
     @predictions_blp.arguments(PageArgsSchema, location="query")
-    @predictions_blp.response(200, StoredPredictionSchema(many=True))
+    @paginated(predictions_blp, StoredPredictionPageSchema)
     @predictions_blp.doc(security=OPTIONAL_BEARER)
     def get(self, args: dict[str, Any]) -> Any:
         """Stored predictions visible to the caller, newest first"""

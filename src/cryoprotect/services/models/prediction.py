@@ -13,7 +13,7 @@ from cryoprotect.errors import ValidationError
 from cryoprotect.ml import datasets as ml_datasets
 from cryoprotect.ml import train as ml_train
 from cryoprotect.services.actor import Actor
-from cryoprotect.services.common import paginate
+from cryoprotect.services.common import Page, paginate
 from cryoprotect.services.models.base import ModelServiceBase
 from cryoprotect.services.models.records import MOLECULES, baseline_status, model_kind
 
@@ -119,11 +119,13 @@ class ModelPrediction(ModelServiceBase):
 
     def list_predictions(
         self, actor: Actor, *, page: int = 1, per_page: int = 25
-    ) -> list[dict[str, Any]]:
+    ) -> Page[dict[str, Any]]:
+        """One page of the stored predictions the caller may see, newest first, with the
+        total count."""
         query = sa.select(Prediction).order_by(Prediction.created_at.desc(), Prediction.id)
         with self.db.transaction(actor.identity) as session:
-            rows = paginate(session, query, page, per_page).items
-            return [
+            found = paginate(session, query, page, per_page)
+            items = [
                 {
                     "id": p.id,
                     "model_id": p.model_id,
@@ -136,5 +138,6 @@ class ModelPrediction(ModelServiceBase):
                     "details": p.details,
                     "created_at": p.created_at,
                 }
-                for p in rows
+                for p in found.items
             ]
+            return Page(items=items, total=found.total, page=found.page, per_page=found.per_page)
