@@ -229,7 +229,7 @@ def _orphan_count(connection: sa.Connection, fk: sa.ForeignKeyConstraint) -> int
 
 def _enum_columns() -> list[tuple[sa.Column[Any], tuple[str, ...]]]:
     tables = {t.name: t for t in Base.metadata.tables.values()}
-    checks = [
+    checks: list[tuple[sa.Column[Any], tuple[str, ...]]] = [
         (t.c.visibility, models.VISIBILITIES)
         for t in Base.metadata.sorted_tables
         if "visibility" in t.c

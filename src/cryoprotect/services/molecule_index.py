@@ -16,8 +16,9 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -92,7 +93,7 @@ class MoleculeIndex:
         self._apply_rows(rows)
         logger.info("molecule index loaded", extra={"molecules": len(rows)})
 
-    def _apply_rows(self, rows: list[sa.Row[tuple[object, ...]]]) -> None:
+    def _apply_rows(self, rows: Sequence[Any]) -> None:  # rows of the index query
         if not rows:
             return
         ids = [str(r.id) for r in rows]

@@ -15,7 +15,7 @@ import io
 import json
 import os
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -179,7 +179,7 @@ _COLUMNAR_INSERT = sa.text(
 
 
 def _insert_properties_columnar(
-    session: Any, ids: list[uuid.UUID], props: list[list[dict[str, Any]]], owner: uuid.UUID
+    session: Any, ids: Sequence[uuid.UUID], props: list[list[dict[str, Any]]], owner: uuid.UUID
 ) -> None:
     """Computed properties of a batch in one statement (arrays unnested server-side).
 

@@ -100,8 +100,8 @@ def _measured_rows(known_names: set[str]) -> dict[str, list[dict[str, Any]]]:
 def _upsert(session: sa.orm.Session, values: dict[str, Any], conflict: dict[str, Any]) -> Any:
     statement = insert(Molecule).values(**values)
     update = {k: statement.excluded[k] for k in values if k not in ("visibility", "created_by")}
-    statement = statement.on_conflict_do_update(**conflict, set_=update).returning(Molecule.id)
-    return session.execute(statement).scalar_one()
+    upsert = statement.on_conflict_do_update(**conflict, set_=update).returning(Molecule.id)
+    return session.execute(upsert).scalar_one()
 
 
 def load_reference_molecules(db: Database) -> dict[str, int]:

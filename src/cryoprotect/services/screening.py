@@ -85,9 +85,9 @@ def _predict_chunk(
         predictions = ml_train.predict(model, rows) if rows else []
         found = {i: (p, "") for i, p in zip(usable, predictions, strict=True)}
     except CryoprotectError:  # one bad structure in the chunk: predict one by one
-        for i, row in zip(usable, rows, strict=True):
+        for i, query in zip(usable, rows, strict=True):
             try:
-                found[i] = (ml_train.predict(model, [row])[0], "")
+                found[i] = (ml_train.predict(model, [query])[0], "")
             except CryoprotectError as exc:
                 found[i] = (None, f"no prediction: {exc.message}")
     for i, (score, row) in enumerate(items):

@@ -14,6 +14,7 @@ refuses the change that would leave none, even when two admins act at the same m
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from typing import Any
 
@@ -138,7 +139,7 @@ class TeamService:
                 raise PermissionDenied("Only team admins can delete the team.")
 
     # -------------------------------------------------------------- members
-    def members(self, actor: Actor, team_id: uuid.UUID) -> list[dict[str, Any]]:
+    def members(self, actor: Actor, team_id: uuid.UUID) -> builtins.list[dict[str, Any]]:
         with self.db.transaction(actor.identity) as session:
             self._visible_team(session, team_id)
             rows = session.execute(
@@ -192,7 +193,7 @@ class TeamService:
             session.refresh(invitation)
             return _invitation_dict(invitation, role, team.name)
 
-    def invitations(self, actor: Actor, team_id: uuid.UUID) -> list[dict[str, Any]]:
+    def invitations(self, actor: Actor, team_id: uuid.UUID) -> builtins.list[dict[str, Any]]:
         """The team's pending invitations (team admins only), oldest first."""
         actor.require_user()
         with self.db.transaction(actor.identity) as session:
@@ -224,7 +225,7 @@ class TeamService:
             if result.rowcount == 0:  # type: ignore[attr-defined]
                 raise NotFound("Invitation not found.")
 
-    def my_invitations(self, actor: Actor) -> list[dict[str, Any]]:
+    def my_invitations(self, actor: Actor) -> builtins.list[dict[str, Any]]:
         """Pending, unexpired invitations to the caller's e-mail address, oldest first."""
         actor.require_user()
         with self.db.transaction(actor.identity) as session:
