@@ -39,6 +39,23 @@ class GlassHeadline:
     sources: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
+    @classmethod
+    def no_data(
+        cls, applies: Applies, why: str, reason: str, *, method: str | None = None
+    ) -> GlassHeadline:
+        """The glass that applies has no number we can stand behind; ``reason`` says why."""
+        return cls(
+            applies=applies,
+            why=why,
+            value_k=None,
+            method=method,
+            provenance=None,
+            verified=None,
+            within_range=None,
+            status="no_data",
+            reason=reason,
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "applies": self.applies,
@@ -92,16 +109,10 @@ def headline_glass(
     """
     present = [c for c in cpas if c.mass_fraction > 0.0]
     if not present:
-        return GlassHeadline(
-            applies="unknown",
-            why="the solution has no cryoprotectant",
-            value_k=None,
-            method=None,
-            provenance=None,
-            verified=None,
-            within_range=None,
-            status="no_data",
-            reason="unknown, because a solution without solute crystallises (ice) on cooling",
+        return GlassHeadline.no_data(
+            "unknown",
+            "the solution has no cryoprotectant",
+            "unknown, because a solution without solute crystallises (ice) on cooling",
         )
     evidence = _ice_free_evidence(present, cooling)
     if evidence is not None:
@@ -111,16 +122,10 @@ def headline_glass(
         why = "no evidence that this multi-solute solution vitrifies without ice" + (
             "" if cooling else " (give a cooling rate to compare with its critical rate)"
         )
-        return GlassHeadline(
-            applies="unknown",
-            why=why,
-            value_k=None,
-            method=None,
-            provenance=None,
-            verified=None,
-            within_range=None,
-            status="no_data",
-            reason=(
+        return GlassHeadline.no_data(
+            "unknown",
+            why,
+            (
                 f"unknown, because the Tg′ of the freeze-concentrated phase of {names} together "
                 f"is not published here and is not predicted from the binary values"
             ),
@@ -128,32 +133,20 @@ def headline_glass(
     solute = present[0]
     published = tg_prime(solute.name)
     if published is None:
-        return GlassHeadline(
-            applies="freeze_concentrated",
-            why=_ice_why(solute, cooling),
-            value_k=None,
-            method=None,
-            provenance=None,
-            verified=None,
-            within_range=None,
-            status="no_data",
-            reason=f"unknown, because no published Tg′ of {solute.name} solutions is recorded",
+        return GlassHeadline.no_data(
+            "freeze_concentrated",
+            _ice_why(solute, cooling),
+            f"unknown, because no published Tg′ of {solute.name} solutions is recorded",
         )
     wg = published.wg_prime_mass_fraction
     if wg is not None and solute.mass_fraction >= wg:
-        return GlassHeadline(
-            applies="unknown",
-            why=(
+        return GlassHeadline.no_data(
+            "unknown",
+            (
                 f"{solute.mass_fraction * 100:.4g} % w/w is at or above W′g "
                 f"({wg * 100:.4g} % w/w) but no ice-free concentration is recorded"
             ),
-            value_k=None,
-            method=None,
-            provenance=None,
-            verified=None,
-            within_range=None,
-            status="no_data",
-            reason="unknown, because it is not recorded whether this solution forms ice",
+            "unknown, because it is not recorded whether this solution forms ice",
         )
     warnings = []
     if solute.homogeneous_min is None:
@@ -215,20 +208,15 @@ def _homogeneous(
     present: Sequence[SoluteGlassInput],
 ) -> GlassHeadline:
     if tg_k is None or not math.isfinite(tg_k):
-        return GlassHeadline(
-            applies="homogeneous",
-            why=why,
-            value_k=None,
-            method=method,
-            provenance=None,
-            verified=None,
-            within_range=None,
-            status="no_data",
-            reason=(
+        return GlassHeadline.no_data(
+            "homogeneous",
+            why,
+            (
                 "unknown, because the Gordon–Taylor parameters (Tg and k with water) of "
                 + ", ".join(c.name for c in present)
                 + " are not all recorded"
             ),
+            method=method,
         )
     in_range = all(
         c.homogeneous_min is not None and c.mass_fraction >= c.homogeneous_min for c in present
