@@ -34,6 +34,18 @@ def paginate(session: Session, query: sa.Select[Any], page: int, per_page: int) 
     return Page(items=items, total=int(total), page=page, per_page=per_page)
 
 
+def reject_unknown_fields(
+    changes: dict[str, Any], allowed: Any, message: str = "{field} cannot be changed."
+) -> None:
+    """Raise :class:`ValidationError` naming the first (sorted) field of ``changes`` not in ``allowed``."""
+    from cryoprotect.errors import ValidationError
+
+    unknown = set(changes) - set(allowed)
+    if unknown:
+        field = sorted(unknown)[0]
+        raise ValidationError(message.format(field=field), field=field)
+
+
 def get_visible(session: Session, model: Any, row_id: Any, noun: str) -> Any:
     """The row if the caller's RLS lets them see it, else :class:`NotFound` (never 403)."""
     from cryoprotect.errors import NotFound

@@ -26,9 +26,9 @@ from cryoprotect.db.models import (
     MixtureVersion,
     Molecule,
 )
-from cryoprotect.errors import NotFound, PermissionDenied, ValidationError
+from cryoprotect.errors import NotFound, ValidationError
 from cryoprotect.services.actor import Actor
-from cryoprotect.services.common import Page, change_visible, paginate
+from cryoprotect.services.common import Page, change_visible, paginate, reject_unknown_fields
 from cryoprotect.services.molecules import check_scope, find_library_molecule, name_matches
 from cryoprotect.services.solutions import (
     SolutionComponent,
@@ -397,10 +397,7 @@ class MixtureService:
             "visibility",
             "team_id",
         }
-        unknown = set(changes) - allowed
-        if unknown:
-            field = sorted(unknown)[0]
-            raise ValidationError(f"{field} cannot be changed.", field=field)
+        reject_unknown_fields(changes, allowed)
         with self.db.transaction(actor.identity) as session:
             mixture = self._visible(session, mixture_id)
             check_scope(
@@ -411,14 +408,7 @@ class MixtureService:
             if "name" in values and not (values["name"] or "").strip():
                 raise ValidationError("A mixture needs a name.", field="name")
             values["version"] = mixture.version + 1
-            result = session.execute(
-                sa.update(Mixture)
-                .where(Mixture.id == mixture_id)
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount == 0:  # type: ignore[attr-defined]
-                raise PermissionDenied("You may view this mixture but not change it.")
+            change_visible(session, Mixture, mixture_id, "mixture", values)
             session.refresh(mixture)
             if "components" in changes:
                 resolved = self._resolve_components(session, changes["components"])

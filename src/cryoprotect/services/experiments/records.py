@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from cryoprotect.db.models import Experiment
 from cryoprotect.errors import Conflict, ValidationError
 from cryoprotect.services.actor import Actor
-from cryoprotect.services.common import Page, change_visible, paginate
+from cryoprotect.services.common import Page, change_visible, paginate, reject_unknown_fields
 from cryoprotect.services.experiments.base import CONTENT_FIELDS, ExperimentServiceBase
 from cryoprotect.services.experiments.verification import submit_for_verification
 from cryoprotect.services.molecules import check_scope
@@ -100,10 +100,7 @@ class ExperimentRecords(ExperimentServiceBase):
         """Edit; editing a verified or rejected experiment sends it back to pending."""
         actor.require_user()
         allowed = {*CONTENT_FIELDS, "visibility", "team_id"}
-        unknown = set(changes) - allowed
-        if unknown:
-            field = sorted(unknown)[0]
-            raise ValidationError(f"{field} cannot be changed here.", field=field)
+        reject_unknown_fields(changes, allowed, "{field} cannot be changed here.")
         with self.db.transaction(actor.identity) as session:
             experiment = self._visible(session, experiment_id)
             check_scope(

@@ -34,7 +34,7 @@ from cryoprotect.services.chemistry import (
     score_dict,
     score_from_properties,
 )
-from cryoprotect.services.common import Page, change_visible, paginate
+from cryoprotect.services.common import Page, change_visible, paginate, reject_unknown_fields
 from cryoprotect.services.molecules.records import (
     EDITABLE_FIELDS,
     RANGE_FILTERS,
@@ -340,10 +340,7 @@ class MoleculeRegistry:
     ) -> dict[str, Any]:
         """Edit names, synonyms, CID, class or scope. The structure itself is immutable."""
         actor.require_user()
-        unknown = set(changes) - set(EDITABLE_FIELDS)
-        if unknown:
-            field = sorted(unknown)[0]
-            raise ValidationError(f"{field} cannot be changed.", field=field)
+        reject_unknown_fields(changes, EDITABLE_FIELDS)
         with self.db.transaction(actor.identity) as session:
             molecule = visible_molecule(session, molecule_id)
             visibility = changes.get("visibility", molecule.visibility)
@@ -355,14 +352,7 @@ class MoleculeRegistry:
                 changes["synonyms"] = clean_synonyms(changes["synonyms"])
             if changes.get("molecule_class") not in (None, *MOLECULE_CLASSES):
                 raise ValidationError("Unknown molecule_class.", field="molecule_class")
-            result = session.execute(
-                sa.update(Molecule)
-                .where(Molecule.id == molecule_id)
-                .values(**changes)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount == 0:  # type: ignore[attr-defined]
-                raise PermissionDenied("You may view this molecule but not change it.")
+            change_visible(session, Molecule, molecule_id, "molecule", changes)
             session.refresh(molecule)
             out = molecule_dict(molecule)
         self.index.sync()
