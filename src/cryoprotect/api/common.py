@@ -150,6 +150,38 @@ def signed_in(blp: Blueprint) -> Callable[[View], View]:
     return decorate
 
 
+def shows(blp: Blueprint, schema: Any, noun: str) -> Callable[[View], View]:
+    """A read of one visible row, open to anonymous callers: answers ``schema`` (200) and
+    documents the 404 for a ``noun`` the caller cannot see and the optional bearer security.
+    """
+
+    def decorate(view: View) -> View:
+        documented = blp.doc(security=OPTIONAL_BEARER)(view)
+        documented = blp.alt_response(404, description=f"No such {noun} visible to the caller")(
+            documented
+        )
+        answered: View = blp.response(200, schema)(documented)
+        return answered
+
+    return decorate
+
+
+def deletes(blp: Blueprint, noun: str) -> Callable[[View], View]:
+    """A signed-in DELETE of one row: 204, and the documented 403 (visible but not
+    deletable) and 404 (no such ``noun`` visible). Extra responses go below it."""
+
+    def decorate(view: View) -> View:
+        documented = blp.alt_response(404, description=f"No such {noun} visible to the caller")(
+            view
+        )
+        documented = blp.alt_response(403, description="Visible but not deletable by the caller")(
+            documented
+        )
+        return signed_in(blp)(blp.response(204)(documented))
+
+    return decorate
+
+
 def multipart_arguments(
     blp: Blueprint, form: type[ma.Schema], files: type[ma.Schema]
 ) -> Callable[[View], View]:

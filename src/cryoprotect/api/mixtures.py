@@ -16,9 +16,11 @@ from cryoprotect.api.common import (
     SourceSchema,
     StrictSchema,
     current_actor,
+    deletes,
     paged_schema,
     paginated,
     services,
+    shows,
     signed_in,
 )
 from cryoprotect.db.models import COMPONENT_ROLES, COMPOSITION_UNITS, VISIBILITIES
@@ -155,9 +157,7 @@ class Mixtures(MethodView):
 
 @blp.route("/<uuid:mixture_id>")
 class MixtureItem(MethodView):
-    @blp.response(200, MixtureSchema)
-    @blp.alt_response(404, description="No such mixture visible to the caller")
-    @blp.doc(security=OPTIONAL_BEARER)
+    @shows(blp, MixtureSchema, "mixture")
     def get(self, mixture_id: uuid.UUID) -> Any:
         """One mixture (current version)"""
         return services().mixtures.get(current_actor(), mixture_id)
@@ -180,10 +180,7 @@ class MixtureItem(MethodView):
         """Edit a mixture; the edit becomes a new version and the old one stays readable"""
         return services().mixtures.update(current_actor(), mixture_id, body)
 
-    @signed_in(blp)
-    @blp.response(204)
-    @blp.alt_response(403, description="Visible but not deletable by the caller")
-    @blp.alt_response(404, description="No such mixture visible to the caller")
+    @deletes(blp, "mixture")
     @blp.alt_response(422, description="Still used by an experiment")
     def delete(self, mixture_id: uuid.UUID) -> None:
         """Delete a mixture and its history"""
@@ -192,9 +189,7 @@ class MixtureItem(MethodView):
 
 @blp.route("/<uuid:mixture_id>/versions")
 class MixtureVersions(MethodView):
-    @blp.response(200, VersionSchema(many=True))
-    @blp.alt_response(404, description="No such mixture visible to the caller")
-    @blp.doc(security=OPTIONAL_BEARER)
+    @shows(blp, VersionSchema(many=True), "mixture")
     def get(self, mixture_id: uuid.UUID) -> Any:
         """Every version of a mixture, oldest first"""
         return services().mixtures.versions(current_actor(), mixture_id)

@@ -14,9 +14,11 @@ from cryoprotect.api.common import (
     PageArgsSchema,
     StrictSchema,
     current_actor,
+    deletes,
     paged_schema,
     paginated,
     services,
+    shows,
     signed_in,
 )
 from cryoprotect.api.datasets import (  # re-exported: the datasets resource lived here
@@ -423,17 +425,12 @@ class ModelCompare(MethodView):
 
 @blp.route("/<uuid:model_id>")
 class ModelItem(MethodView):
-    @blp.response(200, ModelSchema)
-    @blp.alt_response(404, description="No such model visible to the caller")
-    @blp.doc(security=OPTIONAL_BEARER)
+    @shows(blp, ModelSchema, "model")
     def get(self, model_id: uuid.UUID) -> Any:
         """A model version with its metrics, baselines, interval coverage and manifest"""
         return services().models.get(current_actor(), model_id)
 
-    @signed_in(blp)
-    @blp.response(204)
-    @blp.alt_response(403, description="Visible but not deletable by the caller")
-    @blp.alt_response(404, description="No such model visible to the caller")
+    @deletes(blp, "model")
     def delete(self, model_id: uuid.UUID) -> None:
         """Delete a model version (and its stored predictions)"""
         services().models.delete(current_actor(), model_id)
@@ -479,9 +476,7 @@ class MoleculePredictionsArgsSchema(StrictSchema):
 @blp.route("/molecules/<uuid:molecule_id>/predictions")
 class MoleculePredictions(MethodView):
     @blp.arguments(MoleculePredictionsArgsSchema, location="query")
-    @blp.response(200, MoleculePredictionsSchema)
-    @blp.alt_response(404, description="No such molecule visible to the caller")
-    @blp.doc(security=OPTIONAL_BEARER)
+    @shows(blp, MoleculePredictionsSchema, "molecule")
     def get(self, args: dict[str, Any], molecule_id: uuid.UUID) -> Any:
         """Predicted properties of a library molecule (molecule models visible to the caller)"""
         return services().models.molecule_predictions(

@@ -14,9 +14,11 @@ from cryoprotect.api.common import (
     PageArgsSchema,
     StrictSchema,
     current_actor,
+    deletes,
     paged_schema,
     paginated,
     services,
+    shows,
     signed_in,
 )
 from cryoprotect.api.mixtures import ComponentInSchema
@@ -96,17 +98,12 @@ class CellTypes(MethodView):
 
 @cell_types_blp.route("/<uuid:cell_type_id>")
 class CellTypeItem(MethodView):
-    @cell_types_blp.response(200, CellTypeSchema)
-    @cell_types_blp.alt_response(404, description="No such cell type visible to the caller")
-    @cell_types_blp.doc(security=OPTIONAL_BEARER)
+    @shows(cell_types_blp, CellTypeSchema, "cell type")
     def get(self, cell_type_id: uuid.UUID) -> Any:
         """One cell type with every parameter's source"""
         return services().cell_types.get(current_actor(), cell_type_id)
 
-    @signed_in(cell_types_blp)
-    @cell_types_blp.response(204)
-    @cell_types_blp.alt_response(403, description="Visible but not deletable by the caller")
-    @cell_types_blp.alt_response(404, description="No such cell type visible to the caller")
+    @deletes(cell_types_blp, "cell type")
     def delete(self, cell_type_id: uuid.UUID) -> None:
         """Delete one of your cell types"""
         services().cell_types.delete(current_actor(), cell_type_id)
@@ -297,17 +294,12 @@ class ProtocolCompare(MethodView):
 
 @blp.route("/<uuid:protocol_id>")
 class ProtocolItem(MethodView):
-    @blp.response(200, ProtocolSchema)
-    @blp.alt_response(404, description="No such protocol visible to the caller")
-    @blp.doc(security=OPTIONAL_BEARER)
+    @shows(blp, ProtocolSchema, "protocol")
     def get(self, protocol_id: uuid.UUID) -> Any:
         """A saved protocol with its design, chart data and comparison protocols"""
         return services().protocols.get(current_actor(), protocol_id)
 
-    @signed_in(blp)
-    @blp.response(204)
-    @blp.alt_response(403, description="Visible but not deletable by the caller")
-    @blp.alt_response(404, description="No such protocol visible to the caller")
+    @deletes(blp, "protocol")
     def delete(self, protocol_id: uuid.UUID) -> None:
         """Delete a protocol (experiments that used it keep their record, unlinked)"""
         services().protocols.delete(current_actor(), protocol_id)
