@@ -85,7 +85,7 @@ def test_newcomer_journey(tab: Tab, app: Any, browser: Any, live_server: str) ->
 
     # 4. train a model and see its chart
     tab.goto("/models/train")
-    datasets = client.get("/api/v1/datasets").json
+    datasets = client.get("/api/v1/datasets?per_page=100").json["items"]
     cryomn = next(d for d in datasets if d["name"] == "cryomn-literature")
     page.get_by_label("Dataset").select_option(cryomn["id"])
     page.get_by_label("Target (what to predict)").select_option("viability_percent")

@@ -64,7 +64,7 @@ def test_train_ridge_on_cryomn_then_predict_on_its_page(
     )
     assert sorted(offered) == sorted(api_algorithms)
 
-    datasets = client.get("/api/v1/datasets").json
+    datasets = client.get("/api/v1/datasets?per_page=100").json["items"]
     cryomn = next(d for d in datasets if d["name"] == DATASET)
     page.get_by_label("Dataset").select_option(cryomn["id"])
     expect(page.locator("#dataset-hint")).to_contain_text(f"{cryomn['row_count']} rows")

@@ -191,5 +191,5 @@ def test_team_member_management(client, make_user, make_team) -> None:  # type: 
     assert client.delete(member_url, headers=admin.headers).status_code == 204
     assert client.delete(f"{url}/{viewer.id}", headers=viewer.headers).status_code == 204  # leaving
     assert client.get(f"/api/v1/teams/{team}", headers=viewer.headers).status_code == 404
-    mine = client.get("/api/v1/teams", headers=admin.headers).json
+    mine = client.get("/api/v1/teams?per_page=100", headers=admin.headers).json["items"]
     assert any(t["id"] == str(team) and t["my_role"] == "admin" for t in mine)

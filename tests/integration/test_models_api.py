@@ -30,7 +30,7 @@ def test_training_registers_a_version_with_metrics_and_baselines(client, trained
     assert {"mae", "rmse", "r2", "spearman"} <= set(pooled["model"])
     assert model["feature_names"] and model["artifact_sha256"] and model["dataset_hash"]
     assert 0 <= model["metrics"]["interval"]["coverage"] <= 1
-    datasets = {d["name"] for d in client.get("/api/v1/datasets").json}
+    datasets = {d["name"] for d in client.get("/api/v1/datasets?per_page=100").json["items"]}
     assert {"cryomn-literature", "cryomn-wetlab"} <= datasets
 
 

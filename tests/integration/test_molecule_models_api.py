@@ -66,7 +66,10 @@ def trained(app):  # type: ignore[no-untyped-def]
 def test_upload_is_a_molecule_dataset_grouped_by_scaffold(client, trained) -> None:  # type: ignore[no-untyped-def]
     headers, _, dataset = trained
     assert dataset["kind"] == "molecules" and dataset["row_count"] == len(_records())
-    listed = {d["id"]: d for d in client.get("/api/v1/datasets", headers=headers).json}
+    listed = {
+        d["id"]: d
+        for d in client.get("/api/v1/datasets?per_page=100", headers=headers).json["items"]
+    }
     assert listed[dataset["id"]]["kind"] == "molecules"
     assert listed[next(i for i, d in listed.items() if d["name"] == "freesolv")]["sources"]
 

@@ -10,8 +10,11 @@ from flask_smorest import Blueprint
 
 from cryoprotect.api.common import (
     OPTIONAL_BEARER,
+    PageArgsSchema,
     StrictSchema,
     current_actor,
+    paged_schema,
+    paginated,
     services,
     signed_in,
 )
@@ -41,6 +44,9 @@ class DatasetSchema(ma.Schema):
     visibility = _Text(required=True)
     created_by = ma.fields.UUID(required=True)
     created_at = ma.fields.DateTime(required=True)
+
+
+DatasetPageSchema = paged_schema(DatasetSchema, "DatasetPageSchema")
 
 
 class DatasetRecordSchema(StrictSchema):
@@ -91,11 +97,12 @@ class DatasetCreateSchema(StrictSchema):
 
 @datasets_blp.route("")
 class Datasets(MethodView):
-    @datasets_blp.response(200, DatasetSchema(many=True))
+    @datasets_blp.arguments(PageArgsSchema, location="query")
+    @paginated(datasets_blp, DatasetPageSchema)
     @datasets_blp.doc(security=OPTIONAL_BEARER)
-    def get(self) -> Any:
+    def get(self, args: dict[str, Any]) -> Any:
         """Datasets visible to the caller (the shipped CryoMN data without signing in)"""
-        return services().models.list_datasets(current_actor())
+        return services().models.list_datasets(current_actor(), **args)
 
     @signed_in(datasets_blp)
     @datasets_blp.arguments(DatasetCreateSchema)

@@ -16,8 +16,11 @@ from flask_smorest import Blueprint
 
 from cryoprotect.api.common import (
     OPTIONAL_BEARER,
+    PageArgsSchema,
     StrictSchema,
     current_actor,
+    paged_schema,
+    paginated,
     services,
     signed_in,
 )
@@ -47,6 +50,9 @@ class TeamSchema(ma.Schema):
     my_role = ma.fields.String(
         allow_none=True, metadata={"description": "The caller's role in the team"}
     )
+
+
+TeamPageSchema = paged_schema(TeamSchema, "TeamPageSchema")
 
 
 class MemberCreateSchema(StrictSchema):
@@ -88,11 +94,12 @@ class MemberSchema(ma.Schema):
 
 @blp.route("")
 class Teams(MethodView):
-    @blp.response(200, TeamSchema(many=True))
+    @blp.arguments(PageArgsSchema, location="query")
+    @paginated(blp, TeamPageSchema)
     @blp.doc(security=OPTIONAL_BEARER)
-    def get(self) -> Any:
+    def get(self, args: dict[str, Any]) -> Any:
         """Teams the caller belongs to, with the caller's role (none when signed out)"""
-        return services().teams.list(current_actor())
+        return services().teams.list(current_actor(), **args)
 
     @signed_in(blp)
     @blp.arguments(TeamCreateSchema)

@@ -26,6 +26,7 @@ from cryoprotect.db.models import Team, TeamInvitation, TeamRole, User, UserTeam
 from cryoprotect.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.auth import normalise_email
+from cryoprotect.services.common import MAX_PER_PAGE, Page
 
 ROLE_NAMES = ("viewer", "editor", "verifier", "admin")
 # What public.respond_to_team_invitation returns when nothing was done, as domain errors.
@@ -87,18 +88,36 @@ class TeamService:
             session.refresh(team)
             return _team_dict(team, "admin")
 
-    def list(self, actor: Actor) -> list[dict[str, Any]]:
+    def list(self, actor: Actor, *, page: int = 1, per_page: int = 25) -> Page[dict[str, Any]]:
+        """One page of the teams the caller belongs to, by name, with the caller's role and
+        the total count (none when signed out)."""
+        per_page = max(1, min(per_page, MAX_PER_PAGE))
+        page = max(1, page)
         if not actor.authenticated:
-            return []
+            return Page(items=[], total=0, page=page, per_page=per_page)
+        mine = UserTeamMembership.user_id == actor.user_id
         with self.db.transaction(actor.identity) as session:
+            total = session.scalar(
+                sa.select(sa.func.count())
+                .select_from(UserTeamMembership)
+                .join(Team, Team.id == UserTeamMembership.team_id)
+                .where(mine)
+            )
             rows = session.execute(
                 sa.select(Team, TeamRole.name)
                 .join(UserTeamMembership, UserTeamMembership.team_id == Team.id)
                 .join(TeamRole, TeamRole.id == UserTeamMembership.role_id)
-                .where(UserTeamMembership.user_id == actor.user_id)
-                .order_by(Team.name)
+                .where(mine)
+                .order_by(Team.name, Team.id)
+                .limit(per_page)
+                .offset((page - 1) * per_page)
             ).all()
-            return [_team_dict(team, role) for team, role in rows]
+            return Page(
+                items=[_team_dict(team, role) for team, role in rows],
+                total=int(total or 0),
+                page=page,
+                per_page=per_page,
+            )
 
     def get(self, actor: Actor, team_id: uuid.UUID) -> dict[str, Any]:
         with self.db.transaction(actor.identity) as session:

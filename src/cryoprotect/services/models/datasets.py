@@ -13,6 +13,7 @@ from cryoprotect.errors import NotFound, ValidationError
 from cryoprotect.ml import datasets as ml_datasets
 from cryoprotect.ml import molecule_features as ml_molecules
 from cryoprotect.services.actor import Actor
+from cryoprotect.services.common import Page, paginate
 from cryoprotect.services.models.base import ModelServiceBase
 from cryoprotect.services.models.records import MIXTURES, MOLECULES, dataset_dict
 
@@ -41,11 +42,19 @@ def find_dataset(session: Session, ref: str | uuid.UUID) -> Dataset:
 class ModelDatasets(ModelServiceBase):
     """Dataset use cases of :class:`~cryoprotect.services.models.ModelService`."""
 
-    def list_datasets(self, actor: Actor) -> list[dict[str, Any]]:
+    def list_datasets(
+        self, actor: Actor, *, page: int = 1, per_page: int = 25
+    ) -> Page[dict[str, Any]]:
+        """One page of the datasets the caller may see, by name, with the total count."""
+        query = sa.select(Dataset).order_by(Dataset.name, Dataset.id)
         with self.db.transaction(actor.identity) as session:
-            return [
-                dataset_dict(d) for d in session.scalars(sa.select(Dataset).order_by(Dataset.name))
-            ]
+            found = paginate(session, query, page, per_page)
+            return Page(
+                items=[dataset_dict(d) for d in found.items],
+                total=found.total,
+                page=found.page,
+                per_page=found.per_page,
+            )
 
     def create_dataset(
         self,
