@@ -2,6 +2,7 @@
 // (GET /api/v1/admin/db-health) and feature flags (list, toggle, rollout percentage,
 // description, team and user overrides) through /api/v1/feature-flags.
 import { apiRequest, currentUser, guarded, reportUnexpected, showFieldErrors } from "./api.js";
+import { myTeams } from "./scope_ui.js";
 import { h, replace } from "./dom.js";
 import { fmtDate } from "./format.js";
 import { healthClass, healthSections, overrideTarget, parseTargetId, rolloutText } from "./admin_lib.js";
@@ -231,8 +232,7 @@ async function loadSuggestions(user) {
   const label = (u) => `${u.display_name || u.email} <${u.email}>`;
   names.set(user.id, label(user));
   const users = new Map([[user.id, label(user)]]);
-  const body = await apiRequest("/api/v1/teams", { error });
-  const teams = Array.isArray(body) ? body : body.items || [];
+  const teams = await myTeams(error);
   for (const t of teams) names.set(t.id, t.name);
   const memberLists = await Promise.all(teams.map((t) => apiRequest(`/api/v1/teams/${t.id}/members`, { error })));
   for (const m of memberLists.flat()) {

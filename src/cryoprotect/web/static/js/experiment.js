@@ -2,6 +2,7 @@
 // verify / reject, edit and delete, and the stored predictions for its mixture against the
 // measured values (table and chart).
 import { apiRequest, currentUser, fetchResourceFromApi, guarded, reportUnexpected, showError } from "./api.js";
+import { myTeams } from "./scope_ui.js";
 import { definitionList, fillTable, h, replace } from "./dom.js";
 import { fmtDate, fmtSig, label, query } from "./format.js";
 import {
@@ -275,13 +276,13 @@ function wireForms() {
 
 async function main() {
   user = await currentUser();
-  const [experiment, vocabulary, myTeams] = await Promise.all([
+  const [experiment, vocabulary, teamList] = await Promise.all([
     fetchResourceFromApi(api, { loading, error }),
     fetchResourceFromApi("/api/v1/experiments/vocabulary", { error }),
-    user ? apiRequest("/api/v1/teams", { error }) : Promise.resolve([]),
+    user ? myTeams(error) : Promise.resolve([]),
   ]);
   measures = measureIndex(vocabulary);
-  teams = Array.isArray(myTeams) ? myTeams : myTeams.items || [];
+  teams = teamList;
   render(experiment);
   document.getElementById("content").hidden = false;
   wireForms();

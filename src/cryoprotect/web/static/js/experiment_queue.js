@@ -1,6 +1,7 @@
 // The verification queue (GET /experiments?awaiting_me=true) and the prediction-error
 // summary by model version for a team's experiments (GET /experiments/prediction-summary).
 import { apiRequest, currentTeam, currentUser, guarded, reportUnexpected, showError } from "./api.js";
+import { myTeams } from "./scope_ui.js";
 import { fillTable, h } from "./dom.js";
 import { fmtDate, pageInfo, query } from "./format.js";
 import {
@@ -97,12 +98,12 @@ async function main() {
     window.location.assign("/signin?next=/experiments/queue");
     return;
   }
-  const [vocabulary, myTeams] = await Promise.all([
+  const [vocabulary, teamList] = await Promise.all([
     apiRequest("/api/v1/experiments/vocabulary", { error }),
-    apiRequest("/api/v1/teams", { error }),
+    myTeams(error),
   ]);
   measures = measureIndex(vocabulary);
-  teams = Array.isArray(myTeams) ? myTeams : myTeams.items || [];
+  teams = teamList;
   const form = document.getElementById("summary-form");
   form.elements.team_id.append(...teams.map((t) => h("option", { value: t.id }, t.name)));
   // the URL wins (a link, or the form sent before this script was ready), then the header's team

@@ -2,6 +2,7 @@
 // can be linked to), verification badges and pagination. ?mixture_id= / ?cell_type_id=
 // narrow it to one mixture or cell type (links from those pages).
 import { apiRequest, currentUser, guarded, reportUnexpected } from "./api.js";
+import { myTeams } from "./scope_ui.js";
 import { fillTable, h, replace } from "./dom.js";
 import { fmtDate, pageInfo, query } from "./format.js";
 import {
@@ -123,12 +124,12 @@ function syncForm() {
 
 async function main() {
   const user = await currentUser();
-  const [vocabulary, myTeams] = await Promise.all([
+  const [vocabulary, teamList] = await Promise.all([
     apiRequest("/api/v1/experiments/vocabulary", { error }),
-    user ? apiRequest("/api/v1/teams", { error }) : Promise.resolve([]),
+    user ? myTeams(error) : Promise.resolve([]),
   ]);
   measures = measureIndex(vocabulary);
-  teams = Array.isArray(myTeams) ? myTeams : myTeams.items || [];
+  teams = teamList;
   form.elements.team_id.append(...teams.map((t) => h("option", { value: t.id }, t.name)));
   if (!user) {
     const note = document.getElementById("flash");

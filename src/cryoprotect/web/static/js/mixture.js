@@ -2,6 +2,7 @@
 // measured values of named solutions, the binary phase diagram (Plotly), predictions,
 // experiments, version history; edit, clone, delete, compare.
 import { ApiError, apiRequest, currentTeam, currentUser, guarded, reportUnexpected, showError } from "./api.js";
+import { myTeams } from "./scope_ui.js";
 import { $, definitionList, fillTable, h, replace } from "./dom.js";
 import { fmt, fmtDate, uniqueWarnings } from "./format.js";
 import { densityParagraph, renderCompositionTable, renderPropertyCards } from "./mixtures_ui.js";
@@ -55,8 +56,8 @@ function ownerText(mixture, user) {
 
 async function teamNames(user) {
   if (!user) return {};
-  const teams = await apiRequest("/api/v1/teams", { error });
-  return Object.fromEntries((Array.isArray(teams) ? teams : teams.items || []).map((t) => [t.id, t.name]));
+  const teams = await myTeams(error);
+  return Object.fromEntries(teams.map((t) => [t.id, t.name]));
 }
 
 function renderHeader(mixture, user, teams) {

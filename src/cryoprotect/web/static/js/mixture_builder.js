@@ -28,6 +28,7 @@ import {
 } from "./mixtures_lib.js";
 import { debounce } from "./timing_lib.js";
 import { defaultScope } from "./scope_lib.js";
+import { myTeams } from "./scope_ui.js";
 
 const error = document.getElementById("error");
 const loading = document.getElementById("loading");
@@ -312,8 +313,7 @@ const schedulePreview = debounce(() => runPreview().catch((exc) => reportUnexpec
 async function loadTeams(user) {
   const select = form.elements.team_id;
   if (!user) return;
-  const teams = await apiRequest("/api/v1/teams", { error });
-  const list = Array.isArray(teams) ? teams : teams.items || [];
+  const list = await myTeams(error);
   replace(select, h("option", { value: "" }, list.length ? "— choose a team —" : "— you are in no team —"), list.map((t) => h("option", { value: t.id }, t.name)));
 }
 

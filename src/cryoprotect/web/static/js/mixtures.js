@@ -1,6 +1,7 @@
 // The mixture list: search, filter and paginate what the caller may see; reference
 // solutions marked; pick mixtures to compare.
 import { apiRequest, currentUser, guarded, reportUnexpected } from "./api.js";
+import { myTeams } from "./scope_ui.js";
 import { h, replace } from "./dom.js";
 import { fmtDate, pageInfo, query } from "./format.js";
 import { componentSummary, isReference, scopeText } from "./mixtures_lib.js";
@@ -117,8 +118,8 @@ async function load() {
 async function loadTeams() {
   const user = await currentUser();
   if (!user) return;
-  const teams = await apiRequest("/api/v1/teams", { error });
-  teamNames = Object.fromEntries((Array.isArray(teams) ? teams : teams.items || []).map((t) => [t.id, t.name]));
+  const teams = await myTeams(error);
+  teamNames = Object.fromEntries(teams.map((t) => [t.id, t.name]));
 }
 
 async function main() {

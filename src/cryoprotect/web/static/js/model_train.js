@@ -16,7 +16,7 @@ import {
 } from "./api.js";
 import { h, replace } from "./dom.js";
 import { fmtDuration } from "./format.js";
-import { scopeControls } from "./scope_ui.js";
+import { myTeams, scopeControls } from "./scope_ui.js";
 import {
   ALGORITHM_DESCRIPTIONS,
   algorithmOptions,
@@ -160,9 +160,9 @@ async function main() {
   loading.hidden = false;
   let teams = [];
   try {
-    const [list, teamBody] = await Promise.all([apiRequest("/api/v1/datasets", { error }), apiRequest("/api/v1/teams", { error })]);
-    datasets = Array.isArray(list) ? list : list.items || [];
-    teams = Array.isArray(teamBody) ? teamBody : teamBody.items || [];
+    const [list, teamList] = await Promise.all([apiRequest("/api/v1/datasets?per_page=100", { error }), myTeams(error)]);
+    datasets = list.items || [];
+    teams = teamList;
   } finally {
     loading.hidden = true;
   }

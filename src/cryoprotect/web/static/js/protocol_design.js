@@ -32,7 +32,7 @@ import {
   permeatingSolutes,
   VOLUME_UNIT,
 } from "./protocols_lib.js";
-import { scopeControls } from "./scope_ui.js";
+import { myTeams, scopeControls } from "./scope_ui.js";
 import { scopePayload } from "./scope_lib.js";
 
 const error = document.getElementById("error");
@@ -295,8 +295,7 @@ async function main() {
   try {
     [user] = await Promise.all([currentUser(), loadCells(), loadMixtures()]);
     if (user) {
-      const body = await apiRequest("/api/v1/teams", { error });
-      teams = Array.isArray(body) ? body : body.items || [];
+      teams = await myTeams(error);
     }
     from = await prefill();
   } finally {

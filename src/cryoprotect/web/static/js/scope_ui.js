@@ -5,16 +5,18 @@ import { ApiError, apiRequest, currentTeam } from "./api.js";
 import { h, replace } from "./dom.js";
 import { defaultScope, scopePayload } from "./scope_lib.js";
 
-const teamItems = (body) => (Array.isArray(body) ? body : body?.items || []);
+const MY_TEAMS = "/api/v1/teams?per_page=100";
+const teamItems = (body) => body?.items || [];
 
 /**
- * The caller's teams (GET /api/v1/teams; [] when signed out). With ``error`` a failure is
- * shown there and thrown; without it the list is quietly empty when it cannot be loaded.
+ * The caller's teams (the first page of 100 of GET /api/v1/teams; [] when signed out). With
+ * ``error`` a failure is shown there and thrown; without it the list is quietly empty when
+ * it cannot be loaded.
  */
 export async function myTeams(error = null) {
-  if (error) return teamItems(await apiRequest("/api/v1/teams", { error }));
+  if (error) return teamItems(await apiRequest(MY_TEAMS, { error }));
   try {
-    return teamItems(await apiRequest("/api/v1/teams", { quiet: true }));
+    return teamItems(await apiRequest(MY_TEAMS, { quiet: true }));
   } catch (exc) {
     if (exc instanceof ApiError) return [];
     throw exc;

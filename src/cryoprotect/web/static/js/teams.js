@@ -8,8 +8,8 @@ const error = document.getElementById("error");
 const loading = document.getElementById("loading");
 
 async function loadTeams() {
-  const body = await apiRequest("/api/v1/teams", { loading, error });
-  const teams = Array.isArray(body) ? body : body.items || [];
+  const body = await apiRequest("/api/v1/teams?per_page=100", { loading, error });
+  const teams = body.items || [];
   const table = document.getElementById("teams-table");
   table.hidden = teams.length === 0;
   document.getElementById("empty").hidden = teams.length > 0;
