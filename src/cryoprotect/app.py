@@ -8,7 +8,6 @@ metrics and logging together. It never starts or migrates the database itself; t
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, request, send_from_directory
@@ -34,6 +33,7 @@ from cryoprotect.ops import metrics, metrics_access, ratelimit
 from cryoprotect.ops import security as ops_security
 from cryoprotect.ops.flags import FeatureFlags
 from cryoprotect.services.auth import AuthService
+from cryoprotect.services.bundle import Services
 from cryoprotect.services.experiments import ExperimentService
 from cryoprotect.services.flags import FlagService
 from cryoprotect.services.jobs import JobService
@@ -45,25 +45,6 @@ from cryoprotect.services.protocols import CellTypeService, ProtocolService
 from cryoprotect.services.teams import TeamService
 from cryoprotect.settings import Settings
 from cryoprotect.web import web as web_blueprint
-
-
-@dataclass(frozen=True)
-class Services:
-    """Everything the adapters call, built once per app."""
-
-    settings: Settings
-    db: Database
-    auth: AuthService
-    teams: TeamService
-    molecules: MoleculeService
-    jobs: JobService
-    mixtures: MixtureService
-    models: ModelService
-    flags: FeatureFlags
-    feature_flags: FlagService
-    experiments: ExperimentService
-    cell_types: CellTypeService
-    protocols: ProtocolService
 
 
 def _request_user_id() -> uuid.UUID | None:

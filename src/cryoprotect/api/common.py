@@ -11,12 +11,14 @@ from flask import current_app, g, request
 from flask_smorest import Blueprint
 
 from cryoprotect.services.actor import Actor
+from cryoprotect.services.bundle import Services
 from cryoprotect.services.common import MAX_PER_PAGE, Page
 
 
-def services() -> Any:
-    """The :class:`cryoprotect.app.Services` bundle of this app."""
-    return current_app.extensions["cryoprotect"]
+def services() -> Services:
+    """The :class:`cryoprotect.services.bundle.Services` bundle of this app."""
+    bundle: Services = current_app.extensions["cryoprotect"]
+    return bundle
 
 
 def current_actor() -> Actor:
