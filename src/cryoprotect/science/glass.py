@@ -125,7 +125,8 @@ _FIELD = {
 }
 
 
-def _parse_bool(text: str, where: str) -> bool:
+def parse_bool(text: str, where: str) -> bool:
+    """A table's ``verified`` cell: ``true`` or ``false`` (``where`` names the row in errors)."""
     value = text.strip().lower()
     if value not in {"true", "false"}:
         raise ValidationError(f"{where}: 'verified' must be true or false, not {text!r}")
@@ -177,7 +178,7 @@ def load_glass_parameters(path: Path | str = GLASS_TABLE) -> dict[str, GlassPara
             unit=row["unit"].strip(),
             source=row["source"].strip(),
             provenance=provenance,  # type: ignore[arg-type]  # checked just above
-            verified=_parse_bool(row["verified"], where),
+            verified=parse_bool(row["verified"], where),
         )
     table: dict[str, GlassParameters] = {}
     for key, entry in values.items():
@@ -515,7 +516,7 @@ def load_measured_solution_properties(
                 unit=row["unit"].strip(),
                 source=row["source"].strip(),
                 provenance="measured",
-                verified=_parse_bool(row["verified"], where),
+                verified=parse_bool(row["verified"], where),
             )
         )
     return tuple(rows)

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from cryoprotect.errors import ValidationError
+from cryoprotect.science.glass import parse_bool
 from cryoprotect.science.vitrification.tables import (
     TG_PRIME_TABLE,
     optional_float,
-    parse_bool,
     read_rows,
 )
 

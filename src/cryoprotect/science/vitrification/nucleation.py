@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from cryoprotect.science.vitrification.tables import NUCLEATION_TABLE, parse_bool, read_rows
+from cryoprotect.science.glass import parse_bool
+from cryoprotect.science.vitrification.tables import NUCLEATION_TABLE, read_rows
 
 # --- homogeneous nucleation temperature ---------------------------------------------------
 

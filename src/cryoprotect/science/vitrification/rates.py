@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from cryoprotect.errors import NotFound, ValidationError
 from cryoprotect.science import glass
+from cryoprotect.science.glass import parse_bool
 from cryoprotect.science.vitrification.tables import (
     CCR,
     CRITICAL_RATES_TABLE,
@@ -24,7 +25,6 @@ from cryoprotect.science.vitrification.tables import (
     QUANTITIES,
     RATE_UNIT,
     Outcome,
-    parse_bool,
     read_rows,
 )
 

@@ -34,14 +34,6 @@ Applies = Literal["homogeneous", "freeze_concentrated", "unknown"]
 Outcome = Literal["ice_free", "ice_forms", "unknown"]
 
 
-def parse_bool(text: str, where: str) -> bool:
-    """A table's ``verified`` cell: ``true`` or ``false`` (``where`` names the row in errors)."""
-    value = text.strip().lower()
-    if value not in {"true", "false"}:
-        raise ValidationError(f"{where}: 'verified' must be true or false, not {text!r}")
-    return value == "true"
-
-
 def read_rows(path: Path, columns: Sequence[str]) -> list[dict[str, str]]:
     """The rows of a parameter table, checked for ``columns``, a source and a provenance tag."""
     with path.open(newline="", encoding="utf-8") as handle:
