@@ -70,21 +70,21 @@ def unique() -> str:
 
 
 @pytest.fixture(scope="session")
-def app(settings: Settings, db: Database):  # type: ignore[no-untyped-def]
+def app(settings: Settings, db: Database):
     from cryoprotect.app import create_app
 
     return create_app(settings, db)
 
 
 @pytest.fixture
-def client(app):  # type: ignore[no-untyped-def]
+def client(app):
     return app.test_client()
 
 
 class UserHandle:
     """A registered, signed-in test user."""
 
-    def __init__(self, client, email: str, password: str, body: dict, tokens: dict) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, client, email: str, password: str, body: dict, tokens: dict) -> None:
         self.client = client
         self.email = email
         self.password = password
@@ -97,14 +97,14 @@ class UserHandle:
         return {"Authorization": f"Bearer {self.access_token}"}
 
     @property
-    def actor(self):  # type: ignore[no-untyped-def]
+    def actor(self):
         from cryoprotect.services.actor import Actor
 
         return Actor(user_id=self.id, email=self.email)
 
 
 @pytest.fixture
-def make_user(client):  # type: ignore[no-untyped-def]
+def make_user(client):
     """Factory: ``make_user()`` registers and signs in a fresh account."""
 
     def _make(prefix: str = "user", password: str = "correct horse battery") -> UserHandle:
@@ -123,7 +123,7 @@ def make_user(client):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def make_team(client):  # type: ignore[no-untyped-def]
+def make_team(client):
     """Factory: ``make_team(admin, viewer=[u], editor=[u], ...)`` returns the team id.
 
     Members join as in production: the admin invites each by e-mail and each accepts.
@@ -165,7 +165,7 @@ def unique_smiles() -> str:
     return "O" + "".join("C(F)" if bits >> i & 1 else "C" for i in range(24))
 
 
-def train_model_via_api(app, prefix: str) -> tuple[dict[str, str], str]:  # type: ignore[no-untyped-def]
+def train_model_via_api(app, prefix: str) -> tuple[dict[str, str], str]:
     """Register a user and train a ridge model on the shipped CryoMN literature data through
     the API's background job; returns (auth headers, model id)."""
     from cryoprotect.services.actor import Actor

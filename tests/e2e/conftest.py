@@ -54,7 +54,7 @@ def serve_in_thread(app: Any) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def live_server(app) -> Iterator[str]:
     """The app served by a real HTTP server in a thread, on a free port of 127.0.0.1."""
     with serve_in_thread(app) as base:
         yield base
@@ -114,7 +114,7 @@ def _expected_console_noise(text: str) -> bool:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
+def pytest_runtest_makereport(item, call):
     """Remember each phase's outcome on the test item (for failure screenshots)."""
     outcome = yield
     report = outcome.get_result()
@@ -145,7 +145,7 @@ def open_tab(browser: Any, base: str, *, timeout_ms: int = 30_000) -> Iterator[T
 
 
 @pytest.fixture
-def tab(browser, live_server, request) -> Iterator[Tab]:  # type: ignore[no-untyped-def]
+def tab(browser, live_server, request) -> Iterator[Tab]:
     """A fresh tab on the live server; a failing test leaves a screenshot
     ``FAILED-<test>.png`` and its JavaScript errors in the report."""
     with open_tab(browser, live_server) as handle:

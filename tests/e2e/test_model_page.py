@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def trained(app) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+def trained(app) -> tuple[str, str]:
     """A ridge model trained on the shipped data; (access token, model id)."""
     headers, model_id = train_model_via_api(app, "e2e")
     return headers["Authorization"].removeprefix("Bearer "), model_id

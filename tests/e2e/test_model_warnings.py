@@ -27,7 +27,7 @@ VS55_LIKE = [
 
 
 @pytest.fixture(scope="module")
-def trained(app) -> tuple[dict[str, str], str]:  # type: ignore[no-untyped-def]
+def trained(app) -> tuple[dict[str, str], str]:
     return train_model_via_api(app, "e2e-warn")
 
 

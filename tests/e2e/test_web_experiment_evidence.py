@@ -23,7 +23,7 @@ UUID_URL = re.compile(r".*/experiments/[0-9a-f-]{36}$")
 
 
 @pytest.fixture
-def scientist(app) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def scientist(app) -> dict[str, Any]:
     """A signed-up user, the admin of a team, with a private mixture of their own."""
     client = app.test_client()
     email = f"evidence-{uuid.uuid4().hex[:10]}@example.org"

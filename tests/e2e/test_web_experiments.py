@@ -73,7 +73,7 @@ def _auth(person: Person) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def world(app) -> World:  # type: ignore[no-untyped-def]
+def world(app) -> World:
     """Author (team admin) and verifier in one team; a team mixture; the author's ridge model
     trained on the shipped data and one stored prediction of it for the mixture."""
     from cryoprotect.services.actor import Actor
@@ -173,7 +173,7 @@ def unlabelled_controls(page: Any) -> list[str]:
 
 def sideways_overflow(page: Any) -> tuple[int, list[str]]:
     """How far the page scrolls sideways (px), and the elements that stick out."""
-    return tuple(  # type: ignore[return-value]
+    return tuple(
         page.evaluate(
             """() => {
                 const width = document.documentElement.clientWidth;
@@ -423,7 +423,7 @@ def test_import_results_from_csv(tab: Tab, world: World) -> None:
     tab.assert_no_js_errors()
 
 
-def test_experiment_page_on_a_narrow_screen(  # type: ignore[no-untyped-def]
+def test_experiment_page_on_a_narrow_screen(
     app, browser: Any, live_server: str, world: World
 ) -> None:
     """390×844 (a phone): the pages are readable without sideways scrolling."""

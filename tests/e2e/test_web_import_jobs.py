@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def job_server(settings, db) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def job_server(settings, db) -> Iterator[str]:
     """An app that imports more than two rows as a job, served on a free port."""
     from cryoprotect.app import create_app
 
@@ -30,7 +30,7 @@ def job_server(settings, db) -> Iterator[str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def job_tab(browser, job_server) -> Iterator[Tab]:  # type: ignore[no-untyped-def]
+def job_tab(browser, job_server) -> Iterator[Tab]:
     with open_tab(browser, job_server, timeout_ms=60_000) as tab:
         yield tab
 

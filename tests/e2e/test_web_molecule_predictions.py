@@ -25,7 +25,7 @@ URL = "/api/v1/predictive-models"
 
 
 @pytest.fixture(scope="module")
-def trained(app) -> tuple[dict[str, str], str]:  # type: ignore[no-untyped-def]
+def trained(app) -> tuple[dict[str, str], str]:
     from cryoprotect.services.actor import Actor
 
     client = app.test_client()

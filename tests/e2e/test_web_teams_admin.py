@@ -46,7 +46,7 @@ def _account(app: Any, prefix: str, *, admin: bool = False) -> Account:
         user = app.extensions["cryoprotect"].auth.register(
             email, PASSWORD, display_name=name, admin=True
         )
-        user_id = str(user["id"])
+        user_id = str(user.id)
     else:
         reg = client.post(
             "/api/v1/auth/register",
@@ -65,7 +65,7 @@ def _account(app: Any, prefix: str, *, admin: bool = False) -> Account:
     return Account(email, name, user_id, {"Authorization": f"Bearer {login.json['access_token']}"})
 
 
-def test_create_a_team_and_manage_its_members(  # type: ignore[no-untyped-def]
+def test_create_a_team_and_manage_its_members(
     app: Any, tab: Tab, browser: Any, live_server: str
 ) -> None:
     from playwright.sync_api import expect

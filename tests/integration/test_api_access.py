@@ -11,7 +11,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def lab(client, make_user, make_team):  # type: ignore[no-untyped-def]
+def lab(client, make_user, make_team):
     owner = make_user("owner")
     viewer, editor, outsider = make_user("viewer"), make_user("editor"), make_user("outsider")
     team = make_team(owner, viewer=[viewer], editor=[editor])
@@ -33,7 +33,7 @@ def lab(client, make_user, make_team):  # type: ignore[no-untyped-def]
     }
 
 
-def test_read_access(client, lab) -> None:  # type: ignore[no-untyped-def]
+def test_read_access(client, lab) -> None:
     expect = {
         "owner": {"private": 200, "team": 200, "public": 200},
         "viewer": {"private": 404, "team": 200, "public": 200},
@@ -50,7 +50,7 @@ def test_read_access(client, lab) -> None:  # type: ignore[no-untyped-def]
         assert got == by_vis, who
 
 
-def test_edit_access(client, lab) -> None:  # type: ignore[no-untyped-def]
+def test_edit_access(client, lab) -> None:
     expect = {
         "viewer": {"private": 404, "team": 403, "public": 403},
         "outsider": {"private": 404, "team": 404, "public": 403},
@@ -73,7 +73,7 @@ def test_edit_access(client, lab) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def test_delete_access(client, lab) -> None:  # type: ignore[no-untyped-def]
+def test_delete_access(client, lab) -> None:
     rows = lab["rows"]
     assert (
         client.delete(
@@ -103,8 +103,8 @@ def test_delete_access(client, lab) -> None:  # type: ignore[no-untyped-def]
         )
 
 
-def test_lists_show_only_visible_rows(client, lab) -> None:  # type: ignore[no-untyped-def]
-    def ids(headers):  # type: ignore[no-untyped-def]
+def test_lists_show_only_visible_rows(client, lab) -> None:
+    def ids(headers):
         res = client.get("/api/v1/molecules?per_page=100&q=row", headers=headers)
         assert res.status_code == 200
         assert int(res.headers["X-Total-Count"]) == res.json["total"]
@@ -121,7 +121,7 @@ def test_lists_show_only_visible_rows(client, lab) -> None:  # type: ignore[no-u
     assert rows["public"] in anonymous and not {rows["private"], rows["team"]} & anonymous
 
 
-def test_private_duplicates_do_not_leak(client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_private_duplicates_do_not_leak(client, make_user) -> None:
     alice, bob = make_user("alice"), make_user("bob")
     body = {"smiles": unique_smiles(), "visibility": "private"}
     first = client.post("/api/v1/molecules", json=body, headers=alice.headers)
@@ -134,7 +134,7 @@ def test_private_duplicates_do_not_leak(client, make_user) -> None:  # type: ign
     assert again.json["error"]["details"]["existing_id"] == first.json["id"]
 
 
-def test_team_member_management(client, make_user, make_team) -> None:  # type: ignore[no-untyped-def]
+def test_team_member_management(client, make_user, make_team) -> None:
     admin, viewer, newcomer, outsider = (make_user(p) for p in ("admin", "viewer", "new", "out"))
     team = make_team(admin, viewer=[viewer])
     url = f"/api/v1/teams/{team}/members"

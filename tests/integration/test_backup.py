@@ -97,7 +97,7 @@ def source() -> Iterator[Source]:
             actors[0], smiles=unique_smiles(), name="alice's secret", visibility="private"
         )
         yield Source(
-            db, settings, actors[0], actors[1], uuid.UUID(str(molecule["id"])), home / "bk"
+            db, settings, actors[0], actors[1], molecule.id, home / "bk"
         )
     finally:
         db.stop()
@@ -252,7 +252,7 @@ def test_round_trip_into_a_new_data_directory_keeps_data_and_rls(
     assert not _visible_molecule(target, source.bob, source.private_molecule)
     with pytest.raises(NotFound):
         MoleculeService(target).get(source.bob, source.private_molecule)
-    assert MoleculeService(target).get(source.alice, source.private_molecule)["name"] == (
+    assert MoleculeService(target).get(source.alice, source.private_molecule).name == (
         "alice's secret"
     )
     # the accounts came along: alice signs in on the restored database

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def cli(settings: Settings, db: Database):  # type: ignore[no-untyped-def]
+def cli(settings: Settings, db: Database):
     """``cli("db", "current")`` runs the command with CRYOPROTECT_HOME set to the session home."""
     runner = CliRunner()
     env = {"CRYOPROTECT_HOME": str(settings.home), "DATABASE_URL": None}
@@ -45,7 +45,7 @@ def _server_still_up(db: Database) -> None:
         assert conn.scalar(sa.text("SELECT 1")) == 1
 
 
-def test_db_current_shows_head(cli, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_db_current_shows_head(cli, db: Database) -> None:
     result = cli("db", "current")
     assert result.exit_code == 0, result.output
     head = head_revision()
@@ -54,7 +54,7 @@ def test_db_current_shows_head(cli, db: Database) -> None:  # type: ignore[no-un
     _server_still_up(db)
 
 
-def test_db_verify_rls_clean(cli, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_db_verify_rls_clean(cli, db: Database) -> None:
     result = cli("db", "verify-rls")
     assert result.exit_code == 0, result.output
     assert "no problems found" in result.output
@@ -62,7 +62,7 @@ def test_db_verify_rls_clean(cli, db: Database) -> None:  # type: ignore[no-unty
     _server_still_up(db)
 
 
-def test_db_verify_rls_names_an_unprotected_table(cli, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_db_verify_rls_names_an_unprotected_table(cli, db: Database) -> None:
     table = f"tmp_cli_norls_{uuid.uuid4().hex[:10]}"
     with db.owner_engine.begin() as conn:
         conn.execute(sa.text(f"CREATE TABLE public.{table} (id int)"))
@@ -87,7 +87,7 @@ def test_db_verify_rls_names_an_unprotected_table(cli, db: Database) -> None:  #
     assert cli("db", "verify-rls").exit_code == 0
 
 
-def test_db_health_json(cli, db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_db_health_json(cli, db: Database) -> None:
     result = cli("db", "health", "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
@@ -103,7 +103,7 @@ def test_db_health_json(cli, db: Database) -> None:  # type: ignore[no-untyped-d
     _server_still_up(db)
 
 
-def test_users_create_admin_creates_an_administrator(cli, db: Database, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+def test_users_create_admin_creates_an_administrator(cli, db: Database, settings: Settings) -> None:
     email = f"admin-{uuid.uuid4().hex[:10]}@example.org"
     result = cli("users", "create-admin", "--email", email, "--password", "longenough1")
     assert result.exit_code == 0, result.output
@@ -122,7 +122,7 @@ def test_users_create_admin_creates_an_administrator(cli, db: Database, settings
 
 def test_users_create_admin_promotes_an_existing_user(
     cli, db: Database, settings: Settings
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     email = f"member-{uuid.uuid4().hex[:10]}@example.org"
     created = AuthService(db, settings).register(email, "original password", admin=False)
     assert _user(db, email).is_admin is False  # type: ignore[union-attr]
@@ -131,12 +131,12 @@ def test_users_create_admin_promotes_an_existing_user(
     assert result.exit_code == 0, result.output
     user = _user(db, email)
     assert user is not None
-    assert user.id == created["id"]  # promoted, not a second account
+    assert user.id == created.id  # promoted, not a second account
     assert user.is_admin is True
     assert AuthService(db, settings).login(email, "longenough1").access_token
 
 
-def test_users_create_admin_rejects_a_short_password(cli, db: Database, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+def test_users_create_admin_rejects_a_short_password(cli, db: Database, settings: Settings) -> None:
     email = f"short-{uuid.uuid4().hex[:10]}@example.org"
     result = cli("users", "create-admin", "--email", email, "--password", "short")
     assert result.exit_code != 0

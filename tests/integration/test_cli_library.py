@@ -20,7 +20,7 @@ from tests.conftest import unique_smiles
 pytestmark = pytest.mark.integration
 
 
-def _run(settings: Settings, *args: str):  # type: ignore[no-untyped-def]
+def _run(settings: Settings, *args: str):
     env = {"CRYOPROTECT_HOME": str(settings.home), "DATABASE_URL": None}
     return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
 
@@ -52,9 +52,9 @@ def test_import_command_reports_rows_and_is_idempotent(
     second = _run(settings, "import", str(source), "--user", email, "--processes", "2")
     assert second.exit_code == 0, second.output
     assert "4 rows: 0 added, 3 already present, 1 rejected." in second.output
-    mine = MoleculeService(db).list(Actor(user_id=user["id"]), visibility="private", per_page=100)
+    mine = MoleculeService(db).list(Actor(user_id=user.id), visibility="private", per_page=100)
     assert mine.total == 3
-    assert {m["name"] for m in mine.items} == {"first", "second", "third"}
+    assert {m.name for m in mine.items} == {"first", "second", "third"}
 
 
 def test_import_unknown_user_fails_cleanly(

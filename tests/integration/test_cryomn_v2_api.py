@@ -9,7 +9,7 @@ from tests.conftest import train_model_via_api
 pytestmark = pytest.mark.integration
 
 
-def test_v2_datasets_are_public_reference_data_with_their_citation(client) -> None:  # type: ignore[no-untyped-def]
+def test_v2_datasets_are_public_reference_data_with_their_citation(client) -> None:
     datasets = {d["name"]: d for d in client.get("/api/v1/datasets?per_page=100").json["items"]}
     expected = {"cryomn-v2-literature": 198, "cryomn-v2-wetlab": 106, "cryomn-v2-all": 316}
     for name, rows in expected.items():
@@ -21,7 +21,7 @@ def test_v2_datasets_are_public_reference_data_with_their_citation(client) -> No
     assert {"cryomn-literature", "cryomn-wetlab"} <= set(datasets)
 
 
-def test_model_detail_has_the_group_coverage_field(app, client) -> None:  # type: ignore[no-untyped-def]
+def test_model_detail_has_the_group_coverage_field(app, client) -> None:
     headers, model_id = train_model_via_api(app, "g14")
     model = client.get(f"/api/v1/predictive-models/{model_id}", headers=headers).json
     assert "group_coverage" in model

@@ -237,7 +237,7 @@ def test_restart_reuses_the_data_directory(fresh_home: Path) -> None:
         with db.transaction(Identity.service()) as session:
             user = session.scalar(sa.select(User).where(User.email == email))
             assert user is not None
-            assert user.id == created["id"]
+            assert user.id == created.id
         # the stored password hash survived too
         assert AuthService(db, settings).login(email, password).access_token
     finally:

@@ -11,7 +11,7 @@ import pytest
 pytestmark = pytest.mark.integration
 
 
-def _mixture(client, user, name=None, visibility="private", team_id=None):  # type: ignore[no-untyped-def]
+def _mixture(client, user, name=None, visibility="private", team_id=None):
     res = client.post(
         "/api/v1/mixtures",
         json={
@@ -27,7 +27,7 @@ def _mixture(client, user, name=None, visibility="private", team_id=None):  # ty
     return res.json
 
 
-def _experiment(client, user, **extra):  # type: ignore[no-untyped-def]
+def _experiment(client, user, **extra):
     body = {
         "title": f"exp-{uuid.uuid4().hex[:8]}",
         "results": [{"measure": "viability_percent", "value": 72.5, "replicates": 3, "sd": 4.1}],
@@ -38,7 +38,7 @@ def _experiment(client, user, **extra):  # type: ignore[no-untyped-def]
     return res.json
 
 
-def test_create_records_everything_and_cites_the_mixture_version(client, make_user):  # type: ignore[no-untyped-def]
+def test_create_records_everything_and_cites_the_mixture_version(client, make_user):
     alice = make_user("alice")
     mixture = _mixture(client, alice)
     exp = _experiment(
@@ -91,7 +91,7 @@ def test_create_records_everything_and_cites_the_mixture_version(client, make_us
         ({"measure": "function_assay", "value": 3, "unit": "U/mL"}, "results[0].assay"),
     ],
 )
-def test_bad_results_are_rejected_with_the_field(client, make_user, result, field):  # type: ignore[no-untyped-def]
+def test_bad_results_are_rejected_with_the_field(client, make_user, result, field):
     alice = make_user("alice")
     res = client.post(
         "/api/v1/experiments", json={"title": "bad", "results": [result]}, headers=alice.headers
@@ -102,7 +102,7 @@ def test_bad_results_are_rejected_with_the_field(client, make_user, result, fiel
     assert all(e["title"] != "bad" for e in listed.json["items"])
 
 
-def test_bad_mixture_version_and_condition(client, make_user):  # type: ignore[no-untyped-def]
+def test_bad_mixture_version_and_condition(client, make_user):
     alice = make_user("alice")
     mixture = _mixture(client, alice)
     res = client.post(
@@ -121,7 +121,7 @@ def test_bad_mixture_version_and_condition(client, make_user):  # type: ignore[n
     assert res.json["error"]["details"]["field"] == "conditions.storage_temperature_c"
 
 
-def test_private_experiments_are_invisible_to_others(client, make_user):  # type: ignore[no-untyped-def]
+def test_private_experiments_are_invisible_to_others(client, make_user):
     alice, bob = make_user("alice"), make_user("bob")
     exp = _experiment(client, alice)
     assert client.get(f"/api/v1/experiments/{exp['id']}", headers=bob.headers).status_code == 404
@@ -132,7 +132,7 @@ def test_private_experiments_are_invisible_to_others(client, make_user):  # type
     assert res.status_code == 404
 
 
-def test_verification_workflow(client, make_user, make_team):  # type: ignore[no-untyped-def]
+def test_verification_workflow(client, make_user, make_team):
     author, verifier, viewer = make_user("author"), make_user("verifier"), make_user("viewer")
     team = make_team(author, verifier=[verifier], viewer=[viewer])
     exp = _experiment(client, author, visibility="team", team_id=str(team))
@@ -229,7 +229,7 @@ def test_verification_workflow(client, make_user, make_team):  # type: ignore[no
     assert res.json["verification_status"] == "rejected"
 
 
-def test_private_experiment_cannot_be_submitted(client, make_user):  # type: ignore[no-untyped-def]
+def test_private_experiment_cannot_be_submitted(client, make_user):
     alice = make_user("alice")
     exp = _experiment(client, alice)
     res = client.post(f"/api/v1/experiments/{exp['id']}/submit", json={}, headers=alice.headers)
@@ -237,7 +237,7 @@ def test_private_experiment_cannot_be_submitted(client, make_user):  # type: ign
     assert res.json["error"]["details"]["field"] == "visibility"
 
 
-def test_verified_experiment_cannot_be_deleted(client, make_user, make_team):  # type: ignore[no-untyped-def]
+def test_verified_experiment_cannot_be_deleted(client, make_user, make_team):
     author, verifier = make_user("author"), make_user("verifier")
     team = make_team(author, verifier=[verifier])
     exp = _experiment(client, author, visibility="team", team_id=str(team), submit=True)
@@ -250,7 +250,7 @@ def test_verified_experiment_cannot_be_deleted(client, make_user, make_team):  #
     assert res.status_code == 409
 
 
-def test_database_blocks_self_verification_even_without_the_service(app, make_user, make_team):  # type: ignore[no-untyped-def]
+def test_database_blocks_self_verification_even_without_the_service(app, make_user, make_team):
     """The rule lives in RLS: a direct insert by the author is refused by PostgreSQL."""
     from cryoprotect.db.models import LabVerification
     from cryoprotect.errors import PermissionDenied
@@ -273,7 +273,7 @@ def test_database_blocks_self_verification_even_without_the_service(app, make_us
             session.flush()
 
 
-def test_csv_import_reports_each_row(client, make_user):  # type: ignore[no-untyped-def]
+def test_csv_import_reports_each_row(client, make_user):
     alice = make_user("alice")
     mixture = _mixture(client, alice)
     existing = _experiment(client, alice)
@@ -313,7 +313,7 @@ def test_csv_import_reports_each_row(client, make_user):  # type: ignore[no-unty
     assert [r["measure"] for r in updated["results"]] == ["viability_percent", "recovery_percent"]
 
 
-def test_csv_import_atomic_writes_nothing_on_error(client, make_user):  # type: ignore[no-untyped-def]
+def test_csv_import_atomic_writes_nothing_on_error(client, make_user):
     alice = make_user("alice")
     title = f"atomic-{uuid.uuid4().hex[:6]}"
     csv_text = (
@@ -333,7 +333,7 @@ def test_csv_import_atomic_writes_nothing_on_error(client, make_user):  # type: 
     assert listed.json["total"] == 0
 
 
-def test_predicted_vs_measured_and_summary(app, client):  # type: ignore[no-untyped-def]
+def test_predicted_vs_measured_and_summary(app, client):
     from tests.conftest import train_model_via_api
 
     headers, model_id = train_model_via_api(app, "pvm")
@@ -364,7 +364,7 @@ def test_predicted_vs_measured_and_summary(app, client):  # type: ignore[no-unty
     assert mine[0]["mae"] == pytest.approx(abs(row["error"]))
 
 
-def test_only_verified_experiments_feed_a_verified_dataset(client, make_user, make_team):  # type: ignore[no-untyped-def]
+def test_only_verified_experiments_feed_a_verified_dataset(client, make_user, make_team):
     author, verifier = make_user("author"), make_user("verifier")
     team = make_team(author, verifier=[verifier])
     # team experiments cite team mixtures: the verifier must see what they verify (0010)

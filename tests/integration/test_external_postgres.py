@@ -91,18 +91,18 @@ def test_private_molecule_is_invisible_to_another_user(external_db: Database) ->
     tag = uuid.uuid4().hex[:10]
     alice = auth.register(f"alice-{tag}@example.org", "correct horse battery")
     bob = auth.register(f"bob-{tag}@example.org", "correct horse battery")
-    as_alice = Actor(user_id=alice["id"], email=alice["email"], via="jwt")
-    as_bob = Actor(user_id=bob["id"], email=bob["email"], via="jwt")
+    as_alice = Actor(user_id=alice.id, email=alice.email, via="jwt")
+    as_bob = Actor(user_id=bob.id, email=bob.email, via="jwt")
     molecules = MoleculeService(external_db)
 
     molecule, _ = molecules.create(as_alice, smiles="OCC(O)CO", name=f"glycerol-{tag}")
-    assert molecule["visibility"] == "private"
-    assert molecules.get(as_alice, molecule["id"])["id"] == molecule["id"]
+    assert molecule.visibility == "private"
+    assert molecules.get(as_alice, molecule.id).id == molecule.id
     with pytest.raises(NotFound):
-        molecules.get(as_bob, molecule["id"])
+        molecules.get(as_bob, molecule.id)
     with pytest.raises(NotFound):
-        molecules.get(Actor.anonymous(), molecule["id"])
-    assert all(m["id"] != molecule["id"] for m in molecules.list(as_bob, per_page=100).items)
+        molecules.get(Actor.anonymous(), molecule.id)
+    assert all(m.id != molecule.id for m in molecules.list(as_bob, per_page=100).items)
 
 
 def test_verify_rls_finds_no_problems(external_db: Database) -> None:

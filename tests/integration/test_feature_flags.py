@@ -49,7 +49,7 @@ def admin(app: Any, client: Any) -> Admin:
     user = app.extensions["cryoprotect"].auth.register(email, password, admin=True)
     login = client.post("/api/v1/auth/login", json={"email": email, "password": password})
     assert login.status_code == 200, login.json
-    actor = Actor(user_id=uuid.UUID(str(user["id"])), email=email, is_admin=True)
+    actor = Actor(user_id=uuid.UUID(str(user.id)), email=email, is_admin=True)
     return Admin(actor, {"Authorization": f"Bearer {login.json['access_token']}"})
 
 
@@ -362,19 +362,19 @@ def test_cli_set_list_and_override(
     assert "on  rollout  40 %" in line and "overrides: 1 user, 1 team" in line
 
     flag = FlagService(db, FeatureFlags(db)).get(admin.actor, key)
-    assert (flag["enabled"], flag["rollout_percentage"], flag["description"]) == (
+    assert (flag.enabled, flag.rollout_percentage, flag.description) == (
         True,
         40,
         "from the CLI",
     )
-    assert {(o["target"], o["enabled"], o["note"]) for o in flag["overrides"]} == {
+    assert {(o.target, o.enabled, o.note) for o in flag.overrides} == {
         ("user", False, "opted out"),
         ("team", True, None),
     }
     assert cli("set", key, "--off").exit_code == 0
     assert cli("override", key, "--user", str(user.id), "--clear").exit_code == 0
     flag = FlagService(db, FeatureFlags(db)).get(admin.actor, key)
-    assert flag["enabled"] is False and [o["target"] for o in flag["overrides"]] == ["team"]
+    assert flag.enabled is False and [o.target for o in flag.overrides] == ["team"]
 
     bad = runner.invoke(main, ["flags", "override", key, "--on"], env=env)
     assert bad.exit_code == 2 and "exactly one of --user and --team" in bad.output

@@ -25,10 +25,10 @@ SOLUTIONS = "/api/v1/solutions/properties"
 def _post(client: Any, body: dict[str, Any]) -> dict[str, Any]:
     res = client.post(SOLUTIONS, json=body)
     assert res.status_code == 200, res.json
-    return res.json  # type: ignore[no-any-return]
+    return res.json
 
 
-def test_twenty_percent_glycerol_headline_is_tg_prime(client) -> None:  # type: ignore[no-untyped-def]
+def test_twenty_percent_glycerol_headline_is_tg_prime(client) -> None:
     body = _post(client, {"components": [{"name": "Glycerol", "amount": 20, "unit": "% w/w"}]})
     glass = body["glass"]
     assert glass["applies"] == "freeze_concentrated"
@@ -45,7 +45,7 @@ def test_twenty_percent_glycerol_headline_is_tg_prime(client) -> None:  # type: 
     assert ccr["value"] is None and ccr["status"] == "no_data" and "Glycerol" in ccr["reason"]
 
 
-def test_seventy_percent_glycerol_vitrifies_homogeneously(client) -> None:  # type: ignore[no-untyped-def]
+def test_seventy_percent_glycerol_vitrifies_homogeneously(client) -> None:
     body = _post(client, {"components": [{"name": "Glycerol", "amount": 70, "unit": "% w/w"}]})
     glass = body["glass"]
     assert glass["applies"] == "homogeneous"
@@ -63,7 +63,7 @@ VS55 = {
 }
 
 
-def test_vs55_rates_and_verdict(client) -> None:  # type: ignore[no-untyped-def]
+def test_vs55_rates_and_verdict(client) -> None:
     body = _post(client, {**VS55, "cooling_rate_c_per_min": 10, "warming_rate_c_per_min": 100})
     vit = body["vitrification"]
     assert vit["named_solution"] == "VS55"
@@ -93,7 +93,7 @@ def test_vs55_rates_and_verdict(client) -> None:  # type: ignore[no-untyped-def]
     assert "Tg′" in slow["glass"]["reason"]
 
 
-def test_out_of_range_rate_is_null_with_reason_and_bound(client) -> None:  # type: ignore[no-untyped-def]
+def test_out_of_range_rate_is_null_with_reason_and_bound(client) -> None:
     body = _post(
         client,
         {
@@ -122,7 +122,7 @@ def test_out_of_range_rate_is_null_with_reason_and_bound(client) -> None:  # typ
     assert inside["cooling"]["margin"] == pytest.approx(2.0)
 
 
-def test_rates_must_be_positive(client) -> None:  # type: ignore[no-untyped-def]
+def test_rates_must_be_positive(client) -> None:
     res = client.post(
         SOLUTIONS,
         json={
@@ -133,7 +133,7 @@ def test_rates_must_be_positive(client) -> None:  # type: ignore[no-untyped-def]
     assert res.status_code == 422
 
 
-def test_phase_diagram_carries_the_glass_layers(client) -> None:  # type: ignore[no-untyped-def]
+def test_phase_diagram_carries_the_glass_layers(client) -> None:
     res = client.get("/api/v1/solutions/phase-diagram?name=Glycerol&max_mass_percent=80")
     assert res.status_code == 200, res.json
     d = res.json

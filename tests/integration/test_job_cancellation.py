@@ -117,7 +117,7 @@ def admin(app: Any, client: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {login.json['access_token']}"}
 
 
-def test_owner_cancels_a_training_job(client, slow_dataset) -> None:  # type: ignore[no-untyped-def]
+def test_owner_cancels_a_training_job(client, slow_dataset) -> None:
     user, dataset_id = slow_dataset
     started = start_training(client, user, dataset_id, "gaussian_process")
     job_id, model_id = started["job_id"], started["model"]["id"]
@@ -144,7 +144,7 @@ def test_owner_cancels_a_training_job(client, slow_dataset) -> None:  # type: ig
 
 def test_nobody_else_may_cancel_but_an_administrator(
     client, make_user, admin, slow_dataset
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     user, dataset_id = slow_dataset
     stranger = make_user("stranger")
     started = start_training(client, user, dataset_id, "gaussian_process")
@@ -166,7 +166,7 @@ def test_nobody_else_may_cancel_but_an_administrator(
     assert model["status"] == "failed" and "administrator" in model["error"]
 
 
-def test_an_ended_job_cannot_be_cancelled(app, client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_an_ended_job_cannot_be_cancelled(app, client, make_user) -> None:
     user = make_user("ended")
     jobs = app.extensions["cryoprotect"].jobs
     job = jobs.wait(user.actor, jobs.submit(user.actor, "sum", lambda: 3)["id"], timeout_s=30)
@@ -177,7 +177,7 @@ def test_an_ended_job_cannot_be_cancelled(app, client, make_user) -> None:  # ty
     assert client.get(f"{JOBS}/{job['id']}", headers=user.headers).json["result"] == 3
 
 
-def test_the_app_role_cannot_mark_a_job_cancelled_itself(db, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_the_app_role_cannot_mark_a_job_cancelled_itself(db, make_user) -> None:
     """Only public.request_job_cancel changes a job for a user: a direct UPDATE is refused."""
     user = make_user("direct")
     job_id = JobService(db).submit(user.actor, "sum", lambda: 1)["id"]
@@ -190,7 +190,7 @@ def test_the_app_role_cannot_mark_a_job_cancelled_itself(db, make_user) -> None:
     assert changed == 0  # RLS: no UPDATE policy lets the app role touch a job
 
 
-def test_a_cancel_request_reaches_the_job_through_the_database(db, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_a_cancel_request_reaches_the_job_through_the_database(db, make_user) -> None:
     """The job runs in one process (JobService A); the request is made in another (B)."""
     user = make_user("twoprocs")
     running = JobService(db, poll_s=0.1)
@@ -215,7 +215,7 @@ def test_a_cancel_request_reaches_the_job_through_the_database(db, make_user) ->
     assert checks
 
 
-def test_a_cancelled_queued_job_never_runs(db, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_a_cancelled_queued_job_never_runs(db, make_user) -> None:
     user = make_user("queued")
     jobs = JobService(db, workers=1)
     gate = threading.Event()
@@ -231,7 +231,7 @@ def test_a_cancelled_queued_job_never_runs(db, make_user) -> None:  # type: igno
     assert ran == []
 
 
-def test_shutdown_cancels_running_jobs(db, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_shutdown_cancels_running_jobs(db, make_user) -> None:
     from cryoprotect.errors import Cancelled
 
     user = make_user("shutdown")
@@ -248,7 +248,7 @@ def test_shutdown_cancels_running_jobs(db, make_user) -> None:  # type: ignore[n
     assert job["status"] == "cancelled" and "server shut down" in job["error"]
 
 
-def test_training_past_its_time_limit_is_stopped(settings, db, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_training_past_its_time_limit_is_stopped(settings, db, make_user) -> None:
     from cryoprotect.app import create_app
 
     app = create_app(replace(settings, training_timeout_s=0.5), db)
@@ -266,7 +266,7 @@ def test_training_past_its_time_limit_is_stopped(settings, db, make_user) -> Non
     assert psutil.wait_procs(training_workers(), timeout=30)[1] == []
 
 
-def test_more_rows_than_the_algorithm_accepts_is_a_400(client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_more_rows_than_the_algorithm_accepts_is_a_400(client, make_user) -> None:
     user = make_user("big")
     dataset_id = upload(client, user, 2001)
     res = client.post(
@@ -310,7 +310,7 @@ def _model(session: Any, owner: uuid.UUID, dataset_id: uuid.UUID, **values: Any)
     return row.id
 
 
-def test_startup_recovery_fails_models_left_training(db, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_startup_recovery_fails_models_left_training(db, make_user) -> None:
     from cryoprotect.db.models import Dataset
     from cryoprotect.services.jobs import recover_interrupted
 

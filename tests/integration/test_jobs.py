@@ -19,7 +19,7 @@ from cryoprotect.services.jobs import JobService
 pytestmark = pytest.mark.integration
 
 
-def test_a_job_is_its_owners_only_and_survives_in_the_database(db, make_user):  # type: ignore[no-untyped-def]
+def test_a_job_is_its_owners_only_and_survives_in_the_database(db, make_user):
     alice, bob = make_user("alice"), make_user("bob")
     jobs = JobService(db)
     started = jobs.submit(alice.actor, "sum", lambda: {"total": sum(range(10))})
@@ -32,7 +32,7 @@ def test_a_job_is_its_owners_only_and_survives_in_the_database(db, make_user):  
         jobs.get(bob.actor, started["id"])
 
 
-def test_a_failing_job_reports_its_error(db, make_user):  # type: ignore[no-untyped-def]
+def test_a_failing_job_reports_its_error(db, make_user):
     from cryoprotect.errors import ValidationError
 
     alice = make_user("alice")
@@ -45,7 +45,7 @@ def test_a_failing_job_reports_its_error(db, make_user):  # type: ignore[no-unty
     assert state["status"] == "failed" and state["error"] == "no such pattern"
 
 
-def test_a_job_whose_process_died_is_reported_failed(db, make_user):  # type: ignore[no-untyped-def]
+def test_a_job_whose_process_died_is_reported_failed(db, make_user):
     alice = make_user("alice")
     finished = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
@@ -72,7 +72,7 @@ def test_a_job_whose_process_died_is_reported_failed(db, make_user):  # type: ig
         assert session.scalar(sa.select(Job.status).where(Job.id == job_id)) == "failed"
 
 
-def test_the_app_role_cannot_write_jobs_directly(db, make_user):  # type: ignore[no-untyped-def]
+def test_the_app_role_cannot_write_jobs_directly(db, make_user):
     from cryoprotect.errors import PermissionDenied
 
     alice = make_user("alice")

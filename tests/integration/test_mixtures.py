@@ -11,7 +11,7 @@ pytestmark = pytest.mark.integration
 URL = "/api/v1/mixtures"
 
 
-def _dp6(**extra):  # type: ignore[no-untyped-def]
+def _dp6(**extra):
     return {
         "name": "DP6 test",
         "carrier": "Euro-Collins",
@@ -23,7 +23,7 @@ def _dp6(**extra):  # type: ignore[no-untyped-def]
     }
 
 
-def test_create_from_library_names_and_read(client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_create_from_library_names_and_read(client, make_user) -> None:
     user = make_user()
     res = client.post(URL, json=_dp6(), headers=user.headers)
     assert res.status_code == 201, res.json
@@ -35,7 +35,7 @@ def test_create_from_library_names_and_read(client, make_user) -> None:  # type:
     assert client.get(f"{URL}/{body['id']}", headers=user.headers).json["name"] == "DP6 test"
 
 
-def test_edit_keeps_history_and_clone(client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_edit_keeps_history_and_clone(client, make_user) -> None:
     user = make_user()
     mixture = client.post(URL, json=_dp6(), headers=user.headers).json
     edited = client.patch(
@@ -54,7 +54,7 @@ def test_edit_keeps_history_and_clone(client, make_user) -> None:  # type: ignor
     assert other.json["name"] == "10% DMSO (copy)" and other.json["version"] == 1
 
 
-def test_bad_components_store_nothing(client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_bad_components_store_nothing(client, make_user) -> None:
     user = make_user()
     before = client.get(f"{URL}?per_page=100&visibility=private", headers=user.headers).json[
         "total"
@@ -90,7 +90,7 @@ def test_bad_components_store_nothing(client, make_user) -> None:  # type: ignor
     assert after == before
 
 
-def test_private_mixtures_and_molecules_stay_private(client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_private_mixtures_and_molecules_stay_private(client, make_user) -> None:
     alice, bob = make_user("alice"), make_user("bob")
     secret = client.post(
         "/api/v1/molecules",
@@ -135,7 +135,7 @@ def test_private_mixtures_and_molecules_stay_private(client, make_user) -> None:
     assert client.delete(f"{URL}/{public['id']}", headers=alice.headers).status_code == 204
 
 
-def test_a_molecule_used_by_a_mixture_cannot_be_deleted(client, make_user):  # type: ignore[no-untyped-def]
+def test_a_molecule_used_by_a_mixture_cannot_be_deleted(client, make_user):
     from tests.conftest import unique_smiles
 
     alice = make_user("alice")

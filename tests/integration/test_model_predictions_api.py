@@ -28,11 +28,11 @@ VS55_LIKE = [
 
 
 @pytest.fixture(scope="module")
-def trained(app):  # type: ignore[no-untyped-def]
+def trained(app):
     return train_model_via_api(app, "f14")
 
 
-def test_ten_percent_dmso_interval_stays_inside_0_100(client, trained) -> None:  # type: ignore[no-untyped-def]
+def test_ten_percent_dmso_interval_stays_inside_0_100(client, trained) -> None:
     headers, model_id = trained
     res = client.post(
         f"{URL}/{model_id}/predict",
@@ -47,7 +47,7 @@ def test_ten_percent_dmso_interval_stays_inside_0_100(client, trained) -> None: 
     assert p["reason"] is None and p["extrapolated"] is False and p["prediction_id"]
 
 
-def test_vs55_like_mixture_returns_no_value_with_reason(client, trained) -> None:  # type: ignore[no-untyped-def]
+def test_vs55_like_mixture_returns_no_value_with_reason(client, trained) -> None:
     headers, model_id = trained
     res = client.post(f"{URL}/{model_id}/predict", json={"components": VS55_LIKE}, headers=headers)
     assert res.status_code == 200, res.json
@@ -73,9 +73,7 @@ def test_vs55_like_mixture_returns_no_value_with_reason(client, trained) -> None
     assert batch[0]["value"] is None and batch[0]["reason"] == "outside applicability domain"
 
 
-def test_not_better_than_baseline_is_marked_and_promotion_needs_override(  # type: ignore[no-untyped-def]
-    client, trained
-) -> None:
+def test_not_better_than_baseline_is_marked_and_promotion_needs_override(client, trained) -> None:
     headers, model_id = trained
     model = client.get(f"{URL}/{model_id}", headers=headers).json
     assert model["not_better_than_baseline"] is True
@@ -108,7 +106,7 @@ def test_not_better_than_baseline_is_marked_and_promotion_needs_override(  # typ
     assert override["by"] == str(model["created_by"])
 
 
-def test_model_that_beats_its_baselines_is_promoted_without_override(  # type: ignore[no-untyped-def]
+def test_model_that_beats_its_baselines_is_promoted_without_override(
     client, make_user, app
 ) -> None:
     user = make_user("f14better")

@@ -17,11 +17,11 @@ URL = "/api/v1/predictive-models"
 
 
 @pytest.fixture(scope="module")
-def trained(app):  # type: ignore[no-untyped-def]
+def trained(app):
     return train_model_via_api(app, "ml")
 
 
-def test_training_registers_a_version_with_metrics_and_baselines(client, trained) -> None:  # type: ignore[no-untyped-def]
+def test_training_registers_a_version_with_metrics_and_baselines(client, trained) -> None:
     headers, model_id = trained
     model = client.get(f"{URL}/{model_id}", headers=headers).json
     assert model["status"] == "ready" and model["version"] >= 1
@@ -34,7 +34,7 @@ def test_training_registers_a_version_with_metrics_and_baselines(client, trained
     assert {"cryomn-literature", "cryomn-wetlab"} <= datasets
 
 
-def test_predict_ten_percent_dmso_with_interval_and_neighbours(client, trained) -> None:  # type: ignore[no-untyped-def]
+def test_predict_ten_percent_dmso_with_interval_and_neighbours(client, trained) -> None:
     headers, model_id = trained
     res = client.post(
         f"{URL}/{model_id}/predict",
@@ -49,7 +49,7 @@ def test_predict_ten_percent_dmso_with_interval_and_neighbours(client, trained) 
     assert any(s["id"] == p["prediction_id"] for s in stored)
 
 
-def test_unknown_component_and_bad_unit_are_422(client, trained) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_component_and_bad_unit_are_422(client, trained) -> None:
     headers, model_id = trained
     unknown = client.post(
         f"{URL}/{model_id}/predict",
@@ -65,7 +65,7 @@ def test_unknown_component_and_bad_unit_are_422(client, trained) -> None:  # typ
     assert bad_unit.status_code == 422
 
 
-def test_tampered_artifact_fails_clearly(client, trained, db) -> None:  # type: ignore[no-untyped-def]
+def test_tampered_artifact_fails_clearly(client, trained, db) -> None:
     headers, model_id = trained
     with db.transaction(Identity.service()) as s:
         row = s.get(PredictiveModel, uuid.UUID(model_id))
@@ -93,7 +93,7 @@ def test_tampered_artifact_fails_clearly(client, trained, db) -> None:  # type: 
             )
 
 
-def test_cli_trains_registers_and_versions_compare(settings, db, client, trained) -> None:  # type: ignore[no-untyped-def]
+def test_cli_trains_registers_and_versions_compare(settings, db, client, trained) -> None:
     from click.testing import CliRunner
 
     from cryoprotect.cli import main
@@ -141,7 +141,7 @@ def test_cli_trains_registers_and_versions_compare(settings, db, client, trained
     assert promoted.status_code == 200 and promoted.json["is_active"] is True
 
 
-def test_user_dataset_upload_and_training(client, make_user, app) -> None:  # type: ignore[no-untyped-def]
+def test_user_dataset_upload_and_training(client, make_user, app) -> None:
     user = make_user("data")
     records = [
         {

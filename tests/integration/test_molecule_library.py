@@ -20,7 +20,7 @@ POLYOLS = {
 OTHERS = {"dmso": "CS(C)=O", "benzene": "c1ccccc1", "toluene": "Cc1ccccc1", "acetone": "CC(C)=O"}
 
 
-def _register(client, user, smiles, **extra):  # type: ignore[no-untyped-def]
+def _register(client, user, smiles, **extra):
     return client.post(
         "/api/v1/molecules", json={"structure": smiles, **extra}, headers=user.headers
     )
@@ -32,7 +32,7 @@ def _prop(detail: dict, name: str) -> float:
     return values[0]
 
 
-def test_register_dmso_identifiers_descriptors_and_score(client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_register_dmso_identifiers_descriptors_and_score(client, make_user) -> None:
     user = make_user()
     created = _register(client, user, "CS(C)=O", name="DMSO")
     assert created.status_code == 201, created.json
@@ -60,7 +60,7 @@ def test_register_dmso_identifiers_descriptors_and_score(client, make_user) -> N
     assert again.json["error"]["details"]["existing_id"] == body["id"]
 
 
-def test_invalid_structure_is_400_with_reason(client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_structure_is_400_with_reason(client, make_user) -> None:
     user = make_user()
     res = _register(client, user, "C1CC")
     assert res.status_code == 400
@@ -79,7 +79,7 @@ def test_invalid_structure_is_400_with_reason(client, make_user) -> None:  # typ
 )
 def test_salts_and_hydrates_register_their_parent(
     client, make_user, salt_or_hydrate, parent_inchikey
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     user = make_user()
     res = _register(client, user, salt_or_hydrate)
     assert res.status_code == 201, res.json
@@ -87,7 +87,7 @@ def test_salts_and_hydrates_register_their_parent(
     assert res.json["standardization"]["changes"]
 
 
-def test_inchi_and_molblock_input(client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_inchi_and_molblock_input(client, make_user) -> None:
     user = make_user()
     res = _register(client, user, "InChI=1S/C3H8O3/c4-1-3(6)2-5/h3-6H,1-2H2")
     assert res.status_code == 201, res.json
@@ -100,7 +100,7 @@ def test_inchi_and_molblock_input(client, make_user) -> None:  # type: ignore[no
     assert res.json["inchikey"] == "LYCAIKOWRPUZTN-UHFFFAOYSA-N"
 
 
-def test_component_without_structure(client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_component_without_structure(client, make_user) -> None:
     user = make_user()
     res = client.post(
         "/api/v1/molecules",
@@ -123,7 +123,7 @@ def test_component_without_structure(client, make_user) -> None:  # type: ignore
     )
 
 
-def test_merge_synonyms_on_duplicate(client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_merge_synonyms_on_duplicate(client, make_user) -> None:
     user = make_user()
     smiles = unique_smiles()
     first = _register(client, user, smiles, name="Compound A")
@@ -135,7 +135,7 @@ def test_merge_synonyms_on_duplicate(client, make_user) -> None:  # type: ignore
     assert {"Compound A-prime", "CA'"} <= set(merged.json["synonyms"])
 
 
-def test_depiction_svg_with_highlight(client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_depiction_svg_with_highlight(client, make_user) -> None:
     user = make_user()
     mol = _register(client, user, unique_smiles()).json
     res = client.get(
@@ -148,7 +148,7 @@ def test_depiction_svg_with_highlight(client, make_user) -> None:  # type: ignor
 
 
 @pytest.fixture
-def chemist(client, make_user):  # type: ignore[no-untyped-def]
+def chemist(client, make_user):
     user = make_user("chemist")
     ids = {}
     for name, smiles in {**POLYOLS, **OTHERS}.items():
@@ -158,7 +158,7 @@ def chemist(client, make_user):  # type: ignore[no-untyped-def]
     return user, ids
 
 
-def test_similarity_glycerol_finds_polyols_first(client, chemist) -> None:  # type: ignore[no-untyped-def]
+def test_similarity_glycerol_finds_polyols_first(client, chemist) -> None:
     user, ids = chemist
     res = client.post(
         "/api/v1/molecules/search/similarity",
@@ -185,7 +185,7 @@ def test_similarity_glycerol_finds_polyols_first(client, chemist) -> None:  # ty
     assert ids["glycerol"] not in {h["id"] for h in near}
 
 
-def test_substructure_hydroxyl_on_sp3_carbon(client, chemist) -> None:  # type: ignore[no-untyped-def]
+def test_substructure_hydroxyl_on_sp3_carbon(client, chemist) -> None:
     user, ids = chemist
     res = client.post(
         "/api/v1/molecules/search/substructure",
@@ -202,7 +202,7 @@ def test_substructure_hydroxyl_on_sp3_carbon(client, chemist) -> None:  # type: 
     assert bad.status_code == 400 and bad.json["error"]["details"]["field"] == "query"
 
 
-def test_substructure_count_job(client, chemist, app) -> None:  # type: ignore[no-untyped-def]
+def test_substructure_count_job(client, chemist, app) -> None:
     user, _ = chemist
     res = client.post(
         "/api/v1/molecules/search/substructure/count",
@@ -218,7 +218,7 @@ def test_substructure_count_job(client, chemist, app) -> None:  # type: ignore[n
     assert polled.status_code == 200 and polled.json["status"] == "done"
 
 
-def test_searches_never_show_private_molecules(client, chemist, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_searches_never_show_private_molecules(client, chemist, make_user) -> None:
     owner, ids = chemist
     secret = _register(client, owner, unique_smiles(), name="secret").json
     snoop = make_user("snoop")
@@ -246,7 +246,7 @@ def test_searches_never_show_private_molecules(client, chemist, make_user) -> No
     )
 
 
-def test_property_range_and_text_filters(client, chemist) -> None:  # type: ignore[no-untyped-def]
+def test_property_range_and_text_filters(client, chemist) -> None:
     user, ids = chemist
     res = client.get(
         "/api/v1/molecules?mw_min=60&mw_max=80&per_page=100&visibility=private",
@@ -258,7 +258,7 @@ def test_property_range_and_text_filters(client, chemist) -> None:  # type: igno
     assert "glycerol" not in names and "erythritol" not in names
 
 
-def _upload(client, user, content: bytes, filename: str, **form):  # type: ignore[no-untyped-def]
+def _upload(client, user, content: bytes, filename: str, **form):
     data = {"file": (io.BytesIO(content), filename), **form}
     return client.post(
         "/api/v1/molecules/import",
@@ -268,7 +268,7 @@ def _upload(client, user, content: bytes, filename: str, **form):  # type: ignor
     )
 
 
-def test_import_reports_bad_rows_and_is_idempotent(client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_import_reports_bad_rows_and_is_idempotent(client, make_user) -> None:
     user = make_user("importer")
     good = [unique_smiles() for _ in range(5)]
     lines = [
@@ -298,7 +298,7 @@ def test_import_reports_bad_rows_and_is_idempotent(client, make_user) -> None:  
     assert mine["total"] == 5
 
 
-def test_import_sdf_and_export_formats(client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_import_sdf_and_export_formats(client, make_user) -> None:
     from rdkit import Chem
 
     user = make_user("sdf")

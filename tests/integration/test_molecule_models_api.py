@@ -27,13 +27,13 @@ def _records(step: int = 2) -> list[dict]:
     ]
 
 
-def _library_id(client, name: str) -> str:  # type: ignore[no-untyped-def]
+def _library_id(client, name: str) -> str:
     items = client.get(f"/api/v1/molecules?q={name}&per_page=50").json["items"]
     return next(m["id"] for m in items if m["name"] == name)
 
 
 @pytest.fixture(scope="module")
-def trained(app):  # type: ignore[no-untyped-def]
+def trained(app):
     from cryoprotect.services.actor import Actor
 
     client = app.test_client()
@@ -63,7 +63,7 @@ def trained(app):  # type: ignore[no-untyped-def]
     return headers, res.json["model"]["id"], ds.json
 
 
-def test_upload_is_a_molecule_dataset_grouped_by_scaffold(client, trained) -> None:  # type: ignore[no-untyped-def]
+def test_upload_is_a_molecule_dataset_grouped_by_scaffold(client, trained) -> None:
     headers, _, dataset = trained
     assert dataset["kind"] == "molecules" and dataset["row_count"] == len(_records())
     listed = {
@@ -74,7 +74,7 @@ def test_upload_is_a_molecule_dataset_grouped_by_scaffold(client, trained) -> No
     assert listed[next(i for i, d in listed.items() if d["name"] == "freesolv")]["sources"]
 
 
-def test_invalid_smiles_are_reported_per_row(client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_smiles_are_reported_per_row(client, make_user) -> None:
     user = make_user("molbad")
     records = _records(step=100)
     records[1]["smiles"] = "C1CC"  # unclosed ring
@@ -95,7 +95,7 @@ def test_invalid_smiles_are_reported_per_row(client, make_user) -> None:  # type
     assert mixed.status_code == 422 and mixed.json["error"]["details"]["field"] == "kind"
 
 
-def test_trained_model_is_a_molecule_model_that_beats_the_mean(client, trained) -> None:  # type: ignore[no-untyped-def]
+def test_trained_model_is_a_molecule_model_that_beats_the_mean(client, trained) -> None:
     headers, model_id, _ = trained
     model = client.get(f"{URL}/{model_id}", headers=headers).json
     assert model["status"] == "ready" and model["kind"] == "molecules"
@@ -107,7 +107,7 @@ def test_trained_model_is_a_molecule_model_that_beats_the_mean(client, trained) 
     assert 0 <= model["metrics"]["interval"]["coverage"] <= 1
 
 
-def test_predict_library_molecule_and_out_of_domain_smiles(client, trained) -> None:  # type: ignore[no-untyped-def]
+def test_predict_library_molecule_and_out_of_domain_smiles(client, trained) -> None:
     headers, model_id, _ = trained
     glycerol = _library_id(client, "Glycerol")
     res = client.post(f"{URL}/{model_id}/predict", json={"molecule_id": glycerol}, headers=headers)
@@ -138,7 +138,7 @@ def test_predict_library_molecule_and_out_of_domain_smiles(client, trained) -> N
     assert wrong.status_code == 422, wrong.json
 
 
-def test_molecule_page_predictions_and_rls(client, trained, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_molecule_page_predictions_and_rls(client, trained, make_user) -> None:
     headers, model_id, _ = trained
     glycerol = _library_id(client, "Glycerol")
     mine = client.get(f"{URL}/molecules/{glycerol}/predictions", headers=headers)

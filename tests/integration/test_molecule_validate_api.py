@@ -18,7 +18,7 @@ DMSO_INCHIKEY = "IAZDPXIOMUYVGZ-UHFFFAOYSA-N"
 L_PROLINE_INCHIKEY = "ONIBWKKTOPOVIA-BYPYZUCNSA-N"
 
 
-def test_salt_is_standardised_to_its_parent_and_drawn(client) -> None:  # type: ignore[no-untyped-def]
+def test_salt_is_standardised_to_its_parent_and_drawn(client) -> None:
     res = client.post(URL, json={"structure": "Cl.OC(=O)[C@@H]1CCCN1"})
     assert res.status_code == 200, res.json
     body = res.json
@@ -33,7 +33,7 @@ def test_salt_is_standardised_to_its_parent_and_drawn(client) -> None:  # type: 
     assert body["existing"][0]["visibility"] == "public"
 
 
-def test_changes_list_the_standardisation_steps(client) -> None:  # type: ignore[no-untyped-def]
+def test_changes_list_the_standardisation_steps(client) -> None:
     ethanol = client.post(URL, json={"structure": "CCO", "width": 120, "height": 90}).json
     assert ethanol["changes"] == []  # already in standard form
     assert "width='120px'" in ethanol["svg"] or 'width="120px"' in ethanol["svg"]
@@ -43,7 +43,7 @@ def test_changes_list_the_standardisation_steps(client) -> None:  # type: ignore
     assert dmso["changes"] == ["normalised functional groups (ChEMBL rules)"]
 
 
-def test_invalid_structure_names_the_field_and_gives_rdkits_reason(client) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_structure_names_the_field_and_gives_rdkits_reason(client) -> None:
     res = client.post(URL, json={"structure": "C1CC"})
     assert res.status_code == 400
     error = res.json["error"]
@@ -55,7 +55,7 @@ def test_invalid_structure_names_the_field_and_gives_rdkits_reason(client) -> No
     assert "smiles" in unknown.json["error"]["details"]["fields"]
 
 
-def test_existing_matches_respect_visibility(client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_existing_matches_respect_visibility(client, make_user) -> None:
     owner, other = make_user("validate-owner"), make_user("validate-other")
     smiles = unique_smiles()
     created = client.post(
@@ -70,7 +70,7 @@ def test_existing_matches_respect_visibility(client, make_user) -> None:  # type
     assert client.post(URL, json={"structure": smiles}).json["existing"] == []
 
 
-def test_validation_saves_nothing(client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_validation_saves_nothing(client, make_user) -> None:
     user = make_user("validate-nosave")
     smiles = unique_smiles()
     assert client.post(URL, json={"structure": smiles}, headers=user.headers).status_code == 200
@@ -78,7 +78,7 @@ def test_validation_saves_nothing(client, make_user) -> None:  # type: ignore[no
     assert mine["total"] == 0
 
 
-def test_descriptor_catalogue_covers_every_computed_property(client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_descriptor_catalogue_covers_every_computed_property(client, make_user) -> None:
     res = client.get("/api/v1/molecules/descriptors")
     assert res.status_code == 200
     catalogue = {d["name"]: d for d in res.json}

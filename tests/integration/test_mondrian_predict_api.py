@@ -27,7 +27,7 @@ QUERY = [
 
 
 @pytest.fixture(scope="module")
-def trained(app):  # type: ignore[no-untyped-def]
+def trained(app):
     client = app.test_client()
     email = f"r14-{uuid.uuid4().hex[:8]}@example.org"
     client.post("/api/v1/auth/register", json={"email": email, "password": "long enough pw"})
@@ -56,7 +56,7 @@ def trained(app):  # type: ignore[no-untyped-def]
     return headers, job.json["model"]["id"]
 
 
-def test_wetlab_query_gets_the_mondrian_interval_with_its_coverage(client, trained) -> None:  # type: ignore[no-untyped-def]
+def test_wetlab_query_gets_the_mondrian_interval_with_its_coverage(client, trained) -> None:
     headers, model_id = trained
     model = client.get(f"{URL}/{model_id}", headers=headers).json
     wet = {r["group"]: r for r in model["group_coverage"]["keys"]["source_type"]["pooled"]}
@@ -84,7 +84,7 @@ def test_wetlab_query_gets_the_mondrian_interval_with_its_coverage(client, train
     assert g["upper"] - g["lower"] > p["upper"] - p["lower"]
 
 
-def test_batch_items_choose_their_own_interval(client, trained) -> None:  # type: ignore[no-untyped-def]
+def test_batch_items_choose_their_own_interval(client, trained) -> None:
     headers, model_id = trained
     res = client.post(
         f"{URL}/{model_id}/predict/batch",

@@ -11,12 +11,12 @@ pytestmark = pytest.mark.integration
 DMSO_1_4_M = {"components": [{"name": "Dimethyl sulfoxide", "amount": 1.4, "unit": "mol/L"}]}
 
 
-def _design(client, cell_type, headers=None):  # type: ignore[no-untyped-def]
+def _design(client, cell_type, headers=None):
     body = {"cell_type": cell_type, "target": DMSO_1_4_M, "temperature_c": 22.0, "max_steps": 2}
     return client.post("/api/v1/protocols/design", json=body, headers=headers or {})
 
 
-def test_design_reports_the_band_of_the_published_ranges(client, make_user):  # type: ignore[no-untyped-def]
+def test_design_reports_the_band_of_the_published_ranges(client, make_user):
     res = _design(client, "rhesus_mii_oocyte")
     assert res.status_code == 200, res.json
     band = res.json["sensitivity"]
@@ -49,7 +49,7 @@ def test_design_reports_the_band_of_the_published_ranges(client, make_user):  # 
     assert band["reason"].startswith("unknown, because")
 
 
-def test_changed_shipped_values_reach_the_database(client, db):  # type: ignore[no-untyped-def]
+def test_changed_shipped_values_reach_the_database(client, db):
     # A database loaded before the red-cell inactive fraction was fitted to Zhao et al. 2004
     # (0.40 estimated) is brought up to date by the reference-data load (no migration).
     import sqlalchemy as sa

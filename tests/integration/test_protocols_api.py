@@ -14,12 +14,12 @@ DMSO_1_4_M = {
 PUBLISHED = "rhesus_mii_oocyte"  # DMSO Lp and Ps measured (Karlsson et al. 2009)
 
 
-def _design(client, headers=None, **extra):  # type: ignore[no-untyped-def]
+def _design(client, headers=None, **extra):
     body = {"cell_type": PUBLISHED, "target": DMSO_1_4_M, "temperature_c": 22.0, **extra}
     return client.post("/api/v1/protocols/design", json=body, headers=headers or {})
 
 
-def test_shipped_cell_types_are_public_with_sources(client):  # type: ignore[no-untyped-def]
+def test_shipped_cell_types_are_public_with_sources(client):
     res = client.get("/api/v1/cell-types?per_page=100")
     assert res.status_code == 200
     builtin = [c for c in res.json["items"] if c["builtin"]]
@@ -32,7 +32,7 @@ def test_shipped_cell_types_are_public_with_sources(client):  # type: ignore[no-
     assert one.status_code == 200 and one.json["name"] == builtin[0]["name"]
 
 
-def test_users_add_private_cell_types_with_validation(client, make_user):  # type: ignore[no-untyped-def]
+def test_users_add_private_cell_types_with_validation(client, make_user):
     alice, bob = make_user("alice"), make_user("bob")
     shipped = client.get("/api/v1/cell-types?q=generic").json["items"][0]["parameters"]
     mine = {**shipped, "name": f"My fibroblast {uuid.uuid4().hex[:6]}", "key": "my_fibroblast"}
@@ -54,7 +54,7 @@ def test_users_add_private_cell_types_with_validation(client, make_user):  # typ
     assert res.status_code == 200, res.json
 
 
-def test_dmso_design_stays_within_limits_and_beats_one_step(client):  # type: ignore[no-untyped-def]
+def test_dmso_design_stays_within_limits_and_beats_one_step(client):
     res = _design(client)
     assert res.status_code == 200, res.json
     design = res.json
@@ -74,7 +74,7 @@ def test_dmso_design_stays_within_limits_and_beats_one_step(client):  # type: ig
     assert design["target"]["Dimethyl sulfoxide"] > 1.4  # molality > molarity for DMSO
 
 
-def test_infeasible_limits_are_a_422_naming_the_constraint(client):  # type: ignore[no-untyped-def]
+def test_infeasible_limits_are_a_422_naming_the_constraint(client):
     res = _design(client, osmotic_limits={"min_volume_fraction": 0.99, "max_volume_fraction": 1.01})
     assert res.status_code == 422, res.json
     assert res.json["error"]["code"] == "infeasible_protocol"
@@ -84,7 +84,7 @@ def test_infeasible_limits_are_a_422_naming_the_constraint(client):  # type: ign
     )
 
 
-def test_unknown_cell_type_and_non_permeating_target(client):  # type: ignore[no-untyped-def]
+def test_unknown_cell_type_and_non_permeating_target(client):
     res = client.post(
         "/api/v1/protocols/design",
         json={"cell_type": "no-such-cell", "target": DMSO_1_4_M, "temperature_c": 22.0},
@@ -93,7 +93,7 @@ def test_unknown_cell_type_and_non_permeating_target(client):  # type: ignore[no
     assert res.json["error"]["details"]["field"] == "cell_type"
 
 
-def test_save_list_compare_and_attach_to_an_experiment(client, make_user):  # type: ignore[no-untyped-def]
+def test_save_list_compare_and_attach_to_an_experiment(client, make_user):
     alice, bob = make_user("alice"), make_user("bob")
     request = {"cell_type": PUBLISHED, "target": DMSO_1_4_M, "temperature_c": 22.0}
     saved = []
@@ -126,7 +126,7 @@ def test_save_list_compare_and_attach_to_an_experiment(client, make_user):  # ty
     assert exp.json["protocol_name"] == "DMSO 1.4 M, 2 steps"
 
 
-def test_keeping_full_strength_carrier_is_honoured(client):  # type: ignore[no-untyped-def]
+def test_keeping_full_strength_carrier_is_honoured(client):
     res = _design(client, min_carrier_fraction=1.0)
     assert res.status_code == 200, res.json
     design = res.json
@@ -139,7 +139,7 @@ def test_keeping_full_strength_carrier_is_honoured(client):  # type: ignore[no-u
     assert bad.json["error"]["details"]["field"] == "min_carrier_fraction"
 
 
-def test_a_saved_mixture_can_be_the_target(client, make_user):  # type: ignore[no-untyped-def]
+def test_a_saved_mixture_can_be_the_target(client, make_user):
     alice, bob = make_user("alice"), make_user("bob")
     mixture = client.post(
         "/api/v1/mixtures",

@@ -54,7 +54,7 @@ def count_queries(db: Database) -> Callable[[], Any]:
     return _count
 
 
-def _statements_for(client, count_queries, url: str, headers: dict[str, str], per_page: int):  # type: ignore[no-untyped-def]
+def _statements_for(client, count_queries, url: str, headers: dict[str, str], per_page: int):
     sep = "&" if "?" in url else "?"
     with count_queries() as counter:
         res = client.get(f"{url}{sep}per_page={per_page}", headers=headers)
@@ -65,7 +65,7 @@ def _statements_for(client, count_queries, url: str, headers: dict[str, str], pe
     return counter.statements
 
 
-def _assert_constant(client, count_queries, url: str, headers: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+def _assert_constant(client, count_queries, url: str, headers: dict[str, str]) -> None:
     client.get(url, headers=headers)  # warm caches (token lookup, reflection) outside the count
     one = _statements_for(client, count_queries, url, headers, 1)
     many = _statements_for(client, count_queries, url, headers, ROWS)
@@ -75,7 +75,7 @@ def _assert_constant(client, count_queries, url: str, headers: dict[str, str]) -
     )
 
 
-def _mixture(client, user: UserHandle, name: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _mixture(client, user: UserHandle, name: str) -> dict[str, Any]:
     mine = client.post(
         "/api/v1/molecules",
         json={"structure": unique_smiles(), "name": f"{name}-solute"},
@@ -94,10 +94,10 @@ def _mixture(client, user: UserHandle, name: str) -> dict[str, Any]:  # type: ig
         headers=user.headers,
     )
     assert res.status_code == 201, res.json
-    return res.json  # type: ignore[no-any-return]
+    return res.json
 
 
-def test_molecule_list_is_not_n_plus_one(client, make_user, count_queries) -> None:  # type: ignore[no-untyped-def]
+def test_molecule_list_is_not_n_plus_one(client, make_user, count_queries) -> None:
     user = make_user("qc-mol")
     for i in range(ROWS):
         res = client.post(
@@ -109,14 +109,14 @@ def test_molecule_list_is_not_n_plus_one(client, make_user, count_queries) -> No
     _assert_constant(client, count_queries, "/api/v1/molecules?visibility=private", user.headers)
 
 
-def test_mixture_list_is_not_n_plus_one(client, make_user, count_queries) -> None:  # type: ignore[no-untyped-def]
+def test_mixture_list_is_not_n_plus_one(client, make_user, count_queries) -> None:
     user = make_user("qc-mix")
     for i in range(ROWS):
         _mixture(client, user, f"qc-mixture-{i}")
     _assert_constant(client, count_queries, "/api/v1/mixtures?visibility=private", user.headers)
 
 
-def test_experiment_list_is_not_n_plus_one(client, make_user, count_queries) -> None:  # type: ignore[no-untyped-def]
+def test_experiment_list_is_not_n_plus_one(client, make_user, count_queries) -> None:
     user = make_user("qc-exp")
     tag = uuid.uuid4().hex[:8]
     for i in range(ROWS):
@@ -137,7 +137,7 @@ def test_experiment_list_is_not_n_plus_one(client, make_user, count_queries) -> 
     _assert_constant(client, count_queries, f"/api/v1/experiments?q={tag}", user.headers)
 
 
-def test_protocol_list_is_not_n_plus_one(client, make_user, count_queries) -> None:  # type: ignore[no-untyped-def]
+def test_protocol_list_is_not_n_plus_one(client, make_user, count_queries) -> None:
     user = make_user("qc-protocol")
     tag = uuid.uuid4().hex[:8]
     request = {
@@ -156,7 +156,7 @@ def test_protocol_list_is_not_n_plus_one(client, make_user, count_queries) -> No
     _assert_constant(client, count_queries, f"/api/v1/protocols?q={tag}", user.headers)
 
 
-def test_prediction_list_is_not_n_plus_one(app, client, count_queries) -> None:  # type: ignore[no-untyped-def]
+def test_prediction_list_is_not_n_plus_one(app, client, count_queries) -> None:
     headers, model_id = train_model_via_api(app, "qc-predictions")
     for amount in range(5, 5 + ROWS):
         res = client.post(

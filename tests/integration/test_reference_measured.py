@@ -24,7 +24,7 @@ def _csv_counts() -> Counter[str]:
         return Counter(row["name"] for row in csv.DictReader(handle))
 
 
-def _system_measured_counts(db) -> Counter[str]:  # type: ignore[no-untyped-def]
+def _system_measured_counts(db) -> Counter[str]:
     with db.transaction(Identity.service()) as session:
         rows = session.execute(
             sa.select(Molecule.name, sa.func.count())
@@ -39,7 +39,7 @@ def _system_measured_counts(db) -> Counter[str]:  # type: ignore[no-untyped-def]
     return Counter({name: n for name, n in rows})
 
 
-def _dmso_id(client) -> str:  # type: ignore[no-untyped-def]
+def _dmso_id(client) -> str:
     res = client.get("/api/v1/molecules?q=Dimethyl%20sulfoxide")
     assert res.status_code == 200, res.json
     ids = [m["id"] for m in res.json["items"] if m["name"] == "Dimethyl sulfoxide"]
@@ -47,7 +47,7 @@ def _dmso_id(client) -> str:  # type: ignore[no-untyped-def]
     return ids[0]
 
 
-def test_dmso_shows_computed_and_measured_logp_anonymously(client) -> None:  # type: ignore[no-untyped-def]
+def test_dmso_shows_computed_and_measured_logp_anonymously(client) -> None:
     res = client.get(f"/api/v1/molecules/{_dmso_id(client)}")
     assert res.status_code == 200, res.json
     props = res.json["properties"]
@@ -67,7 +67,7 @@ def test_dmso_shows_computed_and_measured_logp_anonymously(client) -> None:  # t
     assert res.json["cpa_score"] is not None
 
 
-def test_properties_endpoint_lists_the_measured_rows(client) -> None:  # type: ignore[no-untyped-def]
+def test_properties_endpoint_lists_the_measured_rows(client) -> None:
     res = client.get(f"/api/v1/molecules/{_dmso_id(client)}/properties")
     assert res.status_code == 200, res.json
     measured = [p for p in res.json if p["provenance"] == "measured"]
@@ -80,7 +80,7 @@ def test_properties_endpoint_lists_the_measured_rows(client) -> None:  # type: i
     assert all(p["method"] and p["source"] for p in measured)
 
 
-def test_reloading_does_not_duplicate_measured_rows(db, client) -> None:  # type: ignore[no-untyped-def]
+def test_reloading_does_not_duplicate_measured_rows(db, client) -> None:
     expected = _csv_counts()
     reference_data.load_reference_data(db)
     reference_data.load_reference_data(db)
@@ -90,12 +90,12 @@ def test_reloading_does_not_duplicate_measured_rows(db, client) -> None:  # type
     assert [p["property_name"] for p in props].count("clogp_crippen") == 1
 
 
-def test_counts_report_the_measured_rows(db) -> None:  # type: ignore[no-untyped-def]
+def test_counts_report_the_measured_rows(db) -> None:
     counts = reference_data.load_reference_data(db)
     assert counts["measured_properties"] == sum(_csv_counts().values())
 
 
-def test_a_misspelt_name_fails_before_touching_the_database(  # type: ignore[no-untyped-def]
+def test_a_misspelt_name_fails_before_touching_the_database(
     db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name in ("molecules.csv", "components_without_structure.csv"):

@@ -45,18 +45,18 @@ PEOPLE = ("owner", "admin", "verifier", "editor", "viewer", "outsider")
 
 
 @pytest.fixture(scope="module")
-def world(db: Database, settings) -> World:  # type: ignore[no-untyped-def]
+def world(db: Database, settings) -> World:
     auth = AuthService(db, settings)
     ids = {}
     for name in PEOPLE:
         ids[name] = auth.register(f"rls-{name}-{uuid.uuid4().hex[:8]}@example.org", "password123")
     teams = TeamService(db)
-    owner = Actor(user_id=ids["owner"]["id"], email=ids["owner"]["email"])
+    owner = Actor(user_id=ids["owner"].id, email=ids["owner"].email)
     team = teams.create(owner, "RLS lab")
     for role in ("admin", "verifier", "editor", "viewer"):
-        invitation = teams.invite(owner, team["id"], ids[role]["email"], role)
-        teams.respond(Actor(user_id=ids[role]["id"]), invitation["id"], accept=True)
-    return World(team=team["id"], **{k: v["id"] for k, v in ids.items()})
+        invitation = teams.invite(owner, team.id, ids[role].email, role)
+        teams.respond(Actor(user_id=ids[role].id), invitation.id, accept=True)
+    return World(team=team.id, **{k: v.id for k, v in ids.items()})
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def own_team(db: Database, world: World) -> dict[str, uuid.UUID]:
     """A second team administered by each person (the destination of a "move")."""
     teams = TeamService(db)
     return {
-        name: teams.create(Actor(user_id=getattr(world, name)), f"{name}'s own lab")["id"]
+        name: teams.create(Actor(user_id=getattr(world, name)), f"{name}'s own lab").id
         for name in PEOPLE
     }
 
@@ -380,7 +380,7 @@ def test_lab_verification_rules_live_in_the_database(db: Database, world: World)
     assert _delete(db, Identity.user(world.admin), LV, vid) == 0  # history kept
     with db.transaction(Identity.user(world.admin)) as s:  # and never rewritten
         changed = s.execute(sa.update(LV).where(LV.id == vid).values(notes="x")).rowcount
-    assert changed == 0  # type: ignore[comparison-overlap]
+    assert changed == 0
 
 
 def test_membership_and_accounts(db: Database, world: World) -> None:
@@ -400,7 +400,7 @@ def test_membership_and_accounts(db: Database, world: World) -> None:
                 .values(role_id=4)
             ).rowcount
             == 0
-        )  # type: ignore[attr-defined]
+        )
     with db.transaction(Identity.user(world.outsider)) as s:
         assert s.scalars(sa.select(models.User.id)).all() == [world.outsider]
         assert (

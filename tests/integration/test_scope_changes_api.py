@@ -23,7 +23,7 @@ from tests.conftest import unique_smiles
 pytestmark = pytest.mark.integration
 
 
-def _mixture(client, user, visibility="private", team_id=None):  # type: ignore[no-untyped-def]
+def _mixture(client, user, visibility="private", team_id=None):
     res = client.post(
         "/api/v1/mixtures",
         json={
@@ -39,7 +39,7 @@ def _mixture(client, user, visibility="private", team_id=None):  # type: ignore[
     return res.json
 
 
-def _experiment_body(**extra):  # type: ignore[no-untyped-def]
+def _experiment_body(**extra):
     return {
         "title": f"scope-exp-{uuid.uuid4().hex[:8]}",
         "results": [{"measure": "viability_percent", "value": 70.0, "replicates": 3}],
@@ -47,14 +47,14 @@ def _experiment_body(**extra):  # type: ignore[no-untyped-def]
     }
 
 
-def _experiment(client, user, **extra):  # type: ignore[no-untyped-def]
+def _experiment(client, user, **extra):
     res = client.post("/api/v1/experiments", json=_experiment_body(**extra), headers=user.headers)
     assert res.status_code == 201, res.json
     return res.json
 
 
 @pytest.fixture
-def lab(client, make_user, make_team):  # type: ignore[no-untyped-def]
+def lab(client, make_user, make_team):
     """An owner and an editor in team T; the editor also administers a team of their own."""
     owner, editor = make_user("owner"), make_user("editor")
     team = make_team(owner, editor=[editor])
@@ -63,7 +63,7 @@ def lab(client, make_user, make_team):  # type: ignore[no-untyped-def]
 
 
 # ----------------------------------------------------------------------------- finding 1
-def test_an_editor_cannot_move_or_publish_a_teammates_molecule(client, lab) -> None:  # type: ignore[no-untyped-def]
+def test_an_editor_cannot_move_or_publish_a_teammates_molecule(client, lab) -> None:
     owner, editor = lab["owner"], lab["editor"]
     created = client.post(
         "/api/v1/molecules",
@@ -92,7 +92,7 @@ def test_an_editor_cannot_move_or_publish_a_teammates_molecule(client, lab) -> N
     assert client.patch(url, json={"name": "renamed"}, headers=editor.headers).status_code == 200
 
 
-def test_an_editor_cannot_move_or_publish_a_teammates_experiment(client, lab) -> None:  # type: ignore[no-untyped-def]
+def test_an_editor_cannot_move_or_publish_a_teammates_experiment(client, lab) -> None:
     owner, editor = lab["owner"], lab["editor"]
     exp = _experiment(client, owner, visibility="team", team_id=str(lab["team"]))
     url = f"/api/v1/experiments/{exp['id']}"
@@ -114,7 +114,7 @@ def test_an_editor_cannot_move_or_publish_a_teammates_experiment(client, lab) ->
 
 def test_a_verified_experiment_moved_to_another_team_comes_back_pending(
     client, make_user, make_team
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     author, verifier = make_user("author"), make_user("verifier")
     team = make_team(author, verifier=[verifier])
     other = make_team(author)
@@ -142,7 +142,7 @@ def test_a_verified_experiment_moved_to_another_team_comes_back_pending(
 
 
 # ----------------------------------------------------------------------------- finding 2
-def test_a_team_experiment_cannot_cite_a_private_mixture(client, lab) -> None:  # type: ignore[no-untyped-def]
+def test_a_team_experiment_cannot_cite_a_private_mixture(client, lab) -> None:
     owner, team = lab["owner"], lab["team"]
     mixture = _mixture(client, owner)
     body = _experiment_body(mixture_id=mixture["id"], visibility="team", team_id=str(team))
@@ -183,7 +183,7 @@ def test_a_team_experiment_cannot_cite_a_private_mixture(client, lab) -> None:  
     )
 
 
-def test_a_public_experiment_needs_public_evidence(client, lab) -> None:  # type: ignore[no-untyped-def]
+def test_a_public_experiment_needs_public_evidence(client, lab) -> None:
     owner, team = lab["owner"], lab["team"]
     team_mixture = _mixture(client, owner, visibility="team", team_id=team)
     res = client.post(
@@ -208,7 +208,7 @@ def test_a_public_experiment_needs_public_evidence(client, lab) -> None:  # type
     _experiment(client, owner, mixture_id=public["id"], visibility="team", team_id=str(team))
 
 
-def test_a_cited_mixture_cannot_be_narrowed_or_moved_away(client, lab) -> None:  # type: ignore[no-untyped-def]
+def test_a_cited_mixture_cannot_be_narrowed_or_moved_away(client, lab) -> None:
     owner, team = lab["owner"], lab["team"]
     mixture = _mixture(client, owner, visibility="team", team_id=team)
     exp = _experiment(client, owner, mixture_id=mixture["id"], visibility="team", team_id=str(team))
@@ -228,7 +228,7 @@ def test_a_cited_mixture_cannot_be_narrowed_or_moved_away(client, lab) -> None: 
     )
 
 
-def test_a_cited_mixture_cannot_move_to_another_team(client, make_user, make_team) -> None:  # type: ignore[no-untyped-def]
+def test_a_cited_mixture_cannot_move_to_another_team(client, make_user, make_team) -> None:
     owner = make_user("owner")
     team, other = make_team(owner), make_team(owner)
     mixture = _mixture(client, owner, visibility="team", team_id=team)
@@ -242,7 +242,7 @@ def test_a_cited_mixture_cannot_move_to_another_team(client, make_user, make_tea
     assert row["team_id"] == str(team)
 
 
-def test_protocols_and_cell_types_are_evidence_too(app, client, lab) -> None:  # type: ignore[no-untyped-def]
+def test_protocols_and_cell_types_are_evidence_too(app, client, lab) -> None:
     from cryoprotect.db.models import Protocol
     from cryoprotect.errors import Conflict
 
@@ -291,7 +291,7 @@ def test_protocols_and_cell_types_are_evidence_too(app, client, lab) -> None:  #
     assert res.json["error"]["details"]["field"] == "cell_type_id"
 
 
-def test_a_team_import_refuses_the_experiments_citing_a_private_mixture(client, lab) -> None:  # type: ignore[no-untyped-def]
+def test_a_team_import_refuses_the_experiments_citing_a_private_mixture(client, lab) -> None:
     owner, team = lab["owner"], lab["team"]
     private = _mixture(client, owner)
     shared = _mixture(client, owner, visibility="team", team_id=team)
@@ -303,7 +303,7 @@ def test_a_team_import_refuses_the_experiments_citing_a_private_mixture(client, 
         f"{blind},{private['name']},recovery_percent,90,%,4\n"
     )
 
-    def post(atomic: bool):  # type: ignore[no-untyped-def]
+    def post(atomic: bool):
         return client.post(
             "/api/v1/experiments/import",
             data={

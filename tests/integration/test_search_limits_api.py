@@ -43,7 +43,7 @@ def _truncated(kind: str) -> float:
     return REGISTRY.get_sample_value("app_search_truncated_total", {"search": kind}) or 0.0
 
 
-def _app(settings, db, **overrides: Any):  # type: ignore[no-untyped-def]
+def _app(settings, db, **overrides: Any):
     from cryoprotect.app import create_app
 
     return create_app(replace(settings, **overrides), db)
@@ -52,7 +52,7 @@ def _app(settings, db, **overrides: Any):  # type: ignore[no-untyped-def]
 # ------------------------------------------------------------------ patterns
 
 
-def test_anonymous_recursive_wildcard_attack_is_refused(client) -> None:  # type: ignore[no-untyped-def]
+def test_anonymous_recursive_wildcard_attack_is_refused(client) -> None:
     before = _refused("substructure", "query_too_complex")
     res = client.post(SEARCH, json={"query": DOS_22})
     assert res.status_code == 400, res.json
@@ -63,7 +63,7 @@ def test_anonymous_recursive_wildcard_attack_is_refused(client) -> None:  # type
     assert _refused("substructure", "query_too_complex") == before + 1
 
 
-def test_signed_in_callers_get_bounded_recursion(client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_signed_in_callers_get_bounded_recursion(client, make_user) -> None:
     user = make_user("smarts")
     res = client.post(SEARCH, json={"query": DOS_22}, headers=user.headers)
     assert res.status_code == 400
@@ -76,7 +76,7 @@ def test_signed_in_callers_get_bounded_recursion(client, make_user) -> None:  # 
     assert anonymous.status_code == 400
 
 
-def test_long_wildcard_chains_and_huge_patterns_are_refused(client) -> None:  # type: ignore[no-untyped-def]
+def test_long_wildcard_chains_and_huge_patterns_are_refused(client) -> None:
     chain = client.post(SEARCH, json={"query": "~".join(["*"] * 12) + "~[U]"})
     assert chain.status_code == 400
     assert chain.json["error"]["details"]["rule"] == "max_wildcard_chain"
@@ -84,7 +84,7 @@ def test_long_wildcard_chains_and_huge_patterns_are_refused(client) -> None:  # 
     assert big.status_code == 400 and big.json["error"]["details"]["rule"] == "max_atoms"
 
 
-def test_count_jobs_and_highlights_apply_the_same_limits(client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_count_jobs_and_highlights_apply_the_same_limits(client, make_user) -> None:
     user = make_user("count")
     count = client.post(
         "/api/v1/molecules/search/substructure/count", json={"query": DOS_22}, headers=user.headers
@@ -108,7 +108,7 @@ def test_count_jobs_and_highlights_apply_the_same_limits(client, make_user) -> N
 # ------------------------------------------------------------------ deadline
 
 
-def test_a_search_past_its_deadline_returns_truncated(settings, db, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_a_search_past_its_deadline_returns_truncated(settings, db, make_user) -> None:
     client = _app(settings, db, search_deadline_ms=0).test_client()
     headers = make_user("deadline").headers  # tokens are valid in every app of these settings
     before = _truncated("substructure")
@@ -136,7 +136,7 @@ def _idle_children_while(server: psutil.Process, work: threading.Thread) -> set[
     return policies
 
 
-def test_an_expensive_search_runs_at_idle_priority_outside_the_server_process(  # type: ignore[no-untyped-def]
+def test_an_expensive_search_runs_at_idle_priority_outside_the_server_process(
     settings, db, app, client, make_user
 ) -> None:
     """An anonymous pattern the cost check allows (20 named carbons, O, F) is exhaustive on
@@ -191,7 +191,7 @@ def test_an_expensive_search_runs_at_idle_priority_outside_the_server_process(  
 # ------------------------------------------------------------------ scan slots
 
 
-def test_full_scan_slots_answer_429_and_cheap_requests_still_work(app, client) -> None:  # type: ignore[no-untyped-def]
+def test_full_scan_slots_answer_429_and_cheap_requests_still_work(app, client) -> None:
     molecules = app.extensions["cryoprotect"].molecules
     slots = molecules.budget.concurrent
     taken = 0
@@ -223,14 +223,14 @@ def test_full_scan_slots_answer_429_and_cheap_requests_still_work(app, client) -
 # ------------------------------------------------------------------ imports
 
 
-def _wait(app, user, job_id: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _wait(app, user, job_id: str) -> dict[str, Any]:
     job = app.extensions["cryoprotect"].jobs.wait(user.actor, uuid.UUID(job_id), timeout_s=120)
     polled = app.test_client().get(f"/api/v1/jobs/{job_id}", headers=user.headers)
     assert polled.status_code == 200 and polled.json["status"] == job["status"]
-    return polled.json  # type: ignore[no-any-return]
+    return polled.json
 
 
-def test_a_large_molecule_import_runs_as_a_job(settings, db, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_a_large_molecule_import_runs_as_a_job(settings, db, make_user) -> None:
     app = _app(settings, db, import_sync_rows=2)
     client = app.test_client()
     user = make_user("bulk")
@@ -263,7 +263,7 @@ def test_a_large_molecule_import_runs_as_a_job(settings, db, make_user) -> None:
     assert small.status_code == 200 and small.json["created"] == 1
 
 
-def _import_results(client, headers, csv_text: str, **form: str):  # type: ignore[no-untyped-def]
+def _import_results(client, headers, csv_text: str, **form: str):
     return client.post(
         "/api/v1/experiments/import",
         data={"file": (io.BytesIO(csv_text.encode()), "results.csv"), **form},
@@ -272,7 +272,7 @@ def _import_results(client, headers, csv_text: str, **form: str):  # type: ignor
     )
 
 
-def test_a_large_atomic_experiment_import_job_writes_nothing_on_a_bad_row(  # type: ignore[no-untyped-def]
+def test_a_large_atomic_experiment_import_job_writes_nothing_on_a_bad_row(
     settings, db, make_user
 ) -> None:
     app = _app(settings, db, import_sync_rows=2)
@@ -306,7 +306,7 @@ def test_a_large_atomic_experiment_import_job_writes_nothing_on_a_bad_row(  # ty
 # ------------------------------------------------------------------ export
 
 
-def test_an_export_beyond_its_limit_is_refused(client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_export_beyond_its_limit_is_refused(client, monkeypatch) -> None:
     from cryoprotect.services import molecule_io
 
     # The shipped library has 35 public structures; a limit below that stands for 10,000.

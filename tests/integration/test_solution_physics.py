@@ -21,7 +21,7 @@ def _check_quantities(body: dict) -> None:  # type: ignore[type-arg]
     assert body["composition"]["density_method"]
 
 
-def test_dp6_and_dmso_properties_through_the_api(client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_dp6_and_dmso_properties_through_the_api(client, make_user) -> None:
     user = make_user()
     dp6 = client.post(
         MIXTURES,
@@ -54,7 +54,7 @@ def test_dp6_and_dmso_properties_through_the_api(client, make_user) -> None:  # 
     assert not measured or "critical_cooling_rate" in " ".join(measured)
 
 
-def test_units_do_not_change_the_answer(client) -> None:  # type: ignore[no-untyped-def]
+def test_units_do_not_change_the_answer(client) -> None:
     by_mass = client.post(
         SOLUTIONS, json={"components": [{"name": "Glycerol", "amount": 20, "unit": "% w/w"}]}
     )
@@ -81,7 +81,7 @@ def test_units_do_not_change_the_answer(client) -> None:  # type: ignore[no-unty
     assert by_mass.json["melting_point"]["value_c"] == pytest.approx(-5.46, abs=0.3)
 
 
-def test_impossible_compositions_are_rejected_and_nothing_stored(client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_impossible_compositions_are_rejected_and_nothing_stored(client, make_user) -> None:
     user = make_user()
     before = client.get(f"{MIXTURES}?visibility=private", headers=user.headers).json["total"]
     over = client.post(
@@ -128,7 +128,7 @@ def test_impossible_compositions_are_rejected_and_nothing_stored(client, make_us
     )
 
 
-def test_compare_and_phase_diagram(client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_compare_and_phase_diagram(client, make_user) -> None:
     user = make_user()
     ids = []
     for pct in (10, 30):
@@ -152,7 +152,7 @@ def test_compare_and_phase_diagram(client, make_user) -> None:  # type: ignore[n
     assert tg == sorted(tg)
 
 
-def test_reference_solutions_carry_measurements_and_carrier(client) -> None:  # type: ignore[no-untyped-def]
+def test_reference_solutions_carry_measurements_and_carrier(client) -> None:
     listed = client.get(f"{MIXTURES}?q=VS55").json["items"]
     vs55 = next(m for m in listed if m["name"] == "VS55")
     assert vs55["visibility"] == "public" and vs55["carrier"] == "Euro-Collins"
@@ -173,7 +173,7 @@ def test_reference_solutions_carry_measurements_and_carrier(client) -> None:  # 
     assert props["glass_transition"]["kind"] == "model"
 
 
-def test_ten_percent_dmso_in_saline(client, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_ten_percent_dmso_in_saline(client, make_user) -> None:
     user = make_user()
     res = client.post(
         MIXTURES,
@@ -217,7 +217,7 @@ def test_ten_percent_dmso_in_saline(client, make_user) -> None:  # type: ignore[
     )
 
 
-def test_phase_diagram_carries_the_measured_crc_freezing_points(client):  # type: ignore[no-untyped-def]
+def test_phase_diagram_carries_the_measured_crc_freezing_points(client):
     res = client.get("/api/v1/solutions/phase-diagram?name=Glycerol&max_mass_percent=50")
     assert res.status_code == 200, res.json
     measured = res.json["measured_melting_points"]
@@ -232,7 +232,7 @@ def test_phase_diagram_carries_the_measured_crc_freezing_points(client):  # type
     assert abs(curve[nearest] - ten["melting_point_c"]) < 0.5
 
 
-def test_carriers_are_listed_with_their_solutes_and_sources(client):  # type: ignore[no-untyped-def]
+def test_carriers_are_listed_with_their_solutes_and_sources(client):
     res = client.get("/api/v1/solutions/carriers")
     assert res.status_code == 200
     names = [c["name"] for c in res.json]
@@ -252,7 +252,7 @@ def test_carriers_are_listed_with_their_solutes_and_sources(client):  # type: ig
         assert props.status_code == 200, (name, props.json)
 
 
-def test_pbs_osmolality_counts_the_phosphate_ions(client):  # type: ignore[no-untyped-def]
+def test_pbs_osmolality_counts_the_phosphate_ions(client):
     # Issue 13, item 3: PBS came out 0.268 osmol/kg with Na2HPO4 counted as one particle.
     # Its cited value: Gibco PBS specification 280-315 mOsm/kg
     # (science/params/measured_carrier_osmolality.csv).
@@ -286,7 +286,7 @@ def test_pbs_osmolality_counts_the_phosphate_ions(client):  # type: ignore[no-un
     assert carrier.json["osmolality"]["electrolytes"]["species"]
 
 
-def test_isotonic_saline_matches_its_measured_osmolality(client):  # type: ignore[no-untyped-def]
+def test_isotonic_saline_matches_its_measured_osmolality(client):
     # 0.9 % NaCl measured 286 mOsm/kg by freezing-point osmometry (Williams, Anesth Analg
     # 1999, doi:10.1213/00000539-199912000-00072); target within 3 %.
     res = client.post(

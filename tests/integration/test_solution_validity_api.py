@@ -23,7 +23,7 @@ PHASE_DIAGRAM = "/api/v1/solutions/phase-diagram"
 def _post(client: Any, body: dict[str, Any]) -> dict[str, Any]:
     res = client.post(SOLUTIONS, json=body)
     assert res.status_code == 200, res.json
-    return res.json  # type: ignore[no-any-return]
+    return res.json
 
 
 def _assert_never_silent(quantity: dict[str, Any], value_key: str) -> None:

@@ -22,7 +22,7 @@ DMSO = "Dimethyl sulfoxide"
 
 
 @pytest.fixture(scope="module")
-def forest(app):  # type: ignore[no-untyped-def]
+def forest(app):
     """(owner headers, model id): a 60-tree random forest on cryomn-v2-wetlab (no nested CV)."""
     from cryoprotect.services.actor import Actor
 
@@ -44,11 +44,11 @@ def forest(app):  # type: ignore[no-untyped-def]
     return headers, str(model["id"])
 
 
-def _suggest(client, headers, model_id, **body):  # type: ignore[no-untyped-def]
+def _suggest(client, headers, model_id, **body):
     return client.post(f"{URL}/{model_id}/suggest", json=body, headers=headers)
 
 
-def test_batch_within_constraints_with_rule_prediction_and_reason(client, forest) -> None:  # type: ignore[no-untyped-def]
+def test_batch_within_constraints_with_rule_prediction_and_reason(client, forest) -> None:
     headers, model_id = forest
     res = _suggest(
         client, headers, model_id, batch_size=4, dmso_free=True, max_ingredients=2, n_candidates=256
@@ -82,7 +82,7 @@ def test_batch_within_constraints_with_rule_prediction_and_reason(client, forest
     ) == len(values)
 
 
-def test_melting_point_bound_only_where_validated(client, forest) -> None:  # type: ignore[no-untyped-def]
+def test_melting_point_bound_only_where_validated(client, forest) -> None:
     headers, model_id = forest
     res = _suggest(
         client,
@@ -112,7 +112,7 @@ def test_melting_point_bound_only_where_validated(client, forest) -> None:  # ty
     assert any("counts as not satisfying" in n for n in body["notes"])
 
 
-def test_impossible_melting_point_bound_leaves_no_suggestion(client, forest) -> None:  # type: ignore[no-untyped-def]
+def test_impossible_melting_point_bound_leaves_no_suggestion(client, forest) -> None:
     headers, model_id = forest
     res = _suggest(
         client,
@@ -128,7 +128,7 @@ def test_impossible_melting_point_bound_leaves_no_suggestion(client, forest) -> 
     assert res.json["candidates"]["rejected"].get("max_melting_point_c", 0) >= 1
 
 
-def test_caps_are_400_naming_the_field(client, forest) -> None:  # type: ignore[no-untyped-def]
+def test_caps_are_400_naming_the_field(client, forest) -> None:
     headers, model_id = forest
     for field, value in (("batch_size", 21), ("n_candidates", 1025)):
         res = _suggest(client, headers, model_id, **{field: value})
@@ -136,7 +136,7 @@ def test_caps_are_400_naming_the_field(client, forest) -> None:  # type: ignore[
         assert res.json["error"]["details"]["field"] == field
 
 
-def test_422s_name_the_field(client, forest) -> None:  # type: ignore[no-untyped-def]
+def test_422s_name_the_field(client, forest) -> None:
     headers, model_id = forest
     dmso = _suggest(
         client,
@@ -165,7 +165,7 @@ def test_422s_name_the_field(client, forest) -> None:  # type: ignore[no-untyped
     assert bad_range.json["error"]["details"]["field"] == "ingredients[0].high"
 
 
-def test_model_not_ready_is_422_naming_the_field(client, forest, db) -> None:  # type: ignore[no-untyped-def]
+def test_model_not_ready_is_422_naming_the_field(client, forest, db) -> None:
     headers, model_id = forest
     with db.transaction(Identity.service()) as s:
         s.execute(
@@ -186,7 +186,7 @@ def test_model_not_ready_is_422_naming_the_field(client, forest, db) -> None:  #
             )
 
 
-def test_another_users_private_model_is_404(client, forest, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_another_users_private_model_is_404(client, forest, make_user) -> None:
     _, model_id = forest
     stranger = make_user("stranger")
     res = _suggest(client, stranger.headers, model_id, batch_size=1)

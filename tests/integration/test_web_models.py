@@ -14,11 +14,11 @@ URL = "/api/v1/predictive-models"
 
 
 @pytest.fixture(scope="module")
-def trained(app):  # type: ignore[no-untyped-def]
+def trained(app):
     return train_model_via_api(app, "web")
 
 
-def _html(res) -> str:  # type: ignore[no-untyped-def]
+def _html(res) -> str:
     assert res.status_code == 200
     assert res.mimetype == "text/html"
     text = res.get_data(as_text=True)
@@ -31,12 +31,12 @@ def _html(res) -> str:  # type: ignore[no-untyped-def]
     return text
 
 
-def test_model_list_page(client) -> None:  # type: ignore[no-untyped-def]
+def test_model_list_page(client) -> None:
     text = _html(client.get("/models"))
     assert 'type="module"' in text and "models.js" in text
 
 
-def test_model_page(client, trained) -> None:  # type: ignore[no-untyped-def]
+def test_model_page(client, trained) -> None:
     _, model_id = trained
     text = _html(client.get(f"/models/{model_id}"))
     assert f'data-model-id="{model_id}"' in text
@@ -44,7 +44,7 @@ def test_model_page(client, trained) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/models/not-a-uuid").status_code == 404
 
 
-def test_static_scripts_are_served(client) -> None:  # type: ignore[no-untyped-def]
+def test_static_scripts_are_served(client) -> None:
     for path in ("/static/web/js/api.js", "/static/web/js/model.js", "/static/web/js/models.js"):
         res = client.get(path)
         assert res.status_code == 200, path
@@ -52,7 +52,7 @@ def test_static_scripts_are_served(client) -> None:  # type: ignore[no-untyped-d
         res.close()
 
 
-def test_plotly_is_served_from_the_installed_package(client) -> None:  # type: ignore[no-untyped-def]
+def test_plotly_is_served_from_the_installed_package(client) -> None:
     res = client.get("/static/vendor/plotly.min.js")
     assert res.status_code == 200
     assert "javascript" in res.mimetype
@@ -61,7 +61,7 @@ def test_plotly_is_served_from_the_installed_package(client) -> None:  # type: i
     res.close()
 
 
-def test_model_api_carries_validation_plots(client, trained) -> None:  # type: ignore[no-untyped-def]
+def test_model_api_carries_validation_plots(client, trained) -> None:
     headers, model_id = trained
     model = client.get(f"{URL}/{model_id}", headers=headers).json
     metrics = model["metrics"]

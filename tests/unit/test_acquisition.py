@@ -116,7 +116,7 @@ def test_uncertainty_sources_of_real_estimators() -> None:
     class Model:
         level = 0.9
 
-        def __init__(self, estimator):  # type: ignore[no-untyped-def]
+        def __init__(self, estimator):
             self.estimator = Pipeline([("model", estimator)]).fit(X, y)
             folds = [
                 (np.flatnonzero(np.arange(40) % 4 != k), np.flatnonzero(np.arange(40) % 4 == k))

@@ -51,7 +51,7 @@ def _molar_mass(smiles: str) -> float:
     return float(Descriptors.MolWt(Chem.MolFromSmiles(smiles)))  # type: ignore[attr-defined]
 
 
-def properties(definition: dict[str, Any]) -> dict[str, Any]:
+def properties(definition: dict[str, Any]) -> solutions.SolutionProperties:
     """The solution-properties answer for a carrier definition alone, as the API computes it."""
     library = _library()
     components = [
@@ -70,10 +70,10 @@ def properties(definition: dict[str, Any]) -> dict[str, Any]:
 
 def agreement(definition: dict[str, Any], carrier: str) -> dict[str, Any]:
     answer = properties(definition)
-    amounts = answer["composition"]["amounts"]
+    amounts = answer.composition["amounts"]
     water_kg_per_litre = float(amounts["mol/L"][0] / amounts["mol/kg"][0])
-    value = answer["osmolality"]["value"]
-    assert value is not None, answer["osmolality"]
+    value = answer.osmolality["value"]
+    assert value is not None, answer.osmolality
     return electrolytes.agreement_with_cited(value, water_kg_per_litre, MEASURED[carrier.lower()])
 
 
@@ -170,18 +170,18 @@ def test_the_euro_collins_check_is_too_coarse_for_a_wrong_phosphate_salt() -> No
 
 def test_each_carrier_answer_says_how_it_was_obtained() -> None:
     for carrier in SHIPPED:
-        osmolality = properties(shipped(carrier))["osmolality"]
+        osmolality = properties(shipped(carrier)).osmolality
         ions = osmolality["electrolytes"]
         assert "Pitzer" in ions["method"] and "Pitzer" in osmolality["method"]
         assert all(p["source"] for p in ions["parameters"])
         assert ions["within_range"] is True
-    pbs = properties(shipped("PBS"))["osmolality"]["electrolytes"]
+    pbs = properties(shipped("PBS")).osmolality["electrolytes"]
     assert [b["acid"] for b in pbs["buffers"]] == ["H2PO4-"]
     assert pbs["buffers"][0]["pka_25c"] == pytest.approx(7.207)
-    collins = properties(shipped("Euro-Collins"))["osmolality"]["electrolytes"]
+    collins = properties(shipped("Euro-Collins")).osmolality["electrolytes"]
     assert {b["acid"] for b in collins["buffers"]} == {"H2PO4-", "CO2(aq)"}
     assert all(b["source"] and b["counted_as"] for b in collins["buffers"])
-    saline = properties(shipped("saline"))["osmolality"]["electrolytes"]
+    saline = properties(shipped("saline")).osmolality["electrolytes"]
     assert saline["buffers"] == []
 
 

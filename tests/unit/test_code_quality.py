@@ -39,7 +39,7 @@ def _lint_imports(cwd: Path, *, pythonpath: Path | None = None) -> subprocess.Co
 
 def _contracts() -> list[dict[str, Any]]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    return config["tool"]["importlinter"]["contracts"]  # type: ignore[no-any-return]
+    return config["tool"]["importlinter"]["contracts"]
 
 
 def test_layer_contracts_hold() -> None:

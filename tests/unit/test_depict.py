@@ -70,5 +70,5 @@ def test_svg_for_smiles_is_cached() -> None:
 )
 def test_bad_input_raises_a_typed_error(args: tuple[object, ...], field: str) -> None:
     with pytest.raises(InvalidStructureError) as info:
-        svg_for_smiles(*args)  # type: ignore[arg-type]
+        svg_for_smiles(*args)
     assert info.value.details["field"] == field

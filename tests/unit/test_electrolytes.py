@@ -149,7 +149,7 @@ def _molar_mass(smiles: str) -> float:
     return float(Descriptors.MolWt(Chem.MolFromSmiles(smiles)))  # type: ignore[attr-defined]
 
 
-def carrier_properties(carrier: str) -> dict[str, object]:
+def carrier_properties(carrier: str) -> solutions.SolutionProperties:
     """The solution-properties answer for a carrier alone, as the API computes it."""
     library = _library()
     definition = solutions.carrier_definition(carrier)
@@ -172,7 +172,7 @@ def carrier_properties(carrier: str) -> dict[str, object]:
 
 
 def test_pbs_names_its_ions_and_how_the_number_was_obtained() -> None:
-    osmolality = carrier_properties("PBS")["osmolality"]
+    osmolality = carrier_properties("PBS").osmolality
     assert isinstance(osmolality, dict)
     ions = osmolality["electrolytes"]
     species = {s["species"]: s["molality_mol_per_kg"] for s in ions["species"]}

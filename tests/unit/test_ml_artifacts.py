@@ -25,12 +25,12 @@ class Foreign:
 
 
 @pytest.fixture(scope="module")
-def data():  # type: ignore[no-untyped-def]
+def data():
     return make_synthetic_dataset(n_groups=10, rows_per_group=8, seed=2)
 
 
 @pytest.fixture(scope="module", params=["ridge", "random_forest", "gaussian_process"])
-def model(request, data) -> TrainedModel:  # type: ignore[no-untyped-def]
+def model(request, data) -> TrainedModel:
     params = {
         "ridge": None,
         "random_forest": {"model__n_estimators": 15},
@@ -48,7 +48,7 @@ def model(request, data) -> TrainedModel:  # type: ignore[no-untyped-def]
     )
 
 
-def test_round_trip_predicts_exactly_the_same(model: TrainedModel, data) -> None:  # type: ignore[no-untyped-def]
+def test_round_trip_predicts_exactly_the_same(model: TrainedModel, data) -> None:
     blob = artifacts.to_bytes(model)
     loaded = artifacts.from_bytes(blob)
     assert loaded.feature_names == model.feature_names

@@ -32,11 +32,11 @@ WETLAB = CRYOMN / "wetlab_validation.csv"
 
 
 @pytest.fixture(scope="module")
-def literature():  # type: ignore[no-untyped-def]
+def literature():
     return load_cryomn_literature(LITERATURE)
 
 
-def test_literature_has_198_records_on_201_data_lines(literature) -> None:  # type: ignore[no-untyped-def]
+def test_literature_has_198_records_on_201_data_lines(literature) -> None:
     # data/SOURCES.md says 201 formulations: that is the number of data *lines*. Three
     # source_doi fields contain a quoted line break, so the CSV holds 198 records.
     lines = LITERATURE.read_text(encoding="utf-8").splitlines()
@@ -49,7 +49,7 @@ def test_literature_has_198_records_on_201_data_lines(literature) -> None:  # ty
     assert all(VIABILITY in r.targets for r in literature.rows)
 
 
-def test_literature_rows_are_grouped_by_doi(literature) -> None:  # type: ignore[no-untyped-def]
+def test_literature_rows_are_grouped_by_doi(literature) -> None:
     by_group: dict[str, list[str]] = {}
     for row in literature.rows:
         by_group.setdefault(row.group, []).append(row.row_id)
@@ -76,7 +76,7 @@ def test_connected_grouping_merges_rows_sharing_any_doi() -> None:
     assert len(sizes) == 18
 
 
-def test_literature_units_and_dmso_are_not_double_counted(literature) -> None:  # type: ignore[no-untyped-def]
+def test_literature_units_and_dmso_are_not_double_counted(literature) -> None:
     row = {r.row_id: r for r in literature.rows}["lit:7"]  # raw text: 10% DMSO + 90% FBS
     assert row.composition == (
         Component("Dimethyl sulfoxide", 10.0, "% v/v"),
@@ -88,7 +88,7 @@ def test_literature_units_and_dmso_are_not_double_counted(literature) -> None:  
         assert all(c.amount > 0 for c in r.composition)
 
 
-def test_known_data_problems_are_flagged_not_fixed(literature) -> None:  # type: ignore[no-untyped-def]
+def test_known_data_problems_are_flagged_not_fixed(literature) -> None:
     rows = {r.row_id: r for r in literature.rows}
     # formulation 341: 'Residual DMSO removed (>95% ...)' became 95 % v/v DMSO
     assert "dmso_only_in_usage_column" in rows["lit:341"].flags
@@ -129,7 +129,7 @@ def test_ingredient_map_units_are_composition_units() -> None:
     assert columns["trehalose_M"].unit == "mol/L"
 
 
-def test_content_hash_is_stable_and_content_sensitive(literature) -> None:  # type: ignore[no-untyped-def]
+def test_content_hash_is_stable_and_content_sensitive(literature) -> None:
     again = load_cryomn_literature(LITERATURE)
     assert again.content_hash == literature.content_hash
     assert len(literature.content_hash) == 64

@@ -34,11 +34,11 @@ pytestmark = pytest.mark.unit
 
 
 @pytest.fixture(scope="module")
-def freesolv():  # type: ignore[no-untyped-def]
+def freesolv():
     return load_freesolv()
 
 
-def test_freesolv_reads_642_molecules_with_scaffold_groups(freesolv) -> None:  # type: ignore[no-untyped-def]
+def test_freesolv_reads_642_molecules_with_scaffold_groups(freesolv) -> None:
     assert len(freesolv) == 642 and freesolv.kind == "molecules"
     y = freesolv.target(FREESOLV_TARGET)
     assert np.isfinite(y).all()
@@ -52,7 +52,7 @@ def test_freesolv_reads_642_molecules_with_scaffold_groups(freesolv) -> None:  #
     assert len(set(freesolv.groups)) == 63
 
 
-def test_scaffold_groups_never_straddle_folds(freesolv) -> None:  # type: ignore[no-untyped-def]
+def test_scaffold_groups_never_straddle_folds(freesolv) -> None:
     groups = np.asarray(freesolv.groups)
     scaffolds = np.asarray([r.metadata["scaffold"] for r in freesolv.rows])
     for seed in (0, 1, 2):
@@ -63,7 +63,7 @@ def test_scaffold_groups_never_straddle_folds(freesolv) -> None:  # type: ignore
     assert any(set(scaffolds[tr]) & set(scaffolds[te]) for tr, te in by_row)
 
 
-def test_featurizer_descriptors_and_morgan_bits(freesolv) -> None:  # type: ignore[no-untyped-def]
+def test_featurizer_descriptors_and_morgan_bits(freesolv) -> None:
     fz = make_featurizer(MOLECULE_FEATURIZER)
     rows = [DatasetRow("g", (), smiles="OCC(O)CO"), DatasetRow("d", (), smiles="CS(C)=O")]
     X, names = fz.fit_transform(rows)
@@ -126,7 +126,7 @@ def test_mixture_rows_hash_as_before() -> None:
         )
 
 
-def test_ridge_on_freesolv_beats_both_baselines_under_scaffold_cv(freesolv) -> None:  # type: ignore[no-untyped-def]
+def test_ridge_on_freesolv_beats_both_baselines_under_scaffold_cv(freesolv) -> None:
     # In a worker process as in the service (one BLAS thread: fast on a shared machine).
     out = run_in_worker_process(
         train_to_artifact,

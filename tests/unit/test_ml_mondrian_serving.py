@@ -55,7 +55,7 @@ def _dataset(seed: int, lit_groups: int, wet_groups: int, per_group: int = 8) ->
 
 
 @pytest.fixture(scope="module")
-def model():  # type: ignore[no-untyped-def]
+def model():
     return train(
         _dataset(0, 30, 15), VIABILITY, "ridge", param_grid={"model__alpha": [0.1]}, n_boot=200
     )
@@ -67,14 +67,14 @@ def fresh() -> list[DatasetRow]:
     return list(_dataset(99, 0, 60).rows)
 
 
-def _coverage(preds, rows) -> float:  # type: ignore[no-untyped-def]
+def _coverage(preds, rows) -> float:
     y = np.array([r.targets[VIABILITY] for r in rows])
     lo = np.array([p.lower for p in preds])
     hi = np.array([p.upper for p in preds])
     return float(np.mean((lo <= y) & (y <= hi)))
 
 
-def test_stored_coverage_shows_the_pooled_interval_missing_the_noisy_group(model) -> None:  # type: ignore[no-untyped-def]
+def test_stored_coverage_shows_the_pooled_interval_missing_the_noisy_group(model) -> None:
     keys = model.metrics["group_coverage"]["keys"]["source_type"]
     pooled = {r["group"]: r for r in keys["pooled"]}
     assert pooled["wetlab"]["n"] == 120 and pooled["wetlab"]["status"] == "below_target"
@@ -85,12 +85,12 @@ def test_stored_coverage_shows_the_pooled_interval_missing_the_noisy_group(model
     assert all(labels[i] == "wetlab" for i in cal["wetlab"]["rows"])
 
 
-def _train_rows(model):  # type: ignore[no-untyped-def]
+def _train_rows(model):
     by_id = {r.row_id: r for r in _dataset(0, 30, 15).rows}
     return [by_id[i] for i in model.report.row_ids]
 
 
-def test_wetlab_gets_its_own_wider_interval_that_covers_it(model, fresh) -> None:  # type: ignore[no-untyped-def]
+def test_wetlab_gets_its_own_wider_interval_that_covers_it(model, fresh) -> None:
     mond = predict(model, fresh, groups={"source_type": "wetlab"}, extrapolate=True)
     pooled = predict(model, fresh, extrapolate=True)
     assert {p.interval_method for p in mond} == {"mondrian CV+ (group source_type=wetlab, n=120)"}
@@ -111,7 +111,7 @@ def test_wetlab_gets_its_own_wider_interval_that_covers_it(model, fresh) -> None
     assert g["served"] == g["mondrian"] and abs(g["mondrian"] - 0.9) < abs(g["pooled"] - 0.9)
 
 
-def test_pooled_without_a_usable_group_and_the_answer_says_why(model, fresh) -> None:  # type: ignore[no-untyped-def]
+def test_pooled_without_a_usable_group_and_the_answer_says_why(model, fresh) -> None:
     rows = fresh[:3]
     none = predict(model, rows)[0]
     assert none.interval_method == "pooled CV+" and none.group_coverage is None
@@ -132,7 +132,7 @@ def test_pooled_without_a_usable_group_and_the_answer_says_why(model, fresh) -> 
 
 def test_the_group_calibration_survives_save_and_load_and_old_artefacts_serve_pooled(
     model, fresh
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     art = artifacts.save(model)
     assert "group_calibration" in art.manifest
     loaded = artifacts.load(art.manifest, art.weights)

@@ -33,12 +33,12 @@ pytestmark = pytest.mark.unit
 
 
 @pytest.fixture(scope="module")
-def synthetic():  # type: ignore[no-untyped-def]
+def synthetic():
     return make_synthetic_dataset(n_groups=40, rows_per_group=10, noise_sd=3.0, seed=0)
 
 
 @pytest.fixture(scope="module")
-def ridge_model(synthetic) -> TrainedModel:  # type: ignore[no-untyped-def]
+def ridge_model(synthetic) -> TrainedModel:
     return train(synthetic, SYNTHETIC_TARGET, "ridge", level=0.9, seed=0)
 
 
@@ -154,7 +154,7 @@ def _check_spy_fits() -> None:
     assert frozenset(y.tolist()) in final  # the final model is refitted on every row
 
 
-def test_baselines_are_measured_in_the_same_folds(ridge_model: TrainedModel, synthetic) -> None:  # type: ignore[no-untyped-def]
+def test_baselines_are_measured_in_the_same_folds(ridge_model: TrainedModel, synthetic) -> None:
     report = ridge_model.report
     assert report is not None
     assert report.row_ids == synthetic.row_ids
@@ -203,14 +203,14 @@ def test_predictions_carry_interval_domain_and_nearest_rows(ridge_model: Trained
     assert p_in.as_dict()["nearest"][0]["row_id"] == p_in.nearest[0].row_id
 
 
-def test_bounds_clip_predictions_and_intervals(synthetic) -> None:  # type: ignore[no-untyped-def]
+def test_bounds_clip_predictions_and_intervals(synthetic) -> None:
     model = train(synthetic, SYNTHETIC_TARGET, "ridge", bounds=(20.0, 50.0), nested=False)
     assert model.report is None and model.metrics == {}
     for p in predict(model, synthetic.rows[:50]):
         assert 20.0 <= p.lower <= p.value <= p.upper <= 50.0
 
 
-def test_training_input_errors(synthetic) -> None:  # type: ignore[no-untyped-def]
+def test_training_input_errors(synthetic) -> None:
     with pytest.raises(ValidationError, match="level"):
         train(synthetic, SYNTHETIC_TARGET, "ridge", level=1.5)
     with pytest.raises(ValidationError, match="no row has a value"):
@@ -301,6 +301,6 @@ def test_validation_plots_are_json_safe_and_consistent(ridge_model: TrainedModel
     assert widths == sorted(widths)
 
 
-def test_no_validation_plots_without_nested_cv(synthetic) -> None:  # type: ignore[no-untyped-def]
+def test_no_validation_plots_without_nested_cv(synthetic) -> None:
     model = train(synthetic, SYNTHETIC_TARGET, "ridge", seed=0, nested=False)
     assert "validation_plots" not in model.metrics

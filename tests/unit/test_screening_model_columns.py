@@ -19,7 +19,7 @@ STEROL = "CC(C)CCCC(C)C1CCC2C1(CCC3C2CC=C4C3(CCC(C4)O)C)C"
 
 
 @pytest.fixture(scope="module")
-def model():  # type: ignore[no-untyped-def]
+def model():
     data = load_freesolv()
     return train(
         data.subset(range(0, len(data), 3)),
@@ -30,7 +30,7 @@ def model():  # type: ignore[no-untyped-def]
     )
 
 
-def test_screen_adds_prediction_columns(tmp_path: Path, model) -> None:  # type: ignore[no-untyped-def]
+def test_screen_adds_prediction_columns(tmp_path: Path, model) -> None:
     source = tmp_path / "library.smi"
     source.write_text(f"OCC(O)CO glycerol\n{STEROL} cholesterol\nC1CC broken\n", encoding="utf-8")
     output = tmp_path / "ranked.csv"

@@ -35,11 +35,11 @@ pytestmark = pytest.mark.unit
 DOS_22 = "[$(" + "~".join(["*"] * 21) + "~[U])]"
 
 
-def cost_of(text: str):  # type: ignore[no-untyped-def]
+def cost_of(text: str):
     return analyse_query(text, parse_query(text))
 
 
-def refusal(text: str, limits) -> dict:  # type: ignore[no-untyped-def]
+def refusal(text: str, limits) -> dict:
     with pytest.raises(QueryTooComplexError) as caught:
         check_query_cost(cost_of(text), limits)
     assert caught.value.details["field"] == "query"

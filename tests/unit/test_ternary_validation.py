@@ -95,7 +95,7 @@ def test_prediction_is_the_solution_properties_answer(
         SolutionComponent(cpa, (), None, cpa_percent, "% w/w"),
         SolutionComponent("Sodium chloride", (), None, salt_percent, "% w/w"),
     ]
-    api = solution_properties(components)["melting_point"]
+    api = solution_properties(components).melting_point
     assert predicted.status == api["status"]
     if api["value_c"] is None:
         assert predicted.predicted_c is None
