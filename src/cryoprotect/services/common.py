@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -9,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 MAX_PER_PAGE = 100
 
@@ -21,6 +23,10 @@ class Page(Generic[T]):
     total: int
     page: int
     per_page: int
+
+    def map(self, record: Callable[[T], U]) -> Page[U]:
+        """The same page with ``record`` applied to each item (e.g. a row to its record)."""
+        return Page([record(item) for item in self.items], self.total, self.page, self.per_page)
 
 
 def paginate(session: Session, query: sa.Select[Any], page: int, per_page: int) -> Page[Any]:
