@@ -46,7 +46,7 @@ from scipy.integrate import trapezoid
 from cryoprotect.errors import ValidationError
 from cryoprotect.science.transport import Trajectory
 
-PARAMS_DIR = Path(__file__).resolve().parent / "params"
+PARAMS_DIR = Path(__file__).resolve().parent.parent / "params"
 TOXICITY_TABLE = PARAMS_DIR / "toxicity.csv"
 TOXICITY_COLUMNS = ("solute", "parameter", "value", "unit", "source", "provenance", "verified")
 DEFAULT_KEY = "*"
