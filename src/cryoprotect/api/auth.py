@@ -92,15 +92,6 @@ class NewApiTokenSchema(ApiTokenSchema):
     token = ma.fields.String(required=True, metadata={"description": "Shown once; store it now"})
 
 
-def _pair(pair: Any) -> dict[str, Any]:
-    return {
-        "access_token": pair.access_token,
-        "refresh_token": pair.refresh_token,
-        "token_type": pair.token_type,
-        "expires_in": pair.expires_in,
-    }
-
-
 class RegistrationSchema(ma.Schema):
     status = ma.fields.String(required=True, metadata={"description": "Always 'accepted'"})
     message = ma.fields.String(required=True)
@@ -126,10 +117,8 @@ class Login(MethodView):
     @blp.alt_response(401, description="Wrong e-mail or password")
     def post(self, body: dict[str, Any]) -> Any:
         """Sign in with e-mail and password"""
-        return _pair(
-            services().auth.login(
-                body["email"], body["password"], request.headers.get("User-Agent")
-            )
+        return services().auth.login(
+            body["email"], body["password"], request.headers.get("User-Agent")
         )
 
 
@@ -140,9 +129,7 @@ class Refresh(MethodView):
     @blp.alt_response(401, description="Unknown, expired or revoked refresh token")
     def post(self, body: dict[str, Any]) -> Any:
         """Exchange a refresh token for a new token pair (the old one is revoked)"""
-        return _pair(
-            services().auth.refresh(body["refresh_token"], request.headers.get("User-Agent"))
-        )
+        return services().auth.refresh(body["refresh_token"], request.headers.get("User-Agent"))
 
 
 @blp.route("/logout")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cryoprotect.cli.common import load_settings, open_database, system_actor
 from cryoprotect.cli.root import main
 from cryoprotect.db.database import Database
+
+if TYPE_CHECKING:
+    from cryoprotect.services.flags import FlagRecord
 
 
 @main.group()
@@ -31,13 +35,13 @@ def _flags_call(action: Any) -> Any:
         return action(FlagService(database, FeatureFlags(database)), operator, database)
 
 
-def _flag_line(flag: dict[str, Any]) -> str:
-    users = sum(1 for o in flag["overrides"] if o["target"] == "user")
-    teams = len(flag["overrides"]) - users
-    state = "on " if flag["enabled"] else "off"
+def _flag_line(flag: FlagRecord) -> str:
+    users = sum(1 for o in flag.overrides if o.target == "user")
+    teams = len(flag.overrides) - users
+    state = "on " if flag.enabled else "off"
     return (
-        f"{flag['key']:<32} {state} rollout {flag['rollout_percentage']:>3} %  "
-        f"overrides: {users} user, {teams} team  {flag['description'] or ''}"
+        f"{flag.key:<32} {state} rollout {flag.rollout_percentage:>3} %  "
+        f"overrides: {users} user, {teams} team  {flag.description or ''}"
     ).rstrip()
 
 
@@ -47,7 +51,7 @@ def flags_list(as_json: bool) -> None:
     """Every flag: default, rollout percentage and overrides."""
     listed = _flags_call(lambda svc, actor, _db: svc.list_flags(actor))
     if as_json:
-        click.echo(json.dumps(listed, indent=2, default=str))
+        click.echo(json.dumps([asdict(flag) for flag in listed], indent=2, default=str))
         return
     for flag in listed:
         click.echo(_flag_line(flag))

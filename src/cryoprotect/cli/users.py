@@ -29,4 +29,4 @@ def users_create_admin(email: str, password: str) -> None:
     settings = load_settings()
     with open_database(settings, prepare=True) as database:
         user = AuthService(database, settings).set_admin(email, password)
-        click.echo(f"Administrator: {user['email']} ({user['id']})")
+        click.echo(f"Administrator: {user.email} ({user.id})")

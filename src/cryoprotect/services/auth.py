@@ -25,7 +25,6 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import jwt
 import sqlalchemy as sa
@@ -143,14 +142,54 @@ def _check_password(password: str) -> None:
         )
 
 
-def user_to_dict(user: User) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "email": user.email,
-        "display_name": user.display_name,
-        "is_admin": user.is_admin,
-        "created_at": user.created_at,
-    }
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """An account as its owner sees it (never the password hash)."""
+
+    id: uuid.UUID
+    email: str
+    display_name: str | None
+    is_admin: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserRecord:
+        return cls(user.id, user.email, user.display_name, user.is_admin, user.created_at)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRequest:
+    """The answer to a self-service sign-up: the same whether or not the address was taken."""
+
+    status: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApiTokenRecord:
+    """A personal API token; its secret (``token``) only on the record its creation returns."""
+
+    id: uuid.UUID
+    name: str
+    prefix: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    token: str | None = None
+
+    @classmethod
+    def of(cls, row: ApiToken, token: str | None = None) -> ApiTokenRecord:
+        return cls(
+            row.id,
+            row.name,
+            row.prefix,
+            row.created_at,
+            row.expires_at,
+            row.last_used_at,
+            row.revoked_at,
+            token,
+        )
 
 
 class AuthService:
@@ -169,7 +208,7 @@ class AuthService:
         display_name: str | None = None,
         *,
         admin: bool | None = None,
-    ) -> dict[str, Any]:
+    ) -> UserRecord:
         """Create an account. The first account on a fresh install becomes an administrator.
 
         Args:
@@ -205,11 +244,11 @@ class AuthService:
             session.add(user)
             session.flush()
             session.refresh(user)
-            return user_to_dict(user)
+            return UserRecord.of(user)
 
     def request_account(
         self, email: str, password: str, display_name: str | None = None
-    ) -> dict[str, Any]:
+    ) -> AccountRequest:
         """Self-service sign-up that does not reveal which e-mail addresses have accounts.
 
         Creates the account (as :meth:`register`, first-account-is-admin included) when the
@@ -224,14 +263,14 @@ class AuthService:
         # A taken address: the existing account is not touched, and the answer does not differ.
         with contextlib.suppress(Conflict):
             self.register(email, password, display_name)
-        return {
-            "status": "accepted",
-            "message": "Account requested. Sign in with this e-mail address and the password "
+        return AccountRequest(
+            "accepted",
+            "Account requested. Sign in with this e-mail address and the password "
             "you chose. If the address already had an account, nothing was changed: sign in "
             "with that account's password.",
-        }
+        )
 
-    def set_admin(self, email: str, password: str | None = None) -> dict[str, Any]:
+    def set_admin(self, email: str, password: str | None = None) -> UserRecord:
         """Create or promote an administrator (``cryoprotect users create-admin``)."""
         address = normalise_email(email)
         with self.db.transaction(Identity.service()) as session:
@@ -242,7 +281,7 @@ class AuthService:
                     _check_password(password)
                     user.password_hash = _hasher.hash(password)
                 session.flush()
-                return user_to_dict(user)
+                return UserRecord.of(user)
         if not password:
             raise ValidationError(
                 "A password is required to create a new account.", field="password"
@@ -258,15 +297,15 @@ class AuthService:
                 raise NotFound(f"No active account {address}.", details={"field": "email"})
             return Actor(user_id=user.id, email=user.email, is_admin=user.is_admin, via="cli")
 
-    def get_user(self, actor: Actor) -> dict[str, Any]:
+    def get_user(self, actor: Actor) -> UserRecord:
         user_id = actor.require_user()
         with self.db.transaction(actor.identity) as session:
             user = session.get(User, user_id)
             if user is None:
                 raise NotFound("Account not found.")
-            return user_to_dict(user)
+            return UserRecord.of(user)
 
-    def update_profile(self, actor: Actor, display_name: str | None) -> dict[str, Any]:
+    def update_profile(self, actor: Actor, display_name: str | None) -> UserRecord:
         user_id = actor.require_user()
         with self.db.transaction(actor.identity) as session:
             user = session.get(User, user_id)
@@ -274,7 +313,7 @@ class AuthService:
                 raise NotFound("Account not found.")
             user.display_name = display_name
             session.flush()
-            return user_to_dict(user)
+            return UserRecord.of(user)
 
     # -------------------------------------------------------------- login
     def login(self, email: str, password: str, user_agent: str | None = None) -> TokenPair:
@@ -500,7 +539,7 @@ class AuthService:
     # -------------------------------------------------------- API tokens
     def create_api_token(
         self, actor: Actor, name: str, expires_in_days: int | None = None
-    ) -> dict[str, Any]:
+    ) -> ApiTokenRecord:
         """Create a personal API token; the secret is returned once and stored hashed.
 
         Raises:
@@ -527,14 +566,14 @@ class AuthService:
             session.add(row)
             session.flush()
             session.refresh(row)
-            return {**_token_dict(row), "token": secret}
+            return ApiTokenRecord.of(row, secret)
 
-    def list_api_tokens(self, actor: Actor) -> list[dict[str, Any]]:
+    def list_api_tokens(self, actor: Actor) -> list[ApiTokenRecord]:
         """The caller's API tokens; not to a caller using one (PermissionDenied)."""
         actor.require_interactive("list API tokens")
         with self.db.transaction(actor.identity) as session:
             rows = session.scalars(sa.select(ApiToken).order_by(ApiToken.created_at.desc())).all()
-            return [_token_dict(r) for r in rows]
+            return [ApiTokenRecord.of(r) for r in rows]
 
     def revoke_api_token(self, actor: Actor, token_id: uuid.UUID) -> None:
         """Revoke one of the caller's API tokens. A caller using an API token may revoke
@@ -547,15 +586,3 @@ class AuthService:
                 raise NotFound("API token not found.")
             if row.revoked_at is None:
                 row.revoked_at = _now()
-
-
-def _token_dict(row: ApiToken) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "name": row.name,
-        "prefix": row.prefix,
-        "created_at": row.created_at,
-        "expires_at": row.expires_at,
-        "last_used_at": row.last_used_at,
-        "revoked_at": row.revoked_at,
-    }

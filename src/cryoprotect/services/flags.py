@@ -16,6 +16,8 @@ import logging
 import re
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -32,6 +34,7 @@ from cryoprotect.db.models import (
     UserTeamMembership,
 )
 from cryoprotect.errors import CryoprotectError, NotFound, ValidationError
+from cryoprotect.ops.flags import Decision
 from cryoprotect.services.actor import Actor
 
 logger = logging.getLogger(__name__)
@@ -59,28 +62,47 @@ def _validate_rollout(value: Any) -> None:
         )
 
 
-def override_dict(row: FeatureFlagOverride) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "target": "user" if row.user_id is not None else "team",
-        "user_id": row.user_id,
-        "team_id": row.team_id,
-        "enabled": row.enabled,
-        "note": row.note,
-        "updated_at": row.updated_at,
-    }
+@dataclass(frozen=True, slots=True)
+class OverrideRecord:
+    """One flag's decision for one user or one team (``target``)."""
+
+    id: uuid.UUID
+    target: str
+    user_id: uuid.UUID | None
+    team_id: uuid.UUID | None
+    enabled: bool
+    note: str | None
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: FeatureFlagOverride) -> OverrideRecord:
+        target = "user" if row.user_id is not None else "team"
+        return cls(row.id, target, row.user_id, row.team_id, row.enabled, row.note, row.updated_at)
 
 
-def flag_dict(flag: FeatureFlag, overrides: list[FeatureFlagOverride]) -> dict[str, Any]:
-    return {
-        "key": flag.key,
-        "description": flag.description,
-        "enabled": flag.enabled,
-        "rollout_percentage": flag.rollout_percentage,
-        "created_at": flag.created_at,
-        "updated_at": flag.updated_at,
-        "overrides": [override_dict(o) for o in overrides],
-    }
+@dataclass(frozen=True, slots=True)
+class FlagRecord:
+    """A flag's global default and rollout, with its overrides (users first)."""
+
+    key: str
+    description: str | None
+    enabled: bool
+    rollout_percentage: int
+    created_at: datetime
+    updated_at: datetime
+    overrides: tuple[OverrideRecord, ...]
+
+    @classmethod
+    def of(cls, flag: FeatureFlag, overrides: Iterable[FeatureFlagOverride]) -> FlagRecord:
+        return cls(
+            flag.key,
+            flag.description,
+            flag.enabled,
+            flag.rollout_percentage,
+            flag.created_at,
+            flag.updated_at,
+            tuple(OverrideRecord.of(o) for o in overrides),
+        )
 
 
 class FlagEvaluator(Protocol):
@@ -90,12 +112,7 @@ class FlagEvaluator(Protocol):
 
     def evaluate_all(
         self, *, user_id: uuid.UUID | None = None, team_ids: Iterable[uuid.UUID] = ()
-    ) -> list[Any]: ...
-
-
-def decision_dict(decision: Any) -> dict[str, Any]:
-    """An ``ops.flags.Decision`` as the API shows it."""
-    return {"key": decision.key, "enabled": decision.enabled, "source": decision.source}
+    ) -> list[Decision]: ...
 
 
 class FlagService:
@@ -123,8 +140,10 @@ class FlagService:
         return flag
 
     @staticmethod
-    def _overrides(session: Session, flag_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Any]]:
-        by_flag: dict[uuid.UUID, list[Any]] = {fid: [] for fid in flag_ids}
+    def _overrides(
+        session: Session, flag_ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, list[FeatureFlagOverride]]:
+        by_flag: dict[uuid.UUID, list[FeatureFlagOverride]] = {fid: [] for fid in flag_ids}
         rows = session.scalars(
             sa.select(FeatureFlagOverride)
             .where(FeatureFlagOverride.flag_id.in_(flag_ids))
@@ -134,35 +153,40 @@ class FlagService:
             by_flag[row.flag_id].append(row)
         return by_flag
 
-    def _one(self, session: Session, flag: FeatureFlag) -> dict[str, Any]:
+    def _one(self, session: Session, flag: FeatureFlag) -> FlagRecord:
         session.flush()
         session.refresh(flag)
-        return flag_dict(flag, self._overrides(session, [flag.id])[flag.id])
+        return FlagRecord.of(flag, self._overrides(session, [flag.id])[flag.id])
 
     @staticmethod
-    def _target(
-        session: Session, team_id: uuid.UUID | None, user_id: uuid.UUID | None
-    ) -> tuple[str, uuid.UUID]:
-        if (team_id is None) == (user_id is None):
-            raise ValidationError("Give exactly one of team_id and user_id.", field="target")
-        if user_id is not None:
-            if session.get(User, user_id) is None:
-                raise NotFound("No such user.", details={"field": "user_id"})
+    def _target(team_id: uuid.UUID | None, user_id: uuid.UUID | None) -> tuple[str, uuid.UUID]:
+        """The override's target column (``user_id`` or ``team_id``) and id: the one place
+        that tells a user override from a team override."""
+        if user_id is not None and team_id is None:
             return "user_id", user_id
-        assert team_id is not None
-        if session.get(Team, team_id) is None:
-            raise NotFound("No such team.", details={"field": "team_id"})
-        return "team_id", team_id
+        if team_id is not None and user_id is None:
+            return "team_id", team_id
+        raise ValidationError("Give exactly one of team_id and user_id.", field="target")
+
+    @classmethod
+    def _existing_target(
+        cls, session: Session, team_id: uuid.UUID | None, user_id: uuid.UUID | None
+    ) -> tuple[str, uuid.UUID]:
+        """:meth:`_target`, and :class:`NotFound` when no such user or team exists."""
+        column, target = cls._target(team_id, user_id)
+        if session.get(User if column == "user_id" else Team, target) is None:
+            raise NotFound(f"No such {column.removesuffix('_id')}.", details={"field": column})
+        return column, target
 
     # --------------------------------------------------------------- flags
-    def list_flags(self, actor: Actor) -> list[dict[str, Any]]:
+    def list_flags(self, actor: Actor) -> list[FlagRecord]:
         """Every flag with its overrides, by key (administrators)."""
         with self._admin_tx(actor) as session:
             flags = list(session.scalars(sa.select(FeatureFlag).order_by(FeatureFlag.key)))
             overrides = self._overrides(session, [f.id for f in flags])
-            return [flag_dict(f, overrides[f.id]) for f in flags]
+            return [FlagRecord.of(f, overrides[f.id]) for f in flags]
 
-    def get(self, actor: Actor, key: str) -> dict[str, Any]:
+    def get(self, actor: Actor, key: str) -> FlagRecord:
         """One flag with its overrides (administrators)."""
         with self._admin_tx(actor) as session:
             return self._one(session, self._flag(session, key))
@@ -175,7 +199,7 @@ class FlagService:
         description: str | None = None,
         enabled: bool = False,
         rollout_percentage: int = 100,
-    ) -> dict[str, Any]:
+    ) -> FlagRecord:
         """A new flag (off unless ``enabled``); :class:`Conflict` when the key exists."""
         validate_key(key)
         _validate_rollout(rollout_percentage)
@@ -192,7 +216,7 @@ class FlagService:
         logger.info("feature flag %s created by %s", key, actor.email, extra={"flag": key})
         return result
 
-    def update(self, actor: Actor, key: str, **changes: Any) -> dict[str, Any]:
+    def update(self, actor: Actor, key: str, **changes: Any) -> FlagRecord:
         """Change a flag's ``description``, ``enabled`` and/or ``rollout_percentage``."""
         unknown = sorted(set(changes) - set(UPDATABLE))
         if unknown:
@@ -226,13 +250,13 @@ class FlagService:
         team_id: uuid.UUID | None = None,
         user_id: uuid.UUID | None = None,
         note: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> OverrideRecord:
         """Create or replace the override of ``key`` for one team or one user."""
         if not isinstance(enabled, bool):
             raise ValidationError("enabled must be true or false.", field="enabled")
         with self._admin_tx(actor) as session:
             flag = self._flag(session, key)
-            column, target = self._target(session, team_id, user_id)
+            column, target = self._existing_target(session, team_id, user_id)
             upsert = (
                 pg_insert(FeatureFlagOverride)
                 .values(flag_id=flag.id, enabled=enabled, note=note, **{column: target})
@@ -247,7 +271,7 @@ class FlagService:
             row = session.get(FeatureFlagOverride, override_id)
             assert row is not None
             session.refresh(row)
-            result = override_dict(row)
+            result = OverrideRecord.of(row)
         self.flags.invalidate()
         logger.info(
             "feature flag %s override for %s %s set to %s by %s",
@@ -269,14 +293,13 @@ class FlagService:
         user_id: uuid.UUID | None = None,
     ) -> None:
         """Remove the override of ``key`` for one team or one user (:class:`NotFound` if none)."""
-        if (team_id is None) == (user_id is None):
-            raise ValidationError("Give exactly one of team_id and user_id.", field="target")
+        column, target = self._target(team_id, user_id)
         with self._admin_tx(actor) as session:
             flag = self._flag(session, key)
-            column = FeatureFlagOverride.user_id if user_id else FeatureFlagOverride.team_id
             result = session.execute(
                 sa.delete(FeatureFlagOverride).where(
-                    FeatureFlagOverride.flag_id == flag.id, column == (user_id or team_id)
+                    FeatureFlagOverride.flag_id == flag.id,
+                    getattr(FeatureFlagOverride, column) == target,
                 )
             )
             if result.rowcount == 0:
@@ -301,7 +324,6 @@ class FlagService:
             logger.error("teams of %s could not be read for flags: %s", actor.user_id, exc)
             return []
 
-    def for_actor(self, actor: Actor) -> list[dict[str, Any]]:
+    def for_actor(self, actor: Actor) -> list[Decision]:
         """Every flag as it applies to ``actor`` in all of the actor's teams, with its source."""
-        decisions = self.flags.evaluate_all(user_id=actor.user_id, team_ids=self._team_ids(actor))
-        return [decision_dict(d) for d in decisions]
+        return self.flags.evaluate_all(user_id=actor.user_id, team_ids=self._team_ids(actor))

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import builtins
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,15 +39,80 @@ _REFUSED_ANSWERS: dict[str, tuple[type[NotFound | Conflict], str]] = {
 }
 
 
-def _team_dict(team: Team, role: str | None) -> dict[str, Any]:
-    return {
-        "id": team.id,
-        "name": team.name,
-        "description": team.description,
-        "created_by": team.created_by,
-        "created_at": team.created_at,
-        "my_role": role,
-    }
+@dataclass(frozen=True, slots=True)
+class TeamRecord:
+    """A team with the caller's role in it (None when not a member)."""
+
+    id: uuid.UUID
+    name: str
+    description: str | None
+    created_by: uuid.UUID
+    created_at: datetime
+    my_role: str | None
+
+    @classmethod
+    def of(cls, team: Team, my_role: str | None) -> TeamRecord:
+        return cls(team.id, team.name, team.description, team.created_by, team.created_at, my_role)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRecord:
+    """A member of a team with their role."""
+
+    user_id: uuid.UUID
+    team_id: uuid.UUID
+    email: str | None
+    display_name: str | None
+    role: str
+    joined_at: datetime
+
+    @classmethod
+    def of(
+        cls, m: UserTeamMembership, email: str | None, display_name: str | None, role: str
+    ) -> MemberRecord:
+        return cls(m.user_id, m.team_id, email, display_name, role, m.created_at)
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationRecord:
+    """An invitation into a team, as its team's admins and its invitee see it."""
+
+    id: uuid.UUID
+    team_id: uuid.UUID
+    team_name: str | None
+    email: str | None
+    role: str | None
+    status: str
+    invited_by: uuid.UUID
+    created_at: datetime
+    expires_at: datetime
+
+    @classmethod
+    def of(
+        cls,
+        inv: TeamInvitation,
+        role: str | None,
+        team_name: str | None,
+        status: str | None = None,
+    ) -> InvitationRecord:
+        return cls(
+            inv.id,
+            inv.team_id,
+            team_name,
+            inv.email,
+            role,
+            status or inv.status,
+            inv.invited_by,
+            inv.created_at,
+            inv.expires_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedInvitation(InvitationRecord):
+    """A pending invitation to the caller, with the name of who sent it."""
+
+    invited_by_name: str | None
 
 
 class TeamService:
@@ -75,7 +142,7 @@ class TeamService:
         )
 
     # ---------------------------------------------------------------- teams
-    def create(self, actor: Actor, name: str, description: str | None = None) -> dict[str, Any]:
+    def create(self, actor: Actor, name: str, description: str | None = None) -> TeamRecord:
         """Create a team; the database makes its creator the team's admin."""
         user_id = actor.require_user()
         label = (name or "").strip()
@@ -86,9 +153,9 @@ class TeamService:
             session.add(team)
             session.flush()
             session.refresh(team)
-            return _team_dict(team, "admin")
+            return TeamRecord.of(team, "admin")
 
-    def list(self, actor: Actor, *, page: int = 1, per_page: int = 25) -> Page[dict[str, Any]]:
+    def list(self, actor: Actor, *, page: int = 1, per_page: int = 25) -> Page[TeamRecord]:
         """One page of the teams the caller belongs to, by name, with the caller's role and
         the total count (none when signed out)."""
         per_page = max(1, min(per_page, MAX_PER_PAGE))
@@ -113,16 +180,16 @@ class TeamService:
                 .offset((page - 1) * per_page)
             ).all()
             return Page(
-                items=[_team_dict(team, role) for team, role in rows],
+                items=[TeamRecord.of(team, role) for team, role in rows],
                 total=int(total or 0),
                 page=page,
                 per_page=per_page,
             )
 
-    def get(self, actor: Actor, team_id: uuid.UUID) -> dict[str, Any]:
+    def get(self, actor: Actor, team_id: uuid.UUID) -> TeamRecord:
         with self.db.transaction(actor.identity) as session:
             team = self._visible_team(session, team_id)
-            return _team_dict(team, self._my_role(session, actor, team_id))
+            return TeamRecord.of(team, self._my_role(session, actor, team_id))
 
     def update(
         self,
@@ -131,7 +198,7 @@ class TeamService:
         *,
         name: str | None = None,
         description: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> TeamRecord:
         actor.require_user()
         with self.db.transaction(actor.identity) as session:
             team = self._visible_team(session, team_id)
@@ -147,7 +214,7 @@ class TeamService:
                 if result.rowcount == 0:  # type: ignore[attr-defined]
                     raise PermissionDenied("Only team admins can change the team.")
                 session.refresh(team)
-            return _team_dict(team, self._my_role(session, actor, team_id))
+            return TeamRecord.of(team, self._my_role(session, actor, team_id))
 
     def delete(self, actor: Actor, team_id: uuid.UUID) -> None:
         actor.require_user()
@@ -158,7 +225,7 @@ class TeamService:
                 raise PermissionDenied("Only team admins can delete the team.")
 
     # -------------------------------------------------------------- members
-    def members(self, actor: Actor, team_id: uuid.UUID) -> builtins.list[dict[str, Any]]:
+    def members(self, actor: Actor, team_id: uuid.UUID) -> builtins.list[MemberRecord]:
         with self.db.transaction(actor.identity) as session:
             self._visible_team(session, team_id)
             rows = session.execute(
@@ -168,10 +235,10 @@ class TeamService:
                 .where(UserTeamMembership.team_id == team_id)
                 .order_by(User.email)
             ).all()
-            return [_member_dict(m, email, display, role) for m, email, display, role in rows]
+            return [MemberRecord.of(m, email, display, role) for m, email, display, role in rows]
 
     # ---------------------------------------------------------- invitations
-    def invite(self, actor: Actor, team_id: uuid.UUID, email: str, role: str) -> dict[str, Any]:
+    def invite(self, actor: Actor, team_id: uuid.UUID, email: str, role: str) -> InvitationRecord:
         """Invite an e-mail address into the team with a role (team admins only).
 
         The answer is the same whether or not an account exists for the address; a pending
@@ -210,9 +277,9 @@ class TeamService:
             session.add(invitation)
             session.flush()
             session.refresh(invitation)
-            return _invitation_dict(invitation, role, team.name)
+            return InvitationRecord.of(invitation, role, team.name)
 
-    def invitations(self, actor: Actor, team_id: uuid.UUID) -> builtins.list[dict[str, Any]]:
+    def invitations(self, actor: Actor, team_id: uuid.UUID) -> builtins.list[InvitationRecord]:
         """The team's pending invitations (team admins only), oldest first."""
         actor.require_user()
         with self.db.transaction(actor.identity) as session:
@@ -225,7 +292,7 @@ class TeamService:
                 .where(TeamInvitation.team_id == team_id, TeamInvitation.status == "pending")
                 .order_by(TeamInvitation.created_at, TeamInvitation.id)
             ).all()
-            return [_invitation_dict(inv, role, team.name) for inv, role in rows]
+            return [InvitationRecord.of(inv, role, team.name) for inv, role in rows]
 
     def withdraw_invitation(
         self, actor: Actor, team_id: uuid.UUID, invitation_id: uuid.UUID
@@ -244,7 +311,7 @@ class TeamService:
             if result.rowcount == 0:  # type: ignore[attr-defined]
                 raise NotFound("Invitation not found.")
 
-    def my_invitations(self, actor: Actor) -> builtins.list[dict[str, Any]]:
+    def my_invitations(self, actor: Actor) -> builtins.list[ReceivedInvitation]:
         """Pending, unexpired invitations to the caller's e-mail address, oldest first."""
         actor.require_user()
         with self.db.transaction(actor.identity) as session:
@@ -255,22 +322,22 @@ class TeamService:
                 )
             ).all()
             return [
-                {
-                    "id": r.id,
-                    "team_id": r.team_id,
-                    "team_name": r.team_name,
-                    "email": actor.email,
-                    "role": r.role,
-                    "status": "pending",
-                    "invited_by": r.invited_by,
-                    "invited_by_name": r.invited_by_name,
-                    "created_at": r.created_at,
-                    "expires_at": r.expires_at,
-                }
+                ReceivedInvitation(
+                    id=r.id,
+                    team_id=r.team_id,
+                    team_name=r.team_name,
+                    email=actor.email,
+                    role=r.role,
+                    status="pending",
+                    invited_by=r.invited_by,
+                    created_at=r.created_at,
+                    expires_at=r.expires_at,
+                    invited_by_name=r.invited_by_name,
+                )
                 for r in rows
             ]
 
-    def respond(self, actor: Actor, invitation_id: uuid.UUID, *, accept: bool) -> dict[str, Any]:
+    def respond(self, actor: Actor, invitation_id: uuid.UUID, *, accept: bool) -> InvitationRecord:
         """Accept (joining the team with the invitation's role) or decline an invitation.
 
         Only the invitee (the account whose e-mail the invitation names) can answer.
@@ -291,17 +358,12 @@ class TeamService:
             assert invitation is not None, "the invitee can read their invitation"
             role = session.get(TeamRole, invitation.role_id)
             team = session.get(Team, invitation.team_id)  # visible once accepted
-            return {
-                "id": invitation.id,
-                "team_id": invitation.team_id,
-                "team_name": team.name if team is not None else None,
-                "email": invitation.email,
-                "role": role.name if role is not None else None,
-                "status": outcome,
-                "invited_by": invitation.invited_by,
-                "created_at": invitation.created_at,
-                "expires_at": invitation.expires_at,
-            }
+            return InvitationRecord.of(
+                invitation,
+                role.name if role is not None else None,
+                team.name if team is not None else None,
+                status=outcome,
+            )
 
     def _lock(self, session: Session, team_id: uuid.UUID) -> None:
         """Serialise changes of this team's membership (``public.lock_team``) for the rest
@@ -334,7 +396,7 @@ class TeamService:
 
     def change_role(
         self, actor: Actor, team_id: uuid.UUID, user_id: uuid.UUID, role: str
-    ) -> dict[str, Any]:
+    ) -> MemberRecord:
         actor.require_user()
         with self.db.transaction(actor.identity) as session:
             self._lock(session, team_id)
@@ -357,7 +419,7 @@ class TeamService:
                 raise PermissionDenied("Only team admins can change roles.")
             session.refresh(membership)
             email = session.scalar(sa.select(User.email).where(User.id == user_id))
-            return _member_dict(membership, email, None, role)
+            return MemberRecord.of(membership, email, None, role)
 
     def remove_member(self, actor: Actor, team_id: uuid.UUID, user_id: uuid.UUID) -> None:
         actor.require_user()
@@ -372,30 +434,3 @@ class TeamService:
             )
             if result.rowcount == 0:  # type: ignore[attr-defined]
                 raise PermissionDenied("Only team admins can remove members.")
-
-
-def _member_dict(
-    m: UserTeamMembership, email: str | None, display: str | None, role: str
-) -> dict[str, Any]:
-    return {
-        "user_id": m.user_id,
-        "team_id": m.team_id,
-        "email": email,
-        "display_name": display,
-        "role": role,
-        "joined_at": m.created_at,
-    }
-
-
-def _invitation_dict(inv: TeamInvitation, role: str, team_name: str | None) -> dict[str, Any]:
-    return {
-        "id": inv.id,
-        "team_id": inv.team_id,
-        "team_name": team_name,
-        "email": inv.email,
-        "role": role,
-        "status": inv.status,
-        "invited_by": inv.invited_by,
-        "created_at": inv.created_at,
-        "expires_at": inv.expires_at,
-    }
