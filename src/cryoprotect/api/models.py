@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Any
 
@@ -335,7 +336,7 @@ def _compositions(
             raise ValidationError("Give either mixture_id or components.", field=f"items[{i}]")
         if item.get("mixture_id"):
             mixture = svc.mixtures.get(actor, item["mixture_id"])
-            source = mixture["components"]
+            source = [dataclasses.asdict(c) for c in mixture.components]
             mixtures.append(item["mixture_id"])
         else:
             source = item["components"]

@@ -228,12 +228,12 @@ def load_reference_mixtures(db: Database) -> int:
             service.create(system, name=name, visibility="public", **entry)
             continue
         current = service.get(system, existing[name])
-        now = sorted((c["name"], c["amount"], c["unit"], c["role"]) for c in current["components"])
+        now = sorted((c.name, c.amount, c.unit, c.role) for c in current.components)
         wanted = sorted((c["name"], c["amount"], c["unit"], c["role"]) for c in entry["components"])
         if (
             now != wanted
-            or current["carrier"] != entry["carrier"]
-            or current["description"] != entry["description"]
+            or current.carrier != entry["carrier"]
+            or current.description != entry["description"]
         ):
             service.update(system, existing[name], entry)
     return len(grouped)

@@ -26,6 +26,7 @@ from cryoprotect.services.solutions.components import (
 )
 from cryoprotect.services.solutions.phase_diagram import binary_phase_diagram
 from cryoprotect.services.solutions.properties import (
+    SolutionProperties,
     answer_fields,
     melting_point_values,
     solution_properties,
@@ -34,6 +35,7 @@ from cryoprotect.services.solutions.properties import (
 __all__ = [
     "PARAMS",
     "SolutionComponent",
+    "SolutionProperties",
     "answer_fields",
     "binary_phase_diagram",
     "carrier_definition",

@@ -4,6 +4,7 @@ with its method, the provenance of its parameters and validity flags."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,18 +20,40 @@ from cryoprotect.services.solutions.components import (
 from cryoprotect.services.solutions.glass_state import glass_and_ice
 
 
+@dataclass(frozen=True, slots=True)
+class SolutionProperties:
+    """Everything physics can say about one solution (the API's ``Properties`` schema).
+
+    Each block carries how its numbers were obtained (method, provenance, validity); a
+    value that cannot be given is null with the reason and the bound that still holds.
+    """
+
+    carrier: str | None
+    composition: dict[str, Any]
+    osmolality: dict[str, Any]
+    melting_point: dict[str, Any]
+    glass_transition: dict[str, Any]
+    freeze_concentrated: dict[str, Any] | None
+    measurements: list[dict[str, Any]]
+    glass: dict[str, Any]
+    vitrification: dict[str, Any]
+
+
 def solution_properties(
     components: list[SolutionComponent],
     *,
     name: str | None = None,
+    carrier: str | None = None,
     cooling_rate_c_per_min: float | None = None,
     warming_rate_c_per_min: float | None = None,
-) -> dict[str, Any]:
+) -> SolutionProperties:
     """Everything physics can say about one solution, with methods and provenance.
 
     Args:
         components: mixture and carrier components, already resolved to library molecules.
         name: the solution's name, to attach measured values of named literature solutions.
+        carrier: the carrier solution's name as the caller gave it (echoed; its solutes are
+            among ``components``).
         cooling_rate_c_per_min, warming_rate_c_per_min: optional rates for the vitrification
             verdict (does the solution stay ice-free at these rates, and by what margin).
 
@@ -89,9 +112,20 @@ def solution_properties(
     tg = glass.solution_tg(mass_fractions, glass_names)
     tg_k = finite_or_none(float(np.asarray(tg.tg_k)))
 
-    result: dict[str, Any] = {
-        "composition": in_units,
-        "osmolality": {
+    glass_answer, vitrification_block = glass_and_ice(
+        components,
+        mass_fractions,
+        np.array(in_units["amounts"]["mol/L"], dtype=np.float64),
+        tg_k,
+        tg,
+        name=name,
+        cooling_rate_c_per_min=cooling_rate_c_per_min,
+        warming_rate_c_per_min=warming_rate_c_per_min,
+    )
+    return SolutionProperties(
+        carrier=carrier,
+        composition=in_units,
+        osmolality={
             **answer_fields(osm_answer),
             # How the number was obtained: the virial equation, with the electrolytes' own
             # contribution from the ion model where the solution has salts.
@@ -103,12 +137,12 @@ def solution_properties(
             "parameters": parameters,
             "electrolytes": None if ionic is None else ionic.describe(0),
         },
-        "melting_point": {
+        melting_point={
             **answer_fields(mp_answer),
             **melting_point_values(mp_answer.value),
             "unit": "°C",
         },
-        "glass_transition": {
+        glass_transition={
             "value_k": tg_k,
             "value_c": None if tg_k is None else tg_k - 273.15,
             "unit": "K",
@@ -128,22 +162,11 @@ def solution_properties(
             ],
             "warnings": list(tg.warnings),
         },
-        "freeze_concentrated": _tg_prime(components, glass_names),
-        "measurements": _measurements(name),
-    }
-    glass_answer, vitrification_block = glass_and_ice(
-        components,
-        mass_fractions,
-        np.array(in_units["amounts"]["mol/L"], dtype=np.float64),
-        tg_k,
-        tg,
-        name=name,
-        cooling_rate_c_per_min=cooling_rate_c_per_min,
-        warming_rate_c_per_min=warming_rate_c_per_min,
+        freeze_concentrated=_tg_prime(components, glass_names),
+        measurements=_measurements(name),
+        glass=glass_answer,
+        vitrification=vitrification_block,
     )
-    result["glass"] = glass_answer
-    result["vitrification"] = vitrification_block
-    return result
 
 
 def _model_of(solute: str, ionic: electrolytes.IonicResult | None) -> str:

@@ -73,7 +73,7 @@ def physics(
         unknown = {"value": None, "status": "range_unknown", "reason": reason, "bound": None}
         return {"osmolality": dict(unknown), "melting_point": dict(unknown)}
     props = solutions.solution_properties(solution_components(infos, amounts))
-    osm, mp = props["osmolality"], props["melting_point"]
+    osm, mp = props.osmolality, props.melting_point
     return {
         "osmolality": {
             "value": osm["value"],

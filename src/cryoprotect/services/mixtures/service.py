@@ -1,4 +1,4 @@
-"""Mixtures (CPA solutions): create, read, list, edit with history, clone, delete.
+"""The mixture service: create, read, list, edit with history, clone, delete; properties.
 
 A mixture is water plus components (library molecules or components without structure),
 each with an amount and a composition unit, and an optional carrier solution. Every edit
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,9 +30,16 @@ from cryoprotect.db.models import (
 from cryoprotect.errors import NotFound, ValidationError
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import Page, change_visible, paginate, reject_unknown_fields
+from cryoprotect.services.mixtures.records import (
+    ComponentRecord,
+    MixtureProperties,
+    MixtureRecord,
+    MixtureVersionRecord,
+)
 from cryoprotect.services.molecules import check_scope, find_library_molecule, name_matches
 from cryoprotect.services.solutions import (
     SolutionComponent,
+    SolutionProperties,
     binary_phase_diagram,
     carrier_definition,
     check_composition,
@@ -46,21 +54,8 @@ def visible_components(components: Any) -> Any:
     return sa.func.public.visible_mixture_components(components, type_=JSONB)
 
 
-def _component_dict(c: MixtureComponent, m: Molecule) -> dict[str, Any]:
-    return {
-        "molecule_id": c.molecule_id,
-        "name": m.name,
-        "smiles": m.smiles,
-        "molar_mass": m.molecular_weight or m.average_molar_mass,
-        "kind": m.kind,
-        "amount": c.amount,
-        "unit": c.unit,
-        "role": c.role,
-    }
-
-
 def _as_solution_component(
-    molecule: Molecule, comp: dict[str, Any], origin: str = "mixture"
+    molecule: Molecule, comp: Mapping[str, Any], origin: str = "mixture"
 ) -> SolutionComponent:
     return SolutionComponent(
         name=molecule.name or molecule.smiles or str(molecule.id),
@@ -79,14 +74,14 @@ class MixtureService:
 
     # ------------------------------------------------------------ helpers
     def _resolve_components(
-        self, session: Session, components: list[dict[str, Any]]
-    ) -> list[tuple[Molecule, dict[str, Any]]]:
+        self, session: Session, components: Sequence[Mapping[str, Any]]
+    ) -> list[tuple[Molecule, Mapping[str, Any]]]:
         """Each component's library molecule (visible to the caller), by id, name or SMILES."""
         if not components:
             raise ValidationError("A mixture needs at least one component.", field="components")
         if len(components) > MAX_COMPONENTS:
             raise ValidationError(f"At most {MAX_COMPONENTS} components.", field="components")
-        resolved: list[tuple[Molecule, dict[str, Any]]] = []
+        resolved: list[tuple[Molecule, Mapping[str, Any]]] = []
         seen: set[uuid.UUID] = set()
         for index, comp in enumerate(components):
             path = f"components[{index}]"
@@ -113,7 +108,7 @@ class MixtureService:
             resolved.append((molecule, comp))
         return resolved
 
-    def _find_molecule(self, session: Session, comp: dict[str, Any], path: str) -> Molecule:
+    def _find_molecule(self, session: Session, comp: Mapping[str, Any], path: str) -> Molecule:
         if comp.get("molecule_id"):
             molecule = session.get(Molecule, comp["molecule_id"])
             if molecule is None:
@@ -150,34 +145,34 @@ class MixtureService:
         return out
 
     def _solution(
-        self, session: Session, resolved: list[tuple[Molecule, dict[str, Any]]], carrier: str | None
+        self,
+        session: Session,
+        resolved: list[tuple[Molecule, Mapping[str, Any]]],
+        carrier: str | None,
     ) -> list[SolutionComponent]:
         return [_as_solution_component(m, c) for m, c in resolved] + self._carrier_components(
             session, carrier
         )
 
     def _validate_physics(
-        self, session: Session, resolved: list[tuple[Molecule, dict[str, Any]]], carrier: str | None
+        self,
+        session: Session,
+        resolved: list[tuple[Molecule, Mapping[str, Any]]],
+        carrier: str | None,
     ) -> None:
         """Reject impossible compositions (InvalidCompositionError naming the component)."""
         check_composition(self._solution(session, resolved, carrier))
 
     # ------------------------------------------------------------ physics
-    def properties(self, actor: Actor, mixture_id: uuid.UUID) -> dict[str, Any]:
+    def properties(self, actor: Actor, mixture_id: uuid.UUID) -> MixtureProperties:
         """Composition in every unit, osmolality, melting point and Tg, with provenance."""
         with self.db.transaction(actor.identity) as session:
             mixture = self._visible(session, mixture_id)
-            rows = self._components(session, mixture_id)
-            resolved = self._resolve_components(session, rows)
+            resolved = self._resolve_components(session, self._inputs(session, mixture_id))
             solution = self._solution(session, resolved, mixture.carrier)
-            result = solution_properties(solution, name=mixture.name)
-            return {
-                "mixture_id": mixture.id,
-                "version": mixture.version,
-                "name": mixture.name,
-                "carrier": mixture.carrier,
-                **result,
-            }
+            return MixtureProperties.of(
+                mixture, solution_properties(solution, name=mixture.name, carrier=mixture.carrier)
+            )
 
     def solution_properties(
         self,
@@ -187,20 +182,18 @@ class MixtureService:
         *,
         cooling_rate_c_per_min: float | None = None,
         warming_rate_c_per_min: float | None = None,
-    ) -> dict[str, Any]:
+    ) -> SolutionProperties:
         """Properties of an unsaved composition (molecules by id, name or SMILES)."""
         with self.db.transaction(actor.identity) as session:
             resolved = self._resolve_components(session, components)
-            return {
-                "carrier": carrier,
-                **solution_properties(
-                    self._solution(session, resolved, carrier),
-                    cooling_rate_c_per_min=cooling_rate_c_per_min,
-                    warming_rate_c_per_min=warming_rate_c_per_min,
-                ),
-            }
+            return solution_properties(
+                self._solution(session, resolved, carrier),
+                carrier=carrier,
+                cooling_rate_c_per_min=cooling_rate_c_per_min,
+                warming_rate_c_per_min=warming_rate_c_per_min,
+            )
 
-    def compare(self, actor: Actor, mixture_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
+    def compare(self, actor: Actor, mixture_ids: list[uuid.UUID]) -> list[MixtureProperties]:
         """Properties of several mixtures side by side (same order as requested)."""
         if not 2 <= len(mixture_ids) <= 10:
             raise ValidationError("Compare between 2 and 10 mixtures.", field="ids")
@@ -218,7 +211,6 @@ class MixtureService:
         )
 
     def _snapshot(self, session: Session, mixture: Mixture, user_id: uuid.UUID) -> None:
-        rows = self._components(session, mixture.id)
         session.add(
             MixtureVersion(
                 mixture_id=mixture.id,
@@ -226,19 +218,23 @@ class MixtureService:
                 name=mixture.name,
                 description=mixture.description,
                 carrier=mixture.carrier,
-                components=[{**r, "molecule_id": str(r["molecule_id"])} for r in rows],
+                components=[c.stored() for c in self._components(session, mixture.id)],
                 created_by=user_id,
             )
         )
 
-    def _components(self, session: Session, mixture_id: uuid.UUID) -> list[dict[str, Any]]:
+    def _components(self, session: Session, mixture_id: uuid.UUID) -> list[ComponentRecord]:
         return self._components_of(session, [mixture_id])[mixture_id]
+
+    def _inputs(self, session: Session, mixture_id: uuid.UUID) -> list[dict[str, Any]]:
+        """A stored mixture's components as a request would name them (for re-resolving)."""
+        return [c.as_input() for c in self._components(session, mixture_id)]
 
     def _components_of(
         self, session: Session, mixture_ids: builtins.list[uuid.UUID]
-    ) -> dict[uuid.UUID, builtins.list[dict[str, Any]]]:
+    ) -> dict[uuid.UUID, builtins.list[ComponentRecord]]:
         """Each mixture's components in one query (a page of mixtures is not N+1 queries)."""
-        found: dict[uuid.UUID, builtins.list[dict[str, Any]]] = {i: [] for i in mixture_ids}
+        found: dict[uuid.UUID, builtins.list[ComponentRecord]] = {i: [] for i in mixture_ids}
         if not mixture_ids:
             return found
         rows = session.execute(
@@ -248,38 +244,18 @@ class MixtureService:
             .order_by(MixtureComponent.created_at, Molecule.name)
         ).all()
         for c, m in rows:
-            found[c.mixture_id].append(_component_dict(c, m))
+            found[c.mixture_id].append(ComponentRecord.of(c, m))
         return found
 
-    def _dict(
-        self,
-        session: Session,
-        mixture: Mixture,
-        components: builtins.list[dict[str, Any]] | None = None,
-    ) -> dict[str, Any]:
-        if components is None:
-            components = self._components(session, mixture.id)
-        return {
-            "id": mixture.id,
-            "name": mixture.name,
-            "description": mixture.description,
-            "version": mixture.version,
-            "carrier": mixture.carrier,
-            "sources": list(mixture.sources or []),
-            "components": components,
-            "visibility": mixture.visibility,
-            "team_id": mixture.team_id,
-            "created_by": mixture.created_by,
-            "created_at": mixture.created_at,
-            "updated_at": mixture.updated_at,
-        }
+    def _record(self, session: Session, mixture: Mixture) -> MixtureRecord:
+        return MixtureRecord.of(mixture, self._components(session, mixture.id))
 
     def _write_components(
         self,
         session: Session,
         mixture_id: uuid.UUID,
         user_id: uuid.UUID,
-        resolved: list[tuple[Molecule, dict[str, Any]]],
+        resolved: list[tuple[Molecule, Mapping[str, Any]]],
     ) -> None:
         for molecule, comp in resolved:
             session.add(
@@ -300,13 +276,13 @@ class MixtureService:
         actor: Actor,
         *,
         name: str,
-        components: list[dict[str, Any]],
+        components: Sequence[Mapping[str, Any]],
         description: str | None = None,
         carrier: str | None = None,
         sources: list[dict[str, Any]] | None = None,
         visibility: str = "private",
         team_id: uuid.UUID | None = None,
-    ) -> dict[str, Any]:
+    ) -> MixtureRecord:
         """Create a mixture (version 1) in one transaction; nothing is stored if any part fails."""
         user_id = actor.require_user()
         check_scope(visibility, team_id)
@@ -329,11 +305,11 @@ class MixtureService:
             self._write_components(session, mixture.id, user_id, resolved)
             session.refresh(mixture)
             self._snapshot(session, mixture, user_id)
-            return self._dict(session, mixture)
+            return self._record(session, mixture)
 
-    def get(self, actor: Actor, mixture_id: uuid.UUID) -> dict[str, Any]:
+    def get(self, actor: Actor, mixture_id: uuid.UUID) -> MixtureRecord:
         with self.db.transaction(actor.identity) as session:
-            return self._dict(session, self._visible(session, mixture_id))
+            return self._record(session, self._visible(session, mixture_id))
 
     def _visible(
         self, session: Session, mixture_id: uuid.UUID, field: str | None = None
@@ -355,7 +331,7 @@ class MixtureService:
         components for the physics — without any carrier."""
         if mixture_id is not None:
             self._visible(session, mixture_id, field=mixture_field)
-            components = self._components(session, mixture_id)
+            components = self._inputs(session, mixture_id)
         resolved = self._resolve_components(session, components or [])
         return [_as_solution_component(m, c) for m, c in resolved]
 
@@ -367,7 +343,7 @@ class MixtureService:
         per_page: int = 25,
         q: str | None = None,
         visibility: str | None = None,
-    ) -> Page[dict[str, Any]]:
+    ) -> Page[MixtureRecord]:
         query = sa.select(Mixture).order_by(Mixture.name, Mixture.id)
         if q:
             query = query.where(Mixture.name.ilike(f"%{q.strip()}%"))
@@ -377,15 +353,13 @@ class MixtureService:
             result = paginate(session, query, page, per_page)
             components = self._components_of(session, [m.id for m in result.items])
             return Page(
-                [self._dict(session, m, components[m.id]) for m in result.items],
+                [MixtureRecord.of(m, components[m.id]) for m in result.items],
                 result.total,
                 result.page,
                 result.per_page,
             )
 
-    def update(
-        self, actor: Actor, mixture_id: uuid.UUID, changes: dict[str, Any]
-    ) -> dict[str, Any]:
+    def update(self, actor: Actor, mixture_id: uuid.UUID, changes: dict[str, Any]) -> MixtureRecord:
         """Edit a mixture: a new version with its snapshot; earlier versions stay readable."""
         user_id = actor.require_user()
         allowed = {
@@ -418,12 +392,12 @@ class MixtureService:
                 )
                 self._write_components(session, mixture_id, user_id, resolved)
             elif "carrier" in changes:
-                resolved = self._resolve_components(session, self._components(session, mixture_id))
+                resolved = self._resolve_components(session, self._inputs(session, mixture_id))
                 self._validate_physics(session, resolved, mixture.carrier)
             self._snapshot(session, mixture, user_id)
-            return self._dict(session, mixture)
+            return self._record(session, mixture)
 
-    def versions(self, actor: Actor, mixture_id: uuid.UUID) -> builtins.list[dict[str, Any]]:
+    def versions(self, actor: Actor, mixture_id: uuid.UUID) -> builtins.list[MixtureVersionRecord]:
         """Every snapshot of a visible mixture, oldest first.
 
         A snapshot's components go through ``public.visible_mixture_components`` (migration
@@ -445,7 +419,7 @@ class MixtureService:
                 .where(MixtureVersion.mixture_id == mixture_id)
                 .order_by(MixtureVersion.version)
             ).all()
-            return [dict(row._mapping) for row in rows]
+            return [MixtureVersionRecord(**row._mapping) for row in rows]
 
     def clone(
         self,
@@ -455,27 +429,19 @@ class MixtureService:
         name: str | None = None,
         visibility: str = "private",
         team_id: uuid.UUID | None = None,
-    ) -> dict[str, Any]:
+    ) -> MixtureRecord:
         """Copy a visible mixture (its current version) into the caller's scope."""
         source = self.get(actor, mixture_id)
         return self.create(
             actor,
-            name=name or f"{source['name']} (copy)",
-            description=source["description"],
-            carrier=source["carrier"],
+            name=name or f"{source.name} (copy)",
+            description=source.description,
+            carrier=source.carrier,
             sources=[
-                *source["sources"],
-                {"note": f"cloned from mixture {mixture_id} v{source['version']}"},
+                *source.sources,
+                {"note": f"cloned from mixture {mixture_id} v{source.version}"},
             ],
-            components=[
-                {
-                    "molecule_id": c["molecule_id"],
-                    "amount": c["amount"],
-                    "unit": c["unit"],
-                    "role": c["role"],
-                }
-                for c in source["components"]
-            ],
+            components=[c.as_input() for c in source.components],
             visibility=visibility,
             team_id=team_id,
         )

@@ -1,0 +1,124 @@
+"""What the mixture service returns: typed records built inside the transaction.
+
+The API's schemas (``api/mixtures.py``) dump these records; no other copy of a mixture's
+shape exists. Each record is frozen and holds plain values only, so nothing lazy-loads
+after the session closes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cryoprotect.db.models import Mixture, MixtureComponent, Molecule
+from cryoprotect.services.solutions import SolutionProperties
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentRecord:
+    """One component of a mixture's current version, with its library molecule's names."""
+
+    molecule_id: uuid.UUID
+    name: str | None
+    smiles: str | None
+    molar_mass: float | None
+    kind: str
+    amount: float
+    unit: str
+    role: str | None
+
+    @classmethod
+    def of(cls, component: MixtureComponent, molecule: Molecule) -> ComponentRecord:
+        return cls(
+            molecule_id=component.molecule_id,
+            name=molecule.name,
+            smiles=molecule.smiles,
+            molar_mass=molecule.molecular_weight or molecule.average_molar_mass,
+            kind=molecule.kind,
+            amount=component.amount,
+            unit=component.unit,
+            role=component.role,
+        )
+
+    def as_input(self) -> dict[str, Any]:
+        """The component as a create/update request names it (molecule by id)."""
+        return {
+            "molecule_id": self.molecule_id,
+            "amount": self.amount,
+            "unit": self.unit,
+            "role": self.role,
+        }
+
+    def stored(self) -> dict[str, Any]:
+        """The component as a version snapshot stores it (JSON: the id as text)."""
+        return {**dataclasses.asdict(self), "molecule_id": str(self.molecule_id)}
+
+
+@dataclass(frozen=True, slots=True)
+class MixtureRecord:
+    """A mixture's current version with its components."""
+
+    id: uuid.UUID
+    name: str
+    description: str | None
+    version: int
+    carrier: str | None
+    sources: tuple[dict[str, Any], ...]
+    components: tuple[ComponentRecord, ...]
+    visibility: str
+    team_id: uuid.UUID | None
+    created_by: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, mixture: Mixture, components: list[ComponentRecord]) -> MixtureRecord:
+        return cls(
+            id=mixture.id,
+            name=mixture.name,
+            description=mixture.description,
+            version=mixture.version,
+            carrier=mixture.carrier,
+            sources=tuple(mixture.sources or ()),
+            components=tuple(components),
+            visibility=mixture.visibility,
+            team_id=mixture.team_id,
+            created_by=mixture.created_by,
+            created_at=mixture.created_at,
+            updated_at=mixture.updated_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MixtureVersionRecord:
+    """One stored snapshot of a mixture; ``components`` as stored (redacted where the
+    caller cannot see a molecule now, see ``public.visible_mixture_components``)."""
+
+    version: int
+    name: str
+    description: str | None
+    carrier: str | None
+    components: list[dict[str, Any]]
+    created_by: uuid.UUID
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MixtureProperties(SolutionProperties):
+    """A saved mixture's solution properties, with the version they were computed for."""
+
+    mixture_id: uuid.UUID
+    version: int
+    name: str
+
+    @classmethod
+    def of(cls, mixture: Mixture, properties: SolutionProperties) -> MixtureProperties:
+        return cls(
+            **{f.name: getattr(properties, f.name) for f in dataclasses.fields(properties)},
+            mixture_id=mixture.id,
+            version=mixture.version,
+            name=mixture.name,
+        )
