@@ -57,7 +57,9 @@ extended if the end criterion is not yet met).
 Layout: ``definitions`` (constants, Limits, ProtocolEvaluation, ProtocolDesign),
 ``evaluation`` (evaluate_protocol), ``validation`` (request checks), ``optimiser`` (the design
 problem and its search), ``comparison`` (the protocols a design is compared with),
-``design`` (design_protocol) and ``sensitivity`` (sensitivity_band). The private names
+``design`` (design_protocol), ``steps`` (design_steps: the same search against any toxicity
+functional, e.g. a kinetic toxicity rate, for the cocktail designer) and ``sensitivity``
+(sensitivity_band). The private names
 ``_Problem`` and ``_comparison`` stay importable here for ``benchmarks/protocol_design.py``.
 """
 
@@ -90,9 +92,12 @@ from cryoprotect.science.protocols.sensitivity import (
     SENSITIVITY_METHOD,
     sensitivity_band,
 )
+from cryoprotect.science.protocols.steps import DesignedSteps, design_steps
+from cryoprotect.science.protocols.validation import check_limits, check_temperature
 
 __all__ = [
     "DESIGN_MARGIN",
+    "DesignedSteps",
     "FloatArray",
     "IMPROVEMENT",
     "Limits",
@@ -108,7 +113,10 @@ __all__ = [
     "ProtocolDesign",
     "ProtocolEvaluation",
     "SENSITIVITY_METHOD",
+    "check_limits",
+    "check_temperature",
     "design_protocol",
+    "design_steps",
     "evaluate_protocol",
     "sensitivity_band",
 ]

@@ -41,6 +41,7 @@ from cryoprotect.science.transport import (
     ps_at,
     summarize,
 )
+from cryoprotect.science.transport.summary import IntegrandFactory
 
 # --- the design problem ---------------------------------------------------------------------
 
@@ -55,6 +56,10 @@ class _Problem:
     allow_buffer: bool
     powers: dict[str, float]
     min_carrier_fraction: float = 0.0
+    # The toxicity functional: None is the Benson cost ∫ Σ m^α dt (``powers``); otherwise the
+    # running integral of this integrand (e.g. a kinetic toxicity rate: −ln survival).
+    integrand: IntegrandFactory | None = None
+    budgets: Mapping[int, int] = field(default_factory=lambda: dict(MAX_EVALUATIONS))
 
     def loaded(self, state: State) -> float:
         """≥ 0 once every CPA is at ≥ equilibration × target inside."""
@@ -150,7 +155,8 @@ class _Search:
                 steps,
                 initial=self.initial,
                 until=condition,
-                powers=self.problem.powers,
+                powers=None if self.problem.integrand is not None else self.problem.powers,
+                integrand=self.problem.integrand,
             )
         except OutOfDomainError:  # e.g. a hypotonic step that would freeze
             return None
@@ -261,13 +267,14 @@ def _design_phase(search: _Search, max_steps: int, tau: float) -> _PhaseResult:
     best_value = math.inf
     if max_steps >= 2:
         first = min(_starts(search.phase, search, tau), key=search.objective)
-        best_z = _optimise(search, first, MAX_EVALUATIONS[2])
+        budgets = search.problem.budgets
+        best_z = _optimise(search, first, budgets[2])
         best_value = search.objective(best_z)
         for k in range(3, max_steps + 1):
             start = _insert_step(search, best_z)
             if start is None:
                 break
-            z = _optimise(search, start, MAX_EVALUATIONS.get(k, 90))
+            z = _optimise(search, start, budgets.get(k, budgets[max(budgets)]))
             value = search.objective(z)
             improved = value < best_value * (1.0 - IMPROVEMENT)
             if value < best_value:

@@ -104,3 +104,13 @@ def _check_limits(limits: Limits) -> None:
                 "phase": "addition",
             },
         )
+
+
+def check_limits(limits: Limits) -> None:
+    """Public form of the limits check (ValidationError / InfeasibleProtocolError)."""
+    _check_limits(limits)
+
+
+def check_temperature(value: float, carrier: Mapping[str, float], where: str) -> None:
+    """Public form of the temperature check (ValidationError naming ``where``)."""
+    _check_temperature(value, carrier, where)

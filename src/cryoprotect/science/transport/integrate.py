@@ -48,6 +48,7 @@ class _Rates:
         solutes: _Solutes,
         setup: _StepSetup,
         powers: FloatArray | None = None,
+        integrand: Callable[[FloatArray], float] | None = None,
     ) -> None:
         self.n_np = cell.isotonic_osmolality_osmol_per_kg * cell.isotonic_water_volume_um3
         self.solutes = solutes
@@ -57,6 +58,8 @@ class _Rates:
         # Optional running integral of Σ_j w_j · m_j^p_j, appended to the state vector.
         self.powers = powers
         self.weights = None if powers is None else (powers > 0).astype(np.float64)
+        # Or any running integral f(m_i) (e.g. a toxicity rate), in the same slot.
+        self.integrand = integrand
         # Facilitated flux: the outside factor (1 + m_e/K) is constant within a step.
         self.saturable = bool(np.any(np.isfinite(solutes.saturation)))
         self.inv_k = np.where(np.isfinite(solutes.saturation), 1.0 / solutes.saturation, 0.0)
@@ -87,7 +90,9 @@ class _Rates:
             water_rate = s.lp_term * ((pi_i - s.pi_e) - float(np.dot(drag, share - s.pi_e_cpa)))
             out[0] = water_rate
             out[1 : 1 + self.n] = ps_area * (s.m_e - m_i) + drag * 0.5 * (s.m_e + m_i) * water_rate
-        if self.powers is not None and self.weights is not None:
+        if self.integrand is not None:
+            out[-1] = self.integrand(m_i)
+        elif self.powers is not None and self.weights is not None:
             out[-1] = float(np.dot(self.weights, m_i**self.powers))
         return out
 

@@ -26,6 +26,9 @@ from cryoprotect.science.transport.setup import (
 )
 from cryoprotect.science.transport.state import ATOL_FRACTION, FloatArray, Model, State, Step
 
+IntegrandFactory = Callable[[tuple[str, ...], float], Callable[[FloatArray], float]]
+"""(permeating solute names, step temperature °C) → f(intracellular molality vector)."""
+
 # --- fast summaries for optimisers ------------------------------------------------------------
 
 
@@ -37,7 +40,8 @@ class Summary:
         final_state: the state at the end.
         min_volume_fraction: smallest V/V_iso reached (extrema located on the interpolant).
         max_volume_fraction: largest V/V_iso reached.
-        power_integral: ∫ Σ_j m_j(t)^p_j dt over the solutes given ``powers`` (0 if none).
+        power_integral: ∫ Σ_j m_j(t)^p_j dt over the solutes given ``powers`` (0 if none),
+            or ∫ f(m(t)) dt when an ``integrand`` f was given.
         duration_s: total simulated time, s.
         last_step_duration_s: duration of the last step; with ``until``, the time the
             condition was met, or ``None`` if it was not met within the step's duration.
@@ -60,6 +64,7 @@ def summarize(
     osmotic_parameters: Mapping[str, thermo.VirialParameters] | None = None,
     until: Callable[[State], float] | None = None,
     powers: Mapping[str, float] | None = None,
+    integrand: IntegrandFactory | None = None,
     rtol: float = 1e-6,
 ) -> Summary:
     """Integrate a protocol for its extrema, end state and a power-law integral only.
@@ -76,6 +81,10 @@ def summarize(
             ``duration_s`` is then the horizon searched).
         powers: solute → exponent p_j of the running integral ∫ Σ_j m_j^p_j dt (solutes
             the cell does not let in are ignored).
+        integrand: instead of ``powers``: called once per step with the permeating solutes
+            (state-vector order) and the step's temperature (°C), it returns f(m_i), whose
+            running integral ∫ f dt over the intracellular molality vector m_i is then
+            ``power_integral`` (e.g. a toxicity rate, so that the integral is −ln survival).
         rtol: relative tolerance of the integrator (looser than :func:`simulate`'s).
 
     Returns:
@@ -83,6 +92,8 @@ def summarize(
     """
     if model not in ("2p", "kk"):
         raise ValidationError("model must be '2p' or 'kk'", field="model")
+    if powers and integrand is not None:
+        raise ValidationError("give powers or an integrand, not both", field="powers")
     _check_steps(steps)
     state = initial if initial is not None else State.isotonic(cell)
     notes: list[str] = []
@@ -102,7 +113,8 @@ def summarize(
     for index, step in enumerate(steps):
         setup = _setup_step(cell, step, solutes, model, osmotic_parameters, notes)
         _check_not_frozen(step, index, osmotic_parameters)
-        rates = _Rates(cell, solutes, setup, powers=power_array)
+        step_integrand = None if integrand is None else integrand(solutes.names, step.temperature_c)
+        rates = _Rates(cell, solutes, setup, powers=power_array, integrand=step_integrand)
         stop = None
         if until is not None and index == len(steps) - 1:
             if until(_state_of(solutes, y)) >= 0:

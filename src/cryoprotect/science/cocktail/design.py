@@ -1,0 +1,582 @@
+"""Designing the cocktail: :func:`design_cocktail` (composition and protocol together) and
+:func:`design_for_composition` (a fixed composition loaded by the same designer).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cryoprotect.errors import InfeasibleProtocolError, ValidationError
+from cryoprotect.science.cells import CellType
+from cryoprotect.science.cocktail.rate import compile_rate, path_survival, rate_integrand
+from cryoprotect.science.cocktail.result import Binding, CocktailDesign, CocktailPoint
+from cryoprotect.science.cocktail.search import (
+    PROXY_METHOD,
+    Screened,
+    SearchContext,
+    boundary,
+    fraction_grid,
+    proxy_cost,
+    screen,
+)
+from cryoprotect.science.cocktail.vitrification import (
+    LEVEL_STEPS,
+    VitrificationCheck,
+    VitrificationTarget,
+    check_vitrification,
+    mass_percents,
+)
+from cryoprotect.science.protocols import (
+    MAX_TARGET_MOL_PER_KG,
+    Limits,
+    check_limits,
+    check_temperature,
+    design_steps,
+    evaluate_protocol,
+)
+from cryoprotect.science.toxicity import KineticToxicityModel
+from cryoprotect.science.transport import ZERO_CELSIUS_K, isotonic_carrier
+
+Progress = Callable[[float], None]
+
+QUICK_STEPS = 2
+QUICK_EVALUATIONS = {2: 30}
+"""Protocol budget of the screening designs and the Pareto points other than the chosen one."""
+OSMOTIC_TOLERANCE = 0.01
+"""A volume limit binds when the protocol comes within this volume fraction of it."""
+TIME_TOLERANCE = 0.02
+RUNNER_UP_FACTOR = 1.5
+"""The second-ranked composition gets a protocol design when its proxy is within this factor."""
+HORIZON_S = 1.0e5
+MAX_CANDIDATES = 5
+
+METHOD = (
+    "composition and protocol searched together: a lattice of CPA proportions (spacing "
+    "composition_step), each taken to the least total molality that meets the vitrification "
+    "constraint (monotone scan + bisection), ranked by a one-step loading/unloading proxy "
+    "(kinetic toxicity integrated along the two-parameter transport path); the best-ranked "
+    "compositions get loading and unloading protocols designed against -ln survival = "
+    "integral of k(m_i(t), T) dt (protocols.design_steps: bounded Nelder-Mead over piecewise-"
+    "constant steps within the osmotic limits); the Pareto front repeats this at vitrification "
+    "margins of k x step (k = 1, 2, ...); surviving fraction and its band recomputed on the "
+    "fine simulation of the designed steps"
+)
+
+
+@dataclass(frozen=True)
+class _Request:
+    cell: CellType
+    names: tuple[str, ...]
+    model: KineticToxicityModel
+    context: SearchContext
+    limits: Limits
+    max_steps: int
+    max_total_time_s: float | None
+    allow_osmotic_buffer: bool
+    min_carrier_fraction: float
+
+
+def _candidates(
+    cell: CellType, candidates: Sequence[str], model: KineticToxicityModel
+) -> tuple[str, ...]:
+    if isinstance(candidates, str) or not isinstance(candidates, Sequence):
+        raise ValidationError("candidates must be a list of CPA names", field="candidates")
+    if not 1 <= len(candidates) <= MAX_CANDIDATES:
+        raise ValidationError(f"give 1 to {MAX_CANDIDATES} candidate CPAs", field="candidates")
+    names: list[str] = []
+    known = {c.casefold() for c in model.cpas}
+    for name in candidates:
+        permeability = cell.permeability(name) if isinstance(name, str) else None
+        if permeability is None:
+            raise ValidationError(
+                f"{cell.name} has no recorded permeability to {name!r}; the transport model "
+                "cannot load it",
+                field="candidates",
+                details={"solute": name, "known": sorted(cell.permeabilities)},
+            )
+        if permeability.solute in names:
+            raise ValidationError(f"{name} is listed twice", field="candidates")
+        if permeability.solute.casefold() not in known:
+            raise ValidationError(
+                f"the toxicity model {model.name!r} has no parameters for {permeability.solute}",
+                field="candidates",
+                details={"solute": permeability.solute, "known": list(model.cpas)},
+            )
+        names.append(permeability.solute)
+    return tuple(names)
+
+
+def _request(
+    cell: CellType,
+    names: tuple[str, ...],
+    model: KineticToxicityModel,
+    *,
+    temperature_c: float,
+    vitrification: VitrificationTarget,
+    limits: Limits | None,
+    removal_temperature_c: float | None,
+    max_total_time_s: float | None,
+    max_steps: int,
+    equilibration: float,
+    allow_osmotic_buffer: bool,
+    min_carrier_fraction: float,
+) -> _Request:
+    vitrification.check()
+    limits = limits or Limits.of(cell)
+    check_limits(limits)
+    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or not 1 <= max_steps <= 8:
+        raise ValidationError("max_steps must be an integer from 1 to 8", field="max_steps")
+    if max_total_time_s is not None and not (
+        isinstance(max_total_time_s, int | float)
+        and math.isfinite(max_total_time_s)
+        and max_total_time_s > 0
+    ):
+        raise ValidationError("max_total_time_s must be > 0", field="max_total_time_s")
+    if not (math.isfinite(equilibration) and 0.5 <= equilibration < 1.0):
+        raise ValidationError("equilibration must be in [0.5, 1)", field="equilibration")
+    carrier = isotonic_carrier(cell)
+    check_temperature(temperature_c, carrier, "temperature_c")
+    removal_c = temperature_c if removal_temperature_c is None else removal_temperature_c
+    check_temperature(removal_c, carrier, "removal_temperature_c")
+    for where, value in (("temperature_c", temperature_c), ("removal_temperature_c", removal_c)):
+        try:
+            compile_rate(model, names, value + ZERO_CELSIUS_K)
+        except ValidationError as error:
+            raise ValidationError(str(error), field=where) from error
+    context = SearchContext(
+        cell=cell,
+        names=names,
+        carrier=carrier,
+        target=vitrification,
+        integrand=rate_integrand(model),
+        temperature_c=temperature_c,
+        removal_temperature_c=removal_c,
+        equilibration=equilibration,
+        horizon_s=max_total_time_s or HORIZON_S,
+        max_molality=MAX_TARGET_MOL_PER_KG,
+    )
+    return _Request(
+        cell,
+        names,
+        model,
+        context,
+        limits,
+        max_steps,
+        max_total_time_s,
+        allow_osmotic_buffer,
+        min_carrier_fraction,
+    )
+
+
+def _design_point(
+    request: _Request,
+    molality: Mapping[str, float],
+    check: VitrificationCheck,
+    label: str,
+    *,
+    quick: bool,
+    level: int = 0,
+) -> CocktailPoint:
+    context = request.context
+    max_steps = min(QUICK_STEPS, request.max_steps) if quick else request.max_steps
+    steps = design_steps(
+        request.cell,
+        molality,
+        temperature_c=context.temperature_c,
+        removal_temperature_c=context.removal_temperature_c,
+        integrand=context.integrand,
+        limits=request.limits,
+        max_steps=max_steps,
+        allow_osmotic_buffer=request.allow_osmotic_buffer,
+        equilibration=context.equilibration,
+        min_carrier_fraction=request.min_carrier_fraction,
+        evaluations=QUICK_EVALUATIONS if quick else None,
+    )
+    evaluation = evaluate_protocol(
+        request.cell, steps.addition, steps.removal, limits=request.limits, name=label
+    )
+    survival = path_survival(request.model, evaluation.trajectory)
+    within_time = (
+        request.max_total_time_s is None or evaluation.total_duration_s <= request.max_total_time_s
+    )
+    point = CocktailPoint(
+        label=label,
+        molality={n: float(m) for n, m in molality.items()},
+        mass_percent=mass_percents(molality, context.carrier),
+        vitrification=check,
+        protocol=evaluation,
+        survival=survival,
+        binding=(),
+        max_steps_used=max_steps,
+        within_time=within_time,
+    )
+    return _with_binding(point, request, level)
+
+
+def _with_binding(point: CocktailPoint, request: _Request, level: int) -> CocktailPoint:
+    found: list[Binding] = []
+    check = point.vitrification
+    if check.criterion is not None and check.margin is not None:
+        wanted = level * LEVEL_STEPS[check.criterion]
+        if check.margin <= wanted + 1e-3 * LEVEL_STEPS[check.criterion]:
+            found.append(
+                Binding(
+                    f"vitrification.{check.criterion}",
+                    check.margin,
+                    wanted,
+                    f"margin {check.margin:.4g} {check.unit} at the requested {wanted:g}: "
+                    "less CPA would not meet the constraint",
+                )
+            )
+    protocol, limits = point.protocol, request.limits
+    if protocol.min_volume_fraction <= limits.min_volume_fraction + OSMOTIC_TOLERANCE:
+        found.append(
+            Binding(
+                "min_volume_fraction",
+                protocol.min_volume_fraction,
+                limits.min_volume_fraction,
+                "the cell shrinks to (within 0.01 of) its lower volume limit",
+            )
+        )
+    if protocol.max_volume_fraction >= limits.max_volume_fraction - OSMOTIC_TOLERANCE:
+        found.append(
+            Binding(
+                "max_volume_fraction",
+                protocol.max_volume_fraction,
+                limits.max_volume_fraction,
+                "the cell swells to (within 0.01 of) its upper volume limit",
+            )
+        )
+    limit = request.max_total_time_s
+    if limit is not None and protocol.total_duration_s >= (1.0 - TIME_TOLERANCE) * limit:
+        found.append(
+            Binding(
+                "max_total_time_s",
+                protocol.total_duration_s,
+                limit,
+                "the protocol takes (nearly) all the time allowed",
+            )
+        )
+    used = max(len(protocol.addition), len(protocol.removal))
+    if used >= point.max_steps_used:
+        found.append(
+            Binding(
+                "max_steps",
+                float(used),
+                float(point.max_steps_used),
+                "a phase uses every step allowed",
+            )
+        )
+    return CocktailPoint(
+        point.label,
+        point.molality,
+        point.mass_percent,
+        point.vitrification,
+        point.protocol,
+        point.survival,
+        tuple(found),
+        point.max_steps_used,
+        point.within_time,
+    )
+
+
+def _pareto(points: Sequence[CocktailPoint]) -> tuple[CocktailPoint, ...]:
+    feasible = [p for p in points if p.feasible]
+    front = []
+    for p in feasible:
+        dominated = False
+        for q in feasible:
+            if q is p or q.vitrification.criterion != p.vitrification.criterion:
+                continue
+            qm, pm = q.vitrification.margin or 0.0, p.vitrification.margin or 0.0
+            qs, ps = q.survival.surviving_fraction, p.survival.surviving_fraction
+            if qm >= pm and qs >= ps and (qm > pm or qs > ps):
+                dominated = True
+                break
+        if not dominated:
+            front.append(p)
+    front.sort(key=lambda p: (p.vitrification.criterion or "", p.vitrification.margin or 0.0))
+    return tuple(front)
+
+
+def _report(progress: Progress | None, fraction: float) -> None:
+    if progress is not None:
+        progress(min(max(fraction, 0.0), 1.0))
+
+
+def _no_composition(missed: Sequence[VitrificationCheck], names: Sequence[str]) -> Exception:
+    answered = [c for c in missed if c.margin is not None]
+    if answered:
+        best = max(answered, key=lambda c: c.margin or -math.inf)
+        return InfeasibleProtocolError(
+            f"no composition of {', '.join(names)} up to {MAX_TARGET_MOL_PER_KG:g} mol/kg each "
+            f"meets the vitrification constraint (best margin {best.margin:.3g} {best.unit})",
+            details={
+                "constraint": f"vitrification.{best.criterion}",
+                "limit": 0.0,
+                "best_achievable": best.margin,
+                "phase": "composition",
+            },
+        )
+    reason = missed[0].reason if missed else "no composition was tried"
+    return ValidationError(
+        f"the vitrification constraint cannot be judged for {', '.join(names)}: {reason}",
+        field="vitrification",
+    )
+
+
+def design_cocktail(
+    cell: CellType,
+    candidates: Sequence[str],
+    toxicity: KineticToxicityModel,
+    *,
+    temperature_c: float,
+    vitrification: VitrificationTarget,
+    limits: Limits | None = None,
+    removal_temperature_c: float | None = None,
+    max_total_time_s: float | None = None,
+    max_steps: int = 3,
+    composition_step: float = 0.1,
+    pareto_levels: int = 4,
+    equilibration: float = 0.95,
+    allow_osmotic_buffer: bool = True,
+    min_carrier_fraction: float = 0.0,
+    progress: Progress | None = None,
+) -> CocktailDesign:
+    """Design a CPA cocktail and its loading/unloading protocol at the least predicted toxicity.
+
+    Args:
+        cell: the cell type (a permeability for every candidate).
+        candidates: 1–5 CPA names (the cell's permeability names or synonyms).
+        toxicity: the kinetic toxicity model (parameters for every candidate).
+        temperature_c: addition temperature, °C.
+        vitrification: what the loaded solution must achieve
+            (:class:`~cryoprotect.science.cocktail.VitrificationTarget`).
+        limits: osmotic tolerance limits (default: the cell's own).
+        removal_temperature_c: removal temperature (default: ``temperature_c``).
+        max_total_time_s: longest protocol (addition + removal) accepted, s.
+        max_steps: most steps per phase of the chosen design.
+        composition_step: spacing of the lattice of CPA proportions (0.1: 66 proportions
+            of three CPAs).
+        pareto_levels: vitrification margins of the Pareto front, 0, 1, ... × the criterion's
+            step (:data:`~cryoprotect.science.cocktail.vitrification.LEVEL_STEPS`).
+        equilibration: loading/unloading end criterion.
+        allow_osmotic_buffer: allow sucrose in the removal steps.
+        min_carrier_fraction: least share of the carrier's salts in an addition step.
+        progress: called with the fraction of the work done (0–1).
+
+    Returns:
+        The chosen design (highest predicted surviving fraction among feasible points) and
+        the Pareto front.
+
+    Raises:
+        ValidationError: bad input (field named), or a vitrification constraint that cannot
+            be judged for these CPAs.
+        InfeasibleProtocolError: no composition meets the vitrification constraint, or no
+            protocol keeps the cell within the osmotic limits / the time limit (``details``
+            names the constraint, its limit and the best value achieved).
+    """
+    started = time.perf_counter()
+    names = _candidates(cell, candidates, toxicity)
+    if not (isinstance(composition_step, int | float) and 0.01 <= composition_step <= 1.0):
+        raise ValidationError("composition_step must be in [0.01, 1]", field="composition_step")
+    if (
+        isinstance(pareto_levels, bool)
+        or not isinstance(pareto_levels, int)
+        or not (1 <= pareto_levels <= 8)
+    ):
+        raise ValidationError("pareto_levels must be an integer from 1 to 8", field="pareto_levels")
+    request = _request(
+        cell,
+        names,
+        toxicity,
+        temperature_c=temperature_c,
+        vitrification=vitrification,
+        limits=limits,
+        removal_temperature_c=removal_temperature_c,
+        max_total_time_s=max_total_time_s,
+        max_steps=max_steps,
+        equilibration=equilibration,
+        allow_osmotic_buffer=allow_osmotic_buffer,
+        min_carrier_fraction=min_carrier_fraction,
+    )
+    _report(progress, 0.0)
+    vectors = fraction_grid(len(names), composition_step)
+    ranked, missed = screen(request.context, vectors, 0)
+    ranked = [s for s in ranked if math.isfinite(s.proxy)] or ranked
+    if not ranked:
+        raise _no_composition(missed, names)
+    _report(progress, 0.35)
+    points, _ = _design_level_zero(request, ranked, progress)
+    screened: list[Screened] = list(ranked)
+    designs = len(points)
+    for level in range(1, pareto_levels):
+        candidates_k = []
+        for s in ranked[:3]:
+            found = boundary(request.context, s.fractions, level)
+            if found is not None:
+                molality, check = found
+                candidates_k.append(
+                    Screened(
+                        s.fractions, molality, check, level, proxy_cost(request.context, molality)
+                    )
+                )
+        screened.extend(candidates_k)
+        _report(progress, 0.65 + 0.35 * (level - 1) / max(pareto_levels - 1, 1))
+        if not candidates_k:
+            continue
+        top = min(candidates_k, key=lambda s: s.proxy)
+        try:
+            points.append(
+                _design_point(
+                    request,
+                    top.molality,
+                    top.check,
+                    f"pareto level {level}",
+                    quick=True,
+                    level=level,
+                )
+            )
+            designs += 1
+        except InfeasibleProtocolError:
+            continue
+    feasible = [p for p in points if p.feasible]
+    if not feasible:
+        shortest = min(p.protocol.total_duration_s for p in points)
+        raise InfeasibleProtocolError(
+            f"no designed protocol fits in max_total_time_s = {max_total_time_s:g} s "
+            f"(shortest: {shortest:.0f} s)",
+            details={
+                "constraint": "max_total_time_s",
+                "limit": max_total_time_s,
+                "best_achievable": shortest,
+                "phase": "protocol",
+            },
+        )
+    best = max(feasible, key=lambda p: p.survival.surviving_fraction)
+    _report(progress, 1.0)
+    settings: dict[str, Any] = {
+        "composition_step": composition_step,
+        "proportions": len(vectors),
+        "proportions_meeting_constraint": len(ranked),
+        "protocol_designs": designs,
+        "max_steps": max_steps,
+        "quick_design": {"max_steps": QUICK_STEPS, "evaluations": QUICK_EVALUATIONS},
+        "pareto_levels": pareto_levels,
+        "level_steps": dict(LEVEL_STEPS),
+        "equilibration": equilibration,
+        "removal_temperature_c": request.context.removal_temperature_c,
+        "max_total_time_s": max_total_time_s,
+        "carrier": dict(request.context.carrier),
+        "proxy": PROXY_METHOD,
+        "seconds": time.perf_counter() - started,
+    }
+    warnings = (
+        f"toxicity parameters from: {toxicity.source or toxicity.name} "
+        f"(provenance {toxicity.provenance}, verified={toxicity.verified}); applying them to "
+        f"{cell.name} assumes these cells share those toxicity kinetics",
+        "the surviving fraction counts CPA toxicity only (osmotic damage is excluded by the "
+        "volume limits, not predicted; the time spent cooled, stored and rewarmed is not "
+        "modelled)",
+    )
+    return CocktailDesign(
+        best=best,
+        pareto=_pareto(points),
+        cell=cell,
+        candidates=names,
+        toxicity_model=toxicity.as_dict(),
+        temperature_c=temperature_c,
+        vitrification=vitrification,
+        limits=request.limits,
+        method=METHOD,
+        settings=settings,
+        warnings=warnings,
+        screened=tuple(s.as_dict() for s in screened),
+    )
+
+
+def _design_level_zero(
+    request: _Request, ranked: Sequence[Screened], progress: Progress | None
+) -> tuple[list[CocktailPoint], CocktailPoint]:
+    """The full design of the best-ranked composition (or of the better of the two best by
+    quick designs, when the proxy cannot tell them apart: within :data:`RUNNER_UP_FACTOR`).
+
+    A composition whose protocol cannot stay within the osmotic limits is skipped (up to the
+    fourth-ranked); if none can, the last InfeasibleProtocolError is raised.
+    """
+    close = [s for s in ranked[:2] if s.proxy <= RUNNER_UP_FACTOR * ranked[0].proxy]
+    error: InfeasibleProtocolError | None = None
+    if len(close) < 2:
+        for s in ranked[:4]:
+            try:
+                full = _design_point(request, s.molality, s.check, "designed", quick=False)
+            except InfeasibleProtocolError as caught:
+                error = caught
+                continue
+            _report(progress, 0.65)
+            return [full], full
+        assert error is not None
+        raise error
+    quick: list[tuple[Screened, CocktailPoint]] = []
+    for s in ranked[:4]:
+        try:
+            point = _design_point(request, s.molality, s.check, "screening", quick=True)
+        except InfeasibleProtocolError as caught:
+            error = caught
+            continue
+        quick.append((s, point))
+        _report(progress, 0.35 + 0.1 * len(quick))
+        if len(quick) == 2:
+            break
+    if not quick:
+        assert error is not None
+        raise error
+    winner, _ = max(quick, key=lambda q: q[1].survival.surviving_fraction)
+    full = _design_point(request, winner.molality, winner.check, "designed", quick=False)
+    _report(progress, 0.65)
+    return [full] + [p for s, p in quick if s is not winner], full
+
+
+def design_for_composition(
+    cell: CellType,
+    molality: Mapping[str, float],
+    toxicity: KineticToxicityModel,
+    *,
+    temperature_c: float,
+    vitrification: VitrificationTarget,
+    label: str = "fixed",
+    limits: Limits | None = None,
+    removal_temperature_c: float | None = None,
+    max_total_time_s: float | None = None,
+    max_steps: int = 3,
+    equilibration: float = 0.95,
+    allow_osmotic_buffer: bool = True,
+    min_carrier_fraction: float = 0.0,
+) -> CocktailPoint:
+    """A fixed composition (e.g. VS55, DP6) loaded and unloaded by the same designer.
+
+    Raises:
+        ValidationError, InfeasibleProtocolError: as :func:`design_cocktail`.
+    """
+    names = _candidates(cell, list(molality), toxicity)
+    canonical = dict(zip(names, (float(v) for v in molality.values()), strict=True))
+    request = _request(
+        cell,
+        names,
+        toxicity,
+        temperature_c=temperature_c,
+        vitrification=vitrification,
+        limits=limits,
+        removal_temperature_c=removal_temperature_c,
+        max_total_time_s=max_total_time_s,
+        max_steps=max_steps,
+        equilibration=equilibration,
+        allow_osmotic_buffer=allow_osmotic_buffer,
+        min_carrier_fraction=min_carrier_fraction,
+    )
+    check = check_vitrification(vitrification, canonical, request.context.carrier)
+    return _design_point(request, canonical, check, label, quick=False)
