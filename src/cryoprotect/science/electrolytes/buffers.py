@@ -5,7 +5,7 @@ given pH.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -28,15 +28,8 @@ class BufferPka:
     verified: bool
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-serialisable form (for APIs and reports)."""
-        return {
-            "acid": self.acid,
-            "base": self.base,
-            "pka_25c": self.pka_25c,
-            "source": self.source,
-            "provenance": self.provenance,
-            "verified": self.verified,
-        }
+        """JSON-serialisable form (for APIs and reports): every field, in order."""
+        return asdict(self)
 
 
 @lru_cache(maxsize=1)
