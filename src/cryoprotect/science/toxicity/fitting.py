@@ -15,10 +15,10 @@ with the analytic Jacobian, batched over starting points and bootstrap replicate
 
 Uncertainty: **bootstrap over experiment groups** (groups drawn with replacement, each
 replicate refitted from the estimate). The replicate deviations on the fitting scale are
-multiplied by √(G/(G−1)) (the usual small-sample correction of the resampling variance,
-G = number of groups); the reported 90 % intervals are equal-tailed percentiles of these
-draws, which are also the model's ``parameter_draws``. Wald intervals from the Fisher
-information are reported beside them.
+multiplied by √(G/(G−1))·t_{G−1}/z (the small-sample corrections of cluster-robust
+inference, G = number of groups; :func:`cluster_inflation`); the reported 90 % intervals
+are equal-tailed percentiles of these draws, which are also the model's
+``parameter_draws``. Wald intervals from the Fisher information are reported beside them.
 
 Identifiability (reported, never hidden): near-zero eigenvalues of the Fisher information
 (the parameter combinations they point along are named), parameters whose interval spans
@@ -152,7 +152,9 @@ class ToxicityFit:
     held_out_rmse: float | None
     warnings: tuple[str, ...]
     error_model: str = "Gaussian on viability, constant SD (weighted least squares), sigma by ML"
-    interval_method: str = "bootstrap over experiment groups, percentile, sqrt(G/(G-1)) corrected"
+    interval_method: str = (
+        "bootstrap over experiment groups, percentile, deviations scaled by sqrt(G/(G-1))*t(G-1)/z"
+    )
 
 
 def _validate(observations: Sequence[ExposureObservation], spec: ModelSpec) -> None:
@@ -244,6 +246,20 @@ class _Uncertainty:
     at_bound: FloatArray  # (q,) fraction of replicates at a bound
 
 
+def cluster_inflation(n_groups: int, level: float = INTERVAL_LEVEL) -> float:
+    """Factor on bootstrap deviations: √(G/(G−1)) · t_{G−1} / z at the interval level.
+
+    The small-sample corrections of cluster-robust inference (Cameron AC, Miller DL, "A
+    practitioner's guide to cluster-robust inference", J Human Resources 50:317–372, 2015:
+    the G/(G−1) variance factor and t(G−1) critical values), applied to the spread of the
+    group bootstrap. Without them the percentile intervals covered 86 % instead of 90 % in
+    the synthetic study of ``validation/toxicity.py`` (8 groups).
+    """
+    quantile = 0.5 + level / 2
+    t_ratio = float(stats.t.ppf(quantile, n_groups - 1) / stats.norm.ppf(quantile))
+    return math.sqrt(n_groups / (n_groups - 1)) * t_ratio
+
+
 def _bootstrap(
     design: Design,
     u_hat: FloatArray,
@@ -266,7 +282,7 @@ def _bootstrap(
     uninformed = np.mean(diag <= 1e-8 * np.maximum(full, 1e-300), axis=0)
     tol = 1e-6 * (design.upper - design.lower)
     at_bound = np.mean((u <= design.lower + tol) | (u >= design.upper - tol), axis=0)
-    inflation = math.sqrt(n_groups / (n_groups - 1))
+    inflation = cluster_inflation(n_groups)
     draws = np.clip(u_hat + inflation * (u - u_hat), design.lower, design.upper)
     return _Uncertainty(draws, uninformed, at_bound)
 

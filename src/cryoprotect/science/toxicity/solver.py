@@ -26,6 +26,10 @@ LOG_BOUNDS = {
 }
 LINEAR_BOUND = 10.0  # |c_int| in 1/s
 NDIntArray = NDArray[np.int_]
+STEP_TOLERANCE = 1e-7
+"""Converged when the step on the fitting scale is below this twice in a row ..."""
+GAIN_TOLERANCE = 1e-9
+"""... or the relative decrease of the cost is."""
 
 
 @dataclass(frozen=True)
@@ -114,9 +118,10 @@ def levenberg_marquardt(
         lam[idx] = np.where(
             better, np.maximum(lam[idx] / 3.0, 1e-9), np.minimum(lam[idx] * 4.0, 1e12)
         )
-        small = (~better & (lam[idx] >= 1e12)) | (better & (gain < 1e-10))
+        tiny = np.max(np.abs(step), axis=1) < STEP_TOLERANCE
+        small = tiny | (better & (gain < GAIN_TOLERANCE)) | (lam[idx] >= 1e12)
         stall[idx] = np.where(small, stall[idx] + 1, 0)
-        active[idx] = stall[idx] < 3
+        active[idx] = stall[idx] < 2
     return u, cost
 
 
