@@ -2,7 +2,7 @@
 
 Cells exposed to a CPA solution lose viability with first-order kinetics (the model of the
 Higgins group for BPAEC, e.g. Warner RM et al., "Rapid quantification of multi-cryoprotectant
-toxicity using an automated liquid handling method", Cryobiology 98:219–232 (2021),
+toxicity using an automated liquid handling method", Cryobiology (2021) pp. 219–232,
 doi:10.1016/j.cryobiol.2020.10.017; Benson JD, Kearsley AJ, Higgins AZ, Cryobiology
 64:144–151 (2012))::
 
@@ -73,7 +73,7 @@ CITATIONS = (
     "interaction): Warner RM et al., Multiple cryoprotectant toxicity model for vitrification "
     "solution optimization, Cryobiology 108:1-9 (2022), PMC9529850 (abstract read; the "
     "functional form here is CryoProtect's own parameterisation of those terms); Warner RM "
-    "et al., Cryobiology 98:219-232 (2021), doi:10.1016/j.cryobiol.2020.10.017; power-law "
+    "et al., Cryobiology (2021) pp. 219-232, doi:10.1016/j.cryobiol.2020.10.017; power-law "
     "concentration dependence: Benson JD, Kearsley AJ, Higgins AZ, Cryobiology 64:144-151 "
     "(2012); Arrhenius temperature dependence: a modelling assumption."
 )
