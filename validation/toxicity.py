@@ -41,7 +41,8 @@ NOT_FOUND = (
     "searched: Warner RM et al., Cryobiology 108:1-9 (2022), PMC9529850 (abstract only: no "
     "parameter table readable); Warner RM et al., Cryobiology (2021) pp. 219-232, "
     "doi:10.1016/j.cryobiol.2020.10.017 (abstract only: no viability table); Ahmadkhani et al. "
-    "high-throughput CPA toxicity screens (Sci Rep 15:1862, 2025, as cited in issue 16, not found in the corpus; bioRxiv summaries only). "
+    "high-throughput CPA toxicity screens (Sci Rep 15:1862, 2025, as cited in issue 16, not found "
+    "in the corpus; bioRxiv summaries only). "
     "Nothing shipped rather than estimates."
 )
 
