@@ -54,6 +54,7 @@ def import_file(
 ) -> None:
     """Import molecules from a SMILES, CSV or SDF file, as the account --user."""
     import csv as _csv
+    import dataclasses
     import os
 
     from tqdm import tqdm
@@ -83,12 +84,12 @@ def import_file(
         f"{report.rejected_count} rejected."
     )
     for row in report.rejected[:20]:
-        click.echo(f"  row {row['row']}: {row['reason']}  [{row['input']}]")
+        click.echo(f"  row {row.row}: {row.reason}  [{row.input}]")
     if report_path is not None:
         with report_path.open("w", newline="", encoding="utf-8") as handle:
             writer = _csv.DictWriter(handle, fieldnames=["row", "input", "reason"])
             writer.writeheader()
-            writer.writerows(report.rejected)
+            writer.writerows(dataclasses.asdict(row) for row in report.rejected)
     sys.exit(0)
 
 

@@ -82,24 +82,3 @@ def score_from_properties(properties: dict[str, float]) -> CpaScore | None:
         return cpa_score(properties)
     except KeyError:
         return None
-
-
-def score_dict(score: CpaScore | None) -> dict[str, Any] | None:
-    if score is None:
-        return None
-    return {
-        "score": score.score,
-        "method": score.method,
-        "components": [
-            {
-                "name": c.name,
-                "value": c.value,
-                "unit": c.unit,
-                "weight": c.weight,
-                "contribution": c.contribution,
-                "rationale": c.rationale,
-                "citation": c.citation,
-            }
-            for c in score.components
-        ],
-    }

@@ -46,23 +46,25 @@ class InputRecord:
     name: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RejectedRow:
+    """A row that was not imported: its number, the start of its input, and why."""
+
+    row: int
+    input: str
+    reason: str | None
+
+
 @dataclass
 class ImportReport:
+    """What an import did (filled in batch by batch): counts and the first rejected rows."""
+
     total: int = 0
     created: int = 0
     duplicates: int = 0
-    rejected: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[RejectedRow] = field(default_factory=list)
     rejected_count: int = 0
     created_ids: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "total": self.total,
-            "created": self.created,
-            "duplicates": self.duplicates,
-            "rejected_count": self.rejected_count,
-            "rejected": self.rejected,
-        }
 
 
 def detect_format(filename: str | None, fmt: str | None) -> str:
@@ -229,7 +231,7 @@ def import_molecules(
                 report.rejected_count += 1
                 if len(report.rejected) < MAX_REPORTED_REJECTIONS:
                     report.rejected.append(
-                        {"row": record.row, "input": _input_preview(record.text), "reason": reason}
+                        RejectedRow(record.row, _input_preview(record.text), reason)
                     )
             else:
                 good.append((record, prepared))

@@ -79,7 +79,7 @@ def _bounded(search: str, run: Callable[[], Any]) -> Any:
     except Busy:
         record_search_refused(search, "busy")
         raise
-    if isinstance(result, dict) and result.get("truncated"):
+    if getattr(result, "truncated", False):
         record_search_truncated(search)
     return result
 
@@ -274,16 +274,7 @@ class DescriptorCatalogue(MethodView):
         """The computed descriptors: label, unit, meaning and method of each stored property"""
         from cryoprotect.science.descriptors import DESCRIPTORS
 
-        return [
-            {
-                "name": d.name,
-                "label": d.label,
-                "unit": d.unit,
-                "description": d.description,
-                "method": d.method,
-            }
-            for d in DESCRIPTORS
-        ]
+        return list(DESCRIPTORS)  # a tuple would read as (body, status)
 
 
 @blp.route("/import")
@@ -323,7 +314,7 @@ class MoleculeImport(MethodView):
                 team_id=form.get("team_id"),
                 cancel=cancel,
             )
-            return ImportReportSchema().dump(report.as_dict())  # type: ignore[no-any-return]
+            return ImportReportSchema().dump(report)  # type: ignore[no-any-return]
 
         return run_sized("molecule_import", len(records), work, JobSchema())
 

@@ -2,7 +2,8 @@
 
 Split by job:
 
-- :mod:`.records`: the row shape (``molecule_dict``), scope checks, duplicate and name
+- :mod:`.records`: the typed records (:class:`MoleculeRecord`, :class:`MoleculeDetail`,
+  :class:`PropertyRecord`), scope checks, duplicate and name
   queries shared with mixtures, file import and the reference data;
 - :mod:`.registry`: register (structure, lookup, structure-less), read, edit, delete,
   drawings and the structure check;
@@ -15,14 +16,15 @@ from cryoprotect.services.molecules.records import (
     EDITABLE_FIELDS,
     IDENTIFIERS_METHOD,
     RANGE_FILTERS,
+    MoleculeDetail,
+    MoleculeRecord,
+    PropertyRecord,
     check_scope,
     clean_synonyms,
     duplicate_query,
     find_library_molecule,
     insert_properties,
-    molecule_dict,
     name_matches,
-    property_dict,
     visible_molecule,
 )
 from cryoprotect.services.molecules.search import SearchBudget, check_query
@@ -32,7 +34,10 @@ __all__ = [
     "EDITABLE_FIELDS",
     "IDENTIFIERS_METHOD",
     "RANGE_FILTERS",
+    "MoleculeDetail",
+    "MoleculeRecord",
     "MoleculeService",
+    "PropertyRecord",
     "SearchBudget",
     "check_query",
     "check_scope",
@@ -40,8 +45,6 @@ __all__ = [
     "duplicate_query",
     "find_library_molecule",
     "insert_properties",
-    "molecule_dict",
     "name_matches",
-    "property_dict",
     "visible_molecule",
 ]

@@ -1,4 +1,4 @@
-"""Molecule rows: their dict shape, scope checks and the queries that find a record.
+"""Molecule records (the typed shape callers see), scope checks and the queries that find a record.
 
 Shared by the molecule service, file import, mixtures and the reference-data loader.
 """
@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,6 +16,8 @@ from sqlalchemy.orm import Session
 
 from cryoprotect.db.models import VISIBILITIES, MolecularProperty, Molecule
 from cryoprotect.errors import NotFound, ValidationError
+from cryoprotect.science.cpa_score import CpaScore
+from cryoprotect.services.chemistry import score_from_properties
 
 EDITABLE_FIELDS = ("name", "synonyms", "visibility", "team_id", "pubchem_cid", "molecule_class")
 IDENTIFIERS_METHOD = (
@@ -33,41 +37,88 @@ RANGE_FILTERS = (
 )
 
 
-def molecule_dict(m: Molecule) -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "kind": m.kind,
-        "name": m.name,
-        "synonyms": list(m.synonyms or []),
-        "smiles": m.smiles,
-        "inchi": m.inchi,
-        "inchikey": m.inchikey,
-        "formula": m.formula,
-        "molecular_weight": m.molecular_weight,
-        "average_molar_mass": m.average_molar_mass,
-        "pubchem_cid": m.pubchem_cid,
-        "molecule_class": m.molecule_class,
-        "sources": list(m.sources or []),
-        "standardization": dict(m.standardization or {}),
-        "visibility": m.visibility,
-        "team_id": m.team_id,
-        "created_by": m.created_by,
-        "created_at": m.created_at,
-        "updated_at": m.updated_at,
-        "identifiers_method": IDENTIFIERS_METHOD if m.kind == "structure" else None,
-    }
+@dataclass(frozen=True, slots=True)
+class PropertyRecord:
+    """One stored value of a molecule, with how it was obtained."""
+
+    property_name: str
+    value: float | None
+    text_value: str | None
+    unit: str | None
+    method: str
+    provenance: str
+    source: str | None
+
+    @classmethod
+    def of(cls, row: MolecularProperty) -> PropertyRecord:
+        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
 
 
-def property_dict(p: MolecularProperty) -> dict[str, Any]:
-    return {
-        "property_name": p.property_name,
-        "value": p.value,
-        "text_value": p.text_value,
-        "unit": p.unit,
-        "method": p.method,
-        "provenance": p.provenance,
-        "source": p.source,
-    }
+@dataclass(frozen=True, slots=True)
+class MoleculeRecord:
+    """A molecule as callers see it (built inside the transaction from the row)."""
+
+    id: uuid.UUID
+    kind: str
+    name: str | None
+    synonyms: tuple[str, ...]
+    smiles: str | None
+    inchi: str | None
+    inchikey: str | None
+    formula: str | None
+    molecular_weight: float | None
+    average_molar_mass: float | None
+    pubchem_cid: int | None
+    molecule_class: str | None
+    sources: tuple[dict[str, Any], ...]
+    standardization: dict[str, Any]
+    visibility: str
+    team_id: uuid.UUID | None
+    created_by: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def identifiers_method(self) -> str | None:
+        """How the identifiers were computed (structures only)."""
+        return IDENTIFIERS_METHOD if self.kind == "structure" else None
+
+    @staticmethod
+    def values_of(row: Molecule) -> dict[str, Any]:
+        """The record's fields read from the row (collections copied)."""
+        return {
+            **{f.name: getattr(row, f.name) for f in fields(MoleculeRecord)},
+            "synonyms": tuple(row.synonyms or ()),
+            "sources": tuple(row.sources or ()),
+            "standardization": dict(row.standardization or {}),
+        }
+
+    @classmethod
+    def of(cls, row: Molecule) -> MoleculeRecord:
+        return cls(**MoleculeRecord.values_of(row))
+
+
+@dataclass(frozen=True, slots=True)
+class MoleculeDetail(MoleculeRecord):
+    """A molecule with its stored values and its CPA score (None without descriptors)."""
+
+    properties: tuple[PropertyRecord, ...]
+    cpa_score: CpaScore | None
+
+    @classmethod
+    def with_properties(
+        cls, row: Molecule, properties: Sequence[MolecularProperty]
+    ) -> MoleculeDetail:
+        computed = {
+            p.property_name: p.value
+            for p in properties
+            if p.provenance == "computed" and p.value is not None
+        }
+        return cls(
+            **MoleculeRecord.values_of(row),
+            properties=tuple(PropertyRecord.of(p) for p in properties),
+            cpa_score=score_from_properties(computed),
+        )
 
 
 def check_scope(visibility: str, team_id: uuid.UUID | None) -> None:

@@ -12,6 +12,7 @@ scope: one public record, one per owner among private records, one per team.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -31,21 +32,20 @@ from cryoprotect.services.chemistry import (
     STANDARDIZATION_METHOD,
     PreparedMolecule,
     prepare_structure,
-    score_dict,
-    score_from_properties,
 )
 from cryoprotect.services.common import Page, change_visible, paginate, reject_unknown_fields
 from cryoprotect.services.molecules.records import (
     EDITABLE_FIELDS,
     RANGE_FILTERS,
+    MoleculeDetail,
+    MoleculeRecord,
+    PropertyRecord,
     check_scope,
     clean_synonyms,
     duplicate_query,
     find_library_molecule,
     insert_properties,
-    molecule_dict,
     name_matches,
-    property_dict,
     visible_molecule,
 )
 from cryoprotect.services.molecules.search import check_query
@@ -54,6 +54,22 @@ if TYPE_CHECKING:
     from cryoprotect.db.database import Database
     from cryoprotect.services.molecule_index import MoleculeIndex
     from cryoprotect.services.molecules.search import SearchBudget
+
+
+@dataclass(frozen=True, slots=True)
+class StructureCheck:
+    """A structure checked without saving it: the standardised parent, its identifiers,
+    drawing and the visible molecules that already have its InChIKey."""
+
+    smiles: str
+    inchi: str
+    inchikey: str
+    formula: str
+    molecular_weight: float
+    changes: tuple[str, ...]
+    method: str
+    svg: str
+    existing: tuple[MoleculeRecord, ...]
 
 
 class MoleculeRegistry:
@@ -97,7 +113,7 @@ class MoleculeRegistry:
         visibility: str = "private",
         team_id: uuid.UUID | None = None,
         on_duplicate: str = "error",
-    ) -> tuple[dict[str, Any], bool]:
+    ) -> tuple[MoleculeRecord, bool]:
         """Register a molecule (or a component without structure) in the caller's scope.
 
         Exactly one of ``structure``/``smiles`` (SMILES, InChI or MOL block), ``lookup``
@@ -185,13 +201,13 @@ class MoleculeRegistry:
             session.flush()
             insert_properties(session, molecule.id, user_id, prepared.properties)
             session.refresh(molecule)
-            result = molecule_dict(molecule)
+            result = MoleculeRecord.of(molecule)
         self.index.sync()
         return result, True
 
     def _merge_names(
         self, session: Session, existing: Molecule, values: dict[str, Any]
-    ) -> dict[str, Any]:
+    ) -> MoleculeRecord:
         names = [values["name"], *values["synonyms"]]
         synonyms = clean_synonyms(
             [*(existing.synonyms or []), *[n for n in names if n and n != existing.name]]
@@ -208,10 +224,10 @@ class MoleculeRegistry:
                 details={"existing_id": str(existing.id)},
             )
         session.refresh(existing)
-        return molecule_dict(existing)
+        return MoleculeRecord.of(existing)
 
     # ---------------------------------------------------------------- read
-    def get(self, actor: Actor, molecule_id: uuid.UUID) -> dict[str, Any]:
+    def get(self, actor: Actor, molecule_id: uuid.UUID) -> MoleculeDetail:
         """A molecule with its properties and CPA score (with components)."""
         with self.db.transaction(actor.identity) as session:
             molecule = visible_molecule(session, molecule_id)
@@ -220,22 +236,14 @@ class MoleculeRegistry:
                 .where(MolecularProperty.molecule_id == molecule_id)
                 .order_by(MolecularProperty.property_name, MolecularProperty.provenance)
             ).all()
-            result = molecule_dict(molecule)
-            result["properties"] = [property_dict(p) for p in props]
-            computed = {
-                p.property_name: p.value
-                for p in props
-                if p.provenance == "computed" and p.value is not None
-            }
-            result["cpa_score"] = score_dict(score_from_properties(computed))
-            return result
+            return MoleculeDetail.with_properties(molecule, props)
 
-    def properties(self, actor: Actor, molecule_id: uuid.UUID) -> list[dict[str, Any]]:
-        return self.get(actor, molecule_id)["properties"]  # type: ignore[no-any-return]
+    def properties(self, actor: Actor, molecule_id: uuid.UUID) -> list[PropertyRecord]:
+        return list(self.get(actor, molecule_id).properties)
 
     def add_property(
         self, actor: Actor, molecule_id: uuid.UUID, row: dict[str, Any]
-    ) -> dict[str, Any]:
+    ) -> PropertyRecord:
         """Store a measured (or literature) value beside the calculated ones, with its source."""
         user_id = actor.require_user()
         if row.get("provenance") not in ("measured", "fitted", "estimated"):
@@ -250,7 +258,7 @@ class MoleculeRegistry:
             prop = MolecularProperty(molecule_id=molecule_id, created_by=user_id, **row)
             session.add(prop)
             session.flush()
-            return property_dict(prop)
+            return PropertyRecord.of(prop)
 
     def list(
         self,
@@ -264,7 +272,7 @@ class MoleculeRegistry:
         kind: str | None = None,
         sort: str = "name",
         ranges: dict[str, tuple[float | None, float | None]] | None = None,
-    ) -> Page[dict[str, Any]]:
+    ) -> Page[MoleculeRecord]:
         query = sa.select(Molecule)
         if q:
             text = q.strip()
@@ -307,10 +315,7 @@ class MoleculeRegistry:
                 "sort must be name, molecular_weight or created_at.", field="sort"
             )
         with self.db.transaction(actor.identity) as session:
-            result = paginate(session, query.order_by(*order), page, per_page)
-            return Page(
-                [molecule_dict(m) for m in result.items], result.total, result.page, result.per_page
-            )
+            return paginate(session, query.order_by(*order), page, per_page).map(MoleculeRecord.of)
 
     def depiction(
         self,
@@ -337,7 +342,7 @@ class MoleculeRegistry:
     # ---------------------------------------------------------------- edit
     def update(
         self, actor: Actor, molecule_id: uuid.UUID, changes: dict[str, Any]
-    ) -> dict[str, Any]:
+    ) -> MoleculeRecord:
         """Edit names, synonyms, CID, class or scope. The structure itself is immutable."""
         actor.require_user()
         reject_unknown_fields(changes, EDITABLE_FIELDS)
@@ -354,7 +359,7 @@ class MoleculeRegistry:
                 raise ValidationError("Unknown molecule_class.", field="molecule_class")
             change_visible(session, Molecule, molecule_id, "molecule", changes)
             session.refresh(molecule)
-            out = molecule_dict(molecule)
+            out = MoleculeRecord.of(molecule)
         self.index.sync()
         return out
 
@@ -373,9 +378,8 @@ class MoleculeRegistry:
         *,
         width: int = 300,
         height: int = 220,
-    ) -> dict[str, Any]:
-        """Check a structure without saving it: the standardised parent, its identifiers,
-        drawing and the visible molecules that already have its InChIKey.
+    ) -> StructureCheck:
+        """Check a structure without saving it (see :class:`StructureCheck`).
 
         Raises:
             InvalidStructureError: the input does not parse (RDKit's reason in the message).
@@ -384,12 +388,11 @@ class MoleculeRegistry:
         values = prepared.values
         # The same text search the list uses, narrowed to an exact identity match.
         page = self.list(actor, q=values["inchikey"], per_page=10)
-        existing = [m for m in page.items if m["inchikey"] == values["inchikey"]]
-        return {
+        return StructureCheck(
             **{k: values[k] for k in ("smiles", "inchi", "inchikey", "formula")},
-            "molecular_weight": values["molecular_weight"],
-            "changes": values["standardization"]["changes"],
-            "method": STANDARDIZATION_METHOD,
-            "svg": svg_for_smiles(values["smiles"], width, height),
-            "existing": existing,
-        }
+            molecular_weight=values["molecular_weight"],
+            changes=tuple(values["standardization"]["changes"]),
+            method=STANDARDIZATION_METHOD,
+            svg=svg_for_smiles(values["smiles"], width, height),
+            existing=tuple(m for m in page.items if m.inchikey == values["inchikey"]),
+        )

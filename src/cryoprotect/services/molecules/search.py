@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
@@ -39,7 +39,7 @@ from cryoprotect.services.molecules.records import visible_molecule
 
 if TYPE_CHECKING:
     from cryoprotect.db.database import Database
-    from cryoprotect.services.jobs import JobService
+    from cryoprotect.services.jobs import JobRecord, JobService
     from cryoprotect.services.molecule_index import MoleculeIndex
 
 T = TypeVar("T")
@@ -59,6 +59,56 @@ class SearchBudget:
     deadline_s: float = 2.0
     count_deadline_s: float = 60.0
     concurrent: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class MoleculeHit:
+    """A molecule found by a search: what a result list shows of it."""
+
+    id: uuid.UUID
+    name: str | None
+    smiles: str | None
+    inchikey: str | None
+    formula: str | None
+    molecular_weight: float | None
+    visibility: str
+
+    @classmethod
+    def of(cls, row: Molecule) -> MoleculeHit:
+        return cls(**{f.name: getattr(row, f.name) for f in fields(MoleculeHit)})
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarHit(MoleculeHit):
+    """A similarity hit: the molecule and its Tanimoto coefficient (4 decimals)."""
+
+    similarity: float
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarityResult:
+    method: str
+    items: tuple[SimilarHit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SubstructureResult:
+    """The first page of substructure hits; ``complete`` is False when more (may) exist."""
+
+    query: str
+    items: tuple[MoleculeHit, ...]
+    complete: bool
+    truncated: bool
+    truncated_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SubstructureCount:
+    """A full count of matches; a truncated count is a lower bound."""
+
+    count: int
+    truncated: bool
+    truncated_reason: str | None
 
 
 def _truncated_reason(hits: SubstructureHits, deadline_s: float) -> str | None:
@@ -107,36 +157,18 @@ class MoleculeSearch:
     budget: SearchBudget
     scan_slots: threading.BoundedSemaphore
 
-    def _summaries(
-        self, actor: Actor, ids: list[str], scores: dict[str, float] | None = None
-    ) -> list[dict[str, Any]]:
+    def _hits(self, actor: Actor, ids: list[str]) -> tuple[MoleculeHit, ...]:
+        """The visible molecules among ``ids``, in their order (RLS has the final word)."""
         if not ids:
-            return []
+            return ()
         with self.db.transaction(actor.identity) as session:
             rows = {
-                str(m.id): m
+                str(m.id): MoleculeHit.of(m)
                 for m in session.scalars(
                     sa.select(Molecule).where(Molecule.id.in_([uuid.UUID(i) for i in ids]))
                 )
             }
-        out = []
-        for i in ids:
-            m = rows.get(i)
-            if m is None:
-                continue  # RLS has the final word
-            item = {
-                "id": m.id,
-                "name": m.name,
-                "smiles": m.smiles,
-                "inchikey": m.inchikey,
-                "formula": m.formula,
-                "molecular_weight": m.molecular_weight,
-                "visibility": m.visibility,
-            }
-            if scores is not None:
-                item["similarity"] = round(scores[i], 4)
-            out.append(item)
-        return out
+        return tuple(rows[i] for i in ids if i in rows)
 
     def similar(
         self,
@@ -146,7 +178,7 @@ class MoleculeSearch:
         molecule_id: uuid.UUID | None = None,
         k: int = 10,
         threshold: float = 0.0,
-    ) -> dict[str, Any]:
+    ) -> SimilarityResult:
         """Top-k Tanimoto neighbours (Morgan radius 2, 2048 bits) among visible molecules."""
         if molecule_id is not None:
             with self.db.transaction(actor.identity) as session:
@@ -168,10 +200,13 @@ class MoleculeSearch:
 
         hits = self.index.similarity.search(fp, k=k, threshold=threshold, allowed=allowed_not_self)
         scores = dict(hits)
-        return {
-            "method": "Tanimoto on Morgan fingerprints (radius 2, 2048 bits)",
-            "items": self._summaries(actor, [i for i, _ in hits], scores),
-        }
+        return SimilarityResult(
+            method="Tanimoto on Morgan fingerprints (radius 2, 2048 bits)",
+            items=tuple(
+                SimilarHit(**asdict(hit), similarity=round(scores[str(hit.id)], 4))
+                for hit in self._hits(actor, [i for i, _ in hits])
+            ),
+        )
 
     def check_query(
         self, actor: Actor, query: str, *, field: str = "query"
@@ -194,7 +229,7 @@ class MoleculeSearch:
         finally:
             self.scan_slots.release()
 
-    def substructure(self, actor: Actor, query: str, *, max_hits: int = 100) -> dict[str, Any]:
+    def substructure(self, actor: Actor, query: str, *, max_hits: int = 100) -> SubstructureResult:
         """The first page of visible molecules containing the SMARTS/SMILES pattern.
 
         Matching stops at ``budget.deadline_s``: the hits found by then are returned with
@@ -219,20 +254,18 @@ class MoleculeSearch:
                 guarded=not cost.small,
                 isolated=not cost.small,
             )
-        items = self._summaries(actor, hits.ids)
-        return {
-            "query": query,
-            "items": items,
-            "complete": not hits.truncated and len(hits.ids) < max_hits,
-            "truncated": hits.truncated,
-            "truncated_reason": _truncated_reason(hits, self.budget.deadline_s),
-        }
+        return SubstructureResult(
+            query=query,
+            items=self._hits(actor, hits.ids),
+            complete=not hits.truncated and len(hits.ids) < max_hits,
+            truncated=hits.truncated,
+            truncated_reason=_truncated_reason(hits, self.budget.deadline_s),
+        )
 
-    def count_substructure(self, actor: Actor, query: str) -> dict[str, Any]:
+    def count_substructure(self, actor: Actor, query: str) -> SubstructureCount:
         """Full count of visible matches, stopped at ``budget.count_deadline_s`` (run it as a
-        job): ``{"count", "truncated", "truncated_reason"}``; a truncated count is a lower
-        bound. Patterns that are not small are matched as in :meth:`substructure`, in an
-        idle-priority child process."""
+        job); a truncated count is a lower bound. Patterns that are not small are matched as
+        in :meth:`substructure`, in an idle-priority child process."""
         pattern, cost = self.check_query(actor, query)
         self.index.sync()
         allowed = self.index.visibility_filter(actor)
@@ -246,11 +279,11 @@ class MoleculeSearch:
         )
         ids = hits.ids
         count = len(self.index.confirm_visible(actor, ids)) if len(ids) < 50_000 else len(ids)
-        return {
-            "count": count,
-            "truncated": hits.truncated,
-            "truncated_reason": _truncated_reason(hits, self.budget.count_deadline_s),
-        }
+        return SubstructureCount(
+            count=count,
+            truncated=hits.truncated,
+            truncated_reason=_truncated_reason(hits, self.budget.count_deadline_s),
+        )
 
     def start_substructure_count(
         self,
@@ -259,7 +292,7 @@ class MoleculeSearch:
         jobs: JobService,
         *,
         guard: Callable[[Callable[[], Any]], Any] = _unguarded,
-    ) -> dict[str, Any]:
+    ) -> JobRecord:
         """Start :meth:`count_substructure` as a background job of the signed-in caller.
 
         The pattern is checked now (a bad or unbounded one fails the request, not the job).
@@ -267,12 +300,13 @@ class MoleculeSearch:
         its metrics with it).
 
         Returns:
-            The queued job (``substructure_count``).
+            The queued job (``substructure_count``); its result is the
+            :class:`SubstructureCount` as JSON.
         """
         actor.require_user()
         guard(lambda: self.check_query(actor, query))
         return jobs.submit(
             actor,
             "substructure_count",
-            lambda: guard(lambda: self.count_substructure(actor, query)),
+            lambda: asdict(guard(lambda: self.count_substructure(actor, query))),
         )
