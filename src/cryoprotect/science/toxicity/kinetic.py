@@ -1,16 +1,18 @@
 """Kinetic multi-CPA toxicity model: first-order loss of viability at a composition-dependent rate.
 
 Cells exposed to a CPA solution lose viability with first-order kinetics (the model of the
-Higgins group for BPAEC, e.g. Warner RM et al., "Rapid quantification of multi-cryoprotectant
+Higgins group for BPAEC, e.g. Warner RM, Ampo E, Nelson D, Benson JD, Eroglu A, Higgins AZ,
+"Rapid quantification of multi-cryoprotectant
 toxicity using an automated liquid handling method", Cryobiology (2021) pp. 219–232,
 doi:10.1016/j.cryobiol.2020.10.017; Benson JD, Kearsley AJ, Higgins AZ, Cryobiology
 64:144–151 (2012))::
 
     dN/dt = −k(m, T) · N          ⇒   N(t)/N(0) = exp(−∫ k dt)
 
-Warner RM, Ampo E, Nelson D, Benson JD, Eroglu A, Higgins AZ (2022), "Multiple
+Warner RM et al. (2022; full author list not seen), "Multiple
 cryoprotectant toxicity model for vitrification solution optimization", Cryobiology
-108:1–9 (PMC9529850) made k a function of a mixture's composition with three kinds of term:
+108:1–9 (volume and pages as cited in issue 16; abstract read at PMC9529850)
+made k a function of a mixture's composition with three kinds of term:
 *specific* toxicity of each CPA, *non-specific* toxicity shared by all CPAs, and
 *interactions* between CPA pairs (e.g. glycerol neutralising formamide). Only that paper's
 abstract could be read here, so the functional form below is **our own parameterisation of
@@ -71,7 +73,8 @@ EQUATIONS = (
 CITATIONS = (
     "First-order toxicity kinetics and the three kinds of term (specific, non-specific, "
     "interaction): Warner RM et al., Multiple cryoprotectant toxicity model for vitrification "
-    "solution optimization, Cryobiology 108:1-9 (2022), PMC9529850 (abstract read; the "
+    "solution optimization, Cryobiology 108:1-9 (2022; volume and pages as cited, not seen), "
+    "PMC9529850 (abstract read; the "
     "functional form here is CryoProtect's own parameterisation of those terms); Warner RM "
     "et al., Cryobiology (2021) pp. 219-232, doi:10.1016/j.cryobiol.2020.10.017; power-law "
     "concentration dependence: Benson JD, Kearsley AJ, Higgins AZ, Cryobiology 64:144-151 "
