@@ -188,26 +188,30 @@ class MyInvitations(MethodView):
         return services().teams.my_invitations(current_actor())
 
 
-@blp.route("/invitations/<uuid:invitation_id>/accept")
-class AcceptInvitation(MethodView):
-    @signed_in(blp)
-    @blp.response(200, InvitationSchema)
-    @blp.alt_response(404, description="No such invitation to the caller's address")
-    @blp.alt_response(409, description="Expired, or answered already")
-    def post(self, invitation_id: uuid.UUID) -> Any:
-        """Accept an invitation: join the team with its role"""
-        return services().teams.respond(current_actor(), invitation_id, accept=True)
+def _answer_resource(accept: bool, summary: str) -> type[MethodView]:
+    """The resource that accepts (``accept``) or declines an invitation: both answers share
+    this implementation; the route says which."""
+
+    class Answer(MethodView):
+        @signed_in(blp)
+        @blp.response(200, InvitationSchema)
+        @blp.alt_response(404, description="No such invitation to the caller's address")
+        @blp.alt_response(409, description="Expired, or answered already")
+        def post(self, invitation_id: uuid.UUID) -> Any:
+            return services().teams.respond(current_actor(), invitation_id, accept=accept)
+
+        post.__doc__ = summary
+
+    Answer.__name__ = Answer.__qualname__ = "AcceptInvitation" if accept else "DeclineInvitation"
+    return Answer
 
 
-@blp.route("/invitations/<uuid:invitation_id>/decline")
-class DeclineInvitation(MethodView):
-    @signed_in(blp)
-    @blp.response(200, InvitationSchema)
-    @blp.alt_response(404, description="No such invitation to the caller's address")
-    @blp.alt_response(409, description="Expired, or answered already")
-    def post(self, invitation_id: uuid.UUID) -> Any:
-        """Decline an invitation"""
-        return services().teams.respond(current_actor(), invitation_id, accept=False)
+AcceptInvitation = blp.route("/invitations/<uuid:invitation_id>/accept")(
+    _answer_resource(True, "Accept an invitation: join the team with its role")
+)
+DeclineInvitation = blp.route("/invitations/<uuid:invitation_id>/decline")(
+    _answer_resource(False, "Decline an invitation")
+)
 
 
 @blp.route("/<uuid:team_id>/members/<uuid:user_id>")

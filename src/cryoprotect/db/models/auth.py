@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import (
     Boolean,
     DateTime,
-    ForeignKey,
     Index,
     String,
     Text,
@@ -21,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from cryoprotect.db.models.base import (
     Base,
     Timestamps,
+    user_ref,
     uuid_pk,
 )
 
@@ -46,12 +46,7 @@ class RefreshToken(Base):
     __table_args__ = {"schema": "auth"}
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True),
-        ForeignKey("auth.users.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    )
+    user_id: Mapped[uuid.UUID] = user_ref()
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -67,12 +62,7 @@ class ApiToken(Base):
     __table_args__ = {"schema": "auth"}
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True),
-        ForeignKey("auth.users.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    )
+    user_id: Mapped[uuid.UUID] = user_ref()
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     prefix: Mapped[str] = mapped_column(String(16), nullable=False)
     token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
@@ -91,12 +81,7 @@ class RevokedToken(Base):
     __table_args__ = {"schema": "auth"}
 
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True),
-        ForeignKey("auth.users.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    )
+    user_id: Mapped[uuid.UUID] = user_ref()
     expires_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, index=True
     )

@@ -73,6 +73,16 @@ def uuid_pk() -> Mapped[uuid.UUID]:
     )
 
 
+def user_ref(ondelete: str = "CASCADE") -> Mapped[uuid.UUID]:
+    """A required, indexed reference to an account (``auth.users.id``)."""
+    return mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("auth.users.id", ondelete=ondelete),
+        nullable=False,
+        index=True,
+    )
+
+
 class Timestamps:
     """``created_at`` and ``updated_at``, set by the server."""
 
@@ -94,12 +104,7 @@ class CreatedBy:
 
     @declared_attr
     def created_by(cls) -> Mapped[uuid.UUID]:  # noqa: N805
-        return mapped_column(
-            UUID(as_uuid=True),
-            ForeignKey("auth.users.id", ondelete="RESTRICT"),
-            nullable=False,
-            index=True,
-        )
+        return user_ref(ondelete="RESTRICT")
 
 
 class TeamScoped:

@@ -26,8 +26,23 @@ from cryoprotect.db.models.base import (
     CreatedBy,
     Timestamps,
     in_check,
+    user_ref,
     uuid_pk,
 )
+
+
+def _team_ref() -> Mapped[uuid.UUID]:
+    """A required, indexed reference to a team that goes with it (ON DELETE CASCADE)."""
+    return mapped_column(
+        UUID(as_uuid=True), ForeignKey("teams.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+
+
+def _role_ref() -> Mapped[int]:
+    """A required, indexed reference to a team role (ON DELETE RESTRICT)."""
+    return mapped_column(
+        SmallInteger, ForeignKey("team_roles.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
 
 
 class TeamRole(Timestamps, Base):
@@ -57,18 +72,9 @@ class UserTeamMembership(Timestamps, Base):
     __table_args__ = (UniqueConstraint("user_id", "team_id"),)
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True),
-        ForeignKey("auth.users.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    )
-    team_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("teams.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    role_id: Mapped[int] = mapped_column(
-        SmallInteger, ForeignKey("team_roles.id", ondelete="RESTRICT"), nullable=False, index=True
-    )
+    user_id: Mapped[uuid.UUID] = user_ref()
+    team_id: Mapped[uuid.UUID] = _team_ref()
+    role_id: Mapped[int] = _role_ref()
 
 
 class TeamInvitation(Timestamps, Base):
@@ -92,19 +98,10 @@ class TeamInvitation(Timestamps, Base):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    team_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("teams.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    team_id: Mapped[uuid.UUID] = _team_ref()
     email: Mapped[str] = mapped_column(String(320), nullable=False, index=True)
-    role_id: Mapped[int] = mapped_column(
-        SmallInteger, ForeignKey("team_roles.id", ondelete="RESTRICT"), nullable=False, index=True
-    )
-    invited_by: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True),
-        ForeignKey("auth.users.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    )
+    role_id: Mapped[int] = _role_ref()
+    invited_by: Mapped[uuid.UUID] = user_ref()
     status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="pending")
     expires_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True),
