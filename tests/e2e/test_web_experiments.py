@@ -117,7 +117,7 @@ def world(app) -> World:
     job = app.extensions["cryoprotect"].jobs.wait(
         Actor(user_id=uuid.UUID(author.id)), uuid.UUID(train.json["job_id"]), timeout_s=300
     )
-    assert job["status"] == "done", job
+    assert job.status == "done", job
     prediction = client.post(
         f"/api/v1/predictive-models/{model['id']}/predict",
         json={"mixture_id": mixture.json["id"]},

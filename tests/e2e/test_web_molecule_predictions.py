@@ -46,7 +46,7 @@ def trained(app) -> tuple[dict[str, str], str]:
         uuid.UUID(res.json["job_id"]),
         timeout_s=300,
     )
-    assert job["status"] == "done", job
+    assert job.status == "done", job
     return headers, res.json["model"]["id"]
 
 

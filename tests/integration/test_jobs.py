@@ -23,13 +23,13 @@ def test_a_job_is_its_owners_only_and_survives_in_the_database(db, make_user):
     alice, bob = make_user("alice"), make_user("bob")
     jobs = JobService(db)
     started = jobs.submit(alice.actor, "sum", lambda: {"total": sum(range(10))})
-    done = jobs.wait(alice.actor, started["id"], timeout_s=30)
-    assert done["status"] == "done" and done["result"] == {"total": 45}
-    assert done["finished_at"] is not None
+    done = jobs.wait(alice.actor, started.id, timeout_s=30)
+    assert done.status == "done" and done.result == {"total": 45}
+    assert done.finished_at is not None
     # Another JobService (another worker process) reads the same job from the database.
-    assert JobService(db).get(alice.actor, started["id"])["result"] == {"total": 45}
+    assert JobService(db).get(alice.actor, started.id).result == {"total": 45}
     with pytest.raises(NotFound):
-        jobs.get(bob.actor, started["id"])
+        jobs.get(bob.actor, started.id)
 
 
 def test_a_failing_job_reports_its_error(db, make_user):
@@ -41,8 +41,8 @@ def test_a_failing_job_reports_its_error(db, make_user):
     def fails() -> None:
         raise ValidationError("no such pattern", field="query")
 
-    state = jobs.wait(alice.actor, jobs.submit(alice.actor, "bad", fails)["id"], timeout_s=30)
-    assert state["status"] == "failed" and state["error"] == "no such pattern"
+    state = jobs.wait(alice.actor, jobs.submit(alice.actor, "bad", fails).id, timeout_s=30)
+    assert state.status == "failed" and state.error == "no such pattern"
 
 
 def test_a_job_whose_process_died_is_reported_failed(db, make_user):
@@ -66,8 +66,8 @@ def test_a_job_whose_process_died_is_reported_failed(db, make_user):
             )
         )
     state = JobService(db).get(alice.actor, job_id)
-    assert state["status"] == "failed"
-    assert "exited" in state["error"]
+    assert state.status == "failed"
+    assert state.error is not None and "exited" in state.error
     with db.transaction(Identity.service()) as session:
         assert session.scalar(sa.select(Job.status).where(Job.id == job_id)) == "failed"
 

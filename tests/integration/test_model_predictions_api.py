@@ -129,7 +129,7 @@ def test_model_that_beats_its_baselines_is_promoted_without_override(
     done = app.extensions["cryoprotect"].jobs.wait(
         user.actor, uuid.UUID(job.json["job_id"]), timeout_s=300
     )
-    assert done["status"] == "done", done
+    assert done.status == "done", done
     model_id = job.json["model"]["id"]
     model = client.get(f"{URL}/{model_id}", headers=user.headers).json
     assert model["not_better_than_baseline"] is False

@@ -186,7 +186,7 @@ def test_user_dataset_upload_and_training(client, make_user, app) -> None:
     done = app.extensions["cryoprotect"].jobs.wait(
         user.actor, uuid.UUID(job.json["job_id"]), timeout_s=120
     )
-    assert done["status"] == "done", done
+    assert done.status == "done", done
     assert (
         client.get(f"{URL}/{job.json['model']['id']}", headers=user.headers).json["status"]
         == "ready"

@@ -45,14 +45,14 @@ def trained(app):
     )
     job = client.post(
         URL,
-        json={"dataset": str(ds["id"]), "target": VIABILITY, "algorithm": "ridge"},
+        json={"dataset": str(ds.id), "target": VIABILITY, "algorithm": "ridge"},
         headers=headers,
     )
     assert job.status_code == 202, job.json
     done = app.extensions["cryoprotect"].jobs.wait(
         actor, uuid.UUID(job.json["job_id"]), timeout_s=300
     )
-    assert done["status"] == "done", done
+    assert done.status == "done", done
     return headers, job.json["model"]["id"]
 
 

@@ -226,7 +226,7 @@ def test_full_scan_slots_answer_429_and_cheap_requests_still_work(app, client) -
 def _wait(app, user, job_id: str) -> dict[str, Any]:
     job = app.extensions["cryoprotect"].jobs.wait(user.actor, uuid.UUID(job_id), timeout_s=120)
     polled = app.test_client().get(f"/api/v1/jobs/{job_id}", headers=user.headers)
-    assert polled.status_code == 200 and polled.json["status"] == job["status"]
+    assert polled.status_code == 200 and polled.json["status"] == job.status
     return polled.json
 
 

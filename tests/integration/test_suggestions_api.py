@@ -41,7 +41,7 @@ def forest(app):
         algorithm="random_forest",
         options={"nested": False, "params": {"model__n_estimators": 60}, "param_grid": {}},
     )
-    return headers, str(model["id"])
+    return headers, str(model.id)
 
 
 def _suggest(client, headers, model_id, **body):

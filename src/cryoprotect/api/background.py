@@ -57,5 +57,5 @@ def run_sized(
     job = svc.jobs.submit(current_actor(), kind, work)
     response = jsonify(job_schema.dump(job))
     response.status_code = 202
-    response.headers["Location"] = f"/api/v1/jobs/{job['id']}"
+    response.headers["Location"] = f"/api/v1/jobs/{job.id}"
     return response

@@ -32,6 +32,7 @@ from cryoprotect.api.mixtures import ComponentInSchema
 from cryoprotect.db.models import VISIBILITIES
 from cryoprotect.errors import FeatureDisabled
 from cryoprotect.ops.flags import API_TRAINING
+from cryoprotect.services.models import TrainingStarted
 
 blp = Blueprint(
     "predictive-models",
@@ -88,7 +89,7 @@ class ModelSchema(ma.Schema):
         required=True, metadata={"description": "Grouped nested CV metrics with baselines"}
     )
     group_coverage = ma.fields.Function(
-        lambda m: (m.get("metrics") or {}).get("group_coverage"),
+        lambda m: m.group_coverage,
         allow_none=True,
         metadata={
             "description": "Coverage of the prediction intervals per group (cell type, source "
@@ -148,6 +149,16 @@ class ModelListArgsSchema(PageArgsSchema):
 ModelPageSchema = paged_schema(ModelSchema, "ModelPageSchema")
 
 
+def _optional_text(max_length: int, description: str) -> ma.fields.String:
+    """An optional, nullable, non-empty text input of at most ``max_length`` characters."""
+    return _Text(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Length(min=1, max=max_length),
+        metadata={"description": description},
+    )
+
+
 class PredictItemSchema(StrictSchema):
     mixture_id = ma.fields.UUID(load_default=None, allow_none=True)
     components = ma.fields.List(
@@ -160,30 +171,15 @@ class PredictItemSchema(StrictSchema):
         allow_none=True,
         metadata={"description": "For a molecule model: a library molecule"},
     )
-    smiles = _Text(
-        load_default=None,
-        allow_none=True,
-        validate=ma.validate.Length(min=1, max=2000),
-        metadata={"description": "For a molecule model: a structure (SMILES)"},
+    smiles = _optional_text(2000, "For a molecule model: a structure (SMILES)")
+    source_type = _optional_text(
+        100,
+        "The formulation's source type (e.g. 'literature', 'wetlab'): a condition of the query "
+        "row, and the group whose own (Mondrian) interval is served when the model's measured "
+        "coverage says the pooled one misses it",
     )
-    source_type = _Text(
-        load_default=None,
-        allow_none=True,
-        validate=ma.validate.Length(min=1, max=100),
-        metadata={
-            "description": "The formulation's source type (e.g. 'literature', 'wetlab'): a "
-            "condition of the query row, and the group whose own (Mondrian) interval is served "
-            "when the model's measured coverage says the pooled one misses it"
-        },
-    )
-    cell_type = _Text(
-        load_default=None,
-        allow_none=True,
-        validate=ma.validate.Length(min=1, max=100),
-        metadata={
-            "description": "The cell type (e.g. 'msc_adipose'): as source_type, for cell-type "
-            "groups"
-        },
+    cell_type = _optional_text(
+        100, "The cell type (e.g. 'msc_adipose'): as source_type, for cell-type groups"
     )
 
 
@@ -380,11 +376,11 @@ class Models(MethodView):
         pending = svc.models.create_pending(actor, **body)
 
         def train(cancel: Any) -> dict[str, str]:
-            model = svc.models.run_training(actor, pending["id"], cancel=cancel)
-            return {"model_id": str(model["id"])}
+            model = svc.models.run_training(actor, pending.id, cancel=cancel)
+            return {"model_id": str(model.id)}
 
-        job = svc.jobs.submit(actor, "train_model", train, model_id=pending["id"])
-        return {"model": pending, "job_id": job["id"]}
+        job = svc.jobs.submit(actor, "train_model", train, model_id=pending.id)
+        return TrainingStarted(model=pending, job_id=job.id)
 
 
 class CompareModelsSchema(StrictSchema):

@@ -58,6 +58,6 @@ def models_train(
             progress=progress,
         )
     click.echo(
-        f"Registered {model['name']} v{model['version']} ({model['id']}) in {model['training_seconds']} s"
+        f"Registered {model.name} v{model.version} ({model.id}) in {model.training_seconds} s"
     )
-    click.echo(json.dumps(model["metrics"], indent=2, default=str)[:6000])
+    click.echo(json.dumps(model.metrics, indent=2, default=str)[:6000])

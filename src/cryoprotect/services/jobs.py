@@ -38,7 +38,8 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from datetime import datetime
 from types import FrameType
 from typing import Any
 
@@ -138,17 +139,24 @@ def _accepts_cancel(fn: Callable[..., Any]) -> bool:
         return False
 
 
-def _as_dict(job: Job) -> dict[str, Any]:
-    return {
-        "id": job.id,
-        "kind": job.kind,
-        "status": job.status,
-        "result": job.result,
-        "error": job.error,
-        "created_at": job.created_at,
-        "finished_at": job.finished_at,
-        "cancel_requested_at": job.cancel_requested_at,
-    }
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    """A job's state as its owner sees it (``result`` only once it is ``done``)."""
+
+    id: uuid.UUID
+    kind: str
+    status: str
+    result: Any
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+    cancel_requested_at: datetime | None
+
+    @classmethod
+    def of(cls, job: Any) -> JobRecord:
+        """From a ``jobs`` row (ORM row or result row of ``request_job_cancel``)."""
+        values: dict[str, Any] = {f.name: getattr(job, f.name, None) for f in fields(cls)}
+        return cls(**values)
 
 
 def end_job(
@@ -312,7 +320,7 @@ class JobService:
         fn: Callable[..., Any],
         *,
         model_id: uuid.UUID | None = None,
-    ) -> dict[str, Any]:
+    ) -> JobRecord:
         """Record the job, start it in this process, and return its (queued) state.
 
         Args:
@@ -338,7 +346,7 @@ class JobService:
             session.add(job)
             session.flush()
             session.refresh(job)
-            queued = _as_dict(job)
+            queued = JobRecord.of(job)
         token = CancelToken()
         thread = threading.Thread(
             target=self._run,
@@ -397,7 +405,7 @@ class JobService:
             end_job(self.db, job_id, "done", result=result)
 
     # --------------------------------------------------------------- cancellation
-    def cancel(self, actor: Actor, job_id: uuid.UUID) -> dict[str, Any]:
+    def cancel(self, actor: Actor, job_id: uuid.UUID) -> JobRecord:
         """Ask a queued or running job to stop (the database decides who may).
 
         Returns:
@@ -410,34 +418,21 @@ class JobService:
         """
         actor.require_user()
         with self.db.transaction(actor.identity) as session:
-            row = (
-                session.execute(
-                    sa.text("SELECT * FROM public.request_job_cancel(:job)"), {"job": job_id}
-                )
-                .mappings()
-                .first()
-            )
+            row = session.execute(
+                sa.text("SELECT * FROM public.request_job_cancel(:job)"), {"job": job_id}
+            ).first()
         if row is None:
             raise NotFound("Job not found.")
-        if not row["accepted"]:
+        if not row.accepted:
             raise Conflict(
-                f"The job has already ended ({row['status']}); there is nothing to cancel.",
-                details={"status": row["status"]},
+                f"The job has already ended ({row.status}); there is nothing to cancel.",
+                details={"status": row.status},
             )
         with self._lock:
             running = self._running.get(job_id)
         if running is not None:  # ours: stop it now rather than at the next poll
-            running.token.cancel(row["cancel_reason"] or "cancelled")
-        return {
-            "id": row["id"],
-            "kind": row["kind"],
-            "status": row["status"],
-            "result": None,
-            "error": row["error"],
-            "created_at": row["created_at"],
-            "finished_at": row["finished_at"],
-            "cancel_requested_at": row["cancel_requested_at"],
-        }
+            running.token.cancel(row.cancel_reason or "cancelled")
+        return JobRecord.of(row)
 
     def _ensure_monitor(self) -> None:
         with self._lock:
@@ -545,26 +540,26 @@ class JobService:
         signal.signal(signal.SIGTERM, on_sigterm)
 
     # ---------------------------------------------------------------------- reading
-    def get(self, actor: Actor, job_id: uuid.UUID) -> dict[str, Any]:
+    def get(self, actor: Actor, job_id: uuid.UUID) -> JobRecord:
         """The job if it is the caller's (RLS), else NotFound."""
         with self.db.transaction(actor.identity) as session:
             job = session.get(Job, job_id)
             if job is None:
                 raise NotFound("Job not found.")
-            state = _as_dict(job)
+            state = JobRecord.of(job)
             worker = job.worker
-        if state["status"] not in ENDED and _process_gone(worker):
-            status = "cancelled" if state["cancel_requested_at"] is not None else "failed"
+        if state.status not in ENDED and _process_gone(worker):
+            status = "cancelled" if state.cancel_requested_at is not None else "failed"
             end_job(self.db, job_id, status, error=ORPHANED, model_error=MODEL_ORPHANED)
             return self.get(actor, job_id)
         return state
 
-    def wait(self, actor: Actor, job_id: uuid.UUID, timeout_s: float = 30.0) -> dict[str, Any]:
+    def wait(self, actor: Actor, job_id: uuid.UUID, timeout_s: float = 30.0) -> JobRecord:
         """Block until the job ends (CLI and tests)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             job = self.get(actor, job_id)
-            if job["status"] in ENDED:
+            if job.status in ENDED:
                 return job
             time.sleep(0.05)
         return self.get(actor, job_id)

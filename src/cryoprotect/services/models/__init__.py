@@ -15,7 +15,8 @@ marked failed with the reason. The database is written only from this process.
 Split by job:
 
 - :mod:`.records`: the kind of a dataset or model, the baseline verdict, the target
-  transform and the API dicts;
+  transform and the records of datasets and versions;
+- :mod:`.answers`: the records of predictions;
 - :mod:`.reference`: the public reference datasets (CryoMN, FreeSolv);
 - :mod:`.base`: the database, the training time limit and loading a verified artefact;
 - :mod:`.datasets`: list, create and find datasets;
@@ -26,15 +27,24 @@ Split by job:
 - :mod:`.service`: :class:`ModelService`, the one object that combines them.
 """
 
+from cryoprotect.services.models.answers import (
+    MoleculePredictionAnswer,
+    MoleculePredictionSet,
+    PredictionAnswer,
+    StoredPredictionAnswer,
+    TrainingStarted,
+)
 from cryoprotect.services.models.datasets import find_dataset
 from cryoprotect.services.models.molecule_predictions import MAX_MOLECULE_MODELS
 from cryoprotect.services.models.records import (
     MIXTURES,
     MOLECULES,
     NO_COMPARISON,
+    Baseline,
+    ComparedModel,
+    DatasetRecord,
+    ModelRecord,
     baseline_status,
-    dataset_dict,
-    model_dict,
     model_kind,
     records_kind,
     target_transform_of,
@@ -54,13 +64,20 @@ __all__ = [
     "MIXTURES",
     "MOLECULES",
     "NO_COMPARISON",
+    "Baseline",
+    "ComparedModel",
+    "DatasetRecord",
+    "ModelRecord",
     "ModelService",
+    "MoleculePredictionAnswer",
+    "MoleculePredictionSet",
+    "PredictionAnswer",
     "Progress",
+    "StoredPredictionAnswer",
+    "TrainingStarted",
     "baseline_status",
-    "dataset_dict",
     "find_dataset",
     "load_reference_datasets",
-    "model_dict",
     "model_kind",
     "records_kind",
     "target_transform_of",

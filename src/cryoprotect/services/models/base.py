@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
 
 from cryoprotect.db.database import Database
 from cryoprotect.db.models import PredictiveModel
@@ -13,6 +16,16 @@ from cryoprotect.ml import artifacts
 from cryoprotect.ml import train as ml_train
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import get_visible
+
+R = TypeVar("R")
+
+
+def inserted(session: Session, row: R) -> R:
+    """``row`` added and written, with what the database fills in (id, timestamps) read back."""
+    session.add(row)
+    session.flush()
+    session.refresh(row)
+    return row
 
 
 class ModelServiceBase:

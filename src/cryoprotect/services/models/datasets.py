@@ -14,8 +14,8 @@ from cryoprotect.ml import datasets as ml_datasets
 from cryoprotect.ml import molecule_features as ml_molecules
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import Page, paginate
-from cryoprotect.services.models.base import ModelServiceBase
-from cryoprotect.services.models.records import MIXTURES, MOLECULES, dataset_dict
+from cryoprotect.services.models.base import ModelServiceBase, inserted
+from cryoprotect.services.models.records import MIXTURES, MOLECULES, DatasetRecord
 
 
 def find_dataset(session: Session, ref: str | uuid.UUID) -> Dataset:
@@ -44,17 +44,11 @@ class ModelDatasets(ModelServiceBase):
 
     def list_datasets(
         self, actor: Actor, *, page: int = 1, per_page: int = 25
-    ) -> Page[dict[str, Any]]:
+    ) -> Page[DatasetRecord]:
         """One page of the datasets the caller may see, by name, with the total count."""
         query = sa.select(Dataset).order_by(Dataset.name, Dataset.id)
         with self.db.transaction(actor.identity) as session:
-            found = paginate(session, query, page, per_page)
-            return Page(
-                items=[dataset_dict(d) for d in found.items],
-                total=found.total,
-                page=found.page,
-                per_page=found.per_page,
-            )
+            return paginate(session, query, page, per_page).map(DatasetRecord.of)
 
     def create_dataset(
         self,
@@ -66,7 +60,7 @@ class ModelDatasets(ModelServiceBase):
         visibility: str = "private",
         team_id: uuid.UUID | None = None,
         kind: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> DatasetRecord:
         """Store user-supplied rows as a dataset, validated first.
 
         Two kinds: ``mixtures`` (components + targets + group) and ``molecules`` (one SMILES
@@ -97,19 +91,19 @@ class ModelDatasets(ModelServiceBase):
         if not ds.target_names():
             raise ValidationError("No row has a numeric target.", field="records")
         with self.db.transaction(actor.identity) as session:
-            row = Dataset(
-                name=name,
-                description=description,
-                content_hash=ds.content_hash,
-                row_count=len(ds),
-                rows=ds.to_records(),
-                target_names=list(ds.target_names()),
-                sources=[],
-                visibility=visibility,
-                team_id=team_id,
-                created_by=user_id,
+            row = inserted(
+                session,
+                Dataset(
+                    name=name,
+                    description=description,
+                    content_hash=ds.content_hash,
+                    row_count=len(ds),
+                    rows=ds.to_records(),
+                    target_names=list(ds.target_names()),
+                    sources=[],
+                    visibility=visibility,
+                    team_id=team_id,
+                    created_by=user_id,
+                ),
             )
-            session.add(row)
-            session.flush()
-            session.refresh(row)
-            return dataset_dict(row)
+            return DatasetRecord.of(row)

@@ -15,6 +15,11 @@ from cryoprotect.ml import molecule_features as ml_molecules
 from cryoprotect.ml import train as ml_train
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import get_visible
+from cryoprotect.services.models.answers import (
+    MoleculePredictionAnswer,
+    MoleculePredictionSet,
+    PredictionAnswer,
+)
 from cryoprotect.services.models.base import ModelServiceBase
 from cryoprotect.services.models.records import MOLECULES, baseline_status, model_kind
 
@@ -49,7 +54,7 @@ class MoleculePredictions(ModelServiceBase):
         items: list[dict[str, Any]],
         *,
         extrapolate: bool = False,
-    ) -> list[dict[str, Any]]:
+    ) -> list[MoleculePredictionAnswer]:
         """Predict a molecule model for molecules given by ``smiles`` or ``molecule_id``.
 
         Outside the applicability domain (Tanimoto distance to the nearest training
@@ -92,7 +97,7 @@ class MoleculePredictions(ModelServiceBase):
         queries: list[tuple[uuid.UUID | None, str]],
         *,
         extrapolate: bool,
-    ) -> list[dict[str, Any]]:
+    ) -> list[MoleculePredictionAnswer]:
         status = baseline_status(row.metrics)
         rows = []
         for i, (_, smiles) in enumerate(queries):
@@ -107,34 +112,28 @@ class MoleculePredictions(ModelServiceBase):
                     f"items[{i}].smiles: {exc.message}", field=f"items[{i}].smiles"
                 ) from exc
         predictions = ml_train.predict(model, rows, extrapolate=extrapolate)
-        answers: list[dict[str, Any]] = []
-        for (molecule_id, _), q, p in zip(queries, rows, predictions, strict=True):
-            answers.append(
-                {
-                    "model_id": row.id,
-                    "model_name": row.name,
-                    "model_version": row.version,
-                    "target": row.target,
-                    "unit": ml_train.target_unit(row.target),
-                    "is_active": row.is_active,
-                    "molecule_id": molecule_id,
-                    "smiles": q.smiles,
-                    **p.as_dict(),
-                    "not_better_than_baseline": status["not_better_than_baseline"],
-                    "baseline_statement": status["statement"],
-                }
+        answers = [
+            MoleculePredictionAnswer(
+                **PredictionAnswer.values_of(row, status, p),
+                model_name=row.name,
+                unit=ml_train.target_unit(row.target),
+                is_active=row.is_active,
+                molecule_id=molecule_id,
+                smiles=q.smiles,
             )
+            for (molecule_id, _), q, p in zip(queries, rows, predictions, strict=True)
+        ]
         return answers
 
     def molecule_predictions(
         self, actor: Actor, molecule_id: uuid.UUID, *, extrapolate: bool = False
-    ) -> dict[str, Any]:
+    ) -> MoleculePredictionSet:
         """Predicted properties of one library molecule from the molecule models the caller
         can see: per target the active version, else the newest ready one.
 
         Returns:
-            ``{"molecule_id", "smiles", "predictions": [...], "reason"}`` — ``reason``
-            says why the list is empty (no structure, no molecule model visible).
+            The predictions; ``reason`` says why the list is empty (no structure, no
+            molecule model visible) or why it stops (a structure that cannot be featurized).
         """
         with self.db.transaction(actor.identity) as session:
             molecule = get_visible(session, Molecule, molecule_id, "molecule")
@@ -154,25 +153,26 @@ class MoleculePredictions(ModelServiceBase):
             chosen: dict[str, uuid.UUID] = {}
             for m in candidates:
                 chosen.setdefault(m.target, m.id)
-        out: dict[str, Any] = {
-            "molecule_id": molecule_id,
-            "smiles": smiles,
-            "predictions": [],
-            "reason": None,
-        }
         if not smiles:
-            out["reason"] = "this molecule has no structure to predict from"
-            return out
+            return MoleculePredictionSet(
+                molecule_id, smiles, (), "this molecule has no structure to predict from"
+            )
         if not chosen:
-            out["reason"] = "no molecule model visible to you (train one on a molecule dataset)"
-            return out
+            return MoleculePredictionSet(
+                molecule_id,
+                smiles,
+                (),
+                "no molecule model visible to you (train one on a molecule dataset)",
+            )
+        predictions: list[MoleculePredictionAnswer] = []
+        reason = None
         for target in sorted(chosen)[:MAX_MOLECULE_MODELS]:
             row, model = self._load_cached(actor, chosen[target])
             try:
-                out["predictions"] += self._molecule_answers(
+                predictions += self._molecule_answers(
                     row, model, [(molecule_id, smiles)], extrapolate=extrapolate
                 )
             except InvalidStructureError as exc:
-                out["reason"] = f"the structure could not be featurized: {exc.message}"
+                reason = f"the structure could not be featurized: {exc.message}"
                 break
-        return out
+        return MoleculePredictionSet(molecule_id, smiles, tuple(predictions), reason)

@@ -14,8 +14,25 @@ from cryoprotect.ml import datasets as ml_datasets
 from cryoprotect.ml import train as ml_train
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import Page, paginate
+from cryoprotect.services.models.answers import PredictionAnswer, StoredPredictionAnswer
 from cryoprotect.services.models.base import ModelServiceBase
 from cryoprotect.services.models.records import MOLECULES, baseline_status, model_kind
+
+#: What a stored prediction keeps of its answer besides value, interval and level.
+STORED_DETAILS = (
+    "in_domain",
+    "domain_score",
+    "domain_threshold",
+    "nearest",
+    "warnings",
+    "extrapolated",
+    "clipped",
+    "clip_reason",
+    "target_transform",
+    "interval_method",
+    "interval_reason",
+    "group_coverage",
+)
 
 
 class ModelPrediction(ModelServiceBase):
@@ -31,7 +48,7 @@ class ModelPrediction(ModelServiceBase):
         store: bool = True,
         extrapolate: bool = False,
         groups: list[dict[str, str] | None] | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[PredictionAnswer]:
         """Predict for each composition (components by library name), storing predictions.
 
         Outside the applicability domain there is no value (``value: null`` with
@@ -57,11 +74,8 @@ class ModelPrediction(ModelServiceBase):
             for i, comps in enumerate(compositions)
         ]
         rows = ml_datasets.dataset_from_records(records, name="query").rows
-        predictions = [
-            p.as_dict()
-            for p in ml_train.predict(model, rows, extrapolate=extrapolate, groups=given)
-        ]
-        out = []
+        predictions = ml_train.predict(model, rows, extrapolate=extrapolate, groups=given)
+        out: list[PredictionAnswer] = []
         with self.db.transaction(actor.identity) as session:
             ids = {m for m in mixture_ids or [] if m}
             versions = dict(
@@ -72,72 +86,34 @@ class ModelPrediction(ModelServiceBase):
                 else []
             )
             for i, p in enumerate(predictions):
-                result = {
-                    "model_id": row.id,
-                    "model_version": row.version,
-                    "target": row.target,
-                    **p,
-                    "not_better_than_baseline": status["not_better_than_baseline"],
-                    "baseline_statement": status["statement"],
-                }
-                if store and actor.authenticated and p["value"] is not None:
-                    mixture_id = (mixture_ids or [None] * len(predictions))[i]
-                    stored = Prediction(
-                        model_id=row.id,
-                        mixture_id=mixture_id,
-                        mixture_version=versions.get(mixture_id) if mixture_id else None,
-                        target=row.target,
-                        value=p["value"],
-                        lower=p["lower"],
-                        upper=p["upper"],
-                        confidence_level=p["level"],
-                        details={
-                            k: p[k]
-                            for k in (
-                                "in_domain",
-                                "domain_score",
-                                "domain_threshold",
-                                "nearest",
-                                "warnings",
-                                "extrapolated",
-                                "clipped",
-                                "clip_reason",
-                                "target_transform",
-                                "interval_method",
-                                "interval_reason",
-                                "group_coverage",
-                            )
-                        },
-                        created_by=actor.user_id,
-                        visibility="private",
-                    )
-                    session.add(stored)
-                    session.flush()
-                    result["prediction_id"] = stored.id
-                out.append(result)
+                answer = PredictionAnswer.values_of(row, status, p)
+                if not (store and actor.authenticated and p.value is not None):
+                    out.append(PredictionAnswer(**answer))
+                    continue
+                mixture_id = (mixture_ids or [None] * len(predictions))[i]
+                stored = Prediction(
+                    model_id=row.id,
+                    mixture_id=mixture_id,
+                    mixture_version=versions.get(mixture_id) if mixture_id else None,
+                    target=row.target,
+                    value=p.value,
+                    lower=p.lower,
+                    upper=p.upper,
+                    confidence_level=p.level,
+                    details={k: v for k, v in p.as_dict().items() if k in STORED_DETAILS},
+                    created_by=actor.user_id,
+                    visibility="private",
+                )
+                session.add(stored)
+                session.flush()
+                out.append(StoredPredictionAnswer(**answer, prediction_id=stored.id))
         return out
 
     def list_predictions(
         self, actor: Actor, *, page: int = 1, per_page: int = 25
-    ) -> Page[dict[str, Any]]:
+    ) -> Page[Prediction]:
         """One page of the stored predictions the caller may see, newest first, with the
-        total count."""
+        total count (the rows themselves: every field callers see is a column)."""
         query = sa.select(Prediction).order_by(Prediction.created_at.desc(), Prediction.id)
         with self.db.transaction(actor.identity) as session:
-            found = paginate(session, query, page, per_page)
-            items = [
-                {
-                    "id": p.id,
-                    "model_id": p.model_id,
-                    "mixture_id": p.mixture_id,
-                    "target": p.target,
-                    "value": p.value,
-                    "lower": p.lower,
-                    "upper": p.upper,
-                    "confidence_level": p.confidence_level,
-                    "details": p.details,
-                    "created_at": p.created_at,
-                }
-                for p in found.items
-            ]
-            return Page(items=items, total=found.total, page=found.page, per_page=found.per_page)
+            return paginate(session, query, page, per_page)

@@ -1,13 +1,22 @@
 """Shapes of datasets and model versions: their kind (molecules or mixtures), whether a
-version beats its baselines, its target transform, and the API dicts."""
+version beats its baselines, its target transform, and the typed records callers see
+(:class:`DatasetRecord`, :class:`ModelRecord`, :class:`ComparedModel`)."""
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cryoprotect.db.models import Dataset, PredictiveModel
 from cryoprotect.ml import molecule_features as ml_molecules
 from cryoprotect.ml import targets as ml_targets
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R", bound="DataclassInstance")
 
 MOLECULES = "molecules"
 MIXTURES = "mixtures"
@@ -26,25 +35,6 @@ def model_kind(manifest: dict[str, Any] | None) -> str:
     return MOLECULES if ml_molecules.is_molecule_featurizer(featurizer) else MIXTURES
 
 
-def dataset_dict(d: Dataset, *, with_rows: bool = False) -> dict[str, Any]:
-    out = {
-        "id": d.id,
-        "name": d.name,
-        "kind": records_kind(d.rows),
-        "description": d.description,
-        "content_hash": d.content_hash,
-        "row_count": d.row_count,
-        "target_names": list(d.target_names or []),
-        "sources": list(d.sources or []),
-        "visibility": d.visibility,
-        "created_by": d.created_by,
-        "created_at": d.created_at,
-    }
-    if with_rows:
-        out["rows"] = d.rows
-    return out
-
-
 NO_COMPARISON = (
     "This model has no cross-validated comparison with its baselines (trained without "
     "nested cross-validation, or before the comparison was recorded), so it is not shown "
@@ -52,68 +42,164 @@ NO_COMPARISON = (
 )
 
 
-def baseline_status(metrics: dict[str, Any] | None) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Baseline:
     """Whether a stored model beats its baselines, from its metrics.
 
-    Returns:
-        ``{"not_better_than_baseline": bool | None, "statement": str,
-        "comparison": dict | None}`` — ``None`` when the model was not cross-validated
-        (or was trained before the verdict was recorded): not shown to be better.
+    ``not_better_than_baseline`` is ``None`` when the model was not cross-validated (or was
+    trained before the verdict was recorded): not shown to be better.
     """
+
+    not_better_than_baseline: bool | None
+    statement: str
+    comparison: dict[str, Any] | None
+
+
+def baseline_status(metrics: dict[str, Any] | None) -> Baseline:
+    """The baseline verdict stored in a model's metrics (:class:`Baseline`)."""
     verdict = (metrics or {}).get("baseline_verdict")
     if not isinstance(verdict, dict) or "not_better_than_baseline" not in verdict:
-        return {"not_better_than_baseline": None, "statement": NO_COMPARISON, "comparison": None}
-    return {
-        "not_better_than_baseline": bool(verdict["not_better_than_baseline"]),
-        "statement": str(verdict.get("statement", "")),
-        "comparison": verdict.get("comparison"),
-    }
+        return Baseline(None, NO_COMPARISON, None)
+    return Baseline(
+        bool(verdict["not_better_than_baseline"]),
+        str(verdict.get("statement", "")),
+        verdict.get("comparison"),
+    )
 
 
-def target_transform_of(manifest: dict[str, Any], target: str | None) -> dict[str, Any]:
-    """The transform a stored model was fitted on and its target's declared domain."""
+def target_transform_of(manifest: dict[str, Any]) -> str | None:
+    """The transform a stored model was fitted on, in plain words (``None`` untrained)."""
     state = manifest.get("target_transform")
-    domain = ml_targets.target_domain(target or "").as_dict()
     if isinstance(state, dict):
-        return {"target_transform": state.get("description"), "target_domain": domain}
+        return state.get("description")
     if manifest:
-        return {
-            "target_transform": "none (model stored before target transforms; values clipped "
-            "to the domain)",
-            "target_domain": domain,
-        }
-    return {"target_transform": None, "target_domain": domain}
+        return "none (model stored before target transforms; values clipped to the domain)"
+    return None
 
 
-def model_dict(m: PredictiveModel) -> dict[str, Any]:
-    manifest = dict(m.manifest or {})
-    status = baseline_status(m.metrics)
-    return {
-        "id": m.id,
-        "name": m.name,
-        "version": m.version,
-        "algorithm": m.algorithm,
-        "target": m.target,
-        "kind": model_kind(manifest),
-        "dataset_id": m.dataset_id,
-        "status": m.status,
-        "is_active": m.is_active,
-        "level": m.level,
-        "progress": m.progress,
-        "error": m.error,
-        "training_seconds": m.training_seconds,
-        "metrics": dict(m.metrics or {}),
-        "feature_names": manifest.get("feature_names", []),
-        "hyperparameters": manifest.get("hyperparameters", {}),
-        "dataset_hash": (manifest.get("dataset") or {}).get("hash"),
-        "library_versions": manifest.get("library_versions", {}),
-        "artifact_sha256": m.artifact_sha256,
-        "not_better_than_baseline": status["not_better_than_baseline"],
-        "baseline_statement": status["statement"],
-        "promotion_override": m.promotion_override,
-        **target_transform_of(manifest, m.target),
-        "visibility": m.visibility,
-        "team_id": m.team_id,
-        "created_by": m.created_by,
-        "created_at": m.created_at,
-    }
+@dataclass(frozen=True, slots=True)
+class DatasetRecord:
+    """A dataset as callers see it (without its rows), built inside the transaction."""
+
+    id: uuid.UUID
+    name: str
+    kind: str
+    description: str | None
+    content_hash: str | None
+    row_count: int
+    target_names: tuple[str, ...]
+    sources: tuple[dict[str, Any], ...]
+    visibility: str
+    created_by: uuid.UUID
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: Dataset) -> DatasetRecord:
+        return _record(
+            cls,
+            row,
+            kind=records_kind(row.rows),
+            target_names=tuple(row.target_names or ()),
+            sources=tuple(row.sources or ()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRecord:
+    """A model version as callers see it: the row, its manifest unpacked and its verdict
+    against the baselines (built inside the transaction)."""
+
+    id: uuid.UUID
+    name: str
+    version: int
+    algorithm: str
+    target: str
+    kind: str
+    dataset_id: uuid.UUID | None
+    status: str
+    is_active: bool
+    level: float | None
+    progress: float | None
+    error: str | None
+    training_seconds: float | None
+    metrics: dict[str, Any]
+    feature_names: list[str]
+    hyperparameters: dict[str, Any]
+    dataset_hash: str | None
+    library_versions: dict[str, Any]
+    artifact_sha256: str | None
+    not_better_than_baseline: bool | None
+    baseline_statement: str
+    promotion_override: dict[str, Any] | None
+    target_transform: str | None
+    target_domain: dict[str, Any]
+    visibility: str
+    team_id: uuid.UUID | None
+    created_by: uuid.UUID
+    created_at: datetime
+
+    @property
+    def group_coverage(self) -> Any:
+        """Measured interval coverage per group (``None`` before it was measured)."""
+        return self.metrics.get("group_coverage")
+
+    @classmethod
+    def of(cls, row: PredictiveModel) -> ModelRecord:
+        manifest = dict(row.manifest or {})
+        baseline = baseline_status(row.metrics)
+        return _record(
+            cls,
+            row,
+            kind=model_kind(manifest),
+            metrics=dict(row.metrics or {}),
+            feature_names=manifest.get("feature_names", []),
+            hyperparameters=manifest.get("hyperparameters", {}),
+            dataset_hash=(manifest.get("dataset") or {}).get("hash"),
+            library_versions=manifest.get("library_versions", {}),
+            not_better_than_baseline=baseline.not_better_than_baseline,
+            baseline_statement=baseline.statement,
+            target_transform=target_transform_of(manifest),
+            target_domain=ml_targets.target_domain(row.target or "").as_dict(),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ComparedModel:
+    """One version in a side-by-side comparison: pooled CV metrics of the model and its
+    baselines, and the coverage of its intervals."""
+
+    id: uuid.UUID
+    name: str
+    version: int
+    algorithm: str
+    target: str
+    status: str
+    is_active: bool
+    not_better_than_baseline: bool | None
+    baseline_statement: str
+    dataset_hash: str | None
+    training_seconds: float | None
+    pooled: dict[str, Any]
+    interval: dict[str, Any]
+
+    @classmethod
+    def of(cls, model: ModelRecord) -> ComparedModel:
+        metrics = model.metrics
+        return _record(
+            cls,
+            model,
+            pooled=metrics.get("pooled", {}),
+            interval={
+                k: v
+                for k, v in (metrics.get("interval") or {}).items()
+                if k in ("method", "coverage", "mean_width")
+            },
+        )
+
+
+def _record(cls: type[R], source: Any, **computed: Any) -> R:
+    """A record of type ``cls``: ``computed`` fields as given, the others read from ``source``."""
+    return cls(
+        **{f.name: getattr(source, f.name) for f in fields(cls) if f.name not in computed},
+        **computed,
+    )

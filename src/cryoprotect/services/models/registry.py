@@ -5,7 +5,6 @@ from __future__ import annotations
 import builtins
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -14,7 +13,7 @@ from cryoprotect.errors import Conflict, ValidationError
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import Page, change_visible, get_visible, paginate
 from cryoprotect.services.models.base import ModelServiceBase
-from cryoprotect.services.models.records import baseline_status, model_dict
+from cryoprotect.services.models.records import ComparedModel, ModelRecord, baseline_status
 
 
 class ModelRegistry(ModelServiceBase):
@@ -22,54 +21,26 @@ class ModelRegistry(ModelServiceBase):
 
     def list(
         self, actor: Actor, *, page: int = 1, per_page: int = 25, target: str | None = None
-    ) -> Page[dict[str, Any]]:
+    ) -> Page[ModelRecord]:
         query = sa.select(PredictiveModel).order_by(
             PredictiveModel.name, PredictiveModel.version.desc()
         )
         if target:
             query = query.where(PredictiveModel.target == target)
         with self.db.transaction(actor.identity) as session:
-            result = paginate(session, query, page, per_page)
-            return Page(
-                [model_dict(m) for m in result.items], result.total, result.page, result.per_page
-            )
+            return paginate(session, query, page, per_page).map(ModelRecord.of)
 
-    def get(self, actor: Actor, model_id: uuid.UUID) -> dict[str, Any]:
+    def get(self, actor: Actor, model_id: uuid.UUID) -> ModelRecord:
         with self.db.transaction(actor.identity) as session:
-            return model_dict(get_visible(session, PredictiveModel, model_id, "model"))
+            return ModelRecord.of(get_visible(session, PredictiveModel, model_id, "model"))
 
     def compare(
         self, actor: Actor, model_ids: builtins.list[uuid.UUID]
-    ) -> builtins.list[dict[str, Any]]:
+    ) -> builtins.list[ComparedModel]:
         """Versions side by side: pooled CV metrics of each model and its baselines, coverage."""
         if not 2 <= len(model_ids) <= 10:
             raise ValidationError("Compare between 2 and 10 model versions.", field="ids")
-        out = []
-        for model_id in model_ids:
-            m = self.get(actor, model_id)
-            metrics = m["metrics"]
-            out.append(
-                {
-                    "id": m["id"],
-                    "name": m["name"],
-                    "version": m["version"],
-                    "algorithm": m["algorithm"],
-                    "target": m["target"],
-                    "status": m["status"],
-                    "is_active": m["is_active"],
-                    "not_better_than_baseline": m["not_better_than_baseline"],
-                    "baseline_statement": m["baseline_statement"],
-                    "dataset_hash": m["dataset_hash"],
-                    "training_seconds": m["training_seconds"],
-                    "pooled": metrics.get("pooled", {}),
-                    "interval": {
-                        k: v
-                        for k, v in (metrics.get("interval") or {}).items()
-                        if k in ("method", "coverage", "mean_width")
-                    },
-                }
-            )
-        return out
+        return [ComparedModel.of(self.get(actor, model_id)) for model_id in model_ids]
 
     def delete(self, actor: Actor, model_id: uuid.UUID) -> None:
         actor.require_user()
@@ -83,7 +54,7 @@ class ModelRegistry(ModelServiceBase):
         *,
         force: bool = False,
         reason: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> ModelRecord:
         """Make this version the active one for its target (the previous one is demoted).
 
         A version that is not better than its baselines (or has no cross-validated
@@ -106,14 +77,14 @@ class ModelRegistry(ModelServiceBase):
             if row.status != "ready":
                 raise ValidationError("Only a ready model can be made active.", field="status")
             status = baseline_status(row.metrics)
-            not_better = status["not_better_than_baseline"] is not False
+            not_better = status.not_better_than_baseline is not False
             if not_better and not force:
                 raise Conflict(
-                    f"{status['statement']} It is not made active without an explicit "
+                    f"{status.statement} It is not made active without an explicit "
                     "override (force: true with a reason).",
                     details={
-                        "not_better_than_baseline": status["not_better_than_baseline"],
-                        "statement": status["statement"],
+                        "not_better_than_baseline": status.not_better_than_baseline,
+                        "statement": status.statement,
                         "override": {"force": True, "reason": "why it should be active anyway"},
                     },
                 )
@@ -123,8 +94,8 @@ class ModelRegistry(ModelServiceBase):
                     "reason": note[:2000],
                     "by": str(user_id),
                     "at": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "not_better_than_baseline": status["not_better_than_baseline"],
-                    "statement": status["statement"],
+                    "not_better_than_baseline": status.not_better_than_baseline,
+                    "statement": status.statement,
                 }
                 if not_better
                 else None
@@ -147,4 +118,4 @@ class ModelRegistry(ModelServiceBase):
                 {"is_active": True, "promotion_override": override},
             )
             session.refresh(row)
-            return model_dict(row)
+            return ModelRecord.of(row)

@@ -18,9 +18,9 @@ from cryoprotect.ml import train as ml_train
 from cryoprotect.ml.training_run import train_to_artifact
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import get_visible
-from cryoprotect.services.models.base import ModelServiceBase
+from cryoprotect.services.models.base import ModelServiceBase, inserted
 from cryoprotect.services.models.datasets import find_dataset
-from cryoprotect.services.models.records import model_dict
+from cryoprotect.services.models.records import ModelRecord
 from cryoprotect.services.worker_process import CancelSignal, run_in_worker_process
 
 Progress = Callable[[str, float], None]
@@ -48,7 +48,7 @@ class ModelTraining(ModelServiceBase):
         name: str | None = None,
         visibility: str = "private",
         team_id: uuid.UUID | None = None,
-    ) -> dict[str, Any]:
+    ) -> ModelRecord:
         """Register a version in status ``queued`` (training happens in :meth:`run_training`)."""
         user_id = actor.require_user()
         if algorithm not in ml_train.ALGORITHMS:
@@ -74,23 +74,23 @@ class ModelTraining(ModelServiceBase):
             )
             ml_train.check_row_limit(algorithm, int(rows_with_target or 0))
             label = name or f"{target}-{algorithm}"
-            row = PredictiveModel(
-                name=label,
-                version=self._new_version(session, user_id, label),
-                algorithm=algorithm,
-                target=target,
-                dataset_id=ds.id,
-                status="queued",
-                level=level,
-                progress=0.0,
-                visibility=visibility,
-                team_id=team_id,
-                created_by=user_id,
+            row = inserted(
+                session,
+                PredictiveModel(
+                    name=label,
+                    version=self._new_version(session, user_id, label),
+                    algorithm=algorithm,
+                    target=target,
+                    dataset_id=ds.id,
+                    status="queued",
+                    level=level,
+                    progress=0.0,
+                    visibility=visibility,
+                    team_id=team_id,
+                    created_by=user_id,
+                ),
             )
-            session.add(row)
-            session.flush()
-            session.refresh(row)
-            return model_dict(row)
+            return ModelRecord.of(row)
 
     def run_training(
         self,
@@ -101,7 +101,7 @@ class ModelTraining(ModelServiceBase):
         progress: Progress | None = None,
         cancel: CancelSignal | None = None,
         **options: Any,
-    ) -> dict[str, Any]:
+    ) -> ModelRecord:
         """Train a queued version; its row records progress, then the artefact or the error.
 
         The run happens in a worker process, stopped when ``cancel`` is set or at
@@ -179,12 +179,12 @@ class ModelTraining(ModelServiceBase):
             row.progress = 1.0
             row.status = "ready"
             session.flush()
-            return model_dict(row)
+            return ModelRecord.of(row)
 
-    def train(self, actor: Actor, **kwargs: Any) -> dict[str, Any]:
+    def train(self, actor: Actor, **kwargs: Any) -> ModelRecord:
         """Register and train synchronously (CLI)."""
         progress = kwargs.pop("progress", None)
         seed = kwargs.pop("seed", 0)
         options = kwargs.pop("options", {})
         pending = self.create_pending(actor, **kwargs)
-        return self.run_training(actor, pending["id"], seed=seed, progress=progress, **options)
+        return self.run_training(actor, pending.id, seed=seed, progress=progress, **options)
