@@ -184,6 +184,66 @@ def deletes(blp: Blueprint, noun: str) -> Callable[[View], View]:
     return decorate
 
 
+def lists(
+    blp: Blueprint, args: type[ma.Schema], envelope: type[ma.Schema]
+) -> Callable[[View], View]:
+    """A paginated list open to anonymous callers: query ``args`` (a :class:`PageArgsSchema`),
+    answered as ``envelope`` (see :func:`paginated`)."""
+
+    def decorate(view: View) -> View:
+        documented = paginated(blp, envelope)(blp.doc(security=OPTIONAL_BEARER)(view))
+        parsed: View = blp.arguments(args, location="query")(documented)
+        return parsed
+
+    return decorate
+
+
+def creates(blp: Blueprint, body: type[ma.Schema], schema: Any) -> Callable[[View], View]:
+    """A signed-in create of a scoped row: ``body`` in, ``schema`` out (201), and the 403 for
+    a team the caller may not create in. Extra responses go below it."""
+
+    def decorate(view: View) -> View:
+        documented = blp.alt_response(403, description="No permission to create in that team")(view)
+        return signed_in(blp)(blp.arguments(body)(blp.response(201, schema)(documented)))
+
+    return decorate
+
+
+#: The 403 of an edit of a scoped row (also a change of scope the caller may not make).
+NOT_EDITABLE = (
+    "Visible but not editable by the caller; or a change of team_id or a "
+    "wider visibility by someone who is neither the owner nor a team admin"
+)
+
+
+def edits(blp: Blueprint, body: type[ma.Schema], schema: Any) -> Callable[[View], View]:
+    """A signed-in PATCH of a scoped row: ``body`` in, ``schema`` out (200), and the 403 of
+    :data:`NOT_EDITABLE`. Extra responses (404, 409) go below it."""
+
+    def decorate(view: View) -> View:
+        documented = blp.alt_response(403, description=NOT_EDITABLE)(view)
+        return signed_in(blp)(blp.arguments(body)(blp.response(200, schema)(documented)))
+
+    return decorate
+
+
+def compares(
+    blp: Blueprint, body: type[ma.Schema], schema: type[ma.Schema], noun: str
+) -> Callable[[View], View]:
+    """Rows side by side, open to anonymous callers: ``body`` names them (``ids``), answered
+    as a list of ``schema`` in the order asked, 404 when a ``noun`` is not visible."""
+
+    def decorate(view: View) -> View:
+        documented = blp.doc(security=OPTIONAL_BEARER)(view)
+        documented = blp.alt_response(404, description=f"A {noun} is not visible to the caller")(
+            documented
+        )
+        parsed: View = blp.arguments(body)(blp.response(200, schema(many=True))(documented))
+        return parsed
+
+    return decorate
+
+
 def multipart_arguments(
     blp: Blueprint, form: type[ma.Schema], files: type[ma.Schema]
 ) -> Callable[[View], View]:

@@ -15,10 +15,13 @@ from cryoprotect.api.common import (
     PageArgsSchema,
     SourceSchema,
     StrictSchema,
+    compares,
+    creates,
     current_actor,
     deletes,
+    edits,
+    lists,
     paged_schema,
-    paginated,
     services,
     shows,
     signed_in,
@@ -31,6 +34,40 @@ blp = Blueprint(
 
 _Text = ma.fields.String
 _Len = ma.validate.Length
+
+
+def _described(description: str | None) -> dict[str, str]:
+    return {} if description is None else {"description": description}
+
+
+def _dicts(description: str | None = None) -> ma.fields.List[Any]:
+    """A required list of JSON objects (rows with their sources, as computed or stored)."""
+    return ma.fields.List(ma.fields.Dict(), required=True, metadata=_described(description))
+
+
+def _floats(description: str | None = None) -> ma.fields.List[Any]:
+    """A required list of numbers, one per point, null where the number cannot be given."""
+    return ma.fields.List(
+        ma.fields.Float(allow_none=True), required=True, metadata=_described(description)
+    )
+
+
+def _rate(description: str) -> ma.fields.Float:
+    """An optional positive rate in °C/min."""
+    return ma.fields.Float(
+        load_default=None,
+        allow_none=True,
+        allow_nan=False,
+        validate=ma.validate.Range(min=0, min_inclusive=False, max=1e12),
+        metadata={"description": description},
+    )
+
+
+def _components_in(**kwargs: Any) -> ma.fields.List[Any]:
+    """1 to 30 components of a request (library molecules with amounts and units)."""
+    return ma.fields.List(
+        ma.fields.Nested(ComponentInSchema), validate=_Len(min=1, max=30), **kwargs
+    )
 
 
 class ComponentInSchema(InputSchema):
@@ -58,9 +95,7 @@ class MixtureCreateSchema(StrictSchema):
         validate=_Len(max=200),
         metadata={"description": "Carrier solution, e.g. 'isotonic saline'"},
     )
-    components = ma.fields.List(
-        ma.fields.Nested(ComponentInSchema), required=True, validate=_Len(min=1, max=30)
-    )
+    components = _components_in(required=True)
     sources = ma.fields.List(
         ma.fields.Nested(SourceSchema), load_default=list, validate=_Len(max=50)
     )
@@ -72,7 +107,7 @@ class MixtureUpdateSchema(StrictSchema):
     name = _Text(validate=_Len(min=1, max=300))
     description = _Text(allow_none=True, validate=_Len(max=5000))
     carrier = _Text(allow_none=True, validate=_Len(max=200))
-    components = ma.fields.List(ma.fields.Nested(ComponentInSchema), validate=_Len(min=1, max=30))
+    components = _components_in()
     sources = ma.fields.List(ma.fields.Nested(SourceSchema), validate=_Len(max=50))
     visibility = _Text(validate=ma.validate.OneOf(VISIBILITIES))
     team_id = ma.fields.UUID(allow_none=True)
@@ -101,7 +136,7 @@ class MixtureSchema(ma.Schema):
     description = _Text(allow_none=True)
     version = ma.fields.Integer(required=True)
     carrier = _Text(allow_none=True)
-    sources = ma.fields.List(ma.fields.Dict(), required=True)
+    sources = _dicts()
     components = ma.fields.List(ma.fields.Nested(ComponentSchema), required=True)
     visibility = _Text(required=True)
     team_id = ma.fields.UUID(allow_none=True)
@@ -115,14 +150,10 @@ class VersionSchema(ma.Schema):
     name = _Text(required=True)
     description = _Text(allow_none=True)
     carrier = _Text(allow_none=True)
-    components = ma.fields.List(
-        ma.fields.Dict(),
-        required=True,
-        metadata={
-            "description": "As stored with this version. A component whose molecule the "
-            "caller cannot see now has molecule_id, name, smiles, molar_mass and kind null "
-            "and redacted true (amount, unit and role are kept)"
-        },
+    components = _dicts(
+        "As stored with this version. A component whose molecule the caller cannot see now "
+        "has molecule_id, name, smiles, molar_mass and kind null and redacted true (amount, "
+        "unit and role are kept)"
     )
     created_by = ma.fields.UUID(required=True)
     created_at = ma.fields.DateTime(required=True)
@@ -138,17 +169,12 @@ MixturePageSchema = paged_schema(MixtureSchema, "MixturePageSchema")
 
 @blp.route("")
 class Mixtures(MethodView):
-    @blp.arguments(MixtureListArgsSchema, location="query")
-    @paginated(blp, MixturePageSchema)
-    @blp.doc(security=OPTIONAL_BEARER)
+    @lists(blp, MixtureListArgsSchema, MixturePageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Mixtures visible to the caller (public reference solutions without signing in)"""
         return services().mixtures.list(current_actor(), **args)
 
-    @signed_in(blp)
-    @blp.arguments(MixtureCreateSchema)
-    @blp.response(201, MixtureSchema)
-    @blp.alt_response(403, description="No permission to create in that team")
+    @creates(blp, MixtureCreateSchema, MixtureSchema)
     @blp.alt_response(404, description="A component names no visible library molecule")
     def post(self, body: dict[str, Any]) -> Any:
         """Create a mixture: water plus components with amounts and units, and a carrier"""
@@ -162,14 +188,7 @@ class MixtureItem(MethodView):
         """One mixture (current version)"""
         return services().mixtures.get(current_actor(), mixture_id)
 
-    @signed_in(blp)
-    @blp.arguments(MixtureUpdateSchema)
-    @blp.response(200, MixtureSchema)
-    @blp.alt_response(
-        403,
-        description="Visible but not editable by the caller; or a change of team_id or a "
-        "wider visibility by someone who is neither the owner nor a team admin",
-    )
+    @edits(blp, MixtureUpdateSchema, MixtureSchema)
     @blp.alt_response(404, description="No such mixture visible to the caller")
     @blp.alt_response(
         409,
@@ -276,9 +295,7 @@ class OsmolalitySchema(_ValidatedQuantitySchema):
         allow_none=True,
         metadata={"description": "osmol/kg water; null outside the validated range (see reason)"},
     )
-    parameters = ma.fields.List(
-        ma.fields.Dict(), required=True, metadata={"description": "Per component, with source"}
-    )
+    parameters = _dicts("Per component, with source")
     electrolytes = ma.fields.Dict(
         allow_none=True,
         metadata={
@@ -310,7 +327,7 @@ class GlassTransitionSchema(_QuantitySchema):
         required=True, metadata={"description": "'model' (measured values are under measurements)"}
     )
     homogeneous = ma.fields.Boolean(required=True)
-    parameters = ma.fields.List(ma.fields.Dict(), required=True)
+    parameters = _dicts()
 
 
 class GlassHeadlineSchema(ma.Schema):
@@ -393,9 +410,7 @@ class PropertiesSchema(ma.Schema):
     freeze_concentrated = ma.fields.Dict(
         allow_none=True, metadata={"description": "Published Tg′ (measured)"}
     )
-    measurements = ma.fields.List(
-        ma.fields.Dict(), required=True, metadata={"description": "Measured values"}
-    )
+    measurements = _dicts("Measured values")
     glass = ma.fields.Nested(
         GlassHeadlineSchema,
         required=True,
@@ -414,24 +429,10 @@ class MixturePropertiesSchema(PropertiesSchema):
 
 
 class SolutionQuerySchema(StrictSchema):
-    components = ma.fields.List(
-        ma.fields.Nested(ComponentInSchema), required=True, validate=_Len(min=1, max=30)
-    )
+    components = _components_in(required=True)
     carrier = _Text(load_default=None, allow_none=True, validate=_Len(max=200))
-    cooling_rate_c_per_min = ma.fields.Float(
-        load_default=None,
-        allow_none=True,
-        allow_nan=False,
-        validate=ma.validate.Range(min=0, min_inclusive=False, max=1e12),
-        metadata={"description": "Cooling rate for the vitrification verdict (°C/min)"},
-    )
-    warming_rate_c_per_min = ma.fields.Float(
-        load_default=None,
-        allow_none=True,
-        allow_nan=False,
-        validate=ma.validate.Range(min=0, min_inclusive=False, max=1e12),
-        metadata={"description": "Warming rate for the vitrification verdict (°C/min)"},
-    )
+    cooling_rate_c_per_min = _rate("Cooling rate for the vitrification verdict (°C/min)")
+    warming_rate_c_per_min = _rate("Warming rate for the vitrification verdict (°C/min)")
 
 
 class CompareSchema(StrictSchema):
@@ -447,34 +448,20 @@ class PhaseDiagramArgsSchema(InputSchema):
 class PhaseDiagramSchema(ma.Schema):
     solute = _Text(required=True)
     mass_percent = ma.fields.List(ma.fields.Float(), required=True)
-    melting_point_c = ma.fields.List(
-        ma.fields.Float(allow_none=True),
-        required=True,
-        metadata={"description": "null where the melting point cannot be given (see reasons)"},
-    )
+    melting_point_c = _floats("null where the melting point cannot be given (see reasons)")
     melting_point_within_range = ma.fields.List(ma.fields.Boolean(allow_none=True), required=True)
     melting_point_status = ma.fields.List(_Text(), required=True)
     melting_point_reason = ma.fields.List(_Text(allow_none=True), required=True)
-    melting_point_upper_bound_c = ma.fields.List(
-        ma.fields.Float(allow_none=True),
-        required=True,
-        metadata={"description": "Where the value is null: the upper bound that still holds"},
+    melting_point_upper_bound_c = _floats(
+        "Where the value is null: the upper bound that still holds"
     )
-    tg_c = ma.fields.List(ma.fields.Float(allow_none=True), required=True)
+    tg_c = _floats()
     methods = ma.fields.Dict(required=True)
     warnings = ma.fields.List(_Text(), required=True)
-    measured_melting_points = ma.fields.List(
-        ma.fields.Dict(),
-        required=True,
-        metadata={"description": "Measured freezing points (CRC Handbook), with their source"},
-    )
-    phase_boundaries = ma.fields.List(
-        ma.fields.Dict(),
-        required=True,
-        metadata={
-            "description": "Published solid–liquid equilibria of the solute (ice and solute "
-            "liquidus points, eutectic), with their source"
-        },
+    measured_melting_points = _dicts("Measured freezing points (CRC Handbook), with their source")
+    phase_boundaries = _dicts(
+        "Published solid–liquid equilibria of the solute (ice and solute liquidus points, "
+        "eutectic), with their source"
     )
     tg_applies = ma.fields.List(
         _Text(),
@@ -492,14 +479,10 @@ class PhaseDiagramSchema(ma.Schema):
         metadata={"description": "Published Tg′ (mean, spread, W′g, every source)"},
     )
     tg_prime_reason = _Text(required=True, allow_none=True)
-    nucleation_c = ma.fields.List(
-        ma.fields.Float(allow_none=True),
-        required=True,
-        metadata={"description": "Homogeneous nucleation temperature Th (published points only)"},
-    )
-    nucleation_points = ma.fields.List(ma.fields.Dict(), required=True)
+    nucleation_c = _floats("Homogeneous nucleation temperature Th (published points only)")
+    nucleation_points = _dicts()
     nucleation_reason = _Text(required=True, allow_none=True)
-    devitrification_c = ma.fields.List(ma.fields.Float(allow_none=True), required=True)
+    devitrification_c = _floats()
     devitrification_reason = _Text(required=True, allow_none=True)
     critical_rates = ma.fields.Dict(
         required=True,
@@ -523,10 +506,7 @@ class MixtureProperties(MethodView):
 
 @blp.route("/compare")
 class MixtureCompare(MethodView):
-    @blp.arguments(CompareSchema)
-    @blp.response(200, MixturePropertiesSchema(many=True))
-    @blp.alt_response(404, description="A mixture is not visible to the caller")
-    @blp.doc(security=OPTIONAL_BEARER)
+    @compares(blp, CompareSchema, MixturePropertiesSchema, "mixture")
     def post(self, body: dict[str, Any]) -> Any:
         """Properties of 2–10 mixtures side by side"""
         return services().mixtures.compare(current_actor(), body["ids"])
