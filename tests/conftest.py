@@ -12,13 +12,20 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
 from cryoprotect.db.database import Database
 from cryoprotect.settings import Settings
+
+if TYPE_CHECKING:
+    from cryoprotect.ml.train import Prediction
+    from cryoprotect.services.actor import Actor
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -70,21 +77,28 @@ def unique() -> str:
 
 
 @pytest.fixture(scope="session")
-def app(settings: Settings, db: Database):
+def app(settings: Settings, db: Database) -> Flask:
     from cryoprotect.app import create_app
 
     return create_app(settings, db)
 
 
 @pytest.fixture
-def client(app):
+def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
 class UserHandle:
     """A registered, signed-in test user."""
 
-    def __init__(self, client, email: str, password: str, body: dict, tokens: dict) -> None:
+    def __init__(
+        self,
+        client: FlaskClient,
+        email: str,
+        password: str,
+        body: dict[str, Any],
+        tokens: dict[str, Any],
+    ) -> None:
         self.client = client
         self.email = email
         self.password = password
@@ -97,14 +111,14 @@ class UserHandle:
         return {"Authorization": f"Bearer {self.access_token}"}
 
     @property
-    def actor(self):
+    def actor(self) -> Actor:
         from cryoprotect.services.actor import Actor
 
         return Actor(user_id=self.id, email=self.email)
 
 
 @pytest.fixture
-def make_user(client):
+def make_user(client: Any) -> Callable[..., UserHandle]:
     """Factory: ``make_user()`` registers and signs in a fresh account."""
 
     def _make(prefix: str = "user", password: str = "correct horse battery") -> UserHandle:
@@ -123,7 +137,7 @@ def make_user(client):
 
 
 @pytest.fixture
-def make_team(client):
+def make_team(client: Any) -> Callable[..., uuid.UUID]:
     """Factory: ``make_team(admin, viewer=[u], editor=[u], ...)`` returns the team id.
 
     Members join as in production: the admin invites each by e-mail and each accepts.
@@ -150,6 +164,12 @@ def make_team(client):
         return team_id
 
     return _make
+
+
+def interval(p: Prediction) -> tuple[float, float, float]:
+    """``(lower, value, upper)`` of a prediction that must have all three (none is None)."""
+    assert p.lower is not None and p.value is not None and p.upper is not None, p
+    return p.lower, p.value, p.upper
 
 
 def unique_smiles() -> str:
@@ -187,5 +207,5 @@ def train_model_via_api(app, prefix: str) -> tuple[dict[str, str], str]:
     job = app.extensions["cryoprotect"].jobs.wait(
         actor, uuid.UUID(res.json["job_id"]), timeout_s=300
     )
-    assert job["status"] == "done", job
+    assert job.status == "done", job
     return headers, res.json["model"]["id"]

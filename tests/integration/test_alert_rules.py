@@ -42,7 +42,7 @@ def _run(*argv: str) -> subprocess.CompletedProcess[str]:
 
 
 def _rules() -> list[dict[str, Any]]:
-    rules = []
+    rules: list[dict[str, Any]] = []
     for path in RULE_FILES:
         for group in yaml.safe_load(path.read_text())["groups"]:
             rules.extend(r for r in group["rules"] if "alert" in r)

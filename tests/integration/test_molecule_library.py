@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ def _register(client, user, smiles, **extra):
     )
 
 
-def _prop(detail: dict, name: str) -> float:
+def _prop(detail: dict[str, Any], name: str) -> float:
     values = [p["value"] for p in detail["properties"] if p["property_name"] == name]
     assert values, f"{name} missing from {[p['property_name'] for p in detail['properties']]}"
     return values[0]
@@ -213,7 +214,7 @@ def test_substructure_count_job(client, chemist, app) -> None:
     job = app.extensions["cryoprotect"].jobs.wait(
         user.actor, __import__("uuid").UUID(res.json["id"])
     )
-    assert job["status"] == "done" and job["result"]["count"] >= len(POLYOLS)
+    assert job.status == "done" and job.result["count"] >= len(POLYOLS)
     polled = client.get(f"/api/v1/jobs/{res.json['id']}", headers=user.headers)
     assert polled.status_code == 200 and polled.json["status"] == "done"
 
@@ -233,6 +234,7 @@ def test_searches_never_show_private_molecules(client, chemist, make_user) -> No
         ("post", "/api/v1/molecules/search/substructure", {"query": "[#6]", "max_hits": 1000}),
     ]
     private = set(ids.values()) | {secret["id"]}
+    who: dict[str, str]
     for who in (snoop.headers, {}):
         for method, url, body in queries:
             res = getattr(client, method)(url, json=body, headers=who)

@@ -9,6 +9,7 @@ molecule and for a SMILES; another user cannot see the private model or its pred
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.integration
 URL = "/api/v1/predictive-models"
 
 
-def _records(step: int = 2) -> list[dict]:
+def _records(step: int = 2) -> list[dict[str, Any]]:
     """Every ``step``-th FreeSolv row as an upload (the SMILES as given, no group)."""
     return [
         {"id": r.row_id, "smiles": r.metadata["smiles_given"], "targets": dict(r.targets)}
@@ -59,7 +60,7 @@ def trained(app):
     job = app.extensions["cryoprotect"].jobs.wait(
         actor, uuid.UUID(res.json["job_id"]), timeout_s=300
     )
-    assert job["status"] == "done", job
+    assert job.status == "done", job
     return headers, res.json["model"]["id"], ds.json
 
 

@@ -57,6 +57,7 @@ def test_versions_of_a_public_mixture_redact_private_molecules(client: Any, make
     )
     assert edited.status_code == 200, edited.json
 
+    headers: dict[str, str]
     for headers in ({}, stranger.headers):
         res = client.get(f"{MIXTURES}/{mixture_id}/versions", headers=headers)
         assert res.status_code == 200

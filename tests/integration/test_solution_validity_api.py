@@ -71,7 +71,7 @@ def test_concentrated_glycerol_has_no_ice_melting_point_but_the_published_liquid
 
 
 def test_done_means_solutions_are_numbers_within_range_or_say_why(client: Any) -> None:
-    cases = [
+    cases: list[dict[str, Any]] = [
         {"components": [{"name": "Propylene glycol", "amount": 30, "unit": "% w/w"}]},
         {"components": [{"name": "Propylene glycol", "amount": 40, "unit": "% w/w"}]},
         {"components": [{"name": "Glycerol", "amount": 20, "unit": "% w/w"}]},

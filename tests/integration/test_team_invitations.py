@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from cryoprotect.db.database import Database, Identity
+from cryoprotect.db.database import Database, Identity, rows_changed
 
 pytestmark = pytest.mark.integration
 
@@ -194,7 +194,7 @@ def test_the_database_refuses_answers_and_invitations_by_anyone_else(
             sa.text("UPDATE public.team_invitations SET status = 'accepted' WHERE id = :id"),
             {"id": invited["id"]},
         )
-        assert updated.rowcount == 0
+        assert rows_changed(updated) == 0
     from cryoprotect.errors import PermissionDenied
 
     with pytest.raises(PermissionDenied):

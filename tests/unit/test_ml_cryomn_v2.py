@@ -288,6 +288,7 @@ def test_group_coverage_on_the_v2_data() -> None:
     source = {r["group"]: r for r in report["keys"]["source_type"]["mondrian"]}
     assert source["literature"]["n"] == 198 and source["wetlab"]["n"] == 106
     assert source["wetlab_feedback"]["status"] == "too_few_rows"
+    assert model.report is not None
     rows = model.report.oof_rows()
     by_id = {r.row_id: r.conditions["source_type"] for r in data.rows}
     for group, entry in (

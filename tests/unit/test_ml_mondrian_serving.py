@@ -10,6 +10,8 @@ survive a save/load round trip, and fall back to pooled (saying why) otherwise.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from scipy.special import expit
@@ -17,6 +19,7 @@ from scipy.special import expit
 from cryoprotect.ml import artifacts, group_conformal
 from cryoprotect.ml.datasets import VIABILITY, Component, Dataset, DatasetRow
 from cryoprotect.ml.train import predict, train
+from tests.conftest import interval
 
 pytestmark = pytest.mark.unit
 
@@ -95,8 +98,8 @@ def test_wetlab_gets_its_own_wider_interval_that_covers_it(model, fresh) -> None
     pooled = predict(model, fresh, extrapolate=True)
     assert {p.interval_method for p in mond} == {"mondrian CV+ (group source_type=wetlab, n=120)"}
     assert {p.interval_method for p in pooled} == {"pooled CV+"}
-    width_m = np.mean([p.upper - p.lower for p in mond])
-    width_p = np.mean([p.upper - p.lower for p in pooled])
+    width_m = np.mean([upper - lower for lower, _, upper in map(interval, mond)])
+    width_p = np.mean([upper - lower for lower, _, upper in map(interval, pooled)])
     assert width_m > width_p
     # the point is the same model's; only the interval differs
     assert [p.value for p in mond] == [p.value for p in pooled]
@@ -104,7 +107,8 @@ def test_wetlab_gets_its_own_wider_interval_that_covers_it(model, fresh) -> None
     assert 0.85 <= cov_m <= 0.96, cov_m
     assert cov_p < 0.82, cov_p
     for p in mond:
-        assert 0.0 <= p.lower <= p.value <= p.upper <= 100.0 and not p.clipped
+        lower, value, upper = interval(p)
+        assert 0.0 <= lower <= value <= upper <= 100.0 and not p.clipped
     g = mond[0].group_coverage
     assert g is not None and g["key"] == "source_type" and g["group"] == "wetlab"
     assert g["n_held_out"] == 120 and g["pooled"] < 0.85
@@ -127,7 +131,8 @@ def test_pooled_without_a_usable_group_and_the_answer_says_why(model, fresh) -> 
     lit = predict(model, rows, groups={"source_type": "literature"})[0]
     # literature is over-covered by the pooled interval: it gets its own (narrower) one
     assert lit.interval_method.startswith("mondrian CV+ (group source_type=literature")
-    assert lit.upper - lit.lower < none.upper - none.lower
+    (lit_lower, _, lit_upper), (none_lower, _, none_upper) = interval(lit), interval(none)
+    assert lit_upper - lit_lower < none_upper - none_lower
 
 
 def test_the_group_calibration_survives_save_and_load_and_old_artefacts_serve_pooled(
@@ -153,7 +158,7 @@ def test_the_group_calibration_survives_save_and_load_and_old_artefacts_serve_po
 
 
 def test_a_group_with_too_few_calibration_rows_falls_back_to_pooled() -> None:
-    coverage = {
+    coverage: dict[str, Any] = {
         "level": 0.9,
         "target_coverage": [0.85, 0.95],
         "min_rows": 20,
@@ -166,7 +171,10 @@ def test_a_group_with_too_few_calibration_rows_falls_back_to_pooled() -> None:
             }
         },
     }
-    calibration = {"min_group_calibration": 20, "keys": {"cell_type": {"rare": {"n": 12}}}}
+    calibration: dict[str, Any] = {
+        "min_group_calibration": 20,
+        "keys": {"cell_type": {"rare": {"n": 12}}},
+    }
     choice = group_conformal.choose_interval(coverage, calibration, {"cell_type": "rare"})
     assert choice["method"] == "pooled" and "12 calibration rows" in choice["reason"]
     calibration["keys"]["cell_type"]["rare"] = {"n": 25, "rows": list(range(25))}

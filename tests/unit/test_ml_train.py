@@ -28,6 +28,7 @@ from cryoprotect.ml.train import (
     predict,
     train,
 )
+from tests.conftest import interval
 
 pytestmark = pytest.mark.unit
 
@@ -189,7 +190,8 @@ def test_predictions_carry_interval_domain_and_nearest_rows(ridge_model: Trained
         "q3", (Component("Glycerol", 1.0, "mol/kg"), Component("Trehalose", 0.1, "mol/kg"))
     )
     p_in, p_far, p_new = predict(ridge_model, [inside, far, unseen])
-    assert p_in.lower <= p_in.value <= p_in.upper
+    lower, value, upper = interval(p_in)
+    assert lower <= value <= upper
     assert p_in.level == 0.9
     assert p_in.in_domain and not p_in.warnings
     assert len(p_in.nearest) == ridge_model.domain.k
@@ -207,7 +209,8 @@ def test_bounds_clip_predictions_and_intervals(synthetic) -> None:
     model = train(synthetic, SYNTHETIC_TARGET, "ridge", bounds=(20.0, 50.0), nested=False)
     assert model.report is None and model.metrics == {}
     for p in predict(model, synthetic.rows[:50]):
-        assert 20.0 <= p.lower <= p.value <= p.upper <= 50.0
+        lower, value, upper = interval(p)
+        assert 20.0 <= lower <= value <= upper <= 50.0
 
 
 def test_training_input_errors(synthetic) -> None:
@@ -247,7 +250,7 @@ def test_every_algorithm_trains_and_predicts(
     assert model.report is not None and len(model.report.folds) == 3
     assert set(model.hyperparameters) == set(grid)
     predictions = predict(model, data.rows[:5])
-    assert all(p.lower <= p.value <= p.upper for p in predictions)
+    assert all(lower <= value <= upper for lower, value, upper in map(interval, predictions))
     assert model.report.pooled["model"]["mae"] < model.report.pooled["baseline_mean"]["mae"]
 
 

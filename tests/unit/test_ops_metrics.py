@@ -8,6 +8,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import flask
 import pytest
@@ -56,7 +57,7 @@ def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-def scrape(client: flask.testing.FlaskClient) -> dict[str, list]:
+def scrape(client: flask.testing.FlaskClient) -> dict[str, list[Any]]:
     response = client.get("/metrics")
     assert response.status_code == 200
     assert response.content_type.startswith("text/plain")

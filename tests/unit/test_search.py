@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from functools import cache
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -298,7 +299,7 @@ def nci_library() -> tuple[list[str], list[Chem.Mol]]:
     return ids_for(len(smiles)), [Chem.MolFromSmiles(s) for s in smiles]
 
 
-def substructure_index(**options: int) -> SubstructureIndex:
+def substructure_index(**options: Any) -> SubstructureIndex:
     ids, _ = nci_library()
     index = SubstructureIndex(**options)
     index.add(ids, nci_smiles())

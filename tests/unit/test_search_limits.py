@@ -13,6 +13,7 @@ import itertools
 import os
 import threading
 import time
+from typing import Any
 
 import psutil
 import pytest
@@ -39,7 +40,7 @@ def cost_of(text: str):
     return analyse_query(text, parse_query(text))
 
 
-def refusal(text: str, limits) -> dict:
+def refusal(text: str, limits) -> dict[str, Any]:
     with pytest.raises(QueryTooComplexError) as caught:
         check_query_cost(cost_of(text), limits)
     assert caught.value.details["field"] == "query"

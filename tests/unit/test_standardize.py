@@ -93,10 +93,10 @@ def test_molblock_round_trip_keeps_stereo_and_reads_first_sd_record() -> None:
 
 
 def test_3d_molblock_is_standardised() -> None:
-    from rdkit.Chem import AllChem
+    from rdkit.Chem import rdDistGeom
 
     mol = Chem.AddHs(Chem.MolFromSmiles("[Cl-].OC(=O)[C@@H]1CCC[NH2+]1"))
-    AllChem.EmbedMolecule(mol, randomSeed=7)
+    rdDistGeom.EmbedMolecule(mol, randomSeed=7)
     std = register_structure(Chem.MolToMolBlock(mol))
     assert std.inchikey == L_PROLINE_KEY
 

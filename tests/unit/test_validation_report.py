@@ -111,7 +111,7 @@ def test_a_missing_validation_module_is_reported_and_fails_the_report(
 
 
 def test_a_row_missing_its_target_fails_the_report() -> None:
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"section": "x", "system": "a", "passes": True},
         {"section": "x", "system": "b", "passes": None},
         {"section": "x", "system": "c", "passes": False, "source": "s", "reason": "why"},

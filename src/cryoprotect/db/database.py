@@ -273,6 +273,19 @@ _SQLSTATE_UNIQUE = "23505"
 _SQLSTATE_FOREIGN_KEY = "23503"
 _SQLSTATE_CHECK = "23514"
 _SQLSTATE_NOT_NULL = "23502"
+
+
+def rows_changed(result: sa.Result[Any]) -> int:
+    """How many rows the UPDATE or DELETE behind ``result`` touched.
+
+    ``Session.execute`` is typed as returning a plain ``Result``; for a DML statement it is a
+    ``CursorResult``, the one that counts them.
+    """
+    if not isinstance(result, sa.CursorResult):
+        raise TypeError(f"not the result of an UPDATE or DELETE: {type(result).__name__}")
+    return result.rowcount
+
+
 _SQLSTATE_PRIVILEGE = "42501"
 # Check violations raised by triggers whose message names the records involved: 409
 # (evidence_in_scope: migration 0010; team_keeps_an_admin: migration 0011).

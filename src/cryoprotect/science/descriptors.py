@@ -28,7 +28,9 @@ from dataclasses import dataclass
 
 import rdkit
 from rdkit import Chem
-from rdkit.Chem import Descriptors, rdMolDescriptors
+from rdkit.Chem import rdMolDescriptors
+
+from cryoprotect.science.molecules import molecular_weight
 
 DESCRIPTOR_METHOD = f"RDKit {rdkit.__version__}"
 """Provenance of every value returned by :func:`compute_descriptors`."""
@@ -222,7 +224,7 @@ def compute_descriptors(mol: Chem.Mol) -> dict[str, float]:
     mol = _neutral_sulfoxides(mol)
     logp, _molar_refractivity = rdMolDescriptors.CalcCrippenDescriptors(mol)
     values: dict[str, float] = {
-        "molecular_weight": float(Descriptors.MolWt(mol)),  # type: ignore[attr-defined]
+        "molecular_weight": molecular_weight(mol),
         "exact_mass": float(rdMolDescriptors.CalcExactMolWt(mol)),
         "clogp_crippen": float(logp),
         "tpsa": float(rdMolDescriptors.CalcTPSA(mol)),

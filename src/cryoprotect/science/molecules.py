@@ -145,6 +145,15 @@ def to_mol(smiles: str) -> Chem.Mol:
     return mol
 
 
+def molecular_weight(mol: Chem.Mol) -> float:
+    """Average molecular weight in g/mol (RDKit ``Descriptors.MolWt``, IUPAC atomic weights).
+
+    RDKit's type stubs omit ``MolWt`` (it is a lambda over ``rdMolDescriptors._CalcMolWt``):
+    this is the one typed door to it.
+    """
+    return float(Descriptors.MolWt(mol))  # type: ignore[attr-defined]
+
+
 def describe(mol: Chem.Mol) -> StructureRecord:
     """Identifiers and formula of a parsed molecule."""
     with capture_rdkit_log() as log:
@@ -160,7 +169,7 @@ def describe(mol: Chem.Mol) -> StructureRecord:
         inchi=inchi,
         inchikey=inchikey,
         formula=rdMolDescriptors.CalcMolFormula(mol),
-        molecular_weight=round(float(Descriptors.MolWt(mol)), 4),  # type: ignore[attr-defined]
+        molecular_weight=round(molecular_weight(mol), 4),
     )
 
 

@@ -58,12 +58,13 @@ from dataclasses import dataclass
 
 from chembl_structure_pipeline import standardizer
 from rdkit import Chem
-from rdkit.Chem import Descriptors, rdinchi, rdMolDescriptors, rdMolHash
+from rdkit.Chem import rdinchi, rdMolDescriptors, rdMolHash
 
 from cryoprotect.errors import InvalidStructureError
 from cryoprotect.science.molecules import (
     MAX_SMILES_LENGTH,
     capture_rdkit_log,
+    molecular_weight,
     rdkit_reason,
     require_ascii,
 )
@@ -383,7 +384,7 @@ def _record(mol: Chem.Mol, changes: tuple[str, ...], *, fast_path: bool) -> Stan
         formula=rdMolDescriptors.CalcMolFormula(
             mol, separateIsotopes=True, abbreviateHIsotopes=True
         ),
-        molecular_weight=float(Descriptors.MolWt(mol)),  # type: ignore[attr-defined]
+        molecular_weight=molecular_weight(mol),
         exact_mass=float(rdMolDescriptors.CalcExactMolWt(mol)),
         changes=changes,
         fast_path=fast_path,
