@@ -46,9 +46,10 @@ def _library() -> dict[str, dict[str, str]]:
 
 def _molar_mass(smiles: str) -> float:
     from rdkit import Chem
-    from rdkit.Chem import Descriptors
 
-    return float(Descriptors.MolWt(Chem.MolFromSmiles(smiles)))  # type: ignore[attr-defined]
+    from cryoprotect.science.molecules import molecular_weight
+
+    return molecular_weight(Chem.MolFromSmiles(smiles))
 
 
 def properties(definition: dict[str, Any]) -> solutions.SolutionProperties:

@@ -120,7 +120,7 @@ def test_ruff_lint_and_format() -> None:
 def test_mypy_strict_on_the_pure_core() -> None:
     """mypy over pyproject's ``files``: src strictly, tests/ with untyped test functions allowed.
 
-    Every ``type: ignore`` must be one mypy needs (``warn_unused_ignores``).
+    Every ignore comment must be one mypy needs (``warn_unused_ignores``).
     """
     result = _run("mypy")
     assert result.returncode == 0, result.stdout + result.stderr
