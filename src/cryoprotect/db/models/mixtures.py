@@ -53,6 +53,13 @@ class Mixture(Owned, Base):
         )
 
 
+def _required_ref(target: str, ondelete: str) -> Mapped[uuid.UUID]:
+    """A required, indexed reference to ``target`` (``table.id``)."""
+    return mapped_column(
+        UUID(as_uuid=True), ForeignKey(target, ondelete=ondelete), nullable=False, index=True
+    )
+
+
 class MixtureVersion(CreatedBy, Base):
     """Immutable snapshot of one version of a mixture (added in 0005)."""
 
@@ -63,12 +70,7 @@ class MixtureVersion(CreatedBy, Base):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    mixture_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True),
-        ForeignKey("mixtures.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    )
+    mixture_id: Mapped[uuid.UUID] = _required_ref("mixtures.id", "CASCADE")
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     name: Mapped[str] = mapped_column(String(300), nullable=False)
     description: Mapped[str | None] = mapped_column(Text)
@@ -92,18 +94,8 @@ class MixtureComponent(CreatedBy, Timestamps, Base):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    mixture_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True),
-        ForeignKey("mixtures.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    )
-    molecule_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True),
-        ForeignKey("molecules.id", ondelete="RESTRICT"),
-        nullable=False,
-        index=True,
-    )
+    mixture_id: Mapped[uuid.UUID] = _required_ref("mixtures.id", "CASCADE")
+    molecule_id: Mapped[uuid.UUID] = _required_ref("molecules.id", "RESTRICT")
     amount: Mapped[float] = mapped_column(Float, nullable=False)
     unit: Mapped[str] = mapped_column(String(20), nullable=False)
     role: Mapped[str | None] = mapped_column(String(20))
