@@ -41,8 +41,10 @@ from cryoprotect.science.cocktail.design import (
 from cryoprotect.science.cocktail.rate import (
     BAND_LEVEL,
     BAND_METHOD,
+    BENSON_RATE_NOTE,
     NO_BAND,
     Survival,
+    benson_rate_model,
     compile_rate,
     path_survival,
     rate_integrand,
@@ -60,6 +62,7 @@ from cryoprotect.science.cocktail.vitrification import (
 __all__ = [
     "BAND_LEVEL",
     "BAND_METHOD",
+    "BENSON_RATE_NOTE",
     "Binding",
     "CocktailDesign",
     "CocktailPoint",
@@ -70,6 +73,7 @@ __all__ = [
     "Survival",
     "VitrificationCheck",
     "VitrificationTarget",
+    "benson_rate_model",
     "check_vitrification",
     "compile_rate",
     "design_cocktail",

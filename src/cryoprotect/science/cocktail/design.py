@@ -13,13 +13,19 @@ from typing import Any
 from cryoprotect.errors import InfeasibleProtocolError, ValidationError
 from cryoprotect.science.cells import CellType
 from cryoprotect.science.cocktail.rate import compile_rate, path_survival, rate_integrand
-from cryoprotect.science.cocktail.result import Binding, CocktailDesign, CocktailPoint
+from cryoprotect.science.cocktail.result import (
+    Binding,
+    CocktailDesign,
+    CocktailPoint,
+    pareto_front,
+)
 from cryoprotect.science.cocktail.search import (
     PROXY_METHOD,
     Screened,
     SearchContext,
     boundary,
     fraction_grid,
+    no_composition_error,
     proxy_cost,
     screen,
 )
@@ -284,48 +290,43 @@ def _with_binding(point: CocktailPoint, request: _Request, level: int) -> Cockta
     )
 
 
-def _pareto(points: Sequence[CocktailPoint]) -> tuple[CocktailPoint, ...]:
-    feasible = [p for p in points if p.feasible]
-    front = []
-    for p in feasible:
-        dominated = False
-        for q in feasible:
-            if q is p or q.vitrification.criterion != p.vitrification.criterion:
-                continue
-            qm, pm = q.vitrification.margin or 0.0, p.vitrification.margin or 0.0
-            qs, ps = q.survival.surviving_fraction, p.survival.surviving_fraction
-            if qm >= pm and qs >= ps and (qm > pm or qs > ps):
-                dominated = True
-                break
-        if not dominated:
-            front.append(p)
-    front.sort(key=lambda p: (p.vitrification.criterion or "", p.vitrification.margin or 0.0))
-    return tuple(front)
-
-
 def _report(progress: Progress | None, fraction: float) -> None:
     if progress is not None:
         progress(min(max(fraction, 0.0), 1.0))
 
 
-def _no_composition(missed: Sequence[VitrificationCheck], names: Sequence[str]) -> Exception:
-    answered = [c for c in missed if c.margin is not None]
-    if answered:
-        best = max(answered, key=lambda c: c.margin or -math.inf)
+def _no_feasible_point(
+    points: Sequence[CocktailPoint], request: _Request
+) -> InfeasibleProtocolError:
+    limit = request.max_total_time_s
+    if limit is not None and any(not p.within_time for p in points):
+        shortest = min(p.protocol.total_duration_s for p in points)
         return InfeasibleProtocolError(
-            f"no composition of {', '.join(names)} up to {MAX_TARGET_MOL_PER_KG:g} mol/kg each "
-            f"meets the vitrification constraint (best margin {best.margin:.3g} {best.unit})",
+            f"no designed protocol fits in max_total_time_s = {limit:g} s "
+            f"(shortest: {shortest:.0f} s)",
             details={
-                "constraint": f"vitrification.{best.criterion}",
-                "limit": 0.0,
-                "best_achievable": best.margin,
-                "phase": "composition",
+                "constraint": "max_total_time_s",
+                "limit": limit,
+                "best_achievable": shortest,
+                "phase": "protocol",
             },
         )
-    reason = missed[0].reason if missed else "no composition was tried"
-    return ValidationError(
-        f"the vitrification constraint cannot be judged for {', '.join(names)}: {reason}",
-        field="vitrification",
+    # The fine simulation of every designed protocol crossed a volume limit that the
+    # optimiser's coarser integration kept (within its 0.002 design margin).
+    limits = request.limits
+    low = max(p.protocol.min_volume_fraction for p in points)
+    high = min(p.protocol.max_volume_fraction for p in points)
+    below = limits.min_volume_fraction - low >= high - limits.max_volume_fraction
+    constraint = "min_volume_fraction" if below else "max_volume_fraction"
+    violations = "; ".join(v for p in points for v in p.protocol.violations)
+    return InfeasibleProtocolError(
+        f"every designed protocol leaves the osmotic limits in the final simulation: {violations}",
+        details={
+            "constraint": constraint,
+            "limit": getattr(limits, constraint),
+            "best_achievable": low if below else high,
+            "phase": "protocol",
+        },
     )
 
 
@@ -409,7 +410,7 @@ def design_cocktail(
     ranked, missed = screen(request.context, vectors, 0)
     ranked = [s for s in ranked if math.isfinite(s.proxy)] or ranked
     if not ranked:
-        raise _no_composition(missed, names)
+        raise no_composition_error(missed, names)
     _report(progress, 0.35)
     points, _ = _design_level_zero(request, ranked, progress)
     screened: list[Screened] = list(ranked)
@@ -446,18 +447,8 @@ def design_cocktail(
             continue
     feasible = [p for p in points if p.feasible]
     if not feasible:
-        shortest = min(p.protocol.total_duration_s for p in points)
-        raise InfeasibleProtocolError(
-            f"no designed protocol fits in max_total_time_s = {max_total_time_s:g} s "
-            f"(shortest: {shortest:.0f} s)",
-            details={
-                "constraint": "max_total_time_s",
-                "limit": max_total_time_s,
-                "best_achievable": shortest,
-                "phase": "protocol",
-            },
-        )
-    best = max(feasible, key=lambda p: p.survival.surviving_fraction)
+        raise _no_feasible_point(points, request)
+    best = max(feasible, key=lambda p: p.survival.log_survival)
     _report(progress, 1.0)
     settings: dict[str, Any] = {
         "composition_step": composition_step,
@@ -485,7 +476,7 @@ def design_cocktail(
     )
     return CocktailDesign(
         best=best,
-        pareto=_pareto(points),
+        pareto=pareto_front(points),
         cell=cell,
         candidates=names,
         toxicity_model=toxicity.as_dict(),
@@ -535,7 +526,7 @@ def _design_level_zero(
     if not quick:
         assert error is not None
         raise error
-    winner, _ = max(quick, key=lambda q: q[1].survival.surviving_fraction)
+    winner, _ = max(quick, key=lambda q: q[1].survival.log_survival)
     full = _design_point(request, winner.molality, winner.check, "designed", quick=False)
     _report(progress, 0.65)
     return [full] + [p for s, p in quick if s is not winner], full

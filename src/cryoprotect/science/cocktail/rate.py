@@ -17,6 +17,7 @@ from cryoprotect.science.toxicity import (
     log_survival,
     log_survival_draws,
     parameter_kind,
+    toxicity_parameter,
 )
 from cryoprotect.science.transport import ZERO_CELSIUS_K, FloatArray, Trajectory
 from cryoprotect.science.transport.summary import IntegrandFactory
@@ -173,4 +174,38 @@ def path_survival(model: KineticToxicityModel, trajectory: Trajectory) -> Surviv
     low, high = np.percentile(draws, [tail, 100.0 - tail])
     return Survival(
         value, math.exp(value), (float(low), float(high)), None, len(draws), extrapolation
+    )
+
+
+BENSON_RATE_NOTE = (
+    "the Benson, Kearsley & Higgins (2012) cost written as a first-order rate "
+    "k = sum_i 1/s x (m_i / 1 mol/kg)^alpha_i with the shipped exponents (params/toxicity.csv, "
+    "verified=false): the rate scale is arbitrary, so only ratios of -ln S between protocols "
+    "mean anything (they equal ratios of the Benson cost J); surviving fractions do not"
+)
+
+
+def benson_rate_model(cpas: Sequence[str], *, t_ref_k: float = 295.15) -> KineticToxicityModel:
+    """The shipped Benson cost as a :class:`KineticToxicityModel` (see :data:`BENSON_RATE_NOTE`).
+
+    No temperature dependence (Benson et al. worked at one temperature): the model answers
+    only at ``t_ref_k``.
+    """
+    names: list[str] = []
+    values: list[float] = []
+    sources = []
+    for cpa in cpas:
+        parameter = toxicity_parameter(cpa)
+        names += [f"k_spec[{cpa}]", f"beta_spec[{cpa}]"]
+        values += [1.0, parameter.exponent]
+        sources.append(parameter.source)
+    return KineticToxicityModel(
+        name="Benson 2012 cost as a rate (unit scale)",
+        cpas=tuple(cpas),
+        parameter_names=tuple(names),
+        values=tuple(values),
+        t_ref_k=t_ref_k,
+        source="; ".join(dict.fromkeys(sources)) + " — " + BENSON_RATE_NOTE,
+        provenance="estimated",
+        verified=False,
     )

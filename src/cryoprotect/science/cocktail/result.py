@@ -4,6 +4,7 @@ protocol) and :class:`CocktailDesign` (the chosen point and the Pareto front).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,3 +137,24 @@ class CocktailDesign:
             "settings": dict(self.settings),
             "warnings": list(self.warnings),
         }
+
+
+def pareto_front(points: Sequence[CocktailPoint]) -> tuple[CocktailPoint, ...]:
+    """The feasible points that no other feasible point (judged by the same vitrification
+    criterion) beats on both margin and −ln S, by increasing margin."""
+    feasible = [p for p in points if p.feasible]
+    front = []
+    for p in feasible:
+        dominated = False
+        for q in feasible:
+            if q is p or q.vitrification.criterion != p.vitrification.criterion:
+                continue
+            qm, pm = q.vitrification.margin or 0.0, p.vitrification.margin or 0.0
+            qs, ps = q.survival.log_survival, p.survival.log_survival
+            if qm >= pm and qs >= ps and (qm > pm or qs > ps):
+                dominated = True
+                break
+        if not dominated:
+            front.append(p)
+    front.sort(key=lambda p: (p.vitrification.criterion or "", p.vitrification.margin or 0.0))
+    return tuple(front)

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cryoprotect.errors import OutOfDomainError
+from cryoprotect.errors import InfeasibleProtocolError, OutOfDomainError, ValidationError
 from cryoprotect.science.cells import CellType
 from cryoprotect.science.cocktail.vitrification import (
     VitrificationCheck,
@@ -18,6 +18,7 @@ from cryoprotect.science.cocktail.vitrification import (
     check_vitrification,
     least_total,
 )
+from cryoprotect.science.protocols import MAX_TARGET_MOL_PER_KG
 from cryoprotect.science.transport import State, Step, summarize
 from cryoprotect.science.transport.summary import IntegrandFactory
 
@@ -149,3 +150,25 @@ def screen(
         )
     found.sort(key=lambda s: s.proxy)
     return found, missed
+
+
+def no_composition_error(missed: Sequence[VitrificationCheck], names: Sequence[str]) -> Exception:
+    """The error for a lattice none of whose proportions meets the vitrification constraint."""
+    answered = [c for c in missed if c.margin is not None]
+    if answered:
+        best = max(answered, key=lambda c: c.margin or -math.inf)
+        return InfeasibleProtocolError(
+            f"no composition of {', '.join(names)} up to {MAX_TARGET_MOL_PER_KG:g} mol/kg each "
+            f"meets the vitrification constraint (best margin {best.margin:.3g} {best.unit})",
+            details={
+                "constraint": f"vitrification.{best.criterion}",
+                "limit": 0.0,
+                "best_achievable": best.margin,
+                "phase": "composition",
+            },
+        )
+    reason = missed[0].reason if missed else "no composition was tried"
+    return ValidationError(
+        f"the vitrification constraint cannot be judged for {', '.join(names)}: {reason}",
+        field="vitrification",
+    )
