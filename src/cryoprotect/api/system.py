@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
@@ -45,12 +46,19 @@ class ReadinessSchema(ma.Schema):
     database = ma.fields.Dict(required=True)
 
 
+def _probe(schema: type[ma.Schema], failing: str) -> Callable[[Callable[..., Any]], Any]:
+    """Document a health probe: 200 when healthy, 503 (``failing``) otherwise, one body schema."""
+
+    def decorate(view: Callable[..., Any]) -> Any:
+        documented = health_blp.alt_response(503, schema=schema, description=failing)(view)
+        return health_blp.response(200, schema)(documented)
+
+    return decorate
+
+
 @health_blp.route("")
 class Liveness(MethodView):
-    @health_blp.response(200, LivenessSchema)
-    @health_blp.alt_response(
-        503, schema=LivenessSchema, description="The database is down and cannot be recovered"
-    )
+    @_probe(LivenessSchema, "The database is down and cannot be recovered")
     def get(self) -> Any:
         """Liveness: the process is up and not stuck without its database (no query made)"""
         body = {
@@ -66,10 +74,7 @@ class Liveness(MethodView):
 
 @health_blp.route("/ready")
 class Readiness(MethodView):
-    @health_blp.response(200, ReadinessSchema)
-    @health_blp.alt_response(
-        503, schema=ReadinessSchema, description="Database unreachable or not migrated"
-    )
+    @_probe(ReadinessSchema, "Database unreachable or not migrated")
     def get(self) -> Any:
         """Readiness: the database is reachable and its schema is at the code's revision"""
         head = head_revision()
