@@ -38,6 +38,7 @@ from cryoprotect.services.mixtures.records import (
 )
 from cryoprotect.services.molecules import check_scope, find_library_molecule, name_matches
 from cryoprotect.services.solutions import (
+    PhaseDiagram,
     SolutionComponent,
     SolutionProperties,
     binary_phase_diagram,
@@ -201,7 +202,7 @@ class MixtureService:
 
     def phase_diagram(
         self, actor: Actor, component: dict[str, Any], max_mass_percent: float = 80.0
-    ) -> dict[str, Any]:
+    ) -> PhaseDiagram:
         """Melting point and Tg vs % w/w for one solute in water."""
         with self.db.transaction(actor.identity) as session:
             molecule = self._find_molecule(session, component, "component")

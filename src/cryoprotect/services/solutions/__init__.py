@@ -24,7 +24,7 @@ from cryoprotect.services.solutions.components import (
     parameter_name,
     solute_for,
 )
-from cryoprotect.services.solutions.phase_diagram import binary_phase_diagram
+from cryoprotect.services.solutions.phase_diagram import PhaseDiagram, binary_phase_diagram
 from cryoprotect.services.solutions.properties import (
     SolutionProperties,
     answer_fields,
@@ -34,6 +34,7 @@ from cryoprotect.services.solutions.properties import (
 
 __all__ = [
     "PARAMS",
+    "PhaseDiagram",
     "SolutionComponent",
     "SolutionProperties",
     "answer_fields",

@@ -3,6 +3,7 @@ solute in water, with the published measurements alongside."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,9 +20,39 @@ from cryoprotect.services.solutions.components import (
 from cryoprotect.services.solutions.properties import melting_point_values
 
 
+@dataclass(frozen=True, slots=True)
+class PhaseDiagram:
+    """A binary phase diagram (the API's ``PhaseDiagram`` schema): per-point lists against
+    ``mass_percent``, each null where the number cannot be given, with reasons and sources."""
+
+    solute: str
+    mass_percent: list[float]
+    melting_point_c: list[float | None]
+    melting_point_within_range: list[bool | None]
+    melting_point_status: list[str]
+    melting_point_reason: list[str | None]
+    melting_point_upper_bound_c: list[float | None]
+    tg_c: list[float | None]
+    methods: dict[str, str]
+    warnings: list[str]
+    measured_melting_points: list[dict[str, Any]]
+    phase_boundaries: list[dict[str, Any]]
+    tg_applies: list[str]
+    homogeneous_glass_min_percent: float | None
+    homogeneous_glass_min_source: str | None
+    tg_prime: dict[str, Any] | None
+    tg_prime_reason: str | None
+    nucleation_c: list[float | None]
+    nucleation_points: list[dict[str, Any]]
+    nucleation_reason: str | None
+    devitrification_c: list[float | None]
+    devitrification_reason: str | None
+    critical_rates: dict[str, Any]
+
+
 def binary_phase_diagram(
     component: SolutionComponent, *, max_mass_percent: float = 80.0, points: int = 41
-) -> dict[str, Any]:
+) -> PhaseDiagram:
     """Melting point and Tg against % w/w of one solute in water (vectorised).
 
     The melting point is null wherever it cannot be given (outside the fitted range, past
@@ -40,27 +71,26 @@ def binary_phase_diagram(
     glass_name = parameter_name(component, glass.default_glass_parameters())
     tg = glass.solution_tg(w[:, None], [glass_name])
     phase = thermo_validity.default_phase_boundaries().get(virial_name.lower())
-    glass_layers = _glass_layers(component, glass_name, w)
-    return {
-        "solute": component.name,
-        "mass_percent": (w * 100).round(4).tolist(),
-        "melting_point_c": [melting_point_values(a.value)["value_c"] for a in answers],
-        "melting_point_within_range": [a.within_range for a in answers],
-        "melting_point_status": [a.status for a in answers],
-        "melting_point_reason": [a.reason for a in answers],
-        "melting_point_upper_bound_c": [a.ice_upper_bound_c for a in answers],
-        "tg_c": [finite_or_none(v - 273.15) for v in np.asarray(tg.tg_k).tolist()],
-        "methods": {
+    return PhaseDiagram(
+        solute=component.name,
+        mass_percent=(w * 100).round(4).tolist(),
+        melting_point_c=[melting_point_values(a.value)["value_c"] for a in answers],
+        melting_point_within_range=[a.within_range for a in answers],
+        melting_point_status=[a.status for a in answers],
+        melting_point_reason=[a.reason for a in answers],
+        melting_point_upper_bound_c=[a.ice_upper_bound_c for a in answers],
+        tg_c=[finite_or_none(v - 273.15) for v in np.asarray(tg.tg_k).tolist()],
+        methods={
             "melting_point": th.methods["melting_point"],
             "melting_point_bound": thermo_validity.MONOTONIC_BOUND_METHOD,
             "osmolality": th.methods["osmolality"],
             "glass_transition": tg.method,
         },
-        "warnings": list(th.warnings) + list(tg.warnings),
-        "measured_melting_points": _measured_melting_points(solute, max_mass_percent),
-        "phase_boundaries": [] if phase is None else [p.as_dict() for p in phase.points],
-        **glass_layers,
-    }
+        warnings=list(th.warnings) + list(tg.warnings),
+        measured_melting_points=_measured_melting_points(solute, max_mass_percent),
+        phase_boundaries=[] if phase is None else [p.as_dict() for p in phase.points],
+        **_glass_layers(component, glass_name, w),
+    )
 
 
 def _glass_layers(
@@ -68,7 +98,8 @@ def _glass_layers(
     glass_name: str,
     w: npt.NDArray[np.float64],
 ) -> dict[str, Any]:
-    """Tg′, which glass applies, Th, Td and the critical rates along a binary diagram."""
+    """Tg′, which glass applies, Th, Td and the critical rates along a binary diagram (the
+    :class:`PhaseDiagram` fields from ``tg_applies`` on)."""
     params = glass.default_glass_parameters().get(glass_name.strip().lower())
     hmin = params.homogeneous_min.value if params and params.homogeneous_min else None
     applies = [
