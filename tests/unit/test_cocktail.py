@@ -156,6 +156,7 @@ def test_band_from_draws_and_none_without(two_cpa):
     model = _model()
     trajectory = best.protocol.trajectory
     temperature = np.array([trajectory.steps[i].temperature_c for i in trajectory.step_index])
+    assert model.parameter_draws is not None
     values = [
         math.exp(
             log_survival(
