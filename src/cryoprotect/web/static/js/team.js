@@ -160,30 +160,19 @@ async function loadShared() {
     apiRequest(`/api/v1/mixtures${query({ visibility: "team", per_page: LIST_LIMIT })}`, { error }),
     apiRequest(`/api/v1/protocols${query({ per_page: LIST_LIMIT })}`, { quiet: true }).catch((exc) => ({ failed: exc.message })),
   ]);
-  const teamMixtures = sharedWith(mixtures.items, teamId);
+  // A page of rows by scope: the team's among them, counted as a lower bound when the page is partial.
+  const sharedCard = (page, name, href, link) => {
+    const shared = sharedWith(page.items, teamId);
+    return card(countFigure(shared.length, { partial: page.total > page.items.length }), name, href, shared, link);
+  };
   const cards = [
     card(String(experiments.total), "experiments", `/experiments${query({ team_id: teamId })}`, experiments.items, (e) => `/experiments/${e.id}`),
-    card(
-      countFigure(teamMixtures.length, { partial: mixtures.total > mixtures.items.length }),
-      "team mixtures",
-      "/mixtures",
-      teamMixtures,
-      (m) => `/mixtures/${m.id}`,
-    ),
+    sharedCard(mixtures, "team mixtures", "/mixtures", (m) => `/mixtures/${m.id}`),
   ];
   if (protocols.failed) {
     cards.push(h("div", { class: "card" }, h("div", { class: "count" }, "?"), h("div", {}, "protocols"), h("p", { class: "field-error" }, `Could not load protocols: ${protocols.failed}`)));
   } else {
-    const teamProtocols = sharedWith(protocols.items, teamId);
-    cards.push(
-      card(
-        countFigure(teamProtocols.length, { partial: protocols.total > protocols.items.length }),
-        "protocols",
-        "/protocols",
-        teamProtocols,
-        (p) => `/protocols/${p.id}`,
-      ),
-    );
+    cards.push(sharedCard(protocols, "protocols", "/protocols", (p) => `/protocols/${p.id}`));
   }
   replace(document.getElementById("shared-cards"), cards);
 }
