@@ -110,16 +110,16 @@ def carrier_rows() -> list[dict[str, Any]]:
             )
             continue
         answer = _carrier_answer(definition, library)
-        amounts = answer["composition"]["amounts"]
+        amounts = answer.composition["amounts"]
         water_kg_per_litre = float(amounts["mol/L"][0] / amounts["mol/kg"][0])
-        value = answer["osmolality"]["value"]
+        value = answer.osmolality["value"]
         if value is None:  # the model refuses: a failed row with the reason
             out.append(
                 {
                     "section": "carrier_osmolality",
                     "system": name,
                     "source": measured.source,
-                    "range": answer["osmolality"]["reason"],
+                    "range": answer.osmolality["reason"],
                     "n": 1,
                     "computed": None,
                     "cited": measured.value_osmol_per_kg,
