@@ -169,18 +169,18 @@ def test_nobody_else_may_cancel_but_an_administrator(
 def test_an_ended_job_cannot_be_cancelled(app, client, make_user) -> None:
     user = make_user("ended")
     jobs = app.extensions["cryoprotect"].jobs
-    job = jobs.wait(user.actor, jobs.submit(user.actor, "sum", lambda: 3)["id"], timeout_s=30)
-    assert job["status"] == "done"
-    res = client.post(f"{JOBS}/{job['id']}/cancel", headers=user.headers)
+    job = jobs.wait(user.actor, jobs.submit(user.actor, "sum", lambda: 3).id, timeout_s=30)
+    assert job.status == "done"
+    res = client.post(f"{JOBS}/{job.id}/cancel", headers=user.headers)
     assert res.status_code == 409, res.json
     assert res.json["error"]["code"] == "conflict"
-    assert client.get(f"{JOBS}/{job['id']}", headers=user.headers).json["result"] == 3
+    assert client.get(f"{JOBS}/{job.id}", headers=user.headers).json["result"] == 3
 
 
 def test_the_app_role_cannot_mark_a_job_cancelled_itself(db, make_user) -> None:
     """Only public.request_job_cancel changes a job for a user: a direct UPDATE is refused."""
     user = make_user("direct")
-    job_id = JobService(db).submit(user.actor, "sum", lambda: 1)["id"]
+    job_id = JobService(db).submit(user.actor, "sum", lambda: 1).id
     with db.transaction(user.actor.identity) as session:
         changed = session.execute(
             sa.update(Job)
@@ -202,16 +202,16 @@ def test_a_cancel_request_reaches_the_job_through_the_database(db, make_user) ->
             cancel.check()
             time.sleep(0.05)
 
-    job_id = running.submit(user.actor, "batches", cooperative)["id"]
+    job_id = running.submit(user.actor, "batches", cooperative).id
     deadline = time.monotonic() + WAIT_S
-    while running.get(user.actor, job_id)["status"] != "running":
+    while running.get(user.actor, job_id).status != "running":
         assert time.monotonic() < deadline
         time.sleep(0.05)
     other = JobService(db)
     state = other.cancel(user.actor, job_id)
-    assert state["status"] == "running" and state["cancel_requested_at"] is not None
+    assert state.status == "running" and state.cancel_requested_at is not None
     job = running.wait(user.actor, job_id, timeout_s=WAIT_S)
-    assert job["status"] == "cancelled" and job["error"] == "cancelled by its owner"
+    assert job.status == "cancelled" and job.error == "cancelled by its owner"
     assert checks
 
 
@@ -220,13 +220,13 @@ def test_a_cancelled_queued_job_never_runs(db, make_user) -> None:
     jobs = JobService(db, workers=1)
     gate = threading.Event()
     ran: list[str] = []
-    first = jobs.submit(user.actor, "blocker", lambda: gate.wait(WAIT_S))["id"]
-    second = jobs.submit(user.actor, "never", lambda: ran.append("ran"))["id"]
+    first = jobs.submit(user.actor, "blocker", lambda: gate.wait(WAIT_S)).id
+    second = jobs.submit(user.actor, "never", lambda: ran.append("ran")).id
     state = jobs.cancel(user.actor, second)
-    assert state["status"] == "cancelled" and state["finished_at"] is not None
+    assert state.status == "cancelled" and state.finished_at is not None
     gate.set()
-    assert jobs.wait(user.actor, first, timeout_s=WAIT_S)["status"] == "done"
-    assert jobs.wait(user.actor, second, timeout_s=WAIT_S)["status"] == "cancelled"
+    assert jobs.wait(user.actor, first, timeout_s=WAIT_S).status == "done"
+    assert jobs.wait(user.actor, second, timeout_s=WAIT_S).status == "cancelled"
     time.sleep(0.5)
     assert ran == []
 
@@ -242,10 +242,11 @@ def test_shutdown_cancels_running_jobs(db, make_user) -> None:
             pass
         raise Cancelled(cancel.reason)
 
-    job_id = jobs.submit(user.actor, "loop", cooperative)["id"]
+    job_id = jobs.submit(user.actor, "loop", cooperative).id
     assert jobs.shutdown() == 1
     job = jobs.get(user.actor, job_id)
-    assert job["status"] == "cancelled" and "server shut down" in job["error"]
+    assert job.status == "cancelled" and job.error is not None
+    assert "server shut down" in job.error
 
 
 def test_training_past_its_time_limit_is_stopped(settings, db, make_user) -> None:
@@ -259,9 +260,10 @@ def test_training_past_its_time_limit_is_stopped(settings, db, make_user) -> Non
     job = app.extensions["cryoprotect"].jobs.wait(
         user.actor, uuid.UUID(started["job_id"]), timeout_s=WAIT_S
     )
-    assert job["status"] == "failed", job
-    assert "time limit of 0.5 s" in job["error"]
+    assert job.status == "failed", job
+    assert job.error is not None and "time limit of 0.5 s" in job.error
     model = client.get(f"{MODELS}/{started['model']['id']}", headers=user.headers).json
+    assert model is not None
     assert model["status"] == "failed" and "time limit" in model["error"]
     assert psutil.wait_procs(training_workers(), timeout=30)[1] == []
 
