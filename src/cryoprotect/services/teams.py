@@ -115,6 +115,15 @@ class ReceivedInvitation(InvitationRecord):
     invited_by_name: str | None
 
 
+def _team_name(name: str | None) -> str:
+    """The team name without surrounding blanks; :class:`ValidationError` unless 1 to 200
+    characters remain."""
+    label = (name or "").strip()
+    if not label or len(label) > 200:
+        raise ValidationError("Team name must be 1 to 200 characters.", field="name")
+    return label
+
+
 class TeamService:
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -145,9 +154,7 @@ class TeamService:
     def create(self, actor: Actor, name: str, description: str | None = None) -> TeamRecord:
         """Create a team; the database makes its creator the team's admin."""
         user_id = actor.require_user()
-        label = (name or "").strip()
-        if not label or len(label) > 200:
-            raise ValidationError("Team name must be 1 to 200 characters.", field="name")
+        label = _team_name(name)
         with self.db.transaction(actor.identity) as session:
             team = Team(name=label, description=description, created_by=user_id)
             session.add(team)
@@ -204,9 +211,7 @@ class TeamService:
             team = self._visible_team(session, team_id)
             values: dict[str, Any] = {}
             if name is not None:
-                if not name.strip() or len(name) > 200:
-                    raise ValidationError("Team name must be 1 to 200 characters.", field="name")
-                values["name"] = name.strip()
+                values["name"] = _team_name(name)
             if description is not None:
                 values["description"] = description
             if values:
