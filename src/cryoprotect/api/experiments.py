@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import marshmallow as ma
@@ -16,11 +17,14 @@ from cryoprotect.api.common import (
     InputSchema,
     PageArgsSchema,
     StrictSchema,
+    View,
     current_actor,
+    deletes,
     multipart_arguments,
     paged_schema,
     paginated,
     services,
+    shows,
     signed_in,
 )
 from cryoprotect.api.models import DatasetSchema
@@ -29,7 +33,10 @@ from cryoprotect.db.models import VERIFICATION_STATUSES, VISIBILITIES
 from cryoprotect.services.experiments import (
     BIOLOGICAL_KINDS,
     CONDITION_RANGES,
+    CONDITION_TEXT,
     MEASURES,
+    VOCABULARY,
+    ImportReport,
 )
 
 blp = Blueprint(
@@ -70,21 +77,20 @@ class ExperimentResultInSchema(InputSchema):
     notes = _Text(load_default=None, allow_none=True, validate=_Len(max=2000))
 
 
-class ExperimentConditionsSchema(InputSchema):
-    class Meta:
-        unknown = ma.RAISE
-
-    cooling_rate_c_per_min = _Float(allow_none=True, allow_nan=False)
-    warming_rate_c_per_min = _Float(allow_none=True, allow_nan=False)
-    storage_temperature_c = _Float(allow_none=True, allow_nan=False)
-    storage_duration_h = _Float(allow_none=True, allow_nan=False)
-    loading_temperature_c = _Float(allow_none=True, allow_nan=False)
-    unloading_temperature_c = _Float(allow_none=True, allow_nan=False)
-    step_temperatures_c = ma.fields.List(_Float(allow_nan=False), validate=_Len(max=50))
-    method = _Text(allow_none=True, validate=_Len(max=300))
-    container = _Text(allow_none=True, validate=_Len(max=300))
-    seeding = _Text(allow_none=True, validate=_Len(max=300))
-    notes = _Text(allow_none=True, validate=_Len(max=2000))
+# The service's condition names (measures.CONDITION_RANGES, CONDITION_TEXT), in its order.
+ExperimentConditionsSchema = type(
+    "ExperimentConditionsSchema",
+    (InputSchema,),
+    {
+        "Meta": type("Meta", (), {"unknown": ma.RAISE}),
+        **{name: _Float(allow_none=True, allow_nan=False) for name in CONDITION_RANGES},
+        "step_temperatures_c": ma.fields.List(_Float(allow_nan=False), validate=_Len(max=50)),
+        **{
+            name: _Text(allow_none=True, validate=_Len(max=2000 if name == "notes" else 300))
+            for name in CONDITION_TEXT
+        },
+    },
+)
 
 
 class BiologicalSystemSchema(InputSchema):
@@ -331,6 +337,11 @@ class ResultsImportRowSchema(ma.Schema):
     field = _Text()
     reason = _Text()
 
+    @ma.post_dump
+    def _leave_out_none(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        """A row says only what applies to it (ImportRow's None attributes are left out)."""
+        return {k: v for k, v in data.items() if v is not None}
+
 
 class ResultsImportReportSchema(ma.Schema):
     total = ma.fields.Integer(required=True)
@@ -355,6 +366,25 @@ class ExperimentVocabularySchema(ma.Schema):
     measures = ma.fields.List(ma.fields.Nested(ExperimentMeasureSchema), required=True)
     conditions = ma.fields.Dict(required=True, metadata={"description": "name → [min, max]"})
     biological_kinds = ma.fields.List(_Text(), required=True)
+
+
+def _verification_step(
+    body: type[ma.Schema], forbidden: str, conflict: str
+) -> Callable[[View], View]:
+    """A signed-in step of the verification workflow on one experiment: parses ``body``,
+    answers the experiment (200) and documents its 403 (``forbidden``), 404 and 409
+    (``conflict``)."""
+
+    def decorate(view: View) -> View:
+        documented = blp.alt_response(409, description=conflict)(view)
+        documented = blp.alt_response(404, description="No such experiment visible to the caller")(
+            documented
+        )
+        documented = blp.alt_response(403, description=forbidden)(documented)
+        answered = blp.response(200, ExperimentSchema)(documented)
+        return signed_in(blp)(blp.arguments(body)(answered))
+
+    return decorate
 
 
 @blp.route("")
@@ -387,18 +417,12 @@ class Vocabulary(MethodView):
     @blp.doc(security=OPTIONAL_BEARER)
     def get(self) -> Any:
         """Measures (with units and ranges), condition names and biological-system kinds"""
-        return {
-            "measures": [m.__dict__ for m in MEASURES.values()],
-            "conditions": {k: list(v) for k, v in CONDITION_RANGES.items()},
-            "biological_kinds": list(BIOLOGICAL_KINDS),
-        }
+        return VOCABULARY
 
 
 @blp.route("/<uuid:experiment_id>")
 class ExperimentItem(MethodView):
-    @blp.response(200, ExperimentSchema)
-    @blp.alt_response(404, description="No such experiment visible to the caller")
-    @blp.doc(security=OPTIONAL_BEARER)
+    @shows(blp, ExperimentSchema, "experiment")
     def get(self, experiment_id: uuid.UUID) -> Any:
         """One experiment"""
         return services().experiments.get(current_actor(), experiment_id)
@@ -421,10 +445,7 @@ class ExperimentItem(MethodView):
         """Edit an experiment; editing a verified one sends it back to pending verification"""
         return services().experiments.update(current_actor(), experiment_id, body)
 
-    @signed_in(blp)
-    @blp.response(204)
-    @blp.alt_response(403, description="Visible but not deletable by the caller")
-    @blp.alt_response(404, description="No such experiment visible to the caller")
+    @deletes(blp, "experiment")
     @blp.alt_response(409, description="Verified experiments are not deleted")
     def delete(self, experiment_id: uuid.UUID) -> None:
         """Delete an experiment that is not verified"""
@@ -433,12 +454,9 @@ class ExperimentItem(MethodView):
 
 @blp.route("/<uuid:experiment_id>/submit")
 class ExperimentSubmit(MethodView):
-    @signed_in(blp)
-    @blp.arguments(ExperimentSubmitSchema)
-    @blp.response(200, ExperimentSchema)
-    @blp.alt_response(403, description="Not editable by the caller")
-    @blp.alt_response(404, description="No such experiment visible to the caller")
-    @blp.alt_response(409, description="Already pending or verified")
+    @_verification_step(
+        ExperimentSubmitSchema, "Not editable by the caller", "Already pending or verified"
+    )
     def post(self, body: dict[str, Any], experiment_id: uuid.UUID) -> Any:
         """Submit a team experiment for lab verification (→ pending)"""
         return services().experiments.submit(current_actor(), experiment_id, body.get("notes"))
@@ -446,12 +464,11 @@ class ExperimentSubmit(MethodView):
 
 @blp.route("/<uuid:experiment_id>/verification")
 class ExperimentVerification(MethodView):
-    @signed_in(blp)
-    @blp.arguments(VerificationDecisionSchema)
-    @blp.response(200, ExperimentSchema)
-    @blp.alt_response(403, description="The author, or no verify capability in the team")
-    @blp.alt_response(404, description="No such experiment visible to the caller")
-    @blp.alt_response(409, description="The experiment is not pending")
+    @_verification_step(
+        VerificationDecisionSchema,
+        "The author, or no verify capability in the team",
+        "The experiment is not pending",
+    )
     def post(self, body: dict[str, Any], experiment_id: uuid.UUID) -> Any:
         """Verify or reject a pending experiment (a verifier of its team who is not the author)"""
         return services().experiments.decide(current_actor(), experiment_id, **body)
@@ -459,9 +476,7 @@ class ExperimentVerification(MethodView):
 
 @blp.route("/<uuid:experiment_id>/history")
 class ExperimentHistory(MethodView):
-    @blp.response(200, ExperimentHistorySchema)
-    @blp.alt_response(404, description="No such experiment visible to the caller")
-    @blp.doc(security=OPTIONAL_BEARER)
+    @shows(blp, ExperimentHistorySchema, "experiment")
     def get(self, experiment_id: uuid.UUID) -> Any:
         """Verification decisions and every change: who, when, what"""
         return services().experiments.history(current_actor(), experiment_id)
@@ -469,9 +484,7 @@ class ExperimentHistory(MethodView):
 
 @blp.route("/<uuid:experiment_id>/predicted-vs-measured")
 class ExperimentComparison(MethodView):
-    @blp.response(200, PredictedVsMeasuredSchema)
-    @blp.alt_response(404, description="No such experiment visible to the caller")
-    @blp.doc(security=OPTIONAL_BEARER)
+    @shows(blp, PredictedVsMeasuredSchema, "experiment")
     def get(self, experiment_id: uuid.UUID) -> Any:
         """Stored predictions for the experiment's mixture against the measured values"""
         return services().experiments.predicted_vs_measured(current_actor(), experiment_id)
@@ -544,7 +557,7 @@ class ExperimentImport(MethodView):
         experiments = services().experiments
 
         def work() -> dict[str, Any]:
-            report = experiments.import_results(
+            report: ImportReport = experiments.import_results(
                 actor,
                 content,
                 visibility=form["visibility"],

@@ -16,7 +16,7 @@ Split by job:
 
 - :mod:`.measures`: the measures, conditions and biological systems, and their validation;
 - :mod:`.base`: the state and helpers every use case shares (visible row, cited mixture
-  version, content cleaning, the API shape);
+  version, content cleaning, the record the API dumps);
 - :mod:`.records`: create, read, list, edit, delete;
 - :mod:`.verification`: submit, decide, history;
 - :mod:`.comparisons`: predicted versus measured, per experiment and per model version;
@@ -25,13 +25,21 @@ Split by job:
 - :mod:`.service`: :class:`ExperimentService`, the one object that combines them.
 """
 
-from cryoprotect.services.experiments.base import CONTENT_FIELDS
+from cryoprotect.services.experiments.base import CONTENT_FIELDS, ExperimentRecord
+from cryoprotect.services.experiments.comparisons import (
+    ModelError,
+    PredictedVsMeasured,
+    PredictionComparison,
+    PredictionSummary,
+)
 from cryoprotect.services.experiments.measures import (
     BIOLOGICAL_KINDS,
     CONDITION_RANGES,
     CONDITION_TEXT,
     MAX_RESULTS,
     MEASURES,
+    VOCABULARY,
+    ExperimentVocabulary,
     Measure,
     clean_biological_system,
     clean_conditions,
@@ -39,11 +47,31 @@ from cryoprotect.services.experiments.measures import (
     clean_results,
     measured_values,
 )
-from cryoprotect.services.experiments.results_import import CSV_COLUMN_OF, IMPORT_COLUMNS
+from cryoprotect.services.experiments.results_import import (
+    CSV_COLUMN_OF,
+    IMPORT_COLUMNS,
+    ImportReport,
+    ImportRow,
+)
 from cryoprotect.services.experiments.service import ExperimentService
-from cryoprotect.services.experiments.verification import submit_for_verification
+from cryoprotect.services.experiments.verification import (
+    ExperimentChange,
+    ExperimentHistory,
+    VerificationRecord,
+    submit_for_verification,
+)
 
 __all__ = [
+    "ExperimentChange",
+    "ExperimentHistory",
+    "ExperimentRecord",
+    "ImportReport",
+    "ImportRow",
+    "ModelError",
+    "PredictedVsMeasured",
+    "PredictionComparison",
+    "PredictionSummary",
+    "VerificationRecord",
     "BIOLOGICAL_KINDS",
     "CONDITION_RANGES",
     "CONDITION_TEXT",
@@ -52,7 +80,9 @@ __all__ = [
     "IMPORT_COLUMNS",
     "MAX_RESULTS",
     "MEASURES",
+    "VOCABULARY",
     "ExperimentService",
+    "ExperimentVocabulary",
     "Measure",
     "clean_biological_system",
     "clean_conditions",

@@ -1,10 +1,12 @@
 """What every experiment use case shares: the database handle, the visible row, the
-mixture version an experiment cites, cleaning of its content and its API shape."""
+mixture version an experiment cites, cleaning of its content and its record."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +21,7 @@ from cryoprotect.services.experiments.measures import (
     clean_conditions,
     clean_results,
 )
+from cryoprotect.services.owned import OwnedRecord, owned_columns
 
 CONTENT_FIELDS = (
     "title",
@@ -35,6 +38,62 @@ CONTENT_FIELDS = (
     "notes",
     "attachments",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentRecord(OwnedRecord):
+    """An experiment as the caller sees it, with the names of the mixture, protocol and
+    cell type it cites (None where it cites none or the caller cannot see it)."""
+
+    id: uuid.UUID
+    title: str
+    mixture_id: uuid.UUID | None
+    mixture_version: int | None
+    mixture_name: str | None
+    protocol_id: uuid.UUID | None
+    protocol_name: str | None
+    protocol_text: str | None
+    cell_type_id: uuid.UUID | None
+    cell_type_name: str | None
+    biological_system: dict[str, Any]
+    conditions: dict[str, Any]
+    results: list[dict[str, Any]]
+    performed_on: date | None
+    operator: str | None
+    notes: str | None
+    attachments: list[dict[str, Any]]
+    verification_status: str
+
+    @classmethod
+    def of(
+        cls,
+        e: Experiment,
+        *,
+        mixture_name: str | None,
+        protocol_name: str | None,
+        cell_type_name: str | None,
+    ) -> ExperimentRecord:
+        return cls(
+            id=e.id,
+            title=e.title,
+            mixture_id=e.mixture_id,
+            mixture_version=e.mixture_version,
+            mixture_name=mixture_name,
+            protocol_id=e.protocol_id,
+            protocol_name=protocol_name,
+            protocol_text=e.protocol_text,
+            cell_type_id=e.cell_type_id,
+            cell_type_name=cell_type_name,
+            biological_system=dict(e.biological_system or {}),
+            conditions=dict(e.conditions or {}),
+            results=list(e.results or []),
+            performed_on=e.performed_on,
+            operator=e.operator,
+            notes=e.notes,
+            attachments=list(e.attachments or []),
+            verification_status=e.verification_status,
+            **owned_columns(e),
+        )
 
 
 class ExperimentServiceBase:
@@ -102,11 +161,11 @@ class ExperimentServiceBase:
             out["attachments"] = [dict(a) for a in out["attachments"] or []]
         return out
 
-    def _dict(self, session: Session, e: Experiment) -> dict[str, Any]:
-        return self._dicts(session, [e])[0]
+    def _record(self, session: Session, e: Experiment) -> ExperimentRecord:
+        return self._records(session, [e])[0]
 
-    def _dicts(self, session: Session, rows: Sequence[Experiment]) -> list[dict[str, Any]]:
-        """API dicts of several experiments, with the names of what they reference (one
+    def _records(self, session: Session, rows: Sequence[Experiment]) -> list[ExperimentRecord]:
+        """Records of several experiments, with the names of what they reference (one
         query per referenced table for the whole page, not per row)."""
 
         def names(model: Any, ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, str]:
@@ -119,40 +178,12 @@ class ExperimentServiceBase:
         mixtures = names(Mixture, (e.mixture_id for e in rows))
         cells = names(CellType, (e.cell_type_id for e in rows))
         protocols = names(Protocol, (e.protocol_id for e in rows))
-        return [self._row_dict(e, mixtures, cells, protocols) for e in rows]
-
-    @staticmethod
-    def _row_dict(
-        e: Experiment,
-        mixtures: dict[uuid.UUID, str],
-        cells: dict[uuid.UUID, str],
-        protocols: dict[uuid.UUID, str],
-    ) -> dict[str, Any]:
-        mixture_name = mixtures.get(e.mixture_id) if e.mixture_id else None
-        cell_name = cells.get(e.cell_type_id) if e.cell_type_id else None
-        protocol_name = protocols.get(e.protocol_id) if e.protocol_id else None
-        return {
-            "id": e.id,
-            "title": e.title,
-            "mixture_id": e.mixture_id,
-            "mixture_version": e.mixture_version,
-            "mixture_name": mixture_name,
-            "protocol_id": e.protocol_id,
-            "protocol_name": protocol_name,
-            "protocol_text": e.protocol_text,
-            "cell_type_id": e.cell_type_id,
-            "cell_type_name": cell_name,
-            "biological_system": dict(e.biological_system or {}),
-            "conditions": dict(e.conditions or {}),
-            "results": list(e.results or []),
-            "performed_on": e.performed_on,
-            "operator": e.operator,
-            "notes": e.notes,
-            "attachments": list(e.attachments or []),
-            "verification_status": e.verification_status,
-            "visibility": e.visibility,
-            "team_id": e.team_id,
-            "created_by": e.created_by,
-            "created_at": e.created_at,
-            "updated_at": e.updated_at,
-        }
+        return [
+            ExperimentRecord.of(
+                e,
+                mixture_name=mixtures.get(e.mixture_id) if e.mixture_id else None,
+                protocol_name=protocols.get(e.protocol_id) if e.protocol_id else None,
+                cell_type_name=cells.get(e.cell_type_id) if e.cell_type_id else None,
+            )
+            for e in rows
+        ]

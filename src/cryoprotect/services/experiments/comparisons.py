@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 import statistics
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,6 +17,66 @@ from cryoprotect.db.models import Experiment, Prediction, PredictiveModel
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.experiments.base import ExperimentServiceBase
 from cryoprotect.services.experiments.measures import measured_values
+
+
+@dataclass(frozen=True, slots=True)
+class PredictionComparison:
+    """One stored prediction of a measure against the experiment's measured value."""
+
+    measure: str
+    unit: str
+    measured: float
+    replicates: int
+    predicted: float
+    lower: float | None
+    upper: float | None
+    confidence_level: float | None
+    error: float  # predicted − measured
+    inside_interval: bool | None
+    model_id: uuid.UUID
+    model_name: str
+    model_version: int
+    prediction_id: uuid.UUID
+    predicted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PredictedVsMeasured:
+    """Stored predictions for an experiment's mixture against what was measured."""
+
+    experiment_id: uuid.UUID
+    mixture_id: uuid.UUID | None
+    mixture_version: int | None
+    method: str
+    comparisons: list[PredictionComparison]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelError:
+    """The prediction error of one model version on one measure across experiments."""
+
+    model_id: uuid.UUID
+    model_name: str
+    model_version: int
+    measure: str
+    n: int
+    experiments: int
+    mae: float
+    rmse: float
+    bias: float
+    coverage: float | None
+    unit: str
+
+
+@dataclass(frozen=True, slots=True)
+class PredictionSummary:
+    """Prediction error by model version across the visible (team's) experiments."""
+
+    team_id: uuid.UUID | None
+    verified_only: bool
+    experiments: int
+    method: str
+    models: list[ModelError]
 
 
 class ExperimentComparisons(ExperimentServiceBase):
@@ -38,7 +100,7 @@ class ExperimentComparisons(ExperimentServiceBase):
             latest.setdefault(m.id, (p, m))  # newest prediction per model version
         return list(latest.values())
 
-    def _comparisons(self, session: Session, e: Experiment) -> list[dict[str, Any]]:
+    def _comparisons(self, session: Session, e: Experiment) -> list[PredictionComparison]:
         if e.mixture_id is None:
             return []
         out = []
@@ -50,41 +112,41 @@ class ExperimentComparisons(ExperimentServiceBase):
                     else None
                 )
                 out.append(
-                    {
-                        "measure": measure,
-                        "unit": measured["unit"],
-                        "measured": measured["value"],
-                        "replicates": measured["replicates"],
-                        "predicted": p.value,
-                        "lower": p.lower,
-                        "upper": p.upper,
-                        "confidence_level": p.confidence_level,
-                        "error": p.value - measured["value"],
-                        "inside_interval": inside,
-                        "model_id": m.id,
-                        "model_name": m.name,
-                        "model_version": m.version,
-                        "prediction_id": p.id,
-                        "predicted_at": p.created_at,
-                    }
+                    PredictionComparison(
+                        measure=measure,
+                        unit=measured["unit"],
+                        measured=measured["value"],
+                        replicates=measured["replicates"],
+                        predicted=p.value,
+                        lower=p.lower,
+                        upper=p.upper,
+                        confidence_level=p.confidence_level,
+                        error=p.value - measured["value"],
+                        inside_interval=inside,
+                        model_id=m.id,
+                        model_name=m.name,
+                        model_version=m.version,
+                        prediction_id=p.id,
+                        predicted_at=p.created_at,
+                    )
                 )
         return out
 
-    def predicted_vs_measured(self, actor: Actor, experiment_id: uuid.UUID) -> dict[str, Any]:
+    def predicted_vs_measured(self, actor: Actor, experiment_id: uuid.UUID) -> PredictedVsMeasured:
         """Stored predictions for the experiment's mixture against what was measured."""
         with self.db.transaction(actor.identity) as session:
             e = self._visible(session, experiment_id)
-            return {
-                "experiment_id": e.id,
-                "mixture_id": e.mixture_id,
-                "mixture_version": e.mixture_version,
-                "method": (
+            return PredictedVsMeasured(
+                experiment_id=e.id,
+                mixture_id=e.mixture_id,
+                mixture_version=e.mixture_version,
+                method=(
                     "measured = replicate-weighted mean of the experiment's results per measure; "
                     "predicted = the newest stored prediction of each model version for this "
                     "mixture (same version, or unversioned); error = predicted − measured"
                 ),
-                "comparisons": self._comparisons(session, e),
-            }
+                comparisons=self._comparisons(session, e),
+            )
 
     def summary(
         self,
@@ -92,48 +154,45 @@ class ExperimentComparisons(ExperimentServiceBase):
         *,
         team_id: uuid.UUID | None = None,
         verified_only: bool = False,
-    ) -> dict[str, Any]:
+    ) -> PredictionSummary:
         """Prediction error by model version across the visible (team's) experiments."""
         query = sa.select(Experiment).where(Experiment.mixture_id.is_not(None))
         if team_id:
             query = query.where(Experiment.team_id == team_id)
         if verified_only:
             query = query.where(Experiment.verification_status == "verified")
+        groups: dict[tuple[Any, ...], list[tuple[uuid.UUID, PredictionComparison]]] = {}
         with self.db.transaction(actor.identity) as session:
-            rows: list[dict[str, Any]] = []
             experiments = session.scalars(query.limit(5000)).all()
             for e in experiments:
-                rows.extend({**c, "experiment_id": e.id} for c in self._comparisons(session, e))
-        groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-        for r in rows:
-            groups.setdefault(
-                (r["model_id"], r["model_name"], r["model_version"], r["measure"]), []
-            ).append(r)
+                for c in self._comparisons(session, e):
+                    key = (c.model_id, c.model_name, c.model_version, c.measure)
+                    groups.setdefault(key, []).append((e.id, c))
         models = []
         for (model_id, name, version, measure), items in groups.items():
-            errors = [float(i["error"]) for i in items]
-            inside = [i["inside_interval"] for i in items if i["inside_interval"] is not None]
+            errors = [float(c.error) for _, c in items]
+            inside = [c.inside_interval for _, c in items if c.inside_interval is not None]
             models.append(
-                {
-                    "model_id": model_id,
-                    "model_name": name,
-                    "model_version": version,
-                    "measure": measure,
-                    "n": len(items),
-                    "experiments": len({i["experiment_id"] for i in items}),
-                    "mae": statistics.fmean([abs(x) for x in errors]),
-                    "rmse": math.sqrt(statistics.fmean([x * x for x in errors])),
-                    "bias": statistics.fmean(errors),
-                    "coverage": (sum(inside) / len(inside)) if inside else None,
-                    "unit": items[0]["unit"],
-                }
+                ModelError(
+                    model_id=model_id,
+                    model_name=name,
+                    model_version=version,
+                    measure=measure,
+                    n=len(items),
+                    experiments=len({experiment_id for experiment_id, _ in items}),
+                    mae=statistics.fmean([abs(x) for x in errors]),
+                    rmse=math.sqrt(statistics.fmean([x * x for x in errors])),
+                    bias=statistics.fmean(errors),
+                    coverage=(sum(inside) / len(inside)) if inside else None,
+                    unit=items[0][1].unit,
+                )
             )
-        models.sort(key=lambda m: (m["measure"], m["model_name"], m["model_version"]))
-        return {
-            "team_id": team_id,
-            "verified_only": verified_only,
-            "experiments": len(experiments),
-            "method": "MAE, RMSE and bias of predicted − measured; coverage = share of "
+        models.sort(key=lambda m: (m.measure, m.model_name, m.model_version))
+        return PredictionSummary(
+            team_id=team_id,
+            verified_only=verified_only,
+            experiments=len(experiments),
+            method="MAE, RMSE and bias of predicted − measured; coverage = share of "
             "measurements inside the prediction interval",
-            "models": models,
-        }
+            models=models,
+        )

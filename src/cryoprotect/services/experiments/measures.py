@@ -51,6 +51,23 @@ CONDITION_TEXT = ("method", "container", "seeding", "notes")
 MAX_RESULTS = 200
 
 
+@dataclass(frozen=True, slots=True)
+class ExperimentVocabulary:
+    """What an experiment can report: the measures, the numeric conditions with their
+    ranges ([min, max]) and the kinds of biological system."""
+
+    measures: list[Measure]
+    conditions: dict[str, list[float]]
+    biological_kinds: list[str]
+
+
+VOCABULARY = ExperimentVocabulary(
+    measures=list(MEASURES.values()),
+    conditions={k: list(v) for k, v in CONDITION_RANGES.items()},
+    biological_kinds=list(BIOLOGICAL_KINDS),
+)
+
+
 def _finite(value: Any, field: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValidationError("Must be a finite number.", field=field)

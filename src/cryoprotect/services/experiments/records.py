@@ -11,7 +11,11 @@ from cryoprotect.db.models import Experiment
 from cryoprotect.errors import Conflict, ValidationError
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import Page, change_visible, paginate, reject_unknown_fields
-from cryoprotect.services.experiments.base import CONTENT_FIELDS, ExperimentServiceBase
+from cryoprotect.services.experiments.base import (
+    CONTENT_FIELDS,
+    ExperimentRecord,
+    ExperimentServiceBase,
+)
 from cryoprotect.services.experiments.verification import submit_for_verification
 from cryoprotect.services.molecules import check_scope
 
@@ -28,7 +32,7 @@ class ExperimentRecords(ExperimentServiceBase):
         team_id: uuid.UUID | None = None,
         submit: bool = False,
         **values: Any,
-    ) -> dict[str, Any]:
+    ) -> ExperimentRecord:
         """Record an experiment in one transaction (optionally submitting it for verification)."""
         user_id = actor.require_user()
         check_scope(visibility, team_id)
@@ -46,11 +50,11 @@ class ExperimentRecords(ExperimentServiceBase):
             if submit:
                 submit_for_verification(session, experiment, user_id, None)
             session.refresh(experiment)
-            return self._dict(session, experiment)
+            return self._record(session, experiment)
 
-    def get(self, actor: Actor, experiment_id: uuid.UUID) -> dict[str, Any]:
+    def get(self, actor: Actor, experiment_id: uuid.UUID) -> ExperimentRecord:
         with self.db.transaction(actor.identity) as session:
-            return self._dict(session, self._visible(session, experiment_id))
+            return self._record(session, self._visible(session, experiment_id))
 
     def list(
         self,
@@ -64,7 +68,7 @@ class ExperimentRecords(ExperimentServiceBase):
         mixture_id: uuid.UUID | None = None,
         cell_type_id: uuid.UUID | None = None,
         awaiting_me: bool = False,
-    ) -> Page[dict[str, Any]]:
+    ) -> Page[ExperimentRecord]:
         """Visible experiments, newest first; ``awaiting_me`` = the caller's verification queue."""
         query = sa.select(Experiment).order_by(Experiment.created_at.desc(), Experiment.id)
         if q:
@@ -88,7 +92,7 @@ class ExperimentRecords(ExperimentServiceBase):
         with self.db.transaction(actor.identity) as session:
             result = paginate(session, query, page, per_page)
             return Page(
-                self._dicts(session, result.items),
+                self._records(session, result.items),
                 result.total,
                 result.page,
                 result.per_page,
@@ -96,7 +100,7 @@ class ExperimentRecords(ExperimentServiceBase):
 
     def update(
         self, actor: Actor, experiment_id: uuid.UUID, changes: dict[str, Any]
-    ) -> dict[str, Any]:
+    ) -> ExperimentRecord:
         """Edit; editing a verified or rejected experiment sends it back to pending."""
         actor.require_user()
         allowed = {*CONTENT_FIELDS, "visibility", "team_id"}
@@ -112,7 +116,7 @@ class ExperimentRecords(ExperimentServiceBase):
             values = self._clean(session, changes)
             change_visible(session, Experiment, experiment_id, "experiment", values)
             session.refresh(experiment)
-            return self._dict(session, experiment)
+            return self._record(session, experiment)
 
     def delete(self, actor: Actor, experiment_id: uuid.UUID) -> None:
         actor.require_user()

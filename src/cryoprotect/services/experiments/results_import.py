@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -42,6 +44,60 @@ IMPORT_COLUMNS = (
 )
 
 
+T = TypeVar("T")
+
+
+def _parse(row: dict[str, str], key: str, parse: Callable[[str], T], problem: str) -> T | None:
+    """The CSV cell ``key`` parsed (None where it is empty); ``{key} {problem}.`` where it
+    does not parse."""
+    if not row.get(key):
+        return None
+    try:
+        return parse(row[key])
+    except ValueError:
+        raise ValidationError(f"{key} {problem}.", field=f"row.{key}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRow:
+    """What became of one CSV row: ``added`` (to ``experiment_id``, or to the new
+    experiment ``title`` while it is not yet written) or ``rejected`` (``field``, ``reason``).
+    A None attribute is left out of the report."""
+
+    row: int
+    status: str
+    experiment_id: uuid.UUID | None = None
+    title: str | None = None
+    field: str | None = None
+    reason: str | None = None
+
+    @classmethod
+    def rejected(cls, row: int, field: str, reason: str) -> ImportRow:
+        return cls(row, "rejected", field=field, reason=reason)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    """The per-row report of a results import and its counts."""
+
+    total: int
+    written: int
+    experiments_created: int
+    experiments_updated: int
+    rejected_count: int
+    rows: list[ImportRow]
+
+    @classmethod
+    def of(
+        cls, rows: list[ImportRow], *, created: int = 0, updated: int = 0, wrote: bool = True
+    ) -> ImportReport:
+        """Counts of ``rows``; ``wrote`` False: nothing was written (an atomic import with
+        a rejected row)."""
+        rejected = sum(r.status == "rejected" for r in rows)
+        written = len(rows) - rejected if wrote else 0
+        return cls(len(rows), written, created, updated, rejected, rows)
+
+
 class ExperimentImport(ExperimentServiceBase):
     """Import use case of :class:`~cryoprotect.services.experiments.ExperimentService`."""
 
@@ -53,7 +109,7 @@ class ExperimentImport(ExperimentServiceBase):
         visibility: str = "private",
         team_id: uuid.UUID | None = None,
         atomic: bool = False,
-    ) -> dict[str, Any]:
+    ) -> ImportReport:
         """Import measurements from CSV: one row per measurement.
 
         A row names an existing experiment (``experiment_id``, which the caller may edit)
@@ -80,7 +136,7 @@ class ExperimentImport(ExperimentServiceBase):
             raise ValidationError(
                 "The CSV needs a 'measure' column and 'experiment_id' or 'title'.", field="file"
             )
-        report: list[dict[str, Any]] = []
+        report: list[ImportRow] = []
         with self.db.transaction(actor.identity) as session:
             existing: dict[uuid.UUID, list[dict[str, Any]]] = {}
             new: dict[str, dict[str, Any]] = {}
@@ -92,32 +148,19 @@ class ExperimentImport(ExperimentServiceBase):
                 except (ValidationError, NotFound) as exc:
                     field = getattr(exc, "field", None) or (exc.details or {}).get("field")
                     report.append(
-                        {
-                            "row": number,
-                            "status": "rejected",
-                            "field": (field or "").replace("row.", ""),
-                            "reason": exc.message,
-                        }
+                        ImportRow.rejected(number, (field or "").replace("row.", ""), exc.message)
                     )
                     continue
                 if isinstance(target, uuid.UUID):
                     existing.setdefault(target, []).append(result)
-                    report.append({"row": number, "status": "added", "experiment_id": target})
+                    report.append(ImportRow(number, "added", experiment_id=target))
                 else:
                     new[target]["results"].append(result)
-                    report.append({"row": number, "status": "added", "title": target})
-            rejected = [r for r in report if r["status"] == "rejected"]
+                    report.append(ImportRow(number, "added", title=target))
             if not report:
                 raise ValidationError("The file has no data rows.", field="file")
-            if atomic and rejected:  # nothing has been written yet
-                return {
-                    "total": len(report),
-                    "written": 0,
-                    "experiments_created": 0,
-                    "experiments_updated": 0,
-                    "rejected_count": len(rejected),
-                    "rows": report,
-                }
+            if atomic and any(r.status == "rejected" for r in report):
+                return ImportReport.of(report, wrote=False)  # nothing has been written yet
             for experiment_id, results in existing.items():
                 current = session.get(Experiment, experiment_id)
                 assert current is not None
@@ -139,24 +182,19 @@ class ExperimentImport(ExperimentServiceBase):
                     # e.g. a team import citing a private mixture: that experiment's rows
                     # are refused, with the database's reason (migration 0010)
                     field = CSV_COLUMN_OF.get(str(refused.details.get("field")), "")
-                    for r in report:
-                        if r.get("title") == title:
-                            del r["title"]
-                            r.update(status="rejected", field=field, reason=refused.message)
+                    report = [
+                        ImportRow.rejected(r.row, field, refused.message) if r.title == title else r
+                        for r in report
+                    ]
                     continue
                 created[title] = refused
-            for r in report:
-                if r.get("title") in created:
-                    r["experiment_id"] = created[r.pop("title")]
-            rejected = [r for r in report if r["status"] == "rejected"]
-            return {
-                "total": len(report),
-                "written": len(report) - len(rejected),
-                "experiments_created": len(created),
-                "experiments_updated": len(existing),
-                "rejected_count": len(rejected),
-                "rows": report,
-            }
+            report = [
+                ImportRow(r.row, r.status, experiment_id=created[r.title])
+                if r.title in created
+                else r
+                for r in report
+            ]
+            return ImportReport.of(report, created=len(created), updated=len(existing))
 
     @staticmethod
     def _create_or_refuse(
@@ -178,12 +216,7 @@ class ExperimentImport(ExperimentServiceBase):
     @staticmethod
     def _csv_result(row: dict[str, str]) -> dict[str, Any]:
         def number(key: str) -> float | None:
-            if not row.get(key):
-                return None
-            try:
-                return float(row[key])
-            except ValueError:
-                raise ValidationError(f"{key} is not a number.", field=f"row.{key}") from None
+            return _parse(row, key, float, "is not a number")
 
         measure = row.get("measure", "")
         value: Any
@@ -194,19 +227,12 @@ class ExperimentImport(ExperimentServiceBase):
             value = text in ("true", "yes", "1")
         else:
             value = number("value")
-        replicates: Any = 1
-        if row.get("replicates"):
-            try:
-                replicates = int(row["replicates"])
-            except ValueError:
-                raise ValidationError(
-                    "replicates is not a whole number.", field="row.replicates"
-                ) from None
+        replicates = _parse(row, "replicates", int, "is not a whole number")
         return {
             "measure": measure,
             "value": value,
             "unit": row.get("unit") or None,
-            "replicates": replicates,
+            "replicates": 1 if replicates is None else replicates,
             "sd": number("sd"),
             "time_point_h": number("time_point_h"),
             "assay": row.get("assay") or None,
@@ -220,13 +246,8 @@ class ExperimentImport(ExperimentServiceBase):
         new: dict[str, dict[str, Any]],
         user_id: uuid.UUID,
     ) -> uuid.UUID | str:
-        if row.get("experiment_id"):
-            try:
-                experiment_id = uuid.UUID(row["experiment_id"])
-            except ValueError:
-                raise ValidationError(
-                    "experiment_id is not a UUID.", field="row.experiment_id"
-                ) from None
+        experiment_id = _parse(row, "experiment_id", uuid.UUID, "is not a UUID")
+        if experiment_id is not None:
             experiment = session.get(Experiment, experiment_id)
             if experiment is None:
                 raise NotFound("Experiment not found.", details={"field": "experiment_id"})
@@ -258,14 +279,7 @@ class ExperimentImport(ExperimentServiceBase):
                 raise ValidationError(
                     f"No visible mixture named {row['mixture']!r}.", field="row.mixture"
                 )
-            version = None
-            if row.get("mixture_version"):
-                try:
-                    version = int(row["mixture_version"])
-                except ValueError:
-                    raise ValidationError(
-                        "mixture_version is not a whole number.", field="row.mixture_version"
-                    ) from None
+            version = _parse(row, "mixture_version", int, "is not a whole number")
             spec["mixture_id"], spec["mixture_version"] = self._resolve_mixture(
                 session, mixture.id, version
             )
@@ -279,13 +293,11 @@ class ExperimentImport(ExperimentServiceBase):
                 )
             spec["cell_type_id"] = cell.id
             spec["biological_system"] = {"kind": "cell", "name": cell.name}
-        if row.get("performed_on"):
-            try:
-                spec["performed_on"] = date.fromisoformat(row["performed_on"])
-            except ValueError:
-                raise ValidationError(
-                    "performed_on must be a date (YYYY-MM-DD).", field="row.performed_on"
-                ) from None
+        performed_on = _parse(
+            row, "performed_on", date.fromisoformat, "must be a date (YYYY-MM-DD)"
+        )
+        if performed_on is not None:
+            spec["performed_on"] = performed_on
         if row.get("operator"):
             spec["operator"] = row["operator"][:200]
         new[title] = spec

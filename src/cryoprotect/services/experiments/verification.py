@@ -9,6 +9,8 @@ checks here come first only to give a precise message.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +19,61 @@ from sqlalchemy.orm import Session
 from cryoprotect.db.models import Experiment, LabVerification, User
 from cryoprotect.errors import Conflict, PermissionDenied, ValidationError
 from cryoprotect.services.actor import Actor
-from cryoprotect.services.experiments.base import ExperimentServiceBase
+from cryoprotect.services.experiments.base import ExperimentRecord, ExperimentServiceBase
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationRecord:
+    """One row of the verification workflow, with the names of the people in it."""
+
+    id: uuid.UUID
+    status: str
+    verifier_id: uuid.UUID | None
+    verifier: str | None
+    notes: str | None
+    equipment: str | None
+    verified_at: datetime | None
+    created_by: uuid.UUID
+    created_by_name: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, v: LabVerification, names: dict[uuid.UUID, str]) -> VerificationRecord:
+        return cls(
+            id=v.id,
+            status=v.status,
+            verifier_id=v.verifier_id,
+            verifier=names.get(v.verifier_id) if v.verifier_id else None,
+            notes=v.notes,
+            equipment=v.equipment,
+            verified_at=v.verified_at,
+            created_by=v.created_by,
+            created_by_name=names.get(v.created_by),
+            created_at=v.created_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentChange:
+    """One change of an experiment (``public.experiment_history``); ``changes`` is empty
+    and ``redacted`` true where the caller could not see it before or after."""
+
+    occurred_at: datetime
+    actor_id: uuid.UUID | None
+    actor: str | None
+    action: str
+    changes: dict[str, Any]
+    redacted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentHistory:
+    """Verification decisions and changes of one experiment, oldest first."""
+
+    experiment_id: uuid.UUID
+    verification_status: str
+    verifications: list[VerificationRecord]
+    changes: list[ExperimentChange]
 
 
 def submit_for_verification(
@@ -54,14 +110,14 @@ class ExperimentVerification(ExperimentServiceBase):
 
     def submit(
         self, actor: Actor, experiment_id: uuid.UUID, notes: str | None = None
-    ) -> dict[str, Any]:
+    ) -> ExperimentRecord:
         """Ask the team's verifiers to check this experiment (unverified/rejected → pending)."""
         user_id = actor.require_user()
         with self.db.transaction(actor.identity) as session:
             experiment = self._visible(session, experiment_id)
             submit_for_verification(session, experiment, user_id, notes)
             session.refresh(experiment)
-            return self._dict(session, experiment)
+            return self._record(session, experiment)
 
     def decide(
         self,
@@ -71,7 +127,7 @@ class ExperimentVerification(ExperimentServiceBase):
         status: str,
         notes: str | None = None,
         equipment: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> ExperimentRecord:
         """A verifier (not the author) marks a pending experiment verified or rejected."""
         user_id = actor.require_user()
         if status not in ("verified", "rejected"):
@@ -107,9 +163,9 @@ class ExperimentVerification(ExperimentServiceBase):
             )
             session.flush()
             session.refresh(experiment)
-            return self._dict(session, experiment)
+            return self._record(session, experiment)
 
-    def history(self, actor: Actor, experiment_id: uuid.UUID) -> dict[str, Any]:
+    def history(self, actor: Actor, experiment_id: uuid.UUID) -> ExperimentHistory:
         """Verification decisions and every change (who, when, what), oldest first.
 
         A change is shown only to callers who could see the experiment both before and
@@ -136,36 +192,22 @@ class ExperimentVerification(ExperimentServiceBase):
                 | {v.verifier_id for v in verifications if v.verifier_id}
                 | {c.actor_id for c in changes if c.actor_id},
             )
-            return {
-                "experiment_id": experiment.id,
-                "verification_status": experiment.verification_status,
-                "verifications": [
-                    {
-                        "id": v.id,
-                        "status": v.status,
-                        "verifier_id": v.verifier_id,
-                        "verifier": names.get(v.verifier_id) if v.verifier_id else None,
-                        "notes": v.notes,
-                        "equipment": v.equipment,
-                        "verified_at": v.verified_at,
-                        "created_by": v.created_by,
-                        "created_by_name": names.get(v.created_by),
-                        "created_at": v.created_at,
-                    }
-                    for v in verifications
-                ],
-                "changes": [
-                    {
-                        "occurred_at": c.occurred_at,
-                        "actor_id": c.actor_id,
-                        "actor": names.get(c.actor_id) if c.actor_id else None,
-                        "action": c.action,
-                        "changes": c.changes,
-                        "redacted": c.redacted,
-                    }
+            return ExperimentHistory(
+                experiment_id=experiment.id,
+                verification_status=experiment.verification_status,
+                verifications=[VerificationRecord.of(v, names) for v in verifications],
+                changes=[
+                    ExperimentChange(
+                        occurred_at=c.occurred_at,
+                        actor_id=c.actor_id,
+                        actor=names.get(c.actor_id) if c.actor_id else None,
+                        action=c.action,
+                        changes=c.changes,
+                        redacted=c.redacted,
+                    )
                     for c in changes
                 ],
-            }
+            )
 
     @staticmethod
     def _user_names(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
