@@ -15,7 +15,8 @@ from __future__ import annotations
 import builtins
 import logging
 import uuid
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import sqlalchemy as sa
@@ -30,6 +31,7 @@ from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import Page, change_visible, get_visible, paginate
 from cryoprotect.services.mixtures import MixtureService
 from cryoprotect.services.molecules import check_scope
+from cryoprotect.services.owned import OwnedRecord, owned_columns
 from cryoprotect.services.solutions import SolutionComponent, parameter_name, solute_for
 
 logger = logging.getLogger(__name__)
@@ -85,44 +87,89 @@ def load_reference_cell_types(db: Database) -> int:
     return len(builtin)
 
 
-def _cell_dict(row: CellTypeRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "name": row.name,
-        "species": row.species,
-        "description": row.description,
-        "parameters": dict(row.parameters or {}),
-        "sources": list(row.sources or []),
-        "builtin": row.created_by == SYSTEM_USER_ID,
-        "visibility": row.visibility,
-        "team_id": row.team_id,
-        "created_by": row.created_by,
-        "created_at": row.created_at,
-        "updated_at": row.updated_at,
-    }
+@dataclass(frozen=True, slots=True)
+class CellTypeRecord(OwnedRecord):
+    """A cell type as the caller sees it; ``builtin``: one of the shipped parameter sets."""
+
+    id: uuid.UUID
+    name: str
+    species: str | None
+    description: str | None
+    parameters: dict[str, Any]
+    sources: builtins.list[dict[str, Any]]
+    builtin: bool
+
+    @classmethod
+    def of(cls, row: CellTypeRow) -> CellTypeRecord:
+        return cls(
+            id=row.id,
+            name=row.name,
+            species=row.species,
+            description=row.description,
+            parameters=dict(row.parameters or {}),
+            sources=builtins.list(row.sources or []),
+            builtin=row.created_by == SYSTEM_USER_ID,
+            **owned_columns(row),
+        )
 
 
-class CellTypeService:
+Row = TypeVar("Row", CellTypeRow, Protocol)
+Record = TypeVar("Record")
+
+
+class OwnedRows(Generic[Row, Record]):
+    """Read, page, add and delete the rows of one owned table under the caller's identity
+    (RLS decides), answered as records built inside the transaction."""
+
+    model: type[Row]
+    noun: str
+
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    def record(self, row: Row) -> Record:
+        raise NotImplementedError
+
+    def _page(self, actor: Actor, query: sa.Select[Any], page: int, per_page: int) -> Page[Record]:
+        with self.db.transaction(actor.identity) as session:
+            result = paginate(session, query, page, per_page)
+            return Page(
+                [self.record(r) for r in result.items], result.total, result.page, result.per_page
+            )
+
+    def get(self, actor: Actor, row_id: uuid.UUID) -> Record:
+        with self.db.transaction(actor.identity) as session:
+            return self.record(get_visible(session, self.model, row_id, self.noun))
+
+    def _add(self, actor: Actor, row: Row) -> Record:
+        with self.db.transaction(actor.identity) as session:
+            session.add(row)
+            session.flush()
+            session.refresh(row)
+            return self.record(row)
+
+    def delete(self, actor: Actor, row_id: uuid.UUID) -> None:
+        actor.require_user()
+        with self.db.transaction(actor.identity) as session:
+            change_visible(session, self.model, row_id, self.noun)
+
+
+class CellTypeService(OwnedRows[CellTypeRow, CellTypeRecord]):
+    model = CellTypeRow
+    noun = "cell type"
+
+    def record(self, row: CellTypeRow) -> CellTypeRecord:
+        return CellTypeRecord.of(row)
+
     def list(
         self, actor: Actor, *, page: int = 1, per_page: int = 25, q: str | None = None
-    ) -> Page[dict[str, Any]]:
+    ) -> Page[CellTypeRecord]:
         query = sa.select(CellTypeRow).order_by(
             (CellTypeRow.created_by == SYSTEM_USER_ID).desc(), CellTypeRow.name, CellTypeRow.id
         )
         if q:
             query = query.where(CellTypeRow.name.ilike(f"%{q.strip()}%"))
-        with self.db.transaction(actor.identity) as session:
-            result = paginate(session, query, page, per_page)
-            return Page(
-                [_cell_dict(r) for r in result.items], result.total, result.page, result.per_page
-            )
-
-    def get(self, actor: Actor, cell_type_id: uuid.UUID) -> dict[str, Any]:
-        with self.db.transaction(actor.identity) as session:
-            return _cell_dict(get_visible(session, CellTypeRow, cell_type_id, "cell type"))
+        return self._page(actor, query, page, per_page)
 
     def create(
         self,
@@ -132,31 +179,22 @@ class CellTypeService:
         description: str | None = None,
         visibility: str = "private",
         team_id: uuid.UUID | None = None,
-    ) -> dict[str, Any]:
+    ) -> CellTypeRecord:
         """A user-defined cell type, validated by the science module before it is stored."""
         user_id = actor.require_user()
         check_scope(visibility, team_id)
         cell = _from_parameters(parameters)
-        with self.db.transaction(actor.identity) as session:
-            row = CellTypeRow(
-                name=cell.name,
-                species=cell.species,
-                description=description,
-                parameters=cell.as_dict(),
-                sources=_cell_sources(cell),
-                visibility=visibility,
-                team_id=team_id,
-                created_by=user_id,
-            )
-            session.add(row)
-            session.flush()
-            session.refresh(row)
-            return _cell_dict(row)
-
-    def delete(self, actor: Actor, cell_type_id: uuid.UUID) -> None:
-        actor.require_user()
-        with self.db.transaction(actor.identity) as session:
-            change_visible(session, CellTypeRow, cell_type_id, "cell type")
+        row = CellTypeRow(
+            name=cell.name,
+            species=cell.species,
+            description=description,
+            parameters=cell.as_dict(),
+            sources=_cell_sources(cell),
+            visibility=visibility,
+            team_id=team_id,
+            created_by=user_id,
+        )
+        return self._add(actor, row)
 
     def resolve(self, session: Session, ref: str | uuid.UUID) -> tuple[CellTypeRow, cells.CellType]:
         """A visible cell type by id, shipped key or exact name (case-insensitive)."""
@@ -204,27 +242,66 @@ def target_molality(components: list[SolutionComponent]) -> dict[str, float]:
     return {n: float(m) for n, m in zip(names, state.molality_mol_per_kg[0], strict=True)}
 
 
-def _protocol_dict(row: Protocol, *, with_design: bool = True) -> dict[str, Any]:
-    design = dict(row.design or {})
-    out = {
-        "id": row.id,
-        "name": row.name,
-        "description": row.description,
-        "cell_type_id": row.cell_type_id,
-        "mixture_id": row.mixture_id,
-        "temperature_c": row.temperature_c,
-        "toxicity_cost": row.toxicity_cost,
-        "steps": list(row.steps or []),
-        "summary": design.get("summary", {}),
-        "visibility": row.visibility,
-        "team_id": row.team_id,
-        "created_by": row.created_by,
-        "created_at": row.created_at,
-        "updated_at": row.updated_at,
-    }
-    if with_design:
-        out["design"] = design
-    return out
+@dataclass(frozen=True, slots=True)
+class ProtocolRecord(OwnedRecord):
+    """A saved protocol: its steps, the summary figures of the designed protocol and the
+    whole stored design (chart data, comparison protocols, the request)."""
+
+    id: uuid.UUID
+    name: str
+    description: str | None
+    cell_type_id: uuid.UUID | None
+    mixture_id: uuid.UUID | None
+    temperature_c: float | None
+    toxicity_cost: float | None
+    steps: builtins.list[dict[str, Any]]
+    summary: dict[str, Any]
+    design: dict[str, Any]
+
+    @classmethod
+    def of(cls, row: Protocol) -> ProtocolRecord:
+        design = dict(row.design or {})
+        return cls(
+            id=row.id,
+            name=row.name,
+            description=row.description,
+            cell_type_id=row.cell_type_id,
+            mixture_id=row.mixture_id,
+            temperature_c=row.temperature_c,
+            toxicity_cost=row.toxicity_cost,
+            steps=builtins.list(row.steps or []),
+            summary=design.get("summary", {}),
+            **owned_columns(row),
+            design=design,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DesignResult:
+    """A protocol design (:meth:`cryoprotect.science.protocols.ProtocolDesign.as_dict`: the
+    designed, one-step and equal-step protocols, comparison and sensitivity) with the cell
+    type and mixture it was designed for and the request it answers."""
+
+    cell_type: str
+    cell_name: str
+    target: dict[str, float]
+    temperature_c: float
+    limits: dict[str, float]
+    method: str
+    settings: dict[str, Any]
+    protocols: dict[str, Any]
+    sensitivity: dict[str, Any]
+    comparison: builtins.list[dict[str, Any]]
+    cell_type_id: uuid.UUID
+    cell_type_name: str
+    mixture_id: uuid.UUID | None
+    request: dict[str, Any]
+
+    @property
+    def designed(self) -> dict[str, Any]:
+        """The designed protocol's evaluation (steps, chart, toxicity, limits)."""
+        designed: dict[str, Any] = self.protocols["designed"]
+        return designed
 
 
 def _summary(evaluation: dict[str, Any]) -> dict[str, Any]:
@@ -239,11 +316,17 @@ def _summary(evaluation: dict[str, Any]) -> dict[str, Any]:
     return {k: evaluation.get(k) for k in keys}
 
 
-class ProtocolService:
+class ProtocolService(OwnedRows[Protocol, ProtocolRecord]):
+    model = Protocol
+    noun = "protocol"
+
     def __init__(self, db: Database, cell_types: CellTypeService, mixtures: MixtureService) -> None:
-        self.db = db
+        super().__init__(db)
         self.cell_types = cell_types
         self.mixtures = mixtures
+
+    def record(self, row: Protocol) -> ProtocolRecord:
+        return ProtocolRecord.of(row)
 
     def _target(
         self, session: Session, target: dict[str, Any]
@@ -271,7 +354,7 @@ class ProtocolService:
         max_steps: int = 4,
         allow_osmotic_buffer: bool = True,
         min_carrier_fraction: float = 0.0,
-    ) -> dict[str, Any]:
+    ) -> DesignResult:
         """Design addition and removal; compare with one-step and equal-step protocols."""
         with self.db.transaction(actor.identity) as session:
             row, cell = self.cell_types.resolve(session, cell_type)
@@ -296,21 +379,24 @@ class ProtocolService:
             if row.created_by == SYSTEM_USER_ID
             else None,
         )
-        result = design.as_dict()
-        result["cell_type_id"] = row.id
-        result["cell_type_name"] = row.name
-        result["mixture_id"] = mixture_id
-        result["request"] = {
-            "cell_type": str(cell_type),
-            "target": {k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in target.items()},
-            "temperature_c": temperature_c,
-            "removal_temperature_c": removal_temperature_c,
-            "osmotic_limits": osmotic_limits,
-            "max_steps": max_steps,
-            "allow_osmotic_buffer": allow_osmotic_buffer,
-            "min_carrier_fraction": min_carrier_fraction,
-        }
-        return result
+        return DesignResult(
+            **design.as_dict(),
+            cell_type_id=row.id,
+            cell_type_name=row.name,
+            mixture_id=mixture_id,
+            request={
+                "cell_type": str(cell_type),
+                "target": {
+                    k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in target.items()
+                },
+                "temperature_c": temperature_c,
+                "removal_temperature_c": removal_temperature_c,
+                "osmotic_limits": osmotic_limits,
+                "max_steps": max_steps,
+                "allow_osmotic_buffer": allow_osmotic_buffer,
+                "min_carrier_fraction": min_carrier_fraction,
+            },
+        )
 
     def create(
         self,
@@ -321,36 +407,28 @@ class ProtocolService:
         description: str | None = None,
         visibility: str = "private",
         team_id: uuid.UUID | None = None,
-    ) -> dict[str, Any]:
+    ) -> ProtocolRecord:
         """Design (server-side, so stored numbers are never client-supplied) and save."""
         user_id = actor.require_user()
         check_scope(visibility, team_id)
         if not (name or "").strip():
             raise ValidationError("A protocol needs a name.", field="name")
         design = self.design(actor, **design_request)
-        designed = design["protocols"]["designed"]
-        with self.db.transaction(actor.identity) as session:
-            row = Protocol(
-                name=name.strip(),
-                description=description,
-                cell_type_id=design["cell_type_id"],
-                mixture_id=design["mixture_id"],
-                steps=designed.get("steps", []),
-                design={**_jsonable(design), "summary": _jsonable(_summary(designed))},
-                toxicity_cost=_total_cost(designed),
-                temperature_c=design_request["temperature_c"],
-                visibility=visibility,
-                team_id=team_id,
-                created_by=user_id,
-            )
-            session.add(row)
-            session.flush()
-            session.refresh(row)
-            return _protocol_dict(row)
-
-    def get(self, actor: Actor, protocol_id: uuid.UUID) -> dict[str, Any]:
-        with self.db.transaction(actor.identity) as session:
-            return _protocol_dict(get_visible(session, Protocol, protocol_id, "protocol"))
+        designed = design.designed
+        row = Protocol(
+            name=name.strip(),
+            description=description,
+            cell_type_id=design.cell_type_id,
+            mixture_id=design.mixture_id,
+            steps=designed.get("steps", []),
+            design={**_jsonable(asdict(design)), "summary": _jsonable(_summary(designed))},
+            toxicity_cost=_total_cost(designed),
+            temperature_c=design_request["temperature_c"],
+            visibility=visibility,
+            team_id=team_id,
+            created_by=user_id,
+        )
+        return self._add(actor, row)
 
     def list(
         self,
@@ -360,35 +438,21 @@ class ProtocolService:
         per_page: int = 25,
         q: str | None = None,
         cell_type_id: uuid.UUID | None = None,
-    ) -> Page[dict[str, Any]]:
+    ) -> Page[ProtocolRecord]:
         query = sa.select(Protocol).order_by(Protocol.created_at.desc(), Protocol.id)
         if q:
             query = query.where(Protocol.name.ilike(f"%{q.strip()}%"))
         if cell_type_id:
             query = query.where(Protocol.cell_type_id == cell_type_id)
-        with self.db.transaction(actor.identity) as session:
-            result = paginate(session, query, page, per_page)
-            return Page(
-                [_protocol_dict(r, with_design=False) for r in result.items],
-                result.total,
-                result.page,
-                result.per_page,
-            )
+        return self._page(actor, query, page, per_page)
 
     def compare(
         self, actor: Actor, protocol_ids: builtins.list[uuid.UUID]
-    ) -> builtins.list[dict[str, Any]]:
+    ) -> builtins.list[ProtocolRecord]:
         """Saved protocols side by side: cost, volume excursion, duration, limits."""
         if not 2 <= len(protocol_ids) <= 10:
             raise ValidationError("Compare between 2 and 10 protocols.", field="ids")
-        return [
-            {k: v for k, v in self.get(actor, pid).items() if k != "design"} for pid in protocol_ids
-        ]
-
-    def delete(self, actor: Actor, protocol_id: uuid.UUID) -> None:
-        actor.require_user()
-        with self.db.transaction(actor.identity) as session:
-            change_visible(session, Protocol, protocol_id, "protocol")
+        return [self.get(actor, pid) for pid in protocol_ids]
 
 
 def _total_cost(evaluation: dict[str, Any]) -> float | None:
