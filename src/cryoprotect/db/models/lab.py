@@ -32,6 +32,23 @@ from cryoprotect.db.models.base import (
 )
 
 
+def json_object() -> Mapped[dict[str, Any]]:
+    """A JSONB object column, ``{}`` when not given."""
+    return mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+
+
+def json_array() -> Mapped[list[Any]]:
+    """A JSONB array column, ``[]`` when not given."""
+    return mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
+
+
+def reference(table: str, ondelete: str) -> Mapped[uuid.UUID | None]:
+    """An optional, indexed reference to ``table.id`` with the ``ondelete`` rule."""
+    return mapped_column(
+        UUID(as_uuid=True), ForeignKey(f"{table}.id", ondelete=ondelete), index=True
+    )
+
+
 class CellType(Owned, Base):
     __tablename__ = "cell_types"
 
@@ -39,12 +56,8 @@ class CellType(Owned, Base):
     name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
     species: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
-    parameters: Mapped[dict[str, Any]] = mapped_column(
-        JSONB, nullable=False, server_default=text("'{}'::jsonb")
-    )
-    sources: Mapped[list[Any]] = mapped_column(
-        JSONB, nullable=False, server_default=text("'[]'::jsonb")
-    )
+    parameters: Mapped[dict[str, Any]] = json_object()
+    sources: Mapped[list[Any]] = json_array()
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
@@ -57,18 +70,10 @@ class Protocol(Owned, Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(String(300), nullable=False, index=True)
     description: Mapped[str | None] = mapped_column(Text)
-    mixture_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("mixtures.id", ondelete="SET NULL"), index=True
-    )
-    cell_type_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("cell_types.id", ondelete="SET NULL"), index=True
-    )
-    steps: Mapped[list[Any]] = mapped_column(
-        JSONB, nullable=False, server_default=text("'[]'::jsonb")
-    )
-    design: Mapped[dict[str, Any]] = mapped_column(
-        JSONB, nullable=False, server_default=text("'{}'::jsonb")
-    )
+    mixture_id: Mapped[uuid.UUID | None] = reference("mixtures", "SET NULL")
+    cell_type_id: Mapped[uuid.UUID | None] = reference("cell_types", "SET NULL")
+    steps: Mapped[list[Any]] = json_array()
+    design: Mapped[dict[str, Any]] = json_object()
     toxicity_cost: Mapped[float | None] = mapped_column(Float)
     temperature_c: Mapped[float | None] = mapped_column(Float)
 
@@ -82,32 +87,18 @@ class Experiment(Owned, Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     title: Mapped[str] = mapped_column(String(300), nullable=False, index=True)
-    mixture_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("mixtures.id", ondelete="RESTRICT"), index=True
-    )
+    mixture_id: Mapped[uuid.UUID | None] = reference("mixtures", "RESTRICT")
     mixture_version: Mapped[int | None] = mapped_column(Integer)
-    protocol_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("protocols.id", ondelete="SET NULL"), index=True
-    )
-    cell_type_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("cell_types.id", ondelete="SET NULL"), index=True
-    )
-    conditions: Mapped[dict[str, Any]] = mapped_column(
-        JSONB, nullable=False, server_default=text("'{}'::jsonb")
-    )
-    results: Mapped[list[Any]] = mapped_column(
-        JSONB, nullable=False, server_default=text("'[]'::jsonb")
-    )
+    protocol_id: Mapped[uuid.UUID | None] = reference("protocols", "SET NULL")
+    cell_type_id: Mapped[uuid.UUID | None] = reference("cell_types", "SET NULL")
+    conditions: Mapped[dict[str, Any]] = json_object()
+    results: Mapped[list[Any]] = json_array()
     performed_on: Mapped[date | None] = mapped_column(Date)
     notes: Mapped[str | None] = mapped_column(Text)
     operator: Mapped[str | None] = mapped_column(String(200))
     protocol_text: Mapped[str | None] = mapped_column(Text)
-    biological_system: Mapped[dict[str, Any]] = mapped_column(
-        JSONB, nullable=False, server_default=text("'{}'::jsonb")
-    )
-    attachments: Mapped[list[Any]] = mapped_column(
-        JSONB, nullable=False, server_default=text("'[]'::jsonb")
-    )
+    biological_system: Mapped[dict[str, Any]] = json_object()
+    attachments: Mapped[list[Any]] = json_array()
     verification_status: Mapped[str] = mapped_column(
         String(16), nullable=False, server_default="unverified", index=True
     )
