@@ -33,6 +33,16 @@ logger = logging.getLogger(__name__)
 # surface an id below the cursor: re-read this many ids behind it and skip ones applied.
 _REPLAY_WINDOW = 5000
 
+# What the index holds of a molecule: every structure that has a fingerprint.
+_INDEXED = sa.select(
+    Molecule.id,
+    Molecule.smiles,
+    Molecule.morgan_fp,
+    Molecule.visibility,
+    Molecule.created_by,
+    Molecule.team_id,
+).where(Molecule.kind == "structure", Molecule.morgan_fp.is_not(None))
+
 
 @dataclass(frozen=True)
 class _Meta:
@@ -80,16 +90,7 @@ class MoleculeIndex:
                     )
                 )
             )
-            rows = session.execute(
-                sa.select(
-                    Molecule.id,
-                    Molecule.smiles,
-                    Molecule.morgan_fp,
-                    Molecule.visibility,
-                    Molecule.created_by,
-                    Molecule.team_id,
-                ).where(Molecule.kind == "structure", Molecule.morgan_fp.is_not(None))
-            ).all()
+            rows = session.execute(_INDEXED).all()
         self._apply_rows(rows)
         logger.info("molecule index loaded", extra={"molecules": len(rows)})
 
@@ -131,18 +132,7 @@ class MoleculeIndex:
                 return 0
             changed = sorted({rid for _, rid in fresh if rid})
             rows = session.execute(
-                sa.select(
-                    Molecule.id,
-                    Molecule.smiles,
-                    Molecule.morgan_fp,
-                    Molecule.visibility,
-                    Molecule.created_by,
-                    Molecule.team_id,
-                ).where(
-                    Molecule.id.in_([uuid.UUID(r) for r in changed]),
-                    Molecule.kind == "structure",
-                    Molecule.morgan_fp.is_not(None),
-                )
+                _INDEXED.where(Molecule.id.in_([uuid.UUID(r) for r in changed]))
             ).all()
             present = {str(r.id) for r in rows}
             self._remove([r for r in changed if r not in present])

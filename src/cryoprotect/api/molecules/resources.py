@@ -15,9 +15,11 @@ from cryoprotect.api.background import run_sized
 from cryoprotect.api.common import (
     OPTIONAL_BEARER,
     current_actor,
+    deletes,
     multipart_arguments,
     paginated,
     services,
+    shows,
     signed_in,
 )
 from cryoprotect.api.molecules.schemas import (
@@ -119,9 +121,7 @@ class Molecules(MethodView):
 
 @blp.route("/<uuid:molecule_id>")
 class MoleculeItem(MethodView):
-    @blp.response(200, MoleculeDetailSchema)
-    @blp.alt_response(404, description="No such molecule visible to the caller")
-    @blp.doc(security=OPTIONAL_BEARER)
+    @shows(blp, MoleculeDetailSchema, "molecule")
     def get(self, molecule_id: uuid.UUID) -> Any:
         """One molecule with its properties (method and provenance) and CPA score components"""
         return services().molecules.get(current_actor(), molecule_id)
@@ -135,10 +135,7 @@ class MoleculeItem(MethodView):
         """Edit a molecule's names, synonyms, CID, class or visibility"""
         return services().molecules.update(current_actor(), molecule_id, body)
 
-    @signed_in(blp)
-    @blp.response(204)
-    @blp.alt_response(403, description="Visible but not deletable by the caller")
-    @blp.alt_response(404, description="No such molecule visible to the caller")
+    @deletes(blp, "molecule")
     def delete(self, molecule_id: uuid.UUID) -> None:
         """Delete a molecule"""
         services().molecules.delete(current_actor(), molecule_id)

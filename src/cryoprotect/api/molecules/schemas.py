@@ -175,15 +175,15 @@ MoleculeListArgsSchema = type(
 MoleculePageSchema = paged_schema(MoleculeSchema, "MoleculePageSchema")
 
 
-class SimilarityQuerySchema(StrictSchema):
-    structure = _Text(required=True, validate=_Len(min=1, max=200_000))
-    k = ma.fields.Integer(load_default=10, validate=ma.validate.Range(min=1, max=1000))
-    threshold = ma.fields.Float(load_default=0.0, validate=ma.validate.Range(min=0.0, max=1.0))
-
-
 class SimilarArgsSchema(InputSchema):
+    """How many neighbours and the least similarity (both similarity searches)."""
+
     k = ma.fields.Integer(load_default=10, validate=ma.validate.Range(min=1, max=1000))
     threshold = ma.fields.Float(load_default=0.0, validate=ma.validate.Range(min=0.0, max=1.0))
+
+
+class SimilarityQuerySchema(StrictSchema, SimilarArgsSchema):
+    structure = _Text(required=True, validate=_Len(min=1, max=200_000))
 
 
 class HitSchema(ma.Schema):
@@ -289,6 +289,9 @@ class JobSchema(ma.Schema):
     finished_at = ma.fields.DateTime(allow_none=True)
     cancel_requested_at = ma.fields.DateTime(
         allow_none=True, metadata={"description": "When a stop was asked for (POST …/cancel)"}
+    )
+    progress = ma.fields.Float(
+        allow_none=True, metadata={"description": "How far a running job is (0-1), if it says"}
     )
 
 

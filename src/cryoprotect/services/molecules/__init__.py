@@ -10,41 +10,31 @@ Split by job:
 - :mod:`.search`: similarity, bounded substructure search and the background count;
 - :mod:`.imports`: file import as a use case (API and CLI);
 - :mod:`.service`: :class:`MoleculeService`, the one object that combines them.
+
+This package re-exports the service, the records and what other services use; the rest is
+imported from its module.
 """
 
 from cryoprotect.services.molecules.records import (
-    EDITABLE_FIELDS,
-    IDENTIFIERS_METHOD,
-    RANGE_FILTERS,
     MoleculeDetail,
     MoleculeRecord,
     PropertyRecord,
     check_scope,
-    clean_synonyms,
-    duplicate_query,
     find_library_molecule,
     insert_properties,
     name_matches,
-    visible_molecule,
 )
-from cryoprotect.services.molecules.search import SearchBudget, check_query
+from cryoprotect.services.molecules.search import SearchBudget
 from cryoprotect.services.molecules.service import MoleculeService
 
 __all__ = [
-    "EDITABLE_FIELDS",
-    "IDENTIFIERS_METHOD",
-    "RANGE_FILTERS",
     "MoleculeDetail",
     "MoleculeRecord",
     "MoleculeService",
     "PropertyRecord",
     "SearchBudget",
-    "check_query",
     "check_scope",
-    "clean_synonyms",
-    "duplicate_query",
     "find_library_molecule",
     "insert_properties",
     "name_matches",
-    "visible_molecule",
 ]
