@@ -118,6 +118,14 @@ def import_file(
     default=None,
     help="With --model: the account whose models are visible (default: public models only).",
 )
+@click.option(
+    "--rank-by",
+    type=click.Choice(["alert_adjusted", "cpa_score"]),
+    default="alert_adjusted",
+    show_default=True,
+    help="alert_adjusted: CPA score x a penalty per matched structural-alert family "
+    "(Brenk, NIH, PAINS); cpa_score: the plain score (both are columns either way).",
+)
 def screen(
     source: Path,
     output: Path,
@@ -125,8 +133,10 @@ def screen(
     top: int | None,
     model_id: uuid.UUID | None,
     email: str | None,
+    rank_by: str,
 ) -> None:
-    """Rank an external SMILES/SDF library by CPA score (no database involved unless --model)."""
+    """Rank an external SMILES/SDF library by CPA score and structural alerts (no database
+    involved unless --model)."""
     from tqdm import tqdm
 
     from cryoprotect.services.screening import screen_file
@@ -136,7 +146,13 @@ def screen(
         model = _load_molecule_model(model_id, email)
     with tqdm(desc=f"screening {source.name}", unit="mol", file=sys.stderr) as bar:
         summary = screen_file(
-            source, output, processes=processes, top=top, progress=bar.update, model=model
+            source,
+            output,
+            processes=processes,
+            top=top,
+            progress=bar.update,
+            model=model,
+            rank_by=rank_by,
         )
     click.echo(
         f"{summary.total} molecules: {summary.scored} scored, {summary.failed} failed; "

@@ -11,6 +11,12 @@ With a molecule model (``model``, a structure–property model of
 prediction and its CV+ interval as columns (predicted in chunks in the parent process);
 outside the model's applicability domain those cells are empty and ``prediction_note``
 says why — never a number the model cannot stand behind.
+
+Every scored molecule also gets its structural alerts (:mod:`cryoprotect.science.alerts`:
+RDKit's Brenk, NIH and PAINS catalogues on the standardised parent) and the
+alert-adjusted score (CPA score × one penalty factor per matched alert family). The list
+is ranked by ``rank_by``: ``alert_adjusted`` (default) or ``cpa_score`` (the plain score,
+always kept as a column). A molecule model's prediction does not enter the ranking.
 """
 
 from __future__ import annotations
@@ -23,15 +29,17 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 
-from cryoprotect.errors import CryoprotectError
+from cryoprotect.errors import CryoprotectError, ValidationError
 from cryoprotect.ml import train as ml_train
 from cryoprotect.ml.datasets import DatasetRow
+from cryoprotect.science.alerts import alert_report
 from cryoprotect.science.cpa_score import cpa_score
 from cryoprotect.science.descriptors import DESCRIPTORS, compute_descriptors
 from cryoprotect.science.formats import sdf_records
@@ -46,9 +54,15 @@ COLUMNS = [
     "smiles",
     "inchikey",
     "cpa_score",
+    "alert_adjusted_score",
+    "alerts_count",
+    "alert_catalogues",
+    "alert_descriptions",
     *DESCRIPTOR_COLUMNS,
     "error",
 ]
+RANK_BY = ("alert_adjusted", "cpa_score")
+"""What ``screen_file`` can rank by (the first is the default)."""
 _CHUNK = 256
 
 
@@ -138,14 +152,20 @@ def iter_input(path: Path) -> Iterator[tuple[int, str, str, str | None]]:
             yield number, parts[0], "smiles", parts[1].strip() if len(parts) > 1 else None
 
 
-def score_record(record: tuple[int, str, str, str | None]) -> tuple[float, list[object]]:
-    """Score one record; failures get score -inf and the reason in the error column."""
+def score_record(
+    record: tuple[int, str, str, str | None], rank_by: str = RANK_BY[0]
+) -> tuple[float, list[object]]:
+    """Score one record; failures get score -inf and the reason in the error column.
+
+    The returned key is the alert-adjusted score or the CPA score (``rank_by``).
+    """
     number, text, fmt, name = record
     preview = text.strip().splitlines()[0][:200] if fmt != "molblock" else (name or "")
     try:
         std = register_structure(text, fmt)
         descriptors = compute_descriptors(std.mol)
         score = cpa_score(descriptors).score
+        alerts = alert_report(std.mol)
     except CryoprotectError as exc:
         return float("-inf"), [
             number,
@@ -154,23 +174,35 @@ def score_record(record: tuple[int, str, str, str | None]) -> tuple[float, list[
             "",
             "",
             "",
+            "",
+            "",
+            "",
+            "",
             *([""] * len(DESCRIPTOR_COLUMNS)),
             exc.message,
         ]
+    adjusted = alerts.adjusted(score)
     row: list[object] = [number, name or "", preview, std.smiles, std.inchikey, round(score, 5)]
+    row += [
+        round(adjusted, 5),
+        alerts.count,
+        ";".join(alerts.catalogues),
+        "; ".join(alerts.descriptions),
+    ]
     row += [round(float(descriptors[c]), 5) for c in DESCRIPTOR_COLUMNS]
     row.append("")
-    return score, row
+    return (adjusted if rank_by == "alert_adjusted" else score), row
 
 
 def _scored(
-    records: Iterator[tuple[int, str, str, str | None]], processes: int
+    records: Iterator[tuple[int, str, str, str | None]], processes: int, rank_by: str
 ) -> Iterator[tuple[float, list[object]]]:
+    score = partial(score_record, rank_by=rank_by)
     if processes <= 1:
-        yield from map(score_record, records)
+        yield from map(score, records)
         return
     with get_context("forkserver").Pool(processes) as pool:
-        yield from pool.imap(score_record, records, chunksize=_CHUNK)
+        yield from pool.imap(score, records, chunksize=_CHUNK)
 
 
 def _line(row: list[object]) -> str:
@@ -187,15 +219,20 @@ def screen_file(
     top: int | None = None,
     progress: Callable[[int], None] | None = None,
     model: Any = None,
+    rank_by: str = RANK_BY[0],
 ) -> ScreenSummary:
-    """Rank ``source`` by CPA score (best first) into the CSV ``output``.
+    """Rank ``source`` (best first) into the CSV ``output``.
 
-    ``model``: a loaded molecule model (:class:`cryoprotect.ml.train.TrainedModel`) whose
-    predictions are added as columns (:func:`prediction_columns`).
+    ``rank_by``: ``alert_adjusted`` (CPA score × structural-alert penalty, the default) or
+    ``cpa_score``. ``model``: a loaded molecule model
+    (:class:`cryoprotect.ml.train.TrainedModel`) whose predictions are added as columns
+    (:func:`prediction_columns`).
     """
+    if rank_by not in RANK_BY:
+        raise ValidationError(f"rank_by must be one of {', '.join(RANK_BY)}.", field="rank_by")
     workers = processes or os.cpu_count() or 1
     columns = COLUMNS + (prediction_columns(model.target) if model is not None else [])
-    stream = _scored(iter_input(source), workers)
+    stream = _scored(iter_input(source), workers, rank_by)
     if model is not None:
         stream = _with_predictions(stream, model)
     total = failed = 0
