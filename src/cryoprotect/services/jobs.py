@@ -132,11 +132,15 @@ class CancelToken:
             raise Cancelled(self.reason or "cancelled")
 
 
-def _accepts_cancel(fn: Callable[..., Any]) -> bool:
+def _accepts(fn: Callable[..., Any], parameter: str) -> bool:
     try:
-        return "cancel" in inspect.signature(fn).parameters
+        return parameter in inspect.signature(fn).parameters
     except (TypeError, ValueError):
         return False
+
+
+def _accepts_cancel(fn: Callable[..., Any]) -> bool:
+    return _accepts(fn, "cancel")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +155,7 @@ class JobRecord:
     created_at: datetime
     finished_at: datetime | None
     cancel_requested_at: datetime | None
+    progress: float | None = None
 
     @classmethod
     def of(cls, job: Any) -> JobRecord:
@@ -330,6 +335,8 @@ class JobService:
                 parameter named ``cancel`` it is called with the job's :class:`CancelToken`
                 and should stop (raise :class:`~cryoprotect.errors.Cancelled`, e.g. via
                 ``cancel.check()``) once it is set — between batches, folds, …
+                When it has a parameter named ``progress`` it gets a ``progress(fraction)``
+                callable that records how far it is (``jobs.progress``, 0–1).
             model_id: the model version the job trains (failed if the job ends unfinished).
         """
         if self._closed:
@@ -392,8 +399,11 @@ class JobService:
     def _execute(
         self, job_id: uuid.UUID, kind: str, fn: Callable[..., Any], token: CancelToken
     ) -> None:
+        kwargs: dict[str, Any] = {"cancel": token} if _accepts_cancel(fn) else {}
+        if _accepts(fn, "progress"):
+            kwargs["progress"] = self._progress_writer(job_id)
         try:
-            result = fn(cancel=token) if _accepts_cancel(fn) else fn()
+            result = fn(**kwargs)
         except Cancelled as exc:
             end_job(self.db, job_id, "cancelled", error=exc.message)
         except CryoprotectError as exc:
@@ -403,6 +413,28 @@ class JobService:
             logger.exception("job %s (%s) failed", job_id, kind)
         else:
             end_job(self.db, job_id, "done", result=result)
+
+    def _progress_writer(self, job_id: uuid.UUID) -> Callable[[float], None]:
+        """``progress(fraction)`` for a job function: stored in ``jobs.progress`` (0-1) at
+        most every 5 % (a failed write is logged, never raised into the work)."""
+        last = [-1.0]
+
+        def write(fraction: float) -> None:
+            value = min(max(float(fraction), 0.0), 1.0)
+            if value - last[0] < 0.05 and value < 1.0:
+                return
+            last[0] = value
+            try:
+                with self.db.transaction(Identity.service()) as session:
+                    session.execute(
+                        sa.update(Job)
+                        .where(Job.id == job_id, Job.status == "running")
+                        .values(progress=value)
+                    )
+            except Exception:
+                logger.warning("could not record the progress of job %s", job_id, exc_info=True)
+
+        return write
 
     # --------------------------------------------------------------- cancellation
     def cancel(self, actor: Actor, job_id: uuid.UUID) -> JobRecord:

@@ -73,6 +73,7 @@ from cryoprotect.db.models.teams import (
     TeamRole,
     UserTeamMembership,
 )
+from cryoprotect.db.models.toxicity import ToxicityModel
 
 __all__ = [
     "TeamScoped",
@@ -113,6 +114,7 @@ __all__ = [
     "TeamInvitation",
     "TeamRole",
     "Timestamps",
+    "ToxicityModel",
     "User",
     "UserTeamMembership",
     "VERIFICATION_STATUSES",

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     SmallInteger,
@@ -117,6 +118,8 @@ class Job(Base):
     model_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("predictive_models.id", ondelete="SET NULL"), index=True
     )
+    # Added in 0015: how far a running job is (0-1), when its work reports it.
+    progress: Mapped[float | None] = mapped_column(Float)
 
 
 class AuditLog(Base):

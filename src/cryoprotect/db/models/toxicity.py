@@ -1,0 +1,65 @@
+"""Kinetic toxicity models fitted to the lab's own exposure experiments (issue 16).
+
+A ``toxicity_models`` row is one version of a named model (versions count per owner and
+name, as for ``predictive_models``): the fitted
+:class:`~cryoprotect.science.toxicity.KineticToxicityModel` (``model``: its ``as_dict()``
+plus the bootstrap ``draws``), the fit's diagnostics (``fit``: parameter table with
+intervals and sloppy flags, warnings, AIC/BIC, held-out errors, the data points with
+their fitted values), what it was fitted to (``training_data``: experiment ids, row
+count, filters) and the terms asked for (``spec``). Ownership and row-level security are
+those of every owned table (migration 0015 copies the policies of ``predictive_models``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from cryoprotect.db.models.base import MODEL_STATUSES, Base, Owned, in_check, uuid_pk
+
+
+def _json_object() -> Mapped[dict[str, Any]]:
+    return mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+
+
+class ToxicityModel(Owned, Base):
+    __tablename__ = "toxicity_models"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
+    status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="queued")
+    spec: Mapped[dict[str, Any]] = _json_object()
+    model: Mapped[dict[str, Any]] = _json_object()
+    fit: Mapped[dict[str, Any]] = _json_object()
+    training_data: Mapped[dict[str, Any]] = _json_object()
+    verified: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    progress: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+    training_seconds: Mapped[float | None] = mapped_column(Float)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
+        return (
+            *Owned.owned_constraints(),
+            CheckConstraint("version >= 1", name="version_positive"),
+            CheckConstraint(in_check("status", MODEL_STATUSES), name="status"),
+            UniqueConstraint("created_by", "name", "version"),
+            CheckConstraint(
+                "progress IS NULL OR (progress >= 0 AND progress <= 1)", name="progress_range"
+            ),
+            CheckConstraint("status <> 'ready' OR model <> '{}'::jsonb", name="ready_has_model"),
+        )
