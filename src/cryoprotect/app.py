@@ -14,6 +14,7 @@ from flask import Flask, request, send_from_directory
 
 from cryoprotect import __version__
 from cryoprotect.api import auth as auth_api
+from cryoprotect.api import cocktails as cocktails_api
 from cryoprotect.api import experiments as experiments_api
 from cryoprotect.api import feature_flags as feature_flags_api
 from cryoprotect.api import json_limits
@@ -24,6 +25,7 @@ from cryoprotect.api import protocols as protocols_api
 from cryoprotect.api import suggestions as suggestions_api
 from cryoprotect.api import system as system_api
 from cryoprotect.api import teams as teams_api
+from cryoprotect.api import toxicity as toxicity_api
 from cryoprotect.api.common import current_actor
 from cryoprotect.api.errors import Api, register_error_handlers
 from cryoprotect.db.database import Database
@@ -43,6 +45,7 @@ from cryoprotect.services.molecule_index import MoleculeIndex
 from cryoprotect.services.molecules import MoleculeService, SearchBudget
 from cryoprotect.services.protocols import CellTypeService, ProtocolService
 from cryoprotect.services.teams import TeamService
+from cryoprotect.services.toxicity import CocktailService, ToxicityService
 from cryoprotect.settings import Settings
 from cryoprotect.web import web as web_blueprint
 
@@ -103,6 +106,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     flags = FeatureFlags(db, ttl_s=settings.flags_cache_ttl_s)
+    mixtures = MixtureService(db)
+    cell_types = CellTypeService(db)
+    toxicity = ToxicityService(db, mixtures)
     app.extensions["cryoprotect"] = Services(
         settings=settings,
         db=db,
@@ -118,13 +124,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             ),
         ),
         jobs=JobService(db, shutdown_timeout_s=settings.job_shutdown_timeout_s),
-        mixtures=(mixtures := MixtureService(db)),
+        mixtures=mixtures,
         models=ModelService(db, training_timeout_s=settings.training_timeout_s),
         flags=flags,
         feature_flags=FlagService(db, flags),
         experiments=ExperimentService(db),
-        cell_types=(cell_types := CellTypeService(db)),
+        cell_types=cell_types,
         protocols=ProtocolService(db, cell_types, mixtures),
+        toxicity=toxicity,
+        cocktails=CocktailService(db, cell_types, mixtures, toxicity),
     )
 
     ops_logging.configure_logging(settings.log_level, settings.log_json)
@@ -153,6 +161,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         experiments_api.blp,
         protocols_api.cell_types_blp,
         protocols_api.blp,
+        toxicity_api.blp,
+        cocktails_api.blp,
         system_api.admin_blp,
         feature_flags_api.blp,
     ):

@@ -15,6 +15,7 @@ from cryoprotect.services.models import ModelService
 from cryoprotect.services.molecules import MoleculeService
 from cryoprotect.services.protocols import CellTypeService, ProtocolService
 from cryoprotect.services.teams import TeamService
+from cryoprotect.services.toxicity import CocktailService, ToxicityService
 from cryoprotect.settings import Settings
 
 
@@ -35,3 +36,5 @@ class Services:
     experiments: ExperimentService
     cell_types: CellTypeService
     protocols: ProtocolService
+    toxicity: ToxicityService
+    cocktails: CocktailService

@@ -1,0 +1,200 @@
+"""What the toxicity and cocktail services return (frozen records the API's schemas dump)."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from cryoprotect.db.models import ToxicityModel
+from cryoprotect.errors import ValidationError
+from cryoprotect.science.toxicity import CITATIONS, EQUATIONS, KineticToxicityModel
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON: numpy scalars and arrays unwrapped, non-finite floats None,
+    tuples as lists, UUIDs as text (PostgreSQL's JSONB has no NaN)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return jsonable(value.item())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class ToxicityModelRecord:
+    """A stored toxicity model version: the fitted parameters with their intervals and
+    units, the fit's diagnostics and data points, the equations and citations."""
+
+    id: uuid.UUID
+    name: str
+    version: int
+    status: str
+    progress: float | None
+    error: str | None
+    training_seconds: float | None
+    verified: bool
+    spec: dict[str, Any]
+    training_data: dict[str, Any]
+    cpas: list[str]
+    equations: str
+    citations: str
+    t_ref_k: float | None
+    temperature_dependence: bool | None
+    parameters: list[dict[str, Any]]
+    warnings: list[str]
+    aic: float | None
+    bic: float | None
+    log_likelihood: float | None
+    sigma: float | None
+    n_observations: int | None
+    n_free: int | None
+    held_out: list[dict[str, Any]]
+    held_out_rmse: float | None
+    points: list[dict[str, Any]]
+    valid_temperature_k: list[float] | None
+    valid_max_total_molality: float | None
+    source: str | None
+    provenance: str | None
+    interval_level: float | None
+    interval_method: str | None
+    error_model: str | None
+    n_draws: int
+    visibility: str
+    team_id: uuid.UUID | None
+    created_by: uuid.UUID
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: ToxicityModel) -> ToxicityModelRecord:
+        model, fit = dict(row.model or {}), dict(row.fit or {})
+        return cls(
+            id=row.id,
+            name=row.name,
+            version=row.version,
+            status=row.status,
+            progress=row.progress,
+            error=row.error,
+            training_seconds=row.training_seconds,
+            verified=row.verified,
+            spec=dict(row.spec or {}),
+            training_data=dict(row.training_data or {}),
+            cpas=list(model.get("cpas") or row.spec.get("cpas") or []),
+            equations=str(model.get("equations") or EQUATIONS),
+            citations=str(model.get("citations") or CITATIONS),
+            t_ref_k=model.get("t_ref_k"),
+            temperature_dependence=model.get("temperature_dependence"),
+            parameters=list(fit.get("parameters") or []),
+            warnings=list(fit.get("warnings") or []),
+            aic=fit.get("aic"),
+            bic=fit.get("bic"),
+            log_likelihood=fit.get("log_likelihood"),
+            sigma=fit.get("sigma"),
+            n_observations=fit.get("n_observations"),
+            n_free=fit.get("n_free"),
+            held_out=list(fit.get("held_out") or []),
+            held_out_rmse=fit.get("held_out_rmse"),
+            points=list(fit.get("points") or []),
+            valid_temperature_k=model.get("valid_temperature_k"),
+            valid_max_total_molality=model.get("valid_max_total_molality"),
+            source=model.get("source"),
+            provenance=model.get("provenance"),
+            interval_level=model.get("interval_level"),
+            interval_method=fit.get("interval_method"),
+            error_model=fit.get("error_model"),
+            n_draws=int(model.get("n_draws") or 0),
+            visibility=row.visibility,
+            team_id=row.team_id,
+            created_by=row.created_by,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+def stored_model(model: KineticToxicityModel) -> dict[str, Any]:
+    """The model as stored: its ``as_dict()`` with the values, ``interval_level`` and the
+    parameter draws, so that :func:`kinetic_model` rebuilds it exactly."""
+    document = model.as_dict()
+    document["parameter_names"] = list(model.parameter_names)
+    document["values"] = [float(v) for v in model.values]
+    document["interval_level"] = model.interval_level
+    document["draws"] = (
+        None if model.parameter_draws is None else np.asarray(model.parameter_draws).tolist()
+    )
+    return jsonable(document)  # type: ignore[no-any-return]
+
+
+def kinetic_model(row: ToxicityModel) -> KineticToxicityModel:
+    """The stored model of a ready row as a :class:`KineticToxicityModel`.
+
+    Raises:
+        ValidationError: the version is not ready (field ``toxicity_model_id``).
+    """
+    if row.status != "ready" or not row.model:
+        raise ValidationError(
+            f"The toxicity model {row.name} v{row.version} is {row.status}, not ready.",
+            field="toxicity_model_id",
+        )
+    doc = row.model
+    draws = doc.get("draws")
+    valid_t = doc.get("valid_temperature_k")
+    return KineticToxicityModel(
+        name=f"{row.name} v{row.version}",
+        cpas=tuple(doc["cpas"]),
+        parameter_names=tuple(doc["parameter_names"]),
+        values=tuple(float(v) for v in doc["values"]),
+        t_ref_k=float(doc["t_ref_k"]),
+        parameter_draws=None if not draws else np.asarray(draws, dtype=np.float64),
+        source=str(doc.get("source") or ""),
+        provenance=str(doc.get("provenance") or "fitted"),
+        verified=bool(row.verified),
+        valid_temperature_k=(float(valid_t[0]), float(valid_t[1])) if valid_t else None,
+        valid_max_total_molality=doc.get("valid_max_total_molality"),
+        interval_level=float(doc.get("interval_level") or 0.9),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureImport:
+    """The exposure experiment an import created."""
+
+    experiment_id: uuid.UUID
+    title: str
+    rows: int
+    cpas: list[str]
+    plates: list[str]
+    visibility: str
+    team_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class FitStarted:
+    """A queued toxicity model version and the job fitting it."""
+
+    model: ToxicityModelRecord
+    job_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class DesignStarted:
+    """A cocktail design job and what it was asked (resolved)."""
+
+    job_id: uuid.UUID
+    status: str
+    cell_type_id: uuid.UUID
+    cell_type_name: str
+    toxicity_model_id: uuid.UUID
+    candidates: list[dict[str, Any]]

@@ -1,0 +1,288 @@
+"""Toxicity models from exposure experiments and cocktail design, through the API (issue 16).
+
+The exposure data are SYNTHETIC, generated here by the pure simulator
+(``science/toxicity/synthetic.py``) from ILLUSTRATIVE parameters made up for this test
+(never shipped, not published values): a new user imports them as CSV, fits a model as a
+job, a teammate sees it and an outsider does not, and a 3-CPA cocktail is designed for a
+shipped cell type with it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+
+from cryoprotect.science.toxicity import KineticToxicityModel, standard_parameter_names
+from cryoprotect.science.toxicity.synthetic import simulate_observations
+
+CPAS = ("Glycerol", "Dimethyl sulfoxide", "Propylene glycol")
+# ILLUSTRATIVE rates (1/s at 1 mol/kg) and exponents: test data only.
+TRUTH = KineticToxicityModel(
+    "synthetic truth (test only)",
+    CPAS,
+    standard_parameter_names(CPAS),
+    (2e-5, 1.6, 6e-5, 1.6, 8e-5, 1.6),
+    295.15,
+)
+HEADER = (
+    "plate,well,cpa_1,amount_1,cpa_2,amount_2,cpa_3,amount_3,concentration_unit,"
+    "exposure_time_min,temperature_c,viability,viability_unit,replicates"
+)
+
+
+def _synthetic_csv() -> bytes:
+    conditions = [
+        ({"Glycerol": 2.0}, 295.15),
+        ({"Glycerol": 4.0}, 295.15),
+        ({"Dimethyl sulfoxide": 1.5}, 295.15),
+        ({"Dimethyl sulfoxide": 3.0}, 295.15),
+        ({"Propylene glycol": 1.5}, 295.15),
+        ({"Propylene glycol": 3.0}, 295.15),
+        ({"Glycerol": 1.5, "Dimethyl sulfoxide": 1.5, "Propylene glycol": 1.0}, 295.15),
+    ]
+    data = simulate_observations(
+        TRUTH,
+        conditions,
+        [300.0, 900.0, 1800.0],
+        n_groups=4,
+        noise_sd=0.02,
+        rng=np.random.default_rng(16),
+    )
+    out = io.StringIO()
+    out.write(HEADER + "\n")
+    writer = csv.writer(out, lineterminator="\n")
+    for k, ob in enumerate(data):
+        cells: list[str] = []
+        for name, value in ob.molality.items():
+            cells += [name, f"{value:g}"]
+        cells += [""] * (6 - len(cells))
+        viability = min(ob.viability, 1.0) * 100.0  # the importer refuses > 100 %
+        writer.writerow(
+            [ob.group.replace("experiment ", "P"), f"W{k}", *cells, "mol/kg"]
+            + [f"{ob.time_s / 60:g}", "22", f"{viability:.3f}", "%", "1"]
+        )
+    return out.getvalue().encode()
+
+
+def _upload(client: Any, user: Any, content: bytes, **form: Any) -> Any:
+    data = {"title": "synthetic exposure plate", **form, "file": (io.BytesIO(content), "e.csv")}
+    return client.post(
+        "/api/v1/toxicity-models/exposure-import",
+        data=data,
+        headers=user.headers,
+        content_type="multipart/form-data",
+    )
+
+
+def _wait(client: Any, user: Any, job_id: str, timeout_s: float = 240.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    seen_progress = []
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/v1/jobs/{job_id}", headers=user.headers)
+        assert job.status_code == 200, job.json
+        seen_progress.append(job.json.get("progress"))
+        if job.json["status"] in ("done", "failed", "cancelled"):
+            body: dict[str, Any] = job.json
+            body["seen_progress"] = seen_progress
+            return body
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not end within {timeout_s} s")
+
+
+@pytest.fixture
+def fitted(client: Any, make_user: Any, make_team: Any) -> dict[str, Any]:
+    owner, teammate, outsider = make_user("tox"), make_user("mate"), make_user("out")
+    team = make_team(owner, viewer=[teammate])
+    imported = _upload(client, owner, _synthetic_csv(), visibility="team", team_id=str(team))
+    assert imported.status_code == 201, imported.json
+    assert sorted(imported.json["cpas"]) == sorted(CPAS)
+    assert imported.json["rows"] == 7 * 3 * 4
+    started = client.post(
+        "/api/v1/toxicity-models",
+        json={
+            "name": "synthetic plate model",
+            "experiment_ids": [imported.json["experiment_id"]],
+            "terms": {"nonspecific": False, "interactions": False, "temperature": False},
+            "n_bootstrap": 60,
+            "visibility": "team",
+            "team_id": str(team),
+        },
+        headers=owner.headers,
+    )
+    assert started.status_code == 202, started.json
+    assert started.json["model"]["status"] == "queued"
+    job = _wait(client, owner, started.json["job_id"])
+    assert job["status"] == "done", job
+    model_id = started.json["model"]["id"]
+    return {
+        "owner": owner,
+        "teammate": teammate,
+        "outsider": outsider,
+        "team": team,
+        "model_id": model_id,
+        "experiment_id": imported.json["experiment_id"],
+    }
+
+
+def test_import_fit_share_and_design(client: Any, fitted: dict[str, Any]) -> None:
+    owner, teammate, outsider = fitted["owner"], fitted["teammate"], fitted["outsider"]
+    model_id = fitted["model_id"]
+    got = client.get(f"/api/v1/toxicity-models/{model_id}", headers=owner.headers)
+    assert got.status_code == 200, got.json
+    model = got.json
+    assert model["status"] == "ready" and model["version"] == 1
+    assert model["training_data"]["row_count"] == 84
+    assert model["n_draws"] == 60
+    by_name = {p["name"]: p for p in model["parameters"]}
+    for k, name in enumerate(TRUTH.parameter_names):
+        p = by_name[name]
+        assert p["unit"]
+        assert p["low"] is not None and p["high"] is not None
+        assert p["low"] <= p["estimate"] <= p["high"]
+        # the fitted value is of the right size (synthetic truth known)
+        assert 0.5 * TRUTH.values[k] < p["estimate"] < 2.0 * TRUTH.values[k]
+    assert len(model["points"]) == 84
+    point = model["points"][0]
+    assert point["fitted"] == pytest.approx(point["viability"] - point["residual"])
+    assert model["held_out"] and {h["group"].split("/")[0] for h in model["held_out"]} == {
+        fitted["experiment_id"]
+    }
+    assert "exp(" in model["equations"] and "Warner" in model["citations"]
+    assert model["aic"] is not None and model["bic"] is not None
+
+    # RLS: the teammate (viewer) sees it; an outsider does not, in the list or by id.
+    assert (
+        client.get(f"/api/v1/toxicity-models/{model_id}", headers=teammate.headers).status_code
+        == 200
+    )
+    assert (
+        client.get(f"/api/v1/toxicity-models/{model_id}", headers=outsider.headers).status_code
+        == 404
+    )
+    listed = client.get("/api/v1/toxicity-models?per_page=100", headers=outsider.headers).json
+    assert model_id not in {m["id"] for m in listed["items"]}
+    mine = client.get("/api/v1/toxicity-models?per_page=100", headers=teammate.headers).json
+    assert model_id in {m["id"] for m in mine["items"]}
+    assert set(mine) == {"items", "total", "page", "per_page"}
+    # A viewer cannot delete it; an outsider's design cannot use it.
+    assert (
+        client.delete(f"/api/v1/toxicity-models/{model_id}", headers=teammate.headers).status_code
+        == 403
+    )
+
+    request = {
+        "candidates": ["Glycerol", "DMSO", "Propylene glycol"],
+        "cell_type": "generic_mammalian",
+        "toxicity_model_id": model_id,
+        "temperature_c": 22.0,
+        "vitrification": {"min_total_molality_mol_per_kg": 3.0},
+        "max_steps": 2,
+        "composition_step": 0.5,
+        "pareto_levels": 2,
+    }
+    hidden = client.post("/api/v1/cocktails/design", json=request, headers=outsider.headers)
+    assert (
+        hidden.status_code == 404
+        and hidden.json["error"]["details"]["field"] == "toxicity_model_id"
+    )
+
+    started = client.post("/api/v1/cocktails/design", json=request, headers=owner.headers)
+    assert started.status_code == 202, started.json
+    assert [c["solute"] for c in started.json["candidates"]] == list(CPAS)
+    job = _wait(client, owner, started.json["job_id"])
+    assert job["status"] == "done", job
+    result = job["result"]
+    assert result["pareto"] and result["best"]["feasible"]
+    assert result["steps"] == result["best"]["steps"] and result["steps"]
+    composition = result["best"]["composition"]
+    assert composition["total_molality_mol_per_kg"] >= 3.0 * (1 - 1e-3)
+    assert set(composition["molality_mol_per_kg"]) <= set(CPAS)
+    prediction = result["best"]["prediction"]
+    assert 0.0 < prediction["surviving_fraction"] < 1.0
+    assert prediction["band"] is not None  # propagated from the fit's bootstrap draws
+    assert job["progress"] == pytest.approx(1.0)
+
+
+def test_design_request_checks_name_the_field(client: Any, fitted: dict[str, Any]) -> None:
+    owner, model_id = fitted["owner"], fitted["model_id"]
+    base = {
+        "candidates": ["Glycerol", "DMSO"],
+        "cell_type": "generic_mammalian",
+        "toxicity_model_id": model_id,
+        "temperature_c": 22.0,
+        "vitrification": {"min_total_molality_mol_per_kg": 3.0},
+    }
+
+    def post(**changes: Any) -> Any:
+        return client.post(
+            "/api/v1/cocktails/design", json={**base, **changes}, headers=owner.headers
+        )
+
+    unknown = post(candidates=["Glycerol", "no-such-cpa-xyz"])
+    assert (
+        unknown.status_code == 422 and unknown.json["error"]["details"]["field"] == "candidates[1]"
+    )
+    too_many = post(candidates=["Glycerol", "DMSO", "PG", "EG", "1,3-Propanediol", "Trehalose"])
+    assert too_many.status_code == 422 and "candidates" in str(too_many.json["error"])
+    not_in_model = post(candidates=["Glycerol", "Ethylene glycol"])
+    assert not_in_model.status_code == 422
+    assert not_in_model.json["error"]["details"]["field"] == "candidates[1]"
+    cell = post(cell_type="no such cell type")
+    assert cell.status_code == 404 and cell.json["error"]["details"]["field"] == "cell_type"
+
+    # Infeasible: no loading protocol fits in one second; the job fails naming the constraint.
+    started = post(max_total_time_s=1.0, composition_step=0.5, pareto_levels=1, max_steps=2)
+    assert started.status_code == 202, started.json
+    job = _wait(client, owner, started.json["job_id"])
+    assert job["status"] == "failed"
+    assert "422 infeasible_protocol" in job["error"]
+    assert "constraint: max_total_time_s" in job["error"], job["error"]
+
+
+def test_template_is_csv_with_the_columns(client: Any) -> None:
+    res = client.get("/api/v1/toxicity-models/exposure-template.csv")
+    assert res.status_code == 200 and res.mimetype == "text/csv"
+    header = res.data.decode().splitlines()[0].split(",")
+    assert {"cpa_1", "amount_1", "exposure_time_min", "temperature_c", "viability"} <= set(header)
+
+
+def test_bad_rows_are_rejected_row_by_row_and_nothing_is_written(
+    client: Any, make_user: Any
+) -> None:
+    user = make_user("badrows")
+    before = client.get("/api/v1/experiments?per_page=1", headers=user.headers).json["total"]
+    rows = [
+        HEADER,
+        "P1,A1,Glycerol,2,,,,,mol/kg,10,22,80,%,1",  # good
+        "P1,A2,Glycerol,2,,,,,mol/kg,-5,22,80,%,1",  # negative time
+        "P1,A3,Glycerol,2,,,,,mol/kg,10,22,120,%,1",  # viability over 100 %
+        "P1,A4,Unobtainium,2,,,,,mol/kg,10,22,80,%,1",  # unknown CPA
+        "P1,A5,Glycerol,60,Dimethyl sulfoxide,40,,,% w/w,10,22,80,%,1",  # no room for water
+        "P1,A6,Glycerol,-1,,,,,mol/kg,10,22,80,%,1",  # negative amount
+        "P1,A7,Glycerol,2,,,,,mol/kg,10,22,1.2,fraction,1",  # fraction over 1
+    ]
+    res = _upload(client, user, ("\n".join(rows) + "\n").encode())
+    assert res.status_code == 422, res.json
+    found = {(r["row"], r["field"]) for r in res.json["error"]["details"]["rows"]}
+    assert found == {
+        (3, "exposure_time_min"),
+        (4, "viability"),
+        (5, "cpa_1"),
+        (6, "amount_2"),
+        (7, "amount_1"),
+        (8, "viability"),
+    }
+    after = client.get("/api/v1/experiments?per_page=1", headers=user.headers).json["total"]
+    assert after == before
+    listed = client.get("/api/v1/toxicity-models", headers=user.headers)
+    assert listed.status_code == 200
+    # No exposure data of this user: a fit is refused in the request, naming the field.
+    fit = client.post(
+        "/api/v1/toxicity-models", json={"name": "nothing to fit"}, headers=user.headers
+    )
+    assert fit.status_code == 422 and fit.json["error"]["details"]["field"] == "experiment_ids"
