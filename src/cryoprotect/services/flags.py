@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from cryoprotect.db.database import Database, Identity
+from cryoprotect.db.database import Database, Identity, rows_changed
 from cryoprotect.db.models import (
     FEATURE_FLAG_KEY_PATTERN,
     FeatureFlag,
@@ -302,7 +302,7 @@ class FlagService:
                     getattr(FeatureFlagOverride, column) == target,
                 )
             )
-            if result.rowcount == 0:
+            if rows_changed(result) == 0:
                 raise NotFound(f"Flag {key!r} has no such override.")
         self.flags.invalidate()
         logger.info("feature flag %s override removed by %s", key, actor.email, extra={"flag": key})

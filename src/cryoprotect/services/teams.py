@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from cryoprotect.db.database import Database
+from cryoprotect.db.database import Database, rows_changed
 from cryoprotect.db.models import Team, TeamInvitation, TeamRole, User, UserTeamMembership
 from cryoprotect.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from cryoprotect.services.actor import Actor
@@ -216,7 +216,7 @@ class TeamService:
                 values["description"] = description
             if values:
                 result = session.execute(sa.update(Team).where(Team.id == team_id).values(**values))
-                if result.rowcount == 0:  # type: ignore[attr-defined]
+                if rows_changed(result) == 0:
                     raise PermissionDenied("Only team admins can change the team.")
                 session.refresh(team)
             return TeamRecord.of(team, self._my_role(session, actor, team_id))
@@ -226,7 +226,7 @@ class TeamService:
         with self.db.transaction(actor.identity) as session:
             self._visible_team(session, team_id)
             result = session.execute(sa.delete(Team).where(Team.id == team_id))
-            if result.rowcount == 0:  # type: ignore[attr-defined]
+            if rows_changed(result) == 0:
                 raise PermissionDenied("Only team admins can delete the team.")
 
     # -------------------------------------------------------------- members
@@ -313,7 +313,7 @@ class TeamService:
                     TeamInvitation.status == "pending",
                 )
             )
-            if result.rowcount == 0:  # type: ignore[attr-defined]
+            if rows_changed(result) == 0:
                 raise NotFound("Invitation not found.")
 
     def my_invitations(self, actor: Actor) -> builtins.list[ReceivedInvitation]:
@@ -420,7 +420,7 @@ class TeamService:
                 .where(UserTeamMembership.id == membership.id)
                 .values(role_id=new_role_id)
             )
-            if result.rowcount == 0:  # type: ignore[attr-defined]
+            if rows_changed(result) == 0:
                 raise PermissionDenied("Only team admins can change roles.")
             session.refresh(membership)
             email = session.scalar(sa.select(User.email).where(User.id == user_id))
@@ -437,5 +437,5 @@ class TeamService:
             result = session.execute(
                 sa.delete(UserTeamMembership).where(UserTeamMembership.id == membership.id)
             )
-            if result.rowcount == 0:  # type: ignore[attr-defined]
+            if rows_changed(result) == 0:
                 raise PermissionDenied("Only team admins can remove members.")
