@@ -21,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 
 from cryoprotect.db import models
-from cryoprotect.db.database import Database, Identity
+from cryoprotect.db.database import Database, Identity, rows_changed
 from cryoprotect.errors import PermissionDenied
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.auth import AuthService
@@ -75,9 +75,10 @@ def _fake_inchikey() -> str:
 
 # Minimal valid columns for each owned table (parents are created by `parents`).
 def _values(table: str, parents: dict[str, uuid.UUID]) -> dict[str, Any]:
-    return {
+    values: dict[str, dict[str, Any]] = {
         "molecules": {"name": "rls molecule", "smiles": "CCO", "inchikey": _fake_inchikey()},
         "mixtures": {"name": "rls mixture"},
+        "toxicity_models": {"name": f"rls toxicity model {uuid.uuid4().hex[:6]}"},
         "cell_types": {"name": "rls cell"},
         "protocols": {"name": "rls protocol"},
         "experiments": {"title": "rls experiment"},
@@ -92,7 +93,8 @@ def _values(table: str, parents: dict[str, uuid.UUID]) -> dict[str, Any]:
             "target": "viability",
             "value": 50.0,
         },
-    }[table]
+    }
+    return values[table]
 
 
 OWNED = {
@@ -104,6 +106,7 @@ OWNED = {
     "datasets": models.Dataset,
     "predictive_models": models.PredictiveModel,
     "predictions": models.Prediction,
+    "toxicity_models": models.ToxicityModel,
 }
 
 
@@ -124,14 +127,14 @@ def _count(db: Database, identity: Identity, model: Any, row_id: uuid.UUID) -> i
 
 def _update(db: Database, identity: Identity, model: Any, row_id: uuid.UUID) -> int:
     with db.transaction(identity) as s:
-        return s.execute(
-            sa.update(model).where(model.id == row_id).values(updated_at=sa.func.now())
-        ).rowcount  # type: ignore[attr-defined]
+        return rows_changed(
+            s.execute(sa.update(model).where(model.id == row_id).values(updated_at=sa.func.now()))
+        )
 
 
 def _delete(db: Database, identity: Identity, model: Any, row_id: uuid.UUID) -> int:
     with db.transaction(identity) as s:
-        return s.execute(sa.delete(model).where(model.id == row_id)).rowcount  # type: ignore[attr-defined]
+        return rows_changed(s.execute(sa.delete(model).where(model.id == row_id)))
 
 
 def _make_rows(db: Database, w: World, table: str) -> dict[str, uuid.UUID]:
@@ -379,7 +382,7 @@ def test_lab_verification_rules_live_in_the_database(db: Database, world: World)
     assert _count(db, Identity.user(world.outsider), LV, vid) == 0
     assert _delete(db, Identity.user(world.admin), LV, vid) == 0  # history kept
     with db.transaction(Identity.user(world.admin)) as s:  # and never rewritten
-        changed = s.execute(sa.update(LV).where(LV.id == vid).values(notes="x")).rowcount
+        changed = rows_changed(s.execute(sa.update(LV).where(LV.id == vid).values(notes="x")))
     assert changed == 0
 
 
@@ -391,14 +394,16 @@ def test_membership_and_accounts(db: Database, world: World) -> None:
         assert world.outsider not in emails
         # A viewer cannot add members or promote themselves.
         assert (
-            s.execute(
-                sa.update(models.UserTeamMembership)
-                .where(
-                    models.UserTeamMembership.user_id == world.viewer,
-                    models.UserTeamMembership.team_id == world.team,
+            rows_changed(
+                s.execute(
+                    sa.update(models.UserTeamMembership)
+                    .where(
+                        models.UserTeamMembership.user_id == world.viewer,
+                        models.UserTeamMembership.team_id == world.team,
+                    )
+                    .values(role_id=4)
                 )
-                .values(role_id=4)
-            ).rowcount
+            )
             == 0
         )
     with db.transaction(Identity.user(world.outsider)) as s:
@@ -516,7 +521,7 @@ def _try_scope_change(
     try:
         with db.transaction(identity) as s:
             changed = s.execute(sa.update(model).where(model.id == row_id).values(**values))
-            count = int(changed.rowcount)  # type: ignore[attr-defined]
+            count = rows_changed(changed)
     except PermissionDenied:
         assert _scope(db, model, row_id) == before, "a refused change left the row changed"
         return "denied"
