@@ -12,6 +12,7 @@ from cryoprotect.api.common import (
     StrictSchema,
     paged_schema,
 )
+from cryoprotect.api.molecules.alert_schemas import AlertReportSchema
 from cryoprotect.db.models import MOLECULE_CLASSES, MOLECULE_KINDS, VISIBILITIES
 from cryoprotect.services.molecule_io import EXPORT_FORMATS, FORMATS
 
@@ -126,11 +127,22 @@ class MoleculeSchema(ma.Schema):
     identifiers_method = _Text(
         allow_none=True, metadata={"description": "How identifiers were computed"}
     )
+    alerts = ma.fields.Nested(
+        AlertReportSchema,
+        allow_none=True,
+        metadata={
+            "description": "Structural alerts (RDKit Brenk, NIH, PAINS); null without structure"
+        },
+    )
 
 
 class MoleculeDetailSchema(MoleculeSchema):
     properties = ma.fields.List(ma.fields.Nested(PropertySchema), required=True)
     cpa_score = ma.fields.Nested(CpaScoreSchema, allow_none=True)
+    alert_adjusted_score = ma.fields.Float(
+        allow_none=True,
+        metadata={"description": "cpa_score.score × alerts.penalty_factor (see ranking_method)"},
+    )
 
 
 def _range(name: str, unit: str) -> dict[str, ma.fields.Float]:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from cryoprotect.db.models import VISIBILITIES, MolecularProperty, Molecule
 from cryoprotect.errors import NotFound, ValidationError
+from cryoprotect.science.alerts import AlertReport, alerts_for_smiles
 from cryoprotect.science.cpa_score import CpaScore
 from cryoprotect.services.chemistry import score_from_properties
 
@@ -83,6 +84,12 @@ class MoleculeRecord:
         """How the identifiers were computed (structures only)."""
         return IDENTIFIERS_METHOD if self.kind == "structure" else None
 
+    @property
+    def alerts(self) -> AlertReport | None:
+        """Structural alerts (Brenk, NIH, PAINS), computed on read and cached by SMILES
+        (nothing stored, no migration); None without a structure."""
+        return alerts_for_smiles(self.smiles) if self.smiles else None
+
     @staticmethod
     def values_of(row: Molecule) -> dict[str, Any]:
         """The record's fields read from the row (collections copied)."""
@@ -119,6 +126,14 @@ class MoleculeDetail(MoleculeRecord):
             properties=tuple(PropertyRecord.of(p) for p in properties),
             cpa_score=score_from_properties(computed),
         )
+
+    @property
+    def alert_adjusted_score(self) -> float | None:
+        """CPA score × the alerts' penalty factor (None without a score or a structure)."""
+        alerts = self.alerts
+        if self.cpa_score is None or alerts is None:
+            return None
+        return alerts.adjusted(self.cpa_score.score)
 
 
 def check_scope(visibility: str, team_id: uuid.UUID | None) -> None:

@@ -1,0 +1,100 @@
+// The molecule page's "Structural alerts" section (issue 16, item 4): the alerts of RDKit's
+// Brenk, NIH and PAINS catalogues that match the structure, each with its matched atoms and
+// the catalogue's publication, and the alert-adjusted CPA score with how it was obtained.
+// Every number comes from the API (GET /api/v1/molecules/{id}: alerts, cpa_score,
+// alert_adjusted_score); nothing is computed here.
+import { fetchResourceFromApi, reportUnexpected } from "./api.js";
+import { $, h, replace } from "./dom.js";
+
+const API = "/api/v1/molecules";
+
+function summaryText(report) {
+  if (report.count === 0) {
+    return "No alert of the Brenk, NIH or PAINS catalogues matches this structure. An absence of alerts is not evidence of safety.";
+  }
+  const n = report.count === 1 ? "1 alert matches" : `${report.count} alerts match`;
+  return `${n} (catalogues: ${report.catalogues.join(", ")}). An alert is a reason to check, not a measured toxicity.`;
+}
+
+function alertsTable(report) {
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { class: "data", id: "alerts-table" },
+      h("caption", {}, "Matched alerts: catalogue, RDKit's name of the alert, the matched atoms and the catalogue's source"),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          h("th", { scope: "col" }, "Catalogue"),
+          h("th", { scope: "col", class: "text" }, "Alert"),
+          h("th", { scope: "col", class: "text" }, "Matched atoms (0-based, in SMILES order)"),
+          h("th", { scope: "col", class: "text" }, "Source"),
+        ),
+      ),
+      h(
+        "tbody",
+        {},
+        report.alerts.map((a) =>
+          h(
+            "tr",
+            { class: "alert-row" },
+            h("th", { scope: "row" }, a.catalogue),
+            h("td", { class: "text" }, a.description),
+            h("td", { class: "text" }, a.atoms.join(", ")),
+            h("td", { class: "text hint" }, a.reference),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function adjustedText(molecule, report) {
+  if (molecule.alert_adjusted_score === null || molecule.alert_adjusted_score === undefined || !molecule.cpa_score) {
+    return "No alert-adjusted score: the molecule has no CPA score.";
+  }
+  return (
+    `Alert-adjusted score: ${molecule.alert_adjusted_score.toFixed(3)} ` +
+    `(CPA score ${molecule.cpa_score.score.toFixed(3)} × penalty factor ${report.penalty_factor.toFixed(3)}; dimensionless, 0–1).`
+  );
+}
+
+export function renderAlerts(molecule, body) {
+  const report = molecule.alerts;
+  if (!report) {
+    replace(body, h("p", { class: "note empty", id: "alerts-summary" }, "No alerts checked: this component has no structure."));
+    return;
+  }
+  replace(
+    body,
+    h("p", { id: "alerts-summary" }, summaryText(report)),
+    report.count > 0 ? alertsTable(report) : null,
+    h("p", { id: "alerts-adjusted" }, adjustedText(molecule, report)),
+    h(
+      "p",
+      { class: "note" },
+      `How: ${report.method}. Ranking: ${report.ranking_method}. Provenance: `,
+      h("span", { class: "badge computed" }, "computed"),
+      " (alerts); ",
+      h("span", { class: "badge estimated" }, "estimated"),
+      " (penalty factors).",
+    ),
+  );
+}
+
+async function main() {
+  const page = $("molecule-page");
+  const body = $("alerts-body");
+  const error = $("alerts-error");
+  const moleculeId = page?.dataset.moleculeId;
+  if (!body || !moleculeId) return;
+  const molecule = await fetchResourceFromApi(`${API}/${moleculeId}`, { loading: $("alerts-loading"), error });
+  renderAlerts(molecule, body);
+}
+
+main().catch((exc) => reportUnexpected(exc, $("alerts-error")));
