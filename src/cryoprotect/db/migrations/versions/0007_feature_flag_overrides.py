@@ -20,7 +20,16 @@ Revises: 0006
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import context, op
+from alembic import op
+
+from cryoprotect.db.migration_helpers import (
+    app_role,
+    audit_row_trigger,
+    grant_dml,
+    rls_policies,
+    timestamps,
+    touch_row_trigger,
+)
 
 revision = "0007"
 down_revision = "0006"
@@ -41,23 +50,6 @@ SEEDED_FLAGS = (
 )
 
 
-def _app_role() -> str:
-    role = str(context.config.attributes.get("app_role", "cryoprotect_app"))
-    if not role.replace("_", "").isalnum():
-        raise ValueError(f"invalid app role name {role!r}")
-    return role
-
-
-def _policy(name: str, command: str, *, using: str | None = None, check: str | None = None) -> None:
-    sql = f"CREATE POLICY {TABLE}_{name} ON public.{TABLE} FOR {command}"
-    if using is not None:
-        sql += f" USING ({using})"
-    if check is not None:
-        sql += f" WITH CHECK ({check})"
-    op.execute(f"DROP POLICY IF EXISTS {TABLE}_{name} ON public.{TABLE}")
-    op.execute(sql)
-
-
 def upgrade() -> None:
     op.create_check_constraint("key_format", "feature_flags", f"key ~ '{KEY_PATTERN}'")
     op.create_table(
@@ -68,18 +60,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.UUID(), nullable=True),
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.CheckConstraint(
             "(team_id IS NULL) <> (user_id IS NULL)", name=op.f(f"ck_{TABLE}_one_target")
         ),
@@ -117,24 +98,10 @@ def upgrade() -> None:
         postgresql_where=sa.text("user_id IS NOT NULL"),
     )
 
-    op.execute(f"ALTER TABLE public.{TABLE} ENABLE ROW LEVEL SECURITY")
-    op.execute(f"ALTER TABLE public.{TABLE} FORCE ROW LEVEL SECURITY")
-    service = "auth.role() = 'service_role'"
-    _policy("service_role_policy", "ALL", using=service, check=service)
-    _policy("select_policy", "SELECT", using="false")
-    _policy("insert_policy", "INSERT", check="false")
-    _policy("update_policy", "UPDATE", using="false")
-    _policy("delete_policy", "DELETE", using="false")
-
-    op.execute(
-        f"CREATE TRIGGER touch_row BEFORE UPDATE ON public.{TABLE} "
-        "FOR EACH ROW EXECUTE FUNCTION public.touch_row()"
-    )
-    op.execute(
-        f"CREATE TRIGGER audit_row AFTER INSERT OR UPDATE OR DELETE ON public.{TABLE} "
-        "FOR EACH ROW EXECUTE FUNCTION public.audit_row()"
-    )
-    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON public.{TABLE} TO {_app_role()}")
+    rls_policies(TABLE, select="false", insert="false", delete="false")
+    touch_row_trigger(TABLE)
+    audit_row_trigger(TABLE)
+    grant_dml(TABLE, app_role())
 
     for key, description, enabled, rollout in SEEDED_FLAGS:
         op.get_bind().execute(

@@ -13,8 +13,16 @@ Revises: 0008
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import context, op
+from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
+
+from cryoprotect.db.migration_helpers import (
+    app_role,
+    grant_dml,
+    rls_policies,
+    timestamps,
+    touch_row_trigger,
+)
 
 revision = "0009"
 down_revision = "0008"
@@ -22,23 +30,6 @@ branch_labels = None
 depends_on = None
 
 TABLE = "jobs"
-
-
-def _app_role() -> str:
-    role = str(context.config.attributes.get("app_role", "cryoprotect_app"))
-    if not role.replace("_", "").isalnum():
-        raise ValueError(f"invalid app role name {role!r}")
-    return role
-
-
-def _policy(name: str, command: str, *, using: str | None = None, check: str | None = None) -> None:
-    sql = f"CREATE POLICY {TABLE}_{name} ON public.{TABLE} FOR {command}"
-    if using is not None:
-        sql += f" USING ({using})"
-    if check is not None:
-        sql += f" WITH CHECK ({check})"
-    op.execute(f"DROP POLICY IF EXISTS {TABLE}_{name} ON public.{TABLE}")
-    op.execute(sql)
 
 
 def upgrade() -> None:
@@ -51,18 +42,7 @@ def upgrade() -> None:
         sa.Column("result", JSONB(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("worker", sa.String(200), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "status IN ('queued', 'running', 'done', 'failed')", name=op.f(f"ck_{TABLE}_status")
@@ -77,19 +57,9 @@ def upgrade() -> None:
     )
     op.create_index(f"ix_{TABLE}_owner_id", TABLE, ["owner_id"])
     op.create_index(f"ix_{TABLE}_created_at", TABLE, ["created_at"])
-    op.execute(f"ALTER TABLE public.{TABLE} ENABLE ROW LEVEL SECURITY")
-    op.execute(f"ALTER TABLE public.{TABLE} FORCE ROW LEVEL SECURITY")
-    service = "auth.role() = 'service_role'"
-    _policy("service_role_policy", "ALL", using=service, check=service)
-    _policy("select_policy", "SELECT", using="owner_id = auth.uid()")
-    _policy("insert_policy", "INSERT", check="false")
-    _policy("update_policy", "UPDATE", using="false")
-    _policy("delete_policy", "DELETE", using="false")
-    op.execute(
-        f"CREATE TRIGGER touch_row BEFORE UPDATE ON public.{TABLE} "
-        "FOR EACH ROW EXECUTE FUNCTION public.touch_row()"
-    )
-    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON public.{TABLE} TO {_app_role()}")
+    rls_policies(TABLE, select="owner_id = auth.uid()", insert="false", delete="false")
+    touch_row_trigger(TABLE)
+    grant_dml(TABLE, app_role())
 
 
 def downgrade() -> None:

@@ -19,7 +19,9 @@ Revises: 0012
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import context, op
+from alembic import op
+
+from cryoprotect.db.migration_helpers import app_role, grant_dml, rls_policies, timestamp
 
 revision = "0013"
 down_revision = "0012"
@@ -39,35 +41,13 @@ $$
 """
 
 
-def _app_role() -> str:
-    role = str(context.config.attributes.get("app_role", "cryoprotect_app"))
-    if not role.replace("_", "").isalnum():
-        raise ValueError(f"invalid app role name {role!r}")
-    return role
-
-
-def _policy(name: str, command: str, *, using: str | None = None, check: str | None = None) -> None:
-    sql = f"CREATE POLICY {TABLE}_{name} ON auth.{TABLE} FOR {command}"
-    if using is not None:
-        sql += f" USING ({using})"
-    if check is not None:
-        sql += f" WITH CHECK ({check})"
-    op.execute(f"DROP POLICY IF EXISTS {TABLE}_{name} ON auth.{TABLE}")
-    op.execute(sql)
-
-
 def upgrade() -> None:
     op.create_table(
         TABLE,
         sa.Column("jti", sa.String(64), nullable=False),
         sa.Column("user_id", sa.UUID(), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column(
-            "revoked_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        timestamp("revoked_at"),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["auth.users.id"],
@@ -79,17 +59,16 @@ def upgrade() -> None:
     )
     op.create_index(f"ix_{TABLE}_expires_at", TABLE, ["expires_at"], schema="auth")
     op.create_index(f"ix_{TABLE}_user_id", TABLE, ["user_id"], schema="auth")
-    op.execute(f"ALTER TABLE auth.{TABLE} ENABLE ROW LEVEL SECURITY")
-    op.execute(f"ALTER TABLE auth.{TABLE} FORCE ROW LEVEL SECURITY")
-    service = "auth.role() = 'service_role'"
-    _policy("service_role_policy", "ALL", using=service, check=service)
-    _policy("select_policy", "SELECT", using="user_id = auth.uid()")
-    _policy("insert_policy", "INSERT", check="user_id = auth.uid()")
-    _policy("update_policy", "UPDATE", using="false")
-    _policy("delete_policy", "DELETE", using="false")
+    rls_policies(
+        TABLE,
+        schema="auth",
+        select="user_id = auth.uid()",
+        insert="user_id = auth.uid()",
+        delete="false",
+    )
     op.execute(PRUNE_FUNCTION)
-    app = _app_role()
-    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON auth.{TABLE} TO {app}")
+    app = app_role()
+    grant_dml(TABLE, app, schema="auth")
     op.execute("REVOKE ALL ON FUNCTION auth.prune_revoked_tokens() FROM PUBLIC")
     op.execute(f"GRANT EXECUTE ON FUNCTION auth.prune_revoked_tokens() TO {app}")
 

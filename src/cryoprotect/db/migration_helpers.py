@@ -1,0 +1,166 @@
+"""Building blocks the Alembic migrations share: row-level security, triggers, grants and
+the column blocks every table of a kind repeats.
+
+Each function emits exactly the SQL (or builds exactly the columns) that the migrations
+wrote out by hand before they used it, so a database migrated with them is the one it
+always was. Migrations that have shipped run these functions again on every fresh
+database: never change what an existing function emits — add a new function (or a new
+keyword with the old behaviour as its default) instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import context, op
+from sqlalchemy.dialects import postgresql
+
+SERVICE_ROLE_ONLY = "auth.role() = 'service_role'"
+
+
+def app_role() -> str:
+    """The app's login role the migration grants to (``config.attributes['app_role']``)."""
+    role = str(context.config.attributes.get("app_role", "cryoprotect_app"))
+    if not role.replace("_", "").isalnum():
+        raise ValueError(f"invalid app role name {role!r}")
+    return role
+
+
+# ----------------------------------------------------------------- row-level security
+def policy(
+    table: str,
+    name: str,
+    command: str,
+    *,
+    using: str | None = None,
+    check: str | None = None,
+    schema: str = "public",
+) -> None:
+    """(Re)create the policy ``{table}_{name}`` for ``command`` (dropping any old one)."""
+    sql = f"CREATE POLICY {table}_{name} ON {schema}.{table} FOR {command}"
+    if using is not None:
+        sql += f" USING ({using})"
+    if check is not None:
+        sql += f" WITH CHECK ({check})"
+    op.execute(f"DROP POLICY IF EXISTS {table}_{name} ON {schema}.{table}")
+    op.execute(sql)
+
+
+def force_rls(table: str, schema: str = "public") -> None:
+    """Enable row-level security on the table and force it on its owner too."""
+    op.execute(f"ALTER TABLE {schema}.{table} ENABLE ROW LEVEL SECURITY")
+    op.execute(f"ALTER TABLE {schema}.{table} FORCE ROW LEVEL SECURITY")
+
+
+def enable_rls(table: str, schema: str = "public") -> None:
+    """:func:`force_rls` plus the ``service_role`` policy for admin work (ALL commands)."""
+    force_rls(table, schema)
+    policy(
+        table,
+        "service_role_policy",
+        "ALL",
+        using=SERVICE_ROLE_ONLY,
+        check=SERVICE_ROLE_ONLY,
+        schema=schema,
+    )
+
+
+def rls_policies(
+    table: str,
+    *,
+    select: str,
+    insert: str,
+    update: str | None = None,
+    update_check: str | None = None,
+    delete: str,
+    schema: str = "public",
+) -> None:
+    """:func:`enable_rls` and one policy for each of SELECT, INSERT, UPDATE and DELETE.
+
+    ``select``, ``update`` and ``delete`` are USING expressions, ``insert`` and
+    ``update_check`` WITH CHECK ones (``update`` defaults to ``"false"``: no updates).
+    """
+    enable_rls(table, schema)
+    policy(table, "select_policy", "SELECT", using=select, schema=schema)
+    policy(table, "insert_policy", "INSERT", check=insert, schema=schema)
+    policy(
+        table,
+        "update_policy",
+        "UPDATE",
+        using="false" if update is None else update,
+        check=update_check,
+        schema=schema,
+    )
+    policy(table, "delete_policy", "DELETE", using=delete, schema=schema)
+
+
+# ------------------------------------------------------------------ triggers, grants
+def touch_row_trigger(table: str) -> None:
+    """``updated_at`` maintenance and owner immutability (``public.touch_row()``)."""
+    op.execute(
+        f"CREATE TRIGGER touch_row BEFORE UPDATE ON public.{table} "
+        "FOR EACH ROW EXECUTE FUNCTION public.touch_row()"
+    )
+
+
+def audit_row_trigger(table: str) -> None:
+    """Every change of the table written to the audit log (``public.audit_row()``)."""
+    op.execute(
+        f"CREATE TRIGGER audit_row AFTER INSERT OR UPDATE OR DELETE ON public.{table} "
+        "FOR EACH ROW EXECUTE FUNCTION public.audit_row()"
+    )
+
+
+def grant_dml(table: str, role: str, schema: str = "public") -> None:
+    """DML on the table for ``role`` (never ownership: RLS keeps applying)."""
+    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.{table} TO {role}")
+
+
+# -------------------------------------------------------------------- column blocks
+def timestamp(name: str) -> sa.Column[Any]:
+    """A required ``timestamptz`` column set by the server (``now()``)."""
+    return sa.Column(
+        name,
+        sa.DateTime(timezone=True),
+        server_default=sa.text("now()"),
+        nullable=False,
+    )
+
+
+def timestamps() -> tuple[sa.Column[Any], sa.Column[Any]]:
+    """``created_at`` and ``updated_at``."""
+    return timestamp("created_at"), timestamp("updated_at")
+
+
+def jsonb(name: str, default: str) -> sa.Column[Any]:
+    """A required JSONB column with a server default (``'{}'`` or ``'[]'``)."""
+    return sa.Column(
+        name,
+        postgresql.JSONB(astext_type=sa.Text()),
+        server_default=sa.text(f"'{default}'::jsonb"),
+        nullable=False,
+    )
+
+
+def owned_columns() -> tuple[sa.Column[Any], ...]:
+    """``created_by``, ``team_id``, ``visibility`` and the timestamps of a user-owned row."""
+    return (
+        sa.Column("created_by", sa.UUID(), nullable=False),
+        sa.Column("team_id", sa.UUID(), nullable=True),
+        sa.Column("visibility", sa.String(length=16), server_default="private", nullable=False),
+        *timestamps(),
+    )
+
+
+def owned_checks(table: str) -> tuple[sa.CheckConstraint, sa.CheckConstraint]:
+    """The visibility CHECKs of a user-owned table (``team`` visibility needs a team)."""
+    return (
+        sa.CheckConstraint(
+            "visibility <> 'team' OR team_id IS NOT NULL",
+            name=op.f(f"ck_{table}_team_visibility_needs_team"),
+        ),
+        sa.CheckConstraint(
+            "visibility IN ('private', 'team', 'public')", name=op.f(f"ck_{table}_visibility")
+        ),
+    )
