@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cryoprotect.errors import ValidationError
+from cryoprotect.science.tables import read_rows
 
 FloatArray = NDArray[np.float64]
 
@@ -215,21 +216,16 @@ def read_reference_freezing_points(
     """
     grouped: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
     path = Path(path)
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(line for line in handle if not line.startswith("#"))
-        missing = set(REFERENCE_COLUMNS) - set(reader.fieldnames or ())
-        if missing:
-            raise ValidationError(f"{path.name}: missing columns {sorted(missing)}")
-        for row in reader:
-            try:
-                point = (
-                    float(row["mass_percent"]),
-                    float(row["molality_mol_per_kg"]),
-                    float(row["freezing_point_depression_c"]),
-                )
-            except ValueError as exc:
-                raise ValidationError(f"{path.name}: {exc}") from exc
-            grouped.setdefault((row["solute"].strip(), row["source"].strip()), []).append(point)
+    for row in read_rows(path, REFERENCE_COLUMNS, comments=True):
+        try:
+            point = (
+                float(row["mass_percent"]),
+                float(row["molality_mol_per_kg"]),
+                float(row["freezing_point_depression_c"]),
+            )
+        except ValueError as exc:
+            raise ValidationError(f"{path.name}: {exc}") from exc
+        grouped.setdefault((row["solute"].strip(), row["source"].strip()), []).append(point)
     series: dict[tuple[str, str], ReferenceSeries] = {}
     for (solute, source), points in grouped.items():
         data = np.array(sorted(points), dtype=np.float64)

@@ -34,17 +34,16 @@ Every parameter (Tg of water and solutes, k, Tg′, W′g) lives in
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from cryoprotect.errors import InvalidCompositionError, NotFound, ValidationError
+from cryoprotect.science.tables import PROVENANCES, Provenance, parse_bool, read_table
 
 PARAMS_DIR = Path(__file__).resolve().parent / "params"
 GLASS_TABLE = PARAMS_DIR / "glass_transition.csv"
@@ -68,9 +67,6 @@ GORDON_TAYLOR_METHOD = (
     "(w_w + Σ w_s/k_s) (homogeneous glass; model)"
 )
 FOX_METHOD = "Fox equation 1/Tg = Σ w_i/Tg_i (Gordon–Taylor with k = Tg_s/Tg_w; estimate)"
-
-Provenance = Literal["measured", "fitted", "estimated"]
-_PROVENANCES: frozenset[str] = frozenset({"measured", "fitted", "estimated"})
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -125,23 +121,6 @@ _FIELD = {
 }
 
 
-def parse_bool(text: str, where: str) -> bool:
-    """A table's ``verified`` cell: ``true`` or ``false`` (``where`` names the row in errors)."""
-    value = text.strip().lower()
-    if value not in {"true", "false"}:
-        raise ValidationError(f"{where}: 'verified' must be true or false, not {text!r}")
-    return value == "true"
-
-
-def _read_rows(path: Path, columns: Sequence[str]) -> list[dict[str, str]]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = set(columns) - set(reader.fieldnames or ())
-        if missing:
-            raise ValidationError(f"{path.name}: missing columns {sorted(missing)}")
-        return list(reader)
-
-
 def load_glass_parameters(path: Path | str = GLASS_TABLE) -> dict[str, GlassParameters]:
     """Read the glass-transition parameter table.
 
@@ -157,13 +136,12 @@ def load_glass_parameters(path: Path | str = GLASS_TABLE) -> dict[str, GlassPara
     path = Path(path)
     values: dict[str, dict[str, GlassValue]] = {}
     names: dict[str, str] = {}
-    for line, row in enumerate(_read_rows(path, GLASS_COLUMNS), start=2):
-        where = f"{path.name}:{line}"
+    for where, row in read_table(path, GLASS_COLUMNS):
         parameter = row["parameter"].strip()
         provenance = row["provenance"].strip()
         if parameter not in GLASS_PARAMETERS:
             raise ValidationError(f"{where}: unknown parameter {parameter!r}")
-        if provenance not in _PROVENANCES:
+        if provenance not in PROVENANCES:
             raise ValidationError(f"{where}: unknown provenance {provenance!r}")
         if not row["source"].strip():
             raise ValidationError(f"{where}: every value needs a source")
@@ -502,8 +480,7 @@ def load_measured_solution_properties(
     """
     path = Path(path)
     rows: list[MeasuredProperty] = []
-    for line, row in enumerate(_read_rows(path, MEASURED_COLUMNS), start=2):
-        where = f"{path.name}:{line}"
+    for where, row in read_table(path, MEASURED_COLUMNS):
         if row["provenance"].strip() != "measured":
             raise ValidationError(f"{where}: this table holds measured values only")
         if not row["source"].strip():

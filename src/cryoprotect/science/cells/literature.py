@@ -4,7 +4,6 @@ published values, parameter ranges, and a cell with one parameter replaced.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 from cryoprotect.errors import ValidationError
 from cryoprotect.science.cells.cell_type import CellType
 from cryoprotect.science.cells.schema import PARAMS_DIR, TABLE_PROVENANCES
-from cryoprotect.science.cells.table import _parse_bool
+from cryoprotect.science.tables import optional_float, parse_bool, read_table
 
 # --- published spread of the parameters -----------------------------------------------------
 
@@ -126,10 +125,6 @@ class ParameterRange:
         }
 
 
-def _optional_float(text: str) -> float | None:
-    return float(text) if text.strip() else None
-
-
 def load_literature(path: Path | str = LITERATURE_TABLE) -> tuple[PublishedValue, ...]:
     """Read the published-values table (columns :data:`LITERATURE_COLUMNS`).
 
@@ -139,36 +134,30 @@ def load_literature(path: Path | str = LITERATURE_TABLE) -> tuple[PublishedValue
     """
     path = Path(path)
     values: list[PublishedValue] = []
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = set(LITERATURE_COLUMNS) - set(reader.fieldnames or ())
-        if missing:
-            raise ValidationError(f"{path.name}: missing columns {sorted(missing)}")
-        for line, row in enumerate(reader, start=2):
-            where = f"{path.name}:{line}"
-            parameter = row["parameter"].strip()
-            if RANGE_PARAMETERS.get(parameter) != row["unit"].strip():
-                raise ValidationError(f"{where}: unknown parameter/unit {parameter!r}")
-            if row["provenance"].strip() not in TABLE_PROVENANCES or not row["source"].strip():
-                raise ValidationError(f"{where}: needs a source and a provenance tag")
-            values.append(
-                PublishedValue(
-                    cell_type=row["cell_type"].strip(),
-                    parameter=parameter,
-                    solute=row["solute"].strip(),
-                    value=float(row["value"]),
-                    sd=_optional_float(row["sd"]),
-                    unit=row["unit"].strip(),
-                    temperature_c=_optional_float(row["temperature_c"]),
-                    method=row["method"].strip(),
-                    source=row["source"].strip(),
-                    provenance=row["provenance"].strip(),
-                    verified=_parse_bool(row["verified"], where),
-                    in_range=_parse_bool(row["in_range"], where),
-                    chosen=_parse_bool(row["chosen"], where),
-                    choice_reason=row["choice_reason"].strip(),
-                )
+    for where, row in read_table(path, LITERATURE_COLUMNS):
+        parameter = row["parameter"].strip()
+        if RANGE_PARAMETERS.get(parameter) != row["unit"].strip():
+            raise ValidationError(f"{where}: unknown parameter/unit {parameter!r}")
+        if row["provenance"].strip() not in TABLE_PROVENANCES or not row["source"].strip():
+            raise ValidationError(f"{where}: needs a source and a provenance tag")
+        values.append(
+            PublishedValue(
+                cell_type=row["cell_type"].strip(),
+                parameter=parameter,
+                solute=row["solute"].strip(),
+                value=float(row["value"]),
+                sd=optional_float(row["sd"]),
+                unit=row["unit"].strip(),
+                temperature_c=optional_float(row["temperature_c"]),
+                method=row["method"].strip(),
+                source=row["source"].strip(),
+                provenance=row["provenance"].strip(),
+                verified=parse_bool(row["verified"], where),
+                in_range=parse_bool(row["in_range"], where),
+                chosen=parse_bool(row["chosen"], where),
+                choice_reason=row["choice_reason"].strip(),
             )
+        )
     keys = {(v.cell_type, v.parameter, v.solute) for v in values}
     for key in keys:
         if not any(v.chosen for v in values if (v.cell_type, v.parameter, v.solute) == key):

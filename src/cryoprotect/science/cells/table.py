@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -18,15 +17,9 @@ from cryoprotect.science.cells.schema import (
     TABLE_PROVENANCES,
     TEXT_PARAMETERS,
 )
+from cryoprotect.science.tables import parse_bool, read_table
 
 # --- the shipped table --------------------------------------------------------------------
-
-
-def _parse_bool(text: str, where: str) -> bool:
-    value = text.strip().lower()
-    if value in {"true", "false"}:
-        return value == "true"
-    raise ValidationError(f"{where}: 'verified' must be true or false, not {text!r}")
 
 
 def _row_to_entry(row: Mapping[str, str], where: str) -> tuple[str, str, str, Any]:
@@ -64,18 +57,12 @@ def load_cell_table(path: Path | str) -> dict[str, CellType]:
     """
     path = Path(path)
     cells: dict[str, dict[str, Any]] = {}
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = set(CELL_COLUMNS) - set(reader.fieldnames or ())
-        if missing:
-            raise ValidationError(f"{path.name}: missing columns {sorted(missing)}")
-        for line, row in enumerate(reader, start=2):
-            where = f"{path.name}:{line}"
-            key, parameter, solute, value = _row_to_entry(row, where)
-            entry = cells.setdefault(
-                key, {"key": key, "sources": {}, "provenance": {}, "verified": {}, "perm": {}}
-            )
-            _store(entry, row, parameter, solute, value, where)
+    for where, row in read_table(path, CELL_COLUMNS):
+        key, parameter, solute, value = _row_to_entry(row, where)
+        entry = cells.setdefault(
+            key, {"key": key, "sources": {}, "provenance": {}, "verified": {}, "perm": {}}
+        )
+        _store(entry, row, parameter, solute, value, where)
     return {key: CellType.from_dict(_assemble(entry)) for key, entry in cells.items()}
 
 
@@ -98,7 +85,7 @@ def _store(
             target["reference_temperature_c"] = float(row["temperature_c"])
             target["sources"]["reference_temperature_c"] = "temperature of the Ps measurement"
             target["provenance"]["reference_temperature_c"] = row["provenance"].strip()
-            target["verified"]["reference_temperature_c"] = _parse_bool(row["verified"], where)
+            target["verified"]["reference_temperature_c"] = parse_bool(row["verified"], where)
     else:
         target, name = entry, CELL_PARAMETERS[parameter][0]
         if parameter == "lp":
@@ -109,7 +96,7 @@ def _store(
     if parameter not in TEXT_PARAMETERS:
         target["sources"][name] = row["source"].strip()
         target["provenance"][name] = row["provenance"].strip()
-        target["verified"][name] = _parse_bool(row["verified"], where)
+        target["verified"][name] = parse_bool(row["verified"], where)
 
 
 def _assemble(entry: dict[str, Any]) -> dict[str, Any]:

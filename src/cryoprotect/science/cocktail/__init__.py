@@ -45,7 +45,6 @@ from cryoprotect.science.cocktail.rate import (
     NO_BAND,
     Survival,
     benson_rate_model,
-    compile_rate,
     path_survival,
     rate_integrand,
 )
@@ -75,7 +74,6 @@ __all__ = [
     "VitrificationTarget",
     "benson_rate_model",
     "check_vitrification",
-    "compile_rate",
     "design_cocktail",
     "design_for_composition",
     "fraction_grid",

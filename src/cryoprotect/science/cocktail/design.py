@@ -12,7 +12,7 @@ from typing import Any
 
 from cryoprotect.errors import InfeasibleProtocolError, ValidationError
 from cryoprotect.science.cells import CellType
-from cryoprotect.science.cocktail.rate import compile_rate, path_survival, rate_integrand
+from cryoprotect.science.cocktail.rate import path_survival, rate_integrand
 from cryoprotect.science.cocktail.result import (
     Binding,
     CocktailDesign,
@@ -150,7 +150,7 @@ def _request(
     check_temperature(removal_c, carrier, "removal_temperature_c")
     for where, value in (("temperature_c", temperature_c), ("removal_temperature_c", removal_c)):
         try:
-            compile_rate(model, names, value + ZERO_CELSIUS_K)
+            model.compiled_rate(names, value + ZERO_CELSIUS_K)
         except ValidationError as error:
             raise ValidationError(str(error), field=where) from error
     context = SearchContext(

@@ -1,4 +1,4 @@
-"""The kinetic toxicity model along a protocol: a fast rate function for the ODE integrand,
+"""The kinetic toxicity model along a protocol: the ODE integrand (the model's compiled rate),
 and the surviving fraction (with its parameter-uncertainty band) of a simulated path.
 """
 
@@ -11,18 +11,15 @@ from typing import Any
 
 import numpy as np
 
-from cryoprotect.errors import ValidationError
 from cryoprotect.science.toxicity import (
     KineticToxicityModel,
     log_survival,
     log_survival_draws,
-    parameter_kind,
     toxicity_parameter,
 )
 from cryoprotect.science.transport import ZERO_CELSIUS_K, FloatArray, Trajectory
 from cryoprotect.science.transport.summary import IntegrandFactory
 
-GAS_CONSTANT_J_PER_MOL_K = 8.314462618
 BAND_LEVEL = 0.90
 BAND_METHOD = (
     "every parameter draw of the toxicity model (its bootstrap/profile/published-SE draws) "
@@ -32,90 +29,13 @@ BAND_METHOD = (
 NO_BAND = "no band: the model has no parameter uncertainty"
 
 
-_Terms = tuple[
-    list[tuple[int, float, float]], tuple[bool, float, float], list[tuple[int, int, float]], float
-]
-
-
-def _terms(model: KineticToxicityModel, position: dict[str, int]) -> _Terms:
-    """The model's terms indexed by position in the molality vector (absent CPAs dropped)."""
-    spec: dict[int, list[float]] = {}
-    ns: list[float] = [0.0, 1.0]
-    has_ns = False
-    pairs: list[tuple[int, int, float]] = []
-    ea = 0.0
-    for name, value in zip(model.parameter_names, model.values, strict=True):
-        kind, cpas = parameter_kind(name)
-        index = [position.get(c.casefold(), -1) for c in cpas]
-        if kind in ("k_spec", "beta_spec"):
-            if index[0] >= 0:
-                spec.setdefault(index[0], [0.0, 1.0])[0 if kind == "k_spec" else 1] = value
-        elif kind == "k_ns":
-            ns[0], has_ns = value, True
-        elif kind == "beta_ns":
-            ns[1] = value
-        elif kind == "c_int":
-            if min(index) >= 0:
-                pairs.append((index[0], index[1], value))
-        else:
-            ea = value
-    spec_terms = [(i, k, beta) for i, (k, beta) in sorted(spec.items())]
-    return spec_terms, (has_ns, ns[0], ns[1]), pairs, ea
-
-
-def compile_rate(
-    model: KineticToxicityModel, solutes: Sequence[str], temperature_k: float
-) -> Callable[[FloatArray], float]:
-    """k(m) at a fixed temperature as a fast function of a molality vector in ``solutes`` order.
-
-    The same rate as :meth:`KineticToxicityModel.rate_per_s` (a unit test checks it),
-    assembled once from the model's parameters so that the ODE right-hand side can call it
-    thousands of times (``rate_per_s`` validates its input on every call).
-
-    Raises:
-        ValidationError: a permeating solute the model does not know, or a temperature the
-            model does not answer at (``field = "temperature_c"``).
-    """
-    try:
-        model.rate_per_s({}, temperature_k)
-    except ValidationError as error:
-        raise ValidationError(str(error), field="temperature_c") from error
-    position = {name.casefold(): i for i, name in enumerate(solutes)}
-    unknown = [s for s in solutes if s.casefold() not in {c.casefold() for c in model.cpas}]
-    if unknown:
-        raise ValidationError(
-            f"the toxicity model {model.name!r} knows {list(model.cpas)}, not {unknown}",
-            field="candidates",
-        )
-    spec_terms, (has_ns, k_ns, beta_ns), pairs, ea = _terms(model, position)
-    theta = math.exp(
-        -ea * 1000.0 / GAS_CONSTANT_J_PER_MOL_K * (1.0 / temperature_k - 1.0 / model.t_ref_k)
-    )
-
-    def rate(molality: FloatArray) -> float:
-        # Plain floats: for ≤ 5 CPAs this is several times faster than numpy on tiny arrays.
-        x = [v if v > 0.0 else 0.0 for v in molality.tolist()]
-        total = 0.0
-        for i, k, beta in spec_terms:
-            if x[i] > 0.0:
-                total += k * x[i] ** beta
-        if has_ns:
-            load = sum(x)
-            if load > 0.0:
-                total += k_ns * load**beta_ns
-        for i, j, c in pairs:
-            total += c * x[i] * x[j]
-        return theta * total if total > 0.0 else 0.0
-
-    return rate
-
-
 def rate_integrand(model: KineticToxicityModel) -> IntegrandFactory:
     """The integrand factory for :func:`~cryoprotect.science.transport.summarize`:
-    ∫ k dt over a protocol is then −ln(surviving fraction)."""
+    ∫ k dt over a protocol is then −ln(surviving fraction). The rate is the model's own
+    :meth:`~cryoprotect.science.toxicity.KineticToxicityModel.compiled_rate`."""
 
     def factory(solutes: tuple[str, ...], temperature_c: float) -> Callable[[FloatArray], float]:
-        return compile_rate(model, solutes, temperature_c + ZERO_CELSIUS_K)
+        return model.compiled_rate(solutes, temperature_c + ZERO_CELSIUS_K)
 
     return factory
 

@@ -5,7 +5,6 @@ shipped registry (pure-liquid densities and CRC binary densities, looked up by
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cryoprotect.errors import InvalidCompositionError
+from cryoprotect.science.tables import read_rows
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -246,10 +246,8 @@ class _CrcBinary:
 @lru_cache(maxsize=1)
 def _crc_binaries() -> dict[str, _CrcBinary]:
     rows: dict[str, list[dict[str, str]]] = {}
-    with CRC_TABLE.open(encoding="utf-8") as handle:
-        lines = (line for line in handle if not line.startswith("#"))
-        for row in csv.DictReader(lines):
-            rows.setdefault(row["solute"], []).append(row)
+    for row in read_rows(CRC_TABLE, comments=True):
+        rows.setdefault(row["solute"], []).append(row)
     table: dict[str, _CrcBinary] = {}
     for name, group in rows.items():
         group.sort(key=lambda r: float(r["mass_fraction"]))
@@ -281,22 +279,21 @@ def _registry() -> tuple[tuple[Solute, ...], dict[str, Solute]]:
             index[key] = solute
 
     claimed: set[str] = set()
-    with PURE_TABLE.open(encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            crc_key = row["crc_solute"] or None
-            solute = Solute(
-                name=row["solute"],
-                molar_mass_g_per_mol=float(row["molar_mass_g_per_mol"]),
-                pure_density_g_per_ml=float(row["density_g_per_ml"]),
-                density_source=f"{row['source']} ({row['provenance']}, {row['temperature_c']} °C)",
-                crc_key=crc_key,
-            )
-            aliases = [row["solute"], *row["aliases"].split(";")]
-            if crc_key is not None:
-                claimed.add(crc_key)
-                binary = binaries[crc_key]
-                aliases += [crc_key, binary.synonym, binary.cas]
-            register(solute, aliases)
+    for row in read_rows(PURE_TABLE):
+        crc_key = row["crc_solute"] or None
+        solute = Solute(
+            name=row["solute"],
+            molar_mass_g_per_mol=float(row["molar_mass_g_per_mol"]),
+            pure_density_g_per_ml=float(row["density_g_per_ml"]),
+            density_source=f"{row['source']} ({row['provenance']}, {row['temperature_c']} °C)",
+            crc_key=crc_key,
+        )
+        aliases = [row["solute"], *row["aliases"].split(";")]
+        if crc_key is not None:
+            claimed.add(crc_key)
+            binary = binaries[crc_key]
+            aliases += [crc_key, binary.synonym, binary.cas]
+        register(solute, aliases)
     for name, binary in binaries.items():
         if name not in claimed:
             solute = Solute(

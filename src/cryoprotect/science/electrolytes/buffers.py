@@ -13,7 +13,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from cryoprotect.errors import NotFound, ValidationError
-from cryoprotect.science.electrolytes.tables import BUFFER_TABLE, FloatArray, read_rows
+from cryoprotect.science.electrolytes.tables import BUFFER_TABLE, FloatArray
+from cryoprotect.science.tables import read_table
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,7 @@ class BufferPka:
 def buffer_pkas() -> dict[str, BufferPka]:
     """Acid species → its dissociation step, from ``params/buffer_pka.csv``."""
     table: dict[str, BufferPka] = {}
-    for line, row in enumerate(read_rows(BUFFER_TABLE), start=2):
-        where = f"{BUFFER_TABLE.name}:{line}"
+    for where, row in read_table(BUFFER_TABLE, comments=True):
         if not row["source"].strip() or row["provenance"] not in {"measured", "fitted"}:
             raise ValidationError(f"{where}: every pKa needs a source and a provenance")
         entry = BufferPka(

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cryoprotect.science.electrolytes.tables import MEASURED_CARRIER_TABLE, read_rows
+from cryoprotect.science.electrolytes.tables import MEASURED_CARRIER_TABLE
+from cryoprotect.science.tables import optional_float, read_rows
 
 # --- measured carrier osmolalities --------------------------------------------------------
 
@@ -29,23 +30,19 @@ class MeasuredOsmolality:
 
 def measured_carrier_osmolalities() -> dict[str, MeasuredOsmolality]:
     """Carrier name (lower case) → measured osmolality (``params/measured_carrier_osmolality.csv``)."""
-
-    def optional(text: str) -> float | None:
-        return float(text) if text.strip() else None
-
     return {
         row["carrier"].strip().lower(): MeasuredOsmolality(
             carrier=row["carrier"].strip(),
             value_osmol_per_kg=float(row["value_osmol_per_kg"]),
-            low_osmol_per_kg=optional(row["low_osmol_per_kg"]),
-            high_osmol_per_kg=optional(row["high_osmol_per_kg"]),
+            low_osmol_per_kg=optional_float(row["low_osmol_per_kg"]),
+            high_osmol_per_kg=optional_float(row["high_osmol_per_kg"]),
             unit_reported=row["unit_reported"].strip(),
             method=row["method"].strip(),
             source=row["source"].strip(),
             provenance=row["provenance"].strip(),
             verified=row["verified"].strip().lower() == "true",
         )
-        for row in read_rows(MEASURED_CARRIER_TABLE)
+        for row in read_rows(MEASURED_CARRIER_TABLE, comments=True)
     }
 
 

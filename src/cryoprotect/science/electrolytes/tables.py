@@ -4,7 +4,6 @@ stoichiometry) and the Pitzer binary parameters, with their sources.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cryoprotect.errors import NotFound, ValidationError
+from cryoprotect.science.tables import read_table
 
 PARAMS_DIR = Path(__file__).resolve().parent.parent / "params"
 SPECIES_TABLE = PARAMS_DIR / "ions.csv"
@@ -94,16 +94,13 @@ class PitzerPair:
         }
 
 
-def read_rows(path: Path) -> list[dict[str, str]]:
-    """The rows of one of the parameter CSV tables, ``#`` comment lines skipped."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(line for line in handle if not line.startswith("#")))
-
-
 @lru_cache(maxsize=1)
 def species_charges() -> dict[str, int]:
     """Species name → charge, from ``params/ions.csv``."""
-    return {row["species"].strip(): int(row["charge"]) for row in read_rows(SPECIES_TABLE)}
+    return {
+        row["species"].strip(): int(row["charge"])
+        for _, row in read_table(SPECIES_TABLE, comments=True)
+    }
 
 
 def _parse_species(text: str, where: str) -> tuple[tuple[str, int], ...]:
@@ -136,8 +133,7 @@ def _species_tokens(text: str) -> list[str]:
 @lru_cache(maxsize=1)
 def _salts() -> dict[str, Salt]:
     table: dict[str, Salt] = {}
-    for line, row in enumerate(read_rows(SALT_TABLE), start=2):
-        where = f"{SALT_TABLE.name}:{line}"
+    for where, row in read_table(SALT_TABLE, comments=True):
         salt = Salt(
             name=row["salt"].strip(),
             synonyms=tuple(s.strip() for s in row["synonyms"].split("|") if s.strip()),
@@ -156,8 +152,7 @@ def pitzer_pairs() -> dict[tuple[str, str], PitzerPair]:
     """(cation, anion) → binary parameters, from ``params/pitzer_binary.csv``."""
     charges = species_charges()
     pairs: dict[tuple[str, str], PitzerPair] = {}
-    for line, row in enumerate(read_rows(PITZER_TABLE), start=2):
-        where = f"{PITZER_TABLE.name}:{line}"
+    for where, row in read_table(PITZER_TABLE, comments=True):
         cation, anion = row["cation"].strip(), row["anion"].strip()
         if charges.get(cation, 0) <= 0 or charges.get(anion, 0) >= 0:
             raise ValidationError(f"{where}: {cation!r}/{anion!r} is not a cation/anion pair")

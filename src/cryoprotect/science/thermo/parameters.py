@@ -5,17 +5,23 @@ coefficients per solute (:func:`default_virial_parameters`).
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from cryoprotect.errors import NotFound, ValidationError
+from cryoprotect.science.tables import (
+    PROVENANCES,
+    Provenance,
+    optional_float,
+    parse_bool,
+    read_table,
+)
 
 # --- constants ----------------------------------------------------------------------------
 
@@ -60,9 +66,6 @@ VIRIAL_COLUMNS = (
     "provenance",
     "verified",
 )
-
-Provenance = Literal["measured", "fitted", "estimated"]
-_PROVENANCES: frozenset[str] = frozenset({"measured", "fitted", "estimated"})
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -138,19 +141,6 @@ def ideal_parameters(solute: str) -> VirialParameters:
     )
 
 
-def _parse_bool(text: str, *, where: str) -> bool:
-    value = text.strip().lower()
-    if value in {"true", "yes", "1"}:
-        return True
-    if value in {"false", "no", "0"}:
-        return False
-    raise ValidationError(f"{where}: 'verified' must be true or false, not {text!r}")
-
-
-def _optional_float(text: str) -> float | None:
-    return float(text) if text.strip() else None
-
-
 def load_virial_table(path: Path | str) -> dict[str, VirialParameters]:
     """Read an osmotic virial parameter table.
 
@@ -164,34 +154,28 @@ def load_virial_table(path: Path | str) -> dict[str, VirialParameters]:
         ValidationError: a column is missing, a provenance tag is unknown or a solute repeats.
     """
     path = Path(path)
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = set(VIRIAL_COLUMNS) - set(reader.fieldnames or ())
-        if missing:
-            raise ValidationError(f"{path.name}: missing columns {sorted(missing)}")
-        table: dict[str, VirialParameters] = {}
-        for line, row in enumerate(reader, start=2):
-            where = f"{path.name}:{line}"
-            provenance = row["provenance"].strip()
-            if provenance not in _PROVENANCES:
-                raise ValidationError(f"{where}: unknown provenance {provenance!r}")
-            if not row["source"].strip():
-                raise ValidationError(f"{where}: every row needs a source")
-            params = VirialParameters(
-                solute=row["solute"].strip(),
-                b_kg_per_mol=float(row["B_kg_per_mol"]),
-                c_kg2_per_mol2=float(row["C_kg2_per_mol2"] or 0.0),
-                k_diss=float(row["k_diss"] or 1.0),
-                valid_max_molality=_optional_float(row["valid_max_molality"]),
-                source=row["source"].strip(),
-                provenance=provenance,  # type: ignore[arg-type]  # checked just above
-                verified=_parse_bool(row["verified"], where=where),
-                table=path.name,
-            )
-            key = params.solute.lower()
-            if key in table:
-                raise ValidationError(f"{where}: solute {params.solute!r} appears twice")
-            table[key] = params
+    table: dict[str, VirialParameters] = {}
+    for where, row in read_table(path, VIRIAL_COLUMNS):
+        provenance = row["provenance"].strip()
+        if provenance not in PROVENANCES:
+            raise ValidationError(f"{where}: unknown provenance {provenance!r}")
+        if not row["source"].strip():
+            raise ValidationError(f"{where}: every row needs a source")
+        params = VirialParameters(
+            solute=row["solute"].strip(),
+            b_kg_per_mol=float(row["B_kg_per_mol"]),
+            c_kg2_per_mol2=float(row["C_kg2_per_mol2"] or 0.0),
+            k_diss=float(row["k_diss"] or 1.0),
+            valid_max_molality=optional_float(row["valid_max_molality"]),
+            source=row["source"].strip(),
+            provenance=provenance,  # type: ignore[arg-type]  # checked just above
+            verified=parse_bool(row["verified"], where, lenient=True),
+            table=path.name,
+        )
+        key = params.solute.lower()
+        if key in table:
+            raise ValidationError(f"{where}: solute {params.solute!r} appears twice")
+        table[key] = params
     return table
 
 

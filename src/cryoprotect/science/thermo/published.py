@@ -4,7 +4,6 @@ over several published curves, gathering those curves and fitting each solute.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -15,6 +14,7 @@ from numpy.typing import ArrayLike
 
 from cryoprotect.errors import ValidationError
 from cryoprotect.science import freezing_reference
+from cryoprotect.science.tables import read_rows
 from cryoprotect.science.thermo.fitting import (
     FitResult,
     FreezingSeries,
@@ -70,16 +70,15 @@ def read_crc_freezing_points(
         Series keyed by the CRC solute name, rows without ΔT_f or molality dropped.
     """
     grouped: dict[str, list[tuple[float, float, float]]] = {}
-    with Path(path).open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(line for line in handle if not line.startswith("#")):
-            w, m, dt = (
-                row.get("mass_percent", ""),
-                row.get("molality_mol_per_kg", ""),
-                row.get("freezing_point_depression_c", ""),
-            )
-            if not (w and m and dt) or float(w) > max_mass_percent:
-                continue
-            grouped.setdefault(row["solute"], []).append((float(w), float(m), float(dt)))
+    for row in read_rows(Path(path), comments=True):
+        w, m, dt = (
+            row.get("mass_percent", ""),
+            row.get("molality_mol_per_kg", ""),
+            row.get("freezing_point_depression_c", ""),
+        )
+        if not (w and m and dt) or float(w) > max_mass_percent:
+            continue
+        grouped.setdefault(row["solute"], []).append((float(w), float(m), float(dt)))
     series: dict[str, CrcSeries] = {}
     for name, points in grouped.items():
         data = np.array(sorted(points), dtype=np.float64)

@@ -5,7 +5,6 @@ the names of the statuses, relations and methods the answers use.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any, Literal
 
 from cryoprotect.errors import NotFound, ValidationError
 from cryoprotect.science import thermo
+from cryoprotect.science.tables import PROVENANCES, parse_bool, read_table
 
 PHASE_TABLE = thermo.PARAMS_DIR / "solute_phase_boundaries.csv"
 PHASE_COLUMNS = (
@@ -132,15 +132,6 @@ class SolutePhaseData:
         return min(side, key=lambda p: p.temperature_c) if side else None
 
 
-def _parse_bool(text: str, where: str) -> bool:
-    value = text.strip().lower()
-    if value in {"true", "yes", "1"}:
-        return True
-    if value in {"false", "no", "0"}:
-        return False
-    raise ValidationError(f"{where}: 'verified' must be true or false, not {text!r}")
-
-
 def load_phase_boundaries(path: Path | str = PHASE_TABLE) -> dict[str, SolutePhaseData]:
     """Read a solute–water phase-boundary table.
 
@@ -160,34 +151,28 @@ def load_phase_boundaries(path: Path | str = PHASE_TABLE) -> dict[str, SolutePha
     """
     path = Path(path)
     grouped: dict[str, list[PhasePoint]] = {}
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(line for line in handle if not line.startswith("#"))
-        missing = set(PHASE_COLUMNS) - set(reader.fieldnames or ())
-        if missing:
-            raise ValidationError(f"{path.name}: missing columns {sorted(missing)}")
-        for line, row in enumerate(reader, start=2):
-            where = f"{path.name}:{line}"
-            kind, provenance = row["kind"].strip(), row["provenance"].strip()
-            if kind not in _PHASE_KINDS:
-                raise ValidationError(f"{where}: unknown kind {kind!r}")
-            if provenance not in {"measured", "fitted", "estimated"}:
-                raise ValidationError(f"{where}: unknown provenance {provenance!r}")
-            if not row["source"].strip() or not row["solid_phase"].strip():
-                raise ValidationError(f"{where}: every row needs a source and a solid phase")
-            point = PhasePoint(
-                solute=row["solute"].strip(),
-                mass_percent=float(row["mass_percent"]),
-                temperature_c=float(row["temperature_c"]),
-                solid_phase=row["solid_phase"].strip(),
-                kind=kind,  # type: ignore[arg-type]  # checked just above
-                source=row["source"].strip(),
-                provenance=provenance,  # type: ignore[arg-type]  # checked just above
-                verified=_parse_bool(row["verified"], where),
-            )
-            if not 0.0 < point.mass_percent <= 100.0:
-                raise ValidationError(f"{where}: mass_percent must be in (0, 100]")
-            if point.verified:
-                grouped.setdefault(point.solute.lower(), []).append(point)
+    for where, row in read_table(path, PHASE_COLUMNS, comments=True):
+        kind, provenance = row["kind"].strip(), row["provenance"].strip()
+        if kind not in _PHASE_KINDS:
+            raise ValidationError(f"{where}: unknown kind {kind!r}")
+        if provenance not in PROVENANCES:
+            raise ValidationError(f"{where}: unknown provenance {provenance!r}")
+        if not row["source"].strip() or not row["solid_phase"].strip():
+            raise ValidationError(f"{where}: every row needs a source and a solid phase")
+        point = PhasePoint(
+            solute=row["solute"].strip(),
+            mass_percent=float(row["mass_percent"]),
+            temperature_c=float(row["temperature_c"]),
+            solid_phase=row["solid_phase"].strip(),
+            kind=kind,  # type: ignore[arg-type]  # checked just above
+            source=row["source"].strip(),
+            provenance=provenance,  # type: ignore[arg-type]  # checked just above
+            verified=parse_bool(row["verified"], where, lenient=True),
+        )
+        if not 0.0 < point.mass_percent <= 100.0:
+            raise ValidationError(f"{where}: mass_percent must be in (0, 100]")
+        if point.verified:
+            grouped.setdefault(point.solute.lower(), []).append(point)
     table: dict[str, SolutePhaseData] = {}
     for key, points in grouped.items():
         ordered = tuple(sorted(points, key=lambda p: p.mass_percent))

@@ -2,6 +2,7 @@
 
 * :mod:`.benson` — the cumulative toxicity cost J = ∫ C^α dt of Benson, Kearsley & Higgins
   (2012), used by protocol design (unchanged; every name importable from here as before).
+* :mod:`.terms` — the names and structure of the kinetic model's parameters.
 * :mod:`.kinetic` — first-order viability loss with a multi-CPA rate (specific, non-specific,
   interaction terms, Arrhenius temperature dependence).
 * :mod:`.fitting` — fitting that model to exposure experiments, with bootstrap intervals,
@@ -39,10 +40,9 @@ from cryoprotect.science.toxicity.kinetic import (
     KineticToxicityModel,
     log_survival,
     log_survival_draws,
-    parameter_kind,
-    standard_parameter_names,
     surviving_fraction,
 )
+from cryoprotect.science.toxicity.terms import parameter_kind, standard_parameter_names
 
 __all__ = [
     "CITATIONS",

@@ -32,7 +32,6 @@ The integral is evaluated by the trapezoidal rule on the trajectory's points.
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ import numpy as np
 from scipy.integrate import trapezoid
 
 from cryoprotect.errors import ValidationError
+from cryoprotect.science.tables import PROVENANCES, read_table
 from cryoprotect.science.transport import Trajectory
 
 PARAMS_DIR = Path(__file__).resolve().parent.parent / "params"
@@ -108,30 +108,24 @@ def load_toxicity_table(path: Path | str) -> dict[str, ToxicityParameter]:
     """
     path = Path(path)
     table: dict[str, ToxicityParameter] = {}
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = set(TOXICITY_COLUMNS) - set(reader.fieldnames or ())
-        if missing:
-            raise ValidationError(f"{path.name}: missing columns {sorted(missing)}")
-        for line, row in enumerate(reader, start=2):
-            where = f"{path.name}:{line}"
-            if row["parameter"].strip() != "exponent_alpha":
-                raise ValidationError(f"{where}: unknown parameter {row['parameter']!r}")
-            value = float(row["value"])
-            if not (math.isfinite(value) and value > 0):
-                raise ValidationError(f"{where}: the exponent must be > 0")
-            if row["provenance"].strip() not in {"measured", "fitted", "estimated"}:
-                raise ValidationError(f"{where}: unknown provenance {row['provenance']!r}")
-            key = row["solute"].strip().casefold()
-            if key in table:
-                raise ValidationError(f"{where}: {row['solute']!r} appears twice")
-            table[key] = ToxicityParameter(
-                solute=row["solute"].strip(),
-                exponent=value,
-                source=row["source"].strip(),
-                provenance=row["provenance"].strip(),
-                verified=row["verified"].strip().lower() == "true",
-            )
+    for where, row in read_table(path, TOXICITY_COLUMNS):
+        if row["parameter"].strip() != "exponent_alpha":
+            raise ValidationError(f"{where}: unknown parameter {row['parameter']!r}")
+        value = float(row["value"])
+        if not (math.isfinite(value) and value > 0):
+            raise ValidationError(f"{where}: the exponent must be > 0")
+        if row["provenance"].strip() not in PROVENANCES:
+            raise ValidationError(f"{where}: unknown provenance {row['provenance']!r}")
+        key = row["solute"].strip().casefold()
+        if key in table:
+            raise ValidationError(f"{where}: {row['solute']!r} appears twice")
+        table[key] = ToxicityParameter(
+            solute=row["solute"].strip(),
+            exponent=value,
+            source=row["source"].strip(),
+            provenance=row["provenance"].strip(),
+            verified=row["verified"].strip().lower() == "true",
+        )
     if DEFAULT_KEY not in table:
         raise ValidationError(f"{path.name}: a default row (solute '*') is required")
     return table

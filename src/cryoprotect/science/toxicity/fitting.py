@@ -39,13 +39,7 @@ import numpy as np
 from scipy import stats
 
 from cryoprotect.errors import ValidationError
-from cryoprotect.science.toxicity.kinetic import (
-    FloatArray,
-    KineticToxicityModel,
-    is_positive,
-    parameter_unit,
-    standard_parameter_names,
-)
+from cryoprotect.science.toxicity.kinetic import FloatArray, KineticToxicityModel
 from cryoprotect.science.toxicity.solver import (
     LINEAR_BOUND,
     LOG_BOUNDS,
@@ -56,6 +50,11 @@ from cryoprotect.science.toxicity.solver import (
     levenberg_marquardt,
     predict,
     to_values,
+)
+from cryoprotect.science.toxicity.terms import (
+    is_positive,
+    parameter_unit,
+    standard_parameter_names,
 )
 
 MAX_VIABILITY = 1.5

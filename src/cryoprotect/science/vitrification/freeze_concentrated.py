@@ -10,12 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from cryoprotect.errors import ValidationError
-from cryoprotect.science.glass import parse_bool
-from cryoprotect.science.vitrification.tables import (
-    TG_PRIME_TABLE,
-    optional_float,
-    read_rows,
-)
+from cryoprotect.science.tables import optional_float, parse_bool
+from cryoprotect.science.vitrification.tables import TG_PRIME_TABLE, read_sourced_table
 
 # --- Tg′ ----------------------------------------------------------------------------------
 
@@ -93,10 +89,10 @@ def load_tg_prime_table(path: Path | str = TG_PRIME_TABLE) -> dict[str, TgPrime]
     """Read the published Tg′ table and combine each solute's values (keys lower-case)."""
     path = Path(path)
     grouped: dict[str, list[PublishedTgPrime]] = {}
-    for line, row in enumerate(read_rows(path, TG_PRIME_COLUMNS), start=2):
+    for where, row in read_sourced_table(path, TG_PRIME_COLUMNS):
         value = float(row["tg_prime_k"])
         if not 100.0 < value < 400.0:
-            raise ValidationError(f"{path.name}:{line}: Tg′ {value} K is not plausible")
+            raise ValidationError(f"{where}: Tg′ {value} K is not plausible")
         item = PublishedTgPrime(
             solute=row["solute"].strip(),
             tg_prime_k=value,
@@ -105,7 +101,7 @@ def load_tg_prime_table(path: Path | str = TG_PRIME_TABLE) -> dict[str, TgPrime]
             source=row["source"].strip(),
             table=row["table"].strip(),
             provenance=row["provenance"].strip(),
-            verified=parse_bool(row["verified"], f"{path.name}:{line}"),
+            verified=parse_bool(row["verified"], where),
         )
         grouped.setdefault(item.solute.lower(), []).append(item)
     table: dict[str, TgPrime] = {}

@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from cryoprotect.science.glass import parse_bool
-from cryoprotect.science.vitrification.tables import NUCLEATION_TABLE, read_rows
+from cryoprotect.science.tables import parse_bool
+from cryoprotect.science.vitrification.tables import NUCLEATION_TABLE, read_sourced_table
 
 # --- homogeneous nucleation temperature ---------------------------------------------------
 
@@ -40,7 +40,7 @@ NUCLEATION_COLUMNS = (
 @lru_cache(maxsize=1)
 def _nucleation_table() -> dict[str, tuple[NucleationPoint, ...]]:
     grouped: dict[str, list[NucleationPoint]] = {}
-    for line, row in enumerate(read_rows(NUCLEATION_TABLE, NUCLEATION_COLUMNS), start=2):
+    for where, row in read_sourced_table(NUCLEATION_TABLE, NUCLEATION_COLUMNS):
         p = NucleationPoint(
             solute=row["solute"].strip(),
             mass_fraction=float(row["mass_fraction"]),
@@ -49,7 +49,7 @@ def _nucleation_table() -> dict[str, tuple[NucleationPoint, ...]]:
             source=row["source"].strip(),
             table=row["table"].strip(),
             provenance=row["provenance"].strip(),
-            verified=parse_bool(row["verified"], f"{NUCLEATION_TABLE.name}:{line}"),
+            verified=parse_bool(row["verified"], where),
         )
         grouped.setdefault(p.solute.lower(), []).append(p)
     return {k: tuple(sorted(v, key=lambda p: p.mass_fraction)) for k, v in grouped.items()}

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from cryoprotect.errors import NotFound, ValidationError
 from cryoprotect.science import glass
-from cryoprotect.science.glass import parse_bool
+from cryoprotect.science.tables import parse_bool
 from cryoprotect.science.vitrification.tables import (
     CCR,
     CRITICAL_RATES_TABLE,
@@ -25,7 +25,7 @@ from cryoprotect.science.vitrification.tables import (
     QUANTITIES,
     RATE_UNIT,
     Outcome,
-    read_rows,
+    read_sourced_table,
 )
 
 # --- critical rates -----------------------------------------------------------------------
@@ -68,8 +68,7 @@ def load_critical_rates(
     """Read the published critical rates, keyed by (lower-case solute, quantity), sorted by w."""
     path = Path(path)
     grouped: dict[tuple[str, str], list[RatePoint]] = {}
-    for line, row in enumerate(read_rows(path, RATE_COLUMNS), start=2):
-        where = f"{path.name}:{line}"
+    for where, row in read_sourced_table(path, RATE_COLUMNS):
         quantity = row["quantity"].strip()
         if quantity not in QUANTITIES:
             raise ValidationError(f"{where}: unknown quantity {quantity!r}")
@@ -305,12 +304,12 @@ class NamedSolution:
 @lru_cache(maxsize=1)
 def named_solutions() -> tuple[NamedSolution, ...]:
     """The named vitrification solutions whose compositions are recorded."""
-    rows = read_rows(
+    rows = read_sourced_table(
         NAMED_SOLUTIONS_TABLE,
         ("solution", "component", "molarity_mol_per_l", "carrier", "source", "provenance"),
     )
     grouped: dict[str, list[dict[str, str]]] = {}
-    for row in rows:
+    for _, row in rows:
         grouped.setdefault(row["solution"].strip(), []).append(row)
     return tuple(
         NamedSolution(

@@ -4,12 +4,12 @@ and methods named in answers, and the CSV row readers they share.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
 from cryoprotect.errors import ValidationError
+from cryoprotect.science.tables import PROVENANCES, read_table
 
 PARAMS_DIR = Path(__file__).resolve().parent.parent / "params"
 TG_PRIME_TABLE = PARAMS_DIR / "tg_prime_published.csv"
@@ -34,22 +34,13 @@ Applies = Literal["homogeneous", "freeze_concentrated", "unknown"]
 Outcome = Literal["ice_free", "ice_forms", "unknown"]
 
 
-def read_rows(path: Path, columns: Sequence[str]) -> list[dict[str, str]]:
-    """The rows of a parameter table, checked for ``columns``, a source and a provenance tag."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = set(columns) - set(reader.fieldnames or ())
-        if missing:
-            raise ValidationError(f"{path.name}: missing columns {sorted(missing)}")
-        rows = list(reader)
-    for line, row in enumerate(rows, start=2):
+def read_sourced_table(path: Path, columns: Sequence[str]) -> list[tuple[str, dict[str, str]]]:
+    """The rows of a parameter table with where each stands (``file.csv:LINE``), checked for
+    ``columns``, a source and a provenance tag."""
+    rows = read_table(path, columns)
+    for where, row in rows:
         if not (row.get("source") or "").strip():
-            raise ValidationError(f"{path.name}:{line}: every value needs a source")
-        if (row.get("provenance") or "").strip() not in {"measured", "fitted", "estimated"}:
-            raise ValidationError(f"{path.name}:{line}: unknown provenance")
+            raise ValidationError(f"{where}: every value needs a source")
+        if (row.get("provenance") or "").strip() not in PROVENANCES:
+            raise ValidationError(f"{where}: unknown provenance")
     return rows
-
-
-def optional_float(text: str | None) -> float | None:
-    """A number cell, or ``None`` when it is empty."""
-    return float(text) if text and text.strip() else None

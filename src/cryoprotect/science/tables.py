@@ -1,0 +1,81 @@
+"""Reading the CSV parameter tables under ``science/params``: the steps every loader shares.
+
+Each loader still checks its own parameters, units and values; these helpers only open a
+table, check its columns, name each row (``file.csv:LINE``) for error messages and parse
+the cells every table has (``verified``, empty numbers, the provenance tag).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+from cryoprotect.errors import ValidationError
+
+__all__ = [
+    "PROVENANCES",
+    "Provenance",
+    "optional_float",
+    "parse_bool",
+    "read_rows",
+    "read_table",
+]
+
+Provenance = Literal["measured", "fitted", "estimated"]
+PROVENANCES: frozenset[str] = frozenset({"measured", "fitted", "estimated"})
+"""The provenance tags a parameter table row may carry."""
+
+_TRUE = frozenset({"true"})
+_FALSE = frozenset({"false"})
+_LENIENT_TRUE = frozenset({"true", "yes", "1"})
+_LENIENT_FALSE = frozenset({"false", "no", "0"})
+
+
+def read_rows(
+    path: Path, columns: Sequence[str] = (), *, comments: bool = False
+) -> list[dict[str, str]]:
+    """The rows of a CSV table.
+
+    Args:
+        path: the table.
+        columns: columns the table must have (others are allowed).
+        comments: skip lines starting with ``#``.
+
+    Raises:
+        ValidationError: a column of ``columns`` is missing.
+    """
+    with path.open(newline="", encoding="utf-8") as handle:
+        lines = (line for line in handle if not line.startswith("#")) if comments else handle
+        reader = csv.DictReader(lines)
+        missing = set(columns) - set(reader.fieldnames or ())
+        if missing:
+            raise ValidationError(f"{path.name}: missing columns {sorted(missing)}")
+        return list(reader)
+
+
+def read_table(
+    path: Path, columns: Sequence[str] = (), *, comments: bool = False
+) -> list[tuple[str, dict[str, str]]]:
+    """:func:`read_rows`, each row with where it stands (``file.csv:LINE``, header = line 1)."""
+    rows = read_rows(path, columns, comments=comments)
+    return [(f"{path.name}:{line}", row) for line, row in enumerate(rows, start=2)]
+
+
+def parse_bool(text: str, where: str, *, lenient: bool = False) -> bool:
+    """A table's ``verified`` cell: ``true`` or ``false`` (``where`` names the row in errors).
+
+    ``lenient`` also accepts ``yes``/``no`` and ``1``/``0``; any case, surrounding blanks ignored.
+    """
+    value = text.strip().lower()
+    if value in (_LENIENT_TRUE if lenient else _TRUE):
+        return True
+    if value in (_LENIENT_FALSE if lenient else _FALSE):
+        return False
+    raise ValidationError(f"{where}: 'verified' must be true or false, not {text!r}")
+
+
+def optional_float(text: str | None) -> float | None:
+    """A number cell, or ``None`` when it is empty."""
+    return float(text) if text and text.strip() else None
