@@ -20,7 +20,14 @@ Revises: 0001
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import context, op
+from alembic import op
+
+from cryoprotect.db.migration_helpers import (
+    app_role,
+    audit_row_trigger,
+    rls_policies,
+    touch_row_trigger,
+)
 
 revision = "0002"
 down_revision = "0001"
@@ -111,44 +118,6 @@ TEAM_ROLES = (
         "Full control, including deleting data and managing members.",
     ),
 )
-
-
-def _app_role() -> str:
-    role = str(context.config.attributes.get("app_role", "cryoprotect_app"))
-    if not role.replace("_", "").isalnum():
-        raise ValueError(f"invalid app role name {role!r}")
-    return role
-
-
-def _policy(
-    table: str,
-    name: str,
-    command: str,
-    *,
-    using: str | None = None,
-    check: str | None = None,
-    schema: str = "public",
-) -> None:
-    sql = f"CREATE POLICY {table}_{name} ON {schema}.{table} FOR {command}"
-    if using is not None:
-        sql += f" USING ({using})"
-    if check is not None:
-        sql += f" WITH CHECK ({check})"
-    op.execute(f"DROP POLICY IF EXISTS {table}_{name} ON {schema}.{table}")
-    op.execute(sql)
-
-
-def _enable_rls(table: str, schema: str = "public") -> None:
-    op.execute(f"ALTER TABLE {schema}.{table} ENABLE ROW LEVEL SECURITY")
-    op.execute(f"ALTER TABLE {schema}.{table} FORCE ROW LEVEL SECURITY")
-    _policy(
-        table,
-        "service_role_policy",
-        "ALL",
-        using="auth.role() = 'service_role'",
-        check="auth.role() = 'service_role'",
-        schema=schema,
-    )
 
 
 FUNCTIONS = r"""
@@ -279,7 +248,7 @@ END $$;
 
 
 def upgrade() -> None:
-    app = _app_role()
+    app = app_role()
     op.execute(
         f"""
         DO $$
@@ -321,16 +290,10 @@ def upgrade() -> None:
     # --- triggers
     for table in UPDATED_AT_TABLES:
         op.execute(f"DROP TRIGGER IF EXISTS touch_row ON public.{table}")
-        op.execute(
-            f"CREATE TRIGGER touch_row BEFORE UPDATE ON public.{table} "
-            "FOR EACH ROW EXECUTE FUNCTION public.touch_row()"
-        )
+        touch_row_trigger(table)
     for table in AUDITED_TABLES:
         op.execute(f"DROP TRIGGER IF EXISTS audit_row ON public.{table}")
-        op.execute(
-            f"CREATE TRIGGER audit_row AFTER INSERT OR UPDATE OR DELETE ON public.{table} "
-            "FOR EACH ROW EXECUTE FUNCTION public.audit_row()"
-        )
+        audit_row_trigger(table)
     op.execute("DROP TRIGGER IF EXISTS protect_user ON auth.users")
     op.execute(
         "CREATE TRIGGER protect_user BEFORE UPDATE ON auth.users "
@@ -344,24 +307,14 @@ def upgrade() -> None:
 
     # --- owned tables
     for t in OWNED_TABLES:
-        _enable_rls(t)
-        _policy(
-            t, "select_policy", "SELECT", using="auth.can_view_row(created_by, team_id, visibility)"
-        )
-        _policy(t, "insert_policy", "INSERT", check="auth.can_insert_row(created_by, team_id)")
-        _policy(
+        rls_policies(
             t,
-            "update_policy",
-            "UPDATE",
-            using="auth.can_edit_row(created_by, team_id, visibility)",
-            check="auth.can_edit_row(created_by, team_id, visibility) "
+            select="auth.can_view_row(created_by, team_id, visibility)",
+            insert="auth.can_insert_row(created_by, team_id)",
+            update="auth.can_edit_row(created_by, team_id, visibility)",
+            update_check="auth.can_edit_row(created_by, team_id, visibility) "
             "AND (team_id IS NULL OR auth.team_can(team_id, 'create'))",
-        )
-        _policy(
-            t,
-            "delete_policy",
-            "DELETE",
-            using="auth.can_delete_row(created_by, team_id, visibility)",
+            delete="auth.can_delete_row(created_by, team_id, visibility)",
         )
 
     # --- child tables: through the parent row (the parent's own RLS applies in EXISTS)
@@ -370,147 +323,71 @@ def upgrade() -> None:
             f"EXISTS (SELECT 1 FROM public.{parent} p WHERE p.id = {t}.{fk} "
             "AND auth.can_edit_row(p.created_by, p.team_id, p.visibility))"
         )
-        _enable_rls(t)
-        _policy(
+        rls_policies(
             t,
-            "select_policy",
-            "SELECT",
-            using=f"EXISTS (SELECT 1 FROM public.{parent} p WHERE p.id = {t}.{fk})",
+            select=f"EXISTS (SELECT 1 FROM public.{parent} p WHERE p.id = {t}.{fk})",
+            insert=f"created_by = auth.uid() AND {editable}",
+            update=editable,
+            update_check=editable,
+            delete=editable,
         )
-        _policy(t, "insert_policy", "INSERT", check=f"created_by = auth.uid() AND {editable}")
-        _policy(t, "update_policy", "UPDATE", using=editable, check=editable)
-        _policy(t, "delete_policy", "DELETE", using=editable)
 
     # --- lab verifications: by a verifier of the experiment's team; history is kept
     verifier = (
-        "EXISTS (SELECT 1 FROM public.experiments e WHERE e.id = lab_verifications.experiment_id "
+        "created_by = auth.uid() AND EXISTS (SELECT 1 FROM public.experiments e "
+        "WHERE e.id = lab_verifications.experiment_id "
         "AND e.visibility <> 'private' AND auth.team_can(e.team_id, 'verify'))"
     )
-    _enable_rls("lab_verifications")
-    _policy(
+    rls_policies(
         "lab_verifications",
-        "select_policy",
-        "SELECT",
-        using="EXISTS (SELECT 1 FROM public.experiments e WHERE e.id = lab_verifications.experiment_id)",
+        select="EXISTS (SELECT 1 FROM public.experiments e WHERE e.id = lab_verifications.experiment_id)",
+        insert=verifier,
+        update=verifier,
+        update_check=verifier,
+        delete="false",
     )
-    _policy(
-        "lab_verifications",
-        "insert_policy",
-        "INSERT",
-        check=f"created_by = auth.uid() AND {verifier}",
-    )
-    _policy(
-        "lab_verifications",
-        "update_policy",
-        "UPDATE",
-        using=f"created_by = auth.uid() AND {verifier}",
-        check=f"created_by = auth.uid() AND {verifier}",
-    )
-    _policy("lab_verifications", "delete_policy", "DELETE", using="false")
 
     # --- teams and membership
-    _enable_rls("teams")
-    _policy(
+    manage = "auth.team_can(id, 'manage')"
+    rls_policies(
         "teams",
-        "select_policy",
-        "SELECT",
-        using="created_by = auth.uid() OR auth.team_can(id, 'view')",
+        select="created_by = auth.uid() OR auth.team_can(id, 'view')",
+        insert="auth.uid() IS NOT NULL AND created_by = auth.uid()",
+        update=manage,
+        update_check=manage,
+        delete=manage,
     )
-    _policy(
-        "teams",
-        "insert_policy",
-        "INSERT",
-        check="auth.uid() IS NOT NULL AND created_by = auth.uid()",
-    )
-    _policy(
-        "teams",
-        "update_policy",
-        "UPDATE",
-        using="auth.team_can(id, 'manage')",
-        check="auth.team_can(id, 'manage')",
-    )
-    _policy("teams", "delete_policy", "DELETE", using="auth.team_can(id, 'manage')")
-
-    _enable_rls("team_roles")
-    _policy("team_roles", "select_policy", "SELECT", using="true")
-    for cmd in ("INSERT", "UPDATE", "DELETE"):
-        # role definitions are reference data: only the service role changes them
-        _policy(
-            "team_roles",
-            f"{cmd.lower()}_policy",
-            cmd,
-            **({"check": "false"} if cmd == "INSERT" else {"using": "false"}),
-        )
-
-    _enable_rls("user_team_membership")
-    _policy(
+    # role definitions are reference data: only the service role changes them
+    rls_policies("team_roles", select="true", insert="false", delete="false")
+    manage = "auth.team_can(team_id, 'manage')"
+    rls_policies(
         "user_team_membership",
-        "select_policy",
-        "SELECT",
-        using="user_id = auth.uid() OR auth.team_can(team_id, 'view')",
-    )
-    _policy(
-        "user_team_membership", "insert_policy", "INSERT", check="auth.team_can(team_id, 'manage')"
-    )
-    _policy(
-        "user_team_membership",
-        "update_policy",
-        "UPDATE",
-        using="auth.team_can(team_id, 'manage')",
-        check="auth.team_can(team_id, 'manage')",
-    )
-    _policy(
-        "user_team_membership",
-        "delete_policy",
-        "DELETE",
-        using="auth.team_can(team_id, 'manage') OR user_id = auth.uid()",
+        select="user_id = auth.uid() OR auth.team_can(team_id, 'view')",
+        insert=manage,
+        update=manage,
+        update_check=manage,
+        delete=f"{manage} OR user_id = auth.uid()",
     )
 
     # --- operations tables
-    _enable_rls("feature_flags")
-    _policy("feature_flags", "select_policy", "SELECT", using="true")
-    _policy("feature_flags", "insert_policy", "INSERT", check="false")
-    _policy("feature_flags", "update_policy", "UPDATE", using="false")
-    _policy("feature_flags", "delete_policy", "DELETE", using="false")
-
-    _enable_rls("audit_log")
-    _policy("audit_log", "select_policy", "SELECT", using="actor_id = auth.uid()")
-    _policy("audit_log", "insert_policy", "INSERT", check="false")
-    _policy("audit_log", "update_policy", "UPDATE", using="false")
-    _policy("audit_log", "delete_policy", "DELETE", using="false")
+    rls_policies("feature_flags", select="true", insert="false", delete="false")
+    rls_policies("audit_log", select="actor_id = auth.uid()", insert="false", delete="false")
 
     # --- auth schema
-    _enable_rls("users", "auth")
-    _policy(
+    rls_policies(
         "users",
-        "select_policy",
-        "SELECT",
         schema="auth",
-        using="id = auth.uid() OR auth.shares_team(id)",
+        select="id = auth.uid() OR auth.shares_team(id)",
+        insert="false",
+        update="id = auth.uid()",
+        update_check="id = auth.uid()",
+        delete="false",
     )
-    _policy("users", "insert_policy", "INSERT", schema="auth", check="false")
-    _policy(
-        "users",
-        "update_policy",
-        "UPDATE",
-        schema="auth",
-        using="id = auth.uid()",
-        check="id = auth.uid()",
-    )
-    _policy("users", "delete_policy", "DELETE", schema="auth", using="false")
+    own = "user_id = auth.uid()"
     for t in ("refresh_tokens", "api_tokens"):
-        _enable_rls(t, "auth")
-        _policy(t, "select_policy", "SELECT", schema="auth", using="user_id = auth.uid()")
-        _policy(t, "insert_policy", "INSERT", schema="auth", check="user_id = auth.uid()")
-        _policy(
-            t,
-            "update_policy",
-            "UPDATE",
-            schema="auth",
-            using="user_id = auth.uid()",
-            check="user_id = auth.uid()",
+        rls_policies(
+            t, schema="auth", select=own, insert=own, update=own, update_check=own, delete=own
         )
-        _policy(t, "delete_policy", "DELETE", schema="auth", using="user_id = auth.uid()")
 
     # --- grants: DML only, never ownership
     op.execute(f"GRANT USAGE ON SCHEMA public, auth TO {app}")
@@ -523,7 +400,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    app = _app_role()
+    app = app_role()
     op.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {app}")
     op.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA auth FROM {app}")
     op.execute(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {app}")
