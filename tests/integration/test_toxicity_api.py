@@ -205,6 +205,16 @@ def test_import_fit_share_and_design(client: Any, fitted: dict[str, Any]) -> Non
     prediction = result["best"]["prediction"]
     assert 0.0 < prediction["surviving_fraction"] < 1.0
     assert prediction["band"] is not None  # propagated from the fit's bootstrap draws
+    # each candidate alone at the same target, by the same designer (null + reason if it cannot)
+    singles = result["one_cpa"]
+    assert [s["cpa"] for s in singles] == list(CPAS)
+    for single in singles:
+        assert (single["design"] is None) == (single["reason"] is not None), single
+        if single["design"] is not None:
+            assert set(single["design"]["composition"]["molality_mol_per_kg"]) == {single["cpa"]}
+            assert single["ratio"] == pytest.approx(
+                prediction["log_survival"] / single["design"]["prediction"]["log_survival"]
+            )
     assert job["progress"] == pytest.approx(1.0)
 
 

@@ -181,7 +181,8 @@ class CocktailService:
         progress: Callable[[float], None] | None = None,
         cancel: Any = None,
     ) -> dict[str, Any]:
-        """Run the designer; its ``as_dict()`` (``pareto``, ``best``, ``steps``, …) plus the ids.
+        """Run the designer; its ``as_dict()`` (``pareto``, ``best``, ``steps``, …) plus the ids
+        and ``one_cpa`` (each candidate alone at the same target, see :meth:`_one_cpa`).
 
         Raises:
             DesignFailed: no feasible design; the message names the constraint that cannot
@@ -194,12 +195,13 @@ class CocktailService:
             if progress is not None:
                 progress(fraction)
 
+        share = 0.8 if len(prepared.names) > 1 else 1.0
         try:
             design = design_cocktail(
                 prepared.cell,
                 prepared.names,
                 prepared.model,
-                progress=report,
+                progress=lambda f: report(share * f),
                 **prepared.options,
             )
         except InfeasibleProtocolError as exc:
@@ -214,4 +216,32 @@ class CocktailService:
         result["toxicity_model_id"] = prepared.toxicity_model_id
         result["candidates_resolved"] = prepared.candidates
         result.setdefault("steps", (result.get("best") or {}).get("steps", []))
+        result["one_cpa"] = self._one_cpa(prepared, design.best.survival.log_survival, report)
+        report(1.0)
         return jsonable(result)  # type: ignore[no-any-return]
+
+    def _one_cpa(
+        self, prepared: PreparedDesign, best_log_survival: float, report: Callable[[float], None]
+    ) -> list[dict[str, Any]]:
+        """Each candidate alone, designed by the same designer at the least total that meets
+        the same vitrification target (margin level 0, as the chosen design's level-0
+        points), with the ratio of predicted toxicity -ln S (chosen / this one); a candidate
+        that cannot meet the target alone has ``design`` null and the reason. Empty for a
+        one-candidate request (the design is itself one-CPA)."""
+        if len(prepared.names) < 2:
+            return []
+        out: list[dict[str, Any]] = []
+        options = {**prepared.options, "pareto_levels": 1}
+        for k, name in enumerate(prepared.names):
+            try:
+                point = design_cocktail(prepared.cell, [name], prepared.model, **options).best
+            except (ValidationError, InfeasibleProtocolError) as exc:
+                out.append({"cpa": name, "design": None, "reason": exc.message, "ratio": None})
+            else:
+                single = point.as_dict(max_points=60)
+                single.pop("protocol", None)
+                cost = -point.survival.log_survival
+                ratio = -best_log_survival / cost if cost > 0 else None
+                out.append({"cpa": name, "design": single, "reason": None, "ratio": ratio})
+            report(0.8 + 0.2 * (k + 1) / len(prepared.names))
+        return out
