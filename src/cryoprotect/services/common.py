@@ -9,6 +9,8 @@ from typing import Any, Generic, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from cryoprotect.db.database import rows_changed
+
 T = TypeVar("T")
 U = TypeVar("U")
 
@@ -40,6 +42,34 @@ def paginate(session: Session, query: sa.Select[Any], page: int, per_page: int) 
     return Page(items=items, total=int(total), page=page, per_page=per_page)
 
 
+def narrowed(
+    query: sa.Select[Any],
+    *equal: tuple[Any, Any],
+    text: tuple[Any, str | None] = (None, None),
+) -> sa.Select[Any]:
+    """``query`` narrowed to ``column == value`` for each ``(column, value)`` pair whose value
+    is given (not None or empty), and to rows whose ``text`` column contains the ``text``
+    string (case-insensitive, surrounding spaces ignored) when one is given."""
+    column, q = text
+    if q:
+        query = query.where(column.ilike(f"%{q.strip()}%"))
+    for column, value in equal:
+        if value:
+            query = query.where(column == value)
+    return query
+
+
+def required_text(value: str | None, message: str, field: str = "name") -> str:
+    """``value`` without surrounding spaces; :class:`ValidationError` with ``message`` naming
+    ``field`` when it is missing or blank (e.g. "A mixture needs a name.")."""
+    from cryoprotect.errors import ValidationError
+
+    text = (value or "").strip()
+    if not text:
+        raise ValidationError(message, field=field)
+    return text
+
+
 def reject_unknown_fields(
     changes: dict[str, Any], allowed: Any, message: str = "{field} cannot be changed."
 ) -> None:
@@ -52,13 +82,18 @@ def reject_unknown_fields(
         raise ValidationError(message.format(field=field), field=field)
 
 
-def get_visible(session: Session, model: Any, row_id: Any, noun: str) -> Any:
-    """The row if the caller's RLS lets them see it, else :class:`NotFound` (never 403)."""
+def get_visible(
+    session: Session, model: Any, row_id: Any, noun: str, *, field: str | None = None
+) -> Any:
+    """The row if the caller's RLS lets them see it, else :class:`NotFound` (never 403),
+    naming ``field`` in its details when given."""
     from cryoprotect.errors import NotFound
 
     row = session.get(model, row_id)
     if row is None:
-        raise NotFound(f"{noun.capitalize()} not found.")
+        raise NotFound(
+            f"{noun.capitalize()} not found.", details={"field": field} if field else None
+        )
     return row
 
 
@@ -80,6 +115,6 @@ def change_visible(
         else sa.delete(model).where(model.id == row_id)
     )
     result = session.execute(statement.execution_options(synchronize_session=False))
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    if rows_changed(result) == 0:
         verb = "change" if values is not None else "delete"
         raise PermissionDenied(f"You may view this {noun} but not {verb} it.")

@@ -1,17 +1,26 @@
-"""The columns every user-owned row shows as they are: who owns it, in which scope, when.
+"""The columns every user-owned row shows as they are: who owns it, in which scope, when;
+and the use cases every owned table shares.
 
 Records of owned rows (experiments, cell types, protocols, …) extend :class:`OwnedRecord`
 and take the five columns with ``**owned_columns(row)`` instead of naming them again.
+Services of owned tables extend :class:`OwnedRows` for reading, paging, adding and deleting.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from cryoprotect.db.database import Database
 from cryoprotect.db.models.base import Owned
+from cryoprotect.services.actor import Actor
+from cryoprotect.services.common import Page, change_visible, get_visible, paginate
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,3 +43,60 @@ def owned_columns(row: Owned) -> dict[str, Any]:
         "created_at": row.created_at,
         "updated_at": row.updated_at,
     }
+
+
+Row = TypeVar("Row", bound=Owned)
+Record = TypeVar("Record")
+
+
+class OwnedRows(Generic[Row, Record]):
+    """Read, page, add and delete the rows of one owned table under the caller's identity
+    (RLS decides), answered as records built inside the transaction.
+
+    A subclass names ``model`` and ``noun`` and turns rows into records with :meth:`record`,
+    or with :meth:`records` where a whole page shares its related queries.
+    """
+
+    model: type[Row]
+    noun: str
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def record(self, row: Row) -> Record:
+        raise NotImplementedError
+
+    def records(self, session: Session, rows: Sequence[Row]) -> list[Record]:
+        """Records of ``rows`` (override to read what they reference once for all)."""
+        return [self.record(row) for row in rows]
+
+    def _record(self, session: Session, row: Row) -> Record:
+        return self.records(session, [row])[0]
+
+    def _visible(self, session: Session, row_id: uuid.UUID, field: str | None = None) -> Row:
+        """The row if the caller may see it, else :class:`NotFound` (naming ``field``)."""
+        row: Row = get_visible(session, self.model, row_id, self.noun, field=field)
+        return row
+
+    def _page(self, actor: Actor, query: sa.Select[Any], page: int, per_page: int) -> Page[Record]:
+        with self.db.transaction(actor.identity) as session:
+            result = paginate(session, query, page, per_page)
+            return Page(
+                self.records(session, result.items), result.total, result.page, result.per_page
+            )
+
+    def get(self, actor: Actor, row_id: uuid.UUID) -> Record:
+        with self.db.transaction(actor.identity) as session:
+            return self._record(session, self._visible(session, row_id))
+
+    def _add(self, actor: Actor, row: Row) -> Record:
+        with self.db.transaction(actor.identity) as session:
+            session.add(row)
+            session.flush()
+            session.refresh(row)
+            return self._record(session, row)
+
+    def delete(self, actor: Actor, row_id: uuid.UUID) -> None:
+        actor.require_user()
+        with self.db.transaction(actor.identity) as session:
+            change_visible(session, self.model, row_id, self.noun)
