@@ -14,8 +14,16 @@ Revises: 0004
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import context, op
-from sqlalchemy.dialects import postgresql
+from alembic import op
+
+from cryoprotect.db.migration_helpers import (
+    app_role,
+    audit_row_trigger,
+    force_rls,
+    grant_dml,
+    jsonb,
+    timestamp,
+)
 
 revision = "0005"
 down_revision = "0004"
@@ -29,10 +37,6 @@ PARENT_EDITABLE = (
 MOLECULE_VISIBLE = (
     "EXISTS (SELECT 1 FROM public.molecules m WHERE m.id = mixture_components.molecule_id)"
 )
-
-
-def _app_role() -> str:
-    return str(context.config.attributes.get("app_role", "cryoprotect_app"))
 
 
 UNITS_FIXED = (
@@ -56,19 +60,9 @@ def upgrade() -> None:
         sa.Column("name", sa.String(300), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("carrier", sa.String(200), nullable=True),
-        sa.Column(
-            "components",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'[]'::jsonb"),
-            nullable=False,
-        ),
+        jsonb("components", "[]"),
         sa.Column("created_by", sa.UUID(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        timestamp("created_at"),
         sa.CheckConstraint("version >= 1", name=op.f("ck_mixture_versions_version_positive")),
         sa.ForeignKeyConstraint(
             ["mixture_id"],
@@ -90,8 +84,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_mixture_versions_mixture_id"), "mixture_versions", ["mixture_id"])
     op.create_index(op.f("ix_mixture_versions_created_by"), "mixture_versions", ["created_by"])
     t = "mixture_versions"
-    op.execute(f"ALTER TABLE public.{t} ENABLE ROW LEVEL SECURITY")
-    op.execute(f"ALTER TABLE public.{t} FORCE ROW LEVEL SECURITY")
+    force_rls(t)
     policies = {
         "service_role_policy": "FOR ALL USING (auth.role() = 'service_role') "
         "WITH CHECK (auth.role() = 'service_role')",
@@ -102,12 +95,8 @@ def upgrade() -> None:
     }
     for name, body in policies.items():
         op.execute(f"CREATE POLICY {t}_{name} ON public.{t} {body}")
-    op.execute(
-        f"CREATE TRIGGER audit_row AFTER INSERT OR UPDATE OR DELETE ON public.{t} "
-        "FOR EACH ROW EXECUTE FUNCTION public.audit_row()"
-    )
-    app = _app_role()
-    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON public.{t} TO {app}")
+    audit_row_trigger(t)
+    grant_dml(t, app_role())
 
     c = "mixture_components"
     editable = PARENT_EDITABLE.format(t=c)

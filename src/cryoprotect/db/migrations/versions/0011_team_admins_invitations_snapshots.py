@@ -38,7 +38,17 @@ Revises: 0010
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import context, op
+from alembic import op
+
+from cryoprotect.db.migration_helpers import (
+    app_role,
+    audit_row_trigger,
+    grant_dml,
+    policy,
+    rls_policies,
+    timestamps,
+    touch_row_trigger,
+)
 
 revision = "0011"
 down_revision = "0010"
@@ -46,13 +56,6 @@ branch_labels = None
 depends_on = None
 
 INVITATION_DAYS = 14
-
-
-def _app_role() -> str:
-    role = str(context.config.attributes.get("app_role", "cryoprotect_app"))
-    if not role.replace("_", "").isalnum():
-        raise ValueError(f"invalid app role name {role!r}")
-    return role
 
 
 KEEP_ADMIN = r"""
@@ -240,19 +243,8 @@ $$;
 MEMBERSHIP_INSERT_0002 = "auth.team_can(team_id, 'manage')"
 
 
-def _policy(table: str, name: str, command: str, *, using: str | None = None,
-            check: str | None = None) -> None:  # fmt: skip
-    sql = f"CREATE POLICY {table}_{name} ON public.{table} FOR {command}"
-    if using is not None:
-        sql += f" USING ({using})"
-    if check is not None:
-        sql += f" WITH CHECK ({check})"
-    op.execute(f"DROP POLICY IF EXISTS {table}_{name} ON public.{table}")
-    op.execute(sql)
-
-
 def upgrade() -> None:
-    app = _app_role()
+    app = app_role()
 
     # --- finding 5: a team keeps an admin, under concurrency
     op.execute(KEEP_ADMIN)
@@ -275,18 +267,7 @@ def upgrade() -> None:
         sa.Column("role_id", sa.SmallInteger(), nullable=False),
         sa.Column("invited_by", sa.UUID(), nullable=False),
         sa.Column("status", sa.String(16), server_default="pending", nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.Column(
             "expires_at",
             sa.DateTime(timezone=True),
@@ -332,42 +313,25 @@ def upgrade() -> None:
     )
     op.execute(INVITATION_FUNCTIONS)
     t = "team_invitations"
-    op.execute(f"ALTER TABLE public.{t} ENABLE ROW LEVEL SECURITY")
-    op.execute(f"ALTER TABLE public.{t} FORCE ROW LEVEL SECURITY")
-    service = "auth.role() = 'service_role'"
-    _policy(t, "service_role_policy", "ALL", using=service, check=service)
-    _policy(
+    rls_policies(
         t,
-        "select_policy",
-        "SELECT",
-        using="auth.team_can(team_id, 'manage') OR email = auth.email()",
-    )
-    _policy(
-        t,
-        "insert_policy",
-        "INSERT",
-        check="invited_by = auth.uid() AND auth.team_can(team_id, 'manage') "
+        select="auth.team_can(team_id, 'manage') OR email = auth.email()",
+        insert="invited_by = auth.uid() AND auth.team_can(team_id, 'manage') "
         "AND status = 'pending' AND responded_at IS NULL "
         f"AND expires_at <= now() + interval '{INVITATION_DAYS} days'",
+        # no updates: invitations are answered by respond_to_team_invitation
+        delete="auth.team_can(team_id, 'manage')",
     )
-    _policy(t, "update_policy", "UPDATE", using="false")  # answers: respond_to_team_invitation
-    _policy(t, "delete_policy", "DELETE", using="auth.team_can(team_id, 'manage')")
-    op.execute(
-        f"CREATE TRIGGER touch_row BEFORE UPDATE ON public.{t} "
-        "FOR EACH ROW EXECUTE FUNCTION public.touch_row()"
-    )
-    op.execute(
-        f"CREATE TRIGGER audit_row AFTER INSERT OR UPDATE OR DELETE ON public.{t} "
-        "FOR EACH ROW EXECUTE FUNCTION public.audit_row()"
-    )
-    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON public.{t} TO {app}")
+    touch_row_trigger(t)
+    audit_row_trigger(t)
+    grant_dml(t, app)
     op.execute(f"GRANT EXECUTE ON FUNCTION auth.email() TO {app}")
     # Membership only by consent (an accepted invitation) or by the service role.
-    _policy("user_team_membership", "insert_policy", "INSERT", check="false")
+    policy("user_team_membership", "insert_policy", "INSERT", check="false")
 
 
 def downgrade() -> None:
-    _policy("user_team_membership", "insert_policy", "INSERT", check=MEMBERSHIP_INSERT_0002)
+    policy("user_team_membership", "insert_policy", "INSERT", check=MEMBERSHIP_INSERT_0002)
     op.execute("DROP FUNCTION IF EXISTS public.my_team_invitations()")
     op.execute("DROP FUNCTION IF EXISTS public.respond_to_team_invitation(uuid, boolean)")
     op.drop_table("team_invitations")  # its indexes, policies, triggers and grants go with it

@@ -20,7 +20,9 @@ Revises: 0011
 
 from __future__ import annotations
 
-from alembic import context, op
+from alembic import op
+
+from cryoprotect.db.migration_helpers import app_role
 
 revision = "0012"
 down_revision = "0011"
@@ -76,13 +78,6 @@ END $$;
 """
 
 
-def _app_role() -> str:
-    role = str(context.config.attributes.get("app_role", "cryoprotect_app"))
-    if not role.replace("_", "").isalnum():
-        raise ValueError(f"invalid app role name {role!r}")
-    return role
-
-
 def upgrade() -> None:
     op.execute("ALTER TABLE public.jobs ADD COLUMN cancel_requested_at timestamptz")
     op.execute("ALTER TABLE public.jobs ADD COLUMN cancel_reason text")
@@ -98,7 +93,7 @@ def upgrade() -> None:
     )
     op.execute(REQUEST_CANCEL)
     op.execute("REVOKE ALL ON FUNCTION public.request_job_cancel(uuid) FROM PUBLIC")
-    op.execute(f"GRANT EXECUTE ON FUNCTION public.request_job_cancel(uuid) TO {_app_role()}")
+    op.execute(f"GRANT EXECUTE ON FUNCTION public.request_job_cancel(uuid) TO {app_role()}")
 
 
 def downgrade() -> None:
