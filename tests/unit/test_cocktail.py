@@ -18,7 +18,6 @@ from cryoprotect.science.cells import get_cell_type
 from cryoprotect.science.cocktail import (
     NO_BAND,
     VitrificationTarget,
-    compile_rate,
     design_cocktail,
     design_for_composition,
     fraction_grid,
@@ -75,11 +74,14 @@ def test_compiled_rate_is_the_models_rate():
     names = ("Glycerol", "Dimethyl sulfoxide", "Propylene glycol")
     rng = np.random.default_rng(1)
     for temperature_k in (277.15, 295.15, 310.15):
-        rate = compile_rate(model, names, temperature_k)
+        rate = model.compiled_rate(names, temperature_k)
         for _ in range(20):
             m = rng.uniform(0.0, 6.0, 3) * (rng.uniform(size=3) > 0.3)
             expected = model.rate_per_s(dict(zip(names, m, strict=True)), temperature_k)
             assert rate(m) == pytest.approx(expected, rel=1e-12, abs=1e-300)
+    with pytest.raises(ValidationError) as unknown:
+        model.compiled_rate(("Glycerol", "Formamide"), 295.15)
+    assert unknown.value.field == "molality"
 
 
 def test_fraction_grid_covers_the_simplex():
