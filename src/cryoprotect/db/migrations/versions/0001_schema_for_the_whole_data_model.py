@@ -11,6 +11,14 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from cryoprotect.db.migration_helpers import (
+    jsonb,
+    owned_checks,
+    owned_columns,
+    timestamp,
+    timestamps,
+)
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -59,18 +67,7 @@ def upgrade() -> None:
         sa.Column("is_admin", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("is_active", sa.Boolean(), server_default=sa.text("true"), nullable=False),
         sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         schema="auth",
     )
@@ -90,18 +87,7 @@ def upgrade() -> None:
         sa.Column(
             "rollout_percentage", sa.SmallInteger(), server_default=sa.text("100"), nullable=False
         ),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.CheckConstraint(
             "rollout_percentage BETWEEN 0 AND 100",
             name=op.f("ck_feature_flags_rollout_percentage_range"),
@@ -120,30 +106,14 @@ def upgrade() -> None:
         sa.Column("can_delete", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("can_verify", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("can_manage", sa.Boolean(), server_default=sa.text("false"), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_team_roles")),
         sa.UniqueConstraint("name", name=op.f("uq_team_roles_name")),
     )
     op.create_table(
         "audit_log",
         sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
-        sa.Column(
-            "occurred_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        timestamp("occurred_at"),
         sa.Column("actor_id", sa.UUID(), nullable=True),
         sa.Column("actor_role", sa.String(length=50), nullable=True),
         sa.Column("table_name", sa.String(length=100), nullable=False),
@@ -169,12 +139,7 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        timestamp("created_at"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
         schema="auth",
@@ -191,12 +156,7 @@ def upgrade() -> None:
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("replaced_by", sa.UUID(), nullable=True),
         sa.Column("user_agent", sa.String(length=400), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        timestamp("created_at"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_refresh_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_refresh_tokens_token_hash")),
         schema="auth",
@@ -214,18 +174,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("created_by", sa.UUID(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_teams")),
     )
     op.create_index(op.f("ix_teams_created_by"), "teams", ["created_by"], unique=False)
@@ -236,40 +185,10 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("species", sa.String(length=200), nullable=True),
         sa.Column("description", sa.Text(), nullable=True),
-        sa.Column(
-            "parameters",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column(
-            "sources",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'[]'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column("created_by", sa.UUID(), nullable=False),
-        sa.Column("team_id", sa.UUID(), nullable=True),
-        sa.Column("visibility", sa.String(length=16), server_default="private", nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.CheckConstraint(
-            "visibility <> 'team' OR team_id IS NOT NULL",
-            name=op.f("ck_cell_types_team_visibility_needs_team"),
-        ),
-        sa.CheckConstraint(
-            "visibility IN ('private', 'team', 'public')", name=op.f("ck_cell_types_visibility")
-        ),
+        jsonb("parameters", "{}"),
+        jsonb("sources", "[]"),
+        *owned_columns(),
+        *owned_checks("cell_types"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cell_types")),
     )
     op.create_index(op.f("ix_cell_types_created_by"), "cell_types", ["created_by"], unique=False)
@@ -283,40 +202,10 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("content_hash", sa.String(length=64), nullable=True),
         sa.Column("row_count", sa.Integer(), server_default=sa.text("0"), nullable=False),
-        sa.Column(
-            "rows",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'[]'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column(
-            "sources",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'[]'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column("created_by", sa.UUID(), nullable=False),
-        sa.Column("team_id", sa.UUID(), nullable=True),
-        sa.Column("visibility", sa.String(length=16), server_default="private", nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.CheckConstraint(
-            "visibility <> 'team' OR team_id IS NOT NULL",
-            name=op.f("ck_datasets_team_visibility_needs_team"),
-        ),
-        sa.CheckConstraint(
-            "visibility IN ('private', 'team', 'public')", name=op.f("ck_datasets_visibility")
-        ),
+        jsonb("rows", "[]"),
+        jsonb("sources", "[]"),
+        *owned_columns(),
+        *owned_checks("datasets"),
         sa.CheckConstraint("row_count >= 0", name=op.f("ck_datasets_row_count_non_negative")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_datasets")),
     )
@@ -332,34 +221,9 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.Column("carrier", sa.String(length=200), nullable=True),
-        sa.Column(
-            "sources",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'[]'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column("created_by", sa.UUID(), nullable=False),
-        sa.Column("team_id", sa.UUID(), nullable=True),
-        sa.Column("visibility", sa.String(length=16), server_default="private", nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.CheckConstraint(
-            "visibility <> 'team' OR team_id IS NOT NULL",
-            name=op.f("ck_mixtures_team_visibility_needs_team"),
-        ),
-        sa.CheckConstraint(
-            "visibility IN ('private', 'team', 'public')", name=op.f("ck_mixtures_visibility")
-        ),
+        jsonb("sources", "[]"),
+        *owned_columns(),
+        *owned_checks("mixtures"),
         sa.CheckConstraint("version >= 1", name=op.f("ck_mixtures_version_positive")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_mixtures")),
     )
@@ -384,39 +248,14 @@ def upgrade() -> None:
         sa.Column("molecular_weight", sa.Float(), nullable=True),
         sa.Column("pubchem_cid", sa.BigInteger(), nullable=True),
         sa.Column("molecule_class", sa.String(length=32), nullable=True),
-        sa.Column(
-            "sources",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'[]'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column("created_by", sa.UUID(), nullable=False),
-        sa.Column("team_id", sa.UUID(), nullable=True),
-        sa.Column("visibility", sa.String(length=16), server_default="private", nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        jsonb("sources", "[]"),
+        *owned_columns(),
         sa.CheckConstraint(
             "molecule_class IS NULL OR molecule_class IN "
             "('permeating', 'non-permeating', 'polymer', 'protein', 'salt', 'other')",
             name=op.f("ck_molecules_molecule_class"),
         ),
-        sa.CheckConstraint(
-            "visibility <> 'team' OR team_id IS NOT NULL",
-            name=op.f("ck_molecules_team_visibility_needs_team"),
-        ),
-        sa.CheckConstraint(
-            "visibility IN ('private', 'team', 'public')", name=op.f("ck_molecules_visibility")
-        ),
+        *owned_checks("molecules"),
         sa.CheckConstraint(
             "molecular_weight IS NULL OR molecular_weight > 0",
             name=op.f("ck_molecules_molecular_weight_positive"),
@@ -462,18 +301,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.UUID(), nullable=False),
         sa.Column("team_id", sa.UUID(), nullable=False),
         sa.Column("role_id", sa.SmallInteger(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_team_membership")),
         sa.UniqueConstraint(
             "user_id", "team_id", name=op.f("uq_user_team_membership_user_id_team_id")
@@ -497,18 +325,7 @@ def upgrade() -> None:
         sa.Column("unit", sa.String(length=20), nullable=False),
         sa.Column("role", sa.String(length=20), nullable=True),
         sa.Column("created_by", sa.UUID(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.CheckConstraint(
             "role IS NULL OR role IN ('cpa', 'carrier', 'buffer', 'salt', 'additive', 'other')",
             name=op.f("ck_mixture_components_role"),
@@ -547,18 +364,7 @@ def upgrade() -> None:
         sa.Column("provenance", sa.String(length=16), nullable=False),
         sa.Column("source", sa.Text(), nullable=True),
         sa.Column("created_by", sa.UUID(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.CheckConstraint(
             "provenance IN ('measured', 'fitted', 'estimated', 'computed')",
             name=op.f("ck_molecular_properties_provenance"),
@@ -598,45 +404,14 @@ def upgrade() -> None:
         sa.Column("target", sa.String(length=100), nullable=False),
         sa.Column("dataset_id", sa.UUID(), nullable=True),
         sa.Column("status", sa.String(length=16), server_default="queued", nullable=False),
-        sa.Column(
-            "metrics",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column(
-            "manifest",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column("created_by", sa.UUID(), nullable=False),
-        sa.Column("team_id", sa.UUID(), nullable=True),
-        sa.Column("visibility", sa.String(length=16), server_default="private", nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        jsonb("metrics", "{}"),
+        jsonb("manifest", "{}"),
+        *owned_columns(),
         sa.CheckConstraint(
             "status IN ('queued', 'training', 'ready', 'failed', 'archived')",
             name=op.f("ck_predictive_models_status"),
         ),
-        sa.CheckConstraint(
-            "visibility <> 'team' OR team_id IS NOT NULL",
-            name=op.f("ck_predictive_models_team_visibility_needs_team"),
-        ),
-        sa.CheckConstraint(
-            "visibility IN ('private', 'team', 'public')",
-            name=op.f("ck_predictive_models_visibility"),
-        ),
+        *owned_checks("predictive_models"),
         sa.CheckConstraint("version >= 1", name=op.f("ck_predictive_models_version_positive")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_predictive_models")),
         sa.UniqueConstraint(
@@ -666,34 +441,9 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("mixture_id", sa.UUID(), nullable=True),
         sa.Column("cell_type_id", sa.UUID(), nullable=True),
-        sa.Column(
-            "steps",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'[]'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column("created_by", sa.UUID(), nullable=False),
-        sa.Column("team_id", sa.UUID(), nullable=True),
-        sa.Column("visibility", sa.String(length=16), server_default="private", nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.CheckConstraint(
-            "visibility <> 'team' OR team_id IS NOT NULL",
-            name=op.f("ck_protocols_team_visibility_needs_team"),
-        ),
-        sa.CheckConstraint(
-            "visibility IN ('private', 'team', 'public')", name=op.f("ck_protocols_visibility")
-        ),
+        jsonb("steps", "[]"),
+        *owned_columns(),
+        *owned_checks("protocols"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_protocols")),
     )
     op.create_index(op.f("ix_protocols_cell_type_id"), "protocols", ["cell_type_id"], unique=False)
@@ -710,49 +460,19 @@ def upgrade() -> None:
         sa.Column("mixture_version", sa.Integer(), nullable=True),
         sa.Column("protocol_id", sa.UUID(), nullable=True),
         sa.Column("cell_type_id", sa.UUID(), nullable=True),
-        sa.Column(
-            "conditions",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column(
-            "results",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'[]'::jsonb"),
-            nullable=False,
-        ),
+        jsonb("conditions", "{}"),
+        jsonb("results", "[]"),
         sa.Column("performed_on", sa.Date(), nullable=True),
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column(
             "verification_status", sa.String(length=16), server_default="unverified", nullable=False
         ),
-        sa.Column("created_by", sa.UUID(), nullable=False),
-        sa.Column("team_id", sa.UUID(), nullable=True),
-        sa.Column("visibility", sa.String(length=16), server_default="private", nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *owned_columns(),
         sa.CheckConstraint(
             "verification_status IN ('unverified', 'pending', 'verified', 'rejected')",
             name=op.f("ck_experiments_verification_status"),
         ),
-        sa.CheckConstraint(
-            "visibility <> 'team' OR team_id IS NOT NULL",
-            name=op.f("ck_experiments_team_visibility_needs_team"),
-        ),
-        sa.CheckConstraint(
-            "visibility IN ('private', 'team', 'public')", name=op.f("ck_experiments_visibility")
-        ),
+        *owned_checks("experiments"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_experiments")),
     )
     op.create_index(
@@ -784,34 +504,9 @@ def upgrade() -> None:
         sa.Column("upper", sa.Float(), nullable=True),
         sa.Column("confidence_level", sa.Float(), nullable=True),
         sa.Column("unit", sa.String(length=50), nullable=True),
-        sa.Column(
-            "details",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column("created_by", sa.UUID(), nullable=False),
-        sa.Column("team_id", sa.UUID(), nullable=True),
-        sa.Column("visibility", sa.String(length=16), server_default="private", nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.CheckConstraint(
-            "visibility <> 'team' OR team_id IS NOT NULL",
-            name=op.f("ck_predictions_team_visibility_needs_team"),
-        ),
-        sa.CheckConstraint(
-            "visibility IN ('private', 'team', 'public')", name=op.f("ck_predictions_visibility")
-        ),
+        jsonb("details", "{}"),
+        *owned_columns(),
+        *owned_checks("predictions"),
         sa.CheckConstraint(
             "confidence_level IS NULL OR (confidence_level > 0 AND confidence_level < 1)",
             name=op.f("ck_predictions_confidence_level_range"),
@@ -837,18 +532,7 @@ def upgrade() -> None:
         sa.Column("equipment", sa.Text(), nullable=True),
         sa.Column("verified_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_by", sa.UUID(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
+        *timestamps(),
         sa.CheckConstraint(
             "status IN ('pending', 'verified', 'rejected')",
             name=op.f("ck_lab_verifications_status"),
