@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from cryoprotect.db.models import Mixture, MixtureComponent, Molecule
+from cryoprotect.services.owned import OwnedRecord, owned_columns
 from cryoprotect.services.solutions import SolutionProperties
 
 
@@ -58,7 +59,7 @@ class ComponentRecord:
 
 
 @dataclass(frozen=True, slots=True)
-class MixtureRecord:
+class MixtureRecord(OwnedRecord):
     """A mixture's current version with its components."""
 
     id: uuid.UUID
@@ -68,11 +69,6 @@ class MixtureRecord:
     carrier: str | None
     sources: tuple[dict[str, Any], ...]
     components: tuple[ComponentRecord, ...]
-    visibility: str
-    team_id: uuid.UUID | None
-    created_by: uuid.UUID
-    created_at: datetime
-    updated_at: datetime
 
     @classmethod
     def of(cls, mixture: Mixture, components: list[ComponentRecord]) -> MixtureRecord:
@@ -84,11 +80,7 @@ class MixtureRecord:
             carrier=mixture.carrier,
             sources=tuple(mixture.sources or ()),
             components=tuple(components),
-            visibility=mixture.visibility,
-            team_id=mixture.team_id,
-            created_by=mixture.created_by,
-            created_at=mixture.created_at,
-            updated_at=mixture.updated_at,
+            **owned_columns(mixture),
         )
 
 

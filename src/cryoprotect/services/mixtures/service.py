@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
-from cryoprotect.db.database import Database
 from cryoprotect.db.models import (
     COMPONENT_ROLES,
     COMPOSITION_UNITS,
@@ -29,7 +28,13 @@ from cryoprotect.db.models import (
 )
 from cryoprotect.errors import NotFound, ValidationError
 from cryoprotect.services.actor import Actor
-from cryoprotect.services.common import Page, change_visible, paginate, reject_unknown_fields
+from cryoprotect.services.common import (
+    Page,
+    change_visible,
+    narrowed,
+    reject_unknown_fields,
+    required_text,
+)
 from cryoprotect.services.mixtures.records import (
     ComponentRecord,
     MixtureProperties,
@@ -37,6 +42,7 @@ from cryoprotect.services.mixtures.records import (
     MixtureVersionRecord,
 )
 from cryoprotect.services.molecules import check_scope, find_library_molecule, name_matches
+from cryoprotect.services.owned import OwnedRows
 from cryoprotect.services.solutions import (
     PhaseDiagram,
     SolutionComponent,
@@ -55,6 +61,10 @@ def visible_components(components: Any) -> Any:
     return sa.func.public.visible_mixture_components(components, type_=JSONB)
 
 
+def _required_name(name: str | None) -> str:
+    return required_text(name, "A mixture needs a name.")
+
+
 def _as_solution_component(
     molecule: Molecule, comp: Mapping[str, Any], origin: str = "mixture"
 ) -> SolutionComponent:
@@ -69,9 +79,9 @@ def _as_solution_component(
     )
 
 
-class MixtureService:
-    def __init__(self, db: Database) -> None:
-        self.db = db
+class MixtureService(OwnedRows[Mixture, MixtureRecord]):
+    model = Mixture
+    noun = "mixture"
 
     # ------------------------------------------------------------ helpers
     def _resolve_components(
@@ -248,8 +258,9 @@ class MixtureService:
             found[c.mixture_id].append(ComponentRecord.of(c, m))
         return found
 
-    def _record(self, session: Session, mixture: Mixture) -> MixtureRecord:
-        return MixtureRecord.of(mixture, self._components(session, mixture.id))
+    def records(self, session: Session, rows: Sequence[Mixture]) -> builtins.list[MixtureRecord]:
+        components = self._components_of(session, [m.id for m in rows])
+        return [MixtureRecord.of(m, components[m.id]) for m in rows]
 
     def _write_components(
         self,
@@ -287,13 +298,12 @@ class MixtureService:
         """Create a mixture (version 1) in one transaction; nothing is stored if any part fails."""
         user_id = actor.require_user()
         check_scope(visibility, team_id)
-        if not (name or "").strip():
-            raise ValidationError("A mixture needs a name.", field="name")
+        name = _required_name(name)
         with self.db.transaction(actor.identity) as session:
             resolved = self._resolve_components(session, components)
             self._validate_physics(session, resolved, carrier)
             mixture = Mixture(
-                name=name.strip(),
+                name=name,
                 description=description,
                 carrier=carrier,
                 sources=sources or [],
@@ -307,18 +317,6 @@ class MixtureService:
             session.refresh(mixture)
             self._snapshot(session, mixture, user_id)
             return self._record(session, mixture)
-
-    def get(self, actor: Actor, mixture_id: uuid.UUID) -> MixtureRecord:
-        with self.db.transaction(actor.identity) as session:
-            return self._record(session, self._visible(session, mixture_id))
-
-    def _visible(
-        self, session: Session, mixture_id: uuid.UUID, field: str | None = None
-    ) -> Mixture:
-        mixture = session.get(Mixture, mixture_id)
-        if mixture is None:
-            raise NotFound("Mixture not found.", details={"field": field} if field else None)
-        return mixture
 
     def solution_components(
         self,
@@ -346,19 +344,8 @@ class MixtureService:
         visibility: str | None = None,
     ) -> Page[MixtureRecord]:
         query = sa.select(Mixture).order_by(Mixture.name, Mixture.id)
-        if q:
-            query = query.where(Mixture.name.ilike(f"%{q.strip()}%"))
-        if visibility:
-            query = query.where(Mixture.visibility == visibility)
-        with self.db.transaction(actor.identity) as session:
-            result = paginate(session, query, page, per_page)
-            components = self._components_of(session, [m.id for m in result.items])
-            return Page(
-                [MixtureRecord.of(m, components[m.id]) for m in result.items],
-                result.total,
-                result.page,
-                result.per_page,
-            )
+        query = narrowed(query, (Mixture.visibility, visibility), text=(Mixture.name, q))
+        return self._page(actor, query, page, per_page)
 
     def update(self, actor: Actor, mixture_id: uuid.UUID, changes: dict[str, Any]) -> MixtureRecord:
         """Edit a mixture: a new version with its snapshot; earlier versions stay readable."""
@@ -380,8 +367,8 @@ class MixtureService:
                 changes.get("team_id", mixture.team_id),
             )
             values = {k: v for k, v in changes.items() if k != "components"}
-            if "name" in values and not (values["name"] or "").strip():
-                raise ValidationError("A mixture needs a name.", field="name")
+            if "name" in values:
+                _required_name(values["name"])
             values["version"] = mixture.version + 1
             change_visible(session, Mixture, mixture_id, "mixture", values)
             session.refresh(mixture)
@@ -446,8 +433,3 @@ class MixtureService:
             visibility=visibility,
             team_id=team_id,
         )
-
-    def delete(self, actor: Actor, mixture_id: uuid.UUID) -> None:
-        actor.require_user()
-        with self.db.transaction(actor.identity) as session:
-            change_visible(session, Mixture, mixture_id, "mixture")
