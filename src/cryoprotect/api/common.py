@@ -152,36 +152,73 @@ def signed_in(blp: Blueprint) -> Callable[[View], View]:
     return decorate
 
 
+#: Documented error responses of an operation: status → description, in the order they
+#: would be written as stacked ``@blp.alt_response`` decorators.
+Errors = Mapping[int, str]
+
+
+def _alt_responses(blp: Blueprint, view: View, errors: Errors | None) -> View:
+    """``view`` documenting each response of ``errors``."""
+    for status, description in reversed(list((errors or {}).items())):
+        view = blp.alt_response(status, description=description)(view)
+    return view
+
+
+def answers(
+    blp: Blueprint,
+    schema: Any,
+    *,
+    args: type[ma.Schema] | None = None,
+    location: str = "json",
+    errors: Errors | None = None,
+) -> Callable[[View], View]:
+    """An operation open to anonymous callers (optional bearer security): ``args`` parsed
+    from ``location`` when given, ``schema`` answered (200), and the documented ``errors``.
+    Extra responses go below it."""
+
+    def decorate(view: View) -> View:
+        documented = _alt_responses(blp, blp.doc(security=OPTIONAL_BEARER)(view), errors)
+        answered: View = blp.response(200, schema)(documented)
+        return answered if args is None else blp.arguments(args, location=location)(answered)
+
+    return decorate
+
+
+def answers_signed_in(
+    blp: Blueprint,
+    schema: Any,
+    *,
+    body: type[ma.Schema] | None = None,
+    status: int = 200,
+    errors: Errors | None = None,
+) -> Callable[[View], View]:
+    """An operation for signed-in callers (see :func:`signed_in`): the JSON ``body`` parsed
+    when given, ``schema`` answered with ``status``, and the documented ``errors``. Extra
+    responses go below it."""
+
+    def decorate(view: View) -> View:
+        answered = blp.response(status, schema)(_alt_responses(blp, view, errors))
+        return signed_in(blp)(answered if body is None else blp.arguments(body)(answered))
+
+    return decorate
+
+
+def _not_visible(noun: str) -> dict[int, str]:
+    return {404: f"No such {noun} visible to the caller"}
+
+
 def shows(blp: Blueprint, schema: Any, noun: str) -> Callable[[View], View]:
     """A read of one visible row, open to anonymous callers: answers ``schema`` (200) and
     documents the 404 for a ``noun`` the caller cannot see and the optional bearer security.
     """
-
-    def decorate(view: View) -> View:
-        documented = blp.doc(security=OPTIONAL_BEARER)(view)
-        documented = blp.alt_response(404, description=f"No such {noun} visible to the caller")(
-            documented
-        )
-        answered: View = blp.response(200, schema)(documented)
-        return answered
-
-    return decorate
+    return answers(blp, schema, errors=_not_visible(noun))
 
 
 def deletes(blp: Blueprint, noun: str) -> Callable[[View], View]:
     """A signed-in DELETE of one row: 204, and the documented 403 (visible but not
     deletable) and 404 (no such ``noun`` visible). Extra responses go below it."""
-
-    def decorate(view: View) -> View:
-        documented = blp.alt_response(404, description=f"No such {noun} visible to the caller")(
-            view
-        )
-        documented = blp.alt_response(403, description="Visible but not deletable by the caller")(
-            documented
-        )
-        return signed_in(blp)(blp.response(204)(documented))
-
-    return decorate
+    errors = {403: "Visible but not deletable by the caller", **_not_visible(noun)}
+    return answers_signed_in(blp, None, status=204, errors=errors)
 
 
 def lists(
@@ -198,15 +235,14 @@ def lists(
     return decorate
 
 
+#: The 403 of a create of a scoped row in a team the caller may not create in.
+NOT_CREATABLE = "No permission to create in that team"
+
+
 def creates(blp: Blueprint, body: type[ma.Schema], schema: Any) -> Callable[[View], View]:
     """A signed-in create of a scoped row: ``body`` in, ``schema`` out (201), and the 403 for
     a team the caller may not create in. Extra responses go below it."""
-
-    def decorate(view: View) -> View:
-        documented = blp.alt_response(403, description="No permission to create in that team")(view)
-        return signed_in(blp)(blp.arguments(body)(blp.response(201, schema)(documented)))
-
-    return decorate
+    return answers_signed_in(blp, schema, body=body, status=201, errors={403: NOT_CREATABLE})
 
 
 #: The 403 of an edit of a scoped row (also a change of scope the caller may not make).
@@ -219,12 +255,15 @@ NOT_EDITABLE = (
 def edits(blp: Blueprint, body: type[ma.Schema], schema: Any) -> Callable[[View], View]:
     """A signed-in PATCH of a scoped row: ``body`` in, ``schema`` out (200), and the 403 of
     :data:`NOT_EDITABLE`. Extra responses (404, 409) go below it."""
+    return answers_signed_in(blp, schema, body=body, errors={403: NOT_EDITABLE})
 
-    def decorate(view: View) -> View:
-        documented = blp.alt_response(403, description=NOT_EDITABLE)(view)
-        return signed_in(blp)(blp.arguments(body)(blp.response(200, schema)(documented)))
 
-    return decorate
+class CompareIdsSchema(StrictSchema):
+    """Base of the compare bodies: the 2 to 10 rows to put side by side."""
+
+    ids = ma.fields.List(
+        ma.fields.UUID(), required=True, validate=ma.validate.Length(min=2, max=10)
+    )
 
 
 def compares(
@@ -232,16 +271,8 @@ def compares(
 ) -> Callable[[View], View]:
     """Rows side by side, open to anonymous callers: ``body`` names them (``ids``), answered
     as a list of ``schema`` in the order asked, 404 when a ``noun`` is not visible."""
-
-    def decorate(view: View) -> View:
-        documented = blp.doc(security=OPTIONAL_BEARER)(view)
-        documented = blp.alt_response(404, description=f"A {noun} is not visible to the caller")(
-            documented
-        )
-        parsed: View = blp.arguments(body)(blp.response(200, schema(many=True))(documented))
-        return parsed
-
-    return decorate
+    errors = {404: f"A {noun} is not visible to the caller"}
+    return answers(blp, schema(many=True), args=body, errors=errors)
 
 
 def multipart_arguments(

@@ -13,16 +13,19 @@ from flask_smorest.fields import Upload
 
 from cryoprotect.api.background import csv_rows, run_sized
 from cryoprotect.api.common import (
-    OPTIONAL_BEARER,
     InputSchema,
     PageArgsSchema,
     StrictSchema,
     View,
+    answers,
+    answers_signed_in,
+    creates,
     current_actor,
     deletes,
+    edits,
+    lists,
     multipart_arguments,
     paged_schema,
-    paginated,
     services,
     shows,
     signed_in,
@@ -374,32 +377,18 @@ def _verification_step(
     """A signed-in step of the verification workflow on one experiment: parses ``body``,
     answers the experiment (200) and documents its 403 (``forbidden``), 404 and 409
     (``conflict``)."""
-
-    def decorate(view: View) -> View:
-        documented = blp.alt_response(409, description=conflict)(view)
-        documented = blp.alt_response(404, description="No such experiment visible to the caller")(
-            documented
-        )
-        documented = blp.alt_response(403, description=forbidden)(documented)
-        answered = blp.response(200, ExperimentSchema)(documented)
-        return signed_in(blp)(blp.arguments(body)(answered))
-
-    return decorate
+    errors = {403: forbidden, 404: "No such experiment visible to the caller", 409: conflict}
+    return answers_signed_in(blp, ExperimentSchema, body=body, errors=errors)
 
 
 @blp.route("")
 class Experiments(MethodView):
-    @blp.arguments(ExperimentListArgsSchema, location="query")
-    @paginated(blp, ExperimentPageSchema)
-    @blp.doc(security=OPTIONAL_BEARER)
+    @lists(blp, ExperimentListArgsSchema, ExperimentPageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Experiments visible to the caller, newest first (awaiting_me: my verification queue)"""
         return services().experiments.list(current_actor(), **args)
 
-    @signed_in(blp)
-    @blp.arguments(ExperimentCreateSchema)
-    @blp.response(201, ExperimentSchema)
-    @blp.alt_response(403, description="No permission to create in that team")
+    @creates(blp, ExperimentCreateSchema, ExperimentSchema)
     @blp.alt_response(404, description="Mixture, protocol or cell type not visible")
     @blp.alt_response(
         409,
@@ -413,8 +402,7 @@ class Experiments(MethodView):
 
 @blp.route("/vocabulary")
 class Vocabulary(MethodView):
-    @blp.response(200, ExperimentVocabularySchema)
-    @blp.doc(security=OPTIONAL_BEARER)
+    @answers(blp, ExperimentVocabularySchema)
     def get(self) -> Any:
         """Measures (with units and ranges), condition names and biological-system kinds"""
         return VOCABULARY
@@ -427,14 +415,7 @@ class ExperimentItem(MethodView):
         """One experiment"""
         return services().experiments.get(current_actor(), experiment_id)
 
-    @signed_in(blp)
-    @blp.arguments(ExperimentUpdateSchema)
-    @blp.response(200, ExperimentSchema)
-    @blp.alt_response(
-        403,
-        description="Visible but not editable by the caller; or a change of team_id or a "
-        "wider visibility by someone who is neither the owner nor a team admin",
-    )
+    @edits(blp, ExperimentUpdateSchema, ExperimentSchema)
     @blp.alt_response(404, description="No such experiment (or referenced record) visible")
     @blp.alt_response(
         409,
@@ -492,9 +473,7 @@ class ExperimentComparison(MethodView):
 
 @blp.route("/prediction-summary")
 class PredictionSummary(MethodView):
-    @blp.arguments(PredictionSummaryArgsSchema, location="query")
-    @blp.response(200, PredictionSummarySchema)
-    @blp.doc(security=OPTIONAL_BEARER)
+    @answers(blp, PredictionSummarySchema, args=PredictionSummaryArgsSchema, location="query")
     def get(self, args: dict[str, Any]) -> Any:
         """Prediction error (MAE, RMSE, bias, interval coverage) by model version across experiments"""
         return services().experiments.summary(current_actor(), **args)
@@ -502,10 +481,13 @@ class PredictionSummary(MethodView):
 
 @blp.route("/dataset")
 class ExperimentDataset(MethodView):
-    @signed_in(blp)
-    @blp.arguments(DatasetFromExperimentsSchema)
-    @blp.response(201, DatasetSchema)
-    @blp.alt_response(422, description="Fewer than two experiments with that measure")
+    @answers_signed_in(
+        blp,
+        DatasetSchema,
+        body=DatasetFromExperimentsSchema,
+        status=201,
+        errors={422: "Fewer than two experiments with that measure"},
+    )
     def post(self, body: dict[str, Any]) -> Any:
         """Build a training dataset from (verified) experiments' results"""
         svc, actor = services(), current_actor()

@@ -10,11 +10,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from cryoprotect.api.common import (
-    OPTIONAL_BEARER,
+    CompareIdsSchema,
     InputSchema,
     PageArgsSchema,
     SourceSchema,
     StrictSchema,
+    answers,
+    answers_signed_in,
     compares,
     creates,
     current_actor,
@@ -24,7 +26,6 @@ from cryoprotect.api.common import (
     paged_schema,
     services,
     shows,
-    signed_in,
 )
 from cryoprotect.db.models import COMPONENT_ROLES, COMPOSITION_UNITS, VISIBILITIES
 
@@ -34,6 +35,9 @@ blp = Blueprint(
 
 _Text = ma.fields.String
 _Len = ma.validate.Length
+
+_NOT_VISIBLE = {404: "No such mixture visible to the caller"}
+_NO_MOLECULE = "A component names no visible library molecule"
 
 
 def _described(description: str | None) -> dict[str, str]:
@@ -175,7 +179,7 @@ class Mixtures(MethodView):
         return services().mixtures.list(current_actor(), **args)
 
     @creates(blp, MixtureCreateSchema, MixtureSchema)
-    @blp.alt_response(404, description="A component names no visible library molecule")
+    @blp.alt_response(404, description=_NO_MOLECULE)
     def post(self, body: dict[str, Any]) -> Any:
         """Create a mixture: water plus components with amounts and units, and a carrier"""
         return services().mixtures.create(current_actor(), **body)
@@ -189,7 +193,7 @@ class MixtureItem(MethodView):
         return services().mixtures.get(current_actor(), mixture_id)
 
     @edits(blp, MixtureUpdateSchema, MixtureSchema)
-    @blp.alt_response(404, description="No such mixture visible to the caller")
+    @blp.alt_response(404, description=_NOT_VISIBLE[404])
     @blp.alt_response(
         409,
         description="Narrowing or moving it would hide it from team/public experiments that "
@@ -216,10 +220,7 @@ class MixtureVersions(MethodView):
 
 @blp.route("/<uuid:mixture_id>/clone")
 class MixtureClone(MethodView):
-    @signed_in(blp)
-    @blp.arguments(CloneSchema)
-    @blp.response(201, MixtureSchema)
-    @blp.alt_response(404, description="No such mixture visible to the caller")
+    @answers_signed_in(blp, MixtureSchema, body=CloneSchema, status=201, errors=_NOT_VISIBLE)
     def post(self, body: dict[str, Any], mixture_id: uuid.UUID) -> Any:
         """Copy a visible mixture into your own scope"""
         return services().mixtures.clone(current_actor(), mixture_id, **body)
@@ -435,8 +436,8 @@ class SolutionQuerySchema(StrictSchema):
     warming_rate_c_per_min = _rate("Warming rate for the vitrification verdict (°C/min)")
 
 
-class CompareSchema(StrictSchema):
-    ids = ma.fields.List(ma.fields.UUID(), required=True, validate=_Len(min=2, max=10))
+class CompareSchema(CompareIdsSchema):
+    pass
 
 
 class PhaseDiagramArgsSchema(InputSchema):
@@ -495,10 +496,11 @@ class PhaseDiagramSchema(ma.Schema):
 
 @blp.route("/<uuid:mixture_id>/properties")
 class MixtureProperties(MethodView):
-    @blp.response(200, MixturePropertiesSchema)
-    @blp.alt_response(404, description="No such mixture visible to the caller")
-    @blp.alt_response(422, description="The composition cannot be evaluated")
-    @blp.doc(security=OPTIONAL_BEARER)
+    @answers(
+        blp,
+        MixturePropertiesSchema,
+        errors={**_NOT_VISIBLE, 422: "The composition cannot be evaluated"},
+    )
     def get(self, mixture_id: uuid.UUID) -> Any:
         """Composition in all units, osmolality, melting point and Tg, each with method and provenance"""
         return services().mixtures.properties(current_actor(), mixture_id)
@@ -514,11 +516,12 @@ class MixtureCompare(MethodView):
 
 @solutions_blp.route("/properties")
 class SolutionProperties(MethodView):
-    @solutions_blp.arguments(SolutionQuerySchema)
-    @solutions_blp.response(200, PropertiesSchema)
-    @solutions_blp.alt_response(404, description="A component names no visible library molecule")
-    @solutions_blp.alt_response(422, description="Impossible composition (component named)")
-    @solutions_blp.doc(security=OPTIONAL_BEARER)
+    @answers(
+        solutions_blp,
+        PropertiesSchema,
+        args=SolutionQuerySchema,
+        errors={404: _NO_MOLECULE, 422: "Impossible composition (component named)"},
+    )
     def post(self, body: dict[str, Any]) -> Any:
         """Properties of an unsaved composition (open to anonymous users)"""
         return services().mixtures.solution_properties(
@@ -532,11 +535,13 @@ class SolutionProperties(MethodView):
 
 @solutions_blp.route("/phase-diagram")
 class PhaseDiagram(MethodView):
-    @solutions_blp.arguments(PhaseDiagramArgsSchema, location="query")
-    @solutions_blp.response(200, PhaseDiagramSchema)
-    @solutions_blp.alt_response(404, description="No such molecule visible to the caller")
-    @solutions_blp.alt_response(422, description="Give molecule_id or name")
-    @solutions_blp.doc(security=OPTIONAL_BEARER)
+    @answers(
+        solutions_blp,
+        PhaseDiagramSchema,
+        args=PhaseDiagramArgsSchema,
+        location="query",
+        errors={404: "No such molecule visible to the caller", 422: "Give molecule_id or name"},
+    )
     def get(self, args: dict[str, Any]) -> Any:
         """Binary phase diagram data: melting point and Tg against % w/w of one solute in water"""
         component = {k: args[k] for k in ("molecule_id", "name") if args.get(k)}
@@ -560,8 +565,7 @@ class CarrierSchema(ma.Schema):
 
 @solutions_blp.route("/carriers")
 class Carriers(MethodView):
-    @solutions_blp.response(200, CarrierSchema(many=True))
-    @solutions_blp.doc(security=OPTIONAL_BEARER)
+    @answers(solutions_blp, CarrierSchema(many=True))
     def get(self) -> Any:
         """Carrier solutions a mixture can be made up in (besides water), with their solutes and sources"""
         from cryoprotect.services.solutions import carriers

@@ -10,16 +10,18 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from cryoprotect.api.common import (
-    OPTIONAL_BEARER,
+    CompareIdsSchema,
     PageArgsSchema,
     StrictSchema,
+    answers,
+    compares,
+    creates,
     current_actor,
     deletes,
+    lists,
     paged_schema,
-    paginated,
     services,
     shows,
-    signed_in,
 )
 from cryoprotect.api.mixtures import ComponentInSchema
 from cryoprotect.db.models import VISIBILITIES
@@ -40,6 +42,9 @@ blp = Blueprint(
 _Text = ma.fields.String
 _Len = ma.validate.Length
 _Float = ma.fields.Float
+
+#: The 404 of a design (and of a saved protocol designed on the server).
+_NOT_VISIBLE = "Cell type, mixture or component not visible"
 
 
 # ------------------------------------------------------------------ cell types
@@ -80,17 +85,12 @@ CellTypePageSchema = paged_schema(CellTypeSchema, "CellTypePageSchema")
 
 @cell_types_blp.route("")
 class CellTypes(MethodView):
-    @cell_types_blp.arguments(CellTypeListArgsSchema, location="query")
-    @paginated(cell_types_blp, CellTypePageSchema)
-    @cell_types_blp.doc(security=OPTIONAL_BEARER)
+    @lists(cell_types_blp, CellTypeListArgsSchema, CellTypePageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Cell types visible to the caller (the shipped ones without signing in)"""
         return services().cell_types.list(current_actor(), **args)
 
-    @signed_in(cell_types_blp)
-    @cell_types_blp.arguments(CellTypeCreateSchema)
-    @cell_types_blp.response(201, CellTypeSchema)
-    @cell_types_blp.alt_response(403, description="No permission to create in that team")
+    @creates(cell_types_blp, CellTypeCreateSchema, CellTypeSchema)
     def post(self, body: dict[str, Any]) -> Any:
         """Add your own cell type (validated: positive Lp and Ps, 0 < vb < 1, min < 1 < max, …)"""
         return services().cell_types.create(current_actor(), **body)
@@ -244,17 +244,21 @@ class ProtocolListArgsSchema(PageArgsSchema):
     cell_type_id = ma.fields.UUID(load_default=None)
 
 
-class ProtocolCompareSchema(StrictSchema):
-    ids = ma.fields.List(ma.fields.UUID(), required=True, validate=_Len(min=2, max=10))
+class ProtocolCompareSchema(CompareIdsSchema):
+    pass
 
 
 @blp.route("/design")
 class ProtocolDesign(MethodView):
-    @blp.arguments(DesignRequestSchema)
-    @blp.response(200, DesignSchema)
-    @blp.alt_response(404, description="Cell type, mixture or component not visible")
-    @blp.alt_response(422, description="Infeasible: details.constraint names the limit that binds")
-    @blp.doc(security=OPTIONAL_BEARER)
+    @answers(
+        blp,
+        DesignSchema,
+        args=DesignRequestSchema,
+        errors={
+            404: _NOT_VISIBLE,
+            422: "Infeasible: details.constraint names the limit that binds",
+        },
+    )
     def post(self, body: dict[str, Any]) -> Any:
         """Design CPA addition and removal that minimise toxicity cost within osmotic limits"""
         return services().protocols.design(current_actor(), **body)
@@ -262,18 +266,13 @@ class ProtocolDesign(MethodView):
 
 @blp.route("")
 class Protocols(MethodView):
-    @blp.arguments(ProtocolListArgsSchema, location="query")
-    @paginated(blp, ProtocolPageSchema)
-    @blp.doc(security=OPTIONAL_BEARER)
+    @lists(blp, ProtocolListArgsSchema, ProtocolPageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Saved protocols visible to the caller, newest first"""
         return services().protocols.list(current_actor(), **args)
 
-    @signed_in(blp)
-    @blp.arguments(ProtocolCreateSchema)
-    @blp.response(201, ProtocolSchema)
-    @blp.alt_response(403, description="No permission to create in that team")
-    @blp.alt_response(404, description="Cell type, mixture or component not visible")
+    @creates(blp, ProtocolCreateSchema, ProtocolSchema)
+    @blp.alt_response(404, description=_NOT_VISIBLE)
     @blp.alt_response(422, description="Infeasible design request")
     def post(self, body: dict[str, Any]) -> Any:
         """Design (on the server) and save a protocol"""
@@ -283,10 +282,7 @@ class Protocols(MethodView):
 
 @blp.route("/compare")
 class ProtocolCompare(MethodView):
-    @blp.arguments(ProtocolCompareSchema)
-    @blp.response(200, ProtocolSummarySchema(many=True))
-    @blp.alt_response(404, description="A protocol is not visible to the caller")
-    @blp.doc(security=OPTIONAL_BEARER)
+    @compares(blp, ProtocolCompareSchema, ProtocolSummarySchema, "protocol")
     def post(self, body: dict[str, Any]) -> Any:
         """Saved protocols side by side: toxicity cost, volume excursion, duration"""
         return services().protocols.compare(current_actor(), body["ids"])
