@@ -17,6 +17,8 @@ from alembic import context, op
 from sqlalchemy.dialects import postgresql
 
 SERVICE_ROLE_ONLY = "auth.role() = 'service_role'"
+# The owner of shipped reference data (``db.database.SYSTEM_USER_ID``).
+SYSTEM_USER_ID = "00000000-0000-0000-0000-000000000000"
 
 
 def app_role() -> str:
@@ -164,3 +166,57 @@ def owned_checks(table: str) -> tuple[sa.CheckConstraint, sa.CheckConstraint]:
             "visibility IN ('private', 'team', 'public')", name=op.f(f"ck_{table}_visibility")
         ),
     )
+
+
+# -------------------------------------------------------------------------- experiments
+# Columns whose change is a change of the recorded science (reopens verification; 0008).
+EXPERIMENT_CONTENT_COLUMNS = (
+    "title",
+    "mixture_id",
+    "mixture_version",
+    "protocol_id",
+    "cell_type_id",
+    "conditions",
+    "results",
+    "performed_on",
+    "notes",
+    "operator",
+    "protocol_text",
+    "biological_system",
+    "attachments",
+)
+
+# experiment_guard as migration 0008 defines it (and 0010's downgrade restores it).
+EXPERIMENT_GUARD_0008 = f"""
+CREATE OR REPLACE FUNCTION public.experiment_guard() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    changed text[];
+BEGIN
+    IF current_setting('cryoprotect.verification_write', true) = 'on' THEN
+        RETURN NEW;
+    END IF;
+    IF NEW.verification_status IS DISTINCT FROM OLD.verification_status
+       AND NEW.verification_status IN ('verified', 'rejected') THEN
+        RAISE EXCEPTION 'verification status is set only by a lab verification'
+            USING ERRCODE = '42501';
+    END IF;
+    SELECT coalesce(array_agg(key ORDER BY key), '{{}}') INTO changed
+    FROM jsonb_each(to_jsonb(NEW)) n
+    WHERE key = ANY (ARRAY{list(EXPERIMENT_CONTENT_COLUMNS)}::text[])
+      AND n.value IS DISTINCT FROM to_jsonb(OLD) -> key;
+    IF OLD.verification_status IN ('verified', 'rejected') AND cardinality(changed) > 0 THEN
+        NEW.verification_status := 'pending';
+        PERFORM set_config('cryoprotect.verification_write', 'on', true);
+        INSERT INTO public.lab_verifications (experiment_id, status, notes, created_by)
+        VALUES (
+            NEW.id, 'pending',
+            'Reopened: ' || OLD.verification_status || ' experiment edited ('
+                || array_to_string(changed, ', ') || ')',
+            coalesce(auth.uid(), '{SYSTEM_USER_ID}'::uuid)
+        );
+        PERFORM set_config('cryoprotect.verification_write', 'off', true);
+    END IF;
+    RETURN NEW;
+END $$;
+"""

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from cryoprotect.db.migration_helpers import (
+    SYSTEM_USER_ID,
     app_role,
     audit_row_trigger,
     rls_policies,
@@ -33,8 +34,6 @@ revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
-
-SYSTEM_USER_ID = "00000000-0000-0000-0000-000000000000"
 
 # Tables whose rows carry created_by / team_id / visibility.
 OWNED_TABLES = (

@@ -26,63 +26,16 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
+from cryoprotect.db.migration_helpers import EXPERIMENT_GUARD_0008
+
 revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
 
-SYSTEM_USER_ID = "00000000-0000-0000-0000-000000000000"
-
-# Columns whose change is a change of the recorded science (reopens verification).
-CONTENT_COLUMNS = (
-    "title",
-    "mixture_id",
-    "mixture_version",
-    "protocol_id",
-    "cell_type_id",
-    "conditions",
-    "results",
-    "performed_on",
-    "notes",
-    "operator",
-    "protocol_text",
-    "biological_system",
-    "attachments",
-)
-
-FUNCTIONS = f"""
-CREATE OR REPLACE FUNCTION public.experiment_guard() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-DECLARE
-    changed text[];
-BEGIN
-    IF current_setting('cryoprotect.verification_write', true) = 'on' THEN
-        RETURN NEW;
-    END IF;
-    IF NEW.verification_status IS DISTINCT FROM OLD.verification_status
-       AND NEW.verification_status IN ('verified', 'rejected') THEN
-        RAISE EXCEPTION 'verification status is set only by a lab verification'
-            USING ERRCODE = '42501';
-    END IF;
-    SELECT coalesce(array_agg(key ORDER BY key), '{{}}') INTO changed
-    FROM jsonb_each(to_jsonb(NEW)) n
-    WHERE key = ANY (ARRAY{list(CONTENT_COLUMNS)}::text[])
-      AND n.value IS DISTINCT FROM to_jsonb(OLD) -> key;
-    IF OLD.verification_status IN ('verified', 'rejected') AND cardinality(changed) > 0 THEN
-        NEW.verification_status := 'pending';
-        PERFORM set_config('cryoprotect.verification_write', 'on', true);
-        INSERT INTO public.lab_verifications (experiment_id, status, notes, created_by)
-        VALUES (
-            NEW.id, 'pending',
-            'Reopened: ' || OLD.verification_status || ' experiment edited ('
-                || array_to_string(changed, ', ') || ')',
-            coalesce(auth.uid(), '{SYSTEM_USER_ID}'::uuid)
-        );
-        PERFORM set_config('cryoprotect.verification_write', 'off', true);
-    END IF;
-    RETURN NEW;
-END $$;
-
+FUNCTIONS = (
+    EXPERIMENT_GUARD_0008
+    + """
 -- Who changed what and when, for anyone who can see the experiment (the audit log itself
 -- is readable only by each entry's actor).
 CREATE OR REPLACE FUNCTION public.experiment_history(exp uuid)
@@ -95,7 +48,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
             FROM jsonb_object_keys(a.new_data) k
             WHERE k NOT IN ('updated_at', 'created_at')
               AND (a.old_data -> k) IS DISTINCT FROM (a.new_data -> k)
-        ), '{{}}'::jsonb) ELSE '{{}}'::jsonb END
+        ), '{}'::jsonb) ELSE '{}'::jsonb END
     FROM public.audit_log a
     WHERE a.table_name = 'experiments' AND a.row_id = exp::text
       AND EXISTS (
@@ -118,6 +71,7 @@ BEGIN
     RETURN NEW;
 END $$;
 """
+)
 
 VERIFICATION_INSERT_CHECK = """
 created_by = auth.uid() AND EXISTS (

@@ -32,12 +32,16 @@ from __future__ import annotations
 
 from alembic import op
 
+from cryoprotect.db.migration_helpers import (
+    EXPERIMENT_CONTENT_COLUMNS,
+    EXPERIMENT_GUARD_0008,
+    SYSTEM_USER_ID,
+)
+
 revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
-
-SYSTEM_USER_ID = "00000000-0000-0000-0000-000000000000"
 
 OWNED_TABLES = (
     "molecules",
@@ -54,23 +58,6 @@ CITED = (
     ("mixture_id", "mixtures", "mixture"),
     ("protocol_id", "protocols", "protocol"),
     ("cell_type_id", "cell_types", "cell type"),
-)
-
-# Columns whose change is a change of the recorded science (as in 0008).
-CONTENT_COLUMNS = (
-    "title",
-    "mixture_id",
-    "mixture_version",
-    "protocol_id",
-    "cell_type_id",
-    "conditions",
-    "results",
-    "performed_on",
-    "notes",
-    "operator",
-    "protocol_text",
-    "biological_system",
-    "attachments",
 )
 
 SCOPE_FUNCTIONS = r"""
@@ -265,7 +252,7 @@ BEGIN
     END IF;
     SELECT coalesce(array_agg(key ORDER BY key), '{{}}') INTO changed
     FROM jsonb_each(to_jsonb(NEW)) n
-    WHERE key = ANY (ARRAY{list(CONTENT_COLUMNS)}::text[])
+    WHERE key = ANY (ARRAY{list(EXPERIMENT_CONTENT_COLUMNS)}::text[])
       AND n.value IS DISTINCT FROM to_jsonb(OLD) -> key;
     IF OLD.verification_status IN ('verified', 'rejected')
        AND (cardinality(changed) > 0 OR moved) THEN
@@ -288,41 +275,6 @@ BEGIN
             NEW.id, 'pending',
             'Reopened: ' || OLD.verification_status || ' experiment '
                 || array_to_string(reasons, ' and '),
-            coalesce(auth.uid(), '{SYSTEM_USER_ID}'::uuid)
-        );
-        PERFORM set_config('cryoprotect.verification_write', 'off', true);
-    END IF;
-    RETURN NEW;
-END $$;
-"""
-
-# experiment_guard as migration 0008 defined it (restored by the downgrade).
-EXPERIMENT_GUARD_0008 = f"""
-CREATE OR REPLACE FUNCTION public.experiment_guard() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-DECLARE
-    changed text[];
-BEGIN
-    IF current_setting('cryoprotect.verification_write', true) = 'on' THEN
-        RETURN NEW;
-    END IF;
-    IF NEW.verification_status IS DISTINCT FROM OLD.verification_status
-       AND NEW.verification_status IN ('verified', 'rejected') THEN
-        RAISE EXCEPTION 'verification status is set only by a lab verification'
-            USING ERRCODE = '42501';
-    END IF;
-    SELECT coalesce(array_agg(key ORDER BY key), '{{}}') INTO changed
-    FROM jsonb_each(to_jsonb(NEW)) n
-    WHERE key = ANY (ARRAY{list(CONTENT_COLUMNS)}::text[])
-      AND n.value IS DISTINCT FROM to_jsonb(OLD) -> key;
-    IF OLD.verification_status IN ('verified', 'rejected') AND cardinality(changed) > 0 THEN
-        NEW.verification_status := 'pending';
-        PERFORM set_config('cryoprotect.verification_write', 'on', true);
-        INSERT INTO public.lab_verifications (experiment_id, status, notes, created_by)
-        VALUES (
-            NEW.id, 'pending',
-            'Reopened: ' || OLD.verification_status || ' experiment edited ('
-                || array_to_string(changed, ', ') || ')',
             coalesce(auth.uid(), '{SYSTEM_USER_ID}'::uuid)
         );
         PERFORM set_config('cryoprotect.verification_write', 'off', true);
