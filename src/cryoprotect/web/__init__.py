@@ -37,8 +37,10 @@ def plotly_js() -> Any:
     return send_file(path, mimetype="text/javascript", max_age=86400)
 
 
-# Page shells: (endpoint, URL rule, template). Each template loads its own ES module; ids in
-# the URL reach the module through a data attribute, never through inline script.
+# Page shells: (endpoint, URL rule, template). base.html loads each page's ES module, named
+# after its template (``<page>.html`` -> ``static/js/<page>.js``, unless the template sets
+# ``page_js``); ids in the URL reach the module through a data attribute, never through
+# inline script.
 PAGES: tuple[tuple[str, str, str], ...] = (
     ("home", "/", "home.html"),
     ("signin_page", "/signin", "signin.html"),
@@ -66,13 +68,18 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("protocols_page", "/protocols", "protocols.html"),
     ("protocol_design_page", "/protocols/design", "protocol_design.html"),
     ("protocol_page", "/protocols/<uuid:item_id>", "protocol.html"),
+    ("toxicity_models_page", "/toxicity-models", "toxicity_models.html"),
+    ("toxicity_model_page", "/toxicity-models/<uuid:item_id>", "toxicity_model.html"),
+    ("cocktail_design_page", "/cocktails/design", "cocktail_design.html"),
     ("admin_page", "/admin", "admin.html"),
 )
 
 
 def _page_view(template: str) -> Any:
     def view(item_id: uuid.UUID | None = None) -> str:
-        return render_template(template, item_id=str(item_id) if item_id else "")
+        return render_template(
+            template, page=template.removesuffix(".html"), item_id=str(item_id) if item_id else ""
+        )
 
     return view
 
