@@ -20,7 +20,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from cryoprotect import __version__
-from cryoprotect.api.common import current_actor, services, signed_in
+from cryoprotect.api.common import answers_signed_in, current_actor, services
 from cryoprotect.api.errors import error_response
 from cryoprotect.db.database import Identity, head_revision
 from cryoprotect.errors import DatabaseUnavailable
@@ -107,10 +107,11 @@ class HealthReportSchema(ma.Schema):
 
 @admin_blp.route("/db-health")
 class DatabaseHealth(MethodView):
-    @signed_in(admin_blp)
-    @admin_blp.response(200, HealthReportSchema)
-    @admin_blp.alt_response(401, description="Not signed in")
-    @admin_blp.alt_response(403, description="Administrators only")
+    @answers_signed_in(
+        admin_blp,
+        HealthReportSchema,
+        errors={401: "Not signed in", 403: "Administrators only"},
+    )
     def get(self) -> Any:
         """Database health report: schema, integrity and performance (administrators only)"""
         from cryoprotect.db.health import run_health_checks
