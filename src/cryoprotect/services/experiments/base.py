@@ -12,16 +12,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from cryoprotect.db.database import Database
 from cryoprotect.db.models import CellType, Experiment, Mixture, MixtureVersion, Protocol
 from cryoprotect.errors import NotFound, ValidationError
-from cryoprotect.services.common import get_visible
 from cryoprotect.services.experiments.measures import (
     clean_biological_system,
     clean_conditions,
     clean_results,
 )
-from cryoprotect.services.owned import OwnedRecord, owned_columns
+from cryoprotect.services.owned import OwnedRecord, OwnedRows, owned_columns
 
 CONTENT_FIELDS = (
     "title",
@@ -96,15 +94,11 @@ class ExperimentRecord(OwnedRecord):
         )
 
 
-class ExperimentServiceBase:
+class ExperimentServiceBase(OwnedRows[Experiment, ExperimentRecord]):
     """The state and helpers of :class:`~cryoprotect.services.experiments.ExperimentService`."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    def _visible(self, session: Session, experiment_id: uuid.UUID) -> Experiment:
-        row: Experiment = get_visible(session, Experiment, experiment_id, "experiment")
-        return row
+    model = Experiment
+    noun = "experiment"
 
     def _resolve_mixture(
         self, session: Session, mixture_id: uuid.UUID | None, version: int | None
@@ -161,10 +155,7 @@ class ExperimentServiceBase:
             out["attachments"] = [dict(a) for a in out["attachments"] or []]
         return out
 
-    def _record(self, session: Session, e: Experiment) -> ExperimentRecord:
-        return self._records(session, [e])[0]
-
-    def _records(self, session: Session, rows: Sequence[Experiment]) -> list[ExperimentRecord]:
+    def records(self, session: Session, rows: Sequence[Experiment]) -> list[ExperimentRecord]:
         """Records of several experiments, with the names of what they reference (one
         query per referenced table for the whole page, not per row)."""
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from cryoprotect.db.models import Experiment
 from cryoprotect.errors import Conflict, ValidationError
 from cryoprotect.services.actor import Actor
-from cryoprotect.services.common import Page, change_visible, paginate, reject_unknown_fields
+from cryoprotect.services.common import Page, change_visible, narrowed, reject_unknown_fields
 from cryoprotect.services.experiments.base import (
     CONTENT_FIELDS,
     ExperimentRecord,
@@ -52,10 +52,6 @@ class ExperimentRecords(ExperimentServiceBase):
             session.refresh(experiment)
             return self._record(session, experiment)
 
-    def get(self, actor: Actor, experiment_id: uuid.UUID) -> ExperimentRecord:
-        with self.db.transaction(actor.identity) as session:
-            return self._record(session, self._visible(session, experiment_id))
-
     def list(
         self,
         actor: Actor,
@@ -70,17 +66,14 @@ class ExperimentRecords(ExperimentServiceBase):
         awaiting_me: bool = False,
     ) -> Page[ExperimentRecord]:
         """Visible experiments, newest first; ``awaiting_me`` = the caller's verification queue."""
-        query = sa.select(Experiment).order_by(Experiment.created_at.desc(), Experiment.id)
-        if q:
-            query = query.where(Experiment.title.ilike(f"%{q.strip()}%"))
-        if status:
-            query = query.where(Experiment.verification_status == status)
-        if team_id:
-            query = query.where(Experiment.team_id == team_id)
-        if mixture_id:
-            query = query.where(Experiment.mixture_id == mixture_id)
-        if cell_type_id:
-            query = query.where(Experiment.cell_type_id == cell_type_id)
+        query = narrowed(
+            sa.select(Experiment).order_by(Experiment.created_at.desc(), Experiment.id),
+            (Experiment.verification_status, status),
+            (Experiment.team_id, team_id),
+            (Experiment.mixture_id, mixture_id),
+            (Experiment.cell_type_id, cell_type_id),
+            text=(Experiment.title, q),
+        )
         if awaiting_me:
             uid = actor.require_user()
             query = query.where(
@@ -89,14 +82,7 @@ class ExperimentRecords(ExperimentServiceBase):
                 Experiment.created_by != uid,
                 sa.func.auth.team_can(Experiment.team_id, "verify"),
             )
-        with self.db.transaction(actor.identity) as session:
-            result = paginate(session, query, page, per_page)
-            return Page(
-                self._records(session, result.items),
-                result.total,
-                result.page,
-                result.per_page,
-            )
+        return self._page(actor, query, page, per_page)
 
     def update(
         self, actor: Actor, experiment_id: uuid.UUID, changes: dict[str, Any]
