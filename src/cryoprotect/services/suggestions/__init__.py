@@ -41,6 +41,7 @@ Split by job:
 - :mod:`.candidates`: featurising candidates with the model's own conversion;
 - :mod:`.constraints`: makeable, osmolality and melting-point checks;
 - :mod:`.service`: :class:`SuggestionService` (sample, score, check, pick a batch).
+- :mod:`.records`: what it returns (:class:`SuggestionBatch` of :class:`Suggestion`).
 """
 
 from cryoprotect.services.suggestions.candidates import (
@@ -57,6 +58,7 @@ from cryoprotect.services.suggestions.constraints import (
     satisfies_max_osmolality,
     solution_components,
 )
+from cryoprotect.services.suggestions.records import AcquisitionRule, Suggestion, SuggestionBatch
 from cryoprotect.services.suggestions.service import (
     DEFAULT_CANDIDATES,
     FINALISTS_PER_PICK,
@@ -76,6 +78,7 @@ from cryoprotect.services.suggestions.space import (
 )
 
 __all__ = [
+    "AcquisitionRule",
     "DEFAULT_CANDIDATES",
     "DMSO",
     "FINALISTS_PER_PICK",
@@ -86,6 +89,8 @@ __all__ = [
     "NOT_CHECKED",
     "Featurized",
     "Piece",
+    "Suggestion",
+    "SuggestionBatch",
     "SuggestionService",
     "candidate_rows",
     "check_candidate",

@@ -153,17 +153,17 @@ def check_candidate(
         return result
     result["physics"] = phys
     constraints = []
-    if max_osm is not None:
-        ok, text = satisfies_max_osmolality(phys["osmolality"], max_osm)
-        constraints.append({"name": "max_osmolality_osmol_per_kg", "ok": ok, "text": text})
+    bounds = (
+        ("max_osmolality_osmol_per_kg", max_osm, "osmolality", satisfies_max_osmolality),
+        ("max_melting_point_c", max_tm, "melting_point", satisfies_max_melting_point),
+    )
+    for name, limit, quantity, satisfies in bounds:
+        if limit is None:
+            continue
+        ok, text = satisfies(phys[quantity], limit)
+        constraints.append({"name": name, "ok": ok, "text": text})
         if not ok:
-            result.update(constraints=constraints, failed="max_osmolality_osmol_per_kg")
-            return result
-    if max_tm is not None:
-        ok, text = satisfies_max_melting_point(phys["melting_point"], max_tm)
-        constraints.append({"name": "max_melting_point_c", "ok": ok, "text": text})
-        if not ok:
-            result.update(constraints=constraints, failed="max_melting_point_c")
+            result.update(constraints=constraints, failed=name)
             return result
     result.update(constraints=constraints, passed=True, failed=None)
     return result

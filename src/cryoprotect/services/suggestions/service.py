@@ -9,14 +9,13 @@ from typing import Any
 
 import numpy as np
 
-from cryoprotect.db.models import PredictiveModel
 from cryoprotect.errors import LimitExceeded, ValidationError
 from cryoprotect.ml import acquisition as acq
-from cryoprotect.ml import datasets as ml_datasets
 from cryoprotect.ml import train as ml_train
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.suggestions.candidates import featurize
 from cryoprotect.services.suggestions.constraints import check_candidate
+from cryoprotect.services.suggestions.records import AcquisitionRule, Suggestion, SuggestionBatch
 from cryoprotect.services.suggestions.space import (
     candidate_rows,
     composition_model,
@@ -59,6 +58,33 @@ def _why(label: str, rule: str, exploit: float, explore: float) -> str:
     return f"explore: the model is uncertain here, where a large gain is possible ({terms})"
 
 
+def _parameters(
+    rule: str,
+    xi: float,
+    kappa: float,
+    sampler: str,
+    n_candidates: int,
+    seed: int,
+    link: Any,
+    batch: acq.Batch | None,
+) -> dict[str, Any]:
+    """The acquisition's parameters as the answer reports them."""
+    parameters: dict[str, Any] = {
+        "batch_strategy": acq.BATCH_STRATEGY,
+        "sampler": sampler,
+        "n_candidates": n_candidates,
+        "seed": seed,
+        "fitting_scale": link.describe() if link is not None else "identity",
+    }
+    parameters["xi" if rule == "expected_improvement" else "kappa"] = (
+        xi if rule == "expected_improvement" else kappa
+    )
+    if batch is not None:
+        parameters["lipschitz_constant"] = batch.lipschitz
+        parameters["max_bound_fitting_scale"] = batch.best_bound
+    return parameters
+
+
 class SuggestionService:
     """Batches of formulations to test next (see the module docstring).
 
@@ -89,7 +115,7 @@ class SuggestionService:
         xi: float = 0.0,
         kappa: float = 2.0,
         conditions: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
+    ) -> SuggestionBatch:
         """A batch of ``batch_size`` formulations to test next, each with why it was picked.
 
         Raises:
@@ -141,11 +167,43 @@ class SuggestionService:
         }
         link = model.link if model.link is not None else None
         notes = [NOT_CHECKED]
+
+        def answer(
+            suggestions: list[Suggestion], batch: acq.Batch | None, source: str | None
+        ) -> SuggestionBatch:
+            best = training[best_i]
+            return SuggestionBatch(
+                model_id=row.id,
+                model_version=version,
+                target=model.target,
+                goal="maximize",
+                acquisition=AcquisitionRule(
+                    rule=rule,
+                    description=acq.describe_rule(rule, xi=xi, kappa=kappa),
+                    parameters=_parameters(
+                        rule, xi, kappa, sampler, n_candidates, seed, link, batch
+                    ),
+                    uncertainty_source=source or acq.uncertainty_source(model),
+                ),
+                incumbent={
+                    "value": float(best.targets[model.target]),
+                    "row_id": best.row_id,
+                    "unit": ml_train.target_unit(model.target),
+                },
+                space={
+                    "ingredients": [
+                        {"name": i.name, "unit": i.unit, "low": i.low, "high": i.high}
+                        for i in space.ingredients
+                    ],
+                    "max_ingredients": space.max_ingredients,
+                },
+                candidates=counts,
+                suggestions=suggestions,
+                notes=notes,
+            )
+
         if not rows:
-            return self._answer(
-                row, model, version, rule, xi, kappa, space, sampler, seed, n_candidates,
-                training, best_i, counts, [], notes, None, None, link,
-            )  # fmt: skip
+            return answer([], None, None)
         X = feats.X
         score, _, _ = model.domain.query(X)
         in_domain = (score <= model.domain.threshold) & np.array([not u for u in feats.unseen])
@@ -213,13 +271,13 @@ class SuggestionService:
         for rank, (i, p) in enumerate(zip(picks, predictions, strict=True)):
             label = acq.label(float(scores.exploit[i]), float(scores.explore[i]))
             suggestions.append(
-                {
-                    "rank": rank + 1,
-                    "composition": [
+                Suggestion(
+                    rank=rank + 1,
+                    composition=[
                         {"name": c.name, "amount": round(c.amount, 6), "unit": c.unit}
                         for c in rows[i].composition
                     ],
-                    "prediction": {
+                    prediction={
                         "value": p.value,
                         "lower": p.lower,
                         "upper": p.upper,
@@ -229,84 +287,18 @@ class SuggestionService:
                         "domain_score": p.domain_score,
                         "nearest": [n.as_dict() for n in p.nearest[:3]],
                     },
-                    "acquisition": {
+                    acquisition={
                         "value": float(scores.value[i]),
                         "exploitation_term": float(scores.exploit[i]),
                         "exploration_term": float(scores.explore[i]),
                         "mean_fitting_scale": float(pred.mean[i]),
                         "std_fitting_scale": float(pred.std[i]),
                     },
-                    "picked_for": label,
-                    "why": _why(label, rule, float(scores.exploit[i]), float(scores.explore[i])),
-                    "physics": checks[i]["physics"],
-                    "makeable": checks[i]["makeable"],
-                    "constraints": checks[i]["constraints"],
-                }
+                    picked_for=label,
+                    why=_why(label, rule, float(scores.exploit[i]), float(scores.explore[i])),
+                    physics=checks[i]["physics"],
+                    makeable=checks[i]["makeable"],
+                    constraints=checks[i]["constraints"],
+                )
             )
-        return self._answer(
-            row, model, version, rule, xi, kappa, space, sampler, seed, n_candidates,
-            training, best_i, counts, suggestions, notes, batch, pred.uncertainty_source, link,
-        )  # fmt: skip
-
-    def _answer(
-        self,
-        row: PredictiveModel,
-        model: ml_train.TrainedModel,
-        version: int | None,
-        rule: str,
-        xi: float,
-        kappa: float,
-        space: acq.CandidateSpace,
-        sampler: str,
-        seed: int,
-        n_candidates: int,
-        training: Sequence[ml_datasets.DatasetRow],
-        best_i: int,
-        counts: dict[str, Any],
-        suggestions: list[dict[str, Any]],
-        notes: list[str],
-        batch: acq.Batch | None,
-        source: str | None,
-        link: Any,
-    ) -> dict[str, Any]:
-        parameters: dict[str, Any] = {
-            "batch_strategy": acq.BATCH_STRATEGY,
-            "sampler": sampler,
-            "n_candidates": n_candidates,
-            "seed": seed,
-            "fitting_scale": link.describe() if link is not None else "identity",
-        }
-        parameters["xi" if rule == "expected_improvement" else "kappa"] = (
-            xi if rule == "expected_improvement" else kappa
-        )
-        if batch is not None:
-            parameters["lipschitz_constant"] = batch.lipschitz
-            parameters["max_bound_fitting_scale"] = batch.best_bound
-        best = training[best_i]
-        return {
-            "model_id": row.id,
-            "model_version": version,
-            "target": model.target,
-            "goal": "maximize",
-            "acquisition": {
-                "rule": rule,
-                "description": acq.describe_rule(rule, xi=xi, kappa=kappa),
-                "parameters": parameters,
-                "uncertainty_source": source or acq.uncertainty_source(model),
-            },
-            "incumbent": {
-                "value": float(best.targets[model.target]),
-                "row_id": best.row_id,
-                "unit": ml_train.target_unit(model.target),
-            },
-            "space": {
-                "ingredients": [
-                    {"name": i.name, "unit": i.unit, "low": i.low, "high": i.high}
-                    for i in space.ingredients
-                ],
-                "max_ingredients": space.max_ingredients,
-            },
-            "candidates": counts,
-            "suggestions": suggestions,
-            "notes": notes,
-        }
+        return answer(suggestions, batch, pred.uncertainty_source)
