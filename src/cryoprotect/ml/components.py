@@ -34,6 +34,7 @@ from typing import Any
 
 from cryoprotect.errors import InvalidCompositionError, ValidationError
 from cryoprotect.science import composition
+from cryoprotect.science.records import fields_dict
 
 REFERENCE_PACKAGE = "cryoprotect"
 REFERENCE_DIR = ("db", "reference")
@@ -61,14 +62,7 @@ class ComponentInfo:
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (stored in a model's featurizer state)."""
-        return {
-            "name": self.name,
-            "synonyms": list(self.synonyms),
-            "molecule_class": self.molecule_class,
-            "smiles": self.smiles,
-            "molar_mass_g_per_mol": self.molar_mass_g_per_mol,
-            "molar_mass_source": self.molar_mass_source,
-        }
+        return fields_dict(self, synonyms=list(self.synonyms))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ComponentInfo:

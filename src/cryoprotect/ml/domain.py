@@ -23,12 +23,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from cryoprotect.errors import ValidationError
+from cryoprotect.science.records import FieldsAsDict
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.intp]
@@ -54,7 +54,7 @@ METRICS = ("rms", "tanimoto")
 
 
 @dataclass(frozen=True)
-class Neighbour:
+class Neighbour(FieldsAsDict):
     """A training row near a queried formulation.
 
     Attributes:
@@ -69,15 +69,6 @@ class Neighbour:
     distance: float
     group: str | None = None
     measured: float | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary."""
-        return {
-            "row_id": self.row_id,
-            "distance": self.distance,
-            "group": self.group,
-            "measured": self.measured,
-        }
 
 
 @dataclass(eq=False)

@@ -42,6 +42,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cryoprotect.errors import ValidationError
+from cryoprotect.science.records import fields_dict
 
 FloatArray = NDArray[np.float64]
 
@@ -69,13 +70,11 @@ class TargetDomain:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready (``None`` for an infinite bound)."""
-        return {
-            "kind": self.kind,
-            "low": self.low if math.isfinite(self.low) else None,
-            "high": self.high if math.isfinite(self.high) else None,
-            "unit": self.unit,
-            "description": self.description,
-        }
+        return fields_dict(
+            self,
+            low=self.low if math.isfinite(self.low) else None,
+            high=self.high if math.isfinite(self.high) else None,
+        )
 
     def contains(self, values: FloatArray) -> NDArray[np.bool_]:
         """Which values are possible."""

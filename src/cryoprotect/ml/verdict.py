@@ -24,6 +24,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from cryoprotect.errors import ValidationError
 from cryoprotect.ml.metrics import regression_metrics
+from cryoprotect.science.records import fields_dict
 
 FloatArray = NDArray[np.float64]
 
@@ -60,15 +61,13 @@ class BaselineComparison:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary."""
-        return {
-            "reference": self.reference,
-            "metrics": self.metrics,
-            "differences": {
+        return fields_dict(
+            self,
+            differences={
                 b: {m: list(v) for m, v in d.items()} for b, d in self.differences.items()
             },
-            "verdicts": dict(self.verdicts),
-            "n_groups": self.n_groups,
-        }
+            verdicts=dict(self.verdicts),
+        )
 
 
 def compare_to_baselines(

@@ -12,6 +12,7 @@ from typing import Any
 from cryoprotect.errors import ValidationError
 from cryoprotect.science.cells.cell_type import CellType
 from cryoprotect.science.cells.schema import PARAMS_DIR, TABLE_PROVENANCES
+from cryoprotect.science.records import fields_dict
 from cryoprotect.science.tables import optional_float, parse_bool, read_table
 
 # --- published spread of the parameters -----------------------------------------------------
@@ -111,18 +112,7 @@ class ParameterRange:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
-        return {
-            "parameter": self.parameter,
-            "solute": self.solute or None,
-            "unit": self.unit,
-            "low": self.low,
-            "high": self.high,
-            "shipped": self.shipped,
-            "spread": self.spread,
-            "sources": list(self.sources),
-            "provenance": self.provenance,
-            "verified": self.verified,
-        }
+        return fields_dict(self, solute=self.solute or None, sources=list(self.sources))
 
 
 def load_literature(path: Path | str = LITERATURE_TABLE) -> tuple[PublishedValue, ...]:

@@ -39,6 +39,7 @@ from cryoprotect.science.composition.solutes import (
     estimate_density,
     volume_model,
 )
+from cryoprotect.science.records import fields_dict
 
 
 @dataclass(frozen=True)
@@ -120,14 +121,12 @@ class ConversionResult:
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""
-        return {
-            "solutes": list(self.solutes),
-            "amounts": {unit: list(values) for unit, values in self.amounts.items()},
-            "density_g_per_ml": self.density_g_per_ml,
-            "density_method": self.density_method,
-            "density_source": self.density_source,
-            "notes": list(self.notes),
-        }
+        return fields_dict(
+            self,
+            solutes=list(self.solutes),
+            amounts={unit: list(values) for unit, values in self.amounts.items()},
+            notes=list(self.notes),
+        )
 
 
 # --- public API ---------------------------------------------------------------------------

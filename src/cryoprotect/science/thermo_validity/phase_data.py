@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from cryoprotect.errors import NotFound, ValidationError
 from cryoprotect.science import thermo
+from cryoprotect.science.records import FieldsAsDict
 from cryoprotect.science.tables import PROVENANCES, parse_bool, read_table
 
 PHASE_TABLE = thermo.PARAMS_DIR / "solute_phase_boundaries.csv"
@@ -48,7 +49,7 @@ LIQUIDUS_METHOD = "published solid–liquid equilibrium (solute liquidus / eutec
 
 
 @dataclass(frozen=True)
-class PhasePoint:
+class PhasePoint(FieldsAsDict):
     """One published point of a solute–water phase diagram.
 
     Attributes:
@@ -71,19 +72,6 @@ class PhasePoint:
     source: str
     provenance: thermo.Provenance
     verified: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        """The point as a JSON-serialisable dict (chart data, API)."""
-        return {
-            "solute": self.solute,
-            "mass_percent": self.mass_percent,
-            "temperature_c": self.temperature_c,
-            "solid_phase": self.solid_phase,
-            "kind": self.kind,
-            "source": self.source,
-            "provenance": self.provenance,
-            "verified": self.verified,
-        }
 
 
 @dataclass(frozen=True)

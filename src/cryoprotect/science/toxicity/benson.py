@@ -43,6 +43,7 @@ import numpy as np
 from scipy.integrate import trapezoid
 
 from cryoprotect.errors import ValidationError
+from cryoprotect.science.records import fields_dict
 from cryoprotect.science.tables import PROVENANCES, read_table
 from cryoprotect.science.transport import Trajectory
 
@@ -90,14 +91,12 @@ class ToxicityCost:
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        return {
-            "total": self.total,
-            "per_solute": dict(self.per_solute),
-            "unit": self.unit,
-            "method": self.method,
-            "sources": dict(self.sources),
-            "exponent": dict(self.exponent),
-        }
+        return fields_dict(
+            self,
+            per_solute=dict(self.per_solute),
+            sources=dict(self.sources),
+            exponent=dict(self.exponent),
+        )
 
 
 def load_toxicity_table(path: Path | str) -> dict[str, ToxicityParameter]:

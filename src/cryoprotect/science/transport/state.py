@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from cryoprotect.errors import InvalidCompositionError
 from cryoprotect.science import composition, thermo
 from cryoprotect.science.cells import CellType
+from cryoprotect.science.records import fields_dict
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -68,12 +69,9 @@ class Step:
 
     def as_dict(self) -> dict[str, Any]:
         """The step as a JSON-ready dict."""
-        return {
-            "solutes": {name: float(value) for name, value in self.solutes.items()},
-            "duration_s": self.duration_s,
-            "temperature_c": self.temperature_c,
-            "label": self.label,
-        }
+        return fields_dict(
+            self, solutes={name: float(value) for name, value in self.solutes.items()}
+        )
 
 
 @dataclass(frozen=True)
