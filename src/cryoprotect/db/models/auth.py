@@ -11,7 +11,6 @@ from sqlalchemy import (
     Index,
     String,
     Text,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import UUID
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from cryoprotect.db.models.base import (
     Base,
     Timestamps,
+    server_now,
     user_ref,
     uuid_pk,
 )
@@ -52,9 +52,7 @@ class RefreshToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     replaced_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     user_agent: Mapped[str | None] = mapped_column(String(400))
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
+    created_at: Mapped[datetime] = server_now()
 
 
 class ApiToken(Base):
@@ -69,9 +67,7 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
+    created_at: Mapped[datetime] = server_now()
 
 
 class RevokedToken(Base):
@@ -85,6 +81,4 @@ class RevokedToken(Base):
     expires_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, index=True
     )
-    revoked_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
+    revoked_at: Mapped[datetime] = server_now()

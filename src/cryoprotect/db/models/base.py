@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
@@ -15,7 +16,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 NAMING_CONVENTION = {
@@ -73,25 +74,54 @@ def uuid_pk() -> Mapped[uuid.UUID]:
     )
 
 
-def user_ref(ondelete: str = "CASCADE") -> Mapped[uuid.UUID]:
-    """A required, indexed reference to an account (``auth.users.id``)."""
+def reference(table: str, ondelete: str) -> Mapped[uuid.UUID | None]:
+    """An optional, indexed reference to ``table.id`` with the ``ondelete`` rule."""
+    return mapped_column(
+        UUID(as_uuid=True), ForeignKey(f"{table}.id", ondelete=ondelete), index=True
+    )
+
+
+def required_reference(table: str, ondelete: str) -> Mapped[uuid.UUID]:
+    """A required, indexed reference to ``table.id`` with the ``ondelete`` rule."""
     return mapped_column(
         UUID(as_uuid=True),
-        ForeignKey("auth.users.id", ondelete=ondelete),
+        ForeignKey(f"{table}.id", ondelete=ondelete),
         nullable=False,
         index=True,
     )
 
 
+def user_ref(ondelete: str = "CASCADE") -> Mapped[uuid.UUID]:
+    """A required, indexed reference to an account (``auth.users.id``)."""
+    return required_reference("auth.users", ondelete)
+
+
+def server_now(*, index: bool = False, sort_order: int = 0) -> Mapped[datetime]:
+    """A required ``timestamptz`` column the server sets to ``now()``."""
+    return mapped_column(
+        DateTime(timezone=True),
+        nullable=False,
+        server_default=func.now(),
+        index=index,
+        sort_order=sort_order,
+    )
+
+
+def json_object() -> Mapped[dict[str, Any]]:
+    """A JSONB object column, ``{}`` when not given."""
+    return mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+
+
+def json_array() -> Mapped[list[Any]]:
+    """A JSONB array column, ``[]`` when not given."""
+    return mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
+
+
 class Timestamps:
     """``created_at`` and ``updated_at``, set by the server."""
 
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
+    created_at: Mapped[datetime] = server_now()
+    updated_at: Mapped[datetime] = server_now()
 
 
 class CreatedBy:

@@ -11,14 +11,11 @@ from sqlalchemy import (
     Date,
     DateTime,
     Float,
-    ForeignKey,
     Index,
     Integer,
     String,
     Text,
-    text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from cryoprotect.db.models.base import (
@@ -28,25 +25,12 @@ from cryoprotect.db.models.base import (
     Owned,
     Timestamps,
     in_check,
+    json_array,
+    json_object,
+    reference,
+    required_reference,
     uuid_pk,
 )
-
-
-def json_object() -> Mapped[dict[str, Any]]:
-    """A JSONB object column, ``{}`` when not given."""
-    return mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
-
-
-def json_array() -> Mapped[list[Any]]:
-    """A JSONB array column, ``[]`` when not given."""
-    return mapped_column(JSONB, nullable=False, server_default=text("'[]'::jsonb"))
-
-
-def reference(table: str, ondelete: str) -> Mapped[uuid.UUID | None]:
-    """An optional, indexed reference to ``table.id`` with the ``ondelete`` rule."""
-    return mapped_column(
-        UUID(as_uuid=True), ForeignKey(f"{table}.id", ondelete=ondelete), index=True
-    )
 
 
 class CellType(Owned, Base):
@@ -121,16 +105,9 @@ class LabVerification(CreatedBy, Timestamps, Base):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    experiment_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True),
-        ForeignKey("experiments.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    )
+    experiment_id: Mapped[uuid.UUID] = required_reference("experiments", "CASCADE")
     status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="pending")
-    verifier_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("auth.users.id", ondelete="RESTRICT"), index=True
-    )
+    verifier_id: Mapped[uuid.UUID | None] = reference("auth.users", "RESTRICT")
     notes: Mapped[str | None] = mapped_column(Text)
     equipment: Mapped[str | None] = mapped_column(Text)
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -8,17 +8,13 @@ from typing import Any
 
 from sqlalchemy import (
     CheckConstraint,
-    DateTime,
     Float,
-    ForeignKey,
     Integer,
     String,
     Text,
     UniqueConstraint,
-    func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from cryoprotect.db.models.base import (
@@ -29,6 +25,9 @@ from cryoprotect.db.models.base import (
     Owned,
     Timestamps,
     in_check,
+    json_array,
+    required_reference,
+    server_now,
     uuid_pk,
 )
 
@@ -41,9 +40,7 @@ class Mixture(Owned, Base):
     description: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
     carrier: Mapped[str | None] = mapped_column(String(200))
-    sources: Mapped[list[Any]] = mapped_column(
-        JSONB, nullable=False, server_default=text("'[]'::jsonb")
-    )
+    sources: Mapped[list[Any]] = json_array()
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
@@ -51,13 +48,6 @@ class Mixture(Owned, Base):
             *Owned.owned_constraints(),
             CheckConstraint("version >= 1", name="version_positive"),
         )
-
-
-def _required_ref(target: str, ondelete: str) -> Mapped[uuid.UUID]:
-    """A required, indexed reference to ``target`` (``table.id``)."""
-    return mapped_column(
-        UUID(as_uuid=True), ForeignKey(target, ondelete=ondelete), nullable=False, index=True
-    )
 
 
 class MixtureVersion(CreatedBy, Base):
@@ -70,18 +60,14 @@ class MixtureVersion(CreatedBy, Base):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    mixture_id: Mapped[uuid.UUID] = _required_ref("mixtures.id", "CASCADE")
+    mixture_id: Mapped[uuid.UUID] = required_reference("mixtures", "CASCADE")
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     name: Mapped[str] = mapped_column(String(300), nullable=False)
     description: Mapped[str | None] = mapped_column(Text)
     carrier: Mapped[str | None] = mapped_column(String(200))
-    components: Mapped[list[Any]] = mapped_column(
-        JSONB, nullable=False, server_default=text("'[]'::jsonb")
-    )
+    components: Mapped[list[Any]] = json_array()
     # After the mixin's created_by, as in the migration (sort_order only orders the mapping).
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now(), sort_order=1
-    )
+    created_at: Mapped[datetime] = server_now(sort_order=1)
 
 
 class MixtureComponent(CreatedBy, Timestamps, Base):
@@ -94,8 +80,8 @@ class MixtureComponent(CreatedBy, Timestamps, Base):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    mixture_id: Mapped[uuid.UUID] = _required_ref("mixtures.id", "CASCADE")
-    molecule_id: Mapped[uuid.UUID] = _required_ref("molecules.id", "RESTRICT")
+    mixture_id: Mapped[uuid.UUID] = required_reference("mixtures", "CASCADE")
+    molecule_id: Mapped[uuid.UUID] = required_reference("molecules", "RESTRICT")
     amount: Mapped[float] = mapped_column(Float, nullable=False)
     unit: Mapped[str] = mapped_column(String(20), nullable=False)
     role: Mapped[str | None] = mapped_column(String(20))

@@ -9,7 +9,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Float,
-    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -18,7 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from cryoprotect.db.models.base import (
@@ -26,6 +25,10 @@ from cryoprotect.db.models.base import (
     Base,
     Owned,
     in_check,
+    json_array,
+    json_object,
+    reference,
+    required_reference,
     uuid_pk,
 )
 
@@ -38,12 +41,8 @@ class Dataset(Owned, Base):
     description: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     row_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
-    rows: Mapped[list[Any]] = mapped_column(
-        JSONB, nullable=False, server_default=text("'[]'::jsonb")
-    )
-    sources: Mapped[list[Any]] = mapped_column(
-        JSONB, nullable=False, server_default=text("'[]'::jsonb")
-    )
+    rows: Mapped[list[Any]] = json_array()
+    sources: Mapped[list[Any]] = json_array()
 
     target_names: Mapped[list[str]] = mapped_column(
         ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")
@@ -71,16 +70,10 @@ class PredictiveModel(Owned, Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
     algorithm: Mapped[str] = mapped_column(String(100), nullable=False)
     target: Mapped[str] = mapped_column(String(100), nullable=False)
-    dataset_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("datasets.id", ondelete="RESTRICT"), index=True
-    )
+    dataset_id: Mapped[uuid.UUID | None] = reference("datasets", "RESTRICT")
     status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="queued")
-    metrics: Mapped[dict[str, Any]] = mapped_column(
-        JSONB, nullable=False, server_default=text("'{}'::jsonb")
-    )
-    manifest: Mapped[dict[str, Any]] = mapped_column(
-        JSONB, nullable=False, server_default=text("'{}'::jsonb")
-    )
+    metrics: Mapped[dict[str, Any]] = json_object()
+    manifest: Mapped[dict[str, Any]] = json_object()
     # Added in 0006: the skops artefact, its checksum, training state, the active version.
     artifact: Mapped[bytes | None] = mapped_column(LargeBinary)
     artifact_sha256: Mapped[str | None] = mapped_column(String(64))
@@ -120,15 +113,8 @@ class Prediction(Owned, Base):
     __tablename__ = "predictions"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    model_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True),
-        ForeignKey("predictive_models.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    )
-    mixture_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("mixtures.id", ondelete="CASCADE"), index=True
-    )
+    model_id: Mapped[uuid.UUID] = required_reference("predictive_models", "CASCADE")
+    mixture_id: Mapped[uuid.UUID | None] = reference("mixtures", "CASCADE")
     mixture_version: Mapped[int | None] = mapped_column(Integer)
     target: Mapped[str] = mapped_column(String(100), nullable=False)
     value: Mapped[float] = mapped_column(Float, nullable=False)
@@ -136,9 +122,7 @@ class Prediction(Owned, Base):
     upper: Mapped[float | None] = mapped_column(Float)
     confidence_level: Mapped[float | None] = mapped_column(Float)
     unit: Mapped[str | None] = mapped_column(String(50))
-    details: Mapped[dict[str, Any]] = mapped_column(
-        JSONB, nullable=False, server_default=text("'{}'::jsonb")
-    )
+    details: Mapped[dict[str, Any]] = json_object()
 
     @declared_attr.directive
     def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805

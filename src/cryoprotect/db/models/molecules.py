@@ -9,7 +9,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Float,
-    ForeignKey,
     Index,
     LargeBinary,
     String,
@@ -17,7 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from cryoprotect.db.models.base import (
@@ -29,6 +28,9 @@ from cryoprotect.db.models.base import (
     Owned,
     Timestamps,
     in_check,
+    json_array,
+    json_object,
+    required_reference,
     uuid_pk,
 )
 
@@ -48,15 +50,11 @@ class Molecule(Owned, Base):
     molecular_weight: Mapped[float | None] = mapped_column(Float)
     pubchem_cid: Mapped[int | None] = mapped_column(BigInteger, index=True)
     molecule_class: Mapped[str | None] = mapped_column(String(32))
-    sources: Mapped[list[Any]] = mapped_column(
-        JSONB, nullable=False, server_default=text("'[]'::jsonb")
-    )
+    sources: Mapped[list[Any]] = json_array()
     # Added in 0003: components without a single structure, standardisation record, fingerprint.
     kind: Mapped[str] = mapped_column(String(16), nullable=False, server_default="structure")
     average_molar_mass: Mapped[float | None] = mapped_column(Float)
-    standardization: Mapped[dict[str, Any]] = mapped_column(
-        JSONB, nullable=False, server_default=text("'{}'::jsonb")
-    )
+    standardization: Mapped[dict[str, Any]] = json_object()
     morgan_fp: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     @declared_attr.directive
@@ -124,12 +122,7 @@ class MolecularProperty(CreatedBy, Timestamps, Base):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    molecule_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True),
-        ForeignKey("molecules.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    )
+    molecule_id: Mapped[uuid.UUID] = required_reference("molecules", "CASCADE")
     property_name: Mapped[str] = mapped_column(String(100), nullable=False, index=True)
     value: Mapped[float | None] = mapped_column(Float)
     text_value: Mapped[str | None] = mapped_column(Text)

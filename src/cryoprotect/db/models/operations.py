@@ -17,7 +17,6 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
-    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -29,6 +28,8 @@ from cryoprotect.db.models.base import (
     Base,
     Timestamps,
     in_check,
+    reference,
+    server_now,
     uuid_pk,
 )
 
@@ -80,12 +81,8 @@ class FeatureFlagOverride(Timestamps, Base):
     flag_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("feature_flags.id", ondelete="CASCADE"), nullable=False
     )
-    team_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("teams.id", ondelete="CASCADE"), index=True
-    )
-    user_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("auth.users.id", ondelete="CASCADE"), index=True
-    )
+    team_id: Mapped[uuid.UUID | None] = reference("teams", "CASCADE")
+    user_id: Mapped[uuid.UUID | None] = reference("auth.users", "CASCADE")
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False)
     note: Mapped[str | None] = mapped_column(Text)
 
@@ -98,26 +95,18 @@ class Job(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     kind: Mapped[str] = mapped_column(String(100), nullable=False)
-    owner_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("auth.users.id", ondelete="CASCADE"), index=True
-    )
+    owner_id: Mapped[uuid.UUID | None] = reference("auth.users", "CASCADE")
     status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="queued")
     result: Mapped[Any | None] = mapped_column(JSONB)
     error: Mapped[str | None] = mapped_column(Text)
     worker: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now(), index=True
-    )
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now()
-    )
+    created_at: Mapped[datetime] = server_now(index=True)
+    updated_at: Mapped[datetime] = server_now()
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Added in 0012: a request to stop (public.request_job_cancel) and the model it trains.
     cancel_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancel_reason: Mapped[str | None] = mapped_column(Text)
-    model_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("predictive_models.id", ondelete="SET NULL"), index=True
-    )
+    model_id: Mapped[uuid.UUID | None] = reference("predictive_models", "SET NULL")
     # Added in 0015: how far a running job is (0-1), when its work reports it.
     progress: Mapped[float | None] = mapped_column(Float)
 
@@ -130,12 +119,8 @@ class AuditLog(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    occurred_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), nullable=False, server_default=func.now(), index=True
-    )
-    actor_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("auth.users.id", ondelete="SET NULL"), index=True
-    )
+    occurred_at: Mapped[datetime] = server_now(index=True)
+    actor_id: Mapped[uuid.UUID | None] = reference("auth.users", "SET NULL")
     actor_role: Mapped[str | None] = mapped_column(String(50))
     table_name: Mapped[str] = mapped_column(String(100), nullable=False)
     row_id: Mapped[str | None] = mapped_column(String(64))

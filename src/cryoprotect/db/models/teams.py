@@ -17,7 +17,6 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cryoprotect.db.models.base import (
@@ -26,16 +25,10 @@ from cryoprotect.db.models.base import (
     CreatedBy,
     Timestamps,
     in_check,
+    required_reference,
     user_ref,
     uuid_pk,
 )
-
-
-def _team_ref() -> Mapped[uuid.UUID]:
-    """A required, indexed reference to a team that goes with it (ON DELETE CASCADE)."""
-    return mapped_column(
-        UUID(as_uuid=True), ForeignKey("teams.id", ondelete="CASCADE"), nullable=False, index=True
-    )
 
 
 def _role_ref() -> Mapped[int]:
@@ -73,7 +66,7 @@ class UserTeamMembership(Timestamps, Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     user_id: Mapped[uuid.UUID] = user_ref()
-    team_id: Mapped[uuid.UUID] = _team_ref()
+    team_id: Mapped[uuid.UUID] = required_reference("teams", "CASCADE")
     role_id: Mapped[int] = _role_ref()
 
 
@@ -98,7 +91,7 @@ class TeamInvitation(Timestamps, Base):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    team_id: Mapped[uuid.UUID] = _team_ref()
+    team_id: Mapped[uuid.UUID] = required_reference("teams", "CASCADE")
     email: Mapped[str] = mapped_column(String(320), nullable=False, index=True)
     role_id: Mapped[int] = _role_ref()
     invited_by: Mapped[uuid.UUID] = user_ref()

@@ -25,14 +25,9 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from cryoprotect.db.models.base import MODEL_STATUSES, Base, Owned, in_check, uuid_pk
-
-
-def _json_object() -> Mapped[dict[str, Any]]:
-    return mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+from cryoprotect.db.models.base import MODEL_STATUSES, Base, Owned, in_check, json_object, uuid_pk
 
 
 class ToxicityModel(Owned, Base):
@@ -42,10 +37,10 @@ class ToxicityModel(Owned, Base):
     name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
     status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="queued")
-    spec: Mapped[dict[str, Any]] = _json_object()
-    model: Mapped[dict[str, Any]] = _json_object()
-    fit: Mapped[dict[str, Any]] = _json_object()
-    training_data: Mapped[dict[str, Any]] = _json_object()
+    spec: Mapped[dict[str, Any]] = json_object()
+    model: Mapped[dict[str, Any]] = json_object()
+    fit: Mapped[dict[str, Any]] = json_object()
+    training_data: Mapped[dict[str, Any]] = json_object()
     verified: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     progress: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
