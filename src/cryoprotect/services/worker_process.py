@@ -57,7 +57,8 @@ def _import(module: str, qualname: str) -> Callable[..., Any]:
     target: Any = importlib.import_module(module)
     for part in qualname.split("."):
         target = getattr(target, part)
-    return target  # type: ignore[no-any-return]
+    function: Callable[..., Any] = target
+    return function
 
 
 def _worker_main(
