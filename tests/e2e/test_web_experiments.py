@@ -460,3 +460,22 @@ def test_experiment_page_on_a_narrow_screen(
         overflow, culprits = sideways_overflow(phone.page)
         assert overflow <= 1, f"the form scrolls sideways by {overflow} px: {culprits}"
         phone.assert_no_js_errors()
+
+
+def test_attachment_rows_by_hand(tab: Tab, world: World) -> None:
+    """An attachment added by hand has every field, each labelled, and can be removed."""
+    page = tab.page
+    tab.sign_in_with_token(world.author.token)
+    tab.goto("/experiments/new")
+    page.wait_for_selector("#experiment-form:not([hidden])")
+    page.locator("#add-attachment").click()
+    for key in ("filename", "content_type", "size_bytes", "sha256", "url", "description"):
+        assert page.locator(f"[name='attachments[0].{key}']").count() == 1, key
+    assert page.get_by_label("SHA-256").get_attribute("pattern") == "[0-9a-f]{64}"
+    assert page.get_by_label("Where it is stored (URL or path)").count() == 1
+    assert unlabelled_controls(page) == []
+    page.get_by_label("Description").last.fill("raw plate reader export")
+    page.get_by_role("button", name="Remove attachment 1").click()
+    assert page.locator("[name='attachments[0].filename']").count() == 0
+    assert page.evaluate("document.activeElement.id") == "add-attachment"
+    tab.assert_no_js_errors()

@@ -37,6 +37,29 @@ const mixtures = new Map();
 const field = (name) => form.elements.namedItem(name);
 const errorSlot = (path) => h("span", { class: "field-error", "data-error-for": path, hidden: true });
 
+/** A labelled cell of a result or attachment row: caption, control, hint, error slot. */
+function rowCell(path, key, caption, control, hint = "") {
+  return h("label", { class: `cell cell-${key}` }, caption, control, hint ? h("span", { class: "hint" }, hint) : null, errorSlot(path));
+}
+
+/** The "Remove" button of row ``i`` of ``rows``: drops it, redraws, focuses the add button. */
+function removeButton(what, rows, i, render, addId) {
+  return h(
+    "button",
+    {
+      type: "button",
+      class: "secondary remove",
+      "aria-label": `Remove ${what} ${i + 1}`,
+      onclick: () => {
+        rows.splice(i, 1);
+        render();
+        document.getElementById(addId).focus();
+      },
+    },
+    "Remove",
+  );
+}
+
 // ------------------------------------------------------------------ results
 function emptyResult() {
   const first = vocabulary.measures[0];
@@ -94,8 +117,7 @@ function resultRowElement(row, i) {
   const choice = unitChoice(measure);
   const unit = choice.kind === "fixed" ? row.unit || choice.units[0] : "";
   const p = (key) => `results[${i}].${key}`;
-  const cell = (caption, control, key, hint) =>
-    h("label", { class: `cell cell-${key}` }, caption, control, hint ? h("span", { class: "hint" }, hint) : null, errorSlot(p(key)));
+  const cell = (caption, control, key, hint) => rowCell(p(key), key, caption, control, hint);
   const range =
     measure && measure.minimum !== null && measure.maximum !== null ? `${measure.minimum}–${measure.maximum} ${unit}` : "";
   return h(
@@ -131,20 +153,7 @@ function resultRowElement(row, i) {
     ),
     cell("Time after thaw (h)", input(row, "time_point_h", p("time_point_h"), { type: "number", min: 0, step: "any" }), "time_point_h"),
     cell("Notes", input(row, "notes", p("notes"), { type: "text", maxlength: 2000 }), "notes"),
-    h(
-      "button",
-      {
-        type: "button",
-        class: "secondary remove",
-        "aria-label": `Remove result ${i + 1}`,
-        onclick: () => {
-          resultRows.splice(i, 1);
-          renderResults();
-          document.getElementById("add-result").focus();
-        },
-      },
-      "Remove",
-    ),
+    removeButton("result", resultRows, i, renderResults, "add-result"),
   );
 }
 
@@ -161,37 +170,17 @@ function renderResults(focusRow = null, focusKey = null) {
 // -------------------------------------------------------------- attachments
 function attachmentRowElement(row, i) {
   const p = (key) => `attachments[${i}].${key}`;
-  const textCell = (key, caption, attrs = {}) =>
-    h("label", { class: `cell cell-${key}` }, caption, input(row, key, p(key), { type: "text", ...attrs }), errorSlot(p(key)));
+  const textCell = (key, caption, attrs = {}) => rowCell(p(key), key, caption, input(row, key, p(key), { type: "text", ...attrs }));
   return h(
     "div",
     { class: "attachment-row", role: "group", "aria-label": `Attachment ${i + 1}` },
     textCell("filename", "File name", { maxlength: 300 }),
     textCell("content_type", "Type", { maxlength: 200, placeholder: "e.g. text/csv" }),
-    h(
-      "label",
-      { class: "cell cell-size_bytes" },
-      "Size (bytes)",
-      input(row, "size_bytes", p("size_bytes"), { type: "number", min: 0, step: 1 }),
-      errorSlot(p("size_bytes")),
-    ),
-    text("sha256", "SHA-256", { maxlength: 64, pattern: "[0-9a-f]{64}", spellcheck: "false" }),
-    text("url", "Where it is stored (URL or path)", { maxlength: 1000 }),
-    text("description", "Description", { maxlength: 2000 }),
-    h(
-      "button",
-      {
-        type: "button",
-        class: "secondary remove",
-        "aria-label": `Remove attachment ${i + 1}`,
-        onclick: () => {
-          attachmentRows.splice(i, 1);
-          renderAttachments();
-          document.getElementById("add-attachment").focus();
-        },
-      },
-      "Remove",
-    ),
+    rowCell(p("size_bytes"), "size_bytes", "Size (bytes)", input(row, "size_bytes", p("size_bytes"), { type: "number", min: 0, step: 1 })),
+    textCell("sha256", "SHA-256", { maxlength: 64, pattern: "[0-9a-f]{64}", spellcheck: "false" }),
+    textCell("url", "Where it is stored (URL or path)", { maxlength: 1000 }),
+    textCell("description", "Description", { maxlength: 2000 }),
+    removeButton("attachment", attachmentRows, i, renderAttachments, "add-attachment"),
   );
 }
 
