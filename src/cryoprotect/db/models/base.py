@@ -158,7 +158,9 @@ class Owned(CreatedBy, TeamScoped, Timestamps):
     """Columns and constraints shared by every user-owned table.
 
     The mixins' order gives the migrations' column order: created_by, team_id,
-    visibility, created_at, updated_at.
+    visibility, created_at, updated_at. ``__table_args__`` is built here: the ownership
+    CHECKs, then what the table adds in :meth:`extra_table_args` (built when the class
+    is mapped, so the constraints keep their order in CREATE TABLE).
     """
 
     @classmethod
@@ -169,3 +171,12 @@ class Owned(CreatedBy, TeamScoped, Timestamps):
                 "visibility <> 'team' OR team_id IS NOT NULL", name="team_visibility_needs_team"
             ),
         )
+
+    @classmethod
+    def extra_table_args(cls) -> tuple[Any, ...]:
+        """The table's own constraints and indexes, after the ownership ones."""
+        return ()
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
+        return (*cls.owned_constraints(), *cls.extra_table_args())

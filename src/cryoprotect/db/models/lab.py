@@ -16,7 +16,7 @@ from sqlalchemy import (
     String,
     Text,
 )
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from cryoprotect.db.models.base import (
     VERIFICATION_STATUSES,
@@ -43,10 +43,6 @@ class CellType(Owned, Base):
     parameters: Mapped[dict[str, Any]] = json_object()
     sources: Mapped[list[Any]] = json_array()
 
-    @declared_attr.directive
-    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
-        return Owned.owned_constraints()
-
 
 class Protocol(Owned, Base):
     __tablename__ = "protocols"
@@ -60,10 +56,6 @@ class Protocol(Owned, Base):
     design: Mapped[dict[str, Any]] = json_object()
     toxicity_cost: Mapped[float | None] = mapped_column(Float)
     temperature_c: Mapped[float | None] = mapped_column(Float)
-
-    @declared_attr.directive
-    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
-        return Owned.owned_constraints()
 
 
 class Experiment(Owned, Base):
@@ -87,10 +79,9 @@ class Experiment(Owned, Base):
         String(16), nullable=False, server_default="unverified", index=True
     )
 
-    @declared_attr.directive
-    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
+    @classmethod
+    def extra_table_args(cls) -> tuple[Any, ...]:
         return (
-            *Owned.owned_constraints(),
             CheckConstraint(
                 in_check("verification_status", VERIFICATION_STATUSES), name="verification_status"
             ),

@@ -15,7 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from cryoprotect.db.models.base import (
     COMPONENT_ROLES,
@@ -42,12 +42,9 @@ class Mixture(Owned, Base):
     carrier: Mapped[str | None] = mapped_column(String(200))
     sources: Mapped[list[Any]] = json_array()
 
-    @declared_attr.directive
-    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
-        return (
-            *Owned.owned_constraints(),
-            CheckConstraint("version >= 1", name="version_positive"),
-        )
+    @classmethod
+    def extra_table_args(cls) -> tuple[Any, ...]:
+        return (CheckConstraint("version >= 1", name="version_positive"),)
 
 
 class MixtureVersion(CreatedBy, Base):

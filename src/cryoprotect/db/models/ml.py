@@ -18,7 +18,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from cryoprotect.db.models.base import (
     MODEL_STATUSES,
@@ -48,8 +48,8 @@ class Dataset(Owned, Base):
         ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")
     )
 
-    @declared_attr.directive
-    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
+    @classmethod
+    def extra_table_args(cls) -> tuple[Any, ...]:
         return (
             Index(
                 "uq_datasets_public_name",
@@ -57,7 +57,6 @@ class Dataset(Owned, Base):
                 unique=True,
                 postgresql_where=text("visibility = 'public'"),
             ),
-            *Owned.owned_constraints(),
             CheckConstraint("row_count >= 0", name="row_count_non_negative"),
         )
 
@@ -85,10 +84,9 @@ class PredictiveModel(Owned, Base):
     # Added in 0014: why a version not better than its baselines was made active anyway.
     promotion_override: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
-    @declared_attr.directive
-    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
+    @classmethod
+    def extra_table_args(cls) -> tuple[Any, ...]:
         return (
-            *Owned.owned_constraints(),
             CheckConstraint("version >= 1", name="version_positive"),
             CheckConstraint(in_check("status", MODEL_STATUSES), name="status"),
             UniqueConstraint("created_by", "name", "version"),
@@ -124,10 +122,9 @@ class Prediction(Owned, Base):
     unit: Mapped[str | None] = mapped_column(String(50))
     details: Mapped[dict[str, Any]] = json_object()
 
-    @declared_attr.directive
-    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
+    @classmethod
+    def extra_table_args(cls) -> tuple[Any, ...]:
         return (
-            *Owned.owned_constraints(),
             CheckConstraint(
                 "confidence_level IS NULL OR (confidence_level > 0 AND confidence_level < 1)",
                 name="confidence_level_range",

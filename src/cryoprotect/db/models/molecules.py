@@ -17,7 +17,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from cryoprotect.db.models.base import (
     MOLECULE_CLASSES,
@@ -57,10 +57,9 @@ class Molecule(Owned, Base):
     standardization: Mapped[dict[str, Any]] = json_object()
     morgan_fp: Mapped[bytes | None] = mapped_column(LargeBinary)
 
-    @declared_attr.directive
-    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
+    @classmethod
+    def extra_table_args(cls) -> tuple[Any, ...]:
         return (
-            *Owned.owned_constraints(),
             CheckConstraint(in_check("kind", MOLECULE_KINDS), name="kind"),
             CheckConstraint(
                 "kind <> 'structure' OR (smiles IS NOT NULL AND inchikey IS NOT NULL)",

@@ -25,7 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from cryoprotect.db.models.base import MODEL_STATUSES, Base, Owned, in_check, json_object, uuid_pk
 
@@ -46,10 +46,9 @@ class ToxicityModel(Owned, Base):
     error: Mapped[str | None] = mapped_column(Text)
     training_seconds: Mapped[float | None] = mapped_column(Float)
 
-    @declared_attr.directive
-    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
+    @classmethod
+    def extra_table_args(cls) -> tuple[Any, ...]:
         return (
-            *Owned.owned_constraints(),
             CheckConstraint("version >= 1", name="version_positive"),
             CheckConstraint(in_check("status", MODEL_STATUSES), name="status"),
             UniqueConstraint("created_by", "name", "version"),
