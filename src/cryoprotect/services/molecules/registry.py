@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from cryoprotect.db.database import rows_changed
 from cryoprotect.db.models import MOLECULE_CLASSES, MolecularProperty, Molecule
 from cryoprotect.errors import (
     Conflict,
@@ -33,7 +34,7 @@ from cryoprotect.services.chemistry import (
     PreparedMolecule,
     prepare_structure,
 )
-from cryoprotect.services.common import Page, change_visible, paginate, reject_unknown_fields
+from cryoprotect.services.common import Page, change_visible, narrowed, reject_unknown_fields
 from cryoprotect.services.molecules.records import (
     EDITABLE_FIELDS,
     RANGE_FILTERS,
@@ -49,6 +50,7 @@ from cryoprotect.services.molecules.records import (
     visible_molecule,
 )
 from cryoprotect.services.molecules.search import check_query
+from cryoprotect.services.owned import OwnedRows
 
 if TYPE_CHECKING:
     from cryoprotect.db.database import Database
@@ -72,12 +74,17 @@ class StructureCheck:
     existing: tuple[MoleculeRecord, ...]
 
 
-class MoleculeRegistry:
+class MoleculeRegistry(OwnedRows[Molecule, MoleculeRecord]):
     """Record use cases of :class:`~cryoprotect.services.molecules.MoleculeService`."""
 
+    model = Molecule
+    noun = "molecule"
     db: Database
     index: MoleculeIndex
     budget: SearchBudget
+
+    def record(self, row: Molecule) -> MoleculeRecord:
+        return MoleculeRecord.of(row)
 
     # ------------------------------------------------------------ register
     def _resolve_lookup(self, actor: Actor, lookup: str) -> Molecule:
@@ -218,7 +225,7 @@ class MoleculeRegistry:
             .values(synonyms=synonyms)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount == 0:  # type: ignore[attr-defined]
+        if rows_changed(result) == 0:
             raise PermissionDenied(
                 "This molecule exists but you may not add synonyms to it.",
                 details={"existing_id": str(existing.id)},
@@ -286,12 +293,12 @@ class MoleculeRegistry:
             if text.isdigit() and len(text) < 16:
                 clauses.append(Molecule.pubchem_cid == int(text))
             query = query.where(sa.or_(*clauses))
-        if visibility:
-            query = query.where(Molecule.visibility == visibility)
-        if molecule_class:
-            query = query.where(Molecule.molecule_class == molecule_class)
-        if kind:
-            query = query.where(Molecule.kind == kind)
+        query = narrowed(
+            query,
+            (Molecule.visibility, visibility),
+            (Molecule.molecule_class, molecule_class),
+            (Molecule.kind, kind),
+        )
         for prop, (low, high) in (ranges or {}).items():
             if prop not in RANGE_FILTERS:
                 raise ValidationError(f"Cannot filter on {prop}.", field=prop)
@@ -314,8 +321,7 @@ class MoleculeRegistry:
             raise ValidationError(
                 "sort must be name, molecular_weight or created_at.", field="sort"
             )
-        with self.db.transaction(actor.identity) as session:
-            return paginate(session, query.order_by(*order), page, per_page).map(MoleculeRecord.of)
+        return self._page(actor, query.order_by(*order), page, per_page)
 
     def depiction(
         self,
@@ -364,9 +370,7 @@ class MoleculeRegistry:
         return out
 
     def delete(self, actor: Actor, molecule_id: uuid.UUID) -> None:
-        actor.require_user()
-        with self.db.transaction(actor.identity) as session:
-            change_visible(session, Molecule, molecule_id, "molecule")
+        super().delete(actor, molecule_id)
         self.index.sync()
 
     # --------------------------------------------------------------- check
