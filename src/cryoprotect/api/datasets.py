@@ -9,14 +9,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from cryoprotect.api.common import (
-    OPTIONAL_BEARER,
     PageArgsSchema,
     StrictSchema,
+    answers_signed_in,
     current_actor,
+    lists,
     paged_schema,
-    paginated,
     services,
-    signed_in,
 )
 from cryoprotect.api.mixtures import ComponentInSchema
 from cryoprotect.db.models import VISIBILITIES
@@ -95,19 +94,28 @@ class DatasetCreateSchema(StrictSchema):
     team_id = ma.fields.UUID(load_default=None, allow_none=True)
 
 
+def model_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Components as the models read them: name (or SMILES), amount and unit."""
+    return [
+        {"name": c.get("name") or c.get("smiles"), "amount": c["amount"], "unit": c["unit"]}
+        for c in components
+    ]
+
+
 @datasets_blp.route("")
 class Datasets(MethodView):
-    @datasets_blp.arguments(PageArgsSchema, location="query")
-    @paginated(datasets_blp, DatasetPageSchema)
-    @datasets_blp.doc(security=OPTIONAL_BEARER)
+    @lists(datasets_blp, PageArgsSchema, DatasetPageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Datasets visible to the caller (the shipped CryoMN data without signing in)"""
         return services().models.list_datasets(current_actor(), **args)
 
-    @signed_in(datasets_blp)
-    @datasets_blp.arguments(DatasetCreateSchema)
-    @datasets_blp.response(201, DatasetSchema)
-    @datasets_blp.alt_response(409, description="A public dataset with this name exists")
+    @answers_signed_in(
+        datasets_blp,
+        DatasetSchema,
+        body=DatasetCreateSchema,
+        status=201,
+        errors={409: "A public dataset with this name exists"},
+    )
     def post(self, body: dict[str, Any]) -> Any:
         """Upload a dataset: rows of components or of molecules (smiles), with numeric targets"""
         records = []
@@ -120,16 +128,6 @@ class Datasets(MethodView):
                     field=f"records[{i}]",
                 )
             if "components" in r:
-                r = {
-                    **r,
-                    "components": [
-                        {
-                            "name": c.get("name") or c.get("smiles"),
-                            "amount": c["amount"],
-                            "unit": c["unit"],
-                        }
-                        for c in r["components"]
-                    ],
-                }
+                r = {**r, "components": model_components(r["components"])}
             records.append(r)
         return services().models.create_dataset(current_actor(), records=records, **body)

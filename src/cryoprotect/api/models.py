@@ -11,16 +11,18 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from cryoprotect.api.common import (
-    OPTIONAL_BEARER,
+    CompareIdsSchema,
     PageArgsSchema,
     StrictSchema,
+    answers,
+    answers_signed_in,
+    compares,
     current_actor,
     deletes,
+    lists,
     paged_schema,
-    paginated,
     services,
     shows,
-    signed_in,
 )
 from cryoprotect.api.datasets import (  # re-exported: the datasets resource lived here
     DatasetSchema as DatasetSchema,
@@ -28,6 +30,7 @@ from cryoprotect.api.datasets import (  # re-exported: the datasets resource liv
 from cryoprotect.api.datasets import (
     datasets_blp as datasets_blp,
 )
+from cryoprotect.api.datasets import model_components
 from cryoprotect.api.mixtures import ComponentInSchema
 from cryoprotect.db.models import VISIBILITIES
 from cryoprotect.errors import FeatureDisabled
@@ -337,32 +340,28 @@ def _compositions(
         else:
             source = item["components"]
             mixtures.append(None)
-        comps.append(
-            [
-                {"name": c.get("name") or c.get("smiles"), "amount": c["amount"], "unit": c["unit"]}
-                for c in source
-            ]
-        )
+        comps.append(model_components(source))
     return comps, mixtures
 
 
 @blp.route("")
 class Models(MethodView):
-    @blp.arguments(ModelListArgsSchema, location="query")
-    @paginated(blp, ModelPageSchema)
-    @blp.doc(security=OPTIONAL_BEARER)
+    @lists(blp, ModelListArgsSchema, ModelPageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Model versions visible to the caller"""
         return services().models.list(current_actor(), **args)
 
-    @signed_in(blp)
-    @blp.arguments(TrainSchema)
-    @blp.response(202, TrainJobSchema)
-    @blp.alt_response(
-        403, description="Training through the API is off (feature flag models.api_training)"
+    @answers_signed_in(
+        blp,
+        TrainJobSchema,
+        body=TrainSchema,
+        status=202,
+        errors={
+            403: "Training through the API is off (feature flag models.api_training)",
+            404: "No such dataset visible to the caller",
+            400: "More rows than the algorithm accepts (details.max_rows)",
+        },
     )
-    @blp.alt_response(404, description="No such dataset visible to the caller")
-    @blp.alt_response(400, description="More rows than the algorithm accepts (details.max_rows)")
     def post(self, body: dict[str, Any]) -> Any:
         """Train a model in the background (grouped nested CV, conformal intervals); poll the model or the job"""
         svc, actor = services(), current_actor()
@@ -383,10 +382,8 @@ class Models(MethodView):
         return TrainingStarted(model=pending, job_id=job.id)
 
 
-class CompareModelsSchema(StrictSchema):
-    ids = ma.fields.List(
-        ma.fields.UUID(), required=True, validate=ma.validate.Length(min=2, max=10)
-    )
+class CompareModelsSchema(CompareIdsSchema):
+    pass
 
 
 class ComparedModelSchema(ma.Schema):
@@ -411,10 +408,7 @@ class ComparedModelSchema(ma.Schema):
 
 @blp.route("/compare")
 class ModelCompare(MethodView):
-    @blp.arguments(CompareModelsSchema)
-    @blp.response(200, ComparedModelSchema(many=True))
-    @blp.alt_response(404, description="A model is not visible to the caller")
-    @blp.doc(security=OPTIONAL_BEARER)
+    @compares(blp, CompareModelsSchema, ComparedModelSchema, "model")
     def post(self, body: dict[str, Any]) -> Any:
         """Compare 2–10 model versions: cross-validated metrics against their baselines, coverage"""
         return services().models.compare(current_actor(), body["ids"])
@@ -435,14 +429,15 @@ class ModelItem(MethodView):
 
 @blp.route("/<uuid:model_id>/promote")
 class ModelPromote(MethodView):
-    @signed_in(blp)
-    @blp.arguments(PromoteSchema)
-    @blp.response(200, ModelSchema)
-    @blp.alt_response(403, description="Visible but not editable by the caller")
-    @blp.alt_response(404, description="No such model visible to the caller")
-    @blp.alt_response(
-        409,
-        description="The model does not beat its baselines; send force: true with a reason",
+    @answers_signed_in(
+        blp,
+        ModelSchema,
+        body=PromoteSchema,
+        errors={
+            403: "Visible but not editable by the caller",
+            404: "No such model visible to the caller",
+            409: "The model does not beat its baselines; send force: true with a reason",
+        },
     )
     def post(self, body: dict[str, Any], model_id: uuid.UUID) -> Any:
         """Make this version active for its target (a model not beating its baselines needs force + reason)"""
@@ -454,6 +449,21 @@ class ModelPromote(MethodView):
 def _molecule_items(items: list[dict[str, Any]]) -> bool:
     """Whether the items name molecules (smiles / molecule_id) rather than mixtures."""
     return any(item.get("smiles") or item.get("molecule_id") for item in items)
+
+
+_NO_MODEL = "No such model or mixture visible to the caller"
+
+
+def _predict(model_id: uuid.UUID, items: list[dict[str, Any]], extrapolate: bool) -> list[Any]:
+    """Predictions of model ``model_id`` for ``items`` (molecules, or mixtures/compositions),
+    in their order."""
+    models, actor = services().models, current_actor()
+    if _molecule_items(items):
+        return models.predict_molecules(actor, model_id, items, extrapolate=extrapolate)
+    comps, mixtures = _compositions(items)
+    return models.predict(
+        actor, model_id, comps, mixture_ids=mixtures, extrapolate=extrapolate, groups=_groups(items)
+    )
 
 
 class MoleculePredictionsSchema(ma.Schema):
@@ -483,59 +493,36 @@ class MoleculePredictions(MethodView):
 
 @blp.route("/<uuid:model_id>/predict")
 class ModelPredict(MethodView):
-    @blp.arguments(PredictSchema)
-    @blp.response(200, PredictionSchema)
-    @blp.alt_response(404, description="No such model or mixture visible to the caller")
-    @blp.alt_response(
-        422, description="Unknown component or unsupported unit, or the model is not ready"
+    @answers(
+        blp,
+        PredictionSchema,
+        args=PredictSchema,
+        errors={
+            404: _NO_MODEL,
+            422: "Unknown component or unsupported unit, or the model is not ready",
+        },
     )
-    @blp.doc(security=OPTIONAL_BEARER)
     def post(self, body: dict[str, Any], model_id: uuid.UUID) -> Any:
         """Predict for a mixture, composition, molecule or SMILES: value and interval, or null out of domain"""
-        if _molecule_items([body]):
-            return services().models.predict_molecules(
-                current_actor(), model_id, [body], extrapolate=body["extrapolate"]
-            )[0]
-        comps, mixtures = _compositions([body])
-        return services().models.predict(
-            current_actor(),
-            model_id,
-            comps,
-            mixture_ids=mixtures,
-            extrapolate=body["extrapolate"],
-            groups=_groups([body]),
-        )[0]
+        return _predict(model_id, [body], body["extrapolate"])[0]
 
 
 @blp.route("/<uuid:model_id>/predict/batch")
 class ModelBatchPredict(MethodView):
-    @blp.arguments(BatchPredictSchema)
-    @blp.response(200, PredictionSchema(many=True))
-    @blp.alt_response(404, description="No such model or mixture visible to the caller")
-    @blp.alt_response(422, description="Unknown component or unsupported unit")
-    @blp.doc(security=OPTIONAL_BEARER)
+    @answers(
+        blp,
+        PredictionSchema(many=True),
+        args=BatchPredictSchema,
+        errors={404: _NO_MODEL, 422: "Unknown component or unsupported unit"},
+    )
     def post(self, body: dict[str, Any], model_id: uuid.UUID) -> Any:
         """Predict for many compositions (or molecules, with a molecule model) in one call"""
-        if _molecule_items(body["items"]):
-            return services().models.predict_molecules(
-                current_actor(), model_id, body["items"], extrapolate=body["extrapolate"]
-            )
-        comps, mixtures = _compositions(body["items"])
-        return services().models.predict(
-            current_actor(),
-            model_id,
-            comps,
-            mixture_ids=mixtures,
-            extrapolate=body["extrapolate"],
-            groups=_groups(body["items"]),
-        )
+        return _predict(model_id, body["items"], body["extrapolate"])
 
 
 @predictions_blp.route("")
 class Predictions(MethodView):
-    @predictions_blp.arguments(PageArgsSchema, location="query")
-    @paginated(predictions_blp, StoredPredictionPageSchema)
-    @predictions_blp.doc(security=OPTIONAL_BEARER)
+    @lists(predictions_blp, PageArgsSchema, StoredPredictionPageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Stored predictions visible to the caller, newest first"""
         return services().models.list_predictions(current_actor(), **args)
