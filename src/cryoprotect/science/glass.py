@@ -43,6 +43,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from cryoprotect.errors import InvalidCompositionError, NotFound, ValidationError
+from cryoprotect.science.arrays import per_component
 from cryoprotect.science.tables import PROVENANCES, Provenance, parse_bool, read_table
 
 PARAMS_DIR = Path(__file__).resolve().parent / "params"
@@ -268,13 +269,7 @@ def gordon_taylor_multicomponent(
 
 
 def _as_fractions(mass_fractions: ArrayLike, n: int) -> FloatArray:
-    w = np.asarray(mass_fractions, dtype=np.float64)
-    if w.ndim not in (1, 2) or w.shape[-1] != n:
-        raise ValidationError(
-            f"mass fractions must have shape (n_solutes,) or (N, n_solutes) with n_solutes = "
-            f"{n}; got {w.shape}",
-            field="mass_fractions",
-        )
+    w = per_component(mass_fractions, n, what="mass fractions", field="mass_fractions")
     if not np.all(np.isfinite(w)):
         raise ValidationError("mass fractions contain NaN or infinite values")
     if np.any(w < 0.0) or np.any(w @ np.ones(n) > 1.0 + 1e-12):

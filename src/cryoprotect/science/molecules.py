@@ -115,6 +115,28 @@ def require_ascii(text: str, field: str) -> None:
         )
 
 
+def checked_notation(text: str | None, field: str, label: str) -> str:
+    """A line notation (SMILES, SMARTS) as given, stripped, before RDKit sees it.
+
+    Args:
+        text: the text as given (``None`` counts as empty).
+        field: the input field named in errors.
+        label: how messages name it (``"SMILES"``, ``"The query"``).
+
+    Raises:
+        InvalidStructureError: empty, not ASCII, or longer than :data:`MAX_SMILES_LENGTH`.
+    """
+    source = (text or "").strip()
+    if not source:
+        raise InvalidStructureError(f"{label} is empty.", field=field)
+    require_ascii(source, field)
+    if len(source) > MAX_SMILES_LENGTH:
+        raise InvalidStructureError(
+            f"{label} is longer than {MAX_SMILES_LENGTH} characters.", field=field
+        )
+    return source
+
+
 def to_mol(smiles: str) -> Chem.Mol:
     """Parse and sanitise a SMILES string.
 
@@ -127,14 +149,7 @@ def to_mol(smiles: str) -> Chem.Mol:
     Raises:
         InvalidStructureError: empty, too long, or rejected by RDKit (with RDKit's reason).
     """
-    text = (smiles or "").strip()
-    if not text:
-        raise InvalidStructureError("SMILES is empty.", field="smiles")
-    require_ascii(text, "smiles")
-    if len(text) > MAX_SMILES_LENGTH:
-        raise InvalidStructureError(
-            f"SMILES is longer than {MAX_SMILES_LENGTH} characters.", field="smiles"
-        )
+    text = checked_notation(smiles, "smiles", "SMILES")
     with capture_rdkit_log() as log:
         mol = Chem.MolFromSmiles(text)
     if mol is None or mol.GetNumAtoms() == 0:

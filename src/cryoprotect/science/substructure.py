@@ -27,10 +27,9 @@ from rdkit.Chem import rdSubstructLibrary
 
 from cryoprotect.errors import InvalidStructureError
 from cryoprotect.science.molecules import (
-    MAX_SMILES_LENGTH,
     capture_rdkit_log,
+    checked_notation,
     rdkit_reason,
-    require_ascii,
 )
 
 __all__ = [
@@ -148,14 +147,7 @@ def parse_query(text: str) -> Chem.Mol:
     Raises:
         InvalidStructureError: empty, too long or unparsable (``field="query"``, RDKit's reason).
     """
-    source = (text or "").strip()
-    if not source:
-        raise InvalidStructureError("The query is empty.", field="query")
-    require_ascii(source, "query")
-    if len(source) > MAX_SMILES_LENGTH:
-        raise InvalidStructureError(
-            f"The query is longer than {MAX_SMILES_LENGTH} characters.", field="query"
-        )
+    source = checked_notation(text, "query", "The query")
     with capture_rdkit_log() as smarts_log:
         query = Chem.MolFromSmarts(source)
     if query is None:

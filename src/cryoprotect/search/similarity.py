@@ -76,19 +76,34 @@ class _Snapshot:
         return self.delta_len + len(self.main_dead)
 
 
-def _empty_snapshot(screen_words: int) -> _Snapshot:
+def _main_only(
+    screen: NDArray[np.uint64],
+    full: NDArray[np.uint64],
+    bin_start: NDArray[np.int64],
+    main_ids: list[str],
+) -> _Snapshot:
+    """A snapshot whose rows are all in the main block (nothing deleted, no delta)."""
     return _Snapshot(
-        screen=np.zeros((0, screen_words + 2), dtype=np.uint64),
-        full=np.zeros((0, FP_WORDS), dtype=np.uint64),
-        bin_start=np.zeros(FP_BITS + 2, dtype=np.int64),
-        main_ids=[],
+        screen=screen,
+        full=full,
+        bin_start=bin_start,
+        main_ids=main_ids,
         main_dead=frozenset(),
         delta=np.zeros((0, FP_WORDS), dtype=np.uint64),
         delta_counts=np.zeros(0, dtype=np.int64),
         delta_ids=[],
         delta_len=0,
         delta_dead=frozenset(),
-        size=0,
+        size=len(main_ids),
+    )
+
+
+def _empty_snapshot(screen_words: int) -> _Snapshot:
+    return _main_only(
+        np.zeros((0, screen_words + 2), dtype=np.uint64),
+        np.zeros((0, FP_WORDS), dtype=np.uint64),
+        np.zeros(FP_BITS + 2, dtype=np.int64),
+        [],
     )
 
 
@@ -355,19 +370,7 @@ class SimilarityIndex:
         main_ids = [ids_before[i] for i in order]
         self._where = {key: row for row, key in enumerate(main_ids)}
         bin_start = np.searchsorted(screen[:, -1], np.arange(FP_BITS + 2, dtype=np.uint64))
-        self._snap = _Snapshot(
-            screen=screen,
-            full=full,
-            bin_start=bin_start.astype(np.int64),
-            main_ids=main_ids,
-            main_dead=frozenset(),
-            delta=np.zeros((0, FP_WORDS), dtype=np.uint64),
-            delta_counts=np.zeros(0, dtype=np.int64),
-            delta_ids=[],
-            delta_len=0,
-            delta_dead=frozenset(),
-            size=len(main_ids),
-        )
+        self._snap = _main_only(screen, full, bin_start.astype(np.int64), main_ids)
 
     # ----------------------------------------------------------------- search
 

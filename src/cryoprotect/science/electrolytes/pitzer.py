@@ -13,6 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from cryoprotect.errors import ValidationError
+from cryoprotect.science.arrays import per_component
 from cryoprotect.science.electrolytes.buffers import COUNTED_AS, buffers_present
 from cryoprotect.science.electrolytes.tables import (
     DEBYE_HUCKEL_A_PHI_25C,
@@ -194,13 +195,9 @@ def ionic_osmolality(
     resolved = tuple(s if isinstance(s, Salt) else salt(s) for s in salts)
     if not resolved:
         raise ValidationError("at least one salt is required", field="solutes")
-    array = np.asarray(molality, dtype=np.float64)
-    if array.ndim not in (1, 2) or array.shape[-1] != len(resolved):
-        raise ValidationError(
-            f"molality must have shape (n_salts,) or (N, n_salts) with n_salts = "
-            f"{len(resolved)}; got {array.shape}",
-            field="molality",
-        )
+    array = per_component(
+        molality, len(resolved), what="molality", field="molality", count="n_salts"
+    )
     if not np.all(np.isfinite(array)) or np.any(array < 0.0):
         raise ValidationError("molalities must be finite and ≥ 0", field="molality")
     names, charges, counts = _stoichiometry(resolved)

@@ -74,6 +74,7 @@ Layout (one job per module; this package re-exports their public names):
 
 from __future__ import annotations
 
+from cryoprotect.science.tables import Provenance
 from cryoprotect.science.thermo.fit_output import (
     FITTED_EXTRA_COLUMNS,
     fit_missing_from_crc,
@@ -114,7 +115,6 @@ from cryoprotect.science.thermo.parameters import (
     WATER_MOLAR_MASS_KG_PER_MOL,
     BoolArray,
     FloatArray,
-    Provenance,
     VirialParameters,
     default_virial_parameters,
     ideal_parameters,

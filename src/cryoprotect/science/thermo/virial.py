@@ -13,11 +13,12 @@ from numpy.typing import ArrayLike
 
 from cryoprotect.errors import InvalidCompositionError, ValidationError
 from cryoprotect.science import electrolytes
+from cryoprotect.science.arrays import per_component
+from cryoprotect.science.tables import Provenance
 from cryoprotect.science.thermo.parameters import (
     VIRIAL_METHOD,
     BoolArray,
     FloatArray,
-    Provenance,
     VirialParameters,
     resolve_solutes,
 )
@@ -81,13 +82,7 @@ class OsmolalityResult:
 
 
 def _as_molality(molality: ArrayLike, n_solutes: int) -> FloatArray:
-    array = np.asarray(molality, dtype=np.float64)
-    if array.ndim not in (1, 2) or array.shape[-1] != n_solutes:
-        raise ValidationError(
-            f"molality must have shape (n_solutes,) or (N, n_solutes) with n_solutes = "
-            f"{n_solutes}; got {array.shape}",
-            field="molality",
-        )
+    array = per_component(molality, n_solutes, what="molality", field="molality")
     if not np.all(np.isfinite(array)):
         raise ValidationError("molality contains NaN or infinite values", field="molality")
     if np.any(array < 0.0):

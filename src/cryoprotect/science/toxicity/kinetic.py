@@ -272,14 +272,7 @@ class KineticToxicityModel:
                 bad temperature (field named).
         """
         scalar = all(np.ndim(v) == 0 for v in molality.values()) and np.ndim(temperature_k) == 0
-        x, n = _dimensionless(self.cpas, molality)
-        if n == 1 and np.ndim(temperature_k) == 1:
-            n = int(np.size(temperature_k))
-            x = np.broadcast_to(x, (x.shape[0], n))
-        temperature = self._temperature(temperature_k, n)
-        rate, _ = rates_and_jacobian(
-            self.cpas, self.parameter_names, np.asarray(self.values), x, temperature, self.t_ref_k
-        )
+        rate = self._rates(np.asarray(self.values), molality, temperature_k)
         return float(rate[0, 0]) if scalar else rate[0]
 
     def rate_per_s_draws(
@@ -290,13 +283,22 @@ class KineticToxicityModel:
             raise ValidationError(
                 f"model {self.name!r} has no parameter draws", field="parameter_draws"
             )
+        return self._rates(self.parameter_draws, molality, temperature_k)
+
+    def _rates(
+        self,
+        values: FloatArray,
+        molality: Mapping[str, FloatArray | float],
+        temperature_k: float | FloatArray,
+    ) -> FloatArray:
+        """k for each parameter vector (rows of ``values``) at each point: (n_sets, n)."""
         x, n = _dimensionless(self.cpas, molality)
         if n == 1 and np.ndim(temperature_k) == 1:
             n = int(np.size(temperature_k))
             x = np.broadcast_to(x, (x.shape[0], n))
         temperature = self._temperature(temperature_k, n)
         rate, _ = rates_and_jacobian(
-            self.cpas, self.parameter_names, self.parameter_draws, x, temperature, self.t_ref_k
+            self.cpas, self.parameter_names, values, x, temperature, self.t_ref_k
         )
         return rate
 
