@@ -83,6 +83,24 @@ export function numberOrRaw(text) {
   return Number.isFinite(n) ? n : s;
 }
 
+/** Copy into ``out`` the trimmed texts of ``keys`` in ``values`` that are not empty. */
+function putTexts(out, values, keys) {
+  for (const key of keys) {
+    const text = (values[key] || "").trim();
+    if (text) out[key] = text;
+  }
+  return out;
+}
+
+/** Copy into ``out`` the numbers (numberOrRaw) of ``keys`` in ``values`` that are not empty. */
+function putNumbers(out, values, keys) {
+  for (const key of keys) {
+    const v = numberOrRaw(values[key]);
+    if (v !== null) out[key] = v;
+  }
+  return out;
+}
+
 /**
  * Result rows of the form → the API's ``results`` list. A row is
  * {measure, value, unit, replicates, sd, assay, time_point_h, notes} as strings; yes/no
@@ -97,44 +115,24 @@ export function buildResults(rows, measures) {
       out.value = row.value === "yes" ? true : row.value === "no" ? false : row.value || null;
     } else {
       out.value = numberOrRaw(row.value);
-      const unit = (row.unit || "").trim();
-      if (unit) out.unit = unit;
+      putTexts(out, row, ["unit"]);
     }
-    const replicates = numberOrRaw(row.replicates);
-    if (replicates !== null) out.replicates = replicates;
-    const sd = numberOrRaw(row.sd);
-    if (sd !== null) out.sd = sd;
-    const t = numberOrRaw(row.time_point_h);
-    if (t !== null) out.time_point_h = t;
-    for (const key of ["assay", "method", "notes"]) {
-      if ((row[key] || "").trim()) out[key] = row[key].trim();
-    }
-    return out;
+    putNumbers(out, row, ["replicates", "sd", "time_point_h"]);
+    return putTexts(out, row, ["assay", "method", "notes"]);
   });
 }
 
 /** Condition inputs ({key: text}) → the API's ``conditions`` object (empty ones dropped). */
 export function buildConditions(values, numericKeys) {
-  const out = {};
-  for (const key of numericKeys) {
-    const v = numberOrRaw(values[key]);
-    if (v !== null) out[key] = v;
-  }
+  const out = putNumbers({}, values, numericKeys);
   const steps = parseNumberList(values.step_temperatures_c);
   if (steps.length) out.step_temperatures_c = steps;
-  for (const key of TEXT_CONDITIONS) {
-    if ((values[key] || "").trim()) out[key] = values[key].trim();
-  }
-  return out;
+  return putTexts(out, values, TEXT_CONDITIONS);
 }
 
 /** Biological-system inputs → the API's object (empty fields dropped). */
 export function buildBiologicalSystem(values) {
-  const out = {};
-  for (const key of ["kind", "name", "species", "source", "passage", "details"]) {
-    if ((values[key] || "").trim()) out[key] = values[key].trim();
-  }
-  return out;
+  return putTexts({}, values, ["kind", "name", "species", "source", "passage", "details"]);
 }
 
 /** Attachment rows → the API's list; a row without a file name is left out. */
@@ -142,14 +140,9 @@ export function buildAttachments(rows) {
   return rows
     .filter((r) => (r.filename || "").trim())
     .map((r) => {
-      const out = { filename: r.filename.trim() };
-      if ((r.content_type || "").trim()) out.content_type = r.content_type.trim();
-      const size = numberOrRaw(r.size_bytes);
-      if (size !== null) out.size_bytes = size;
-      for (const key of ["sha256", "url", "description"]) {
-        if ((r[key] || "").trim()) out[key] = r[key].trim();
-      }
-      return out;
+      const out = putTexts({ filename: r.filename.trim() }, r, ["content_type"]);
+      putNumbers(out, r, ["size_bytes"]);
+      return putTexts(out, r, ["sha256", "url", "description"]);
     });
 }
 

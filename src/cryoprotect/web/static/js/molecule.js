@@ -9,7 +9,7 @@ import {
   reportUnexpected,
   showError,
 } from "./api.js";
-import { $, formValues, h, replace } from "./dom.js";
+import { $, fillTable, formValues, h, replace } from "./dom.js";
 import { fmtDate } from "./format.js";
 import {
   API,
@@ -108,40 +108,24 @@ function renderScore(score, m) {
 
 function renderProperties(properties, catalogue) {
   const { literature, computed } = propertyTables(properties, catalogue);
-  const badge = (p) => h("span", { class: `badge ${p}` }, p);
-  $("literature-empty").hidden = literature.length > 0;
-  $("literature-table").hidden = literature.length === 0;
-  replace(
-    $("literature-table").querySelector("tbody"),
-    literature.map((r) =>
-      h(
-        "tr",
-        {},
-        h("th", { scope: "row" }, r.label),
-        h("td", {}, r.value),
-        h("td", {}, r.unit),
-        h("td", {}, badge(r.provenance)),
-        h("td", { class: "text" }, r.method),
-        h("td", { class: "text" }, r.source || "—"),
-      ),
-    ),
-  );
-  $("computed-empty").hidden = computed.length > 0;
-  $("computed-table").hidden = computed.length === 0;
-  replace(
-    $("computed-table").querySelector("tbody"),
-    computed.map((r) =>
-      h(
-        "tr",
-        {},
-        h("th", { scope: "row" }, r.label, r.description ? h("div", { class: "hint" }, r.description) : null),
-        h("td", {}, r.value),
-        h("td", {}, r.unit),
-        h("td", {}, badge(r.provenance)),
-        h("td", { class: "text" }, r.method),
-      ),
-    ),
-  );
+  const valueColumns = [
+    { cell: (r) => r.value },
+    { cell: (r) => r.unit },
+    { cell: (r) => h("span", { class: `badge ${r.provenance}` }, r.provenance) },
+    { class: "text", cell: (r) => r.method },
+  ];
+  propertyTable("literature", literature, [{ header: true, cell: (r) => r.label }, ...valueColumns, { class: "text", cell: (r) => r.source || "—" }]);
+  propertyTable("computed", computed, [
+    { header: true, cell: (r) => [r.label, r.description ? h("div", { class: "hint" }, r.description) : null] },
+    ...valueColumns,
+  ]);
+}
+
+/** Table ``#<name>-table`` with ``rows``, or its ``#<name>-empty`` note when there are none. */
+function propertyTable(name, rows, columns) {
+  $(`${name}-empty`).hidden = rows.length > 0;
+  $(`${name}-table`).hidden = rows.length === 0;
+  fillTable($(`${name}-table`).querySelector("tbody"), rows, columns);
 }
 
 async function renderSimilar(m) {
