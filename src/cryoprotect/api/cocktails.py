@@ -102,7 +102,9 @@ class CocktailDesignView(MethodView):
 
         The job's result holds ``pareto`` (surviving fraction vs. vitrification margin),
         ``best`` and its ``steps``; an infeasible request ends the job failed, its error
-        naming the constraint that cannot be met.
+        naming the constraint that cannot be met and its ``result`` holding
+        ``{"error": {"code": "infeasible_protocol", "details": {constraint, limit,
+        best_achievable, phase}}}``.
         """
         svc, actor = services(), current_actor()
         prepared = svc.cocktails.prepare(actor, **body)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import atexit
 import inspect
+import json
 import logging
 import os
 import signal
@@ -46,7 +47,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cryoprotect.db.database import Database, Identity
-from cryoprotect.db.models import Job, PredictiveModel
+from cryoprotect.db.models import Job, PredictiveModel, ToxicityModel
 from cryoprotect.errors import Cancelled, Conflict, CryoprotectError, NotFound
 from cryoprotect.services.actor import Actor
 
@@ -145,7 +146,8 @@ def _accepts_cancel(fn: Callable[..., Any]) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class JobRecord:
-    """A job's state as its owner sees it (``result`` only once it is ``done``)."""
+    """A job's state as its owner sees it (``result``: the answer once it is ``done``; a
+    ``failed`` job's structured error from :func:`error_result`, or None)."""
 
     id: uuid.UUID
     kind: str
@@ -162,6 +164,19 @@ class JobRecord:
         """From a ``jobs`` row (ORM row or result row of ``request_job_cancel``)."""
         values: dict[str, Any] = {f.name: getattr(job, f.name, None) for f in fields(cls)}
         return cls(**values)
+
+
+def error_result(exc: CryoprotectError) -> dict[str, Any] | None:
+    """A failed job's structured error, ``{"error": {"code", "details"}}``, stored as its
+    ``result`` so that clients can read e.g. which constraint binds; None when the error has
+    no details or they are not plain JSON."""
+    if not exc.details:
+        return None
+    try:
+        json.dumps(exc.details, allow_nan=False)
+    except (TypeError, ValueError):
+        return None
+    return {"error": {"code": exc.code, "details": exc.details}}
 
 
 def end_job(
@@ -249,17 +264,24 @@ def recover_interrupted(
             .where(Job.model_id == PredictiveModel.id, Job.status.in_(ACTIVE))
             .exists()
         )
+        stale = sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, 0, stale_after_s)
         stuck = sa.update(PredictiveModel).where(
             PredictiveModel.status.in_(("queued", "training")), ~live_job
         )
         if not exclusive:
-            stuck = stuck.where(
-                PredictiveModel.updated_at
-                < sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, 0, stale_after_s)
-            )
+            stuck = stuck.where(PredictiveModel.updated_at < stale)
         failed += len(
             session.execute(
                 stuck.values(status="failed", error=MODEL_ORPHANED).returning(PredictiveModel.id)
+            ).all()
+        )
+        # Toxicity fits (issue 16) are not linked to their job: the same staleness rule.
+        fits = sa.update(ToxicityModel).where(ToxicityModel.status.in_(("queued", "training")))
+        if not exclusive:
+            fits = fits.where(ToxicityModel.updated_at < stale)
+        failed += len(
+            session.execute(
+                fits.values(status="failed", error=MODEL_ORPHANED).returning(ToxicityModel.id)
             ).all()
         )
     if orphans or failed:
@@ -407,7 +429,7 @@ class JobService:
         except Cancelled as exc:
             end_job(self.db, job_id, "cancelled", error=exc.message)
         except CryoprotectError as exc:
-            end_job(self.db, job_id, "failed", error=exc.message)
+            end_job(self.db, job_id, "failed", error=exc.message, result=error_result(exc))
         except Exception as exc:
             end_job(self.db, job_id, "failed", error=f"internal error: {type(exc).__name__}")
             logger.exception("job %s (%s) failed", job_id, kind)

@@ -43,6 +43,7 @@ from cryoprotect.science.toxicity.kinetic import FloatArray, KineticToxicityMode
 from cryoprotect.science.toxicity.solver import (
     LINEAR_BOUND,
     LOG_BOUNDS,
+    Check,
     Design,
     NDIntArray,
     fit_point,
@@ -267,6 +268,7 @@ def _bootstrap(
     groups: NDIntArray,
     n_boot: int,
     seed: int,
+    check: Check | None = None,
 ) -> _Uncertainty:
     n_groups = int(groups.max()) + 1
     q = u_hat.size
@@ -275,7 +277,9 @@ def _bootstrap(
     rng = np.random.default_rng(seed)
     counts = rng.multinomial(n_groups, np.full(n_groups, 1.0 / n_groups), size=n_boot)
     weights = w[None, :] * counts[:, groups]
-    u, _ = levenberg_marquardt(design, np.repeat(u_hat[None, :], n_boot, axis=0), y, weights)
+    u, _ = levenberg_marquardt(
+        design, np.repeat(u_hat[None, :], n_boot, axis=0), y, weights, check=check
+    )
     full = np.diag(information(design, u_hat[None, :], w[None, :])[0])
     diag = np.einsum("bii->bi", information(design, u, weights))
     uninformed = np.mean(diag <= 1e-8 * np.maximum(full, 1e-300), axis=0)
@@ -404,13 +408,16 @@ def _held_out(
     w: FloatArray,
     units: NDIntArray,
     labels: list[str],
+    check: Check | None = None,
 ) -> list[HeldOutError]:
     n_units = len(labels)
     if n_units < 2:
         return []
     keep = (units[None, :] != np.arange(n_units)[:, None]).astype(float)
     weights = w[None, :] * keep
-    u, _ = levenberg_marquardt(design, np.repeat(u_hat[None, :], n_units, axis=0), y, weights)
+    u, _ = levenberg_marquardt(
+        design, np.repeat(u_hat[None, :], n_units, axis=0), y, weights, check=check
+    )
     viability, _ = predict(design, u, jacobian=False)
     full = np.diag(information(design, u_hat[None, :], w[None, :])[0])
     diag = np.einsum("bii->bi", information(design, u, weights))
@@ -463,8 +470,12 @@ def fit_kinetic_model(
     n_bootstrap: int = 200,
     seed: int = 0,
     held_out: bool = True,
+    check: Check | None = None,
 ) -> ToxicityFit:
     """Fit ``spec`` to the observations; see the module docstring for the method.
+
+    ``check`` (optional) is called between solver iterations; whatever it raises stops the
+    fit (a background job's cancellation).
 
     Raises:
         ValidationError: bad data (field named: time_s, viability, temperature_k, weight,
@@ -478,14 +489,14 @@ def fit_kinetic_model(
         raise ValidationError(
             f"{n} observations cannot fit {q} free parameters and sigma", field="observations"
         )
-    u_hat = fit_point(design, y, w)
+    u_hat = fit_point(design, y, w, check)
     viability, _ = predict(design, u_hat[None, :], jacobian=False)
     residual = y - viability[0]
     rss = float(np.sum(w * residual**2))
     sigma2 = max(rss / n, 1e-300)
     info_raw = information(design, u_hat[None, :], w[None, :])[0]
     cov = np.linalg.pinv(info_raw) * (rss / max(n - q, 1))
-    unc = _bootstrap(design, u_hat, y, w, groups, n_bootstrap, seed)
+    unc = _bootstrap(design, u_hat, y, w, groups, n_bootstrap, seed, check)
     table, warnings = _parameter_table(design, spec, u_hat, cov, info_raw / sigma2, unc)
     if unc.draws_u is None:
         warnings.append(
@@ -495,7 +506,7 @@ def fit_kinetic_model(
         np.sum(0.5 * np.log(w / (2 * math.pi * sigma2)) - w * residual**2 / (2 * sigma2))
     )
     k = q + 1
-    held = _held_out(design, u_hat, y, w, groups, labels) if held_out else []
+    held = _held_out(design, u_hat, y, w, groups, labels, check) if held_out else []
     for error in held:
         if not error.informed:
             warnings.append(

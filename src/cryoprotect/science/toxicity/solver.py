@@ -9,6 +9,7 @@ of small fits cost a few numpy operations per iteration.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,10 +87,23 @@ def _cost(design: Design, u: FloatArray, y: FloatArray, w: FloatArray) -> FloatA
     return np.asarray(np.sum(w * (y - viability) ** 2, axis=1), dtype=float)
 
 
+Check = Callable[[], None]
+"""Called between iterations; raises to stop a fit (a job's cancellation)."""
+
+
 def levenberg_marquardt(
-    design: Design, u0: FloatArray, y: FloatArray, w: FloatArray, *, max_iter: int = 300
+    design: Design,
+    u0: FloatArray,
+    y: FloatArray,
+    w: FloatArray,
+    *,
+    max_iter: int = 300,
+    check: Check | None = None,
 ) -> tuple[FloatArray, FloatArray]:
-    """Minimise Σ w (y − V(u))² for a batch of weight vectors; returns (u, cost)."""
+    """Minimise Σ w (y − V(u))² for a batch of weight vectors; returns (u, cost).
+
+    ``check`` (optional) is called before every iteration; whatever it raises stops the fit.
+    """
     u = np.clip(u0.copy(), design.lower, design.upper)
     batch, q = u.shape
     lam = np.full(batch, 1e-3)
@@ -97,6 +111,8 @@ def levenberg_marquardt(
     active = np.ones(batch, dtype=bool)
     stall = np.zeros(batch, dtype=int)
     for _ in range(max_iter):
+        if check is not None:
+            check()
         if not active.any():
             break
         idx = np.flatnonzero(active)
@@ -151,9 +167,13 @@ def starting_points(design: Design, y: FloatArray) -> FloatArray:
     return np.asarray(np.clip(np.array(starts), design.lower, design.upper), dtype=float)
 
 
-def fit_point(design: Design, y: FloatArray, w: FloatArray) -> FloatArray:
+def fit_point(
+    design: Design, y: FloatArray, w: FloatArray, check: Check | None = None
+) -> FloatArray:
     starts = starting_points(design, y)
-    u, cost = levenberg_marquardt(design, starts, y, np.repeat(w[None, :], len(starts), axis=0))
+    u, cost = levenberg_marquardt(
+        design, starts, y, np.repeat(w[None, :], len(starts), axis=0), check=check
+    )
     return np.asarray(u[int(np.argmin(cost))])
 
 

@@ -209,7 +209,7 @@ class CocktailService:
             raise DesignFailed(
                 f"422 infeasible_protocol: {exc.message} (constraint: {constraint}; "
                 f"details: {jsonable(exc.details)})",
-                details=exc.details,
+                details=jsonable(exc.details),
             ) from exc
         result = design.as_dict()
         result["cell_type_id"] = prepared.cell_type_id

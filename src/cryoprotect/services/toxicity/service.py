@@ -308,9 +308,19 @@ class ToxicityService:
             )
 
     def run_fit(
-        self, actor: Actor, model_id: uuid.UUID, *, progress: Progress | None = None
+        self,
+        actor: Actor,
+        model_id: uuid.UUID,
+        *,
+        progress: Progress | None = None,
+        cancel: Callable[[], None] | None = None,
     ) -> ToxicityModelRecord:
-        """Fit a queued version to the data it was registered with; store the fit or the error."""
+        """Fit a queued version to the data it was registered with; store the fit or the error.
+
+        ``cancel`` (a job's ``CancelToken.check``) is called between solver iterations; what
+        it raises (:class:`~cryoprotect.errors.Cancelled`) stops the fit, and the version is
+        marked failed with the reason, as a cancelled model training is.
+        """
         with self.db.transaction(actor.identity) as session:
             row = get_visible(session, ToxicityModel, model_id, "toxicity model")
             if row.status != "queued":
@@ -342,6 +352,7 @@ class ToxicityService:
                 spec,
                 n_bootstrap=int(stored_spec.get("n_bootstrap") or DEFAULT_BOOTSTRAP),
                 seed=0,
+                check=cancel,
             )
             report(0.95)
         except BaseException as exc:  # never left 'training'
