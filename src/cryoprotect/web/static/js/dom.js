@@ -32,10 +32,25 @@ export function replace(el, ...children) {
   return el;
 }
 
-/** Fill a table body: ``columns`` = [{cell: (row) => Node|string}]. */
+/** A header row: one ``<th scope="col">`` per item (text, a node or a list of them). */
+export function headerRow(cells) {
+  return h("tr", {}, cells.map((c) => h("th", { scope: "col" }, c)));
+}
+
+/** ``<table>`` with ``attrs``, a caption, a header row of ``headers`` and a body to fill. */
+export function headedTable(attrs, caption, headers) {
+  return h("table", attrs, h("caption", {}, caption), h("thead", {}, headerRow(headers)), h("tbody"));
+}
+
+/**
+ * Fill a table body: ``columns`` = [{cell: (row) => Node|string|array, header?: true (a row
+ * header), class?: the cell's class}].
+ */
 export function fillTable(tbody, rows, columns) {
   tbody.replaceChildren(
-    ...rows.map((row) => h("tr", {}, ...columns.map((c) => h(c.header ? "th" : "td", c.header ? { scope: "row" } : {}, c.cell(row))))),
+    ...rows.map((row) =>
+      h("tr", {}, ...columns.map((c) => h(c.header ? "th" : "td", { scope: c.header ? "row" : null, class: c.class }, c.cell(row)))),
+    ),
   );
 }
 
