@@ -96,9 +96,7 @@ def source() -> Iterator[Source]:
         molecule, _ = MoleculeService(db).create(
             actors[0], smiles=unique_smiles(), name="alice's secret", visibility="private"
         )
-        yield Source(
-            db, settings, actors[0], actors[1], molecule.id, home / "bk"
-        )
+        yield Source(db, settings, actors[0], actors[1], molecule.id, home / "bk")
     finally:
         db.stop()
         shutil.rmtree(home, ignore_errors=True)
