@@ -114,8 +114,12 @@ def test_import_fit_and_design_a_cocktail(  # noqa: PLR0915 - one journey, step 
     sign_up_in_browser(tab, new_account)
     headers = {"Authorization": f"Bearer {_token(tab)}"}
 
-    # 1. the toxicity-model page (linked from the nav when base.html has the link)
-    tab.goto("/toxicity-models")
+    # 1. the toxicity-model page, from the nav (which links cocktail design too)
+    expect(
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Cocktails")
+    ).to_be_visible()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Toxicity").click()
+    page.wait_for_url(f"{tab.base}/toxicity-models")
     assert page.title() == "Toxicity models · CryoProtect"
     expect(page.locator("#import-form")).to_be_visible()
     expect(page.locator("#empty")).to_be_visible()
