@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+import uuid
 from typing import Any
 
 import numpy as np
@@ -252,6 +253,12 @@ def test_design_request_checks_name_the_field(client: Any, fitted: dict[str, Any
     assert job["status"] == "failed"
     assert "422 infeasible_protocol" in job["error"]
     assert "constraint: max_total_time_s" in job["error"], job["error"]
+    # ... and its result says so in structured form.
+    failure = job["result"]["error"]
+    assert failure["code"] == "infeasible_protocol"
+    assert failure["details"]["constraint"] == "max_total_time_s"
+    assert failure["details"]["limit"] == pytest.approx(1.0)
+    assert {"best_achievable", "phase"} <= set(failure["details"])
 
 
 def test_template_is_csv_with_the_columns(client: Any) -> None:
@@ -296,3 +303,139 @@ def test_bad_rows_are_rejected_row_by_row_and_nothing_is_written(
         "/api/v1/toxicity-models", json={"name": "nothing to fit"}, headers=user.headers
     )
     assert fit.status_code == 422 and fit.json["error"]["details"]["field"] == "experiment_ids"
+
+
+def test_exposure_results_survive_an_edit_through_the_experiments_api(
+    client: Any, fitted: dict[str, Any]
+) -> None:
+    owner, experiment_id = fitted["owner"], fitted["experiment_id"]
+    url = f"/api/v1/experiments/{experiment_id}"
+    results = client.get(url, headers=owner.headers).json["results"]
+    assert all(r["exposure"]["molality_mol_per_kg"] is not None for r in results)
+    # The owner corrects one viability and PATCHes the results back, exposures included.
+    edited = [dict(r) for r in results]
+    edited[0]["value"] = max(edited[0]["value"] - 1.0, 0.0)
+    res = client.patch(url, json={"results": edited}, headers=owner.headers)
+    assert res.status_code == 200, res.json
+    assert [r["exposure"] for r in res.json["results"]] == [r["exposure"] for r in results]
+    assert res.json["results"][0]["value"] == pytest.approx(edited[0]["value"])
+
+    # A bad exposure object is a 422 naming the field, and nothing is changed.
+    def bad(**exposure: Any) -> Any:
+        wrong = [dict(r) for r in edited]
+        wrong[2] = {**wrong[2], "exposure": {**wrong[2]["exposure"], **exposure}}
+        return client.patch(url, json={"results": wrong}, headers=owner.headers)
+
+    cases: dict[str, dict[str, Any]] = {
+        "results[2].exposure.time_s": {"time_s": -1.0},
+        "results[2].exposure.temperature_c": {"temperature_c": 95.0},
+        "results[2].exposure.molality_mol_per_kg.Unobtainium": {
+            "molality_mol_per_kg": {"Unobtainium": 1.0}
+        },
+        "results[2].exposure.molality_mol_per_kg.Glycerol": {
+            "molality_mol_per_kg": {"Glycerol": -0.5}
+        },
+        "results[2].exposure.plate": {"plate": "P" * 101},
+    }
+    for field, exposure in cases.items():
+        refused = bad(**exposure)
+        assert refused.status_code == 422, (field, refused.json)
+        assert refused.json["error"]["details"]["field"] == field, refused.json
+    wrong_measure = [dict(r) for r in edited]
+    wrong_measure[1] = {**wrong_measure[1], "measure": "recovery_percent"}
+    refused = client.patch(url, json={"results": wrong_measure}, headers=owner.headers)
+    assert refused.status_code == 422
+    assert refused.json["error"]["details"]["field"] == "results[1].exposure"
+    assert client.get(url, headers=owner.headers).json["results"] == res.json["results"]
+
+    # The edited experiment is still toxicity data: a new fit uses every row.
+    started = client.post(
+        "/api/v1/toxicity-models",
+        json={
+            "name": "after the edit",
+            "experiment_ids": [experiment_id],
+            "terms": {"nonspecific": False, "interactions": False, "temperature": False},
+            "n_bootstrap": 20,
+        },
+        headers=owner.headers,
+    )
+    assert started.status_code == 202, started.json
+    job = _wait(client, owner, started.json["job_id"])
+    assert job["status"] == "done", job
+    model = client.get(
+        f"/api/v1/toxicity-models/{started.json['model']['id']}", headers=owner.headers
+    ).json
+    assert model["status"] == "ready" and model["training_data"]["row_count"] == 84
+
+
+def test_a_cancelled_fit_stops_and_fails_its_model(app: Any, client: Any, make_user: Any) -> None:
+    from cryoprotect.errors import Cancelled
+
+    owner = make_user("cancelfit")
+    imported = _upload(client, owner, _synthetic_csv())
+    assert imported.status_code == 201, imported.json
+    svc = app.extensions["cryoprotect"]
+    pending = svc.toxicity.create_pending(
+        owner.actor,
+        name="to be cancelled",
+        experiment_ids=[uuid.UUID(imported.json["experiment_id"])],
+    )
+    calls = []
+
+    def cancel() -> None:  # the job's CancelToken.check once the owner asked to stop
+        calls.append(1)
+        if len(calls) > 3:
+            raise Cancelled("cancelled by its owner")
+
+    with pytest.raises(Cancelled):
+        svc.toxicity.run_fit(owner.actor, pending.id, cancel=cancel)
+    assert len(calls) == 4  # the solver checked between iterations and stopped at once
+    model = client.get(f"/api/v1/toxicity-models/{pending.id}", headers=owner.headers).json
+    assert model["status"] == "failed" and "cancelled by its owner" in model["error"]
+
+
+def test_startup_recovery_fails_toxicity_fits_left_training(app: Any, make_user: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+
+    from cryoprotect.db.database import Identity
+    from cryoprotect.db.models import ToxicityModel
+    from cryoprotect.services.jobs import MODEL_ORPHANED, recover_interrupted
+
+    db = app.extensions["cryoprotect"].db
+    user = make_user("stuckfit")
+    old = datetime.now(UTC) - timedelta(days=1)
+    with db.transaction(Identity.service()) as session:
+        rows = {
+            label: ToxicityModel(
+                name=f"stuck {label}",
+                status=status,
+                created_by=user.id,
+                visibility="private",
+                **({"updated_at": old} if label.startswith("old") else {}),
+            )
+            for label, status in (
+                ("old training", "training"),
+                ("old queued", "queued"),
+                ("recent training", "training"),
+            )
+        }
+        session.add_all(rows.values())
+        session.flush()
+        ids = {label: row.id for label, row in rows.items()}
+
+    recovered = recover_interrupted(db, exclusive=False, stale_after_s=3600)
+    assert recovered["models"] >= 2
+    with db.transaction(Identity.service()) as session:
+        found = {
+            row.id: (row.status, row.error)
+            for row in session.scalars(
+                sa.select(ToxicityModel).where(ToxicityModel.id.in_(list(ids.values())))
+            )
+        }
+        session.execute(sa.delete(ToxicityModel).where(ToxicityModel.id.in_(list(ids.values()))))
+    assert found[ids["old training"]] == ("failed", MODEL_ORPHANED)
+    assert found[ids["old queued"]] == ("failed", MODEL_ORPHANED)
+    # recent: another process may still be fitting it (fits are not linked to their job)
+    assert found[ids["recent training"]] == ("training", None)

@@ -32,6 +32,7 @@ from cryoprotect.api.common import (
 )
 from cryoprotect.api.models import DatasetSchema
 from cryoprotect.api.molecules import JobSchema
+from cryoprotect.api.toxicity import ExposureSchema
 from cryoprotect.db.models import VERIFICATION_STATUSES, VISIBILITIES
 from cryoprotect.services.experiments import (
     BIOLOGICAL_KINDS,
@@ -78,6 +79,14 @@ class ExperimentResultInSchema(InputSchema):
         metadata={"description": "h after thaw"},
     )
     notes = _Text(load_default=None, allow_none=True, validate=_Len(max=2000))
+    exposure = ma.fields.Nested(
+        ExposureSchema,
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "Exposure conditions of a viability_percent result (toxicity data)"
+        },
+    )
 
 
 # The service's condition names (measures.CONDITION_RANGES, CONDITION_TEXT), in its order.

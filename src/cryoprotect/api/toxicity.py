@@ -26,6 +26,7 @@ from cryoprotect.api.common import (
 )
 from cryoprotect.db.models import MODEL_STATUSES, VISIBILITIES
 from cryoprotect.services.toxicity import COLUMNS, FitStarted, template_csv
+from cryoprotect.services.toxicity.exposure import TEMPERATURE_RANGE_C
 
 blp = Blueprint(
     "toxicity-models",
@@ -35,6 +36,41 @@ blp = Blueprint(
 )
 _Text = ma.fields.String
 _Float = ma.fields.Float
+
+
+class ExposureSchema(InputSchema):
+    """``results[i].exposure`` of an exposure experiment's ``viability_percent`` result: the
+    conditions that make it toxicity data. Checked by the one rule of the CSV importer
+    (``services/toxicity/exposure.check_exposure``): a problem is a 422 naming
+    ``results[i].exposure.<key>``."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    molality_mol_per_kg = ma.fields.Dict(
+        keys=_Text(validate=ma.validate.Length(min=1, max=200)),
+        values=_Float(allow_nan=False),
+        required=True,
+        metadata={
+            "description": "mol per kg water of each CPA (≥ 0), by canonical solute name "
+            "(e.g. Glycerol, Dimethyl sulfoxide); {} for an untreated control"
+        },
+    )
+    time_s = _Float(required=True, allow_nan=False, metadata={"description": "exposure, s (≥ 0)"})
+    temperature_c = _Float(
+        required=True,
+        allow_nan=False,
+        metadata={"description": "°C, {:g} to {:g}".format(*TEMPERATURE_RANGE_C)},
+    )
+    plate = _Text(
+        allow_none=True,
+        metadata={"description": "the group the bootstrap resamples (default 1); ≤ 100 characters"},
+    )
+    well = _Text(allow_none=True, metadata={"description": "≤ 100 characters"})
+    input = ma.fields.Dict(
+        allow_none=True,
+        metadata={"description": "the composition as imported: {cpas, amounts, unit}"},
+    )
 
 
 class ToxicityParameterSchema(ma.Schema):
@@ -234,8 +270,8 @@ class ToxicityModels(MethodView):
         svc, actor = services(), current_actor()
         pending = svc.toxicity.create_pending(actor, **body)
 
-        def fit(progress: Any) -> dict[str, str]:
-            model = svc.toxicity.run_fit(actor, pending.id, progress=progress)
+        def fit(progress: Any, cancel: Any) -> dict[str, str]:
+            model = svc.toxicity.run_fit(actor, pending.id, progress=progress, cancel=cancel.check)
             return {"toxicity_model_id": str(model.id), "status": model.status}
 
         job = svc.jobs.submit(actor, "fit_toxicity_model", fit)

@@ -9,6 +9,7 @@ from typing import Any
 
 from cryoprotect.db.models import Experiment
 from cryoprotect.errors import ValidationError
+from cryoprotect.services.toxicity.exposure import result_exposure
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,9 @@ def clean_result(result: dict[str, Any], field: str) -> dict[str, Any]:
     for text in ("assay", "method", "notes"):
         if (result.get(text) or "").strip():
             out[text] = result[text].strip()
+    exposure = result_exposure(result, measure.key, field)  # toxicity data (issue 16)
+    if exposure is not None:
+        out["exposure"] = exposure
     return out
 
 

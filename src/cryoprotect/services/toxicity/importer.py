@@ -11,6 +11,12 @@ default ``mol/kg``), ``exposure_time_min``, ``temperature_c``, ``viability`` wit
 ``%``), ``replicates`` (optional, ≥ 1), ``sd`` (optional, same unit as viability),
 ``notes`` (optional).
 
+Only per-CPA amounts are read: a row cannot name a library mixture (by id or name) as its
+composition — list the mixture's CPAs and their amounts in the ``cpa_i``/``amount_i`` pairs
+(a mixture's name in ``cpa_i`` is refused as an unknown CPA). The exposure object each row
+becomes is checked by :func:`~cryoprotect.services.toxicity.exposure.check_exposure`, the
+rule the experiments API applies to edited results too.
+
 Every row is checked before anything is written; a file with any bad row writes nothing
 and answers every bad row (row number, CSV column, reason) in one 422.
 """
@@ -29,6 +35,7 @@ import numpy as np
 from cryoprotect.errors import CryoprotectError, InvalidCompositionError, ValidationError
 from cryoprotect.science import composition, thermo
 from cryoprotect.services.solutions import SolutionComponent, parameter_name, solute_for
+from cryoprotect.services.toxicity.exposure import check_exposure
 
 MAX_CPAS = 5
 MAX_ROWS = 5000
@@ -168,8 +175,9 @@ def _molality(
     unit: str,
     pairs: list[tuple[int, str, float, SolutionComponent]],
     errors: list[RowError],
-) -> dict[str, float] | None:
-    """Molality per canonical solute name of a composition that can be made, else None."""
+) -> tuple[dict[str, float], dict[str, int]] | None:
+    """Molality per canonical solute name of a composition that can be made, and the CSV
+    column number of each name; None when it cannot be made."""
     amounts = [a for _, _, a, _ in pairs]
     columns = [i for i, _, _, _ in pairs]
     if unit == "% w/w" and sum(amounts) >= 100.0:
@@ -190,19 +198,25 @@ def _molality(
         return None
     table = thermo.default_virial_parameters()
     molality: dict[str, float] = {}
+    column_of: dict[str, int] = {}
     for (i, _, _, component), value in zip(pairs, state.molality_mol_per_kg[0], strict=True):
         canonical = parameter_name(component, table)
         if canonical in molality:
             errors.append(RowError(number, f"cpa_{i}", f"{canonical} is listed twice"))
             return None
         molality[canonical] = float(value)
-    return molality
+        column_of[canonical] = i
+    return molality, column_of
+
+
+Composition = tuple[dict[str, float], dict[str, Any], dict[str, int]]
+"""Molality per canonical solute name, the composition as given, CSV column per name."""
 
 
 def _composition(
     row: Mapping[str, str], number: int, resolve: Resolver, errors: list[RowError]
-) -> tuple[dict[str, float], dict[str, Any]] | None:
-    """Molality per canonical solute name, and the composition as given; None on an error."""
+) -> Composition | None:
+    """The row's :data:`Composition`; None on an error."""
     unit = row.get("concentration_unit") or "mol/kg"
     if unit not in UNITS:
         errors.append(RowError(number, "concentration_unit", f"must be one of {', '.join(UNITS)}"))
@@ -217,9 +231,9 @@ def _composition(
         return None
     given = {"cpas": [p[1] for p in pairs], "amounts": [p[2] for p in pairs], "unit": unit}
     if not pairs:
-        return {}, given
-    molality = _molality(number, unit, pairs, errors)
-    return None if molality is None else (molality, given)
+        return {}, given, {}
+    converted = _molality(number, unit, pairs, errors)
+    return None if converted is None else (converted[0], given, converted[1])
 
 
 def _viability(row: Mapping[str, str], number: int, errors: list[RowError]) -> float | None:
@@ -253,17 +267,20 @@ def _replicates(row: Mapping[str, str], number: int, errors: list[RowError]) -> 
     return replicates
 
 
+def _column(key: str, columns: Mapping[str, int]) -> str:
+    """The CSV column of an exposure problem (:func:`check_exposure`'s key)."""
+    if key.startswith("molality_mol_per_kg."):
+        return f"cpa_{columns.get(key.split('.', 1)[1], 1)}"
+    return {"time_s": "exposure_time_min"}.get(key, key)
+
+
 def check_row(
     row: Mapping[str, str], number: int, resolve: Resolver
 ) -> ExposureRow | list[RowError]:
     """One CSV row as an exposure result, or every problem found in it."""
     errors: list[RowError] = []
     minutes = _float(row, "exposure_time_min", errors, number)
-    if minutes is not None and minutes < 0:
-        errors.append(RowError(number, "exposure_time_min", "must be ≥ 0"))
     temperature = _float(row, "temperature_c", errors, number)
-    if temperature is not None and not -30.0 <= temperature <= 60.0:
-        errors.append(RowError(number, "temperature_c", "must be between -30 and 60 °C"))
     percent = _viability(row, number, errors)
     replicates = _replicates(row, number, errors)
     sd = None
@@ -274,24 +291,32 @@ def check_row(
         elif sd is not None and (row.get("viability_unit") or "%") == "fraction":
             sd *= 100.0
     mixture = _composition(row, number, resolve, errors)
+    exposure, problems = check_exposure(
+        {
+            "molality_mol_per_kg": mixture[0] if mixture else {},
+            "time_s": None if minutes is None else minutes * 60.0,
+            "temperature_c": temperature,
+            "plate": row.get("plate"),
+            "well": row.get("well"),
+            "input": mixture[1] if mixture else None,
+        }
+    )
+    named = {e.field for e in errors}
+    for problem in problems:  # the shared rule, reported under the CSV's column
+        column = _column(problem.key, mixture[2] if mixture else {})
+        if column not in named:
+            errors.append(RowError(number, column, problem.reason))
+            named.add(column)
     if errors or mixture is None:
         return errors
-    assert minutes is not None and temperature is not None and percent is not None
-    molality, given = mixture
+    assert minutes is not None and percent is not None
     result: dict[str, Any] = {
         "measure": "viability_percent",
         "value": percent,
         "unit": "%",
         "replicates": replicates,
         "time_point_h": minutes / 60.0,
-        "exposure": {
-            "molality_mol_per_kg": molality,
-            "time_s": minutes * 60.0,
-            "temperature_c": temperature,
-            "plate": row.get("plate") or "1",
-            "well": row.get("well") or None,
-            "input": given,
-        },
+        "exposure": exposure,
     }
     if sd is not None:
         result["sd"] = sd
