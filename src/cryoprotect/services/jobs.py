@@ -265,25 +265,19 @@ def recover_interrupted(
             .exists()
         )
         stale = sa.func.now() - sa.func.make_interval(0, 0, 0, 0, 0, 0, stale_after_s)
-        stuck = sa.update(PredictiveModel).where(
-            PredictiveModel.status.in_(("queued", "training")), ~live_job
-        )
-        if not exclusive:
-            stuck = stuck.where(PredictiveModel.updated_at < stale)
-        failed += len(
-            session.execute(
-                stuck.values(status="failed", error=MODEL_ORPHANED).returning(PredictiveModel.id)
-            ).all()
-        )
+
+        def fail_stuck(model: type[PredictiveModel | ToxicityModel], *where: Any) -> int:
+            """Fail the ``queued``/``training`` rows of ``model`` (when not exclusive: only
+            those unchanged for ``stale_after_s``); how many."""
+            stuck = sa.update(model).where(model.status.in_(("queued", "training")), *where)
+            if not exclusive:
+                stuck = stuck.where(model.updated_at < stale)
+            values = stuck.values(status="failed", error=MODEL_ORPHANED)
+            return len(session.execute(values.returning(model.id)).all())
+
+        failed += fail_stuck(PredictiveModel, ~live_job)
         # Toxicity fits (issue 16) are not linked to their job: the same staleness rule.
-        fits = sa.update(ToxicityModel).where(ToxicityModel.status.in_(("queued", "training")))
-        if not exclusive:
-            fits = fits.where(ToxicityModel.updated_at < stale)
-        failed += len(
-            session.execute(
-                fits.values(status="failed", error=MODEL_ORPHANED).returning(ToxicityModel.id)
-            ).all()
-        )
+        failed += fail_stuck(ToxicityModel)
     if orphans or failed:
         logger.warning(
             "recovered interrupted work: %d job(s) ended, %d model(s) marked failed",

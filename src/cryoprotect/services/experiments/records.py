@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from cryoprotect.db.models import Experiment
-from cryoprotect.errors import Conflict, ValidationError
+from cryoprotect.errors import Conflict
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import Page, change_visible, narrowed, reject_unknown_fields
 from cryoprotect.services.experiments.base import (
@@ -36,10 +36,7 @@ class ExperimentRecords(ExperimentServiceBase):
         """Record an experiment in one transaction (optionally submitting it for verification)."""
         user_id = actor.require_user()
         check_scope(visibility, team_id)
-        unknown = set(values) - set(CONTENT_FIELDS)
-        if unknown:
-            field = sorted(unknown)[0]
-            raise ValidationError(f"Unknown field {field}.", field=field)
+        reject_unknown_fields(values, CONTENT_FIELDS, "Unknown field {field}.")
         with self.db.transaction(actor.identity) as session:
             clean = self._clean(session, {"title": title, **values})
             experiment = Experiment(
