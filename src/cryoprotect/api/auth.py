@@ -10,13 +10,21 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from cryoprotect.api.common import StrictSchema, current_actor, services, signed_in
+from cryoprotect.api.common import (
+    StrictSchema,
+    answers_signed_in,
+    current_actor,
+    services,
+    signed_in,
+)
 from cryoprotect.services.auth import MAX_PASSWORD_LENGTH
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Accounts and tokens")
 users_blp = Blueprint(
     "users", __name__, url_prefix="/api/v1/users", description="The signed-in user"
 )
+#: The 401 these views document (rather than signed_in's default text).
+_SIGNED_OUT = {401: "Not signed in"}
 
 
 class RegisterSchema(StrictSchema):
@@ -145,17 +153,12 @@ class Logout(MethodView):
 
 @users_blp.route("/me")
 class Me(MethodView):
-    @signed_in(users_blp)
-    @users_blp.response(200, UserSchema)
-    @users_blp.alt_response(401, description="Not signed in")
+    @answers_signed_in(users_blp, UserSchema, errors=_SIGNED_OUT)
     def get(self) -> Any:
         """The signed-in user's profile"""
         return services().auth.get_user(current_actor())
 
-    @signed_in(users_blp)
-    @users_blp.arguments(ProfileUpdateSchema)
-    @users_blp.response(200, UserSchema)
-    @users_blp.alt_response(401, description="Not signed in")
+    @answers_signed_in(users_blp, UserSchema, body=ProfileUpdateSchema, errors=_SIGNED_OUT)
     def patch(self, body: dict[str, Any]) -> Any:
         """Change the signed-in user's display name"""
         return services().auth.update_profile(current_actor(), body["display_name"])
@@ -163,19 +166,22 @@ class Me(MethodView):
 
 @users_blp.route("/me/api-tokens")
 class ApiTokens(MethodView):
-    @signed_in(users_blp)
-    @users_blp.response(200, ApiTokenSchema(many=True))
-    @users_blp.alt_response(401, description="Not signed in")
-    @users_blp.alt_response(403, description="Called with a personal API token")
+    @answers_signed_in(
+        users_blp,
+        ApiTokenSchema(many=True),
+        errors={**_SIGNED_OUT, 403: "Called with a personal API token"},
+    )
     def get(self) -> Any:
         """The caller's personal API tokens (secrets are never shown again)"""
         return services().auth.list_api_tokens(current_actor())
 
-    @signed_in(users_blp)
-    @users_blp.arguments(ApiTokenCreateSchema)
-    @users_blp.response(201, NewApiTokenSchema)
-    @users_blp.alt_response(401, description="Not signed in")
-    @users_blp.alt_response(403, description="Called with a personal API token")
+    @answers_signed_in(
+        users_blp,
+        NewApiTokenSchema,
+        body=ApiTokenCreateSchema,
+        status=201,
+        errors={**_SIGNED_OUT, 403: "Called with a personal API token"},
+    )
     def post(self, body: dict[str, Any]) -> Any:
         """Create a personal API token for scripts; the secret is returned once"""
         return services().auth.create_api_token(
@@ -185,11 +191,16 @@ class ApiTokens(MethodView):
 
 @users_blp.route("/me/api-tokens/<uuid:token_id>")
 class ApiTokenItem(MethodView):
-    @signed_in(users_blp)
-    @users_blp.response(204)
-    @users_blp.alt_response(401, description="Not signed in")
-    @users_blp.alt_response(403, description="Called with another personal API token")
-    @users_blp.alt_response(404, description="No such token of yours")
+    @answers_signed_in(
+        users_blp,
+        None,
+        status=204,
+        errors={
+            **_SIGNED_OUT,
+            403: "Called with another personal API token",
+            404: "No such token of yours",
+        },
+    )
     def delete(self, token_id: uuid.UUID) -> None:
         """Revoke a personal API token"""
         services().auth.revoke_api_token(current_actor(), token_id)

@@ -9,7 +9,7 @@ import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from cryoprotect.api.common import OPTIONAL_BEARER, StrictSchema, current_actor, services
+from cryoprotect.api.common import StrictSchema, answers, current_actor, services
 from cryoprotect.ml.acquisition import RULES, SAMPLERS
 from cryoprotect.services.suggestions import (
     DEFAULT_CANDIDATES,
@@ -121,16 +121,17 @@ class SuggestResponseSchema(ma.Schema):
 
 @blp.route("/<uuid:model_id>/suggest")
 class ModelSuggest(MethodView):
-    @blp.arguments(SuggestSchema)
-    @blp.response(200, SuggestResponseSchema)
-    @blp.alt_response(400, description="batch_size or n_candidates above its cap (field named)")
-    @blp.alt_response(404, description="No such model visible to the caller")
-    @blp.alt_response(
-        422,
-        description="The model is not ready or does not predict from composition, its "
-        "training data are not visible, or a constraint is malformed (field named)",
+    @answers(
+        blp,
+        SuggestResponseSchema,
+        args=SuggestSchema,
+        errors={
+            400: "batch_size or n_candidates above its cap (field named)",
+            404: "No such model visible to the caller",
+            422: "The model is not ready or does not predict from composition, its "
+            "training data are not visible, or a constraint is malformed (field named)",
+        },
     )
-    @blp.doc(security=OPTIONAL_BEARER)
     def post(self, body: dict[str, Any], model_id: uuid.UUID) -> Any:
         """A batch of formulations to test next: prediction, interval, acquisition value and why"""
         svc = services()

@@ -15,18 +15,21 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from cryoprotect.api.common import (
-    OPTIONAL_BEARER,
     PageArgsSchema,
     StrictSchema,
+    answers_signed_in,
     current_actor,
+    lists,
     paged_schema,
-    paginated,
     services,
-    signed_in,
 )
 from cryoprotect.services.teams import ROLE_NAMES
 
 blp = Blueprint("teams", __name__, url_prefix="/api/v1/teams", description="Teams and membership")
+
+_NO_TEAM = "No such team visible to the caller"
+#: The 404 and 409 of a change to one membership.
+_MEMBER_ERRORS = {404: "No such team or member", 409: "The team would lose its last admin"}
 
 
 class TeamCreateSchema(StrictSchema):
@@ -94,17 +97,14 @@ class MemberSchema(ma.Schema):
 
 @blp.route("")
 class Teams(MethodView):
-    @blp.arguments(PageArgsSchema, location="query")
-    @paginated(blp, TeamPageSchema)
-    @blp.doc(security=OPTIONAL_BEARER)
+    @lists(blp, PageArgsSchema, TeamPageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Teams the caller belongs to, with the caller's role (none when signed out)"""
         return services().teams.list(current_actor(), **args)
 
-    @signed_in(blp)
-    @blp.arguments(TeamCreateSchema)
-    @blp.response(201, TeamSchema)
-    @blp.alt_response(401, description="Not signed in")
+    @answers_signed_in(
+        blp, TeamSchema, body=TeamCreateSchema, status=201, errors={401: "Not signed in"}
+    )
     def post(self, body: dict[str, Any]) -> Any:
         """Create a team; the creator becomes its admin"""
         return services().teams.create(current_actor(), body["name"], body.get("description"))
@@ -112,26 +112,24 @@ class Teams(MethodView):
 
 @blp.route("/<uuid:team_id>")
 class TeamItem(MethodView):
-    @signed_in(blp)
-    @blp.response(200, TeamSchema)
-    @blp.alt_response(404, description="No such team visible to the caller")
+    @answers_signed_in(blp, TeamSchema, errors={404: _NO_TEAM})
     def get(self, team_id: uuid.UUID) -> Any:
         """One team"""
         return services().teams.get(current_actor(), team_id)
 
-    @signed_in(blp)
-    @blp.arguments(TeamUpdateSchema)
-    @blp.response(200, TeamSchema)
-    @blp.alt_response(403, description="Only team admins may change the team")
-    @blp.alt_response(404, description="No such team visible to the caller")
+    @answers_signed_in(
+        blp,
+        TeamSchema,
+        body=TeamUpdateSchema,
+        errors={403: "Only team admins may change the team", 404: _NO_TEAM},
+    )
     def patch(self, body: dict[str, Any], team_id: uuid.UUID) -> Any:
         """Rename or describe a team (team admins)"""
         return services().teams.update(current_actor(), team_id, **body)
 
-    @signed_in(blp)
-    @blp.response(204)
-    @blp.alt_response(403, description="Only team admins may delete the team")
-    @blp.alt_response(404, description="No such team visible to the caller")
+    @answers_signed_in(
+        blp, None, status=204, errors={403: "Only team admins may delete the team", 404: _NO_TEAM}
+    )
     def delete(self, team_id: uuid.UUID) -> None:
         """Delete a team that no longer holds data (team admins)"""
         services().teams.delete(current_actor(), team_id)
@@ -139,19 +137,18 @@ class TeamItem(MethodView):
 
 @blp.route("/<uuid:team_id>/members")
 class Members(MethodView):
-    @signed_in(blp)
-    @blp.response(200, MemberSchema(many=True))
-    @blp.alt_response(404, description="No such team visible to the caller")
+    @answers_signed_in(blp, MemberSchema(many=True), errors={404: _NO_TEAM})
     def get(self, team_id: uuid.UUID) -> Any:
         """Members of a team and their roles"""
         return services().teams.members(current_actor(), team_id)
 
-    @signed_in(blp)
-    @blp.arguments(MemberCreateSchema)
-    @blp.response(202, InvitationSchema)
-    @blp.alt_response(403, description="Only team admins may invite members")
-    @blp.alt_response(404, description="No such team visible to the caller")
-    @blp.alt_response(409, description="Already a member")
+    @answers_signed_in(
+        blp,
+        InvitationSchema,
+        body=MemberCreateSchema,
+        status=202,
+        errors={403: "Only team admins may invite members", 404: _NO_TEAM, 409: "Already a member"},
+    )
     def post(self, body: dict[str, Any], team_id: uuid.UUID) -> Any:
         """Invite an e-mail address with a role; they join when they accept (same answer
         whether or not the address has an account)"""
@@ -160,10 +157,11 @@ class Members(MethodView):
 
 @blp.route("/<uuid:team_id>/invitations")
 class TeamInvitations(MethodView):
-    @signed_in(blp)
-    @blp.response(200, InvitationSchema(many=True))
-    @blp.alt_response(403, description="Only team admins see the team's invitations")
-    @blp.alt_response(404, description="No such team visible to the caller")
+    @answers_signed_in(
+        blp,
+        InvitationSchema(many=True),
+        errors={403: "Only team admins see the team's invitations", 404: _NO_TEAM},
+    )
     def get(self, team_id: uuid.UUID) -> Any:
         """The team's pending invitations (team admins)"""
         return services().teams.invitations(current_actor(), team_id)
@@ -171,9 +169,9 @@ class TeamInvitations(MethodView):
 
 @blp.route("/<uuid:team_id>/invitations/<uuid:invitation_id>")
 class TeamInvitationItem(MethodView):
-    @signed_in(blp)
-    @blp.response(204)
-    @blp.alt_response(404, description="No such pending invitation the caller may withdraw")
+    @answers_signed_in(
+        blp, None, status=204, errors={404: "No such pending invitation the caller may withdraw"}
+    )
     def delete(self, team_id: uuid.UUID, invitation_id: uuid.UUID) -> None:
         """Withdraw a pending invitation (team admins)"""
         services().teams.withdraw_invitation(current_actor(), team_id, invitation_id)
@@ -181,8 +179,7 @@ class TeamInvitationItem(MethodView):
 
 @blp.route("/invitations")
 class MyInvitations(MethodView):
-    @signed_in(blp)
-    @blp.response(200, InvitationSchema(many=True))
+    @answers_signed_in(blp, InvitationSchema(many=True))
     def get(self) -> Any:
         """Pending invitations to the signed-in user's e-mail address"""
         return services().teams.my_invitations(current_actor())
@@ -193,10 +190,14 @@ def _answer_resource(accept: bool, summary: str) -> type[MethodView]:
     this implementation; the route says which."""
 
     class Answer(MethodView):
-        @signed_in(blp)
-        @blp.response(200, InvitationSchema)
-        @blp.alt_response(404, description="No such invitation to the caller's address")
-        @blp.alt_response(409, description="Expired, or answered already")
+        @answers_signed_in(
+            blp,
+            InvitationSchema,
+            errors={
+                404: "No such invitation to the caller's address",
+                409: "Expired, or answered already",
+            },
+        )
         def post(self, invitation_id: uuid.UUID) -> Any:
             return services().teams.respond(current_actor(), invitation_id, accept=accept)
 
@@ -216,21 +217,22 @@ DeclineInvitation = blp.route("/invitations/<uuid:invitation_id>/decline")(
 
 @blp.route("/<uuid:team_id>/members/<uuid:user_id>")
 class MemberItem(MethodView):
-    @signed_in(blp)
-    @blp.arguments(MemberUpdateSchema)
-    @blp.response(200, MemberSchema)
-    @blp.alt_response(403, description="Only team admins may change roles")
-    @blp.alt_response(404, description="No such team or member")
-    @blp.alt_response(409, description="The team would lose its last admin")
+    @answers_signed_in(
+        blp,
+        MemberSchema,
+        body=MemberUpdateSchema,
+        errors={403: "Only team admins may change roles", **_MEMBER_ERRORS},
+    )
     def patch(self, body: dict[str, Any], team_id: uuid.UUID, user_id: uuid.UUID) -> Any:
         """Change a member's role"""
         return services().teams.change_role(current_actor(), team_id, user_id, body["role"])
 
-    @signed_in(blp)
-    @blp.response(204)
-    @blp.alt_response(403, description="Only team admins may remove others")
-    @blp.alt_response(404, description="No such team or member")
-    @blp.alt_response(409, description="The team would lose its last admin")
+    @answers_signed_in(
+        blp,
+        None,
+        status=204,
+        errors={403: "Only team admins may remove others", **_MEMBER_ERRORS},
+    )
     def delete(self, team_id: uuid.UUID, user_id: uuid.UUID) -> None:
         """Remove a member (admins), or leave the team (yourself)"""
         services().teams.remove_member(current_actor(), team_id, user_id)
