@@ -15,7 +15,8 @@ from cryoprotect.errors import ValidationError
 from cryoprotect.ml import artifacts
 from cryoprotect.ml import train as ml_train
 from cryoprotect.services.actor import Actor
-from cryoprotect.services.common import get_visible
+from cryoprotect.services.models.records import ModelRecord
+from cryoprotect.services.owned import OwnedRows
 
 R = TypeVar("R")
 
@@ -28,7 +29,7 @@ def inserted(session: Session, row: R) -> R:
     return row
 
 
-class ModelServiceBase:
+class ModelServiceBase(OwnedRows[PredictiveModel, ModelRecord]):
     """The state of :class:`~cryoprotect.services.models.ModelService` and :meth:`load`.
 
     Args:
@@ -37,18 +38,24 @@ class ModelServiceBase:
             ``db.settings.training_timeout_s``.
     """
 
+    model = PredictiveModel
+    noun = "model"
+
     def __init__(self, db: Database, *, training_timeout_s: float | None = None) -> None:
-        self.db = db
+        super().__init__(db)
         self.training_timeout_s = (
             db.settings.training_timeout_s if training_timeout_s is None else training_timeout_s
         )
+
+    def record(self, row: PredictiveModel) -> ModelRecord:
+        return ModelRecord.of(row)
 
     def load(
         self, actor: Actor, model_id: uuid.UUID
     ) -> tuple[PredictiveModel, ml_train.TrainedModel]:
         """The stored version and its model, checksum verified (tampering raises)."""
         with self.db.transaction(actor.identity) as session:
-            row = get_visible(session, PredictiveModel, model_id, "model")
+            row = self._visible(session, model_id)
             if row.status != "ready" or row.artifact is None:
                 raise ValidationError(f"The model is {row.status}, not ready.", field="model_id")
             blob = bytes(row.artifact)

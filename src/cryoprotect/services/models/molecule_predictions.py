@@ -36,7 +36,7 @@ class MoleculePredictions(ModelServiceBase):
 
     def _load_cached(self, actor: Actor, model_id: uuid.UUID) -> tuple[PredictiveModel, Any]:
         with self.db.transaction(actor.identity) as session:
-            row = get_visible(session, PredictiveModel, model_id, "model")
+            row = self._visible(session, model_id)
             cached = _LOADED.get((row.id, str(row.artifact_sha256)))
         if cached is not None:
             return row, cached

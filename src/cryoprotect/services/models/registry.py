@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from cryoprotect.db.models import PredictiveModel
 from cryoprotect.errors import Conflict, ValidationError
 from cryoprotect.services.actor import Actor
-from cryoprotect.services.common import Page, change_visible, get_visible, paginate
+from cryoprotect.services.common import Page, change_visible, narrowed
 from cryoprotect.services.models.base import ModelServiceBase
 from cryoprotect.services.models.records import ComparedModel, ModelRecord, baseline_status
 
@@ -25,14 +25,7 @@ class ModelRegistry(ModelServiceBase):
         query = sa.select(PredictiveModel).order_by(
             PredictiveModel.name, PredictiveModel.version.desc()
         )
-        if target:
-            query = query.where(PredictiveModel.target == target)
-        with self.db.transaction(actor.identity) as session:
-            return paginate(session, query, page, per_page).map(ModelRecord.of)
-
-    def get(self, actor: Actor, model_id: uuid.UUID) -> ModelRecord:
-        with self.db.transaction(actor.identity) as session:
-            return ModelRecord.of(get_visible(session, PredictiveModel, model_id, "model"))
+        return self._page(actor, narrowed(query, (PredictiveModel.target, target)), page, per_page)
 
     def compare(
         self, actor: Actor, model_ids: builtins.list[uuid.UUID]
@@ -41,11 +34,6 @@ class ModelRegistry(ModelServiceBase):
         if not 2 <= len(model_ids) <= 10:
             raise ValidationError("Compare between 2 and 10 model versions.", field="ids")
         return [ComparedModel.of(self.get(actor, model_id)) for model_id in model_ids]
-
-    def delete(self, actor: Actor, model_id: uuid.UUID) -> None:
-        actor.require_user()
-        with self.db.transaction(actor.identity) as session:
-            change_visible(session, PredictiveModel, model_id, "model")
 
     def promote(
         self,
@@ -73,7 +61,7 @@ class ModelRegistry(ModelServiceBase):
                 field="reason",
             )
         with self.db.transaction(actor.identity) as session:
-            row = get_visible(session, PredictiveModel, model_id, "model")
+            row = self._visible(session, model_id)
             if row.status != "ready":
                 raise ValidationError("Only a ready model can be made active.", field="status")
             status = baseline_status(row.metrics)
