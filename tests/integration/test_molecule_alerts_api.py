@@ -57,3 +57,20 @@ def test_list_and_detail_carry_alerts(client, make_user) -> None:
     assert clean["alert_adjusted_score"] == pytest.approx(clean["cpa_score"]["score"])
     assert detail["cpa_score"]["score"] > clean["cpa_score"]["score"]
     assert detail["alert_adjusted_score"] < clean["alert_adjusted_score"]
+
+
+def test_overridden_alerts_are_shown_with_their_reason_but_not_penalised(client, make_user) -> None:
+    user = make_user()
+    formamide = _register(client, user, "NC=O", "formamide")
+    detail = client.get(f"/api/v1/molecules/{formamide}", headers=user.headers).json
+    report = detail["alerts"]
+    assert report["count"] == 1 and report["catalogues"] == ["Brenk"]
+    (alert,) = report["alerts"]
+    assert alert["description"] == "aldehyde" and alert["penalised"] is False
+    assert "amide" in alert["override_reason"]
+    assert report["penalty_factor"] == 1.0
+    assert detail["alert_adjusted_score"] == pytest.approx(detail["cpa_score"]["score"])
+    hydrazine = client.get(
+        f"/api/v1/molecules/{_register(client, user, 'NN', 'hydrazine')}", headers=user.headers
+    ).json
+    assert all(a["penalised"] and a["override_reason"] == "" for a in hydrazine["alerts"]["alerts"])

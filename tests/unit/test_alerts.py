@@ -7,23 +7,29 @@ import csv
 from pathlib import Path
 
 import pytest
-from rdkit import Chem
+from rdkit import Chem, RDConfig
 
 from cryoprotect.errors import InvalidStructureError, ValidationError
 from cryoprotect.science.alerts import (
     CATALOGUES,
     FAMILIES,
+    OVERRIDE_COLUMNS,
+    OVERRIDE_TABLE,
     PENALTY_COLUMNS,
     PENALTY_TABLE,
     Alert,
     alert_adjusted_score,
     alerts_for_smiles,
+    default_overrides,
     default_penalties,
+    entry_pattern,
     filter_catalog,
+    load_overrides,
     load_penalties,
     penalty_factor,
     structural_alerts,
 )
+from cryoprotect.science.standardize import register_structure
 
 pytestmark = pytest.mark.unit
 
@@ -138,3 +144,154 @@ def test_bad_penalty_tables_are_rejected(tmp_path: Path) -> None:
 def test_unparseable_smiles_is_an_invalid_structure() -> None:
     with pytest.raises(InvalidStructureError):
         alerts_for_smiles("C1CC")
+
+
+# --- per-alert overrides (shown, not penalised) -------------------------------------------
+
+SUCROSE = "OC[C@H]1O[C@@](CO)(O[C@H]2O[C@H](CO)[C@@H](O)[C@H](O)[C@H]2O)[C@@H](O)[C@@H]1O"
+TREHALOSE = "OC[C@H]1O[C@H](O[C@H]2O[C@H](CO)[C@@H](O)[C@H](O)[C@H]2O)[C@H](O)[C@@H](O)[C@@H]1O"
+CPAS = {
+    "glycerol": ("OCC(O)CO", ()),
+    "DMSO": ("CS(C)=O", ()),
+    "ethylene glycol": ("OCCO", ()),
+    "propylene glycol": ("CC(O)CO", ()),
+    "sucrose": (SUCROSE, ("NIH: gte_7_aliphatic_OH",)),
+    "trehalose": (TREHALOSE, ("NIH: gte_7_aliphatic_OH",)),
+    "formamide": ("NC=O", ("Brenk: aldehyde",)),
+    "N-methylformamide": ("CNC=O", ("Brenk: aldehyde",)),
+    "betaine": ("C[N+](C)(C)CC(=O)[O-]", ("Brenk: quaternary_nitrogen_2",)),
+    "tetraethylene glycol": ("OCCOCCOCCOCCO", ("Brenk: Aliphatic_long_chain",)),
+}
+
+
+@pytest.mark.parametrize("name", list(CPAS))
+def test_established_cpas_keep_their_score_and_show_their_alerts(name: str) -> None:
+    smiles, shown = CPAS[name]
+    # as registered: the standardised parent (DMSO becomes C[S+](C)[O-] and then meets
+    # Brenk's charged_oxygen_or_sulfur_atoms)
+    parent = register_structure(smiles, "smiles").smiles
+    for form in {smiles, parent}:
+        report = alerts_for_smiles(form)
+        assert set(shown) <= {a.label for a in report.alerts}
+        assert report.penalty_factor == 1.0, (form, report.descriptions)
+        assert report.adjusted(0.8) == 0.8
+        for alert in report.alerts:
+            assert not alert.penalised and alert.override_factor == 1.0
+            assert alert.override_reason
+            assert f"{alert.label} (not penalised)" in report.descriptions
+
+
+def test_dmso_as_registered_shows_the_charged_sulfur_alert_unpenalised() -> None:
+    report = alerts_for_smiles(register_structure("CS(C)=O", "smiles").smiles)
+    assert [a.label for a in report.alerts] == ["Brenk: charged_oxygen_or_sulfur_atoms"]
+    assert report.penalty_factor == 1.0
+
+
+@pytest.mark.parametrize(
+    "smiles",
+    ["NN", "CNN", "NNC(=O)NN", "NNC(=NN)NN"],
+    ids=["hydrazine", "methylhydrazine", "carbohydrazide", "triaminoguanidine"],
+)
+def test_hydrazines_are_still_penalised(smiles: str) -> None:
+    report = alerts_for_smiles(register_structure(smiles, "smiles").smiles)
+    assert report.penalty_factor <= default_penalties()["Brenk"].penalty_factor < 1
+    assert any(a.description == "hydrazine" and a.penalised for a in report.alerts)
+
+
+@pytest.mark.parametrize(
+    ("smiles", "alert"),
+    [
+        ("CC=O", "Brenk: aldehyde"),  # a real aldehyde
+        ("COC=O", "Brenk: aldehyde"),  # a formate ester: the formyl is not on nitrogen
+        ("C[N+](C)(C)C", "Brenk: quaternary_nitrogen_2"),  # a permanent cation
+        ("C[N+](C)(C)CCO", "Brenk: quaternary_nitrogen_2"),  # choline: no inner salt
+        ("CCCCCCCCO", "Brenk: Aliphatic_long_chain"),  # a hydrocarbon chain
+        ("C[S+](C)C", "Brenk: charged_oxygen_or_sulfur_atoms"),  # a sulfonium
+    ],
+)
+def test_overrides_leave_what_the_alert_is_about_penalised(smiles: str, alert: str) -> None:
+    report = alerts_for_smiles(smiles)
+    matched = next(a for a in report.alerts if a.label == alert)
+    assert matched.penalised and matched.override_factor is None
+    assert report.penalty_factor < 1
+
+
+def test_a_family_with_an_overridden_and_a_penalised_alert_counts_once_penalised() -> None:
+    # TMAO: Brenk quaternary_nitrogen_2 (an N-oxide inner salt: not penalised) and Brenk
+    # Oxygen-nitrogen_single_bond (penalised) -> Brenk's factor once
+    report = alerts_for_smiles("C[N+](C)(C)[O-]")
+    by_label = {a.label: a for a in report.alerts}
+    assert not by_label["Brenk: quaternary_nitrogen_2"].penalised
+    assert by_label["Brenk: Oxygen-nitrogen_single_bond"].penalised
+    assert report.penalty_factor == default_penalties()["Brenk"].penalty_factor
+    fake = [Alert("NIH", "NIH", "x", (0,), override_factor=0.9)]
+    assert penalty_factor(fake) == pytest.approx(0.9)
+
+
+def test_shipped_overrides_are_rules_about_alerts_with_reasons() -> None:
+    table = default_overrides()
+    assert {key[1] for key in table} >= {
+        "gte_7_aliphatic_OH",
+        "aldehyde",
+        "quaternary_nitrogen_2",
+        "Aliphatic_long_chain",
+    }
+    for rule in table.values():
+        assert rule.provenance == "estimated" and rule.verified is False
+        assert rule.factor == 1.0 and len(rule.reason) > 80
+        assert "Our judgement" in rule.source
+    with OVERRIDE_TABLE.open(encoding="utf-8", newline="") as handle:
+        assert tuple(csv.DictReader(handle).fieldnames or ()) == OVERRIDE_COLUMNS
+
+
+def _write_overrides(tmp_path: Path, rows: list[list[str]]) -> Path:
+    path = tmp_path / "overrides.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([list(OVERRIDE_COLUMNS), *rows])
+    return path
+
+
+def test_bad_override_tables_are_rejected(tmp_path: Path) -> None:
+    good = ["Brenk", "aldehyde", "1.0", "[CH1]=O", "why", "src", "estimated", "false"]
+    assert load_overrides(_write_overrides(tmp_path, [good]))[("Brenk", "aldehyde")].factor == 1
+    cases = [
+        (["Brenk", "sucrose", *good[2:]], "no alert 'sucrose'"),
+        ([*good[:2], "0", *good[3:]], "factor"),
+        ([*good[:3], "[C(", *good[4:]], "SMARTS"),
+        ([*good[:4], "", *good[5:]], "reason"),
+    ]
+    for row, message in cases:
+        with pytest.raises(ValidationError, match=message):
+            load_overrides(_write_overrides(tmp_path, [row]))
+    with pytest.raises(ValidationError, match="twice"):
+        load_overrides(_write_overrides(tmp_path, [good, good]))
+
+
+# --- the fingerprint screen gives RDKit's own answer ---------------------------------------
+
+
+def test_every_catalogue_pattern_is_read_for_the_screen() -> None:
+    catalog = filter_catalog()
+    patterns = [entry_pattern(catalog.GetEntryWithIdx(i)) for i in range(catalog.GetNumEntries())]
+    assert all(p is not None and p.GetNumAtoms() > 0 for p in patterns)
+
+
+def test_screened_matching_equals_rdkit_getmatches_on_the_nci_sample() -> None:
+    path = Path(RDConfig.RDDataDir) / "NCI" / "first_5K.smi"
+    lines = [ln.split()[0] for ln in path.read_text().splitlines() if ln.strip()][:400]
+    mols = [Chem.MolFromSmiles(s) for s in [*lines, BENZYLIDENE_RHODANINE, "NN", "NC=O"]]
+    catalog = filter_catalog()
+    alerted = 0
+    for mol in (m for m in mols if m is not None):
+        expected = [
+            (
+                str(e.GetProp("FilterSet")),
+                str(e.GetDescription()),
+                tuple(sorted({p[1] for x in e.GetFilterMatches(mol) for p in x.atomPairs})),
+            )
+            for e in catalog.GetMatches(mol)
+        ]
+        got = [(a.catalogue, a.description, a.atoms) for a in structural_alerts(mol)]
+        assert sorted(got) == sorted(expected), Chem.MolToSmiles(mol)
+        alerted += bool(got)
+    assert alerted > 100  # the comparison covers many matches, not only clean molecules

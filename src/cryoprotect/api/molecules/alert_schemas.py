@@ -26,6 +26,17 @@ class StructuralAlertSchema(ma.Schema):
         metadata={"description": "0-based indices of the matched atoms, in the order of `smiles`"},
     )
     reference = _Text(required=True, metadata={"description": "The catalogue's publication"})
+    penalised = ma.fields.Boolean(
+        required=True,
+        metadata={
+            "description": "False when a per-alert override applies: the alert is shown but "
+            "does not lower the score (params/structural_alert_overrides.csv)"
+        },
+    )
+    override_reason = _Text(
+        required=True,
+        metadata={"description": "Why the alert is not penalised here; empty when penalised"},
+    )
 
 
 class AlertReportSchema(ma.Schema):
