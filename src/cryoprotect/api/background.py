@@ -16,9 +16,20 @@ import io
 from collections.abc import Callable
 from typing import Any
 
+import marshmallow as ma
 from flask import Response, jsonify
+from flask_smorest import Blueprint
 
-from cryoprotect.api.common import current_actor, services
+from cryoprotect.api.common import (
+    NOT_CREATABLE,
+    Errors,
+    View,
+    alt_responses,
+    current_actor,
+    multipart_arguments,
+    services,
+    signed_in,
+)
 
 
 def csv_rows(content: bytes) -> int:
@@ -59,3 +70,31 @@ def run_sized(
     response.status_code = 202
     response.headers["Location"] = f"/api/v1/jobs/{job.id}"
     return response
+
+
+def imports(
+    blp: Blueprint,
+    form: type[ma.Schema],
+    files: type[ma.Schema],
+    report: type[ma.Schema],
+    job_schema: type[ma.Schema],
+    *,
+    job: str = "",
+    errors: Errors | None = None,
+) -> Callable[[View], View]:
+    """A signed-in import of an uploaded file (``form`` fields and ``files``, see
+    :func:`multipart_arguments`) that answers through :func:`run_sized`: the ``report`` (200),
+    or for a large file the job that makes it (202, ``job_schema``; ``job`` adds how the job
+    imports); documents the 403 for a team the caller may not create in and ``errors``."""
+    description = (
+        "More rows than CRYOPROTECT_IMPORT_SYNC_ROWS: imported by a background "
+        f"job{job}; poll /api/v1/jobs/{{id}}, whose result is the report"
+    )
+
+    def decorate(view: View) -> View:
+        documented = alt_responses(blp, view, {403: NOT_CREATABLE, **(errors or {})})
+        documented = blp.alt_response(202, schema=job_schema, description=description)(documented)
+        answered = blp.response(200, report)(documented)
+        return signed_in(blp)(multipart_arguments(blp, form, files)(answered))
+
+    return decorate

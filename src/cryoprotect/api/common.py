@@ -157,7 +157,7 @@ def signed_in(blp: Blueprint) -> Callable[[View], View]:
 Errors = Mapping[int, str]
 
 
-def _alt_responses(blp: Blueprint, view: View, errors: Errors | None) -> View:
+def alt_responses(blp: Blueprint, view: View, errors: Errors | None) -> View:
     """``view`` documenting each response of ``errors``."""
     for status, description in reversed(list((errors or {}).items())):
         view = blp.alt_response(status, description=description)(view)
@@ -177,7 +177,7 @@ def answers(
     Extra responses go below it."""
 
     def decorate(view: View) -> View:
-        documented = _alt_responses(blp, blp.doc(security=OPTIONAL_BEARER)(view), errors)
+        documented = alt_responses(blp, blp.doc(security=OPTIONAL_BEARER)(view), errors)
         answered: View = blp.response(200, schema)(documented)
         return answered if args is None else blp.arguments(args, location=location)(answered)
 
@@ -197,7 +197,7 @@ def answers_signed_in(
     responses go below it."""
 
     def decorate(view: View) -> View:
-        answered = blp.response(status, schema)(_alt_responses(blp, view, errors))
+        answered = blp.response(status, schema)(alt_responses(blp, view, errors))
         return signed_in(blp)(answered if body is None else blp.arguments(body)(answered))
 
     return decorate

@@ -11,7 +11,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 
-from cryoprotect.api.background import csv_rows, run_sized
+from cryoprotect.api.background import csv_rows, imports, run_sized
 from cryoprotect.api.common import (
     InputSchema,
     PageArgsSchema,
@@ -24,11 +24,9 @@ from cryoprotect.api.common import (
     deletes,
     edits,
     lists,
-    multipart_arguments,
     paged_schema,
     services,
     shows,
-    signed_in,
 )
 from cryoprotect.api.models import DatasetSchema
 from cryoprotect.api.molecules import JobSchema
@@ -530,17 +528,15 @@ class ExperimentDataset(MethodView):
 
 @blp.route("/import")
 class ExperimentImport(MethodView):
-    @signed_in(blp)
-    @multipart_arguments(blp, ResultsImportFormSchema, ResultsImportFileSchema)
-    @blp.response(200, ResultsImportReportSchema)
-    @blp.alt_response(
-        202,
-        schema=JobSchema,
-        description="More rows than CRYOPROTECT_IMPORT_SYNC_ROWS: imported by a background "
-        "job (still one transaction); poll /api/v1/jobs/{id}, whose result is the report",
+    @imports(
+        blp,
+        ResultsImportFormSchema,
+        ResultsImportFileSchema,
+        ResultsImportReportSchema,
+        JobSchema,
+        job=" (still one transaction)",
+        errors={409: "atomic: a new experiment cites what its team cannot see"},
     )
-    @blp.alt_response(403, description="No permission to create in that team")
-    @blp.alt_response(409, description="atomic: a new experiment cites what its team cannot see")
     def post(self, form: dict[str, Any], files: dict[str, Any]) -> Any:
         """Import results from CSV (one measurement per row); a per-row report says what landed"""
         actor = current_actor()

@@ -11,13 +11,14 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from cryoprotect.api.background import run_sized
+from cryoprotect.api.background import imports, run_sized
 from cryoprotect.api.common import (
     OPTIONAL_BEARER,
+    answers,
+    answers_signed_in,
     current_actor,
     deletes,
-    multipart_arguments,
-    paginated,
+    lists,
     services,
     shows,
     signed_in,
@@ -62,6 +63,9 @@ _BUSY_HEADERS = {
         "schema": {"type": "integer", "minimum": 1},
     }
 }
+_NOT_VISIBLE = "No such molecule visible to the caller"
+_NOT_EDITABLE = "Visible but not editable by the caller"
+_INVALID_STRUCTURE = "Invalid structure (RDKit's reason in the message)"
 _TOO_COMPLEX = (
     "Invalid SMARTS/SMILES, or a pattern beyond the caller's cost limits "
     "(code query_too_complex: recursive SMARTS when anonymous, wildcard chains, size)"
@@ -88,9 +92,7 @@ def _bounded(search: str, run: Callable[[], Any]) -> Any:
 
 @blp.route("")
 class Molecules(MethodView):
-    @blp.arguments(MoleculeListArgsSchema, location="query")
-    @paginated(blp, MoleculePageSchema)
-    @blp.doc(security=OPTIONAL_BEARER)
+    @lists(blp, MoleculeListArgsSchema, MoleculePageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Molecules visible to the caller (public ones without signing in), searchable and paginated"""
         ranges = {}
@@ -109,7 +111,7 @@ class Molecules(MethodView):
         schema=MoleculeSchema,
         description="Merged into the existing record (on_duplicate=merge)",
     )
-    @blp.alt_response(400, description="Invalid structure (RDKit's reason in the message)")
+    @blp.alt_response(400, description=_INVALID_STRUCTURE)
     @blp.alt_response(403, description="No permission to create in that team, or to merge")
     @blp.alt_response(404, description="lookup names no library molecule")
     @blp.alt_response(409, description="Already registered in that scope (existing id in details)")
@@ -126,11 +128,12 @@ class MoleculeItem(MethodView):
         """One molecule with its properties (method and provenance) and CPA score components"""
         return services().molecules.get(current_actor(), molecule_id)
 
-    @signed_in(blp)
-    @blp.arguments(MoleculeUpdateSchema)
-    @blp.response(200, MoleculeSchema)
-    @blp.alt_response(403, description="Visible but not editable by the caller")
-    @blp.alt_response(404, description="No such molecule visible to the caller")
+    @answers_signed_in(
+        blp,
+        MoleculeSchema,
+        body=MoleculeUpdateSchema,
+        errors={403: _NOT_EDITABLE, 404: _NOT_VISIBLE},
+    )
     def patch(self, body: dict[str, Any], molecule_id: uuid.UUID) -> Any:
         """Edit a molecule's names, synonyms, CID, class or visibility"""
         return services().molecules.update(current_actor(), molecule_id, body)
@@ -143,19 +146,22 @@ class MoleculeItem(MethodView):
 
 @blp.route("/<uuid:molecule_id>/properties")
 class MoleculeProperties(MethodView):
-    @blp.response(200, PropertySchema(many=True))
-    @blp.alt_response(404, description="No such molecule visible to the caller")
-    @blp.doc(security=OPTIONAL_BEARER)
+    @answers(blp, PropertySchema(many=True), errors={404: _NOT_VISIBLE})
     def get(self, molecule_id: uuid.UUID) -> Any:
         """Calculated and measured properties, each with method and provenance"""
         return services().molecules.properties(current_actor(), molecule_id)
 
-    @signed_in(blp)
-    @blp.arguments(PropertyCreateSchema)
-    @blp.response(201, PropertySchema)
-    @blp.alt_response(403, description="Visible but not editable by the caller")
-    @blp.alt_response(404, description="No such molecule visible to the caller")
-    @blp.alt_response(409, description="A value with this name and method exists")
+    @answers_signed_in(
+        blp,
+        PropertySchema,
+        body=PropertyCreateSchema,
+        status=201,
+        errors={
+            403: _NOT_EDITABLE,
+            404: _NOT_VISIBLE,
+            409: "A value with this name and method exists",
+        },
+    )
     def post(self, body: dict[str, Any], molecule_id: uuid.UUID) -> Any:
         """Store a measured (or fitted/estimated) value with its source beside the calculated ones"""
         return services().molecules.add_property(current_actor(), molecule_id, body)
@@ -186,10 +192,13 @@ class MoleculeDepiction(MethodView):
 
 @blp.route("/<uuid:molecule_id>/similar")
 class MoleculeSimilar(MethodView):
-    @blp.arguments(SimilarArgsSchema, location="query")
-    @blp.response(200, SimilarityResultSchema)
-    @blp.alt_response(404, description="No such molecule visible to the caller")
-    @blp.doc(security=OPTIONAL_BEARER)
+    @answers(
+        blp,
+        SimilarityResultSchema,
+        args=SimilarArgsSchema,
+        location="query",
+        errors={404: _NOT_VISIBLE},
+    )
     def get(self, args: dict[str, Any], molecule_id: uuid.UUID) -> Any:
         """Most similar visible molecules to this one"""
         return services().molecules.similar(current_actor(), molecule_id=molecule_id, **args)
@@ -197,10 +206,9 @@ class MoleculeSimilar(MethodView):
 
 @blp.route("/search/similarity")
 class SimilaritySearch(MethodView):
-    @blp.arguments(SimilarityQuerySchema)
-    @blp.response(200, SimilarityResultSchema)
-    @blp.alt_response(400, description="Invalid structure")
-    @blp.doc(security=OPTIONAL_BEARER)
+    @answers(
+        blp, SimilarityResultSchema, args=SimilarityQuerySchema, errors={400: "Invalid structure"}
+    )
     def post(self, body: dict[str, Any]) -> Any:
         """Top-k Tanimoto similarity search (Morgan radius 2, 2048 bits) over visible molecules"""
         return services().molecules.similar(current_actor(), **body)
@@ -231,10 +239,9 @@ class SubstructureSearch(MethodView):
 
 @blp.route("/search/substructure/count")
 class SubstructureCount(MethodView):
-    @signed_in(blp)
-    @blp.arguments(SubstructureCountSchema)
-    @blp.response(202, JobSchema)
-    @blp.alt_response(400, description=_TOO_COMPLEX)
+    @answers_signed_in(
+        blp, JobSchema, body=SubstructureCountSchema, status=202, errors={400: _TOO_COMPLEX}
+    )
     def post(self, body: dict[str, Any]) -> Any:
         """Start a full count of matches in the background; poll /api/v1/jobs/{id}"""
         svc = services()
@@ -248,10 +255,9 @@ class SubstructureCount(MethodView):
 
 @blp.route("/validate")
 class StructureCheck(MethodView):
-    @blp.arguments(StructureCheckSchema)
-    @blp.response(200, StructureCheckResultSchema)
-    @blp.alt_response(400, description="Invalid structure (RDKit's reason in the message)")
-    @blp.doc(security=OPTIONAL_BEARER)
+    @answers(
+        blp, StructureCheckResultSchema, args=StructureCheckSchema, errors={400: _INVALID_STRUCTURE}
+    )
     def post(self, body: dict[str, Any]) -> Any:
         """Check a structure without saving it: the standardised parent, its identifiers and drawing"""
         return services().molecules.check_structure(
@@ -265,8 +271,7 @@ class StructureCheck(MethodView):
 
 @blp.route("/descriptors")
 class DescriptorCatalogue(MethodView):
-    @blp.response(200, DescriptorInfoSchema(many=True))
-    @blp.doc(security=OPTIONAL_BEARER)
+    @answers(blp, DescriptorInfoSchema(many=True))
     def get(self) -> Any:
         """The computed descriptors: label, unit, meaning and method of each stored property"""
         from cryoprotect.science.descriptors import DESCRIPTORS
@@ -276,16 +281,7 @@ class DescriptorCatalogue(MethodView):
 
 @blp.route("/import")
 class MoleculeImport(MethodView):
-    @signed_in(blp)
-    @multipart_arguments(blp, ImportFormSchema, ImportFileSchema)
-    @blp.response(200, ImportReportSchema)
-    @blp.alt_response(
-        202,
-        schema=JobSchema,
-        description="More rows than CRYOPROTECT_IMPORT_SYNC_ROWS: imported by a background "
-        "job; poll /api/v1/jobs/{id}, whose result is the report",
-    )
-    @blp.alt_response(403, description="No permission to create in that team")
+    @imports(blp, ImportFormSchema, ImportFileSchema, ImportReportSchema, JobSchema)
     def post(self, form: dict[str, Any], files: dict[str, Any]) -> Any:
         """Import SMILES, CSV or SDF: good rows land, rejected rows are reported by row; duplicates are skipped"""
         actor = current_actor()
@@ -341,9 +337,7 @@ class MoleculeExport(MethodView):
 
 @jobs_blp.route("/<uuid:job_id>")
 class JobItem(MethodView):
-    @signed_in(jobs_blp)
-    @jobs_blp.response(200, JobSchema)
-    @jobs_blp.alt_response(404, description="No such job of yours")
+    @answers_signed_in(jobs_blp, JobSchema, errors={404: "No such job of yours"})
     def get(self, job_id: uuid.UUID) -> Any:
         """Status and result of a background job"""
         return services().jobs.get(current_actor(), job_id)
@@ -351,10 +345,15 @@ class JobItem(MethodView):
 
 @jobs_blp.route("/<uuid:job_id>/cancel")
 class JobCancel(MethodView):
-    @signed_in(jobs_blp)
-    @jobs_blp.response(202, JobSchema)
-    @jobs_blp.alt_response(404, description="No such job of yours (administrators: no such job)")
-    @jobs_blp.alt_response(409, description="The job has already ended")
+    @answers_signed_in(
+        jobs_blp,
+        JobSchema,
+        status=202,
+        errors={
+            404: "No such job of yours (administrators: no such job)",
+            409: "The job has already ended",
+        },
+    )
     def post(self, job_id: uuid.UUID) -> Any:
         """Stop a queued or running job (its owner or an administrator); poll it until it ends 'cancelled'"""
         return services().jobs.cancel(current_actor(), job_id)
