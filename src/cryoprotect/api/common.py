@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import marshmallow as ma
 from flask import current_app, g, request
@@ -104,6 +104,28 @@ def paged_schema(item: type[ma.Schema], name: str) -> type[ma.Schema]:
             "per_page": ma.fields.Integer(required=True),
         },
     )
+
+
+_SchemaClass = TypeVar("_SchemaClass", bound=type[ma.Schema])
+
+
+def owned(schema: _SchemaClass) -> _SchemaClass:
+    """``schema`` (same name) followed by the five fields of a user-owned row, as
+    :class:`cryoprotect.services.owned.OwnedRecord` holds them: ``visibility``, ``team_id``,
+    ``created_by``, ``created_at`` and ``updated_at``, after the schema's own fields.
+
+    A class decorator rather than a base class: inherited fields would come first, and the
+    order of the fields is the order of the document's ``required`` lists.
+    """
+    fields = {
+        "visibility": ma.fields.String(required=True),
+        "team_id": ma.fields.UUID(allow_none=True),
+        "created_by": ma.fields.UUID(required=True),
+        "created_at": ma.fields.DateTime(required=True),
+        "updated_at": ma.fields.DateTime(required=True),
+    }
+    namespace = {k: getattr(schema, k) for k in ("__doc__", "__module__", "__qualname__")}
+    return cast(_SchemaClass, type(schema.__name__, (schema,), {**namespace, **fields}))
 
 
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]

@@ -24,6 +24,7 @@ from cryoprotect.api.common import (
     deletes,
     edits,
     lists,
+    owned,
     paged_schema,
     services,
     shows,
@@ -174,6 +175,7 @@ ExperimentCreateSchema = type(
 ExperimentUpdateSchema = type("ExperimentUpdateSchema", (StrictSchema,), _content_fields(False))
 
 
+@owned
 class ExperimentSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
     title = _Text(required=True)
@@ -194,11 +196,6 @@ class ExperimentSchema(ma.Schema):
     notes = _Text(allow_none=True)
     attachments = ma.fields.List(ma.fields.Dict(), required=True)
     verification_status = _Text(required=True)
-    visibility = _Text(required=True)
-    team_id = ma.fields.UUID(allow_none=True)
-    created_by = ma.fields.UUID(required=True)
-    created_at = ma.fields.DateTime(required=True)
-    updated_at = ma.fields.DateTime(required=True)
 
 
 ExperimentPageSchema = paged_schema(ExperimentSchema, "ExperimentPageSchema")

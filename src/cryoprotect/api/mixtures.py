@@ -23,6 +23,7 @@ from cryoprotect.api.common import (
     deletes,
     edits,
     lists,
+    owned,
     paged_schema,
     services,
     shows,
@@ -134,6 +135,7 @@ class ComponentSchema(ma.Schema):
     role = _Text(allow_none=True)
 
 
+@owned
 class MixtureSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
     name = _Text(required=True)
@@ -142,11 +144,6 @@ class MixtureSchema(ma.Schema):
     carrier = _Text(allow_none=True)
     sources = _dicts()
     components = ma.fields.List(ma.fields.Nested(ComponentSchema), required=True)
-    visibility = _Text(required=True)
-    team_id = ma.fields.UUID(allow_none=True)
-    created_by = ma.fields.UUID(required=True)
-    created_at = ma.fields.DateTime(required=True)
-    updated_at = ma.fields.DateTime(required=True)
 
 
 class VersionSchema(ma.Schema):

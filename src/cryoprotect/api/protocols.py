@@ -19,6 +19,7 @@ from cryoprotect.api.common import (
     current_actor,
     deletes,
     lists,
+    owned,
     paged_schema,
     services,
     shows,
@@ -61,6 +62,7 @@ class CellTypeCreateSchema(StrictSchema):
     team_id = ma.fields.UUID(load_default=None, allow_none=True)
 
 
+@owned
 class CellTypeSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
     name = _Text(required=True)
@@ -69,11 +71,6 @@ class CellTypeSchema(ma.Schema):
     parameters = ma.fields.Dict(required=True)
     sources = ma.fields.List(ma.fields.Dict(), required=True)
     builtin = ma.fields.Boolean(required=True)
-    visibility = _Text(required=True)
-    team_id = ma.fields.UUID(allow_none=True)
-    created_by = ma.fields.UUID(required=True)
-    created_at = ma.fields.DateTime(required=True)
-    updated_at = ma.fields.DateTime(required=True)
 
 
 class CellTypeListArgsSchema(PageArgsSchema):
@@ -214,6 +211,7 @@ class ProtocolCreateSchema(StrictSchema):
     team_id = ma.fields.UUID(load_default=None, allow_none=True)
 
 
+@owned
 class ProtocolSummarySchema(ma.Schema):
     id = ma.fields.UUID(required=True)
     name = _Text(required=True)
@@ -225,11 +223,6 @@ class ProtocolSummarySchema(ma.Schema):
     steps = ma.fields.List(ma.fields.Dict(), required=True)
     # A title of its own: unnamed, generators call Protocol's "ProtocolSummary", a schema.
     summary = ma.fields.Dict(required=True, metadata={"title": "SummaryFigures"})
-    visibility = _Text(required=True)
-    team_id = ma.fields.UUID(allow_none=True)
-    created_by = ma.fields.UUID(required=True)
-    created_at = ma.fields.DateTime(required=True)
-    updated_at = ma.fields.DateTime(required=True)
 
 
 class ProtocolSchema(ProtocolSummarySchema):
