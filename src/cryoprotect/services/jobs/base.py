@@ -1,0 +1,89 @@
+"""What a :class:`~cryoprotect.services.jobs.JobService` holds (its database, worker slots
+and this process's running jobs), and reading a job."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+from cryoprotect.db.database import Database
+from cryoprotect.db.models import Job
+from cryoprotect.errors import NotFound
+from cryoprotect.services.actor import Actor
+from cryoprotect.services.jobs.process import process_gone
+from cryoprotect.services.jobs.records import (
+    ENDED,
+    MODEL_ORPHANED,
+    ORPHANED,
+    JobRecord,
+    end_job,
+)
+from cryoprotect.services.jobs.token import CancelToken
+
+
+@dataclass
+class Running:
+    """A job of this process: its token, its thread and the model it trains."""
+
+    token: CancelToken
+    thread: threading.Thread
+    model_id: uuid.UUID | None
+
+
+class JobServiceBase:
+    """The state the parts of the job service share, and reading a job.
+
+    Args:
+        db: the database.
+        workers: jobs run at the same time in this process (others wait, ``queued``).
+        shutdown_timeout_s: how long :meth:`shutdown` waits for cancelled jobs to stop;
+            default ``db.settings.job_shutdown_timeout_s``.
+        poll_s: how often this process looks for cancel requests of its running jobs.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        workers: int = 2,
+        *,
+        shutdown_timeout_s: float | None = None,
+        poll_s: float = 1.0,
+    ) -> None:
+        self.db = db
+        self.shutdown_timeout_s = (
+            db.settings.job_shutdown_timeout_s if shutdown_timeout_s is None else shutdown_timeout_s
+        )
+        self.poll_s = poll_s
+        self._slots = threading.BoundedSemaphore(max(1, workers))
+        self._lock = threading.Lock()
+        self._running: dict[uuid.UUID, Running] = {}
+        self._closed = False
+        self._wake = threading.Event()
+        self._monitor: threading.Thread | None = None
+
+    # ---------------------------------------------------------------------- reading
+    def get(self, actor: Actor, job_id: uuid.UUID) -> JobRecord:
+        """The job if it is the caller's (RLS), else NotFound."""
+        with self.db.transaction(actor.identity) as session:
+            job = session.get(Job, job_id)
+            if job is None:
+                raise NotFound("Job not found.")
+            state = JobRecord.of(job)
+            worker = job.worker
+        if state.status not in ENDED and process_gone(worker):
+            status = "cancelled" if state.cancel_requested_at is not None else "failed"
+            end_job(self.db, job_id, status, error=ORPHANED, model_error=MODEL_ORPHANED)
+            return self.get(actor, job_id)
+        return state
+
+    def wait(self, actor: Actor, job_id: uuid.UUID, timeout_s: float = 30.0) -> JobRecord:
+        """Block until the job ends (CLI and tests)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            job = self.get(actor, job_id)
+            if job.status in ENDED:
+                return job
+            time.sleep(0.05)
+        return self.get(actor, job_id)
