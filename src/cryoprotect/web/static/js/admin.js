@@ -3,7 +3,7 @@
 // description, team and user overrides) through /api/v1/feature-flags.
 import { apiRequest, currentUser, guarded, reportUnexpected, showFieldErrors } from "./api.js";
 import { myTeams } from "./scope_ui.js";
-import { h, replace } from "./dom.js";
+import { h, headerRow, replace } from "./dom.js";
 import { fmtDate } from "./format.js";
 import { healthClass, healthSections, overrideTarget, parseTargetId, rolloutText } from "./admin_lib.js";
 
@@ -26,7 +26,7 @@ function renderFinding(f) {
       h(
         "table",
         { class: "data text" },
-        h("thead", {}, h("tr", {}, f.columns.map((c) => h("th", { scope: "col" }, c.title)))),
+        h("thead", {}, headerRow(f.columns.map((c) => c.title))),
         h("tbody", {}, f.rows.map((row) => h("tr", {}, row.map((cell) => h("td", {}, cell))))),
       ),
     );
@@ -64,11 +64,7 @@ function overrideRows(flag) {
       "table",
       { class: "data text overrides" },
       h("caption", {}, `Overrides of ${flag.key}`),
-      h(
-        "thead",
-        {},
-        h("tr", {}, ["For", "Who", "Flag is", "Note", "Changed (UTC)", "Action"].map((t) => h("th", { scope: "col" }, t))),
-      ),
+      h("thead", {}, headerRow(["For", "Who", "Flag is", "Note", "Changed (UTC)", "Action"])),
       h(
         "tbody",
         {},

@@ -1,6 +1,6 @@
 // Side-by-side comparison of 2–10 mixtures (POST /api/v1/mixtures/compare).
 import { ApiError, apiRequest, reportUnexpected, showError } from "./api.js";
-import { h, replace } from "./dom.js";
+import { h, headerRow, replace } from "./dom.js";
 import { compareUrl, parseIds } from "./mixtures_lib.js";
 import { toggle } from "./mixtures_selection_ui.js";
 import { compareRows } from "./mixtures_compare_lib.js";
@@ -35,21 +35,15 @@ function render() {
   const { rows } = compareRows(results, unit);
   replace(
     table.querySelector("thead"),
-    h(
-      "tr",
-      {},
-      h("th", { scope: "col" }, "Property"),
-      results.map((p, i) =>
-        h(
-          "th",
-          { scope: "col" },
-          h("a", { href: `/mixtures/${p.mixture_id}` }, `${p.name} v${p.version}`),
-          i === 0 ? h("span", { class: "hint" }, " (baseline)") : "",
-          " ",
-          removeButton(p),
-        ),
-      ),
-    ),
+    headerRow([
+      "Property",
+      ...results.map((p, i) => [
+        h("a", { href: `/mixtures/${p.mixture_id}` }, `${p.name} v${p.version}`),
+        i === 0 ? h("span", { class: "hint" }, " (baseline)") : "",
+        " ",
+        removeButton(p),
+      ]),
+    ]),
   );
   const shown = onlyDiff ? rows.filter((r) => r.cells.some((c) => c.differs)) : rows;
   replace(

@@ -1,6 +1,6 @@
 // DOM rendering shared by the mixture pages: property cards (value, unit, method,
 // provenance, validity flags, warnings) and the composition-in-every-unit table.
-import { h, replace } from "./dom.js";
+import { h, headerRow, replace } from "./dom.js";
 import { fmt } from "./format.js";
 import { compositionTable } from "./mixtures_lib.js";
 import { propertyCards } from "./mixtures_properties_lib.js";
@@ -35,10 +35,7 @@ export function renderPropertyCards(container, props) {
 /** Fill ``table`` (thead + tbody) with the composition of ``props`` in every unit. */
 export function renderCompositionTable(table, props, mixtureCount) {
   const { units, rows } = compositionTable(props.composition, mixtureCount);
-  replace(
-    table.querySelector("thead"),
-    h("tr", {}, h("th", { scope: "col" }, "Solute"), h("th", { scope: "col" }, "From"), units.map((u) => h("th", { scope: "col" }, u))),
-  );
+  replace(table.querySelector("thead"), headerRow(["Solute", "From", ...units]));
   replace(
     table.querySelector("tbody"),
     rows.map((r) =>

@@ -8,8 +8,24 @@
 import { fmt, isNum, label, numberOrText, uniqueWarnings } from "./format.js";
 import { scopePayload } from "./scope_lib.js";
 
-const UNKNOWN_VERDICT =
-  "This model has no cross-validated comparison with its baselines, so it is not shown to predict better than the mean of the training data.";
+// The verdicts by the model's not_better_than_baseline flag (true, false, anything else);
+// ``sentence`` is used when the model carries no baseline_statement of its own.
+const VERDICTS = {
+  true: {
+    state: "not_better",
+    short: "Not better than baseline",
+    sentence: "This model does not predict better than the mean of the training data.",
+    className: "warning",
+  },
+  false: { state: "better", short: "Better than baselines", sentence: "This model predicts better than its baselines.", className: "note" },
+  unknown: {
+    state: "unknown",
+    short: "Not shown to beat baselines",
+    sentence:
+      "This model has no cross-validated comparison with its baselines, so it is not shown to predict better than the mean of the training data.",
+    className: "warning",
+  },
+};
 
 /**
  * The model's verdict against its baselines (GET /predictive-models[/id]).
@@ -17,23 +33,8 @@ const UNKNOWN_VERDICT =
  */
 export function baselineVerdict(model) {
   const flag = model?.not_better_than_baseline;
-  if (flag === true) {
-    return {
-      state: "not_better",
-      short: "Not better than baseline",
-      sentence: model.baseline_statement || "This model does not predict better than the mean of the training data.",
-      className: "warning",
-    };
-  }
-  if (flag === false) {
-    return {
-      state: "better",
-      short: "Better than baselines",
-      sentence: model.baseline_statement || "This model predicts better than its baselines.",
-      className: "note",
-    };
-  }
-  return { state: "unknown", short: "Not shown to beat baselines", sentence: model?.baseline_statement || UNKNOWN_VERDICT, className: "warning" };
+  const verdict = VERDICTS[flag === true || flag === false ? flag : "unknown"];
+  return { ...verdict, sentence: model?.baseline_statement || verdict.sentence };
 }
 
 /** The sentence recorded when a model was made active despite its verdict, or "". */

@@ -293,26 +293,19 @@ export function scoreTotal(score) {
 export function scoreChart(score) {
   const rows = scoreRows(score).reverse(); // Plotly draws horizontal bars bottom-up
   const y = rows.map((r) => r.label);
+  const bars = (name, key, color, hovertemplate) => ({
+    type: "bar",
+    orientation: "h",
+    name,
+    x: rows.map((r) => r[key]),
+    y,
+    marker: { color },
+    hovertemplate,
+  });
   return {
     data: [
-      {
-        type: "bar",
-        orientation: "h",
-        name: "Maximum (weight)",
-        x: rows.map((r) => r.weight),
-        y,
-        marker: { color: "#d9e2ec" },
-        hovertemplate: "%{y}: weight %{x:.2f}<extra></extra>",
-      },
-      {
-        type: "bar",
-        orientation: "h",
-        name: "Contribution",
-        x: rows.map((r) => r.contribution),
-        y,
-        marker: { color: "#0b3d5c" },
-        hovertemplate: "%{y}: %{x:.3f}<extra></extra>",
-      },
+      bars("Maximum (weight)", "weight", "#d9e2ec", "%{y}: weight %{x:.2f}<extra></extra>"),
+      bars("Contribution", "contribution", "#0b3d5c", "%{y}: %{x:.3f}<extra></extra>"),
     ],
     layout: {
       barmode: "overlay",

@@ -2,7 +2,7 @@
 // volume range per protocol, pagination, and ticking protocols to compare them side by side
 // (POST /protocols/compare; ?compare=id1,id2 links to a comparison).
 import { apiRequest, currentUser, guarded, reportUnexpected, showError } from "./api.js";
-import { fillTable, h, replace } from "./dom.js";
+import { fillTable, h, headerRow, replace } from "./dom.js";
 import { pageInfo, query } from "./format.js";
 import { chartLayout, compareRows, parseCompareIds, PROTOCOL_COLORS, savedProtocolRow } from "./protocols_lib.js";
 
@@ -137,7 +137,7 @@ async function compare() {
   const ctable = document.getElementById("comparison-table");
   replace(
     ctable.querySelector("thead"),
-    h("tr", {}, h("th", { scope: "col" }, "Protocol"), protocols.map((p) => h("th", { scope: "col" }, h("a", { href: `/protocols/${p.id}` }, p.name)))),
+    headerRow(["Protocol", ...protocols.map((p) => h("a", { href: `/protocols/${p.id}` }, p.name))]),
   );
   fillTable(ctable.querySelector("tbody"), compareRows(protocols, cellNames), [
     { header: true, cell: (r) => r.label },

@@ -3,7 +3,7 @@
 // protocol, cell volume and intracellular CPA vs time with the limits, and the method and
 // sources. Shared by the design page and the saved-protocol page; the numbers and texts come
 // from protocols_lib.js.
-import { definitionList, fillTable, h, replace } from "./dom.js";
+import { definitionList, fillTable, h, headedTable, headerRow, replace } from "./dom.js";
 import { fmt } from "./format.js";
 import {
   chartLayout,
@@ -29,28 +29,15 @@ function plotlyReady() {
 
 function sensitivitySection(design) {
   const band = sensitivityRows(design);
-  const table = h(
-    "table",
+  const table = headedTable(
     { class: "data", id: "sensitivity-table" },
-    h("caption", {}, "The designed steps re-simulated at each end of each published parameter range (the others as shipped)"),
-    h(
-      "thead",
-      {},
-      h(
-        "tr",
-        {},
-        ["Parameter", "Published range", "Shipped", "Volume at low end (× V_iso)", "Limits hold", "Volume at high end (× V_iso)", "Limits hold", "Provenance", "Sources"].map((t) =>
-          h("th", { scope: "col" }, t),
-        ),
-      ),
-    ),
-    h(
-      "tbody",
-      {},
-      band.rows.map((r) =>
-        h("tr", {}, [r.name, r.range, r.shipped, r.low, r.lowHolds, r.high, r.highHolds, r.provenance, r.sources].map((t) => h("td", {}, t))),
-      ),
-    ),
+    "The designed steps re-simulated at each end of each published parameter range (the others as shipped)",
+    ["Parameter", "Published range", "Shipped", "Volume at low end (× V_iso)", "Limits hold", "Volume at high end (× V_iso)", "Limits hold", "Provenance", "Sources"],
+  );
+  fillTable(
+    table.querySelector("tbody"),
+    band.rows,
+    ["name", "range", "shipped", "low", "lowHolds", "high", "highHolds", "provenance", "sources"].map((key) => ({ cell: (r) => r[key] })),
   );
   return h(
     "section",
@@ -67,23 +54,16 @@ function sensitivitySection(design) {
 function comparisonSection(design) {
   const rows = comparisonRows(design);
   const unit = design.comparison?.[0]?.toxicity_unit || "";
-  const table = h(
-    "table",
-    { class: "data", id: "comparison-table" },
-    h("caption", {}, "Toxicity cost and osmotic excursion of the three protocols"),
-    h(
-      "thead",
-      {},
-      h(
-        "tr",
-        {},
-        ["Protocol", `Toxicity cost J (${unit})`, "Relative to one step", "Cell volume range (× V_iso)", "Within limits", "Violations", "Duration", "Steps"].map((t) =>
-          h("th", { scope: "col" }, t),
-        ),
-      ),
-    ),
-    h("tbody"),
-  );
+  const table = headedTable({ class: "data", id: "comparison-table" }, "Toxicity cost and osmotic excursion of the three protocols", [
+    "Protocol",
+    `Toxicity cost J (${unit})`,
+    "Relative to one step",
+    "Cell volume range (× V_iso)",
+    "Within limits",
+    "Violations",
+    "Duration",
+    "Steps",
+  ]);
   fillTable(table.querySelector("tbody"), rows, [
     { header: true, cell: (r) => r.label },
     { cell: (r) => r.costText },
@@ -101,7 +81,7 @@ function fillSteps(table, design, key) {
   const protocol = design.protocols?.[key] || {};
   const { headers, rows } = stepTable(protocol.steps || [], design.settings || {});
   replace(table.querySelector("caption"), `Steps of the ${(PROTOCOL_LABELS[key] || key).toLowerCase()} protocol (extracellular molality, mol/kg)`);
-  replace(table.querySelector("thead"), h("tr", {}, headers.map((t) => h("th", { scope: "col" }, t))));
+  replace(table.querySelector("thead"), headerRow(headers));
   fillTable(
     table.querySelector("tbody"),
     rows,
