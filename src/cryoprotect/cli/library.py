@@ -94,13 +94,44 @@ def import_file(
 
 
 @main.command()
-@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("sources", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "-o",
     "--output",
-    required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Ranked CSV to write.",
+    help="Ranked CSV to write (required by the local engine).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default=None,
+    help="local: worker processes of this machine (one input file, CSV out); dask: a Dask "
+    "cluster (many files, gzip, Parquet in and out). Default: dask when a scheduler is given "
+    "(--scheduler or CRYOPROTECT_DASK_SCHEDULER), else local.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    help="Dask scheduler address (tcp://host:8786) of an existing cluster; default "
+    "$CRYOPROTECT_DASK_SCHEDULER, else a local cluster of --processes worker processes.",
+)
+@click.option(
+    "--parquet",
+    "parquet_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="(dask) Write every row, ranked, as a partitioned Parquet directory (new or empty).",
+)
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="(dask) CSV of the rows that failed, with the reason (default: <output>.rejects.csv).",
+)
+@click.option(
+    "--partition-rows",
+    type=int,
+    default=1000,
+    show_default=True,
+    help="(dask) Lines, SDF records or Parquet rows per task.",
 )
 @click.option("--processes", type=int, default=None, help="Worker processes (default: all cores).")
 @click.option("--top", type=int, default=None, help="Keep only the N best (bounded memory).")
@@ -127,37 +158,86 @@ def import_file(
     "(Brenk, NIH, PAINS); cpa_score: the plain score (both are columns either way).",
 )
 def screen(
-    source: Path,
-    output: Path,
+    sources: tuple[Path, ...],
+    output: Path | None,
+    engine: str | None,
+    scheduler: str | None,
+    parquet_dir: Path | None,
+    rejects: Path | None,
+    partition_rows: int,
     processes: int | None,
     top: int | None,
     model_id: uuid.UUID | None,
     email: str | None,
     rank_by: str,
 ) -> None:
-    """Rank an external SMILES/SDF library by CPA score and structural alerts (no database
-    involved unless --model)."""
+    """Rank external SMILES/SDF/CSV (or, with the dask engine, gzip and Parquet) libraries by
+    CPA score and structural alerts (no database involved unless --model)."""
     from tqdm import tqdm
 
-    from cryoprotect.services.screening import screen_file
+    from cryoprotect.services.screening_dask import scheduler_address, screen_files_dask
 
-    model = None
-    if model_id is not None:
-        model = _load_molecule_model(model_id, email)
-    with tqdm(desc=f"screening {source.name}", unit="mol", file=sys.stderr) as bar:
-        summary = screen_file(
-            source,
-            output,
-            processes=processes,
-            top=top,
-            progress=bar.update,
-            model=model,
-            rank_by=rank_by,
-        )
+    address = scheduler_address(scheduler)
+    engine = engine or ("dask" if address else "local")
+    if engine == "local":
+        _check_local_screen(sources, output, parquet_dir, rejects)
+    model = _load_molecule_model(model_id, email) if model_id is not None else None
+    label = sources[0].name if len(sources) == 1 else f"{len(sources)} files"
+    with tqdm(desc=f"screening {label} ({engine})", unit="mol", file=sys.stderr) as bar:
+        if engine == "local":
+            from cryoprotect.services.screening import screen_file
+
+            assert output is not None
+            summary = screen_file(
+                sources[0],
+                output,
+                processes=processes,
+                top=top,
+                progress=bar.update,
+                model=model,
+                rank_by=rank_by,
+            )
+            outputs = summary.output
+            counts = (summary.total, summary.scored, summary.failed)
+        else:
+            result = screen_files_dask(
+                list(sources),
+                csv_output=output,
+                parquet_dir=parquet_dir,
+                rejects=rejects,
+                top=top,
+                scheduler=address,
+                processes=processes,
+                partition_rows=partition_rows,
+                model=model,
+                rank_by=rank_by,
+                progress=bar.update,
+            )
+            counts = (result.total, result.scored, result.failed)
+            outputs = " and ".join(p for p in (result.csv, result.parquet) if p)
+            outputs += f" ({result.partitions} partitions on {result.workers} workers); "
+            outputs += f"rejected rows in {result.rejects}"
     click.echo(
-        f"{summary.total} molecules: {summary.scored} scored, {summary.failed} failed; "
-        f"ranked list in {summary.output}"
+        f"{counts[0]} molecules: {counts[1]} scored, {counts[2]} failed; ranked list in {outputs}"
     )
+
+
+def _check_local_screen(
+    sources: tuple[Path, ...], output: Path | None, parquet_dir: Path | None, rejects: Path | None
+) -> None:
+    """The local engine reads one SMILES/SDF/CSV file (gzip allowed) into one CSV."""
+    if len(sources) != 1:
+        raise ValidationError(
+            "The local engine screens one file; use --engine dask.", field="source"
+        )
+    if not sources[0].is_file():
+        raise ValidationError(f"{sources[0]}: no such file.", field="source")
+    if sources[0].suffix.lower() in (".parquet", ".pq"):
+        raise ValidationError("Parquet input needs --engine dask.", field="source")
+    if output is None:
+        raise ValidationError("The local engine needs -o/--output (a CSV).", field="output")
+    if parquet_dir is not None or rejects is not None:
+        raise ValidationError("--parquet and --rejects need --engine dask.", field="engine")
 
 
 def _load_molecule_model(model_id: uuid.UUID, email: str | None) -> Any:

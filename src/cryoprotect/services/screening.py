@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import array
 import csv
+import gzip
 import heapq
 import io
 import os
@@ -39,7 +40,7 @@ import numpy as np
 from cryoprotect.errors import CryoprotectError, ValidationError
 from cryoprotect.ml import train as ml_train
 from cryoprotect.ml.datasets import DatasetRow
-from cryoprotect.science.alerts import alert_report
+from cryoprotect.science.alerts import alerts_for_smiles
 from cryoprotect.science.cpa_score import cpa_score
 from cryoprotect.science.descriptors import DESCRIPTORS, compute_descriptors
 from cryoprotect.science.formats import sdf_records
@@ -89,9 +90,11 @@ def _prediction_cells(p: ml_train.Prediction | None, error: str = "") -> list[ob
     return [round(p.value, 4), round(p.lower, 4), round(p.upper, 4), "true", ""]
 
 
-def _predict_chunk(
+def predict_chunk(
     items: list[tuple[float, list[object]]], model: Any
 ) -> Iterator[tuple[float, list[object]]]:
+    """``items`` (scored rows of :func:`score_record`) with the model's prediction cells
+    appended (:func:`prediction_columns`); one batch prediction, one by one on a bad row."""
     usable = [i for i, (score, row) in enumerate(items) if score != float("-inf") and row[3]]
     rows = [DatasetRow(f"screen-{i}", (), smiles=str(items[i][1][3])) for i in usable]
     found: dict[int, tuple[ml_train.Prediction | None, str]] = {}
@@ -116,10 +119,10 @@ def _with_predictions(
     for item in stream:
         buffer.append(item)
         if len(buffer) >= _CHUNK:
-            yield from _predict_chunk(buffer, model)
+            yield from predict_chunk(buffer, model)
             buffer = []
     if buffer:
-        yield from _predict_chunk(buffer, model)
+        yield from predict_chunk(buffer, model)
 
 
 @dataclass(frozen=True)
@@ -130,26 +133,47 @@ class ScreenSummary:
     output: str
 
 
+def open_text(path: Path) -> IO[str]:
+    """A SMILES/CSV file as text lines (``.gz`` decompressed on the fly)."""
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
+    return path.open(encoding="utf-8", errors="replace")
+
+
+def input_suffix(path: Path) -> str:
+    """The format suffix of ``path`` (``.smi``, ``.csv``, ``.sdf``, ...), ``.gz`` looked through."""
+    name = path.name.lower()
+    return Path(name[: -len(".gz")] if name.endswith(".gz") else name).suffix
+
+
+def parse_line(number: int, line: str, is_csv: bool) -> tuple[int, str, str, str | None] | None:
+    """One SMILES/CSV line as a record ``(row, text, "smiles", name)``; None for a blank line,
+    a comment or the header (line 1 starting with ``smiles``)."""
+    stripped = line.strip()
+    if not stripped or stripped.startswith("#"):
+        return None
+    parts = stripped.replace(",", " ").split(None, 1) if is_csv else stripped.split(None, 1)
+    if number == 1 and parts[0].lower() in ("smiles", "smi"):
+        return None
+    return number, parts[0], "smiles", parts[1].strip() if len(parts) > 1 else None
+
+
 def iter_input(path: Path) -> Iterator[tuple[int, str, str, str | None]]:
-    """Yield ``(row, text, fmt, name)`` from a SMILES (.smi/.txt/.csv first column) or SDF file."""
-    if path.suffix.lower() in (".sdf", ".sd"):
+    """Yield ``(row, text, fmt, name)`` from a SMILES (.smi/.txt/.csv first column) or SDF
+    file, gzip-compressed or not."""
+    suffix = input_suffix(path)
+    if suffix in (".sdf", ".sd"):
         data = path.read_bytes()
+        if path.name.lower().endswith(".gz"):
+            data = gzip.decompress(data)
         for number, block, title in sdf_records(data):
             yield number, block, "molblock", title
         return
-    with path.open(encoding="utf-8", errors="replace") as handle:
+    with open_text(path) as handle:
         for number, line in enumerate(handle, start=1):
-            stripped = line.strip()
-            if not stripped or stripped.startswith("#"):
-                continue
-            parts = (
-                stripped.replace(",", " ").split(None, 1)
-                if path.suffix.lower() == ".csv"
-                else stripped.split(None, 1)
-            )
-            if number == 1 and parts[0].lower() in ("smiles", "smi"):
-                continue
-            yield number, parts[0], "smiles", parts[1].strip() if len(parts) > 1 else None
+            record = parse_line(number, line, suffix == ".csv")
+            if record is not None:
+                yield record
 
 
 def score_record(
@@ -165,7 +189,7 @@ def score_record(
         std = register_structure(text, fmt)
         descriptors = compute_descriptors(std.mol)
         score = cpa_score(descriptors).score
-        alerts = alert_report(std.mol)
+        alerts = alerts_for_smiles(std.smiles)  # cached per parent SMILES in each worker
     except CryoprotectError as exc:
         return float("-inf"), [
             number,

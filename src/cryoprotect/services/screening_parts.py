@@ -1,0 +1,308 @@
+"""The worker side of distributed screening: plan a file into partitions, score a partition.
+
+Runs inside Dask worker processes (:mod:`cryoprotect.services.screening_dask` submits these
+functions); it is plain Python over files, so the same functions also run in the caller's
+process. A partition is read from the file by the worker itself (a byte position for plain
+SMILES/CSV, a line range for gzip, a record range for SDF, a row range for Parquet), each
+record goes through :func:`cryoprotect.services.screening.score_record` — the registration
+standardisation, descriptors, CPA score and structural alerts — and, with a molecule model,
+:func:`cryoprotect.services.screening.predict_chunk`. The scored rows are written as one
+Parquet file under a name fixed by (file, partition), through a temporary name and an atomic
+rename: a partition computed again after a worker died replaces its own file, so every
+input row is in the output exactly once.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import uuid
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from cryoprotect.science.formats import sdf_records
+from cryoprotect.services.screening import (
+    COLUMNS,
+    input_suffix,
+    open_text,
+    parse_line,
+    predict_chunk,
+    prediction_columns,
+    score_record,
+)
+
+Record = tuple[int, str, str, str | None]
+TEXT_SUFFIXES = (".smi", ".smiles", ".txt", ".csv")
+SDF_SUFFIXES = (".sdf", ".sd")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+_INT_COLUMNS = {"rank", "input_row", "alerts_count"}
+_STRING_COLUMNS = {
+    "name",
+    "input",
+    "smiles",
+    "inchikey",
+    "alert_catalogues",
+    "alert_descriptions",
+    "error",
+    "prediction_note",
+    "source",
+}
+
+
+class ScreenInputError(Exception):
+    """A file that cannot be screened (the message names it); picklable across processes."""
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One slice of one input file. ``kind``: text | text.gz | sdf | parquet.
+
+    ``first_row`` is the 1-based number of its first line (text), record (SDF) or row
+    (Parquet), ``count`` how many it holds. text: ``start`` is the file position of the first
+    line; sdf: bytes ``start`` .. ``end`` of the (decompressed) file hold its records; gzip
+    text and Parquet are read from the beginning of the file (``start``/``end`` unused).
+    """
+
+    source: str
+    file_index: int
+    index: int
+    kind: str
+    start: int
+    first_row: int
+    count: int
+    end: int = -1
+
+
+@dataclass(frozen=True)
+class PartResult:
+    """What a scored partition sends back: its ranking keys in input order and its rejects."""
+
+    file_index: int
+    index: int
+    path: str
+    keys: np.ndarray  # float64, -inf for a failed row
+    rejects: list[tuple[str, int, str, str]]  # (source, row, input, reason)
+
+
+def columns(target: str | None) -> list[str]:
+    """The output columns: the local engine's (rank first), the model's, then ``source``."""
+    return [*COLUMNS, *(prediction_columns(target) if target else []), "source"]
+
+
+def arrow_schema(target: str | None) -> pa.Schema:
+    """Typed columns: integers, floats, strings and a nullable prediction_in_domain flag."""
+    fields = []
+    for name in columns(target):
+        if name in _INT_COLUMNS:
+            kind: pa.DataType = pa.int64()
+        elif name in _STRING_COLUMNS:
+            kind = pa.string()
+        elif name == "prediction_in_domain":
+            kind = pa.bool_()
+        else:
+            kind = pa.float64()
+        fields.append(pa.field(name, kind))
+    return pa.schema(fields)
+
+
+def _file_kind(path: Path) -> str:
+    suffix = input_suffix(path)
+    gz = path.name.lower().endswith(".gz")
+    if suffix in PARQUET_SUFFIXES and not gz:
+        return "parquet"
+    if suffix in SDF_SUFFIXES:
+        return "sdf"
+    if suffix in TEXT_SUFFIXES:
+        return "text.gz" if gz else "text"
+    raise ScreenInputError(
+        f"{path}: unknown format '{path.name}' (use .smi/.smiles/.txt/.csv or .sdf/.sd, "
+        "optionally .gz, or .parquet)"
+    )
+
+
+def plan_file(source: str, file_index: int, size: int) -> list[Partition]:
+    """Split ``source`` into partitions of at most ``size`` rows (records for SDF).
+
+    Reads the whole file once (a gzip file is fully decompressed, so a truncated or corrupt
+    one fails here, before any scoring); raises :class:`ScreenInputError` naming the file.
+    """
+    path = Path(source)
+    kind = _file_kind(path)
+    try:
+        if kind == "parquet":
+            return _plan_parquet(path, file_index, size)
+        if kind == "sdf":
+            return _plan_sdf(path, file_index, size)
+        return _plan_text(path, file_index, size, kind)
+    except ScreenInputError:
+        raise
+    except (OSError, EOFError, zlib.error, pa.ArrowException, UnicodeError) as exc:
+        raise ScreenInputError(f"{path}: cannot be read ({exc})") from exc
+
+
+def _plan_text(path: Path, file_index: int, size: int, kind: str) -> list[Partition]:
+    parts: list[Partition] = []
+    start, first, number = 0, 1, 0
+    with open_text(path) as handle:
+        while line := handle.readline():
+            number += 1
+            if "\x00" in line:
+                raise ScreenInputError(f"{path}: line {number} holds a NUL byte (not a text file)")
+            if number - first + 1 == size:
+                parts.append(Partition(str(path), file_index, len(parts), kind, start, first, size))
+                first, start = number + 1, (handle.tell() if kind == "text" else 0)
+    if number >= first:
+        count = number - first + 1
+        parts.append(Partition(str(path), file_index, len(parts), kind, start, first, count))
+    return parts
+
+
+def _sdf_bytes(path: Path, start: int = 0, end: int = -1) -> bytes:
+    if path.name.lower().endswith(".gz"):
+        data = gzip.decompress(path.read_bytes())
+        return data[start:] if end < 0 else data[start:end]
+    with path.open("rb") as handle:
+        handle.seek(start)
+        return handle.read() if end < 0 else handle.read(end - start)
+
+
+def _plan_sdf(path: Path, file_index: int, size: int) -> list[Partition]:
+    # Cut right after the "$$$$" that closes every size-th non-blank record: the slices split
+    # into exactly the records (and numbers) sdf_records() finds in the whole file.
+    data = _sdf_bytes(path)
+    cuts: list[tuple[int, int, int, int]] = []  # (start, end, first record, count)
+    start, first, count, position = 0, 1, 0, 0
+    while (found := data.find(b"$$$$", position)) >= 0:
+        count += bool(data[position:found].decode("utf-8-sig", errors="replace").strip())
+        position = found + 4
+        if count == size:
+            cuts.append((start, position, first, count))
+            start, first, count = position, first + count, 0
+    count += bool(data[position:].decode("utf-8-sig", errors="replace").strip())
+    if count:
+        cuts.append((start, len(data), first, count))
+    return [
+        Partition(str(path), file_index, i, "sdf", lo, first, n, end=hi)
+        for i, (lo, hi, first, n) in enumerate(cuts)
+    ]
+
+
+def _plan_parquet(path: Path, file_index: int, size: int) -> list[Partition]:
+    schema = pq.read_schema(path)
+    if "smiles" not in schema.names:
+        raise ScreenInputError(f"{path}: no 'smiles' column (columns: {', '.join(schema.names)})")
+    total = pq.ParquetFile(path).metadata.num_rows
+    return [
+        Partition(str(path), file_index, i, "parquet", 0, first, min(size, total - first + 1))
+        for i, first in enumerate(range(1, total + 1, size))
+    ]
+
+
+def read_partition(part: Partition) -> Iterator[Record]:
+    """The records of ``part``, numbered as :func:`screening.iter_input` numbers them."""
+    path = Path(part.source)
+    if part.kind == "parquet":
+        yield from _read_parquet(path, part)
+    elif part.kind == "sdf":
+        for number, block, title in sdf_records(_sdf_bytes(path, part.start, part.end)):
+            yield part.first_row + number - 1, block, "molblock", title
+    else:
+        is_csv = input_suffix(path) == ".csv"
+        with open_text(path) as handle:
+            if part.kind == "text":
+                handle.seek(part.start)
+                lines: Iterator[str] = iter(handle)
+            else:
+                lines = islice(handle, part.first_row - 1, None)
+            for number, line in enumerate(islice(lines, part.count), start=part.first_row):
+                record = parse_line(number, line, is_csv)
+                if record is not None:
+                    yield record
+
+
+def _read_parquet(path: Path, part: Partition) -> Iterator[Record]:
+    handle = pq.ParquetFile(path)
+    names = ["smiles", "name"] if "name" in handle.schema_arrow.names else ["smiles"]
+    offset = 0  # first row (0-based) of the current row group
+    for group in range(handle.metadata.num_row_groups):
+        rows = handle.metadata.row_group(group).num_rows
+        lo, hi = (
+            max(part.first_row - 1, offset),
+            min(part.first_row - 1 + part.count, offset + rows),
+        )
+        if lo < hi:
+            table = handle.read_row_group(group, columns=names).slice(lo - offset, hi - lo)
+            smiles = table.column("smiles").to_pylist()
+            titles = table.column("name").to_pylist() if "name" in names else [None] * len(smiles)
+            for i, (text, title) in enumerate(zip(smiles, titles, strict=True)):
+                yield lo + i + 1, str(text or ""), "smiles", (str(title) if title else None)
+        offset += rows
+
+
+def _cell(value: object, name: str) -> object:
+    if name in _STRING_COLUMNS:
+        return "" if value is None else str(value)
+    if value == "" or value is None:
+        return None
+    if name == "prediction_in_domain":
+        return value == "true"
+    return value
+
+
+def _table(rows: Sequence[list[object]], source: str, target: str | None) -> pa.Table:
+    schema = arrow_schema(target)
+    names = schema.names[1:]  # no rank yet
+    data = {
+        name: [_cell(row[i], name) for row in rows]
+        for i, name in enumerate(names)
+        if name != "source"
+    }
+    data["source"] = [source] * len(rows)
+    return pa.Table.from_pydict(data, schema=pa.schema([schema.field(n) for n in names]))
+
+
+def write_atomic(table: pa.Table, path: Path) -> None:
+    """Write ``table`` to ``path`` through a temporary name in the same directory."""
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    pq.write_table(table, temporary)
+    os.replace(temporary, path)
+
+
+def part_name(file_index: int, index: int) -> str:
+    return f"part-{file_index:04d}-{index:06d}.parquet"
+
+
+def score_partition(part: Partition, staging: str, rank_by: str, model: Any = None) -> PartResult:
+    """Score every record of ``part`` and write them (input order, no rank) under ``staging``."""
+    scored = [score_record(record, rank_by) for record in read_partition(part)]
+    if model is not None:
+        scored = list(predict_chunk(scored, model))
+    target = model.target if model is not None else None
+    name = Path(part.source).name
+    table = _table([row for _, row in scored], name, target)
+    path = Path(staging) / part_name(part.file_index, part.index)
+    write_atomic(table, path)
+    error_at = len(COLUMNS) - 2  # the row has no rank: error is its last local-engine cell
+    rejects = [
+        (name, int(str(row[0])), str(row[2]), str(row[error_at]))
+        for key, row in scored
+        if key == float("-inf")
+    ]
+    keys = np.fromiter((key for key, _ in scored), dtype=np.float64, count=len(scored))
+    return PartResult(part.file_index, part.index, str(path), keys, rejects)
+
+
+def finish_partition(staged: str, ranks: np.ndarray, final: str) -> str:
+    """Add the global ``rank`` column to a staged partition and write it to ``final``."""
+    table = pq.read_table(staged)
+    table = table.add_column(0, pa.field("rank", pa.int64()), pa.array(ranks, type=pa.int64()))
+    write_atomic(table, Path(final))
+    return final
