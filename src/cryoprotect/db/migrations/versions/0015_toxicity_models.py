@@ -20,8 +20,17 @@ Revises: 0014
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import context, op
-from sqlalchemy.dialects.postgresql import JSONB
+from alembic import op
+
+from cryoprotect.db.migration_helpers import (
+    app_role,
+    audit_row_trigger,
+    grant_dml,
+    jsonb,
+    owned_columns,
+    rls_policies,
+    touch_row_trigger,
+)
 
 revision = "0015"
 down_revision = "0014"
@@ -31,33 +40,6 @@ depends_on = None
 TABLE = "toxicity_models"
 
 
-def _app_role() -> str:
-    role = str(context.config.attributes.get("app_role", "cryoprotect_app"))
-    if not role.replace("_", "").isalnum():
-        raise ValueError(f"invalid app role name {role!r}")
-    return role
-
-
-def _policy(name: str, command: str, *, using: str | None = None, check: str | None = None) -> None:
-    sql = f"CREATE POLICY {TABLE}_{name} ON public.{TABLE} FOR {command}"
-    if using is not None:
-        sql += f" USING ({using})"
-    if check is not None:
-        sql += f" WITH CHECK ({check})"
-    op.execute(f"DROP POLICY IF EXISTS {TABLE}_{name} ON public.{TABLE}")
-    op.execute(sql)
-
-
-def _json_column(name: str) -> sa.Column[dict[str, object]]:
-    return sa.Column(name, JSONB(), server_default=sa.text("'{}'::jsonb"), nullable=False)
-
-
-def _timestamp(name: str) -> sa.Column[object]:
-    return sa.Column(
-        name, sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
-    )
-
-
 def upgrade() -> None:
     op.create_table(
         TABLE,
@@ -65,19 +47,16 @@ def upgrade() -> None:
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.Column("status", sa.String(16), server_default="queued", nullable=False),
-        _json_column("spec"),
-        _json_column("model"),
-        _json_column("fit"),
-        _json_column("training_data"),
+        jsonb("spec", "{}"),
+        jsonb("model", "{}"),
+        jsonb("fit", "{}"),
+        jsonb("training_data", "{}"),
         sa.Column("verified", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("progress", sa.Float(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("training_seconds", sa.Float(), nullable=True),
-        sa.Column("created_by", sa.UUID(), nullable=False),
-        sa.Column("team_id", sa.UUID(), nullable=True),
-        sa.Column("visibility", sa.String(16), server_default="private", nullable=False),
-        _timestamp("created_at"),
-        _timestamp("updated_at"),
+        *owned_columns(),
+        # owned_checks() builds these two the other way round: 0015 keeps its own order.
         sa.CheckConstraint(
             "visibility IN ('private', 'team', 'public')", name=op.f(f"ck_{TABLE}_visibility")
         ),
@@ -115,33 +94,22 @@ def upgrade() -> None:
         op.create_index(op.f(f"ix_{TABLE}_{column}"), TABLE, [column])
 
     # Row-level security: exactly the owned-table policies of 0002 (as predictive_models).
-    op.execute(f"ALTER TABLE public.{TABLE} ENABLE ROW LEVEL SECURITY")
-    op.execute(f"ALTER TABLE public.{TABLE} FORCE ROW LEVEL SECURITY")
-    service = "auth.role() = 'service_role'"
-    _policy("service_role_policy", "ALL", using=service, check=service)
-    _policy("select_policy", "SELECT", using="auth.can_view_row(created_by, team_id, visibility)")
-    _policy("insert_policy", "INSERT", check="auth.can_insert_row(created_by, team_id)")
-    _policy(
-        "update_policy",
-        "UPDATE",
-        using="auth.can_edit_row(created_by, team_id, visibility)",
-        check="auth.can_edit_row(created_by, team_id, visibility) "
+    rls_policies(
+        TABLE,
+        select="auth.can_view_row(created_by, team_id, visibility)",
+        insert="auth.can_insert_row(created_by, team_id)",
+        update="auth.can_edit_row(created_by, team_id, visibility)",
+        update_check="auth.can_edit_row(created_by, team_id, visibility) "
         "AND (team_id IS NULL OR auth.team_can(team_id, 'create'))",
+        delete="auth.can_delete_row(created_by, team_id, visibility)",
     )
-    _policy("delete_policy", "DELETE", using="auth.can_delete_row(created_by, team_id, visibility)")
-    op.execute(
-        f"CREATE TRIGGER touch_row BEFORE UPDATE ON public.{TABLE} "
-        "FOR EACH ROW EXECUTE FUNCTION public.touch_row()"
-    )
-    op.execute(
-        f"CREATE TRIGGER audit_row AFTER INSERT OR UPDATE OR DELETE ON public.{TABLE} "
-        "FOR EACH ROW EXECUTE FUNCTION public.audit_row()"
-    )
+    touch_row_trigger(TABLE)
+    audit_row_trigger(TABLE)
     op.execute(
         f"CREATE TRIGGER scope_change_guard BEFORE UPDATE OF team_id, visibility "
         f"ON public.{TABLE} FOR EACH ROW EXECUTE FUNCTION public.scope_change_guard()"
     )
-    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON public.{TABLE} TO {_app_role()}")
+    grant_dml(TABLE, app_role())
 
     op.execute(
         "ALTER TABLE public.jobs ADD COLUMN IF NOT EXISTS progress double precision "
