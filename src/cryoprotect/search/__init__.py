@@ -16,12 +16,15 @@ use (fingerprints, Tanimoto, query parsing, pattern bits) are in
 Both return exactly what a brute-force loop would (``BulkTanimotoSimilarity``,
 ``HasSubstructMatch``); the unit tests and ``benchmarks/`` check it. Callers pass an
 ``allowed`` callback (:mod:`.visibility`) to keep only ids the actor may see: visibility
-is decided by the service (and PostgreSQL), never here.
+is decided by the service (and PostgreSQL), never here. :class:`FeedPosition`
+(:mod:`.feed`) is where the change feed that keeps them in step stands: the PostgreSQL
+snapshot it has read everything of.
 
 Layer: may import ``science``, ``errors`` and ``settings``; serves ``services`` and the
 adapters.
 """
 
+from cryoprotect.search.feed import FeedPosition
 from cryoprotect.search.isolation import ISOLATION_AVAILABLE
 from cryoprotect.search.similarity import SimilarityIndex
 from cryoprotect.search.substructure import SubstructureHits, SubstructureIndex
@@ -30,6 +33,7 @@ from cryoprotect.search.visibility import Allowed
 __all__ = [
     "ISOLATION_AVAILABLE",
     "Allowed",
+    "FeedPosition",
     "SimilarityIndex",
     "SubstructureHits",
     "SubstructureIndex",

@@ -228,6 +228,15 @@ class SimilarityIndex:
             tombstones = sys.getsizeof(snap.main_dead) + sys.getsizeof(snap.delta_dead)
             return int(arrays + lists + strings + mapping + tombstones)
 
+    def fingerprints(self) -> dict[str, bytes]:
+        """Every id the index holds and its fingerprint (the 256 bytes given to :meth:`add`)."""
+        with self._lock:
+            snap = self._snap
+            return {
+                key: (snap.full[row] if row >= 0 else snap.delta[~row]).astype("<u8").tobytes()
+                for key, row in self._where.items()
+            }
+
     # ----------------------------------------------------------------- writes
 
     def add(self, ids: Iterable[object], fps: Sequence[bytes] | NDArray[np.uint8]) -> None:

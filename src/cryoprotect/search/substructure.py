@@ -186,6 +186,11 @@ class SubstructureIndex:
             arrays = self._patterns.nbytes + self._types.nbytes
             return int(smiles + strings + lists + mapping + rdkit_patterns + arrays)
 
+    def structures(self) -> dict[str, str]:
+        """Every id the index holds and its SMILES (RDKit canonical, as matched)."""
+        with self._rw.read():
+            return {key: self._smiles[row] for key, row in self._where.items()}
+
     # ----------------------------------------------------------------- writes
 
     def add(self, ids: Iterable[object], smiles: Iterable[str]) -> None:

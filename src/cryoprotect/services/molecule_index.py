@@ -6,9 +6,17 @@ visibility metadata kept beside the index (so top-k still returns k visible hits
 re-reads the hits under the caller's identity, where row-level security has the final word.
 
 Keeping in step: the ``audit_log`` (written by a trigger on every change of ``molecules``)
-is the change feed. Each search first applies the audit entries newer than the last one it
-saw — one indexed query when nothing changed — so writes by this process, by other worker
+is the change feed. Each search first applies the audit entries it has not seen — one
+indexed query when nothing changed — so writes by this process, by other worker
 processes and by the CLI all reach the index without a full rebuild.
+
+What "not seen" means is decided by transaction ids, not audit ids (an id is taken at
+INSERT but visible only at COMMIT): each audit row records the transaction that wrote it
+(``xact_id``, migration 0016), and the index keeps the PostgreSQL snapshot of its last
+feed read (:class:`cryoprotect.search.FeedPosition`). The next read asks for the rows of
+transactions that snapshot did not show — those that began after it, and those that were
+still running — in the same statement that takes the new snapshot. A transaction held
+open while any number of others commit is read when it commits; nothing is read twice.
 """
 
 from __future__ import annotations
@@ -23,15 +31,34 @@ from typing import Any
 import sqlalchemy as sa
 
 from cryoprotect.db.database import Database, Identity
-from cryoprotect.db.models import AuditLog, Molecule, TeamRole, UserTeamMembership
-from cryoprotect.search import SimilarityIndex, SubstructureIndex
+from cryoprotect.db.models import Molecule, TeamRole, UserTeamMembership
+from cryoprotect.search import FeedPosition, SimilarityIndex, SubstructureIndex
 from cryoprotect.services.actor import Actor
 
 logger = logging.getLogger(__name__)
 
-# Audit ids are assigned at INSERT but become visible at COMMIT, so a slow transaction can
-# surface an id below the cursor: re-read this many ids behind it and skip ones applied.
-_REPLAY_WINDOW = 5000
+# The feed's read: the statement's own snapshot and, beside it, the molecules' audit
+# entries of transactions the previous snapshot did not show (from its xmax on, or still
+# running then). Rows whose transaction id is at or past the new snapshot's xmax cannot
+# have been written by this server's transactions (they would not be visible yet): they
+# come from another cluster through a restore, were reflected by the load, and are read
+# at most once, when this server's transaction ids pass them.
+_CHANGES = sa.text(
+    """
+    WITH now AS (
+        SELECT pg_current_snapshot()::text AS snapshot,
+               pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax
+    )
+    SELECT now.snapshot, a.id, a.row_id
+    FROM now
+    LEFT JOIN public.audit_log AS a
+      ON a.table_name = 'molecules'
+     AND (a.xact_id >= :from_xid OR a.xact_id = ANY(CAST(:running AS bigint[])))
+     AND a.xact_id < now.xmax
+    ORDER BY a.id
+    """
+)
+_SNAPSHOT = sa.text("SELECT pg_current_snapshot()::text")
 
 # What the index holds of a molecule: every structure that has a fingerprint.
 _INDEXED = sa.select(
@@ -59,10 +86,15 @@ class MoleculeIndex:
         self.similarity = SimilarityIndex()
         self.substructure = SubstructureIndex()
         self._meta: dict[str, _Meta] = {}
-        self._cursor = 0
-        self._applied: set[int] = set()
+        # Before the load: nothing seen (a sync would read every entry; the load comes first).
+        self._position = FeedPosition(0, 0)
         self._lock = threading.RLock()
         self._loaded = False
+
+    @property
+    def position(self) -> FeedPosition:
+        """The snapshot of the feed's last read: the index reflects everything it shows."""
+        return self._position
 
     # ------------------------------------------------------------- loading
     def ensure_loaded(self) -> None:
@@ -73,25 +105,12 @@ class MoleculeIndex:
 
     def _load(self) -> None:
         with self.db.transaction(Identity.service()) as session:
-            self._cursor = int(
-                session.scalar(
-                    sa.select(sa.func.coalesce(sa.func.max(AuditLog.id), 0)).where(
-                        AuditLog.table_name == "molecules"
-                    )
-                )
-                or 0
-            )
-            # Entries already reflected in the snapshot below are not replayed by sync().
-            self._applied = set(
-                session.scalars(
-                    sa.select(AuditLog.id).where(
-                        AuditLog.table_name == "molecules",
-                        AuditLog.id > self._cursor - _REPLAY_WINDOW,
-                    )
-                )
-            )
+            # Taken before the rows are read: all the snapshot shows, the rows reflect
+            # (entries committed in between are applied again by the first sync: harmless).
+            position = FeedPosition.parse(str(session.scalar(_SNAPSHOT)))
             rows = session.execute(_INDEXED).all()
         self._apply_rows(rows)
+        self._position = position
         logger.info("molecule index loaded", extra={"molecules": len(rows)})
 
     def _apply_rows(self, rows: Sequence[Any]) -> None:  # rows of the index query
@@ -116,32 +135,25 @@ class MoleculeIndex:
                 del self._meta[i]
 
     def sync(self) -> int:
-        """Apply changes recorded in the audit log since the last sync; returns how many rows."""
+        """Apply the changes of ``molecules`` committed since the last sync; returns how many
+        rows changed. The position moves on only once they are applied."""
         self.ensure_loaded()
         with self._lock, self.db.transaction(Identity.service()) as session:
+            seen = self._position
+            from_xid, running = seen.unseen()
             entries = session.execute(
-                sa.select(AuditLog.id, AuditLog.row_id)
-                .where(
-                    AuditLog.table_name == "molecules",
-                    AuditLog.id > max(0, self._cursor - _REPLAY_WINDOW),
-                )
-                .order_by(AuditLog.id)
+                _CHANGES, {"from_xid": from_xid, "running": list(running)}
             ).all()
-            fresh = [(eid, rid) for eid, rid in entries if eid not in self._applied]
-            if not fresh:
-                return 0
-            changed = sorted({rid for _, rid in fresh if rid})
-            rows = session.execute(
-                _INDEXED.where(Molecule.id.in_([uuid.UUID(r) for r in changed]))
-            ).all()
-            present = {str(r.id) for r in rows}
-            self._remove([r for r in changed if r not in present])
-            self._apply_rows(rows)
-            for eid, _ in fresh:
-                self._applied.add(eid)
-            self._cursor = max(self._cursor, max(eid for eid, _ in fresh))
-            floor = self._cursor - _REPLAY_WINDOW
-            self._applied = {e for e in self._applied if e > floor}
+            now = FeedPosition.parse(entries[0].snapshot)
+            changed = sorted({e.row_id for e in entries if e.row_id})
+            if changed:
+                rows = session.execute(
+                    _INDEXED.where(Molecule.id.in_([uuid.UUID(r) for r in changed]))
+                ).all()
+                present = {str(r.id) for r in rows}
+                self._remove([r for r in changed if r not in present])
+                self._apply_rows(rows)
+            self._position = seen.advance(now)
             return len(changed)
 
     # ---------------------------------------------------------- visibility

@@ -116,6 +116,7 @@ class AuditLog(Base):
     __table_args__ = (
         CheckConstraint(in_check("action", AUDIT_ACTIONS), name="action"),
         Index("ix_audit_log_table_row", "table_name", "row_id"),
+        Index("ix_audit_log_table_xact", "table_name", "xact_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
@@ -127,3 +128,7 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(8), nullable=False)
     old_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     new_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    # Added in 0016: the writing transaction (pg_current_xact_id()), for the search feed.
+    xact_id: Mapped[int] = mapped_column(
+        BigInteger, nullable=False, server_default=text("(pg_current_xact_id()::text)::bigint")
+    )
