@@ -20,6 +20,7 @@ import {
   searchModeQuery,
   similarityRows,
 } from "./molecules_lib.js";
+import { alertsCellText } from "./alerts_lib.js";
 import { download, drawing, visibilityBadge } from "./molecules_ui.js";
 
 const error = $("error");
@@ -81,6 +82,7 @@ function columns(kind, highlight) {
   }
   cols.push({ title: "InChIKey", cell: (m) => (m.inchikey ? h("code", {}, m.inchikey) : "—"), align: "text" });
   if (kind === "text") cols.push({ title: "Class", cell: (m) => m.molecule_class || "—", align: "text" });
+  cols.push({ title: "Structural alerts", cell: alertsCell, align: "text" });
   cols.push({ title: "Visibility", cell: (m) => visibilityBadge(m.visibility), align: "center" });
   return cols;
 }
@@ -89,6 +91,13 @@ function mwCell(m) {
   const value = m.molecular_weight ?? m.average_molar_mass;
   const text = massText(value).replace(" g/mol", "");
   return m.molecular_weight == null && m.average_molar_mass != null ? `${text} (average)` : text;
+}
+
+// Count and catalogues of the API's `alerts` report, linking to the molecule page's section.
+function alertsCell(m) {
+  const { text, title } = alertsCellText(m.alerts);
+  if (!m.alerts) return h("span", { class: "hint", title }, text);
+  return h("a", { href: `/molecules/${m.id}#alerts-section`, class: "alerts-cell", title }, text);
 }
 
 function nameCell(m) {
