@@ -8,8 +8,7 @@ import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from cryoprotect.api.common import StrictSchema, current_actor, services, signed_in
-from cryoprotect.services.toxicity import DesignStarted
+from cryoprotect.api.common import StrictSchema, answers_signed_in, current_actor, services
 
 blp = Blueprint(
     "cocktails",
@@ -88,14 +87,17 @@ class CocktailDesignJobSchema(ma.Schema):
 
 @blp.route("/design")
 class CocktailDesignView(MethodView):
-    @signed_in(blp)
-    @blp.arguments(CocktailDesignRequestSchema)
-    @blp.response(202, CocktailDesignJobSchema)
-    @blp.alt_response(404, description="No such cell type or toxicity model visible to the caller")
-    @blp.alt_response(
-        422,
-        description="Unknown candidate, too many candidates, a candidate without permeability "
-        "or toxicity parameters, a toxicity model that is not ready, a bad vitrification target",
+    @answers_signed_in(
+        blp,
+        CocktailDesignJobSchema,
+        body=CocktailDesignRequestSchema,
+        status=202,
+        errors={
+            404: "No such cell type or toxicity model visible to the caller",
+            422: "Unknown candidate, too many candidates, a candidate without permeability "
+            "or toxicity parameters, a toxicity model that is not ready, a bad vitrification "
+            "target",
+        },
     )
     def post(self, body: dict[str, Any]) -> Any:
         """Design a CPA cocktail and its loading/unloading protocol in the background; poll /api/v1/jobs/{id}
@@ -112,12 +114,4 @@ class CocktailDesignView(MethodView):
         def design(progress: Any, cancel: Any) -> dict[str, Any]:
             return svc.cocktails.run(prepared, progress=progress, cancel=cancel)
 
-        job = svc.jobs.submit(actor, "design_cocktail", design)
-        return DesignStarted(
-            job_id=job.id,
-            status=job.status,
-            cell_type_id=prepared.cell_type_id,
-            cell_type_name=prepared.cell_type_name,
-            toxicity_model_id=prepared.toxicity_model_id,
-            candidates=prepared.candidates,
-        )
+        return prepared.started(svc.jobs.submit(actor, "design_cocktail", design))

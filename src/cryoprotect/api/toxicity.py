@@ -12,9 +12,11 @@ from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 
 from cryoprotect.api.common import (
+    NOT_CREATABLE,
     InputSchema,
     PageArgsSchema,
     StrictSchema,
+    answers_signed_in,
     current_actor,
     deletes,
     lists,
@@ -257,13 +259,16 @@ class ToxicityModels(MethodView):
         """Toxicity model versions visible to the caller, newest first"""
         return services().toxicity.list(current_actor(), **args)
 
-    @signed_in(blp)
-    @blp.arguments(ToxicityFitSchema)
-    @blp.response(202, ToxicityFitJobSchema)
-    @blp.alt_response(403, description="No permission to create in that team")
-    @blp.alt_response(404, description="A named experiment is not a visible exposure experiment")
-    @blp.alt_response(
-        422, description="No usable exposure data, unknown CPA or interaction, too few rows"
+    @answers_signed_in(
+        blp,
+        ToxicityFitJobSchema,
+        body=ToxicityFitSchema,
+        status=202,
+        errors={
+            403: NOT_CREATABLE,
+            404: "A named experiment is not a visible exposure experiment",
+            422: "No usable exposure data, unknown CPA or interaction, too few rows",
+        },
     )
     def post(self, body: dict[str, Any]) -> Any:
         """Fit a kinetic toxicity model to visible exposure experiments in the background; poll the job"""
@@ -295,7 +300,7 @@ class ExposureImportView(MethodView):
     @signed_in(blp)
     @multipart_arguments(blp, ExposureImportFormSchema, ExposureImportFileSchema)
     @blp.response(201, ExposureImportSchema)
-    @blp.alt_response(403, description="No permission to create in that team")
+    @blp.alt_response(403, description=NOT_CREATABLE)
     @blp.alt_response(
         422,
         description="Bad rows: details.rows lists each (row, field, reason); nothing is written",

@@ -22,10 +22,11 @@ from cryoprotect.science.cocktail import VitrificationTarget, design_cocktail
 from cryoprotect.science.protocols import Limits
 from cryoprotect.science.toxicity import KineticToxicityModel
 from cryoprotect.services.actor import Actor
+from cryoprotect.services.jobs import JobRecord
 from cryoprotect.services.mixtures import MixtureService
 from cryoprotect.services.protocols import CellTypeService
 from cryoprotect.services.solutions import parameter_name
-from cryoprotect.services.toxicity.records import jsonable
+from cryoprotect.services.toxicity.records import DesignStarted, jsonable
 from cryoprotect.services.toxicity.service import ToxicityService
 
 MAX_CANDIDATES = 5
@@ -43,6 +44,17 @@ class PreparedDesign:
     names: tuple[str, ...]
     candidates: list[dict[str, Any]]
     options: dict[str, Any] = field(default_factory=dict)
+
+    def started(self, job: JobRecord) -> DesignStarted:
+        """The answer to the request: the job designing it and what it was resolved to."""
+        return DesignStarted(
+            job_id=job.id,
+            status=job.status,
+            cell_type_id=self.cell_type_id,
+            cell_type_name=self.cell_type_name,
+            toxicity_model_id=self.toxicity_model_id,
+            candidates=self.candidates,
+        )
 
 
 class DesignFailed(CryoprotectError):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -13,6 +12,7 @@ import numpy as np
 from cryoprotect.db.models import ToxicityModel
 from cryoprotect.errors import ValidationError
 from cryoprotect.science.toxicity import CITATIONS, EQUATIONS, KineticToxicityModel
+from cryoprotect.services.owned import OwnedRecord, owned_columns
 
 
 def jsonable(value: Any) -> Any:
@@ -33,8 +33,36 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+#: Columns of a ``toxicity_models`` row a record shows as they are.
+_ROW_COLUMNS = ("id", "name", "version", "status", "progress", "error", "training_seconds")
+#: Values of the stored model (``toxicity_models.model``) a record shows as they are (None
+#: when absent).
+_MODEL_VALUES = (
+    "t_ref_k",
+    "temperature_dependence",
+    "valid_temperature_k",
+    "valid_max_total_molality",
+    "source",
+    "provenance",
+    "interval_level",
+)
+#: Values of the fit's summary (``toxicity_models.fit``) shown as they are; and its lists.
+_FIT_VALUES = (
+    "aic",
+    "bic",
+    "log_likelihood",
+    "sigma",
+    "n_observations",
+    "n_free",
+    "held_out_rmse",
+    "interval_method",
+    "error_model",
+)
+_FIT_LISTS = ("parameters", "warnings", "held_out", "points")
+
+
 @dataclass(frozen=True, slots=True)
-class ToxicityModelRecord:
+class ToxicityModelRecord(OwnedRecord):
     """A stored toxicity model version: the fitted parameters with their intervals and
     units, the fit's diagnostics and data points, the equations and citations."""
 
@@ -72,55 +100,26 @@ class ToxicityModelRecord:
     interval_method: str | None
     error_model: str | None
     n_draws: int
-    visibility: str
-    team_id: uuid.UUID | None
-    created_by: uuid.UUID
-    created_at: datetime
-    updated_at: datetime
 
     @classmethod
     def of(cls, row: ToxicityModel) -> ToxicityModelRecord:
         model, fit = dict(row.model or {}), dict(row.fit or {})
+        as_stored: dict[str, Any] = {
+            **{name: getattr(row, name) for name in _ROW_COLUMNS},
+            **{name: model.get(name) for name in _MODEL_VALUES},
+            **{name: fit.get(name) for name in _FIT_VALUES},
+            **{name: list(fit.get(name) or []) for name in _FIT_LISTS},
+            **owned_columns(row),
+        }
         return cls(
-            id=row.id,
-            name=row.name,
-            version=row.version,
-            status=row.status,
-            progress=row.progress,
-            error=row.error,
-            training_seconds=row.training_seconds,
             verified=row.verified,
             spec=dict(row.spec or {}),
             training_data=dict(row.training_data or {}),
             cpas=list(model.get("cpas") or row.spec.get("cpas") or []),
             equations=str(model.get("equations") or EQUATIONS),
             citations=str(model.get("citations") or CITATIONS),
-            t_ref_k=model.get("t_ref_k"),
-            temperature_dependence=model.get("temperature_dependence"),
-            parameters=list(fit.get("parameters") or []),
-            warnings=list(fit.get("warnings") or []),
-            aic=fit.get("aic"),
-            bic=fit.get("bic"),
-            log_likelihood=fit.get("log_likelihood"),
-            sigma=fit.get("sigma"),
-            n_observations=fit.get("n_observations"),
-            n_free=fit.get("n_free"),
-            held_out=list(fit.get("held_out") or []),
-            held_out_rmse=fit.get("held_out_rmse"),
-            points=list(fit.get("points") or []),
-            valid_temperature_k=model.get("valid_temperature_k"),
-            valid_max_total_molality=model.get("valid_max_total_molality"),
-            source=model.get("source"),
-            provenance=model.get("provenance"),
-            interval_level=model.get("interval_level"),
-            interval_method=fit.get("interval_method"),
-            error_model=fit.get("error_model"),
             n_draws=int(model.get("n_draws") or 0),
-            visibility=row.visibility,
-            team_id=row.team_id,
-            created_by=row.created_by,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
+            **as_stored,
         )
 
 

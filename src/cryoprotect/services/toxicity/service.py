@@ -21,9 +21,10 @@ from cryoprotect.db.models import Experiment, ToxicityModel
 from cryoprotect.errors import CryoprotectError, NotFound, ValidationError
 from cryoprotect.science.toxicity import ModelSpec, fit_kinetic_model
 from cryoprotect.services.actor import Actor
-from cryoprotect.services.common import Page, change_visible, get_visible, paginate
+from cryoprotect.services.common import Page
 from cryoprotect.services.mixtures import MixtureService
 from cryoprotect.services.molecules import check_scope
+from cryoprotect.services.owned import OwnedRows
 from cryoprotect.services.solutions import SolutionComponent
 from cryoprotect.services.toxicity.exposure import (
     EXPOSURE_METHOD,
@@ -64,12 +65,19 @@ def _pairs(value: Any, cpas: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-class ToxicityService:
-    """Exposure-data import and kinetic toxicity models."""
+class ToxicityService(OwnedRows[ToxicityModel, ToxicityModelRecord]):
+    """Exposure-data import and kinetic toxicity models (reading, paging and deleting a
+    version from :class:`~cryoprotect.services.owned.OwnedRows`)."""
+
+    model = ToxicityModel
+    noun = "toxicity model"
 
     def __init__(self, db: Database, mixtures: MixtureService) -> None:
-        self.db = db
+        super().__init__(db)
         self.mixtures = mixtures
+
+    def record(self, row: ToxicityModel) -> ToxicityModelRecord:
+        return ToxicityModelRecord.of(row)
 
     # ------------------------------------------------------------------ exposure data
     def _resolver(self, session: Session) -> Callable[[str], SolutionComponent]:
@@ -322,7 +330,7 @@ class ToxicityService:
         marked failed with the reason, as a cancelled model training is.
         """
         with self.db.transaction(actor.identity) as session:
-            row = get_visible(session, ToxicityModel, model_id, "toxicity model")
+            row = self._visible(session, model_id)
             if row.status != "queued":
                 raise ValidationError(
                     f"The toxicity model is {row.status}; only a queued version is fitted.",
@@ -414,7 +422,7 @@ class ToxicityService:
             ],
         }
         with self.db.transaction(actor.identity) as session:
-            row = get_visible(session, ToxicityModel, model_id, "toxicity model")
+            row = self._visible(session, model_id)
             row.model = stored_model(fit.model)
             row.fit = jsonable(summary)
             row.status = "ready"
@@ -438,19 +446,7 @@ class ToxicityService:
             query = query.where(ToxicityModel.name.ilike(f"%{q.strip()}%"))
         if status:
             query = query.where(ToxicityModel.status == status)
-        with self.db.transaction(actor.identity) as session:
-            return paginate(session, query, page, per_page).map(ToxicityModelRecord.of)
-
-    def get(self, actor: Actor, model_id: uuid.UUID) -> ToxicityModelRecord:
-        with self.db.transaction(actor.identity) as session:
-            return ToxicityModelRecord.of(
-                get_visible(session, ToxicityModel, model_id, "toxicity model")
-            )
-
-    def delete(self, actor: Actor, model_id: uuid.UUID) -> None:
-        actor.require_user()
-        with self.db.transaction(actor.identity) as session:
-            change_visible(session, ToxicityModel, model_id, "toxicity model")
+        return self._page(actor, query, page, per_page)
 
     def resolve(self, session: Session, model_id: uuid.UUID) -> tuple[ToxicityModel, Any]:
         """A visible, ready version and its :class:`KineticToxicityModel` (404 / 422)."""
