@@ -14,8 +14,13 @@ Prints:
 * what moved: molecules that left the top 50 (their new rank, their alerts) and those that
   entered (their old rank), and how many alerted molecules each top 50 holds.
 
+* the shipped reference library (``db/reference/molecules.csv``): which CPAs carry alerts,
+  and whether each alert is penalised or only shown (per-alert overrides).
+
 The penalty factors are ours (``science/params/structural_alert_penalties.csv``, provenance
-``estimated``); the alerts are RDKit's Brenk, NIH and PAINS catalogues.
+``estimated``); the alerts are RDKit's Brenk, NIH and PAINS catalogues; alerts that are
+over-matches or not about toxicity/reactivity for a CPA are shown but not penalised
+(``science/params/structural_alert_overrides.csv``).
 
 Usage: python validation/screening_alerts.py [--top 50] [--processes 2] [--csv out.csv]
 """
@@ -35,10 +40,17 @@ if str(ROOT / "src") not in sys.path:
 
 from rdkit import RDConfig  # noqa: E402
 
-from cryoprotect.science.alerts import CATALOGUES, default_penalties  # noqa: E402
+from cryoprotect.science.alerts import (  # noqa: E402
+    CATALOGUES,
+    alerts_for_smiles,
+    default_overrides,
+    default_penalties,
+)
+from cryoprotect.science.standardize import register_structure  # noqa: E402
 from cryoprotect.services.screening import screen_file  # noqa: E402
 
 NCI = Path(RDConfig.RDDataDir) / "NCI" / "first_5K.smi"
+REFERENCE = ROOT / "src" / "cryoprotect" / "db" / "reference" / "molecules.csv"
 
 
 def ranked(rows: list[dict[str, str]], column: str) -> list[dict[str, str]]:
@@ -68,6 +80,11 @@ def report(rows: list[dict[str, str]], top: int) -> None:
     )
     factors = ", ".join(f"{f.family} x{f.penalty_factor:g}" for f in default_penalties().values())
     print(f"penalty per matched family (our choice, provenance estimated): {factors}")
+    shown_only = [r for r in flagged if float(r["alert_adjusted_score"]) == float(r["cpa_score"])]
+    print(
+        f"per-alert overrides: {len(default_overrides())} rules; alerted molecules whose alerts "
+        f"are all shown-only (factor 1): {len(shown_only)}"
+    )
 
     before = ranked(rows, "cpa_score")
     after = ranked(rows, "alert_adjusted_score")
@@ -120,6 +137,24 @@ def report(rows: list[dict[str, str]], top: int) -> None:
     )
 
 
+def reference_library() -> None:
+    """Alerts of the shipped reference CPAs (standardised parents, as registered)."""
+    with REFERENCE.open(encoding="utf-8", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["smiles"]]
+    print(f"\n== reference library ({REFERENCE.name}): {len(rows)} molecules with structure ==")
+    flagged = 0
+    for row in rows:
+        report = alerts_for_smiles(register_structure(row["smiles"], "smiles").smiles)
+        if not report.count:
+            continue
+        flagged += 1
+        print(
+            f"  {row['name'][:34]:<34} {row['molecule_class']:<15} factor "
+            f"{report.penalty_factor:<5g} {'; '.join(report.descriptions)}"
+        )
+    print(f"  {flagged} of {len(rows)} carry alerts")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--top", type=int, default=50)
@@ -132,6 +167,7 @@ def main() -> None:
         with output.open(encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))
     report(rows, args.top)
+    reference_library()
 
 
 if __name__ == "__main__":

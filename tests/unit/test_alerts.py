@@ -206,6 +206,7 @@ def test_hydrazines_are_still_penalised(smiles: str) -> None:
         ("C[N+](C)(C)C", "Brenk: quaternary_nitrogen_2"),  # a permanent cation
         ("C[N+](C)(C)CCO", "Brenk: quaternary_nitrogen_2"),  # choline: no inner salt
         ("CCCCCCCCO", "Brenk: Aliphatic_long_chain"),  # a hydrocarbon chain
+        ("NCCNCCN", "Brenk: Aliphatic_long_chain"),  # an amine chain: not an ether chain
         ("C[S+](C)C", "Brenk: charged_oxygen_or_sulfur_atoms"),  # a sulfonium
     ],
 )
