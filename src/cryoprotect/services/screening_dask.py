@@ -86,7 +86,11 @@ def dask_client(scheduler: str | None, processes: int | None) -> Iterator[Any]:
     workers = processes or os.cpu_count() or 1
     with (
         LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=":0",  # any free port: never clash with another cluster
         ) as cluster,
         Client(cluster) as client,  # type: ignore[no-untyped-call]
     ):
