@@ -3,9 +3,11 @@ and this process's running jobs), and reading a job."""
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 import uuid
+import weakref
 from dataclasses import dataclass
 
 from cryoprotect.db.database import Database
@@ -17,6 +19,7 @@ from cryoprotect.services.jobs.records import (
     ENDED,
     MODEL_ORPHANED,
     ORPHANED,
+    SHUTDOWN,
     JobRecord,
     end_job,
 )
@@ -32,16 +35,16 @@ class Running:
     model_id: uuid.UUID | None
 
 
-class JobServiceBase:
-    """The state the parts of the job service share, and reading a job.
+def _shutdown_at_exit(ref: weakref.ref[JobServiceBase]) -> None:
+    service = ref()
+    if service is not None:
+        service.shutdown()
 
-    Args:
-        db: the database.
-        workers: jobs run at the same time in this process (others wait, ``queued``).
-        shutdown_timeout_s: how long :meth:`shutdown` waits for cancelled jobs to stop;
-            default ``db.settings.job_shutdown_timeout_s``.
-        poll_s: how often this process looks for cancel requests of its running jobs.
-    """
+
+class JobServiceBase:
+    """The state the parts of the job service share, and reading a job (the arguments: see
+    :class:`~cryoprotect.services.jobs.JobService`). Every instance is shut down at
+    interpreter exit."""
 
     def __init__(
         self,
@@ -62,6 +65,11 @@ class JobServiceBase:
         self._closed = False
         self._wake = threading.Event()
         self._monitor: threading.Thread | None = None
+        atexit.register(_shutdown_at_exit, weakref.ref(self))
+
+    def shutdown(self, timeout_s: float | None = None, *, reason: str = SHUTDOWN) -> int:
+        """Stop this process's jobs (:class:`~cryoprotect.services.jobs.shutdown.JobShutdown`)."""
+        raise NotImplementedError
 
     # ---------------------------------------------------------------------- reading
     def get(self, actor: Actor, job_id: uuid.UUID) -> JobRecord:

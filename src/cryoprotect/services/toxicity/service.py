@@ -21,7 +21,7 @@ from cryoprotect.db.models import Experiment, ToxicityModel
 from cryoprotect.errors import CryoprotectError, NotFound, ValidationError
 from cryoprotect.science.toxicity import ModelSpec, fit_kinetic_model
 from cryoprotect.services.actor import Actor
-from cryoprotect.services.common import Page
+from cryoprotect.services.common import Page, narrowed
 from cryoprotect.services.mixtures import MixtureService
 from cryoprotect.services.molecules import check_scope
 from cryoprotect.services.owned import OwnedRows
@@ -442,10 +442,7 @@ class ToxicityService(OwnedRows[ToxicityModel, ToxicityModelRecord]):
         status: str | None = None,
     ) -> Page[ToxicityModelRecord]:
         query = sa.select(ToxicityModel).order_by(ToxicityModel.created_at.desc(), ToxicityModel.id)
-        if q:
-            query = query.where(ToxicityModel.name.ilike(f"%{q.strip()}%"))
-        if status:
-            query = query.where(ToxicityModel.status == status)
+        query = narrowed(query, (ToxicityModel.status, status), text=(ToxicityModel.name, q))
         return self._page(actor, query, page, per_page)
 
     def resolve(self, session: Session, model_id: uuid.UUID) -> tuple[ToxicityModel, Any]:
