@@ -12,26 +12,18 @@ from cryoprotect.science.cells import CellType
 from cryoprotect.science.cocktail.rate import Survival
 from cryoprotect.science.cocktail.vitrification import VitrificationCheck, VitrificationTarget
 from cryoprotect.science.protocols import Limits, ProtocolEvaluation
+from cryoprotect.science.records import FieldsAsDict
 
 
 @dataclass(frozen=True)
-class Binding:
+class Binding(FieldsAsDict):
     """A constraint that is active at a design: its value sits at (or within tolerance of)
-    its limit."""
+    its limit. ``as_dict()``: the four fields."""
 
     constraint: str
     value: float
     limit: float
     note: str
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "constraint": self.constraint,
-            "value": self.value,
-            "limit": self.limit,
-            "note": self.note,
-        }
 
 
 @dataclass(frozen=True, eq=False)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from cryoprotect.db.database import Database
 from cryoprotect.db.models import Experiment, ToxicityModel
 from cryoprotect.errors import CryoprotectError, NotFound, ValidationError
+from cryoprotect.science.records import fields_dict
 from cryoprotect.science.toxicity import ModelSpec, fit_kinetic_model
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import Page, narrowed
@@ -368,21 +369,7 @@ class ToxicityService(OwnedRows[ToxicityModel, ToxicityModelRecord]):
             self._set(actor, model_id, status="failed", error=reason[:2000])
             raise
         summary = {
-            "parameters": [
-                {
-                    "name": p.name,
-                    "estimate": p.estimate,
-                    "low": p.low,
-                    "high": p.high,
-                    "wald_low": p.wald_low,
-                    "wald_high": p.wald_high,
-                    "unit": p.unit,
-                    "fixed": p.fixed,
-                    "sloppy": p.sloppy,
-                    "reasons": list(p.reasons),
-                }
-                for p in fit.parameters
-            ],
+            "parameters": [fields_dict(p, reasons=list(p.reasons)) for p in fit.parameters],
             "warnings": list(fit.warnings),
             "aic": fit.aic,
             "bic": fit.bic,
