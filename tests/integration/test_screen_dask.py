@@ -306,3 +306,29 @@ def test_a_worker_killed_mid_run_costs_only_its_partitions(tmp_path: Path) -> No
         assert Counter(int(r["input_row"]) for r in _csv(tmp_path / "ranked.csv")) == rows
     finally:
         cluster.stop()
+
+
+def test_the_local_engine_stays_default_and_reads_gzip(tmp_path: Path) -> None:
+    plain = tmp_path / "lib.smi"
+    plain.write_text("\n".join(_nci_lines(20)) + "\n")
+    packed = tmp_path / "lib.smi.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    runner = CliRunner()
+    env = {SCHEDULER_ENV: None}
+    for source, out in ((plain, "plain.csv"), (packed, "packed.csv")):
+        result = runner.invoke(
+            main, ["screen", str(source), "-o", str(tmp_path / out), "--processes", "1"], env=env
+        )
+        assert result.exit_code == 0 and "(local)" in result.output, result.output
+    assert (tmp_path / "plain.csv").read_text() == (tmp_path / "packed.csv").read_text()
+    refusals = {
+        ("screen", str(plain), str(packed), "-o", "x.csv"): "use --engine dask",
+        ("screen", str(plain), "-o", "x.csv", "--parquet", "d"): "need --engine dask",
+        ("screen", str(plain), "-o", "x.csv", "--engine", "local", "--scheduler", "tcp://h:1"): (
+            "--scheduler needs --engine dask"
+        ),
+        ("screen", str(plain)): "needs -o/--output",
+    }
+    for args, message in refusals.items():
+        result = runner.invoke(main, list(args), env=env)
+        assert result.exit_code == 1 and message in result.output, (args, result.output)

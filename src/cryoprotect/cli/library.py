@@ -171,8 +171,8 @@ def screen(
     email: str | None,
     rank_by: str,
 ) -> None:
-    """Rank external SMILES/SDF/CSV (or, with the dask engine, gzip and Parquet) libraries by
-    CPA score and structural alerts (no database involved unless --model)."""
+    """Rank external SMILES/SDF/CSV libraries (gzip allowed; with the dask engine also many
+    files and Parquet) by CPA score and structural alerts (no database unless --model)."""
     from tqdm import tqdm
 
     from cryoprotect.services.screening_dask import scheduler_address, screen_files_dask
@@ -180,6 +180,8 @@ def screen(
     address = scheduler_address(scheduler)
     engine = engine or ("dask" if address else "local")
     if engine == "local":
+        if scheduler:
+            raise ValidationError("--scheduler needs --engine dask.", field="engine")
         _check_local_screen(sources, output, parquet_dir, rejects)
     model = _load_molecule_model(model_id, email) if model_id is not None else None
     label = sources[0].name if len(sources) == 1 else f"{len(sources)} files"
