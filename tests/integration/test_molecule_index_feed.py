@@ -10,14 +10,21 @@ user), each with a fresh :class:`MoleculeIndex` on the session's database:
   id is more than 5,000 below the newest one the feed had read, so the former feed (which
   re-read 5,000 ids behind its cursor) would have missed it;
 * a rolled-back transaction leaves nothing behind, and the position never moves backward.
+
+Each runs on the embedded server and on the external PostgreSQL (127.0.0.1:5432, a
+database of its own, dropped at the end).
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from rdkit import Chem
@@ -27,13 +34,72 @@ from cryoprotect.db.models import Molecule
 from cryoprotect.science.fingerprints import morgan_fingerprint
 from cryoprotect.science.molecules import describe
 from cryoprotect.search import FeedPosition
+from cryoprotect.services.auth import AuthService
 from cryoprotect.services.molecule_index import MoleculeIndex
-from tests.conftest import UserHandle, unique_smiles
+from cryoprotect.settings import Settings
+from tests.conftest import require, unique_smiles
 
 pytestmark = pytest.mark.integration
 
+EXTERNAL = "postgresql://postgres@127.0.0.1:5432"
+
 FORMER_WINDOW = 5000  # audit ids the former feed re-read behind its cursor
 BULK = FORMER_WINDOW + 200
+
+
+def _external_reachable() -> bool:
+    try:
+        with psycopg.connect(f"{EXTERNAL}/postgres", connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+@contextmanager
+def _external_database() -> Iterator[Database]:
+    require(_external_reachable(), "no PostgreSQL on 127.0.0.1:5432")
+    name = f"cryoprotect_test_{uuid.uuid4().hex[:12]}"
+    home = Path(tempfile.mkdtemp(prefix="cpt-", dir="/tmp"))
+    with psycopg.connect(f"{EXTERNAL}/postgres", autocommit=True, connect_timeout=3) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    database: Database | None = None
+    try:
+        settings = Settings(
+            home=home,
+            database_url=f"{EXTERNAL}/{name}",
+            secret_key="x" * 40,
+            testing=True,
+            log_json=False,
+        )
+        database = Database(settings).start()
+        assert database.server is None
+        database.upgrade()
+        yield database
+    finally:
+        if database is not None:
+            database.stop()
+        with psycopg.connect(f"{EXTERNAL}/postgres", autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(
+    scope="module", params=["embedded", pytest.param("external", marks=pytest.mark.external)]
+)
+def server(request: pytest.FixtureRequest) -> Iterator[Database]:
+    """The session's embedded database, or a fresh one on the external PostgreSQL."""
+    if request.param == "embedded":
+        yield request.getfixturevalue("db")
+        return
+    with _external_database() as database:
+        yield database
+
+
+def _user(db: Database) -> uuid.UUID:
+    account = AuthService(db, db.settings).register(
+        f"feed-{uuid.uuid4().hex[:10]}@example.org", "correct horse battery"
+    )
+    return account.id
 
 
 def _row(smiles: str, owner: uuid.UUID) -> dict[str, object]:
@@ -145,20 +211,21 @@ def _ordered(positions: list[FeedPosition]) -> bool:
 
 
 def test_held_transaction_is_applied_after_5000_other_changes(
-    db: Database, make_user: Callable[..., UserHandle]
+    server: Database,
 ) -> None:
-    user = make_user("feed")
+    db = server
+    owner = _user(db)
     index = MoleculeIndex(db)
     index.ensure_loaded()
     index.sync()
     _assert_index_equals_table(index, db)
     positions = [index.position]
 
-    with _held(db, user.id) as (conn, held_id, held_xid):
-        rows = _bulk_rows(user.id, BULK)
+    with _held(db, owner) as (conn, held_id, held_xid):
+        rows = _bulk_rows(owner, BULK)
         half = len(rows) // 2
         for part in (rows[:half], rows[half:]):  # two commits, a sync after each
-            _insert(db, user.id, part)
+            _insert(db, owner, part)
             assert index.sync() == len(part)
             positions.append(index.position)
         # The open transaction pins the feed: its xid is still "running" in the position.
@@ -189,16 +256,17 @@ def test_held_transaction_is_applied_after_5000_other_changes(
 
 
 def test_rolled_back_transaction_leaves_nothing_and_position_never_moves_back(
-    db: Database, make_user: Callable[..., UserHandle]
+    server: Database,
 ) -> None:
-    user = make_user("feed")
+    db = server
+    owner = _user(db)
     index = MoleculeIndex(db)
     index.ensure_loaded()
     positions = [index.position]
 
-    with _held(db, user.id) as (conn, rolled_back_id, rolled_back_xid):
-        first = _row(unique_smiles(), user.id)
-        _insert(db, user.id, [first])
+    with _held(db, owner) as (conn, rolled_back_id, rolled_back_xid):
+        first = _row(unique_smiles(), owner)
+        _insert(db, owner, [first])
         assert index.sync() == 1
         positions.append(index.position)
         assert rolled_back_xid in index.position.running
@@ -206,8 +274,8 @@ def test_rolled_back_transaction_leaves_nothing_and_position_never_moves_back(
         assert str(rolled_back_id) not in index.similarity
         conn.rollback()
 
-    second = _row(unique_smiles(), user.id)
-    _insert(db, user.id, [second])
+    second = _row(unique_smiles(), owner)
+    _insert(db, owner, [second])
     assert index.sync() == 1  # only the committed one
     positions.append(index.position)
     assert index.position.xmin > rolled_back_xid  # moved past the rolled-back transaction
@@ -224,13 +292,14 @@ def test_rolled_back_transaction_leaves_nothing_and_position_never_moves_back(
 
 
 def test_entries_from_another_cluster_are_not_read_again_and_again(
-    db: Database, make_user: Callable[..., UserHandle]
+    server: Database,
 ) -> None:
     """A restore brings audit rows whose transaction ids belong to another server (maybe
     far ahead of this one's): the feed must not take them for changes at every sync."""
-    user = make_user("feed")
-    row = _row(unique_smiles(), user.id)
-    _insert(db, user.id, [row])
+    db = server
+    owner = _user(db)
+    row = _row(unique_smiles(), owner)
+    _insert(db, owner, [row])
     index = MoleculeIndex(db)
     index.ensure_loaded()
     assert index.sync() == 0

@@ -42,20 +42,24 @@ logger = logging.getLogger(__name__)
 # running then). Rows whose transaction id is at or past the new snapshot's xmax cannot
 # have been written by this server's transactions (they would not be visible yet): they
 # come from another cluster through a restore, were reflected by the load, and are read
-# at most once, when this server's transaction ids pass them.
+# at most once, when this server's transaction ids pass them. Two index probes joined by
+# UNION ALL (disjoint: the running ids are below the previous xmax); with an OR instead,
+# the planner scanned every entry below the new xmax.
 _CHANGES = sa.text(
     """
     WITH now AS (
         SELECT pg_current_snapshot()::text AS snapshot,
                pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS xmax
+    ), changes AS (
+        SELECT id, row_id, xact_id FROM public.audit_log
+        WHERE table_name = 'molecules' AND xact_id >= :from_xid
+        UNION ALL
+        SELECT id, row_id, xact_id FROM public.audit_log
+        WHERE table_name = 'molecules' AND xact_id = ANY(CAST(:running AS bigint[]))
     )
-    SELECT now.snapshot, a.id, a.row_id
-    FROM now
-    LEFT JOIN public.audit_log AS a
-      ON a.table_name = 'molecules'
-     AND (a.xact_id >= :from_xid OR a.xact_id = ANY(CAST(:running AS bigint[])))
-     AND a.xact_id < now.xmax
-    ORDER BY a.id
+    SELECT now.snapshot, c.id, c.row_id
+    FROM now LEFT JOIN changes AS c ON c.xact_id < now.xmax
+    ORDER BY c.id
     """
 )
 _SNAPSHOT = sa.text("SELECT pg_current_snapshot()::text")
