@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from cryoprotect.db.database import Database
@@ -46,15 +46,13 @@ class PreparedDesign:
     options: dict[str, Any] = field(default_factory=dict)
 
     def started(self, job: JobRecord) -> DesignStarted:
-        """The answer to the request: the job designing it and what it was resolved to."""
-        return DesignStarted(
-            job_id=job.id,
-            status=job.status,
-            cell_type_id=self.cell_type_id,
-            cell_type_name=self.cell_type_name,
-            toxicity_model_id=self.toxicity_model_id,
-            candidates=self.candidates,
-        )
+        """The answer to the request: the job designing it, and the rest of
+        :class:`DesignStarted`'s fields (what the request was resolved to) from this one."""
+        job_fields: dict[str, Any] = {"job_id": job.id, "status": job.status}
+        resolved = {
+            f.name: getattr(self, f.name) for f in fields(DesignStarted) if f.name not in job_fields
+        }
+        return DesignStarted(**job_fields, **resolved)
 
 
 class DesignFailed(CryoprotectError):
