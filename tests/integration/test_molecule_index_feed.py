@@ -303,8 +303,8 @@ def test_entries_from_another_cluster_are_not_read_again_and_again(
     index = MoleculeIndex(db)
     index.ensure_loaded()
     assert index.sync() == 0
-    with db.owner_engine.begin() as owner:  # audit rows are written only by the trigger
-        owner.execute(
+    with db.owner_engine.begin() as migration_owner:  # audit rows are written only by the trigger
+        migration_owner.execute(
             sa.text(
                 "INSERT INTO public.audit_log (table_name, row_id, action, xact_id) "
                 "VALUES ('molecules', :row, 'UPDATE', :far)"
