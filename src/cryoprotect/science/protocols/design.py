@@ -11,6 +11,7 @@ from cryoprotect.science.cells import CellType, ParameterRange
 from cryoprotect.science.protocols.comparison import _equal_steps
 from cryoprotect.science.protocols.definitions import (
     DESIGN_MARGIN,
+    MAX_EVALUATIONS,
     METHOD,
     Limits,
     ProtocolDesign,
@@ -38,6 +39,7 @@ from cryoprotect.science.transport import (
     isotonic_carrier,
     summarize,
 )
+from cryoprotect.science.transport.summary import IntegrandFactory
 
 # --- design ---------------------------------------------------------------------------------
 
@@ -89,31 +91,18 @@ def design_protocol(
         InfeasibleProtocolError: no protocol can keep the cell within the limits
             (``details`` names the constraint, limit, best achievable value and phase).
     """
-    target = _check_target(cell, target_molality)
-    limits = limits or Limits.of(cell)
-    _check_limits(limits)
-    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or not 1 <= max_steps <= 8:
-        raise ValidationError("max_steps must be an integer from 1 to 8", field="max_steps")
-    if not (math.isfinite(equilibration) and 0.5 <= equilibration < 1.0):
-        raise ValidationError("equilibration must be in [0.5, 1)", field="equilibration")
-    if not (math.isfinite(min_carrier_fraction) and 0.0 <= min_carrier_fraction <= 1.0):
-        raise ValidationError(
-            "min_carrier_fraction must be in [0, 1]", field="min_carrier_fraction"
-        )
-    carrier = isotonic_carrier(cell)
-    _check_temperature(temperature_c, carrier, "temperature_c")
-    removal_c = temperature_c if removal_temperature_c is None else removal_temperature_c
-    _check_temperature(removal_c, carrier, "removal_temperature_c")
-    problem = _Problem(
-        cell=cell,
-        target=target,
-        carrier=carrier,
+    problem, removal_c = checked_problem(
+        cell,
+        target_molality,
+        temperature_c=temperature_c,
         limits=limits,
+        removal_temperature_c=removal_temperature_c,
+        max_steps=max_steps,
+        allow_osmotic_buffer=allow_osmotic_buffer,
         equilibration=equilibration,
-        allow_buffer=allow_osmotic_buffer,
-        powers={n: toxicity_parameter(n).exponent for n in target},
         min_carrier_fraction=min_carrier_fraction,
     )
+    target, limits = problem.target, problem.limits
     designed, settings = _design(problem, temperature_c, removal_c, max_steps)
     one = _comparison(problem, "one_step", 1, temperature_c, removal_c, settings)
     equal = _comparison(problem, "equal_steps", max_steps, temperature_c, removal_c, settings)
@@ -150,6 +139,64 @@ def design_protocol(
         settings=settings,
         sensitivity=band,
     )
+
+
+def checked_problem(
+    cell: CellType,
+    target_molality: Mapping[str, float],
+    *,
+    temperature_c: float,
+    limits: Limits | None,
+    removal_temperature_c: float | None,
+    max_steps: int,
+    allow_osmotic_buffer: bool,
+    equilibration: float,
+    min_carrier_fraction: float,
+    integrand: IntegrandFactory | None = None,
+    evaluations: Mapping[int, int] | None = None,
+) -> tuple[_Problem, float]:
+    """A design request checked (in this order) and made a problem, with the removal temperature.
+
+    The arguments are those of :func:`design_protocol` and
+    :func:`~cryoprotect.science.protocols.steps.design_steps`: no ``integrand`` is the Benson
+    cost (the CPAs' published exponents), an ``integrand`` its running integral instead.
+
+    Raises:
+        ValidationError: as ``design_protocol`` (field named); ``evaluations`` without a
+            positive budget for K = 2.
+    """
+    target = _check_target(cell, target_molality)
+    limits = limits or Limits.of(cell)
+    _check_limits(limits)
+    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or not 1 <= max_steps <= 8:
+        raise ValidationError("max_steps must be an integer from 1 to 8", field="max_steps")
+    if not (math.isfinite(equilibration) and 0.5 <= equilibration < 1.0):
+        raise ValidationError("equilibration must be in [0.5, 1)", field="equilibration")
+    if not (math.isfinite(min_carrier_fraction) and 0.0 <= min_carrier_fraction <= 1.0):
+        raise ValidationError(
+            "min_carrier_fraction must be in [0, 1]", field="min_carrier_fraction"
+        )
+    budgets = dict(MAX_EVALUATIONS if evaluations is None else evaluations)
+    if 2 not in budgets or any(v < 1 for v in budgets.values()):
+        raise ValidationError("evaluations needs a positive budget for K = 2", field="evaluations")
+    carrier = isotonic_carrier(cell)
+    _check_temperature(temperature_c, carrier, "temperature_c")
+    removal_c = temperature_c if removal_temperature_c is None else removal_temperature_c
+    _check_temperature(removal_c, carrier, "removal_temperature_c")
+    powers = {} if integrand is not None else {n: toxicity_parameter(n).exponent for n in target}
+    problem = _Problem(
+        cell=cell,
+        target=target,
+        carrier=carrier,
+        limits=limits,
+        equilibration=equilibration,
+        allow_buffer=allow_osmotic_buffer,
+        powers=powers,
+        min_carrier_fraction=min_carrier_fraction,
+        integrand=integrand,
+        budgets=budgets,
+    )
+    return problem, removal_c
 
 
 def _design(

@@ -13,22 +13,14 @@ path) is unchanged.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cryoprotect.errors import ValidationError
 from cryoprotect.science.cells import CellType
-from cryoprotect.science.protocols.definitions import MAX_EVALUATIONS, Limits
-from cryoprotect.science.protocols.design import _design
-from cryoprotect.science.protocols.optimiser import _Problem
-from cryoprotect.science.protocols.validation import (
-    _check_limits,
-    _check_target,
-    _check_temperature,
-)
-from cryoprotect.science.transport import Step, isotonic_carrier, summarize
+from cryoprotect.science.protocols.definitions import Limits
+from cryoprotect.science.protocols.design import _design, checked_problem
+from cryoprotect.science.transport import Step, summarize
 from cryoprotect.science.transport.summary import IntegrandFactory
 
 
@@ -91,35 +83,18 @@ def design_steps(
         InfeasibleProtocolError: no protocol keeps the cell within the limits (``details``
             names the constraint, its limit, the best value achieved and the phase).
     """
-    target = _check_target(cell, target_molality)
-    limits = limits or Limits.of(cell)
-    _check_limits(limits)
-    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or not 1 <= max_steps <= 8:
-        raise ValidationError("max_steps must be an integer from 1 to 8", field="max_steps")
-    if not (math.isfinite(equilibration) and 0.5 <= equilibration < 1.0):
-        raise ValidationError("equilibration must be in [0.5, 1)", field="equilibration")
-    if not (math.isfinite(min_carrier_fraction) and 0.0 <= min_carrier_fraction <= 1.0):
-        raise ValidationError(
-            "min_carrier_fraction must be in [0, 1]", field="min_carrier_fraction"
-        )
-    budgets = dict(MAX_EVALUATIONS if evaluations is None else evaluations)
-    if 2 not in budgets or any(v < 1 for v in budgets.values()):
-        raise ValidationError("evaluations needs a positive budget for K = 2", field="evaluations")
-    carrier = isotonic_carrier(cell)
-    _check_temperature(temperature_c, carrier, "temperature_c")
-    removal_c = temperature_c if removal_temperature_c is None else removal_temperature_c
-    _check_temperature(removal_c, carrier, "removal_temperature_c")
-    problem = _Problem(
-        cell=cell,
-        target=target,
-        carrier=carrier,
+    problem, removal_c = checked_problem(
+        cell,
+        target_molality,
+        temperature_c=temperature_c,
         limits=limits,
+        removal_temperature_c=removal_temperature_c,
+        max_steps=max_steps,
+        allow_osmotic_buffer=allow_osmotic_buffer,
         equilibration=equilibration,
-        allow_buffer=allow_osmotic_buffer,
-        powers={},
         min_carrier_fraction=min_carrier_fraction,
         integrand=integrand,
-        budgets=budgets,
+        evaluations=evaluations,
     )
     (addition, removal), settings = _design(problem, temperature_c, removal_c, max_steps)
     steps = [*addition, *removal]
