@@ -10,8 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from cryoprotect.errors import ValidationError
-from cryoprotect.science.tables import optional_float, parse_bool
-from cryoprotect.science.vitrification.tables import TG_PRIME_TABLE, read_sourced_table
+from cryoprotect.science.tables import optional_float
+from cryoprotect.science.vitrification.tables import (
+    TG_PRIME_TABLE,
+    read_sourced_table,
+    sourced_cells,
+)
 
 # --- Tg′ ----------------------------------------------------------------------------------
 
@@ -94,14 +98,9 @@ def load_tg_prime_table(path: Path | str = TG_PRIME_TABLE) -> dict[str, TgPrime]
         if not 100.0 < value < 400.0:
             raise ValidationError(f"{where}: Tg′ {value} K is not plausible")
         item = PublishedTgPrime(
-            solute=row["solute"].strip(),
             tg_prime_k=value,
             wg_prime_mass_fraction=optional_float(row["wg_prime_mass_fraction"]),
-            method=row["method"].strip(),
-            source=row["source"].strip(),
-            table=row["table"].strip(),
-            provenance=row["provenance"].strip(),
-            verified=parse_bool(row["verified"], where),
+            **sourced_cells(row, where),
         )
         grouped.setdefault(item.solute.lower(), []).append(item)
     table: dict[str, TgPrime] = {}

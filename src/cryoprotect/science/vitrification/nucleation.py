@@ -7,8 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from cryoprotect.science.tables import parse_bool
-from cryoprotect.science.vitrification.tables import NUCLEATION_TABLE, read_sourced_table
+from cryoprotect.science.vitrification.tables import (
+    NUCLEATION_TABLE,
+    read_sourced_table,
+    sourced_cells,
+)
 
 # --- homogeneous nucleation temperature ---------------------------------------------------
 
@@ -42,14 +45,9 @@ def _nucleation_table() -> dict[str, tuple[NucleationPoint, ...]]:
     grouped: dict[str, list[NucleationPoint]] = {}
     for where, row in read_sourced_table(NUCLEATION_TABLE, NUCLEATION_COLUMNS):
         p = NucleationPoint(
-            solute=row["solute"].strip(),
             mass_fraction=float(row["mass_fraction"]),
             temperature_c=float(row["temperature_c"]),
-            method=row["method"].strip(),
-            source=row["source"].strip(),
-            table=row["table"].strip(),
-            provenance=row["provenance"].strip(),
-            verified=parse_bool(row["verified"], where),
+            **sourced_cells(row, where),
         )
         grouped.setdefault(p.solute.lower(), []).append(p)
     return {k: tuple(sorted(v, key=lambda p: p.mass_fraction)) for k, v in grouped.items()}

@@ -26,6 +26,7 @@ from cryoprotect.science.vitrification.tables import (
     RATE_UNIT,
     Outcome,
     read_sourced_table,
+    sourced_cells,
 )
 
 # --- critical rates -----------------------------------------------------------------------
@@ -80,15 +81,10 @@ def load_critical_rates(
         if not (0.0 < w < 1.0 and value > 0.0):
             raise ValidationError(f"{where}: mass fraction in (0, 1) and a positive rate needed")
         point = RatePoint(
-            solute=row["solute"].strip(),
             mass_fraction=w,
             quantity=quantity,
             value_c_per_min=value,
-            method=row["method"].strip(),
-            source=row["source"].strip(),
-            table=row["table"].strip(),
-            provenance=row["provenance"].strip(),
-            verified=parse_bool(row["verified"], where),
+            **sourced_cells(row, where),
         )
         grouped.setdefault((point.solute.lower(), quantity), []).append(point)
     table: dict[tuple[str, str], tuple[RatePoint, ...]] = {}

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypedDict
 
 from cryoprotect.errors import ValidationError
-from cryoprotect.science.tables import PROVENANCES, read_table
+from cryoprotect.science.tables import PROVENANCES, parse_bool, read_table
 
 PARAMS_DIR = Path(__file__).resolve().parent.parent / "params"
 TG_PRIME_TABLE = PARAMS_DIR / "tg_prime_published.csv"
@@ -44,3 +44,27 @@ def read_sourced_table(path: Path, columns: Sequence[str]) -> list[tuple[str, di
         if (row.get("provenance") or "").strip() not in PROVENANCES:
             raise ValidationError(f"{where}: unknown provenance")
     return rows
+
+
+class SourcedCells(TypedDict):
+    """The cells every row of a vitrification value table has besides its values."""
+
+    solute: str
+    method: str
+    source: str
+    table: str
+    provenance: str
+    verified: bool
+
+
+def sourced_cells(row: dict[str, str], where: str) -> SourcedCells:
+    """A row's solute, method, source, table and provenance (blanks stripped) and its
+    ``verified`` flag (``where`` names the row in errors)."""
+    return SourcedCells(
+        solute=row["solute"].strip(),
+        method=row["method"].strip(),
+        source=row["source"].strip(),
+        table=row["table"].strip(),
+        provenance=row["provenance"].strip(),
+        verified=parse_bool(row["verified"], where),
+    )
