@@ -38,7 +38,7 @@ import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 from numpy.typing import NDArray
@@ -46,7 +46,7 @@ from numpy.typing import NDArray
 from cryoprotect.errors import CryoprotectError, InvalidStructureError, ValidationError
 from cryoprotect.ml.components import ComponentLibrary, reference_text
 from cryoprotect.ml.datasets import Dataset, DatasetRow, dataset_from_records
-from cryoprotect.ml.features import FEATURIZERS
+from cryoprotect.ml.features import FEATURIZERS, QuantityFeaturizer, rows_of
 from cryoprotect.science.structure_features import (
     DESCRIPTOR_KEYS,
     MORGAN_BITS,
@@ -176,12 +176,8 @@ class MoleculeQuantities:
         )
 
 
-def _rows_of(rows: Dataset | Sequence[DatasetRow]) -> Sequence[DatasetRow]:
-    return rows.rows if isinstance(rows, Dataset) else rows
-
-
 @FEATURIZERS.register(MOLECULE_FEATURIZER)
-class MoleculeFeaturizer:
+class MoleculeFeaturizer(QuantityFeaturizer[MoleculeQuantities]):
     """Documented RDKit descriptors + Morgan fingerprint bits of one molecule per row.
 
     Args:
@@ -216,7 +212,7 @@ class MoleculeFeaturizer:
                 model) — the row is named.
             InvalidStructureError: an unreadable SMILES (the row is named).
         """
-        row_list = _rows_of(rows)
+        row_list = rows_of(rows)
         smiles, desc, bits = [], [], []
         for i, row in enumerate(row_list):
             if not row.smiles:
@@ -241,14 +237,10 @@ class MoleculeFeaturizer:
             np.asarray(bits, dtype=np.float64).reshape(n, self.n_bits),
         )
 
-    def fit(self, rows: Dataset | Sequence[DatasetRow]) -> MoleculeFeaturizer:
-        """Nothing to learn; checks the rows and marks the featurizer fitted."""
-        row_list = _rows_of(rows)
-        return self.fit_quantities(self.quantities(row_list), row_list)
+    # fit, transform and fit_transform: QuantityFeaturizer's (fit has nothing to learn; it
+    # checks the rows and marks the featurizer fitted).
 
-    def fit_quantities(
-        self, q: MoleculeQuantities, rows: Sequence[DatasetRow]
-    ) -> MoleculeFeaturizer:
+    def fit_quantities(self, q: MoleculeQuantities, rows: Sequence[DatasetRow]) -> Self:
         """Fit from precomputed quantities (nothing depends on the training rows)."""
         del rows
         if q.n_rows == 0:
@@ -272,17 +264,6 @@ class MoleculeFeaturizer:
         """The feature matrix (N, D + B)."""
         self._check_fitted()
         return np.ascontiguousarray(np.hstack([q.descriptors, q.bits]), dtype=np.float64)
-
-    def transform(self, rows: Dataset | Sequence[DatasetRow]) -> tuple[FloatArray, list[str]]:
-        """Feature matrix and names."""
-        self._check_fitted()
-        return self.assemble(self.quantities(rows)), self.feature_names
-
-    def fit_transform(self, rows: Dataset | Sequence[DatasetRow]) -> tuple[FloatArray, list[str]]:
-        """:meth:`fit` then :meth:`transform`."""
-        q = self.quantities(rows)
-        self.fit_quantities(q, _rows_of(rows))
-        return self.assemble(q), self.feature_names
 
     def unseen_components(self, q: MoleculeQuantities) -> list[tuple[str, ...]]:
         """No components: novelty of a molecule is the domain's (Tanimoto) business."""

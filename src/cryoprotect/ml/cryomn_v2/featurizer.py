@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -53,9 +53,7 @@ class CompositionConditionsFeaturizer(CompositionPhysicsFeaturizer):
         self.categories: dict[str, tuple[str, ...]] = {}
         self.noise_fill = math.nan
 
-    def fit_quantities(
-        self, q: RowQuantities, rows: Sequence[DatasetRow]
-    ) -> CompositionConditionsFeaturizer:
+    def fit_quantities(self, q: RowQuantities, rows: Sequence[DatasetRow]) -> Self:
         """Fit the v1 part, then the categories and the noise fill value (training rows only)."""
         self.categories = {}
         for key in self.categorical:

@@ -31,8 +31,10 @@ from cryoprotect.ml.features.quantities import (
 from cryoprotect.ml.features.registry import (
     FEATURIZERS,
     Featurizer,
+    QuantityFeaturizer,
     featurizer_from_state,
     make_featurizer,
+    rows_of,
 )
 
 __all__ = [
@@ -47,10 +49,12 @@ __all__ = [
     "CompositionPhysicsFeaturizer",
     "Featurizer",
     "FloatArray",
+    "QuantityFeaturizer",
     "Resolver",
     "RowQuantities",
     "compute_quantities",
     "featurizer_from_state",
     "is_solvent_like",
     "make_featurizer",
+    "rows_of",
 ]

@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -47,18 +47,14 @@ from cryoprotect.ml.features.quantities import (
     RowQuantities,
     compute_quantities,
 )
-from cryoprotect.ml.features.registry import FEATURIZERS
+from cryoprotect.ml.features.registry import FEATURIZERS, QuantityFeaturizer, rows_of
 from cryoprotect.science import glass
 
 OTHER = "other"
 
 
-def _rows_of(rows: Dataset | Sequence[DatasetRow]) -> Sequence[DatasetRow]:
-    return rows.rows if isinstance(rows, Dataset) else rows
-
-
 @FEATURIZERS.register("composition_physics_v1")
-class CompositionPhysicsFeaturizer:
+class CompositionPhysicsFeaturizer(QuantityFeaturizer[RowQuantities]):
     """Composition + solution physics + mole-fraction-weighted descriptors (module docs).
 
     Args:
@@ -114,18 +110,14 @@ class CompositionPhysicsFeaturizer:
 
     def quantities(self, rows: Dataset | Sequence[DatasetRow]) -> RowQuantities:
         """Physical quantities of rows (stateless; see :func:`compute_quantities`)."""
-        return compute_quantities(_rows_of(rows), self.resolve)
+        return compute_quantities(rows_of(rows), self.resolve)
 
     # -- fit / transform --
 
-    def fit(self, rows: Dataset | Sequence[DatasetRow]) -> CompositionPhysicsFeaturizer:
-        """Learn the vocabulary and imputation values from training rows."""
-        row_list = _rows_of(rows)
-        return self.fit_quantities(self.quantities(row_list), row_list)
+    # fit, transform and fit_transform: QuantityFeaturizer's (fit learns the vocabulary and
+    # the imputation values from the training rows).
 
-    def fit_quantities(
-        self, q: RowQuantities, rows: Sequence[DatasetRow]
-    ) -> CompositionPhysicsFeaturizer:
+    def fit_quantities(self, q: RowQuantities, rows: Sequence[DatasetRow]) -> Self:
         """Fit from precomputed quantities of the training rows (used inside CV folds)."""
         if q.n_rows == 0:
             raise ValidationError("cannot fit a featurizer on no rows", field="rows")
@@ -174,23 +166,6 @@ class CompositionPhysicsFeaturizer:
     def _check_fitted(self) -> None:
         if not self._fitted:
             raise ValidationError("the featurizer has not been fitted", field="featurizer")
-
-    def transform(self, rows: Dataset | Sequence[DatasetRow]) -> tuple[FloatArray, list[str]]:
-        """Feature matrix (N, F) and the feature names.
-
-        Raises:
-            ValidationError: unknown component (named) or unsupported unit.
-            InvalidCompositionError: an impossible composition (the row is named).
-        """
-        self._check_fitted()
-        return self.assemble(self.quantities(rows)), self.feature_names
-
-    def fit_transform(self, rows: Dataset | Sequence[DatasetRow]) -> tuple[FloatArray, list[str]]:
-        """:meth:`fit` then :meth:`transform` on the same rows."""
-        row_list = _rows_of(rows)
-        q = self.quantities(row_list)
-        self.fit_quantities(q, row_list)
-        return self.assemble(q), self.feature_names
 
     def unseen_components(self, q: RowQuantities) -> list[tuple[str, ...]]:
         """Per row, the components that were not seen in training (not in the snapshot)."""
