@@ -44,7 +44,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from cryoprotect.errors import InvalidCompositionError, NotFound, ValidationError
 from cryoprotect.science.arrays import per_component
-from cryoprotect.science.tables import PROVENANCES, Provenance, parse_bool, read_table
+from cryoprotect.science.tables import (
+    PROVENANCES,
+    Provenance,
+    parse_bool,
+    read_table,
+    solute_entry,
+)
 
 PARAMS_DIR = Path(__file__).resolve().parent / "params"
 GLASS_TABLE = PARAMS_DIR / "glass_transition.csv"
@@ -189,10 +195,9 @@ def glass_parameters(solute: str) -> GlassParameters:
     Raises:
         NotFound: the table has no row for it.
     """
-    found = _default_glass_parameters().get(solute.strip().lower())
-    if found is None:
-        raise NotFound(f"no glass-transition parameters for {solute!r}", details={"solute": solute})
-    return found
+    return solute_entry(
+        _default_glass_parameters(), solute, f"no glass-transition parameters for {solute!r}"
+    )
 
 
 def water_tg() -> GlassValue:

@@ -8,11 +8,11 @@ the cells every table has (``verified``, empty numbers, the provenance tag).
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
-from cryoprotect.errors import ValidationError
+from cryoprotect.errors import NotFound, ValidationError
 
 __all__ = [
     "PROVENANCES",
@@ -21,11 +21,14 @@ __all__ = [
     "parse_bool",
     "read_rows",
     "read_table",
+    "solute_entry",
 ]
 
 Provenance = Literal["measured", "fitted", "estimated"]
 PROVENANCES: frozenset[str] = frozenset({"measured", "fitted", "estimated"})
 """The provenance tags a parameter table row may carry."""
+
+_T = TypeVar("_T")
 
 _TRUE = frozenset({"true"})
 _FALSE = frozenset({"false"})
@@ -79,3 +82,15 @@ def parse_bool(text: str, where: str, *, lenient: bool = False) -> bool:
 def optional_float(text: str | None) -> float | None:
     """A number cell, or ``None`` when it is empty."""
     return float(text) if text and text.strip() else None
+
+
+def solute_entry(table: Mapping[str, _T], solute: str, missing: str) -> _T:
+    """A loaded table's entry for ``solute`` (keys lower-case; blanks around ``solute`` ignored).
+
+    Raises:
+        NotFound: no entry; ``missing`` is the message, ``details`` names the solute.
+    """
+    found = table.get(solute.strip().lower())
+    if found is None:
+        raise NotFound(missing, details={"solute": solute})
+    return found

@@ -14,13 +14,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from cryoprotect.errors import NotFound, ValidationError
+from cryoprotect.errors import ValidationError
 from cryoprotect.science.tables import (
     PROVENANCES,
     Provenance,
     optional_float,
     parse_bool,
     read_table,
+    solute_entry,
 )
 
 # --- constants ----------------------------------------------------------------------------
@@ -238,10 +239,9 @@ def virial_parameters(solute: str) -> VirialParameters:
     Raises:
         NotFound: no coefficients are recorded for the solute.
     """
-    found = _default_parameters().get(solute.strip().lower())
-    if found is None:
-        raise NotFound(f"no osmotic virial coefficients for {solute!r}", details={"solute": solute})
-    return found
+    return solute_entry(
+        _default_parameters(), solute, f"no osmotic virial coefficients for {solute!r}"
+    )
 
 
 def resolve_solutes(
