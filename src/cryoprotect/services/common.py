@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -15,6 +15,17 @@ T = TypeVar("T")
 U = TypeVar("U")
 
 MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 25
+
+
+class Listing(TypedDict, total=False):
+    """The paging and free-text search a service's ``list`` takes as keywords
+    (``**listing: Unpack[Listing]``): ``page`` from 1 (default 1), ``per_page`` (default
+    :data:`DEFAULT_PER_PAGE`, at most :data:`MAX_PER_PAGE`) and the search text ``q``."""
+
+    page: int
+    per_page: int
+    q: str | None
 
 
 @dataclass(frozen=True)

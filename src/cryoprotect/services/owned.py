@@ -20,7 +20,14 @@ from sqlalchemy.orm import Session
 from cryoprotect.db.database import Database
 from cryoprotect.db.models.base import Owned
 from cryoprotect.services.actor import Actor
-from cryoprotect.services.common import Page, change_visible, get_visible, paginate
+from cryoprotect.services.common import (
+    DEFAULT_PER_PAGE,
+    Listing,
+    Page,
+    change_visible,
+    get_visible,
+    paginate,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +91,11 @@ class OwnedRows(Generic[Row, Record]):
             return Page(
                 self.records(session, result.items), result.total, result.page, result.per_page
             )
+
+    def _listed(self, actor: Actor, query: sa.Select[Any], listing: Listing) -> Page[Record]:
+        """The page of ``query`` that a ``list`` call's :class:`Listing` keywords ask for."""
+        page, per_page = listing.get("page", 1), listing.get("per_page", DEFAULT_PER_PAGE)
+        return self._page(actor, query, page, per_page)
 
     def get(self, actor: Actor, row_id: uuid.UUID) -> Record:
         with self.db.transaction(actor.identity) as session:

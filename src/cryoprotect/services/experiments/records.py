@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Unpack
 
 import sqlalchemy as sa
 
 from cryoprotect.db.models import Experiment
 from cryoprotect.errors import Conflict
 from cryoprotect.services.actor import Actor
-from cryoprotect.services.common import Page, change_visible, narrowed, reject_unknown_fields
+from cryoprotect.services.common import (
+    Listing,
+    Page,
+    change_visible,
+    narrowed,
+    reject_unknown_fields,
+)
 from cryoprotect.services.experiments.base import (
     CONTENT_FIELDS,
     ExperimentRecord,
@@ -53,14 +59,12 @@ class ExperimentRecords(ExperimentServiceBase):
         self,
         actor: Actor,
         *,
-        page: int = 1,
-        per_page: int = 25,
-        q: str | None = None,
         status: str | None = None,
         team_id: uuid.UUID | None = None,
         mixture_id: uuid.UUID | None = None,
         cell_type_id: uuid.UUID | None = None,
         awaiting_me: bool = False,
+        **listing: Unpack[Listing],
     ) -> Page[ExperimentRecord]:
         """Visible experiments, newest first; ``awaiting_me`` = the caller's verification queue."""
         query = narrowed(
@@ -69,7 +73,7 @@ class ExperimentRecords(ExperimentServiceBase):
             (Experiment.team_id, team_id),
             (Experiment.mixture_id, mixture_id),
             (Experiment.cell_type_id, cell_type_id),
-            text=(Experiment.title, q),
+            text=(Experiment.title, listing.get("q")),
         )
         if awaiting_me:
             uid = actor.require_user()
@@ -79,7 +83,7 @@ class ExperimentRecords(ExperimentServiceBase):
                 Experiment.created_by != uid,
                 sa.func.auth.team_can(Experiment.team_id, "verify"),
             )
-        return self._page(actor, query, page, per_page)
+        return self._listed(actor, query, listing)
 
     def update(
         self, actor: Actor, experiment_id: uuid.UUID, changes: dict[str, Any]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import builtins
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Unpack
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -29,6 +29,7 @@ from cryoprotect.db.models import (
 from cryoprotect.errors import NotFound, ValidationError
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import (
+    Listing,
     Page,
     change_visible,
     narrowed,
@@ -338,14 +339,14 @@ class MixtureService(OwnedRows[Mixture, MixtureRecord]):
         self,
         actor: Actor,
         *,
-        page: int = 1,
-        per_page: int = 25,
-        q: str | None = None,
         visibility: str | None = None,
+        **listing: Unpack[Listing],
     ) -> Page[MixtureRecord]:
         query = sa.select(Mixture).order_by(Mixture.name, Mixture.id)
-        query = narrowed(query, (Mixture.visibility, visibility), text=(Mixture.name, q))
-        return self._page(actor, query, page, per_page)
+        query = narrowed(
+            query, (Mixture.visibility, visibility), text=(Mixture.name, listing.get("q"))
+        )
+        return self._listed(actor, query, listing)
 
     def update(self, actor: Actor, mixture_id: uuid.UUID, changes: dict[str, Any]) -> MixtureRecord:
         """Edit a mixture: a new version with its snapshot; earlier versions stay readable."""

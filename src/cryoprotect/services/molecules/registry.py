@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -34,7 +34,13 @@ from cryoprotect.services.chemistry import (
     PreparedMolecule,
     prepare_structure,
 )
-from cryoprotect.services.common import Page, change_visible, narrowed, reject_unknown_fields
+from cryoprotect.services.common import (
+    Listing,
+    Page,
+    change_visible,
+    narrowed,
+    reject_unknown_fields,
+)
 from cryoprotect.services.molecules.records import (
     EDITABLE_FIELDS,
     RANGE_FILTERS,
@@ -271,17 +277,15 @@ class MoleculeRegistry(OwnedRows[Molecule, MoleculeRecord]):
         self,
         actor: Actor,
         *,
-        page: int = 1,
-        per_page: int = 25,
-        q: str | None = None,
         visibility: str | None = None,
         molecule_class: str | None = None,
         kind: str | None = None,
         sort: str = "name",
         ranges: dict[str, tuple[float | None, float | None]] | None = None,
+        **listing: Unpack[Listing],
     ) -> Page[MoleculeRecord]:
         query = sa.select(Molecule)
-        if q:
+        if q := listing.get("q"):
             text = q.strip()
             pattern = f"%{text}%"
             clauses = [
@@ -321,7 +325,7 @@ class MoleculeRegistry(OwnedRows[Molecule, MoleculeRecord]):
             raise ValidationError(
                 "sort must be name, molecular_weight or created_at.", field="sort"
             )
-        return self._page(actor, query.order_by(*order), page, per_page)
+        return self._listed(actor, query.order_by(*order), listing)
 
     def depiction(
         self,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ from cryoprotect.db.models import CellType as CellTypeRow
 from cryoprotect.errors import NotFound, ValidationError
 from cryoprotect.science import cells
 from cryoprotect.services.actor import Actor
-from cryoprotect.services.common import Page, narrowed
+from cryoprotect.services.common import Listing, Page, narrowed
 from cryoprotect.services.molecules import check_scope
 from cryoprotect.services.owned import OwnedRecord, OwnedRows, owned_columns
 
@@ -107,13 +107,13 @@ class CellTypeService(OwnedRows[CellTypeRow, CellTypeRecord]):
     def record(self, row: CellTypeRow) -> CellTypeRecord:
         return CellTypeRecord.of(row)
 
-    def list(
-        self, actor: Actor, *, page: int = 1, per_page: int = 25, q: str | None = None
-    ) -> Page[CellTypeRecord]:
+    def list(self, actor: Actor, **listing: Unpack[Listing]) -> Page[CellTypeRecord]:
         query = sa.select(CellTypeRow).order_by(
             (CellTypeRow.created_by == SYSTEM_USER_ID).desc(), CellTypeRow.name, CellTypeRow.id
         )
-        return self._page(actor, narrowed(query, text=(CellTypeRow.name, q)), page, per_page)
+        return self._listed(
+            actor, narrowed(query, text=(CellTypeRow.name, listing.get("q"))), listing
+        )
 
     def create(
         self,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import builtins
 import uuid
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import sqlalchemy as sa
@@ -19,7 +19,7 @@ from cryoprotect.db.models import Protocol
 from cryoprotect.errors import ValidationError
 from cryoprotect.science import cells, composition, protocols, thermo
 from cryoprotect.services.actor import Actor
-from cryoprotect.services.common import Page, narrowed, required_text
+from cryoprotect.services.common import Listing, Page, narrowed, required_text
 from cryoprotect.services.mixtures import MixtureService
 from cryoprotect.services.molecules import check_scope
 from cryoprotect.services.owned import OwnedRecord, OwnedRows, owned_columns
@@ -230,14 +230,14 @@ class ProtocolService(OwnedRows[Protocol, ProtocolRecord]):
         self,
         actor: Actor,
         *,
-        page: int = 1,
-        per_page: int = 25,
-        q: str | None = None,
         cell_type_id: uuid.UUID | None = None,
+        **listing: Unpack[Listing],
     ) -> Page[ProtocolRecord]:
         query = sa.select(Protocol).order_by(Protocol.created_at.desc(), Protocol.id)
-        query = narrowed(query, (Protocol.cell_type_id, cell_type_id), text=(Protocol.name, q))
-        return self._page(actor, query, page, per_page)
+        query = narrowed(
+            query, (Protocol.cell_type_id, cell_type_id), text=(Protocol.name, listing.get("q"))
+        )
+        return self._listed(actor, query, listing)
 
     def compare(
         self, actor: Actor, protocol_ids: builtins.list[uuid.UUID]
