@@ -19,11 +19,7 @@ from cryoprotect.api.common import (
     View,
     answers,
     answers_signed_in,
-    creates,
     current_actor,
-    deletes,
-    edits,
-    lists,
     owned,
     paged_schema,
     services,
@@ -32,6 +28,7 @@ from cryoprotect.api.common import (
 from cryoprotect.api.models import DatasetSchema
 from cryoprotect.api.molecules import JobSchema
 from cryoprotect.api.toxicity import ExposureSchema
+from cryoprotect.api.views import Op, collection_view, item_view
 from cryoprotect.db.models import VERIFICATION_STATUSES, VISIBILITIES
 from cryoprotect.services.experiments import (
     BIOLOGICAL_KINDS,
@@ -385,23 +382,28 @@ def _verification_step(
     return answers_signed_in(blp, ExperimentSchema, body=body, errors=errors)
 
 
-@blp.route("")
-class Experiments(MethodView):
-    @lists(blp, ExperimentListArgsSchema, ExperimentPageSchema)
-    def get(self, args: dict[str, Any]) -> Any:
-        """Experiments visible to the caller, newest first (awaiting_me: my verification queue)"""
-        return services().experiments.list(current_actor(), **args)
-
-    @creates(blp, ExperimentCreateSchema, ExperimentSchema)
-    @blp.alt_response(404, description="Mixture, protocol or cell type not visible")
-    @blp.alt_response(
-        409,
-        description="Already submitted; or a team/public experiment cites a mixture, protocol "
-        "or cell type its audience cannot see (details.field names it)",
+Experiments = blp.route("")(
+    collection_view(
+        blp,
+        "Experiments",
+        "experiments",
+        args=ExperimentListArgsSchema,
+        envelope=ExperimentPageSchema,
+        listed="Experiments visible to the caller, newest first (awaiting_me: my verification queue)",
+        created=(
+            ExperimentCreateSchema,
+            ExperimentSchema,
+            Op(
+                "Record an experiment: mixture (by version), protocol, biological system, conditions, results",
+                {
+                    404: "Mixture, protocol or cell type not visible",
+                    409: "Already submitted; or a team/public experiment cites a mixture, protocol "
+                    "or cell type its audience cannot see (details.field names it)",
+                },
+            ),
+        ),
     )
-    def post(self, body: dict[str, Any]) -> Any:
-        """Record an experiment: mixture (by version), protocol, biological system, conditions, results"""
-        return services().experiments.create(current_actor(), **body)
+)
 
 
 @blp.route("/vocabulary")
@@ -412,29 +414,31 @@ class Vocabulary(MethodView):
         return VOCABULARY
 
 
-@blp.route("/<uuid:experiment_id>")
-class ExperimentItem(MethodView):
-    @shows(blp, ExperimentSchema, "experiment")
-    def get(self, experiment_id: uuid.UUID) -> Any:
-        """One experiment"""
-        return services().experiments.get(current_actor(), experiment_id)
-
-    @edits(blp, ExperimentUpdateSchema, ExperimentSchema)
-    @blp.alt_response(404, description="No such experiment (or referenced record) visible")
-    @blp.alt_response(
-        409,
-        description="The new scope's audience could not see a cited mixture, protocol or "
-        "cell type (details.field names it)",
+ExperimentItem = blp.route("/<uuid:experiment_id>")(
+    item_view(
+        blp,
+        "ExperimentItem",
+        "experiments",
+        "experiment",
+        ExperimentSchema,
+        shown="One experiment",
+        edited=(
+            ExperimentUpdateSchema,
+            Op(
+                "Edit an experiment; editing a verified one sends it back to pending verification",
+                {
+                    404: "No such experiment (or referenced record) visible",
+                    409: "The new scope's audience could not see a cited mixture, protocol or "
+                    "cell type (details.field names it)",
+                },
+            ),
+        ),
+        deleted=Op(
+            "Delete an experiment that is not verified",
+            {409: "Verified experiments are not deleted"},
+        ),
     )
-    def patch(self, body: dict[str, Any], experiment_id: uuid.UUID) -> Any:
-        """Edit an experiment; editing a verified one sends it back to pending verification"""
-        return services().experiments.update(current_actor(), experiment_id, body)
-
-    @deletes(blp, "experiment")
-    @blp.alt_response(409, description="Verified experiments are not deleted")
-    def delete(self, experiment_id: uuid.UUID) -> None:
-        """Delete an experiment that is not verified"""
-        services().experiments.delete(current_actor(), experiment_id)
+)
 
 
 @blp.route("/<uuid:experiment_id>/submit")

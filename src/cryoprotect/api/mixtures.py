@@ -17,17 +17,13 @@ from cryoprotect.api.common import (
     StrictSchema,
     answers,
     answers_signed_in,
-    compares,
-    creates,
     current_actor,
-    deletes,
-    edits,
-    lists,
     owned,
     paged_schema,
     services,
     shows,
 )
+from cryoprotect.api.views import Op, collection_view, compare_view, item_view
 from cryoprotect.db.models import COMPONENT_ROLES, COMPOSITION_UNITS, VISIBILITIES
 
 blp = Blueprint(
@@ -168,43 +164,48 @@ class MixtureListArgsSchema(PageArgsSchema):
 MixturePageSchema = paged_schema(MixtureSchema, "MixturePageSchema")
 
 
-@blp.route("")
-class Mixtures(MethodView):
-    @lists(blp, MixtureListArgsSchema, MixturePageSchema)
-    def get(self, args: dict[str, Any]) -> Any:
-        """Mixtures visible to the caller (public reference solutions without signing in)"""
-        return services().mixtures.list(current_actor(), **args)
-
-    @creates(blp, MixtureCreateSchema, MixtureSchema)
-    @blp.alt_response(404, description=_NO_MOLECULE)
-    def post(self, body: dict[str, Any]) -> Any:
-        """Create a mixture: water plus components with amounts and units, and a carrier"""
-        return services().mixtures.create(current_actor(), **body)
-
-
-@blp.route("/<uuid:mixture_id>")
-class MixtureItem(MethodView):
-    @shows(blp, MixtureSchema, "mixture")
-    def get(self, mixture_id: uuid.UUID) -> Any:
-        """One mixture (current version)"""
-        return services().mixtures.get(current_actor(), mixture_id)
-
-    @edits(blp, MixtureUpdateSchema, MixtureSchema)
-    @blp.alt_response(404, description=_NOT_VISIBLE[404])
-    @blp.alt_response(
-        409,
-        description="Narrowing or moving it would hide it from team/public experiments that "
-        "cite it",
+Mixtures = blp.route("")(
+    collection_view(
+        blp,
+        "Mixtures",
+        "mixtures",
+        args=MixtureListArgsSchema,
+        envelope=MixturePageSchema,
+        listed="Mixtures visible to the caller (public reference solutions without signing in)",
+        created=(
+            MixtureCreateSchema,
+            MixtureSchema,
+            Op(
+                "Create a mixture: water plus components with amounts and units, and a carrier",
+                {404: _NO_MOLECULE},
+            ),
+        ),
     )
-    def patch(self, body: dict[str, Any], mixture_id: uuid.UUID) -> Any:
-        """Edit a mixture; the edit becomes a new version and the old one stays readable"""
-        return services().mixtures.update(current_actor(), mixture_id, body)
+)
 
-    @deletes(blp, "mixture")
-    @blp.alt_response(422, description="Still used by an experiment")
-    def delete(self, mixture_id: uuid.UUID) -> None:
-        """Delete a mixture and its history"""
-        services().mixtures.delete(current_actor(), mixture_id)
+
+MixtureItem = blp.route("/<uuid:mixture_id>")(
+    item_view(
+        blp,
+        "MixtureItem",
+        "mixtures",
+        "mixture",
+        MixtureSchema,
+        shown="One mixture (current version)",
+        edited=(
+            MixtureUpdateSchema,
+            Op(
+                "Edit a mixture; the edit becomes a new version and the old one stays readable",
+                {
+                    **_NOT_VISIBLE,
+                    409: "Narrowing or moving it would hide it from team/public experiments that "
+                    "cite it",
+                },
+            ),
+        ),
+        deleted=Op("Delete a mixture and its history", {422: "Still used by an experiment"}),
+    )
+)
 
 
 @blp.route("/<uuid:mixture_id>/versions")
@@ -503,12 +504,17 @@ class MixtureProperties(MethodView):
         return services().mixtures.properties(current_actor(), mixture_id)
 
 
-@blp.route("/compare")
-class MixtureCompare(MethodView):
-    @compares(blp, CompareSchema, MixturePropertiesSchema, "mixture")
-    def post(self, body: dict[str, Any]) -> Any:
-        """Properties of 2–10 mixtures side by side"""
-        return services().mixtures.compare(current_actor(), body["ids"])
+MixtureCompare = blp.route("/compare")(
+    compare_view(
+        blp,
+        "MixtureCompare",
+        "mixtures",
+        "mixture",
+        body=CompareSchema,
+        schema=MixturePropertiesSchema,
+        doc="Properties of 2–10 mixtures side by side",
+    )
+)
 
 
 @solutions_blp.route("/properties")

@@ -16,9 +16,7 @@ from cryoprotect.api.common import (
     StrictSchema,
     answers,
     answers_signed_in,
-    compares,
     current_actor,
-    deletes,
     lists,
     paged_schema,
     services,
@@ -32,6 +30,7 @@ from cryoprotect.api.datasets import (
 )
 from cryoprotect.api.datasets import model_components
 from cryoprotect.api.mixtures import ComponentInSchema
+from cryoprotect.api.views import Op, compare_view, item_view
 from cryoprotect.db.models import VISIBILITIES
 from cryoprotect.errors import FeatureDisabled
 from cryoprotect.ops.flags import API_TRAINING
@@ -406,25 +405,28 @@ class ComparedModelSchema(ma.Schema):
     )
 
 
-@blp.route("/compare")
-class ModelCompare(MethodView):
-    @compares(blp, CompareModelsSchema, ComparedModelSchema, "model")
-    def post(self, body: dict[str, Any]) -> Any:
-        """Compare 2–10 model versions: cross-validated metrics against their baselines, coverage"""
-        return services().models.compare(current_actor(), body["ids"])
-
-
-@blp.route("/<uuid:model_id>")
-class ModelItem(MethodView):
-    @shows(blp, ModelSchema, "model")
-    def get(self, model_id: uuid.UUID) -> Any:
-        """A model version with its metrics, baselines, interval coverage and manifest"""
-        return services().models.get(current_actor(), model_id)
-
-    @deletes(blp, "model")
-    def delete(self, model_id: uuid.UUID) -> None:
-        """Delete a model version (and its stored predictions)"""
-        services().models.delete(current_actor(), model_id)
+ModelCompare = blp.route("/compare")(
+    compare_view(
+        blp,
+        "ModelCompare",
+        "models",
+        "model",
+        body=CompareModelsSchema,
+        schema=ComparedModelSchema,
+        doc="Compare 2–10 model versions: cross-validated metrics against their baselines, coverage",
+    )
+)
+ModelItem = blp.route("/<uuid:model_id>")(
+    item_view(
+        blp,
+        "ModelItem",
+        "models",
+        "model",
+        ModelSchema,
+        shown="A model version with its metrics, baselines, interval coverage and manifest",
+        deleted=Op("Delete a model version (and its stored predictions)"),
+    )
+)
 
 
 @blp.route("/<uuid:model_id>/promote")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import marshmallow as ma
@@ -14,17 +13,15 @@ from cryoprotect.api.common import (
     PageArgsSchema,
     StrictSchema,
     answers,
-    compares,
     creates,
     current_actor,
-    deletes,
     lists,
     owned,
     paged_schema,
     services,
-    shows,
 )
 from cryoprotect.api.mixtures import ComponentInSchema
+from cryoprotect.api.views import Op, collection_view, compare_view, item_view
 from cryoprotect.db.models import VISIBILITIES
 
 cell_types_blp = Blueprint(
@@ -80,30 +77,36 @@ class CellTypeListArgsSchema(PageArgsSchema):
 CellTypePageSchema = paged_schema(CellTypeSchema, "CellTypePageSchema")
 
 
-@cell_types_blp.route("")
-class CellTypes(MethodView):
-    @lists(cell_types_blp, CellTypeListArgsSchema, CellTypePageSchema)
-    def get(self, args: dict[str, Any]) -> Any:
-        """Cell types visible to the caller (the shipped ones without signing in)"""
-        return services().cell_types.list(current_actor(), **args)
+CellTypes = cell_types_blp.route("")(
+    collection_view(
+        cell_types_blp,
+        "CellTypes",
+        "cell_types",
+        args=CellTypeListArgsSchema,
+        envelope=CellTypePageSchema,
+        listed="Cell types visible to the caller (the shipped ones without signing in)",
+        created=(
+            CellTypeCreateSchema,
+            CellTypeSchema,
+            Op(
+                "Add your own cell type (validated: positive Lp and Ps, 0 < vb < 1, min < 1 < max, …)"
+            ),
+        ),
+    )
+)
 
-    @creates(cell_types_blp, CellTypeCreateSchema, CellTypeSchema)
-    def post(self, body: dict[str, Any]) -> Any:
-        """Add your own cell type (validated: positive Lp and Ps, 0 < vb < 1, min < 1 < max, …)"""
-        return services().cell_types.create(current_actor(), **body)
 
-
-@cell_types_blp.route("/<uuid:cell_type_id>")
-class CellTypeItem(MethodView):
-    @shows(cell_types_blp, CellTypeSchema, "cell type")
-    def get(self, cell_type_id: uuid.UUID) -> Any:
-        """One cell type with every parameter's source"""
-        return services().cell_types.get(current_actor(), cell_type_id)
-
-    @deletes(cell_types_blp, "cell type")
-    def delete(self, cell_type_id: uuid.UUID) -> None:
-        """Delete one of your cell types"""
-        services().cell_types.delete(current_actor(), cell_type_id)
+CellTypeItem = cell_types_blp.route("/<uuid:cell_type_id>")(
+    item_view(
+        cell_types_blp,
+        "CellTypeItem",
+        "cell_types",
+        "cell type",
+        CellTypeSchema,
+        shown="One cell type with every parameter's source",
+        deleted=Op("Delete one of your cell types"),
+    )
+)
 
 
 # ------------------------------------------------------------------ protocols
@@ -273,22 +276,27 @@ class Protocols(MethodView):
         return services().protocols.create(current_actor(), design_request=request, **body)
 
 
-@blp.route("/compare")
-class ProtocolCompare(MethodView):
-    @compares(blp, ProtocolCompareSchema, ProtocolSummarySchema, "protocol")
-    def post(self, body: dict[str, Any]) -> Any:
-        """Saved protocols side by side: toxicity cost, volume excursion, duration"""
-        return services().protocols.compare(current_actor(), body["ids"])
+ProtocolCompare = blp.route("/compare")(
+    compare_view(
+        blp,
+        "ProtocolCompare",
+        "protocols",
+        "protocol",
+        body=ProtocolCompareSchema,
+        schema=ProtocolSummarySchema,
+        doc="Saved protocols side by side: toxicity cost, volume excursion, duration",
+    )
+)
 
 
-@blp.route("/<uuid:protocol_id>")
-class ProtocolItem(MethodView):
-    @shows(blp, ProtocolSchema, "protocol")
-    def get(self, protocol_id: uuid.UUID) -> Any:
-        """A saved protocol with its design, chart data and comparison protocols"""
-        return services().protocols.get(current_actor(), protocol_id)
-
-    @deletes(blp, "protocol")
-    def delete(self, protocol_id: uuid.UUID) -> None:
-        """Delete a protocol (experiments that used it keep their record, unlinked)"""
-        services().protocols.delete(current_actor(), protocol_id)
+ProtocolItem = blp.route("/<uuid:protocol_id>")(
+    item_view(
+        blp,
+        "ProtocolItem",
+        "protocols",
+        "protocol",
+        ProtocolSchema,
+        shown="A saved protocol with its design, chart data and comparison protocols",
+        deleted=Op("Delete a protocol (experiments that used it keep their record, unlinked)"),
+    )
+)
