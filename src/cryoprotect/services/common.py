@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Generic, TypedDict, TypeVar
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, Generic, TypedDict, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cryoprotect.db.database import rows_changed
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 T = TypeVar("T")
 U = TypeVar("U")
+R = TypeVar("R", bound="DataclassInstance")
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 25
@@ -40,6 +44,15 @@ class Page(Generic[T]):
     def map(self, record: Callable[[T], U]) -> Page[U]:
         """The same page with ``record`` applied to each item (e.g. a row to its record)."""
         return Page([record(item) for item in self.items], self.total, self.page, self.per_page)
+
+
+def record_from(cls: type[R], source: Any, **computed: Any) -> R:
+    """A record of type ``cls``: ``computed`` fields as given, the others read from the
+    same-named attributes of ``source`` (a row, or another record)."""
+    return cls(
+        **{f.name: getattr(source, f.name) for f in fields(cls) if f.name not in computed},
+        **computed,
+    )
 
 
 def paginate(session: Session, query: sa.Select[Any], page: int, per_page: int) -> Page[Any]:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from cryoprotect.db.models import Experiment, LabVerification, User
 from cryoprotect.errors import Conflict, PermissionDenied, ValidationError
 from cryoprotect.services.actor import Actor
+from cryoprotect.services.common import record_from
 from cryoprotect.services.experiments.base import ExperimentRecord, ExperimentServiceBase
 
 
@@ -39,17 +40,11 @@ class VerificationRecord:
 
     @classmethod
     def of(cls, v: LabVerification, names: dict[uuid.UUID, str]) -> VerificationRecord:
-        return cls(
-            id=v.id,
-            status=v.status,
-            verifier_id=v.verifier_id,
+        return record_from(
+            cls,
+            v,
             verifier=names.get(v.verifier_id) if v.verifier_id else None,
-            notes=v.notes,
-            equipment=v.equipment,
-            verified_at=v.verified_at,
-            created_by=v.created_by,
             created_by_name=names.get(v.created_by),
-            created_at=v.created_at,
         )
 
 
@@ -197,13 +192,8 @@ class ExperimentVerification(ExperimentServiceBase):
                 verification_status=experiment.verification_status,
                 verifications=[VerificationRecord.of(v, names) for v in verifications],
                 changes=[
-                    ExperimentChange(
-                        occurred_at=c.occurred_at,
-                        actor_id=c.actor_id,
-                        actor=names.get(c.actor_id) if c.actor_id else None,
-                        action=c.action,
-                        changes=c.changes,
-                        redacted=c.redacted,
+                    record_from(
+                        ExperimentChange, c, actor=names.get(c.actor_id) if c.actor_id else None
                     )
                     for c in changes
                 ],

@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from cryoprotect.db.models import Mixture, MixtureComponent, Molecule
-from cryoprotect.services.owned import OwnedRecord, owned_columns
+from cryoprotect.services.common import record_from
+from cryoprotect.services.owned import OwnedRecord
 from cryoprotect.services.solutions import SolutionProperties
 
 
@@ -33,15 +34,13 @@ class ComponentRecord:
 
     @classmethod
     def of(cls, component: MixtureComponent, molecule: Molecule) -> ComponentRecord:
-        return cls(
-            molecule_id=component.molecule_id,
+        return record_from(
+            cls,
+            component,
             name=molecule.name,
             smiles=molecule.smiles,
             molar_mass=molecule.molecular_weight or molecule.average_molar_mass,
             kind=molecule.kind,
-            amount=component.amount,
-            unit=component.unit,
-            role=component.role,
         )
 
     def as_input(self) -> dict[str, Any]:
@@ -72,15 +71,8 @@ class MixtureRecord(OwnedRecord):
 
     @classmethod
     def of(cls, mixture: Mixture, components: list[ComponentRecord]) -> MixtureRecord:
-        return cls(
-            id=mixture.id,
-            name=mixture.name,
-            description=mixture.description,
-            version=mixture.version,
-            carrier=mixture.carrier,
-            sources=tuple(mixture.sources or ()),
-            components=tuple(components),
-            **owned_columns(mixture),
+        return record_from(
+            cls, mixture, sources=tuple(mixture.sources or ()), components=tuple(components)
         )
 
 
@@ -108,9 +100,6 @@ class MixtureProperties(SolutionProperties):
 
     @classmethod
     def of(cls, mixture: Mixture, properties: SolutionProperties) -> MixtureProperties:
-        return cls(
-            **{f.name: getattr(properties, f.name) for f in dataclasses.fields(properties)},
-            mixture_id=mixture.id,
-            version=mixture.version,
-            name=mixture.name,
+        return record_from(
+            cls, properties, mixture_id=mixture.id, version=mixture.version, name=mixture.name
         )

@@ -5,18 +5,14 @@ version beats its baselines, its target transform, and the typed records callers
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 from cryoprotect.db.models import Dataset, PredictiveModel
 from cryoprotect.ml import molecule_features as ml_molecules
 from cryoprotect.ml import targets as ml_targets
-
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
-
-R = TypeVar("R", bound="DataclassInstance")
+from cryoprotect.services.common import record_from
 
 MOLECULES = "molecules"
 MIXTURES = "mixtures"
@@ -95,7 +91,7 @@ class DatasetRecord:
 
     @classmethod
     def of(cls, row: Dataset) -> DatasetRecord:
-        return _record(
+        return record_from(
             cls,
             row,
             kind=records_kind(row.rows),
@@ -147,7 +143,7 @@ class ModelRecord:
     def of(cls, row: PredictiveModel) -> ModelRecord:
         manifest = dict(row.manifest or {})
         baseline = baseline_status(row.metrics)
-        return _record(
+        return record_from(
             cls,
             row,
             kind=model_kind(manifest),
@@ -185,7 +181,7 @@ class ComparedModel:
     @classmethod
     def of(cls, model: ModelRecord) -> ComparedModel:
         metrics = model.metrics
-        return _record(
+        return record_from(
             cls,
             model,
             pooled=metrics.get("pooled", {}),
@@ -195,11 +191,3 @@ class ComparedModel:
                 if k in ("method", "coverage", "mean_width")
             },
         )
-
-
-def _record(cls: type[R], source: Any, **computed: Any) -> R:
-    """A record of type ``cls``: ``computed`` fields as given, the others read from ``source``."""
-    return cls(
-        **{f.name: getattr(source, f.name) for f in fields(cls) if f.name not in computed},
-        **computed,
-    )

@@ -19,6 +19,7 @@ from cryoprotect.errors import NotFound, ValidationError
 from cryoprotect.science.alerts import AlertReport, alerts_for_smiles
 from cryoprotect.science.cpa_score import CpaScore
 from cryoprotect.services.chemistry import score_from_properties
+from cryoprotect.services.common import record_from
 
 EDITABLE_FIELDS = ("name", "synonyms", "visibility", "team_id", "pubchem_cid", "molecule_class")
 IDENTIFIERS_METHOD = (
@@ -52,7 +53,7 @@ class PropertyRecord:
 
     @classmethod
     def of(cls, row: MolecularProperty) -> PropertyRecord:
-        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
+        return record_from(cls, row)
 
 
 @dataclass(frozen=True, slots=True)

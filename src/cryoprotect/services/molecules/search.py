@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
@@ -35,6 +35,7 @@ from cryoprotect.science.standardize import register_structure
 from cryoprotect.science.substructure import parse_query
 from cryoprotect.search import SubstructureHits
 from cryoprotect.services.actor import Actor
+from cryoprotect.services.common import record_from
 from cryoprotect.services.molecules.records import visible_molecule
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ class MoleculeHit:
 
     @classmethod
     def of(cls, row: Molecule) -> MoleculeHit:
-        return cls(**{f.name: getattr(row, f.name) for f in fields(MoleculeHit)})
+        return record_from(cls, row)
 
 
 @dataclass(frozen=True, slots=True)

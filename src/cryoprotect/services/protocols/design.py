@@ -19,10 +19,10 @@ from cryoprotect.db.models import Protocol
 from cryoprotect.errors import ValidationError
 from cryoprotect.science import cells, composition, protocols, thermo
 from cryoprotect.services.actor import Actor
-from cryoprotect.services.common import Listing, Page, narrowed, required_text
+from cryoprotect.services.common import Listing, Page, narrowed, record_from, required_text
 from cryoprotect.services.mixtures import MixtureService
 from cryoprotect.services.molecules import check_scope
-from cryoprotect.services.owned import OwnedRecord, OwnedRows, owned_columns
+from cryoprotect.services.owned import OwnedRecord, OwnedRows
 from cryoprotect.services.protocols.cell_types import CellTypeService
 from cryoprotect.services.solutions import SolutionComponent, parameter_name, solute_for
 
@@ -58,17 +58,11 @@ class ProtocolRecord(OwnedRecord):
     @classmethod
     def of(cls, row: Protocol) -> ProtocolRecord:
         design = dict(row.design or {})
-        return cls(
-            id=row.id,
-            name=row.name,
-            description=row.description,
-            cell_type_id=row.cell_type_id,
-            mixture_id=row.mixture_id,
-            temperature_c=row.temperature_c,
-            toxicity_cost=row.toxicity_cost,
+        return record_from(
+            cls,
+            row,
             steps=builtins.list(row.steps or []),
             summary=design.get("summary", {}),
-            **owned_columns(row),
             design=design,
         )
 
