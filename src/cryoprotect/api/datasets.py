@@ -17,6 +17,7 @@ from cryoprotect.api.common import (
     paged_schema,
     services,
 )
+from cryoprotect.api.fields import Text, dicts
 from cryoprotect.api.mixtures import ComponentInSchema
 from cryoprotect.db.models import VISIBILITIES
 
@@ -25,22 +26,19 @@ datasets_blp = Blueprint(
 )
 
 
-_Text = ma.fields.String
-
-
 class DatasetSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
-    name = _Text(required=True)
-    kind = _Text(
+    name = Text(required=True)
+    kind = Text(
         required=True,
         metadata={"description": "molecules (one SMILES per row) or mixtures (components)"},
     )
-    description = _Text(allow_none=True)
-    content_hash = _Text(allow_none=True)
+    description = Text(allow_none=True)
+    content_hash = Text(allow_none=True)
     row_count = ma.fields.Integer(required=True)
-    target_names = ma.fields.List(_Text(), required=True)
-    sources = ma.fields.List(ma.fields.Dict(), required=True)
-    visibility = _Text(required=True)
+    target_names = ma.fields.List(Text(), required=True)
+    sources = dicts()
+    visibility = Text(required=True)
     created_by = ma.fields.UUID(required=True)
     created_at = ma.fields.DateTime(required=True)
 
@@ -49,13 +47,13 @@ DatasetPageSchema = paged_schema(DatasetSchema, "DatasetPageSchema")
 
 
 class DatasetRecordSchema(StrictSchema):
-    id = _Text(validate=ma.validate.Length(min=1, max=200))
+    id = Text(validate=ma.validate.Length(min=1, max=200))
     components = ma.fields.List(
         ma.fields.Nested(ComponentInSchema),
         validate=ma.validate.Length(min=1, max=30),
         metadata={"description": "A mixtures dataset: the formulation of the row"},
     )
-    smiles = _Text(
+    smiles = Text(
         validate=ma.validate.Length(min=1, max=2000),
         metadata={
             "description": "A molecules dataset: the row's structure (standardised on upload; "
@@ -63,25 +61,25 @@ class DatasetRecordSchema(StrictSchema):
         },
     )
     targets = ma.fields.Dict(
-        keys=_Text(validate=ma.validate.Length(min=1, max=100)),
+        keys=Text(validate=ma.validate.Length(min=1, max=100)),
         values=ma.fields.Float(allow_nan=False),
         required=True,
     )
-    group = _Text(
+    group = Text(
         validate=ma.validate.Length(min=1, max=300),
         metadata={"description": "Source or batch; rows of one group never straddle CV folds"},
     )
 
 
 class DatasetCreateSchema(StrictSchema):
-    name = _Text(required=True, validate=ma.validate.Length(min=1, max=300))
-    description = _Text(load_default=None, allow_none=True, validate=ma.validate.Length(max=5000))
+    name = Text(required=True, validate=ma.validate.Length(min=1, max=300))
+    description = Text(load_default=None, allow_none=True, validate=ma.validate.Length(max=5000))
     records = ma.fields.List(
         ma.fields.Nested(DatasetRecordSchema),
         required=True,
         validate=ma.validate.Length(min=2, max=20000),
     )
-    kind = _Text(
+    kind = Text(
         load_default=None,
         allow_none=True,
         validate=ma.validate.OneOf(("molecules", "mixtures")),
@@ -90,7 +88,7 @@ class DatasetCreateSchema(StrictSchema):
             "components); default: molecules when the first record has smiles"
         },
     )
-    visibility = _Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
+    visibility = Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
     team_id = ma.fields.UUID(load_default=None, allow_none=True)
 
 

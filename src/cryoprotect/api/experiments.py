@@ -25,10 +25,11 @@ from cryoprotect.api.common import (
     services,
     shows,
 )
+from cryoprotect.api.fields import Float, Len, Text, dicts
 from cryoprotect.api.models import DatasetSchema
 from cryoprotect.api.molecules import JobSchema
 from cryoprotect.api.toxicity import ExposureSchema
-from cryoprotect.api.views import Op, collection_view, item_view
+from cryoprotect.api.views import Op, Rows
 from cryoprotect.db.models import VERIFICATION_STATUSES, VISIBILITIES
 from cryoprotect.services.experiments import (
     BIOLOGICAL_KINDS,
@@ -46,16 +47,12 @@ blp = Blueprint(
     description="Experiments, their results and lab verification",
 )
 
-_Text = ma.fields.String
-_Len = ma.validate.Length
-_Float = ma.fields.Float
-
 
 class ExperimentResultInSchema(InputSchema):
     class Meta:
         unknown = ma.RAISE
 
-    measure = _Text(
+    measure = Text(
         required=True,
         validate=ma.validate.OneOf(list(MEASURES)),
         metadata={"description": "viability_percent, recovery_percent, … (see the enum)"},
@@ -63,18 +60,18 @@ class ExperimentResultInSchema(InputSchema):
     value = ma.fields.Raw(
         required=True, metadata={"description": "A number, or true/false for ice_observed"}
     )
-    unit = _Text(load_default=None, allow_none=True, validate=_Len(max=50))
+    unit = Text(load_default=None, allow_none=True, validate=Len(max=50))
     replicates = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100000))
-    sd = _Float(load_default=None, allow_none=True, allow_nan=False)
-    assay = _Text(load_default=None, allow_none=True, validate=_Len(max=300))
-    method = _Text(load_default=None, allow_none=True, validate=_Len(max=300))
-    time_point_h = _Float(
+    sd = Float(load_default=None, allow_none=True, allow_nan=False)
+    assay = Text(load_default=None, allow_none=True, validate=Len(max=300))
+    method = Text(load_default=None, allow_none=True, validate=Len(max=300))
+    time_point_h = Float(
         load_default=None,
         allow_none=True,
         allow_nan=False,
         metadata={"description": "h after thaw"},
     )
-    notes = _Text(load_default=None, allow_none=True, validate=_Len(max=2000))
+    notes = Text(load_default=None, allow_none=True, validate=Len(max=2000))
     exposure = ma.fields.Nested(
         ExposureSchema,
         load_default=None,
@@ -91,10 +88,10 @@ ExperimentConditionsSchema = type(
     (InputSchema,),
     {
         "Meta": type("Meta", (), {"unknown": ma.RAISE}),
-        **{name: _Float(allow_none=True, allow_nan=False) for name in CONDITION_RANGES},
-        "step_temperatures_c": ma.fields.List(_Float(allow_nan=False), validate=_Len(max=50)),
+        **{name: Float(allow_none=True, allow_nan=False) for name in CONDITION_RANGES},
+        "step_temperatures_c": ma.fields.List(Float(allow_nan=False), validate=Len(max=50)),
         **{
-            name: _Text(allow_none=True, validate=_Len(max=2000 if name == "notes" else 300))
+            name: Text(allow_none=True, validate=Len(max=2000 if name == "notes" else 300))
             for name in CONDITION_TEXT
         },
     },
@@ -105,55 +102,55 @@ class BiologicalSystemSchema(InputSchema):
     class Meta:
         unknown = ma.RAISE
 
-    kind = _Text(allow_none=True, validate=ma.validate.OneOf(BIOLOGICAL_KINDS))
-    name = _Text(allow_none=True, validate=_Len(max=300))
-    species = _Text(allow_none=True, validate=_Len(max=200))
-    source = _Text(allow_none=True, validate=_Len(max=300))
-    passage = _Text(allow_none=True, validate=_Len(max=100))
-    details = _Text(allow_none=True, validate=_Len(max=2000))
+    kind = Text(allow_none=True, validate=ma.validate.OneOf(BIOLOGICAL_KINDS))
+    name = Text(allow_none=True, validate=Len(max=300))
+    species = Text(allow_none=True, validate=Len(max=200))
+    source = Text(allow_none=True, validate=Len(max=300))
+    passage = Text(allow_none=True, validate=Len(max=100))
+    details = Text(allow_none=True, validate=Len(max=2000))
 
 
 class ExperimentAttachmentSchema(InputSchema):
     class Meta:
         unknown = ma.RAISE
 
-    filename = _Text(required=True, validate=_Len(min=1, max=300))
-    content_type = _Text(load_default=None, allow_none=True, validate=_Len(max=200))
+    filename = Text(required=True, validate=Len(min=1, max=300))
+    content_type = Text(load_default=None, allow_none=True, validate=Len(max=200))
     size_bytes = ma.fields.Integer(
         load_default=None, allow_none=True, validate=ma.validate.Range(min=0)
     )
-    sha256 = _Text(
+    sha256 = Text(
         load_default=None, allow_none=True, validate=ma.validate.Regexp(r"^[0-9a-f]{64}$")
     )
-    url = _Text(load_default=None, allow_none=True, validate=_Len(max=1000))
-    description = _Text(load_default=None, allow_none=True, validate=_Len(max=2000))
+    url = Text(load_default=None, allow_none=True, validate=Len(max=1000))
+    description = Text(load_default=None, allow_none=True, validate=Len(max=2000))
 
 
 def _content_fields(required_title: bool) -> dict[str, Any]:
     title = (
-        _Text(required=True, validate=_Len(min=1, max=300))
+        Text(required=True, validate=Len(min=1, max=300))
         if required_title
-        else _Text(validate=_Len(min=1, max=300))
+        else Text(validate=Len(min=1, max=300))
     )
     return {
         "title": title,
         "mixture_id": ma.fields.UUID(allow_none=True),
         "mixture_version": ma.fields.Integer(allow_none=True, validate=ma.validate.Range(min=1)),
         "protocol_id": ma.fields.UUID(allow_none=True),
-        "protocol_text": _Text(allow_none=True, validate=_Len(max=20000)),
+        "protocol_text": Text(allow_none=True, validate=Len(max=20000)),
         "cell_type_id": ma.fields.UUID(allow_none=True),
         "biological_system": ma.fields.Nested(BiologicalSystemSchema),
         "conditions": ma.fields.Nested(ExperimentConditionsSchema),
         "results": ma.fields.List(
-            ma.fields.Nested(ExperimentResultInSchema), validate=_Len(max=200)
+            ma.fields.Nested(ExperimentResultInSchema), validate=Len(max=200)
         ),
         "performed_on": ma.fields.Date(allow_none=True),
-        "operator": _Text(allow_none=True, validate=_Len(max=200)),
-        "notes": _Text(allow_none=True, validate=_Len(max=20000)),
+        "operator": Text(allow_none=True, validate=Len(max=200)),
+        "notes": Text(allow_none=True, validate=Len(max=20000)),
         "attachments": ma.fields.List(
-            ma.fields.Nested(ExperimentAttachmentSchema), validate=_Len(max=100)
+            ma.fields.Nested(ExperimentAttachmentSchema), validate=Len(max=100)
         ),
-        "visibility": _Text(validate=ma.validate.OneOf(VISIBILITIES)),
+        "visibility": Text(validate=ma.validate.OneOf(VISIBILITIES)),
         "team_id": ma.fields.UUID(allow_none=True),
     }
 
@@ -175,32 +172,32 @@ ExperimentUpdateSchema = type("ExperimentUpdateSchema", (StrictSchema,), _conten
 @owned
 class ExperimentSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
-    title = _Text(required=True)
+    title = Text(required=True)
     mixture_id = ma.fields.UUID(allow_none=True)
     mixture_version = ma.fields.Integer(allow_none=True)
-    mixture_name = _Text(allow_none=True)
+    mixture_name = Text(allow_none=True)
     protocol_id = ma.fields.UUID(allow_none=True)
-    protocol_name = _Text(allow_none=True)
-    protocol_text = _Text(allow_none=True)
+    protocol_name = Text(allow_none=True)
+    protocol_text = Text(allow_none=True)
     cell_type_id = ma.fields.UUID(allow_none=True)
-    cell_type_name = _Text(allow_none=True)
+    cell_type_name = Text(allow_none=True)
     biological_system = ma.fields.Dict(required=True)
     # A title of its own: unnamed, generators call it "ExperimentConditions", the input schema.
     conditions = ma.fields.Dict(required=True, metadata={"title": "RecordedConditions"})
-    results = ma.fields.List(ma.fields.Dict(), required=True)
+    results = dicts()
     performed_on = ma.fields.Date(allow_none=True)
-    operator = _Text(allow_none=True)
-    notes = _Text(allow_none=True)
-    attachments = ma.fields.List(ma.fields.Dict(), required=True)
-    verification_status = _Text(required=True)
+    operator = Text(allow_none=True)
+    notes = Text(allow_none=True)
+    attachments = dicts()
+    verification_status = Text(required=True)
 
 
 ExperimentPageSchema = paged_schema(ExperimentSchema, "ExperimentPageSchema")
 
 
 class ExperimentListArgsSchema(PageArgsSchema):
-    q = _Text(load_default=None, validate=_Len(max=300))
-    status = _Text(load_default=None, validate=ma.validate.OneOf(VERIFICATION_STATUSES))
+    q = Text(load_default=None, validate=Len(max=300))
+    status = Text(load_default=None, validate=ma.validate.OneOf(VERIFICATION_STATUSES))
     team_id = ma.fields.UUID(load_default=None)
     mixture_id = ma.fields.UUID(load_default=None)
     cell_type_id = ma.fields.UUID(load_default=None)
@@ -210,33 +207,33 @@ class ExperimentListArgsSchema(PageArgsSchema):
 
 
 class ExperimentSubmitSchema(StrictSchema):
-    notes = _Text(load_default=None, allow_none=True, validate=_Len(max=5000))
+    notes = Text(load_default=None, allow_none=True, validate=Len(max=5000))
 
 
 class VerificationDecisionSchema(StrictSchema):
-    status = _Text(required=True, validate=ma.validate.OneOf(("verified", "rejected")))
-    notes = _Text(load_default=None, allow_none=True, validate=_Len(max=5000))
-    equipment = _Text(load_default=None, allow_none=True, validate=_Len(max=2000))
+    status = Text(required=True, validate=ma.validate.OneOf(("verified", "rejected")))
+    notes = Text(load_default=None, allow_none=True, validate=Len(max=5000))
+    equipment = Text(load_default=None, allow_none=True, validate=Len(max=2000))
 
 
 class VerificationSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
-    status = _Text(required=True)
+    status = Text(required=True)
     verifier_id = ma.fields.UUID(allow_none=True)
-    verifier = _Text(allow_none=True)
-    notes = _Text(allow_none=True)
-    equipment = _Text(allow_none=True)
+    verifier = Text(allow_none=True)
+    notes = Text(allow_none=True)
+    equipment = Text(allow_none=True)
     verified_at = ma.fields.DateTime(allow_none=True)
     created_by = ma.fields.UUID(required=True)
-    created_by_name = _Text(allow_none=True)
+    created_by_name = Text(allow_none=True)
     created_at = ma.fields.DateTime(required=True)
 
 
 class ExperimentChangeSchema(ma.Schema):
     occurred_at = ma.fields.DateTime(required=True)
     actor_id = ma.fields.UUID(allow_none=True)
-    actor = _Text(allow_none=True)
-    action = _Text(required=True)
+    actor = Text(allow_none=True)
+    action = Text(required=True)
     changes = ma.fields.Dict(required=True, metadata={"description": "field → {old, new}"})
     redacted = ma.fields.Boolean(
         required=True,
@@ -249,24 +246,24 @@ class ExperimentChangeSchema(ma.Schema):
 
 class ExperimentHistorySchema(ma.Schema):
     experiment_id = ma.fields.UUID(required=True)
-    verification_status = _Text(required=True)
+    verification_status = Text(required=True)
     verifications = ma.fields.List(ma.fields.Nested(VerificationSchema), required=True)
     changes = ma.fields.List(ma.fields.Nested(ExperimentChangeSchema), required=True)
 
 
 class PredictionComparisonSchema(ma.Schema):
-    measure = _Text(required=True)
-    unit = _Text(required=True)
-    measured = _Float(required=True)
+    measure = Text(required=True)
+    unit = Text(required=True)
+    measured = Float(required=True)
     replicates = ma.fields.Integer(required=True)
-    predicted = _Float(required=True)
-    lower = _Float(allow_none=True)
-    upper = _Float(allow_none=True)
-    confidence_level = _Float(allow_none=True)
-    error = _Float(required=True, metadata={"description": "predicted − measured"})
+    predicted = Float(required=True)
+    lower = Float(allow_none=True)
+    upper = Float(allow_none=True)
+    confidence_level = Float(allow_none=True)
+    error = Float(required=True, metadata={"description": "predicted − measured"})
     inside_interval = ma.fields.Boolean(allow_none=True)
     model_id = ma.fields.UUID(required=True)
-    model_name = _Text(required=True)
+    model_name = Text(required=True)
     model_version = ma.fields.Integer(required=True)
     prediction_id = ma.fields.UUID(required=True)
     predicted_at = ma.fields.DateTime(required=True)
@@ -276,7 +273,7 @@ class PredictedVsMeasuredSchema(ma.Schema):
     experiment_id = ma.fields.UUID(required=True)
     mixture_id = ma.fields.UUID(allow_none=True)
     mixture_version = ma.fields.Integer(allow_none=True)
-    method = _Text(required=True)
+    method = Text(required=True)
     comparisons = ma.fields.List(ma.fields.Nested(PredictionComparisonSchema), required=True)
 
 
@@ -287,29 +284,29 @@ class PredictionSummaryArgsSchema(InputSchema):
 
 class ModelErrorSchema(ma.Schema):
     model_id = ma.fields.UUID(required=True)
-    model_name = _Text(required=True)
+    model_name = Text(required=True)
     model_version = ma.fields.Integer(required=True)
-    measure = _Text(required=True)
-    unit = _Text(required=True)
+    measure = Text(required=True)
+    unit = Text(required=True)
     n = ma.fields.Integer(required=True)
     experiments = ma.fields.Integer(required=True)
-    mae = _Float(required=True)
-    rmse = _Float(required=True)
-    bias = _Float(required=True)
-    coverage = _Float(allow_none=True)
+    mae = Float(required=True)
+    rmse = Float(required=True)
+    bias = Float(required=True)
+    coverage = Float(allow_none=True)
 
 
 class PredictionSummarySchema(ma.Schema):
     team_id = ma.fields.UUID(allow_none=True)
     verified_only = ma.fields.Boolean(required=True)
     experiments = ma.fields.Integer(required=True)
-    method = _Text(required=True)
+    method = Text(required=True)
     models = ma.fields.List(ma.fields.Nested(ModelErrorSchema), required=True)
 
 
 class DatasetFromExperimentsSchema(StrictSchema):
-    name = _Text(required=True, validate=_Len(min=1, max=300))
-    measure = _Text(
+    name = Text(required=True, validate=Len(min=1, max=300))
+    measure = Text(
         required=True,
         validate=ma.validate.OneOf([k for k, m in MEASURES.items() if m.kind == "percent"]),
     )
@@ -317,12 +314,12 @@ class DatasetFromExperimentsSchema(StrictSchema):
     verified_only = ma.fields.Boolean(
         load_default=True, metadata={"description": "Only verified experiments (default)"}
     )
-    description = _Text(load_default=None, allow_none=True, validate=_Len(max=5000))
-    visibility = _Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
+    description = Text(load_default=None, allow_none=True, validate=Len(max=5000))
+    visibility = Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
 
 
 class ResultsImportFormSchema(InputSchema):
-    visibility = _Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
+    visibility = Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
     team_id = ma.fields.UUID(load_default=None)
     atomic = ma.fields.Boolean(
         load_default=False, metadata={"description": "Write nothing if any row is rejected"}
@@ -335,11 +332,11 @@ class ResultsImportFileSchema(ma.Schema):
 
 class ResultsImportRowSchema(ma.Schema):
     row = ma.fields.Integer(required=True)
-    status = _Text(required=True, metadata={"description": "added or rejected"})
+    status = Text(required=True, metadata={"description": "added or rejected"})
     experiment_id = ma.fields.UUID()
-    title = _Text()
-    field = _Text()
-    reason = _Text()
+    title = Text()
+    field = Text()
+    reason = Text()
 
     @ma.post_dump
     def _leave_out_none(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
@@ -357,19 +354,19 @@ class ResultsImportReportSchema(ma.Schema):
 
 
 class ExperimentMeasureSchema(ma.Schema):
-    key = _Text(required=True)
-    label = _Text(required=True)
-    kind = _Text(required=True)
-    units = ma.fields.List(_Text(), required=True)
-    minimum = _Float(allow_none=True)
-    maximum = _Float(allow_none=True)
+    key = Text(required=True)
+    label = Text(required=True)
+    kind = Text(required=True)
+    units = ma.fields.List(Text(), required=True)
+    minimum = Float(allow_none=True)
+    maximum = Float(allow_none=True)
     needs_assay = ma.fields.Boolean(required=True)
 
 
 class ExperimentVocabularySchema(ma.Schema):
     measures = ma.fields.List(ma.fields.Nested(ExperimentMeasureSchema), required=True)
     conditions = ma.fields.Dict(required=True, metadata={"description": "name → [min, max]"})
-    biological_kinds = ma.fields.List(_Text(), required=True)
+    biological_kinds = ma.fields.List(Text(), required=True)
 
 
 def _verification_step(
@@ -382,27 +379,27 @@ def _verification_step(
     return answers_signed_in(blp, ExperimentSchema, body=body, errors=errors)
 
 
-Experiments = blp.route("")(
-    collection_view(
-        blp,
-        "Experiments",
-        "experiments",
-        args=ExperimentListArgsSchema,
-        envelope=ExperimentPageSchema,
-        listed="Experiments visible to the caller, newest first (awaiting_me: my verification queue)",
-        created=(
-            ExperimentCreateSchema,
-            ExperimentSchema,
-            Op(
-                "Record an experiment: mixture (by version), protocol, biological system, conditions, results",
-                {
-                    404: "Mixture, protocol or cell type not visible",
-                    409: "Already submitted; or a team/public experiment cites a mixture, protocol "
-                    "or cell type its audience cannot see (details.field names it)",
-                },
-            ),
+_experiments = Rows(blp, "experiments", "experiment")
+
+
+Experiments = _experiments.collection(
+    "",
+    "Experiments",
+    args=ExperimentListArgsSchema,
+    envelope=ExperimentPageSchema,
+    listed="Experiments visible to the caller, newest first (awaiting_me: my verification queue)",
+    created=(
+        ExperimentCreateSchema,
+        ExperimentSchema,
+        Op(
+            "Record an experiment: mixture (by version), protocol, biological system, conditions, results",
+            {
+                404: "Mixture, protocol or cell type not visible",
+                409: "Already submitted; or a team/public experiment cites a mixture, protocol "
+                "or cell type its audience cannot see (details.field names it)",
+            },
         ),
-    )
+    ),
 )
 
 
@@ -414,30 +411,26 @@ class Vocabulary(MethodView):
         return VOCABULARY
 
 
-ExperimentItem = blp.route("/<uuid:experiment_id>")(
-    item_view(
-        blp,
-        "ExperimentItem",
-        "experiments",
-        "experiment",
-        ExperimentSchema,
-        shown="One experiment",
-        edited=(
-            ExperimentUpdateSchema,
-            Op(
-                "Edit an experiment; editing a verified one sends it back to pending verification",
-                {
-                    404: "No such experiment (or referenced record) visible",
-                    409: "The new scope's audience could not see a cited mixture, protocol or "
-                    "cell type (details.field names it)",
-                },
-            ),
+ExperimentItem = _experiments.item(
+    "/<uuid:experiment_id>",
+    "ExperimentItem",
+    ExperimentSchema,
+    shown="One experiment",
+    edited=(
+        ExperimentUpdateSchema,
+        Op(
+            "Edit an experiment; editing a verified one sends it back to pending verification",
+            {
+                404: "No such experiment (or referenced record) visible",
+                409: "The new scope's audience could not see a cited mixture, protocol or "
+                "cell type (details.field names it)",
+            },
         ),
-        deleted=Op(
-            "Delete an experiment that is not verified",
-            {409: "Verified experiments are not deleted"},
-        ),
-    )
+    ),
+    deleted=Op(
+        "Delete an experiment that is not verified",
+        {409: "Verified experiments are not deleted"},
+    ),
 )
 
 

@@ -23,34 +23,17 @@ from cryoprotect.api.common import (
     services,
     shows,
 )
-from cryoprotect.api.views import Op, collection_view, compare_view, item_view
+from cryoprotect.api.fields import Len, Text, dicts, floats
+from cryoprotect.api.views import Op, Rows
 from cryoprotect.db.models import COMPONENT_ROLES, COMPOSITION_UNITS, VISIBILITIES
 
 blp = Blueprint(
     "mixtures", __name__, url_prefix="/api/v1/mixtures", description="Mixtures (CPA solutions)"
 )
 
-_Text = ma.fields.String
-_Len = ma.validate.Length
 
 _NOT_VISIBLE = {404: "No such mixture visible to the caller"}
 _NO_MOLECULE = "A component names no visible library molecule"
-
-
-def _described(description: str | None) -> dict[str, str]:
-    return {} if description is None else {"description": description}
-
-
-def _dicts(description: str | None = None) -> ma.fields.List[Any]:
-    """A required list of JSON objects (rows with their sources, as computed or stored)."""
-    return ma.fields.List(ma.fields.Dict(), required=True, metadata=_described(description))
-
-
-def _floats(description: str | None = None) -> ma.fields.List[Any]:
-    """A required list of numbers, one per point, null where the number cannot be given."""
-    return ma.fields.List(
-        ma.fields.Float(allow_none=True), required=True, metadata=_described(description)
-    )
 
 
 def _rate(description: str) -> ma.fields.Float:
@@ -67,7 +50,7 @@ def _rate(description: str) -> ma.fields.Float:
 def _components_in(**kwargs: Any) -> ma.fields.List[Any]:
     """1 to 30 components of a request (library molecules with amounts and units)."""
     return ma.fields.List(
-        ma.fields.Nested(ComponentInSchema), validate=_Len(min=1, max=30), **kwargs
+        ma.fields.Nested(ComponentInSchema), validate=Len(min=1, max=30), **kwargs
     )
 
 
@@ -78,76 +61,76 @@ class ComponentInSchema(InputSchema):
     molecule_id = ma.fields.UUID(
         metadata={"description": "A library molecule (or give name or smiles)"}
     )
-    name = _Text(validate=_Len(min=1, max=300))
-    smiles = _Text(validate=_Len(min=1, max=2000))
+    name = Text(validate=Len(min=1, max=300))
+    smiles = Text(validate=Len(min=1, max=2000))
     amount = ma.fields.Float(
         required=True, allow_nan=False, validate=ma.validate.Range(min=0, max=1e6)
     )
-    unit = _Text(required=True, validate=ma.validate.OneOf(COMPOSITION_UNITS))
-    role = _Text(load_default=None, allow_none=True, validate=ma.validate.OneOf(COMPONENT_ROLES))
+    unit = Text(required=True, validate=ma.validate.OneOf(COMPOSITION_UNITS))
+    role = Text(load_default=None, allow_none=True, validate=ma.validate.OneOf(COMPONENT_ROLES))
 
 
 class MixtureCreateSchema(StrictSchema):
-    name = _Text(required=True, validate=_Len(min=1, max=300))
-    description = _Text(load_default=None, allow_none=True, validate=_Len(max=5000))
-    carrier = _Text(
+    name = Text(required=True, validate=Len(min=1, max=300))
+    description = Text(load_default=None, allow_none=True, validate=Len(max=5000))
+    carrier = Text(
         load_default=None,
         allow_none=True,
-        validate=_Len(max=200),
+        validate=Len(max=200),
         metadata={"description": "Carrier solution, e.g. 'isotonic saline'"},
     )
     components = _components_in(required=True)
     sources = ma.fields.List(
-        ma.fields.Nested(SourceSchema), load_default=list, validate=_Len(max=50)
+        ma.fields.Nested(SourceSchema), load_default=list, validate=Len(max=50)
     )
-    visibility = _Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
+    visibility = Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
     team_id = ma.fields.UUID(load_default=None, allow_none=True)
 
 
 class MixtureUpdateSchema(StrictSchema):
-    name = _Text(validate=_Len(min=1, max=300))
-    description = _Text(allow_none=True, validate=_Len(max=5000))
-    carrier = _Text(allow_none=True, validate=_Len(max=200))
+    name = Text(validate=Len(min=1, max=300))
+    description = Text(allow_none=True, validate=Len(max=5000))
+    carrier = Text(allow_none=True, validate=Len(max=200))
     components = _components_in()
-    sources = ma.fields.List(ma.fields.Nested(SourceSchema), validate=_Len(max=50))
-    visibility = _Text(validate=ma.validate.OneOf(VISIBILITIES))
+    sources = ma.fields.List(ma.fields.Nested(SourceSchema), validate=Len(max=50))
+    visibility = Text(validate=ma.validate.OneOf(VISIBILITIES))
     team_id = ma.fields.UUID(allow_none=True)
 
 
 class CloneSchema(StrictSchema):
-    name = _Text(load_default=None, allow_none=True, validate=_Len(min=1, max=300))
-    visibility = _Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
+    name = Text(load_default=None, allow_none=True, validate=Len(min=1, max=300))
+    visibility = Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
     team_id = ma.fields.UUID(load_default=None, allow_none=True)
 
 
 class ComponentSchema(ma.Schema):
     molecule_id = ma.fields.UUID(required=True)
-    name = _Text(allow_none=True)
-    smiles = _Text(allow_none=True)
+    name = Text(allow_none=True)
+    smiles = Text(allow_none=True)
     molar_mass = ma.fields.Float(allow_none=True, metadata={"description": "g/mol"})
-    kind = _Text(required=True)
+    kind = Text(required=True)
     amount = ma.fields.Float(required=True)
-    unit = _Text(required=True)
-    role = _Text(allow_none=True)
+    unit = Text(required=True)
+    role = Text(allow_none=True)
 
 
 @owned
 class MixtureSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
-    name = _Text(required=True)
-    description = _Text(allow_none=True)
+    name = Text(required=True)
+    description = Text(allow_none=True)
     version = ma.fields.Integer(required=True)
-    carrier = _Text(allow_none=True)
-    sources = _dicts()
+    carrier = Text(allow_none=True)
+    sources = dicts()
     components = ma.fields.List(ma.fields.Nested(ComponentSchema), required=True)
 
 
 class VersionSchema(ma.Schema):
     version = ma.fields.Integer(required=True)
-    name = _Text(required=True)
-    description = _Text(allow_none=True)
-    carrier = _Text(allow_none=True)
-    components = _dicts(
+    name = Text(required=True)
+    description = Text(allow_none=True)
+    carrier = Text(allow_none=True)
+    components = dicts(
         "As stored with this version. A component whose molecule the caller cannot see now "
         "has molecule_id, name, smiles, molar_mass and kind null and redacted true (amount, "
         "unit and role are kept)"
@@ -157,54 +140,50 @@ class VersionSchema(ma.Schema):
 
 
 class MixtureListArgsSchema(PageArgsSchema):
-    q = _Text(load_default=None, validate=_Len(max=300))
-    visibility = _Text(load_default=None, validate=ma.validate.OneOf(VISIBILITIES))
+    q = Text(load_default=None, validate=Len(max=300))
+    visibility = Text(load_default=None, validate=ma.validate.OneOf(VISIBILITIES))
 
 
 MixturePageSchema = paged_schema(MixtureSchema, "MixturePageSchema")
 
 
-Mixtures = blp.route("")(
-    collection_view(
-        blp,
-        "Mixtures",
-        "mixtures",
-        args=MixtureListArgsSchema,
-        envelope=MixturePageSchema,
-        listed="Mixtures visible to the caller (public reference solutions without signing in)",
-        created=(
-            MixtureCreateSchema,
-            MixtureSchema,
-            Op(
-                "Create a mixture: water plus components with amounts and units, and a carrier",
-                {404: _NO_MOLECULE},
-            ),
+_mixtures = Rows(blp, "mixtures", "mixture")
+
+
+Mixtures = _mixtures.collection(
+    "",
+    "Mixtures",
+    args=MixtureListArgsSchema,
+    envelope=MixturePageSchema,
+    listed="Mixtures visible to the caller (public reference solutions without signing in)",
+    created=(
+        MixtureCreateSchema,
+        MixtureSchema,
+        Op(
+            "Create a mixture: water plus components with amounts and units, and a carrier",
+            {404: _NO_MOLECULE},
         ),
-    )
+    ),
 )
 
 
-MixtureItem = blp.route("/<uuid:mixture_id>")(
-    item_view(
-        blp,
-        "MixtureItem",
-        "mixtures",
-        "mixture",
-        MixtureSchema,
-        shown="One mixture (current version)",
-        edited=(
-            MixtureUpdateSchema,
-            Op(
-                "Edit a mixture; the edit becomes a new version and the old one stays readable",
-                {
-                    **_NOT_VISIBLE,
-                    409: "Narrowing or moving it would hide it from team/public experiments that "
-                    "cite it",
-                },
-            ),
+MixtureItem = _mixtures.item(
+    "/<uuid:mixture_id>",
+    "MixtureItem",
+    MixtureSchema,
+    shown="One mixture (current version)",
+    edited=(
+        MixtureUpdateSchema,
+        Op(
+            "Edit a mixture; the edit becomes a new version and the old one stays readable",
+            {
+                **_NOT_VISIBLE,
+                409: "Narrowing or moving it would hide it from team/public experiments that "
+                "cite it",
+            },
         ),
-        deleted=Op("Delete a mixture and its history", {422: "Still used by an experiment"}),
-    )
+    ),
+    deleted=Op("Delete a mixture and its history", {422: "Still used by an experiment"}),
 )
 
 
@@ -230,17 +209,17 @@ solutions_blp = Blueprint(
 
 
 class _QuantitySchema(ma.Schema):
-    unit = _Text(required=True)
-    method = _Text(required=True, metadata={"description": "How the number was obtained"})
-    warnings = ma.fields.List(_Text())
+    unit = Text(required=True)
+    method = Text(required=True, metadata={"description": "How the number was obtained"})
+    warnings = ma.fields.List(Text())
 
 
 class BoundSchema(ma.Schema):
-    quantity = _Text(
+    quantity = Text(
         required=True,
         metadata={"description": "ice_melting_point, solute_liquidus or osmolality"},
     )
-    relation = _Text(
+    relation = Text(
         required=True,
         metadata={
             "description": "below / at_or_below (upper bound), above (lower bound), at "
@@ -249,17 +228,15 @@ class BoundSchema(ma.Schema):
     )
     value = ma.fields.Float(required=True)
     value_high = ma.fields.Float(allow_none=True)
-    unit = _Text(required=True)
-    text = _Text(
-        required=True, metadata={"description": "The bound as a sentence, with its source"}
-    )
-    method = _Text(required=True)
-    source = _Text(required=True)
-    provenance = _Text(required=True)
+    unit = Text(required=True)
+    text = Text(required=True, metadata={"description": "The bound as a sentence, with its source"})
+    method = Text(required=True)
+    source = Text(required=True)
+    provenance = Text(required=True)
 
 
 class _ValidatedQuantitySchema(_QuantitySchema):
-    provenance = _Text(
+    provenance = Text(
         required=True, metadata={"description": "Weakest provenance of the parameters used"}
     )
     within_range = ma.fields.Boolean(
@@ -270,14 +247,14 @@ class _ValidatedQuantitySchema(_QuantitySchema):
             "one (or past a eutectic); null when a range is not recorded (unknown)"
         },
     )
-    status = _Text(
+    status = Text(
         required=True,
         metadata={
             "description": "within_range, range_unknown, outside_range, eutectic_region or "
             "solute_crystallises"
         },
     )
-    reason = _Text(
+    reason = Text(
         allow_none=True,
         metadata={"description": "Why the value is null ('unknown, because …'); else null"},
     )
@@ -294,7 +271,7 @@ class OsmolalitySchema(_ValidatedQuantitySchema):
         allow_none=True,
         metadata={"description": "osmol/kg water; null outside the validated range (see reason)"},
     )
-    parameters = _dicts("Per component, with source")
+    parameters = dicts("Per component, with source")
     electrolytes = ma.fields.Dict(
         allow_none=True,
         metadata={
@@ -322,15 +299,15 @@ class GlassTransitionSchema(_QuantitySchema):
         allow_none=True, metadata={"description": "null when parameters are missing"}
     )
     value_c = ma.fields.Float(allow_none=True)
-    kind = _Text(
+    kind = Text(
         required=True, metadata={"description": "'model' (measured values are under measurements)"}
     )
     homogeneous = ma.fields.Boolean(required=True)
-    parameters = _dicts()
+    parameters = dicts()
 
 
 class GlassHeadlineSchema(ma.Schema):
-    applies = _Text(
+    applies = Text(
         required=True,
         metadata={
             "description": "Which glass the user will see: 'homogeneous' (the whole solution "
@@ -338,33 +315,33 @@ class GlassHeadlineSchema(ma.Schema):
             "remaining phase vitrifies at the published Tg′) or 'unknown'"
         },
     )
-    why = _Text(required=True, metadata={"description": "Why that glass applies, with source"})
+    why = Text(required=True, metadata={"description": "Why that glass applies, with source"})
     value_k = ma.fields.Float(
         required=True,
         allow_none=True,
         metadata={"description": "null when it cannot be given (see reason)"},
     )
     value_c = ma.fields.Float(required=True, allow_none=True)
-    unit = _Text(required=True)
-    method = _Text(required=True, allow_none=True)
-    provenance = _Text(required=True, allow_none=True)
+    unit = Text(required=True)
+    method = Text(required=True, allow_none=True)
+    provenance = Text(required=True, allow_none=True)
     verified = ma.fields.Boolean(required=True, allow_none=True)
     within_range = ma.fields.Boolean(required=True, allow_none=True)
-    status = _Text(required=True)
-    reason = _Text(required=True, allow_none=True)
+    status = Text(required=True)
+    reason = Text(required=True, allow_none=True)
     spread_k = ma.fields.List(
         ma.fields.Float(),
         required=True,
         allow_none=True,
         metadata={"description": "Lowest and highest published Tg′ (the spread of sources)"},
     )
-    sources = ma.fields.List(_Text(), required=True)
-    warnings = ma.fields.List(_Text(), required=True)
+    sources = ma.fields.List(Text(), required=True)
+    warnings = ma.fields.List(Text(), required=True)
 
 
 class VitrificationSchema(ma.Schema):
-    system = _Text(required=True, metadata={"description": "Solute or named solution"})
-    named_solution = _Text(
+    system = Text(required=True, metadata={"description": "Solute or named solution"})
+    named_solution = Text(
         required=True,
         allow_none=True,
         metadata={"description": "The recognised named solution (DP6, VS55, …), if any"},
@@ -388,18 +365,18 @@ class VitrificationSchema(ma.Schema):
     warming = ma.fields.Dict(
         required=True, allow_none=True, metadata={"description": "Verdict at the warming rate"}
     )
-    vitrifies = _Text(
+    vitrifies = Text(
         required=True,
         allow_none=True,
         metadata={"description": "ice_free when both given rates avoid ice; null without rates"},
     )
     homogeneous_nucleation_c = ma.fields.Float(required=True, allow_none=True)
-    homogeneous_nucleation_reason = _Text(required=True, allow_none=True)
-    warnings = ma.fields.List(_Text(), required=True)
+    homogeneous_nucleation_reason = Text(required=True, allow_none=True)
+    warnings = ma.fields.List(Text(), required=True)
 
 
 class PropertiesSchema(ma.Schema):
-    carrier = _Text(allow_none=True)
+    carrier = Text(allow_none=True)
     composition = ma.fields.Dict(
         required=True, metadata={"description": "Every unit, with the density method"}
     )
@@ -409,7 +386,7 @@ class PropertiesSchema(ma.Schema):
     freeze_concentrated = ma.fields.Dict(
         allow_none=True, metadata={"description": "Published Tg′ (measured)"}
     )
-    measurements = _dicts("Measured values")
+    measurements = dicts("Measured values")
     glass = ma.fields.Nested(
         GlassHeadlineSchema,
         required=True,
@@ -424,12 +401,12 @@ class PropertiesSchema(ma.Schema):
 class MixturePropertiesSchema(PropertiesSchema):
     mixture_id = ma.fields.UUID(required=True)
     version = ma.fields.Integer(required=True)
-    name = _Text(required=True)
+    name = Text(required=True)
 
 
 class SolutionQuerySchema(StrictSchema):
     components = _components_in(required=True)
-    carrier = _Text(load_default=None, allow_none=True, validate=_Len(max=200))
+    carrier = Text(load_default=None, allow_none=True, validate=Len(max=200))
     cooling_rate_c_per_min = _rate("Cooling rate for the vitrification verdict (°C/min)")
     warming_rate_c_per_min = _rate("Warming rate for the vitrification verdict (°C/min)")
 
@@ -440,30 +417,30 @@ class CompareSchema(CompareIdsSchema):
 
 class PhaseDiagramArgsSchema(InputSchema):
     molecule_id = ma.fields.UUID(load_default=None)
-    name = _Text(load_default=None, validate=_Len(min=1, max=300))
+    name = Text(load_default=None, validate=Len(min=1, max=300))
     max_mass_percent = ma.fields.Float(load_default=80.0, validate=ma.validate.Range(min=1, max=99))
 
 
 class PhaseDiagramSchema(ma.Schema):
-    solute = _Text(required=True)
+    solute = Text(required=True)
     mass_percent = ma.fields.List(ma.fields.Float(), required=True)
-    melting_point_c = _floats("null where the melting point cannot be given (see reasons)")
+    melting_point_c = floats("null where the melting point cannot be given (see reasons)")
     melting_point_within_range = ma.fields.List(ma.fields.Boolean(allow_none=True), required=True)
-    melting_point_status = ma.fields.List(_Text(), required=True)
-    melting_point_reason = ma.fields.List(_Text(allow_none=True), required=True)
-    melting_point_upper_bound_c = _floats(
+    melting_point_status = ma.fields.List(Text(), required=True)
+    melting_point_reason = ma.fields.List(Text(allow_none=True), required=True)
+    melting_point_upper_bound_c = floats(
         "Where the value is null: the upper bound that still holds"
     )
-    tg_c = _floats()
+    tg_c = floats()
     methods = ma.fields.Dict(required=True)
-    warnings = ma.fields.List(_Text(), required=True)
-    measured_melting_points = _dicts("Measured freezing points (CRC Handbook), with their source")
-    phase_boundaries = _dicts(
+    warnings = ma.fields.List(Text(), required=True)
+    measured_melting_points = dicts("Measured freezing points (CRC Handbook), with their source")
+    phase_boundaries = dicts(
         "Published solid–liquid equilibria of the solute (ice and solute liquidus points, "
         "eutectic), with their source"
     )
     tg_applies = ma.fields.List(
-        _Text(),
+        Text(),
         required=True,
         metadata={
             "description": "Per point: 'homogeneous' where the solution forms an ice-free glass "
@@ -471,18 +448,18 @@ class PhaseDiagramSchema(ma.Schema):
         },
     )
     homogeneous_glass_min_percent = ma.fields.Float(required=True, allow_none=True)
-    homogeneous_glass_min_source = _Text(required=True, allow_none=True)
+    homogeneous_glass_min_source = Text(required=True, allow_none=True)
     tg_prime = ma.fields.Dict(
         required=True,
         allow_none=True,
         metadata={"description": "Published Tg′ (mean, spread, W′g, every source)"},
     )
-    tg_prime_reason = _Text(required=True, allow_none=True)
-    nucleation_c = _floats("Homogeneous nucleation temperature Th (published points only)")
-    nucleation_points = _dicts()
-    nucleation_reason = _Text(required=True, allow_none=True)
-    devitrification_c = _floats()
-    devitrification_reason = _Text(required=True, allow_none=True)
+    tg_prime_reason = Text(required=True, allow_none=True)
+    nucleation_c = floats("Homogeneous nucleation temperature Th (published points only)")
+    nucleation_points = dicts()
+    nucleation_reason = Text(required=True, allow_none=True)
+    devitrification_c = floats()
+    devitrification_reason = Text(required=True, allow_none=True)
     critical_rates = ma.fields.Dict(
         required=True,
         metadata={
@@ -504,16 +481,12 @@ class MixtureProperties(MethodView):
         return services().mixtures.properties(current_actor(), mixture_id)
 
 
-MixtureCompare = blp.route("/compare")(
-    compare_view(
-        blp,
-        "MixtureCompare",
-        "mixtures",
-        "mixture",
-        body=CompareSchema,
-        schema=MixturePropertiesSchema,
-        doc="Properties of 2–10 mixtures side by side",
-    )
+MixtureCompare = _mixtures.compare(
+    "/compare",
+    "MixtureCompare",
+    body=CompareSchema,
+    schema=MixturePropertiesSchema,
+    doc="Properties of 2–10 mixtures side by side",
 )
 
 
@@ -554,16 +527,16 @@ class PhaseDiagram(MethodView):
 
 
 class CarrierComponentSchema(ma.Schema):
-    name = _Text(required=True)
+    name = Text(required=True)
     amount = ma.fields.Float(required=True)
-    unit = _Text(required=True)
+    unit = Text(required=True)
 
 
 class CarrierSchema(ma.Schema):
-    name = _Text(required=True)
-    synonyms = ma.fields.List(_Text(), required=True)
+    name = Text(required=True)
+    synonyms = ma.fields.List(Text(), required=True)
     components = ma.fields.List(ma.fields.Nested(CarrierComponentSchema), required=True)
-    sources = ma.fields.List(_Text(), required=True)
+    sources = ma.fields.List(Text(), required=True)
 
 
 @solutions_blp.route("/carriers")

@@ -29,8 +29,9 @@ from cryoprotect.api.datasets import (
     datasets_blp as datasets_blp,
 )
 from cryoprotect.api.datasets import model_components
+from cryoprotect.api.fields import Text
 from cryoprotect.api.mixtures import ComponentInSchema
-from cryoprotect.api.views import Op, compare_view, item_view
+from cryoprotect.api.views import Op, Rows
 from cryoprotect.db.models import VISIBILITIES
 from cryoprotect.errors import FeatureDisabled
 from cryoprotect.ops.flags import API_TRAINING
@@ -45,35 +46,34 @@ blp = Blueprint(
 predictions_blp = Blueprint(
     "predictions", __name__, url_prefix="/api/v1/predictions", description="Stored predictions"
 )
-_Text = ma.fields.String
 
 
 class TrainSchema(StrictSchema):
-    dataset = _Text(
+    dataset = Text(
         required=True,
         validate=ma.validate.Length(min=1, max=300),
         metadata={"description": "Dataset name (e.g. cryomn-literature) or id"},
     )
-    target = _Text(required=True, validate=ma.validate.Length(min=1, max=100))
-    algorithm = _Text(
+    target = Text(required=True, validate=ma.validate.Length(min=1, max=100))
+    algorithm = Text(
         load_default="random_forest",
         validate=ma.validate.OneOf(
             ("ridge", "random_forest", "gradient_boosting", "gaussian_process")
         ),
     )
     level = ma.fields.Float(load_default=0.9, validate=ma.validate.Range(min=0.5, max=0.99))
-    name = _Text(load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=200))
-    visibility = _Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
+    name = Text(load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=200))
+    visibility = Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
     team_id = ma.fields.UUID(load_default=None, allow_none=True)
 
 
 class ModelSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
-    name = _Text(required=True)
+    name = Text(required=True)
     version = ma.fields.Integer(required=True)
-    algorithm = _Text(required=True)
-    target = _Text(required=True)
-    kind = _Text(
+    algorithm = Text(required=True)
+    target = Text(required=True)
+    kind = Text(
         required=True,
         metadata={
             "description": "molecules (a structure-property model: descriptors + Morgan bits, "
@@ -81,11 +81,11 @@ class ModelSchema(ma.Schema):
         },
     )
     dataset_id = ma.fields.UUID(allow_none=True)
-    status = _Text(required=True, metadata={"description": "queued, training, ready, failed"})
+    status = Text(required=True, metadata={"description": "queued, training, ready, failed"})
     is_active = ma.fields.Boolean(required=True)
     level = ma.fields.Float(allow_none=True)
     progress = ma.fields.Float(allow_none=True)
-    error = _Text(allow_none=True)
+    error = Text(allow_none=True)
     training_seconds = ma.fields.Float(allow_none=True)
     metrics = ma.fields.Dict(
         required=True, metadata={"description": "Grouped nested CV metrics with baselines"}
@@ -101,11 +101,11 @@ class ModelSchema(ma.Schema):
             "before it was measured"
         },
     )
-    feature_names = ma.fields.List(_Text(), required=True)
+    feature_names = ma.fields.List(Text(), required=True)
     hyperparameters = ma.fields.Dict(required=True)
-    dataset_hash = _Text(allow_none=True)
+    dataset_hash = Text(allow_none=True)
     library_versions = ma.fields.Dict(required=True)
-    artifact_sha256 = _Text(allow_none=True)
+    artifact_sha256 = Text(allow_none=True)
     not_better_than_baseline = ma.fields.Boolean(
         allow_none=True,
         required=True,
@@ -116,7 +116,7 @@ class ModelSchema(ma.Schema):
             "has no such comparison (not shown to be better either)"
         },
     )
-    baseline_statement = _Text(
+    baseline_statement = Text(
         required=True, metadata={"description": "The verdict as a plain sentence"}
     )
     promotion_override = ma.fields.Dict(
@@ -126,14 +126,14 @@ class ModelSchema(ma.Schema):
             "baselines: forced, reason, by, at"
         },
     )
-    target_transform = _Text(
+    target_transform = Text(
         allow_none=True,
         metadata={"description": "What the model is fitted on, e.g. 'logit(p/100), ε = 0.5 %'"},
     )
     target_domain = ma.fields.Dict(
         required=True, metadata={"description": "The target's declared domain (kind, low, high)"}
     )
-    visibility = _Text(required=True)
+    visibility = Text(required=True)
     team_id = ma.fields.UUID(allow_none=True)
     created_by = ma.fields.UUID(required=True)
     created_at = ma.fields.DateTime(required=True)
@@ -145,7 +145,7 @@ class TrainJobSchema(ma.Schema):
 
 
 class ModelListArgsSchema(PageArgsSchema):
-    target = _Text(load_default=None, validate=ma.validate.Length(max=100))
+    target = Text(load_default=None, validate=ma.validate.Length(max=100))
 
 
 ModelPageSchema = paged_schema(ModelSchema, "ModelPageSchema")
@@ -153,7 +153,7 @@ ModelPageSchema = paged_schema(ModelSchema, "ModelPageSchema")
 
 def _optional_text(max_length: int, description: str) -> ma.fields.String:
     """An optional, nullable, non-empty text input of at most ``max_length`` characters."""
-    return _Text(
+    return Text(
         load_default=None,
         allow_none=True,
         validate=ma.validate.Length(min=1, max=max_length),
@@ -224,13 +224,13 @@ class PromoteSchema(StrictSchema):
             "(needs a reason; recorded)"
         },
     )
-    reason = _Text(load_default=None, allow_none=True, validate=ma.validate.Length(max=2000))
+    reason = Text(load_default=None, allow_none=True, validate=ma.validate.Length(max=2000))
 
 
 class NearestSchema(ma.Schema):
-    row_id = _Text(required=True)
+    row_id = Text(required=True)
     distance = ma.fields.Float(required=True)
-    group = _Text(allow_none=True, metadata={"description": "Source DOI or batch of the row"})
+    group = Text(allow_none=True, metadata={"description": "Source DOI or batch of the row"})
     measured = ma.fields.Float(allow_none=True, metadata={"description": "Its measured target"})
 
 
@@ -238,16 +238,16 @@ class PredictionSchema(ma.Schema):
     prediction_id = ma.fields.UUID()
     model_id = ma.fields.UUID(required=True)
     model_version = ma.fields.Integer(required=True)
-    model_name = _Text(metadata={"description": "Molecule models: the model's name"})
-    target = _Text(required=True)
-    unit = _Text(metadata={"description": "Molecule models: the target's unit, if declared"})
+    model_name = Text(metadata={"description": "Molecule models: the model's name"})
+    target = Text(required=True)
+    unit = Text(metadata={"description": "Molecule models: the target's unit, if declared"})
     is_active = ma.fields.Boolean(
         metadata={"description": "Molecule models: the active version for its target"}
     )
     molecule_id = ma.fields.UUID(
         allow_none=True, metadata={"description": "Molecule models: the library molecule"}
     )
-    smiles = _Text(
+    smiles = Text(
         metadata={"description": "Molecule models: canonical SMILES of the standardised query"}
     )
     value = ma.fields.Float(
@@ -260,7 +260,7 @@ class PredictionSchema(ma.Schema):
     level = ma.fields.Float(
         required=True, metadata={"description": "Nominal coverage of [lower, upper]"}
     )
-    reason = _Text(
+    reason = Text(
         required=True,
         allow_none=True,
         metadata={"description": "Why there is no value ('outside applicability domain')"},
@@ -276,24 +276,24 @@ class PredictionSchema(ma.Schema):
         required=True, metadata={"description": "The score above which a row is out of domain"}
     )
     nearest = ma.fields.List(ma.fields.Nested(NearestSchema), required=True)
-    warnings = ma.fields.List(_Text(), required=True)
+    warnings = ma.fields.List(Text(), required=True)
     clipped = ma.fields.Boolean(
         required=True,
         metadata={"description": "A value or bound was clipped to the target's domain"},
     )
-    clip_reason = _Text(required=True, allow_none=True)
-    target_transform = _Text(
+    clip_reason = Text(required=True, allow_none=True)
+    target_transform = Text(
         required=True,
         metadata={"description": "What the model is fitted on, e.g. 'logit(p/100), ε = 0.5 %'"},
     )
     target_domain = ma.fields.Dict(required=True)
-    interval_method = _Text(
+    interval_method = Text(
         metadata={
             "description": "'pooled CV+', or 'mondrian CV+ (group <key>=<value>, n=<calibration "
             "rows>)' when the group's own interval is served"
         }
     )
-    interval_reason = _Text(metadata={"description": "Why that interval, in plain words"})
+    interval_reason = Text(metadata={"description": "Why that interval, in plain words"})
     group_coverage = ma.fields.Dict(
         allow_none=True,
         metadata={
@@ -303,14 +303,14 @@ class PredictionSchema(ma.Schema):
         },
     )
     not_better_than_baseline = ma.fields.Boolean(required=True, allow_none=True)
-    baseline_statement = _Text(required=True)
+    baseline_statement = Text(required=True)
 
 
 class StoredPredictionSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
     model_id = ma.fields.UUID(required=True)
     mixture_id = ma.fields.UUID(allow_none=True)
-    target = _Text(required=True)
+    target = Text(required=True)
     value = ma.fields.Float(required=True)
     lower = ma.fields.Float(allow_none=True)
     upper = ma.fields.Float(allow_none=True)
@@ -387,15 +387,15 @@ class CompareModelsSchema(CompareIdsSchema):
 
 class ComparedModelSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
-    name = _Text(required=True)
+    name = Text(required=True)
     version = ma.fields.Integer(required=True)
-    algorithm = _Text(required=True)
-    target = _Text(required=True)
-    status = _Text(required=True)
+    algorithm = Text(required=True)
+    target = Text(required=True)
+    status = Text(required=True)
     is_active = ma.fields.Boolean(required=True)
     not_better_than_baseline = ma.fields.Boolean(required=True, allow_none=True)
-    baseline_statement = _Text(required=True)
-    dataset_hash = _Text(allow_none=True)
+    baseline_statement = Text(required=True)
+    dataset_hash = Text(allow_none=True)
     training_seconds = ma.fields.Float(allow_none=True)
     pooled = ma.fields.Dict(
         required=True, metadata={"description": "Model and baselines: MAE, RMSE, R², Spearman"}
@@ -405,27 +405,22 @@ class ComparedModelSchema(ma.Schema):
     )
 
 
-ModelCompare = blp.route("/compare")(
-    compare_view(
-        blp,
-        "ModelCompare",
-        "models",
-        "model",
-        body=CompareModelsSchema,
-        schema=ComparedModelSchema,
-        doc="Compare 2–10 model versions: cross-validated metrics against their baselines, coverage",
-    )
+_models = Rows(blp, "models", "model")
+
+
+ModelCompare = _models.compare(
+    "/compare",
+    "ModelCompare",
+    body=CompareModelsSchema,
+    schema=ComparedModelSchema,
+    doc="Compare 2–10 model versions: cross-validated metrics against their baselines, coverage",
 )
-ModelItem = blp.route("/<uuid:model_id>")(
-    item_view(
-        blp,
-        "ModelItem",
-        "models",
-        "model",
-        ModelSchema,
-        shown="A model version with its metrics, baselines, interval coverage and manifest",
-        deleted=Op("Delete a model version (and its stored predictions)"),
-    )
+ModelItem = _models.item(
+    "/<uuid:model_id>",
+    "ModelItem",
+    ModelSchema,
+    shown="A model version with its metrics, baselines, interval coverage and manifest",
+    deleted=Op("Delete a model version (and its stored predictions)"),
 )
 
 
@@ -470,9 +465,9 @@ def _predict(model_id: uuid.UUID, items: list[dict[str, Any]], extrapolate: bool
 
 class MoleculePredictionsSchema(ma.Schema):
     molecule_id = ma.fields.UUID(required=True)
-    smiles = _Text(allow_none=True)
+    smiles = Text(allow_none=True)
     predictions = ma.fields.List(ma.fields.Nested(PredictionSchema), required=True)
-    reason = _Text(
+    reason = Text(
         allow_none=True,
         metadata={"description": "Why there are no predictions (no structure, no model)"},
     )

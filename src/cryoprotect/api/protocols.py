@@ -20,8 +20,9 @@ from cryoprotect.api.common import (
     paged_schema,
     services,
 )
+from cryoprotect.api.fields import Float, Len, Text, dicts
 from cryoprotect.api.mixtures import ComponentInSchema
-from cryoprotect.api.views import Op, collection_view, compare_view, item_view
+from cryoprotect.api.views import Op, Rows
 from cryoprotect.db.models import VISIBILITIES
 
 cell_types_blp = Blueprint(
@@ -37,9 +38,6 @@ blp = Blueprint(
     description="CPA loading/unloading protocols designed from membrane transport and toxicity",
 )
 
-_Text = ma.fields.String
-_Len = ma.validate.Length
-_Float = ma.fields.Float
 
 #: The 404 of a design (and of a saved protocol designed on the server).
 _NOT_VISIBLE = "Cell type, mixture or component not visible"
@@ -54,58 +52,52 @@ class CellTypeCreateSchema(StrictSchema):
             "'parameters' (name, Lp, permeabilities per CPA, volumes, limits, sources)"
         },
     )
-    description = _Text(load_default=None, allow_none=True, validate=_Len(max=5000))
-    visibility = _Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
+    description = Text(load_default=None, allow_none=True, validate=Len(max=5000))
+    visibility = Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
     team_id = ma.fields.UUID(load_default=None, allow_none=True)
 
 
 @owned
 class CellTypeSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
-    name = _Text(required=True)
-    species = _Text(allow_none=True)
-    description = _Text(allow_none=True)
+    name = Text(required=True)
+    species = Text(allow_none=True)
+    description = Text(allow_none=True)
     parameters = ma.fields.Dict(required=True)
-    sources = ma.fields.List(ma.fields.Dict(), required=True)
+    sources = dicts()
     builtin = ma.fields.Boolean(required=True)
 
 
 class CellTypeListArgsSchema(PageArgsSchema):
-    q = _Text(load_default=None, validate=_Len(max=200))
+    q = Text(load_default=None, validate=Len(max=200))
 
 
 CellTypePageSchema = paged_schema(CellTypeSchema, "CellTypePageSchema")
 
 
-CellTypes = cell_types_blp.route("")(
-    collection_view(
-        cell_types_blp,
-        "CellTypes",
-        "cell_types",
-        args=CellTypeListArgsSchema,
-        envelope=CellTypePageSchema,
-        listed="Cell types visible to the caller (the shipped ones without signing in)",
-        created=(
-            CellTypeCreateSchema,
-            CellTypeSchema,
-            Op(
-                "Add your own cell type (validated: positive Lp and Ps, 0 < vb < 1, min < 1 < max, …)"
-            ),
-        ),
-    )
+_cell_types = Rows(cell_types_blp, "cell_types", "cell type")
+
+
+CellTypes = _cell_types.collection(
+    "",
+    "CellTypes",
+    args=CellTypeListArgsSchema,
+    envelope=CellTypePageSchema,
+    listed="Cell types visible to the caller (the shipped ones without signing in)",
+    created=(
+        CellTypeCreateSchema,
+        CellTypeSchema,
+        Op("Add your own cell type (validated: positive Lp and Ps, 0 < vb < 1, min < 1 < max, …)"),
+    ),
 )
 
 
-CellTypeItem = cell_types_blp.route("/<uuid:cell_type_id>")(
-    item_view(
-        cell_types_blp,
-        "CellTypeItem",
-        "cell_types",
-        "cell type",
-        CellTypeSchema,
-        shown="One cell type with every parameter's source",
-        deleted=Op("Delete one of your cell types"),
-    )
+CellTypeItem = _cell_types.item(
+    "/<uuid:cell_type_id>",
+    "CellTypeItem",
+    CellTypeSchema,
+    shown="One cell type with every parameter's source",
+    deleted=Op("Delete one of your cell types"),
 )
 
 
@@ -113,33 +105,33 @@ CellTypeItem = cell_types_blp.route("/<uuid:cell_type_id>")(
 class TargetSchema(StrictSchema):
     components = ma.fields.List(
         ma.fields.Nested(ComponentInSchema),
-        validate=_Len(min=1, max=10),
+        validate=Len(min=1, max=10),
         metadata={"description": "CPAs (and other solutes) of the target solution"},
     )
     mixture_id = ma.fields.UUID(metadata={"description": "Or a saved mixture"})
 
 
 class OsmoticLimitsSchema(StrictSchema):
-    min_volume_fraction = _Float(
+    min_volume_fraction = Float(
         allow_nan=False,
         validate=ma.validate.Range(min=0.0, max=1.0, min_inclusive=False),
         metadata={"description": "V/V_iso, default the cell type's"},
     )
-    max_volume_fraction = _Float(allow_nan=False, validate=ma.validate.Range(min=1.0, max=10.0))
+    max_volume_fraction = Float(allow_nan=False, validate=ma.validate.Range(min=1.0, max=10.0))
 
 
 def _design_fields() -> dict[str, Any]:
     return {
-        "cell_type": _Text(
+        "cell_type": Text(
             required=True,
-            validate=_Len(min=1, max=200),
+            validate=Len(min=1, max=200),
             metadata={"description": "Cell type id, shipped key (e.g. generic_mammalian) or name"},
         ),
         "target": ma.fields.Nested(TargetSchema, required=True),
-        "temperature_c": _Float(
+        "temperature_c": Float(
             required=True, allow_nan=False, validate=ma.validate.Range(min=-30.0, max=45.0)
         ),
-        "removal_temperature_c": _Float(
+        "removal_temperature_c": Float(
             load_default=None,
             allow_none=True,
             allow_nan=False,
@@ -151,7 +143,7 @@ def _design_fields() -> dict[str, Any]:
             load_default=True,
             metadata={"description": "May use a non-permeating buffer (sucrose) during removal"},
         ),
-        "min_carrier_fraction": _Float(
+        "min_carrier_fraction": Float(
             load_default=0.0,
             allow_nan=False,
             validate=ma.validate.Range(min=0.0, max=1.0),
@@ -171,15 +163,15 @@ class DesignSchema(ma.Schema):
     class Meta:
         unknown = ma.INCLUDE
 
-    cell_type = _Text(required=True, metadata={"description": "Key of the cell parameter set"})
-    cell_name = _Text(required=True)
+    cell_type = Text(required=True, metadata={"description": "Key of the cell parameter set"})
+    cell_name = Text(required=True)
     cell_type_id = ma.fields.UUID(required=True)
-    cell_type_name = _Text(required=True)
+    cell_type_name = Text(required=True)
     mixture_id = ma.fields.UUID(allow_none=True)
     target = ma.fields.Dict(required=True, metadata={"description": "CPA molality, mol/kg"})
-    temperature_c = _Float(required=True)
+    temperature_c = Float(required=True)
     limits = ma.fields.Dict(required=True, metadata={"description": "V/V_iso limits"})
-    method = _Text(required=True, metadata={"description": "How the design was found"})
+    method = Text(required=True, metadata={"description": "How the design was found"})
     settings = ma.fields.Dict(required=True)
     protocols = ma.fields.Dict(
         required=True,
@@ -207,23 +199,23 @@ class DesignSchema(ma.Schema):
 
 
 class ProtocolCreateSchema(StrictSchema):
-    name = _Text(required=True, validate=_Len(min=1, max=300))
-    description = _Text(load_default=None, allow_none=True, validate=_Len(max=5000))
+    name = Text(required=True, validate=Len(min=1, max=300))
+    description = Text(load_default=None, allow_none=True, validate=Len(max=5000))
     design = ma.fields.Nested(DesignRequestSchema, required=True, data_key="design_request")
-    visibility = _Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
+    visibility = Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
     team_id = ma.fields.UUID(load_default=None, allow_none=True)
 
 
 @owned
 class ProtocolSummarySchema(ma.Schema):
     id = ma.fields.UUID(required=True)
-    name = _Text(required=True)
-    description = _Text(allow_none=True)
+    name = Text(required=True)
+    description = Text(allow_none=True)
     cell_type_id = ma.fields.UUID(allow_none=True)
     mixture_id = ma.fields.UUID(allow_none=True)
-    temperature_c = _Float(allow_none=True)
-    toxicity_cost = _Float(allow_none=True)
-    steps = ma.fields.List(ma.fields.Dict(), required=True)
+    temperature_c = Float(allow_none=True)
+    toxicity_cost = Float(allow_none=True)
+    steps = dicts()
     # A title of its own: unnamed, generators call Protocol's "ProtocolSummary", a schema.
     summary = ma.fields.Dict(required=True, metadata={"title": "SummaryFigures"})
 
@@ -236,7 +228,7 @@ ProtocolPageSchema = paged_schema(ProtocolSummarySchema, "ProtocolPageSchema")
 
 
 class ProtocolListArgsSchema(PageArgsSchema):
-    q = _Text(load_default=None, validate=_Len(max=300))
+    q = Text(load_default=None, validate=Len(max=300))
     cell_type_id = ma.fields.UUID(load_default=None)
 
 
@@ -276,27 +268,22 @@ class Protocols(MethodView):
         return services().protocols.create(current_actor(), design_request=request, **body)
 
 
-ProtocolCompare = blp.route("/compare")(
-    compare_view(
-        blp,
-        "ProtocolCompare",
-        "protocols",
-        "protocol",
-        body=ProtocolCompareSchema,
-        schema=ProtocolSummarySchema,
-        doc="Saved protocols side by side: toxicity cost, volume excursion, duration",
-    )
+_protocols = Rows(blp, "protocols", "protocol")
+
+
+ProtocolCompare = _protocols.compare(
+    "/compare",
+    "ProtocolCompare",
+    body=ProtocolCompareSchema,
+    schema=ProtocolSummarySchema,
+    doc="Saved protocols side by side: toxicity cost, volume excursion, duration",
 )
 
 
-ProtocolItem = blp.route("/<uuid:protocol_id>")(
-    item_view(
-        blp,
-        "ProtocolItem",
-        "protocols",
-        "protocol",
-        ProtocolSchema,
-        shown="A saved protocol with its design, chart data and comparison protocols",
-        deleted=Op("Delete a protocol (experiments that used it keep their record, unlinked)"),
-    )
+ProtocolItem = _protocols.item(
+    "/<uuid:protocol_id>",
+    "ProtocolItem",
+    ProtocolSchema,
+    shown="A saved protocol with its design, chart data and comparison protocols",
+    deleted=Op("Delete a protocol (experiments that used it keep their record, unlinked)"),
 )

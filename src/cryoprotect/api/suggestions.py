@@ -10,6 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from cryoprotect.api.common import StrictSchema, answers, current_actor, services
+from cryoprotect.api.fields import Float, Text, dicts
 from cryoprotect.ml.acquisition import RULES, SAMPLERS
 from cryoprotect.services.suggestions import (
     DEFAULT_CANDIDATES,
@@ -25,17 +26,14 @@ blp = Blueprint(
     description="Next-experiment suggestions from a composition model",
 )
 
-_Text = ma.fields.String
-_Float = ma.fields.Float
-
 
 class IngredientSchema(StrictSchema):
-    name = _Text(required=True, validate=ma.validate.Length(min=1, max=200))
-    unit = _Text(required=True, validate=ma.validate.Length(min=1, max=20))
-    low = _Float(
+    name = Text(required=True, validate=ma.validate.Length(min=1, max=200))
+    unit = Text(required=True, validate=ma.validate.Length(min=1, max=20))
+    low = Float(
         load_default=0.0, allow_nan=False, metadata={"description": "Smallest amount when present"}
     )
-    high = _Float(required=True, allow_nan=False, metadata={"description": "Largest amount"})
+    high = Float(required=True, allow_nan=False, metadata={"description": "Largest amount"})
 
 
 class SuggestSchema(StrictSchema):
@@ -43,7 +41,7 @@ class SuggestSchema(StrictSchema):
         load_default=5,
         metadata={"description": f"Formulations in the batch (1–{MAX_BATCH_SIZE}; above: 400)"},
     )
-    rule = _Text(load_default="expected_improvement", validate=ma.validate.OneOf(RULES))
+    rule = Text(load_default="expected_improvement", validate=ma.validate.OneOf(RULES))
     ingredients = ma.fields.List(
         ma.fields.Nested(IngredientSchema),
         load_default=None,
@@ -55,10 +53,10 @@ class SuggestSchema(StrictSchema):
     )
     dmso_free = ma.fields.Boolean(load_default=False)
     max_ingredients = ma.fields.Integer(load_default=None, allow_none=True)
-    max_osmolality_osmol_per_kg = _Float(
+    max_osmolality_osmol_per_kg = Float(
         load_default=None, allow_none=True, allow_nan=False, validate=ma.validate.Range(min=0)
     )
-    max_melting_point_c = _Float(
+    max_melting_point_c = Float(
         load_default=None,
         allow_none=True,
         allow_nan=False,
@@ -70,12 +68,12 @@ class SuggestSchema(StrictSchema):
         validate=ma.validate.Range(min=16),
         metadata={"description": f"Candidates sampled (≤ {MAX_CANDIDATES}; above: 400)"},
     )
-    sampler = _Text(load_default="sobol", validate=ma.validate.OneOf(SAMPLERS))
+    sampler = Text(load_default="sobol", validate=ma.validate.OneOf(SAMPLERS))
     seed = ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=2**31 - 1))
-    xi = _Float(load_default=0.0, allow_nan=False, validate=ma.validate.Range(min=0, max=10))
-    kappa = _Float(load_default=2.0, allow_nan=False, validate=ma.validate.Range(min=0, max=10))
+    xi = Float(load_default=0.0, allow_nan=False, validate=ma.validate.Range(min=0, max=10))
+    kappa = Float(load_default=2.0, allow_nan=False, validate=ma.validate.Range(min=0, max=10))
     conditions = ma.fields.Dict(
-        keys=_Text(validate=ma.validate.Length(min=1, max=100)),
+        keys=Text(validate=ma.validate.Length(min=1, max=100)),
         load_default=None,
         allow_none=True,
         metadata={"description": "Experimental conditions given to every candidate"},
@@ -83,10 +81,10 @@ class SuggestSchema(StrictSchema):
 
 
 class AcquisitionSchema(ma.Schema):
-    rule = _Text(required=True)
-    description = _Text(required=True)
+    rule = Text(required=True)
+    description = Text(required=True)
     parameters = ma.fields.Dict(required=True)
-    uncertainty_source = _Text(
+    uncertainty_source = Text(
         required=True,
         metadata={
             "description": "gaussian_process_std, random_forest_tree_spread or conformal_half_width"
@@ -96,27 +94,27 @@ class AcquisitionSchema(ma.Schema):
 
 class SuggestionSchema(ma.Schema):
     rank = ma.fields.Integer(required=True)
-    composition = ma.fields.List(ma.fields.Dict(), required=True)
+    composition = dicts()
     prediction = ma.fields.Dict(required=True)
     acquisition = ma.fields.Dict(required=True)
-    picked_for = _Text(required=True, metadata={"description": "exploit or explore"})
-    why = _Text(required=True)
+    picked_for = Text(required=True, metadata={"description": "exploit or explore"})
+    why = Text(required=True)
     physics = ma.fields.Dict(allow_none=True)
     makeable = ma.fields.Dict(required=True)
-    constraints = ma.fields.List(ma.fields.Dict(), required=True)
+    constraints = dicts()
 
 
 class SuggestResponseSchema(ma.Schema):
     model_id = ma.fields.UUID(required=True)
     model_version = ma.fields.Integer(allow_none=True)
-    target = _Text(required=True)
-    goal = _Text(required=True)
+    target = Text(required=True)
+    goal = Text(required=True)
     acquisition = ma.fields.Nested(AcquisitionSchema, required=True)
     incumbent = ma.fields.Dict(required=True)
     space = ma.fields.Dict(required=True)
     candidates = ma.fields.Dict(required=True)
     suggestions = ma.fields.List(ma.fields.Nested(SuggestionSchema), required=True)
-    notes = ma.fields.List(_Text(), required=True)
+    notes = ma.fields.List(Text(), required=True)
 
 
 @blp.route("/<uuid:model_id>/suggest")

@@ -2,15 +2,16 @@
 
 The collection (list and create), the item (show, edit, delete) and the compare view of
 mixtures, experiments, protocols, cell types and models all call their service the same
-way: ``services().<service>.<verb>(current_actor(), ...)``. :func:`collection_view`,
-:func:`item_view` and :func:`compare_view` write that once; each blueprint names its
-service, schemas, documentation strings and extra error responses.
+way: ``services().<service>.<verb>(current_actor(), ...)``. :class:`Rows` writes that
+once; each blueprint names its service, schemas, documentation strings and extra error
+responses.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import marshmallow as ma
 from flask.views import MethodView
@@ -30,6 +31,9 @@ from cryoprotect.api.common import (
     shows,
 )
 
+#: A decorator of a view method (e.g. ``shows(blp, schema, noun)``).
+Deco = Callable[[View], View]
+
 
 @dataclass(frozen=True)
 class Op:
@@ -40,100 +44,96 @@ class Op:
     errors: Errors | None = None
 
 
-def _rows(service: str) -> Any:
-    """The service ``service`` of this app's bundle (e.g. ``"mixtures"``)."""
-    return getattr(services(), service)
+#: A method of a generated view: its decorator, its function and its documentation.
+Method = tuple[Deco, View, Op]
 
 
-def _documented(blp: Blueprint, view: View, op: Op) -> View:
-    view.__doc__ = op.doc
-    return alt_responses(blp, view, op.errors)
+@dataclass(frozen=True)
+class Rows:
+    """The scoped rows of ``service`` (e.g. ``"mixtures"``), served on ``blp``; ``noun``
+    names one in the 404s. Each method routes a view class named ``name`` (the endpoint's
+    name, as with a ``class Name(MethodView)`` statement) at ``rule`` and returns it."""
 
+    blp: Blueprint
+    service: str
+    noun: str
 
-def _view_class(name: str, methods: dict[str, View]) -> type[MethodView]:
-    # The class name is the endpoint's name, as with a ``class Name(MethodView)`` statement.
-    return type(name, (MethodView,), methods)
+    def _service(self) -> Any:
+        return getattr(services(), self.service)
 
+    def _route(self, rule: str, name: str, methods: dict[str, Method]) -> Any:
+        views = {}
+        for method, (decorate, view, op) in methods.items():
+            view.__doc__ = op.doc
+            views[method] = decorate(alt_responses(self.blp, view, op.errors))
+        return self.blp.route(rule)(type(name, (MethodView,), views))
 
-def collection_view(
-    blp: Blueprint,
-    name: str,
-    service: str,
-    *,
-    args: type[ma.Schema],
-    envelope: type[ma.Schema],
-    listed: str,
-    created: tuple[type[ma.Schema], Any, Op] | None = None,
-) -> type[MethodView]:
-    """GET: the paginated ``list`` of the rows visible to the caller (query ``args``, answered
-    as ``envelope``, docstring ``listed``); POST when ``created`` = ``(body, schema, op)``: a
-    signed-in ``create`` from the ``body`` fields, answered as ``schema`` (201)."""
+    def collection(
+        self,
+        rule: str,
+        name: str,
+        *,
+        args: type[ma.Schema],
+        envelope: type[ma.Schema],
+        listed: str,
+        created: tuple[type[ma.Schema], Any, Op] | None = None,
+    ) -> type[MethodView]:
+        """GET: the paginated ``list`` of the rows visible to the caller (query ``args``,
+        answered as ``envelope``, docstring ``listed``); POST when ``created`` = ``(body,
+        schema, op)``: a signed-in ``create`` from the ``body`` fields, answered as ``schema``
+        (201)."""
 
-    def get(self: MethodView, args: dict[str, Any]) -> Any:
-        return _rows(service).list(current_actor(), **args)
+        def get(_: MethodView, args: dict[str, Any]) -> Any:
+            return self._service().list(current_actor(), **args)
 
-    methods = {"get": lists(blp, args, envelope)(_documented(blp, get, Op(listed)))}
-    if created is not None:
-        body, schema, op = created
+        def post(_: MethodView, body: dict[str, Any]) -> Any:
+            return self._service().create(current_actor(), **body)
 
-        def post(self: MethodView, body: dict[str, Any]) -> Any:
-            return _rows(service).create(current_actor(), **body)
+        methods: dict[str, Method] = {"get": (lists(self.blp, args, envelope), get, Op(listed))}
+        if created is not None:
+            methods["post"] = (creates(self.blp, created[0], created[1]), post, created[2])
+        return cast(type[MethodView], self._route(rule, name, methods))
 
-        methods["post"] = creates(blp, body, schema)(_documented(blp, post, op))
-    return _view_class(name, methods)
+    def item(
+        self,
+        rule: str,
+        name: str,
+        schema: Any,
+        *,
+        shown: str,
+        deleted: Op,
+        edited: tuple[type[ma.Schema], Op] | None = None,
+    ) -> type[MethodView]:
+        """One row by the id in the URL: GET ``get`` (answered as ``schema``, docstring
+        ``shown``), DELETE ``delete`` (``deleted``) and, when ``edited`` = ``(body, op)``,
+        PATCH ``update`` with the ``body`` fields."""
 
+        def get(_: MethodView, **key: Any) -> Any:
+            return self._service().get(current_actor(), *key.values())
 
-def item_view(
-    blp: Blueprint,
-    name: str,
-    service: str,
-    noun: str,
-    schema: Any,
-    *,
-    shown: str,
-    deleted: Op,
-    edited: tuple[type[ma.Schema], Op] | None = None,
-) -> type[MethodView]:
-    """One row by the id in the URL: GET ``get`` (answered as ``schema``, docstring ``shown``),
-    DELETE ``delete`` (``deleted``) and, when ``edited`` = ``(body, op)``, PATCH ``update``
-    with the ``body`` fields; ``noun`` names the row in the 404s."""
+        def patch(_: MethodView, body: dict[str, Any], **key: Any) -> Any:
+            return self._service().update(current_actor(), *key.values(), body)
 
-    def get(self: MethodView, **key: Any) -> Any:
-        return _rows(service).get(current_actor(), *key.values())
+        def delete(_: MethodView, **key: Any) -> None:
+            self._service().delete(current_actor(), *key.values())
 
-    def delete(self: MethodView, **key: Any) -> None:
-        _rows(service).delete(current_actor(), *key.values())
+        methods: dict[str, Method] = {
+            "get": (shows(self.blp, schema, self.noun), get, Op(shown)),
+            "delete": (deletes(self.blp, self.noun), delete, deleted),
+        }
+        if edited is not None:
+            methods["patch"] = (edits(self.blp, edited[0], schema), patch, edited[1])
+        return cast(type[MethodView], self._route(rule, name, methods))
 
-    methods = {
-        "get": shows(blp, schema, noun)(_documented(blp, get, Op(shown))),
-        "delete": deletes(blp, noun)(_documented(blp, delete, deleted)),
-    }
-    if edited is not None:
-        body, op = edited
+    def compare(
+        self, rule: str, name: str, *, body: type[ma.Schema], schema: type[ma.Schema], doc: str
+    ) -> type[MethodView]:
+        """POST: the rows ``body`` names (``ids``) side by side, from the service's
+        ``compare``, answered as a list of ``schema`` (see
+        :func:`cryoprotect.api.common.compares`)."""
 
-        def patch(self: MethodView, body: dict[str, Any], **key: Any) -> Any:
-            return _rows(service).update(current_actor(), *key.values(), body)
+        def post(_: MethodView, body: dict[str, Any]) -> Any:
+            return self._service().compare(current_actor(), body["ids"])
 
-        methods["patch"] = edits(blp, body, schema)(_documented(blp, patch, op))
-    return _view_class(name, methods)
-
-
-def compare_view(
-    blp: Blueprint,
-    name: str,
-    service: str,
-    noun: str,
-    *,
-    body: type[ma.Schema],
-    schema: type[ma.Schema],
-    doc: str,
-) -> type[MethodView]:
-    """POST: the rows ``body`` names (``ids``) side by side, from the service's ``compare``,
-    answered as a list of ``schema`` (see :func:`cryoprotect.api.common.compares`)."""
-
-    def post(self: MethodView, body: dict[str, Any]) -> Any:
-        return _rows(service).compare(current_actor(), body["ids"])
-
-    return _view_class(
-        name, {"post": compares(blp, body, schema, noun)(_documented(blp, post, Op(doc)))}
-    )
+        decorate = compares(self.blp, body, schema, self.noun)
+        return cast(type[MethodView], self._route(rule, name, {"post": (decorate, post, Op(doc))}))

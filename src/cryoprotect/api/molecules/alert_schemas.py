@@ -8,24 +8,24 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-_Text = ma.fields.String
+from cryoprotect.api.fields import Text
 
 
 class StructuralAlertSchema(ma.Schema):
-    catalogue = _Text(
+    catalogue = Text(
         required=True,
         metadata={
             "description": "RDKit FilterCatalog set: Brenk, NIH, PAINS_A, PAINS_B or PAINS_C"
         },
     )
-    family = _Text(required=True, metadata={"description": "Brenk, NIH or PAINS"})
-    description = _Text(required=True, metadata={"description": "The alert's name in RDKit"})
+    family = Text(required=True, metadata={"description": "Brenk, NIH or PAINS"})
+    description = Text(required=True, metadata={"description": "The alert's name in RDKit"})
     atoms = ma.fields.List(
         ma.fields.Integer(),
         required=True,
         metadata={"description": "0-based indices of the matched atoms, in the order of `smiles`"},
     )
-    reference = _Text(required=True, metadata={"description": "The catalogue's publication"})
+    reference = Text(required=True, metadata={"description": "The catalogue's publication"})
     penalised = ma.fields.Boolean(
         required=True,
         metadata={
@@ -33,7 +33,7 @@ class StructuralAlertSchema(ma.Schema):
             "does not lower the score (params/structural_alert_overrides.csv)"
         },
     )
-    override_reason = _Text(
+    override_reason = Text(
         required=True,
         metadata={"description": "Why the alert is not penalised here; empty when penalised"},
     )
@@ -41,7 +41,7 @@ class StructuralAlertSchema(ma.Schema):
 
 class AlertReportSchema(ma.Schema):
     count = ma.fields.Integer(required=True, metadata={"description": "Matched alerts"})
-    catalogues = ma.fields.List(_Text(), required=True)
+    catalogues = ma.fields.List(Text(), required=True)
     alerts = ma.fields.List(ma.fields.Nested(StructuralAlertSchema), required=True)
     penalty_factor = ma.fields.Float(
         required=True,
@@ -50,7 +50,7 @@ class AlertReportSchema(ma.Schema):
             "alerts); our choice per family, provenance estimated"
         },
     )
-    method = _Text(required=True, metadata={"description": "How the alerts were found"})
-    ranking_method = _Text(
+    method = Text(required=True, metadata={"description": "How the alerts were found"})
+    ranking_method = Text(
         required=True, metadata={"description": "How the alert-adjusted score is computed"}
     )
