@@ -22,34 +22,32 @@ from cryoprotect.ops.backup.archive import (
 logger = logging.getLogger(__name__)
 
 
-_OBJECTS_SQL = sa.text(
-    r"""
+def _objects_sql(*, not_owned: bool) -> sa.TextClause:
+    """The tables, views, sequences, … (``schema.name``) and the schemas of a database,
+    the system's left out; with ``not_owned``, only those the current role does not own."""
+    role = "(SELECT oid FROM pg_roles WHERE rolname = current_user)"
+    relation_owner = f"AND c.relowner <> {role}" if not_owned else ""
+    schema_owner = f"AND n.nspowner <> {role}" if not_owned else ""
+    return sa.text(
+        rf"""
     SELECT n.nspname || '.' || c.relname
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
       AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\_%'
+      {relation_owner}
     UNION ALL
     SELECT n.nspname FROM pg_namespace n
     WHERE n.nspname NOT IN ('public', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
+      {schema_owner}
     ORDER BY 1
     """
-)
+    )
+
+
+_OBJECTS_SQL = _objects_sql(not_owned=False)
 # Objects in the app's schemas that the current (owner) role does not own: DROP OWNED
 # would leave them behind, so a --clean restore refuses up front.
-_NOT_OWNED_SQL = sa.text(
-    r"""
-    SELECT n.nspname || '.' || c.relname
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
-      AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\_%'
-      AND c.relowner <> (SELECT oid FROM pg_roles WHERE rolname = current_user)
-    UNION ALL
-    SELECT n.nspname FROM pg_namespace n
-    WHERE n.nspname NOT IN ('public', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
-      AND n.nspowner <> (SELECT oid FROM pg_roles WHERE rolname = current_user)
-    ORDER BY 1
-    """
-)
+_NOT_OWNED_SQL = _objects_sql(not_owned=True)
 
 
 def check_revision_known(backup: Backup) -> None:
