@@ -13,12 +13,12 @@ from cryoprotect.api.common import (
     StrictSchema,
     answers_signed_in,
     current_actor,
-    lists,
     paged_schema,
     services,
 )
 from cryoprotect.api.fields import Text, dicts
 from cryoprotect.api.mixtures import ComponentInSchema
+from cryoprotect.api.views import Rows
 from cryoprotect.db.models import VISIBILITIES
 
 datasets_blp = Blueprint(
@@ -100,12 +100,17 @@ def model_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+_datasets = Rows(datasets_blp, "models", "dataset")
+
+
 @datasets_blp.route("")
 class Datasets(MethodView):
-    @lists(datasets_blp, PageArgsSchema, DatasetPageSchema)
-    def get(self, args: dict[str, Any]) -> Any:
-        """Datasets visible to the caller (the shipped CryoMN data without signing in)"""
-        return services().models.list_datasets(current_actor(), **args)
+    get = _datasets.listing(
+        PageArgsSchema,
+        DatasetPageSchema,
+        "Datasets visible to the caller (the shipped CryoMN data without signing in)",
+        verb="list_datasets",
+    )
 
     @answers_signed_in(
         datasets_blp,

@@ -383,7 +383,6 @@ _experiments = Rows(blp, "experiments", "experiment")
 
 
 Experiments = _experiments.collection(
-    "",
     "Experiments",
     args=ExperimentListArgsSchema,
     envelope=ExperimentPageSchema,

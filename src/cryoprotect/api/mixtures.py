@@ -151,7 +151,6 @@ _mixtures = Rows(blp, "mixtures", "mixture")
 
 
 Mixtures = _mixtures.collection(
-    "",
     "Mixtures",
     args=MixtureListArgsSchema,
     envelope=MixturePageSchema,
@@ -482,7 +481,6 @@ class MixtureProperties(MethodView):
 
 
 MixtureCompare = _mixtures.compare(
-    "/compare",
     "MixtureCompare",
     body=CompareSchema,
     schema=MixturePropertiesSchema,

@@ -17,7 +17,6 @@ from cryoprotect.api.common import (
     answers,
     answers_signed_in,
     current_actor,
-    lists,
     paged_schema,
     services,
     shows,
@@ -343,12 +342,14 @@ def _compositions(
     return comps, mixtures
 
 
+_models = Rows(blp, "models", "model")
+
+
 @blp.route("")
 class Models(MethodView):
-    @lists(blp, ModelListArgsSchema, ModelPageSchema)
-    def get(self, args: dict[str, Any]) -> Any:
-        """Model versions visible to the caller"""
-        return services().models.list(current_actor(), **args)
+    get = _models.listing(
+        ModelListArgsSchema, ModelPageSchema, "Model versions visible to the caller"
+    )
 
     @answers_signed_in(
         blp,
@@ -405,11 +406,7 @@ class ComparedModelSchema(ma.Schema):
     )
 
 
-_models = Rows(blp, "models", "model")
-
-
 ModelCompare = _models.compare(
-    "/compare",
     "ModelCompare",
     body=CompareModelsSchema,
     schema=ComparedModelSchema,
@@ -517,9 +514,14 @@ class ModelBatchPredict(MethodView):
         return _predict(model_id, body["items"], body["extrapolate"])
 
 
+_predictions = Rows(predictions_blp, "models", "prediction")
+
+
 @predictions_blp.route("")
 class Predictions(MethodView):
-    @lists(predictions_blp, PageArgsSchema, StoredPredictionPageSchema)
-    def get(self, args: dict[str, Any]) -> Any:
-        """Stored predictions visible to the caller, newest first"""
-        return services().models.list_predictions(current_actor(), **args)
+    get = _predictions.listing(
+        PageArgsSchema,
+        StoredPredictionPageSchema,
+        "Stored predictions visible to the caller, newest first",
+        verb="list_predictions",
+    )

@@ -15,7 +15,6 @@ from cryoprotect.api.common import (
     answers,
     creates,
     current_actor,
-    lists,
     owned,
     paged_schema,
     services,
@@ -79,7 +78,6 @@ _cell_types = Rows(cell_types_blp, "cell_types", "cell type")
 
 
 CellTypes = _cell_types.collection(
-    "",
     "CellTypes",
     args=CellTypeListArgsSchema,
     envelope=CellTypePageSchema,
@@ -252,12 +250,16 @@ class ProtocolDesign(MethodView):
         return services().protocols.design(current_actor(), **body)
 
 
+_protocols = Rows(blp, "protocols", "protocol")
+
+
 @blp.route("")
 class Protocols(MethodView):
-    @lists(blp, ProtocolListArgsSchema, ProtocolPageSchema)
-    def get(self, args: dict[str, Any]) -> Any:
-        """Saved protocols visible to the caller, newest first"""
-        return services().protocols.list(current_actor(), **args)
+    get = _protocols.listing(
+        ProtocolListArgsSchema,
+        ProtocolPageSchema,
+        "Saved protocols visible to the caller, newest first",
+    )
 
     @creates(blp, ProtocolCreateSchema, ProtocolSchema)
     @blp.alt_response(404, description=_NOT_VISIBLE)
@@ -268,11 +270,7 @@ class Protocols(MethodView):
         return services().protocols.create(current_actor(), design_request=request, **body)
 
 
-_protocols = Rows(blp, "protocols", "protocol")
-
-
 ProtocolCompare = _protocols.compare(
-    "/compare",
     "ProtocolCompare",
     body=ProtocolCompareSchema,
     schema=ProtocolSummarySchema,

@@ -19,10 +19,10 @@ from cryoprotect.api.common import (
     StrictSchema,
     answers_signed_in,
     current_actor,
-    lists,
     paged_schema,
     services,
 )
+from cryoprotect.api.views import Rows
 from cryoprotect.services.teams import ROLE_NAMES
 
 blp = Blueprint("teams", __name__, url_prefix="/api/v1/teams", description="Teams and membership")
@@ -95,12 +95,16 @@ class MemberSchema(ma.Schema):
     joined_at = ma.fields.DateTime(required=True)
 
 
+_teams = Rows(blp, "teams", "team")
+
+
 @blp.route("")
 class Teams(MethodView):
-    @lists(blp, PageArgsSchema, TeamPageSchema)
-    def get(self, args: dict[str, Any]) -> Any:
-        """Teams the caller belongs to, with the caller's role (none when signed out)"""
-        return services().teams.list(current_actor(), **args)
+    get = _teams.listing(
+        PageArgsSchema,
+        TeamPageSchema,
+        "Teams the caller belongs to, with the caller's role (none when signed out)",
+    )
 
     @answers_signed_in(
         blp, TeamSchema, body=TeamCreateSchema, status=201, errors={401: "Not signed in"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import marshmallow as ma
 from flask.views import MethodView
@@ -44,15 +44,15 @@ class Op:
     errors: Errors | None = None
 
 
-#: A method of a generated view: its decorator, its function and its documentation.
-Method = tuple[Deco, View, Op]
-
-
 @dataclass(frozen=True)
 class Rows:
     """The scoped rows of ``service`` (e.g. ``"mixtures"``), served on ``blp``; ``noun``
-    names one in the 404s. Each method routes a view class named ``name`` (the endpoint's
-    name, as with a ``class Name(MethodView)`` statement) at ``rule`` and returns it."""
+    names one in the 404s.
+
+    :meth:`listing` is a list method for a view class of one's own; :meth:`collection`,
+    :meth:`item` and :meth:`compare` route a whole view class named ``name`` (the endpoint's
+    name, as with a ``class Name(MethodView)`` statement) and return it.
+    """
 
     blp: Blueprint
     service: str
@@ -61,38 +61,47 @@ class Rows:
     def _service(self) -> Any:
         return getattr(services(), self.service)
 
-    def _route(self, rule: str, name: str, methods: dict[str, Method]) -> Any:
-        views = {}
-        for method, (decorate, view, op) in methods.items():
-            view.__doc__ = op.doc
-            views[method] = decorate(alt_responses(self.blp, view, op.errors))
-        return self.blp.route(rule)(type(name, (MethodView,), views))
+    def _method(self, decorate: Deco, view: View, op: Op) -> View:
+        view.__doc__ = op.doc
+        return decorate(alt_responses(self.blp, view, op.errors))
+
+    def _route(self, rule: str, name: str, methods: dict[str, View]) -> type[MethodView]:
+        routed: type[MethodView] = self.blp.route(rule)(type(name, (MethodView,), methods))
+        return routed
+
+    def listing(
+        self, args: type[ma.Schema], envelope: type[ma.Schema], doc: str, verb: str = "list"
+    ) -> View:
+        """GET: the paginated rows visible to the caller from the service's ``verb`` (query
+        ``args``, answered as ``envelope``, docstring ``doc``)."""
+
+        def get(_: MethodView, args: dict[str, Any]) -> Any:
+            return getattr(self._service(), verb)(current_actor(), **args)
+
+        return self._method(lists(self.blp, args, envelope), get, Op(doc))
 
     def collection(
         self,
-        rule: str,
         name: str,
         *,
         args: type[ma.Schema],
         envelope: type[ma.Schema],
         listed: str,
-        created: tuple[type[ma.Schema], Any, Op] | None = None,
+        created: tuple[type[ma.Schema], Any, Op],
     ) -> type[MethodView]:
-        """GET: the paginated ``list`` of the rows visible to the caller (query ``args``,
-        answered as ``envelope``, docstring ``listed``); POST when ``created`` = ``(body,
-        schema, op)``: a signed-in ``create`` from the ``body`` fields, answered as ``schema``
-        (201)."""
-
-        def get(_: MethodView, args: dict[str, Any]) -> Any:
-            return self._service().list(current_actor(), **args)
+        """At ``""``: GET the :meth:`listing` (docstring ``listed``), POST a signed-in
+        ``create`` from the fields of ``created`` = ``(body, schema, op)``, answered as
+        ``schema`` (201)."""
 
         def post(_: MethodView, body: dict[str, Any]) -> Any:
             return self._service().create(current_actor(), **body)
 
-        methods: dict[str, Method] = {"get": (lists(self.blp, args, envelope), get, Op(listed))}
-        if created is not None:
-            methods["post"] = (creates(self.blp, created[0], created[1]), post, created[2])
-        return cast(type[MethodView], self._route(rule, name, methods))
+        body, schema, op = created
+        methods = {
+            "get": self.listing(args, envelope, listed),
+            "post": self._method(creates(self.blp, body, schema), post, op),
+        }
+        return self._route("", name, methods)
 
     def item(
         self,
@@ -117,23 +126,23 @@ class Rows:
         def delete(_: MethodView, **key: Any) -> None:
             self._service().delete(current_actor(), *key.values())
 
-        methods: dict[str, Method] = {
-            "get": (shows(self.blp, schema, self.noun), get, Op(shown)),
-            "delete": (deletes(self.blp, self.noun), delete, deleted),
+        methods = {
+            "get": self._method(shows(self.blp, schema, self.noun), get, Op(shown)),
+            "delete": self._method(deletes(self.blp, self.noun), delete, deleted),
         }
         if edited is not None:
-            methods["patch"] = (edits(self.blp, edited[0], schema), patch, edited[1])
-        return cast(type[MethodView], self._route(rule, name, methods))
+            methods["patch"] = self._method(edits(self.blp, edited[0], schema), patch, edited[1])
+        return self._route(rule, name, methods)
 
     def compare(
-        self, rule: str, name: str, *, body: type[ma.Schema], schema: type[ma.Schema], doc: str
+        self, name: str, *, body: type[ma.Schema], schema: type[ma.Schema], doc: str
     ) -> type[MethodView]:
-        """POST: the rows ``body`` names (``ids``) side by side, from the service's
-        ``compare``, answered as a list of ``schema`` (see
+        """At ``"/compare"``: POST the rows ``body`` names (``ids``) side by side, from the
+        service's ``compare``, answered as a list of ``schema`` (see
         :func:`cryoprotect.api.common.compares`)."""
 
         def post(_: MethodView, body: dict[str, Any]) -> Any:
             return self._service().compare(current_actor(), body["ids"])
 
         decorate = compares(self.blp, body, schema, self.noun)
-        return cast(type[MethodView], self._route(rule, name, {"post": (decorate, post, Op(doc))}))
+        return self._route("/compare", name, {"post": self._method(decorate, post, Op(doc))})
