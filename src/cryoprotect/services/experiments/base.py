@@ -14,12 +14,13 @@ from sqlalchemy.orm import Session
 
 from cryoprotect.db.models import CellType, Experiment, Mixture, MixtureVersion, Protocol
 from cryoprotect.errors import NotFound, ValidationError
+from cryoprotect.services.common import record_from
 from cryoprotect.services.experiments.measures import (
     clean_biological_system,
     clean_conditions,
     clean_results,
 )
-from cryoprotect.services.owned import OwnedRecord, OwnedRows, owned_columns
+from cryoprotect.services.owned import OwnedRecord, OwnedRows
 
 CONTENT_FIELDS = (
     "title",
@@ -71,26 +72,16 @@ class ExperimentRecord(OwnedRecord):
         protocol_name: str | None,
         cell_type_name: str | None,
     ) -> ExperimentRecord:
-        return cls(
-            id=e.id,
-            title=e.title,
-            mixture_id=e.mixture_id,
-            mixture_version=e.mixture_version,
+        return record_from(
+            cls,
+            e,
             mixture_name=mixture_name,
-            protocol_id=e.protocol_id,
             protocol_name=protocol_name,
-            protocol_text=e.protocol_text,
-            cell_type_id=e.cell_type_id,
             cell_type_name=cell_type_name,
             biological_system=dict(e.biological_system or {}),
             conditions=dict(e.conditions or {}),
             results=list(e.results or []),
-            performed_on=e.performed_on,
-            operator=e.operator,
-            notes=e.notes,
             attachments=list(e.attachments or []),
-            verification_status=e.verification_status,
-            **owned_columns(e),
         )
 
 

@@ -8,7 +8,7 @@ A library molecule is matched to a parameter set by its name or any synonym, exa
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -51,13 +51,7 @@ def solute_for(c: SolutionComponent, path: str) -> composition.Solute:
         except InvalidCompositionError:
             continue
         # Keep the library's display name; density data and molar mass come from the table.
-        return composition.Solute(
-            name=c.name,
-            molar_mass_g_per_mol=known.molar_mass_g_per_mol,
-            pure_density_g_per_ml=known.pure_density_g_per_ml,
-            density_source=known.density_source,
-            crc_key=known.crc_key,
-        )
+        return replace(known, name=c.name)
     if not c.molar_mass_g_per_mol or c.molar_mass_g_per_mol <= 0:
         raise InvalidCompositionError(
             f"{c.name} has no molar mass, so its amount cannot be converted; "
