@@ -15,7 +15,7 @@ from cryoprotect.errors import ValidationError
 
 
 @main.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--user", "email", required=True, help="E-mail of the account that will own the rows."
 )
@@ -52,7 +52,12 @@ def import_file(
     processes: int | None,
     report_path: Path | None,
 ) -> None:
-    """Import molecules from a SMILES, CSV or SDF file, as the account --user."""
+    """Import molecules from a SMILES, CSV or SDF file, as the account --user.
+
+    PATH may also be the Parquet output of `cryoprotect screen --parquet` (its directory or
+    one part-*.parquet): already standardised, it is loaded with COPY, with the same
+    duplicate rules and row-level security.
+    """
     import csv as _csv
     import dataclasses
     import os
@@ -61,24 +66,43 @@ def import_file(
 
     from cryoprotect.services.auth import AuthService
     from cryoprotect.services.molecules import MoleculeService
+    from cryoprotect.services.molecules.bulk import (
+        import_screen_parquet,
+        is_screen_output,
+        screen_files,
+    )
 
     settings = load_settings()
-    # The format is checked before the database starts; rows are read as they are imported.
-    records = MoleculeService.read_import(
-        path.read_bytes(), path.name, fmt, smiles_column=smiles_column, name_column=name_column
-    )
+    bulk = is_screen_output(path)
+    # The format (or the screen's Parquet marker) is checked before the database starts.
+    if bulk:
+        screen_files(path)
+    else:
+        records = MoleculeService.read_import(
+            path.read_bytes(), path.name, fmt, smiles_column=smiles_column, name_column=name_column
+        )
     with open_database(settings) as database:
         actor = AuthService(database, settings).actor_by_email(email)
         with tqdm(desc=f"importing {path.name}", unit="mol", file=sys.stderr) as bar:
-            report = MoleculeService(database).import_records(
-                actor,
-                records,
-                visibility=visibility,
-                team_id=team_id,
-                processes=processes or os.cpu_count() or 1,
-                progress=bar.update,
-                sync_index=False,  # a one-off command keeps no search indexes
-            )
+            if bulk:
+                report = import_screen_parquet(
+                    database,
+                    actor,
+                    path,
+                    visibility=visibility,
+                    team_id=team_id,
+                    progress=bar.update,
+                )
+            else:
+                report = MoleculeService(database).import_records(
+                    actor,
+                    records,
+                    visibility=visibility,
+                    team_id=team_id,
+                    processes=processes or os.cpu_count() or 1,
+                    progress=bar.update,
+                    sync_index=False,  # a one-off command keeps no search indexes
+                )
     click.echo(
         f"{report.total} rows: {report.created} added, {report.duplicates} already present, "
         f"{report.rejected_count} rejected."

@@ -55,7 +55,14 @@ def prepare_structure(text: str, fmt: str | None = None) -> PreparedMolecule:
         InvalidStructureError: the input does not parse (RDKit's reason in the message).
     """
     std = register_structure(text, fmt)
-    descriptors = compute_descriptors(std.mol)
+    return prepared_from(std, compute_descriptors(std.mol), fmt)
+
+
+def prepared_from(
+    std: Standardized, descriptors: dict[str, float], fmt: str | None = None
+) -> PreparedMolecule:
+    """The rows of an already standardised structure and its descriptors (the screen's
+    registration columns come from here, so they equal :func:`prepare_structure`'s)."""
     values = {
         "kind": "structure",
         "smiles": std.smiles,

@@ -45,6 +45,7 @@ from cryoprotect.science.cpa_score import cpa_score
 from cryoprotect.science.descriptors import DESCRIPTORS, compute_descriptors
 from cryoprotect.science.formats import sdf_records
 from cryoprotect.science.standardize import register_structure
+from cryoprotect.services.chemistry import PreparedMolecule, prepared_from
 
 DESCRIPTOR_COLUMNS = [spec.name for spec in DESCRIPTORS]
 COLUMNS = [
@@ -183,6 +184,16 @@ def score_record(
 
     The returned key is the alert-adjusted score or the CPA score (``rank_by``).
     """
+    key, row, _ = score_and_register(record, rank_by, register=False)
+    return key, row
+
+
+def score_and_register(
+    record: tuple[int, str, str, str | None], rank_by: str = RANK_BY[0], *, register: bool = True
+) -> tuple[float, list[object], PreparedMolecule | None]:
+    """:func:`score_record`, plus (``register``) the molecule as registration would store it
+    (:func:`cryoprotect.services.chemistry.prepared_from`, the same standardised parent and
+    descriptors); None for a failed row."""
     number, text, fmt, name = record
     preview = text.strip().splitlines()[0][:200] if fmt != "molblock" else (name or "")
     try:
@@ -190,21 +201,26 @@ def score_record(
         descriptors = compute_descriptors(std.mol)
         score = cpa_score(descriptors).score
         alerts = alerts_for_smiles(std.smiles)  # cached per parent SMILES in each worker
+        prepared = prepared_from(std, descriptors, fmt) if register else None
     except CryoprotectError as exc:
-        return float("-inf"), [
-            number,
-            name or "",
-            preview,
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            *([""] * len(DESCRIPTOR_COLUMNS)),
-            exc.message,
-        ]
+        return (
+            float("-inf"),
+            [
+                number,
+                name or "",
+                preview,
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                *([""] * len(DESCRIPTOR_COLUMNS)),
+                exc.message,
+            ],
+            None,
+        )
     adjusted = alerts.adjusted(score)
     row: list[object] = [number, name or "", preview, std.smiles, std.inchikey, round(score, 5)]
     row += [
@@ -215,7 +231,7 @@ def score_record(
     ]
     row += [round(float(descriptors[c]), 5) for c in DESCRIPTOR_COLUMNS]
     row.append("")
-    return (adjusted if rank_by == "alert_adjusted" else score), row
+    return (adjusted if rank_by == "alert_adjusted" else score), row, prepared
 
 
 def _scored(

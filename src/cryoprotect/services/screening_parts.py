@@ -15,6 +15,7 @@ input row is in the output exactly once.
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import uuid
 import zlib
@@ -29,14 +30,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cryoprotect.science.formats import sdf_records
+from cryoprotect.services.chemistry import PreparedMolecule
 from cryoprotect.services.screening import (
     COLUMNS,
+    DESCRIPTOR_COLUMNS,
     input_suffix,
     open_text,
     parse_line,
     predict_chunk,
     prediction_columns,
-    score_record,
+    score_and_register,
 )
 
 Record = tuple[int, str, str, str | None]
@@ -55,6 +58,55 @@ _STRING_COLUMNS = {
     "prediction_note",
     "source",
 }
+
+
+REGISTRATION_KEY = b"cryoprotect.screen.registration"
+"""Parquet schema metadata key marking a screen output that carries registration columns."""
+REGISTRATION_VERSION = b"1"
+REGISTRATION_SCHEMA = pa.schema(
+    [
+        pa.field("registration_inchi", pa.string()),
+        pa.field("registration_formula", pa.string()),
+        pa.field("registration_molecular_weight", pa.float64()),
+        pa.field("registration_morgan_fp", pa.binary()),
+        pa.field("registration_standardization", pa.string()),  # JSON
+        # Unrounded, in DESCRIPTOR_COLUMNS order (the screen's own columns are rounded).
+        pa.field("registration_descriptors", pa.list_(pa.float64())),
+    ]
+)
+"""After ``source``: the molecule as registration stores it (empty for a failed row)."""
+
+
+def registration_metadata() -> dict[bytes, bytes]:
+    """The marker (and the descriptor order) written into every partition's schema."""
+    return {
+        REGISTRATION_KEY: REGISTRATION_VERSION,
+        b"cryoprotect.screen.descriptors": ",".join(DESCRIPTOR_COLUMNS).encode(),
+    }
+
+
+def _registration_columns(prepared: Sequence[PreparedMolecule | None]) -> list[pa.Array]:
+    cells: list[list[Any]] = [[] for _ in REGISTRATION_SCHEMA]
+    for item in prepared:
+        if item is None:
+            for column in cells:
+                column.append(None)
+            continue
+        values = item.values
+        props = {p["property_name"]: p["value"] for p in item.properties}
+        row = [
+            values["inchi"],
+            values["formula"],
+            values["molecular_weight"],
+            values["morgan_fp"],
+            json.dumps(values["standardization"], sort_keys=True),
+            [float(props[c]) for c in DESCRIPTOR_COLUMNS],
+        ]
+        for column, cell in zip(cells, row, strict=True):
+            column.append(cell)
+    return [
+        pa.array(column, type=f.type) for column, f in zip(cells, REGISTRATION_SCHEMA, strict=True)
+    ]
 
 
 class ScreenInputError(Exception):
@@ -282,12 +334,18 @@ def part_name(file_index: int, index: int) -> str:
 
 def score_partition(part: Partition, staging: str, rank_by: str, model: Any = None) -> PartResult:
     """Score every record of ``part`` and write them (input order, no rank) under ``staging``."""
-    scored = [score_record(record, rank_by) for record in read_partition(part)]
+    triples = [score_and_register(record, rank_by) for record in read_partition(part)]
+    scored = [(key, row) for key, row, _ in triples]
     if model is not None:
         scored = list(predict_chunk(scored, model))
     target = model.target if model is not None else None
     name = Path(part.source).name
     table = _table([row for _, row in scored], name, target)
+    for field, column in zip(
+        REGISTRATION_SCHEMA, _registration_columns([p for _, _, p in triples]), strict=True
+    ):
+        table = table.append_column(field, column)
+    table = table.replace_schema_metadata(registration_metadata())
     path = Path(staging) / part_name(part.file_index, part.index)
     write_atomic(table, path)
     error_at = len(COLUMNS) - 2  # the row has no rank: error is its last local-engine cell

@@ -1,0 +1,283 @@
+"""Bulk import of the screen's Parquet output with PostgreSQL ``COPY``.
+
+``cryoprotect screen --parquet DIR`` writes every molecule as registration stores it (the
+``registration_*`` columns of :mod:`cryoprotect.services.screening_parts`, marked in each
+file's schema metadata). Those rows are already standardised, so importing them skips
+RDKit: each batch is copied (``COPY … FROM STDIN``) into a temporary staging table, then
+written with one ``INSERT … SELECT`` into ``molecules`` and one into
+``molecular_properties``, in one transaction on the caller's identity. PostgreSQL refuses
+``COPY`` into tables under row-level security; the staging table has none, and the two
+``INSERT … SELECT`` statements are ordinary inserts: every row passes the RLS policies as the
+caller, and the audit trigger (and so the search indexes' change feed) sees each of them.
+
+The identity rules are the file import's (:mod:`cryoprotect.services.molecule_io`): a row
+whose parent InChIKey already exists in the target scope (as the caller sees it), or earlier
+in the same import, is counted as a duplicate and skipped; rows the screen could not
+standardise, or whose registration cells fail the checks here, are reported with the reason.
+One transaction per batch: a batch that fails leaves nothing of itself behind.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+
+from cryoprotect.db.database import Database
+from cryoprotect.errors import ValidationError
+from cryoprotect.science.fingerprints import FP_BYTES
+from cryoprotect.services.actor import Actor
+from cryoprotect.services.chemistry import property_rows
+from cryoprotect.services.molecule_io import MAX_REPORTED_REJECTIONS, ImportReport, RejectedRow
+from cryoprotect.services.molecules.records import check_scope
+from cryoprotect.services.screening import DESCRIPTOR_COLUMNS
+from cryoprotect.services.screening_parts import (
+    REGISTRATION_KEY,
+    REGISTRATION_SCHEMA,
+    REGISTRATION_VERSION,
+)
+
+BATCH_ROWS = 5000
+"""Rows per COPY and transaction (the file import writes 500 per batch)."""
+_NEEDED = ("input_row", "name", "input", "smiles", "inchikey", "error", "source")
+_INCHIKEY = re.compile(r"^[A-Z]{14}-[A-Z]{10}-[A-Z]$")
+_STAGE = "cp_bulk_stage"
+_STAGE_DDL = f"""
+CREATE TEMPORARY TABLE {_STAGE} (
+    ord integer NOT NULL,
+    id uuid NOT NULL DEFAULT gen_random_uuid(),
+    name text,
+    smiles text NOT NULL,
+    inchi text NOT NULL,
+    inchikey text NOT NULL,
+    formula text NOT NULL,
+    molecular_weight float8 NOT NULL,
+    morgan_fp bytea NOT NULL,
+    standardization jsonb NOT NULL,
+    descriptors float8[] NOT NULL
+) ON COMMIT DROP
+"""
+_COPY = (
+    f"COPY {_STAGE} (ord, name, smiles, inchi, inchikey, formula, molecular_weight, "
+    "morgan_fp, standardization, descriptors) FROM STDIN"
+)
+# The first row of each InChIKey in the batch that is not already in the target scope (as the
+# caller sees it: the SELECT runs under RLS, as the file import's duplicate query does).
+_INSERT_MOLECULES = f"""
+INSERT INTO molecules (id, kind, name, synonyms, smiles, inchi, inchikey, formula,
+                       molecular_weight, sources, standardization, morgan_fp,
+                       visibility, team_id, created_by)
+SELECT s.id, 'structure', s.name, '{{}}'::text[], s.smiles, s.inchi, s.inchikey, s.formula,
+       s.molecular_weight, '[]'::jsonb, s.standardization, s.morgan_fp,
+       CAST(:visibility AS text), CAST(:team_id AS uuid), CAST(:owner AS uuid)
+FROM (SELECT DISTINCT ON (inchikey) * FROM {_STAGE} ORDER BY inchikey, ord) AS s
+WHERE NOT EXISTS (
+    SELECT 1 FROM molecules m
+    WHERE m.inchikey = s.inchikey AND m.visibility = CAST(:visibility AS text) AND {{scope}}
+)
+ORDER BY s.ord
+RETURNING id
+"""
+_SCOPES = {
+    "public": "true",
+    "team": "m.team_id = CAST(:team_id AS uuid)",
+    "private": "m.created_by = CAST(:owner AS uuid)",
+}
+# Computed properties of the molecules just inserted (a separate statement: the policy on
+# molecular_properties looks its parent up, which must already be visible).
+_INSERT_PROPERTIES = f"""
+INSERT INTO molecular_properties
+    (molecule_id, property_name, value, unit, method, provenance, created_by)
+SELECT s.id, p.n, p.v, p.u, p.me, 'computed', CAST(:owner AS uuid)
+FROM {_STAGE} s
+JOIN molecules m ON m.id = s.id
+CROSS JOIN LATERAL unnest(CAST(:names AS text[]), s.descriptors, CAST(:units AS text[]),
+                          CAST(:methods AS text[])) AS p(n, v, u, me)
+"""
+
+
+@dataclass(frozen=True)
+class ScreenFile:
+    """A Parquet file of the screen's output, checked for the registration columns."""
+
+    path: Path
+    rows: int
+
+
+def is_screen_output(path: Path) -> bool:
+    """Whether ``path`` is meant for :func:`import_screen_parquet` (a directory or .parquet)."""
+    return path.is_dir() or path.suffix.lower() in (".parquet", ".pq")
+
+
+def screen_files(path: Path) -> list[ScreenFile]:
+    """The screen's Parquet files at ``path`` (a file, or a directory of ``part-*.parquet``),
+    each checked before anything is written.
+
+    Raises:
+        ValidationError: naming the file that is not the screen's output with registration
+            columns (unreadable, no marker, another version, missing columns).
+    """
+    files = sorted(path.glob("part-*.parquet")) if path.is_dir() else [path]
+    if not files:
+        raise ValidationError(f"{path}: no part-*.parquet files in this directory.", field="path")
+    return [_check_file(f) for f in files]
+
+
+def _check_file(path: Path) -> ScreenFile:
+    try:
+        schema = pq.read_schema(path)
+        rows = pq.ParquetFile(path).metadata.num_rows
+    except (OSError, pa.ArrowException) as exc:
+        raise ValidationError(
+            f"{path}: not a readable Parquet file ({exc}).", field="path"
+        ) from exc
+    marker = (schema.metadata or {}).get(REGISTRATION_KEY)
+    if marker is None:
+        raise ValidationError(
+            f"{path}: not the output of `cryoprotect screen --parquet` with registration "
+            "columns (no marker in its schema); import SMILES, CSV or SDF files instead, or "
+            "screen again.",
+            field="path",
+        )
+    if marker != REGISTRATION_VERSION:
+        raise ValidationError(
+            f"{path}: screen output version {marker.decode(errors='replace')}, "
+            f"this import reads version {REGISTRATION_VERSION.decode()}.",
+            field="path",
+        )
+    order = (schema.metadata or {}).get(b"cryoprotect.screen.descriptors", b"").decode()
+    if order.split(",") != DESCRIPTOR_COLUMNS:
+        raise ValidationError(
+            f"{path}: its descriptors ({order or 'none'}) are not this version's "
+            f"({','.join(DESCRIPTOR_COLUMNS)}); screen again.",
+            field="path",
+        )
+    missing = [n for n in (*_NEEDED, *REGISTRATION_SCHEMA.names) if n not in schema.names]
+    if missing:
+        raise ValidationError(f"{path}: missing columns {', '.join(missing)}.", field="path")
+    return ScreenFile(path, rows)
+
+
+def _row_problem(row: dict[str, Any]) -> str | None:
+    """Why a registration row cannot be stored (None: it can)."""
+    if row["error"]:
+        return str(row["error"])
+    if not _INCHIKEY.match(row["inchikey"] or ""):
+        return f"not an InChIKey: {row['inchikey']!r}"
+    if not row["smiles"] or not row["registration_inchi"] or not row["registration_formula"]:
+        return "registration cells empty (smiles, InChI or formula)"
+    weight = row["registration_molecular_weight"]
+    if weight is None or not weight > 0:
+        return f"molecular weight {weight!r} is not positive"
+    fp = row["registration_morgan_fp"]
+    if fp is None or len(fp) != FP_BYTES:
+        return f"fingerprint of {0 if fp is None else len(fp)} bytes, not {FP_BYTES}"
+    values = row["registration_descriptors"]
+    if values is None or len(values) != len(DESCRIPTOR_COLUMNS):
+        return "descriptor values missing"
+    try:
+        json.loads(row["registration_standardization"] or "")
+    except ValueError:
+        return "standardization record is not JSON"
+    return None
+
+
+def _batches(files: list[ScreenFile], size: int) -> Iterator[list[dict[str, Any]]]:
+    columns = [*_NEEDED, *REGISTRATION_SCHEMA.names]
+    for item in files:
+        handle = pq.ParquetFile(item.path)
+        for batch in handle.iter_batches(batch_size=size, columns=columns):
+            yield batch.to_pylist()
+
+
+def import_screen_parquet(
+    db: Database,
+    actor: Actor,
+    path: Path,
+    *,
+    visibility: str = "private",
+    team_id: uuid.UUID | None = None,
+    batch_rows: int = BATCH_ROWS,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import the screen's Parquet output at ``path`` into the caller's scope.
+
+    Counts as :func:`cryoprotect.services.molecule_io.import_molecules` does: ``total`` rows,
+    ``created``, ``duplicates`` (in scope already, or earlier in this import), ``rejected``
+    (the screen's failures and rows failing the checks, with the reason).
+
+    Raises:
+        ValidationError: a file is not the screen's output (named, before anything is written).
+    """
+    user_id = actor.require_user()
+    check_scope(visibility, team_id)
+    if batch_rows < 1:
+        raise ValidationError("batch_rows must be at least 1.", field="batch_rows")
+    files = screen_files(path)
+    report = ImportReport()
+    specs = property_rows(dict.fromkeys(DESCRIPTOR_COLUMNS, 0.0))
+    constants = {
+        "names": [p["property_name"] for p in specs],
+        "units": [p["unit"] for p in specs],
+        "methods": [p["method"] for p in specs],
+    }
+    insert = sa.text(_INSERT_MOLECULES.replace("{scope}", _SCOPES[visibility]))
+    for batch in _batches(files, batch_rows):
+        report.total += len(batch)
+        good = []
+        for row in batch:
+            problem = _row_problem(row)
+            if problem is None:
+                good.append(row)
+                continue
+            report.rejected_count += 1
+            if len(report.rejected) < MAX_REPORTED_REJECTIONS:
+                reason = f"{row['source']}: {problem}"
+                report.rejected.append(
+                    RejectedRow(int(row["input_row"]), str(row["input"])[:200], reason)
+                )
+        if good:
+            with db.transaction(actor.identity) as session:
+                _stage(session, good)
+                ids = session.scalars(
+                    insert, {"visibility": visibility, "team_id": team_id, "owner": user_id}
+                ).all()
+                if ids:
+                    session.execute(sa.text(_INSERT_PROPERTIES), {**constants, "owner": user_id})
+            report.created += len(ids)
+            report.duplicates += len(good) - len(ids)
+            report.created_ids.extend(str(i) for i in ids)
+        if progress is not None:
+            progress(len(batch))
+    return report
+
+
+def _stage(session: Any, rows: list[dict[str, Any]]) -> None:
+    """COPY ``rows`` into this transaction's staging table (dropped at commit)."""
+    connection = session.connection().connection.driver_connection
+    with connection.cursor() as cursor:
+        cursor.execute(_STAGE_DDL)
+        with cursor.copy(_COPY) as copy:
+            for order, row in enumerate(rows):
+                copy.write_row(
+                    (
+                        order,
+                        row["name"] or None,
+                        row["smiles"],
+                        row["registration_inchi"],
+                        row["inchikey"],
+                        row["registration_formula"],
+                        row["registration_molecular_weight"],
+                        row["registration_morgan_fp"],
+                        row["registration_standardization"],
+                        row["registration_descriptors"],
+                    )
+                )
