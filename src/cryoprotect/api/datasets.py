@@ -16,10 +16,9 @@ from cryoprotect.api.common import (
     paged_schema,
     services,
 )
-from cryoprotect.api.fields import Text, dicts
+from cryoprotect.api.fields import Text, dicts, new_team_id, new_visibility
 from cryoprotect.api.mixtures import ComponentInSchema
 from cryoprotect.api.views import Rows
-from cryoprotect.db.models import VISIBILITIES
 
 datasets_blp = Blueprint(
     "datasets", __name__, url_prefix="/api/v1/datasets", description="Datasets"
@@ -88,8 +87,8 @@ class DatasetCreateSchema(StrictSchema):
             "components); default: molecules when the first record has smiles"
         },
     )
-    visibility = Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
-    team_id = ma.fields.UUID(load_default=None, allow_none=True)
+    visibility = new_visibility()
+    team_id = new_team_id()
 
 
 def model_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:

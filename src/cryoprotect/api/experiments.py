@@ -25,7 +25,7 @@ from cryoprotect.api.common import (
     services,
     shows,
 )
-from cryoprotect.api.fields import Float, Len, Text, dicts
+from cryoprotect.api.fields import Float, Len, Text, dicts, new_team_id, new_visibility
 from cryoprotect.api.models import DatasetSchema
 from cryoprotect.api.molecules import JobSchema
 from cryoprotect.api.toxicity import ExposureSchema
@@ -310,16 +310,16 @@ class DatasetFromExperimentsSchema(StrictSchema):
         required=True,
         validate=ma.validate.OneOf([k for k, m in MEASURES.items() if m.kind == "percent"]),
     )
-    team_id = ma.fields.UUID(load_default=None, allow_none=True)
+    team_id = new_team_id()
     verified_only = ma.fields.Boolean(
         load_default=True, metadata={"description": "Only verified experiments (default)"}
     )
     description = Text(load_default=None, allow_none=True, validate=Len(max=5000))
-    visibility = Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
+    visibility = new_visibility()
 
 
 class ResultsImportFormSchema(InputSchema):
-    visibility = Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
+    visibility = new_visibility()
     team_id = ma.fields.UUID(load_default=None)
     atomic = ma.fields.Boolean(
         load_default=False, metadata={"description": "Write nothing if any row is rejected"}

@@ -11,6 +11,8 @@ from typing import Any
 
 import marshmallow as ma
 
+from cryoprotect.db.models import VISIBILITIES
+
 Text = ma.fields.String
 Len = ma.validate.Length
 Float = ma.fields.Float
@@ -31,3 +33,13 @@ def floats(description: str | None = None) -> ma.fields.List[Any]:
     return ma.fields.List(
         ma.fields.Float(allow_none=True), required=True, metadata=described(description)
     )
+
+
+def new_visibility() -> ma.fields.String:
+    """The visibility of a row being created: one of ``VISIBILITIES``, private unless asked."""
+    return Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
+
+
+def new_team_id() -> ma.fields.UUID:
+    """The team of a row being created: none (a personal row) unless asked."""
+    return ma.fields.UUID(load_default=None, allow_none=True)

@@ -23,7 +23,7 @@ from cryoprotect.api.common import (
     services,
     shows,
 )
-from cryoprotect.api.fields import Len, Text, dicts, floats
+from cryoprotect.api.fields import Len, Text, dicts, floats, new_team_id, new_visibility
 from cryoprotect.api.views import Op, Rows
 from cryoprotect.db.models import COMPONENT_ROLES, COMPOSITION_UNITS, VISIBILITIES
 
@@ -83,8 +83,8 @@ class MixtureCreateSchema(StrictSchema):
     sources = ma.fields.List(
         ma.fields.Nested(SourceSchema), load_default=list, validate=Len(max=50)
     )
-    visibility = Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
-    team_id = ma.fields.UUID(load_default=None, allow_none=True)
+    visibility = new_visibility()
+    team_id = new_team_id()
 
 
 class MixtureUpdateSchema(StrictSchema):
@@ -99,8 +99,8 @@ class MixtureUpdateSchema(StrictSchema):
 
 class CloneSchema(StrictSchema):
     name = Text(load_default=None, allow_none=True, validate=Len(min=1, max=300))
-    visibility = Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
-    team_id = ma.fields.UUID(load_default=None, allow_none=True)
+    visibility = new_visibility()
+    team_id = new_team_id()
 
 
 class ComponentSchema(ma.Schema):

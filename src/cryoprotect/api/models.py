@@ -28,10 +28,9 @@ from cryoprotect.api.datasets import (
     datasets_blp as datasets_blp,
 )
 from cryoprotect.api.datasets import model_components
-from cryoprotect.api.fields import Text
+from cryoprotect.api.fields import Text, new_team_id, new_visibility
 from cryoprotect.api.mixtures import ComponentInSchema
 from cryoprotect.api.views import Op, Rows
-from cryoprotect.db.models import VISIBILITIES
 from cryoprotect.errors import FeatureDisabled
 from cryoprotect.ops.flags import API_TRAINING
 from cryoprotect.services.models import TrainingStarted
@@ -62,8 +61,8 @@ class TrainSchema(StrictSchema):
     )
     level = ma.fields.Float(load_default=0.9, validate=ma.validate.Range(min=0.5, max=0.99))
     name = Text(load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=200))
-    visibility = Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
-    team_id = ma.fields.UUID(load_default=None, allow_none=True)
+    visibility = new_visibility()
+    team_id = new_team_id()
 
 
 class ModelSchema(ma.Schema):

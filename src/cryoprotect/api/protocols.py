@@ -19,10 +19,9 @@ from cryoprotect.api.common import (
     paged_schema,
     services,
 )
-from cryoprotect.api.fields import Float, Len, Text, dicts
+from cryoprotect.api.fields import Float, Len, Text, dicts, new_team_id, new_visibility
 from cryoprotect.api.mixtures import ComponentInSchema
 from cryoprotect.api.views import Op, Rows
-from cryoprotect.db.models import VISIBILITIES
 
 cell_types_blp = Blueprint(
     "cell_types",
@@ -52,8 +51,8 @@ class CellTypeCreateSchema(StrictSchema):
         },
     )
     description = Text(load_default=None, allow_none=True, validate=Len(max=5000))
-    visibility = Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
-    team_id = ma.fields.UUID(load_default=None, allow_none=True)
+    visibility = new_visibility()
+    team_id = new_team_id()
 
 
 @owned
@@ -200,8 +199,8 @@ class ProtocolCreateSchema(StrictSchema):
     name = Text(required=True, validate=Len(min=1, max=300))
     description = Text(load_default=None, allow_none=True, validate=Len(max=5000))
     design = ma.fields.Nested(DesignRequestSchema, required=True, data_key="design_request")
-    visibility = Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
-    team_id = ma.fields.UUID(load_default=None, allow_none=True)
+    visibility = new_visibility()
+    team_id = new_team_id()
 
 
 @owned

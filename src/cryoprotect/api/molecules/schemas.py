@@ -12,7 +12,7 @@ from cryoprotect.api.common import (
     StrictSchema,
     paged_schema,
 )
-from cryoprotect.api.fields import Len, Text, dicts
+from cryoprotect.api.fields import Len, Text, dicts, new_team_id, new_visibility
 from cryoprotect.api.molecules.alert_schemas import AlertReportSchema
 from cryoprotect.db.models import MOLECULE_CLASSES, MOLECULE_KINDS, VISIBILITIES
 from cryoprotect.services.molecule_io import EXPORT_FORMATS, FORMATS
@@ -40,8 +40,8 @@ class MoleculeCreateSchema(StrictSchema):
         metadata={"description": "g/mol, for components without structure"},
     )
     sources = ma.fields.List(ma.fields.Nested(SourceSchema), validate=Len(max=50))
-    visibility = Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
-    team_id = ma.fields.UUID(load_default=None, allow_none=True)
+    visibility = new_visibility()
+    team_id = new_team_id()
     on_duplicate = Text(
         load_default="error",
         validate=ma.validate.OneOf(("error", "merge")),
@@ -319,7 +319,7 @@ class ImportFormSchema(InputSchema):
     format = Text(load_default=None, validate=ma.validate.OneOf(FORMATS))
     smiles_column = Text(load_default=None, validate=Len(min=1, max=200))
     name_column = Text(load_default=None, validate=Len(min=1, max=200))
-    visibility = Text(load_default="private", validate=ma.validate.OneOf(VISIBILITIES))
+    visibility = new_visibility()
     team_id = ma.fields.UUID(load_default=None)
 
 
