@@ -36,6 +36,7 @@ from cryoprotect.db.database import SYSTEM_USER_ID, Database, Identity
 from cryoprotect.db.models import ApiToken, RefreshToken, RevokedToken, User
 from cryoprotect.errors import AuthenticationError, Conflict, NotFound, ValidationError
 from cryoprotect.services.actor import Actor
+from cryoprotect.services.common import record_from
 from cryoprotect.settings import Settings
 
 API_TOKEN_PREFIX = "cpt_"  # noqa: S105 - a public prefix, not a secret
@@ -180,16 +181,7 @@ class ApiTokenRecord:
 
     @classmethod
     def of(cls, row: ApiToken, token: str | None = None) -> ApiTokenRecord:
-        return cls(
-            row.id,
-            row.name,
-            row.prefix,
-            row.created_at,
-            row.expires_at,
-            row.last_used_at,
-            row.revoked_at,
-            token,
-        )
+        return record_from(cls, row, token=token)
 
 
 class AuthService:

@@ -36,6 +36,7 @@ from cryoprotect.db.models import (
 from cryoprotect.errors import CryoprotectError, NotFound, ValidationError
 from cryoprotect.ops.flags import Decision
 from cryoprotect.services.actor import Actor
+from cryoprotect.services.common import record_from
 
 logger = logging.getLogger(__name__)
 
@@ -94,15 +95,7 @@ class FlagRecord:
 
     @classmethod
     def of(cls, flag: FeatureFlag, overrides: Iterable[FeatureFlagOverride]) -> FlagRecord:
-        return cls(
-            flag.key,
-            flag.description,
-            flag.enabled,
-            flag.rollout_percentage,
-            flag.created_at,
-            flag.updated_at,
-            tuple(OverrideRecord.of(o) for o in overrides),
-        )
+        return record_from(cls, flag, overrides=tuple(OverrideRecord.of(o) for o in overrides))
 
 
 class FlagEvaluator(Protocol):

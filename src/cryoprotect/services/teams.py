@@ -28,7 +28,7 @@ from cryoprotect.db.models import Team, TeamInvitation, TeamRole, User, UserTeam
 from cryoprotect.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.auth import normalise_email
-from cryoprotect.services.common import MAX_PER_PAGE, Page
+from cryoprotect.services.common import MAX_PER_PAGE, Page, record_from
 
 ROLE_NAMES = ("viewer", "editor", "verifier", "admin")
 # What public.respond_to_team_invitation returns when nothing was done, as domain errors.
@@ -95,17 +95,7 @@ class InvitationRecord:
         team_name: str | None,
         status: str | None = None,
     ) -> InvitationRecord:
-        return cls(
-            inv.id,
-            inv.team_id,
-            team_name,
-            inv.email,
-            role,
-            status or inv.status,
-            inv.invited_by,
-            inv.created_at,
-            inv.expires_at,
-        )
+        return record_from(cls, inv, team_name=team_name, role=role, status=status or inv.status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,18 +317,7 @@ class TeamService:
                 )
             ).all()
             return [
-                ReceivedInvitation(
-                    id=r.id,
-                    team_id=r.team_id,
-                    team_name=r.team_name,
-                    email=actor.email,
-                    role=r.role,
-                    status="pending",
-                    invited_by=r.invited_by,
-                    created_at=r.created_at,
-                    expires_at=r.expires_at,
-                    invited_by_name=r.invited_by_name,
-                )
+                record_from(ReceivedInvitation, r, email=actor.email, status="pending")
                 for r in rows
             ]
 
