@@ -1,9 +1,10 @@
 """Views that are the same for every kind of scoped row, built from a table of what differs.
 
 The collection (list and create), the item (show, edit, delete) and the compare view of
-mixtures, experiments, protocols, cell types and models all call their service the same
-way: ``services().<service>.<verb>(current_actor(), ...)``. :class:`Rows` writes that
-once; each blueprint names its service, schemas, documentation strings and extra error
+mixtures, experiments, protocols, cell types and models (and the lists of teams, datasets
+and stored predictions) all call their service the same way:
+``services().<service>.<verb>(current_actor(), ...)``. :class:`Rows` writes that once;
+each blueprint names its service, schemas, documentation strings and extra error
 responses.
 """
 
