@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
-from typing import Any
+from typing import Any, TypedDict
 
 import sqlalchemy as sa
 
@@ -36,6 +36,15 @@ EXPORT_FORMATS = ("csv", "sdf", "json")
 BATCH_SIZE = 500
 MAX_REPORTED_REJECTIONS = 1000
 MAX_EXPORT_ROWS = 10_000  # one export request; beyond it, narrow it with q or ids
+
+
+class ImportScope(TypedDict, total=False):
+    """Where an import lands (``visibility``, ``team_id``) and how many worker processes
+    prepare its structures; defaults as :func:`import_molecules` declares them."""
+
+    visibility: str
+    team_id: uuid.UUID | None
+    processes: int
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,8 @@ the API (in the request or as a job) and the ``cryoprotect import`` command both
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 # A module import: molecule_io imports this package (check_scope) while it loads.
 from cryoprotect.services import molecule_io
@@ -19,7 +18,7 @@ if TYPE_CHECKING:
 
     from cryoprotect.db.database import Database
     from cryoprotect.services.molecule_index import MoleculeIndex
-    from cryoprotect.services.molecule_io import ImportReport, InputRecord
+    from cryoprotect.services.molecule_io import ImportReport, ImportScope, InputRecord
 
 
 class MoleculeImports:
@@ -53,12 +52,10 @@ class MoleculeImports:
         actor: Actor,
         records: Iterable[InputRecord],
         *,
-        visibility: str = "private",
-        team_id: uuid.UUID | None = None,
-        processes: int = 1,
         progress: Callable[[int], None] | None = None,
         cancel: Any = None,
         sync_index: bool = True,
+        **scope: Unpack[ImportScope],
     ) -> ImportReport:
         """Import records into the caller's scope: good rows land, rejected rows are reported.
 
@@ -67,6 +64,8 @@ class MoleculeImports:
             progress: called with the number of rows of every batch written.
             sync_index: bring this process's search indexes up to date after each batch
                 (the server does; a one-off command has no indexes to keep).
+            scope: ``visibility``, ``team_id`` and ``processes``
+                (:class:`~cryoprotect.services.molecule_io.ImportScope`).
         """
 
         def step(rows: int) -> None:
@@ -79,9 +78,7 @@ class MoleculeImports:
             self.db,
             actor,
             records,
-            visibility=visibility,
-            team_id=team_id,
-            processes=processes,
             progress=step if cancel is not None or progress is not None else None,
             after_write=self.index.sync if sync_index else None,
+            **scope,
         )
