@@ -11,6 +11,7 @@ import {
   buildConditions,
   buildResults,
   conditionFields,
+  isBlankResult,
   measureIndex,
   numberOrRaw,
   STATUS_TEXT,
@@ -165,6 +166,18 @@ function renderResults(focusRow = null, focusKey = null) {
   }
   replace(box, resultRows.map((row, i) => resultRowElement(row, i)));
   if (focusRow !== null) field(`results[${focusRow}].${focusKey}`)?.focus();
+}
+
+/**
+ * Leave out the result rows nothing was typed into (the form starts with one): an
+ * experiment without results is saved as such. Done on the rows themselves, so row i of
+ * the form is results[i] of the request and the API's messages land on the right row.
+ */
+function dropBlankResults() {
+  const kept = resultRows.filter((row) => !isBlankResult(row, measures.get(row.measure)));
+  if (kept.length === resultRows.length) return;
+  resultRows.splice(0, resultRows.length, ...kept);
+  renderResults();
 }
 
 // -------------------------------------------------------------- attachments
@@ -465,6 +478,7 @@ async function main() {
       const save = document.getElementById("save");
       save.disabled = true;
       try {
+        dropBlankResults();
         const body = payload();
         const saved = editId
           ? await apiRequest(`/api/v1/experiments/${encodeURIComponent(editId)}`, { method: "PATCH", json: body, form, error, loading })

@@ -102,7 +102,22 @@ function putNumbers(out, values, keys) {
 }
 
 /**
- * Result rows of the form → the API's ``results`` list. A row is
+ * Nothing typed into a result row: no value, SD, assay, method, time or notes, the
+ * replicates left at their default (1), and no unit typed (a unit the measure fixes, chosen
+ * from its list, is not typed). The measure does not count — the select always shows one.
+ * The new-experiment form starts with one such row, ready to fill, and leaves it out on save
+ * rather than sending a result without a value.
+ */
+export function isBlankResult(row, measure) {
+  const blank = (key) => String(row?.[key] ?? "").trim() === "";
+  const replicates = String(row?.replicates ?? "").trim();
+  const unitTyped = unitChoice(measure).kind === "free" && !blank("unit");
+  return ["value", "sd", "assay", "method", "time_point_h", "notes"].every(blank) && !unitTyped && (replicates === "" || replicates === "1");
+}
+
+/**
+ * Result rows of the form → the API's ``results`` list, one per row (so the API's
+ * ``results[i]`` errors land on row i; drop blank rows, isBlankResult, before). A row is
  * {measure, value, unit, replicates, sd, assay, time_point_h, notes} as strings; yes/no
  * measures take "yes"/"no". Values are not range-checked here: the API does that and its
  * message lands next to the field.
