@@ -123,14 +123,57 @@ export function clearFieldErrors(form) {
   for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
 }
 
+/** The banner that only repeats a form's field errors (cleared once they are all fixed). */
+const fieldBanners = new WeakMap();
+const watchedForms = new WeakSet();
+
+/** Does the error slot for ``key`` belong to the control named ``name``? */
+function slotCovers(key, name) {
+  return name === key || name.startsWith(`${key}.`) || name.startsWith(`${key}[`);
+}
+
+/**
+ * The user edits a control whose value was rejected: its message and aria-invalid go (the
+ * message no longer describes what is in the field); once no field message is left, the
+ * banner that only repeated them goes too. Wired once per form, delegated (rows added later
+ * are covered).
+ */
+function clearFixedField(event) {
+  const form = event.currentTarget;
+  const target = event.target;
+  const name = target && target.getAttribute ? target.getAttribute("name") || "" : "";
+  if (!name) return;
+  target.removeAttribute("aria-invalid");
+  for (const slot of form.querySelectorAll(".field-error[data-error-for]")) {
+    if (!slot.hidden && slotCovers(slot.dataset.errorFor, name)) {
+      slot.textContent = "";
+      slot.hidden = true;
+    }
+  }
+  const banner = fieldBanners.get(form);
+  if (banner && ![...form.querySelectorAll(".field-error[data-error-for]")].some((s) => !s.hidden)) {
+    if (banner.el.textContent === banner.text) showError(banner.el, "");
+    fieldBanners.delete(form);
+  }
+}
+
+function watchFieldEdits(form) {
+  if (watchedForms.has(form)) return;
+  watchedForms.add(form);
+  form.addEventListener("input", clearFixedField);
+  form.addEventListener("change", clearFixedField);
+}
+
 /**
  * Put each message next to its field: the element ``[data-error-for="<path>"]`` (or, failing
  * that, the one for the path's first segment) receives the text, and the input named like
  * the path is marked aria-invalid. Returns the paths that found no place on the form.
+ * Editing a field afterwards clears its message.
  */
 export function showFieldErrors(form, errors) {
   const unplaced = [];
   if (!form) return Object.keys(errors);
+  watchFieldEdits(form);
   for (const [path, message] of Object.entries(errors)) {
     const candidates = [path, path.split(/[.[]/)[0]];
     let slot = null;
@@ -212,6 +255,7 @@ export async function apiRequest(path, options = {}) {
   if (loading) loading.hidden = false;
   showError(error, "");
   clearFieldErrors(form);
+  if (form) fieldBanners.delete(form);
   try {
     let response = await send(path, { method, json, formData });
     if (response.status === 401 && getToken() && (await refreshTokens())) {
@@ -229,6 +273,9 @@ export async function apiRequest(path, options = {}) {
       const unplaced = showFieldErrors(form, errors);
       const where = unplaced.length ? ` (${unplaced.join(", ")})` : "";
       showError(error, `${exc.message}${where}`);
+      if (form && error && Object.keys(errors).length && !unplaced.length) {
+        fieldBanners.set(form, { el: error, text: error.textContent });
+      }
     }
     throw exc;
   } finally {
