@@ -72,3 +72,21 @@ export function formValues(form) {
   }
   return out;
 }
+
+/** Unhide a success box and scroll it into view: it often sits far above the form just submitted. */
+export function revealSuccess(el) {
+  if (!el) return;
+  el.hidden = false;
+  if (typeof el.scrollIntoView === "function") el.scrollIntoView({ block: "nearest" });
+}
+
+/**
+ * Show a success message (text, nodes or a list of them) in ``el`` — a role="status" box —
+ * and scroll it into view (revealSuccess). Empty content hides the box.
+ */
+export function showSuccess(el, ...content) {
+  if (!el) return;
+  replace(el, ...content);
+  if (el.textContent) revealSuccess(el);
+  else el.hidden = true;
+}

@@ -3,7 +3,7 @@
 // measured values (table and chart).
 import { apiRequest, currentUser, fetchResourceFromApi, guarded, reportUnexpected, showError } from "./api.js";
 import { myTeams } from "./scope_ui.js";
-import { definitionList, fillTable, h, replace } from "./dom.js";
+import { definitionList, fillTable, h, replace, showSuccess } from "./dom.js";
 import { fmtDate, fmtSig, label, query } from "./format.js";
 import {
   comparisonAxisTitle,
@@ -219,9 +219,7 @@ async function loadComparison(e) {
 }
 
 function flash(message) {
-  const el = document.getElementById("flash");
-  el.textContent = message;
-  el.hidden = !message;
+  showSuccess(document.getElementById("flash"), message);
 }
 
 function wireForms() {

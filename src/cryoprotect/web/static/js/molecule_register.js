@@ -2,7 +2,7 @@
 // parent's drawing and identifiers, or RDKit's reason next to the field), by copying a
 // library molecule, or as a named component without structure; visibility and team.
 import { ApiError, apiRequest, currentUser, fieldErrors, guarded, reportUnexpected } from "./api.js";
-import { $, formValues, h, replace } from "./dom.js";
+import { $, formValues, h, replace, showSuccess } from "./dom.js";
 import { API, changesText, massText, REGISTER_MODES, registerBody, svgDataUrl } from "./molecules_lib.js";
 import { myTeams, scopeControls } from "./scope_ui.js";
 import { debounce, latestOnly } from "./timing_lib.js";
@@ -99,9 +99,8 @@ async function checkStructure() {
 }
 
 function showCreated(molecule, merged) {
-  const box = $("created");
-  replace(
-    box,
+  showSuccess(
+    $("created"),
     merged ? "Added the names to the existing record " : "Registered ",
     h("a", { href: `/molecules/${molecule.id}`, id: "created-link" }, molecule.name || molecule.formula || "the new molecule"),
     molecule.formula ? ` (${molecule.formula}, ${massText(molecule.molecular_weight)})` : "",
@@ -109,7 +108,6 @@ function showCreated(molecule, merged) {
     h("a", { href: "/molecules?sort=created_at" }, "See your newest molecules"),
     " or register another below.",
   );
-  box.hidden = false;
 }
 
 async function submit(event) {

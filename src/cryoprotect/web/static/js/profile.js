@@ -1,6 +1,6 @@
 // Profile (display name) and personal API tokens: create (secret shown once), copy, revoke.
 import { apiRequest, currentUser, fetchResourceFromApi, guarded, reportUnexpected } from "./api.js";
-import { fillTable, formValues, h } from "./dom.js";
+import { fillTable, formValues, h, revealSuccess, showSuccess } from "./dom.js";
 import { fmtDate } from "./format.js";
 
 const error = document.getElementById("error");
@@ -49,10 +49,10 @@ async function main() {
   profileForm.addEventListener("submit", guarded(async (event) => {
     event.preventDefault();
     const status = document.getElementById("profile-saved");
-    status.textContent = "";
+    showSuccess(status);
     const body = { display_name: profileForm.elements.display_name.value || null };
     await apiRequest("/api/v1/users/me", { method: "PATCH", json: body, form: profileForm, error });
-    status.textContent = "Saved.";
+    showSuccess(status, "Saved.");
   }));
   const tokenForm = document.getElementById("token-form");
   tokenForm.addEventListener("submit", guarded(async (event) => {
@@ -65,7 +65,7 @@ async function main() {
       error,
     });
     document.getElementById("new-token-secret").textContent = created.token;
-    document.getElementById("new-token").hidden = false;
+    revealSuccess(document.getElementById("new-token"));
     tokenForm.reset();
     await loadTokens();
   }));

@@ -3,7 +3,7 @@
 // /experiments/<id> with protocol_id, or a new experiment with ?protocol_id=). Its owner can
 // delete it; anyone who sees it can design a variant (/protocols/design?from=<id>).
 import { apiRequest, currentUser, fetchResourceFromApi, guarded, reportUnexpected, showError } from "./api.js";
-import { definitionList, h, replace } from "./dom.js";
+import { definitionList, h, replace, showSuccess } from "./dom.js";
 import { fmt, fmtDate, query } from "./format.js";
 import { renderDesign } from "./protocols_ui.js";
 import { designLimits, targetText, VOLUME_UNIT } from "./protocols_lib.js";
@@ -80,9 +80,7 @@ async function attach(event, user) {
     error,
     loading: document.getElementById("attaching"),
   });
-  const flash = document.getElementById("flash");
-  replace(flash, "Attached to ", h("a", { href: `/experiments/${updated.id}` }, updated.title), ".");
-  flash.hidden = false;
+  showSuccess(document.getElementById("flash"), "Attached to ", h("a", { href: `/experiments/${updated.id}` }, updated.title), ".");
   await loadExperiments(user);
 }
 

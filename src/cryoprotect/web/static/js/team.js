@@ -2,7 +2,7 @@
 // (invite by e-mail, change role, remove, leave — as the API allows), and, for team admins,
 // the invitations sent, the name, description and deletion.
 import { apiRequest, currentTeam, currentUser, guarded, reportUnexpected, setCurrentTeam } from "./api.js";
-import { fillTable, h, replace } from "./dom.js";
+import { fillTable, h, replace, showSuccess } from "./dom.js";
 import { fmtDate, query } from "./format.js";
 import { countFigure, memberActions, memberName, ROLES, sharedWith } from "./teams_lib.js";
 
@@ -17,9 +17,7 @@ let team = null;
 let members = [];
 
 function flash(message) {
-  const el = document.getElementById("flash");
-  el.textContent = message;
-  el.hidden = !message;
+  showSuccess(document.getElementById("flash"), message);
 }
 
 function renderTeam() {
