@@ -17,7 +17,7 @@ from cryoprotect.api.common import (
     services,
     signed_in,
 )
-from cryoprotect.services.auth import MAX_PASSWORD_LENGTH
+from cryoprotect.services.auth import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Accounts and tokens")
 users_blp = Blueprint(
@@ -29,8 +29,21 @@ _SIGNED_OUT = {401: "Not signed in"}
 
 class RegisterSchema(StrictSchema):
     email = ma.fields.String(required=True, validate=ma.validate.Length(min=3, max=320))
+    # The service's rule (services/auth.py), in the service's words, so the sign-up page's
+    # hint, this 422 and the OpenAPI minLength/maxLength all say the same thing.
     password = ma.fields.String(
-        required=True, validate=ma.validate.Length(min=1, max=MAX_PASSWORD_LENGTH), load_only=True
+        required=True,
+        validate=[
+            ma.validate.Length(
+                min=MIN_PASSWORD_LENGTH,
+                error=f"Password must be at least {MIN_PASSWORD_LENGTH} characters.",
+            ),
+            ma.validate.Length(
+                max=MAX_PASSWORD_LENGTH,
+                error=f"Password must be at most {MAX_PASSWORD_LENGTH} characters.",
+            ),
+        ],
+        load_only=True,
     )
     display_name = ma.fields.String(
         load_default=None, allow_none=True, validate=ma.validate.Length(max=200)
