@@ -13,63 +13,20 @@ Screenshots go to test-artifacts/screenshots/toxicity-*.png.
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
-import numpy as np
 import pytest
 
-from cryoprotect.science.toxicity import KineticToxicityModel, standard_parameter_names
-from cryoprotect.science.toxicity.synthetic import simulate_observations
 from tests.e2e.conftest import Tab, sign_up_in_browser
+from tests.exposure_data import CONDITIONS, CPAS, HEADER, TIMES_S, synthetic_exposure_csv
 
 pytestmark = pytest.mark.e2e
 
-CPAS = ("Glycerol", "Dimethyl sulfoxide", "Propylene glycol")
-# ILLUSTRATIVE rates (1/s at 1 mol/kg) and exponents: test data only.
-TRUTH = KineticToxicityModel(
-    "synthetic truth (test only)",
-    CPAS,
-    standard_parameter_names(CPAS),
-    (2e-5, 1.6, 6e-5, 1.6, 8e-5, 1.6),
-    295.15,
-)
-HEADER = (
-    "plate,well,cpa_1,amount_1,cpa_2,amount_2,cpa_3,amount_3,concentration_unit,"
-    "exposure_time_min,temperature_c,viability,viability_unit,replicates"
-)
-CONDITIONS = [
-    ({"Glycerol": 2.0}, 295.15),
-    ({"Glycerol": 4.0}, 295.15),
-    ({"Dimethyl sulfoxide": 1.5}, 295.15),
-    ({"Dimethyl sulfoxide": 3.0}, 295.15),
-    ({"Propylene glycol": 1.5}, 295.15),
-    ({"Propylene glycol": 3.0}, 295.15),
-    ({"Glycerol": 1.5, "Dimethyl sulfoxide": 1.5, "Propylene glycol": 1.0}, 295.15),
-]
-TIMES_S = [300.0, 900.0, 1800.0]
 GROUPS = 3
 
 
 def _synthetic_csv() -> bytes:
-    data = simulate_observations(
-        TRUTH, CONDITIONS, TIMES_S, n_groups=GROUPS, noise_sd=0.02, rng=np.random.default_rng(5)
-    )
-    out = io.StringIO()
-    out.write(HEADER + "\n")
-    writer = csv.writer(out, lineterminator="\n")
-    for k, ob in enumerate(data):
-        cells: list[str] = []
-        for name, value in ob.molality.items():
-            cells += [name, f"{value:g}"]
-        cells += [""] * (6 - len(cells))
-        viability = min(ob.viability, 1.0) * 100.0  # the importer refuses > 100 %
-        writer.writerow(
-            [ob.group.replace("experiment ", "P"), f"W{k}", *cells, "mol/kg"]
-            + [f"{ob.time_s / 60:g}", "22", f"{viability:.3f}", "%", "1"]
-        )
-    return out.getvalue().encode()
+    return synthetic_exposure_csv(n_groups=GROUPS, seed=5)
 
 
 BAD_CSV = "\n".join(

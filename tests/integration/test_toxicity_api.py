@@ -9,65 +9,18 @@ shipped cell type with it.
 
 from __future__ import annotations
 
-import csv
 import io
 import time
 import uuid
 from typing import Any
 
-import numpy as np
 import pytest
 
-from cryoprotect.science.toxicity import KineticToxicityModel, standard_parameter_names
-from cryoprotect.science.toxicity.synthetic import simulate_observations
-
-CPAS = ("Glycerol", "Dimethyl sulfoxide", "Propylene glycol")
-# ILLUSTRATIVE rates (1/s at 1 mol/kg) and exponents: test data only.
-TRUTH = KineticToxicityModel(
-    "synthetic truth (test only)",
-    CPAS,
-    standard_parameter_names(CPAS),
-    (2e-5, 1.6, 6e-5, 1.6, 8e-5, 1.6),
-    295.15,
-)
-HEADER = (
-    "plate,well,cpa_1,amount_1,cpa_2,amount_2,cpa_3,amount_3,concentration_unit,"
-    "exposure_time_min,temperature_c,viability,viability_unit,replicates"
-)
+from tests.exposure_data import CPAS, HEADER, TRUTH, synthetic_exposure_csv
 
 
 def _synthetic_csv() -> bytes:
-    conditions = [
-        ({"Glycerol": 2.0}, 295.15),
-        ({"Glycerol": 4.0}, 295.15),
-        ({"Dimethyl sulfoxide": 1.5}, 295.15),
-        ({"Dimethyl sulfoxide": 3.0}, 295.15),
-        ({"Propylene glycol": 1.5}, 295.15),
-        ({"Propylene glycol": 3.0}, 295.15),
-        ({"Glycerol": 1.5, "Dimethyl sulfoxide": 1.5, "Propylene glycol": 1.0}, 295.15),
-    ]
-    data = simulate_observations(
-        TRUTH,
-        conditions,
-        [300.0, 900.0, 1800.0],
-        n_groups=4,
-        noise_sd=0.02,
-        rng=np.random.default_rng(16),
-    )
-    out = io.StringIO()
-    out.write(HEADER + "\n")
-    writer = csv.writer(out, lineterminator="\n")
-    for k, ob in enumerate(data):
-        cells: list[str] = []
-        for name, value in ob.molality.items():
-            cells += [name, f"{value:g}"]
-        cells += [""] * (6 - len(cells))
-        viability = min(ob.viability, 1.0) * 100.0  # the importer refuses > 100 %
-        writer.writerow(
-            [ob.group.replace("experiment ", "P"), f"W{k}", *cells, "mol/kg"]
-            + [f"{ob.time_s / 60:g}", "22", f"{viability:.3f}", "%", "1"]
-        )
-    return out.getvalue().encode()
+    return synthetic_exposure_csv(n_groups=4, seed=16)
 
 
 def _upload(client: Any, user: Any, content: bytes, **form: Any) -> Any:
