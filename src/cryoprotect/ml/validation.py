@@ -37,6 +37,7 @@ from cryoprotect.ml.metrics import (
 )
 from cryoprotect.ml.train import OneFeatureModel, Prediction, Progress, TrainedModel, predict, train
 from cryoprotect.ml.verdict import BaselineComparison, compare_to_baselines
+from cryoprotect.science.records import field_keys, keys_dict
 
 FloatArray = NDArray[np.float64]
 
@@ -90,21 +91,17 @@ class ProspectiveReport:
     predictions: list[Prediction]
 
     def summary(self) -> dict[str, Any]:
-        """JSON-ready summary (without the per-row predictions)."""
-        return {
-            "algorithm": self.algorithm,
-            "train": self.train_name,
-            "test": self.test_name,
-            "n_train": self.n_train,
-            "n_test": self.n_test,
-            "comparison": self.comparison.as_dict(),
-            "coverage": self.coverage,
-            "mean_width": self.mean_width,
-            "level": self.level,
-            "in_domain_fraction": self.in_domain_fraction,
-            "in_domain_metrics": self.in_domain_metrics,
-            "one_feature": self.one_feature,
-        }
+        """JSON-ready summary: the fields but the per-row predictions, ``train_name`` and
+        ``test_name`` as ``train`` and ``test``."""
+        renamed = {"train_name": "train", "test_name": "test"}
+        keys = field_keys(self, renamed=renamed, omit={"predictions"})
+        return keys_dict(
+            self,
+            keys,
+            train=self.train_name,
+            test=self.test_name,
+            comparison=self.comparison.as_dict(),
+        )
 
 
 def prospective(

@@ -17,6 +17,7 @@ from cryoprotect.ml.domain import Neighbour
 from cryoprotect.ml.targets import Identity
 from cryoprotect.ml.train.model import TrainedModel
 from cryoprotect.ml.train.target_scale import domain_bounds, to_target_scale
+from cryoprotect.science.records import field_keys, keys_dict
 
 OUTSIDE_DOMAIN = "outside applicability domain"
 
@@ -73,27 +74,17 @@ class Prediction:
     group_coverage: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary."""
-        return {
-            "value": self.value,
-            "lower": self.lower,
-            "upper": self.upper,
-            "level": self.level,
-            "in_domain": self.in_domain,
-            "domain_score": self.domain_score,
-            "domain_threshold": self.domain_threshold,
-            "nearest": [n.as_dict() for n in self.nearest],
-            "warnings": list(self.warnings),
-            "reason": self.reason,
-            "extrapolated": self.extrapolated,
-            "clipped": self.clipped,
-            "clip_reason": self.clip_reason,
-            "target_transform": self.target_transform,
-            "target_domain": dict(self.target_domain),
-            "interval_method": self.interval_method,
-            "interval_reason": self.interval_reason,
-            "group_coverage": dict(self.group_coverage) if self.group_coverage else None,
-        }
+        """JSON-ready dictionary: the fields, ``domain_threshold`` after ``domain_score``."""
+        names = field_keys(self, omit={"domain_threshold"})
+        names.insert(names.index("domain_score") + 1, "domain_threshold")
+        return keys_dict(
+            self,
+            names,
+            nearest=[n.as_dict() for n in self.nearest],
+            warnings=list(self.warnings),
+            target_domain=dict(self.target_domain),
+            group_coverage=dict(self.group_coverage) if self.group_coverage else None,
+        )
 
 
 def predict(

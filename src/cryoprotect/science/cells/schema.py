@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cryoprotect.science.records import keys_dict
+
 PARAMS_DIR = Path(__file__).resolve().parent.parent / "params"
 CELL_TABLE = PARAMS_DIR / "cell_types.csv"
 
@@ -61,6 +63,20 @@ _KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
 # --- data classes -------------------------------------------------------------------------
 
 
+_PERMEABILITY_KEYS = (
+    "solute",
+    "ps_um_per_s",
+    "activation_energy_kj_per_mol",
+    "reference_temperature_c",
+    "reflection_coefficient",
+    "saturation_molality_mol_per_kg",
+    "sources",
+    "provenance",
+    "verified",
+)
+"""The keys of :meth:`Permeability.as_dict`, in order (not the fields' order)."""
+
+
 @dataclass(frozen=True)
 class Permeability:
     """The permeability of one membrane to one CPA.
@@ -93,14 +109,10 @@ class Permeability:
 
     def as_dict(self) -> dict[str, Any]:
         """The permeability as a JSON-ready dict (see the :mod:`cryoprotect.science.cells` docstring)."""
-        return {
-            "solute": self.solute,
-            "ps_um_per_s": self.ps_um_per_s,
-            "activation_energy_kj_per_mol": self.activation_energy_kj_per_mol,
-            "reference_temperature_c": self.reference_temperature_c,
-            "reflection_coefficient": self.reflection_coefficient,
-            "saturation_molality_mol_per_kg": self.saturation_molality_mol_per_kg,
-            "sources": dict(self.sources),
-            "provenance": dict(self.provenance),
-            "verified": dict(self.verified),
-        }
+        return keys_dict(
+            self,
+            _PERMEABILITY_KEYS,
+            sources=dict(self.sources),
+            provenance=dict(self.provenance),
+            verified=dict(self.verified),
+        )

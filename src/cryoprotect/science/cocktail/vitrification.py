@@ -30,6 +30,7 @@ import numpy as np
 
 from cryoprotect.errors import InvalidCompositionError, ValidationError
 from cryoprotect.science import composition
+from cryoprotect.science.records import FieldsAsDict, keys_dict
 from cryoprotect.science.transport import melting_guard
 from cryoprotect.science.vitrification import (
     CCR,
@@ -60,7 +61,7 @@ LEVEL_STEPS: dict[str, float] = {
 
 
 @dataclass(frozen=True)
-class VitrificationTarget:
+class VitrificationTarget(FieldsAsDict):
     """What the loaded solution must achieve (see the module docstring).
 
     Attributes:
@@ -138,16 +139,6 @@ class VitrificationTarget:
             return "max_melting_point"
         return None
 
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "cooling_rate_c_per_min": self.cooling_rate_c_per_min,
-            "warming_rate_c_per_min": self.warming_rate_c_per_min,
-            "min_total_molality_mol_per_kg": self.min_total_molality_mol_per_kg,
-            "min_total_mass_percent": self.min_total_mass_percent,
-            "max_melting_point_c": self.max_melting_point_c,
-        }
-
 
 def _number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
@@ -179,16 +170,9 @@ class VitrificationCheck:
         return self.margin is not None and self.margin >= 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "criterion": self.criterion,
-            "margin": self.margin,
-            "relation": self.relation,
-            "unit": self.unit,
-            "met": self.met,
-            "reason": self.reason,
-            "sources": list(self.sources),
-        }
+        """A JSON-ready dict (the fields with ``met`` after ``unit``)."""
+        keys = ("criterion", "margin", "relation", "unit", "met", "reason", "sources")
+        return keys_dict(self, keys, sources=list(self.sources))
 
 
 @lru_cache(maxsize=64)

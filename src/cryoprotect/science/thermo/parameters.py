@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cryoprotect.errors import ValidationError
+from cryoprotect.science.records import field_keys, keys_dict
 from cryoprotect.science.tables import (
     PROVENANCES,
     Provenance,
@@ -106,18 +107,15 @@ class VirialParameters:
     table: str
 
     def as_dict(self) -> dict[str, Any]:
-        """The parameters as a JSON-serialisable dict (for APIs and reports)."""
-        return {
-            "solute": self.solute,
-            "B_kg_per_mol": self.b_kg_per_mol,
-            "C_kg2_per_mol2": self.c_kg2_per_mol2,
-            "k_diss": self.k_diss,
-            "valid_max_molality": self.valid_max_molality,
-            "source": self.source,
-            "provenance": self.provenance,
-            "verified": self.verified,
-            "table": self.table,
-        }
+        """The parameters as a JSON-serialisable dict (for APIs and reports): the fields, B and
+        C keyed ``B_kg_per_mol`` and ``C_kg2_per_mol2``."""
+        renamed = {"b_kg_per_mol": "B_kg_per_mol", "c_kg2_per_mol2": "C_kg2_per_mol2"}
+        return keys_dict(
+            self,
+            field_keys(self, renamed=renamed),
+            B_kg_per_mol=self.b_kg_per_mol,
+            C_kg2_per_mol2=self.c_kg2_per_mol2,
+        )
 
 
 def ideal_parameters(solute: str) -> VirialParameters:

@@ -13,9 +13,24 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from cryoprotect.science import thermo
+from cryoprotect.science.records import keys_dict
 from cryoprotect.science.thermo_validity.phase_data import Relation, Status
 
 # --- answers ------------------------------------------------------------------------------
+
+
+_BOUND_KEYS = (
+    "quantity",
+    "relation",
+    "value",
+    "value_high",
+    "unit",
+    "text",
+    "method",
+    "source",
+    "provenance",
+)
+"""The keys of :meth:`Bound.as_dict`, in order (not the fields' order)."""
 
 
 @dataclass(frozen=True)
@@ -48,17 +63,7 @@ class Bound:
 
     def as_dict(self) -> dict[str, Any]:
         """The bound as a JSON-serialisable dict."""
-        return {
-            "quantity": self.quantity,
-            "relation": self.relation,
-            "value": self.value,
-            "value_high": self.value_high,
-            "unit": self.unit,
-            "text": self.text,
-            "method": self.method,
-            "source": self.source,
-            "provenance": self.provenance,
-        }
+        return keys_dict(self, _BOUND_KEYS)
 
 
 @dataclass(frozen=True)
