@@ -120,6 +120,27 @@ def grant_dml(table: str, role: str, schema: str = "public") -> None:
 
 
 # -------------------------------------------------------------------- column blocks
+def uuid_id() -> sa.Column[Any]:
+    """The ``id`` UUID primary-key column the server generates (``gen_random_uuid()``)."""
+    return sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False)
+
+
+def foreign_key(table: str, column: str, target: str, ondelete: str) -> sa.ForeignKeyConstraint:
+    """``column`` of ``table`` referencing ``{target}.id`` (``fk_{table}_{column}_{target}``,
+    the target named without its schema)."""
+    return sa.ForeignKeyConstraint(
+        [column],
+        [f"{target}.id"],
+        name=op.f(f"fk_{table}_{column}_{target.rsplit('.', 1)[-1]}"),
+        ondelete=ondelete,
+    )
+
+
+def primary_key(table: str, column: str = "id") -> sa.PrimaryKeyConstraint:
+    """The primary key ``pk_{table}`` on ``column``."""
+    return sa.PrimaryKeyConstraint(column, name=op.f(f"pk_{table}"))
+
+
 def timestamp(name: str) -> sa.Column[Any]:
     """A required ``timestamptz`` column set by the server (``now()``)."""
     return sa.Column(
@@ -166,6 +187,24 @@ def owned_checks(table: str) -> tuple[sa.CheckConstraint, sa.CheckConstraint]:
             "visibility IN ('private', 'team', 'public')", name=op.f(f"ck_{table}_visibility")
         ),
     )
+
+
+# ----------------------------------------------------------------------------- indexes
+def indexes(table: str, *columns: str, schema: str | None = None) -> None:
+    """One plain index ``ix_{table}_{column}`` per column, in the order given."""
+    for column in columns:
+        op.create_index(op.f(f"ix_{table}_{column}"), table, [column], schema=schema)
+
+
+def drop_indexes(table: str, *columns: str, schema: str | None = None) -> None:
+    """Drop the plain indexes ``ix_{table}_{column}``, in the order given."""
+    for column in columns:
+        op.drop_index(op.f(f"ix_{table}_{column}"), table_name=table, schema=schema)
+
+
+def partial_unique_index(name: str, table: str, columns: list[Any], where: str) -> None:
+    """A unique index over ``columns`` restricted to the rows ``where`` holds."""
+    op.create_index(name, table, columns, unique=True, postgresql_where=sa.text(where))
 
 
 # -------------------------------------------------------------------------- experiments

@@ -10,6 +10,10 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from cryoprotect.db.migration_helpers import (
+    partial_unique_index,
+)
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -56,12 +60,11 @@ def upgrade() -> None:
     op.create_check_constraint(
         "molecule_class", "molecules", f"molecule_class IS NULL OR molecule_class IN {NEW_CLASSES}"
     )
-    op.create_index(
+    partial_unique_index(
         "uq_molecules_public_no_structure_name",
         "molecules",
         [sa.literal_column("lower(name)")],
-        unique=True,
-        postgresql_where=sa.text("kind = 'no_structure' AND visibility = 'public'"),
+        "kind = 'no_structure' AND visibility = 'public'",
     )
 
     # Property-range search: WHERE property_name = … AND value BETWEEN … .

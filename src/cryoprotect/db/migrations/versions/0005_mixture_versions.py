@@ -20,9 +20,13 @@ from cryoprotect.db.migration_helpers import (
     app_role,
     audit_row_trigger,
     force_rls,
+    foreign_key,
     grant_dml,
+    indexes,
     jsonb,
+    primary_key,
     timestamp,
+    uuid_id,
 )
 
 revision = "0005"
@@ -54,7 +58,7 @@ def upgrade() -> None:
     op.create_check_constraint("unit", "mixture_components", UNITS_FIXED)
     op.create_table(
         "mixture_versions",
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
+        uuid_id(),
         sa.Column("mixture_id", sa.UUID(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(300), nullable=False),
@@ -64,25 +68,14 @@ def upgrade() -> None:
         sa.Column("created_by", sa.UUID(), nullable=False),
         timestamp("created_at"),
         sa.CheckConstraint("version >= 1", name=op.f("ck_mixture_versions_version_positive")),
-        sa.ForeignKeyConstraint(
-            ["mixture_id"],
-            ["mixtures.id"],
-            name=op.f("fk_mixture_versions_mixture_id_mixtures"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["created_by"],
-            ["auth.users.id"],
-            name=op.f("fk_mixture_versions_created_by_users"),
-            ondelete="RESTRICT",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_mixture_versions")),
+        foreign_key("mixture_versions", "mixture_id", "mixtures", "CASCADE"),
+        foreign_key("mixture_versions", "created_by", "auth.users", "RESTRICT"),
+        primary_key("mixture_versions"),
         sa.UniqueConstraint(
             "mixture_id", "version", name=op.f("uq_mixture_versions_mixture_id_version")
         ),
     )
-    op.create_index(op.f("ix_mixture_versions_mixture_id"), "mixture_versions", ["mixture_id"])
-    op.create_index(op.f("ix_mixture_versions_created_by"), "mixture_versions", ["created_by"])
+    indexes("mixture_versions", "mixture_id", "created_by")
     t = "mixture_versions"
     force_rls(t)
     policies = {

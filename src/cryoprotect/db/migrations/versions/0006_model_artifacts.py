@@ -14,6 +14,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from cryoprotect.db.migration_helpers import (
+    partial_unique_index,
+)
+
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
@@ -44,12 +48,11 @@ def upgrade() -> None:
         "predictive_models",
         "status <> 'ready' OR artifact_sha256 IS NOT NULL",
     )
-    op.create_index(
+    partial_unique_index(
         "uq_predictive_models_active_target",
         "predictive_models",
         ["created_by", "target"],
-        unique=True,
-        postgresql_where=sa.text("is_active"),
+        "is_active",
     )
     op.add_column(
         "datasets",
@@ -60,13 +63,7 @@ def upgrade() -> None:
             server_default=sa.text("'{}'::text[]"),
         ),
     )
-    op.create_index(
-        "uq_datasets_public_name",
-        "datasets",
-        ["name"],
-        unique=True,
-        postgresql_where=sa.text("visibility = 'public'"),
-    )
+    partial_unique_index("uq_datasets_public_name", "datasets", ["name"], "visibility = 'public'")
 
 
 def downgrade() -> None:

@@ -25,10 +25,15 @@ from alembic import op
 from cryoprotect.db.migration_helpers import (
     app_role,
     audit_row_trigger,
+    foreign_key,
     grant_dml,
+    indexes,
+    partial_unique_index,
+    primary_key,
     rls_policies,
     timestamps,
     touch_row_trigger,
+    uuid_id,
 )
 
 revision = "0007"
@@ -54,7 +59,7 @@ def upgrade() -> None:
     op.create_check_constraint("key_format", "feature_flags", f"key ~ '{KEY_PATTERN}'")
     op.create_table(
         TABLE,
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
+        uuid_id(),
         sa.Column("flag_id", sa.UUID(), nullable=False),
         sa.Column("team_id", sa.UUID(), nullable=True),
         sa.Column("user_id", sa.UUID(), nullable=True),
@@ -64,38 +69,17 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "(team_id IS NULL) <> (user_id IS NULL)", name=op.f(f"ck_{TABLE}_one_target")
         ),
-        sa.ForeignKeyConstraint(
-            ["flag_id"],
-            ["feature_flags.id"],
-            name=op.f(f"fk_{TABLE}_flag_id_feature_flags"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["team_id"], ["teams.id"], name=op.f(f"fk_{TABLE}_team_id_teams"), ondelete="CASCADE"
-        ),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["auth.users.id"],
-            name=op.f(f"fk_{TABLE}_user_id_users"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{TABLE}")),
+        foreign_key(TABLE, "flag_id", "feature_flags", "CASCADE"),
+        foreign_key(TABLE, "team_id", "teams", "CASCADE"),
+        foreign_key(TABLE, "user_id", "auth.users", "CASCADE"),
+        primary_key(TABLE),
     )
-    op.create_index(f"ix_{TABLE}_team_id", TABLE, ["team_id"])
-    op.create_index(f"ix_{TABLE}_user_id", TABLE, ["user_id"])
-    op.create_index(
-        f"uq_{TABLE}_flag_team",
-        TABLE,
-        ["flag_id", "team_id"],
-        unique=True,
-        postgresql_where=sa.text("team_id IS NOT NULL"),
+    indexes(TABLE, "team_id", "user_id")
+    partial_unique_index(
+        f"uq_{TABLE}_flag_team", TABLE, ["flag_id", "team_id"], "team_id IS NOT NULL"
     )
-    op.create_index(
-        f"uq_{TABLE}_flag_user",
-        TABLE,
-        ["flag_id", "user_id"],
-        unique=True,
-        postgresql_where=sa.text("user_id IS NOT NULL"),
+    partial_unique_index(
+        f"uq_{TABLE}_flag_user", TABLE, ["flag_id", "user_id"], "user_id IS NOT NULL"
     )
 
     rls_policies(TABLE, select="false", insert="false", delete="false")

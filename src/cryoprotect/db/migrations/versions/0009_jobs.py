@@ -18,7 +18,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from cryoprotect.db.migration_helpers import (
     app_role,
+    foreign_key,
     grant_dml,
+    indexes,
+    primary_key,
     rls_policies,
     timestamps,
     touch_row_trigger,
@@ -47,16 +50,10 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "status IN ('queued', 'running', 'done', 'failed')", name=op.f(f"ck_{TABLE}_status")
         ),
-        sa.ForeignKeyConstraint(
-            ["owner_id"],
-            ["auth.users.id"],
-            name=op.f(f"fk_{TABLE}_owner_id_users"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{TABLE}")),
+        foreign_key(TABLE, "owner_id", "auth.users", "CASCADE"),
+        primary_key(TABLE),
     )
-    op.create_index(f"ix_{TABLE}_owner_id", TABLE, ["owner_id"])
-    op.create_index(f"ix_{TABLE}_created_at", TABLE, ["created_at"])
+    indexes(TABLE, "owner_id", "created_at")
     rls_policies(TABLE, select="owner_id = auth.uid()", insert="false", delete="false")
     touch_row_trigger(TABLE)
     grant_dml(TABLE, app_role())

@@ -43,11 +43,16 @@ from alembic import op
 from cryoprotect.db.migration_helpers import (
     app_role,
     audit_row_trigger,
+    foreign_key,
     grant_dml,
+    indexes,
+    partial_unique_index,
     policy,
+    primary_key,
     rls_policies,
     timestamps,
     touch_row_trigger,
+    uuid_id,
 )
 
 revision = "0011"
@@ -261,7 +266,7 @@ def upgrade() -> None:
     # --- finding 9: membership by invitation
     op.create_table(
         "team_invitations",
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
+        uuid_id(),
         sa.Column("team_id", sa.UUID(), nullable=False),
         sa.Column("email", sa.String(320), nullable=False),
         sa.Column("role_id", sa.SmallInteger(), nullable=False),
@@ -280,36 +285,17 @@ def upgrade() -> None:
             name=op.f("ck_team_invitations_status"),
         ),
         sa.CheckConstraint("email = lower(email)", name=op.f("ck_team_invitations_email_lower")),
-        sa.ForeignKeyConstraint(
-            ["team_id"],
-            ["teams.id"],
-            name=op.f("fk_team_invitations_team_id_teams"),
-            ondelete="CASCADE",
-        ),  # fmt: skip
-        sa.ForeignKeyConstraint(
-            ["role_id"],
-            ["team_roles.id"],
-            name=op.f("fk_team_invitations_role_id_team_roles"),
-            ondelete="RESTRICT",
-        ),  # fmt: skip
-        sa.ForeignKeyConstraint(
-            ["invited_by"],
-            ["auth.users.id"],
-            name=op.f("fk_team_invitations_invited_by_users"),
-            ondelete="CASCADE",
-        ),  # fmt: skip
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_team_invitations")),
+        foreign_key("team_invitations", "team_id", "teams", "CASCADE"),
+        foreign_key("team_invitations", "role_id", "team_roles", "RESTRICT"),
+        foreign_key("team_invitations", "invited_by", "auth.users", "CASCADE"),
+        primary_key("team_invitations"),
     )
-    op.create_index("ix_team_invitations_email", "team_invitations", ["email"])
-    op.create_index("ix_team_invitations_team_id", "team_invitations", ["team_id"])
-    op.create_index("ix_team_invitations_role_id", "team_invitations", ["role_id"])
-    op.create_index("ix_team_invitations_invited_by", "team_invitations", ["invited_by"])
-    op.create_index(
+    indexes("team_invitations", "email", "team_id", "role_id", "invited_by")
+    partial_unique_index(
         "uq_team_invitations_pending",
         "team_invitations",
         ["team_id", "email"],
-        unique=True,
-        postgresql_where=sa.text("status = 'pending'"),
+        "status = 'pending'",
     )
     op.execute(INVITATION_FUNCTIONS)
     t = "team_invitations"

@@ -21,7 +21,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from cryoprotect.db.migration_helpers import app_role, grant_dml, rls_policies, timestamp
+from cryoprotect.db.migration_helpers import (
+    app_role,
+    foreign_key,
+    grant_dml,
+    indexes,
+    primary_key,
+    rls_policies,
+    timestamp,
+)
 
 revision = "0013"
 down_revision = "0012"
@@ -48,17 +56,11 @@ def upgrade() -> None:
         sa.Column("user_id", sa.UUID(), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         timestamp("revoked_at"),
-        sa.ForeignKeyConstraint(
-            ["user_id"],
-            ["auth.users.id"],
-            name=op.f(f"fk_{TABLE}_user_id_users"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("jti", name=op.f(f"pk_{TABLE}")),
+        foreign_key(TABLE, "user_id", "auth.users", "CASCADE"),
+        primary_key(TABLE, "jti"),
         schema="auth",
     )
-    op.create_index(f"ix_{TABLE}_expires_at", TABLE, ["expires_at"], schema="auth")
-    op.create_index(f"ix_{TABLE}_user_id", TABLE, ["user_id"], schema="auth")
+    indexes(TABLE, "expires_at", "user_id", schema="auth")
     rls_policies(
         TABLE,
         schema="auth",

@@ -25,11 +25,14 @@ from alembic import op
 from cryoprotect.db.migration_helpers import (
     app_role,
     audit_row_trigger,
+    foreign_key,
     grant_dml,
     jsonb,
     owned_columns,
+    primary_key,
     rls_policies,
     touch_row_trigger,
+    uuid_id,
 )
 
 revision = "0015"
@@ -43,7 +46,7 @@ TABLE = "toxicity_models"
 def upgrade() -> None:
     op.create_table(
         TABLE,
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
+        uuid_id(),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("version", sa.Integer(), server_default=sa.text("1"), nullable=False),
         sa.Column("status", sa.String(16), server_default="queued", nullable=False),
@@ -76,16 +79,9 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "status <> 'ready' OR model <> '{}'::jsonb", name=op.f(f"ck_{TABLE}_ready_has_model")
         ),
-        sa.ForeignKeyConstraint(
-            ["created_by"],
-            ["auth.users.id"],
-            name=op.f(f"fk_{TABLE}_created_by_users"),
-            ondelete="RESTRICT",
-        ),
-        sa.ForeignKeyConstraint(
-            ["team_id"], ["teams.id"], name=op.f(f"fk_{TABLE}_team_id_teams"), ondelete="RESTRICT"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{TABLE}")),
+        foreign_key(TABLE, "created_by", "auth.users", "RESTRICT"),
+        foreign_key(TABLE, "team_id", "teams", "RESTRICT"),
+        primary_key(TABLE),
         sa.UniqueConstraint(
             "created_by", "name", "version", name=op.f(f"uq_{TABLE}_created_by_name_version")
         ),
