@@ -9,7 +9,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from cryoprotect.api.common import (
-    PageArgsSchema,
     StrictSchema,
     answers_signed_in,
     current_actor,
@@ -99,37 +98,34 @@ def model_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-_datasets = Rows(datasets_blp, "models", "dataset")
+@answers_signed_in(
+    datasets_blp,
+    DatasetSchema,
+    body=DatasetCreateSchema,
+    status=201,
+    errors={409: "A public dataset with this name exists"},
+)
+def _upload(_: MethodView, body: dict[str, Any]) -> Any:
+    """Upload a dataset: rows of components or of molecules (smiles), with numeric targets"""
+    records = []
+    for i, r in enumerate(body.pop("records")):
+        if "components" not in r and "smiles" not in r:
+            from cryoprotect.errors import ValidationError
+
+            raise ValidationError(
+                f"records[{i}] needs components (a mixture) or smiles (a molecule).",
+                field=f"records[{i}]",
+            )
+        if "components" in r:
+            r = {**r, "components": model_components(r["components"])}
+        records.append(r)
+    return services().models.create_dataset(current_actor(), records=records, **body)
 
 
-@datasets_blp.route("")
-class Datasets(MethodView):
-    get = _datasets.listing(
-        PageArgsSchema,
-        DatasetPageSchema,
-        "Datasets visible to the caller (the shipped CryoMN data without signing in)",
-        verb="list_datasets",
-    )
-
-    @answers_signed_in(
-        datasets_blp,
-        DatasetSchema,
-        body=DatasetCreateSchema,
-        status=201,
-        errors={409: "A public dataset with this name exists"},
-    )
-    def post(self, body: dict[str, Any]) -> Any:
-        """Upload a dataset: rows of components or of molecules (smiles), with numeric targets"""
-        records = []
-        for i, r in enumerate(body.pop("records")):
-            if "components" not in r and "smiles" not in r:
-                from cryoprotect.errors import ValidationError
-
-                raise ValidationError(
-                    f"records[{i}] needs components (a mixture) or smiles (a molecule).",
-                    field=f"records[{i}]",
-                )
-            if "components" in r:
-                r = {**r, "components": model_components(r["components"])}
-            records.append(r)
-        return services().models.create_dataset(current_actor(), records=records, **body)
+Datasets = Rows(datasets_blp, "models", "dataset").collection(
+    "Datasets",
+    envelope=DatasetPageSchema,
+    listed="Datasets visible to the caller (the shipped CryoMN data without signing in)",
+    verb="list_datasets",
+    created=_upload,
+)

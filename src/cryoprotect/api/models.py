@@ -344,41 +344,44 @@ def _compositions(
 _models = Rows(blp, "models", "model")
 
 
-@blp.route("")
-class Models(MethodView):
-    get = _models.listing(
-        ModelListArgsSchema, ModelPageSchema, "Model versions visible to the caller"
-    )
+@answers_signed_in(
+    blp,
+    TrainJobSchema,
+    body=TrainSchema,
+    status=202,
+    errors={
+        403: "Training through the API is off (feature flag models.api_training)",
+        404: "No such dataset visible to the caller",
+        400: "More rows than the algorithm accepts (details.max_rows)",
+    },
+)
+def _train(_: MethodView, body: dict[str, Any]) -> Any:
+    """Train a model in the background (grouped nested CV, conformal intervals); poll the model or the job"""
+    svc, actor = services(), current_actor()
+    team_ids = [body["team_id"]] if body.get("team_id") else []
+    if not svc.flags.is_enabled(API_TRAINING, user_id=actor.user_id, team_ids=team_ids):
+        raise FeatureDisabled(
+            "Training through the API is switched off on this server; an administrator "
+            "can turn it on, or train with `cryoprotect models train`.",
+            details={"flag": API_TRAINING},
+        )
+    pending = svc.models.create_pending(actor, **body)
 
-    @answers_signed_in(
-        blp,
-        TrainJobSchema,
-        body=TrainSchema,
-        status=202,
-        errors={
-            403: "Training through the API is off (feature flag models.api_training)",
-            404: "No such dataset visible to the caller",
-            400: "More rows than the algorithm accepts (details.max_rows)",
-        },
-    )
-    def post(self, body: dict[str, Any]) -> Any:
-        """Train a model in the background (grouped nested CV, conformal intervals); poll the model or the job"""
-        svc, actor = services(), current_actor()
-        team_ids = [body["team_id"]] if body.get("team_id") else []
-        if not svc.flags.is_enabled(API_TRAINING, user_id=actor.user_id, team_ids=team_ids):
-            raise FeatureDisabled(
-                "Training through the API is switched off on this server; an administrator "
-                "can turn it on, or train with `cryoprotect models train`.",
-                details={"flag": API_TRAINING},
-            )
-        pending = svc.models.create_pending(actor, **body)
+    def train(cancel: Any) -> dict[str, str]:
+        model = svc.models.run_training(actor, pending.id, cancel=cancel)
+        return {"model_id": str(model.id)}
 
-        def train(cancel: Any) -> dict[str, str]:
-            model = svc.models.run_training(actor, pending.id, cancel=cancel)
-            return {"model_id": str(model.id)}
+    job = svc.jobs.submit(actor, "train_model", train, model_id=pending.id)
+    return TrainingStarted(model=pending, job_id=job.id)
 
-        job = svc.jobs.submit(actor, "train_model", train, model_id=pending.id)
-        return TrainingStarted(model=pending, job_id=job.id)
+
+Models = _models.collection(
+    "Models",
+    args=ModelListArgsSchema,
+    envelope=ModelPageSchema,
+    listed="Model versions visible to the caller",
+    created=_train,
+)
 
 
 class CompareModelsSchema(CompareIdsSchema):
@@ -513,14 +516,9 @@ class ModelBatchPredict(MethodView):
         return _predict(model_id, body["items"], body["extrapolate"])
 
 
-_predictions = Rows(predictions_blp, "models", "prediction")
-
-
-@predictions_blp.route("")
-class Predictions(MethodView):
-    get = _predictions.listing(
-        PageArgsSchema,
-        StoredPredictionPageSchema,
-        "Stored predictions visible to the caller, newest first",
-        verb="list_predictions",
-    )
+Predictions = Rows(predictions_blp, "models", "prediction").collection(
+    "Predictions",
+    envelope=StoredPredictionPageSchema,
+    listed="Stored predictions visible to the caller, newest first",
+    verb="list_predictions",
+)

@@ -252,21 +252,22 @@ class ProtocolDesign(MethodView):
 _protocols = Rows(blp, "protocols", "protocol")
 
 
-@blp.route("")
-class Protocols(MethodView):
-    get = _protocols.listing(
-        ProtocolListArgsSchema,
-        ProtocolPageSchema,
-        "Saved protocols visible to the caller, newest first",
-    )
+@creates(blp, ProtocolCreateSchema, ProtocolSchema)
+@blp.alt_response(404, description=_NOT_VISIBLE)
+@blp.alt_response(422, description="Infeasible design request")
+def _create(_: MethodView, body: dict[str, Any]) -> Any:
+    """Design (on the server) and save a protocol"""
+    request = body.pop("design")
+    return services().protocols.create(current_actor(), design_request=request, **body)
 
-    @creates(blp, ProtocolCreateSchema, ProtocolSchema)
-    @blp.alt_response(404, description=_NOT_VISIBLE)
-    @blp.alt_response(422, description="Infeasible design request")
-    def post(self, body: dict[str, Any]) -> Any:
-        """Design (on the server) and save a protocol"""
-        request = body.pop("design")
-        return services().protocols.create(current_actor(), design_request=request, **body)
+
+Protocols = _protocols.collection(
+    "Protocols",
+    args=ProtocolListArgsSchema,
+    envelope=ProtocolPageSchema,
+    listed="Saved protocols visible to the caller, newest first",
+    created=_create,
+)
 
 
 ProtocolCompare = _protocols.compare(

@@ -15,7 +15,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from cryoprotect.api.common import (
-    PageArgsSchema,
     StrictSchema,
     answers_signed_in,
     current_actor,
@@ -95,23 +94,20 @@ class MemberSchema(ma.Schema):
     joined_at = ma.fields.DateTime(required=True)
 
 
-_teams = Rows(blp, "teams", "team")
+@answers_signed_in(
+    blp, TeamSchema, body=TeamCreateSchema, status=201, errors={401: "Not signed in"}
+)
+def _create(_: MethodView, body: dict[str, Any]) -> Any:
+    """Create a team; the creator becomes its admin"""
+    return services().teams.create(current_actor(), body["name"], body.get("description"))
 
 
-@blp.route("")
-class Teams(MethodView):
-    get = _teams.listing(
-        PageArgsSchema,
-        TeamPageSchema,
-        "Teams the caller belongs to, with the caller's role (none when signed out)",
-    )
-
-    @answers_signed_in(
-        blp, TeamSchema, body=TeamCreateSchema, status=201, errors={401: "Not signed in"}
-    )
-    def post(self, body: dict[str, Any]) -> Any:
-        """Create a team; the creator becomes its admin"""
-        return services().teams.create(current_actor(), body["name"], body.get("description"))
+Teams = Rows(blp, "teams", "team").collection(
+    "Teams",
+    envelope=TeamPageSchema,
+    listed="Teams the caller belongs to, with the caller's role (none when signed out)",
+    created=_create,
+)
 
 
 @blp.route("/<uuid:team_id>")

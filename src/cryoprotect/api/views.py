@@ -20,6 +20,7 @@ from flask_smorest import Blueprint
 
 from cryoprotect.api.common import (
     Errors,
+    PageArgsSchema,
     View,
     alt_responses,
     compares,
@@ -85,23 +86,26 @@ class Rows:
         self,
         name: str,
         *,
-        args: type[ma.Schema],
         envelope: type[ma.Schema],
         listed: str,
-        created: tuple[type[ma.Schema], Any, Op],
+        created: tuple[type[ma.Schema], Any, Op] | View | None = None,
+        args: type[ma.Schema] = PageArgsSchema,
+        verb: str = "list",
     ) -> type[MethodView]:
-        """At ``""``: GET the :meth:`listing` (docstring ``listed``), POST a signed-in
-        ``create`` from the fields of ``created`` = ``(body, schema, op)``, answered as
-        ``schema`` (201)."""
+        """At ``""``: GET the :meth:`listing` (query ``args``, the service's ``verb``,
+        docstring ``listed``) and, when ``created`` is given, POST it: either a view method of
+        one's own (already decorated), or ``(body, schema, op)`` for a signed-in ``create``
+        from the ``body`` fields, answered as ``schema`` (201)."""
 
         def post(_: MethodView, body: dict[str, Any]) -> Any:
             return self._service().create(current_actor(), **body)
 
-        body, schema, op = created
-        methods = {
-            "get": self.listing(args, envelope, listed),
-            "post": self._method(creates(self.blp, body, schema), post, op),
-        }
+        if isinstance(created, tuple):
+            body, schema, op = created
+            created = self._method(creates(self.blp, body, schema), post, op)
+        methods = {"get": self.listing(args, envelope, listed, verb)}
+        if created is not None:
+            methods["post"] = created
         return self._route("", name, methods)
 
     def item(
