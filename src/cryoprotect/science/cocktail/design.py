@@ -8,7 +8,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from cryoprotect.errors import InfeasibleProtocolError, ValidationError
 from cryoprotect.science.cells import CellType
@@ -73,6 +73,21 @@ METHOD = (
 )
 
 
+class DesignOptions(TypedDict, total=False):
+    """The options :func:`design_cocktail` and :func:`design_for_composition` share, by
+    keyword (see :func:`design_cocktail`'s Args; absent ones take the defaults there)."""
+
+    temperature_c: Required[float]
+    vitrification: Required[VitrificationTarget]
+    limits: Limits | None
+    removal_temperature_c: float | None
+    max_total_time_s: float | None
+    max_steps: int
+    equilibration: float
+    allow_osmotic_buffer: bool
+    min_carrier_fraction: float
+
+
 @dataclass(frozen=True)
 class _Request:
     cell: CellType
@@ -117,22 +132,24 @@ def _candidates(
 
 
 def _request(
-    cell: CellType,
-    names: tuple[str, ...],
-    model: KineticToxicityModel,
-    *,
-    temperature_c: float,
-    vitrification: VitrificationTarget,
-    limits: Limits | None,
-    removal_temperature_c: float | None,
-    max_total_time_s: float | None,
-    max_steps: int,
-    equilibration: float,
-    allow_osmotic_buffer: bool,
-    min_carrier_fraction: float,
+    cell: CellType, names: tuple[str, ...], model: KineticToxicityModel, options: DesignOptions
 ) -> _Request:
+    """The checked request; the defaults of the options absent from ``options`` are here.
+
+    Raises:
+        TypeError: an option that is not one of :class:`DesignOptions` (as a misspelt keyword
+            argument would, a programming error).
+    """
+    unknown = set(options) - DesignOptions.__required_keys__ - DesignOptions.__optional_keys__
+    if unknown:
+        raise TypeError(f"unexpected keyword arguments {sorted(unknown)}")
+    temperature_c = options["temperature_c"]
+    vitrification = options["vitrification"]
+    max_total_time_s = options.get("max_total_time_s")
+    max_steps = options.get("max_steps", 3)
+    equilibration = options.get("equilibration", 0.95)
     vitrification.check()
-    limits = limits or Limits.of(cell)
+    limits = options.get("limits") or Limits.of(cell)
     check_limits(limits)
     if isinstance(max_steps, bool) or not isinstance(max_steps, int) or not 1 <= max_steps <= 8:
         raise ValidationError("max_steps must be an integer from 1 to 8", field="max_steps")
@@ -146,7 +163,8 @@ def _request(
         raise ValidationError("equilibration must be in [0.5, 1)", field="equilibration")
     carrier = isotonic_carrier(cell)
     check_temperature(temperature_c, carrier, "temperature_c")
-    removal_c = temperature_c if removal_temperature_c is None else removal_temperature_c
+    removal_c = options.get("removal_temperature_c")
+    removal_c = temperature_c if removal_c is None else removal_c
     check_temperature(removal_c, carrier, "removal_temperature_c")
     for where, value in (("temperature_c", temperature_c), ("removal_temperature_c", removal_c)):
         try:
@@ -173,8 +191,8 @@ def _request(
         limits,
         max_steps,
         max_total_time_s,
-        allow_osmotic_buffer,
-        min_carrier_fraction,
+        options.get("allow_osmotic_buffer", True),
+        options.get("min_carrier_fraction", 0.0),
     )
 
 
@@ -335,18 +353,10 @@ def design_cocktail(
     candidates: Sequence[str],
     toxicity: KineticToxicityModel,
     *,
-    temperature_c: float,
-    vitrification: VitrificationTarget,
-    limits: Limits | None = None,
-    removal_temperature_c: float | None = None,
-    max_total_time_s: float | None = None,
-    max_steps: int = 3,
     composition_step: float = 0.1,
     pareto_levels: int = 4,
-    equilibration: float = 0.95,
-    allow_osmotic_buffer: bool = True,
-    min_carrier_fraction: float = 0.0,
     progress: Progress | None = None,
+    **options: Unpack[DesignOptions],
 ) -> CocktailDesign:
     """Design a CPA cocktail and its loading/unloading protocol at the least predicted toxicity.
 
@@ -391,20 +401,7 @@ def design_cocktail(
         or not (1 <= pareto_levels <= 8)
     ):
         raise ValidationError("pareto_levels must be an integer from 1 to 8", field="pareto_levels")
-    request = _request(
-        cell,
-        names,
-        toxicity,
-        temperature_c=temperature_c,
-        vitrification=vitrification,
-        limits=limits,
-        removal_temperature_c=removal_temperature_c,
-        max_total_time_s=max_total_time_s,
-        max_steps=max_steps,
-        equilibration=equilibration,
-        allow_osmotic_buffer=allow_osmotic_buffer,
-        min_carrier_fraction=min_carrier_fraction,
-    )
+    request = _request(cell, names, toxicity, options)
     _report(progress, 0.0)
     vectors = fraction_grid(len(names), composition_step)
     ranked, missed = screen(request.context, vectors, 0)
@@ -455,13 +452,13 @@ def design_cocktail(
         "proportions": len(vectors),
         "proportions_meeting_constraint": len(ranked),
         "protocol_designs": designs,
-        "max_steps": max_steps,
+        "max_steps": request.max_steps,
         "quick_design": {"max_steps": QUICK_STEPS, "evaluations": QUICK_EVALUATIONS},
         "pareto_levels": pareto_levels,
         "level_steps": dict(LEVEL_STEPS),
-        "equilibration": equilibration,
+        "equilibration": request.context.equilibration,
         "removal_temperature_c": request.context.removal_temperature_c,
-        "max_total_time_s": max_total_time_s,
+        "max_total_time_s": request.max_total_time_s,
         "carrier": dict(request.context.carrier),
         "proxy": PROXY_METHOD,
         "seconds": time.perf_counter() - started,
@@ -480,8 +477,8 @@ def design_cocktail(
         cell=cell,
         candidates=names,
         toxicity_model=toxicity.as_dict(),
-        temperature_c=temperature_c,
-        vitrification=vitrification,
+        temperature_c=request.context.temperature_c,
+        vitrification=request.context.target,
         limits=request.limits,
         method=METHOD,
         settings=settings,
@@ -537,16 +534,8 @@ def design_for_composition(
     molality: Mapping[str, float],
     toxicity: KineticToxicityModel,
     *,
-    temperature_c: float,
-    vitrification: VitrificationTarget,
     label: str = "fixed",
-    limits: Limits | None = None,
-    removal_temperature_c: float | None = None,
-    max_total_time_s: float | None = None,
-    max_steps: int = 3,
-    equilibration: float = 0.95,
-    allow_osmotic_buffer: bool = True,
-    min_carrier_fraction: float = 0.0,
+    **options: Unpack[DesignOptions],
 ) -> CocktailPoint:
     """A fixed composition (e.g. VS55, DP6) loaded and unloaded by the same designer.
 
@@ -555,19 +544,6 @@ def design_for_composition(
     """
     names = _candidates(cell, list(molality), toxicity)
     canonical = dict(zip(names, (float(v) for v in molality.values()), strict=True))
-    request = _request(
-        cell,
-        names,
-        toxicity,
-        temperature_c=temperature_c,
-        vitrification=vitrification,
-        limits=limits,
-        removal_temperature_c=removal_temperature_c,
-        max_total_time_s=max_total_time_s,
-        max_steps=max_steps,
-        equilibration=equilibration,
-        allow_osmotic_buffer=allow_osmotic_buffer,
-        min_carrier_fraction=min_carrier_fraction,
-    )
-    check = check_vitrification(vitrification, canonical, request.context.carrier)
+    request = _request(cell, names, toxicity, options)
+    check = check_vitrification(request.context.target, canonical, request.context.carrier)
     return _design_point(request, canonical, check, label, quick=False)
