@@ -97,6 +97,33 @@ def rls_policies(
     policy(table, "delete_policy", "DELETE", using=delete, schema=schema)
 
 
+# The user-owned tables (created_by / team_id / visibility) as migration 0002 found them;
+# 0002 and 0010 act on exactly these (later owned tables get their policies themselves).
+OWNED_TABLES = (
+    "molecules",
+    "mixtures",
+    "predictions",
+    "experiments",
+    "protocols",
+    "cell_types",
+    "datasets",
+    "predictive_models",
+)
+
+
+def owned_rls_policies(table: str) -> None:
+    """:func:`rls_policies` of a user-owned table: the ``auth.can_*_row`` rules of 0002."""
+    rls_policies(
+        table,
+        select="auth.can_view_row(created_by, team_id, visibility)",
+        insert="auth.can_insert_row(created_by, team_id)",
+        update="auth.can_edit_row(created_by, team_id, visibility)",
+        update_check="auth.can_edit_row(created_by, team_id, visibility) "
+        "AND (team_id IS NULL OR auth.team_can(team_id, 'create'))",
+        delete="auth.can_delete_row(created_by, team_id, visibility)",
+    )
+
+
 # ------------------------------------------------------------------ triggers, grants
 def touch_row_trigger(table: str) -> None:
     """``updated_at`` maintenance and owner immutability (``public.touch_row()``)."""

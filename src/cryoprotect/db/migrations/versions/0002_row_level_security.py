@@ -23,9 +23,11 @@ import sqlalchemy as sa
 from alembic import op
 
 from cryoprotect.db.migration_helpers import (
+    OWNED_TABLES,
     SYSTEM_USER_ID,
     app_role,
     audit_row_trigger,
+    owned_rls_policies,
     rls_policies,
     touch_row_trigger,
 )
@@ -35,17 +37,6 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-# Tables whose rows carry created_by / team_id / visibility.
-OWNED_TABLES = (
-    "molecules",
-    "mixtures",
-    "predictions",
-    "experiments",
-    "protocols",
-    "cell_types",
-    "datasets",
-    "predictive_models",
-)
 # Child tables: visible and editable through their parent row.
 CHILD_TABLES = {
     "molecular_properties": ("molecules", "molecule_id"),
@@ -306,15 +297,7 @@ def upgrade() -> None:
 
     # --- owned tables
     for t in OWNED_TABLES:
-        rls_policies(
-            t,
-            select="auth.can_view_row(created_by, team_id, visibility)",
-            insert="auth.can_insert_row(created_by, team_id)",
-            update="auth.can_edit_row(created_by, team_id, visibility)",
-            update_check="auth.can_edit_row(created_by, team_id, visibility) "
-            "AND (team_id IS NULL OR auth.team_can(team_id, 'create'))",
-            delete="auth.can_delete_row(created_by, team_id, visibility)",
-        )
+        owned_rls_policies(t)
 
     # --- child tables: through the parent row (the parent's own RLS applies in EXISTS)
     for t, (parent, fk) in CHILD_TABLES.items():

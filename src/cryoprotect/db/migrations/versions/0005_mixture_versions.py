@@ -24,6 +24,7 @@ from cryoprotect.db.migration_helpers import (
     grant_dml,
     indexes,
     jsonb,
+    policy,
     primary_key,
     timestamp,
     uuid_id,
@@ -49,6 +50,16 @@ UNITS_FIXED = (
 UNITS_0001 = (
     "unit IN ('mol/L', 'mmol/L', 'mol/kg', '%% w/w', '%% w/v', '%% v/v', 'g/L', 'mole fraction')"
 )
+
+
+def _component_write_policies(*, molecule_visible: bool) -> None:
+    """mixture_components' INSERT/UPDATE policies: the parent mixture editable and, from
+    0005 on (``molecule_visible``), the component's molecule visible to the writer."""
+    c = "mixture_components"
+    editable = PARENT_EDITABLE.format(t=c)
+    check = f"{editable} AND {MOLECULE_VISIBLE}" if molecule_visible else editable
+    policy(c, "insert_policy", "INSERT", check=f"created_by = auth.uid() AND {check}")
+    policy(c, "update_policy", "UPDATE", using=editable, check=check)
 
 
 def upgrade() -> None:
@@ -91,32 +102,11 @@ def upgrade() -> None:
     audit_row_trigger(t)
     grant_dml(t, app_role())
 
-    c = "mixture_components"
-    editable = PARENT_EDITABLE.format(t=c)
-    op.execute(f"DROP POLICY IF EXISTS {c}_insert_policy ON public.{c}")
-    op.execute(
-        f"CREATE POLICY {c}_insert_policy ON public.{c} FOR INSERT "
-        f"WITH CHECK (created_by = auth.uid() AND {editable} AND {MOLECULE_VISIBLE})"
-    )
-    op.execute(f"DROP POLICY IF EXISTS {c}_update_policy ON public.{c}")
-    op.execute(
-        f"CREATE POLICY {c}_update_policy ON public.{c} FOR UPDATE USING ({editable}) "
-        f"WITH CHECK ({editable} AND {MOLECULE_VISIBLE})"
-    )
+    _component_write_policies(molecule_visible=True)
 
 
 def downgrade() -> None:
     op.drop_constraint(op.f("ck_mixture_components_unit"), "mixture_components", type_="check")
     op.create_check_constraint("unit", "mixture_components", UNITS_0001)
-    c = "mixture_components"
-    editable = PARENT_EDITABLE.format(t=c)
-    op.execute(f"DROP POLICY IF EXISTS {c}_insert_policy ON public.{c}")
-    op.execute(
-        f"CREATE POLICY {c}_insert_policy ON public.{c} FOR INSERT "
-        f"WITH CHECK (created_by = auth.uid() AND {editable})"
-    )
-    op.execute(f"DROP POLICY IF EXISTS {c}_update_policy ON public.{c}")
-    op.execute(
-        f"CREATE POLICY {c}_update_policy ON public.{c} FOR UPDATE USING ({editable}) WITH CHECK ({editable})"
-    )
+    _component_write_policies(molecule_visible=False)
     op.drop_table("mixture_versions")

@@ -35,6 +35,7 @@ from alembic import op
 from cryoprotect.db.migration_helpers import (
     EXPERIMENT_CONTENT_COLUMNS,
     EXPERIMENT_GUARD_0008,
+    OWNED_TABLES,
     SYSTEM_USER_ID,
 )
 
@@ -43,16 +44,6 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
-OWNED_TABLES = (
-    "molecules",
-    "mixtures",
-    "predictions",
-    "experiments",
-    "protocols",
-    "cell_types",
-    "datasets",
-    "predictive_models",
-)
 # What an experiment cites: (column on experiments, cited table, noun in messages).
 CITED = (
     ("mixture_id", "mixtures", "mixture"),

@@ -27,10 +27,11 @@ from cryoprotect.db.migration_helpers import (
     audit_row_trigger,
     foreign_key,
     grant_dml,
+    indexes,
     jsonb,
     owned_columns,
+    owned_rls_policies,
     primary_key,
-    rls_policies,
     touch_row_trigger,
     uuid_id,
 )
@@ -86,19 +87,10 @@ def upgrade() -> None:
             "created_by", "name", "version", name=op.f(f"uq_{TABLE}_created_by_name_version")
         ),
     )
-    for column in ("created_by", "team_id", "visibility", "name"):
-        op.create_index(op.f(f"ix_{TABLE}_{column}"), TABLE, [column])
+    indexes(TABLE, "created_by", "team_id", "visibility", "name")
 
     # Row-level security: exactly the owned-table policies of 0002 (as predictive_models).
-    rls_policies(
-        TABLE,
-        select="auth.can_view_row(created_by, team_id, visibility)",
-        insert="auth.can_insert_row(created_by, team_id)",
-        update="auth.can_edit_row(created_by, team_id, visibility)",
-        update_check="auth.can_edit_row(created_by, team_id, visibility) "
-        "AND (team_id IS NULL OR auth.team_can(team_id, 'create'))",
-        delete="auth.can_delete_row(created_by, team_id, visibility)",
-    )
+    owned_rls_policies(TABLE)
     touch_row_trigger(TABLE)
     audit_row_trigger(TABLE)
     op.execute(
