@@ -252,14 +252,9 @@ EXPERIMENT_CONTENT_COLUMNS = (
     "attachments",
 )
 
-# experiment_guard as migration 0008 defines it (and 0010's downgrade restores it).
-EXPERIMENT_GUARD_0008 = f"""
-CREATE OR REPLACE FUNCTION public.experiment_guard() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-DECLARE
-    changed text[];
-BEGIN
-    IF current_setting('cryoprotect.verification_write', true) = 'on' THEN
+# The start of experiment_guard's body in 0008 and 0010: a verification write passes,
+# no one sets a verdict by hand, and ``changed`` gets the content columns that change.
+EXPERIMENT_GUARD_CHECKS = f"""    IF current_setting('cryoprotect.verification_write', true) = 'on' THEN
         RETURN NEW;
     END IF;
     IF NEW.verification_status IS DISTINCT FROM OLD.verification_status
@@ -271,7 +266,16 @@ BEGIN
     FROM jsonb_each(to_jsonb(NEW)) n
     WHERE key = ANY (ARRAY{list(EXPERIMENT_CONTENT_COLUMNS)}::text[])
       AND n.value IS DISTINCT FROM to_jsonb(OLD) -> key;
-    IF OLD.verification_status IN ('verified', 'rejected') AND cardinality(changed) > 0 THEN
+"""
+
+# experiment_guard as migration 0008 defines it (and 0010's downgrade restores it).
+EXPERIMENT_GUARD_0008 = f"""
+CREATE OR REPLACE FUNCTION public.experiment_guard() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    changed text[];
+BEGIN
+{EXPERIMENT_GUARD_CHECKS}    IF OLD.verification_status IN ('verified', 'rejected') AND cardinality(changed) > 0 THEN
         NEW.verification_status := 'pending';
         PERFORM set_config('cryoprotect.verification_write', 'on', true);
         INSERT INTO public.lab_verifications (experiment_id, status, notes, created_by)
@@ -285,4 +289,30 @@ BEGIN
     END IF;
     RETURN NEW;
 END $$;
+"""
+
+# experiment_history's summary of an audit entry's changes (0008; 0011 keeps it).
+HISTORY_CHANGES = """
+        CASE WHEN a.action = 'UPDATE' THEN coalesce((
+            SELECT jsonb_object_agg(k, jsonb_build_object('old', a.old_data -> k,
+                                                          'new', a.new_data -> k))
+            FROM jsonb_object_keys(a.new_data) k
+            WHERE k NOT IN ('updated_at', 'created_at')
+              AND (a.old_data -> k) IS DISTINCT FROM (a.new_data -> k)
+        ), '{}'::jsonb) ELSE '{}'::jsonb END"""
+
+# experiment_history(exp) as 0008 defines it, after its CREATE [OR REPLACE] FUNCTION line
+# (0011's downgrade restores it).
+EXPERIMENT_HISTORY_0008 = f"""RETURNS TABLE (occurred_at timestamptz, actor_id uuid, action text, changes jsonb)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+    SELECT a.occurred_at, a.actor_id, a.action::text,
+        {HISTORY_CHANGES.strip()}
+    FROM public.audit_log a
+    WHERE a.table_name = 'experiments' AND a.row_id = exp::text
+      AND EXISTS (
+          SELECT 1 FROM public.experiments e
+          WHERE e.id = exp AND auth.can_view_row(e.created_by, e.team_id, e.visibility)
+      )
+    ORDER BY a.id
+$$;
 """

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-from cryoprotect.db.migration_helpers import EXPERIMENT_GUARD_0008
+from cryoprotect.db.migration_helpers import EXPERIMENT_GUARD_0008, EXPERIMENT_HISTORY_0008
 
 revision = "0008"
 down_revision = "0007"
@@ -39,25 +39,9 @@ FUNCTIONS = (
 -- Who changed what and when, for anyone who can see the experiment (the audit log itself
 -- is readable only by each entry's actor).
 CREATE OR REPLACE FUNCTION public.experiment_history(exp uuid)
-RETURNS TABLE (occurred_at timestamptz, actor_id uuid, action text, changes jsonb)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-    SELECT a.occurred_at, a.actor_id, a.action::text,
-        CASE WHEN a.action = 'UPDATE' THEN coalesce((
-            SELECT jsonb_object_agg(k, jsonb_build_object('old', a.old_data -> k,
-                                                          'new', a.new_data -> k))
-            FROM jsonb_object_keys(a.new_data) k
-            WHERE k NOT IN ('updated_at', 'created_at')
-              AND (a.old_data -> k) IS DISTINCT FROM (a.new_data -> k)
-        ), '{}'::jsonb) ELSE '{}'::jsonb END
-    FROM public.audit_log a
-    WHERE a.table_name = 'experiments' AND a.row_id = exp::text
-      AND EXISTS (
-          SELECT 1 FROM public.experiments e
-          WHERE e.id = exp AND auth.can_view_row(e.created_by, e.team_id, e.visibility)
-      )
-    ORDER BY a.id
-$$;
-
+"""
+    + EXPERIMENT_HISTORY_0008
+    + """
 CREATE OR REPLACE FUNCTION public.apply_lab_verification() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 BEGIN

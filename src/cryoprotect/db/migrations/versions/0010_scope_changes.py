@@ -33,8 +33,8 @@ from __future__ import annotations
 from alembic import op
 
 from cryoprotect.db.migration_helpers import (
-    EXPERIMENT_CONTENT_COLUMNS,
     EXPERIMENT_GUARD_0008,
+    EXPERIMENT_GUARD_CHECKS,
     OWNED_TABLES,
     SYSTEM_USER_ID,
 )
@@ -233,19 +233,7 @@ DECLARE
     moved boolean := NEW.team_id IS DISTINCT FROM OLD.team_id;
     reasons text[] := '{{}}';
 BEGIN
-    IF current_setting('cryoprotect.verification_write', true) = 'on' THEN
-        RETURN NEW;
-    END IF;
-    IF NEW.verification_status IS DISTINCT FROM OLD.verification_status
-       AND NEW.verification_status IN ('verified', 'rejected') THEN
-        RAISE EXCEPTION 'verification status is set only by a lab verification'
-            USING ERRCODE = '42501';
-    END IF;
-    SELECT coalesce(array_agg(key ORDER BY key), '{{}}') INTO changed
-    FROM jsonb_each(to_jsonb(NEW)) n
-    WHERE key = ANY (ARRAY{list(EXPERIMENT_CONTENT_COLUMNS)}::text[])
-      AND n.value IS DISTINCT FROM to_jsonb(OLD) -> key;
-    IF OLD.verification_status IN ('verified', 'rejected')
+{EXPERIMENT_GUARD_CHECKS}    IF OLD.verification_status IN ('verified', 'rejected')
        AND (cardinality(changed) > 0 OR moved) THEN
         IF moved THEN
             -- A verdict belongs to the team whose verifier gave it: it never moves along.

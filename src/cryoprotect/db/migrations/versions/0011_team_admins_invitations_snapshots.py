@@ -41,6 +41,8 @@ import sqlalchemy as sa
 from alembic import op
 
 from cryoprotect.db.migration_helpers import (
+    EXPERIMENT_HISTORY_0008,
+    HISTORY_CHANGES,
     app_role,
     audit_row_trigger,
     foreign_key,
@@ -130,15 +132,6 @@ LANGUAGE sql STABLE SECURITY INVOKER SET search_path = pg_catalog, public AS $$
 $$;
 """
 
-HISTORY_CHANGES = """
-        CASE WHEN a.action = 'UPDATE' THEN coalesce((
-            SELECT jsonb_object_agg(k, jsonb_build_object('old', a.old_data -> k,
-                                                          'new', a.new_data -> k))
-            FROM jsonb_object_keys(a.new_data) k
-            WHERE k NOT IN ('updated_at', 'created_at')
-              AND (a.old_data -> k) IS DISTINCT FROM (a.new_data -> k)
-        ), '{}'::jsonb) ELSE '{}'::jsonb END"""
-
 HISTORY_0011 = f"""
 DROP FUNCTION IF EXISTS public.experiment_history(uuid);
 CREATE FUNCTION public.experiment_history(exp uuid)
@@ -173,19 +166,7 @@ $$;
 HISTORY_0008 = f"""
 DROP FUNCTION IF EXISTS public.experiment_history(uuid);
 CREATE FUNCTION public.experiment_history(exp uuid)
-RETURNS TABLE (occurred_at timestamptz, actor_id uuid, action text, changes jsonb)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-    SELECT a.occurred_at, a.actor_id, a.action::text,
-        {HISTORY_CHANGES.strip()}
-    FROM public.audit_log a
-    WHERE a.table_name = 'experiments' AND a.row_id = exp::text
-      AND EXISTS (
-          SELECT 1 FROM public.experiments e
-          WHERE e.id = exp AND auth.can_view_row(e.created_by, e.team_id, e.visibility)
-      )
-    ORDER BY a.id
-$$;
-"""
+{EXPERIMENT_HISTORY_0008}"""
 
 INVITATION_FUNCTIONS = r"""
 CREATE OR REPLACE FUNCTION auth.email() RETURNS text
