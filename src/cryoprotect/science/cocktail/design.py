@@ -8,7 +8,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Required, TypedDict, Unpack
+from typing import Any, Required, Unpack
 
 from cryoprotect.errors import InfeasibleProtocolError, ValidationError
 from cryoprotect.science.cells import CellType
@@ -44,6 +44,7 @@ from cryoprotect.science.protocols import (
     design_steps,
     evaluate_protocol,
 )
+from cryoprotect.science.protocols.design import StepOptions, check_keywords
 from cryoprotect.science.toxicity import KineticToxicityModel
 from cryoprotect.science.transport import ZERO_CELSIUS_K, isotonic_carrier
 
@@ -73,19 +74,13 @@ METHOD = (
 )
 
 
-class DesignOptions(TypedDict, total=False):
+class DesignOptions(StepOptions, total=False):
     """The options :func:`design_cocktail` and :func:`design_for_composition` share, by
-    keyword (see :func:`design_cocktail`'s Args; absent ones take the defaults there)."""
+    keyword: the protocol designer's and the target and time limit (see
+    :func:`design_cocktail`'s Args; :func:`_request` holds the defaults)."""
 
-    temperature_c: Required[float]
     vitrification: Required[VitrificationTarget]
-    limits: Limits | None
-    removal_temperature_c: float | None
     max_total_time_s: float | None
-    max_steps: int
-    equilibration: float
-    allow_osmotic_buffer: bool
-    min_carrier_fraction: float
 
 
 @dataclass(frozen=True)
@@ -140,9 +135,7 @@ def _request(
         TypeError: an option that is not one of :class:`DesignOptions` (as a misspelt keyword
             argument would, a programming error).
     """
-    unknown = set(options) - DesignOptions.__required_keys__ - DesignOptions.__optional_keys__
-    if unknown:
-        raise TypeError(f"unexpected keyword arguments {sorted(unknown)}")
+    check_keywords(options, DesignOptions)
     temperature_c = options["temperature_c"]
     vitrification = options["vitrification"]
     max_total_time_s = options.get("max_total_time_s")

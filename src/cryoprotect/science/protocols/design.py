@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from cryoprotect.errors import InfeasibleProtocolError, ValidationError
 from cryoprotect.science.cells import CellType, ParameterRange
@@ -44,18 +44,34 @@ from cryoprotect.science.transport.summary import IntegrandFactory
 # --- design ---------------------------------------------------------------------------------
 
 
+class StepOptions(TypedDict, total=False):
+    """The step-design options :func:`design_protocol` and
+    :func:`~cryoprotect.science.protocols.steps.design_steps` share, by keyword (see
+    :func:`design_protocol`'s Args; :func:`checked_problem` holds the defaults)."""
+
+    temperature_c: Required[float]
+    limits: Limits | None
+    removal_temperature_c: float | None
+    max_steps: int
+    allow_osmotic_buffer: bool
+    equilibration: float
+    min_carrier_fraction: float
+
+
+def check_keywords(options: Mapping[str, Any], known: type) -> None:
+    """Raises TypeError for a key of ``options`` that the TypedDict ``known`` does not name
+    (as a misspelt keyword argument would: a programming error)."""
+    unknown = set(options) - known.__required_keys__ - known.__optional_keys__  # type: ignore[attr-defined]
+    if unknown:
+        raise TypeError(f"unexpected keyword arguments {sorted(unknown)}")
+
+
 def design_protocol(
     cell: CellType,
     target_molality: Mapping[str, float],
     *,
-    temperature_c: float,
-    limits: Limits | None = None,
-    removal_temperature_c: float | None = None,
-    max_steps: int = 4,
-    allow_osmotic_buffer: bool = True,
-    equilibration: float = 0.95,
-    min_carrier_fraction: float = 0.0,
     parameter_ranges: Sequence[ParameterRange] | None = None,
+    **options: Unpack[StepOptions],
 ) -> ProtocolDesign:
     """Design CPA addition and removal steps that minimise toxicity within the limits.
 
@@ -91,17 +107,7 @@ def design_protocol(
         InfeasibleProtocolError: no protocol can keep the cell within the limits
             (``details`` names the constraint, limit, best achievable value and phase).
     """
-    problem, removal_c = checked_problem(
-        cell,
-        target_molality,
-        temperature_c=temperature_c,
-        limits=limits,
-        removal_temperature_c=removal_temperature_c,
-        max_steps=max_steps,
-        allow_osmotic_buffer=allow_osmotic_buffer,
-        equilibration=equilibration,
-        min_carrier_fraction=min_carrier_fraction,
-    )
+    problem, temperature_c, removal_c, max_steps = checked_problem(cell, target_molality, options)
     target, limits = problem.target, problem.limits
     designed, settings = _design(problem, temperature_c, removal_c, max_steps)
     one = _comparison(problem, "one_step", 1, temperature_c, removal_c, settings)
@@ -144,18 +150,13 @@ def design_protocol(
 def checked_problem(
     cell: CellType,
     target_molality: Mapping[str, float],
+    options: StepOptions,
     *,
-    temperature_c: float,
-    limits: Limits | None,
-    removal_temperature_c: float | None,
-    max_steps: int,
-    allow_osmotic_buffer: bool,
-    equilibration: float,
-    min_carrier_fraction: float,
     integrand: IntegrandFactory | None = None,
     evaluations: Mapping[int, int] | None = None,
-) -> tuple[_Problem, float]:
-    """A design request checked (in this order) and made a problem, with the removal temperature.
+) -> tuple[_Problem, float, float, int]:
+    """A design request checked (in this order) and made a problem, with the addition and
+    removal temperatures and the most steps per phase.
 
     The arguments are those of :func:`design_protocol` and
     :func:`~cryoprotect.science.protocols.steps.design_steps`: no ``integrand`` is the Benson
@@ -164,9 +165,15 @@ def checked_problem(
     Raises:
         ValidationError: as ``design_protocol`` (field named); ``evaluations`` without a
             positive budget for K = 2.
+        TypeError: an option :class:`StepOptions` does not name.
     """
+    check_keywords(options, StepOptions)
+    temperature_c = options["temperature_c"]
+    max_steps = options.get("max_steps", 4)
+    equilibration = options.get("equilibration", 0.95)
+    min_carrier_fraction = options.get("min_carrier_fraction", 0.0)
     target = _check_target(cell, target_molality)
-    limits = limits or Limits.of(cell)
+    limits = options.get("limits") or Limits.of(cell)
     _check_limits(limits)
     if isinstance(max_steps, bool) or not isinstance(max_steps, int) or not 1 <= max_steps <= 8:
         raise ValidationError("max_steps must be an integer from 1 to 8", field="max_steps")
@@ -181,7 +188,8 @@ def checked_problem(
         raise ValidationError("evaluations needs a positive budget for K = 2", field="evaluations")
     carrier = isotonic_carrier(cell)
     _check_temperature(temperature_c, carrier, "temperature_c")
-    removal_c = temperature_c if removal_temperature_c is None else removal_temperature_c
+    removal_c = options.get("removal_temperature_c")
+    removal_c = temperature_c if removal_c is None else removal_c
     _check_temperature(removal_c, carrier, "removal_temperature_c")
     powers = {} if integrand is not None else {n: toxicity_parameter(n).exponent for n in target}
     problem = _Problem(
@@ -190,13 +198,13 @@ def checked_problem(
         carrier=carrier,
         limits=limits,
         equilibration=equilibration,
-        allow_buffer=allow_osmotic_buffer,
+        allow_buffer=options.get("allow_osmotic_buffer", True),
         powers=powers,
         min_carrier_fraction=min_carrier_fraction,
         integrand=integrand,
         budgets=budgets,
     )
-    return problem, removal_c
+    return problem, temperature_c, removal_c, max_steps
 
 
 def _design(

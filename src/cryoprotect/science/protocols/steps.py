@@ -15,11 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 from cryoprotect.science.cells import CellType
-from cryoprotect.science.protocols.definitions import Limits
-from cryoprotect.science.protocols.design import _design, checked_problem
+from cryoprotect.science.protocols.design import StepOptions, _design, checked_problem
 from cryoprotect.science.transport import Step, summarize
 from cryoprotect.science.transport.summary import IntegrandFactory
 
@@ -51,15 +50,9 @@ def design_steps(
     cell: CellType,
     target_molality: Mapping[str, float],
     *,
-    temperature_c: float,
     integrand: IntegrandFactory,
-    limits: Limits | None = None,
-    removal_temperature_c: float | None = None,
-    max_steps: int = 4,
-    allow_osmotic_buffer: bool = True,
-    equilibration: float = 0.95,
-    min_carrier_fraction: float = 0.0,
     evaluations: Mapping[int, int] | None = None,
+    **options: Unpack[StepOptions],
 ) -> DesignedSteps:
     """Design addition and removal steps that minimise ∫ integrand dt within the limits.
 
@@ -83,20 +76,10 @@ def design_steps(
         InfeasibleProtocolError: no protocol keeps the cell within the limits (``details``
             names the constraint, its limit, the best value achieved and the phase).
     """
-    problem, removal_c = checked_problem(
-        cell,
-        target_molality,
-        temperature_c=temperature_c,
-        limits=limits,
-        removal_temperature_c=removal_temperature_c,
-        max_steps=max_steps,
-        allow_osmotic_buffer=allow_osmotic_buffer,
-        equilibration=equilibration,
-        min_carrier_fraction=min_carrier_fraction,
-        integrand=integrand,
-        evaluations=evaluations,
+    checked = checked_problem(
+        cell, target_molality, options, integrand=integrand, evaluations=evaluations
     )
-    (addition, removal), settings = _design(problem, temperature_c, removal_c, max_steps)
+    (addition, removal), settings = _design(*checked)
     steps = [*addition, *removal]
     summary = summarize(cell, steps, integrand=integrand)
     return DesignedSteps(
