@@ -20,23 +20,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from cryoprotect.db.models.base import (
     VERIFICATION_STATUSES,
+    Authored,
     Base,
-    CreatedBy,
     Owned,
-    Timestamps,
     in_check,
     json_array,
     json_object,
     reference,
     required_reference,
-    uuid_pk,
 )
 
 
 class CellType(Owned, Base):
     __tablename__ = "cell_types"
 
-    id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
     species: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
@@ -47,7 +44,6 @@ class CellType(Owned, Base):
 class Protocol(Owned, Base):
     __tablename__ = "protocols"
 
-    id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(String(300), nullable=False, index=True)
     description: Mapped[str | None] = mapped_column(Text)
     mixture_id: Mapped[uuid.UUID | None] = reference("mixtures", "SET NULL")
@@ -61,7 +57,6 @@ class Protocol(Owned, Base):
 class Experiment(Owned, Base):
     __tablename__ = "experiments"
 
-    id: Mapped[uuid.UUID] = uuid_pk()
     title: Mapped[str] = mapped_column(String(300), nullable=False, index=True)
     mixture_id: Mapped[uuid.UUID | None] = reference("mixtures", "RESTRICT")
     mixture_version: Mapped[int | None] = mapped_column(Integer)
@@ -88,14 +83,13 @@ class Experiment(Owned, Base):
         )
 
 
-class LabVerification(CreatedBy, Timestamps, Base):
+class LabVerification(Authored, Base):
     __tablename__ = "lab_verifications"
     __table_args__ = (
         CheckConstraint(in_check("status", ("pending", "verified", "rejected")), name="status"),
         Index("ix_lab_verifications_experiment_created", "experiment_id", "created_at"),
     )
 
-    id: Mapped[uuid.UUID] = uuid_pk()
     experiment_id: Mapped[uuid.UUID] = required_reference("experiments", "CASCADE")
     status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="pending")
     verifier_id: Mapped[uuid.UUID | None] = reference("auth.users", "RESTRICT")

@@ -20,10 +20,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from cryoprotect.db.models.base import (
     COMPONENT_ROLES,
     COMPOSITION_UNITS,
+    Authored,
     Base,
     CreatedBy,
     Owned,
-    Timestamps,
     in_check,
     json_array,
     required_reference,
@@ -35,7 +35,6 @@ from cryoprotect.db.models.base import (
 class Mixture(Owned, Base):
     __tablename__ = "mixtures"
 
-    id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(String(300), nullable=False, index=True)
     description: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
@@ -67,7 +66,7 @@ class MixtureVersion(CreatedBy, Base):
     created_at: Mapped[datetime] = server_now(sort_order=1)
 
 
-class MixtureComponent(CreatedBy, Timestamps, Base):
+class MixtureComponent(Authored, Base):
     __tablename__ = "mixture_components"
     __table_args__ = (
         CheckConstraint("amount >= 0", name="amount_non_negative"),
@@ -76,7 +75,6 @@ class MixtureComponent(CreatedBy, Timestamps, Base):
         UniqueConstraint("mixture_id", "molecule_id"),
     )
 
-    id: Mapped[uuid.UUID] = uuid_pk()
     mixture_id: Mapped[uuid.UUID] = required_reference("mixtures", "CASCADE")
     molecule_id: Mapped[uuid.UUID] = required_reference("molecules", "RESTRICT")
     amount: Mapped[float] = mapped_column(Float, nullable=False)

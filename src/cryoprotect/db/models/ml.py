@@ -29,14 +29,12 @@ from cryoprotect.db.models.base import (
     json_object,
     reference,
     required_reference,
-    uuid_pk,
 )
 
 
 class Dataset(Owned, Base):
     __tablename__ = "datasets"
 
-    id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(String(300), nullable=False, index=True)
     description: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -64,7 +62,6 @@ class Dataset(Owned, Base):
 class PredictiveModel(Owned, Base):
     __tablename__ = "predictive_models"
 
-    id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
     algorithm: Mapped[str] = mapped_column(String(100), nullable=False)
@@ -110,7 +107,6 @@ class PredictiveModel(Owned, Base):
 class Prediction(Owned, Base):
     __tablename__ = "predictions"
 
-    id: Mapped[uuid.UUID] = uuid_pk()
     model_id: Mapped[uuid.UUID] = required_reference("predictive_models", "CASCADE")
     mixture_id: Mapped[uuid.UUID | None] = reference("mixtures", "CASCADE")
     mixture_version: Mapped[int | None] = mapped_column(Integer)

@@ -23,22 +23,19 @@ from cryoprotect.db.models.base import (
     MOLECULE_CLASSES,
     MOLECULE_KINDS,
     PROVENANCES,
+    Authored,
     Base,
-    CreatedBy,
     Owned,
-    Timestamps,
     in_check,
     json_array,
     json_object,
     required_reference,
-    uuid_pk,
 )
 
 
 class Molecule(Owned, Base):
     __tablename__ = "molecules"
 
-    id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str | None] = mapped_column(String(300), index=True)
     synonyms: Mapped[list[str]] = mapped_column(
         ARRAY(Text), nullable=False, server_default=text("'{}'::text[]")
@@ -112,7 +109,7 @@ class Molecule(Owned, Base):
         )
 
 
-class MolecularProperty(CreatedBy, Timestamps, Base):
+class MolecularProperty(Authored, Base):
     __tablename__ = "molecular_properties"
     __table_args__ = (
         Index("ix_molecular_properties_property_name_value", "property_name", "value"),
@@ -120,7 +117,6 @@ class MolecularProperty(CreatedBy, Timestamps, Base):
         UniqueConstraint("molecule_id", "property_name", "method"),
     )
 
-    id: Mapped[uuid.UUID] = uuid_pk()
     molecule_id: Mapped[uuid.UUID] = required_reference("molecules", "CASCADE")
     property_name: Mapped[str] = mapped_column(String(100), nullable=False, index=True)
     value: Mapped[float | None] = mapped_column(Float)

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from cryoprotect.db.models.base import (
     INVITATION_STATUSES,
+    Authored,
     Base,
-    CreatedBy,
     Timestamps,
     in_check,
     required_reference,
@@ -52,10 +52,9 @@ class TeamRole(Timestamps, Base):
     can_manage: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
 
 
-class Team(CreatedBy, Timestamps, Base):
+class Team(Authored, Base):
     __tablename__ = "teams"
 
-    id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
     description: Mapped[str | None] = mapped_column(Text)
 

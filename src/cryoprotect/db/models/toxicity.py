@@ -12,7 +12,6 @@ those of every owned table (migration 0015 copies the policies of ``predictive_m
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlalchemy import (
@@ -27,13 +26,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cryoprotect.db.models.base import MODEL_STATUSES, Base, Owned, in_check, json_object, uuid_pk
+from cryoprotect.db.models.base import MODEL_STATUSES, Base, Owned, in_check, json_object
 
 
 class ToxicityModel(Owned, Base):
     __tablename__ = "toxicity_models"
 
-    id: Mapped[uuid.UUID] = uuid_pk()
     name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
     status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="queued")
