@@ -36,7 +36,7 @@ from cryoprotect.db.database import SYSTEM_USER_ID, Database, Identity
 from cryoprotect.db.models import ApiToken, RefreshToken, RevokedToken, User
 from cryoprotect.errors import AuthenticationError, Conflict, NotFound, ValidationError
 from cryoprotect.services.actor import Actor
-from cryoprotect.services.common import record_from
+from cryoprotect.services.common import inserted, record_from
 from cryoprotect.settings import Settings
 
 API_TOKEN_PREFIX = "cpt_"  # noqa: S105 - a public prefix, not a secret
@@ -233,10 +233,7 @@ class AuthService:
                 display_name=display_name,
                 is_admin=admin,
             )
-            session.add(user)
-            session.flush()
-            session.refresh(user)
-            return UserRecord.of(user)
+            return UserRecord.of(inserted(session, user))
 
     def request_account(
         self, email: str, password: str, display_name: str | None = None
@@ -555,10 +552,7 @@ class AuthService:
                 token_hash=_digest(secret),
                 expires_at=expires,
             )
-            session.add(row)
-            session.flush()
-            session.refresh(row)
-            return ApiTokenRecord.of(row, secret)
+            return ApiTokenRecord.of(inserted(session, row), secret)
 
     def list_api_tokens(self, actor: Actor) -> list[ApiTokenRecord]:
         """The caller's API tokens; not to a caller using one (PermissionDenied)."""

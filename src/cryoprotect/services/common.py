@@ -55,6 +55,14 @@ def record_from(cls: type[R], source: Any, **computed: Any) -> R:
     )
 
 
+def inserted(session: Session, row: T) -> T:
+    """``row`` added and written, with what the database fills in (id, timestamps) read back."""
+    session.add(row)
+    session.flush()
+    session.refresh(row)
+    return row
+
+
 def paginate(session: Session, query: sa.Select[Any], page: int, per_page: int) -> Page[Any]:
     """Run ``query`` for one page (1-based) and count all its rows (RLS applies to both)."""
     per_page = max(1, min(per_page, MAX_PER_PAGE))

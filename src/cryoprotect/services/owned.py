@@ -26,6 +26,7 @@ from cryoprotect.services.common import (
     Page,
     change_visible,
     get_visible,
+    inserted,
     paginate,
 )
 
@@ -103,10 +104,7 @@ class OwnedRows(Generic[Row, Record]):
 
     def _add(self, actor: Actor, row: Row) -> Record:
         with self.db.transaction(actor.identity) as session:
-            session.add(row)
-            session.flush()
-            session.refresh(row)
-            return self._record(session, row)
+            return self._record(session, inserted(session, row))
 
     def delete(self, actor: Actor, row_id: uuid.UUID) -> None:
         actor.require_user()

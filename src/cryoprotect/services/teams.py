@@ -28,7 +28,7 @@ from cryoprotect.db.models import Team, TeamInvitation, TeamRole, User, UserTeam
 from cryoprotect.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.auth import normalise_email
-from cryoprotect.services.common import MAX_PER_PAGE, Page, record_from
+from cryoprotect.services.common import MAX_PER_PAGE, Page, inserted, record_from
 
 ROLE_NAMES = ("viewer", "editor", "verifier", "admin")
 # What public.respond_to_team_invitation returns when nothing was done, as domain errors.
@@ -147,10 +147,7 @@ class TeamService:
         label = _team_name(name)
         with self.db.transaction(actor.identity) as session:
             team = Team(name=label, description=description, created_by=user_id)
-            session.add(team)
-            session.flush()
-            session.refresh(team)
-            return TeamRecord.of(team, "admin")
+            return TeamRecord.of(inserted(session, team), "admin")
 
     def list(self, actor: Actor, *, page: int = 1, per_page: int = 25) -> Page[TeamRecord]:
         """One page of the teams the caller belongs to, by name, with the caller's role and
@@ -269,10 +266,7 @@ class TeamService:
             invitation = TeamInvitation(
                 team_id=team_id, email=address, role_id=role_id, invited_by=user_id
             )
-            session.add(invitation)
-            session.flush()
-            session.refresh(invitation)
-            return InvitationRecord.of(invitation, role, team.name)
+            return InvitationRecord.of(inserted(session, invitation), role, team.name)
 
     def invitations(self, actor: Actor, team_id: uuid.UUID) -> builtins.list[InvitationRecord]:
         """The team's pending invitations (team admins only), oldest first."""

@@ -16,6 +16,7 @@ from cryoprotect.db.database import Identity
 from cryoprotect.db.models import Job
 from cryoprotect.errors import Cancelled, Conflict, CryoprotectError
 from cryoprotect.services.actor import Actor
+from cryoprotect.services.common import inserted
 from cryoprotect.services.jobs.base import Running
 from cryoprotect.services.jobs.cancellation import JobCancellation
 from cryoprotect.services.jobs.process import this_worker
@@ -68,10 +69,7 @@ class JobRunner(JobCancellation):
                 worker=this_worker(),
                 model_id=model_id,
             )
-            session.add(job)
-            session.flush()
-            session.refresh(job)
-            queued = JobRecord.of(job)
+            queued = JobRecord.of(inserted(session, job))
         token = CancelToken()
         thread = threading.Thread(
             target=self._run,

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from typing import TypeVar
-
-from sqlalchemy.orm import Session
 
 from cryoprotect.db.database import Database
 from cryoprotect.db.models import PredictiveModel
@@ -15,18 +12,11 @@ from cryoprotect.errors import ValidationError
 from cryoprotect.ml import artifacts
 from cryoprotect.ml import train as ml_train
 from cryoprotect.services.actor import Actor
+
+# ``inserted`` lives in services.common; named here too for the modules that import it from here.
+from cryoprotect.services.common import inserted as inserted
 from cryoprotect.services.models.records import ModelRecord
 from cryoprotect.services.owned import OwnedRows
-
-R = TypeVar("R")
-
-
-def inserted(session: Session, row: R) -> R:
-    """``row`` added and written, with what the database fills in (id, timestamps) read back."""
-    session.add(row)
-    session.flush()
-    session.refresh(row)
-    return row
 
 
 class ModelServiceBase(OwnedRows[PredictiveModel, ModelRecord]):

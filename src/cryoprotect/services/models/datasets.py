@@ -13,8 +13,8 @@ from cryoprotect.errors import NotFound, ValidationError
 from cryoprotect.ml import datasets as ml_datasets
 from cryoprotect.ml import molecule_features as ml_molecules
 from cryoprotect.services.actor import Actor
-from cryoprotect.services.common import Page, paginate
-from cryoprotect.services.models.base import ModelServiceBase, inserted
+from cryoprotect.services.common import Page, inserted, paginate
+from cryoprotect.services.models.base import ModelServiceBase
 from cryoprotect.services.models.records import MIXTURES, MOLECULES, DatasetRecord
 
 

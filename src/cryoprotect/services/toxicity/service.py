@@ -22,7 +22,7 @@ from cryoprotect.errors import CryoprotectError, NotFound, ValidationError
 from cryoprotect.science.records import fields_dict
 from cryoprotect.science.toxicity import ModelSpec, fit_kinetic_model
 from cryoprotect.services.actor import Actor
-from cryoprotect.services.common import Page, narrowed
+from cryoprotect.services.common import Page, inserted, narrowed
 from cryoprotect.services.mixtures import MixtureService
 from cryoprotect.services.molecules import check_scope
 from cryoprotect.services.owned import OwnedRows
@@ -305,10 +305,7 @@ class ToxicityService(OwnedRows[ToxicityModel, ToxicityModelRecord]):
                 team_id=team_id,
                 created_by=user_id,
             )
-            session.add(row)
-            session.flush()
-            session.refresh(row)
-            return ToxicityModelRecord.of(row)
+            return ToxicityModelRecord.of(inserted(session, row))
 
     def _set(self, actor: Actor, model_id: uuid.UUID, **values: Any) -> None:
         with self.db.transaction(actor.identity) as session:
