@@ -11,8 +11,11 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
+    Integer,
     MetaData,
     String,
+    UniqueConstraint,
     func,
     text,
 )
@@ -108,6 +111,42 @@ def server_now(*, index: bool = False, sort_order: int = 0) -> Mapped[datetime]:
         index=index,
         sort_order=sort_order,
     )
+
+
+def indexed_name(length: int) -> Mapped[str]:
+    """A required, indexed name (or title) of at most ``length`` characters."""
+    return mapped_column(String(length), nullable=False, index=True)
+
+
+def version_number() -> Mapped[int]:
+    """A version counter starting at 1 (the table adds :func:`version_positive`)."""
+    return mapped_column(Integer, nullable=False, server_default=text("1"))
+
+
+def version_positive() -> CheckConstraint:
+    """CHECK ``version >= 1`` of a :func:`version_number` column."""
+    return CheckConstraint("version >= 1", name="version_positive")
+
+
+def progress_range() -> CheckConstraint:
+    """CHECK that an optional ``progress`` is a fraction (0 to 1)."""
+    return CheckConstraint(
+        "progress IS NULL OR (progress >= 0 AND progress <= 1)", name="progress_range"
+    )
+
+
+def model_version_constraints() -> tuple[CheckConstraint, CheckConstraint, UniqueConstraint]:
+    """A versioned model's version, status and one version number per owner and name."""
+    return (
+        version_positive(),
+        CheckConstraint(in_check("status", MODEL_STATUSES), name="status"),
+        UniqueConstraint("created_by", "name", "version"),
+    )
+
+
+def partial_unique(name: str, *columns: Any, where: str) -> Index:
+    """A unique index over ``columns`` restricted to the rows ``where`` holds."""
+    return Index(name, *columns, unique=True, postgresql_where=text(where))
 
 
 def json_object() -> Mapped[dict[str, Any]]:

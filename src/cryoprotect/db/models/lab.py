@@ -24,6 +24,7 @@ from cryoprotect.db.models.base import (
     Base,
     Owned,
     in_check,
+    indexed_name,
     json_array,
     json_object,
     reference,
@@ -34,7 +35,7 @@ from cryoprotect.db.models.base import (
 class CellType(Owned, Base):
     __tablename__ = "cell_types"
 
-    name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    name: Mapped[str] = indexed_name(200)
     species: Mapped[str | None] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
     parameters: Mapped[dict[str, Any]] = json_object()
@@ -44,7 +45,7 @@ class CellType(Owned, Base):
 class Protocol(Owned, Base):
     __tablename__ = "protocols"
 
-    name: Mapped[str] = mapped_column(String(300), nullable=False, index=True)
+    name: Mapped[str] = indexed_name(300)
     description: Mapped[str | None] = mapped_column(Text)
     mixture_id: Mapped[uuid.UUID | None] = reference("mixtures", "SET NULL")
     cell_type_id: Mapped[uuid.UUID | None] = reference("cell_types", "SET NULL")
@@ -57,7 +58,7 @@ class Protocol(Owned, Base):
 class Experiment(Owned, Base):
     __tablename__ = "experiments"
 
-    title: Mapped[str] = mapped_column(String(300), nullable=False, index=True)
+    title: Mapped[str] = indexed_name(300)
     mixture_id: Mapped[uuid.UUID | None] = reference("mixtures", "RESTRICT")
     mixture_version: Mapped[int | None] = mapped_column(Integer)
     protocol_id: Mapped[uuid.UUID | None] = reference("protocols", "SET NULL")

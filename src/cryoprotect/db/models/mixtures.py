@@ -13,7 +13,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -25,25 +24,28 @@ from cryoprotect.db.models.base import (
     CreatedBy,
     Owned,
     in_check,
+    indexed_name,
     json_array,
     required_reference,
     server_now,
     uuid_pk,
+    version_number,
+    version_positive,
 )
 
 
 class Mixture(Owned, Base):
     __tablename__ = "mixtures"
 
-    name: Mapped[str] = mapped_column(String(300), nullable=False, index=True)
+    name: Mapped[str] = indexed_name(300)
     description: Mapped[str | None] = mapped_column(Text)
-    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
+    version: Mapped[int] = version_number()
     carrier: Mapped[str | None] = mapped_column(String(200))
     sources: Mapped[list[Any]] = json_array()
 
     @classmethod
     def extra_table_args(cls) -> tuple[Any, ...]:
-        return (CheckConstraint("version >= 1", name="version_positive"),)
+        return (version_positive(),)
 
 
 class MixtureVersion(CreatedBy, Base):
@@ -51,7 +53,7 @@ class MixtureVersion(CreatedBy, Base):
 
     __tablename__ = "mixture_versions"
     __table_args__ = (
-        CheckConstraint("version >= 1", name="version_positive"),
+        version_positive(),
         UniqueConstraint("mixture_id", "version"),
     )
 

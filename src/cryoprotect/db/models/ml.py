@@ -9,33 +9,34 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Float,
-    Index,
     Integer,
     LargeBinary,
     String,
     Text,
-    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cryoprotect.db.models.base import (
-    MODEL_STATUSES,
     Base,
     Owned,
-    in_check,
+    indexed_name,
     json_array,
     json_object,
+    model_version_constraints,
+    partial_unique,
+    progress_range,
     reference,
     required_reference,
+    version_number,
 )
 
 
 class Dataset(Owned, Base):
     __tablename__ = "datasets"
 
-    name: Mapped[str] = mapped_column(String(300), nullable=False, index=True)
+    name: Mapped[str] = indexed_name(300)
     description: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     row_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
@@ -49,12 +50,7 @@ class Dataset(Owned, Base):
     @classmethod
     def extra_table_args(cls) -> tuple[Any, ...]:
         return (
-            Index(
-                "uq_datasets_public_name",
-                "name",
-                unique=True,
-                postgresql_where=text("visibility = 'public'"),
-            ),
+            partial_unique("uq_datasets_public_name", "name", where="visibility = 'public'"),
             CheckConstraint("row_count >= 0", name="row_count_non_negative"),
         )
 
@@ -62,8 +58,8 @@ class Dataset(Owned, Base):
 class PredictiveModel(Owned, Base):
     __tablename__ = "predictive_models"
 
-    name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
-    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
+    name: Mapped[str] = indexed_name(200)
+    version: Mapped[int] = version_number()
     algorithm: Mapped[str] = mapped_column(String(100), nullable=False)
     target: Mapped[str] = mapped_column(String(100), nullable=False)
     dataset_id: Mapped[uuid.UUID | None] = reference("datasets", "RESTRICT")
@@ -84,22 +80,14 @@ class PredictiveModel(Owned, Base):
     @classmethod
     def extra_table_args(cls) -> tuple[Any, ...]:
         return (
-            CheckConstraint("version >= 1", name="version_positive"),
-            CheckConstraint(in_check("status", MODEL_STATUSES), name="status"),
-            UniqueConstraint("created_by", "name", "version"),
+            *model_version_constraints(),
             CheckConstraint("level IS NULL OR (level > 0 AND level < 1)", name="level_range"),
-            CheckConstraint(
-                "progress IS NULL OR (progress >= 0 AND progress <= 1)", name="progress_range"
-            ),
+            progress_range(),
             CheckConstraint(
                 "status <> 'ready' OR artifact_sha256 IS NOT NULL", name="ready_has_artifact"
             ),
-            Index(
-                "uq_predictive_models_active_target",
-                "created_by",
-                "target",
-                unique=True,
-                postgresql_where=text("is_active"),
+            partial_unique(
+                "uq_predictive_models_active_target", "created_by", "target", where="is_active"
             ),
         )
 

@@ -27,8 +27,10 @@ from cryoprotect.db.models.base import (
     Base,
     Owned,
     in_check,
+    indexed_name,
     json_array,
     json_object,
+    partial_unique,
     required_reference,
 )
 
@@ -70,11 +72,10 @@ class Molecule(Owned, Base):
                 "average_molar_mass IS NULL OR average_molar_mass > 0",
                 name="average_molar_mass_positive",
             ),
-            Index(
+            partial_unique(
                 "uq_molecules_public_no_structure_name",
                 text("lower(name)"),
-                unique=True,
-                postgresql_where=text("kind = 'no_structure' AND visibility = 'public'"),
+                where="kind = 'no_structure' AND visibility = 'public'",
             ),
             CheckConstraint(
                 "molecular_weight IS NULL OR molecular_weight > 0", name="molecular_weight_positive"
@@ -86,25 +87,17 @@ class Molecule(Owned, Base):
             ),
             CheckConstraint("smiles IS NOT NULL OR name IS NOT NULL", name="named_or_structured"),
             # One record per structure per scope: public, per owner (private), per team.
-            Index(
-                "uq_molecules_public_inchikey",
-                "inchikey",
-                unique=True,
-                postgresql_where=text("visibility = 'public'"),
+            partial_unique(
+                "uq_molecules_public_inchikey", "inchikey", where="visibility = 'public'"
             ),
-            Index(
+            partial_unique(
                 "uq_molecules_private_inchikey",
                 "created_by",
                 "inchikey",
-                unique=True,
-                postgresql_where=text("visibility = 'private'"),
+                where="visibility = 'private'",
             ),
-            Index(
-                "uq_molecules_team_inchikey",
-                "team_id",
-                "inchikey",
-                unique=True,
-                postgresql_where=text("visibility = 'team'"),
+            partial_unique(
+                "uq_molecules_team_inchikey", "team_id", "inchikey", where="visibility = 'team'"
             ),
         )
 
@@ -118,7 +111,7 @@ class MolecularProperty(Authored, Base):
     )
 
     molecule_id: Mapped[uuid.UUID] = required_reference("molecules", "CASCADE")
-    property_name: Mapped[str] = mapped_column(String(100), nullable=False, index=True)
+    property_name: Mapped[str] = indexed_name(100)
     value: Mapped[float | None] = mapped_column(Float)
     text_value: Mapped[str | None] = mapped_column(Text)
     unit: Mapped[str | None] = mapped_column(String(50))

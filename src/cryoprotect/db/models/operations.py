@@ -28,6 +28,7 @@ from cryoprotect.db.models.base import (
     Base,
     Timestamps,
     in_check,
+    partial_unique,
     reference,
     server_now,
     uuid_pk,
@@ -61,19 +62,11 @@ class FeatureFlagOverride(Timestamps, Base):
     __tablename__ = "feature_flag_overrides"
     __table_args__ = (
         CheckConstraint("(team_id IS NULL) <> (user_id IS NULL)", name="one_target"),
-        Index(
-            "uq_feature_flag_overrides_flag_team",
-            "flag_id",
-            "team_id",
-            unique=True,
-            postgresql_where=text("team_id IS NOT NULL"),
+        partial_unique(
+            "uq_feature_flag_overrides_flag_team", "flag_id", "team_id", where="team_id IS NOT NULL"
         ),
-        Index(
-            "uq_feature_flag_overrides_flag_user",
-            "flag_id",
-            "user_id",
-            unique=True,
-            postgresql_where=text("user_id IS NOT NULL"),
+        partial_unique(
+            "uq_feature_flag_overrides_flag_user", "flag_id", "user_id", where="user_id IS NOT NULL"
         ),
     )
 

@@ -10,7 +10,6 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
-    Index,
     SmallInteger,
     String,
     Text,
@@ -25,6 +24,8 @@ from cryoprotect.db.models.base import (
     Base,
     Timestamps,
     in_check,
+    indexed_name,
+    partial_unique,
     required_reference,
     user_ref,
     uuid_pk,
@@ -55,7 +56,7 @@ class TeamRole(Timestamps, Base):
 class Team(Authored, Base):
     __tablename__ = "teams"
 
-    name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    name: Mapped[str] = indexed_name(200)
     description: Mapped[str | None] = mapped_column(Text)
 
 
@@ -80,12 +81,8 @@ class TeamInvitation(Timestamps, Base):
     __table_args__ = (
         CheckConstraint(in_check("status", INVITATION_STATUSES), name="status"),
         CheckConstraint("email = lower(email)", name="email_lower"),
-        Index(
-            "uq_team_invitations_pending",
-            "team_id",
-            "email",
-            unique=True,
-            postgresql_where=text("status = 'pending'"),
+        partial_unique(
+            "uq_team_invitations_pending", "team_id", "email", where="status = 'pending'"
         ),
     )
 

@@ -18,22 +18,28 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Float,
-    Integer,
     String,
     Text,
-    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cryoprotect.db.models.base import MODEL_STATUSES, Base, Owned, in_check, json_object
+from cryoprotect.db.models.base import (
+    Base,
+    Owned,
+    indexed_name,
+    json_object,
+    model_version_constraints,
+    progress_range,
+    version_number,
+)
 
 
 class ToxicityModel(Owned, Base):
     __tablename__ = "toxicity_models"
 
-    name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
-    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
+    name: Mapped[str] = indexed_name(200)
+    version: Mapped[int] = version_number()
     status: Mapped[str] = mapped_column(String(16), nullable=False, server_default="queued")
     spec: Mapped[dict[str, Any]] = json_object()
     model: Mapped[dict[str, Any]] = json_object()
@@ -47,11 +53,7 @@ class ToxicityModel(Owned, Base):
     @classmethod
     def extra_table_args(cls) -> tuple[Any, ...]:
         return (
-            CheckConstraint("version >= 1", name="version_positive"),
-            CheckConstraint(in_check("status", MODEL_STATUSES), name="status"),
-            UniqueConstraint("created_by", "name", "version"),
-            CheckConstraint(
-                "progress IS NULL OR (progress >= 0 AND progress <= 1)", name="progress_range"
-            ),
+            *model_version_constraints(),
+            progress_range(),
             CheckConstraint("status <> 'ready' OR model <> '{}'::jsonb", name="ready_has_model"),
         )
