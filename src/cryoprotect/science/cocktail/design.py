@@ -39,14 +39,16 @@ from cryoprotect.science.cocktail.vitrification import (
 from cryoprotect.science.protocols import (
     MAX_TARGET_MOL_PER_KG,
     Limits,
-    check_limits,
-    check_temperature,
     design_steps,
     evaluate_protocol,
 )
-from cryoprotect.science.protocols.design import StepOptions, check_keywords
+from cryoprotect.science.protocols.validation import (
+    StepOptions,
+    check_keywords,
+    check_step_options,
+)
 from cryoprotect.science.toxicity import KineticToxicityModel
-from cryoprotect.science.transport import ZERO_CELSIUS_K, isotonic_carrier
+from cryoprotect.science.transport import ZERO_CELSIUS_K
 
 Progress = Callable[[float], None]
 
@@ -136,29 +138,17 @@ def _request(
             argument would, a programming error).
     """
     check_keywords(options, DesignOptions)
-    temperature_c = options["temperature_c"]
     vitrification = options["vitrification"]
     max_total_time_s = options.get("max_total_time_s")
-    max_steps = options.get("max_steps", 3)
-    equilibration = options.get("equilibration", 0.95)
     vitrification.check()
-    limits = options.get("limits") or Limits.of(cell)
-    check_limits(limits)
-    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or not 1 <= max_steps <= 8:
-        raise ValidationError("max_steps must be an integer from 1 to 8", field="max_steps")
     if max_total_time_s is not None and not (
         isinstance(max_total_time_s, int | float)
         and math.isfinite(max_total_time_s)
         and max_total_time_s > 0
     ):
         raise ValidationError("max_total_time_s must be > 0", field="max_total_time_s")
-    if not (math.isfinite(equilibration) and 0.5 <= equilibration < 1.0):
-        raise ValidationError("equilibration must be in [0.5, 1)", field="equilibration")
-    carrier = isotonic_carrier(cell)
-    check_temperature(temperature_c, carrier, "temperature_c")
-    removal_c = options.get("removal_temperature_c")
-    removal_c = temperature_c if removal_c is None else removal_c
-    check_temperature(removal_c, carrier, "removal_temperature_c")
+    checked = check_step_options(cell, options, max_steps=3)
+    temperature_c, removal_c = checked.temperature_c, checked.removal_temperature_c
     for where, value in (("temperature_c", temperature_c), ("removal_temperature_c", removal_c)):
         try:
             model.compiled_rate(names, value + ZERO_CELSIUS_K)
@@ -167,12 +157,12 @@ def _request(
     context = SearchContext(
         cell=cell,
         names=names,
-        carrier=carrier,
+        carrier=checked.carrier,
         target=vitrification,
         integrand=rate_integrand(model),
         temperature_c=temperature_c,
         removal_temperature_c=removal_c,
-        equilibration=equilibration,
+        equilibration=checked.equilibration,
         horizon_s=max_total_time_s or HORIZON_S,
         max_molality=MAX_TARGET_MOL_PER_KG,
     )
@@ -181,11 +171,11 @@ def _request(
         names,
         model,
         context,
-        limits,
-        max_steps,
+        checked.limits,
+        checked.max_steps,
         max_total_time_s,
-        options.get("allow_osmotic_buffer", True),
-        options.get("min_carrier_fraction", 0.0),
+        checked.allow_osmotic_buffer,
+        checked.min_carrier_fraction,
     )
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from typing import Any, Required, TypedDict, Unpack
+from typing import Any, Unpack
 
 from cryoprotect.errors import InfeasibleProtocolError, ValidationError
 from cryoprotect.science.cells import CellType, ParameterRange
@@ -13,7 +12,6 @@ from cryoprotect.science.protocols.definitions import (
     DESIGN_MARGIN,
     MAX_EVALUATIONS,
     METHOD,
-    Limits,
     ProtocolDesign,
     ProtocolEvaluation,
 )
@@ -27,43 +25,21 @@ from cryoprotect.science.protocols.optimiser import (
 )
 from cryoprotect.science.protocols.sensitivity import sensitivity_band
 from cryoprotect.science.protocols.validation import (
-    _check_limits,
+    StepOptions,
     _check_target,
-    _check_temperature,
+    check_keywords,
+    check_step_options,
 )
 from cryoprotect.science.toxicity import toxicity_parameter
 from cryoprotect.science.transport import (
     BUFFER_SOLUTE,
     State,
     Step,
-    isotonic_carrier,
     summarize,
 )
 from cryoprotect.science.transport.summary import IntegrandFactory
 
 # --- design ---------------------------------------------------------------------------------
-
-
-class StepOptions(TypedDict, total=False):
-    """The step-design options :func:`design_protocol` and
-    :func:`~cryoprotect.science.protocols.steps.design_steps` share, by keyword (see
-    :func:`design_protocol`'s Args; :func:`checked_problem` holds the defaults)."""
-
-    temperature_c: Required[float]
-    limits: Limits | None
-    removal_temperature_c: float | None
-    max_steps: int
-    allow_osmotic_buffer: bool
-    equilibration: float
-    min_carrier_fraction: float
-
-
-def check_keywords(options: Mapping[str, Any], known: type) -> None:
-    """Raises TypeError for a key of ``options`` that the TypedDict ``known`` does not name
-    (as a misspelt keyword argument would: a programming error)."""
-    unknown = set(options) - known.__required_keys__ - known.__optional_keys__  # type: ignore[attr-defined]
-    if unknown:
-        raise TypeError(f"unexpected keyword arguments {sorted(unknown)}")
 
 
 def design_protocol(
@@ -168,43 +144,25 @@ def checked_problem(
         TypeError: an option :class:`StepOptions` does not name.
     """
     check_keywords(options, StepOptions)
-    temperature_c = options["temperature_c"]
-    max_steps = options.get("max_steps", 4)
-    equilibration = options.get("equilibration", 0.95)
-    min_carrier_fraction = options.get("min_carrier_fraction", 0.0)
     target = _check_target(cell, target_molality)
-    limits = options.get("limits") or Limits.of(cell)
-    _check_limits(limits)
-    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or not 1 <= max_steps <= 8:
-        raise ValidationError("max_steps must be an integer from 1 to 8", field="max_steps")
-    if not (math.isfinite(equilibration) and 0.5 <= equilibration < 1.0):
-        raise ValidationError("equilibration must be in [0.5, 1)", field="equilibration")
-    if not (math.isfinite(min_carrier_fraction) and 0.0 <= min_carrier_fraction <= 1.0):
-        raise ValidationError(
-            "min_carrier_fraction must be in [0, 1]", field="min_carrier_fraction"
-        )
+    checked = check_step_options(cell, options, max_steps=4)
     budgets = dict(MAX_EVALUATIONS if evaluations is None else evaluations)
     if 2 not in budgets or any(v < 1 for v in budgets.values()):
         raise ValidationError("evaluations needs a positive budget for K = 2", field="evaluations")
-    carrier = isotonic_carrier(cell)
-    _check_temperature(temperature_c, carrier, "temperature_c")
-    removal_c = options.get("removal_temperature_c")
-    removal_c = temperature_c if removal_c is None else removal_c
-    _check_temperature(removal_c, carrier, "removal_temperature_c")
     powers = {} if integrand is not None else {n: toxicity_parameter(n).exponent for n in target}
     problem = _Problem(
         cell=cell,
         target=target,
-        carrier=carrier,
-        limits=limits,
-        equilibration=equilibration,
-        allow_buffer=options.get("allow_osmotic_buffer", True),
+        carrier=checked.carrier,
+        limits=checked.limits,
+        equilibration=checked.equilibration,
+        allow_buffer=checked.allow_osmotic_buffer,
         powers=powers,
-        min_carrier_fraction=min_carrier_fraction,
+        min_carrier_fraction=checked.min_carrier_fraction,
         integrand=integrand,
         budgets=budgets,
     )
-    return problem, temperature_c, removal_c, max_steps
+    return problem, checked.temperature_c, checked.removal_temperature_c, checked.max_steps
 
 
 def _design(

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any, Unpack
 
 from cryoprotect.science.cells import CellType
-from cryoprotect.science.protocols.design import StepOptions, _design, checked_problem
+from cryoprotect.science.protocols.design import _design, checked_problem
+from cryoprotect.science.protocols.validation import StepOptions
 from cryoprotect.science.transport import Step, summarize
 from cryoprotect.science.transport.summary import IntegrandFactory
 

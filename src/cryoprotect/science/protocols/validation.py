@@ -1,15 +1,18 @@
-"""Checks of a design request: target molalities, temperatures, limits."""
+"""Checks of a design request: target molalities, temperatures, limits, step options."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Required, TypedDict
 
 from cryoprotect.errors import InfeasibleProtocolError, ValidationError
 from cryoprotect.science.cells import CellType
 from cryoprotect.science.protocols.definitions import MAX_TARGET_MOL_PER_KG, Limits
 from cryoprotect.science.transport import (
     MAX_TEMPERATURE_C,
+    isotonic_carrier,
     melting_guard,
 )
 
@@ -114,3 +117,84 @@ def check_limits(limits: Limits) -> None:
 def check_temperature(value: float, carrier: Mapping[str, float], where: str) -> None:
     """Public form of the temperature check (ValidationError naming ``where``)."""
     _check_temperature(value, carrier, where)
+
+
+# --- step options ---------------------------------------------------------------------------
+
+
+class StepOptions(TypedDict, total=False):
+    """The step-design options :func:`~cryoprotect.science.protocols.design_protocol`,
+    :func:`~cryoprotect.science.protocols.steps.design_steps` and the cocktail designer
+    share, by keyword (see ``design_protocol``'s Args; :func:`check_step_options` holds the
+    defaults but ``max_steps``'s)."""
+
+    temperature_c: Required[float]
+    limits: Limits | None
+    removal_temperature_c: float | None
+    max_steps: int
+    allow_osmotic_buffer: bool
+    equilibration: float
+    min_carrier_fraction: float
+
+
+def check_keywords(options: Mapping[str, Any], known: type) -> None:
+    """Raises TypeError for a key of ``options`` that the TypedDict ``known`` does not name
+    (as a misspelt keyword argument would: a programming error)."""
+    names = known.__required_keys__ | known.__optional_keys__  # type: ignore[attr-defined]
+    unknown = set(options) - names
+    if unknown:
+        raise TypeError(f"unexpected keyword arguments {sorted(unknown)}")
+
+
+@dataclass(frozen=True)
+class StepSettings:
+    """:class:`StepOptions` checked, with their defaults and the cell's isotonic carrier."""
+
+    temperature_c: float
+    removal_temperature_c: float
+    carrier: dict[str, float]
+    limits: Limits
+    max_steps: int
+    allow_osmotic_buffer: bool
+    equilibration: float
+    min_carrier_fraction: float
+
+
+def check_step_options(cell: CellType, options: StepOptions, max_steps: int) -> StepSettings:
+    """The step options checked in this order: limits (default: the cell's own), max_steps
+    (default: ``max_steps``), equilibration, min_carrier_fraction, the addition and removal
+    temperatures (removal default: the addition one).
+
+    Raises:
+        ValidationError: a bad option (field named); InfeasibleProtocolError: limits that
+            do not bracket the isotonic volume.
+    """
+    limits = options.get("limits") or Limits.of(cell)
+    _check_limits(limits)
+    steps = options.get("max_steps", max_steps)
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 8:
+        raise ValidationError("max_steps must be an integer from 1 to 8", field="max_steps")
+    equilibration = options.get("equilibration", 0.95)
+    if not (math.isfinite(equilibration) and 0.5 <= equilibration < 1.0):
+        raise ValidationError("equilibration must be in [0.5, 1)", field="equilibration")
+    min_carrier_fraction = options.get("min_carrier_fraction", 0.0)
+    if not (math.isfinite(min_carrier_fraction) and 0.0 <= min_carrier_fraction <= 1.0):
+        raise ValidationError(
+            "min_carrier_fraction must be in [0, 1]", field="min_carrier_fraction"
+        )
+    carrier = isotonic_carrier(cell)
+    temperature_c = options["temperature_c"]
+    _check_temperature(temperature_c, carrier, "temperature_c")
+    removal_c = options.get("removal_temperature_c")
+    removal_c = temperature_c if removal_c is None else removal_c
+    _check_temperature(removal_c, carrier, "removal_temperature_c")
+    return StepSettings(
+        temperature_c=temperature_c,
+        removal_temperature_c=removal_c,
+        carrier=carrier,
+        limits=limits,
+        max_steps=steps,
+        allow_osmotic_buffer=options.get("allow_osmotic_buffer", True),
+        equilibration=equilibration,
+        min_carrier_fraction=min_carrier_fraction,
+    )
