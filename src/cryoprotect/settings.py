@@ -171,6 +171,9 @@ class Settings:
             process training it is terminated beyond it and the model marked failed.
         job_shutdown_timeout_s: on shutdown, how long running jobs get to stop after
             their cancellation is requested, s, before the process exits anyway.
+        index_dir: where the search indexes are saved and memory-mapped by every worker
+            process (``CRYOPROTECT_INDEX_DIR``); None: ``home / "indexes"`` (see
+            :attr:`index_path`).
         testing: Flask TESTING mode (bugs re-raise instead of becoming 500 pages).
     """
 
@@ -208,6 +211,7 @@ class Settings:
     db_down_limit_s: int = 60
     training_timeout_s: float = 600.0
     job_shutdown_timeout_s: float = 10.0
+    index_dir: Path | None = None
     testing: bool = False
     load_reference_data: bool = True
     extra: dict[str, str] = field(default_factory=dict)
@@ -264,8 +268,18 @@ class Settings:
             job_shutdown_timeout_s=_env_positive_float(
                 env, "CRYOPROTECT_JOB_SHUTDOWN_TIMEOUT_S", 10.0
             ),
+            index_dir=(
+                Path(env["CRYOPROTECT_INDEX_DIR"]).expanduser().resolve()
+                if env.get("CRYOPROTECT_INDEX_DIR")
+                else None
+            ),
         )
         return replace(settings, **overrides) if overrides else settings  # type: ignore[arg-type]
+
+    @property
+    def index_path(self) -> Path:
+        """The directory of the saved search indexes (``index_dir``, else under ``home``)."""
+        return self.index_dir or self.home / "indexes"
 
     @property
     def embedded(self) -> bool:

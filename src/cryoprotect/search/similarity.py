@@ -13,7 +13,7 @@ import itertools
 import math
 import sys
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -31,9 +31,10 @@ from cryoprotect.science.fingerprints import (
     popcounts,
     tanimoto_scores,
 )
+from cryoprotect.search.keys import KeyColumn, encode_keys
 from cryoprotect.search.visibility import Allowed, accept_ranked
 
-__all__ = ["SimilarityIndex"]
+__all__ = ["SimilarityIndex", "merge_block"]
 
 _TANIMOTO = 0  # FPSim2's calc_type for Tanimoto
 _MIN_ROWS_PER_THREAD = 50_000  # below this a thread hand-off costs more than it saves
@@ -62,7 +63,7 @@ class _Snapshot:
     screen: NDArray[np.uint64]  # (n, screen_words + 2)
     full: NDArray[np.uint64]  # (n, FP_WORDS)
     bin_start: NDArray[np.int64]  # (FP_BITS + 2,): first main row with popcount >= p
-    main_ids: list[str]
+    main_ids: KeyColumn
     main_dead: frozenset[int]
     delta: NDArray[np.uint64]  # (capacity, FP_WORDS)
     delta_counts: NDArray[np.int64]  # (capacity,)
@@ -80,7 +81,7 @@ def _main_only(
     screen: NDArray[np.uint64],
     full: NDArray[np.uint64],
     bin_start: NDArray[np.int64],
-    main_ids: list[str],
+    main_ids: KeyColumn,
 ) -> _Snapshot:
     """A snapshot whose rows are all in the main block (nothing deleted, no delta)."""
     return _Snapshot(
@@ -103,7 +104,7 @@ def _empty_snapshot(screen_words: int) -> _Snapshot:
         np.zeros((0, screen_words + 2), dtype=np.uint64),
         np.zeros((0, FP_WORDS), dtype=np.uint64),
         np.zeros(FP_BITS + 2, dtype=np.int64),
-        [],
+        KeyColumn.empty(),
     )
 
 
@@ -192,8 +193,38 @@ class SimilarityIndex:
             else None
         )
         self._lock = threading.Lock()
-        self._where: dict[str, int] = {}  # id -> main row (>= 0) or ~delta row (< 0)
+        self._where: dict[str, int] = {}  # id -> ~delta row (< 0); main rows: main_ids
         self._snap = _empty_snapshot(self._screen_words)
+
+    @property
+    def screen_bits(self) -> int:
+        return 64 * self._screen_words
+
+    def state(self) -> _Snapshot:
+        """The current consistent state (immutable; what :mod:`.persist` writes)."""
+        return self._snap
+
+    def attach(
+        self,
+        screen: NDArray[np.uint64],
+        full: NDArray[np.uint64],
+        bin_start: NDArray[np.int64],
+        main_ids: KeyColumn,
+    ) -> None:
+        """Replace the whole index by a main block (e.g. read-only memory maps of a saved
+        index): rows sorted by popcount, ``screen`` in the kernel's layout for this index's
+        ``screen_bits``, ``bin_start[p]`` the first row with popcount >= p."""
+        n = full.shape[0]
+        if (
+            screen.shape != (n, self._screen_words + 2)
+            or full.shape != (n, FP_WORDS)
+            or bin_start.shape != (FP_BITS + 2,)
+            or len(main_ids) != n
+        ):
+            raise ValueError("the main block's arrays do not fit this index")
+        with self._lock:
+            self._where = {}
+            self._snap = _main_only(screen, full, bin_start, main_ids)
 
     # ----------------------------------------------------------------- introspection
 
@@ -201,8 +232,12 @@ class SimilarityIndex:
         return self._snap.size
 
     def __contains__(self, item: object) -> bool:
+        key = str(item)
         with self._lock:
-            return str(item) in self._where
+            if key in self._where:
+                return True
+            row = self._snap.main_ids.row(key)
+            return row >= 0 and row not in self._snap.main_dead
 
     @property
     def pending_changes(self) -> int:
@@ -220,10 +255,11 @@ class SimilarityIndex:
                 + snap.delta.nbytes
                 + snap.delta_counts.nbytes
             )
-            lists = sys.getsizeof(snap.main_ids) + sys.getsizeof(snap.delta_ids)
-            strings = sum(map(sys.getsizeof, snap.main_ids)) + sum(
-                map(sys.getsizeof, snap.delta_ids[: snap.delta_len])
-            )
+            keys = snap.main_ids
+            lists = (
+                keys.sorted_keys.nbytes + keys.rank_of_row.nbytes + keys.row_of_rank.nbytes
+            ) + sys.getsizeof(snap.delta_ids)
+            strings = sum(map(sys.getsizeof, snap.delta_ids[: snap.delta_len]))
             mapping = sys.getsizeof(self._where) + len(self._where) * sys.getsizeof(1 << 40)
             tombstones = sys.getsizeof(snap.main_dead) + sys.getsizeof(snap.delta_dead)
             return int(arrays + lists + strings + mapping + tombstones)
@@ -232,10 +268,12 @@ class SimilarityIndex:
         """Every id the index holds and its fingerprint (the 256 bytes given to :meth:`add`)."""
         with self._lock:
             snap = self._snap
-            return {
-                key: (snap.full[row] if row >= 0 else snap.delta[~row]).astype("<u8").tobytes()
-                for key, row in self._where.items()
+            held = {
+                key: snap.delta[~row].astype("<u8").tobytes() for key, row in self._where.items()
             }
+            for row in _alive(snap.full.shape[0], snap.main_dead).tolist():
+                held[snap.main_ids[row]] = snap.full[row].astype("<u8").tobytes()
+            return held
 
     # ----------------------------------------------------------------- writes
 
@@ -307,16 +345,16 @@ class SimilarityIndex:
             self._compact(snap.main_dead, snap.delta_dead, None)
 
     def _tombstone(self, keys: list[str], snap: _Snapshot) -> tuple[frozenset[int], frozenset[int]]:
-        main_new: list[int] = []
         delta_new: list[int] = []
         for key in keys:
             where = self._where.pop(key, None)
-            if where is None:
-                continue
-            if where >= 0:
-                main_new.append(where)
-            else:
+            if where is not None:
                 delta_new.append(~where)
+        main_new = [
+            row
+            for row in snap.main_ids.rows(keys).tolist()
+            if row >= 0 and row not in snap.main_dead
+        ]
         main_dead = snap.main_dead | frozenset(main_new) if main_new else snap.main_dead
         delta_dead = snap.delta_dead | frozenset(delta_new) if delta_new else snap.delta_dead
         return main_dead, delta_dead
@@ -324,7 +362,7 @@ class SimilarityIndex:
     def _publish(self, snap: _Snapshot, **changes: Any) -> None:
         fields = {name: getattr(snap, name) for name in _Snapshot.__slots__}
         fields.update(changes)
-        fields["size"] = len(self._where)
+        fields["size"] = snap.full.shape[0] - len(fields["main_dead"]) + len(self._where)
         new = _Snapshot(**fields)
         self._snap = new
         if new.pending > self._compact_threshold:
@@ -337,49 +375,12 @@ class SimilarityIndex:
         extra: tuple[NDArray[np.uint64], NDArray[np.int64], list[str]] | None,
     ) -> None:
         """Publish a new main block built from live main rows, live delta rows and ``extra``."""
-        snap = self._snap
-        main_rows = _alive(snap.full.shape[0], main_dead)
-        delta_rows = _alive(snap.delta_len, delta_dead)
-        extra_words, extra_counts, extra_ids = (
-            extra
-            if extra is not None
-            else (np.zeros((0, FP_WORDS), dtype=np.uint64), _EMPTY_ROWS, [])
+        screen, full, keys = merge_block(
+            self._snap, main_dead, delta_dead, self._screen_words, extra=extra
         )
-        counts = np.concatenate(
-            [
-                snap.screen[main_rows, -1].astype(np.int64),
-                snap.delta_counts[delta_rows],
-                extra_counts,
-            ]
-        )
-        order = np.argsort(counts, kind="stable")
-        n_main, n_delta = main_rows.shape[0], delta_rows.shape[0]
-        total = order.shape[0]
-        full = np.empty((total, FP_WORDS), dtype=np.uint64)
-        screen = np.empty((total, self._screen_words + 2), dtype=np.uint64)
-        screen[:, 0] = np.arange(total, dtype=np.uint64)
-        screen[:, -1] = counts[order]
-        chunk = 65_536  # gather in chunks: no second full-size temporary
-        for begin in range(0, total, chunk):
-            source = order[begin : begin + chunk]
-            stop = begin + source.shape[0]
-            in_main = source < n_main
-            in_extra = source >= n_main + n_delta
-            in_delta = ~in_main & ~in_extra
-            block = full[begin:stop]
-            block[in_main] = snap.full[main_rows[source[in_main]]]
-            block[in_delta] = snap.delta[delta_rows[source[in_delta] - n_main]]
-            block[in_extra] = extra_words[source[in_extra] - n_main - n_delta]
-            screen[begin:stop, 1:-1] = _fold(block, self._screen_words)
-        ids_before = (
-            [snap.main_ids[i] for i in main_rows]
-            + [snap.delta_ids[i] for i in delta_rows]
-            + list(extra_ids)
-        )
-        main_ids = [ids_before[i] for i in order]
-        self._where = {key: row for row, key in enumerate(main_ids)}
+        self._where = {}
         bin_start = np.searchsorted(screen[:, -1], np.arange(FP_BITS + 2, dtype=np.uint64))
-        self._snap = _main_only(screen, full, bin_start.astype(np.int64), main_ids)
+        self._snap = _main_only(screen, full, bin_start.astype(np.int64), KeyColumn.of(keys))
 
     # ----------------------------------------------------------------- search
 
@@ -515,3 +516,57 @@ def _alive(n: int, dead: frozenset[int]) -> NDArray[np.int64]:
     if dead:
         mask[np.fromiter(dead, dtype=np.int64, count=len(dead))] = False
     return np.flatnonzero(mask)
+
+
+Allocate = Callable[[str, tuple[int, int]], NDArray[np.uint64]]
+
+
+def _in_memory(_name: str, shape: tuple[int, int]) -> NDArray[np.uint64]:
+    return np.empty(shape, dtype=np.uint64)
+
+
+def merge_block(
+    snap: _Snapshot,
+    main_dead: frozenset[int],
+    delta_dead: frozenset[int],
+    screen_words: int,
+    *,
+    extra: tuple[NDArray[np.uint64], NDArray[np.int64], list[str]] | None = None,
+    allocate: Allocate = _in_memory,
+) -> tuple[NDArray[np.uint64], NDArray[np.uint64], NDArray[np.bytes_]]:
+    """One main block (sorted by popcount) of the live main rows, live delta rows and
+    ``extra``: its ``screen`` and ``full`` arrays (from ``allocate(name, shape)``: memory,
+    or a file for :mod:`.persist`) and its ids, encoded, in row order."""
+    main_rows = _alive(snap.full.shape[0], main_dead)
+    delta_rows = _alive(snap.delta_len, delta_dead)
+    extra_words, extra_counts, extra_ids = (
+        extra if extra is not None else (np.zeros((0, FP_WORDS), dtype=np.uint64), _EMPTY_ROWS, [])
+    )
+    counts = np.concatenate(
+        [snap.screen[main_rows, -1].astype(np.int64), snap.delta_counts[delta_rows], extra_counts]
+    )
+    order = np.argsort(counts, kind="stable")
+    n_main, n_delta = main_rows.shape[0], delta_rows.shape[0]
+    total = order.shape[0]
+    full = allocate("full", (total, FP_WORDS))
+    screen = allocate("screen", (total, screen_words + 2))
+    screen[:, 0] = np.arange(total, dtype=np.uint64)
+    screen[:, -1] = counts[order]
+    chunk = 65_536  # gather in chunks: no second full-size temporary
+    for begin in range(0, total, chunk):
+        source = order[begin : begin + chunk]
+        stop = begin + source.shape[0]
+        in_main = source < n_main
+        in_extra = source >= n_main + n_delta
+        in_delta = ~in_main & ~in_extra
+        block = np.empty((source.shape[0], FP_WORDS), dtype=np.uint64)
+        block[in_main] = snap.full[main_rows[source[in_main]]]
+        block[in_delta] = snap.delta[delta_rows[source[in_delta] - n_main]]
+        block[in_extra] = extra_words[source[in_extra] - n_main - n_delta]
+        full[begin:stop] = block
+        screen[begin:stop, 1:-1] = _fold(block, screen_words)
+    added = encode_keys([snap.delta_ids[i] for i in delta_rows.tolist()] + list(extra_ids))
+    kept = snap.main_ids.rows_keys(main_rows)
+    width = max(kept.dtype.itemsize, added.dtype.itemsize)
+    ids_before = np.concatenate([kept.astype(f"S{width}"), added.astype(f"S{width}")])
+    return screen, full, ids_before[order]

@@ -16,7 +16,6 @@ import os
 import sys
 import time
 from collections.abc import Callable, Generator, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -48,58 +47,18 @@ from cryoprotect.search.isolation import (
     report_hit,
     report_progress,
 )
+from cryoprotect.search.library_block import TYPE_WORDS, LibraryBlock
 from cryoprotect.search.locks import ReadWriteLock
+from cryoprotect.search.scan_types import Plan as _Plan
+from cryoprotect.search.scan_types import ScanState as _ScanState
+from cryoprotect.search.scan_types import SubstructureHits
 from cryoprotect.search.visibility import Allowed, decide
 
 __all__ = ["SubstructureHits", "SubstructureIndex"]
 
-_TYPE_WORDS = 4  # atom-type screen: 255 type bits + 1 overflow bit per molecule
+_TYPE_WORDS = TYPE_WORDS
 _OVERFLOW_BIT = 64 * _TYPE_WORDS - 1
 _WORD_MASK = (1 << 64) - 1
-
-
-@dataclass(frozen=True, slots=True)
-class SubstructureHits:
-    """What :meth:`SubstructureIndex.find` found.
-
-    Attributes:
-        ids: matching ids, in library order (at most ``max_hits``).
-        truncated: the deadline passed before the scan could finish; more hits may exist
-            among the molecules not checked.
-        checked: candidates (molecules that passed the screens) matched before stopping.
-    """
-
-    ids: list[str]
-    truncated: bool
-    checked: int
-
-
-@dataclass
-class _ScanState:
-    deadline: float | None = None
-    clock: Callable[[], float] = time.monotonic
-    params: Any = None
-    truncated: bool = False
-    checked: int = 0
-    on_checked: Callable[[int, bool], None] | None = None  # told each row matched, and how
-
-    def expired(self) -> bool:
-        if self.deadline is not None and self.clock() >= self.deadline:
-            self.truncated = True
-        return self.truncated
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    """What a query needs: its pattern bits, per-atom type masks, ring perception."""
-
-    query: Chem.Mol
-    pattern_words: NDArray[np.int64]  # indices of the non-zero pattern words
-    pattern: NDArray[np.uint64]  # those words
-    type_masks: list[NDArray[np.uint64]]
-    needs_rings: bool
-    impossible: bool  # a query atom matches no atom type in the library
-    vocabulary: int  # atom types known when the masks were computed
 
 
 class SubstructureIndex:
@@ -150,7 +109,61 @@ class SubstructureIndex:
         self._type_examples: list[list[tuple[Chem.Mol, int]]] = [
             [] for _ in range(64 * _TYPE_WORDS)
         ]
+        self._base = LibraryBlock.empty()  # rows below len(_base); the rest are in memory
+        self._nb = 0
         self._reset(capacity=1024)
+
+    def attach(
+        self,
+        base: LibraryBlock,
+        type_bits: dict[AtomType, int],
+        type_examples: list[list[tuple[Chem.Mol, int]]],
+    ) -> None:
+        """Replace the whole index by a read-only block (e.g. memory maps of a saved index)
+        and the atom-type vocabulary its type bits were computed with."""
+        if len(type_examples) != 64 * _TYPE_WORDS:
+            raise ValueError("one list of examples per atom-type bit is needed")
+        with self._rw.write():
+            self._base, self._nb = base, len(base)
+            self._type_bits = dict(type_bits)
+            self._type_examples = [list(examples) for examples in type_examples]
+            self._reset(capacity=1024)
+
+    def state(
+        self,
+    ) -> tuple[LibraryBlock, list[str], list[int], dict[AtomType, int], list[list[Any]]]:
+        """What :mod:`.persist` writes: the read-only block, the in-memory rows' ids, the
+        dead rows and the atom-type vocabulary. Take it under :meth:`reading`."""
+        return self._base, self._ids, sorted(self._dead), self._type_bits, self._type_examples
+
+    def reading(self) -> Any:
+        """The read lock, for callers reading :meth:`state` and :meth:`row_data`."""
+        return self._rw.read()
+
+    def row_data(
+        self, rows: list[int]
+    ) -> tuple[NDArray[np.uint64], NDArray[np.uint64], list[bytes], list[str]]:
+        """Patterns, type bits, molecule pickles and SMILES of in-memory rows (numbered
+        from ``len(block)``)."""
+        local = np.asarray(rows, dtype=np.int64) - self._nb
+        return (
+            self._patterns[local],
+            self._types[local],
+            [self._mols.GetMol(int(r)).ToBinary() for r in local.tolist()],
+            [self._smiles[r] for r in local.tolist()],
+        )
+
+    def _key(self, row: int) -> str:
+        return self._base.keys[row] if row < self._nb else self._ids[row - self._nb]
+
+    def _row_of(self, key: str) -> int | None:
+        """The live row holding ``key``, or None."""
+        row = self._where.get(key)
+        if row is None and self._nb:
+            found = self._base.keys.row(key)
+            if found >= 0 and found not in self._dead:
+                row = found
+        return row
 
     def _reset(self, capacity: int) -> None:
         self._mols = rdSubstructLibrary.CachedTrustedSmilesMolHolder()
@@ -161,18 +174,18 @@ class SubstructureIndex:
         self._patterns = np.zeros((capacity, FP_WORDS), dtype=np.uint64)
         self._types = np.zeros((capacity, _TYPE_WORDS), dtype=np.uint64)
         self._dead: set[int] = set()
-        self._where: dict[str, int] = {}
+        self._where: dict[str, int] = {}  # in-memory rows; the block's: _base.keys
         self._generation += 1
 
     # ----------------------------------------------------------------- introspection
 
     def __len__(self) -> int:
         with self._rw.read():
-            return len(self._where)
+            return self._nb + len(self._ids) - len(self._dead)
 
     def __contains__(self, item: object) -> bool:
         with self._rw.read():
-            return str(item) in self._where
+            return self._row_of(str(item)) is not None
 
     def memory_bytes(self) -> int:
         """Approximate memory: SMILES (ours and RDKit's), fingerprints, type bits, ids, maps."""
@@ -184,12 +197,20 @@ class SubstructureIndex:
             mapping = sys.getsizeof(self._where) + len(self._where) * sys.getsizeof(1 << 40)
             rdkit_patterns = n * (FP_BYTES + 48)  # ExplicitBitVect payload + header
             arrays = self._patterns.nbytes + self._types.nbytes
-            return int(smiles + strings + lists + mapping + rdkit_patterns + arrays)
+            keys = self._base.keys
+            block = keys.sorted_keys.nbytes + keys.rank_of_row.nbytes + keys.row_of_rank.nbytes
+            return int(smiles + strings + lists + mapping + rdkit_patterns + arrays + block)
 
     def structures(self) -> dict[str, str]:
         """Every id the index holds and its SMILES (RDKit canonical, as matched)."""
         with self._rw.read():
-            return {key: self._smiles[row] for key, row in self._where.items()}
+            held = {
+                self._base.keys[row]: self._base.smiles_of(row)
+                for row in range(self._nb)
+                if row not in self._dead
+            }
+            held.update((key, self._smiles[row - self._nb]) for key, row in self._where.items())
+            return held
 
     # ----------------------------------------------------------------- writes
 
@@ -220,20 +241,22 @@ class SubstructureIndex:
         with self._rw.write():
             self._reserve(len(self._ids) + len(prepared))
             for key, canonical, pattern, kinds in prepared:
-                old = self._where.get(key)
+                old = self._row_of(key)
                 if old is not None:
                     self._dead.add(old)
-                row = len(self._ids)
+                row = self._nb + len(self._ids)
                 self._where[key] = row
                 self._mols.AddSmiles(canonical)
                 self._fps.AddFingerprint(pattern)
                 self._ids.append(key)
                 self._smiles.append(canonical)
-                self._patterns[row] = bitvect_words(pattern)
+                self._patterns[row - self._nb] = bitvect_words(pattern)
                 bits = 0
                 for kind in kinds:
                     bits |= 1 << self._type_bit(kind, examples)
-                self._types[row] = [(bits >> (64 * w)) & _WORD_MASK for w in range(_TYPE_WORDS)]
+                self._types[row - self._nb] = [
+                    (bits >> (64 * w)) & _WORD_MASK for w in range(_TYPE_WORDS)
+                ]
             self._maybe_rebuild()
 
     def _type_bit(self, kind: AtomType, examples: dict[AtomType, tuple[Chem.Mol, int]]) -> int:
@@ -258,30 +281,34 @@ class SubstructureIndex:
         """Delete ids (unknown ids are ignored)."""
         with self._rw.write():
             for key in ids:
-                index = self._where.pop(str(key), None)
+                index = self._row_of(str(key))
                 if index is not None:
+                    self._where.pop(str(key), None)
                     self._dead.add(index)
             self._maybe_rebuild()
 
     def rebuild(self) -> None:
-        """Drop tombstoned entries now."""
+        """Drop tombstoned in-memory entries now (the read-only block's stay tombstones
+        until a new saved index is written)."""
         with self._rw.write():
             self._rebuild()
 
     def _maybe_rebuild(self) -> None:
-        dead = len(self._dead)
+        dead = sum(1 for row in self._dead if row >= self._nb)
         if dead > self._rebuild_threshold and dead > self._rebuild_fraction * len(self._ids):
             self._rebuild()
 
     def _rebuild(self) -> None:
         old_ids, old_smiles, old_fps, dead = self._ids, self._smiles, self._fps, self._dead
-        alive = np.array([i for i in range(len(old_ids)) if i not in dead], dtype=np.int64)
+        nb = self._nb
+        alive = np.array([i for i in range(len(old_ids)) if i + nb not in dead], dtype=np.int64)
         patterns, types = self._patterns[alive], self._types[alive]
         self._reset(capacity=max(1024, alive.shape[0]))
+        self._dead = {row for row in dead if row < nb}
         self._patterns[: alive.shape[0]] = patterns
         self._types[: alive.shape[0]] = types
         for index in alive.tolist():
-            self._where[old_ids[index]] = len(self._ids)
+            self._where[old_ids[index]] = nb + len(self._ids)
             self._mols.AddSmiles(old_smiles[index])
             self._fps.AddFingerprint(old_fps.GetFingerprint(index))
             self._ids.append(old_ids[index])
@@ -319,18 +346,22 @@ class SubstructureIndex:
         )
 
     def _screen(self, plan: _Plan, start: int, stop: int) -> NDArray[np.int64]:
-        """Rows in [start, stop) that pass the pattern and atom-type screens."""
+        """Rows in [start, stop) (all in one block) that pass the pattern and type screens."""
+        if start < self._nb:
+            patterns, types, offset = self._base.patterns, self._base.types, 0
+        else:
+            patterns, types, offset = self._patterns, self._types, self._nb
         keep = np.ones(stop - start, dtype=bool)
         if plan.pattern_words.shape[0]:
-            words = self._patterns[start:stop, plan.pattern_words]
+            words = patterns[start - offset : stop - offset, plan.pattern_words]
             keep &= ((words & plan.pattern) == plan.pattern).all(axis=1)
-        types = self._types[start:stop]
+        block = types[start - offset : stop - offset]
         for mask in plan.type_masks:
-            keep &= (types & mask).any(axis=1)
+            keep &= (block & mask).any(axis=1)
         return start + np.flatnonzero(keep)
 
     def _matches(self, plan: _Plan, row: int, params: Any) -> bool:
-        mol = self._mols.GetMol(row)
+        mol = self._base.mol(row) if row < self._nb else self._mols.GetMol(row - self._nb)
         if plan.needs_rings:
             Chem.GetSymmSSSR(mol)  # the ring information a sanitised molecule carries
         return bool(mol.HasSubstructMatch(plan.query, params))
@@ -364,10 +395,12 @@ class SubstructureIndex:
                     plan = self._plan(query)  # new atom types may widen the masks
                 if plan.impossible:
                     return
-                size = len(self._ids)
+                size = self._nb + len(self._ids)
                 if position >= size:
                     return
                 stop = min(size, position + chunk)
+                if position < self._nb < stop:  # a chunk lies in one block
+                    stop = self._nb
                 candidates = self._screen(plan, position, stop)
                 found: list[int] = []
                 if (
@@ -377,8 +410,20 @@ class SubstructureIndex:
                     and self._threads > 1
                     and (4 * candidates.shape[0] >= stop - position)
                 ):
-                    found = sorted(
-                        self._library.GetMatches(query, position, stop, params, self._threads, -1)
+                    found = (
+                        self._base.matches(query, position, stop, params, self._threads)
+                        if position < self._nb
+                        else sorted(
+                            self._nb + i
+                            for i in self._library.GetMatches(
+                                query,
+                                position - self._nb,
+                                stop - self._nb,
+                                params,
+                                self._threads,
+                                -1,
+                            )
+                        )
                     )
                 else:
                     for row in candidates.tolist():
@@ -398,7 +443,7 @@ class SubstructureIndex:
                             if limit is not None and len(found) >= limit:
                                 stop = row + 1
                                 break
-                matches = [self._ids[row] for row in found if row not in self._dead]
+                matches = [self._key(row) for row in found if row not in self._dead]
             position, chunk = stop, min(2 * chunk, self._max_chunk)
             fresh = [key for key in matches if key not in seen]
             seen.update(fresh)
@@ -517,7 +562,7 @@ class SubstructureIndex:
 
             def report(row: int, matched: bool) -> None:
                 if matched:
-                    report_hit(fd, self._ids[row], state.checked)
+                    report_hit(fd, self._key(row), state.checked)
                 elif time.monotonic() - reported[0] >= PROGRESS_S:
                     report_progress(fd, state.checked)
                     reported[0] = time.monotonic()

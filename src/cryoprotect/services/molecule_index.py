@@ -22,18 +22,29 @@ open while any number of others commit is read when it commits; nothing is read 
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
+import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
 
 import sqlalchemy as sa
 
 from cryoprotect.db.database import Database, Identity
 from cryoprotect.db.models import Molecule, TeamRole, UserTeamMembership
 from cryoprotect.search import FeedPosition, SimilarityIndex, SubstructureIndex
+from cryoprotect.search.persist import (
+    SavedIndexError,
+    building,
+    open_index,
+    prune,
+    saved_indexes,
+    write_index,
+)
 from cryoprotect.services.actor import Actor
+from cryoprotect.services.index_state import IndexState
 
 logger = logging.getLogger(__name__)
 
@@ -75,75 +86,187 @@ _INDEXED = sa.select(
 ).where(Molecule.kind == "structure", Molecule.morgan_fp.is_not(None))
 
 
-@dataclass(frozen=True)
-class _Meta:
-    visibility: str
-    created_by: str
-    team_id: str | None
+_SOURCE = sa.text(
+    """
+    SELECT current_database() || ':' || d.oid::text || ':'
+           || 'public.molecules'::regclass::oid::text || ':'
+           || pg_relation_filenode('public.molecules')::text
+    FROM pg_database AS d WHERE d.datname = current_database()
+    """
+)
+_CHECK_S = 2.0  # how often a process looks for a newer saved index
 
 
 class MoleculeIndex:
-    """Similarity and substructure indexes plus visibility metadata for pre-filtering."""
+    """Similarity and substructure indexes plus visibility metadata for pre-filtering.
 
-    def __init__(self, db: Database) -> None:
+    With a directory (``Settings.index_path``, the default), the indexes are saved there
+    and memory-mapped: start-up opens the newest saved index that belongs to this database
+    and applies only the changes after its feed position; a library without one (or whose
+    saved index is missing, unreadable, of another format or database) is built once,
+    under a lock that other processes wait on, and saved. When ``rebuild_after`` changes
+    have been applied on top of the saved index, a background thread writes a new one
+    (one process at a time) and swaps it in; other processes see it within ``_CHECK_S``
+    seconds and swap too. Searches never wait for a rebuild. ``index_dir=False`` (or a
+    directory that cannot be written) keeps everything in memory, as before.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        index_dir: Path | Literal[False] | None = None,
+        rebuild_after: int = 50_000,
+        build_chunk: int = 100_000,
+    ) -> None:
         self.db = db
-        self.similarity = SimilarityIndex()
-        self.substructure = SubstructureIndex()
-        self._meta: dict[str, _Meta] = {}
-        # Before the load: nothing seen (a sync would read every entry; the load comes first).
-        self._position = FeedPosition(0, 0)
+        self.index_dir: Path | None = (
+            None if index_dir is False else (index_dir or db.settings.index_path)
+        )
+        self.rebuild_after = rebuild_after
+        self.build_chunk = build_chunk
+        self._state = IndexState.empty()
         self._lock = threading.RLock()
         self._loaded = False
+        self._background: threading.Thread | None = None
+        self._checked = 0.0
+
+    @property
+    def similarity(self) -> SimilarityIndex:
+        return self._state.similarity
+
+    @property
+    def substructure(self) -> SubstructureIndex:
+        return self._state.substructure
 
     @property
     def position(self) -> FeedPosition:
         """The snapshot of the feed's last read: the index reflects everything it shows."""
-        return self._position
+        return self._state.position
+
+    @property
+    def saved_path(self) -> Path | None:
+        """The saved index the current state is built on (None: all in memory)."""
+        return self.saved_path_of(self._state)
+
+    @staticmethod
+    def saved_path_of(state: IndexState) -> Path | None:
+        return state.saved.path if state.saved is not None else None
 
     # ------------------------------------------------------------- loading
     def ensure_loaded(self) -> None:
         with self._lock:
             if not self._loaded:
-                self._load()
+                self._state = self._open_or_build()
                 self._loaded = True
 
-    def _load(self) -> None:
+    def _source(self) -> dict[str, str]:
+        """Which database (and which molecules table) a saved index belongs to."""
+        with self.db.transaction(Identity.service()) as session:
+            return {"database": str(session.scalar(_SOURCE))}
+
+    def _open_newest(self, source: dict[str, str]) -> IndexState | None:
+        assert self.index_dir is not None
+        for path in saved_indexes(self.index_dir):
+            state = IndexState.empty()
+            try:
+                state.saved = open_index(path, state.similarity, state.substructure, source=source)
+            except SavedIndexError as exc:
+                logger.warning("saved search index not used", extra={"reason": str(exc)})
+                continue
+            state.position = state.saved.position
+            return state
+        return None
+
+    def _open_or_build(self) -> IndexState:
+        """The newest usable saved index, else one built now; either brought up to date."""
+        if self.index_dir is None:
+            return self._load_in_memory()
+        try:
+            source = self._source()
+            state = self._open_newest(source)
+            if state is None:
+                with building(self.index_dir, wait=True):
+                    state = self._open_newest(source)  # another process may have built it
+                    if state is None:
+                        state = self._build_saved(source)
+        except OSError as exc:
+            logger.warning(
+                "search index directory unusable; indexes kept in memory",
+                extra={"directory": str(self.index_dir), "reason": str(exc)},
+            )
+            return self._load_in_memory()
+        self._sync_state(state)
+        logger.info(
+            "molecule index opened",
+            extra={"molecules": len(state.substructure), "saved": str(self.saved_path_of(state))},
+        )
+        return state
+
+    def _load_in_memory(self) -> IndexState:
+        state = IndexState.empty()
         with self.db.transaction(Identity.service()) as session:
             # Taken before the rows are read: all the snapshot shows, the rows reflect
             # (entries committed in between are applied again by the first sync: harmless).
-            position = FeedPosition.parse(str(session.scalar(_SNAPSHOT)))
-            rows = session.execute(_INDEXED).all()
-        self._apply_rows(rows)
-        self._position = position
-        logger.info("molecule index loaded", extra={"molecules": len(rows)})
+            state.position = FeedPosition.parse(str(session.scalar(_SNAPSHOT)))
+            state.apply_rows(session.execute(_INDEXED).all(), new=True)
+        logger.info("molecule index loaded", extra={"molecules": len(state.substructure)})
+        return state
 
-    def _apply_rows(self, rows: Sequence[Any]) -> None:  # rows of the index query
-        if not rows:
-            return
-        ids = [str(r.id) for r in rows]
-        self.similarity.remove([i for i in ids if i in self.similarity])
-        self.substructure.remove([i for i in ids if i in self._meta])
-        self.similarity.add(ids, [bytes(r.morgan_fp) for r in rows])
-        self.substructure.add(ids, [r.smiles for r in rows])
-        for r, i in zip(rows, ids, strict=True):
-            self._meta[i] = _Meta(
-                r.visibility, str(r.created_by), str(r.team_id) if r.team_id else None
-            )
+    def _build_saved(self, source: dict[str, str]) -> IndexState:
+        """Read every row (one statement, streamed) and save them, ``build_chunk`` rows at a
+        time folded into a private saved index (memory stays bounded); open the result."""
+        assert self.index_dir is not None
+        partial = self.index_dir / f".partial-{uuid.uuid4().hex}"
+        state = IndexState.empty()
+        try:
+            with self.db.transaction(Identity.service()) as session:
+                position = FeedPosition.parse(str(session.scalar(_SNAPSHOT)))
+                result = session.execute(_INDEXED, execution_options={"yield_per": 10_000})
+                for part in result.partitions():
+                    state.apply_rows(part, new=True)
+                    if state.changed >= self.build_chunk:
+                        state = self._fold(state, partial, position, source)
+            final = self._fold(state, self.index_dir, position, source)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+        prune(self.index_dir)
+        logger.info("molecule index built and saved", extra={"molecules": len(final.substructure)})
+        return final
 
-    def _remove(self, ids: list[str]) -> None:
-        present = [i for i in ids if i in self._meta]
-        if present:
-            self.similarity.remove(present)
-            self.substructure.remove(present)
-            for i in present:
-                del self._meta[i]
+    def _fold(
+        self, state: IndexState, directory: Path, position: FeedPosition, source: dict[str, str]
+    ) -> IndexState:
+        """Save ``state`` into ``directory`` and open it as a fresh state."""
+        path = write_index(
+            directory,
+            state.similarity,
+            state.substructure,
+            position=position,
+            source=source,
+            columns=state.columns,
+        )
+        fresh = IndexState.empty()
+        fresh.saved = open_index(path, fresh.similarity, fresh.substructure, source=source)
+        fresh.position = position
+        if directory != self.index_dir:  # a private fold: the previous one is not needed
+            for old in saved_indexes(directory)[1:]:
+                shutil.rmtree(old, ignore_errors=True)
+        return fresh
 
+    # ------------------------------------------------------------- the feed
     def sync(self) -> int:
         """Apply the changes of ``molecules`` committed since the last sync; returns how many
         rows changed. The position moves on only once they are applied."""
         self.ensure_loaded()
-        with self._lock, self.db.transaction(Identity.service()) as session:
-            seen = self._position
+        with self._lock:
+            changed = self._sync_state(self._state)
+        self._maybe_refresh()
+        return changed
+
+    def _sync_state(self, state: IndexState) -> int:
+        with self.db.transaction(Identity.service()) as session:
+            seen = state.position
             from_xid, running = seen.unseen()
             entries = session.execute(
                 _CHANGES, {"from_xid": from_xid, "running": list(running)}
@@ -155,10 +278,81 @@ class MoleculeIndex:
                     _INDEXED.where(Molecule.id.in_([uuid.UUID(r) for r in changed]))
                 ).all()
                 present = {str(r.id) for r in rows}
-                self._remove([r for r in changed if r not in present])
-                self._apply_rows(rows)
-            self._position = seen.advance(now)
+                state.remove([r for r in changed if r not in present])
+                state.apply_rows(rows)
+            state.position = seen.advance(now)
             return len(changed)
+
+    # ------------------------------------------------------ saved indexes
+    def rebuild(self) -> Path | None:
+        """Write a new saved index of the library as it is now and swap to it; returns its
+        path (None without a directory, or when another process is writing one: theirs
+        is picked up when it is done). Searches go on meanwhile."""
+        self.ensure_loaded()
+        if self.index_dir is None:
+            return None
+        with building(self.index_dir, wait=False) as mine:
+            if not mine:
+                return None
+            source = self._source()
+            builder = self._open_newest(source)
+            if builder is None:
+                fresh = self._build_saved(source)
+            else:
+                self._sync_state(builder)
+                fresh = self._fold(builder, self.index_dir, builder.position, source)
+                prune(self.index_dir)
+        assert fresh.saved is not None
+        self._swap(fresh)
+        return fresh.saved.path
+
+    def _swap(self, fresh: IndexState) -> None:
+        """Bring ``fresh`` up to date (the bulk without the lock) and make it current."""
+        self._sync_state(fresh)
+        with self._lock:
+            self._sync_state(fresh)
+            self._state = fresh
+        logger.info("molecule index swapped", extra={"saved": self.saved_path})
+
+    def _maybe_refresh(self) -> None:
+        """Swap to a newer saved index, or start writing one when enough changed (in a
+        background thread; at most one at a time, never more often than ``_CHECK_S``)."""
+        if self.index_dir is None or (self._background is not None and self._background.is_alive()):
+            return
+        state = self._state
+        task: Callable[[], object] | None = None
+        if state.changed >= self.rebuild_after:
+            task = self.rebuild
+        elif time.monotonic() - self._checked >= _CHECK_S:
+            self._checked = time.monotonic()
+            newest = saved_indexes(self.index_dir)[:1]
+            if newest and (state.saved is None or newest[0].name > state.saved.path.name):
+                task = self._adopt
+        if task is not None:
+            self._background = threading.Thread(
+                target=self._run_quietly, args=(task,), name="molecule-index", daemon=True
+            )
+            self._background.start()
+
+    def _adopt(self) -> None:
+        """Swap to the newest saved index another process wrote."""
+        assert self.index_dir is not None
+        fresh = self._open_newest(self._source())
+        current = self.saved_path_of(self._state)
+        newer = self.saved_path_of(fresh) if fresh is not None else None
+        if (
+            fresh is not None
+            and newer is not None
+            and (current is None or newer.name > current.name)
+        ):
+            self._swap(fresh)
+
+    @staticmethod
+    def _run_quietly(task: Callable[[], object]) -> None:
+        try:
+            task()
+        except Exception:  # a failed rebuild leaves the current state serving
+            logger.exception("background search index refresh failed")
 
     # ---------------------------------------------------------- visibility
     def visibility_filter(self, actor: Actor) -> Callable[[list[str]], list[bool]]:
@@ -181,12 +375,10 @@ class MoleculeIndex:
                         )
                     )
                 }
-        meta = self._meta
 
         def allowed(ids: list[str]) -> list[bool]:
             out = []
-            for i in ids:
-                m = meta.get(i)
+            for m in self._state.metas(ids):
                 out.append(
                     m is not None
                     and (
