@@ -334,3 +334,29 @@ export function guarded(handler, errorEl) {
     }
   };
 }
+
+/**
+ * Handle a form's submit in the page (the browser never submits it): ``handler(event)``
+ * runs after ``preventDefault()``, its failures reported as by ``guarded``.
+ */
+export function onSubmit(form, handler, errorEl) {
+  form.addEventListener(
+    "submit",
+    guarded(async (event) => {
+      event.preventDefault();
+      await handler(event);
+    }, errorEl),
+  );
+}
+
+/** The page's alert (#error) and loading indicator (#loading), which its requests report to. */
+export function pageStatus() {
+  return { error: document.getElementById("error"), loading: document.getElementById("loading") };
+}
+
+/** The signed-in user, or null after revealing the page's "sign in to …" note (#signin-needed). */
+export async function signedInUser() {
+  const user = await currentUser();
+  if (!user) document.getElementById("signin-needed").hidden = false;
+  return user;
+}

@@ -5,7 +5,7 @@
 // the chosen composition, its binding constraints, steps and volume/concentration charts, and
 // each candidate alone. A request the API refuses, or a job that ends infeasible, names the
 // field or constraint next to it. ?model=<toxicity model id>&cell_type=<key or id> preselect.
-import { ApiError, apiRequest, clearFieldErrors, currentUser, fieldErrors, guarded, mapErrorPaths, reportUnexpected, showError, showFieldErrors } from "./api.js";
+import { ApiError, apiRequest, clearFieldErrors, fieldErrors, guarded, mapErrorPaths, pageStatus, reportUnexpected, showError, showFieldErrors, signedInUser } from "./api.js";
 import { definitionList, fillTable, h, replace } from "./dom.js";
 import { uniqueWarnings } from "./format.js";
 import { cellKey, cellOptionLabel, chartLayout, concentrationTraces, MOLALITY_UNIT, permeatingSolutes, stepTable, volumeTraces } from "./protocols_lib.js";
@@ -32,8 +32,7 @@ import {
 const POLL_MS = 1000;
 const DEFAULT_CELL = "generic_mammalian";
 const CONFIG = { responsive: true, displaylogo: false };
-const error = document.getElementById("error");
-const loading = document.getElementById("loading");
+const { error, loading } = pageStatus();
 const form = document.getElementById("cocktail-form");
 const results = document.getElementById("results");
 const params = new URLSearchParams(window.location.search);
@@ -222,11 +221,7 @@ async function design(event) {
 }
 
 async function main() {
-  const user = await currentUser();
-  if (!user) {
-    document.getElementById("signin-needed").hidden = false;
-    return;
-  }
+  if (!(await signedInUser())) return;
   loading.hidden = false;
   try {
     await loadChoices();

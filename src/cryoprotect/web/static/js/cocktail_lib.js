@@ -7,6 +7,7 @@
 // API did not send; a null the API sends is shown with its reason.
 // Unit-tested with Node's built-in test runner (tests/js/cocktail.test.mjs).
 import { fmt, fmtDuration, fmtSig, isNum, numberOrText } from "./format.js";
+import { osmoticLimits } from "./protocols_lib.js";
 import { compositionText } from "./toxicity_lib.js";
 
 export const MAX_CANDIDATES = 5;
@@ -52,12 +53,8 @@ export function designRequest(v) {
   const minutes = num(v.maxTotalTimeMin);
   if (minutes !== undefined) optional.max_total_time_s = typeof minutes === "number" ? minutes * 60 : minutes;
   for (const [k, value] of Object.entries(optional)) if (value !== undefined) body[k] = value;
-  const limits = {};
-  const lo = num(v.minVolume);
-  const hi = num(v.maxVolume);
-  if (lo !== undefined) limits.min_volume_fraction = lo;
-  if (hi !== undefined) limits.max_volume_fraction = hi;
-  if (Object.keys(limits).length) body.osmotic_limits = limits;
+  const limits = osmoticLimits(v.minVolume, v.maxVolume);
+  if (limits) body.osmotic_limits = limits;
   return body;
 }
 

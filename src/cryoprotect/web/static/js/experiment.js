@@ -1,7 +1,7 @@
 // One experiment: everything recorded, the verification status and its history, submit /
 // verify / reject, edit and delete, and the stored predictions for its mixture against the
 // measured values (table and chart).
-import { apiRequest, currentUser, fetchResourceFromApi, guarded, reportUnexpected, showError } from "./api.js";
+import { apiRequest, currentUser, fetchResourceFromApi, guarded, onSubmit, pageStatus, reportUnexpected, showError } from "./api.js";
 import { myTeams } from "./scope_ui.js";
 import { definitionList, fillTable, h, replace, showSuccess } from "./dom.js";
 import { fmtDate, fmtSig, label, query } from "./format.js";
@@ -23,8 +23,7 @@ import {
 const root = document.getElementById("experiment-page");
 const id = root.dataset.experimentId;
 const api = `/api/v1/experiments/${id}`;
-const error = document.getElementById("error");
-const loading = document.getElementById("loading");
+const { error, loading } = pageStatus();
 
 let measures = new Map();
 let user = null;
@@ -224,36 +223,28 @@ function flash(message) {
 
 function wireForms() {
   const submitForm = document.getElementById("submit-form");
-  submitForm.addEventListener(
-    "submit",
-    guarded(async (event) => {
-      event.preventDefault();
-      const notes = submitForm.elements.notes.value.trim() || null;
-      const e = await apiRequest(`${api}/submit`, { method: "POST", json: { notes }, form: submitForm, error, loading });
-      submitForm.reset();
-      render(e);
-      flash("Submitted: the team's verifiers will see it in their queue.");
-      await loadHistory();
-    }),
-  );
+  onSubmit(submitForm, async () => {
+    const notes = submitForm.elements.notes.value.trim() || null;
+    const e = await apiRequest(`${api}/submit`, { method: "POST", json: { notes }, form: submitForm, error, loading });
+    submitForm.reset();
+    render(e);
+    flash("Submitted: the team's verifiers will see it in their queue.");
+    await loadHistory();
+  });
   const verifyForm = document.getElementById("verify-form");
-  verifyForm.addEventListener(
-    "submit",
-    guarded(async (event) => {
-      event.preventDefault();
-      const status = event.submitter?.value || "verified";
-      const body = {
-        status,
-        notes: verifyForm.elements.notes.value.trim() || null,
-        equipment: verifyForm.elements.equipment.value.trim() || null,
-      };
-      const e = await apiRequest(`${api}/verification`, { method: "POST", json: body, form: verifyForm, error, loading });
-      verifyForm.reset();
-      render(e);
-      flash(status === "verified" ? "Marked verified." : "Marked rejected; the author sees your reason in the history.");
-      await loadHistory();
-    }),
-  );
+  onSubmit(verifyForm, async (event) => {
+    const status = event.submitter?.value || "verified";
+    const body = {
+      status,
+      notes: verifyForm.elements.notes.value.trim() || null,
+      equipment: verifyForm.elements.equipment.value.trim() || null,
+    };
+    const e = await apiRequest(`${api}/verification`, { method: "POST", json: body, form: verifyForm, error, loading });
+    verifyForm.reset();
+    render(e);
+    flash(status === "verified" ? "Marked verified." : "Marked rejected; the author sees your reason in the history.");
+    await loadHistory();
+  });
   const confirm = document.getElementById("delete-confirm");
   document.getElementById("delete-button").addEventListener("click", () => {
     confirm.hidden = false;

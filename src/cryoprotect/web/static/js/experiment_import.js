@@ -1,13 +1,12 @@
 // CSV import of experiment results: the template download, the upload with visibility/team
 // and the per-row report the API returns.
-import { apiRequest, currentUser, guarded, reportUnexpected } from "./api.js";
+import { apiRequest, currentUser, onSubmit, pageStatus, reportUnexpected } from "./api.js";
 import { fillTable, h } from "./dom.js";
 import { reportOf } from "./jobs_ui.js";
 import { IMPORT_COLUMNS, importSummary, templateCsv } from "./experiments_lib.js";
 import { myTeams, scopeControls } from "./scope_ui.js";
 
-const error = document.getElementById("error");
-const loading = document.getElementById("loading");
+const { error, loading } = pageStatus();
 const form = document.getElementById("import-form");
 
 function renderColumns() {
@@ -41,29 +40,25 @@ async function main() {
     return;
   }
   const scope = scopeControls(form, await myTeams(error));
-  form.addEventListener(
-    "submit",
-    guarded(async (event) => {
-      event.preventDefault();
-      const file = form.elements.file.files[0];
-      const data = new FormData();
-      if (file) data.append("file", file, file.name);
-      const { visibility, team_id } = scope.value();
-      data.append("visibility", visibility);
-      if (team_id) data.append("team_id", team_id);
-      data.append("atomic", form.elements.atomic.checked ? "true" : "false");
-      const button = document.getElementById("import-button");
-      button.disabled = true;
-      try {
-        // A large file is imported by a background job: reportOf waits for its report.
-        const answer = await apiRequest("/api/v1/experiments/import", { method: "POST", formData: data, form, error, loading });
-        const report = await reportOf(answer, { error, loading });
-        if (report) renderReport(report);
-      } finally {
-        button.disabled = false;
-      }
-    }),
-  );
+  onSubmit(form, async () => {
+    const file = form.elements.file.files[0];
+    const data = new FormData();
+    if (file) data.append("file", file, file.name);
+    const { visibility, team_id } = scope.value();
+    data.append("visibility", visibility);
+    if (team_id) data.append("team_id", team_id);
+    data.append("atomic", form.elements.atomic.checked ? "true" : "false");
+    const button = document.getElementById("import-button");
+    button.disabled = true;
+    try {
+      // A large file is imported by a background job: reportOf waits for its report.
+      const answer = await apiRequest("/api/v1/experiments/import", { method: "POST", formData: data, form, error, loading });
+      const report = await reportOf(answer, { error, loading });
+      if (report) renderReport(report);
+    } finally {
+      button.disabled = false;
+    }
+  });
   document.getElementById("import-button").disabled = false;
 }
 

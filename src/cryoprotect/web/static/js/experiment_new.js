@@ -2,7 +2,7 @@
 // protocol, conditions with units, result rows from the API's vocabulary, attachment
 // metadata, visibility/team and "submit for verification". ?mixture_id=<id> preselects a
 // mixture. API errors are shown next to the field they name.
-import { apiRequest, currentUser, guarded, reportUnexpected } from "./api.js";
+import { apiRequest, currentUser, guarded, onSubmit, pageStatus, reportUnexpected } from "./api.js";
 import { h, replace } from "./dom.js";
 import { query } from "./format.js";
 import {
@@ -20,8 +20,7 @@ import {
 } from "./experiments_lib.js";
 import { myTeams, scopeControls } from "./scope_ui.js";
 
-const error = document.getElementById("error");
-const loading = document.getElementById("loading");
+const { error, loading } = pageStatus();
 const form = document.getElementById("experiment-form");
 const params = new URLSearchParams(window.location.search);
 const editId = params.get("edit") || "";
@@ -471,24 +470,20 @@ async function main() {
     field(`attachments[${attachmentRows.length - 1}].filename`)?.focus();
   });
   document.getElementById("attachment-files").addEventListener("change", guarded(describeFiles));
-  form.addEventListener(
-    "submit",
-    guarded(async (event) => {
-      event.preventDefault();
-      const save = document.getElementById("save");
-      save.disabled = true;
-      try {
-        dropBlankResults();
-        const body = payload();
-        const saved = editId
-          ? await apiRequest(`/api/v1/experiments/${encodeURIComponent(editId)}`, { method: "PATCH", json: body, form, error, loading })
-          : await apiRequest("/api/v1/experiments", { method: "POST", json: body, form, error, loading });
-        window.location.assign(`/experiments/${saved.id}`);
-      } finally {
-        save.disabled = false;
-      }
-    }),
-  );
+  onSubmit(form, async () => {
+    const save = document.getElementById("save");
+    save.disabled = true;
+    try {
+      dropBlankResults();
+      const body = payload();
+      const saved = editId
+        ? await apiRequest(`/api/v1/experiments/${encodeURIComponent(editId)}`, { method: "PATCH", json: body, form, error, loading })
+        : await apiRequest("/api/v1/experiments", { method: "POST", json: body, form, error, loading });
+      window.location.assign(`/experiments/${saved.id}`);
+    } finally {
+      save.disabled = false;
+    }
+  });
 }
 
 main().catch((exc) => reportUnexpected(exc));

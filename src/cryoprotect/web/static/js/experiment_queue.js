@@ -1,6 +1,6 @@
 // The verification queue (GET /experiments?awaiting_me=true) and the prediction-error
 // summary by model version for a team's experiments (GET /experiments/prediction-summary).
-import { apiRequest, currentTeam, currentUser, guarded, reportUnexpected, showError } from "./api.js";
+import { apiRequest, currentTeam, currentUser, guarded, onSubmit, pageStatus, reportUnexpected, showError } from "./api.js";
 import { myTeams } from "./scope_ui.js";
 import { fillTable, h } from "./dom.js";
 import { fmtDate, pageInfo, query } from "./format.js";
@@ -15,8 +15,7 @@ import {
 } from "./experiments_lib.js";
 
 const PER_PAGE = 25;
-const error = document.getElementById("error");
-const loading = document.getElementById("loading");
+const { error, loading } = pageStatus();
 let measures = new Map();
 let teams = [];
 let page = 1;
@@ -118,13 +117,9 @@ async function main() {
       await loadSummary(form);
     }),
   );
-  form.addEventListener(
-    "submit",
-    guarded(async (event) => {
-      event.preventDefault();
-      await loadSummary(form);
-    }),
-  );
+  onSubmit(form, async () => {
+    await loadSummary(form);
+  });
   for (const [id, step] of [["prev", -1], ["next", 1]]) {
     document.getElementById(id).addEventListener(
       "click",

@@ -1,7 +1,7 @@
 // The experiment list: search, status and team filters (kept in the URL, so a filtered list
 // can be linked to), verification badges and pagination. ?mixture_id= / ?cell_type_id=
 // narrow it to one mixture or cell type (links from those pages).
-import { apiRequest, currentUser, guarded, reportUnexpected } from "./api.js";
+import { apiRequest, currentUser, guarded, onSubmit, pageStatus, reportUnexpected } from "./api.js";
 import { myTeams } from "./scope_ui.js";
 import { fillTable, h, replace } from "./dom.js";
 import { fmtDate, pageInfo, query } from "./format.js";
@@ -14,8 +14,7 @@ import {
 } from "./experiments_lib.js";
 
 const PER_PAGE = 25;
-const error = document.getElementById("error");
-const loading = document.getElementById("loading");
+const { error, loading } = pageStatus();
 const form = document.getElementById("filters");
 const table = document.getElementById("experiments-table");
 
@@ -142,15 +141,11 @@ async function main() {
     note.hidden = false;
   }
   syncForm();
-  form.addEventListener(
-    "submit",
-    guarded(async (event) => {
-      event.preventDefault();
-      state = { ...state, q: form.elements.q.value.trim(), status: form.elements.status.value, team_id: form.elements.team_id.value, page: 1 };
-      pushState();
-      await load();
-    }),
-  );
+  onSubmit(form, async () => {
+    state = { ...state, q: form.elements.q.value.trim(), status: form.elements.status.value, team_id: form.elements.team_id.value, page: 1 };
+    pushState();
+    await load();
+  });
   form.elements.status.addEventListener("change", () => form.requestSubmit());
   form.elements.team_id.addEventListener("change", () => form.requestSubmit());
   document.getElementById("clear-filters").addEventListener(

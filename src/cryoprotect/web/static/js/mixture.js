@@ -1,7 +1,7 @@
 // One mixture: composition in every unit, computed properties with method and provenance,
 // measured values of named solutions, the binary phase diagram (Plotly), predictions,
 // experiments, version history; edit, clone, delete, compare.
-import { ApiError, apiRequest, currentTeam, currentUser, guarded, reportUnexpected, showError } from "./api.js";
+import { ApiError, apiRequest, currentTeam, currentUser, guarded, onSubmit, pageStatus, reportUnexpected, showError } from "./api.js";
 import { myTeams } from "./scope_ui.js";
 import { $, definitionList, fillTable, h, replace } from "./dom.js";
 import { fmt, fmtDate, uniqueWarnings } from "./format.js";
@@ -21,8 +21,7 @@ import { defaultScope } from "./scope_lib.js";
 
 const root = document.getElementById("mixture-page");
 const mixtureId = root.dataset.mixtureId;
-const error = document.getElementById("error");
-const loading = document.getElementById("loading");
+const { error, loading } = pageStatus();
 
 const PLOT_CONFIG = { responsive: true, displaylogo: false };
 
@@ -269,13 +268,9 @@ function setUpPhaseDiagram(mixture, propsPromise) {
     const props = await propsPromise.catch(() => null); // its own error is already shown
     await drawPhaseDiagram(choice, Number(form.elements.max_mass_percent.value) || 80, props);
   };
-  form.addEventListener(
-    "submit",
-    guarded(async (event) => {
-      event.preventDefault();
-      await draw();
-    }, $("phase-error")),
-  );
+  onSubmit(form, async () => {
+    await draw();
+  }, $("phase-error"));
   select.addEventListener("change", guarded(draw, $("phase-error")));
   return draw();
 }
@@ -295,39 +290,35 @@ async function setUpPrediction(mixture) {
     form.elements.model_id,
     ready.map((m) => h("option", { value: m.id }, `${m.name} v${m.version} — ${m.target} (${m.algorithm})${baselineVerdict(m).state === "better" ? "" : " — not better than its baselines"}`)),
   );
-  form.addEventListener(
-    "submit",
-    guarded(async (event) => {
-      event.preventDefault();
-      const modelId = form.elements.model_id.value;
-      const result = $("predict-result");
-      result.hidden = true;
-      const p = await apiRequest(`/api/v1/predictive-models/${modelId}/predict`, {
-        method: "POST",
-        json: { mixture_id: mixture.id },
-        form,
-        error: $("predict-error"),
-        loading: $("predict-loading"),
-      });
-      const s = predictionSummary(p);
-      // Never a number outside the applicability domain, never a green box for a model
-      // that does not beat its baselines (models_lib.predictionState).
-      const state = predictionState(p);
-      result.className = state.className;
-      result.dataset.kind = state.kind;
-      replace(
-        result,
-        state.kind === "no_value"
-          ? h("p", { class: "value" }, h("strong", {}, state.headline), " (", h("a", { href: `/models/${p.model_id}` }, s.model), ")")
-          : h("p", { class: "value" }, h("strong", {}, state.kind === "extrapolated" ? state.headline : s.headline), ` (${s.interval}; `, h("a", { href: `/models/${p.model_id}` }, s.model), ")"),
-        h("p", {}, state.kind === "no_value" ? state.detail : s.domain),
-        state.baseline ? h("p", {}, state.baseline) : "",
-        s.nearest.length ? h("p", { class: "note" }, `Nearest training formulations: ${s.nearest.join(", ")}`) : "",
-        s.warnings.length ? h("ul", { class: "note" }, s.warnings.map((w) => h("li", {}, w))) : "",
-      );
-      result.hidden = false;
-    }, $("predict-error")),
-  );
+  onSubmit(form, async () => {
+    const modelId = form.elements.model_id.value;
+    const result = $("predict-result");
+    result.hidden = true;
+    const p = await apiRequest(`/api/v1/predictive-models/${modelId}/predict`, {
+      method: "POST",
+      json: { mixture_id: mixture.id },
+      form,
+      error: $("predict-error"),
+      loading: $("predict-loading"),
+    });
+    const s = predictionSummary(p);
+    // Never a number outside the applicability domain, never a green box for a model
+    // that does not beat its baselines (models_lib.predictionState).
+    const state = predictionState(p);
+    result.className = state.className;
+    result.dataset.kind = state.kind;
+    replace(
+      result,
+      state.kind === "no_value"
+        ? h("p", { class: "value" }, h("strong", {}, state.headline), " (", h("a", { href: `/models/${p.model_id}` }, s.model), ")")
+        : h("p", { class: "value" }, h("strong", {}, state.kind === "extrapolated" ? state.headline : s.headline), ` (${s.interval}; `, h("a", { href: `/models/${p.model_id}` }, s.model), ")"),
+      h("p", {}, state.kind === "no_value" ? state.detail : s.domain),
+      state.baseline ? h("p", {}, state.baseline) : "",
+      s.nearest.length ? h("p", { class: "note" }, `Nearest training formulations: ${s.nearest.join(", ")}`) : "",
+      s.warnings.length ? h("ul", { class: "note" }, s.warnings.map((w) => h("li", {}, w))) : "",
+    );
+    result.hidden = false;
+  }, $("predict-error"));
 }
 
 // ----------------------------------------------------- experiments, versions

@@ -9,6 +9,7 @@ import {
   currentUser,
   fetchResourceFromApi,
   guarded,
+  pageStatus,
   reportUnexpected,
   showError,
 } from "./api.js";
@@ -30,8 +31,7 @@ import { debounce } from "./timing_lib.js";
 import { defaultScope } from "./scope_lib.js";
 import { myTeams } from "./scope_ui.js";
 
-const error = document.getElementById("error");
-const loading = document.getElementById("loading");
+const { error, loading } = pageStatus();
 const form = document.getElementById("mixture-form");
 const rowsEl = document.getElementById("component-rows");
 const live = {

@@ -1,12 +1,11 @@
 // Side-by-side comparison of 2–10 mixtures (POST /api/v1/mixtures/compare).
-import { ApiError, apiRequest, reportUnexpected, showError } from "./api.js";
+import { ApiError, apiRequest, pageStatus, reportUnexpected, showError } from "./api.js";
 import { h, headerRow, replace } from "./dom.js";
 import { compareUrl, parseIds } from "./mixtures_lib.js";
 import { toggle } from "./mixtures_selection_ui.js";
 import { compareRows } from "./mixtures_compare_lib.js";
 
-const error = document.getElementById("error");
-const loading = document.getElementById("loading");
+const { error, loading } = pageStatus();
 const form = document.getElementById("compare-form");
 const table = document.getElementById("compare-table");
 

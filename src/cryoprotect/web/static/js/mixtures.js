@@ -1,14 +1,13 @@
 // The mixture list: search, filter and paginate what the caller may see; reference
 // solutions marked; pick mixtures to compare.
-import { apiRequest, currentUser, guarded, reportUnexpected } from "./api.js";
+import { apiRequest, currentUser, guarded, onSubmit, pageStatus, reportUnexpected } from "./api.js";
 import { myTeams } from "./scope_ui.js";
 import { h, replace } from "./dom.js";
 import { fmtDate, pageInfo, query } from "./format.js";
 import { componentSummary, isReference, scopeText } from "./mixtures_lib.js";
 import { clear, MAX_COMPARE, selected, selectionUrl, toggle } from "./mixtures_selection_ui.js";
 
-const error = document.getElementById("error");
-const loading = document.getElementById("loading");
+const { error, loading } = pageStatus();
 const form = document.getElementById("search-form");
 const table = document.getElementById("mixtures-table");
 const empty = document.getElementById("empty");
@@ -125,17 +124,13 @@ async function loadTeams() {
 async function main() {
   readUrl();
   await loadTeams();
-  form.addEventListener(
-    "submit",
-    guarded(async (event) => {
-      event.preventDefault();
-      state.q = form.elements.q.value.trim();
-      state.visibility = form.elements.visibility.value;
-      state.per_page = Number(form.elements.per_page.value);
-      state.page = 1;
-      await load();
-    }),
-  );
+  onSubmit(form, async () => {
+    state.q = form.elements.q.value.trim();
+    state.visibility = form.elements.visibility.value;
+    state.per_page = Number(form.elements.per_page.value);
+    state.page = 1;
+    await load();
+  });
   document.getElementById("prev-page").addEventListener(
     "click",
     guarded(async () => {

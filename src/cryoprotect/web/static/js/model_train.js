@@ -7,12 +7,13 @@ import {
   ApiError,
   apiRequest,
   clearFieldErrors,
-  currentUser,
   fieldErrors,
   guarded,
+  pageStatus,
   reportUnexpected,
   showError,
   showFieldErrors,
+  signedInUser,
 } from "./api.js";
 import { h, replace } from "./dom.js";
 import { fmtDuration } from "./format.js";
@@ -27,8 +28,7 @@ import {
 } from "./models_lib.js";
 
 const POLL_MS = 1000;
-const error = document.getElementById("error");
-const loading = document.getElementById("loading");
+const { error, loading } = pageStatus();
 const form = document.getElementById("train-form");
 const params = new URLSearchParams(window.location.search);
 
@@ -152,11 +152,7 @@ async function train(event) {
 }
 
 async function main() {
-  const user = await currentUser();
-  if (!user) {
-    document.getElementById("signin-needed").hidden = false;
-    return;
-  }
+  if (!(await signedInUser())) return;
   loading.hidden = false;
   let teams = [];
   try {

@@ -1,10 +1,9 @@
 // Profile (display name) and personal API tokens: create (secret shown once), copy, revoke.
-import { apiRequest, currentUser, fetchResourceFromApi, guarded, reportUnexpected } from "./api.js";
+import { apiRequest, currentUser, fetchResourceFromApi, guarded, pageStatus, reportUnexpected } from "./api.js";
 import { fillTable, formValues, h, revealSuccess, showSuccess } from "./dom.js";
 import { fmtDate } from "./format.js";
 
-const error = document.getElementById("error");
-const loading = document.getElementById("loading");
+const { error, loading } = pageStatus();
 
 async function loadTokens() {
   const tokens = await fetchResourceFromApi("/api/v1/users/me/api-tokens", { loading, error });

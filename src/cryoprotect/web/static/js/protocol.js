@@ -2,7 +2,7 @@
 // table and charts as the design page, and "attach to an experiment" (PATCH
 // /experiments/<id> with protocol_id, or a new experiment with ?protocol_id=). Its owner can
 // delete it; anyone who sees it can design a variant (/protocols/design?from=<id>).
-import { apiRequest, currentUser, fetchResourceFromApi, guarded, reportUnexpected, showError } from "./api.js";
+import { apiRequest, currentUser, fetchResourceFromApi, guarded, pageStatus, reportUnexpected, showError } from "./api.js";
 import { definitionList, h, replace, showSuccess } from "./dom.js";
 import { fmt, fmtDate, query } from "./format.js";
 import { renderDesign } from "./protocols_ui.js";
@@ -10,8 +10,7 @@ import { designLimits, targetText, VOLUME_UNIT } from "./protocols_lib.js";
 
 const root = document.getElementById("protocol-page");
 const protocolId = root.dataset.protocolId;
-const error = document.getElementById("error");
-const loading = document.getElementById("loading");
+const { error, loading } = pageStatus();
 const attachForm = document.getElementById("attach-form");
 
 function facts(protocol) {

@@ -12,6 +12,7 @@ import {
   fieldErrors,
   guarded,
   mapErrorPaths,
+  pageStatus,
   reportUnexpected,
   showError,
   showFieldErrors,
@@ -35,8 +36,7 @@ import {
 import { myTeams, scopeControls } from "./scope_ui.js";
 import { scopePayload } from "./scope_lib.js";
 
-const error = document.getElementById("error");
-const loading = document.getElementById("loading");
+const { error, loading } = pageStatus();
 const form = document.getElementById("design-form");
 const results = document.getElementById("results");
 const saveSection = document.getElementById("save-section");

@@ -1,14 +1,13 @@
 // The saved-protocol list: search and cell-type filter (kept in the URL), toxicity cost and
 // volume range per protocol, pagination, and ticking protocols to compare them side by side
 // (POST /protocols/compare; ?compare=id1,id2 links to a comparison).
-import { apiRequest, currentUser, guarded, reportUnexpected, showError } from "./api.js";
+import { apiRequest, currentUser, guarded, onSubmit, pageStatus, reportUnexpected, showError } from "./api.js";
 import { fillTable, h, headerRow, replace } from "./dom.js";
 import { pageInfo, query } from "./format.js";
 import { chartLayout, compareRows, parseCompareIds, PROTOCOL_COLORS, savedProtocolRow } from "./protocols_lib.js";
 
 const PER_PAGE = 25;
-const error = document.getElementById("error");
-const loading = document.getElementById("loading");
+const { error, loading } = pageStatus();
 const filters = document.getElementById("filters");
 const table = document.getElementById("protocols-table");
 const compareForm = document.getElementById("compare-form");
@@ -153,15 +152,11 @@ async function main() {
   signedIn = Boolean(user);
   filters.elements.q.value = state.q;
   filters.elements.cell_type_id.value = state.cell_type_id;
-  filters.addEventListener(
-    "submit",
-    guarded(async (event) => {
-      event.preventDefault();
-      state = { ...state, q: filters.elements.q.value.trim(), cell_type_id: filters.elements.cell_type_id.value, page: 1 };
-      pushState();
-      await load();
-    }),
-  );
+  onSubmit(filters, async () => {
+    state = { ...state, q: filters.elements.q.value.trim(), cell_type_id: filters.elements.cell_type_id.value, page: 1 };
+    pushState();
+    await load();
+  });
   document.getElementById("clear-filters").addEventListener(
     "click",
     guarded(async () => {
@@ -181,13 +176,9 @@ async function main() {
       }),
     );
   }
-  compareForm.addEventListener(
-    "submit",
-    guarded(async (event) => {
-      event.preventDefault();
-      await compare();
-    }),
-  );
+  onSubmit(compareForm, async () => {
+    await compare();
+  });
   await load();
   if (state.compare.length >= 2) await compare();
 }

@@ -96,6 +96,19 @@ export function cellLimits(cell) {
 // --------------------------------------------------------------------------- design request
 
 /**
+ * A design request's ``osmotic_limits`` from the minimum/maximum cell-volume fields (numbers
+ * where they parse, the text otherwise, for the API to reject), or undefined when both are blank.
+ */
+export function osmoticLimits(minVolume, maxVolume) {
+  const limits = {};
+  const low = numberOrText(minVolume);
+  const high = numberOrText(maxVolume);
+  if (low !== undefined) limits.min_volume_fraction = low;
+  if (high !== undefined) limits.max_volume_fraction = high;
+  return Object.keys(limits).length ? limits : undefined;
+}
+
+/**
  * The body of POST /protocols/design from the form's values.
  * @param {{cellType: string, components: {name: string, amount: any, unit: string}[],
  *          mixtureId?: string, temperatureC: any, removalTemperatureC?: any,
@@ -114,12 +127,8 @@ export function designRequest(form) {
   if (temperature !== undefined) body.temperature_c = temperature;
   const removal = numberOrText(form.removalTemperatureC);
   if (removal !== undefined) body.removal_temperature_c = removal;
-  const limits = {};
-  const low = numberOrText(form.minVolume);
-  const high = numberOrText(form.maxVolume);
-  if (low !== undefined) limits.min_volume_fraction = low;
-  if (high !== undefined) limits.max_volume_fraction = high;
-  if (Object.keys(limits).length) body.osmotic_limits = limits;
+  const limits = osmoticLimits(form.minVolume, form.maxVolume);
+  if (limits) body.osmotic_limits = limits;
   const steps = numberOrText(form.maxSteps);
   if (steps !== undefined) body.max_steps = steps;
   if (typeof form.allowBuffer === "boolean") body.allow_osmotic_buffer = form.allowBuffer;

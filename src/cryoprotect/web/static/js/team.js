@@ -1,15 +1,14 @@
 // One team: what it shares (experiments, mixtures, protocols), its members and their roles
 // (invite by e-mail, change role, remove, leave — as the API allows), and, for team admins,
 // the invitations sent, the name, description and deletion.
-import { apiRequest, currentTeam, currentUser, guarded, reportUnexpected, setCurrentTeam } from "./api.js";
+import { apiRequest, currentTeam, currentUser, guarded, onSubmit, pageStatus, reportUnexpected, setCurrentTeam } from "./api.js";
 import { fillTable, h, replace, showSuccess } from "./dom.js";
 import { fmtDate, query } from "./format.js";
 import { countFigure, memberActions, memberName, ROLES, sharedWith } from "./teams_lib.js";
 
 const teamId = document.getElementById("team-page").dataset.teamId;
 const api = `/api/v1/teams/${teamId}`;
-const error = document.getElementById("error");
-const loading = document.getElementById("loading");
+const { error, loading } = pageStatus();
 const LIST_LIMIT = 100; // the API's largest page
 
 let user = null;
@@ -178,29 +177,21 @@ async function loadShared() {
 function wireAdmin() {
   const memberForm = document.getElementById("member-form");
   replace(memberForm.elements.role, ROLES.map((r) => h("option", { value: r.name, selected: r.name === "editor" }, r.name)));
-  memberForm.addEventListener(
-    "submit",
-    guarded(async (event) => {
-      event.preventDefault();
-      const body = { email: memberForm.elements.email.value.trim(), role: memberForm.elements.role.value };
-      const invited = await apiRequest(`${api}/members`, { method: "POST", json: body, form: memberForm, error, loading });
-      memberForm.reset();
-      memberForm.elements.role.value = "editor";
-      flash(`Invitation sent to ${invited.email} as ${invited.role}: they join when they accept it.`);
-      await loadInvitations();
-    }),
-  );
+  onSubmit(memberForm, async () => {
+    const body = { email: memberForm.elements.email.value.trim(), role: memberForm.elements.role.value };
+    const invited = await apiRequest(`${api}/members`, { method: "POST", json: body, form: memberForm, error, loading });
+    memberForm.reset();
+    memberForm.elements.role.value = "editor";
+    flash(`Invitation sent to ${invited.email} as ${invited.role}: they join when they accept it.`);
+    await loadInvitations();
+  });
   const settings = document.getElementById("settings-form");
-  settings.addEventListener(
-    "submit",
-    guarded(async (event) => {
-      event.preventDefault();
-      const body = { name: settings.elements.name.value.trim(), description: settings.elements.description.value.trim() || null };
-      team = await apiRequest(api, { method: "PATCH", json: body, form: settings, error, loading });
-      renderTeam();
-      flash("Team saved.");
-    }),
-  );
+  onSubmit(settings, async () => {
+    const body = { name: settings.elements.name.value.trim(), description: settings.elements.description.value.trim() || null };
+    team = await apiRequest(api, { method: "PATCH", json: body, form: settings, error, loading });
+    renderTeam();
+    flash("Team saved.");
+  });
   const confirm = document.getElementById("delete-confirm");
   document.getElementById("delete-team").addEventListener("click", () => {
     confirm.hidden = false;

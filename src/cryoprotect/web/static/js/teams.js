@@ -1,11 +1,10 @@
 // Invitations for me (accept or decline), my teams (with my role) and the form to create
 // one; the creator becomes its admin.
-import { apiRequest, currentUser, guarded, reportUnexpected } from "./api.js";
+import { apiRequest, currentUser, guarded, onSubmit, pageStatus, reportUnexpected } from "./api.js";
 import { fillTable, h } from "./dom.js";
 import { fmtDate } from "./format.js";
 
-const error = document.getElementById("error");
-const loading = document.getElementById("loading");
+const { error, loading } = pageStatus();
 
 async function loadTeams() {
   const body = await apiRequest("/api/v1/teams?per_page=100", { loading, error });
@@ -63,15 +62,11 @@ async function main() {
   document.getElementById("mine").hidden = false;
   document.getElementById("create").hidden = false;
   const form = document.getElementById("team-form");
-  form.addEventListener(
-    "submit",
-    guarded(async (event) => {
-      event.preventDefault();
-      const body = { name: form.elements.name.value.trim(), description: form.elements.description.value.trim() || null };
-      const team = await apiRequest("/api/v1/teams", { method: "POST", json: body, form, error, loading });
-      window.location.assign(`/teams/${team.id}?created=1`);
-    }),
-  );
+  onSubmit(form, async () => {
+    const body = { name: form.elements.name.value.trim(), description: form.elements.description.value.trim() || null };
+    const team = await apiRequest("/api/v1/teams", { method: "POST", json: body, form, error, loading });
+    window.location.assign(`/teams/${team.id}?created=1`);
+  });
   await Promise.all([loadInvitations(), loadTeams()]);
 }
 

@@ -3,7 +3,7 @@
 // table with 90 % intervals and sloppy-parameter flags, the residuals, the held-out error per
 // group, the equations with their citations and the data table. A model still fitting is
 // re-read until it is ready; its owner may delete it.
-import { apiRequest, currentUser, fetchResourceFromApi, guarded, reportUnexpected, showError } from "./api.js";
+import { apiRequest, currentUser, fetchResourceFromApi, guarded, pageStatus, reportUnexpected, showError } from "./api.js";
 import { definitionList, fillTable, h, replace } from "./dom.js";
 import { uniqueWarnings } from "./format.js";
 import { curveTraces, fitSummaryPairs, heldOutRows, parameterRows, pointRows, residualTraces, statusText } from "./toxicity_lib.js";
@@ -12,8 +12,7 @@ const POLL_MS = 1500;
 const CONFIG = { responsive: true, displaylogo: false };
 const root = document.getElementById("toxicity-model-page");
 const modelId = root.dataset.modelId;
-const error = document.getElementById("error");
-const loading = document.getElementById("loading");
+const { error, loading } = pageStatus();
 
 function layout(xTitle, yTitle) {
   return {

@@ -2,7 +2,7 @@
 // exposure CSV import (POST /toxicity-models/exposure-import; a 422 lists every bad row with
 // its column and nothing is written) and the fit form (POST /toxicity-models answers 202 with
 // a background job, polled until the model is ready, then linked).
-import { ApiError, apiRequest, clearFieldErrors, currentUser, fieldErrors, guarded, mapErrorPaths, reportUnexpected, showError, showFieldErrors } from "./api.js";
+import { ApiError, apiRequest, clearFieldErrors, currentUser, fieldErrors, guarded, mapErrorPaths, pageStatus, reportUnexpected, showError, showFieldErrors } from "./api.js";
 import { fillTable, h, replace } from "./dom.js";
 import { pageInfo, query } from "./format.js";
 import { myTeams, scopeControls } from "./scope_ui.js";
@@ -10,8 +10,7 @@ import { fitErrorPath, fitRequest, importErrorSummary, importRowErrors, importSu
 
 const POLL_MS = 1000;
 const PER_PAGE = 20;
-const error = document.getElementById("error");
-const loading = document.getElementById("loading");
+const { error, loading } = pageStatus();
 const importForm = document.getElementById("import-form");
 const fitForm = document.getElementById("fit-form");
 let page = 1;
