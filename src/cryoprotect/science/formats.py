@@ -21,7 +21,7 @@ def sdf_records(data: bytes) -> Iterator[tuple[int, str, str | None]]:
     text = data.decode("utf-8-sig", errors="replace").replace("\r\n", "\n")
     number = 0
     for chunk in text.split("$$$$"):
-        block = chunk.lstrip("\n")
+        block = _from_header(chunk)
         if not block.strip():
             continue
         number += 1
@@ -29,6 +29,17 @@ def sdf_records(data: bytes) -> Iterator[tuple[int, str, str | None]]:
         molblock = block[: end + len("M  END")] + "\n" if end >= 0 else block
         title = block.split("\n", 1)[0].strip() or None
         yield number, molblock, title
+
+
+def _from_header(chunk: str) -> str:
+    """A record from its three header lines on: a molfile's title line may be empty, so
+    the blank lines before a record are told from it by the counts line (V2000/V3000),
+    which is the fourth line of the header."""
+    lines = chunk.split("\n")
+    counts = next(
+        (i for i, line in enumerate(lines) if line.rstrip().endswith(("V2000", "V3000"))), -1
+    )
+    return "\n".join(lines[counts - 3 :]) if counts >= 3 else chunk.lstrip("\n")
 
 
 def to_sdf(
