@@ -17,6 +17,8 @@ import uuid
 import flask
 from pythonjsonlogger.json import JsonFormatter
 
+from cryoprotect.ops.extensions import first_install
+
 ACCESS_LOGGER = "cryoprotect.access"
 REQUEST_ID_HEADER = "X-Request-ID"
 NO_REQUEST_ID = "-"
@@ -128,9 +130,8 @@ def init_app(app: flask.Flask) -> None:
     Args:
         app: the application to instrument.
     """
-    if _EXT_KEY in app.extensions:
+    if not first_install(app, _EXT_KEY):
         return
-    app.extensions[_EXT_KEY] = True
 
     def start_request() -> None:
         flask.g.setdefault(_START_ATTR, time.perf_counter())

@@ -70,6 +70,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from cryoprotect.ops.extensions import first_install
+
 UNMATCHED = "<unmatched>"
 NO_ENDPOINT = "<none>"
 QUERY_TYPES = ("SELECT", "INSERT", "UPDATE", "DELETE", "OTHER")
@@ -257,9 +259,8 @@ def init_app(app: flask.Flask) -> None:
     Args:
         app: the application to instrument.
     """
-    if _EXT_KEY in app.extensions:
+    if not first_install(app, _EXT_KEY):
         return
-    app.extensions[_EXT_KEY] = True
 
     def start_timer() -> None:
         setattr(flask.g, _START_ATTR, time.perf_counter())

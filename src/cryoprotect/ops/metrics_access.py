@@ -25,6 +25,7 @@ import ipaddress
 import flask
 from werkzeug.exceptions import Forbidden, Unauthorized
 
+from cryoprotect.ops.extensions import first_install
 from cryoprotect.settings import Settings
 
 _EXT_KEY = "cryoprotect.metrics_access"
@@ -58,9 +59,8 @@ def init_app(app: flask.Flask, settings: Settings) -> None:
         app: the application (its ``/metrics`` view is named ``metrics``).
         settings: ``metrics_allow`` (networks) and ``metrics_token`` (None: no token).
     """
-    if _EXT_KEY in app.extensions:
+    if not first_install(app, _EXT_KEY):
         return
-    app.extensions[_EXT_KEY] = True
     networks = tuple(ipaddress.ip_network(n, strict=False) for n in settings.metrics_allow)
     token = settings.metrics_token
 

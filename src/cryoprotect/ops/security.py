@@ -29,6 +29,7 @@ import flask
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from cryoprotect.ops.extensions import first_install
 from cryoprotect.settings import Settings
 
 #: The policy for every response. Plotly sets inline ``style`` attributes and draws some
@@ -101,9 +102,8 @@ def init_app(app: flask.Flask, settings: Settings) -> None:
         settings: ``trust_proxy`` (number of proxies whose ``X-Forwarded-For/Proto/Host/Prefix``
             to believe) and ``cors_origins`` (empty: CORS off).
     """
-    if _EXT_KEY in app.extensions:
+    if not first_install(app, _EXT_KEY):
         return
-    app.extensions[_EXT_KEY] = True
     if settings.trust_proxy:
         n = settings.trust_proxy
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
