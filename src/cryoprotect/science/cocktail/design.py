@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Required, Unpack
 
@@ -470,6 +470,27 @@ def design_cocktail(
     )
 
 
+def _feasible_designs(
+    request: _Request, ranked: Sequence[Screened], label: str, *, quick: bool
+) -> Iterator[tuple[Screened, CocktailPoint]]:
+    """The designs of the (up to) four best-ranked compositions, lazily, skipping those whose
+    protocol cannot stay within the osmotic limits; if none can, the last
+    InfeasibleProtocolError is raised."""
+    error: InfeasibleProtocolError | None = None
+    designed = False
+    for s in ranked[:4]:
+        try:
+            point = _design_point(request, s.molality, s.check, label, quick=quick)
+        except InfeasibleProtocolError as caught:
+            error = caught
+            continue
+        designed = True
+        yield s, point
+    if not designed:
+        assert error is not None
+        raise error
+
+
 def _design_level_zero(
     request: _Request, ranked: Sequence[Screened], progress: Progress | None
 ) -> tuple[list[CocktailPoint], CocktailPoint]:
@@ -480,32 +501,16 @@ def _design_level_zero(
     fourth-ranked); if none can, the last InfeasibleProtocolError is raised.
     """
     close = [s for s in ranked[:2] if s.proxy <= RUNNER_UP_FACTOR * ranked[0].proxy]
-    error: InfeasibleProtocolError | None = None
     if len(close) < 2:
-        for s in ranked[:4]:
-            try:
-                full = _design_point(request, s.molality, s.check, "designed", quick=False)
-            except InfeasibleProtocolError as caught:
-                error = caught
-                continue
-            _report(progress, 0.65)
-            return [full], full
-        assert error is not None
-        raise error
+        _, full = next(_feasible_designs(request, ranked, "designed", quick=False))
+        _report(progress, 0.65)
+        return [full], full
     quick: list[tuple[Screened, CocktailPoint]] = []
-    for s in ranked[:4]:
-        try:
-            point = _design_point(request, s.molality, s.check, "screening", quick=True)
-        except InfeasibleProtocolError as caught:
-            error = caught
-            continue
-        quick.append((s, point))
+    for found in _feasible_designs(request, ranked, "screening", quick=True):
+        quick.append(found)
         _report(progress, 0.35 + 0.1 * len(quick))
         if len(quick) == 2:
             break
-    if not quick:
-        assert error is not None
-        raise error
     winner, _ = max(quick, key=lambda q: q[1].survival.log_survival)
     full = _design_point(request, winner.molality, winner.check, "designed", quick=False)
     _report(progress, 0.65)
