@@ -16,6 +16,7 @@ from cryoprotect import __version__
 from cryoprotect.api import auth as auth_api
 from cryoprotect.api import cocktails as cocktails_api
 from cryoprotect.api import experiments as experiments_api
+from cryoprotect.api import exports as exports_api
 from cryoprotect.api import feature_flags as feature_flags_api
 from cryoprotect.api import json_limits
 from cryoprotect.api import mixtures as mixtures_api
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         cocktails_api.blp,
         system_api.admin_blp,
         feature_flags_api.blp,
+        exports_api.blp,
     ):
         api.register_blueprint(blueprint)
     register_error_handlers(app, api)
