@@ -28,6 +28,7 @@ from cryoprotect.cli.database import (
     db_verify_rls,
 )
 from cryoprotect.cli.flags import flags, flags_list, flags_override, flags_set
+from cryoprotect.cli.index import index  # noqa: F401  (registers `cryoprotect index`)
 from cryoprotect.cli.library import import_file, screen
 from cryoprotect.cli.models import models, models_train
 from cryoprotect.cli.params import params, params_fit, params_reference

@@ -54,6 +54,7 @@ from cryoprotect.search.similarity import SimilarityIndex, merge_block
 from cryoprotect.search.substructure import SubstructureIndex
 
 __all__ = [
+    "MANIFEST",
     "FORMAT_VERSION",
     "SavedIndex",
     "SavedIndexError",

@@ -284,18 +284,24 @@ class MoleculeIndex:
             return len(changed)
 
     # ------------------------------------------------------ saved indexes
-    def rebuild(self) -> Path | None:
+    def rebuild(self, *, full: bool = False, wait: bool = False) -> Path | None:
         """Write a new saved index of the library as it is now and swap to it; returns its
-        path (None without a directory, or when another process is writing one: theirs
-        is picked up when it is done). Searches go on meanwhile."""
+        path (None without a directory, or when another process is writing one and not
+        ``wait``: theirs is picked up when it is done). Searches go on meanwhile.
+
+        Args:
+            full: read every row from the table instead of the newest saved index plus
+                the changes since (after a restore, say).
+            wait: wait for another process's build to end, then write one anyway.
+        """
         self.ensure_loaded()
         if self.index_dir is None:
             return None
-        with building(self.index_dir, wait=False) as mine:
+        with building(self.index_dir, wait=wait) as mine:
             if not mine:
                 return None
             source = self._source()
-            builder = self._open_newest(source)
+            builder = None if full else self._open_newest(source)
             if builder is None:
                 fresh = self._build_saved(source)
             else:
