@@ -268,28 +268,44 @@ EXPERIMENT_GUARD_CHECKS = f"""    IF current_setting('cryoprotect.verification_w
       AND n.value IS DISTINCT FROM to_jsonb(OLD) -> key;
 """
 
+
+def reopen_as_pending(notes: str) -> str:
+    """experiment_guard's lines that reopen a verdict: the experiment back to ``pending``
+    and a pending lab verification whose notes are the SQL expression ``notes``."""
+    return f"""        NEW.verification_status := 'pending';
+        PERFORM set_config('cryoprotect.verification_write', 'on', true);
+        INSERT INTO public.lab_verifications (experiment_id, status, notes, created_by)
+        VALUES (
+            NEW.id, 'pending',
+            {notes},
+            coalesce(auth.uid(), '{SYSTEM_USER_ID}'::uuid)
+        );
+        PERFORM set_config('cryoprotect.verification_write', 'off', true);
+"""
+
+
+_REOPEN_0008 = reopen_as_pending(
+    """'Reopened: ' || OLD.verification_status || ' experiment edited ('
+                || array_to_string(changed, ', ') || ')'"""
+)
+
 # experiment_guard as migration 0008 defines it (and 0010's downgrade restores it).
-EXPERIMENT_GUARD_0008 = f"""
+EXPERIMENT_GUARD_0008 = (
+    """
 CREATE OR REPLACE FUNCTION public.experiment_guard() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     changed text[];
 BEGIN
-{EXPERIMENT_GUARD_CHECKS}    IF OLD.verification_status IN ('verified', 'rejected') AND cardinality(changed) > 0 THEN
-        NEW.verification_status := 'pending';
-        PERFORM set_config('cryoprotect.verification_write', 'on', true);
-        INSERT INTO public.lab_verifications (experiment_id, status, notes, created_by)
-        VALUES (
-            NEW.id, 'pending',
-            'Reopened: ' || OLD.verification_status || ' experiment edited ('
-                || array_to_string(changed, ', ') || ')',
-            coalesce(auth.uid(), '{SYSTEM_USER_ID}'::uuid)
-        );
-        PERFORM set_config('cryoprotect.verification_write', 'off', true);
-    END IF;
+"""
+    + EXPERIMENT_GUARD_CHECKS
+    + "    IF OLD.verification_status IN ('verified', 'rejected') AND cardinality(changed) > 0 THEN\n"
+    + _REOPEN_0008
+    + """    END IF;
     RETURN NEW;
 END $$;
 """
+)
 
 # experiment_history's summary of an audit entry's changes (0008; 0011 keeps it).
 HISTORY_CHANGES = """

@@ -36,7 +36,7 @@ from cryoprotect.db.migration_helpers import (
     EXPERIMENT_GUARD_0008,
     EXPERIMENT_GUARD_CHECKS,
     OWNED_TABLES,
-    SYSTEM_USER_ID,
+    reopen_as_pending,
 )
 
 revision = "0010"
@@ -225,6 +225,12 @@ BEGIN
 END $$;
 """
 
+# A reopened verdict's note names every reason (a move to another team, an edit).
+REOPEN = reopen_as_pending(
+    """'Reopened: ' || OLD.verification_status || ' experiment '
+                || array_to_string(reasons, ' and ')"""
+)
+
 EXPERIMENT_GUARD = f"""
 CREATE OR REPLACE FUNCTION public.experiment_guard() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
@@ -247,17 +253,7 @@ BEGIN
         IF cardinality(changed) > 0 THEN
             reasons := reasons || ('edited (' || array_to_string(changed, ', ') || ')');
         END IF;
-        NEW.verification_status := 'pending';
-        PERFORM set_config('cryoprotect.verification_write', 'on', true);
-        INSERT INTO public.lab_verifications (experiment_id, status, notes, created_by)
-        VALUES (
-            NEW.id, 'pending',
-            'Reopened: ' || OLD.verification_status || ' experiment '
-                || array_to_string(reasons, ' and '),
-            coalesce(auth.uid(), '{SYSTEM_USER_ID}'::uuid)
-        );
-        PERFORM set_config('cryoprotect.verification_write', 'off', true);
-    END IF;
+{REOPEN}    END IF;
     RETURN NEW;
 END $$;
 """
