@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cryoprotect.errors import ValidationError
 from cryoprotect.ml.datasets.core import Component, Dataset, DatasetRow
 from cryoprotect.science.composition import UNITS
+from cryoprotect.science.numbers import finite_number
 
 
 def _number(value: Any, field_name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValidationError(f"{field_name} must be a number", field=field_name)
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValidationError(f"{field_name} must be a finite number", field=field_name)
-    return number
+    return finite_number(value, field_name, field_name, finite="a finite number")
 
 
 def _text(value: Any, field_name: str, *, required: bool = True) -> str:

@@ -17,6 +17,7 @@ from cryoprotect.science.cells.schema import (
     USER_SOURCE,
     Permeability,
 )
+from cryoprotect.science.numbers import finite_number
 
 # --- validation helpers -------------------------------------------------------------------
 
@@ -50,13 +51,7 @@ def _number(data: Mapping[str, Any], name: str, prefix: str, *, optional: bool =
         if optional:
             return math.nan
         raise ValidationError(f"{name} is required", field=where)
-    value = data[name]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValidationError(f"{name} must be a number", field=where)
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValidationError(f"{name} must be finite", field=where)
-    return number
+    return finite_number(data[name], name, where)
 
 
 def _require(condition: bool, message: str, where: str) -> None:
