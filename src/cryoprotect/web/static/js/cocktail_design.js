@@ -6,7 +6,7 @@
 // each candidate alone. A request the API refuses, or a job that ends infeasible, names the
 // field or constraint next to it. ?model=<toxicity model id>&cell_type=<key or id> preselect.
 import { ApiError, apiRequest, clearFieldErrors, fieldErrors, guarded, mapErrorPaths, pageStatus, reportUnexpected, showError, showFieldErrors, signedInUser } from "./api.js";
-import { definitionList, fillTable, h, replace } from "./dom.js";
+import { definitionList, fieldColumns, fillTable, h, replace } from "./dom.js";
 import { uniqueWarnings } from "./format.js";
 import { cellKey, cellOptionLabel, chartLayout, concentrationTraces, MOLALITY_UNIT, permeatingSolutes, stepTable, volumeTraces } from "./protocols_lib.js";
 import {
@@ -120,24 +120,16 @@ function renderResult(result, job) {
     (chart.omitted.length ? ` Not drawn (margin or survival unknown): ${chart.omitted.join(", ")}.` : "");
   fillTable(document.querySelector("#pareto-table tbody"), paretoRows(result), [
     { header: true, cell: (r) => (r.chosen ? h("strong", {}, `${r.label} (chosen)`) : r.label) },
-    { cell: (r) => r.composition },
-    { cell: (r) => r.total },
-    { cell: (r) => r.margin },
-    { cell: (r) => r.prediction },
-    { cell: (r) => r.binding },
-    { cell: (r) => r.duration },
+    ...fieldColumns("composition", "total", "margin", "prediction", "binding", "duration"),
   ]);
   fillTable(document.querySelector("#composition-table tbody"), compositionRows(best), [
     { header: true, cell: (r) => r.cpa },
-    { cell: (r) => r.molality },
-    { cell: (r) => r.mass },
+    ...fieldColumns("molality", "mass"),
   ]);
   document.getElementById("best-vitrification").textContent = `Vitrification: ${best.vitrification?.reason || "—"} (margin ${marginText(best.vitrification)}).`;
   fillTable(document.querySelector("#binding-table tbody"), bindingRows(best), [
     { header: true, cell: (r) => h("code", {}, r.constraint) },
-    { cell: (r) => r.value },
-    { cell: (r) => r.limit },
-    { cell: (r) => r.note },
+    ...fieldColumns("value", "limit", "note"),
   ]);
   const view = renderProtocol(result);
 
@@ -151,9 +143,7 @@ function renderResult(result, job) {
     { header: true, cell: (r) => r.cpa },
     { cell: (r) => r.composition },
     { cell: (r) => (r.sameMargin === false ? `${r.margin} (differs from the chosen design's)` : r.margin) },
-    { cell: (r) => r.prediction },
-    { cell: (r) => r.ratio },
-    { cell: (r) => r.duration },
+    ...fieldColumns("prediction", "ratio", "duration"),
   ]);
   document.getElementById("method").textContent = result.method || "";
   document.getElementById("band-method").textContent = best.prediction?.band_method ? `Band: ${best.prediction.band_method}` : "";

@@ -54,6 +54,11 @@ export function fillTable(tbody, rows, columns) {
   );
 }
 
+/** ``fillTable`` columns showing the row's own fields ``names`` as they are, in order. */
+export function fieldColumns(...names) {
+  return names.map((name) => ({ cell: (row) => row[name] }));
+}
+
 /** ``<dl>`` rows from [[term, value], ...]. */
 export function definitionList(pairs, attrs = {}) {
   return h("dl", attrs, ...pairs.map(([t, d]) => [h("dt", {}, t), h("dd", {}, d)]));

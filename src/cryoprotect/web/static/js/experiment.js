@@ -3,7 +3,7 @@
 // measured values (table and chart).
 import { apiRequest, currentUser, fetchResourceFromApi, guarded, onSubmit, pageStatus, reportUnexpected, showError } from "./api.js";
 import { myTeams } from "./scope_ui.js";
-import { definitionList, fillTable, h, replace, showSuccess } from "./dom.js";
+import { definitionList, fieldColumns, fillTable, h, replace, showSuccess } from "./dom.js";
 import { fmtDate, fmtSig, label, query } from "./format.js";
 import {
   comparisonAxisTitle,
@@ -205,14 +205,7 @@ async function loadComparison(e) {
   table.hidden = false;
   fillTable(table.querySelector("tbody"), rows, [
     { header: true, cell: (r) => h("a", { href: `/models/${r.model_id}` }, r.model) },
-    { cell: (r) => r.measure },
-    { cell: (r) => r.measured },
-    { cell: (r) => r.replicates },
-    { cell: (r) => r.predicted },
-    { cell: (r) => r.interval },
-    { cell: (r) => r.error },
-    { cell: (r) => r.inside },
-    { cell: (r) => r.predicted_at },
+    ...fieldColumns("measure", "measured", "replicates", "predicted", "interval", "error", "inside", "predicted_at"),
   ]);
   drawComparison(body.comparisons);
 }

@@ -2,7 +2,7 @@
 // summary by model version for a team's experiments (GET /experiments/prediction-summary).
 import { apiRequest, currentTeam, currentUser, guarded, onSubmit, pageStatus, reportUnexpected, showError } from "./api.js";
 import { myTeams } from "./scope_ui.js";
-import { fillTable, h } from "./dom.js";
+import { fieldColumns, fillTable, h } from "./dom.js";
 import { fmtDate, pageInfo, query } from "./format.js";
 import {
   describeBiologicalSystem,
@@ -64,13 +64,7 @@ async function loadSummary(form) {
   document.getElementById("summary-empty").hidden = rows.length > 0;
   fillTable(table.querySelector("tbody"), rows, [
     { header: true, cell: (r) => h("a", { href: `/models/${r.model_id}` }, r.model) },
-    { cell: (r) => r.measure },
-    { cell: (r) => r.n },
-    { cell: (r) => r.experiments },
-    { cell: (r) => r.mae },
-    { cell: (r) => r.rmse },
-    { cell: (r) => r.bias },
-    { cell: (r) => r.coverage },
+    ...fieldColumns("measure", "n", "experiments", "mae", "rmse", "bias", "coverage"),
   ]);
   if (!rows.length) return;
   if (typeof Plotly === "undefined") {

@@ -2,7 +2,7 @@
 // volume range per protocol, pagination, and ticking protocols to compare them side by side
 // (POST /protocols/compare; ?compare=id1,id2 links to a comparison).
 import { apiRequest, currentUser, guarded, onSubmit, pageStatus, reportUnexpected, showError } from "./api.js";
-import { fillTable, h, headerRow, replace } from "./dom.js";
+import { fieldColumns, fillTable, h, headerRow, replace } from "./dom.js";
 import { pageInfo, query } from "./format.js";
 import { chartLayout, compareRows, parseCompareIds, PROTOCOL_COLORS, savedProtocolRow } from "./protocols_lib.js";
 
@@ -81,13 +81,9 @@ async function load() {
         }),
     },
     { header: true, cell: (r) => h("a", { href: `/protocols/${r.id}` }, r.name) },
-    { cell: (r) => r.cell },
-    { cell: (r) => r.temperature },
-    { cell: (r) => r.cost },
-    { cell: (r) => r.volume },
+    ...fieldColumns("cell", "temperature", "cost", "volume"),
     { cell: (r) => h("span", { class: r.within === "yes" ? "badge verified" : r.within === "no" ? "badge rejected" : "badge" }, r.within) },
-    { cell: (r) => r.duration },
-    { cell: (r) => r.steps },
+    ...fieldColumns("duration", "steps"),
     { cell: (r) => [r.saved, h("br"), r.visibility] },
   ]);
   for (const td of table.querySelectorAll("tbody tr td:first-child")) td.className = "select-cell";

@@ -4,7 +4,7 @@
 // group, the equations with their citations and the data table. A model still fitting is
 // re-read until it is ready; its owner may delete it.
 import { apiRequest, currentUser, fetchResourceFromApi, guarded, pageStatus, reportUnexpected, showError } from "./api.js";
-import { definitionList, fillTable, h, replace } from "./dom.js";
+import { definitionList, fieldColumns, fillTable, h, replace } from "./dom.js";
 import { uniqueWarnings } from "./format.js";
 import { curveTraces, fitSummaryPairs, heldOutRows, parameterRows, pointRows, residualTraces, statusText } from "./toxicity_lib.js";
 
@@ -44,10 +44,7 @@ function renderParameters(model) {
     `Intervals: ${model.interval_method || "bootstrap"}, ${model.n_draws} draws. An end the bootstrap could not bound is shown as “unbounded”.`;
   fillTable(document.querySelector("#parameters-table tbody"), parameterRows(model), [
     { header: true, cell: (r) => h("code", {}, r.name) },
-    { cell: (r) => r.estimate },
-    { cell: (r) => r.interval },
-    { cell: (r) => r.wald },
-    { cell: (r) => r.unit },
+    ...fieldColumns("estimate", "interval", "wald", "unit"),
     { cell: (r) => (r.sloppy ? h("span", { class: "badge rejected", title: r.reasons }, `sloppy: ${r.reasons || "poorly identified"}`) : h("span", { class: "badge verified" }, "identified")) },
   ]);
   show("parameters-section");
@@ -60,9 +57,7 @@ function renderData(model) {
   fillTable(document.querySelector("#data-table tbody"), rows, rows[0] ? rows[0].map((_, i) => ({ header: i === 0, cell: (r) => r[i] })) : []);
   fillTable(document.querySelector("#held-out-table tbody"), heldOutRows(model), [
     { header: true, cell: (r) => r.group },
-    { cell: (r) => r.n },
-    { cell: (r) => r.rmse },
-    { cell: (r) => r.bias },
+    ...fieldColumns("n", "rmse", "bias"),
   ]);
   document.getElementById("equations").textContent = model.equations || "";
   document.getElementById("citations").textContent = model.citations || "";

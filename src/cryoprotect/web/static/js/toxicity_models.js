@@ -3,7 +3,7 @@
 // its column and nothing is written) and the fit form (POST /toxicity-models answers 202 with
 // a background job, polled until the model is ready, then linked).
 import { ApiError, apiRequest, clearFieldErrors, currentUser, fieldErrors, guarded, mapErrorPaths, pageStatus, reportUnexpected, showError, showFieldErrors } from "./api.js";
-import { fillTable, h, replace } from "./dom.js";
+import { fieldColumns, fillTable, h, replace } from "./dom.js";
 import { pageInfo, query } from "./format.js";
 import { myTeams, scopeControls } from "./scope_ui.js";
 import { fitErrorPath, fitRequest, importErrorSummary, importRowErrors, importSummary, isExposureExperiment, modelRow, statusText } from "./toxicity_lib.js";
@@ -30,14 +30,7 @@ async function loadList() {
     [
       { header: true, cell: (r) => h("a", { href: `/toxicity-models/${r.id}` }, r.name) },
       { cell: (r) => h("span", { class: r.ready ? "badge verified" : "badge pending" }, r.status) },
-      { cell: (r) => r.cpas },
-      { cell: (r) => r.terms },
-      { cell: (r) => r.rows },
-      { cell: (r) => r.aic },
-      { cell: (r) => r.bic },
-      { cell: (r) => r.heldOut },
-      { cell: (r) => r.verified },
-      { cell: (r) => r.created },
+      ...fieldColumns("cpas", "terms", "rows", "aic", "bic", "heldOut", "verified", "created"),
     ],
   );
   document.getElementById("pager").hidden = info.pages <= 1;
