@@ -78,6 +78,23 @@ class CellType:
                 return value
         return None
 
+    def known_permeability(self, solute: object, *, field: str, advice: str) -> Permeability:
+        """The membrane's permeability to ``solute``, as :meth:`permeability` finds it.
+
+        Raises:
+            ValidationError: none recorded (or ``solute`` is not a string): the message says
+                so and gives ``advice``; ``field`` is named; ``details`` gives the solute and
+                the known names.
+        """
+        found = self.permeability(solute) if isinstance(solute, str) else None
+        if found is None:
+            raise ValidationError(
+                f"{self.name} has no recorded permeability to {solute!r}; {advice}",
+                field=field,
+                details={"solute": solute, "known": sorted(self.permeabilities)},
+            )
+        return found
+
     def as_dict(self) -> dict[str, Any]:
         """The cell type as the JSON object described in the package docstring.
 

@@ -108,14 +108,9 @@ def _candidates(
     names: list[str] = []
     known = {c.casefold() for c in model.cpas}
     for name in candidates:
-        permeability = cell.permeability(name) if isinstance(name, str) else None
-        if permeability is None:
-            raise ValidationError(
-                f"{cell.name} has no recorded permeability to {name!r}; the transport model "
-                "cannot load it",
-                field="candidates",
-                details={"solute": name, "known": sorted(cell.permeabilities)},
-            )
+        permeability = cell.known_permeability(
+            name, field="candidates", advice="the transport model cannot load it"
+        )
         if permeability.solute in names:
             raise ValidationError(f"{name} is listed twice", field="candidates")
         if permeability.solute.casefold() not in known:

@@ -24,14 +24,11 @@ def _check_target(cell: CellType, target: Mapping[str, float]) -> dict[str, floa
         raise ValidationError("the target needs at least one CPA", field="target.components")
     result: dict[str, float] = {}
     for name, value in target.items():
-        permeability = cell.permeability(name) if isinstance(name, str) else None
-        if permeability is None:
-            raise ValidationError(
-                f"{cell.name} has no recorded permeability to {name!r}; add it to the cell type "
-                "or choose a CPA it has one for",
-                field="target.components",
-                details={"solute": name, "known": sorted(cell.permeabilities)},
-            )
+        permeability = cell.known_permeability(
+            name,
+            field="target.components",
+            advice="add it to the cell type or choose a CPA it has one for",
+        )
         if (
             isinstance(value, bool)
             or not isinstance(value, int | float)
