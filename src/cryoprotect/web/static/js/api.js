@@ -360,3 +360,22 @@ export async function signedInUser() {
   if (!user) document.getElementById("signin-needed").hidden = false;
   return user;
 }
+
+/**
+ * A two-step delete: the button ``buttonId`` reveals the confirmation (``ids``: the
+ * confirmation, its "yes" and its "no"), focused on "no"; "no" hides it again (and, with
+ * ``refocus``, returns the focus to the button); "yes" runs ``onDelete``, guarded.
+ */
+export function confirmDelete(buttonId, onDelete, { ids = ["delete-confirm", "delete-yes", "delete-no"], refocus = true } = {}) {
+  const button = document.getElementById(buttonId);
+  const [confirm, yes, no] = ids.map((id) => document.getElementById(id));
+  button.addEventListener("click", () => {
+    confirm.hidden = false;
+    no.focus();
+  });
+  no.addEventListener("click", () => {
+    confirm.hidden = true;
+    if (refocus) button.focus();
+  });
+  yes.addEventListener("click", guarded(onDelete));
+}

@@ -1,7 +1,7 @@
 // One experiment: everything recorded, the verification status and its history, submit /
 // verify / reject, edit and delete, and the stored predictions for its mixture against the
 // measured values (table and chart).
-import { apiRequest, currentUser, fetchResourceFromApi, guarded, onSubmit, pageStatus, reportUnexpected, showError } from "./api.js";
+import { apiRequest, confirmDelete, currentUser, fetchResourceFromApi, onSubmit, pageStatus, reportUnexpected, showError } from "./api.js";
 import { myTeams } from "./scope_ui.js";
 import { definitionList, fieldColumns, fillTable, h, replace, showSuccess } from "./dom.js";
 import { fmtDate, fmtSig, label, query } from "./format.js";
@@ -238,22 +238,10 @@ function wireForms() {
     flash(status === "verified" ? "Marked verified." : "Marked rejected; the author sees your reason in the history.");
     await loadHistory();
   });
-  const confirm = document.getElementById("delete-confirm");
-  document.getElementById("delete-button").addEventListener("click", () => {
-    confirm.hidden = false;
-    document.getElementById("delete-no").focus();
+  confirmDelete("delete-button", async () => {
+    await apiRequest(api, { method: "DELETE", error, loading });
+    window.location.assign("/experiments?deleted=1");
   });
-  document.getElementById("delete-no").addEventListener("click", () => {
-    confirm.hidden = true;
-    document.getElementById("delete-button").focus();
-  });
-  document.getElementById("delete-yes").addEventListener(
-    "click",
-    guarded(async () => {
-      await apiRequest(api, { method: "DELETE", error, loading });
-      window.location.assign("/experiments?deleted=1");
-    }),
-  );
 }
 
 async function main() {

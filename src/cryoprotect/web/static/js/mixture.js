@@ -1,7 +1,7 @@
 // One mixture: composition in every unit, computed properties with method and provenance,
 // measured values of named solutions, the binary phase diagram (Plotly), predictions,
 // experiments, version history; edit, clone, delete, compare.
-import { ApiError, apiRequest, currentTeam, currentUser, guarded, onSubmit, pageStatus, reportUnexpected, showError } from "./api.js";
+import { ApiError, apiRequest, confirmDelete, currentTeam, currentUser, guarded, onSubmit, pageStatus, reportUnexpected, showError } from "./api.js";
 import { myTeams } from "./scope_ui.js";
 import { $, definitionList, fillTable, h, replace } from "./dom.js";
 import { fmt, fmtDate, uniqueWarnings } from "./format.js";
@@ -104,21 +104,10 @@ function wireActions(mixture, user) {
       window.location.assign(`/mixtures/${copy.id}`);
     }),
   );
-  $("delete-button").addEventListener("click", () => {
-    $("delete-confirm").hidden = false;
-    $("delete-no").focus();
+  confirmDelete("delete-button", async () => {
+    await apiRequest(`/api/v1/mixtures/${mixture.id}`, { method: "DELETE", error, loading });
+    window.location.assign("/mixtures");
   });
-  $("delete-no").addEventListener("click", () => {
-    $("delete-confirm").hidden = true;
-    $("delete-button").focus();
-  });
-  $("delete-yes").addEventListener(
-    "click",
-    guarded(async () => {
-      await apiRequest(`/api/v1/mixtures/${mixture.id}`, { method: "DELETE", error, loading });
-      window.location.assign("/mixtures");
-    }),
-  );
   const compareButton = $("compare-add");
   const renderCompare = () => {
     const inList = selected().some((x) => x.id === mixture.id);

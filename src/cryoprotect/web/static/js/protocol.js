@@ -2,7 +2,7 @@
 // table and charts as the design page, and "attach to an experiment" (PATCH
 // /experiments/<id> with protocol_id, or a new experiment with ?protocol_id=). Its owner can
 // delete it; anyone who sees it can design a variant (/protocols/design?from=<id>).
-import { apiRequest, currentUser, fetchResourceFromApi, guarded, pageStatus, reportUnexpected, showError } from "./api.js";
+import { apiRequest, confirmDelete, currentUser, fetchResourceFromApi, guarded, pageStatus, reportUnexpected, showError } from "./api.js";
 import { definitionList, h, replace, showSuccess } from "./dom.js";
 import { fmt, fmtDate, query } from "./format.js";
 import { renderDesign } from "./protocols_ui.js";
@@ -84,23 +84,15 @@ async function attach(event, user) {
 }
 
 function wireDelete(protocol, user) {
-  const button = document.getElementById("delete-button");
-  const confirm = document.getElementById("confirm-delete");
-  button.hidden = !(user && protocol.created_by === user.id);
-  button.addEventListener("click", () => {
-    confirm.hidden = false;
-    document.getElementById("confirm-delete-no").focus();
-  });
-  document.getElementById("confirm-delete-no").addEventListener("click", () => {
-    confirm.hidden = true;
-    button.focus();
-  });
-  document.getElementById("confirm-delete-yes").addEventListener(
-    "click",
-    guarded(async () => {
+  document.getElementById("delete-button").hidden = !(user && protocol.created_by === user.id);
+  const ids = ["confirm-delete", "confirm-delete-yes", "confirm-delete-no"];
+  confirmDelete(
+    "delete-button",
+    async () => {
       await apiRequest(`/api/v1/protocols/${encodeURIComponent(protocolId)}`, { method: "DELETE", error });
       window.location.assign("/protocols");
-    }),
+    },
+    { ids },
   );
 }
 

@@ -1,7 +1,7 @@
 // One team: what it shares (experiments, mixtures, protocols), its members and their roles
 // (invite by e-mail, change role, remove, leave — as the API allows), and, for team admins,
 // the invitations sent, the name, description and deletion.
-import { apiRequest, currentTeam, currentUser, guarded, onSubmit, pageStatus, reportUnexpected, setCurrentTeam } from "./api.js";
+import { apiRequest, confirmDelete, currentTeam, currentUser, guarded, onSubmit, pageStatus, reportUnexpected, setCurrentTeam } from "./api.js";
 import { fillTable, h, replace, showSuccess } from "./dom.js";
 import { fmtDate, query } from "./format.js";
 import { countFigure, memberActions, memberName, ROLES, sharedWith } from "./teams_lib.js";
@@ -192,21 +192,14 @@ function wireAdmin() {
     renderTeam();
     flash("Team saved.");
   });
-  const confirm = document.getElementById("delete-confirm");
-  document.getElementById("delete-team").addEventListener("click", () => {
-    confirm.hidden = false;
-    document.getElementById("delete-no").focus();
-  });
-  document.getElementById("delete-no").addEventListener("click", () => {
-    confirm.hidden = true;
-  });
-  document.getElementById("delete-yes").addEventListener(
-    "click",
-    guarded(async () => {
+  confirmDelete(
+    "delete-team",
+    async () => {
       await apiRequest(api, { method: "DELETE", error, loading });
       if (currentTeam() === teamId) setCurrentTeam("");
       window.location.assign("/teams");
-    }),
+    },
+    { refocus: false },
   );
 }
 
