@@ -37,6 +37,11 @@ export function headerRow(cells) {
   return h("tr", {}, cells.map((c) => h("th", { scope: "col" }, c)));
 }
 
+/** A body row: ``<tr attrs>`` with the row header ``<th scope="row">`` then ``cells``. */
+export function bodyRow(attrs, header, ...cells) {
+  return h("tr", attrs, h("th", { scope: "row" }, header), ...cells);
+}
+
 /** ``<table>`` with ``attrs``, a caption, a header row of ``headers`` and a body to fill. */
 export function headedTable(attrs, caption, headers) {
   return h("table", attrs, h("caption", {}, caption), h("thead", {}, headerRow(headers)), h("tbody"));

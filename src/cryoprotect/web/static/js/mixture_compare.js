@@ -1,6 +1,6 @@
 // Side-by-side comparison of 2–10 mixtures (POST /api/v1/mixtures/compare).
 import { ApiError, apiRequest, pageStatus, reportUnexpected, showError } from "./api.js";
-import { h, headerRow, replace } from "./dom.js";
+import { bodyRow, h, headerRow, replace } from "./dom.js";
 import { compareUrl, parseIds } from "./mixtures_lib.js";
 import { toggle } from "./mixtures_selection_ui.js";
 import { compareRows } from "./mixtures_compare_lib.js";
@@ -48,10 +48,9 @@ function render() {
   replace(
     table.querySelector("tbody"),
     shown.map((r) =>
-      h(
-        "tr",
+      bodyRow(
         { class: r.group === "composition" ? "composition-row" : "" },
-        h("th", { scope: "row" }, r.label),
+        r.label,
         r.cells.map((c) =>
           h("td", { class: c.differs ? "differs" : "" }, c.text, c.delta ? h("span", { class: "delta" }, ` (${c.delta})`) : ""),
         ),

@@ -1,6 +1,6 @@
 // DOM rendering shared by the mixture pages: property cards (value, unit, method,
 // provenance, validity flags, warnings) and the composition-in-every-unit table.
-import { h, headerRow, replace } from "./dom.js";
+import { bodyRow, h, headerRow, replace } from "./dom.js";
 import { fmt } from "./format.js";
 import { compositionTable } from "./mixtures_lib.js";
 import { propertyCards } from "./mixtures_properties_lib.js";
@@ -39,10 +39,9 @@ export function renderCompositionTable(table, props, mixtureCount) {
   replace(
     table.querySelector("tbody"),
     rows.map((r) =>
-      h(
-        "tr",
+      bodyRow(
         { class: r.origin === "carrier" ? "carrier-row" : "" },
-        h("th", { scope: "row" }, r.name),
+        r.name,
         h("td", { class: "text" }, r.origin === "carrier" ? `carrier (${props.carrier})` : "component"),
         r.cells.map((c) => h("td", {}, c)),
       ),
