@@ -197,6 +197,29 @@ class HeldOutError:
     n_points: int
 
 
+def _cross_validated(
+    m: FloatArray, dt: FloatArray, train: NDArray[np.bool_], options: dict[str, bool]
+) -> tuple[FloatArray, FloatArray, FitResult]:
+    """The absolute errors of the points outside ``train`` predicted by a fit to those in it
+    (NaN at the ``train`` points), the leave-one-out absolute errors, and the fit to all
+    points; every fit by :func:`fit_virial_from_freezing_points` with ``options``."""
+    split = fit_virial_from_freezing_points(m[train], dt[train], **options)
+    alternate = np.full(m.size, np.nan)
+    alternate[~train] = np.abs(
+        predict_delta_t_c(m[~train], split.b_kg_per_mol, split.c_kg2_per_mol2, split.k_diss)
+        - dt[~train]
+    )
+    loo = np.empty(m.size)
+    for index in range(m.size):
+        keep = np.arange(m.size) != index
+        fit = fit_virial_from_freezing_points(m[keep], dt[keep], **options)
+        loo[index] = abs(
+            float(predict_delta_t_c(m[index], fit.b_kg_per_mol, fit.c_kg2_per_mol2, fit.k_diss))
+            - dt[index]
+        )
+    return alternate, loo, fit_virial_from_freezing_points(m, dt, **options)
+
+
 def held_out_error(
     molality: ArrayLike,
     delta_t_c: ArrayLike,
@@ -223,20 +246,8 @@ def held_out_error(
     m, dt = m[order], dt[order]
     train = np.arange(m.size) % 2 == 0
     options = {"fit_k_diss": fit_k_diss, "fit_c": fit_c, "c_nonnegative": c_nonnegative}
-    split = fit_virial_from_freezing_points(m[train], dt[train], **options)
-    split_errors = np.abs(
-        predict_delta_t_c(m[~train], split.b_kg_per_mol, split.c_kg2_per_mol2, split.k_diss)
-        - dt[~train]
-    )
-    loo_errors = np.empty(m.size)
-    for index in range(m.size):
-        keep = np.arange(m.size) != index
-        fit = fit_virial_from_freezing_points(m[keep], dt[keep], **options)
-        loo_errors[index] = abs(
-            float(predict_delta_t_c(m[index], fit.b_kg_per_mol, fit.c_kg2_per_mol2, fit.k_diss))
-            - dt[index]
-        )
-    full = fit_virial_from_freezing_points(m, dt, **options)
+    alternate, loo_errors, full = _cross_validated(m, dt, train, options)
+    split_errors = alternate[~train]
     return HeldOutError(
         alternate_mae_c=float(split_errors.mean()),
         alternate_max_c=float(split_errors.max()),
@@ -330,19 +341,7 @@ def held_out_error_by_source(
     rank = np.concatenate([np.arange(int(np.sum(group == g))) for g in range(len(series))])
     train = rank % 2 == 0
     options = {"fit_k_diss": False, "fit_c": True, "c_nonnegative": c_nonnegative}
-    split = fit_virial_from_freezing_points(m[train], dt[train], **options)
-    alternate = np.full(m.size, np.nan)
-    alternate[~train] = np.abs(
-        predict_delta_t_c(m[~train], split.b_kg_per_mol, split.c_kg2_per_mol2) - dt[~train]
-    )
-    loo = np.empty(m.size)
-    for index in range(m.size):
-        keep = np.arange(m.size) != index
-        fit = fit_virial_from_freezing_points(m[keep], dt[keep], **options)
-        loo[index] = abs(
-            float(predict_delta_t_c(m[index], fit.b_kg_per_mol, fit.c_kg2_per_mol2)) - dt[index]
-        )
-    full = fit_virial_from_freezing_points(m, dt, **options)
+    alternate, loo, full = _cross_validated(m, dt, train, options)
     residual = np.abs(full.residuals_c)
     pooled = HeldOutError(
         alternate_mae_c=float(np.nanmean(alternate)),
