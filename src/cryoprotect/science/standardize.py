@@ -4,10 +4,25 @@ This module owns how a structure typed, pasted or imported by a user becomes the
 canonical record the library stores (SMILES, InChI, InChIKey, formula, masses).
 
 Parsing (:func:`parse_structure`) accepts SMILES, standard InChI and MDL molfiles (V2000
-or V3000, or the first record of an SD file). Failures raise
+or V3000, or the first record of an SD file). A SMILES or molfile RDKit will not sanitise
+is read again unsanitised, as the ChEMBL pipeline expects its input, and repaired with
+the pipeline's own charge rules (``CN(C)(C)C`` → ``C[N+](C)(C)C``, an azide drawn
+``N=N=N`` → ``N=[N+]=[N-]``; see :mod:`~cryoprotect.science.structure_repair`); the
+repair is listed first in ``changes``. What the rules cannot repair raises
 :class:`~cryoprotect.errors.InvalidStructureError` carrying RDKit's (or the InChI
 library's) own reason, for example ``Explicit valence for atom # 0 C, 5, is greater than
 permitted`` or ``unclosed ring``.
+
+Identifiers. The InChI is computed from the standardised parent while it still has the
+2D coordinates of the molfile it came from, so double-bond geometry RDKit does not
+perceive (the C=N bonds of a quinone dioxime, metal chelates) is read from the drawing
+as ChEMBL reads it; records keep no coordinates. Stereo of 3D input is perceived at
+parse time (the pipeline's drawing clean-up accepts 2D only). Dative bonds, which the
+InChI library cannot read, are handed to it as the standard InChI treats bonds to
+metals (disconnected) or, between non-metals, as charge-separated single bonds; the
+stored structure keeps them as drawn. A metal drawn with a multi-centre (η) bond as
+separate bonds to adjacent atoms (ferrocene's Fe bonded to ten carbons) is refused with
+a message naming the metal, because RDKit then takes hydrogens off those atoms.
 
 Standardisation (:func:`standardize`) is the ChEMBL structure pipeline (Bento et al.,
 J. Cheminform. 12:51, 2020): ``standardizer.standardize_mol`` followed by
@@ -68,6 +83,15 @@ from cryoprotect.science.molecules import (
     rdkit_reason,
     require_ascii,
 )
+from cryoprotect.science.structure_repair import (
+    inchi_input,
+    is_3d,
+    metals,
+    metals_with_multicentre_bonds,
+    needs_inchi_input,
+    repair_description,
+    repaired_structure,
+)
 
 MAX_STRUCTURE_TEXT = 1_000_000
 """Longest molfile or InChI accepted, in characters (SMILES: ``MAX_SMILES_LENGTH``)."""
@@ -76,6 +100,10 @@ FORMATS = ("smiles", "inchi", "molblock")
 """Input formats understood by :func:`parse_structure`."""
 
 _FIELD = "structure"
+_DRAW_METALS_AS_IONS = (
+    "Draw the metal as an ion and its ligands as separate fragments (ferrocene, for "
+    "example, as [Fe+2].c1cc[cH-]c1.c1cc[cH-]c1)."
+)
 
 
 @dataclass(frozen=True)
@@ -174,6 +202,8 @@ def _parse_smiles(text: str) -> Chem.Mol:
     _check_length(text, MAX_SMILES_LENGTH, "SMILES")
     with capture_rdkit_log() as log:
         mol = Chem.MolFromSmiles(text)
+        if mol is None:
+            mol = repaired_structure(Chem.MolFromSmiles(text, sanitize=False))
     if mol is None:
         reason = rdkit_reason(log, "RDKit could not parse it")
         raise InvalidStructureError(f"Invalid SMILES: {reason}", field=_FIELD)
@@ -204,6 +234,12 @@ def _parse_molblock(text: str) -> Chem.Mol:
     first_record = text.split("$$$$", 1)[0]
     with capture_rdkit_log() as log:
         mol = Chem.MolFromMolBlock(first_record, sanitize=True, removeHs=True)
+        if mol is None:
+            raw = Chem.MolFromMolBlock(first_record, sanitize=False, removeHs=False)
+            if raw is not None:
+                # RDKit keeps wedges only on sanitised input; put them back (as ChEMBL does).
+                standardizer.reapply_molblock_wedging(raw)
+            mol = repaired_structure(raw)
     if mol is None:
         reason = rdkit_reason(log, "RDKit could not read it")
         raise InvalidStructureError(f"Invalid molfile: {reason}", field=_FIELD)
@@ -316,13 +352,19 @@ def standardize(
     Raises:
         InvalidStructureError: the pipeline or InChI generation failed (with the reason).
     """
+    if found := metals_with_multicentre_bonds(mol):
+        raise InvalidStructureError(
+            f"The structure draws a multi-centre (η) bond to {', '.join(found)} as separate "
+            "bonds to neighbouring atoms, which leaves those atoms without their hydrogens, "
+            f"so its formula and identity would be wrong. {_DRAW_METALS_AS_IONS}",
+            field=_FIELD,
+        )
+    repaired = repair_description(mol)
     if fast_path and is_already_standard(mol):
-        same = Chem.Mol(mol)
-        same.RemoveAllConformers()  # as on the full path: records carry no coordinates
-        return _record(same, (), fast_path=True)
+        return _record(_as_pipeline_draws_it(mol), repaired, fast_path=True)
     parent = _full_pipeline(mol, keep_isotopes=keep_isotopes)
     changes = _describe_changes(mol, parent, keep_isotopes=keep_isotopes)
-    return _record(parent, changes, fast_path=False)
+    return _record(parent, repaired + changes, fast_path=False)
 
 
 def register_structure(
@@ -344,10 +386,39 @@ def register_structure(
     return standardize(parse_structure(text, fmt), keep_isotopes=keep_isotopes)
 
 
+def _as_pipeline_draws_it(mol: Chem.Mol) -> Chem.Mol:
+    """A copy with the coordinates the full pipeline would leave: a 2D drawing with its
+    triple bonds and allenes straightened (``cleanup_drawing_mol``); none for 3D input,
+    or where the clean-up fails (both as in :func:`_full_pipeline`)."""
+    work = Chem.Mol(mol)
+    if not work.GetNumConformers():
+        return work
+    if not is_3d(work):
+        try:
+            return Chem.Mol(standardizer.cleanup_drawing_mol(work))
+        except (ValueError, RuntimeError):
+            pass
+    work.RemoveAllConformers()
+    return work
+
+
 def _full_pipeline(mol: Chem.Mol, *, keep_isotopes: bool) -> Chem.Mol:
     work = Chem.Mol(mol)
-    # Stereo is perceived at parse time; the pipeline's drawing clean-up rejects 3D input.
-    work.RemoveAllConformers()
+    # A 2D drawing keeps its coordinates, so the InChI sees double-bond geometry as drawn
+    # (as ChEMBL computes it from the standardised molfile). Stereo of 3D input is
+    # perceived at parse time; the pipeline's drawing clean-up accepts 2D only.
+    if work.GetNumConformers() and is_3d(work):
+        work.RemoveAllConformers()
+    try:
+        return _run_pipeline(work, keep_isotopes=keep_isotopes)
+    except InvalidStructureError:
+        if not work.GetNumConformers():
+            raise
+    work.RemoveAllConformers()  # the drawing clean-up failed: standardise the graph alone
+    return _run_pipeline(work, keep_isotopes=keep_isotopes)
+
+
+def _run_pipeline(work: Chem.Mol, *, keep_isotopes: bool) -> Chem.Mol:
     with capture_rdkit_log() as log:
         try:
             standardized = standardizer.standardize_mol(work)
@@ -369,13 +440,25 @@ def _full_pipeline(mol: Chem.Mol, *, keep_isotopes: bool) -> Chem.Mol:
     return parent
 
 
-def _record(mol: Chem.Mol, changes: tuple[str, ...], *, fast_path: bool) -> Standardized:
+def _record(drawn: Chem.Mol, changes: tuple[str, ...], *, fast_path: bool) -> Standardized:
+    """Identifiers of a standardised parent. The InChI is computed while the molecule
+    still has its 2D coordinates (if it came with any); the record keeps none."""
+    source = inchi_input(drawn) if needs_inchi_input(drawn) else drawn
     with capture_rdkit_log() as log:
-        inchi, _code, message, _inchi_log, _aux = rdinchi.MolToInchi(mol, "/AuxNone")
+        inchi, _code, message, _inchi_log, _aux = rdinchi.MolToInchi(source, "/AuxNone")
         inchikey = rdinchi.InchiToInchiKey(inchi) if inchi else ""
     if not inchi or not inchikey:
         reason = message.strip() or rdkit_reason(log, "InChI generation failed")
+        found = metals(drawn)
+        if found:
+            raise InvalidStructureError(
+                f"Could not compute a standard InChI for this structure containing "
+                f"{', '.join(found)}: {reason}. {_DRAW_METALS_AS_IONS}",
+                field=_FIELD,
+            )
         raise InvalidStructureError(f"Could not compute an InChI: {reason}", field=_FIELD)
+    mol = Chem.Mol(drawn)
+    mol.RemoveAllConformers()
     return Standardized(
         mol=mol,
         smiles=Chem.MolToSmiles(mol),
