@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypedDict, Unpack
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -82,6 +83,15 @@ def predict_delta_t_c(
     m = np.asarray(molality, dtype=np.float64)[..., np.newaxis]
     pi = virial_osmolality(m, np.array([k_diss]), np.array([b]), np.array([c]))
     return freezing_point_depression_c(pi)
+
+
+class FitOptions(TypedDict, total=False):
+    """The keyword options of :func:`fit_virial_from_freezing_points` (its defaults apply),
+    passed on by the held-out error functions."""
+
+    fit_k_diss: bool
+    fit_c: bool
+    c_nonnegative: bool
 
 
 def fit_virial_from_freezing_points(
@@ -198,7 +208,7 @@ class HeldOutError:
 
 
 def _cross_validated(
-    m: FloatArray, dt: FloatArray, train: NDArray[np.bool_], options: dict[str, bool]
+    m: FloatArray, dt: FloatArray, train: NDArray[np.bool_], options: FitOptions
 ) -> tuple[FloatArray, FloatArray, FitResult]:
     """The absolute errors of the points outside ``train`` predicted by a fit to those in it
     (NaN at the ``train`` points), the leave-one-out absolute errors, and the fit to all
@@ -223,19 +233,15 @@ def _cross_validated(
 def held_out_error(
     molality: ArrayLike,
     delta_t_c: ArrayLike,
-    *,
-    fit_k_diss: bool = False,
-    fit_c: bool = True,
-    c_nonnegative: bool = True,
+    **options: Unpack[FitOptions],
 ) -> HeldOutError:
     """Cross-validated error of :func:`fit_virial_from_freezing_points` on one data series.
 
     Args:
         molality: mol/kg water, 1-D, sorted or not.
         delta_t_c: measured ΔT_f (°C).
-        fit_k_diss: as in :func:`fit_virial_from_freezing_points`.
-        fit_c: as in :func:`fit_virial_from_freezing_points`.
-        c_nonnegative: as in :func:`fit_virial_from_freezing_points`.
+        options: ``fit_k_diss``, ``fit_c``, ``c_nonnegative``, as in
+            :func:`fit_virial_from_freezing_points` (with its defaults).
 
     Returns:
         Alternate-point and leave-one-out errors, with the in-sample residual for contrast.
@@ -245,7 +251,6 @@ def held_out_error(
     order = np.argsort(m)
     m, dt = m[order], dt[order]
     train = np.arange(m.size) % 2 == 0
-    options = {"fit_k_diss": fit_k_diss, "fit_c": fit_c, "c_nonnegative": c_nonnegative}
     alternate, loo_errors, full = _cross_validated(m, dt, train, options)
     split_errors = alternate[~train]
     return HeldOutError(
@@ -340,7 +345,7 @@ def held_out_error_by_source(
     m, dt, _, group = pool_series(series)
     rank = np.concatenate([np.arange(int(np.sum(group == g))) for g in range(len(series))])
     train = rank % 2 == 0
-    options = {"fit_k_diss": False, "fit_c": True, "c_nonnegative": c_nonnegative}
+    options: FitOptions = {"fit_k_diss": False, "fit_c": True, "c_nonnegative": c_nonnegative}
     alternate, loo, full = _cross_validated(m, dt, train, options)
     residual = np.abs(full.residuals_c)
     pooled = HeldOutError(
