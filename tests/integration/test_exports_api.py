@@ -66,7 +66,7 @@ def _mixture(client: Any, user: Any, **extra: Any) -> dict[str, Any]:
     }
     res = client.post("/api/v1/mixtures", json=body, headers=user.headers)
     assert res.status_code == 201, res.json
-    return res.json  # type: ignore[no-any-return]
+    return res.json
 
 
 def _experiment(client: Any, user: Any, **extra: Any) -> dict[str, Any]:
@@ -89,7 +89,7 @@ def _experiment(client: Any, user: Any, **extra: Any) -> dict[str, Any]:
     }
     res = client.post("/api/v1/experiments", json=body, headers=user.headers)
     assert res.status_code == 201, res.json
-    return res.json  # type: ignore[no-any-return]
+    return res.json
 
 
 def test_experiment_exports_as_csv_excel_and_one_page_pdf(client, make_user) -> None:
@@ -132,7 +132,8 @@ def test_exports_follow_rls_like_the_show_endpoints(client, make_user, make_team
     mixture = _mixture(client, alice)
     for fmt in ("csv", "xlsx", "pdf"):
         url = f"/api/v1/experiments/{private['id']}/export?format={fmt}"
-        for headers in (bob.headers, mate.headers, {}):
+        callers: list[dict[str, str]] = [bob.headers, mate.headers, {}]
+        for headers in callers:
             res = client.get(url, headers=headers)
             assert res.status_code == 404, (fmt, res.json)
         assert client.get(url, headers=alice.headers).status_code == 200

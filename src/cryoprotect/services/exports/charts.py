@@ -45,6 +45,30 @@ def _exposure_series(results: Sequence[Mapping[str, Any]]) -> dict[str, list[tup
     return series
 
 
+def _by_condition(
+    results: Sequence[Mapping[str, Any]], labels: Mapping[str, str]
+) -> dict[str, tuple[float, float]]:
+    """Numeric results grouped by measure, unit and time point: the mean and, for one
+    result its recorded SD, for several the SD between them."""
+    grouped: dict[str, list[Mapping[str, Any]]] = {}
+    for r in results:
+        name = labels.get(r["measure"], r["measure"])
+        if r.get("time_point_h") is not None:
+            name += f"\n{r['time_point_h']:g} h"
+        grouped.setdefault(name, []).append(r)
+    out = {}
+    for name, rows in grouped.items():
+        values = [float(r["value"]) for r in rows]
+        mean = sum(values) / len(values)
+        if len(values) == 1:
+            spread = number(rows[0].get("sd")) or 0.0
+        else:
+            spread = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+            name += f"\n(n = {len(values)})"
+        out[name] = (mean, spread)
+    return out
+
+
 @_SMALL
 def experiment_chart(results: Sequence[Mapping[str, Any]], labels: Mapping[str, str]) -> str | None:
     """Toxicity data: viability vs exposure time per composition; otherwise each numeric
@@ -71,14 +95,10 @@ def experiment_chart(results: Sequence[Mapping[str, Any]], labels: Mapping[str, 
     ]
     if not numeric:
         return None
-    names = []
-    for r in numeric:
-        name = labels.get(r["measure"], r["measure"])
-        if r.get("time_point_h") is not None:
-            name += f"\n{r['time_point_h']:g} h"
-        names.append(name)
-    values = [float(r["value"]) for r in numeric]
-    errors = [number(r.get("sd")) or 0.0 for r in numeric]
+    groups = _by_condition(numeric, labels)
+    names = list(groups)
+    values = [g[0] for g in groups.values()]
+    errors = [g[1] for g in groups.values()]
     ax.bar(range(len(values)), values, yerr=errors, capsize=3, color="#4c78a8")
     ax.set_xticks(range(len(values)), names, fontsize=6)
     units = sorted({r.get("unit") or "" for r in numeric})
