@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
-from typing import Any, TypedDict
+from typing import Any, Unpack
 
 import sqlalchemy as sa
 
@@ -29,7 +29,7 @@ from cryoprotect.errors import CryoprotectError, LimitExceeded, ValidationError
 from cryoprotect.science.formats import sdf_records
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.chemistry import PreparedMolecule, prepare_structure
-from cryoprotect.services.molecules import check_scope
+from cryoprotect.services.owned import Scope, author
 
 FORMATS = ("smiles", "csv", "sdf")
 EXPORT_FORMATS = ("csv", "sdf", "json")
@@ -38,12 +38,10 @@ MAX_REPORTED_REJECTIONS = 1000
 MAX_EXPORT_ROWS = 10_000  # one export request; beyond it, narrow it with q or ids
 
 
-class ImportScope(TypedDict, total=False):
+class ImportScope(Scope, total=False):
     """Where an import lands (``visibility``, ``team_id``) and how many worker processes
     prepare its structures; defaults as :func:`import_molecules` declares them."""
 
-    visibility: str
-    team_id: uuid.UUID | None
     processes: int
 
 
@@ -220,15 +218,14 @@ def import_molecules(
     actor: Actor,
     records: Iterable[InputRecord],
     *,
-    visibility: str = "private",
-    team_id: uuid.UUID | None = None,
     processes: int = 1,
     progress: Callable[[int], None] | None = None,
     after_write: Callable[[], Any] | None = None,
+    **scope: Unpack[Scope],
 ) -> ImportReport:
     """Import records into the caller's scope; see the module docstring for the rules."""
-    user_id = actor.require_user()
-    check_scope(visibility, team_id)
+    owner = author(actor, **scope)
+    visibility, team_id, user_id = owner.visibility, owner.team_id, owner.user_id
     report = ImportReport()
     seen: set[str] = set()
 
@@ -269,9 +266,7 @@ def import_molecules(
                         "name": record.name,
                         "synonyms": [],
                         "sources": [],
-                        "visibility": visibility,
-                        "team_id": team_id,
-                        "created_by": user_id,
+                        **owner.columns(),
                     }
                 )
                 props.append(prepared.properties)

@@ -4,6 +4,8 @@ and the use cases every owned table shares.
 Records of owned rows (experiments, cell types, protocols, …) extend :class:`OwnedRecord`
 and take the five columns with ``**owned_columns(row)`` instead of naming them again.
 Services of owned tables extend :class:`OwnedRows` for reading, paging, adding and deleting.
+Their create use cases take the new row's scope as ``**scope: Unpack[Scope]`` and check it
+(and the caller) with :func:`author`.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar, Unpack
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from cryoprotect.db.database import Database
+from cryoprotect.db.models import VISIBILITIES
 from cryoprotect.db.models.base import Owned
+from cryoprotect.errors import ValidationError
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import (
     DEFAULT_PER_PAGE,
@@ -51,6 +55,51 @@ def owned_columns(row: Owned) -> dict[str, Any]:
         "created_at": row.created_at,
         "updated_at": row.updated_at,
     }
+
+
+def check_scope(visibility: str, team_id: uuid.UUID | None) -> None:
+    """:class:`ValidationError` unless ``visibility`` is one of ``VISIBILITIES`` and a team
+    row names its team."""
+    if visibility not in VISIBILITIES:
+        raise ValidationError(
+            f"visibility must be one of {', '.join(VISIBILITIES)}.", field="visibility"
+        )
+    if visibility == "team" and team_id is None:
+        raise ValidationError("team_id is required when visibility is 'team'.", field="team_id")
+
+
+class Scope(TypedDict, total=False):
+    """The scope a create use case takes as keywords (``**scope: Unpack[Scope]``):
+    ``visibility`` (default ``"private"``) and ``team_id`` (default none)."""
+
+    visibility: str
+    team_id: uuid.UUID | None
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """The signed-in user creating a row, and the (checked) scope it is created in."""
+
+    user_id: uuid.UUID
+    visibility: str
+    team_id: uuid.UUID | None
+
+    def columns(self) -> dict[str, Any]:
+        """``visibility``, ``team_id`` and ``created_by`` of the new row."""
+        return {"visibility": self.visibility, "team_id": self.team_id, "created_by": self.user_id}
+
+
+def author(actor: Actor, **scope: Unpack[Scope]) -> Author:
+    """The caller creating a row in ``scope``: :class:`AuthenticationError` when signed out,
+    :class:`ValidationError` for a bad scope (see :func:`check_scope`); a keyword that is not
+    part of a scope is the caller's mistake, a :class:`TypeError` as Python would raise it."""
+    unknown = sorted(set(scope) - set(Scope.__annotations__))
+    if unknown:
+        raise TypeError(f"got an unexpected keyword argument {unknown[0]!r}")
+    user_id = actor.require_user()
+    visibility, team_id = scope.get("visibility", "private"), scope.get("team_id")
+    check_scope(visibility, team_id)
+    return Author(user_id, visibility, team_id)
 
 
 Row = TypeVar("Row", bound=Owned)

@@ -23,7 +23,7 @@ from cryoprotect.services.experiments.base import (
     ExperimentServiceBase,
 )
 from cryoprotect.services.experiments.verification import submit_for_verification
-from cryoprotect.services.molecules import check_scope
+from cryoprotect.services.owned import author, check_scope
 
 
 class ExperimentRecords(ExperimentServiceBase):
@@ -40,18 +40,15 @@ class ExperimentRecords(ExperimentServiceBase):
         **values: Any,
     ) -> ExperimentRecord:
         """Record an experiment in one transaction (optionally submitting it for verification)."""
-        user_id = actor.require_user()
-        check_scope(visibility, team_id)
+        owner = author(actor, visibility=visibility, team_id=team_id)
         reject_unknown_fields(values, CONTENT_FIELDS, "Unknown field {field}.")
         with self.db.transaction(actor.identity) as session:
             clean = self._clean(session, {"title": title, **values})
-            experiment = Experiment(
-                **clean, visibility=visibility, team_id=team_id, created_by=user_id
-            )
+            experiment = Experiment(**clean, **owner.columns())
             session.add(experiment)
             session.flush()
             if submit:
-                submit_for_verification(session, experiment, user_id, None)
+                submit_for_verification(session, experiment, owner.user_id, None)
             session.refresh(experiment)
             return self._record(session, experiment)
 

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -21,7 +21,7 @@ from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import change_visible
 from cryoprotect.services.experiments.base import ExperimentServiceBase
 from cryoprotect.services.experiments.measures import MEASURES, clean_result
-from cryoprotect.services.molecules import check_scope
+from cryoprotect.services.owned import Scope, author
 
 # The import's CSV column for an experiment column the database may refuse.
 CSV_COLUMN_OF = {"mixture_id": "mixture", "cell_type_id": "cell_type"}
@@ -106,9 +106,8 @@ class ExperimentImport(ExperimentServiceBase):
         actor: Actor,
         content: bytes,
         *,
-        visibility: str = "private",
-        team_id: uuid.UUID | None = None,
         atomic: bool = False,
+        **scope: Unpack[Scope],
     ) -> ImportReport:
         """Import measurements from CSV: one row per measurement.
 
@@ -118,8 +117,7 @@ class ExperimentImport(ExperimentServiceBase):
         Good rows are written in one transaction and bad rows are reported by row number
         and field; with ``atomic`` any bad row writes nothing.
         """
-        user_id = actor.require_user()
-        check_scope(visibility, team_id)
+        owner = author(actor, **scope)
         try:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -144,7 +142,7 @@ class ExperimentImport(ExperimentServiceBase):
                 row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
                 try:
                     result = clean_result(self._csv_result(row), "row")
-                    target = self._csv_target(session, row, new, user_id)
+                    target = self._csv_target(session, row, new, owner.user_id)
                 except (ValidationError, NotFound) as exc:
                     field = getattr(exc, "field", None) or (exc.details or {}).get("field")
                     report.append(
@@ -175,7 +173,7 @@ class ExperimentImport(ExperimentServiceBase):
             for title, spec in new.items():
                 refused = self._create_or_refuse(
                     session,
-                    Experiment(**spec, visibility=visibility, team_id=team_id, created_by=user_id),
+                    Experiment(**spec, **owner.columns()),
                     atomic=atomic,
                 )
                 if isinstance(refused, Conflict):

@@ -42,8 +42,8 @@ from cryoprotect.services.mixtures.records import (
     MixtureRecord,
     MixtureVersionRecord,
 )
-from cryoprotect.services.molecules import check_scope, find_library_molecule, name_matches
-from cryoprotect.services.owned import OwnedRows
+from cryoprotect.services.molecules import find_library_molecule, name_matches
+from cryoprotect.services.owned import OwnedRows, Scope, author, check_scope
 from cryoprotect.services.solutions import (
     PhaseDiagram,
     SolutionComponent,
@@ -293,12 +293,10 @@ class MixtureService(OwnedRows[Mixture, MixtureRecord]):
         description: str | None = None,
         carrier: str | None = None,
         sources: list[dict[str, Any]] | None = None,
-        visibility: str = "private",
-        team_id: uuid.UUID | None = None,
+        **scope: Unpack[Scope],
     ) -> MixtureRecord:
         """Create a mixture (version 1) in one transaction; nothing is stored if any part fails."""
-        user_id = actor.require_user()
-        check_scope(visibility, team_id)
+        owner = author(actor, **scope)
         name = _required_name(name)
         with self.db.transaction(actor.identity) as session:
             resolved = self._resolve_components(session, components)
@@ -308,15 +306,13 @@ class MixtureService(OwnedRows[Mixture, MixtureRecord]):
                 description=description,
                 carrier=carrier,
                 sources=sources or [],
-                visibility=visibility,
-                team_id=team_id,
-                created_by=user_id,
+                **owner.columns(),
             )
             session.add(mixture)
             session.flush()
-            self._write_components(session, mixture.id, user_id, resolved)
+            self._write_components(session, mixture.id, owner.user_id, resolved)
             session.refresh(mixture)
-            self._snapshot(session, mixture, user_id)
+            self._snapshot(session, mixture, owner.user_id)
             return self._record(session, mixture)
 
     def solution_components(

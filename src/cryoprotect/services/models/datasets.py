@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Unpack
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import Page, inserted, paginate
 from cryoprotect.services.models.base import ModelServiceBase
 from cryoprotect.services.models.records import MIXTURES, MOLECULES, DatasetRecord
+from cryoprotect.services.owned import Scope, author
 
 
 def find_dataset(session: Session, ref: str | uuid.UUID) -> Dataset:
@@ -57,9 +58,8 @@ class ModelDatasets(ModelServiceBase):
         name: str,
         records: list[dict[str, Any]],
         description: str | None = None,
-        visibility: str = "private",
-        team_id: uuid.UUID | None = None,
         kind: str | None = None,
+        **scope: Unpack[Scope],
     ) -> DatasetRecord:
         """Store user-supplied rows as a dataset, validated first.
 
@@ -72,10 +72,7 @@ class ModelDatasets(ModelServiceBase):
             ValidationError: a malformed record (its path in ``field``); invalid SMILES
                 (``details.rows``: index, id, smiles, reason); no numeric target.
         """
-        from cryoprotect.services.molecules import check_scope
-
-        user_id = actor.require_user()
-        check_scope(visibility, team_id)
+        owner = author(actor, **scope)
         kind = kind or (MOLECULES if ml_molecules.is_molecule_records(records) else MIXTURES)
         if kind == MOLECULES:
             ds = ml_molecules.molecule_dataset(records, name=name, description=description or "")
@@ -101,9 +98,7 @@ class ModelDatasets(ModelServiceBase):
                     rows=ds.to_records(),
                     target_names=list(ds.target_names()),
                     sources=[],
-                    visibility=visibility,
-                    team_id=team_id,
-                    created_by=user_id,
+                    **owner.columns(),
                 ),
             )
             return DatasetRecord.of(row)

@@ -14,12 +14,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from cryoprotect.db.models import VISIBILITIES, MolecularProperty, Molecule
-from cryoprotect.errors import NotFound, ValidationError
+from cryoprotect.db.models import MolecularProperty, Molecule
+from cryoprotect.errors import NotFound
 from cryoprotect.science.alerts import AlertReport, alerts_for_smiles
 from cryoprotect.science.cpa_score import CpaScore
 from cryoprotect.services.chemistry import score_from_properties
 from cryoprotect.services.common import record_from
+
+# The scope rule of every owned row lives with the owned rows; named here too, as the
+# molecule services and this package have always offered it.
+from cryoprotect.services.owned import check_scope as check_scope
 
 EDITABLE_FIELDS = ("name", "synonyms", "visibility", "team_id", "pubchem_cid", "molecule_class")
 IDENTIFIERS_METHOD = (
@@ -135,15 +139,6 @@ class MoleculeDetail(MoleculeRecord):
         if self.cpa_score is None or alerts is None:
             return None
         return alerts.adjusted(self.cpa_score.score)
-
-
-def check_scope(visibility: str, team_id: uuid.UUID | None) -> None:
-    if visibility not in VISIBILITIES:
-        raise ValidationError(
-            f"visibility must be one of {', '.join(VISIBILITIES)}.", field="visibility"
-        )
-    if visibility == "team" and team_id is None:
-        raise ValidationError("team_id is required when visibility is 'team'.", field="team_id")
 
 
 def clean_synonyms(values: Sequence[str] | None) -> list[str]:

@@ -21,8 +21,7 @@ from cryoprotect.errors import NotFound, ValidationError
 from cryoprotect.science import cells
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import Listing, Page, narrowed
-from cryoprotect.services.molecules import check_scope
-from cryoprotect.services.owned import OwnedRecord, OwnedRows, owned_columns
+from cryoprotect.services.owned import OwnedRecord, OwnedRows, Scope, author, owned_columns
 
 
 def _cell_sources(cell: cells.CellType) -> list[dict[str, Any]]:
@@ -121,12 +120,10 @@ class CellTypeService(OwnedRows[CellTypeRow, CellTypeRecord]):
         *,
         parameters: dict[str, Any],
         description: str | None = None,
-        visibility: str = "private",
-        team_id: uuid.UUID | None = None,
+        **scope: Unpack[Scope],
     ) -> CellTypeRecord:
         """A user-defined cell type, validated by the science module before it is stored."""
-        user_id = actor.require_user()
-        check_scope(visibility, team_id)
+        owner = author(actor, **scope)
         cell = _from_parameters(parameters)
         row = CellTypeRow(
             name=cell.name,
@@ -134,9 +131,7 @@ class CellTypeService(OwnedRows[CellTypeRow, CellTypeRecord]):
             description=description,
             parameters=cell.as_dict(),
             sources=_cell_sources(cell),
-            visibility=visibility,
-            team_id=team_id,
-            created_by=user_id,
+            **owner.columns(),
         )
         return self._add(actor, row)
 

@@ -21,8 +21,7 @@ from cryoprotect.science import cells, composition, protocols, thermo
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import Listing, Page, narrowed, record_from, required_text
 from cryoprotect.services.mixtures import MixtureService
-from cryoprotect.services.molecules import check_scope
-from cryoprotect.services.owned import OwnedRecord, OwnedRows
+from cryoprotect.services.owned import OwnedRecord, OwnedRows, Scope, author
 from cryoprotect.services.protocols.cell_types import CellTypeService
 from cryoprotect.services.solutions import SolutionComponent, parameter_name, solute_for
 
@@ -196,12 +195,10 @@ class ProtocolService(OwnedRows[Protocol, ProtocolRecord]):
         name: str,
         design_request: dict[str, Any],
         description: str | None = None,
-        visibility: str = "private",
-        team_id: uuid.UUID | None = None,
+        **scope: Unpack[Scope],
     ) -> ProtocolRecord:
         """Design (server-side, so stored numbers are never client-supplied) and save."""
-        user_id = actor.require_user()
-        check_scope(visibility, team_id)
+        owner = author(actor, **scope)
         name = required_text(name, "A protocol needs a name.")
         design = self.design(actor, **design_request)
         designed = design.designed
@@ -214,9 +211,7 @@ class ProtocolService(OwnedRows[Protocol, ProtocolRecord]):
             design={**_jsonable(asdict(design)), "summary": _jsonable(_summary(designed))},
             toxicity_cost=_total_cost(designed),
             temperature_c=design_request["temperature_c"],
-            visibility=visibility,
-            team_id=team_id,
-            created_by=user_id,
+            **owner.columns(),
         )
         return self._add(actor, row)
 

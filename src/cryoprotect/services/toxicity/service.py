@@ -11,7 +11,7 @@ import itertools
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Unpack
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -24,8 +24,7 @@ from cryoprotect.science.toxicity import ModelSpec, fit_kinetic_model
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import Page, inserted, narrowed
 from cryoprotect.services.mixtures import MixtureService
-from cryoprotect.services.molecules import check_scope
-from cryoprotect.services.owned import OwnedRows
+from cryoprotect.services.owned import OwnedRows, Scope, author
 from cryoprotect.services.solutions import SolutionComponent
 from cryoprotect.services.toxicity.exposure import (
     EXPOSURE_METHOD,
@@ -101,9 +100,8 @@ class ToxicityService(OwnedRows[ToxicityModel, ToxicityModelRecord]):
         content: bytes,
         *,
         title: str,
-        visibility: str = "private",
-        team_id: uuid.UUID | None = None,
         cell_type_id: uuid.UUID | None = None,
+        **scope: Unpack[Scope],
     ) -> ExposureImport:
         """One exposure experiment from the CSV, all rows or none (one transaction).
 
@@ -111,8 +109,7 @@ class ToxicityService(OwnedRows[ToxicityModel, ToxicityModelRecord]):
             ValidationError: the file cannot be read, or some rows are bad: ``details.rows``
                 lists every bad row (``row`` — the header is row 1 —, ``field``, ``reason``).
         """
-        user_id = actor.require_user()
-        check_scope(visibility, team_id)
+        owner = author(actor, **scope)
         if not title.strip():
             raise ValidationError("The experiment needs a title.", field="title")
         rows = read_rows(content)
@@ -142,9 +139,7 @@ class ToxicityService(OwnedRows[ToxicityModel, ToxicityModelRecord]):
                 conditions={"method": EXPOSURE_METHOD},
                 results=[r.result for r in checked],
                 cell_type_id=cell_type_id,
-                visibility=visibility,
-                team_id=team_id,
-                created_by=user_id,
+                **owner.columns(),
             )
             session.add(experiment)
             session.flush()
@@ -156,8 +151,8 @@ class ToxicityService(OwnedRows[ToxicityModel, ToxicityModelRecord]):
                 rows=len(checked),
                 cpas=cpas,
                 plates=plates,
-                visibility=visibility,
-                team_id=team_id,
+                visibility=owner.visibility,
+                team_id=owner.team_id,
             )
 
     # ------------------------------------------------------------------------ models
@@ -241,13 +236,11 @@ class ToxicityService(OwnedRows[ToxicityModel, ToxicityModelRecord]):
         verified_only: bool = False,
         cpas: Sequence[str] | None = None,
         terms: dict[str, Any] | None = None,
-        visibility: str = "private",
-        team_id: uuid.UUID | None = None,
         n_bootstrap: int = DEFAULT_BOOTSTRAP,
+        **scope: Unpack[Scope],
     ) -> ToxicityModelRecord:
         """Check the request against the visible data and register a ``queued`` version."""
-        user_id = actor.require_user()
-        check_scope(visibility, team_id)
+        owner = author(actor, **scope)
         if not name.strip():
             raise ValidationError("A toxicity model needs a name.", field="name")
         terms = dict(terms or {})
@@ -270,7 +263,8 @@ class ToxicityService(OwnedRows[ToxicityModel, ToxicityModelRecord]):
             version = int(
                 session.scalar(
                     sa.select(sa.func.max(ToxicityModel.version)).where(
-                        ToxicityModel.created_by == user_id, ToxicityModel.name == name.strip()
+                        ToxicityModel.created_by == owner.user_id,
+                        ToxicityModel.name == name.strip(),
                     )
                 )
                 or 0
@@ -301,9 +295,7 @@ class ToxicityService(OwnedRows[ToxicityModel, ToxicityModelRecord]):
                         else [str(e) for e in experiment_ids],
                     }
                 ),
-                visibility=visibility,
-                team_id=team_id,
-                created_by=user_id,
+                **owner.columns(),
             )
             return ToxicityModelRecord.of(inserted(session, row))
 
