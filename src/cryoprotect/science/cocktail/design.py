@@ -38,12 +38,12 @@ from cryoprotect.science.cocktail.vitrification import (
 )
 from cryoprotect.science.protocols import (
     MAX_TARGET_MOL_PER_KG,
-    Limits,
     design_steps,
     evaluate_protocol,
 )
 from cryoprotect.science.protocols.validation import (
     StepOptions,
+    StepSettings,
     check_keywords,
     check_step_options,
 )
@@ -91,11 +91,8 @@ class _Request:
     names: tuple[str, ...]
     model: KineticToxicityModel
     context: SearchContext
-    limits: Limits
-    max_steps: int
+    settings: StepSettings
     max_total_time_s: float | None
-    allow_osmotic_buffer: bool
-    min_carrier_fraction: float
 
 
 def _candidates(
@@ -166,11 +163,8 @@ def _request(
         names,
         model,
         context,
-        checked.limits,
-        checked.max_steps,
+        checked,
         max_total_time_s,
-        checked.allow_osmotic_buffer,
-        checked.min_carrier_fraction,
     )
 
 
@@ -184,22 +178,17 @@ def _design_point(
     level: int = 0,
 ) -> CocktailPoint:
     context = request.context
-    max_steps = min(QUICK_STEPS, request.max_steps) if quick else request.max_steps
+    settings = request.settings
+    max_steps = min(QUICK_STEPS, settings.max_steps) if quick else settings.max_steps
     steps = design_steps(
         request.cell,
         molality,
-        temperature_c=context.temperature_c,
-        removal_temperature_c=context.removal_temperature_c,
         integrand=context.integrand,
-        limits=request.limits,
-        max_steps=max_steps,
-        allow_osmotic_buffer=request.allow_osmotic_buffer,
-        equilibration=context.equilibration,
-        min_carrier_fraction=request.min_carrier_fraction,
         evaluations=QUICK_EVALUATIONS if quick else None,
+        **settings.as_options(max_steps=max_steps),
     )
     evaluation = evaluate_protocol(
-        request.cell, steps.addition, steps.removal, limits=request.limits, name=label
+        request.cell, steps.addition, steps.removal, limits=request.settings.limits, name=label
     )
     survival = path_survival(request.model, evaluation.trajectory)
     within_time = (
@@ -234,7 +223,7 @@ def _with_binding(point: CocktailPoint, request: _Request, level: int) -> Cockta
                     "less CPA would not meet the constraint",
                 )
             )
-    protocol, limits = point.protocol, request.limits
+    protocol, limits = point.protocol, request.settings.limits
     if protocol.min_volume_fraction <= limits.min_volume_fraction + OSMOTIC_TOLERANCE:
         found.append(
             Binding(
@@ -309,7 +298,7 @@ def _no_feasible_point(
         )
     # The fine simulation of every designed protocol crossed a volume limit that the
     # optimiser's coarser integration kept (within its 0.002 design margin).
-    limits = request.limits
+    limits = request.settings.limits
     low = max(p.protocol.min_volume_fraction for p in points)
     high = min(p.protocol.max_volume_fraction for p in points)
     below = limits.min_volume_fraction - low >= high - limits.max_volume_fraction
@@ -430,7 +419,7 @@ def design_cocktail(
         "proportions": len(vectors),
         "proportions_meeting_constraint": len(ranked),
         "protocol_designs": designs,
-        "max_steps": request.max_steps,
+        "max_steps": request.settings.max_steps,
         "quick_design": {"max_steps": QUICK_STEPS, "evaluations": QUICK_EVALUATIONS},
         "pareto_levels": pareto_levels,
         "level_steps": dict(LEVEL_STEPS),
@@ -457,7 +446,7 @@ def design_cocktail(
         toxicity_model=toxicity.as_dict(),
         temperature_c=request.context.temperature_c,
         vitrification=request.context.target,
-        limits=request.limits,
+        limits=request.settings.limits,
         method=METHOD,
         settings=settings,
         warnings=warnings,

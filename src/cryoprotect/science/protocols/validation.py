@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Required, TypedDict
+from typing import Any, Required, TypedDict, cast
 
 from cryoprotect.errors import InfeasibleProtocolError, ValidationError
 from cryoprotect.science.cells import CellType
 from cryoprotect.science.protocols.definitions import MAX_TARGET_MOL_PER_KG, Limits
+from cryoprotect.science.records import fields_dict
 from cryoprotect.science.transport import (
     MAX_TEMPERATURE_C,
     isotonic_carrier,
@@ -155,6 +156,13 @@ class StepSettings:
     allow_osmotic_buffer: bool
     equilibration: float
     min_carrier_fraction: float
+
+    def as_options(self, **changed: Any) -> StepOptions:
+        """The options that give these settings (the carrier follows from the cell), with
+        ``changed`` replacing some."""
+        options = fields_dict(self, **changed)
+        del options["carrier"]
+        return cast(StepOptions, options)
 
 
 def check_step_options(cell: CellType, options: StepOptions, max_steps: int) -> StepSettings:
