@@ -30,7 +30,7 @@ def _hold_time(
         start = equilibrium_state(
             cell, Step(problem.solution(previous, 1.0, 0.0), 1.0, temperature_c)
         )
-        goal = previous + problem.equilibration * (level - previous)
+        goal = previous + problem.settings.equilibration * (level - previous)
         sign = 1.0 if level > previous else -1.0
 
         def reached(state: State, goal: float = goal, sign: float = sign) -> float:

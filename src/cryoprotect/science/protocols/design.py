@@ -83,9 +83,14 @@ def design_protocol(
         InfeasibleProtocolError: no protocol can keep the cell within the limits
             (``details`` names the constraint, limit, best achievable value and phase).
     """
-    problem, temperature_c, removal_c, max_steps = checked_problem(cell, target_molality, options)
-    target, limits = problem.target, problem.limits
-    designed, settings = _design(problem, temperature_c, removal_c, max_steps)
+    problem = checked_problem(cell, target_molality, options)
+    target, limits = problem.target, problem.settings.limits
+    temperature_c, removal_c = (
+        problem.settings.temperature_c,
+        problem.settings.removal_temperature_c,
+    )
+    max_steps = problem.settings.max_steps
+    designed, settings = _design(problem)
     one = _comparison(problem, "one_step", 1, temperature_c, removal_c, settings)
     equal = _comparison(problem, "equal_steps", max_steps, temperature_c, removal_c, settings)
     designed_eval = evaluate_protocol(
@@ -130,9 +135,9 @@ def checked_problem(
     *,
     integrand: IntegrandFactory | None = None,
     evaluations: Mapping[int, int] | None = None,
-) -> tuple[_Problem, float, float, int]:
-    """A design request checked (in this order) and made a problem, with the addition and
-    removal temperatures and the most steps per phase.
+) -> _Problem:
+    """A design request checked (in this order) and made a problem (its ``settings`` hold the
+    checked step options).
 
     The arguments are those of :func:`design_protocol` and
     :func:`~cryoprotect.science.protocols.steps.design_steps`: no ``integrand`` is the Benson
@@ -150,25 +155,13 @@ def checked_problem(
     if 2 not in budgets or any(v < 1 for v in budgets.values()):
         raise ValidationError("evaluations needs a positive budget for K = 2", field="evaluations")
     powers = {} if integrand is not None else {n: toxicity_parameter(n).exponent for n in target}
-    problem = _Problem(
-        cell=cell,
-        target=target,
-        carrier=checked.carrier,
-        limits=checked.limits,
-        equilibration=checked.equilibration,
-        allow_buffer=checked.allow_osmotic_buffer,
-        powers=powers,
-        min_carrier_fraction=checked.min_carrier_fraction,
-        integrand=integrand,
-        budgets=budgets,
-    )
-    return problem, checked.temperature_c, checked.removal_temperature_c, checked.max_steps
+    return _Problem(cell, target, checked, powers, integrand, budgets)
 
 
-def _design(
-    problem: _Problem, temperature_c: float, removal_c: float, max_steps: int
-) -> tuple[tuple[list[Step], list[Step]], dict[str, Any]]:
-    cell, target = problem.cell, problem.target
+def _design(problem: _Problem) -> tuple[tuple[list[Step], list[Step]], dict[str, Any]]:
+    cell, target, checked = problem.cell, problem.target, problem.settings
+    temperature_c, removal_c = checked.temperature_c, checked.removal_temperature_c
+    max_steps = checked.max_steps
     tau_add = _time_constant_s(cell, target, temperature_c)
     tau_rem = _time_constant_s(cell, target, removal_c)
     addition = _Search(
@@ -194,13 +187,13 @@ def _design(
     removed = _design_phase(removal, max_steps, tau_rem)
     settings: dict[str, Any] = {
         "max_steps": max_steps,
-        "equilibration": problem.equilibration,
-        "allow_osmotic_buffer": problem.allow_buffer,
-        "min_carrier_fraction": problem.min_carrier_fraction,
+        "equilibration": checked.equilibration,
+        "allow_osmotic_buffer": checked.allow_osmotic_buffer,
+        "min_carrier_fraction": checked.min_carrier_fraction,
         "addition_temperature_c": temperature_c,
         "removal_temperature_c": removal_c,
-        "carrier": dict(problem.carrier),
-        "osmotic_buffer": BUFFER_SOLUTE if problem.allow_buffer else None,
+        "carrier": dict(checked.carrier),
+        "osmotic_buffer": BUFFER_SOLUTE if checked.allow_osmotic_buffer else None,
         "design_margin": DESIGN_MARGIN,
         "evaluations": {"addition": addition.evaluations, "removal": removal.evaluations},
         "time_constant_s": {"addition": tau_add, "removal": tau_rem},
@@ -223,4 +216,6 @@ def _comparison(
     )
     loaded = summarize(problem.cell, addition).final_state
     removal = _equal_steps(problem, "removal", loaded, n, removal_c, 200.0 * horizons["removal"])
-    return evaluate_protocol(problem.cell, addition, removal, limits=problem.limits, name=name)
+    return evaluate_protocol(
+        problem.cell, addition, removal, limits=problem.settings.limits, name=name
+    )

@@ -28,6 +28,7 @@ from cryoprotect.science.protocols.definitions import (
     Phase,
     ProtocolEvaluation,
 )
+from cryoprotect.science.protocols.validation import StepSettings
 from cryoprotect.science.transport import (
     BUFFER_SOLUTE,
     CARRIER_SOLUTE,
@@ -50,12 +51,8 @@ from cryoprotect.science.transport.summary import IntegrandFactory
 class _Problem:
     cell: CellType
     target: dict[str, float]
-    carrier: dict[str, float]
-    limits: Limits
-    equilibration: float
-    allow_buffer: bool
+    settings: StepSettings
     powers: dict[str, float]
-    min_carrier_fraction: float = 0.0
     # The toxicity functional: None is the Benson cost ∫ Σ m^α dt (``powers``); otherwise the
     # running integral of this integrand (e.g. a kinetic toxicity rate: −ln survival).
     integrand: IntegrandFactory | None = None
@@ -63,26 +60,28 @@ class _Problem:
 
     def loaded(self, state: State) -> float:
         """≥ 0 once every CPA is at ≥ equilibration × target inside."""
-        return min(state.molality(n) / t for n, t in self.target.items()) - self.equilibration
+        return (
+            min(state.molality(n) / t for n, t in self.target.items()) - self.settings.equilibration
+        )
 
     def unloaded(self, state: State) -> float:
         """≥ 0 once every CPA is at ≤ (1 − equilibration) × target inside."""
-        return (1.0 - self.equilibration) - max(
+        return (1.0 - self.settings.equilibration) - max(
             state.molality(n) / t for n, t in self.target.items()
         )
 
     def solution(
         self, cpa_fraction: float, carrier_fraction: float, buffer: float
     ) -> dict[str, float]:
-        solutes = {CARRIER_SOLUTE: self.carrier[CARRIER_SOLUTE] * carrier_fraction}
+        solutes = {CARRIER_SOLUTE: self.settings.carrier[CARRIER_SOLUTE] * carrier_fraction}
         solutes.update({n: t * cpa_fraction for n, t in self.target.items()})
         if buffer > 0:
             solutes[BUFFER_SOLUTE] = buffer
         return {n: v for n, v in solutes.items() if v > 0}
 
     def violation(self, summary: Summary, margin: float) -> float:
-        low = self.limits.min_volume_fraction + margin
-        high = self.limits.max_volume_fraction - margin
+        low = self.settings.limits.min_volume_fraction + margin
+        high = self.settings.limits.max_volume_fraction - margin
         return max(0.0, low - summary.min_volume_fraction) + max(
             0.0, summary.max_volume_fraction - high
         )
@@ -129,10 +128,12 @@ class _Search:
             a, b, c = (float(np.clip(v, 0.0, 1.0)) for v in z[3 * k : 3 * k + 3])
             duration = MIN_STEP_S * math.exp(c * span)
             if self.phase == "addition":
-                low = self.problem.min_carrier_fraction
+                low = self.problem.settings.min_carrier_fraction
                 solutes = self.problem.solution(a * MAX_OVERSHOOT, low + (1.0 - low) * b, 0.0)
             else:
-                buffer = b * MAX_BUFFER_MOL_PER_KG if self.problem.allow_buffer else 0.0
+                buffer = (
+                    b * MAX_BUFFER_MOL_PER_KG if self.problem.settings.allow_osmotic_buffer else 0.0
+                )
                 solutes = self.problem.solution(a, 1.0, buffer)
             steps.append(Step(solutes, duration, self.temperature_c, f"{self.phase} {k + 1}"))
         steps.append(self.final_step(self.horizon_s, len(steps) + 1))
@@ -296,7 +297,7 @@ def _design_phase(search: _Search, max_steps: int, tau: float) -> _PhaseResult:
 
 
 def _infeasible(search: _Search) -> InfeasibleProtocolError:
-    limits = search.problem.limits
+    limits = search.problem.settings.limits
     short_low = limits.min_volume_fraction - search.best_min
     short_high = search.best_max - limits.max_volume_fraction
     if short_low >= short_high:
@@ -306,7 +307,7 @@ def _infeasible(search: _Search) -> InfeasibleProtocolError:
         constraint, limit, best = "max_volume_fraction", limits.max_volume_fraction, search.best_max
         words = f"no {search.phase} protocol tried kept the volume below {limit:g} × isotonic"
     if not math.isfinite(best):
-        constraint, limit, best = "equilibration", search.problem.equilibration, 0.0
+        constraint, limit, best = "equilibration", search.problem.settings.equilibration, 0.0
         words = f"no {search.phase} protocol reached the equilibration criterion"
     return InfeasibleProtocolError(
         f"{words} (best achieved: {best:.3f}); relax the limit or change the target",

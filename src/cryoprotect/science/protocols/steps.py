@@ -77,10 +77,10 @@ def design_steps(
         InfeasibleProtocolError: no protocol keeps the cell within the limits (``details``
             names the constraint, its limit, the best value achieved and the phase).
     """
-    checked = checked_problem(
+    problem = checked_problem(
         cell, target_molality, options, integrand=integrand, evaluations=evaluations
     )
-    (addition, removal), settings = _design(*checked)
+    (addition, removal), settings = _design(problem)
     steps = [*addition, *removal]
     summary = summarize(cell, steps, integrand=integrand)
     return DesignedSteps(
