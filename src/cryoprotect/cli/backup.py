@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from cryoprotect.cli.common import load_settings, open_database
+from cryoprotect.cli.common import DIRECTORY, load_settings, open_database
 from cryoprotect.cli.root import main
 from cryoprotect.settings import Settings
 
@@ -20,7 +20,7 @@ def backup() -> None:
 
 _backup_dir_option = click.option(
     "--backup-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=DIRECTORY,
     envvar="CRYOPROTECT_BACKUP_DIR",
     help="Directory holding the backups [env CRYOPROTECT_BACKUP_DIR; default: CRYOPROTECT_HOME/backups].",
 )
@@ -116,7 +116,7 @@ def backup_verify(name: str, backup_dir: Path | None, pg_bin: str | None) -> Non
 )
 @click.option(
     "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=DIRECTORY,
     help="Restore into the embedded server of this (new) CryoProtect data directory instead.",
 )
 @click.option(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -18,6 +19,12 @@ from cryoprotect.db.database import SYSTEM_USER_ID, Database, head_revision
 from cryoprotect.errors import CryoprotectError
 from cryoprotect.services.actor import Actor
 from cryoprotect.settings import Settings
+
+#: The kinds of path the commands take (as :class:`pathlib.Path` objects): a file (to
+#: write, or to read when it must exist) and a directory.
+FILE = click.Path(dir_okay=False, path_type=Path)
+EXISTING_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+DIRECTORY = click.Path(file_okay=False, path_type=Path)
 
 
 def load_settings() -> Settings:

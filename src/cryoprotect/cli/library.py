@@ -9,9 +9,13 @@ from typing import Any
 
 import click
 
-from cryoprotect.cli.common import load_settings, open_database, system_actor
+from cryoprotect.cli.common import DIRECTORY, FILE, load_settings, open_database, system_actor
 from cryoprotect.cli.root import main
 from cryoprotect.errors import ValidationError
+
+_processes_option = click.option(
+    "--processes", type=int, default=None, help="Worker processes (default: all cores)."
+)
 
 
 @main.command("import")
@@ -34,11 +38,11 @@ from cryoprotect.errors import ValidationError
     show_default=True,
 )
 @click.option("--team", "team_id", type=click.UUID, help="Team id for --visibility team.")
-@click.option("--processes", type=int, default=None, help="Worker processes (default: all cores).")
+@_processes_option
 @click.option(
     "--report",
     "report_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="Write the per-row report of rejected rows as CSV.",
 )
 def import_file(
@@ -118,11 +122,11 @@ def import_file(
 
 
 @main.command()
-@click.argument("sources", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("sources", nargs=-1, required=True, type=FILE)
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="Ranked CSV to write (required by the local engine).",
 )
 @click.option(
@@ -142,12 +146,12 @@ def import_file(
 @click.option(
     "--parquet",
     "parquet_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=DIRECTORY,
     help="(dask) Write every row, ranked, as a partitioned Parquet directory (new or empty).",
 )
 @click.option(
     "--rejects",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     help="(dask) CSV of the rows that failed, with the reason (default: <output>.rejects.csv).",
 )
 @click.option(
@@ -157,7 +161,7 @@ def import_file(
     show_default=True,
     help="(dask) Lines, SDF records or Parquet rows per task.",
 )
-@click.option("--processes", type=int, default=None, help="Worker processes (default: all cores).")
+@_processes_option
 @click.option("--top", type=int, default=None, help="Keep only the N best (bounded memory).")
 @click.option(
     "--model",
@@ -210,19 +214,19 @@ def screen(
     model = _load_molecule_model(model_id, email) if model_id is not None else None
     label = sources[0].name if len(sources) == 1 else f"{len(sources)} files"
     with tqdm(desc=f"screening {label} ({engine})", unit="mol", file=sys.stderr) as bar:
+        # What both engines are told the same way.
+        shared: dict[str, Any] = {
+            "processes": processes,
+            "top": top,
+            "model": model,
+            "rank_by": rank_by,
+            "progress": bar.update,
+        }
         if engine == "local":
             from cryoprotect.services.screening import screen_file
 
             assert output is not None
-            summary = screen_file(
-                sources[0],
-                output,
-                processes=processes,
-                top=top,
-                progress=bar.update,
-                model=model,
-                rank_by=rank_by,
-            )
+            summary = screen_file(sources[0], output, **shared)
             outputs = summary.output
             counts = (summary.total, summary.scored, summary.failed)
         else:
@@ -231,13 +235,9 @@ def screen(
                 csv_output=output,
                 parquet_dir=parquet_dir,
                 rejects=rejects,
-                top=top,
                 scheduler=address,
-                processes=processes,
                 partition_rows=partition_rows,
-                model=model,
-                rank_by=rank_by,
-                progress=bar.update,
+                **shared,
             )
             counts = (result.total, result.scored, result.failed)
             outputs = " and ".join(p for p in (result.csv, result.parquet) if p)

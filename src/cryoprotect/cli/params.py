@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from cryoprotect.cli.common import DIRECTORY, EXISTING_FILE, FILE
 from cryoprotect.cli.root import main
 
 
@@ -19,13 +20,13 @@ def params() -> None:
 @click.option(
     "--crc",
     "crc_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     required=True,
     help="CRC 'Concentrative properties of aqueous solutions' table (CSV).",
 )
 @click.option(
     "--output-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=DIRECTORY,
     default=None,
     help="Where to write the fitted table and its record (default: the package's params).",
 )
@@ -45,7 +46,7 @@ def params() -> None:
 @click.option(
     "--reference",
     "reference_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=EXISTING_FILE,
     default=None,
     help="Reference freezing-point table (default: the shipped freezing_points_reference.csv).",
 )
@@ -95,7 +96,7 @@ def params_fit(
 @params.command("reference")
 @click.option(
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FILE,
     default=None,
     help="Where to write (default: the package's params/freezing_points_reference.csv).",
 )
