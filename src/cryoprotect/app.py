@@ -15,6 +15,7 @@ from flask import Flask, request, send_from_directory
 from cryoprotect import __version__
 from cryoprotect.api import auth as auth_api
 from cryoprotect.api import cocktails as cocktails_api
+from cryoprotect.api import eln as eln_api
 from cryoprotect.api import experiments as experiments_api
 from cryoprotect.api import exports as exports_api
 from cryoprotect.api import feature_flags as feature_flags_api
@@ -167,6 +168,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         system_api.admin_blp,
         feature_flags_api.blp,
         exports_api.blp,
+        eln_api.blp,
     ):
         api.register_blueprint(blueprint)
     register_error_handlers(app, api)
