@@ -166,8 +166,13 @@ def fit_crc_series(series: CrcSeries, *, min_points: int = 8) -> CrcFit | None:
         f"{fit.valid_min_molality:g}–{fit.valid_max_molality:g} mol/kg; {k_text}; C ≥ 0; "
         f"RMSE {fit.rmse_c:.3f} °C (in-sample), leave-one-out MAE {held.loo_mae_c:.3f} °C"
     )
-    params = VirialParameters(
-        solute=name,
+    return CrcFit(_fitted_parameters(name, fit, source), series.crc_name, fit, held, max_w)
+
+
+def _fitted_parameters(solute: str, fit: FitResult, source: str) -> VirialParameters:
+    """The fitted-table row of a fit (provenance ``fitted``, checked against its data)."""
+    return VirialParameters(
+        solute=solute,
         b_kg_per_mol=fit.b_kg_per_mol,
         c_kg2_per_mol2=fit.c_kg2_per_mol2,
         k_diss=fit.k_diss,
@@ -177,7 +182,6 @@ def fit_crc_series(series: CrcSeries, *, min_points: int = 8) -> CrcFit | None:
         verified=True,
         table=FITTED_TABLE.name,
     )
-    return CrcFit(params, series.crc_name, fit, held, max_w)
 
 
 # --- published freezing curves of the common CPAs (several sources) ------------------------
@@ -310,19 +314,8 @@ def fit_published_curves(plan: PublishedFitPlan, series: Sequence[FreezingSeries
         f"{held.alternate_mae_c:.3f} °C (alternate points), {held.loo_mae_c:.3f} °C "
         f"(leave-one-out); range ends at {plan.max_mass_percent:g} % w/w: {plan.reason}"
     )
-    params = VirialParameters(
-        solute=plan.solute,
-        b_kg_per_mol=fit.b_kg_per_mol,
-        c_kg2_per_mol2=fit.c_kg2_per_mol2,
-        k_diss=1.0,
-        valid_max_molality=fit.valid_max_molality,
-        source=source,
-        provenance="fitted",
-        verified=True,
-        table=FITTED_TABLE.name,
-    )
     return CrcFit(
-        parameters=params,
+        parameters=_fitted_parameters(plan.solute, fit, source),  # k = 1: fit_k_diss=False
         crc_name=plan.crc_name or "",
         fit=fit,
         held_out=held,
