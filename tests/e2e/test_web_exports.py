@@ -31,6 +31,17 @@ def _token(client: Any) -> str:
     return str(login.json["access_token"])
 
 
+def _create_as_new_user(
+    app: Any, path: str, body: dict[str, Any]
+) -> tuple[Any, str, dict[str, Any]]:
+    """A new user's test client, token and the record they POST to ``path``."""
+    client = app.test_client()
+    token = _token(client)
+    res = client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+    assert res.status_code == 201, res.json
+    return client, token, res.json
+
+
 def _download(tab: Tab, button: str, tmp_path: Path) -> tuple[str, bytes]:
     with tab.page.expect_download() as info:
         tab.page.click(f"#download-{button}")
@@ -53,13 +64,11 @@ def _shots(tab: Tab, name: str) -> None:
 
 
 def test_experiment_page_downloads_excel_and_a_one_page_pdf(app, tab: Tab, tmp_path: Path) -> None:
-    client = app.test_client()
-    token = _token(client)
-    headers = {"Authorization": f"Bearer {token}"}
     title = f"Browser export {uuid.uuid4().hex[:6]}"
-    exp = client.post(
+    _, token, exp = _create_as_new_user(
+        app,
         "/api/v1/experiments",
-        json={
+        {
             "title": title,
             "conditions": {"cooling_rate_c_per_min": 1.0, "storage_temperature_c": -196.0},
             "results": [
@@ -67,11 +76,9 @@ def test_experiment_page_downloads_excel_and_a_one_page_pdf(app, tab: Tab, tmp_p
                 {"measure": "recovery_percent", "value": 61.0, "replicates": 3, "time_point_h": 24},
             ],
         },
-        headers=headers,
     )
-    assert exp.status_code == 201, exp.json
     tab.sign_in_with_token(token)
-    tab.goto(f"/experiments/{exp.json['id']}")
+    tab.goto(f"/experiments/{exp['id']}")
     tab.page.wait_for_selector(f"#experiment-title:has-text({title!r})")
 
     name, content = _download(tab, "xlsx", tmp_path)
@@ -84,7 +91,7 @@ def test_experiment_page_downloads_excel_and_a_one_page_pdf(app, tab: Tab, tmp_p
         ("Cell recovery", 61.0, "%"),
     ]
     meta = {r[0]: r[1] for r in wb["Metadata"].iter_rows(values_only=True) if r[0]}
-    assert meta["Record id"] == exp.json["id"] and meta["Record"] == title
+    assert meta["Record id"] == exp["id"] and meta["Record"] == title
 
     name, content = _download(tab, "pdf", tmp_path)
     pages, text = _pdf(content)
@@ -99,13 +106,11 @@ def test_experiment_page_downloads_excel_and_a_one_page_pdf(app, tab: Tab, tmp_p
 
 
 def test_protocol_pdf_and_filtered_molecule_list_download(app, tab: Tab, tmp_path: Path) -> None:
-    client = app.test_client()
-    token = _token(client)
-    headers = {"Authorization": f"Bearer {token}"}
     name = f"Browser protocol {uuid.uuid4().hex[:6]}"
-    protocol = client.post(
+    client, token, protocol = _create_as_new_user(
+        app,
         "/api/v1/protocols",
-        json={
+        {
             "name": name,
             "design_request": {
                 "cell_type": "rhesus_mii_oocyte",
@@ -115,11 +120,9 @@ def test_protocol_pdf_and_filtered_molecule_list_download(app, tab: Tab, tmp_pat
                 "temperature_c": 22.0,
             },
         },
-        headers=headers,
     )
-    assert protocol.status_code == 201, protocol.json
     tab.sign_in_with_token(token)
-    tab.goto(f"/protocols/{protocol.json['id']}")
+    tab.goto(f"/protocols/{protocol['id']}")
     tab.page.wait_for_function(
         f"document.getElementById('protocol-title').textContent.includes({name!r})"
     )

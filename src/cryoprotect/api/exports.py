@@ -122,32 +122,43 @@ def _exports() -> ExportService:
     return ExportService(services())
 
 
-def _not_visible(noun: str) -> dict[int, str]:
-    return {404: f"No such {noun} visible to the caller"}
+def _record_download(
+    resource: str, noun: str, formats: tuple[str, ...], doc: str
+) -> type[MethodView]:
+    """GET ``/<resource>/<id>/export``: one ``noun`` as the show endpoint sees it, written by
+    :class:`ExportService`'s method of that name in one of ``formats`` (docstring ``doc``)."""
+    args = ReportExportArgsSchema if formats == REPORT_FORMATS else TableExportArgsSchema
+
+    def get(_: MethodView, args: dict[str, Any], **key: uuid.UUID) -> Any:
+        export = getattr(_exports(), noun)
+        return _send(export(current_actor(), *key.values(), args["format"]))
+
+    get.__doc__ = doc
+    errors = {404: f"No such {noun} visible to the caller"}
+    name = f"{noun.capitalize()}Export"
+    view = type(name, (MethodView,), {"get": _downloads(args, formats, errors)(get)})
+    routed: type[MethodView] = blp.route(f"/{resource}/<uuid:{noun}_id>/export")(view)
+    return routed
 
 
-@blp.route("/experiments/<uuid:experiment_id>/export")
-class ExperimentExport(MethodView):
-    @_downloads(ReportExportArgsSchema, REPORT_FORMATS, _not_visible("experiment"))
-    def get(self, args: dict[str, Any], experiment_id: uuid.UUID) -> Any:
-        """Download an experiment: results (CSV), a workbook (results, fields, metadata) or a one-page PDF report"""
-        return _send(_exports().experiment(current_actor(), experiment_id, args["format"]))
-
-
-@blp.route("/mixtures/<uuid:mixture_id>/export")
-class MixtureExport(MethodView):
-    @_downloads(TableExportArgsSchema, TABLE_FORMATS, _not_visible("mixture"))
-    def get(self, args: dict[str, Any], mixture_id: uuid.UUID) -> Any:
-        """Download a mixture: components (CSV), or a workbook with its composition in every unit and its properties"""
-        return _send(_exports().mixture(current_actor(), mixture_id, args["format"]))
-
-
-@blp.route("/protocols/<uuid:protocol_id>/export")
-class ProtocolExport(MethodView):
-    @_downloads(ReportExportArgsSchema, REPORT_FORMATS, _not_visible("protocol"))
-    def get(self, args: dict[str, Any], protocol_id: uuid.UUID) -> Any:
-        """Download a saved protocol: steps (CSV), a workbook (steps, summary, time course) or a one-page PDF report"""
-        return _send(_exports().protocol(current_actor(), protocol_id, args["format"]))
+ExperimentExport = _record_download(
+    "experiments",
+    "experiment",
+    REPORT_FORMATS,
+    "Download an experiment: results (CSV), a workbook (results, fields, metadata) or a one-page PDF report",
+)
+MixtureExport = _record_download(
+    "mixtures",
+    "mixture",
+    TABLE_FORMATS,
+    "Download a mixture: components (CSV), or a workbook with its composition in every unit and its properties",
+)
+ProtocolExport = _record_download(
+    "protocols",
+    "protocol",
+    REPORT_FORMATS,
+    "Download a saved protocol: steps (CSV), a workbook (steps, summary, time course) or a one-page PDF report",
+)
 
 
 @blp.route("/cocktails/designs/<uuid:job_id>/export")
