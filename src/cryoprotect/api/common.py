@@ -10,6 +10,7 @@ import marshmallow as ma
 from flask import current_app, g, request
 from flask_smorest import Blueprint
 
+from cryoprotect.api.fields import new_team_id, new_visibility
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.bundle import Services
 from cryoprotect.services.common import MAX_PER_PAGE, Page
@@ -117,13 +118,26 @@ def owned(schema: _SchemaClass) -> _SchemaClass:
     A class decorator rather than a base class: inherited fields would come first, and the
     order of the fields is the order of the document's ``required`` lists.
     """
-    fields = {
-        "visibility": ma.fields.String(required=True),
-        "team_id": ma.fields.UUID(allow_none=True),
-        "created_by": ma.fields.UUID(required=True),
-        "created_at": ma.fields.DateTime(required=True),
-        "updated_at": ma.fields.DateTime(required=True),
-    }
+    return _followed_by(
+        schema,
+        visibility=ma.fields.String(required=True),
+        team_id=ma.fields.UUID(allow_none=True),
+        created_by=ma.fields.UUID(required=True),
+        created_at=ma.fields.DateTime(required=True),
+        updated_at=ma.fields.DateTime(required=True),
+    )
+
+
+def scoped(schema: _SchemaClass) -> _SchemaClass:
+    """``schema`` (same name) followed by the scope of the row a request creates, as
+    :class:`cryoprotect.services.owned.Scope` takes it: ``visibility`` (private unless asked)
+    and ``team_id`` (none unless asked), after the schema's own fields (see :func:`owned`)."""
+    return _followed_by(schema, visibility=new_visibility(), team_id=new_team_id())
+
+
+def _followed_by(schema: _SchemaClass, **fields: ma.fields.Field[Any]) -> _SchemaClass:
+    """A subclass of ``schema`` with its name and documentation, declaring ``fields`` after
+    the schema's own."""
     namespace = {k: getattr(schema, k) for k in ("__doc__", "__module__", "__qualname__")}
     return cast(_SchemaClass, type(schema.__name__, (schema,), {**namespace, **fields}))
 

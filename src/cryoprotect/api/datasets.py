@@ -13,9 +13,10 @@ from cryoprotect.api.common import (
     answers_signed_in,
     current_actor,
     paged_schema,
+    scoped,
     services,
 )
-from cryoprotect.api.fields import Text, dicts, new_team_id, new_visibility
+from cryoprotect.api.fields import Text, dicts
 from cryoprotect.api.mixtures import ComponentInSchema
 from cryoprotect.api.views import Rows
 
@@ -69,6 +70,7 @@ class DatasetRecordSchema(StrictSchema):
     )
 
 
+@scoped
 class DatasetCreateSchema(StrictSchema):
     name = Text(required=True, validate=ma.validate.Length(min=1, max=300))
     description = Text(load_default=None, allow_none=True, validate=ma.validate.Length(max=5000))
@@ -86,8 +88,6 @@ class DatasetCreateSchema(StrictSchema):
             "components); default: molecules when the first record has smiles"
         },
     )
-    visibility = new_visibility()
-    team_id = new_team_id()
 
 
 def model_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -20,10 +20,11 @@ from cryoprotect.api.common import (
     current_actor,
     owned,
     paged_schema,
+    scoped,
     services,
     shows,
 )
-from cryoprotect.api.fields import Len, Text, dicts, floats, new_team_id, new_visibility
+from cryoprotect.api.fields import Len, Text, dicts, floats
 from cryoprotect.api.views import Op, Rows
 from cryoprotect.db.models import COMPONENT_ROLES, COMPOSITION_UNITS, VISIBILITIES
 
@@ -70,6 +71,7 @@ class ComponentInSchema(InputSchema):
     role = Text(load_default=None, allow_none=True, validate=ma.validate.OneOf(COMPONENT_ROLES))
 
 
+@scoped
 class MixtureCreateSchema(StrictSchema):
     name = Text(required=True, validate=Len(min=1, max=300))
     description = Text(load_default=None, allow_none=True, validate=Len(max=5000))
@@ -83,8 +85,6 @@ class MixtureCreateSchema(StrictSchema):
     sources = ma.fields.List(
         ma.fields.Nested(SourceSchema), load_default=list, validate=Len(max=50)
     )
-    visibility = new_visibility()
-    team_id = new_team_id()
 
 
 class MixtureUpdateSchema(StrictSchema):
@@ -97,10 +97,9 @@ class MixtureUpdateSchema(StrictSchema):
     team_id = ma.fields.UUID(allow_none=True)
 
 
+@scoped
 class CloneSchema(StrictSchema):
     name = Text(load_default=None, allow_none=True, validate=Len(min=1, max=300))
-    visibility = new_visibility()
-    team_id = new_team_id()
 
 
 class ComponentSchema(ma.Schema):

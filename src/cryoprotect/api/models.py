@@ -18,6 +18,7 @@ from cryoprotect.api.common import (
     answers_signed_in,
     current_actor,
     paged_schema,
+    scoped,
     services,
     shows,
 )
@@ -28,7 +29,7 @@ from cryoprotect.api.datasets import (
     datasets_blp as datasets_blp,
 )
 from cryoprotect.api.datasets import model_components
-from cryoprotect.api.fields import Text, new_team_id, new_visibility
+from cryoprotect.api.fields import Text
 from cryoprotect.api.mixtures import ComponentInSchema
 from cryoprotect.api.views import Op, Rows
 from cryoprotect.errors import FeatureDisabled
@@ -46,6 +47,7 @@ predictions_blp = Blueprint(
 )
 
 
+@scoped
 class TrainSchema(StrictSchema):
     dataset = Text(
         required=True,
@@ -61,8 +63,6 @@ class TrainSchema(StrictSchema):
     )
     level = ma.fields.Float(load_default=0.9, validate=ma.validate.Range(min=0.5, max=0.99))
     name = Text(load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=200))
-    visibility = new_visibility()
-    team_id = new_team_id()
 
 
 class ModelSchema(ma.Schema):

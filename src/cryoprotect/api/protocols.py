@@ -17,9 +17,10 @@ from cryoprotect.api.common import (
     current_actor,
     owned,
     paged_schema,
+    scoped,
     services,
 )
-from cryoprotect.api.fields import Float, Len, Text, dicts, new_team_id, new_visibility
+from cryoprotect.api.fields import Float, Len, Text, dicts
 from cryoprotect.api.mixtures import ComponentInSchema
 from cryoprotect.api.views import Op, Rows
 
@@ -42,6 +43,7 @@ _NOT_VISIBLE = "Cell type, mixture or component not visible"
 
 
 # ------------------------------------------------------------------ cell types
+@scoped
 class CellTypeCreateSchema(StrictSchema):
     parameters = ma.fields.Dict(
         required=True,
@@ -51,8 +53,6 @@ class CellTypeCreateSchema(StrictSchema):
         },
     )
     description = Text(load_default=None, allow_none=True, validate=Len(max=5000))
-    visibility = new_visibility()
-    team_id = new_team_id()
 
 
 @owned
@@ -195,12 +195,11 @@ class DesignSchema(ma.Schema):
     request = ma.fields.Dict(required=True, metadata={"title": "EchoedRequest"})
 
 
+@scoped
 class ProtocolCreateSchema(StrictSchema):
     name = Text(required=True, validate=Len(min=1, max=300))
     description = Text(load_default=None, allow_none=True, validate=Len(max=5000))
     design = ma.fields.Nested(DesignRequestSchema, required=True, data_key="design_request")
-    visibility = new_visibility()
-    team_id = new_team_id()
 
 
 @owned
