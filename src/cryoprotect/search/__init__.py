@@ -20,6 +20,12 @@ is decided by the service (and PostgreSQL), never here. :class:`FeedPosition`
 (:mod:`.feed`) is where the change feed that keeps them in step stands: the PostgreSQL
 snapshot it has read everything of.
 
+Saved indexes (:mod:`.persist`): both indexes are written as ``.npy`` arrays and byte files
+(ids in a sorted :class:`~.keys.KeyColumn`, molecules as RDKit pickles, see
+:mod:`.library_block`) and opened as read-only memory maps, so every worker process shares
+one copy through the page cache and starts in the same time whatever the library's size;
+rows changed since live in the indexes' in-memory blocks on top.
+
 Layer: may import ``science``, ``errors`` and ``settings``; serves ``services`` and the
 adapters.
 """

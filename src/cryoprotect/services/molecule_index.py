@@ -1,6 +1,6 @@
-"""In-memory search indexes over the molecule table, kept in step with it.
+"""Search indexes over the molecule table, saved, shared by worker processes, kept in step.
 
-The indexes hold every structure in the library (loaded once as the service role); who may
+The indexes hold every structure in the library (read as the service role); who may
 see what is still decided by the database: a search first pre-filters candidates with the
 visibility metadata kept beside the index (so top-k still returns k visible hits), then
 re-reads the hits under the caller's identity, where row-level security has the final word.
@@ -17,6 +17,13 @@ feed read (:class:`cryoprotect.search.FeedPosition`). The next read asks for the
 transactions that snapshot did not show — those that began after it, and those that were
 still running — in the same statement that takes the new snapshot. A transaction held
 open while any number of others commit is read when it commits; nothing is read twice.
+
+Saved and shared: the indexes and their visibility metadata are saved as files under
+``Settings.index_path`` (:mod:`cryoprotect.search.persist`) with the feed position they
+reflect, and every worker process memory-maps them read-only (one copy in the page cache
+for all). Start-up opens the newest saved index and applies the feed from its position,
+in time that does not grow with the library; changes live in small in-memory blocks on top
+until a background thread writes a new saved index and every process swaps to it.
 """
 
 from __future__ import annotations
@@ -107,7 +114,9 @@ class MoleculeIndex:
     under a lock that other processes wait on, and saved. When ``rebuild_after`` changes
     have been applied on top of the saved index, a background thread writes a new one
     (one process at a time) and swaps it in; other processes see it within ``_CHECK_S``
-    seconds and swap too. Searches never wait for a rebuild. ``index_dir=False`` (or a
+    seconds and swap too. Searches never wait for a rebuild. (``rebuild_after`` stays below
+    the similarity index's compaction threshold, 20,000, so the mapped main block is not
+    copied into process memory by a compaction while a rebuild is due.) ``index_dir=False`` (or a
     directory that cannot be written) keeps everything in memory, as before.
     """
 
@@ -116,7 +125,7 @@ class MoleculeIndex:
         db: Database,
         *,
         index_dir: Path | Literal[False] | None = None,
-        rebuild_after: int = 50_000,
+        rebuild_after: int = 10_000,
         build_chunk: int = 100_000,
     ) -> None:
         self.db = db
