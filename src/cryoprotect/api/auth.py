@@ -17,7 +17,8 @@ from cryoprotect.api.common import (
     services,
     signed_in,
 )
-from cryoprotect.services.auth import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from cryoprotect.api.fields import record_schema
+from cryoprotect.services.auth import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, UserRecord
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Accounts and tokens")
 users_blp = Blueprint(
@@ -73,12 +74,7 @@ class TokenPairSchema(ma.Schema):
     )
 
 
-class UserSchema(ma.Schema):
-    id = ma.fields.UUID(required=True)
-    email = ma.fields.String(required=True)
-    display_name = ma.fields.String(allow_none=True)
-    is_admin = ma.fields.Boolean(required=True)
-    created_at = ma.fields.DateTime(required=True)
+UserSchema = record_schema(UserRecord, "UserSchema")
 
 
 class ProfileUpdateSchema(StrictSchema):

@@ -25,7 +25,15 @@ from cryoprotect.api.common import (
     services,
     shows,
 )
-from cryoprotect.api.fields import Float, Len, Text, dicts, new_team_id, new_visibility
+from cryoprotect.api.fields import (
+    Float,
+    Len,
+    Text,
+    dicts,
+    new_team_id,
+    new_visibility,
+    record_schema,
+)
 from cryoprotect.api.models import DatasetSchema
 from cryoprotect.api.molecules import JobSchema
 from cryoprotect.api.toxicity import ExposureSchema
@@ -38,7 +46,11 @@ from cryoprotect.services.experiments import (
     MEASURES,
     VOCABULARY,
     ImportReport,
+    PredictedVsMeasured,
+    PredictionComparison,
+    VerificationRecord,
 )
+from cryoprotect.services.experiments import PredictionSummary as PredictionSummaryRecord
 
 blp = Blueprint(
     "experiments",
@@ -216,17 +228,7 @@ class VerificationDecisionSchema(StrictSchema):
     equipment = Text(load_default=None, allow_none=True, validate=Len(max=2000))
 
 
-class VerificationSchema(ma.Schema):
-    id = ma.fields.UUID(required=True)
-    status = Text(required=True)
-    verifier_id = ma.fields.UUID(allow_none=True)
-    verifier = Text(allow_none=True)
-    notes = Text(allow_none=True)
-    equipment = Text(allow_none=True)
-    verified_at = ma.fields.DateTime(allow_none=True)
-    created_by = ma.fields.UUID(required=True)
-    created_by_name = Text(allow_none=True)
-    created_at = ma.fields.DateTime(required=True)
+VerificationSchema = record_schema(VerificationRecord, "VerificationSchema")
 
 
 class ExperimentChangeSchema(ma.Schema):
@@ -251,30 +253,16 @@ class ExperimentHistorySchema(ma.Schema):
     changes = ma.fields.List(ma.fields.Nested(ExperimentChangeSchema), required=True)
 
 
-class PredictionComparisonSchema(ma.Schema):
-    measure = Text(required=True)
-    unit = Text(required=True)
-    measured = Float(required=True)
-    replicates = ma.fields.Integer(required=True)
-    predicted = Float(required=True)
-    lower = Float(allow_none=True)
-    upper = Float(allow_none=True)
-    confidence_level = Float(allow_none=True)
-    error = Float(required=True, metadata={"description": "predicted − measured"})
-    inside_interval = ma.fields.Boolean(allow_none=True)
-    model_id = ma.fields.UUID(required=True)
-    model_name = Text(required=True)
-    model_version = ma.fields.Integer(required=True)
-    prediction_id = ma.fields.UUID(required=True)
-    predicted_at = ma.fields.DateTime(required=True)
+PredictionComparisonSchema = record_schema(
+    PredictionComparison, "PredictionComparisonSchema", error="predicted − measured"
+)
 
 
-class PredictedVsMeasuredSchema(ma.Schema):
-    experiment_id = ma.fields.UUID(required=True)
-    mixture_id = ma.fields.UUID(allow_none=True)
-    mixture_version = ma.fields.Integer(allow_none=True)
-    method = Text(required=True)
-    comparisons = ma.fields.List(ma.fields.Nested(PredictionComparisonSchema), required=True)
+PredictedVsMeasuredSchema = record_schema(
+    PredictedVsMeasured,
+    "PredictedVsMeasuredSchema",
+    comparisons=ma.fields.List(ma.fields.Nested(PredictionComparisonSchema), required=True),
+)
 
 
 class PredictionSummaryArgsSchema(InputSchema):
@@ -296,12 +284,11 @@ class ModelErrorSchema(ma.Schema):
     coverage = Float(allow_none=True)
 
 
-class PredictionSummarySchema(ma.Schema):
-    team_id = ma.fields.UUID(allow_none=True)
-    verified_only = ma.fields.Boolean(required=True)
-    experiments = ma.fields.Integer(required=True)
-    method = Text(required=True)
-    models = ma.fields.List(ma.fields.Nested(ModelErrorSchema), required=True)
+PredictionSummarySchema = record_schema(
+    PredictionSummaryRecord,
+    "PredictionSummarySchema",
+    models=ma.fields.List(ma.fields.Nested(ModelErrorSchema), required=True),
+)
 
 
 class DatasetFromExperimentsSchema(StrictSchema):
@@ -344,13 +331,11 @@ class ResultsImportRowSchema(ma.Schema):
         return {k: v for k, v in data.items() if v is not None}
 
 
-class ResultsImportReportSchema(ma.Schema):
-    total = ma.fields.Integer(required=True)
-    written = ma.fields.Integer(required=True)
-    experiments_created = ma.fields.Integer(required=True)
-    experiments_updated = ma.fields.Integer(required=True)
-    rejected_count = ma.fields.Integer(required=True)
-    rows = ma.fields.List(ma.fields.Nested(ResultsImportRowSchema), required=True)
+ResultsImportReportSchema = record_schema(
+    ImportReport,
+    "ResultsImportReportSchema",
+    rows=ma.fields.List(ma.fields.Nested(ResultsImportRowSchema), required=True),
+)
 
 
 class ExperimentMeasureSchema(ma.Schema):

@@ -21,8 +21,9 @@ from cryoprotect.api.common import (
     paged_schema,
     services,
 )
+from cryoprotect.api.fields import record_schema
 from cryoprotect.api.views import Rows
-from cryoprotect.services.teams import ROLE_NAMES
+from cryoprotect.services.teams import ROLE_NAMES, MemberRecord, TeamRecord
 
 blp = Blueprint("teams", __name__, url_prefix="/api/v1/teams", description="Teams and membership")
 
@@ -43,15 +44,7 @@ class TeamUpdateSchema(StrictSchema):
     description = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=5000))
 
 
-class TeamSchema(ma.Schema):
-    id = ma.fields.UUID(required=True)
-    name = ma.fields.String(required=True)
-    description = ma.fields.String(allow_none=True)
-    created_by = ma.fields.UUID(required=True)
-    created_at = ma.fields.DateTime(required=True)
-    my_role = ma.fields.String(
-        allow_none=True, metadata={"description": "The caller's role in the team"}
-    )
+TeamSchema = record_schema(TeamRecord, "TeamSchema", my_role="The caller's role in the team")
 
 
 TeamPageSchema = paged_schema(TeamSchema, "TeamPageSchema")
@@ -85,13 +78,7 @@ class InvitationSchema(ma.Schema):
     )
 
 
-class MemberSchema(ma.Schema):
-    user_id = ma.fields.UUID(required=True)
-    team_id = ma.fields.UUID(required=True)
-    email = ma.fields.String(allow_none=True)
-    display_name = ma.fields.String(allow_none=True)
-    role = ma.fields.String(required=True)
-    joined_at = ma.fields.DateTime(required=True)
+MemberSchema = record_schema(MemberRecord, "MemberSchema")
 
 
 @answers_signed_in(
