@@ -131,6 +131,26 @@ def test_protocol_pdf_and_filtered_molecule_list_download(app, tab: Tab, tmp_pat
     assert filename.endswith(".pdf") and pages == 1 and name in text
     _shots(tab, "protocol")
 
+    mixture = client.post(
+        "/api/v1/mixtures",
+        json={
+            "name": f"Browser mixture {uuid.uuid4().hex[:6]}",
+            "components": [{"name": "Glycerol", "amount": 10, "unit": "% w/w"}],
+        },
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert mixture.status_code == 201, mixture.json
+    tab.goto(f"/mixtures/{mixture.json['id']}")
+    tab.page.wait_for_selector(f"#mixture-title:has-text({mixture.json['name']!r})")
+    filename, content = _download(tab, "xlsx", tmp_path)
+    wb = openpyxl.load_workbook(io.BytesIO(content))
+    components = list(wb["Components"].iter_rows(values_only=True))
+    assert components[0][:5] == ("Component", "SMILES", "Molar mass (g/mol)", "Amount", "Unit")
+    assert components[1][:2] == ("Glycerol", "OCC(O)CO") and components[1][3:5] == (10.0, "% w/w")
+    assert components[1][2] == pytest.approx(92.094, abs=0.01)
+    assert {"Composition", "Properties", "Metadata"} <= set(wb.sheetnames)
+    _shots(tab, "mixture")
+
     listed = client.get("/api/v1/molecules?q=glycol&per_page=100").json
     tab.goto("/molecules?q=glycol")
     tab.page.wait_for_selector("#results-table:not([hidden])")
