@@ -57,6 +57,7 @@ _FIELD_OF_TYPE: dict[Any, type[ma.fields.Field[Any]]] = {
     int: ma.fields.Integer,
     float: ma.fields.Float,
     datetime: ma.fields.DateTime,
+    dict: ma.fields.Dict,
 }
 
 
@@ -82,7 +83,8 @@ def record_schema(
         if nullable:
             (kind,) = (a for a in typing.get_args(kind) if a is not type(None))
         options: dict[str, Any] = {"allow_none": True} if nullable else {"required": True}
-        fields[attribute.name] = _FIELD_OF_TYPE[kind](**options, metadata=described(field))
+        field_class = _FIELD_OF_TYPE[typing.get_origin(kind) or kind]
+        fields[attribute.name] = field_class(**options, metadata=described(field))
     unknown = set(given) - set(fields)
     if unknown:
         raise TypeError(f"{record.__name__} has no attribute {sorted(unknown)[0]!r}")

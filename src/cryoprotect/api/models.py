@@ -29,12 +29,12 @@ from cryoprotect.api.datasets import (
     datasets_blp as datasets_blp,
 )
 from cryoprotect.api.datasets import model_components
-from cryoprotect.api.fields import Text
+from cryoprotect.api.fields import Text, record_schema
 from cryoprotect.api.mixtures import ComponentInSchema
 from cryoprotect.api.views import Op, Rows
 from cryoprotect.errors import FeatureDisabled
 from cryoprotect.ops.flags import API_TRAINING
-from cryoprotect.services.models import TrainingStarted
+from cryoprotect.services.models import ComparedModel, TrainingStarted
 
 blp = Blueprint(
     "predictive-models",
@@ -388,24 +388,13 @@ class CompareModelsSchema(CompareIdsSchema):
     pass
 
 
-class ComparedModelSchema(ma.Schema):
-    id = ma.fields.UUID(required=True)
-    name = Text(required=True)
-    version = ma.fields.Integer(required=True)
-    algorithm = Text(required=True)
-    target = Text(required=True)
-    status = Text(required=True)
-    is_active = ma.fields.Boolean(required=True)
-    not_better_than_baseline = ma.fields.Boolean(required=True, allow_none=True)
-    baseline_statement = Text(required=True)
-    dataset_hash = Text(allow_none=True)
-    training_seconds = ma.fields.Float(allow_none=True)
-    pooled = ma.fields.Dict(
-        required=True, metadata={"description": "Model and baselines: MAE, RMSE, R², Spearman"}
-    )
-    interval = ma.fields.Dict(
-        required=True, metadata={"description": "Coverage and mean width on held-out folds"}
-    )
+ComparedModelSchema = record_schema(
+    ComparedModel,
+    "ComparedModelSchema",
+    not_better_than_baseline=ma.fields.Boolean(required=True, allow_none=True),
+    pooled="Model and baselines: MAE, RMSE, R², Spearman",
+    interval="Coverage and mean width on held-out folds",
+)
 
 
 ModelCompare = _models.compare(
