@@ -5,26 +5,22 @@ with empty title lines, and the fast path on molfile input."""
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 import pytest
-from rdkit import Chem, RDConfig
+from rdkit import Chem
 from rdkit.Chem import rdDepictor, rdinchi
 
 from cryoprotect.errors import InvalidStructureError
+from cryoprotect.science import standardize as std
 from cryoprotect.science.molecules import capture_rdkit_log
-from cryoprotect.science.standardize import (
-    is_already_standard,
-    parse_structure,
-    register_structure,
-    standardize,
-)
 from cryoprotect.science.structure_repair import metals
 from cryoprotect.services.molecule_io import read_records
+from tests.unit.test_standardize import NCI
 
 pytestmark = pytest.mark.unit
 
-NCI = Path(RDConfig.RDDataDir) / "NCI" / "first_5K.smi"
+register_structure = std.register_structure
+parse_structure = std.parse_structure
 # Standard InChIKeys of fumaric acid (PubChem CID 444972) and maleic acid (CID 444266).
 FUMARIC_KEY = "VZCYOOQTPOCHFL-OWOJBTEDSA-N"
 MALEIC_KEY = "VZCYOOQTPOCHFL-UPHRSURJSA-N"
@@ -163,7 +159,7 @@ def test_no_nci_molecule_fails_with_an_unreadable_bond_type() -> None:
             if mol is None or not metals(mol):
                 continue
             try:
-                standardize(mol)
+                std.standardize(mol)
             except InvalidStructureError as exc:
                 failures.append(exc.message)
     assert failures  # the sample has η-bonded ferrocenes
@@ -261,10 +257,10 @@ def test_fast_path_matches_the_full_pipeline_on_nci_molfiles() -> None:
     claimed = 0
     for block in _nci_drawings():
         mol = parse_structure(block, "molblock")
-        if not is_already_standard(mol):
+        if not std.is_already_standard(mol):
             continue
         claimed += 1
-        fast, full = standardize(mol), standardize(mol, fast_path=False)
+        fast, full = std.standardize(mol), std.standardize(mol, fast_path=False)
         assert fast.fast_path and not full.fast_path
         assert (fast.smiles, fast.inchikey) == (full.smiles, full.inchikey), block
     assert claimed > 0.8 * len(_nci_drawings())

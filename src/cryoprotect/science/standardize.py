@@ -352,6 +352,9 @@ def standardize(
     Raises:
         InvalidStructureError: the pipeline or InChI generation failed (with the reason).
     """
+    repaired = repair_description(mol)
+    if fast_path and is_already_standard(mol):  # no metals, only ordinary bond types
+        return _record(_as_pipeline_draws_it(mol), repaired, fast_path=True)
     if found := metals_with_multicentre_bonds(mol):
         raise InvalidStructureError(
             f"The structure draws a multi-centre (η) bond to {', '.join(found)} as separate "
@@ -359,9 +362,6 @@ def standardize(
             f"so its formula and identity would be wrong. {_DRAW_METALS_AS_IONS}",
             field=_FIELD,
         )
-    repaired = repair_description(mol)
-    if fast_path and is_already_standard(mol):
-        return _record(_as_pipeline_draws_it(mol), repaired, fast_path=True)
     parent = _full_pipeline(mol, keep_isotopes=keep_isotopes)
     changes = _describe_changes(mol, parent, keep_isotopes=keep_isotopes)
     return _record(parent, repaired + changes, fast_path=False)
@@ -443,7 +443,7 @@ def _run_pipeline(work: Chem.Mol, *, keep_isotopes: bool) -> Chem.Mol:
 def _record(drawn: Chem.Mol, changes: tuple[str, ...], *, fast_path: bool) -> Standardized:
     """Identifiers of a standardised parent. The InChI is computed while the molecule
     still has its 2D coordinates (if it came with any); the record keeps none."""
-    source = inchi_input(drawn) if needs_inchi_input(drawn) else drawn
+    source = inchi_input(drawn) if not fast_path and needs_inchi_input(drawn) else drawn
     with capture_rdkit_log() as log:
         inchi, _code, message, _inchi_log, _aux = rdinchi.MolToInchi(source, "/AuxNone")
         inchikey = rdinchi.InchiToInchiKey(inchi) if inchi else ""
