@@ -23,6 +23,7 @@ from cryoprotect.api.common import (
 from cryoprotect.api.fields import Float, Len, Text, dicts
 from cryoprotect.api.mixtures import ComponentInSchema
 from cryoprotect.api.views import Op, Rows
+from cryoprotect.services.protocols.recipe import protocol_recipe
 
 cell_types_blp = Blueprint(
     "cell_types",
@@ -141,13 +142,15 @@ def _design_fields() -> dict[str, Any]:
             metadata={"description": "May use a non-permeating buffer (sucrose) during removal"},
         ),
         "min_carrier_fraction": Float(
-            load_default=0.0,
+            load_default=1.0,
             allow_nan=False,
             validate=ma.validate.Range(min=0.0, max=1.0),
             metadata={
                 "description": "Share of the isotonic carrier's salts every designed addition "
-                "step keeps: 0 allows salt-poor CPA solutions that swell the cell (Benson et al. "
-                "2012), 1 keeps full-strength carrier (conventional)"
+                "step keeps: 1 (the default) keeps full-strength carrier (conventional), 0 "
+                "allows salt-poor CPA solutions that swell the cell (Benson et al. 2012); below "
+                "1 the conventional design is computed too and settings.carrier_comparison "
+                "gives both toxicity costs"
             },
         ),
     }
@@ -284,3 +287,69 @@ ProtocolItem = _protocols.item(
     shown="A saved protocol with its design, chart data and comparison protocols",
     deleted=Op("Delete a protocol (experiments that used it keep their record, unlinked)"),
 )
+
+
+class RecipeArgsSchema(StrictSchema):
+    volume_ml = Float(
+        load_default=10.0,
+        allow_nan=False,
+        validate=ma.validate.Range(min=0.1, max=10000.0),
+        metadata={"description": "Volume of each step's solution to make, mL (20 °C)"},
+    )
+    carrier_strength = ma.fields.Integer(
+        load_default=10,
+        validate=ma.validate.OneOf([1, 10]),
+        metadata={"description": "Carrier salt stock: 10 (10x, diluted with water) or 1"},
+    )
+    stock = ma.fields.List(
+        Text(validate=Len(min=1, max=200)),
+        load_default=list,
+        validate=Len(max=20),
+        metadata={
+            "description": "Stocks other than the defaults (neat liquid CPAs, weighed solids, "
+            "10x carrier): 'Sucrose=1 mol/L', 'Sucrose=solid', 'Glycerol=neat'; repeatable"
+        },
+    )
+
+
+class RecipeSchema(ma.Schema):
+    protocol_id = ma.fields.UUID(required=True)
+    protocol_name = Text(required=True)
+    volume_ml = Float(required=True)
+    carrier_strength = ma.fields.Integer(required=True)
+    steps = dicts(
+        "Per step: phase, label, temperature, hold (model_s, rounded_s, warning) and recipe "
+        "(ingredients with mass_g/volume_ml, concentrations incl. % v/v, density, how_obtained)"
+    )
+    stocks = dicts("The stocks used and their density sources")
+    totals = dicts("Each stock (and water) over the whole protocol")
+    warnings = ma.fields.List(Text(), required=True)
+    carrier = ma.fields.Dict(
+        required=True,
+        metadata={
+            "description": "Carrier salts, the design's min_carrier_fraction and, for a "
+            "salt-reduced design, the toxicity cost beside the conventional design's"
+        },
+    )
+    rounding_effect = ma.fields.Dict(
+        required=True,
+        metadata={"description": "The protocol simulated as designed and with rounded holds"},
+    )
+    how_obtained = ma.fields.List(Text(), required=True)
+
+
+@blp.route("/<uuid:protocol_id>/recipe")
+class ProtocolRecipe(MethodView):
+    @answers(
+        blp,
+        RecipeSchema,
+        args=RecipeArgsSchema,
+        location="query",
+        errors={
+            404: "No such protocol visible to the caller",
+            422: "A volume, carrier strength or stock that cannot make a step (details.field)",
+        },
+    )
+    def get(self, args: dict[str, Any], protocol_id: Any) -> Any:
+        """A saved protocol as a bench recipe: stock and water amounts per step, rounded holds"""
+        return protocol_recipe(services().protocols, current_actor(), protocol_id, **args)

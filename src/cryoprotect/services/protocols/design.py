@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from cryoprotect.db.database import SYSTEM_USER_ID, Database
 from cryoprotect.db.models import Protocol
-from cryoprotect.errors import ValidationError
+from cryoprotect.errors import InfeasibleProtocolError, ValidationError
 from cryoprotect.science import cells, composition, protocols, thermo
+from cryoprotect.science.protocols.validation import StepOptions
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import Listing, Page, narrowed, record_from, required_text
 from cryoprotect.services.mixtures import MixtureService
@@ -143,9 +144,14 @@ class ProtocolService(OwnedRows[Protocol, ProtocolRecord]):
         osmotic_limits: dict[str, float] | None = None,
         max_steps: int = 4,
         allow_osmotic_buffer: bool = True,
-        min_carrier_fraction: float = 0.0,
+        min_carrier_fraction: float = 1.0,
     ) -> DesignResult:
-        """Design addition and removal; compare with one-step and equal-step protocols."""
+        """Design addition and removal; compare with one-step and equal-step protocols.
+
+        The default keeps the carrier's salts at full strength in every step (conventional
+        practice); with ``min_carrier_fraction`` < 1 the conventional design is computed as
+        well and ``settings["carrier_comparison"]`` holds both toxicity costs.
+        """
         with self.db.transaction(actor.identity) as session:
             row, cell = self.cell_types.resolve(session, cell_type)
             molality, mixture_id = self._target(session, target)
@@ -154,23 +160,31 @@ class ProtocolService(OwnedRows[Protocol, ProtocolRecord]):
             low = osmotic_limits.get("min_volume_fraction", cell.min_volume_fraction)
             high = osmotic_limits.get("max_volume_fraction", cell.max_volume_fraction)
             limits = protocols.Limits(min_volume_fraction=low, max_volume_fraction=high)
+        options: StepOptions = {
+            "temperature_c": temperature_c,
+            "limits": limits,
+            "removal_temperature_c": removal_temperature_c,
+            "max_steps": max_steps,
+            "allow_osmotic_buffer": allow_osmotic_buffer,
+            "min_carrier_fraction": min_carrier_fraction,
+        }
         design = protocols.design_protocol(
             cell,
             molality,
-            temperature_c=temperature_c,
-            limits=limits,
-            removal_temperature_c=removal_temperature_c,
-            max_steps=max_steps,
-            allow_osmotic_buffer=allow_osmotic_buffer,
-            min_carrier_fraction=min_carrier_fraction,
             # Published ranges belong to the shipped parameter sets only (a user's cell type
             # may reuse a key with other numbers): its band is then reported as unknown.
             parameter_ranges=cells.parameter_ranges(cell)
             if row.created_by == SYSTEM_USER_ID
             else None,
+            **options,
         )
+        answer = design.as_dict()
+        if min_carrier_fraction < 1.0:
+            answer["settings"]["carrier_comparison"] = _carrier_comparison(
+                design, cell, molality, options
+            )
         return DesignResult(
-            **design.as_dict(),
+            **answer,
             cell_type_id=row.id,
             cell_type_name=row.name,
             mixture_id=mixture_id,
@@ -235,6 +249,44 @@ class ProtocolService(OwnedRows[Protocol, ProtocolRecord]):
         if not 2 <= len(protocol_ids) <= 10:
             raise ValidationError("Compare between 2 and 10 protocols.", field="ids")
         return [self.get(actor, pid) for pid in protocol_ids]
+
+
+def _carrier_comparison(
+    design: protocols.ProtocolDesign,
+    cell: cells.CellType,
+    molality: dict[str, float],
+    options: StepOptions,
+) -> dict[str, Any]:
+    """The salt-reduced design beside the conventional one (carrier kept at full strength in
+    every step, designed with the same options): toxicity costs, their difference and ratio."""
+
+    def figures(evaluation: protocols.ProtocolEvaluation) -> dict[str, Any]:
+        return {
+            "toxicity_cost": evaluation.toxicity.total,
+            "total_duration_s": evaluation.total_duration_s,
+            "min_volume_fraction": evaluation.min_volume_fraction,
+            "max_volume_fraction": evaluation.max_volume_fraction,
+            "steps": len(evaluation.addition) + len(evaluation.removal),
+        }
+
+    chosen = design.designed
+    result: dict[str, Any] = {
+        "min_carrier_fraction": design.settings.get("min_carrier_fraction"),
+        "toxicity_unit": chosen.toxicity.unit,
+        "salt_reduced": figures(chosen),
+    }
+    try:
+        kept: StepOptions = {**options, "min_carrier_fraction": 1.0}
+        conventional = protocols.design_protocol(cell, molality, **kept).designed
+    except InfeasibleProtocolError as exc:
+        return {**result, "conventional": None, "reason": f"conventional design infeasible: {exc}"}
+    base = conventional.toxicity.total
+    return {
+        **result,
+        "conventional": figures(conventional),
+        "difference": chosen.toxicity.total - base,
+        "ratio": chosen.toxicity.total / base if base > 0 else None,
+    }
 
 
 def _total_cost(evaluation: dict[str, Any]) -> float | None:
