@@ -123,9 +123,7 @@ def test_protocol_pdf_and_filtered_molecule_list_download(app, tab: Tab, tmp_pat
     )
     tab.sign_in_with_token(token)
     tab.goto(f"/protocols/{protocol['id']}")
-    tab.page.wait_for_function(
-        f"document.getElementById('protocol-title').textContent.includes({name!r})"
-    )
+    tab.page.wait_for_selector(f"#protocol-title:has-text({name!r})")
     filename, content = _download(tab, "pdf", tmp_path)
     pages, text = _pdf(content)
     assert filename.endswith(".pdf") and pages == 1 and name in text
