@@ -14,6 +14,7 @@ from cryoprotect.api.common import (
     StrictSchema,
     answers_signed_in,
     current_actor,
+    public,
     services,
     signed_in,
 )
@@ -113,9 +114,13 @@ class RegistrationSchema(ma.Schema):
 
 @blp.route("/register")
 class Register(MethodView):
-    @blp.arguments(RegisterSchema)
-    @blp.response(202, RegistrationSchema)
-    @blp.alt_response(422, description="Malformed or confusable e-mail, or a bad password")
+    @public(
+        blp,
+        RegisterSchema,
+        RegistrationSchema,
+        status=202,
+        errors={422: "Malformed or confusable e-mail, or a bad password"},
+    )
     def post(self, body: dict[str, Any]) -> Any:
         """Request an account, then sign in (the same answer whether or not the address
         already has an account; the first account on a fresh install is an administrator)"""
@@ -126,9 +131,7 @@ class Register(MethodView):
 
 @blp.route("/login")
 class Login(MethodView):
-    @blp.arguments(LoginSchema)
-    @blp.response(200, TokenPairSchema)
-    @blp.alt_response(401, description="Wrong e-mail or password")
+    @public(blp, LoginSchema, TokenPairSchema, errors={401: "Wrong e-mail or password"})
     def post(self, body: dict[str, Any]) -> Any:
         """Sign in with e-mail and password"""
         return services().auth.login(
@@ -138,9 +141,12 @@ class Login(MethodView):
 
 @blp.route("/refresh")
 class Refresh(MethodView):
-    @blp.arguments(RefreshSchema)
-    @blp.response(200, TokenPairSchema)
-    @blp.alt_response(401, description="Unknown, expired or revoked refresh token")
+    @public(
+        blp,
+        RefreshSchema,
+        TokenPairSchema,
+        errors={401: "Unknown, expired or revoked refresh token"},
+    )
     def post(self, body: dict[str, Any]) -> Any:
         """Exchange a refresh token for a new token pair (the old one is revoked)"""
         return services().auth.refresh(body["refresh_token"], request.headers.get("User-Agent"))

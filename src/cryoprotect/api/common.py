@@ -200,6 +200,26 @@ def alt_responses(blp: Blueprint, view: View, errors: Errors | None) -> View:
     return view
 
 
+def public(
+    blp: Blueprint,
+    body: type[ma.Schema],
+    schema: Any,
+    *,
+    status: int = 200,
+    errors: Errors | None = None,
+) -> Callable[[View], View]:
+    """An operation that takes no credentials at all (sign-up, sign-in, token refresh; no
+    security documented): the JSON ``body`` parsed, ``schema`` answered with ``status``, and
+    the documented ``errors``."""
+
+    def decorate(view: View) -> View:
+        answered = blp.response(status, schema)(alt_responses(blp, view, errors))
+        parsed: View = blp.arguments(body)(answered)
+        return parsed
+
+    return decorate
+
+
 def answers(
     blp: Blueprint,
     schema: Any,
