@@ -54,7 +54,7 @@ PATTERNS = ("c1ccncc1", "C(=O)N", "OCCO", "[OH]", "C(=O)O", "C#N", "c1ccsc1", "N
 SOURCE = {"database": "benchmark"}
 PAGE = 25
 
-RDLogger.DisableLog("rdApp.*")
+RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]
 
 
 def _fp_chunk(smiles: list[str]) -> bytes:
@@ -101,10 +101,14 @@ def _p50_ms(times: list[float]) -> float:
     return statistics.median(times) * 1000
 
 
-def _queries(index: tuple[SimilarityIndex, SubstructureIndex], fps: np.ndarray) -> tuple:
+def _queries(
+    index: tuple[SimilarityIndex, SubstructureIndex], fps: np.ndarray
+) -> tuple[list[float], list[float], list[object]]:
     """Latencies and hits of the similarity and substructure queries."""
     similarity, substructure = index
-    sim_times, sub_times, hits = [], [], []
+    sim_times: list[float] = []
+    sub_times: list[float] = []
+    hits: list[object] = []
     for row in range(0, fps.shape[0], max(1, fps.shape[0] // 40)):
         started = time.perf_counter()
         hits.append(similarity.search(fps[row].tobytes(), 10))

@@ -40,7 +40,10 @@ pytestmark = pytest.mark.integration
 PATTERNS = ("OCC", "CN", "CCCCCO", "[OH]")
 
 
-def _table(db: Database) -> dict[str, tuple[bytes, str, str, str, str | None]]:
+Row = tuple[bytes, str, str, str, str | None]  # fingerprint, SMILES, visibility, owner, team
+
+
+def _table(db: Database) -> dict[str, Row]:
     """id -> (fingerprint, SMILES, visibility, owner, team) of every indexed structure."""
     with db.transaction(Identity.service()) as session:
         return {
@@ -64,7 +67,7 @@ def _table(db: Database) -> dict[str, tuple[bytes, str, str, str, str | None]]:
         }
 
 
-def _brute_similarity(table: dict[str, tuple], query: bytes, k: int) -> list[tuple[str, float]]:
+def _brute_similarity(table: dict[str, Row], query: bytes, k: int) -> list[tuple[str, float]]:
     keys = sorted(table)
     scores = DataStructs.BulkTanimotoSimilarity(
         fingerprint_to_bitvect(query), [fingerprint_to_bitvect(table[key][0]) for key in keys]
@@ -73,7 +76,7 @@ def _brute_similarity(table: dict[str, tuple], query: bytes, k: int) -> list[tup
     return [(key, -s) for s, key in ranked[:k]]
 
 
-def _brute_substructure(table: dict[str, tuple], text: str) -> set[str]:
+def _brute_substructure(table: dict[str, Row], text: str) -> set[str]:
     query = parse_query(text)
     return {
         key for key, row in table.items() if Chem.MolFromSmiles(row[1]).HasSubstructMatch(query)
