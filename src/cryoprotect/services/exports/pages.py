@@ -43,7 +43,11 @@ def experiment_report(record: ExperimentRecord) -> Report:
         facts=facts,
         facts_title="Experiment and conditions",
         chart_svg=charts.experiment_chart(record.results, _LABELS),
-        chart_title="Results by condition",
+        chart_title=(
+            "Viability against exposure time, by exposure composition (mean line, every well)"
+            if any(r.get("exposure") for r in record.results)
+            else "Results by condition (bars: mean; whiskers: SD)"
+        ),
         no_chart="No numeric result is recorded.",
         table=export.main,
         table_title="Results",
