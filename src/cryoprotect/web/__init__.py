@@ -68,6 +68,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("protocols_page", "/protocols", "protocols.html"),
     ("protocol_design_page", "/protocols/design", "protocol_design.html"),
     ("protocol_page", "/protocols/<uuid:item_id>", "protocol.html"),
+    ("protocol_recipe_page", "/protocols/<uuid:item_id>/recipe", "protocol_recipe.html"),
     ("toxicity_models_page", "/toxicity-models", "toxicity_models.html"),
     ("toxicity_model_page", "/toxicity-models/<uuid:item_id>", "toxicity_model.html"),
     ("cocktail_design_page", "/cocktails/design", "cocktail_design.html"),

@@ -7,6 +7,7 @@ import { definitionList, h, replace, showSuccess } from "./dom.js";
 import { fmt, fmtDate, query } from "./format.js";
 import { renderDesign } from "./protocols_ui.js";
 import { designLimits, targetText, VOLUME_UNIT } from "./protocols_lib.js";
+import { recipeUrl, renderRecipe, sheetUrl } from "./recipe_ui.js";
 
 const root = document.getElementById("protocol-page");
 const protocolId = root.dataset.protocolId;
@@ -96,6 +97,22 @@ function wireDelete(protocol, user) {
   );
 }
 
+function wireRecipe() {
+  const form = document.getElementById("recipe-form");
+  const link = document.getElementById("print-sheet-link");
+  const show = async () => {
+    const choice = { volume: form.elements.volume_ml.value, carrierStrength: form.elements.carrier_strength.value };
+    link.href = sheetUrl(protocolId, choice);
+    const recipe = await apiRequest(recipeUrl(protocolId, choice), { form, error, loading: document.getElementById("recipe-loading") });
+    renderRecipe(document.getElementById("recipe"), recipe);
+  };
+  form.addEventListener("submit", guarded((event) => (event.preventDefault(), show())));
+  form.elements.volume_ml.addEventListener("change", guarded(show));
+  form.elements.carrier_strength.addEventListener("change", guarded(show));
+  document.getElementById("recipe-section").hidden = false;
+  return show();
+}
+
 async function main() {
   const [protocol, user] = await Promise.all([
     fetchResourceFromApi(`/api/v1/protocols/${encodeURIComponent(protocolId)}`, { loading, error }),
@@ -115,6 +132,7 @@ async function main() {
   const results = document.getElementById("results");
   results.hidden = false;
   renderDesign(results, protocol.design || {}, { showError: (m) => showError(error, m) });
+  wireRecipe().catch((exc) => reportUnexpected(exc));
 
   document.getElementById("attach-section").hidden = false;
   document.getElementById("new-experiment-link").href = `/experiments/new${query({ protocol_id: protocol.id })}`;

@@ -20,6 +20,7 @@ import {
   targetText,
   volumeTraces,
 } from "./protocols_lib.js";
+import { carrierComparisonNote } from "./recipe_ui.js";
 
 const CONFIG = { responsive: true, displaylogo: false };
 
@@ -136,6 +137,7 @@ export function renderDesign(root, design, { showError } = {}) {
     root,
     h("h2", { id: "results-h" }, "Designed protocol"),
     h("p", { id: "design-summary", class: "summary" }, designSummary(design)),
+    carrierComparisonNote(settings),
     h(
       "p",
       { class: "note" },
