@@ -122,10 +122,9 @@ def _upload(_: MethodView, body: dict[str, Any]) -> Any:
     return services().models.create_dataset(current_actor(), records=records, **body)
 
 
-Datasets = Rows(datasets_blp, "models", "dataset").collection(
+Datasets = Rows(datasets_blp, "models", "dataset", DatasetPageSchema).collection(
     "Datasets",
-    envelope=DatasetPageSchema,
-    listed="Datasets visible to the caller (the shipped CryoMN data without signing in)",
+    "Datasets visible to the caller (the shipped CryoMN data without signing in)",
     verb="list_datasets",
     created=_upload,
 )

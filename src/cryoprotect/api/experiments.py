@@ -364,14 +364,14 @@ def _verification_step(
     return answers_signed_in(blp, ExperimentSchema, body=body, errors=errors)
 
 
-_experiments = Rows(blp, "experiments", "experiment")
+_experiments = Rows(
+    blp, "experiments", "experiment", ExperimentPageSchema, ExperimentListArgsSchema
+)
 
 
 Experiments = _experiments.collection(
     "Experiments",
-    args=ExperimentListArgsSchema,
-    envelope=ExperimentPageSchema,
-    listed="Experiments visible to the caller, newest first (awaiting_me: my verification queue)",
+    "Experiments visible to the caller, newest first (awaiting_me: my verification queue)",
     created=(
         ExperimentCreateSchema,
         ExperimentSchema,

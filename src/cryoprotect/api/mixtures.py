@@ -146,14 +146,12 @@ class MixtureListArgsSchema(PageArgsSchema):
 MixturePageSchema = paged_schema(MixtureSchema, "MixturePageSchema")
 
 
-_mixtures = Rows(blp, "mixtures", "mixture")
+_mixtures = Rows(blp, "mixtures", "mixture", MixturePageSchema, MixtureListArgsSchema)
 
 
 Mixtures = _mixtures.collection(
     "Mixtures",
-    args=MixtureListArgsSchema,
-    envelope=MixturePageSchema,
-    listed="Mixtures visible to the caller (public reference solutions without signing in)",
+    "Mixtures visible to the caller (public reference solutions without signing in)",
     created=(
         MixtureCreateSchema,
         MixtureSchema,

@@ -341,7 +341,7 @@ def _compositions(
     return comps, mixtures
 
 
-_models = Rows(blp, "models", "model")
+_models = Rows(blp, "models", "model", ModelPageSchema, ModelListArgsSchema)
 
 
 @answers_signed_in(
@@ -375,13 +375,7 @@ def _train(_: MethodView, body: dict[str, Any]) -> Any:
     return TrainingStarted(model=pending, job_id=job.id)
 
 
-Models = _models.collection(
-    "Models",
-    args=ModelListArgsSchema,
-    envelope=ModelPageSchema,
-    listed="Model versions visible to the caller",
-    created=_train,
-)
+Models = _models.collection("Models", "Model versions visible to the caller", created=_train)
 
 
 class CompareModelsSchema(CompareIdsSchema):
@@ -505,9 +499,8 @@ class ModelBatchPredict(MethodView):
         return _predict(model_id, body["items"], body["extrapolate"])
 
 
-Predictions = Rows(predictions_blp, "models", "prediction").collection(
+Predictions = Rows(predictions_blp, "models", "prediction", StoredPredictionPageSchema).collection(
     "Predictions",
-    envelope=StoredPredictionPageSchema,
-    listed="Stored predictions visible to the caller, newest first",
+    "Stored predictions visible to the caller, newest first",
     verb="list_predictions",
 )

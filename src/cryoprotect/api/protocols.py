@@ -74,14 +74,14 @@ class CellTypeListArgsSchema(PageArgsSchema):
 CellTypePageSchema = paged_schema(CellTypeSchema, "CellTypePageSchema")
 
 
-_cell_types = Rows(cell_types_blp, "cell_types", "cell type")
+_cell_types = Rows(
+    cell_types_blp, "cell_types", "cell type", CellTypePageSchema, CellTypeListArgsSchema
+)
 
 
 CellTypes = _cell_types.collection(
     "CellTypes",
-    args=CellTypeListArgsSchema,
-    envelope=CellTypePageSchema,
-    listed="Cell types visible to the caller (the shipped ones without signing in)",
+    "Cell types visible to the caller (the shipped ones without signing in)",
     created=(
         CellTypeCreateSchema,
         CellTypeSchema,
@@ -251,7 +251,7 @@ class ProtocolDesign(MethodView):
         return services().protocols.design(current_actor(), **body)
 
 
-_protocols = Rows(blp, "protocols", "protocol")
+_protocols = Rows(blp, "protocols", "protocol", ProtocolPageSchema, ProtocolListArgsSchema)
 
 
 @creates(blp, ProtocolCreateSchema, ProtocolSchema)
@@ -265,9 +265,7 @@ def _create(_: MethodView, body: dict[str, Any]) -> Any:
 
 Protocols = _protocols.collection(
     "Protocols",
-    args=ProtocolListArgsSchema,
-    envelope=ProtocolPageSchema,
-    listed="Saved protocols visible to the caller, newest first",
+    "Saved protocols visible to the caller, newest first",
     created=_create,
 )
 

@@ -89,10 +89,9 @@ def _create(_: MethodView, body: dict[str, Any]) -> Any:
     return services().teams.create(current_actor(), body["name"], body.get("description"))
 
 
-Teams = Rows(blp, "teams", "team").collection(
+Teams = Rows(blp, "teams", "team", TeamPageSchema).collection(
     "Teams",
-    envelope=TeamPageSchema,
-    listed="Teams the caller belongs to, with the caller's role (none when signed out)",
+    "Teams the caller belongs to, with the caller's role (none when signed out)",
     created=_create,
 )
 

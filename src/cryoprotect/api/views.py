@@ -49,16 +49,19 @@ class Op:
 @dataclass(frozen=True)
 class Rows:
     """The scoped rows of ``service`` (e.g. ``"mixtures"``), served on ``blp``; ``noun``
-    names one in the 404s.
+    names one in the 404s; their lists answer pages of ``envelope`` (from
+    :func:`cryoprotect.api.common.paged_schema`) and take the query ``args``.
 
-    :meth:`listing` is a list method for a view class of one's own; :meth:`collection`,
-    :meth:`item` and :meth:`compare` route a whole view class named ``name`` (the endpoint's
-    name, as with a ``class Name(MethodView)`` statement) and return it.
+    :meth:`listing` is their list method; :meth:`collection`, :meth:`item` and
+    :meth:`compare` route a whole view class named ``name`` (the endpoint's name, as with a
+    ``class Name(MethodView)`` statement) and return it.
     """
 
     blp: Blueprint
     service: str
     noun: str
+    envelope: type[ma.Schema]
+    args: type[ma.Schema] = PageArgsSchema
 
     def _service(self) -> Any:
         return getattr(services(), self.service)
@@ -71,31 +74,27 @@ class Rows:
         routed: type[MethodView] = self.blp.route(rule)(type(name, (MethodView,), methods))
         return routed
 
-    def listing(
-        self, args: type[ma.Schema], envelope: type[ma.Schema], doc: str, verb: str = "list"
-    ) -> View:
-        """GET: the paginated rows visible to the caller from the service's ``verb`` (query
-        ``args``, answered as ``envelope``, docstring ``doc``)."""
+    def listing(self, doc: str, verb: str = "list") -> View:
+        """GET: the paginated rows visible to the caller from the service's ``verb``
+        (docstring ``doc``)."""
 
         def get(_: MethodView, args: dict[str, Any]) -> Any:
             return getattr(self._service(), verb)(current_actor(), **args)
 
-        return self._method(lists(self.blp, args, envelope), get, Op(doc))
+        return self._method(lists(self.blp, self.args, self.envelope), get, Op(doc))
 
     def collection(
         self,
         name: str,
-        *,
-        envelope: type[ma.Schema],
         listed: str,
+        *,
         created: tuple[type[ma.Schema], Any, Op] | View | None = None,
-        args: type[ma.Schema] = PageArgsSchema,
         verb: str = "list",
     ) -> type[MethodView]:
-        """At ``""``: GET the :meth:`listing` (query ``args``, the service's ``verb``,
-        docstring ``listed``) and, when ``created`` is given, POST it: either a view method of
-        one's own (already decorated), or ``(body, schema, op)`` for a signed-in ``create``
-        from the ``body`` fields, answered as ``schema`` (201)."""
+        """At ``""``: GET the :meth:`listing` (the service's ``verb``, docstring ``listed``)
+        and, when ``created`` is given, POST it: either a view method of one's own (already
+        decorated), or ``(body, schema, op)`` for a signed-in ``create`` from the ``body``
+        fields, answered as ``schema`` (201)."""
 
         def post(_: MethodView, body: dict[str, Any]) -> Any:
             return self._service().create(current_actor(), **body)
@@ -103,7 +102,7 @@ class Rows:
         if isinstance(created, tuple):
             body, schema, op = created
             created = self._method(creates(self.blp, body, schema), post, op)
-        methods = {"get": self.listing(args, envelope, listed, verb)}
+        methods = {"get": self.listing(listed, verb)}
         if created is not None:
             methods["post"] = created
         return self._route("", name, methods)
