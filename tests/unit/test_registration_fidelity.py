@@ -145,6 +145,22 @@ def test_multicentre_bonds_drawn_as_single_bonds_are_refused_by_name(
     assert info.value.details["field"] == "structure"
 
 
+@pytest.mark.parametrize("bond_type", ["5", "6", "7", "8"])
+def test_query_bonds_in_a_molfile_are_refused_as_a_search_pattern(bond_type: str) -> None:
+    block = _molblock("CCO").replace("  1  2  1  0", f"  1  2  {bond_type}  0")
+    with pytest.raises(InvalidStructureError) as info:
+        register_structure(block)
+    assert "query bonds" in info.value.message
+    assert "bond type" not in info.value.message.lower()
+
+
+def test_placeholder_atoms_are_refused_as_a_search_pattern() -> None:
+    for text in ("CC*", _molblock("CCO").replace("O   0", "A   0", 1)):
+        with pytest.raises(InvalidStructureError) as info:
+            register_structure(text)
+        assert "placeholder or query atoms" in info.value.message
+
+
 def test_metals_lists_metal_elements_only() -> None:
     mol = parse_structure("[NH3]->[Pt](<-[NH3])(Cl)Cl.[Na+].[Cl-].B(O)(O)O")
     assert metals(mol) == ["Pt", "Na"]

@@ -89,6 +89,7 @@ from cryoprotect.science.structure_repair import (
     metals,
     metals_with_multicentre_bonds,
     needs_inchi_input,
+    query_features,
     repair_description,
     repaired_structure,
 )
@@ -355,6 +356,12 @@ def standardize(
     repaired = repair_description(mol)
     if fast_path and is_already_standard(mol):  # no metals, only ordinary bond types
         return _record(_as_pipeline_draws_it(mol), repaired, fast_path=True)
+    if queries := query_features(mol):
+        raise InvalidStructureError(
+            f"The structure contains {' and '.join(queries)}: it describes a search "
+            "pattern, not one substance. Draw it with definite elements and bond orders.",
+            field=_FIELD,
+        )
     if found := metals_with_multicentre_bonds(mol):
         raise InvalidStructureError(
             f"The structure draws a multi-centre (η) bond to {', '.join(found)} as separate "

@@ -156,6 +156,21 @@ def metals_with_multicentre_bonds(mol: Chem.Mol) -> list[str]:
     return found
 
 
+def query_features(mol: Chem.Mol) -> list[str]:
+    """Search-pattern features in a structure given for registration, described for the
+    user: placeholder or query atoms (molfile A, Q, L lists, R#, SMILES ``*``) and query
+    bonds (molfile bond types 5-8: single or double, …, any). Empty for a substance."""
+    found: list[str] = []
+    if any(atom.GetAtomicNum() == 0 or atom.HasQuery() for atom in mol.GetAtoms()):
+        found.append("placeholder or query atoms (*, A, Q, R#, atom lists)")
+    if any(
+        bond.HasQuery() or bond.GetBondType() == Chem.BondType.UNSPECIFIED
+        for bond in mol.GetBonds()
+    ):
+        found.append("query bonds (any, single or double, single or aromatic, …)")
+    return found
+
+
 def needs_inchi_input(mol: Chem.Mol) -> bool:
     """Whether ``mol`` has a bond the InChI library cannot read (dative, zero-order, …)."""
     return any(
