@@ -53,7 +53,8 @@ def test_recipe_for_ten_ml_matches_the_conversion_module(client, salt_reduced):
     assert body["volume_ml"] == 10.0 and body["carrier_strength"] == 10
     steps = salt_reduced["protocol"]["steps"]
     assert len(body["steps"]) == len(steps)
-    dmso = composition.get_solute(DMSO)
+    dmso_density = composition.get_solute(DMSO).pure_density_g_per_ml
+    assert dmso_density == pytest.approx(1.1004)  # params/pure_densities.csv, 20 °C
     for made, designed in zip(body["steps"], steps, strict=True):
         recipe = made["recipe"]
         parts = recipe["ingredients"]
@@ -70,9 +71,7 @@ def test_recipe_for_ten_ml_matches_the_conversion_module(client, salt_reduced):
             expected_ml = 10.0 * float(pct[0, names.index(DMSO)]) / 100.0
             neat = next(p for p in parts if p["solute"] == DMSO)
             assert neat["volume_ml"] == pytest.approx(expected_ml, rel=1e-9)
-            assert neat["mass_g"] == pytest.approx(
-                expected_ml * dmso.pure_density_g_per_ml, rel=1e-9
-            )
+            assert neat["mass_g"] == pytest.approx(expected_ml * dmso_density, rel=1e-9)
         assert made["hold"]["model_s"] == pytest.approx(designed["duration_s"])
     short = [s for s in body["steps"] if s["hold"]["model_s"] < 30]
     assert short, "the salt-reduced design has a hold under 30 s"
