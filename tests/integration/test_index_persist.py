@@ -237,3 +237,40 @@ def test_searches_during_a_background_rebuild_are_exact(db: Database, tmp_path: 
     other._background.join(timeout=60)
     assert other.saved_path == newer
     _assert_equals_table(other, db, searches=False)
+
+
+def test_cli_index_rebuild_and_status(db: Database, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cryoprotect.cli import main
+
+    runner = CliRunner()
+    env = {
+        "CRYOPROTECT_HOME": str(db.settings.home),
+        "CRYOPROTECT_INDEX_DIR": str(tmp_path),
+        "DATABASE_URL": None,
+    }
+
+    def cli(*args: str) -> str:
+        result = runner.invoke(main, list(args), env=env, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "No saved search index" in cli("index", "status")
+    rows = len(_table(db))
+    built = cli("index", "rebuild")
+    assert f"({rows} molecules)" in built
+    [first] = saved_indexes(tmp_path)
+    assert first.name in built
+    assert first.name in cli("index", "status") and f"{rows} molecules" in cli("index", "status")
+    for args in (("index", "rebuild"), ("index", "rebuild", "--full")):
+        output = cli(*args)
+        newest = saved_indexes(tmp_path)[0]
+        assert newest.name in output and newest != first
+        assert json.loads((newest / MANIFEST).read_text())["rows"] == rows
+        first = newest
+    assert len(saved_indexes(tmp_path)) == 2  # older ones are pruned
+    index = MoleculeIndex(db, index_dir=tmp_path)
+    index.ensure_loaded()
+    assert index.saved_path == first
+    _assert_equals_table(index, db, searches=False)
