@@ -18,7 +18,9 @@ For N distinct molecules (``benchmarks/million_library.py``, seed 17; Morgan rad
 3. **Latency.** Similarity top-10 and substructure first page (25 hits) p50, from the
    memory-mapped index vs the in-memory index, on the same queries; the hits must be equal.
 
-Run: ``.venv/bin/python benchmarks/index_persist.py [--n 1000000] [--workers 1,2,4]``
+Run: ``.venv/bin/python benchmarks/index_persist.py [--n 1000000] [--workers 1,2,4]
+[--smi library.smi]`` (``--smi``: the molecules written by ``million_library.py --smi``,
+instead of generating them here).
 """
 
 from __future__ import annotations
@@ -61,13 +63,20 @@ def _fp_chunk(smiles: list[str]) -> bytes:
     return b"".join(morgan_fingerprint(Chem.MolFromSmiles(s)) for s in smiles)
 
 
-def library(n: int) -> tuple[list[str], list[str], np.ndarray]:
-    """ids, SMILES and fingerprints (n, 256) of the first n molecules (cached)."""
+def library(n: int, smi: Path | None = None) -> tuple[list[str], list[str], np.ndarray]:
+    """ids, SMILES and fingerprints (n, 256) of the first n molecules (cached); the SMILES
+    from ``smi`` (first field per line, e.g. ``million_library.py --smi``) when given."""
     folder = CACHE / f"index_persist_{n}"
     if not (folder / "fps.npy").exists():
         folder.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        smiles = list(generate(n, seed=17))
+        if smi is not None:
+            with smi.open() as handle:
+                smiles = [line.split()[0] for line, _ in zip(handle, range(n), strict=False)]
+            if len(smiles) < n:
+                raise SystemExit(f"{smi} holds {len(smiles)} molecules, not {n}")
+        else:
+            smiles = list(generate(n, seed=17))
         chunks = [smiles[i : i + 5000] for i in range(0, n, 5000)]
         with Pool(os.cpu_count() or 1) as pool:
             fps = b"".join(pool.map(_fp_chunk, chunks))
@@ -182,8 +191,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--smi", type=Path, help="read the SMILES from this file instead")
     args = parser.parse_args()
-    ids, smiles, fps = library(args.n)
+    ids, smiles, fps = library(args.n, args.smi)
     fps_path = CACHE / f"index_persist_{args.n}" / "fps.npy"
     me = psutil.Process()
     print(f"N = {args.n} molecules; {os.cpu_count()} CPUs; Python {sys.version.split()[0]}")
