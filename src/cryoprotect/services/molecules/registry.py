@@ -55,7 +55,7 @@ from cryoprotect.services.molecules.records import (
     name_matches,
     visible_molecule,
 )
-from cryoprotect.services.molecules.search import check_query
+from cryoprotect.services.molecules.search import check_query, text_match
 from cryoprotect.services.owned import OwnedRows
 
 if TYPE_CHECKING:
@@ -286,17 +286,7 @@ class MoleculeRegistry(OwnedRows[Molecule, MoleculeRecord]):
     ) -> Page[MoleculeRecord]:
         query = sa.select(Molecule)
         if q := listing.get("q"):
-            text = q.strip()
-            pattern = f"%{text}%"
-            clauses = [
-                Molecule.name.ilike(pattern),
-                Molecule.inchikey == text.upper(),
-                Molecule.formula == text,
-                sa.func.array_to_string(Molecule.synonyms, " ").ilike(pattern),
-            ]
-            if text.isdigit() and len(text) < 16:
-                clauses.append(Molecule.pubchem_cid == int(text))
-            query = query.where(sa.or_(*clauses))
+            query = query.where(text_match(q))
         query = narrowed(
             query,
             (Molecule.visibility, visibility),

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.sql import operators
 
 from cryoprotect.db.models import Molecule
 from cryoprotect.errors import Busy, InvalidStructureError, ValidationError
@@ -35,10 +36,12 @@ from cryoprotect.science.standardize import register_structure
 from cryoprotect.science.substructure import parse_query
 from cryoprotect.search import SubstructureHits
 from cryoprotect.services.actor import Actor
-from cryoprotect.services.common import record_from
+from cryoprotect.services.common import MAX_PER_PAGE, Page, record_from
 from cryoprotect.services.molecules.records import visible_molecule
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from cryoprotect.db.database import Database
     from cryoprotect.services.jobs import JobRecord, JobService
     from cryoprotect.services.molecule_index import MoleculeIndex
@@ -144,6 +147,102 @@ def check_query(actor: Actor, query: str, *, field: str = "query") -> tuple[Any,
     limits = SIGNED_IN_LIMITS if actor.user_id is not None else ANONYMOUS_LIMITS
     check_query_cost(cost, limits, field=field)
     return pattern, cost
+
+
+# Molecules per (visibility, team, owner, kind, class) group, kept by triggers (migration
+# 0017); its SELECT policy is the molecules one, so the visible sum is the visible count.
+_COUNTS = sa.table(
+    "molecule_counts",
+    sa.column("n"),
+    sa.column("visibility"),
+    sa.column("kind"),
+    sa.column("molecule_class"),
+)
+_GROUP_COLUMNS = {"visibility", "kind", "molecule_class"}
+
+
+def _group_filters(query: sa.Select[Any]) -> dict[str, Any] | None:
+    """``{column: value}`` when ``query`` filters molecules only by equality on group columns
+    of ``molecule_counts`` (none: every molecule), else None."""
+    where = query.whereclause
+    if where is None:
+        return {}
+    clauses = list(where.clauses) if isinstance(where, sa.BooleanClauseList) else [where]
+    if isinstance(where, sa.BooleanClauseList) and where.operator is not operators.and_:
+        return None
+    found: dict[str, Any] = {}
+    for clause in clauses:
+        if not isinstance(clause, sa.BinaryExpression) or clause.operator is not operators.eq:
+            return None
+        column, value = clause.left, clause.right
+        if not (
+            isinstance(column, sa.Column)
+            and column.table is Molecule.__table__
+            and column.name in _GROUP_COLUMNS
+            and isinstance(value, sa.BindParameter)
+        ):
+            return None
+        found[column.name] = value.value
+    return found
+
+
+def text_match(q: str) -> sa.ColumnElement[bool]:
+    """The list's text search: ``q`` (surrounding spaces ignored) in the name or the synonyms
+    (case-insensitive substring), or equal to the InChIKey (upper-cased), the formula or the
+    PubChem CID (digits).
+
+    For a ``q`` of 3+ characters without LIKE wildcards, the name and synonym arms are
+    answered by ``molecules_containing`` (migration 0017: trigram GIN indexes, the molecules
+    SELECT policy applied inside) and the arms are combined as a union of ids, so every arm
+    is an index lookup; RLS still applies to the rows returned.
+    """
+    text = q.strip()
+    equal: list[sa.ColumnElement[bool]] = [
+        Molecule.inchikey == text.upper(),
+        Molecule.formula == text,
+    ]
+    if text.isdigit() and len(text) < 16:
+        equal.append(Molecule.pubchem_cid == int(text))
+    if len(text) < 3 or any(c in text for c in "%_\\"):
+        pattern = f"%{text}%"
+        contains = [
+            Molecule.name.ilike(pattern),
+            sa.func.molecule_synonyms_text(Molecule.synonyms).ilike(pattern),
+        ]
+        return sa.or_(contains[0], equal[0], equal[1], contains[1], *equal[2:])
+    ids = sa.union_all(
+        sa.select(sa.func.molecules_containing(text)),
+        *(sa.select(Molecule.id).where(clause) for clause in equal),
+    )
+    return Molecule.id.in_(ids)
+
+
+def molecule_page(session: Session, query: sa.Select[Any], page: int, per_page: int) -> Page[Any]:
+    """One page (1-based) of the molecule list ``query`` and the count of all its rows, as
+    :func:`cryoprotect.services.common.paginate` returns them (RLS applies to both).
+
+    The count of a list filtered by nothing but visibility, kind or class is the sum of the
+    caller's visible ``molecule_counts`` groups (exact, no table scan); the page's ids are
+    read first (an index-only scan of the sort index, however deep the page), then only
+    those rows.
+    """
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    page = max(1, page)
+    groups = _group_filters(query)
+    if groups is None:
+        counted = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+    else:
+        counted = sa.select(sa.func.coalesce(sa.func.sum(_COUNTS.c.n), 0)).where(
+            *(_COUNTS.c[name] == value for name, value in groups.items())
+        )
+    total = int(session.scalar(counted) or 0)
+    ids = list(
+        session.scalars(
+            query.with_only_columns(Molecule.id).limit(per_page).offset((page - 1) * per_page)
+        )
+    )
+    rows = {m.id: m for m in session.scalars(sa.select(Molecule).where(Molecule.id.in_(ids)))}
+    return Page([rows[i] for i in ids if i in rows], total, page, per_page)
 
 
 def _unguarded(run: Callable[[], T]) -> T:
