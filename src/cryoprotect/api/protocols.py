@@ -20,7 +20,7 @@ from cryoprotect.api.common import (
     scoped,
     services,
 )
-from cryoprotect.api.fields import Float, Len, Text, dicts
+from cryoprotect.api.fields import Float, Len, Text, described, dicts
 from cryoprotect.api.mixtures import ComponentInSchema
 from cryoprotect.api.views import Op, Rows
 from cryoprotect.services.protocols.recipe import protocol_recipe
@@ -287,26 +287,30 @@ ProtocolItem = _protocols.item(
 )
 
 
+def _required_dict(description: str) -> ma.fields.Dict:
+    return ma.fields.Dict(required=True, metadata=described(description))
+
+
 class RecipeArgsSchema(StrictSchema):
     volume_ml = Float(
         load_default=10.0,
         allow_nan=False,
         validate=ma.validate.Range(min=0.1, max=10000.0),
-        metadata={"description": "Volume of each step's solution to make, mL (20 °C)"},
+        metadata=described("Volume of each step's solution to make, mL (20 °C)"),
     )
     carrier_strength = ma.fields.Integer(
         load_default=10,
         validate=ma.validate.OneOf([1, 10]),
-        metadata={"description": "Carrier salt stock: 10 (10x, diluted with water) or 1"},
+        metadata=described("Carrier salt stock: 10 (10x, diluted with water) or 1"),
     )
     stock = ma.fields.List(
         Text(validate=Len(min=1, max=200)),
         load_default=list,
         validate=Len(max=20),
-        metadata={
-            "description": "Stocks other than the defaults (neat liquid CPAs, weighed solids, "
-            "10x carrier): 'Sucrose=1 mol/L', 'Sucrose=solid', 'Glycerol=neat'; repeatable"
-        },
+        metadata=described(
+            "Stocks other than the defaults (neat liquid CPAs, weighed solids, 10x carrier): "
+            "'Sucrose=1 mol/L', 'Sucrose=solid', 'Glycerol=neat'; repeatable"
+        ),
     )
 
 
@@ -322,17 +326,11 @@ class RecipeSchema(ma.Schema):
     stocks = dicts("The stocks used and their density sources")
     totals = dicts("Each stock (and water) over the whole protocol")
     warnings = ma.fields.List(Text(), required=True)
-    carrier = ma.fields.Dict(
-        required=True,
-        metadata={
-            "description": "Carrier salts, the design's min_carrier_fraction and, for a "
-            "salt-reduced design, the toxicity cost beside the conventional design's"
-        },
+    carrier = _required_dict(
+        "Carrier salts, the design's min_carrier_fraction and, for a salt-reduced design, "
+        "the toxicity cost beside the conventional design's"
     )
-    rounding_effect = ma.fields.Dict(
-        required=True,
-        metadata={"description": "The protocol simulated as designed and with rounded holds"},
-    )
+    rounding_effect = _required_dict("The protocol simulated as designed and with rounded holds")
     how_obtained = ma.fields.List(Text(), required=True)
 
 
