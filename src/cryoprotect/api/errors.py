@@ -24,22 +24,23 @@ from cryoprotect.ops.metrics import record_error
 
 logger = logging.getLogger(__name__)
 
-# Most specific first: the first matching class wins.
-STATUS_BY_ERROR: tuple[tuple[type[errors.CryoprotectError], int], ...] = (
-    (errors.InvalidStructureError, 400),
-    (errors.LimitExceeded, 400),
-    (errors.InvalidCompositionError, 422),
-    (errors.ValidationError, 422),
-    (errors.OutOfDomainError, 422),
-    (errors.InfeasibleProtocolError, 422),
-    (errors.AuthenticationError, 401),
-    (errors.PermissionDenied, 403),
-    (errors.NotFound, 404),
-    (errors.Conflict, 409),
-    (errors.Busy, 429),
-    (errors.DatabaseUnavailable, 503),
-    (errors.EmbeddedServerError, 503),
-)
+# The domain errors each status answers. Most specific first: classes are tried in this
+# order (statuses in turn, classes within a status) and the first match wins.
+ERRORS_BY_STATUS: dict[int, tuple[type[errors.CryoprotectError], ...]] = {
+    400: (errors.InvalidStructureError, errors.LimitExceeded),
+    422: (
+        errors.InvalidCompositionError,
+        errors.ValidationError,
+        errors.OutOfDomainError,
+        errors.InfeasibleProtocolError,
+    ),
+    401: (errors.AuthenticationError,),
+    403: (errors.PermissionDenied,),
+    404: (errors.NotFound,),
+    409: (errors.Conflict,),
+    429: (errors.Busy,),
+    503: (errors.DatabaseUnavailable, errors.EmbeddedServerError),
+}
 
 CODE_BY_STATUS = {
     400: "bad_request",
@@ -237,7 +238,7 @@ class Api(_SmorestApi):  # type: ignore[misc]
 
 
 def _handle_domain_error(exc: errors.CryoprotectError) -> Any:
-    status = next((s for cls, s in STATUS_BY_ERROR if isinstance(exc, cls)), 500)
+    status = next((s for s, classes in ERRORS_BY_STATUS.items() if isinstance(exc, classes)), 500)
     if status >= 500:
         logger.error("service failure: %s", exc.message, extra={"code": exc.code})
         record_error(exc.code, _endpoint())
