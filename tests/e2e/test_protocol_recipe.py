@@ -95,6 +95,9 @@ def test_protocol_page_recipe_for_10_ml_and_print_sheet(tab: Tab, saved: dict[st
     expect(page.locator("#recipe-warnings")).to_contain_text(short[0]["label"])
     expect(page.locator("#recipe-carrier")).to_contain_text("for the conventional design")
     tab.shot("protocol-recipe-page")
+    page.set_viewport_size({"width": 390, "height": 844})
+    tab.shot("protocol-recipe-page-390")
+    page.set_viewport_size({"width": 1366, "height": 900})
 
     # bad volume: the API's 422 next to the field
     page.get_by_label("Volume of each solution (mL)").fill("0")
