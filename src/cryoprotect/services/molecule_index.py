@@ -138,7 +138,7 @@ class MoleculeIndex:
         self._lock = threading.RLock()
         self._loaded = False
         self._background: threading.Thread | None = None
-        self._checked = 0.0
+        self._checked = -_CHECK_S  # monotonic time of the last look for a newer saved index
 
     @property
     def similarity(self) -> SimilarityIndex:
@@ -330,19 +330,24 @@ class MoleculeIndex:
         logger.info("molecule index swapped", extra={"saved": self.saved_path})
 
     def _maybe_refresh(self) -> None:
-        """Swap to a newer saved index, or start writing one when enough changed (in a
-        background thread; at most one at a time, never more often than ``_CHECK_S``)."""
-        if self.index_dir is None or (self._background is not None and self._background.is_alive()):
+        """Every ``_CHECK_S`` seconds at most: swap to a newer saved index another process
+        wrote, else start writing one when ``rebuild_after`` changes piled up (in a
+        background thread, one at a time; after a failure, the next try waits a minute)."""
+        now = time.monotonic()
+        if (
+            self.index_dir is None
+            or now - self._checked < _CHECK_S
+            or (self._background is not None and self._background.is_alive())
+        ):
             return
+        self._checked = now
         state = self._state
+        newest = saved_indexes(self.index_dir)[:1]
         task: Callable[[], object] | None = None
-        if state.changed >= self.rebuild_after:
+        if newest and (state.saved is None or newest[0].name > state.saved.path.name):
+            task = self._adopt
+        elif state.changed >= self.rebuild_after:
             task = self.rebuild
-        elif time.monotonic() - self._checked >= _CHECK_S:
-            self._checked = time.monotonic()
-            newest = saved_indexes(self.index_dir)[:1]
-            if newest and (state.saved is None or newest[0].name > state.saved.path.name):
-                task = self._adopt
         if task is not None:
             self._background = threading.Thread(
                 target=self._run_quietly, args=(task,), name="molecule-index", daemon=True
@@ -362,12 +367,12 @@ class MoleculeIndex:
         ):
             self._swap(fresh)
 
-    @staticmethod
-    def _run_quietly(task: Callable[[], object]) -> None:
+    def _run_quietly(self, task: Callable[[], object]) -> None:
         try:
             task()
         except Exception:  # a failed rebuild leaves the current state serving
             logger.exception("background search index refresh failed")
+            self._checked = time.monotonic() + 60.0
 
     # ---------------------------------------------------------- visibility
     def visibility_filter(self, actor: Actor) -> Callable[[list[str]], list[bool]]:
