@@ -1,7 +1,8 @@
 """2D molecule drawings as SVG, ready to embed in HTML.
 
 RDKit's ``MolDraw2DSVG`` draws the structure (2D coordinates computed if missing, wedges
-for stereocentres); an optional substructure query highlights every match. The returned
+for stereocentres) at one scale (fixed bond length and font size, so methanol is not blown
+up to fill the canvas); an optional substructure query highlights every match. The returned
 text is a bare ``<svg>`` element without the XML prolog, so it can be inlined in a page.
 """
 
@@ -19,6 +20,14 @@ from cryoprotect.science.substructure import deadline_parameters
 
 MAX_SIZE_PX = 2000
 """Largest width or height accepted, in pixels."""
+
+BOND_LENGTH = 20
+"""RDKit's ``fixedBondLength`` for every drawing (issue 18: drawings at one scale). RDKit
+scales it by 1.5 in SVG output, so a bond is 30 px long whatever the molecule; only a
+molecule too large for the canvas is shrunk (RDKit's own fit), never a small one enlarged."""
+
+FONT_SIZE = 14
+"""RDKit's ``fixedFontSize`` for atom labels, in pixels: the same lettering on every drawing."""
 
 
 def _check_size(width: int, height: int) -> None:
@@ -72,6 +81,7 @@ def draw_svg(
     highlight: Chem.Mol | None = None,
     *,
     match_deadline_s: float | None = None,
+    metadata: bool = False,
 ) -> str:
     """Draw a molecule as an SVG element.
 
@@ -83,6 +93,8 @@ def draw_svg(
             its matches are highlighted.
         match_deadline_s: stop matching ``highlight`` after this many seconds (checked
             inside RDKit's matcher) and raise; None: no limit.
+        metadata: also embed RDKit's ``<metadata>`` block (each atom's drawing
+            coordinates and each bond's atoms), e.g. to measure the drawing's scale.
 
     Returns:
         The ``<svg>…</svg>`` text, without an XML declaration.
@@ -104,7 +116,12 @@ def draw_svg(
                 f"Could not draw the structure: {reason}", field="structure"
             ) from exc
         drawer = rdMolDraw2D.MolDraw2DSVG(width, height)
+        options = drawer.drawOptions()
+        options.fixedBondLength = BOND_LENGTH
+        options.fixedFontSize = FONT_SIZE
         drawer.DrawMolecule(prepared, highlightAtoms=atoms, highlightBonds=bonds)
+        if metadata:
+            drawer.AddMoleculeMetadata(prepared)
         drawer.FinishDrawing()
     svg = drawer.GetDrawingText()
     start = svg.find("<svg")
