@@ -117,8 +117,8 @@ def draw_svg(
             ) from exc
         drawer = rdMolDraw2D.MolDraw2DSVG(width, height)
         options = drawer.drawOptions()
-        options.fixedBondLength = BOND_LENGTH
-        options.fixedFontSize = FONT_SIZE
+        options.fixedBondLength = BOND_LENGTH  # type: ignore[assignment]  # RDKit stub: wrong type
+        options.fixedFontSize = FONT_SIZE  # type: ignore[assignment]  # RDKit stub: wrong type
         drawer.DrawMolecule(prepared, highlightAtoms=atoms, highlightBonds=bonds)
         if metadata:
             drawer.AddMoleculeMetadata(prepared)
