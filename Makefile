@@ -11,7 +11,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test unit lint typecheck install lock clean
+.PHONY: run test unit lint typecheck install lock clean ketcher
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "CryoProtect needs Python >= 3.11"'
@@ -46,6 +46,12 @@ lint: install node_modules/.package-lock.json
 # The pinned JavaScript tooling (ESLint) from package-lock.json.
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
+
+# The structure editor (Ketcher) in src/cryoprotect/web/static/vendor/ketcher, rebuilt from the
+# npm packages pinned in web-build/package-lock.json. The built files are committed: only
+# someone updating Ketcher runs this (it needs Node.js and npm; running the app does not).
+ketcher:
+	cd web-build && npm ci --no-audit --no-fund && node build.mjs
 
 typecheck: install
 	$(BIN)/python -m mypy

@@ -7,6 +7,9 @@
   The one exception is the interactive API documentation (flask-smorest's Swagger UI page),
   whose template carries one inline bootstrap script: for that endpoint alone the policy
   allows that script by its SHA-256 hash, computed from the page the server itself rendered.
+  The structure editor's scripts (Ketcher, ``static/vendor/ketcher``) add ``'wasm-unsafe-eval'``
+  (:data:`CSP_WASM`): its web worker compiles Indigo's WebAssembly, and a worker runs under the
+  policy its own script was served with, so the pages themselves keep :data:`CSP`.
 * ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY`` (for browsers that predate
   ``frame-ancestors``) and ``Referrer-Policy: strict-origin-when-cross-origin``;
 * ``Strict-Transport-Security`` only on requests that arrived over HTTPS: directly, or behind
@@ -39,6 +42,11 @@ CSP = (
     "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+#: The policy of the structure editor's scripts: :data:`CSP` plus ``'wasm-unsafe-eval'``, which
+#: lets them compile WebAssembly (CSP Level 3) and nothing else: no string evaluation.
+CSP_WASM = CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
+#: Static files (``web.static`` filenames) that compile WebAssembly: Ketcher's bundle.
+WASM_STATIC_PREFIX = "vendor/ketcher/"
 #: One year, with subdomains: the usual policy (MDN's Strict-Transport-Security examples).
 #: RFC 6797 section 7.2: a server must not send it over plain HTTP, hence ``is_secure`` below.
 HSTS = "max-age=31536000; includeSubDomains"
@@ -80,6 +88,10 @@ def _policy_for(response: flask.Response) -> str:
     endpoint = flask.request.endpoint
     if endpoint in INLINE_SCRIPT_ENDPOINTS and response.mimetype == "text/html":
         return content_security_policy(script_hashes(response.get_data(as_text=True)))
+    if endpoint == "web.static" and response.mimetype == "text/javascript":
+        filename = (flask.request.view_args or {}).get("filename", "")
+        if filename.startswith(WASM_STATIC_PREFIX):
+            return CSP_WASM
     return CSP
 
 

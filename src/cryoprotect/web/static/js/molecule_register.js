@@ -5,6 +5,7 @@ import { ApiError, apiRequest, currentUser, fieldErrors, guarded, reportUnexpect
 import { $, formValues, h, replace, showSuccess } from "./dom.js";
 import { API, changesText, massText, REGISTER_MODES, registerBody, svgDataUrl } from "./molecules_lib.js";
 import { myTeams, scopeControls } from "./scope_ui.js";
+import { attachStructureEditor } from "./structure_editor.js";
 import { debounce, latestOnly } from "./timing_lib.js";
 
 const form = $("register-form");
@@ -139,6 +140,7 @@ async function main() {
   for (const radio of form.querySelectorAll("input[name=mode]")) radio.checked = radio.value === mode;
   const live = debounce(guarded(checkStructure), 400);
   structureInput.addEventListener("input", live);
+  attachStructureEditor($("draw-structure"), structureInput, "smiles");
   form.addEventListener("submit", guarded(submit));
   if (requested.get("structure")) {
     structureInput.value = requested.get("structure");

@@ -22,6 +22,7 @@ import {
 } from "./molecules_lib.js";
 import { alertsCellText } from "./alerts_lib.js";
 import { download, drawing, visibilityBadge } from "./molecules_ui.js";
+import { attachStructureEditor } from "./structure_editor.js";
 
 const error = $("error");
 const loading = $("loading");
@@ -397,6 +398,8 @@ async function main() {
     button.addEventListener("click", guarded(() => exportRows(button.dataset.export)));
   }
   $("count-matches").addEventListener("click", guarded(countMatches));
+  attachStructureEditor($("draw-similarity"), forms.similarity.elements.structure, "smiles");
+  attachStructureEditor($("draw-substructure"), forms.substructure.elements.query, "smarts");
   const user = await currentUser();
   $("count-matches").hidden = !user;
   await run();
