@@ -302,6 +302,12 @@ def _write_blob(
     np.save(tmp / f"{name}_offsets.npy", new_offsets)
 
 
+def _mapped(array: NDArray[Any]) -> NDArray[Any]:
+    """A plain read-only ndarray over a memory map (``np.memmap`` indexing costs a Python
+    call each time; the view keeps the map alive and reads the same shared pages)."""
+    return np.asarray(array)
+
+
 def _unpickle(text: str) -> Chem.Mol:
     return Chem.Mol(base64.b64decode(text))  # type: ignore[call-overload,no-any-return]
 
@@ -358,17 +364,17 @@ def open_index(
         rows = int(manifest["rows"])
         position = FeedPosition.parse(str(manifest["position"]))
         a = {
-            f.name[:-4]: np.load(f, mmap_mode="r", allow_pickle=False)
+            f.name[:-4]: _mapped(np.load(f, mmap_mode="r", allow_pickle=False))
             for f in path.iterdir()
             if f.suffix == ".npy"
         }
         mols = (
-            np.memmap(path / "mols.bin", dtype=np.uint8, mode="r")
+            _mapped(np.memmap(path / "mols.bin", dtype=np.uint8, mode="r"))
             if rows
             else np.zeros(0, np.uint8)
         )
         smiles = (
-            np.memmap(path / "smiles.bin", dtype=np.uint8, mode="r")
+            _mapped(np.memmap(path / "smiles.bin", dtype=np.uint8, mode="r"))
             if rows
             else np.zeros(0, np.uint8)
         )
