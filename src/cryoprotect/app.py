@@ -24,6 +24,7 @@ from cryoprotect.api import mixtures as mixtures_api
 from cryoprotect.api import models as models_api
 from cryoprotect.api import molecules as molecules_api
 from cryoprotect.api import protocols as protocols_api
+from cryoprotect.api import share_links as share_links_api
 from cryoprotect.api import suggestions as suggestions_api
 from cryoprotect.api import system as system_api
 from cryoprotect.api import teams as teams_api
@@ -168,6 +169,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         system_api.admin_blp,
         feature_flags_api.blp,
         exports_api.blp,
+        share_links_api.blp,
+        share_links_api.shared_blp,
         eln_api.blp,
     ):
         api.register_blueprint(blueprint)

@@ -67,6 +67,7 @@ from cryoprotect.db.models.operations import (
     FeatureFlagOverride,
     Job,
 )
+from cryoprotect.db.models.sharing import SHARE_MAX_DAYS, SHARE_RESOURCE_TYPES, ShareLink
 from cryoprotect.db.models.teams import (
     Team,
     TeamInvitation,
@@ -113,6 +114,9 @@ __all__ = [
     "Team",
     "TeamInvitation",
     "TeamRole",
+    "SHARE_MAX_DAYS",
+    "SHARE_RESOURCE_TYPES",
+    "ShareLink",
     "Timestamps",
     "ToxicityModel",
     "User",
