@@ -74,7 +74,11 @@ def test_register_a_drawn_structure(tab: Any, token: str, app: Any) -> None:
     dialog = _open_editor(page, "draw-structure")
     assert any(u.endswith(".wasm") for u in vendor), vendor
     _draw(page, "OCC(O)CO")
-    tab.shot("structure-editor-register")
+    for width, height in ((1366, 900), (390, 844)):  # desktop and phone widths
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(300)  # Ketcher redraws on resize
+        tab.shot(f"structure-editor-register-{width}x{height}")
+    page.set_viewport_size({"width": 1366, "height": 900})
     dialog.get_by_role("button", name="Use structure").click()
     dialog.wait_for(state="hidden")
 
@@ -104,12 +108,24 @@ def test_register_a_drawn_structure(tab: Any, token: str, app: Any) -> None:
     _open_editor(page, "draw-structure")
     drawn = page.evaluate("() => window.ketcher.getSmiles()")
     assert _inchikey(app, drawn) == _inchikey(app, "CS(C)=O")
+    assert page.locator(".structure-editor-status").inner_text() == (
+        "Loaded the structure from the field."
+    )
+    page.get_by_role("button", name="Cancel").click()
+    assert structure.input_value() == "CS(C)=O"  # cancelling leaves the field as it was
+
+    # text the editor cannot read: said so, and the canvas starts blank
+    structure.fill("C1CC")
+    _open_editor(page, "draw-structure")
+    assert "could not be drawn" in page.locator(".structure-editor-status").inner_text()
+    assert page.evaluate("() => window.ketcher.getSmiles()") == ""
     tab.assert_no_js_errors()
 
 
 def test_substructure_query_from_the_editor(tab: Any, token: str, app: Any) -> None:
     tab.sign_in_with_token(token)
     page = tab.page
+    page.set_viewport_size({"width": 1366, "height": 900})
     tab.goto("/molecules")
     page.get_by_label("Substructure", exact=True).check()
     dialog = _open_editor(page, "draw-substructure")
@@ -141,5 +157,5 @@ def test_substructure_query_from_the_editor(tab: Any, token: str, app: Any) -> N
     name_col = next(i for i, t in enumerate(headers) if t.strip().startswith("Name"))
     cells = page.locator(f"#results-table tbody tr td:nth-child({name_col + 1})").all_inner_texts()
     assert {c.splitlines()[0] for c in cells} == expected
-    tab.shot("structure-editor-substructure")
+    tab.shot("structure-editor-substructure-1366x900")
     tab.assert_no_js_errors()

@@ -86,13 +86,23 @@ async function open(field, format) {
     return;
   }
   const current = field.value.trim();
-  try {
-    // An existing structure in the field is the starting point; otherwise a blank canvas.
-    await ketcher.setMolecule(current);
-    status(current ? "Loaded the structure from the field." : "");
-  } catch (exc) {
-    await ketcher.setMolecule("");
-    status(`The field's text could not be drawn (${exc.message || exc}); starting from a blank canvas.`);
+  // A blank canvas, then the field's structure (if any) as the starting point.
+  await ketcher.setMolecule("");
+  if (current) {
+    let drawn = "";
+    try {
+      await ketcher.setMolecule(current);
+      drawn = await OUTPUT_FORMATS[format](ketcher);
+    } catch {
+      drawn = ""; // Ketcher leaves the canvas blank when it cannot read the text
+    }
+    status(
+      drawn.trim()
+        ? "Loaded the structure from the field."
+        : "The field's text could not be drawn; starting from a blank canvas.",
+    );
+  } else {
+    status("");
   }
   use.disabled = false;
 }
