@@ -22,6 +22,7 @@ from cryoprotect.api import feature_flags as feature_flags_api
 from cryoprotect.api import json_limits
 from cryoprotect.api import mixtures as mixtures_api
 from cryoprotect.api import models as models_api
+from cryoprotect.api import molecule_forms as molecule_forms_api
 from cryoprotect.api import molecules as molecules_api
 from cryoprotect.api import protocols as protocols_api
 from cryoprotect.api import share_links as share_links_api
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         teams_api.blp,
         molecules_api.blp,
         molecules_api.jobs_blp,
+        molecule_forms_api.blp,
         mixtures_api.blp,
         mixtures_api.solutions_blp,
         models_api.blp,

@@ -46,6 +46,7 @@ from cryoprotect.db.models.lab import (
     LabVerification,
     Protocol,
 )
+from cryoprotect.db.models.material_forms import FORM_KINDS, MaterialForm
 from cryoprotect.db.models.mixtures import (
     Mixture,
     MixtureComponent,
@@ -100,6 +101,8 @@ __all__ = [
     "MOLECULE_KINDS",
     "Mixture",
     "MixtureComponent",
+    "FORM_KINDS",
+    "MaterialForm",
     "MixtureVersion",
     "MolecularProperty",
     "Molecule",

@@ -26,6 +26,7 @@ from cryoprotect.db.models.base import (
     in_check,
     indexed_name,
     json_array,
+    reference,
     required_reference,
     server_now,
     uuid_pk,
@@ -82,3 +83,5 @@ class MixtureComponent(Authored, Base):
     amount: Mapped[float] = mapped_column(Float, nullable=False)
     unit: Mapped[str] = mapped_column(String(20), nullable=False)
     role: Mapped[str | None] = mapped_column(String(20))
+    # Added in 0020: the material form (hydrate, salt) the amount was weighed as.
+    material_form_id: Mapped[uuid.UUID | None] = reference("material_forms", "RESTRICT")

@@ -41,6 +41,7 @@ from cryoprotect.services.common import (
     narrowed,
     reject_unknown_fields,
 )
+from cryoprotect.services.molecules.forms import with_material_form
 from cryoprotect.services.molecules.records import (
     EDITABLE_FIELDS,
     RANGE_FILTERS,
@@ -56,7 +57,7 @@ from cryoprotect.services.molecules.records import (
     visible_molecule,
 )
 from cryoprotect.services.molecules.search import check_query, text_match
-from cryoprotect.services.owned import OwnedRows
+from cryoprotect.services.owned import Author, OwnedRows
 
 if TYPE_CHECKING:
     from cryoprotect.db.database import Database
@@ -195,6 +196,7 @@ class MoleculeRegistry(OwnedRows[Molecule, MoleculeRecord]):
             "team_id": team_id,
             "created_by": user_id,
         }
+        form_scope = (structure_format, Author(user_id, visibility, team_id))
         with self.db.transaction(actor.identity) as session:
             existing = session.scalars(
                 duplicate_query(
@@ -204,7 +206,7 @@ class MoleculeRegistry(OwnedRows[Molecule, MoleculeRecord]):
             if existing is not None:
                 if on_duplicate == "merge":
                     merged = self._merge_names(session, existing, values)
-                    return merged, False
+                    return with_material_form(session, merged, prepared, text, *form_scope), False
                 raise Conflict(
                     "This molecule is already registered in that scope.",
                     details={"existing_id": str(existing.id), "inchikey": existing.inchikey},
@@ -215,6 +217,7 @@ class MoleculeRegistry(OwnedRows[Molecule, MoleculeRecord]):
             insert_properties(session, molecule.id, user_id, prepared.properties)
             session.refresh(molecule)
             result = MoleculeRecord.of(molecule)
+            result = with_material_form(session, result, prepared, text, *form_scope)
         self.index.sync()
         return result, True
 

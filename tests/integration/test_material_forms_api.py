@@ -1,0 +1,189 @@
+"""Material forms (issue 18, "Hydrates and salts"): registration records the weighed form,
+forms are added, listed and deleted per molecule, and RLS decides who sees them.
+
+Reference molar masses: trehalose C12H22O11 342.30 g/mol and its dihydrate
+C12H22O11·2H2O 378.33 g/mol (The Merck Index monograph "Trehalose", CAS 99-20-7 and
+6138-23-4); L-proline hydrochloride C5H10ClNO2 151.59 g/mol (L-proline 115.13 + HCl 36.46).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+TREHALOSE = "OC[C@H]1O[C@H](O[C@H]2O[C@H](CO)[C@@H](O)[C@H](O)[C@H]2O)[C@H](O)[C@@H](O)[C@@H]1O"
+TREHALOSE_DIHYDRATE = TREHALOSE + ".O.O"
+TREHALOSE_INCHIKEY = "HDTRYLNUVZCQOY-LIZSDCNHSA-N"
+
+
+def _library(client, name: str) -> str:
+    page = client.get("/api/v1/molecules", query_string={"q": name, "visibility": "public"}).json
+    (found,) = [m for m in page["items"] if m["name"] == name]
+    return str(found["id"])
+
+
+def test_registering_the_dihydrate_stores_the_parent_and_records_the_form(
+    client, make_user
+) -> None:
+    user = make_user("forms-register")
+    res = client.post(
+        "/api/v1/molecules",
+        json={"structure": TREHALOSE_DIHYDRATE, "name": "Trehalose"},
+        headers=user.headers,
+    )
+    assert res.status_code == 201, res.json
+    body = res.json
+    assert body["inchikey"] == TREHALOSE_INCHIKEY
+    assert body["formula"] == "C12H22O11"
+    assert body["molecular_weight"] == pytest.approx(342.30, abs=0.01)
+    form = body["standardization"]["material_form"]
+    assert form["label"] == "dihydrate"
+    assert form["kind"] == "hydrate"
+    assert form["formula"] == "C12H26O13"
+    assert form["molar_mass"] == pytest.approx(378.33, abs=0.01)
+    assert form["message"] == (
+        "stored as Trehalose (parent); material form: dihydrate, C12H26O13, 378.33 g/mol"
+    )
+
+    listed = client.get(f"/api/v1/molecules/{body['id']}/forms", headers=user.headers)
+    assert listed.status_code == 200, listed.json
+    (row,) = listed.json
+    assert row["id"] == form["id"]
+    assert row["components"] == [{"smiles": "O", "count": 2}]
+    assert row["water_per_parent"] == 2
+    assert row["molar_mass_method"] == "RDKit average molecular weight from the formula"
+    assert row["visibility"] == "private"
+
+    # Registering the anhydrous parent again, merged, records no form; the dihydrate again
+    # (merged) reuses the recorded one.
+    again = client.post(
+        "/api/v1/molecules",
+        json={"structure": TREHALOSE_DIHYDRATE, "on_duplicate": "merge"},
+        headers=user.headers,
+    )
+    assert again.status_code == 200, again.json
+    assert again.json["standardization"]["material_form"]["id"] == form["id"]
+    plain = client.post(
+        "/api/v1/molecules",
+        json={"structure": TREHALOSE, "on_duplicate": "merge"},
+        headers=user.headers,
+    )
+    assert plain.status_code == 200, plain.json
+    assert "material_form" not in plain.json["standardization"]
+    assert len(client.get(f"/api/v1/molecules/{body['id']}/forms", headers=user.headers).json) == 1
+
+
+def test_add_list_and_delete_a_salt_form(client, make_user) -> None:
+    user = make_user("forms-add")
+    proline = _library(client, "L-Proline")
+    res = client.post(
+        f"/api/v1/molecules/{proline}/forms",
+        json={
+            "components": [{"smiles": "Cl", "count": 1}],
+            "supplier": "Sigma",
+            "cas": "7776-34-9",
+        },
+        headers=user.headers,
+    )
+    assert res.status_code == 201, res.json
+    form = res.json
+    assert (form["kind"], form["label"], form["formula"]) == ("salt", "hydrochloride", "C5H10ClNO2")
+    assert form["molar_mass"] == pytest.approx(151.59, abs=0.01)
+    assert form["cas"] == "7776-34-9"
+    # The chloride ion on the neutral amino acid is the same form (a proton balances it).
+    ion = client.post(
+        f"/api/v1/molecules/{proline}/forms",
+        json={"components": [{"smiles": "[Cl-]", "count": 1}], "label": "chloride salt"},
+        headers=user.headers,
+    )
+    assert ion.status_code == 201, ion.json
+    assert ion.json["formula"] == "C5H10ClNO2"
+    assert ion.json["molar_mass"] == pytest.approx(form["molar_mass"], abs=1e-9)
+
+    duplicate = client.post(
+        f"/api/v1/molecules/{proline}/forms",
+        json={"components": [{"smiles": "Cl", "count": 1}]},
+        headers=user.headers,
+    )
+    assert duplicate.status_code == 409
+    assert duplicate.json["error"]["details"]["existing_id"] == form["id"]
+
+    mine = client.get(f"/api/v1/molecules/{proline}/forms", headers=user.headers).json
+    assert {f["id"] for f in mine} >= {form["id"], ion.json["id"]}
+    gone = client.delete(f"/api/v1/molecules/{proline}/forms/{form['id']}", headers=user.headers)
+    assert gone.status_code == 204, gone.json
+    after = client.get(f"/api/v1/molecules/{proline}/forms", headers=user.headers).json
+    assert form["id"] not in {f["id"] for f in after}
+    assert (
+        client.delete(
+            f"/api/v1/molecules/{proline}/forms/{form['id']}", headers=user.headers
+        ).status_code
+        == 404
+    )
+
+
+def test_bad_components_name_the_field(client, make_user) -> None:
+    user = make_user("forms-bad")
+    proline = _library(client, "L-Proline")
+    url = f"/api/v1/molecules/{proline}/forms"
+    bad = client.post(
+        url, json={"components": [{"smiles": "C1CC", "count": 1}]}, headers=user.headers
+    )
+    assert bad.status_code == 400, bad.json
+    assert bad.json["error"]["details"]["field"] == "components[0].smiles"
+    zero = client.post(
+        url, json={"components": [{"smiles": "O", "count": 0}]}, headers=user.headers
+    )
+    assert zero.status_code == 422
+    cas = client.post(
+        url, json={"components": [{"smiles": "O", "count": 1}], "cas": "12-3"}, headers=user.headers
+    )
+    assert cas.status_code == 422 and cas.json["error"]["details"]["field"] == "cas"
+    signed_out = client.post(url, json={"components": [{"smiles": "O", "count": 1}]})
+    assert signed_out.status_code == 401
+
+
+def test_forms_follow_row_level_security(client, make_user, make_team) -> None:
+    owner, teammate, outsider = (
+        make_user("forms-owner"),
+        make_user("forms-mate"),
+        make_user("forms-out"),
+    )
+    team = make_team(owner, editor=[teammate])
+    proline = _library(client, "L-Proline")
+    team_form = client.post(
+        f"/api/v1/molecules/{proline}/forms",
+        json={
+            "components": [{"smiles": "O", "count": 1}],
+            "visibility": "team",
+            "team_id": str(team),
+        },
+        headers=owner.headers,
+    )
+    assert team_form.status_code == 201, team_form.json
+    form_id = team_form.json["id"]
+    seen_by = {
+        who: {f["id"] for f in client.get(f"/api/v1/molecules/{proline}/forms", headers=h).json}
+        for who, h in (("mate", teammate.headers), ("out", outsider.headers), ("anon", {}))
+    }
+    assert form_id in seen_by["mate"]
+    assert form_id not in seen_by["out"] and form_id not in seen_by["anon"]
+    assert (
+        client.delete(
+            f"/api/v1/molecules/{proline}/forms/{form_id}", headers=outsider.headers
+        ).status_code
+        == 404
+    )
+
+    # A private molecule of the owner: invisible to the outsider, so no forms to read or add.
+    private = client.post(
+        "/api/v1/molecules", json={"structure": TREHALOSE_DIHYDRATE}, headers=owner.headers
+    ).json
+    url = f"/api/v1/molecules/{private['id']}/forms"
+    assert client.get(url, headers=outsider.headers).status_code == 404
+    added = client.post(
+        url, json={"components": [{"smiles": "O", "count": 3}]}, headers=outsider.headers
+    )
+    assert added.status_code == 404, added.json
+    assert len(client.get(url, headers=owner.headers).json) == 1
