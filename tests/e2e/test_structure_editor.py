@@ -9,14 +9,12 @@ mouse strokes end in the same editor state; the test then uses the page's button
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 
 import pytest
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "correct horse battery"  # noqa: S105 - a throwaway test account
 GLYCEROL_INCHIKEY = "PEDCQBHIVMGVHV-UHFFFAOYSA-N"  # PubChem CID 753
 #: Ketcher's first load compiles ~7.5 MB of WebAssembly; generous for a shared CI machine.
 EDITOR_TIMEOUT_MS = 120_000
@@ -26,17 +24,6 @@ def _inchikey(app: Any, structure: str) -> str:
     res = app.test_client().post("/api/v1/molecules/validate", json={"structure": structure})
     assert res.status_code == 200, res.json
     return str(res.json["inchikey"])
-
-
-@pytest.fixture(scope="module")
-def token(app: Any) -> str:
-    client = app.test_client()
-    email = f"draw-{uuid.uuid4().hex[:10]}@example.org"
-    reg = client.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD})
-    assert reg.status_code == 202, reg.json
-    login = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
-    assert login.status_code == 200, login.json
-    return str(login.json["access_token"])
 
 
 def _vendor_requests(page: Any) -> list[str]:
@@ -63,8 +50,9 @@ def _draw(page: Any, structure: str) -> None:
     page.evaluate("s => window.ketcher.setMolecule(s)", structure)
 
 
-def test_register_a_drawn_structure(tab: Any, token: str, app: Any) -> None:
-    tab.sign_in_with_token(token)
+def test_register_a_drawn_structure(tab: Any, make_user: Any, app: Any) -> None:
+    user = make_user("draw")
+    tab.sign_in_with_token(user.access_token)
     page = tab.page
     vendor = _vendor_requests(page)
     tab.goto("/molecules/register")
@@ -97,9 +85,7 @@ def test_register_a_drawn_structure(tab: Any, token: str, app: Any) -> None:
     assert "Glycerol (drawn)" in page.locator("#created").inner_text()
     assert "C3H8O3" in page.locator("#created").inner_text()
     molecule_id = page.locator("#created-link").get_attribute("href").rsplit("/", 1)[1]
-    res = app.test_client().get(
-        f"/api/v1/molecules/{molecule_id}", headers={"Authorization": f"Bearer {token}"}
-    )
+    res = user.client.get(f"/api/v1/molecules/{molecule_id}", headers=user.headers)
     assert res.status_code == 200, res.json
     assert (res.json["name"], res.json["inchikey"]) == ("Glycerol (drawn)", GLYCEROL_INCHIKEY)
 
@@ -122,8 +108,9 @@ def test_register_a_drawn_structure(tab: Any, token: str, app: Any) -> None:
     tab.assert_no_js_errors()
 
 
-def test_substructure_query_from_the_editor(tab: Any, token: str, app: Any) -> None:
-    tab.sign_in_with_token(token)
+def test_substructure_query_from_the_editor(tab: Any, make_user: Any) -> None:
+    user = make_user("draw")
+    tab.sign_in_with_token(user.access_token)
     page = tab.page
     page.set_viewport_size({"width": 1366, "height": 900})
     tab.goto("/molecules")
@@ -137,15 +124,11 @@ def test_substructure_query_from_the_editor(tab: Any, token: str, app: Any) -> N
     assert pattern == page.evaluate("() => window.ketcher.getSmarts()")
     assert sorted(re.findall(r"\[#(\d+)\]", pattern)) == ["6", "6", "8", "8"]
     page.get_by_role("button", name="Find matches").click()
-    found = (
-        app.test_client()
-        .post(
-            "/api/v1/molecules/search/substructure",
-            json={"query": pattern, "max_hits": 50},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        .json
-    )
+    found = user.client.post(
+        "/api/v1/molecules/search/substructure",
+        json={"query": pattern, "max_hits": 50},
+        headers=user.headers,
+    ).json
     expected = {m["name"] or m["formula"] for m in found["items"]}
     assert {"Glycerol", "Ethylene glycol"} <= expected
     page.wait_for_function(
