@@ -15,6 +15,8 @@ from typing import Any
 
 from flask import Blueprint, abort, render_template, send_file
 
+from cryoprotect.web.numbers import FILTERS
+
 web = Blueprint(
     "web",
     __name__,
@@ -22,6 +24,10 @@ web = Blueprint(
     static_folder="static",
     static_url_path="/static/web",
 )
+
+
+for _name, _filter in FILTERS.items():  # the precision policy (numbers.py, twin of precision.js)
+    web.add_app_template_filter(_filter, _name)
 
 
 def plotly_js_path() -> Path:

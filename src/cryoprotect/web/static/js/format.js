@@ -91,3 +91,6 @@ export function numberOrText(value) {
 export function uniqueWarnings(warnings) {
   return [...new Set((warnings || []).filter((w) => typeof w === "string" && w))];
 }
+
+// The precision policy (issue 18) lives in precision.js; the pages import it from here too.
+export { PRECISION, UNKNOWN, formatPublished, formatQuantity, formatTime, formatTimestamp, formatWith, formulaParts } from "./precision.js";
