@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, request, send_from_directory
 
 from cryoprotect import __version__
+from cryoprotect.api import admin_users as admin_users_api
 from cryoprotect.api import auth as auth_api
 from cryoprotect.api import cocktails as cocktails_api
 from cryoprotect.api import eln as eln_api
@@ -169,6 +170,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         toxicity_api.blp,
         cocktails_api.blp,
         system_api.admin_blp,
+        admin_users_api.blp,
+        admin_users_api.reset_blp,
         feature_flags_api.blp,
         exports_api.blp,
         share_links_api.blp,

@@ -132,6 +132,22 @@ def normalise_email(email: str) -> str:
     return value
 
 
+def _issued_before_cutoff(sid: uuid.UUID | None, iat: datetime | None) -> sa.ColumnElement[bool]:
+    """An access token issued before its account's ``credentials_revoked_at`` (deactivation,
+    password reset): by its session's creation time (exact), else its whole-second ``iat``."""
+    cutoff = User.credentials_revoked_at
+    if sid is not None:
+        return sa.exists().where(RefreshToken.id == sid, RefreshToken.created_at < cutoff)
+    return sa.false() if iat is None else sa.func.coalesce(cutoff > iat, False)
+
+
+def new_password_hash(password: str) -> str:
+    """The Argon2id hash of a new password, after the length rule of registration
+    (:class:`ValidationError` naming ``password``)."""
+    _check_password(password)
+    return _hasher.hash(password)
+
+
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(
@@ -479,6 +495,7 @@ class AuthService:
             credential_id=jti,
             credential_expires_at=datetime.fromtimestamp(claims["exp"], UTC),
             session_id=session_id,
+            issued_at=datetime.fromtimestamp(claims["iat"], UTC),
         )
 
     def _actor_for(
@@ -489,12 +506,16 @@ class AuthService:
         credential_id: str | None = None,
         credential_expires_at: datetime | None = None,
         session_id: uuid.UUID | None = None,
+        issued_at: datetime | None = None,
     ) -> Actor:
         """The active account ``user_id``; for an access token (``via="jwt"``) the same
-        statement probes ``auth.revoked_tokens`` for its ``jti`` by primary key."""
+        statement probes ``auth.revoked_tokens`` for its ``jti`` by primary key, and
+        refuses a token issued before the account's ``credentials_revoked_at``."""
         revoked: sa.ColumnElement[bool] = sa.false()
         if via == "jwt" and credential_id is not None:
             revoked = sa.exists().where(RevokedToken.jti == credential_id)
+        if via == "jwt":  # issued before an administrator ended the account's sessions
+            revoked = sa.or_(revoked, _issued_before_cutoff(session_id, issued_at))
         with self.db.transaction(Identity.user(user_id)) as session:
             found = session.execute(
                 sa.select(User, revoked.label("revoked")).where(User.id == user_id)

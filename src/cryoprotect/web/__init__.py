@@ -79,6 +79,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("toxicity_model_page", "/toxicity-models/<uuid:item_id>", "toxicity_model.html"),
     ("cocktail_design_page", "/cocktails/design", "cocktail_design.html"),
     ("admin_page", "/admin", "admin.html"),
+    ("reset_password_page", "/reset/<item_id>", "reset_password.html"),  # item_id: the token
     ("shared_page", "/shared/<item_id>", "shared.html"),  # item_id: the share token
 )
 

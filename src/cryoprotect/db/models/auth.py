@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     DateTime,
     Index,
     String,
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from cryoprotect.db.models.base import (
     Base,
     Timestamps,
+    reference,
     server_now,
     user_ref,
     uuid_pk,
@@ -39,6 +41,8 @@ class User(Timestamps, Base):
     is_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Access tokens issued before this instant are refused (migration 0019).
+    credentials_revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class RefreshToken(Base):
@@ -82,3 +86,27 @@ class RevokedToken(Base):
         DateTime(timezone=True), nullable=False, index=True
     )
     revoked_at: Mapped[datetime] = server_now()
+
+
+class PasswordResetToken(Base):
+    """A one-time password-reset link (its SHA-256 only), issued by an administrator or the
+    operator's CLI (migration 0019); spent once (``used_at``) or superseded (``revoked_at``)."""
+
+    __tablename__ = "password_reset_tokens"
+    __table_args__ = (
+        CheckConstraint("token_hash ~ '^[0-9a-f]{64}$'", name="token_hash_sha256"),
+        CheckConstraint(
+            "expires_at > created_at AND expires_at <= created_at + interval '24 hours'",
+            name="expiry_window",
+        ),
+        {"schema": "auth"},
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    user_id: Mapped[uuid.UUID] = user_ref()
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_by: Mapped[uuid.UUID | None] = reference("auth.users", "SET NULL")
+    created_at: Mapped[datetime] = server_now()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,4 +1,5 @@
-// Administration (platform administrators only): the database health report
+// Administration (platform administrators only): accounts and the audit log
+// (admin_users.js), the database health report
 // (GET /api/v1/admin/db-health) and feature flags (list, toggle, rollout percentage,
 // description, team and user overrides) through /api/v1/feature-flags.
 import { apiRequest, currentUser, guarded, reportUnexpected, showFieldErrors } from "./api.js";
@@ -6,6 +7,7 @@ import { myTeams } from "./scope_ui.js";
 import { h, headerRow, replace } from "./dom.js";
 import { fmtDate } from "./format.js";
 import { healthClass, healthSections, overrideTarget, parseTargetId, rolloutText } from "./admin_lib.js";
+import { initAccounts } from "./admin_users.js";
 
 const error = document.getElementById("error");
 const loading = document.getElementById("loading");
@@ -273,7 +275,7 @@ async function main() {
   );
   document.getElementById("health-run").addEventListener("click", guarded(loadHealth));
   await loadSuggestions(user);
-  await Promise.all([loadHealth(), loadFlags()]);
+  await Promise.all([initAccounts(), loadHealth(), loadFlags()]);
 }
 
 main().catch((exc) => reportUnexpected(exc));
