@@ -60,6 +60,13 @@ const editor = await build({
   assetNames: "[name]-[hash]",
 });
 
+// CSS that esbuild split off with a lazy chunk (react-contexify's menus) is not loaded by the chunk
+// itself: append it to ketcher.css, which the page loads with the editor.
+for (const f of fs.readdirSync(out).filter((name) => /^chunk-.*\.css$/.test(name)).sort()) {
+  fs.appendFileSync(path.join(out, "ketcher.css"), fs.readFileSync(path.join(out, f)));
+  fs.rmSync(path.join(out, f));
+}
+
 const workerFile = fs.readdirSync(standalone).find((f) => /^indigoWorker-[0-9a-f]+\.js$/.test(f));
 const worker = await build({ ...common, entryPoints: [path.join(standalone, workerFile)], outfile: path.join(out, workerFile) });
 
