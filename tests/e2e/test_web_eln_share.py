@@ -35,6 +35,15 @@ def _shots(tab: Tab, name: str) -> None:
     tab.page.set_viewport_size({"width": 1366, "height": 900})
 
 
+def _open_experiment(app: Any, tab: Tab, user: UserHandle) -> None:
+    """The experiment page, signed in as ``user``, of a new experiment (tests/integration/
+    test_eln.py's records: mixture, designed protocol, shipped cell type, results)."""
+    made = _source_records(app.test_client(), user)
+    tab.sign_in_with_token(user.access_token)
+    tab.goto(f"/experiments/{made['experiment']}")
+    tab.page.wait_for_selector(f"#experiment-title:has-text({TITLE!r})")
+
+
 def test_experiment_page_exports_an_eln_that_a_fresh_install_imports_identically(
     app: Any,
     tab: Tab,
@@ -42,11 +51,7 @@ def test_experiment_page_exports_an_eln_that_a_fresh_install_imports_identically
     make_user: Any,
     fresh_client: Any,  # noqa: F811 - the fixture imported above
 ) -> None:
-    user: UserHandle = make_user("eln-web")
-    made = _source_records(app.test_client(), user)
-    tab.sign_in_with_token(user.access_token)
-    tab.goto(f"/experiments/{made['experiment']}")
-    tab.page.wait_for_selector(f"#experiment-title:has-text({TITLE!r})")
+    _open_experiment(app, tab, make_user("eln-web"))
     with tab.page.expect_download() as info:
         tab.page.click("#eln-export")
     download = info.value
@@ -74,11 +79,7 @@ def test_experiment_page_exports_an_eln_that_a_fresh_install_imports_identically
 def test_share_link_shows_the_experiment_without_an_account_until_revoked(
     app: Any, tab: Tab, browser: Any, live_server: str, make_user: Any
 ) -> None:
-    user: UserHandle = make_user("share-web")
-    made = _source_records(app.test_client(), user)
-    tab.sign_in_with_token(user.access_token)
-    tab.goto(f"/experiments/{made['experiment']}")
-    tab.page.wait_for_selector(f"#experiment-title:has-text({TITLE!r})")
+    _open_experiment(app, tab, make_user("share-web"))
     tab.page.click("#share-link")
     tab.page.wait_for_selector("#share-url")
     url = tab.page.get_attribute("#share-url", "href")
