@@ -1,4 +1,5 @@
-// The shared layout on every page: sign-in state, team switcher, sign out, admin link.
+// The shared layout on every page: sign-in state, team switcher, sign out, admin link, and the
+// collapsible navigation on phones (site.css shows the Menu button below 700 px).
 import { apiRequest, clearTokens, currentTeam, currentUser, reportUnexpected, setCurrentTeam } from "./api.js";
 import { h, replace } from "./dom.js";
 
@@ -69,4 +70,23 @@ async function renderTeams(slot) {
   slot.hidden = false;
 }
 
+/** The Menu button: collapses the navigation on narrow screens; aria-expanded says which state. */
+function collapsibleNav() {
+  const toggle = document.getElementById("nav-toggle");
+  const nav = toggle?.closest("nav");
+  if (!toggle || !nav) return;
+  const set = (open) => toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  set(false);
+  nav.dataset.collapsible = "true";
+  toggle.hidden = false;
+  toggle.addEventListener("click", () => set(toggle.getAttribute("aria-expanded") !== "true"));
+  nav.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && toggle.getAttribute("aria-expanded") === "true" && toggle.offsetParent !== null) {
+      set(false);
+      toggle.focus();
+    }
+  });
+}
+
+collapsibleNav();
 renderUser().catch((exc) => reportUnexpected(exc));
