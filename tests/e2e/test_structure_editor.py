@@ -105,10 +105,16 @@ def test_register_a_drawn_structure(tab: Any, make_user: Any, app: Any) -> None:
     _open_editor(page, "draw-structure")
     assert "could not be drawn" in page.locator(".structure-editor-status").inner_text()
     assert page.evaluate("() => window.ketcher.getSmiles()") == ""
+    page.get_by_role("button", name="Cancel").click()
+
+    # with the dialog closed, Ketcher's keyboard shortcuts leave the page's fields alone
+    structure.fill("")
+    structure.press_sequentially("OCC(O)CO")
+    assert structure.input_value() == "OCC(O)CO"
     tab.assert_no_js_errors()
 
 
-def test_substructure_query_from_the_editor(tab: Any, make_user: Any) -> None:
+def test_substructure_query_from_the_editor(tab: Any, make_user: Any, app: Any) -> None:
     user = make_user("draw")
     tab.sign_in_with_token(user.access_token)
     page = tab.page
@@ -141,4 +147,14 @@ def test_substructure_query_from_the_editor(tab: Any, make_user: Any) -> None:
     cells = page.locator(f"#results-table tbody tr td:nth-child({name_col + 1})").all_inner_texts()
     assert {c.splitlines()[0] for c in cells} == expected
     tab.shot("structure-editor-substructure-1366x900")
+
+    # the similarity query takes the drawing as SMILES
+    page.get_by_label("Similarity to a structure").check()
+    dialog = _open_editor(page, "draw-similarity")
+    _draw(page, "OCC(O)CO")
+    dialog.get_by_role("button", name="Use structure").click()
+    dialog.wait_for(state="hidden")
+    query = page.get_by_label("Query structure").input_value()
+    assert query == page.evaluate("() => window.ketcher.getSmiles()")
+    assert _inchikey(app, query) == GLYCEROL_INCHIKEY
     tab.assert_no_js_errors()
