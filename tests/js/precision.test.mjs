@@ -6,6 +6,7 @@ import { test } from "node:test";
 
 import {
   PRECISION,
+  formatInUnit,
   formatPublished,
   formatQuantity,
   formatTime,
@@ -29,6 +30,10 @@ test("literature values keep their published precision", () => {
   for (const [quantity, entry, unit, expected] of cases.published) {
     assert.equal(formatPublished(quantity, entry, unit ?? undefined), expected, JSON.stringify(entry));
   }
+});
+
+test("values in an API unit follow that unit's rule", () => {
+  for (const [value, unit, expected] of cases.in_unit) assert.equal(formatInUnit(decode(value), unit), expected, `${value} ${unit}`);
 });
 
 test("durations are readable", () => {

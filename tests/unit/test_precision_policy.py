@@ -20,7 +20,9 @@ from flask import Flask, render_template_string
 from cryoprotect.web import web
 from cryoprotect.web.numbers import (
     PRECISION,
+    UNIT_QUANTITY,
     format_formula,
+    format_in_unit,
     format_published,
     format_quantity,
     format_time,
@@ -43,6 +45,11 @@ def decode(value: Any) -> Any:
 @pytest.mark.parametrize(("quantity", "value", "expected"), CASES["quantity"])
 def test_quantity(quantity: str, value: Any, expected: str) -> None:
     assert format_quantity(decode(value), quantity) == expected
+
+
+@pytest.mark.parametrize(("value", "unit", "expected"), CASES["in_unit"])
+def test_in_unit(value: Any, unit: str, expected: str) -> None:
+    assert format_in_unit(decode(value), unit) == expected
 
 
 @pytest.mark.parametrize(("quantity", "entry", "unit", "expected"), CASES["published"])
@@ -81,6 +88,8 @@ const quantity = [];
 for (const q of Object.keys(m.PRECISION)) for (const v of extra) quantity.push([q, v, m.formatQuantity(q, v)]);
 console.log(JSON.stringify({
   table: m.PRECISION,
+  units: m.UNIT_QUANTITY,
+  inUnit: cases.in_unit.map(([v, u]) => m.formatInUnit(d(v), u)),
   quantity,
   time: [0.05, 9.949, 89.5, 3599.5, 7261, 172799].map((s) => [s, m.formatTime(s)]),
   utc: cases.timestamp_utc.map(([iso]) => m.formatTimestamp(iso, { utc: true })),
@@ -113,6 +122,7 @@ def node_answers() -> dict[str, Any]:
 
 def test_the_two_tables_are_the_same(node_answers: dict[str, Any]) -> None:
     assert node_answers["table"] == PRECISION
+    assert node_answers["units"] == UNIT_QUANTITY
 
 
 def test_both_sides_round_ties_and_bounds_alike(node_answers: dict[str, Any]) -> None:
@@ -122,6 +132,7 @@ def test_both_sides_round_ties_and_bounds_alike(node_answers: dict[str, Any]) ->
     for seconds, text in node_answers["time"]:
         assert format_time(seconds) == text, seconds
     assert node_answers["utc"] == [format_timestamp(iso) for iso, _ in CASES["timestamp_utc"]]
+    assert node_answers["inUnit"] == [format_in_unit(decode(v), u) for v, u, _ in CASES["in_unit"]]
     assert node_answers["formula"] == [formula_parts(f) for f, _ in CASES["formula"]]
 
 

@@ -45,6 +45,8 @@ PRECISION: dict[str, dict[str, Any]] = {
     "log_p": {"decimals": 2, "unit": ""},
     "metric": {"sig": 3, "unit": ""},
     "p_value": {"sig": 2, "unit": ""},
+    "confidence": {"decimals": 0, "unit": "%"},
+    "correlation": {"decimals": 3, "unit": ""},
     "number": {"sig": 3, "unit": ""},
 }
 """Quantity -> rule, exactly as ``PRECISION`` in precision.js (see its comment for the keys)."""
@@ -120,6 +122,30 @@ def format_quantity(value: Any, quantity: str) -> str:
     if quantity not in PRECISION:
         raise KeyError(f'No precision rule for "{quantity}"')
     return format_with(PRECISION[quantity], value)
+
+
+UNIT_QUANTITY = {
+    "%": "percent",
+    "°C": "temperature",
+    "K": "temperature_k",
+    "°C/min": "rate",
+    "mol/kg": "molality",
+    "mol/L": "molarity",
+    "osmol/kg": "osmolality",
+    "g/mol": "molar_mass",
+    "g": "mass",
+    "mL": "volume",
+    "g/mL": "density",
+}
+"""The quantity whose API unit is the key, as ``UNIT_QUANTITY`` in precision.js."""
+
+
+def format_in_unit(value: Any, unit: str | None) -> str:
+    """``value`` given in ``unit`` under that unit's rule, else 3 significant figures."""
+    quantity = UNIT_QUANTITY.get(unit or "")
+    if quantity:
+        return format_quantity(value, quantity)
+    return format_with({"sig": 3, "unit": unit or ""}, value)
 
 
 def format_published(entry: Any, quantity: str, unit: str | None = None) -> str:
@@ -234,6 +260,7 @@ def format_formula(formula: Any) -> Markup:
 
 FILTERS: dict[str, Callable[..., Any]] = {
     "quantity": format_quantity,
+    "in_unit": format_in_unit,
     "published": format_published,
     "duration": format_time,
     "timestamp": format_timestamp,

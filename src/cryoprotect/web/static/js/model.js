@@ -24,7 +24,7 @@ import {
   targetUnit,
   trainingComponents,
 } from "./models_lib.js";
-import { COMPOSITION_UNITS } from "./format.js";
+import { COMPOSITION_UNITS, formatQuantity, formatTimestamp } from "./format.js";
 
 const PREDICTOR_LABELS = {
   model: "Model",
@@ -32,7 +32,7 @@ const PREDICTOR_LABELS = {
   baseline_one_feature: "Baseline: one feature",
 };
 
-const fmt = (x, digits = 2) => (typeof x === "number" && Number.isFinite(x) ? x.toFixed(digits) : "—");
+// Numbers through the precision policy (precision.js): errors to 3 significant figures, r² and ρ to 3 decimals.
 
 function withUnit(label, unit) {
   return unit ? `${label} (${unit})` : label;
@@ -65,12 +65,12 @@ function renderProvenance(model, plots) {
   addRow(dl, "Algorithm", model.algorithm);
   addRow(dl, "Target", withUnit(model.target, plots?.unit || ""));
   addRow(dl, "Status", model.status);
-  addRow(dl, "Interval level", `${fmt((model.level ?? 0) * 100, 0)} % (CV+)`);
+  addRow(dl, "Interval level", `${formatQuantity("confidence", (model.level ?? 0) * 100)} (CV+)`);
   addRow(dl, "Validation", `${model.metrics?.validation || "—"} (${model.metrics?.outer_folds ?? "?"} outer × ${model.metrics?.inner_folds ?? "?"} inner folds, ${model.metrics?.n_rows ?? "?"} rows, ${model.metrics?.n_groups ?? "?"} groups)`);
   addRow(dl, "Fitted on", model.target_transform || "—");
   addRow(dl, "Dataset hash", model.dataset_hash || "—");
   addRow(dl, "Artifact SHA-256", model.artifact_sha256 || "—");
-  addRow(dl, "Created", model.created_at || "—");
+  addRow(dl, "Created", formatTimestamp(model.created_at));
   const libs = Object.entries(model.library_versions || {}).map(([k, v]) => `${k} ${v}`).join(", ");
   addRow(dl, "Libraries", libs || "—");
 }
@@ -100,7 +100,7 @@ function renderMetrics(pooled, unit) {
     const m = pooled[key];
     if (!m) continue;
     const tr = document.createElement("tr");
-    for (const text of [PREDICTOR_LABELS[key], fmt(m.mae), fmt(m.rmse), fmt(m.r2, 3), fmt(m.spearman, 3)]) {
+    for (const text of [PREDICTOR_LABELS[key], formatQuantity("metric", m.mae), formatQuantity("metric", m.rmse), formatQuantity("correlation", m.r2), formatQuantity("correlation", m.spearman)]) {
       const td = document.createElement("td");
       td.textContent = text;
       tr.append(td);
@@ -173,7 +173,7 @@ function drawCoverage(coverage) {
   const traces = [
     { type: "scatter", mode: "lines+markers", name: "Empirical coverage (held-out groups)",
       x: levels.map((c) => c.nominal * 100), y: levels.map((c) => c.empirical * 100),
-      text: levels.map((c) => `mean width ${fmt(c.mean_width)}`), marker: { color: "#9467bd" } },
+      text: levels.map((c) => `mean width ${formatQuantity("metric", c.mean_width)}`), marker: { color: "#9467bd" } },
     { type: "scatter", mode: "lines", name: "Ideal (empirical = nominal)", x: [50, 100], y: [50, 100],
       line: { dash: "dash", color: "#333" } },
   ];

@@ -4,12 +4,12 @@
 // was decided).
 import { apiRequest, fetchResourceFromApi, guarded } from "./api.js";
 import { h, replace } from "./dom.js";
+import { formatInUnit, formatQuantity } from "./format.js";
 
 const root = document.getElementById("suggest-page");
 const form = document.getElementById("suggest-form");
 const loading = document.getElementById("loading");
 const error = document.getElementById("error");
-const num = (x, digits = 1) => (typeof x === "number" && Number.isFinite(x) ? x.toFixed(digits) : "—");
 
 /** The request body from the form: empty optional fields are left out. */
 export function suggestBody(data) {
@@ -27,9 +27,9 @@ export function suggestBody(data) {
 }
 
 /** A physics answer: its value, else "unknown" with the reason (and a proving bound). */
-function physicsCell(answer, unit, digits) {
+function physicsCell(answer, unit) {
   if (!answer) return h("td", {}, "not computed");
-  if (answer.value !== null && answer.value !== undefined) return h("td", {}, `${num(answer.value, digits)} ${unit}`);
+  if (answer.value !== null && answer.value !== undefined) return h("td", {}, formatInUnit(answer.value, unit));
   const bound = answer.bound ? ` (bound: ${answer.bound.text})` : "";
   return h("td", { class: "unknown" }, `unknown: ${answer.reason || "no validated value"}${bound}`);
 }
@@ -42,12 +42,12 @@ function row(s) {
     { "data-picked": s.picked_for },
     h("td", {}, String(s.rank)),
     h("td", {}, composition),
-    h("td", {}, `${num(p.value)} ${p.unit} (${Math.round(p.level * 100)} % interval ${num(p.lower)}–${num(p.upper)})`),
-    h("td", {}, num(s.acquisition.value, 4)),
+    h("td", {}, `${formatInUnit(p.value, p.unit)} (${formatQuantity("confidence", p.level * 100)} interval ${formatInUnit(p.lower, p.unit)} – ${formatInUnit(p.upper, p.unit)})`),
+    h("td", {}, formatQuantity("metric", s.acquisition.value)),
     h("td", { class: `picked-${s.picked_for}` }, s.picked_for),
     h("td", {}, s.why),
-    physicsCell(s.physics && s.physics.melting_point, "°C", 1),
-    physicsCell(s.physics && s.physics.osmolality, "osmol/kg", 3),
+    physicsCell(s.physics && s.physics.melting_point, "°C"),
+    physicsCell(s.physics && s.physics.osmolality, "osmol/kg"),
     h(
       "td",
       { title: s.makeable.method },
@@ -69,7 +69,7 @@ function show(answer) {
     h("dt", {}, "Uncertainty"),
     h("dd", {}, a.uncertainty_source),
     h("dt", {}, "Best measured so far"),
-    h("dd", {}, `${num(answer.incumbent.value, 2)} ${answer.incumbent.unit} (${answer.incumbent.row_id})`),
+    h("dd", {}, `${formatInUnit(answer.incumbent.value, answer.incumbent.unit)} (${answer.incumbent.row_id})`),
   );
   const c = answer.candidates;
   document.getElementById("counts").textContent =

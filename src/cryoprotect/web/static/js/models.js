@@ -1,8 +1,7 @@
 // The model list: visible model versions from the API.
 import { fetchResourceFromApi, reportUnexpected } from "./api.js";
+import { formatQuantity, formatTimestamp } from "./format.js";
 import { baselineVerdict } from "./models_lib.js";
-
-const fmt = (x, digits = 2) => (typeof x === "number" && Number.isFinite(x) ? x.toFixed(digits) : "—");
 
 async function main() {
   const loading = document.getElementById("loading");
@@ -31,7 +30,7 @@ async function main() {
       verdict.textContent = "—";
     }
     const cells = [link, String(m.version), m.algorithm, m.target, m.status,
-      mae === undefined ? "—" : `${fmt(mae)}${unit}`, verdict, (m.created_at || "").slice(0, 19)];
+      mae === undefined ? "—" : `${formatQuantity("metric", mae)}${unit}`, verdict, formatTimestamp(m.created_at)];
     for (const c of cells) {
       const td = document.createElement("td");
       if (c instanceof Node) td.append(c);

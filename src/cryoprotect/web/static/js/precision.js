@@ -41,6 +41,8 @@ export const PRECISION = {
   log_p: { decimals: 2, unit: "" },
   metric: { sig: 3, unit: "" },
   p_value: { sig: 2, unit: "" },
+  confidence: { decimals: 0, unit: "%" },
+  correlation: { decimals: 3, unit: "" },
   number: { sig: 3, unit: "" },
 };
 
@@ -97,6 +99,27 @@ export function formatQuantity(quantity, value) {
   const rule = PRECISION[quantity];
   if (!rule) throw new Error(`No precision rule for "${quantity}"`);
   return formatWith(rule, value);
+}
+
+/** The quantity whose API unit is ``unit`` (osmol/kg is shown in mOsm/kg by its rule). */
+export const UNIT_QUANTITY = {
+  "%": "percent",
+  "°C": "temperature",
+  K: "temperature_k",
+  "°C/min": "rate",
+  "mol/kg": "molality",
+  "mol/L": "molarity",
+  "osmol/kg": "osmolality",
+  "g/mol": "molar_mass",
+  g: "mass",
+  mL: "volume",
+  "g/mL": "density",
+};
+
+/** ``value`` given in ``unit`` under that unit's rule; a unit without one: 3 significant figures. */
+export function formatInUnit(value, unit) {
+  const quantity = UNIT_QUANTITY[unit];
+  return quantity ? formatQuantity(quantity, value) : formatWith({ sig: 3, unit: unit || "" }, value);
 }
 
 /**
