@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 
@@ -19,10 +20,12 @@ from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from cryoprotect.api.auth import RegisterSchema
 from cryoprotect.api.common import (
     PageArgsSchema,
     StrictSchema,
-    answers_signed_in,
+    View,
+    alt_responses,
     current_actor,
     paged_schema,
     paginated,
@@ -42,7 +45,6 @@ from cryoprotect.services.admin_users import (
     ResetLinkIssued,
     ResetLinkStatus,
 )
-from cryoprotect.services.auth import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 blp = Blueprint(
     "admin-users",
@@ -140,16 +142,11 @@ class AuditTablesSchema(ma.Schema):
     tables = ma.fields.List(ma.fields.String(), required=True)
 
 
-class NewPasswordSchema(StrictSchema):
-    password = ma.fields.String(
-        required=True,
-        validate=ma.validate.Length(
-            max=MAX_PASSWORD_LENGTH,
-            error=f"Password must be at most {MAX_PASSWORD_LENGTH} characters.",
-        ),
-        load_only=True,
-        metadata={"minLength": MIN_PASSWORD_LENGTH},
-    )
+class NewPasswordSchema(RegisterSchema):
+    """The new password of a reset link: sign-up's password field and rule."""
+
+    class Meta(RegisterSchema.Meta):
+        exclude = ("email", "display_name")
 
 
 def _admin(view: Any) -> Any:
@@ -164,13 +161,42 @@ def _admin(view: Any) -> Any:
     return wrapper
 
 
+def _admins(
+    schema: Any,
+    *,
+    body: type[ma.Schema] | None = None,
+    status: int = 200,
+    errors: dict[int, str] | None = None,
+) -> Callable[[View], View]:
+    """An operation for administrators: 401, then 403, before the JSON ``body`` (when
+    given) is parsed; ``schema`` answered with ``status``; the documented ``errors``."""
+
+    def decorate(view: View) -> View:
+        answered = blp.response(status, schema)(
+            alt_responses(blp, view, {**ADMINS_ONLY, **(errors or {})})
+        )
+        parsed = answered if body is None else blp.arguments(body)(answered)
+        return signed_in(blp)(_admin(parsed))
+
+    return decorate
+
+
+def _admin_list(
+    args: type[ma.Schema], envelope: type[ma.Schema], errors: dict[int, str] | None = None
+) -> Callable[[View], View]:
+    """A paginated list for administrators (see :func:`_admins`) with the query ``args``."""
+
+    def decorate(view: View) -> View:
+        listed = paginated(blp, envelope)(view)
+        documented = alt_responses(blp, listed, {**ADMINS_ONLY, **(errors or {})})
+        return signed_in(blp)(_admin(blp.arguments(args, location="query")(documented)))
+
+    return decorate
+
+
 @blp.route("/users")
 class Accounts(MethodView):
-    @signed_in(blp)
-    @_admin
-    @blp.arguments(AccountArgsSchema, location="query")
-    @blp.alt_response(403, description="Administrators only")
-    @paginated(blp, AccountPageSchema)
+    @_admin_list(AccountArgsSchema, AccountPageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Accounts, newest first, filtered by text, active and admin (administrators)"""
         return _service().list_users(current_actor(), **args)
@@ -178,19 +204,16 @@ class Accounts(MethodView):
 
 @blp.route("/users/<uuid:user_id>")
 class Account(MethodView):
-    @answers_signed_in(blp, AccountSchema, errors={**ADMINS_ONLY, 404: "No such account"})
-    @_admin
+    @_admins(AccountSchema, errors={404: "No such account"})
     def get(self, user_id: uuid.UUID) -> Any:
         """One account (administrators)"""
         return _service().get_user(current_actor(), user_id)
 
-    @signed_in(blp)
-    @_admin
-    @blp.arguments(AccountUpdateSchema)
-    @blp.response(200, AccountSchema)
-    @blp.alt_response(403, description="Administrators only")
-    @blp.alt_response(404, description="No such account")
-    @blp.alt_response(409, description="It would leave no active administrator")
+    @_admins(
+        AccountSchema,
+        body=AccountUpdateSchema,
+        errors={404: "No such account", 409: "It would leave no active administrator"},
+    )
     def patch(self, body: dict[str, Any], user_id: uuid.UUID) -> Any:
         """Deactivate or reactivate an account, grant or revoke administrator rights
         (administrators). Deactivating revokes all of its sessions and tokens at once."""
@@ -199,13 +222,11 @@ class Account(MethodView):
 
 @blp.route("/users/<uuid:user_id>/password-reset")
 class PasswordResetRequest(MethodView):
-    @answers_signed_in(
-        blp,
+    @_admins(
         ResetIssuedSchema,
         status=202,
-        errors={**ADMINS_ONLY, 404: "No such account", 409: "The account is deactivated"},
+        errors={404: "No such account", 409: "The account is deactivated"},
     )
-    @_admin
     def post(self, user_id: uuid.UUID) -> Any:
         """Issue a one-time password-reset link (valid 1 h) and write it to the server log;
         the link is never in the response (administrators)"""
@@ -214,12 +235,9 @@ class PasswordResetRequest(MethodView):
 
 @blp.route("/audit-log")
 class AuditLog(MethodView):
-    @signed_in(blp)
-    @_admin
-    @blp.arguments(AuditArgsSchema, location="query")
-    @blp.alt_response(403, description="Administrators only")
-    @blp.alt_response(422, description="Unknown action, or 'until' before 'since'")
-    @paginated(blp, AuditPageSchema)
+    @_admin_list(
+        AuditArgsSchema, AuditPageSchema, {422: "Unknown action, or 'until' before 'since'"}
+    )
     def get(self, args: dict[str, Any]) -> Any:
         """The audit log, newest first, filtered by table, action, who, record and time
         (administrators)"""
@@ -239,8 +257,7 @@ class AuditLog(MethodView):
 
 @blp.route("/audit-log/tables")
 class AuditTables(MethodView):
-    @answers_signed_in(blp, AuditTablesSchema, errors=ADMINS_ONLY)
-    @_admin
+    @_admins(AuditTablesSchema)
     def get(self) -> Any:
         """The tables whose changes are audited (administrators)"""
         return {"tables": _service().audit_tables(current_actor())}
