@@ -42,6 +42,14 @@ def test_the_bundle_is_complete() -> None:
     assert chunks | workers | wasm <= shipped
 
 
+def test_the_bundle_builds_no_code_from_strings() -> None:
+    """The pages' policy forbids 'unsafe-eval'; paper.js's PaperScript compiler (excluded by
+    web-build/build.mjs) was the one part of Ketcher's dependencies that needed it."""
+    for path in _vendor_files(".js"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\bnew Function\(|\beval\(", text), path.name
+
+
 def test_licences_are_recorded() -> None:
     notices = (VENDOR / "THIRD_PARTY_NOTICES.txt").read_text(encoding="utf-8")
     for package in ("ketcher-core", "ketcher-react", "ketcher-standalone", "indigo-ketcher"):
