@@ -10,7 +10,7 @@ import {
   showError,
 } from "./api.js";
 import { $, fillTable, formValues, h, replace } from "./dom.js";
-import { fmtDate } from "./format.js";
+import { fmtDate, formatQuantity } from "./format.js";
 import {
   API,
   changesText,
@@ -76,7 +76,7 @@ function renderScore(score, m) {
     return;
   }
   $("score-body").hidden = false;
-  $("score-value").textContent = score.score.toFixed(3);
+  $("score-value").textContent = formatQuantity("score", score.score);
   $("score-method").textContent = score.method;
   replace(
     $("score-table").querySelector("tbody"),

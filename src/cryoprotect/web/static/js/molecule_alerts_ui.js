@@ -7,6 +7,7 @@
 import { apiRequest, ApiError, fetchResourceFromApi, reportUnexpected } from "./api.js";
 import { alertsCellText, highlightSvg } from "./alerts_lib.js";
 import { $, h, replace } from "./dom.js";
+import { formatQuantity } from "./format.js";
 import { depictionPath, svgDataUrl } from "./molecules_lib.js";
 
 const API = "/api/v1/molecules";
@@ -118,8 +119,8 @@ function adjustedText(molecule, report) {
     return "No alert-adjusted score: the molecule has no CPA score.";
   }
   return (
-    `Alert-adjusted score: ${molecule.alert_adjusted_score.toFixed(3)} ` +
-    `(CPA score ${molecule.cpa_score.score.toFixed(3)} × penalty factor ${report.penalty_factor.toFixed(3)}; dimensionless, 0–1).`
+    `Alert-adjusted score: ${formatQuantity("score", molecule.alert_adjusted_score)} ` +
+    `(CPA score ${formatQuantity("score", molecule.cpa_score.score)} × penalty factor ${formatQuantity("score", report.penalty_factor)}; dimensionless, 0–1).`
   );
 }
 

@@ -1,7 +1,7 @@
 // Pure data processing for the molecule pages (no DOM): list state <-> URL and API queries,
 // drawing and export URLs, property and CPA-score tables, request bodies, import summaries.
 // Unit-tested with Node's built-in test runner (tests/js/molecules.test.mjs).
-import { isNum, label, query } from "./format.js";
+import { formatQuantity, isNum, label, query } from "./format.js";
 import { scopeBody } from "./scope_lib.js";
 
 export const API = "/api/v1/molecules";
@@ -187,9 +187,9 @@ export function exportSelection(checkedIds, shownIds) {
   return chosen.length ? { ids: chosen, scope: "selected" } : { ids: [...shownIds], scope: "shown" };
 }
 
-/** A Tanimoto coefficient (0–1, dimensionless) to three decimals. */
+/** A Tanimoto coefficient (0–1, dimensionless) to three decimals (precision.js). */
 export function tanimotoText(x) {
-  return isNum(x) ? x.toFixed(3) : "—";
+  return formatQuantity("tanimoto", x);
 }
 
 /** Similarity hits, most similar first, with the coefficient as text. */
@@ -199,9 +199,9 @@ export function similarityRows(result) {
     .map((hit) => ({ ...hit, similarityText: tanimotoText(hit.similarity) }));
 }
 
-/** A molar mass in g/mol with two decimals, or "—". */
+/** A molar mass in g/mol with two decimals, or "—" (precision.js). */
 export function massText(value) {
-  return isNum(value) ? `${value.toFixed(2)} g/mol` : "—";
+  return formatQuantity("molar_mass", value);
 }
 
 /** Labels for stored literature values that the descriptor catalogue does not describe. */
@@ -269,12 +269,12 @@ export function scoreRows(score) {
       label: FEATURE_LABELS[c.name] || label(c.name),
       valueText: isNum(c.value) ? `${Number(c.value.toPrecision(4))} ${c.unit || ""}`.trim() : "—",
       weight: c.weight,
-      weightText: c.weight.toFixed(2),
+      weightText: formatQuantity("weight", c.weight),
       desirability,
-      desirabilityText: desirability.toFixed(2),
+      desirabilityText: formatQuantity("weight", desirability),
       contribution: c.contribution,
-      contributionText: c.contribution.toFixed(3),
-      shareText: score.score > 0 ? `${((100 * c.contribution) / score.score).toFixed(0)} %` : "—",
+      contributionText: formatQuantity("score", c.contribution),
+      shareText: score.score > 0 ? formatQuantity("share", (100 * c.contribution) / score.score) : "—",
       rationale: c.rationale,
       citation: c.citation,
     };

@@ -34,7 +34,7 @@ export const PRECISION = {
   mass: { sig: 3, unit: "g" },
   volume: { sig: 3, unit: "mL" },
   density: { sig: 4, unit: "g/mL" },
-  tanimoto: { decimals: 2, unit: "" },
+  tanimoto: { decimals: 3, unit: "" },
   probability: { decimals: 2, unit: "" },
   score: { decimals: 3, unit: "" },
   weight: { decimals: 2, unit: "" },
@@ -42,6 +42,7 @@ export const PRECISION = {
   metric: { sig: 3, unit: "" },
   p_value: { sig: 2, unit: "" },
   confidence: { decimals: 0, unit: "%" },
+  share: { decimals: 0, unit: "%" },
   correlation: { decimals: 3, unit: "" },
   number: { sig: 3, unit: "" },
 };
