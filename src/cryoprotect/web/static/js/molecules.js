@@ -22,6 +22,7 @@ import {
 } from "./molecules_lib.js";
 import { alertsCellText } from "./alerts_lib.js";
 import { download, drawing, visibilityBadge } from "./molecules_ui.js";
+import { formulaEl } from "./precision_ui.js";
 import { attachStructureEditor } from "./structure_editor.js";
 
 const error = $("error");
@@ -75,7 +76,7 @@ function columns(kind, highlight) {
     { title: selectAllCell(), cell: (m) => rowCheckbox(m), align: "center" },
     { title: "Drawing", cell: (m) => drawing(m, { highlight, width: 160, height: 120 }), align: "center" },
     { title: "Name", sortKey: sortable("name"), cell: nameCell, align: "text" },
-    { title: "Formula", cell: (m) => m.formula || "—", align: "text" },
+    { title: "Formula", cell: (m) => formulaEl(m.formula), align: "text" },
     { title: "Molecular weight (g/mol)", sortKey: sortable("molecular_weight"), cell: (m) => mwCell(m), align: "num" },
   ];
   if (kind === "similarity") {
