@@ -3,7 +3,8 @@
 import { apiRequest, currentTeam, currentUser, guarded, onSubmit, pageStatus, reportUnexpected, showError } from "./api.js";
 import { myTeams } from "./scope_ui.js";
 import { fieldColumns, fillTable, h } from "./dom.js";
-import { fmtDate, pageInfo, query } from "./format.js";
+import { pageInfo, query } from "./format.js";
+import { timeEl } from "./precision_ui.js";
 import {
   describeBiologicalSystem,
   describeMixture,
@@ -40,7 +41,7 @@ async function loadQueue() {
     { cell: (e) => describeBiologicalSystem(e) },
     { cell: (e) => resultSummary(e.results, measures, 2) || "—" },
     { cell: (e) => e.performed_on || "—" },
-    { cell: (e) => fmtDate(e.updated_at) },
+    { cell: (e) => timeEl(e.updated_at) },
   ]);
   document.getElementById("pager").hidden = info.pages <= 1;
   document.getElementById("page-info").textContent = `Page ${info.page} of ${info.pages}`;

@@ -4,7 +4,8 @@
 import { apiRequest, currentUser, guarded, onSubmit, pageStatus, reportUnexpected } from "./api.js";
 import { myTeams } from "./scope_ui.js";
 import { fillTable, h, replace } from "./dom.js";
-import { fmtDate, pageInfo, query } from "./format.js";
+import { pageInfo, query } from "./format.js";
+import { timeEl } from "./precision_ui.js";
 import {
   describeBiologicalSystem,
   describeMixture,
@@ -106,7 +107,7 @@ async function load() {
     { cell: (e) => resultSummary(e.results, measures, 2) || "—" },
     { cell: (e) => e.performed_on || "—" },
     { cell: teamCell },
-    { cell: (e) => fmtDate(e.created_at) },
+    { cell: (e) => timeEl(e.created_at) },
   ]);
   const pager = document.getElementById("pager");
   pager.hidden = info.pages <= 1;

@@ -1,7 +1,7 @@
 // Dashboard: counts of what the caller can see, recent items, shortcuts.
 import { apiRequest, reportUnexpected } from "./api.js";
 import { h, replace } from "./dom.js";
-import { fmtDate } from "./format.js";
+import { timeEl } from "./precision_ui.js";
 
 const RESOURCES = [
   ["Molecules", "/api/v1/molecules?per_page=1", "/molecules"],
@@ -34,7 +34,7 @@ async function main() {
     replace(
       document.getElementById("recent-experiments"),
       experiments.items.map((e) =>
-        h("li", {}, h("a", { href: `/experiments/${e.id}` }, e.title), ` · ${e.verification_status} · ${fmtDate(e.created_at)}`),
+        h("li", {}, h("a", { href: `/experiments/${e.id}` }, e.title), ` · ${e.verification_status} · `, timeEl(e.created_at)),
       ),
     );
     replace(

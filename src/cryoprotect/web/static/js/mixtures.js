@@ -3,7 +3,8 @@
 import { apiRequest, currentUser, guarded, onSubmit, pageStatus, reportUnexpected } from "./api.js";
 import { myTeams } from "./scope_ui.js";
 import { h, replace } from "./dom.js";
-import { fmtDate, pageInfo, query } from "./format.js";
+import { pageInfo, query } from "./format.js";
+import { timeEl } from "./precision_ui.js";
 import { componentSummary, isReference, scopeText } from "./mixtures_lib.js";
 import { clear, MAX_COMPARE, selected, selectionUrl, toggle } from "./mixtures_selection_ui.js";
 
@@ -78,7 +79,7 @@ function row(m) {
     h("td", { class: "text" }, m.carrier || "water"),
     h("td", {}, `v${m.version}`),
     h("td", { class: "text" }, scopeText(m, teamNames)),
-    h("td", {}, fmtDate(m.updated_at)),
+    h("td", {}, timeEl(m.updated_at)),
   );
 }
 

@@ -1,7 +1,7 @@
 // Profile (display name) and personal API tokens: create (secret shown once), copy, revoke.
 import { apiRequest, currentUser, fetchResourceFromApi, guarded, pageStatus, reportUnexpected } from "./api.js";
 import { fillTable, formValues, h, revealSuccess, showSuccess } from "./dom.js";
-import { fmtDate } from "./format.js";
+import { timeEl } from "./precision_ui.js";
 
 const { error, loading } = pageStatus();
 
@@ -10,10 +10,10 @@ async function loadTokens() {
   fillTable(document.querySelector("#tokens-table tbody"), tokens, [
     { cell: (t) => t.name },
     { cell: (t) => h("code", {}, t.prefix || "") },
-    { cell: (t) => fmtDate(t.created_at) },
-    { cell: (t) => (t.expires_at ? fmtDate(t.expires_at) : "never") },
-    { cell: (t) => (t.last_used_at ? fmtDate(t.last_used_at) : "never") },
-    { cell: (t) => (t.revoked_at ? `revoked ${fmtDate(t.revoked_at)}` : "active") },
+    { cell: (t) => timeEl(t.created_at) },
+    { cell: (t) => (t.expires_at ? timeEl(t.expires_at) : "never") },
+    { cell: (t) => (t.last_used_at ? timeEl(t.last_used_at) : "never") },
+    { cell: (t) => (t.revoked_at ? ["revoked ", timeEl(t.revoked_at)] : "active") },
     {
       cell: (t) =>
         t.revoked_at

@@ -3,7 +3,8 @@
 // the invitations sent, the name, description and deletion.
 import { apiRequest, confirmDelete, currentTeam, currentUser, guarded, onSubmit, pageStatus, reportUnexpected, setCurrentTeam } from "./api.js";
 import { fillTable, h, replace, showSuccess } from "./dom.js";
-import { fmtDate, query } from "./format.js";
+import { query } from "./format.js";
+import { timeEl } from "./precision_ui.js";
 import { countFigure, memberActions, memberName, ROLES, sharedWith } from "./teams_lib.js";
 
 const teamId = document.getElementById("team-page").dataset.teamId;
@@ -109,7 +110,7 @@ async function loadInvitations() {
     { header: true, cell: (i) => i.email },
     { cell: (i) => i.role },
     { cell: () => "invitation sent" },
-    { cell: (i) => fmtDate(i.expires_at) },
+    { cell: (i) => timeEl(i.expires_at) },
     {
       cell: (i) =>
         h(
@@ -136,7 +137,7 @@ async function loadMembers() {
     { header: true, cell: (m) => [memberName(m), m.user_id === user.id ? " (you)" : ""] },
     { cell: (m) => m.email || "—" },
     { cell: (m) => (memberActions(m, user.id, team.my_role, members).canChangeRole ? roleSelect(m) : m.role) },
-    { cell: (m) => fmtDate(m.joined_at) },
+    { cell: (m) => timeEl(m.joined_at) },
     { cell: actionCell },
   ]);
 }

@@ -2,7 +2,7 @@
 // one; the creator becomes its admin.
 import { apiRequest, currentUser, guarded, onSubmit, pageStatus, reportUnexpected } from "./api.js";
 import { fillTable, h } from "./dom.js";
-import { fmtDate } from "./format.js";
+import { timeEl } from "./precision_ui.js";
 
 const { error, loading } = pageStatus();
 
@@ -16,7 +16,7 @@ async function loadTeams() {
     { header: true, cell: (t) => h("a", { href: `/teams/${t.id}` }, t.name) },
     { cell: (t) => h("span", { class: "badge" }, t.my_role || "—") },
     { cell: (t) => t.description || "" },
-    { cell: (t) => fmtDate(t.created_at) },
+    { cell: (t) => timeEl(t.created_at) },
   ]);
 }
 
@@ -48,7 +48,7 @@ async function loadInvitations() {
     { header: true, cell: (i) => i.team_name },
     { cell: (i) => h("span", { class: "badge" }, i.role) },
     { cell: (i) => i.invited_by_name || "—" },
-    { cell: (i) => fmtDate(i.expires_at) },
+    { cell: (i) => timeEl(i.expires_at) },
     { cell: (i) => [answerButton(i, true), " ", answerButton(i, false)] },
   ]);
 }
