@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { dispositionName, exportUrl } from "../../src/cryoprotect/web/static/js/record_export_lib.js";
+import { dispositionName } from "../../src/cryoprotect/web/static/js/download.js";
+import { exportUrl } from "../../src/cryoprotect/web/static/js/record_export_lib.js";
 
 test("a record's export URL names the format only", () => {
   assert.equal(exportUrl("/api/v1/experiments/x/export", "xlsx", { search: "?q=a" }), "/api/v1/experiments/x/export?format=xlsx");

@@ -70,6 +70,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("experiment_new_page", "/experiments/new", "experiment_new.html"),
     ("experiment_import_page", "/experiments/import", "experiment_import.html"),
     ("experiment_queue_page", "/experiments/queue", "experiment_queue.html"),
+    ("eln_import_page", "/eln/import", "eln_import.html"),
     ("experiment_page", "/experiments/<uuid:item_id>", "experiment.html"),
     ("protocols_page", "/protocols", "protocols.html"),
     ("protocol_design_page", "/protocols/design", "protocol_design.html"),

@@ -2,29 +2,23 @@
 // data-download="csv|xlsx|pdf"; a click fetches the export with the signed-in user's token
 // and saves the file under the name the server gives it (reports/_downloads.html).
 
-import { apiHeaders, guarded, showError } from "./api.js";
-import { $, h } from "./dom.js";
-import { dispositionName, exportUrl } from "./record_export_lib.js";
+import { ApiError, guarded, showError } from "./api.js";
+import { $ } from "./dom.js";
+import { downloadFile } from "./download.js";
+import { exportUrl } from "./record_export_lib.js";
+
+const NOTES = { 404: "(sign in if this record is not public)" };
 
 async function save(url, status, error) {
   showError(error, "");
   status.textContent = "Preparing the file…";
-  const response = await fetch(url, { headers: apiHeaders() });
-  if (!response.ok) {
-    const body = await response.json().catch(() => null);
-    const message = body?.error?.message || `Download failed (HTTP ${response.status}).`;
+  try {
+    status.textContent = `Downloaded ${await downloadFile(url, { fallbackName: "export", notes: NOTES })}.`;
+  } catch (exc) {
     status.textContent = "";
-    showError(error, response.status === 404 ? `${message} (sign in if this record is not public)` : message);
-    return;
+    if (exc instanceof ApiError) showError(error, exc.message);
+    throw exc;
   }
-  const name = dispositionName(response.headers.get("Content-Disposition"), "export");
-  const href = URL.createObjectURL(await response.blob());
-  const link = h("a", { href, download: name, hidden: true });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(href), 10_000);
-  status.textContent = `Downloaded ${name}.`;
 }
 
 function main() {

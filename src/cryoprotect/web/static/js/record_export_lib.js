@@ -1,5 +1,5 @@
 // Download buttons (issue 18), the pure part: the export URL of a format, with the list's
-// filters where the page's address carries them, and the file name the server gave.
+// filters where the page's address carries them (download.js saves the file).
 
 /** The list filters a list page keeps in its address and the export accepts. */
 export const LIST_FILTER_KEYS = ["q", "visibility", "molecule_class", "kind", "sort", "mw_min", "mw_max", "clogp_min", "clogp_max", "tpsa_min", "tpsa_max", "hbd_min", "hbd_max", "hba_min", "hba_max"];
@@ -18,10 +18,4 @@ export function exportUrl(base, format, { search = "", withFilters = false } = {
     }
   }
   return `${base}?${params}`;
-}
-
-/** The file name of a Content-Disposition header, or ``fallback``. */
-export function dispositionName(disposition, fallback) {
-  const match = /filename="?([^";]+)"?/.exec(disposition || "");
-  return match ? match[1] : fallback;
 }

@@ -1,69 +1,101 @@
-// "Export .eln" and "Share read-only link" on a record's page (the experiment page loads it).
-// The page's root element names the record: data-share-resource ("experiment") and
-// data-share-id. Export downloads POST /api/v1/eln/export; sharing makes a 7-day link
-// (POST /api/v1/share-links) shown with a button that revokes it.
+// "Export .eln", "Share read-only link" and the "Shared links" list of a record's page
+// (templates/reports/_share.html, on the experiment, mixture and protocol pages). The
+// element with data-share-resource ("mixture", "protocol" or "experiment") and data-share-id
+// names the record and holds the controls. Export downloads POST /api/v1/eln/export; sharing
+// makes a 7-day link (POST /api/v1/share-links), shown once with a button that revokes it;
+// the list shows the user's links to the record (GET /api/v1/share-links) with their expiry
+// and a Revoke button each (DELETE /api/v1/share-links/<id>).
 
-import { ApiError, apiHeaders, apiRequest, guarded, showError } from "./api.js";
-import { $, h, replace } from "./dom.js";
+import { ApiError, apiRequest, currentUser, guarded, reportUnexpected, showError } from "./api.js";
+import { fillTable, h, replace } from "./dom.js";
+import { downloadFile } from "./download.js";
+import { elnSelection, linkRow, shareLinksPath, shareNotice } from "./record_share_lib.js";
 
 const SHARE_DAYS = 7;
 
-/** The archive's file name from a Content-Disposition header ("records.eln" without one). */
-export function attachmentName(disposition) {
-  const match = /filename="?([^";]+)"?/.exec(disposition || "");
-  return match ? match[1] : "records.eln";
+function controls(root) {
+  const part = (name) => root.querySelector(`[data-share-part="${name}"]`);
+  return {
+    exportButton: part("export"),
+    shareButton: part("share"),
+    out: part("result"),
+    error: part("error"),
+    list: root.querySelector("#share-links-table"),
+    empty: part("empty"),
+    tbody: root.querySelector("#share-links-table tbody"),
+  };
 }
 
-async function exportEln(resource, id, error) {
-  showError(error, "");
-  const response = await fetch("/api/v1/eln/export", {
-    method: "POST",
-    headers: apiHeaders({ "Content-Type": "application/json" }),
-    body: JSON.stringify({ [`${resource}s`]: [id] }),
-  });
-  if (!response.ok) {
-    const body = await response.json().catch(() => null);
-    const message = body?.error?.message || `Export failed (HTTP ${response.status}).`;
-    showError(error, response.status === 401 ? `${message} Please sign in.` : message);
-    throw new ApiError(message, response.status, body?.error?.code, body?.error?.details);
-  }
-  const url = URL.createObjectURL(await response.blob());
-  const link = h("a", { href: url, download: attachmentName(response.headers.get("Content-Disposition")), hidden: true });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+async function revoke(linkId, ui) {
+  await apiRequest(`/api/v1/share-links/${linkId}`, { method: "DELETE", error: ui.error });
 }
 
-async function share(resource, id, out, error) {
-  const made = await apiRequest("/api/v1/share-links", { method: "POST", json: { resource, id, expires_in_days: SHARE_DAYS }, error });
-  const revoke = h("button", { type: "button", class: "secondary", id: "share-revoke" }, "Revoke this link");
-  revoke.addEventListener(
+async function refreshList(resource, id, ui) {
+  const page = await apiRequest(shareLinksPath(resource, id), { error: ui.error });
+  const rows = page.items.map(linkRow);
+  ui.empty.hidden = rows.length > 0;
+  ui.list.hidden = rows.length === 0;
+  fillTable(ui.tbody, rows, [
+    { header: true, cell: (r) => r.created },
+    { cell: (r) => r.expires },
+    { cell: (r) => r.status },
+    {
+      cell: (r) =>
+        r.canRevoke
+          ? h(
+              "button",
+              {
+                type: "button",
+                class: "secondary",
+                dataset: { revoke: r.id },
+                onclick: guarded(async () => {
+                  await revoke(r.id, ui);
+                  await refreshList(resource, id, ui);
+                }, ui.error),
+              },
+              "Revoke",
+            )
+          : "",
+    },
+  ]);
+}
+
+async function share(resource, id, ui) {
+  const made = await apiRequest("/api/v1/share-links", { method: "POST", json: { resource, id, expires_in_days: SHARE_DAYS }, error: ui.error });
+  const again = h("button", { type: "button", class: "secondary", id: "share-revoke" }, "Revoke this link");
+  again.addEventListener(
     "click",
     guarded(async () => {
-      await apiRequest(`/api/v1/share-links/${made.link.id}`, { method: "DELETE", error });
-      replace(out, "Link revoked: it no longer opens.");
-    }, error),
+      await revoke(made.link.id, ui);
+      replace(ui.out, "Link revoked: it no longer opens.");
+      await refreshList(resource, id, ui);
+    }, ui.error),
   );
-  replace(
-    out,
-    h("span", {}, `Anyone with this link can read this ${resource} (and nothing else) until ${made.link.expires_at.slice(0, 10)}: `),
-    h("a", { href: made.url, id: "share-url", rel: "noreferrer" }, made.url),
-    " ",
-    revoke,
-  );
-  out.hidden = false;
+  replace(ui.out, h("span", {}, shareNotice(resource, made.link.expires_at)), h("a", { href: made.url, id: "share-url", rel: "noreferrer" }, made.url), " ", again);
+  ui.out.hidden = false;
+  await refreshList(resource, id, ui);
 }
 
-function main() {
+async function exportEln(resource, id, ui) {
+  showError(ui.error, "");
+  try {
+    await downloadFile("/api/v1/eln/export", { method: "POST", json: elnSelection(resource, id), fallbackName: "records.eln" });
+  } catch (exc) {
+    if (exc instanceof ApiError) showError(ui.error, exc.message);
+    throw exc;
+  }
+}
+
+async function main() {
   const root = document.querySelector("[data-share-resource]");
-  const exportButton = $("eln-export");
-  const shareButton = $("share-link");
-  if (!root || !exportButton || !shareButton) return;
-  const error = $("error");
+  if (!root) return;
+  const ui = controls(root);
   const { shareResource: resource, shareId: id } = root.dataset;
-  exportButton.addEventListener("click", guarded(() => exportEln(resource, id, error), error));
-  shareButton.addEventListener("click", guarded(() => share(resource, id, $("share-result"), error), error));
+  ui.exportButton.addEventListener("click", guarded(() => exportEln(resource, id, ui), ui.error));
+  ui.shareButton.addEventListener("click", guarded(() => share(resource, id, ui), ui.error));
+  if (!(await currentUser())) return; // signed out: nothing to share, export or list
+  root.hidden = false;
+  await refreshList(resource, id, ui);
 }
 
-main();
+main().catch((exc) => reportUnexpected(exc));
