@@ -55,8 +55,14 @@ class IndexState:
     changed: int = 0
 
     @classmethod
-    def empty(cls) -> IndexState:
-        return cls(SimilarityIndex(), SubstructureIndex(), FeedPosition(0, 0))
+    def empty(cls, compact_threshold: int = 20_000) -> IndexState:
+        """Nothing yet; the similarity index merges its delta block into a main block (in
+        memory) at ``compact_threshold`` pending changes."""
+        return cls(
+            SimilarityIndex(compact_threshold=compact_threshold),
+            SubstructureIndex(),
+            FeedPosition(0, 0),
+        )
 
     def apply_rows(self, rows: Sequence[Any], *, new: bool = False) -> None:
         """Add or replace rows of the index query (``new``: ids known to be absent)."""

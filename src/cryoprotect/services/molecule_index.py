@@ -114,9 +114,9 @@ class MoleculeIndex:
     under a lock that other processes wait on, and saved. When ``rebuild_after`` changes
     have been applied on top of the saved index, a background thread writes a new one
     (one process at a time) and swaps it in; other processes see it within ``_CHECK_S``
-    seconds and swap too. Searches never wait for a rebuild. (``rebuild_after`` stays below
-    the similarity index's compaction threshold, 20,000, so the mapped main block is not
-    copied into process memory by a compaction while a rebuild is due.) ``index_dir=False`` (or a
+    seconds and swap too. Searches never wait for a rebuild. (The similarity index's
+    compaction threshold is set above ``rebuild_after`` and ``build_chunk``, so the mapped
+    main block is not copied into process memory while a rebuild is due.) ``index_dir=False`` (or a
     directory that cannot be written) keeps everything in memory, as before.
     """
 
@@ -134,11 +134,16 @@ class MoleculeIndex:
         )
         self.rebuild_after = rebuild_after
         self.build_chunk = build_chunk
-        self._state = IndexState.empty()
+        self._state = self._empty()
         self._lock = threading.RLock()
         self._loaded = False
         self._background: threading.Thread | None = None
         self._checked = -_CHECK_S  # monotonic time of the last look for a newer saved index
+
+    def _empty(self) -> IndexState:
+        # Over a saved index, a compaction would copy the mapped block into this process's
+        # memory: rebuilds (and a build's folds) come first.
+        return IndexState.empty(max(20_000, 2 * self.rebuild_after, self.build_chunk + 1))
 
     @property
     def similarity(self) -> SimilarityIndex:
@@ -177,7 +182,7 @@ class MoleculeIndex:
     def _open_newest(self, source: dict[str, str]) -> IndexState | None:
         assert self.index_dir is not None
         for path in saved_indexes(self.index_dir):
-            state = IndexState.empty()
+            state = self._empty()
             try:
                 state.saved = open_index(path, state.similarity, state.substructure, source=source)
             except SavedIndexError as exc:
@@ -213,7 +218,7 @@ class MoleculeIndex:
         return state
 
     def _load_in_memory(self) -> IndexState:
-        state = IndexState.empty()
+        state = self._empty()
         with self.db.transaction(Identity.service()) as session:
             # Taken before the rows are read: all the snapshot shows, the rows reflect
             # (entries committed in between are applied again by the first sync: harmless).
@@ -227,7 +232,7 @@ class MoleculeIndex:
         time folded into a private saved index (memory stays bounded); open the result."""
         assert self.index_dir is not None
         partial = self.index_dir / f".partial-{uuid.uuid4().hex}"
-        state = IndexState.empty()
+        state = self._empty()
         try:
             with self.db.transaction(Identity.service()) as session:
                 position = FeedPosition.parse(str(session.scalar(_SNAPSHOT)))
@@ -255,7 +260,7 @@ class MoleculeIndex:
             source=source,
             columns=state.columns,
         )
-        fresh = IndexState.empty()
+        fresh = self._empty()
         fresh.saved = open_index(path, fresh.similarity, fresh.substructure, source=source)
         fresh.position = position
         if directory != self.index_dir:  # a private fold: the previous one is not needed
