@@ -150,6 +150,11 @@ def test_update_validation_names_the_field(client: Any, make_user: Any, admin: A
     res = client.patch(f"{USERS}/{user.id}", json={"email": "x@y.org"}, headers=admin.headers)
     assert res.status_code == 422, res.json
     assert res.json["error"]["details"]["field"] == "email"
+    res = client.patch(f"{USERS}/{user.id}", json={}, headers=admin.headers)
+    assert res.status_code == 422 and res.json["error"]["details"]["field"] == "is_active"
+    # wildcards in the text filter are taken literally
+    listed = client.get(USERS, query_string={"q": "%"}, headers=admin.headers)
+    assert listed.status_code == 200 and listed.json["total"] == 0
     res = client.patch(f"{USERS}/{uuid.uuid4()}", json={"is_active": False}, headers=admin.headers)
     assert res.status_code == 404
 

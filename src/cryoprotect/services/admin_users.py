@@ -171,7 +171,7 @@ class AdminUserService:
         query = sa.select(User).where(User.id != SYSTEM_USER_ID)
         text = (q or "").strip()
         if text:
-            pattern = "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+            pattern = _contains(text)
             query = query.where(sa.or_(User.email.ilike(pattern), User.display_name.ilike(pattern)))
         if active is not None:
             query = query.where(User.is_active.is_(active))
@@ -204,6 +204,8 @@ class AdminUserService:
             Conflict: the change would leave no active administrator.
         """
         actor.require_admin()
+        if is_active is None and is_admin is None:
+            raise ValidationError("Give is_active, is_admin or both.", field="is_active")
         with self.db.transaction(Identity.service(actor.user_id)) as session:
             _lock_admins(session)
             user = _account(session, user_id)
@@ -390,7 +392,7 @@ class AdminUserService:
         if actor_id is not None:
             query = query.where(AuditLog.actor_id == actor_id)
         if actor_email and actor_email.strip():
-            query = query.where(who.email.ilike(f"%{actor_email.strip()}%"))
+            query = query.where(who.email.ilike(_contains(actor_email.strip())))
         if row_id and row_id.strip():
             query = query.where(AuditLog.row_id == row_id.strip())
         if since is not None:
@@ -410,6 +412,11 @@ class AdminUserService:
 
 
 # ----------------------------------------------------------------- helpers
+def _contains(text: str) -> str:
+    """An ILIKE pattern matching ``text`` anywhere, its wildcards taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+
+
 def _entry(row: AuditLog, email: str | None) -> AuditEntry:
     old, new = row.old_data, row.new_data
     return AuditEntry(
