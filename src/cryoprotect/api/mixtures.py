@@ -411,6 +411,16 @@ class CompareSchema(CompareIdsSchema):
     pass
 
 
+class MixtureComparedSchema(MixturePropertiesSchema):
+    measured_vs_model = dicts(
+        "Published measurements of this solution beside the model: per property the model's "
+        "answer (value or null with status, reason and bound; its stated uncertainty), the "
+        "measurement (value, uncertainty, source, basis), the difference model − measured "
+        "(absolute and relative), whether a measurement respects the model's bound, and "
+        "disagrees (beyond the stated uncertainties; null when none is stated)"
+    )
+
+
 class PhaseDiagramArgsSchema(InputSchema):
     molecule_id = ma.fields.UUID(load_default=None)
     name = Text(load_default=None, validate=Len(min=1, max=300))
@@ -480,7 +490,7 @@ class MixtureProperties(MethodView):
 MixtureCompare = _mixtures.compare(
     "MixtureCompare",
     body=CompareSchema,
-    schema=MixturePropertiesSchema,
+    schema=MixtureComparedSchema,
     doc="Properties of 2–10 mixtures side by side",
 )
 

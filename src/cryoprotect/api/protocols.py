@@ -273,8 +273,11 @@ Protocols = _protocols.collection(
 ProtocolCompare = _protocols.compare(
     "ProtocolCompare",
     body=ProtocolCompareSchema,
-    schema=ProtocolSummarySchema,
-    doc="Saved protocols side by side: toxicity cost, volume excursion, duration",
+    # With each protocol's design (conditions, steps, simulated time courses) so the compare
+    # page overlays the curves without one request per protocol (issue 18).
+    schema=ProtocolSchema,
+    doc="Saved protocols side by side: toxicity cost, volume excursion, duration, and each "
+    "design (conditions, steps, cell volume and intracellular CPA time courses)",
 )
 
 

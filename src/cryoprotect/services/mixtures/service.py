@@ -36,6 +36,7 @@ from cryoprotect.services.common import (
     reject_unknown_fields,
     required_text,
 )
+from cryoprotect.services.mixtures.measured import MixtureComparison
 from cryoprotect.services.mixtures.records import (
     ComponentRecord,
     MixtureProperties,
@@ -205,11 +206,12 @@ class MixtureService(OwnedRows[Mixture, MixtureRecord]):
                 warming_rate_c_per_min=warming_rate_c_per_min,
             )
 
-    def compare(self, actor: Actor, mixture_ids: list[uuid.UUID]) -> list[MixtureProperties]:
-        """Properties of several mixtures side by side (same order as requested)."""
+    def compare(self, actor: Actor, mixture_ids: list[uuid.UUID]) -> list[MixtureComparison]:
+        """Properties of several mixtures side by side (same order as requested), each with
+        its published measurements beside the model's values."""
         if not 2 <= len(mixture_ids) <= 10:
             raise ValidationError("Compare between 2 and 10 mixtures.", field="ids")
-        return [self.properties(actor, mid) for mid in mixture_ids]
+        return [MixtureComparison.of(self.properties(actor, mid)) for mid in mixture_ids]
 
     def phase_diagram(
         self, actor: Actor, component: dict[str, Any], max_mass_percent: float = 80.0
