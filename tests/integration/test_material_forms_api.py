@@ -8,6 +8,9 @@ C12H22O11·2H2O 378.33 g/mol (The Merck Index monograph "Trehalose", CAS 99-20-7
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -187,3 +190,85 @@ def test_forms_follow_row_level_security(client, make_user, make_team) -> None:
     )
     assert added.status_code == 404, added.json
     assert len(client.get(url, headers=owner.headers).json) == 1
+
+
+def test_a_mixture_weighed_as_the_dihydrate(client, make_user) -> None:
+    """10 g of trehalose dihydrate made up to 100 g with water: 10/378.33 = 0.02643 mol of
+    trehalose (9.048 g) and 10 × 36.03/378.33 = 0.952 g of water of crystallisation, which
+    joins the 90 g of water added: 0.2906 mol/kg."""
+    user = make_user("forms-mixture")
+    trehalose = _library(client, "Trehalose")
+    form = client.post(
+        f"/api/v1/molecules/{trehalose}/forms",
+        json={"components": [{"smiles": "O", "count": 2}]},
+        headers=user.headers,
+    ).json
+    components = [
+        {"molecule_id": trehalose, "amount": 10.0, "unit": "% w/w", "material_form_id": form["id"]}
+    ]
+    res = client.post(
+        "/api/v1/mixtures",
+        json={"name": "trehalose dihydrate 10 g per 100 g", "components": components},
+        headers=user.headers,
+    )
+    assert res.status_code == 201, res.json
+    (component,) = res.json["components"]
+    assert component["material_form_id"] == form["id"]
+    assert component["material_form"]["label"] == "dihydrate"
+    assert component["material_form"]["formula"] == "C12H26O13"
+    assert component["amount"] == 10.0  # as weighed
+
+    props = client.get(f"/api/v1/mixtures/{res.json['id']}/properties", headers=user.headers)
+    assert props.status_code == 200, props.json
+    amounts = props.json["composition"]["amounts"]
+    assert amounts["% w/w"][0] == pytest.approx(10.0 * 342.30 / 378.33, abs=1e-3)
+    molality = (10.0 / 378.33) / ((90.0 + 10.0 * 36.03 / 378.33) / 1000.0)
+    assert amounts["mol/kg"][0] == pytest.approx(molality, rel=1e-4)
+    assert amounts["mol/kg"][0] == pytest.approx(0.2906, abs=5e-4)
+    notes = " ".join(props.json["composition"]["notes"])
+    assert "weighed as dihydrate (C12H26O13, 378.33 g/mol" in notes
+    assert "water of crystallisation" in notes
+
+    # The export's components table names the form weighed.
+    export = client.get(
+        f"/api/v1/mixtures/{res.json['id']}/export?format=csv", headers=user.headers
+    )
+    assert export.status_code == 200, export.data[:300]
+    (row,) = csv.DictReader(io.StringIO(export.data.decode("utf-8-sig")))
+    assert row["Weighed as (material form)"] == "dihydrate (C12H26O13)"
+
+    # Without the form the same amount is of trehalose itself (behaviour unchanged).
+    plain = client.post(
+        "/api/v1/solutions/properties",
+        json={"components": [{"molecule_id": trehalose, "amount": 10.0, "unit": "% w/w"}]},
+    )
+    assert plain.status_code == 200, plain.json
+    assert plain.json["composition"]["amounts"]["% w/w"][0] == pytest.approx(10.0, abs=1e-9)
+
+    # Moles of the form are moles of trehalose; % v/v of a weighed solid is refused.
+    molar = client.post(
+        "/api/v1/solutions/properties",
+        json={"components": [{**components[0], "amount": 0.3, "unit": "mol/kg"}]},
+        headers=user.headers,
+    )
+    assert molar.status_code == 200, molar.json
+    assert molar.json["composition"]["amounts"]["mol/kg"][0] == pytest.approx(0.3, rel=1e-9)
+    by_volume = client.post(
+        "/api/v1/solutions/properties",
+        json={"components": [{**components[0], "unit": "% v/v"}]},
+        headers=user.headers,
+    )
+    assert by_volume.status_code == 422, by_volume.json
+    assert by_volume.json["error"]["details"]["field"] == "components[0].unit"
+    # A form of another molecule is not this component's form.
+    glycerol = _library(client, "Glycerol")
+    wrong = client.post(
+        "/api/v1/solutions/properties",
+        json={"components": [{**components[0], "molecule_id": glycerol}]},
+        headers=user.headers,
+    )
+    assert wrong.status_code == 404, wrong.json
+    assert wrong.json["error"]["details"]["field"] == "components[0].material_form_id"
+    # A form a mixture was weighed with cannot be deleted under it.
+    kept = client.delete(f"/api/v1/molecules/{trehalose}/forms/{form['id']}", headers=user.headers)
+    assert kept.status_code == 409, kept.json

@@ -69,6 +69,13 @@ class ComponentInSchema(InputSchema):
     )
     unit = Text(required=True, validate=ma.validate.OneOf(COMPOSITION_UNITS))
     role = Text(load_default=None, allow_none=True, validate=ma.validate.OneOf(COMPONENT_ROLES))
+    material_form_id = ma.fields.UUID(
+        allow_none=True,
+        metadata={
+            "description": "The material form (hydrate, salt) weighed: amounts by mass (g/L, "
+            "% w/v, % w/w) are of that form and convert to the molecule with its molar mass"
+        },
+    )
 
 
 @scoped
@@ -111,6 +118,11 @@ class ComponentSchema(ma.Schema):
     amount = ma.fields.Float(required=True)
     unit = Text(required=True)
     role = Text(allow_none=True)
+    material_form_id = ma.fields.UUID(allow_none=True)
+    material_form = ma.fields.Dict(
+        allow_none=True,
+        metadata={"description": "The weighed form: {label, formula, molar_mass (g/mol)}"},
+    )
 
 
 @owned

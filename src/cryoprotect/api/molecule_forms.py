@@ -114,7 +114,8 @@ class MoleculeForms(MethodView):
 @blp.route("/<uuid:molecule_id>/forms/<uuid:form_id>")
 class MoleculeForm(MethodView):
     @deletes(blp, "material form")
+    @blp.alt_response(409, description="A mixture was weighed with this form")
     def delete(self, molecule_id: uuid.UUID, form_id: uuid.UUID) -> Any:
-        """Delete a material form (one a mixture was weighed with cannot be deleted: 400)"""
+        """Delete a material form (not one a mixture was weighed with)"""
         _forms().remove(current_actor(), molecule_id, form_id)
         return None

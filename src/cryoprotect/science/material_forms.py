@@ -302,3 +302,40 @@ def parent_amount(
         f"({', '.join(MASS_UNITS)}) or in moles.",
         field="unit",
     )
+
+
+@dataclass(frozen=True)
+class WeighedMass:
+    """What a weighed mass of a form puts into a solution.
+
+    Attributes:
+        parent_mol: moles of parent (one per formula unit of the form).
+        parent_g: grams of parent.
+        water_g: grams of water of crystallisation, which join the solvent.
+    """
+
+    parent_mol: float
+    parent_g: float
+    water_g: float
+
+
+def weighed(
+    mass_g: float, *, form_molar_mass: float, parent_molar_mass: float, water_per_parent: int
+) -> WeighedMass:
+    """Split a weighed mass of a form into parent and water of crystallisation.
+
+    Args:
+        mass_g: grams of the form weighed.
+        form_molar_mass, parent_molar_mass: g/mol.
+        water_per_parent: molecules of water per formula unit.
+
+    Returns:
+        Moles and grams of parent, and grams of water (RDKit's average molar mass of H2O).
+    """
+    moles = mass_g / form_molar_mass
+    water_molar_mass = form_formula(WATER_SMILES, ()).molar_mass_g_per_mol
+    return WeighedMass(
+        parent_mol=moles,
+        parent_g=moles * parent_molar_mass,
+        water_g=moles * water_per_parent * water_molar_mass,
+    )

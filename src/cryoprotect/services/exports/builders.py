@@ -156,6 +156,8 @@ def mixture_components(record: MixtureRecord) -> Table:
         Column("Unit"),
         Column("Role"),
         Column("Molecule id"),
+        Column("Weighed as (material form)"),
+        Column("Form molar mass", "g/mol"),
     )
     rows = [
         (
@@ -166,6 +168,10 @@ def mixture_components(record: MixtureRecord) -> Table:
             c.unit,
             c.role,
             str(c.molecule_id),
+            None
+            if c.material_form is None
+            else f"{c.material_form['label']} ({c.material_form['formula']})",
+            None if c.material_form is None else number(c.material_form["molar_mass"]),
         )
         for c in record.components
     ]

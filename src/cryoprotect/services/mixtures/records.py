@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cryoprotect.db.models import Mixture, MixtureComponent, Molecule
+from cryoprotect.db.models import MaterialForm, Mixture, MixtureComponent, Molecule
 from cryoprotect.services.common import record_from
 from cryoprotect.services.owned import OwnedRecord
 from cryoprotect.services.solutions import SolutionProperties
@@ -31,9 +31,15 @@ class ComponentRecord:
     amount: float
     unit: str
     role: str | None
+    # The material form the amount was weighed as (issue 18): id, and its label, formula
+    # and molar mass; None when the amount is of the molecule itself.
+    material_form_id: uuid.UUID | None = None
+    material_form: dict[str, Any] | None = None
 
     @classmethod
-    def of(cls, component: MixtureComponent, molecule: Molecule) -> ComponentRecord:
+    def of(
+        cls, component: MixtureComponent, molecule: Molecule, form: MaterialForm | None = None
+    ) -> ComponentRecord:
         return record_from(
             cls,
             component,
@@ -41,6 +47,9 @@ class ComponentRecord:
             smiles=molecule.smiles,
             molar_mass=molecule.molecular_weight or molecule.average_molar_mass,
             kind=molecule.kind,
+            material_form=None
+            if form is None
+            else {"label": form.label, "formula": form.formula, "molar_mass": form.molar_mass},
         )
 
     def as_input(self) -> dict[str, Any]:
@@ -50,11 +59,17 @@ class ComponentRecord:
             "amount": self.amount,
             "unit": self.unit,
             "role": self.role,
+            "material_form_id": self.material_form_id,
         }
 
     def stored(self) -> dict[str, Any]:
         """The component as a version snapshot stores it (JSON: the id as text)."""
-        return {**dataclasses.asdict(self), "molecule_id": str(self.molecule_id)}
+        form_id = None if self.material_form_id is None else str(self.material_form_id)
+        return {
+            **dataclasses.asdict(self),
+            "molecule_id": str(self.molecule_id),
+            "material_form_id": form_id,
+        }
 
 
 @dataclass(frozen=True, slots=True)

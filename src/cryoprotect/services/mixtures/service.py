@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from cryoprotect.db.models import (
     COMPONENT_ROLES,
     COMPOSITION_UNITS,
+    MaterialForm,
     Mixture,
     MixtureComponent,
     MixtureVersion,
@@ -44,6 +45,7 @@ from cryoprotect.services.mixtures.records import (
     MixtureVersionRecord,
 )
 from cryoprotect.services.molecules import find_library_molecule, name_matches
+from cryoprotect.services.molecules.forms import form_for_component, form_notes, weighed_amount
 from cryoprotect.services.owned import OwnedRows, Scope, author, check_scope
 from cryoprotect.services.solutions import (
     PhaseDiagram,
@@ -74,7 +76,7 @@ def _as_solution_component(
         name=molecule.name or molecule.smiles or str(molecule.id),
         synonyms=tuple(molecule.synonyms or ()),
         molar_mass_g_per_mol=molecule.molecular_weight or molecule.average_molar_mass,
-        amount=float(comp["amount"]),
+        amount=weighed_amount(molecule, comp),
         unit=comp["unit"],
         role=comp.get("role"),
         origin=origin,
@@ -118,6 +120,8 @@ class MixtureService(OwnedRows[Mixture, MixtureRecord]):
                 )
             if comp.get("role") not in (None, *COMPONENT_ROLES):
                 raise ValidationError(f"Unknown role for {molecule.name}.", field=f"{path}.role")
+            if comp.get("material_form_id"):
+                comp = {**comp, "material_form": form_for_component(session, molecule, comp, path)}
             resolved.append((molecule, comp))
         return resolved
 
@@ -183,9 +187,9 @@ class MixtureService(OwnedRows[Mixture, MixtureRecord]):
             mixture = self._visible(session, mixture_id)
             resolved = self._resolve_components(session, self._inputs(session, mixture_id))
             solution = self._solution(session, resolved, mixture.carrier)
-            return MixtureProperties.of(
-                mixture, solution_properties(solution, name=mixture.name, carrier=mixture.carrier)
-            )
+            props = solution_properties(solution, name=mixture.name, carrier=mixture.carrier)
+            props.composition.setdefault("notes", []).extend(form_notes(resolved))
+            return MixtureProperties.of(mixture, props)
 
     def solution_properties(
         self,
@@ -199,12 +203,14 @@ class MixtureService(OwnedRows[Mixture, MixtureRecord]):
         """Properties of an unsaved composition (molecules by id, name or SMILES)."""
         with self.db.transaction(actor.identity) as session:
             resolved = self._resolve_components(session, components)
-            return solution_properties(
+            props = solution_properties(
                 self._solution(session, resolved, carrier),
                 carrier=carrier,
                 cooling_rate_c_per_min=cooling_rate_c_per_min,
                 warming_rate_c_per_min=warming_rate_c_per_min,
             )
+            props.composition.setdefault("notes", []).extend(form_notes(resolved))
+            return props
 
     def compare(self, actor: Actor, mixture_ids: list[uuid.UUID]) -> list[MixtureComparison]:
         """Properties of several mixtures side by side (same order as requested), each with
@@ -252,13 +258,14 @@ class MixtureService(OwnedRows[Mixture, MixtureRecord]):
         if not mixture_ids:
             return found
         rows = session.execute(
-            sa.select(MixtureComponent, Molecule)
+            sa.select(MixtureComponent, Molecule, MaterialForm)
             .join(Molecule, Molecule.id == MixtureComponent.molecule_id)
+            .outerjoin(MaterialForm, MaterialForm.id == MixtureComponent.material_form_id)
             .where(MixtureComponent.mixture_id.in_(mixture_ids))
             .order_by(MixtureComponent.created_at, Molecule.name)
         ).all()
-        for c, m in rows:
-            found[c.mixture_id].append(ComponentRecord.of(c, m))
+        for c, m, f in rows:
+            found[c.mixture_id].append(ComponentRecord.of(c, m, f))
         return found
 
     def records(self, session: Session, rows: Sequence[Mixture]) -> builtins.list[MixtureRecord]:
@@ -280,6 +287,7 @@ class MixtureService(OwnedRows[Mixture, MixtureRecord]):
                     amount=float(comp["amount"]),
                     unit=comp["unit"],
                     role=comp.get("role"),
+                    material_form_id=comp.get("material_form_id"),
                     created_by=user_id,
                 )
             )

@@ -16,15 +16,15 @@ from __future__ import annotations
 import dataclasses
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Unpack
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from cryoprotect.db.models import FORM_KINDS, MaterialForm, Molecule
-from cryoprotect.errors import Conflict, NotFound, ValidationError
+from cryoprotect.db.models import FORM_KINDS, MaterialForm, MixtureComponent, Molecule
+from cryoprotect.errors import Conflict, InvalidCompositionError, NotFound, ValidationError
 from cryoprotect.science import material_forms as science
 from cryoprotect.science.standardize import parse_structure
 from cryoprotect.services.actor import Actor
@@ -222,17 +222,83 @@ class MaterialFormService(OwnedRows[MaterialForm, MaterialFormRecord]):
             form = session.get(MaterialForm, form_id)
             if form is None or form.molecule_id != molecule_id:
                 raise NotFound("Material form not found.")
+            used = session.scalar(
+                sa.select(sa.func.count())
+                .select_from(MixtureComponent)
+                .where(MixtureComponent.material_form_id == form_id)
+            )
+            if used:
+                raise Conflict(
+                    f"This material form is how {used} mixture component(s) were weighed; "
+                    "change those mixtures first.",
+                    details={"field": "form_id"},
+                )
         self.delete(actor, form_id)
 
 
 def form_for_component(
-    session: Session, form_id: uuid.UUID, molecule: Molecule, path: str
+    session: Session, molecule: Molecule, comp: Mapping[str, Any], path: str
 ) -> MaterialForm:
-    """A visible form of ``molecule`` named by a mixture component (NotFound otherwise)."""
-    form = session.get(MaterialForm, form_id)
+    """The visible form of ``molecule`` a mixture component names by ``material_form_id``.
+
+    Raises:
+        NotFound: no such form of this molecule visible to the caller.
+        InvalidCompositionError: the component's unit is not defined for a weighed form.
+    """
+    form = session.get(MaterialForm, comp["material_form_id"])
     if form is None or form.molecule_id != molecule.id:
         raise NotFound(
             "No such material form of this molecule visible to the caller.",
             details={"field": f"{path}.material_form_id"},
         )
+    try:
+        weighed_amount(molecule, {**comp, "material_form": form})
+    except InvalidCompositionError as exc:
+        exc.details["field"] = f"{path}.{exc.details.get('field')}"
+        raise
     return form
+
+
+def weighed_amount(molecule: Molecule, comp: Mapping[str, Any]) -> float:
+    """A component's amount of the molecule itself: as given, or converted from the weighed
+    form (``comp["material_form"]``) by :func:`~cryoprotect.science.material_forms.parent_amount`."""
+    form: MaterialForm | None = comp.get("material_form")
+    amount = float(comp["amount"])
+    if form is None:
+        return amount
+    return science.parent_amount(
+        amount,
+        comp["unit"],
+        form_molar_mass=form.molar_mass,
+        parent_molar_mass=molecule.molecular_weight or 0.0,
+    )
+
+
+def form_notes(resolved: Sequence[tuple[Molecule, Mapping[str, Any]]]) -> list[str]:
+    """How each weighed form's amount became the parent's (the composition's notes)."""
+    notes = []
+    for molecule, comp in resolved:
+        form: MaterialForm | None = comp.get("material_form")
+        if form is None:
+            continue
+        name = molecule.name or molecule.formula or "the parent"
+        amount, unit = float(comp["amount"]), comp["unit"]
+        if unit in science.MOLE_UNITS:
+            how = f"{amount:g} {unit} of the form is {amount:g} {unit} of {name} (one per formula unit)"
+        else:
+            how = (
+                f"{amount:g} {unit} of the form is {weighed_amount(molecule, comp):.4g} {unit} "
+                f"of {name} (× {molecule.molecular_weight:.2f}/{form.molar_mass:.2f})"
+            )
+        water = (
+            f"; its {form.water_per_parent} water of crystallisation per {name} count as "
+            "solvent water"
+            if form.water_per_parent
+            else ""
+        )
+        notes.append(
+            f"{name} weighed as {form.label} ({form.formula}, {form.molar_mass:.2f} g/mol, "
+            f"{science.MOLAR_MASS_METHOD}): {how}. Moles, osmolality and melting point use "
+            f"{name}{water}."
+        )
+    return notes

@@ -21,6 +21,7 @@ import {
   componentVocabulary,
   convertedAmount,
   exactMatch,
+  formChoiceLabel,
   fmtAmount,
   isReference,
   mixtureBody,
@@ -61,6 +62,7 @@ function rowState(row) {
     amount: row.inputs.amount.value,
     unit: row.inputs.unit.value,
     role: row.inputs.role.value,
+    material_form_id: row.inputs.form.value,
   };
 }
 
@@ -77,6 +79,7 @@ function renumber() {
     row.inputs.amount.name = `${path}.amount`;
     row.inputs.unit.name = `${path}.unit`;
     row.inputs.role.name = `${path}.role`;
+    row.inputs.form.name = `${path}.material_form_id`;
     for (const [field, slot] of Object.entries(row.errors)) slot.dataset.errorFor = `${path}.${field}`;
     row.remove.setAttribute("aria-label", `Remove component ${i + 1}`);
     row.remove.disabled = rows.length === 1;
@@ -91,7 +94,17 @@ function choose(row, molecule, labelText) {
   row.picked.textContent = `✓ ${labelText || moleculeLabel(molecule)}`;
   row.picked.hidden = false;
   row.suggestions.hidden = true;
+  loadForms(row, molecule.id, row.formWanted).catch((exc) => reportUnexpected(exc, live.error));
   schedulePreview();
+}
+
+/** The weighed forms (hydrates, salts) of the chosen molecule, as the row's "Weighed as" choices. */
+async function loadForms(row, moleculeId, selected = "") {
+  const forms = await apiRequest(`/api/v1/molecules/${moleculeId}/forms`, { quiet: true });
+  if (row.molecule_id !== moleculeId) return;
+  replace(row.inputs.form, h("option", { value: "" }, "the molecule itself"), forms.map((f) => h("option", { value: f.id }, formChoiceLabel(f))));
+  row.inputs.form.value = forms.some((f) => f.id === selected) ? selected : "";
+  row.formLabel.hidden = forms.length === 0;
 }
 
 function unchoose(row) {
@@ -101,6 +114,8 @@ function unchoose(row) {
   row.inputs.id.value = "";
   row.picked.textContent = "";
   row.picked.hidden = true;
+  replace(row.inputs.form, h("option", { value: "" }, "the molecule itself"));
+  row.formLabel.hidden = true;
 }
 
 function showSuggestions(row, molecules, text) {
@@ -173,12 +188,14 @@ function addRow(init = {}) {
     amount: h("input", { type: "number", min: "0", step: "any", inputmode: "decimal", placeholder: "e.g. 10" }),
     unit: h("select", {}, vocabulary.units.map((u) => h("option", { value: u }, u))),
     role: h("select", {}, h("option", { value: "" }, "(none)"), vocabulary.roles.map((r) => h("option", { value: r }, r))),
+    form: h("select", {}, h("option", { value: "" }, "the molecule itself")),
   };
   const errors = {
     molecule_id: h("span", { class: "field-error", hidden: true }),
     amount: h("span", { class: "field-error", hidden: true }),
     unit: h("span", { class: "field-error", hidden: true }),
     role: h("span", { class: "field-error", hidden: true }),
+    material_form_id: h("span", { class: "field-error", hidden: true }),
   };
   const row = {
     inputs,
@@ -190,7 +207,9 @@ function addRow(init = {}) {
     picked: h("span", { class: "picked note", hidden: true }),
     suggestions: h("ul", { class: "suggestions", hidden: true }),
     remove: h("button", { type: "button", class: "secondary remove" }, "Remove"),
+    formWanted: init.material_form_id || "",
   };
+  row.formLabel = h("label", { class: "form", hidden: true, title: "Amounts by mass are of this form; converted to the molecule with its molar mass" }, "Weighed as", inputs.form, errors.material_form_id);
   row.el = h(
     "li",
     { class: "component-row" },
@@ -207,6 +226,7 @@ function addRow(init = {}) {
     h("label", { class: "amount" }, "Amount", inputs.amount, errors.amount),
     h("label", { class: "unit" }, "Unit", inputs.unit, errors.unit),
     h("label", { class: "role" }, "Role", inputs.role, errors.role),
+    row.formLabel,
     row.remove,
   );
   inputs.unit.value = init.unit && vocabulary.units.includes(init.unit) ? init.unit : vocabulary.units[0];
@@ -233,6 +253,7 @@ function addRow(init = {}) {
   });
   inputs.amount.addEventListener("input", schedulePreview);
   inputs.role.addEventListener("change", schedulePreview);
+  inputs.form.addEventListener("change", schedulePreview);
   inputs.unit.addEventListener("change", () => convertUnit(row));
   row.remove.addEventListener("click", () => {
     rows.splice(rows.indexOf(row), 1);
@@ -360,6 +381,7 @@ async function loadForEdit(id) {
       amount: c.amount,
       unit: c.unit,
       role: c.role,
+      material_form_id: c.material_form_id,
     });
   }
   // A reference solution becomes the user's own (default scope); an edit keeps the scope.

@@ -131,8 +131,14 @@ export function componentsPayload(rows) {
   return (rows || []).map((r) => {
     const out = { amount: parseAmount(r.amount), unit: r.unit, role: r.role || null };
     if (r.molecule_id) out.molecule_id = r.molecule_id;
+    if (r.material_form_id) out.material_form_id = r.material_form_id;
     return out;
   });
+}
+
+/** A material form as a choice: "dihydrate (C12H26O13, 378.33 g/mol)". */
+export function formChoiceLabel(form) {
+  return `${form.label} (${form.formula}, ${Number(form.molar_mass).toFixed(2)} g/mol)`;
 }
 
 /** Why the live properties cannot be computed yet (null when every row is complete). */

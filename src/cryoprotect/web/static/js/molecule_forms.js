@@ -1,0 +1,85 @@
+// The molecule page's material forms (issue 18): the hydrates and salts that are weighed,
+// with their formula (subscripted) and molar mass (RDKit average molecular weight from the
+// formula); signed-in users add and delete forms.
+import { apiRequest, currentUser, fetchResourceFromApi, guarded, onSubmit } from "./api.js";
+import { $, formValues, h, replace, showSuccess } from "./dom.js";
+
+const root = $("molecule-page");
+const moleculeId = root && root.dataset.moleculeId;
+const url = `/api/v1/molecules/${moleculeId}/forms`;
+const errorEl = $("forms-error");
+
+/** A formula with its counts as subscripts: C12H26O13 → C<sub>12</sub>H<sub>26</sub>O<sub>13</sub>. */
+export function formulaNode(formula) {
+  const parts = String(formula || "").match(/[A-Z][a-z]?|\d+|[^A-Za-z\d]+/g) || [];
+  return h("span", { class: "formula" }, parts.map((p) => (/^\d+$/.test(p) ? h("sub", {}, p) : p)));
+}
+
+/** "O × 2, [Na+] × 3" */
+export function componentsText(components) {
+  return (components || []).map((c) => `${c.smiles} × ${c.count}`).join(", ") || "none (free form)";
+}
+
+/** The request body of the "Add form" form. */
+export function formBody(values) {
+  const components = [[values.smiles, values.count], [values.smiles2, values.count2]]
+    .filter(([smiles]) => smiles && String(smiles).trim())
+    .map(([smiles, count]) => ({ smiles: String(smiles).trim(), count: Number(count ?? 1) }));
+  const body = { components };
+  for (const key of ["label", "supplier", "cas"]) if (values[key]) body[key] = values[key];
+  return body;
+}
+
+function row(form, signedIn) {
+  const remove = signedIn
+    ? h("button", { type: "button", class: "secondary", onclick: guarded(() => removeForm(form), errorEl) }, "Delete")
+    : "";
+  return h(
+    "tr",
+    { "data-form-id": form.id },
+    h("th", { scope: "row" }, form.label),
+    h("td", {}, form.kind),
+    h("td", {}, formulaNode(form.formula)),
+    h("td", { class: "num", title: form.molar_mass_method }, form.molar_mass.toFixed(2)),
+    h("td", { class: "text" }, componentsText(form.components)),
+    h("td", { class: "text" }, [form.supplier, form.cas].filter(Boolean).join(", ") || "—"),
+    h("td", {}, remove),
+  );
+}
+
+async function load() {
+  const [forms, me] = await Promise.all([fetchResourceFromApi(url, { error: errorEl }), currentUser()]);
+  const table = $("forms-table");
+  replace(table.querySelector("tbody"), forms.map((f) => row(f, Boolean(me))));
+  table.hidden = forms.length === 0;
+  $("forms-empty").hidden = forms.length > 0;
+  $("add-form").hidden = !me;
+}
+
+async function removeForm(form) {
+  await apiRequest(`${url}/${form.id}`, { method: "DELETE", error: errorEl });
+  showSuccess($("form-status"), `Deleted the ${form.label} form.`);
+  await load();
+}
+
+if (root) {
+  const formEl = $("form-form");
+  onSubmit(
+    formEl,
+    async () => {
+      const created = await apiRequest(url, {
+        method: "POST",
+        json: formBody(formValues(formEl)),
+        error: errorEl,
+        form: formEl,
+      });
+      await load();
+      showSuccess(
+        $("form-status"),
+        `Added ${created.label}: ${created.formula}, ${created.molar_mass.toFixed(2)} g/mol.`,
+      );
+    },
+    errorEl,
+  );
+  guarded(load, errorEl)();
+}
