@@ -203,6 +203,24 @@ def test_substructure_hydroxyl_on_sp3_carbon(client, chemist) -> None:
     assert bad.status_code == 400 and bad.json["error"]["details"]["field"] == "query"
 
 
+def test_substructure_sulfoxide_drawn_either_way_finds_dmso(client, chemist) -> None:
+    """DMSO is stored charge-separated (C[S+](C)[O-], the ChEMBL convention); a query drawn
+    S=O, as chemists and the structure editor draw it, must still find it."""
+    user, ids = chemist
+    stored = client.get(f"/api/v1/molecules/{ids['dmso']}", headers=user.headers).json
+    assert stored["smiles"] == "C[S+](C)[O-]"
+    for query in ("CS(C)=O", "S=O", "C[S+](C)[O-]", "[#6][SX3](=O)[#6]"):
+        res = client.post(
+            "/api/v1/molecules/search/substructure",
+            json={"query": query, "max_hits": 1000},
+            headers=user.headers,
+        )
+        assert res.status_code == 200, res.json
+        found = {h["id"] for h in res.json["items"]}
+        assert ids["dmso"] in found, query
+        assert not {ids["glycerol"], ids["acetone"]} & found, query
+
+
 def test_substructure_count_job(client, chemist, app) -> None:
     user, _ = chemist
     res = client.post(

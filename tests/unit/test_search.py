@@ -428,3 +428,21 @@ def test_substructure_reads_and_writes_interleave_safely() -> None:
     expected = brute_matches(query, live)
     added = [f"w{r}-3" for r in range(15)]  # bromobenzene; the phenols were removed
     assert index.search(query, max_hits=10_000) == expected + added
+
+
+@pytest.mark.parametrize(
+    ("query", "target", "matches"),
+    [
+        ("CS(C)=O", "C[S+](C)[O-]", True),  # drawn S=O, stored charge-separated
+        ("CS(C)=O", "CS(C)=O", True),
+        ("C[S+](C)[O-]", "CS(C)=O", False),  # an explicit charge is a charge
+        ("N(=O)=O", "C[N+](=O)[O-]", True),  # nitro
+        ("CS(C)=O", "C[S+](C)O", False),  # not an S-OH
+        ("CN=O", "CNO", False),  # nitroso stays a double bond (not a hydroxylamine)
+        ("CC(C)=O", "C[C+](C)[O-]", False),  # carbonyls are not relaxed
+    ],
+)
+def test_query_matches_either_drawing_of_sulfoxide_and_nitro(
+    query: str, target: str, matches: bool
+) -> None:
+    assert Chem.MolFromSmiles(target).HasSubstructMatch(parse_query(query)) is matches

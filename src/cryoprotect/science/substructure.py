@@ -4,7 +4,8 @@ Pure functions over RDKit molecules, used by the substructure index
 (:mod:`cryoprotect.search`), the query cost analysis and depiction:
 
 * :func:`parse_query` reads SMARTS (or SMILES that parse only as SMILES) with RDKit's
-  reason on failure;
+  reason on failure, and lets a sulfoxide or nitro group match in either of its drawings
+  (:func:`either_drawing`);
 * :func:`match_parameters` / :func:`deadline_parameters` are ``HasSubstructMatch``'s
   defaults, the latter giving up at a deadline;
 * :func:`pattern_fingerprint` / :func:`pattern_words` are RDKit's 2048-bit pattern
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from rdkit import Chem, DataStructs
-from rdkit.Chem import rdSubstructLibrary
+from rdkit.Chem import rdqueries, rdSubstructLibrary
 
 from cryoprotect.errors import InvalidStructureError
 from cryoprotect.science.molecules import (
@@ -37,6 +38,7 @@ __all__ = [
     "atom_type",
     "bitvect_words",
     "deadline_parameters",
+    "either_drawing",
     "match_parameters",
     "parse_query",
     "pattern_fingerprint",
@@ -158,5 +160,56 @@ def parse_query(text: str) -> Chem.Mol:
             raise InvalidStructureError(f"Invalid SMARTS or SMILES: {reason}", field="query")
     if query.GetNumAtoms() == 0:
         raise InvalidStructureError("The query has no atoms.", field="query")
+    query = either_drawing(query)
     query.UpdatePropertyCache(strict=False)
     return query
+
+
+# Groups that registration stores charge-separated (the ChEMBL structure pipeline's
+# convention: DMSO as C[S+](C)[O-], nitro as [N+](=O)[O-]) while chemists draw them with
+# S=O / N(=O)=O: the central atom's number and how many terminal oxygens it carries.
+_SEPARATED_GROUPS = {16: 1, 7: 2}  # sulfoxide S(=O); nitro N(=O)=O
+_EITHER_ORDER = "=,-"  # double or single
+
+
+def _terminal_oxygens(atom: Any) -> list[Any]:
+    return [n for n in atom.GetNeighbors() if n.GetAtomicNum() == 8 and n.GetDegree() == 1]
+
+
+def either_drawing(query: Chem.Mol) -> Chem.Mol:
+    """``query`` with its sulfoxide and nitro S=O / N=O bonds matching either drawing.
+
+    The library holds these groups charge-separated (single S+–O− / N+–O− bonds), so a
+    query drawn the textbook way (``CS(C)=O``) would find no DMSO. Each such double bond
+    becomes "double or single" and its oxygen must have exactly one connection (total
+    degree 1, hydrogens counted), which a doubly bonded oxygen has anyway: the query then
+    matches both drawings and nothing new besides (not an S–OH or N–OH). Other double bonds
+    (nitroso N=O, sulfone S(=O)=O, carbonyls) are left as drawn. Returns ``query`` itself
+    when it has no such group.
+    """
+    relaxed: Chem.RWMol | None = None
+    for bond in query.GetBonds():
+        if bond.GetBondType() != Chem.BondType.DOUBLE:
+            continue
+        for centre, oxygen in (
+            (bond.GetBeginAtom(), bond.GetEndAtom()),
+            (bond.GetEndAtom(), bond.GetBeginAtom()),
+        ):
+            wanted = _SEPARATED_GROUPS.get(centre.GetAtomicNum())
+            if (
+                oxygen.GetAtomicNum() != 8
+                or not oxygen.HasQuery()  # a SMILES-only query keeps its bonds as drawn
+                or oxygen.GetDegree() != 1
+                or wanted is None
+                or len(_terminal_oxygens(centre)) != wanted
+            ):
+                continue
+            if relaxed is None:
+                relaxed = Chem.RWMol(query)
+            relaxed.ReplaceBond(
+                bond.GetIdx(), Chem.BondFromSmarts(_EITHER_ORDER), preserveProps=True
+            )
+            relaxed.GetAtomWithIdx(oxygen.GetIdx()).ExpandQuery(
+                rdqueries.TotalDegreeEqualsQueryAtom(1)
+            )
+    return query if relaxed is None else relaxed.GetMol()
