@@ -74,6 +74,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("experiment_page", "/experiments/<uuid:item_id>", "experiment.html"),
     ("protocols_page", "/protocols", "protocols.html"),
     ("protocol_design_page", "/protocols/design", "protocol_design.html"),
+    ("protocol_compare_page", "/protocols/compare", "protocol_compare.html"),
     ("protocol_page", "/protocols/<uuid:item_id>", "protocol.html"),
     ("protocol_recipe_page", "/protocols/<uuid:item_id>/recipe", "protocol_recipe.html"),
     ("toxicity_models_page", "/toxicity-models", "toxicity_models.html"),

@@ -139,6 +139,7 @@ async function compare() {
     ...protocols.map((_, i) => ({ cell: (r) => r.values[i] })),
   ]);
   section.hidden = false;
+  Object.assign(document.getElementById("full-compare-link"), { href: `/protocols/compare${query({ ids: state.compare.join(",") })}`, hidden: state.compare.length > 4 });
   drawCompareChart(protocols);
   section.scrollIntoView({ block: "start" });
 }
