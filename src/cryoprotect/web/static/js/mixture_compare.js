@@ -1,9 +1,9 @@
 // Side-by-side comparison of 2–10 mixtures (POST /api/v1/mixtures/compare).
 import { ApiError, apiRequest, pageStatus, reportUnexpected, showError } from "./api.js";
-import { bodyRow, h, headerRow, replace } from "./dom.js";
+import { bodyRow, fillTable, h, headerRow, replace } from "./dom.js";
 import { compareUrl, parseIds } from "./mixtures_lib.js";
 import { toggle } from "./mixtures_selection_ui.js";
-import { compareRows } from "./mixtures_compare_lib.js";
+import { compareRows, measuredRows } from "./mixtures_compare_lib.js";
 
 const { error, loading } = pageStatus();
 const form = document.getElementById("compare-form");
@@ -62,6 +62,23 @@ function render() {
   }
 }
 
+function renderMeasured() {
+  const rows = measuredRows(results);
+  const measured = document.getElementById("measured-table");
+  document.getElementById("measured-empty").hidden = rows.length > 0;
+  measured.hidden = rows.length === 0;
+  const block = (cell, extra) => [h("span", { class: "value" }, cell.text), cell.detail ? h("span", { class: "hint block" }, cell.detail) : "", extra || ""];
+  fillTable(measured.querySelector("tbody"), rows, [
+    { header: true, cell: (r) => h("a", { href: `/mixtures/${r.mixtureId}` }, r.mixture) },
+    { cell: (r) => r.property },
+    { cell: (r) => block(r.model, r.model.method ? h("span", { class: "hint block" }, `How: ${r.model.method}`) : ""), class: "model" },
+    { cell: (r) => block(r.measured, r.measured.source ? h("span", { class: "hint block source" }, r.measured.source) : ""), class: "measured" },
+    { cell: (r) => r.difference, class: "difference" },
+    { cell: (r) => r.verdict, class: "verdict" },
+  ]);
+  rows.forEach((r, i) => measured.querySelector("tbody").children[i].classList.toggle("disagrees", r.disagrees));
+}
+
 function drawChart() {
   if (typeof Plotly === "undefined") {
     showError(error, "The charting library (Plotly.js) did not load.");
@@ -105,6 +122,7 @@ async function main() {
   document.title = `Compare ${results.map((p) => p.name).join(", ")} · CryoProtect`;
   document.getElementById("compare-content").hidden = false;
   render();
+  renderMeasured();
   drawChart();
   form.addEventListener("change", render);
 }

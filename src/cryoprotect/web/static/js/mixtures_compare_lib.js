@@ -1,7 +1,7 @@
 // Pure helpers of the mixture comparison page (no DOM): the side-by-side rows of up to ten
 // mixtures, each number with its unit and its signed difference from the first mixture.
 // Unit-tested in tests/js/mixtures.test.mjs.
-import { fmt, fmtSig, isNum, label } from "./format.js";
+import { fmt, fmtSig, formatPublished, formatQuantity, formatWith, isNum, label, PRECISION, UNKNOWN } from "./format.js";
 import { amountIn, displayUnit } from "./mixtures_lib.js";
 import { withinRangeText } from "./mixtures_properties_lib.js";
 
@@ -85,4 +85,100 @@ export function compareRows(list, unit = "mol/L") {
     );
   }
   return { names: items.map((p) => (p.version ? `${p.name} v${p.version}` : p.name)), rows };
+}
+
+// --------------------------------------------------------------- measured beside model
+// (issue 18, "Comparisons": POST /mixtures/compare's measured_vs_model, numbers through the
+// precision policy; a model value the API withholds stays "unknown, because …" with its bound.)
+
+const QUANTITY_OF_UNIT = { "°C": "temperature", K: "temperature_k", "degC/min": "rate", "°C/min": "rate" };
+
+/** ``value`` in ``unit`` under the precision policy (the unit's quantity, else 3 s.f.). */
+export function formatMeasure(value, unit) {
+  const quantity = QUANTITY_OF_UNIT[unit];
+  return quantity ? formatQuantity(quantity, value) : formatWith({ ...PRECISION.number, unit: unit || "" }, value);
+}
+
+/** Decimals a tabulated number was published with (as the API sends it: trailing zeros lost). */
+function publishedDigits(value) {
+  const text = String(value);
+  return text.includes(".") && !/e/i.test(text) ? text.split(".")[1].length : 0;
+}
+
+function signed(text, value) {
+  return typeof value === "number" && value > 0 ? `+${text}` : text;
+}
+
+const STATUS_TEXT = {
+  within_range: "inside the validated range",
+  range_unknown: "validated range not recorded",
+  outside_range: "outside the validated range",
+  eutectic_region: "past the eutectic",
+  solute_crystallises: "the solute crystallises",
+  model: "model",
+  no_model: "no model",
+};
+
+function modelCell(entry) {
+  const m = entry.model || {};
+  if (typeof m.value !== "number") {
+    const bound = m.bound?.text ? ` ${m.bound.text}` : "";
+    return { text: m.reason || "unknown", detail: bound.trim(), known: false };
+  }
+  const pm = typeof m.uncertainty === "number" ? ` ± ${formatMeasure(m.uncertainty, entry.unit)}` : "";
+  const how = [STATUS_TEXT[m.status] || m.status, m.provenance].filter(Boolean).join(" · ");
+  return { text: `${formatMeasure(m.value, entry.unit)}${pm}`, detail: how, method: m.method || "", known: true };
+}
+
+function measuredCell(entry) {
+  const m = entry.measured || {};
+  const tabulated = typeof m.basis === "string" && m.basis.startsWith("tabulated");
+  const quantity = QUANTITY_OF_UNIT[entry.unit] || "number";
+  const value = tabulated
+    ? formatPublished(quantity, { value: m.value, digits: publishedDigits(m.value) })
+    : formatMeasure(m.value, entry.unit);
+  const pm = typeof m.uncertainty === "number" ? ` ± ${formatMeasure(m.uncertainty, entry.unit)}` : "";
+  return { text: `${value}${pm}`, detail: [m.basis, m.kind].filter(Boolean).join(" · "), source: m.source || "" };
+}
+
+function differenceText(entry) {
+  if (typeof entry.difference !== "number") return UNKNOWN;
+  const abs = signed(formatMeasure(entry.difference, entry.unit), entry.difference);
+  if (typeof entry.relative_difference !== "number") return abs;
+  const rel = signed(formatQuantity("percent", entry.relative_difference * 100), entry.relative_difference);
+  return `${abs} (${rel} of ${entry.relative_to || "the measured value"})`;
+}
+
+function verdictText(entry) {
+  if (entry.bound_holds === true) return "the measurement respects the model's bound";
+  if (entry.bound_holds === false) return "the measurement breaks the model's bound";
+  if (typeof entry.difference !== "number") return "not compared: the model gives no number";
+  const tol = typeof entry.tolerance === "number" ? formatMeasure(entry.tolerance, entry.unit) : "";
+  if (entry.disagrees === true) return `disagrees: beyond the stated uncertainty ± ${tol}`;
+  if (entry.disagrees === false) return `agrees within the stated uncertainty ± ${tol}`;
+  return "not judged: no uncertainty stated";
+}
+
+/**
+ * One row per mixture and measured property: the model's answer, the measurement with its
+ * source, model − measured (absolute and relative) and the verdict; ``disagrees`` marks rows
+ * to highlight.
+ */
+export function measuredRows(list) {
+  const rows = [];
+  for (const p of list || []) {
+    for (const entry of p.measured_vs_model || []) {
+      rows.push({
+        mixture: p.version ? `${p.name} v${p.version}` : p.name,
+        mixtureId: p.mixture_id,
+        property: entry.label || label(entry.property),
+        model: modelCell(entry),
+        measured: measuredCell(entry),
+        difference: differenceText(entry),
+        verdict: verdictText(entry),
+        disagrees: entry.disagrees === true,
+      });
+    }
+  }
+  return rows;
 }
