@@ -132,6 +132,9 @@ def test_eln_import_page_imports_an_archive_and_links_the_new_records(
     assert href is not None and href.startswith("/experiments/")
     assert href != f"/experiments/{made['experiment']}"  # a new record, not the author's
     assert page.locator("#eln-records a[href^='/mixtures/']:has-text('DMSO 1.4 M')").count() == 1
+    page.set_viewport_size({"width": 390, "height": 844})
+    wider = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert wider <= 0, f"/eln/import scrolls sideways by {wider} px at 390 px"
     _shots(tab, "eln-import")
 
     link.click()
