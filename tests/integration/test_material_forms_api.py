@@ -272,3 +272,96 @@ def test_a_mixture_weighed_as_the_dihydrate(client, make_user) -> None:
     # A form a mixture was weighed with cannot be deleted under it.
     kept = client.delete(f"/api/v1/molecules/{trehalose}/forms/{form['id']}", headers=user.headers)
     assert kept.status_code == 409, kept.json
+
+
+def test_a_mixture_cannot_reach_further_than_its_forms(client, make_user, make_team) -> None:
+    """A team or public mixture weighed with a private form would hide from its readers how
+    its amounts were weighed: refused, naming the component's material_form_id."""
+    user = make_user("forms-reach")
+    team = make_team(user)
+    trehalose = _library(client, "Trehalose")
+    form = client.post(
+        f"/api/v1/molecules/{trehalose}/forms",
+        json={"components": [{"smiles": "O", "count": 2}]},
+        headers=user.headers,
+    ).json
+    component = {
+        "molecule_id": trehalose,
+        "amount": 5.0,
+        "unit": "% w/w",
+        "material_form_id": form["id"],
+    }
+    body = {"name": "reach", "components": [component], "visibility": "team", "team_id": str(team)}
+    refused = client.post("/api/v1/mixtures", json=body, headers=user.headers)
+    assert refused.status_code == 422, refused.json
+    assert refused.json["error"]["details"]["field"] == "components[0].material_form_id"
+
+    private = client.post(
+        "/api/v1/mixtures", json={"name": "reach", "components": [component]}, headers=user.headers
+    )
+    assert private.status_code == 201, private.json
+    widened = client.patch(
+        f"/api/v1/mixtures/{private.json['id']}",
+        json={"visibility": "public"},
+        headers=user.headers,
+    )
+    assert widened.status_code == 422, widened.json
+    assert widened.json["error"]["details"]["field"] == "components[0].material_form_id"
+
+    team_form = client.post(
+        f"/api/v1/molecules/{trehalose}/forms",
+        json={
+            "components": [{"smiles": "O", "count": 2}],
+            "visibility": "team",
+            "team_id": str(team),
+        },
+        headers=user.headers,
+    ).json
+    shared = client.post(
+        "/api/v1/mixtures",
+        json={**body, "components": [{**component, "material_form_id": team_form["id"]}]},
+        headers=user.headers,
+    )
+    assert shared.status_code == 201, shared.json
+
+
+def test_the_database_refuses_a_form_of_a_molecule_the_caller_cannot_see(
+    client, make_user, db
+) -> None:
+    """RLS itself (migration 0020), not only the service: the INSERT policy needs the
+    molecule to be visible, and SELECT hides another user's private form."""
+    import sqlalchemy as sa
+
+    from cryoprotect.db.database import Identity
+    from cryoprotect.db.models import MaterialForm
+    from cryoprotect.errors import PermissionDenied
+
+    owner, outsider = make_user("forms-db-owner"), make_user("forms-db-out")
+    molecule = client.post(
+        "/api/v1/molecules", json={"structure": TREHALOSE_DIHYDRATE}, headers=owner.headers
+    ).json
+    form_id = molecule["standardization"]["material_form"]["id"]
+    values = {
+        "molecule_id": molecule["id"],
+        "kind": "hydrate",
+        "label": "trihydrate",
+        "components": [{"smiles": "O", "count": 3}],
+        "components_key": "O*3",
+        "formula": "C12H28O14",
+        "molar_mass": 396.34,
+        "created_by": outsider.id,
+    }
+    with pytest.raises(PermissionDenied):
+        with db.transaction(Identity.user(outsider.id)) as session:
+            session.execute(sa.insert(MaterialForm).values(**values))
+    # The same row for a molecule the outsider can see (the public library's) is accepted.
+    public = {**values, "molecule_id": _library(client, "Trehalose")}
+    with db.transaction(Identity.user(outsider.id)) as session:
+        session.execute(sa.insert(MaterialForm).values(**public))
+    with db.transaction(Identity.user(outsider.id)) as session:
+        seen = session.scalar(
+            sa.select(sa.func.count()).select_from(MaterialForm).where(MaterialForm.id == form_id)
+        )
+    assert seen == 0
+    with db.transaction(Identity.user(owner.id)) as session:
+        assert session.get(MaterialForm, form_id) is not None

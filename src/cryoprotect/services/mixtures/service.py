@@ -45,7 +45,12 @@ from cryoprotect.services.mixtures.records import (
     MixtureVersionRecord,
 )
 from cryoprotect.services.molecules import find_library_molecule, name_matches
-from cryoprotect.services.molecules.forms import form_for_component, form_notes, weighed_amount
+from cryoprotect.services.molecules.forms import (
+    check_forms_reach,
+    form_for_component,
+    form_notes,
+    weighed_amount,
+)
 from cryoprotect.services.owned import OwnedRows, Scope, author, check_scope
 from cryoprotect.services.solutions import (
     PhaseDiagram,
@@ -81,6 +86,13 @@ def _as_solution_component(
         role=comp.get("role"),
         origin=origin,
     )
+
+
+def _forms_of(
+    resolved: list[tuple[Molecule, Mapping[str, Any]]],
+) -> list[tuple[str | None, MaterialForm | None]]:
+    """Each resolved component's name and the form it was weighed as (None: the molecule)."""
+    return [(m.name or m.formula, c.get("material_form")) for m, c in resolved]
 
 
 class MixtureService(OwnedRows[Mixture, MixtureRecord]):
@@ -311,6 +323,7 @@ class MixtureService(OwnedRows[Mixture, MixtureRecord]):
         with self.db.transaction(actor.identity) as session:
             resolved = self._resolve_components(session, components)
             self._validate_physics(session, resolved, carrier)
+            check_forms_reach(_forms_of(resolved), owner.visibility, owner.team_id)
             mixture = Mixture(
                 name=name,
                 description=description,
@@ -386,9 +399,22 @@ class MixtureService(OwnedRows[Mixture, MixtureRecord]):
                     sa.delete(MixtureComponent).where(MixtureComponent.mixture_id == mixture_id)
                 )
                 self._write_components(session, mixture_id, user_id, resolved)
+                check_forms_reach(_forms_of(resolved), mixture.visibility, mixture.team_id)
             elif "carrier" in changes:
                 resolved = self._resolve_components(session, self._inputs(session, mixture_id))
                 self._validate_physics(session, resolved, mixture.carrier)
+            if "components" not in changes and {"visibility", "team_id"} & set(changes):
+                stored = self._components(session, mixture_id)
+                forms = [
+                    (
+                        c.name,
+                        None
+                        if c.material_form_id is None
+                        else session.get(MaterialForm, c.material_form_id),
+                    )
+                    for c in stored
+                ]
+                check_forms_reach(forms, mixture.visibility, mixture.team_id)
             self._snapshot(session, mixture, user_id)
             return self._record(session, mixture)
 

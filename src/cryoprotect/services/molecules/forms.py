@@ -259,6 +259,34 @@ def form_for_component(
     return form
 
 
+def check_forms_reach(
+    forms: Sequence[tuple[str | None, MaterialForm | None]],
+    visibility: str,
+    team_id: uuid.UUID | None,
+) -> None:
+    """Everyone who may read a mixture must be able to see the forms its amounts were
+    weighed as: a team mixture needs public forms or forms of that team, a public mixture
+    public forms (a private mixture's reader resolved them already).
+
+    Args:
+        forms: each component's name and form (None: weighed as the molecule itself).
+
+    Raises:
+        ValidationError: naming ``components[i].material_form_id``.
+    """
+    for index, (name, form) in enumerate(forms):
+        if form is None or visibility == "private" or form.visibility == "public":
+            continue
+        if visibility == "team" and form.visibility == "team" and form.team_id == team_id:
+            continue
+        raise ValidationError(
+            f"The {form.label} form of {name} is {form.visibility}: readers of a "
+            f"{visibility} mixture could not see how its amounts were weighed. Record or "
+            "share the form in the mixture's scope first.",
+            field=f"components[{index}].material_form_id",
+        )
+
+
 def weighed_amount(molecule: Molecule, comp: Mapping[str, Any]) -> float:
     """A component's amount of the molecule itself: as given, or converted from the weighed
     form (``comp["material_form"]``) by :func:`~cryoprotect.science.material_forms.parent_amount`."""
