@@ -138,6 +138,7 @@ def test_wide_list_tables_fit_at_1366_and_scroll_in_their_box_at_390(
     desktop = box_scroll(page, table)
     assert desktop["boxed"] and desktop["overflowX"] == "auto"
     assert desktop["boxRight"] <= DESKTOP["width"]
+    assert desktop["scroll"] <= desktop["client"], f"{table} does not fit at 1366 px: {desktop}"
     tab.shot(f"layout-{name}-1366x900")
 
     page.set_viewport_size(PHONE)
