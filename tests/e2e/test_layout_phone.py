@@ -151,3 +151,35 @@ def test_wide_list_tables_fit_at_1366_and_scroll_in_their_box_at_390(
     assert phone["moved"] > 0, "scrolling the table's box does not move the table"
     tab.shot(f"layout-{name}-390x844")
     tab.assert_no_js_errors()
+
+
+CHANGED_PAGES = (
+    ("mixtures", "/mixtures"),
+    ("models", "/models"),
+    ("teams", "/teams"),
+    ("profile", "/profile"),
+    ("verification-queue", "/experiments/queue"),
+    ("home", "/"),
+)
+
+
+@pytest.mark.parametrize(("name", "path"), CHANGED_PAGES)
+def test_other_changed_pages_fit_both_widths(tab: Tab, author: str, name: str, path: str) -> None:
+    """The other pages whose numbers or timestamps changed: no sideways page scroll at either
+    width (tables scroll in their box), and screenshots of both."""
+    page = tab.page
+    tab.sign_in_with_token(author)
+    for size in (DESKTOP, PHONE):
+        page.set_viewport_size(size)
+        tab.goto(path)
+        page.wait_for_load_state("networkidle")
+        assert page_overflow(page) <= 0, f"{path} scrolls sideways at {size['width']} px"
+        tab.shot(f"layout-{name}-{size['width']}x{size['height']}")
+    # a timestamp in a table reads as local date and time with the ISO form in its title
+    times = page.locator("main table time").all()
+    if name == "mixtures":  # the public reference mixtures are listed with their update time
+        assert times, "no timestamp in the mixture list"
+    for cell in times:
+        assert cell.get_attribute("title") == cell.get_attribute("datetime")
+        assert "T" not in cell.inner_text()
+    tab.assert_no_js_errors()
