@@ -6,7 +6,7 @@
 // charts), and the comparison with each candidate alone. Nothing is computed here that the
 // API did not send; a null the API sends is shown with its reason.
 // Unit-tested with Node's built-in test runner (tests/js/cocktail.test.mjs).
-import { fmt, fmtDuration, fmtSig, isNum, numberOrText } from "./format.js";
+import { fmt, fmtSig, formatTime, isNum, numberOrText } from "./format.js";
 import { osmoticLimits } from "./protocols_lib.js";
 import { compositionText } from "./toxicity_lib.js";
 
@@ -172,7 +172,7 @@ export function paretoRows(result) {
     margin: marginText(p.vitrification),
     prediction: predictionText(p.prediction),
     binding: bindingText(p.binding_constraints),
-    duration: fmtDuration(p.total_duration_s),
+    duration: formatTime(p.total_duration_s),
   }));
 }
 
@@ -251,7 +251,7 @@ export function oneCpaRows(result) {
       sameMargin: isNum(margin) && isNum(bestMargin) ? Math.abs(margin - bestMargin) <= 1e-6 * Math.max(1, Math.abs(bestMargin)) : null,
       prediction: predictionText(d.prediction),
       ratio: isNum(s.ratio) ? fmtSig(s.ratio, "", 3) : "unknown: −ln S of this design is not positive",
-      duration: fmtDuration(d.total_duration_s),
+      duration: formatTime(d.total_duration_s),
     };
   });
   return { available: true, rows };

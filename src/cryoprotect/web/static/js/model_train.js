@@ -16,7 +16,7 @@ import {
   signedInUser,
 } from "./api.js";
 import { h, replace } from "./dom.js";
-import { fmtDuration } from "./format.js";
+import { formatTime } from "./format.js";
 import { myTeams, scopeControls } from "./scope_ui.js";
 import {
   ALGORITHM_DESCRIPTIONS,
@@ -111,7 +111,7 @@ async function poll(jobId, model) {
     const progress = trainingProgress(job, latest);
     bar.value = progress.fraction;
     text.textContent = progress.text;
-    elapsed.textContent = `Elapsed: ${fmtDuration((Date.now() - started) / 1000)}`;
+    elapsed.textContent = `Elapsed: ${formatTime((Date.now() - started) / 1000)}`;
     if (progress.done) {
       if (progress.failed) showError(error, progress.text);
       return progress;
