@@ -71,6 +71,12 @@ def test_share_link_from_the_record_page_shows_that_record_until_revoked_from_th
     rows.first.wait_for()
     assert rows.count() == 1
     assert rows.first.locator("td").nth(1).text_content() == "active"
+    page.set_viewport_size({"width": 390, "height": 844})
+    right = page.evaluate(
+        "Math.max(...[...document.querySelectorAll('.share *')]"
+        ".map((e) => e.getBoundingClientRect().right)) - window.innerWidth"
+    )
+    assert right <= 0, f"the share controls reach {right} px past a 390 px screen"
     _shots(tab, f"share-{resource}-page")
 
     with open_tab(browser, live_server) as anonymous:  # its own storage: no token
