@@ -3,6 +3,7 @@
 // formula); signed-in users add and delete forms.
 import { apiRequest, currentUser, fetchResourceFromApi, guarded, onSubmit } from "./api.js";
 import { $, formValues, h, replace, showSuccess } from "./dom.js";
+import { componentsText, formBody, formulaParts } from "./molecule_forms_lib.js";
 
 const root = $("molecule-page");
 const moleculeId = root && root.dataset.moleculeId;
@@ -10,24 +11,8 @@ const url = `/api/v1/molecules/${moleculeId}/forms`;
 const errorEl = $("forms-error");
 
 /** A formula with its counts as subscripts: C12H26O13 → C<sub>12</sub>H<sub>26</sub>O<sub>13</sub>. */
-export function formulaNode(formula) {
-  const parts = String(formula || "").match(/[A-Z][a-z]?|\d+|[^A-Za-z\d]+/g) || [];
-  return h("span", { class: "formula" }, parts.map((p) => (/^\d+$/.test(p) ? h("sub", {}, p) : p)));
-}
-
-/** "O × 2, [Na+] × 3" */
-export function componentsText(components) {
-  return (components || []).map((c) => `${c.smiles} × ${c.count}`).join(", ") || "none (free form)";
-}
-
-/** The request body of the "Add form" form. */
-export function formBody(values) {
-  const components = [[values.smiles, values.count], [values.smiles2, values.count2]]
-    .filter(([smiles]) => smiles && String(smiles).trim())
-    .map(([smiles, count]) => ({ smiles: String(smiles).trim(), count: Number(count ?? 1) }));
-  const body = { components };
-  for (const key of ["label", "supplier", "cas"]) if (values[key]) body[key] = values[key];
-  return body;
+function formulaNode(formula) {
+  return h("span", { class: "formula" }, formulaParts(formula).map((p) => (p.sub ? h("sub", {}, p.text) : p.text)));
 }
 
 function row(form, signedIn) {

@@ -1,0 +1,26 @@
+// Pure helpers of the molecule page's material forms (issue 18): formula parts for
+// subscripts, the components as text, and the "Add form" request body.
+
+/** A formula split for display: [{ text, sub }] with sub true for an atom count (C12 → C, 12). */
+export function formulaParts(formula) {
+  const parts = String(formula || "").match(/[A-Z][a-z]?|\d+|[^A-Za-z\d]+/g) || [];
+  return parts.map((text) => ({ text, sub: /^\d+$/.test(text) }));
+}
+
+/** "O × 2, [Na+] × 3" (or "none (free form)"). */
+export function componentsText(components) {
+  return (components || []).map((c) => `${c.smiles} × ${c.count}`).join(", ") || "none (free form)";
+}
+
+/** The request body of the "Add form" form (up to two components; empty ones left out). */
+export function formBody(values) {
+  const components = [
+    [values.smiles, values.count],
+    [values.smiles2, values.count2],
+  ]
+    .filter(([smiles]) => smiles && String(smiles).trim())
+    .map(([smiles, count]) => ({ smiles: String(smiles).trim(), count: Number(count ?? 1) }));
+  const body = { components };
+  for (const key of ["label", "supplier", "cas"]) if (values[key]) body[key] = values[key];
+  return body;
+}
