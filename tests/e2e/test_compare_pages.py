@@ -16,19 +16,16 @@ compare-mixtures-*.png.
 from __future__ import annotations
 
 import uuid
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import Tab
+from tests.integration.test_compare_api import _mixture, _protocol
 
 pytestmark = pytest.mark.e2e
 
-REQUEST = {
-    "cell_type": "rhesus_mii_oocyte",
-    "target": {"components": [{"name": "Dimethyl sulfoxide", "amount": 1.4, "unit": "mol/L"}]},
-    "temperature_c": 22.0,
-}
 SIZES = ((1366, 900), (390, 844))
 
 
@@ -42,36 +39,31 @@ def scientist(app: Any) -> dict[str, Any]:
     token = client.post("/api/v1/auth/login", json={"email": email, "password": password}).json[
         "access_token"
     ]
-    headers = {"Authorization": f"Bearer {token}"}
-    protocols = []
-    for steps in (2, 3):
-        res = client.post(
-            "/api/v1/protocols",
-            json={
-                "name": f"DMSO {steps} steps {uuid.uuid4().hex[:4]}",
-                "design_request": {**REQUEST, "max_steps": steps},
-            },
-            headers=headers,
-        )
-        assert res.status_code == 201, res.json
-        protocols.append(res.json)
-    mixtures = []
-    for percent in (20, 18):
-        res = client.post(
-            "/api/v1/mixtures",
-            json={
-                "name": f"Glycerol {percent} % w/w {uuid.uuid4().hex[:4]}",
-                "components": [{"name": "Glycerol", "amount": percent, "unit": "% w/w"}],
-            },
-            headers=headers,
-        )
-        assert res.status_code == 201, res.json
-        mixtures.append(res.json)
+    user = SimpleNamespace(headers={"Authorization": f"Bearer {token}"})
+    suffix = uuid.uuid4().hex[:4]
+    protocols = [_protocol(client, user, f"DMSO {n} steps {suffix}", n) for n in (2, 3)]
+    mixtures = [_mixture(client, user, f"Glycerol {w} % w/w {suffix}", w) for w in (20.0, 18.0)]
     compared = client.post(
-        "/api/v1/mixtures/compare", json={"ids": [m["id"] for m in mixtures]}, headers=headers
+        "/api/v1/mixtures/compare", json={"ids": [m["id"] for m in mixtures]}, headers=user.headers
     )
     assert compared.status_code == 200, compared.json
     return {"token": token, "protocols": protocols, "mixtures": mixtures, "compared": compared.json}
+
+
+def _open(tab: Tab, scientist: dict[str, Any], page_path: str, ids: list[str]) -> Any:
+    """Sign in, open ``page_path?ids=…`` at 1366×900 and return the page."""
+    tab.sign_in_with_token(scientist["token"])
+    tab.page.set_viewport_size({"width": 1366, "height": 900})
+    tab.goto(f"{page_path}?ids={','.join(ids)}")
+    return tab.page
+
+
+def _shots(tab: Tab, name: str) -> None:
+    for width, height in SIZES:
+        tab.page.set_viewport_size({"width": width, "height": height})
+        tab.page.wait_for_timeout(300)  # Plotly's responsive relayout
+        tab.shot(f"{name}-{width}x{height}")
+    tab.assert_no_js_errors()
 
 
 def _plotly_traces(tab: Tab, element_id: str) -> list[dict[str, Any]]:
@@ -84,11 +76,8 @@ def _plotly_traces(tab: Tab, element_id: str) -> list[dict[str, Any]]:
 def test_protocol_compare_page(tab: Tab, scientist: dict[str, Any]) -> None:
     from playwright.sync_api import expect
 
-    page = tab.page
     first, second = scientist["protocols"]
-    tab.sign_in_with_token(scientist["token"])
-    page.set_viewport_size({"width": 1366, "height": 900})
-    tab.goto(f"/protocols/compare?ids={first['id']},{second['id']}")
+    page = _open(tab, scientist, "/protocols/compare", [first["id"], second["id"]])
 
     table = page.locator("#conditions-table")
     expect(table).to_be_visible()
@@ -121,21 +110,14 @@ def test_protocol_compare_page(tab: Tab, scientist: dict[str, Any]) -> None:
     assert bands == [[0.6, 1.4]]  # both share the cell type's limits: one band
     expect(page.locator("#step-tables table")).to_have_count(2)
     expect(page.locator("#steps-0 tbody tr")).to_have_count(len(first["steps"]))
-    for width, height in SIZES:
-        page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(300)  # Plotly's responsive relayout
-        tab.shot(f"compare-protocols-{width}x{height}")
-    tab.assert_no_js_errors()
+    _shots(tab, "compare-protocols")
 
 
 def test_mixture_compare_page_measured_beside_model(tab: Tab, scientist: dict[str, Any]) -> None:
     from playwright.sync_api import expect
 
-    page = tab.page
     mixtures = scientist["mixtures"]
-    tab.sign_in_with_token(scientist["token"])
-    page.set_viewport_size({"width": 1366, "height": 900})
-    tab.goto(f"/mixtures/compare?ids={mixtures[0]['id']},{mixtures[1]['id']}")
+    page = _open(tab, scientist, "/mixtures/compare", [m["id"] for m in mixtures])
 
     table = page.locator("#measured-table")
     expect(table).to_be_visible()
@@ -157,8 +139,4 @@ def test_mixture_compare_page_measured_beside_model(tab: Tab, scientist: dict[st
         verdict = "disagrees" if entry["disagrees"] else "agrees within"
         expect(row.locator("td.verdict")).to_contain_text(verdict)
         assert ("disagrees" in (row.get_attribute("class") or "")) is bool(entry["disagrees"])
-    for width, height in SIZES:
-        page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(300)
-        tab.shot(f"compare-mixtures-{width}x{height}")
-    tab.assert_no_js_errors()
+    _shots(tab, "compare-mixtures")
