@@ -1,5 +1,9 @@
 // Pure formatting helpers shared by the pages (no DOM): numbers always with their unit.
 // Unit-tested with Node's built-in test runner (tests/js/).
+// New code formats numbers through the precision policy (precision.js, re-exported at the end:
+// formatQuantity, formatInUnit, formatTime, formatTimestamp, formulaParts). fmt, fmtSig,
+// fmtDuration and fmtDate below keep the digits their remaining call sites pass (the pages'
+// tests pin those texts, e.g. "0.000" distances and UTC "YYYY-MM-DD HH:MM" histories).
 
 /** A finite number? */
 export const isNum = (x) => typeof x === "number" && Number.isFinite(x);
