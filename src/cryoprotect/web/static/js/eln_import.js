@@ -5,7 +5,7 @@
 import { apiRequest, onSubmit, pageStatus, reportUnexpected, signedInUser } from "./api.js";
 import { $, fillTable, h, replace } from "./dom.js";
 import { importSummary, kindLabel, recordHref } from "./eln_import_lib.js";
-import { myTeams, scopeControls } from "./scope_ui.js";
+import { myTeams, scopeControls, scopedUpload } from "./scope_ui.js";
 
 const { error, loading } = pageStatus();
 const form = $("eln-form");
@@ -31,12 +31,7 @@ async function main() {
   const scope = scopeControls(form, await myTeams(error));
   const button = $("eln-import-button");
   onSubmit(form, async () => {
-    const file = form.elements.file.files[0];
-    const data = new FormData();
-    if (file) data.append("file", file, file.name);
-    const { visibility, team_id } = scope.value();
-    data.append("visibility", visibility);
-    if (team_id) data.append("team_id", team_id);
+    const data = scopedUpload(form, scope);
     $("eln-report").hidden = true;
     button.disabled = true;
     try {

@@ -4,7 +4,7 @@ import { apiRequest, currentUser, onSubmit, pageStatus, reportUnexpected } from 
 import { fillTable, h } from "./dom.js";
 import { reportOf } from "./jobs_ui.js";
 import { IMPORT_COLUMNS, importSummary, templateCsv } from "./experiments_lib.js";
-import { myTeams, scopeControls } from "./scope_ui.js";
+import { myTeams, scopeControls, scopedUpload } from "./scope_ui.js";
 
 const { error, loading } = pageStatus();
 const form = document.getElementById("import-form");
@@ -41,12 +41,7 @@ async function main() {
   }
   const scope = scopeControls(form, await myTeams(error));
   onSubmit(form, async () => {
-    const file = form.elements.file.files[0];
-    const data = new FormData();
-    if (file) data.append("file", file, file.name);
-    const { visibility, team_id } = scope.value();
-    data.append("visibility", visibility);
-    if (team_id) data.append("team_id", team_id);
+    const data = scopedUpload(form, scope);
     data.append("atomic", form.elements.atomic.checked ? "true" : "false");
     const button = document.getElementById("import-button");
     button.disabled = true;

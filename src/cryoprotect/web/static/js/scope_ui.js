@@ -71,3 +71,17 @@ export function scopeControls(form, teams, { initial = null } = {}) {
     },
   };
 }
+
+/**
+ * The multipart body of an import form: its chosen file (field ``file``, left out when none
+ * is chosen, so the API names the missing field) and the scope ``controls`` give the new records.
+ */
+export function scopedUpload(form, controls) {
+  const data = new FormData();
+  const file = form.elements.file.files[0];
+  if (file) data.append("file", file, file.name);
+  const { visibility, team_id } = controls.value();
+  data.append("visibility", visibility);
+  if (team_id) data.append("team_id", team_id);
+  return data;
+}
