@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from cryoprotect.science import thermo
+from cryoprotect.science import glass, thermo
 
 pytestmark = pytest.mark.integration
 
@@ -100,3 +100,29 @@ def test_mixture_compare_puts_the_measured_melting_point_beside_the_model(client
 
     denied = client.post("/api/v1/mixtures/compare", json={"ids": ids}, headers=bob.headers)
     assert denied.status_code == 404
+
+
+def test_named_solutions_put_published_rates_beside_the_vitrification_answer(client):
+    found = {}
+    for name in ("DP6", "VS55"):
+        items = client.get(f"/api/v1/mixtures?q={name}&per_page=50").json["items"]
+        found[name] = next(m["id"] for m in items if m["name"] == name)
+    res = client.post("/api/v1/mixtures/compare", json={"ids": list(found.values())})
+    assert res.status_code == 200, res.json
+    published = {
+        (m.solution, m.property): m.value for m in glass.load_measured_solution_properties()
+    }
+    for name, props in zip(found, res.json, strict=True):
+        entries = {e["property"]: e for e in props["measured_vs_model"]}
+        for prop in ("critical_cooling_rate", "critical_warming_rate"):
+            entry = entries[prop]
+            assert entry["measured"]["value"] == published[(name, prop)]
+            model = props["vitrification"][prop]
+            assert entry["model"]["value"] == model["value"]
+            assert entry["model"]["status"] == model["status"]
+            if model["value"] is None:  # no number: the reason, and the bound checked instead
+                assert entry["difference"] is None and entry["model"]["reason"]
+            else:
+                assert entry["difference"] == pytest.approx(
+                    model["value"] - published[(name, prop)]
+                )

@@ -44,3 +44,10 @@ def test_no_model_number_checks_the_bound_instead():
     assert kept["difference"] is None and kept["bound_holds"] is True and kept["disagrees"] is False
     broken = compared(model, {"value": -10.0}, reference=-10.0)
     assert broken["bound_holds"] is False and broken["disagrees"] is True
+
+
+def test_rate_bounds_are_read_by_their_own_field_name():
+    bound = {"relation": "below", "value_c_per_min": 10.0, "text": "CCR is below 10 °C/min"}
+    model = {"value": None, "bound": bound}
+    assert compared(model, {"value": 2.5}, reference=2.5)["bound_holds"] is True
+    assert compared(model, {"value": 40.0}, reference=40.0)["disagrees"] is True

@@ -31,6 +31,11 @@ TABULATED_TOLERANCE_PERCENT = 0.05
 # (the CRC table steps by 0.5–2 % w/w below 40 % w/w); wider gaps give no measured value.
 MAX_INTERPOLATION_GAP_PERCENT = 2.0
 
+# Measured critical rates are set beside vitrification's answer for the same composition
+# (published binary data, null with a bound outside it); both in °C/min.
+RATE_PROPERTIES = ("critical_cooling_rate", "critical_warming_rate")
+RATE_UNITS = ("degC/min", "°C/min")
+
 FIT_UNCERTAINTY = (
     "root-mean-square residual of these coefficients' fit to the published freezing points "
     "(osmotic_virial_fits.json)"
@@ -106,7 +111,8 @@ def _bound_holds(bound: dict[str, Any] | None, measured: float) -> bool | None:
     """Whether a measured value respects the bound the model still gives (None: no bound)."""
     if not bound:
         return None
-    relation, value, high = bound.get("relation"), bound.get("value"), bound.get("value_high")
+    relation, high = bound.get("relation"), bound.get("value_high")
+    value = bound.get("value", bound.get("value_c_per_min"))  # rate bounds name it so
     if not isinstance(value, int | float):
         return None
     if relation in ("below", "at_or_below"):
@@ -180,8 +186,9 @@ def _melting_point_entry(props: MixtureProperties) -> dict[str, Any] | None:
 
 
 def _named_entries(props: MixtureProperties) -> list[dict[str, Any]]:
-    """Measured properties of a named literature solution, with the model's Tg beside the
-    measured glass transition; the other measured properties have no model counterpart."""
+    """Measured properties of a named literature solution: beside the measured glass
+    transition the model's Tg, beside measured critical rates the vitrification answer; other
+    measured properties have no model counterpart."""
     out = []
     for m in props.measurements:
         measured = {**m, "uncertainty": m.get("uncertainty"), "kind": "literature"}
@@ -200,6 +207,15 @@ def _named_entries(props: MixtureProperties) -> list[dict[str, Any]]:
                 "bound": None,
                 "method": tg.get("method"),
                 "provenance": "model",
+            }
+            figures = compared(model, measured, reference=float(m["value"]))
+        elif m.get("property") in RATE_PROPERTIES and m.get("unit") in RATE_UNITS:
+            rate = props.vitrification.get(m["property"]) or {}
+            model = {
+                **{k: rate.get(k) for k in ("value", "status", "reason", "bound", "method")},
+                "provenance": rate.get("provenance"),
+                "uncertainty": None,
+                "uncertainty_method": None,
             }
             figures = compared(model, measured, reference=float(m["value"]))
         else:
