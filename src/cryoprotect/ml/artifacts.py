@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import struct
 import zipfile
 from dataclasses import dataclass
@@ -47,6 +46,7 @@ from cryoprotect.ml.domain import ApplicabilityDomain
 from cryoprotect.ml.features import featurizer_from_state
 from cryoprotect.ml.targets import link_from_state
 from cryoprotect.ml.train import TrainedModel, library_versions
+from cryoprotect.science.jsonable import jsonable
 
 FORMAT = "cryoprotect-model"
 FORMAT_VERSION = 1
@@ -128,19 +128,6 @@ class ModelArtifact:
         return cls(manifest=manifest, weights=data[head + length :])
 
 
-def _clean(value: Any) -> Any:
-    """JSON-safe copy: NaN/inf → None, numpy scalars → Python, tuples → lists."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.generic):
-        return _clean(value.item())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def canonical_json(value: Any) -> str:
     """Sorted-key, compact JSON (what the manifest checksum is computed over)."""
     return json.dumps(
@@ -181,7 +168,7 @@ def save(model: TrainedModel) -> ModelArtifact:
         compresslevel=6,
     )
     featurizer_state = model.featurizer.get_state()
-    manifest: dict[str, Any] = _clean(
+    manifest: dict[str, Any] = jsonable(
         {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,

@@ -32,7 +32,14 @@ from cryoprotect.db.models import (
 )
 from cryoprotect.errors import NotFound, PermissionDenied, ValidationError
 from cryoprotect.services.actor import Actor
-from cryoprotect.services.common import DEFAULT_PER_PAGE, Page, paginate
+from cryoprotect.services.common import (
+    DEFAULT_PER_PAGE,
+    Page,
+    inserted,
+    narrowed,
+    paginate,
+    record_from,
+)
 
 TOKEN_BYTES = 32
 DEFAULT_DAYS = 7
@@ -68,17 +75,7 @@ class ShareLinkRecord:
             status = "expired"
         else:
             status = "active"
-        return cls(
-            id=row.id,
-            resource_type=row.resource_type,
-            resource_id=row.resource_id,
-            team_id=row.team_id,
-            created_by=row.created_by,
-            created_at=row.created_at,
-            expires_at=row.expires_at,
-            revoked_at=row.revoked_at,
-            status=status,
-        )
+        return record_from(cls, row, status=status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,10 +152,7 @@ class ShareLinkService:
                 created_by=user_id,
                 expires_at=sa.func.now() + sa.func.make_interval(0, 0, 0, expires_in_days),
             )
-            session.add(link)
-            session.flush()
-            session.refresh(link)
-            return NewShareLink(ShareLinkRecord.of(link, _now(session)), token)
+            return NewShareLink(ShareLinkRecord.of(inserted(session, link), _now(session)), token)
 
     def list(
         self,
@@ -171,19 +165,15 @@ class ShareLinkService:
     ) -> Page[ShareLinkRecord]:
         """The links the caller made or administers (newest first), optionally of one record."""
         actor.require_user()
-        query = sa.select(ShareLink).order_by(ShareLink.created_at.desc(), ShareLink.id)
-        if resource is not None:
-            query = query.where(ShareLink.resource_type == resource)
-        if resource_id is not None:
-            query = query.where(ShareLink.resource_id == resource_id)
+        query = narrowed(
+            sa.select(ShareLink).order_by(ShareLink.created_at.desc(), ShareLink.id),
+            (ShareLink.resource_type, resource),
+            (ShareLink.resource_id, resource_id),
+        )
         with self.db.transaction(actor.identity) as session:
-            result = paginate(session, query, page, per_page)
             now = _now(session)
-            return Page(
-                [ShareLinkRecord.of(row, now) for row in result.items],
-                result.total,
-                result.page,
-                result.per_page,
+            return paginate(session, query, page, per_page).map(
+                lambda row: ShareLinkRecord.of(row, now)
             )
 
     def revoke(self, actor: Actor, link_id: uuid.UUID) -> ShareLinkRecord:

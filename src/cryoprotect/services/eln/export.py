@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +26,7 @@ from cryoprotect.db.models import (
     Protocol,
 )
 from cryoprotect.errors import NotFound, ValidationError
+from cryoprotect.science.jsonable import jsonable
 from cryoprotect.services.eln.archive import CrateRecord, ref_of
 from cryoprotect.services.experiments.base import CONTENT_FIELDS
 
@@ -60,19 +60,6 @@ PROTOCOL_FIELDS = (
 )
 
 
-def plain(value: Any) -> Any:
-    """JSON-ready: ids and dates as text, tuples as lists, recursively."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
 def swap(value: Any, mapping: dict[str, str]) -> Any:
     """``value`` with every string that is a key of ``mapping`` replaced by its value."""
     if isinstance(value, dict):
@@ -85,7 +72,7 @@ def swap(value: Any, mapping: dict[str, str]) -> Any:
 
 
 def _columns(row: Any, names: Sequence[str]) -> dict[str, Any]:
-    return {name: plain(getattr(row, name)) for name in names}
+    return {name: jsonable(getattr(row, name)) for name in names}
 
 
 def _visible(session: Session, model: Any, ids: Sequence[uuid.UUID], field: str) -> list[Any]:
@@ -124,8 +111,8 @@ def _record(kind: str, row: Any, name: str, data: dict[str, Any]) -> CrateRecord
         source_id=str(row.id),
         name=name,
         data=data,
-        created_at=plain(row.created_at),
-        updated_at=plain(row.updated_at),
+        created_at=jsonable(row.created_at),
+        updated_at=jsonable(row.updated_at),
         author=author,
     )
 

@@ -38,6 +38,7 @@ from cryoprotect.services.experiments import ExperimentService
 from cryoprotect.services.mixtures import MixtureService
 from cryoprotect.services.molecules import insert_properties
 from cryoprotect.services.molecules.records import clean_synonyms
+from cryoprotect.services.owned import Author
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -65,35 +66,19 @@ class ImportReport:
 
 
 @dataclass
-class Scope:
-    """Who imports and into which scope."""
-
-    user_id: uuid.UUID
-    visibility: str
-    team_id: uuid.UUID | None
-
-    def columns(self) -> dict[str, Any]:
-        return {"visibility": self.visibility, "team_id": self.team_id, "created_by": self.user_id}
-
-
 class Importer:
-    """Creates an archive's records in one session (the caller's transaction)."""
+    """Creates an archive's records in one session (the caller's transaction), owned by
+    ``scope`` (the importer and the scope they chose, checked by :func:`author`)."""
 
-    def __init__(
-        self,
-        session: Session,
-        scope: Scope,
-        mixtures: MixtureService,
-        experiments: ExperimentService,
-    ) -> None:
-        self.session = session
-        self.scope = scope
-        self.mixtures = mixtures
-        self.experiments = experiments
-        self.ids: dict[str, str] = {}  # archive @id -> id here
-        self.done: list[ImportedRecord] = []
-        self.warnings: list[str] = []
-        self.versions: dict[uuid.UUID, int] = {}  # imported mixture -> its version
+    session: Session
+    scope: Author
+    mixtures: MixtureService
+    experiments: ExperimentService
+    ids: dict[str, str] = field(default_factory=dict, init=False)  # archive @id -> id here
+    done: list[ImportedRecord] = field(default_factory=list, init=False)
+    warnings: list[str] = field(default_factory=list, init=False)
+    #: imported mixture -> its version
+    versions: dict[uuid.UUID, int] = field(default_factory=dict, init=False)
 
     def run(self, records: list[CrateRecord]) -> ImportReport:
         if not records:

@@ -4,33 +4,30 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, datetime
+from typing import Unpack
 
 from cryoprotect.db.database import Database
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.eln.archive import read_archive, write_archive
 from cryoprotect.services.eln.export import collect
-from cryoprotect.services.eln.importer import Importer, ImportReport, Scope
+from cryoprotect.services.eln.importer import Importer, ImportReport
 from cryoprotect.services.experiments import ExperimentService
 from cryoprotect.services.mixtures import MixtureService
-from cryoprotect.services.molecules import MoleculeService, check_scope
+from cryoprotect.services.molecules import MoleculeService
+from cryoprotect.services.owned import Scope, author
 
 
+@dataclass(frozen=True)
 class ElnService:
     """Export and import ``.eln`` (RO-Crate) archives under the caller's identity."""
 
-    def __init__(
-        self,
-        db: Database,
-        *,
-        mixtures: MixtureService,
-        experiments: ExperimentService,
-        molecules: MoleculeService,
-    ) -> None:
-        self.db = db
-        self.mixtures = mixtures
-        self.experiments = experiments
-        self.molecules = molecules
+    db: Database
+    _: KW_ONLY
+    mixtures: MixtureService
+    experiments: ExperimentService
+    molecules: MoleculeService
 
     def export(
         self,
@@ -60,19 +57,13 @@ class ElnService:
         self,
         actor: Actor,
         blob: bytes,
-        *,
-        visibility: str = "private",
-        team_id: uuid.UUID | None = None,
+        **scope: Unpack[Scope],
     ) -> ImportReport:
         """Create the archive's records in the caller's chosen scope, all or nothing."""
-        user_id = actor.require_user()
-        check_scope(visibility, team_id)
+        owner = author(actor, **scope)
         records = read_archive(blob)
         with self.db.transaction(actor.identity) as session:
-            importer = Importer(
-                session, Scope(user_id, visibility, team_id), self.mixtures, self.experiments
-            )
-            report = importer.run(records)
+            report = Importer(session, owner, self.mixtures, self.experiments).run(records)
         if any(r.kind == "molecule" and r.created for r in report.records):
             self.molecules.index.sync()
         return report

@@ -18,6 +18,7 @@ from cryoprotect.db.database import SYSTEM_USER_ID, Database
 from cryoprotect.db.models import Protocol
 from cryoprotect.errors import InfeasibleProtocolError, ValidationError
 from cryoprotect.science import cells, composition, protocols, thermo
+from cryoprotect.science.jsonable import jsonable
 from cryoprotect.science.protocols.validation import StepOptions
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import Listing, Page, narrowed, record_from, required_text
@@ -222,7 +223,7 @@ class ProtocolService(OwnedRows[Protocol, ProtocolRecord]):
             cell_type_id=design.cell_type_id,
             mixture_id=design.mixture_id,
             steps=designed.get("steps", []),
-            design={**_jsonable(asdict(design)), "summary": _jsonable(_summary(designed))},
+            design={**jsonable(asdict(design)), "summary": jsonable(_summary(designed))},
             toxicity_cost=_total_cost(designed),
             temperature_c=design_request["temperature_c"],
             **owner.columns(),
@@ -293,16 +294,3 @@ def _total_cost(evaluation: dict[str, Any]) -> float | None:
     toxicity = evaluation.get("toxicity") or {}
     total = toxicity.get("total") if isinstance(toxicity, dict) else None
     return float(total) if total is not None else None
-
-
-def _jsonable(value: Any) -> Any:
-    """UUIDs and numpy scalars to JSON types (for JSONB)."""
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, np.generic):
-        return value.item()
-    return value

@@ -19,6 +19,7 @@ from cryoprotect.db.database import Database
 from cryoprotect.errors import CryoprotectError, InfeasibleProtocolError, ValidationError
 from cryoprotect.science import cells, thermo
 from cryoprotect.science.cocktail import VitrificationTarget, design_cocktail
+from cryoprotect.science.jsonable import jsonable
 from cryoprotect.science.protocols import Limits
 from cryoprotect.science.toxicity import KineticToxicityModel
 from cryoprotect.services.actor import Actor
@@ -26,7 +27,7 @@ from cryoprotect.services.jobs import JobRecord
 from cryoprotect.services.mixtures import MixtureService
 from cryoprotect.services.protocols import CellTypeService
 from cryoprotect.services.solutions import parameter_name
-from cryoprotect.services.toxicity.records import DesignStarted, jsonable
+from cryoprotect.services.toxicity.records import DesignStarted
 from cryoprotect.services.toxicity.service import ToxicityService
 
 MAX_CANDIDATES = 5

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -11,27 +10,9 @@ import numpy as np
 
 from cryoprotect.db.models import ToxicityModel
 from cryoprotect.errors import ValidationError
+from cryoprotect.science.jsonable import jsonable
 from cryoprotect.science.toxicity import CITATIONS, EQUATIONS, KineticToxicityModel
 from cryoprotect.services.owned import OwnedRecord, owned_columns
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` as plain JSON: numpy scalars and arrays unwrapped, non-finite floats None,
-    tuples as lists, UUIDs as text (PostgreSQL's JSONB has no NaN)."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        return jsonable(value.item())
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
-
 
 #: Columns of a ``toxicity_models`` row a record shows as they are.
 _ROW_COLUMNS = ("id", "name", "version", "status", "progress", "error", "training_seconds")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from cryoprotect.db.database import Database
 from cryoprotect.db.models import Experiment, ToxicityModel
 from cryoprotect.errors import CryoprotectError, NotFound, ValidationError
+from cryoprotect.science.jsonable import jsonable
 from cryoprotect.science.records import fields_dict
 from cryoprotect.science.toxicity import ModelSpec, fit_kinetic_model
 from cryoprotect.services.actor import Actor
@@ -36,7 +37,6 @@ from cryoprotect.services.toxicity.importer import ExposureRow, RowError, check_
 from cryoprotect.services.toxicity.records import (
     ExposureImport,
     ToxicityModelRecord,
-    jsonable,
     kinetic_model,
     stored_model,
 )
