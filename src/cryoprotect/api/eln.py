@@ -7,21 +7,19 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 
 from cryoprotect.api.common import (
-    NOT_CREATABLE,
     InputSchema,
     StrictSchema,
     current_actor,
-    multipart_arguments,
     services,
     signed_in,
 )
 from cryoprotect.api.fields import new_team_id, new_visibility
+from cryoprotect.api.files import attachment, imports
 from cryoprotect.services.eln import MEDIA_TYPE, ElnService
 
 blp = Blueprint(
@@ -33,10 +31,7 @@ blp = Blueprint(
 
 
 def _service() -> ElnService:
-    svc = services()
-    return ElnService(
-        svc.db, mixtures=svc.mixtures, experiments=svc.experiments, molecules=svc.molecules
-    )
+    return ElnService(services())
 
 
 def _ids() -> ma.fields.List[Any]:
@@ -87,24 +82,21 @@ class ElnExport(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Export experiments, mixtures and protocols (with what they cite) as an .eln archive"""
         name, blob = _service().export(current_actor(), **body)
-        return Response(
-            blob,
-            mimetype=MEDIA_TYPE,
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        return attachment(blob, MEDIA_TYPE, name)
 
 
 @blp.route("/import")
 class ElnImport(MethodView):
-    @signed_in(blp)
-    @multipart_arguments(blp, ElnImportFormSchema, ElnImportFileSchema)
-    @blp.response(201, ElnImportReportSchema)
-    @blp.alt_response(403, description=NOT_CREATABLE)
-    @blp.alt_response(404, description="A shipped cell type the archive cites is not here")
-    @blp.alt_response(
-        422,
-        description="Unsafe, oversized or unreadable archive, or a record that fails the "
-        "checks a user's input gets (details.record names it); nothing is written",
+    @imports(
+        blp,
+        ElnImportFormSchema,
+        ElnImportFileSchema,
+        ElnImportReportSchema,
+        {
+            404: "A shipped cell type the archive cites is not here",
+            422: "Unsafe, oversized or unreadable archive, or a record that fails the "
+            "checks a user's input gets (details.record names it); nothing is written",
+        },
     )
     def post(self, form: dict[str, Any], files: dict[str, Any]) -> Any:
         """Import an .eln archive exported by CryoProtect into the chosen scope, all or nothing"""

@@ -25,6 +25,7 @@ from cryoprotect.api.common import (
     services,
     signed_in,
 )
+from cryoprotect.api.files import attachment
 from cryoprotect.api.molecules.schemas import RANGE_ARGS, MoleculeListArgsSchema
 from cryoprotect.services.exports import REPORT_FORMATS, TABLE_FORMATS, ExportFile, ExportService
 from cryoprotect.services.exports.reports import PDF_MEDIA_TYPE
@@ -103,18 +104,8 @@ def _downloads(
 
 
 def _send(file: ExportFile) -> Response:
-    media = (
-        f"{file.media_type}; charset=utf-8"
-        if file.media_type == CSV_MEDIA_TYPE
-        else file.media_type
-    )
-    return Response(
-        file.content,
-        content_type=media,
-        headers={
-            "Content-Disposition": f'attachment; filename="{file.filename}"',
-            "Cache-Control": "private, no-store",
-        },
+    return attachment(
+        file.content, file.media_type, file.filename, cache_control="private, no-store"
     )
 
 

@@ -62,7 +62,7 @@ _FIELD_OF_TYPE: dict[Any, type[ma.fields.Field[Any]]] = {
 
 
 def record_schema(
-    record: type[Any], name: str, **given: str | ma.fields.Field[Any]
+    record: type[Any], name: str, /, **given: str | ma.fields.Field[Any]
 ) -> type[ma.Schema]:
     """The response schema ``name`` of a service's ``record`` (a dataclass): one field per
     attribute, in the record's order, of the attribute's type, ``required`` or (``X | None``)

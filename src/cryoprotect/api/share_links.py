@@ -28,8 +28,15 @@ from cryoprotect.api.common import (
     signed_in,
 )
 from cryoprotect.api.errors import error_response
+from cryoprotect.api.fields import record_schema
 from cryoprotect.db.models import SHARE_MAX_DAYS, SHARE_RESOURCE_TYPES
-from cryoprotect.services.share_links import DEFAULT_DAYS, LinkGone, ShareLinkService
+from cryoprotect.services.share_links import (
+    DEFAULT_DAYS,
+    LinkGone,
+    SharedRecord,
+    ShareLinkRecord,
+    ShareLinkService,
+)
 
 blp = Blueprint(
     "share-links",
@@ -57,16 +64,9 @@ class ShareLinkCreateSchema(StrictSchema):
     )
 
 
-class ShareLinkSchema(ma.Schema):
-    id = ma.fields.UUID(required=True)
-    resource_type = ma.fields.String(required=True)
-    resource_id = ma.fields.UUID(required=True)
-    team_id = ma.fields.UUID(allow_none=True)
-    created_by = ma.fields.UUID(required=True)
-    created_at = ma.fields.DateTime(required=True)
-    expires_at = ma.fields.DateTime(required=True)
-    revoked_at = ma.fields.DateTime(allow_none=True)
-    status = ma.fields.String(required=True, metadata={"description": "active, expired, revoked"})
+ShareLinkSchema = record_schema(
+    ShareLinkRecord, "ShareLinkSchema", status="active, expired, revoked"
+)
 
 
 class NewShareLinkSchema(ma.Schema):
@@ -86,13 +86,11 @@ class ShareLinkArgsSchema(PageArgsSchema):
     resource_id = ma.fields.UUID()
 
 
-class SharedRecordSchema(ma.Schema):
-    resource_type = ma.fields.String(required=True)
-    expires_at = ma.fields.DateTime(required=True)
-    record = ma.fields.Dict(
-        required=True,
-        metadata={"description": "The record's own fields (no owner, team or other records)"},
-    )
+SharedRecordSchema = record_schema(
+    SharedRecord,
+    "SharedRecordSchema",
+    record="The record's own fields (no owner, team or other records)",
+)
 
 
 @blp.route("")

@@ -6,7 +6,6 @@ import uuid
 from typing import Any
 
 import marshmallow as ma
-from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
@@ -20,12 +19,11 @@ from cryoprotect.api.common import (
     current_actor,
     deletes,
     lists,
-    multipart_arguments,
     paged_schema,
     services,
     shows,
-    signed_in,
 )
+from cryoprotect.api.files import attachment, imports
 from cryoprotect.db.models import MODEL_STATUSES, VISIBILITIES
 from cryoprotect.services.toxicity import COLUMNS, FitStarted, template_csv
 from cryoprotect.services.toxicity.exposure import TEMPERATURE_RANGE_C
@@ -288,22 +286,17 @@ class ExposureTemplate(MethodView):
     @blp.response(200, content_type="text/csv", description="The exposure-experiment CSV template")
     def get(self) -> Any:
         """The exposure-experiment CSV template (header and example rows showing the layout)"""
-        return Response(
-            template_csv(),
-            mimetype="text/csv",
-            headers={"Content-Disposition": "attachment; filename=exposure-template.csv"},
-        )
+        return attachment(template_csv(), "text/csv", "exposure-template.csv")
 
 
 @blp.route("/exposure-import")
 class ExposureImportView(MethodView):
-    @signed_in(blp)
-    @multipart_arguments(blp, ExposureImportFormSchema, ExposureImportFileSchema)
-    @blp.response(201, ExposureImportSchema)
-    @blp.alt_response(403, description=NOT_CREATABLE)
-    @blp.alt_response(
-        422,
-        description="Bad rows: details.rows lists each (row, field, reason); nothing is written",
+    @imports(
+        blp,
+        ExposureImportFormSchema,
+        ExposureImportFileSchema,
+        ExposureImportSchema,
+        {422: "Bad rows: details.rows lists each (row, field, reason); nothing is written"},
     )
     def post(self, form: dict[str, Any], files: dict[str, Any]) -> Any:
         """Import an exposure experiment (one row per well/condition) from CSV, all rows or none"""

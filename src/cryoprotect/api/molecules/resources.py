@@ -23,6 +23,7 @@ from cryoprotect.api.common import (
     shows,
     signed_in,
 )
+from cryoprotect.api.files import attachment
 from cryoprotect.api.molecules.schemas import (
     RANGE_ARGS,
     DepictionArgsSchema,
@@ -328,11 +329,7 @@ class MoleculeExport(MethodView):
             services().db, current_actor(), args["format"], ids=args.get("ids"), q=args.get("q")
         )
         ext = {"text/csv": "csv", "application/json": "json"}.get(mimetype, "sdf")
-        return Response(
-            content,
-            mimetype=mimetype,
-            headers={"Content-Disposition": f'attachment; filename="molecules.{ext}"'},
-        )
+        return attachment(content, mimetype, f"molecules.{ext}")
 
 
 @jobs_blp.route("/<uuid:job_id>")

@@ -4,30 +4,24 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Unpack
 
-from cryoprotect.db.database import Database
 from cryoprotect.services.actor import Actor
+from cryoprotect.services.bundle import Services
 from cryoprotect.services.eln.archive import read_archive, write_archive
 from cryoprotect.services.eln.export import collect
 from cryoprotect.services.eln.importer import Importer, ImportReport
-from cryoprotect.services.experiments import ExperimentService
-from cryoprotect.services.mixtures import MixtureService
-from cryoprotect.services.molecules import MoleculeService
 from cryoprotect.services.owned import Scope, author
 
 
 @dataclass(frozen=True)
 class ElnService:
-    """Export and import ``.eln`` (RO-Crate) archives under the caller's identity."""
+    """Export and import ``.eln`` (RO-Crate) archives under the caller's identity, through
+    the app's services (the mixtures' and experiments' checks, the molecule index)."""
 
-    db: Database
-    _: KW_ONLY
-    mixtures: MixtureService
-    experiments: ExperimentService
-    molecules: MoleculeService
+    services: Services
 
     def export(
         self,
@@ -39,7 +33,7 @@ class ElnService:
     ) -> tuple[str, bytes]:
         """``(file name, archive bytes)`` of the selection and everything it cites that the
         caller can see (RLS decides; a selected record the caller cannot see is NotFound)."""
-        with self.db.transaction(actor.identity) as session:
+        with self.services.db.transaction(actor.identity) as session:
             records = collect(
                 session, experiments=experiments, mixtures=mixtures, protocols=protocols
             )
@@ -62,8 +56,9 @@ class ElnService:
         """Create the archive's records in the caller's chosen scope, all or nothing."""
         owner = author(actor, **scope)
         records = read_archive(blob)
-        with self.db.transaction(actor.identity) as session:
-            report = Importer(session, owner, self.mixtures, self.experiments).run(records)
+        svc = self.services
+        with svc.db.transaction(actor.identity) as session:
+            report = Importer(session, owner, svc.mixtures, svc.experiments).run(records)
         if any(r.kind == "molecule" and r.created for r in report.records):
-            self.molecules.index.sync()
+            svc.molecules.index.sync()
         return report
