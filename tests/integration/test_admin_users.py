@@ -264,8 +264,8 @@ def test_reset_link_is_logged_not_answered_and_works_once(
     assert res.json["email"] == user.email
     assert "server log" in res.json["message"]
     record = next(r for r in caplog.records if r.name == "cryoprotect.accounts")
-    assert record.email == user.email  # type: ignore[attr-defined]
-    assert record.event == "password_reset_link"  # type: ignore[attr-defined]
+    assert record.email == user.email
+    assert record.event == "password_reset_link"
     assert user.email in record.getMessage()
 
     status = client.get(f"{RESET}/{token}")

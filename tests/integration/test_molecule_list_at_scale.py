@@ -9,6 +9,7 @@ as the same user, so a count or a text match that leaked or lost a row fails.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -76,7 +77,7 @@ def test_total_is_the_exact_visible_count_through_inserts_updates_and_deletes(
     service.delete(owner, made[1][0].id)
 
     for actor in (owner, other):
-        for filters, where in (
+        cases: tuple[tuple[dict[str, Any], str], ...] = (
             ({}, "true"),
             ({"visibility": "private"}, "visibility = 'private'"),
             (
@@ -84,7 +85,8 @@ def test_total_is_the_exact_visible_count_through_inserts_updates_and_deletes(
                 "visibility = 'public' AND kind = 'structure'",
             ),
             ({"visibility": "team"}, "visibility = 'team'"),
-        ):
+        )
+        for filters, where in cases:
             expected = _visible(db, actor, where)
             assert service.list(actor, per_page=1, **filters).total == expected, (actor, filters)
     # The other user sees neither the owner's private rows nor the team's.

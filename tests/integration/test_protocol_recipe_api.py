@@ -54,6 +54,7 @@ def test_recipe_for_ten_ml_matches_the_conversion_module(client, salt_reduced):
     steps = salt_reduced["protocol"]["steps"]
     assert len(body["steps"]) == len(steps)
     dmso_density = composition.get_solute(DMSO).pure_density_g_per_ml
+    assert dmso_density is not None
     assert dmso_density == pytest.approx(1.1004)  # params/pure_densities.csv, 20 °C
     for made, designed in zip(body["steps"], steps, strict=True):
         recipe = made["recipe"]

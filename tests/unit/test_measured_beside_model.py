@@ -15,8 +15,10 @@ def test_crc_point_tabulated_interpolated_or_none():
     crc = thermo.measured_freezing_points("Glycerol")
     assert crc is not None
     at = dict(zip(crc.mass_percent.tolist(), (-crc.delta_t_c).tolist(), strict=True))
-    assert crc_melting_point("Glycerol", 10.0)["value"] == pytest.approx(at[10.0])
+    exact = crc_melting_point("Glycerol", 10.0)
+    assert exact is not None and exact["value"] == pytest.approx(at[10.0])
     half = crc_melting_point("Glycerol", 11.0)  # between 10 and 12 % w/w
+    assert half is not None
     assert half["value"] == pytest.approx((at[10.0] + at[12.0]) / 2)
     assert half["basis"].startswith("interpolated")
     assert crc_melting_point("Glycerol", 22.0) is None  # 20 → 24 % w/w: too wide a gap
