@@ -93,6 +93,15 @@ def _values(table: str, parents: dict[str, uuid.UUID]) -> dict[str, Any]:
             "target": "viability",
             "value": 50.0,
         },
+        "material_forms": {
+            "molecule_id": parents.get("molecules"),
+            "kind": "hydrate",
+            "label": "dihydrate",
+            "components": [{"smiles": "O", "count": 2}],
+            "components_key": f"O*2 {uuid.uuid4().hex[:8]}",
+            "formula": "C2H10O3",
+            "molar_mass": 82.10,
+        },
     }
     return values[table]
 
@@ -107,7 +116,20 @@ OWNED = {
     "predictive_models": models.PredictiveModel,
     "predictions": models.Prediction,
     "toxicity_models": models.ToxicityModel,
+    "material_forms": models.MaterialForm,
 }
+
+# The public parent a child table's rows need (a form's molecule, a prediction's model), so
+# that the child row's own scope decides who sees it.
+PARENT = {"predictions": "predictive_models", "material_forms": "molecules"}
+
+
+def _public_parent(db: Database, w: World, table: str) -> dict[str, uuid.UUID]:
+    parent = PARENT.get(table)
+    if parent is None:
+        return {}
+    values = {**_values(parent, {}), "created_by": w.owner, "visibility": "public"}
+    return {parent: _insert(db, w.owner, OWNED[parent], values)}
 
 
 def _insert(
@@ -139,14 +161,7 @@ def _delete(db: Database, identity: Identity, model: Any, row_id: uuid.UUID) -> 
 
 def _make_rows(db: Database, w: World, table: str) -> dict[str, uuid.UUID]:
     model = OWNED[table]
-    parents: dict[str, uuid.UUID] = {}
-    if table == "predictions":
-        parents["predictive_models"] = _insert(
-            db,
-            w.owner,
-            models.PredictiveModel,
-            {**_values("predictive_models", {}), "created_by": w.owner, "visibility": "public"},
-        )
+    parents = _public_parent(db, w, table)
     rows = {}
     for vis in ("private", "team", "public"):
         values = {
@@ -222,9 +237,7 @@ def test_delete_matrix(db: Database, world: World, table: str) -> None:
 @pytest.mark.parametrize("table", sorted(OWNED))
 def test_insert_rules(db: Database, world: World, table: str) -> None:
     model = OWNED[table]
-    parents: dict[str, uuid.UUID] = {}
-    if table == "predictions":
-        parents["predictive_models"] = _make_rows(db, world, "predictive_models")["public"]
+    parents = _public_parent(db, world, table)
     # Someone else's name on a row: refused.
     with pytest.raises(PermissionDenied):
         _insert(db, world.outsider, model, {**_values(table, parents), "created_by": world.owner})
@@ -534,16 +547,8 @@ def _scoped_row(
     db: Database, w: World, table: str, visibility: str, team_id: uuid.UUID | None
 ) -> uuid.UUID:
     """One row owned by ``w.owner`` with the given scope (a fresh one per attempt)."""
-    parents: dict[str, uuid.UUID] = {}
-    if table == "predictions":
-        parents["predictive_models"] = _insert(
-            db,
-            w.owner,
-            models.PredictiveModel,
-            {**_values("predictive_models", {}), "created_by": w.owner, "visibility": "public"},
-        )
     values = {
-        **_values(table, parents),
+        **_values(table, _public_parent(db, w, table)),
         "created_by": w.owner,
         "visibility": visibility,
         "team_id": team_id,
