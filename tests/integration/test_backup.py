@@ -322,6 +322,10 @@ def test_partial_restore_brings_referenced_parents(
     assert report.revision_now == head_revision()
     # no trigger fired for the restored rows (audit log, team creator)
     assert states["public.audit_log"].rows == 0
+    # ... and the molecule list's per-scope totals were rebuilt for the restored molecules
+    with target.owner_engine.connect() as conn:
+        counted = conn.scalar(sa.text("SELECT coalesce(sum(n), 0) FROM public.molecule_counts"))
+    assert counted == states["public.molecules"].rows > 0
     assert not _visible_molecule(target, source.bob, source.private_molecule)
     assert _visible_molecule(target, source.alice, source.private_molecule)
 

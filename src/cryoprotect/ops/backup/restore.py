@@ -313,6 +313,7 @@ def _restore_tables(
     report.added_parents = sorted(load - set(chosen))
     wanted = [("TABLE DATA", t) for t in order]
     wanted += [("SEQUENCE SET", s) for s in backup.sequences_of(order)]
+    recount = _recounts(backup, order)
     with tempfile.TemporaryDirectory(prefix="cryoprotect-restore-") as tmp:
         listing = Path(tmp) / "entries.list"
         if empty_target:
@@ -320,7 +321,9 @@ def _restore_tables(
             # order (tables, data, then constraints, indexes, triggers, policies, grants).
             lines = _entries_except_data(toc_lines(backup, tools), keep=set(wanted))
             listing.write_text("\n".join(lines) + "\n", encoding="utf-8")
-            _restore_in_one_transaction(tools, uri, env, backup.dump_path, use_list=listing)
+            _restore_in_one_transaction(
+                tools, uri, env, backup.dump_path, use_list=listing, epilogue=recount
+            )
         else:
             toc = toc_data_entries(toc_lines(backup, tools))
             listing.write_text("\n".join(toc[w] for w in wanted if w in toc) + "\n", "utf-8")
@@ -339,7 +342,7 @@ def _restore_tables(
                     backup.dump_path,
                     use_list=listing,
                     prologue=prologue,
-                    epilogue=[f"ALTER TABLE {q} ENABLE TRIGGER USER;" for q in qualified],
+                    epilogue=[f"ALTER TABLE {q} ENABLE TRIGGER USER;" for q in qualified] + recount,
                     what="loading " + ", ".join(order),
                 )
             except BackupError as exc:
@@ -351,6 +354,19 @@ def _restore_tables(
                     details=exc.details,
                 ) from exc
     report.tables = _verify_states(backup, target, order)
+
+
+def _recounts(backup: Backup, order: Sequence[str]) -> list[str]:
+    """Statements that rebuild what triggers keep in step with the loaded tables.
+
+    A partial restore loads rows with the tables' own triggers off (or before they exist),
+    so ``molecule_counts`` (migration 0017: the exact per-scope totals of the molecule list)
+    would not count the restored molecules; ``recount_molecules()`` rebuilds it from the
+    table, in the restore's transaction. Backups from before 0017 have neither.
+    """
+    if "public.molecules" in order and "public.molecule_counts" in backup.tables:
+        return ["SELECT public.recount_molecules();"]
+    return []
 
 
 def _entries_except_data(lines: Iterable[str], *, keep: set[tuple[str, str]]) -> list[str]:
