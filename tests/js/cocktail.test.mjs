@@ -111,9 +111,9 @@ test("job progress", () => {
 
 test("predictions show their band, or why there is none; unknown margins give the reason", () => {
   assert.equal(predictionText(BEST.prediction), "S = 0.9983 (90 % band 0.9981 – 0.9985)");
-  assert.equal(predictionText(LEVEL1.prediction), "S = 0.997 (no band: the model has no parameter uncertainty)");
+  assert.equal(predictionText(LEVEL1.prediction), "S = 0.9970 (no band: the model has no parameter uncertainty)");
   assert.match(predictionText(null), /^unknown/);
-  assert.equal(marginText(LEVEL1.vitrification), "0.5 mol/kg");
+  assert.equal(marginText(LEVEL1.vitrification), "0.500 mol/kg");
   assert.equal(marginText(UNKNOWN.vitrification), "unknown: outside the critical-rate models");
 });
 
@@ -137,8 +137,8 @@ test("the Pareto chart draws only points with known numbers, bands as error bars
 
 test("composition rows with the total; the protocol reuses the protocol pages' table and charts", () => {
   assert.deepEqual(compositionRows(BEST), [
-    { cpa: "Propylene glycol", molality: "3 mol/kg", mass: "18.45 % w/w" },
-    { cpa: "Total", molality: "3 mol/kg", mass: "18.45 % w/w" },
+    { cpa: "Propylene glycol", molality: "3.00 mol/kg", mass: "18.4 % w/w" },
+    { cpa: "Total", molality: "3.00 mol/kg", mass: "18.4 % w/w" },
   ]);
   const view = protocolView(RESULT);
   assert.equal(view.settings.osmotic_buffer, "Sucrose");
@@ -158,6 +158,6 @@ test("each candidate alone: the API's ratio, or the reason it could not be desig
   assert.equal(singles.rows[1].ratio, "—");
   assert.deepEqual(oneCpaRows({ best: BEST }), { available: false, rows: [] });
   const facts = Object.fromEntries(designFacts(RESULT, {}));
-  assert.equal(facts["Vitrification target"], "Least total CPA molality 3 mol/kg");
+  assert.equal(facts["Vitrification target"], "Least total CPA molality 3.00 mol/kg");
   assert.equal(facts["Designer time"], "1.8 s");
 });

@@ -138,8 +138,8 @@ test("biological system and conditions in words", () => {
     "Fibroblast · HFF-1 (cell)",
   );
   assert.deepEqual(conditionRows({ cooling_rate_c_per_min: 1, step_temperatures_c: [22, 4], method: "slow cooling" }), [
-    ["Cooling rate", "1 °C/min"],
-    ["Step temperatures", "22 °C → 4 °C"],
+    ["Cooling rate", "1.00 °C/min"],
+    ["Step temperatures", "22.0 °C → 4.0 °C"],
     ["Method", "slow cooling"],
   ]);
 });
@@ -177,10 +177,10 @@ test("history merges decisions and edits in time order (edit first at equal time
   assert.deepEqual(
     entries.map((e) => [e.when, e.who, e.what]),
     [
-      ["2026-01-01 08:00", "Ann", "Recorded"],
-      ["2026-01-01 08:00", "Ann", "Pending verification"],
-      ["2026-01-03 09:00", "Vic", "Verified"],
-      ["2026-01-04 12:00", "Ann", "Edited"],
+      ["1 Jan 2026 08:00 UTC", "Ann", "Recorded"],
+      ["1 Jan 2026 08:00 UTC", "Ann", "Pending verification"],
+      ["3 Jan 2026 09:00 UTC", "Vic", "Verified"],
+      ["4 Jan 2026 12:00 UTC", "Ann", "Edited"],
     ],
   );
   assert.equal(entries[1].detail, "Submitted for verification");
@@ -236,7 +236,7 @@ test("comparison traces: prediction with asymmetric interval bars, measured as i
 test("prediction-error summary rows and bars", () => {
   const model = { model_id: "m1", model_name: "ridge", model_version: 1, measure: "viability_percent", unit: "%", n: 4, experiments: 3, mae: 6.125, rmse: 7.5, bias: -2.0, coverage: 0.75 };
   const [row] = summaryRows([model]);
-  assert.deepEqual([row.model, row.mae, row.rmse, row.bias, row.coverage], ["ridge v1", "6.13 %", "7.50 %", "-2.00 %", "75 %"]);
+  assert.deepEqual([row.model, row.mae, row.rmse, row.bias, row.coverage], ["ridge v1", "6.1 %", "7.5 %", "-2.0 %", "75 %"]);
   assert.equal(summaryRows([{ ...model, coverage: null }])[0].coverage, "—");
   const [mae, rmse] = summaryTraces([model]);
   assert.deepEqual([mae.y, rmse.y], [[6.125], [7.5]]);

@@ -144,10 +144,10 @@ test("componentSummary lists amounts with their units", () => {
     { name: "Dimethyl sulfoxide", amount: 3.0000000000000004, unit: "mol/L" },
     { name: "Propylene glycol", amount: 3, unit: "mol/L" },
   ]);
-  assert.equal(summary, "Dimethyl sulfoxide 3 mol/L + Propylene glycol 3 mol/L");
+  assert.equal(summary, "Dimethyl sulfoxide 3.00 mol/L + Propylene glycol 3.00 mol/L");
   assert.equal(componentSummary([]), "no components");
   const redacted = { molecule_id: null, name: null, smiles: null, amount: 0.5, unit: "mol/kg", redacted: true };
-  assert.equal(componentSummary([redacted]), "a molecule not visible to you 0.5 mol/kg");
+  assert.equal(componentSummary([redacted]), "a molecule not visible to you 0.500 mol/kg");
 });
 
 test("componentVocabulary reads units and roles from the OpenAPI description", () => {
@@ -168,7 +168,7 @@ test("compositionTable marks carrier solutes and keeps missing units as dashes",
   const { units, rows } = compositionTable(dp6Props.composition, 2);
   assert.deepEqual(units, ["mol/L", "% w/w", "% v/v", "mole fraction"]);
   assert.deepEqual(rows.map((r) => r.origin), ["component", "component", "carrier"]);
-  assert.deepEqual(rows[0].cells, ["3", "22.31", "21.3", "0.08256"]);
+  assert.deepEqual(rows[0].cells, ["3.00", "22.3", "21.3", "0.0826"]);
   assert.equal(rows[2].cells[2], "—");
   assert.equal(rows[2].values[2], null);
 });
@@ -181,11 +181,11 @@ test("amountIn finds a solute's amount in a unit", () => {
 
 test("propertyCards carry value, unit, method, provenance and flags", () => {
   const [osm, mp, tg] = propertyCards(dp6Props);
-  assert.equal(osm.value, "22.558 osmol/kg");
+  assert.equal(osm.value, "22600 mOsm/kg");
   assert.equal(osm.provenance, "fitted");
   assert.deepEqual(osm.warnings, ["mixture: predicted from single-solute coefficients"]);
-  assert.equal(mp.value, "-36.37 °C");
-  assert.equal(mp.secondary, "236.78 K");
+  assert.equal(mp.value, "-36.4 °C");
+  assert.equal(mp.secondary, "236.8 K");
   assert.equal(mp.ok, true);
   assert.equal(tg.value, "not computed");
   assert.equal(tg.ok, false);
@@ -216,7 +216,7 @@ test("a value whose parameter set records no range says nobody knows whether it 
   unranged.melting_point.within_range = null;
   unranged.osmolality.within_range = null;
   const [osm, mp] = propertyCards(unranged);
-  assert.equal(mp.value, "-36.37 °C");
+  assert.equal(mp.value, "-36.4 °C");
   assert.equal(mp.ok, false);
   assert.match(mp.flags[0], /range not recorded: whether this value holds is unknown/);
   assert.equal(osm.ok, false);
@@ -319,9 +319,9 @@ test("phaseDiagramChoices skips components without a molar mass", () => {
 });
 
 test("fmtDelta signs the difference and hides equal values", () => {
-  assert.equal(fmtDelta(1.2, "°C", 2), "+1.20 °C");
-  assert.equal(fmtDelta(-0.35, "osmol/kg", 3), "-0.350 osmol/kg");
-  assert.equal(fmtDelta(0.0001, "°C", 2), "");
+  assert.equal(fmtDelta(1.2, "°C"), "+1.2 °C");
+  assert.equal(fmtDelta(-0.35, "osmol/kg"), "-350 mOsm/kg");
+  assert.equal(fmtDelta(0.0001, "°C"), "");
   assert.equal(fmtDelta(null, "°C"), "");
 });
 
@@ -338,14 +338,14 @@ test("compareRows flags differences against the first mixture", () => {
   const byLabel = Object.fromEntries(rows.map((r) => [r.label, r]));
   assert.equal(byLabel["Carrier"].cells[1].differs, false);
   const mp = byLabel["Melting point"].cells;
-  assert.equal(mp[0].text, "-36.37 °C");
-  assert.equal(mp[1].delta, "-19.73 °C");
+  assert.equal(mp[0].text, "-36.4 °C");
+  assert.equal(mp[1].delta, "-19.7 °C");
   assert.equal(mp[1].differs, true);
   assert.equal(byLabel["Dimethyl sulfoxide (mol/L)"].cells[1].delta, "+0.100 mol/L");
   assert.equal(byLabel["D-Glucose (mol/L)"].cells[1].differs, false);
   const formamide = byLabel["Formamide (mol/L)"].cells;
   assert.equal(formamide[0].text, "absent");
-  assert.equal(formamide[1].text, "3.100 mol/L");
+  assert.equal(formamide[1].text, "3.10 mol/L");
   assert.equal(formamide[1].differs, true);
   assert.equal(byLabel["Critical cooling rate (measured)"].cells[1].text, "2.5 °C/min");
   assert.equal(byLabel["Critical cooling rate (measured)"].cells[1].differs, true);
@@ -373,8 +373,8 @@ test("versionRows lists the newest first and marks the current one", () => {
     2,
   );
   assert.deepEqual(rows.map((r) => [r.version, r.current, r.carrier, r.summary, r.date]), [
-    [2, true, "isotonic saline", "Glycerol 15 % w/w", "2026-01-03 03:04"],
-    [1, false, "water", "Glycerol 10 % w/w", "2026-01-02 03:04"],
+    [2, true, "isotonic saline", "Glycerol 15.0 % w/w", "3 Jan 2026 03:04 UTC"],
+    [1, false, "water", "Glycerol 10.0 % w/w", "2 Jan 2026 03:04 UTC"],
   ]);
 });
 
@@ -553,7 +553,7 @@ test("the glass card shows the glass that forms: Tg′ with its spread when ice 
   const [, , card] = propertyCards(glycerol20);
   assert.equal(card.title, "Glass transition (Tg′, freeze-concentrated)");
   assert.equal(card.value, "-106.2 °C");
-  assert.equal(card.secondary, "167 K, published 164 K–170 K");
+  assert.equal(card.secondary, "167.0 K, published 164 K–170 K");
   assert.equal(card.ok, true);
   assert.match(card.flags[0], /ice forms first/);
   assert.ok(card.flags.some((f) => /homogeneous solution \(model, not observed here.*-128\.0 °C/.test(f)));

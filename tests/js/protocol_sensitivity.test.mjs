@@ -37,7 +37,7 @@ test("a band gives its envelope, a verdict and one row per parameter", () => {
   assert.match(out.summary, /NOT respected/);
   assert.equal(out.rows.length, 2);
   const [lp, vb] = out.rows;
-  assert.equal(lp.range, "0.550–1.010 um/min/atm");
+  assert.equal(lp.range, "0.550–1.01 um/min/atm");
   assert.equal(lp.high, "0.796–1.573 × V_iso");
   assert.equal(lp.highHolds, "no");
   assert.equal(lp.lowHolds, "yes");

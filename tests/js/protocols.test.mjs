@@ -252,9 +252,9 @@ test("the step table puts CPAs, then buffer, then carrier in columns with units"
     "Temperature (°C)",
   ]);
   assert.equal(rows.length, steps.length);
-  assert.deepEqual(rows[0].slice(0, 5), ["Addition", "1", "0.159", "0", "0.003"]);
-  assert.equal(rows[0][5], "2.5 min (151 s)");
-  assert.equal(rows[0][6], "0.0 – 2.5");
+  assert.deepEqual(rows[0].slice(0, 5), ["Addition", "1", "0.159", "0", "0.00340"]);
+  assert.equal(rows[0][5], "2 min 31 s");
+  assert.equal(rows[0][6], "0 – 2.5");
   assert.equal(rows[0][7], "22.0");
   const last = rows[rows.length - 1];
   assert.equal(last[0], "Removal");
@@ -263,7 +263,7 @@ test("the step table puts CPAs, then buffer, then carrier in columns with units"
 
 test("volume traces show each protocol in minutes with the limits as horizontal lines", () => {
   const traces = volumeTraces(DESIGN);
-  assert.deepEqual(traces.map((t) => t.name), ["Designed", "One step", "Equal steps", "Lower limit 0.60 × V_iso", "Upper limit 1.40 × V_iso"]);
+  assert.deepEqual(traces.map((t) => t.name), ["Designed", "One step", "Equal steps", "Lower limit 0.600 × V_iso", "Upper limit 1.400 × V_iso"]);
   const designed = traces[0];
   assert.deepEqual(designed.y, DESIGN.protocols.designed.chart.volume_fraction);
   const seconds = DESIGN.protocols.designed.chart.time_s;
@@ -273,13 +273,13 @@ test("volume traces show each protocol in minutes with the limits as horizontal 
   const equalEnd = DESIGN.protocols.equal_steps.chart.time_s.at(-1) / 60;
   assert.deepEqual(lower.x, [0, equalEnd]); // spans the longest protocol shown
   const only = volumeTraces(DESIGN, ["designed"]);
-  assert.deepEqual(only.map((t) => t.name), ["Designed", "Lower limit 0.60 × V_iso", "Upper limit 1.40 × V_iso"]);
+  assert.deepEqual(only.map((t) => t.name), ["Designed", "Lower limit 0.600 × V_iso", "Upper limit 1.400 × V_iso"]);
   assert.equal(only[1].x[1], seconds[seconds.length - 1] / 60);
 });
 
 test("concentration traces follow each CPA inside the cell with its target", () => {
   const traces = concentrationTraces(DESIGN);
-  assert.deepEqual(traces.map((t) => t.name), ["Designed", "One step", "Equal steps", "Target Dimethyl sulfoxide 1.557 mol/kg"]);
+  assert.deepEqual(traces.map((t) => t.name), ["Designed", "One step", "Equal steps", "Target Dimethyl sulfoxide 1.56 mol/kg"]);
   assert.deepEqual(traces[1].y, DESIGN.protocols.one_step.chart.intracellular_molality["Dimethyl sulfoxide"]);
   assert.deepEqual(traces[3].y, [1.5573, 1.5573]);
   const two = structuredClone(DESIGN);
@@ -289,8 +289,8 @@ test("concentration traces follow each CPA inside the cell with its target", () 
   assert.deepEqual(names, [
     "Designed · Dimethyl sulfoxide",
     "Designed · Ethylene glycol",
-    "Target Dimethyl sulfoxide 1.557 mol/kg",
-    "Target Ethylene glycol 1.000 mol/kg",
+    "Target Dimethyl sulfoxide 1.56 mol/kg",
+    "Target Ethylene glycol 1.00 mol/kg",
   ]);
 });
 
@@ -308,11 +308,11 @@ test("the cost comparison says how the designed protocol compares with one step"
   assert.equal(bars.traces[0].text[2], "3.45 × one step");
   assert.equal(bars.layout.yaxis.title.text, "Toxicity cost J ((mol/kg)^1.6·s)");
   const summary = designSummary(DESIGN);
-  assert.match(summary, /^The designed protocol has 7 steps over 11\.2 min with toxicity cost 190\.7 \(mol\/kg\)\^1\.6·s/);
+  assert.match(summary, /^The designed protocol has 7 steps over 11 min 14 s with toxicity cost 190\.7 \(mol\/kg\)\^1\.6·s/);
   assert.match(summary, /65 % lower than one step \(543\.6 \(mol\/kg\)\^1\.6·s, which leaves the limits\)/);
-  assert.match(summary, /stays within the limits 0\.60–1\.40 × V_iso\.$/);
+  assert.match(summary, /stays within the limits 0\.600–1\.400 × V_iso\.$/);
   assert.equal(designSummary({}), "");
-  assert.equal(targetText(DESIGN.target), "Dimethyl sulfoxide 1.557 mol/kg");
+  assert.equal(targetText(DESIGN.target), "Dimethyl sulfoxide 1.56 mol/kg");
 });
 
 test("method and sources name the design, transport and toxicity methods and the exponent's source", () => {
@@ -320,7 +320,7 @@ test("method and sources name the design, transport and toxicity methods and the
   assert.match(pairs["Design method"], /^toxicity-cost minimisation/);
   assert.match(pairs["Membrane transport"], /two-parameter/);
   assert.match(pairs["Toxicity exponent α (Dimethyl sulfoxide) = 1.6"], /^Benson JD/);
-  assert.equal(pairs["Isotonic carrier"], "Sodium chloride 0.1599 mol/kg");
+  assert.equal(pairs["Isotonic carrier"], "Sodium chloride 0.160 mol/kg");
   assert.match(pairs.Settings, /≥ 95 % of the target inside; removal at ≤ 5 %; osmotic buffer allowed during removal: Sucrose/);
   assert.ok(pairs.Caveats);
 });
@@ -345,7 +345,7 @@ test("saved protocols are listed and compared with their cost and volume range",
   assert.equal(row.volume, "0.860 – 1.396 × V_iso");
   assert.equal(row.within, "yes");
   assert.equal(row.steps, "4 + 3");
-  assert.equal(row.saved, "2026-11-27 09:49");
+  assert.equal(row.saved, "27 Nov 2026 09:49 UTC");
   const other = { ...saved, id: "p2", name: "2 steps", toxicity_cost: 212.7, summary: { ...saved.summary, within_limits: false, violations: ["volume fell"] } };
   const rows = Object.fromEntries(compareRows([saved, other], names).map((r) => [r.label, r.values]));
   assert.deepEqual(rows["Cost relative to the lowest"], ["1.00 ×", "1.12 ×"]);

@@ -11,8 +11,8 @@ test("timerText reads like a bench timer", () => {
 });
 
 test("amountText: liquids by volume with their mass, solids weighed", () => {
-  assert.equal(amountText({ measure: "volume", volume_ml: 1.0, mass_g: 1.1004 }), "1.000 mL (1.1004 g)");
-  assert.equal(amountText({ measure: "mass", volume_ml: null, mass_g: 0.16057 }), "0.1606 g (weigh)");
+  assert.equal(amountText({ measure: "volume", volume_ml: 1.0, mass_g: 1.1004 }), "1.00 mL (1.10 g)");
+  assert.equal(amountText({ measure: "mass", volume_ml: null, mass_g: 0.16057 }), "0.161 g (weigh)");
 });
 
 test("carrierText gives both costs for a salt-reduced design", () => {
@@ -23,7 +23,7 @@ test("carrierText gives both costs for a salt-reduced design", () => {
     comparison: { toxicity_unit: "u", salt_reduced: { toxicity_cost: 212.7 }, conventional: { toxicity_cost: 517.6 }, difference: -304.9, ratio: 0.411 },
   });
   assert.match(text, /212\.7 u vs 517\.6 u for the conventional design/);
-  assert.match(text, /-305 u, ×0\.41/);
+  assert.match(text, /-304\.9 u, ×0\.41/);
   assert.match(carrierText({ salt_reduced: true, min_carrier_fraction: 0, comparison: { conventional: null, reason: "conventional design infeasible: x" } }), /infeasible: x/);
 });
 
@@ -35,7 +35,7 @@ test("roundingText says when the rounded holds leave the limits", () => {
     toxicity_change: 0.05,
   };
   assert.equal(roundingOutside(effect), true);
-  assert.match(roundingText(effect), /lasts 10 min 15 s \(designed 10 min\); toxicity cost 105 u \(designed 100 u, 5\.0 %\).*OUTSIDE the limits: volume rose to 1\.41\./);
+  assert.match(roundingText(effect), /lasts 10 min 15 s \(designed 10 min\); toxicity cost 105\.0 u \(designed 100\.0 u, 5\.0 %\).*OUTSIDE the limits: volume rose to 1\.41\./);
   assert.match(roundingText({ status: "unknown", reason: "deleted" }), /unknown \(deleted\)/);
 });
 

@@ -90,9 +90,9 @@ test("list rows show a null BIC with its reason, never a number", () => {
 
 test("intervals: open ends are 'unbounded', no bound at all is unknown, fixed says so", () => {
   const [k, beta, kns] = parameterRows(MODEL);
-  assert.equal(k.interval, "1.80e-5 – 2.40e-5");
+  assert.equal(k.interval, "1.80 × 10⁻⁵ – 2.40 × 10⁻⁵");
   assert.equal(k.sloppy, false);
-  assert.equal(beta.interval, "unbounded – 3");
+  assert.equal(beta.interval, "unbounded – 3.00");
   assert.equal(beta.sloppy, true);
   assert.equal(beta.reasons, "interval hits the bound");
   assert.equal(beta.wald, "—");
@@ -103,7 +103,7 @@ test("intervals: open ends are 'unbounded', no bound at all is unknown, fixed sa
 test("points are grouped per condition and sorted by time; traces in % and minutes", () => {
   const groups = conditionGroups(MODEL.points);
   assert.equal(groups.length, 2);
-  assert.equal(groups[0].label, "Glycerol 2 mol/kg, 22.0 °C");
+  assert.equal(groups[0].label, "Glycerol 2.00 mol/kg, 22.0 °C");
   assert.deepEqual(groups[0].points.map((p) => p.time_s), [300, 1800]);
   const traces = curveTraces(MODEL.points);
   assert.equal(traces.length, 4);
@@ -125,5 +125,5 @@ test("held-out rows: a group the others do not inform has no number", () => {
   assert.equal(blind.bias, "—");
   const pairs = Object.fromEntries(fitSummaryPairs(MODEL));
   assert.match(pairs.BIC, /^unknown/);
-  assert.equal(pairs["Residual SD"], "2.00 % viability");
+  assert.equal(pairs["Residual SD"], "2.0 % viability");
 });

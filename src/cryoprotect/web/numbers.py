@@ -48,6 +48,13 @@ PRECISION: dict[str, dict[str, Any]] = {
     "confidence": {"decimals": 0, "unit": "%"},
     "share": {"decimals": 0, "unit": "%"},
     "correlation": {"decimals": 3, "unit": ""},
+    "volume_fraction": {"decimals": 3, "unit": "× V_iso"},
+    "ratio": {"decimals": 2, "unit": "×"},
+    "toxicity_cost": {"sig": 4, "unit": ""},
+    "coefficient": {"sig": 4, "unit": ""},
+    "minutes": {"decimals": 1, "unit": "min"},
+    "hours": {"sig": 3, "unit": "h"},
+    "bytes": {"sig": 3, "unit": "bytes"},
     "number": {"sig": 3, "unit": ""},
 }
 """Quantity -> rule, exactly as ``PRECISION`` in precision.js (see its comment for the keys)."""
@@ -118,11 +125,15 @@ def format_with(rule: Mapping[str, Any], value: Any) -> str:
     return f"{sign}{text} {rule['unit']}" if rule.get("unit") else f"{sign}{text}"
 
 
-def format_quantity(value: Any, quantity: str) -> str:
-    """``value`` of ``quantity`` (a key of :data:`PRECISION`) with its unit (Jinja: ``quantity``)."""
+def format_quantity(value: Any, quantity: str, unit: str | None = None) -> str:
+    """``value`` of ``quantity`` (a key of :data:`PRECISION`) with its unit (Jinja: ``quantity``).
+
+    ``unit`` replaces the rule's unit, as precision.js ``formatQuantity``'s third argument.
+    """
     if quantity not in PRECISION:
         raise KeyError(f'No precision rule for "{quantity}"')
-    return format_with(PRECISION[quantity], value)
+    rule = PRECISION[quantity] if unit is None else {**PRECISION[quantity], "unit": unit}
+    return format_with(rule, value)
 
 
 UNIT_QUANTITY = {
@@ -141,12 +152,15 @@ UNIT_QUANTITY = {
 """The quantity whose API unit is the key, as ``UNIT_QUANTITY`` in precision.js."""
 
 
-def format_in_unit(value: Any, unit: str | None) -> str:
-    """``value`` given in ``unit`` under that unit's rule, else 3 significant figures."""
+def format_in_unit(value: Any, unit: str | None, shown: str | None = None) -> str:
+    """``value`` given in ``unit`` under that unit's rule, else 3 significant figures.
+
+    ``shown`` replaces the displayed unit, as precision.js ``formatInUnit``'s third argument.
+    """
     quantity = UNIT_QUANTITY.get(unit or "")
     if quantity:
-        return format_quantity(value, quantity)
-    return format_with({"sig": 3, "unit": unit or ""}, value)
+        return format_quantity(value, quantity, shown)
+    return format_with({"sig": 3, "unit": unit or "" if shown is None else shown}, value)
 
 
 def format_published(entry: Any, quantity: str, unit: str | None = None) -> str:
@@ -169,6 +183,18 @@ def format_published(entry: Any, quantity: str, unit: str | None = None) -> str:
             return format_with(published, value)
         return format_with(rule, value)
     return format_with(rule, entry)
+
+
+def as_published(value: Any, sig: int = 4) -> Any:
+    """A bare literature number as its data file gives it (precision.js ``asPublished``).
+
+    The shortest decimal text of ``value`` to at most ``sig`` significant figures, without padding
+    zeros (0.55 stays "0.55"); zero, tiny or huge magnitudes and non-numbers are returned unchanged.
+    """
+    if not _finite(value) or value == 0 or abs(value) < 1e-3 or abs(value) >= 1e6:
+        return value
+    text = format(Decimal(_significant(abs(float(value)), sig)).normalize(), "f")
+    return f"-{text}" if value < 0 else text
 
 
 def format_time(seconds: Any) -> str:

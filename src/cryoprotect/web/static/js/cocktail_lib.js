@@ -6,7 +6,7 @@
 // charts), and the comparison with each candidate alone. Nothing is computed here that the
 // API did not send; a null the API sends is shown with its reason.
 // Unit-tested with Node's built-in test runner (tests/js/cocktail.test.mjs).
-import { fmt, fmtSig, formatTime, isNum, numberOrText } from "./format.js";
+import { formatInUnit, formatQuantity, formatTime, isNum, numberOrText } from "./format.js";
 import { osmoticLimits } from "./protocols_lib.js";
 import { compositionText } from "./toxicity_lib.js";
 
@@ -89,16 +89,16 @@ export function jobProgress(job) {
   const status = job?.status || "queued";
   if (status === "done") return { fraction: 1, text: "Done.", done: true, failed: false };
   if (status === "failed" || status === "cancelled") return { fraction, text: `The design ${status}: ${jobErrorMessage(job.error)}`, done: true, failed: true };
-  return { fraction, text: `${status === "queued" ? "Queued" : "Designing"}… ${fmt(fraction * 100, "%", 0)} done`, done: false, failed: false };
+  return { fraction, text: `${status === "queued" ? "Queued" : "Designing"}… ${formatQuantity("share", fraction * 100)} done`, done: false, failed: false };
 }
 
 /** "S = 0.998 (90 % band 0.997 – 0.999)" — or why there is no band / no value. */
 export function predictionText(prediction) {
   if (!prediction || !isNum(prediction.surviving_fraction)) return "unknown: the designer returned no prediction";
-  const s = `S = ${fmtSig(prediction.surviving_fraction, "", 4)}`;
+  const s = `S = ${formatQuantity("coefficient", prediction.surviving_fraction)}`;
   const band = prediction.band;
   if (band && isNum(band.low) && isNum(band.high)) {
-    return `${s} (${fmt((band.level ?? 0.9) * 100, "%", 0)} band ${fmtSig(band.low, "", 4)} – ${fmtSig(band.high, "", 4)})`;
+    return `${s} (${formatQuantity("share", (band.level ?? 0.9) * 100)} band ${formatQuantity("coefficient", band.low)} – ${formatQuantity("coefficient", band.high)})`;
   }
   return `${s} (${prediction.band_reason || "no band given"})`;
 }
@@ -107,7 +107,7 @@ export function predictionText(prediction) {
 export function marginText(vitrification) {
   if (!vitrification) return "—";
   if (!isNum(vitrification.margin)) return `unknown: ${vitrification.reason || "no reason given"}`;
-  return fmtSig(vitrification.margin, vitrification.unit || "", 3);
+  return formatInUnit(vitrification.margin, vitrification.unit || "");
 }
 
 /**
@@ -168,7 +168,7 @@ export function paretoRows(result) {
     label: p.label,
     chosen: p.label === bestLabel,
     composition: compositionText(p.composition?.molality_mol_per_kg),
-    total: `${fmtSig(p.composition?.total_molality_mol_per_kg, "mol/kg", 3)} (${fmt(p.composition?.total_mass_percent, "% w/w", 1)})`,
+    total: `${formatQuantity("molality", p.composition?.total_molality_mol_per_kg)} (${formatQuantity("mass_fraction", p.composition?.total_mass_percent, "% w/w")})`,
     margin: marginText(p.vitrification),
     prediction: predictionText(p.prediction),
     binding: bindingText(p.binding_constraints),
@@ -182,13 +182,13 @@ export function compositionRows(point) {
   const mass = point?.composition?.mass_percent || {};
   const rows = Object.keys(molality).map((cpa) => ({
     cpa,
-    molality: fmtSig(molality[cpa], "mol/kg", 3),
-    mass: isNum(mass[cpa]) ? fmt(mass[cpa], "% w/w", 2) : "—",
+    molality: formatQuantity("molality", molality[cpa]),
+    mass: isNum(mass[cpa]) ? formatQuantity("mass_fraction", mass[cpa], "% w/w") : "—",
   }));
   rows.push({
     cpa: "Total",
-    molality: fmtSig(point?.composition?.total_molality_mol_per_kg, "mol/kg", 3),
-    mass: fmt(point?.composition?.total_mass_percent, "% w/w", 2),
+    molality: formatQuantity("molality", point?.composition?.total_molality_mol_per_kg),
+    mass: formatQuantity("mass_fraction", point?.composition?.total_mass_percent, "% w/w"),
   });
   return rows;
 }
@@ -203,8 +203,8 @@ export function bindingText(binding) {
 export function bindingRows(point) {
   return (point?.binding_constraints || []).map((b) => ({
     constraint: b.constraint,
-    value: isNum(b.value) ? fmtSig(b.value, "", 4) : "—",
-    limit: isNum(b.limit) ? fmtSig(b.limit, "", 4) : "—",
+    value: isNum(b.value) ? formatQuantity("coefficient", b.value) : "—",
+    limit: isNum(b.limit) ? formatQuantity("coefficient", b.limit) : "—",
     note: b.note || "",
   }));
 }
@@ -250,7 +250,7 @@ export function oneCpaRows(result) {
       margin: marginText(d.vitrification),
       sameMargin: isNum(margin) && isNum(bestMargin) ? Math.abs(margin - bestMargin) <= 1e-6 * Math.max(1, Math.abs(bestMargin)) : null,
       prediction: predictionText(d.prediction),
-      ratio: isNum(s.ratio) ? fmtSig(s.ratio, "", 3) : "unknown: −ln S of this design is not positive",
+      ratio: isNum(s.ratio) ? formatQuantity("number", s.ratio) : "unknown: −ln S of this design is not positive",
       duration: formatTime(d.total_duration_s),
     };
   });
@@ -262,15 +262,15 @@ export function designFacts(result, job) {
   const settings = result?.settings || {};
   const model = result?.toxicity_model || {};
   const target = result?.vitrification || {};
-  const bounds = VITRIFICATION_FIELDS.filter(([k]) => isNum(target[k])).map(([k, text, unit]) => `${text} ${fmtSig(target[k], unit, 4)}`);
+  const bounds = VITRIFICATION_FIELDS.filter(([k]) => isNum(target[k])).map(([k, text, unit]) => `${text} ${formatInUnit(target[k], unit)}`);
   return [
     ["Cell type", result?.cell_name || job?.cell_type_name || "—"],
     ["Candidates", (result?.candidates || []).join(", ")],
     ["Toxicity model", `${model.name || "—"} (${model.provenance || "?"}, verified=${model.verified === true})`],
-    ["Temperatures", `loading ${fmt(result?.temperature_c, "°C", 1)}, unloading ${fmt(settings.removal_temperature_c, "°C", 1)}`],
+    ["Temperatures", `loading ${formatQuantity("temperature", result?.temperature_c)}, unloading ${formatQuantity("temperature", settings.removal_temperature_c)}`],
     ["Vitrification target", bounds.join("; ") || "—"],
-    ["Osmotic limits", `${fmt(result?.limits?.min_volume_fraction, "× V_iso", 2)} – ${fmt(result?.limits?.max_volume_fraction, "× V_iso", 2)}`],
+    ["Osmotic limits", `${formatQuantity("volume_fraction", result?.limits?.min_volume_fraction)} – ${formatQuantity("volume_fraction", result?.limits?.max_volume_fraction)}`],
     ["Search", `composition step ${settings.composition_step ?? "?"} (${settings.proportions ?? "?"} proportions, ${settings.proportions_meeting_constraint ?? "?"} meeting the constraint), ${settings.protocol_designs ?? "?"} protocol designs, ${settings.pareto_levels ?? "?"} Pareto levels, at most ${settings.max_steps ?? "?"} steps per phase`],
-    ["Designer time", isNum(settings.seconds) ? fmt(settings.seconds, "s", 1) : "—"],
+    ["Designer time", isNum(settings.seconds) ? formatTime(settings.seconds) : "—"],
   ];
 }

@@ -4,7 +4,8 @@
 import { apiRequest, confirmDelete, currentUser, fetchResourceFromApi, onSubmit, pageStatus, reportUnexpected, showError } from "./api.js";
 import { myTeams } from "./scope_ui.js";
 import { definitionList, fieldColumns, fillTable, h, replace, showSuccess } from "./dom.js";
-import { fmtDate, fmtSig, label, query } from "./format.js";
+import { formatInUnit, formatQuantity, label, query } from "./format.js";
+import { timeEl } from "./precision_ui.js";
 import {
   comparisonAxisTitle,
   comparisonRows,
@@ -69,8 +70,8 @@ function renderSummary(e) {
     ["Performed on", e.performed_on || "—"],
     ["Operator", e.operator || "—"],
     ["Visibility", scope],
-    ["Recorded (UTC)", `${fmtDate(e.created_at)}${e.created_by === user?.id ? " by you" : ""}`],
-    ["Last changed (UTC)", fmtDate(e.updated_at)],
+    ["Recorded", [timeEl(e.created_at), e.created_by === user?.id ? " by you" : ""]],
+    ["Last changed", timeEl(e.updated_at)],
   ];
   replace(document.getElementById("summary"), ...definitionList(pairs).childNodes);
   if (e.mixture_id) document.getElementById("again-link").href = `/experiments/new${query({ mixture_id: e.mixture_id })}`;
@@ -85,9 +86,9 @@ function renderResults(e) {
     { header: true, cell: (r) => measures.get(r.measure)?.label || label(r.measure) },
     { cell: (r) => describeValue(r, measures.get(r.measure)) },
     { cell: (r) => String(r.replicates ?? 1) },
-    { cell: (r) => (typeof r.sd === "number" ? fmtSig(r.sd, r.unit || "", 3) : "—") },
+    { cell: (r) => (typeof r.sd === "number" ? formatInUnit(r.sd, r.unit || "") : "—") },
     { cell: (r) => [r.assay, r.method].filter(Boolean).join(" / ") || "—" },
-    { cell: (r) => (typeof r.time_point_h === "number" ? fmtSig(r.time_point_h, "h", 3) : "—") },
+    { cell: (r) => (typeof r.time_point_h === "number" ? formatQuantity("hours", r.time_point_h) : "—") },
     { cell: (r) => r.notes || "" },
   ]);
 }
@@ -110,7 +111,7 @@ function renderDetails(e) {
   fillTable(table.querySelector("tbody"), attachments, [
     { header: true, cell: (a) => a.filename },
     { cell: (a) => a.content_type || "—" },
-    { cell: (a) => (typeof a.size_bytes === "number" ? fmtSig(a.size_bytes, "bytes", 3) : "—") },
+    { cell: (a) => (typeof a.size_bytes === "number" ? formatQuantity("bytes", a.size_bytes) : "—") },
     { cell: (a) => (a.sha256 ? h("code", { class: "hash", title: a.sha256 }, `${a.sha256.slice(0, 12)}…`) : "—") },
     { cell: (a) => (a.url && /^https?:\/\//.test(a.url) ? h("a", { href: a.url, rel: "noopener noreferrer" }, a.url) : a.url || "—") },
     { cell: (a) => a.description || "" },
@@ -156,7 +157,7 @@ async function loadHistory() {
   const history = await fetchResourceFromApi(`${api}/history`, { error });
   const entries = historyTimeline(history);
   fillTable(document.querySelector("#history-table tbody"), entries, [
-    { cell: (x) => x.when },
+    { cell: (x) => timeEl(x.at) },
     { cell: (x) => x.who },
     { cell: (x) => (x.kind === "verification" ? h("span", { class: statusBadge(x.status).className }, x.what) : x.what) },
     { cell: (x) => x.detail || "" },

@@ -2,7 +2,7 @@
 // describing results with their units, verification status and history, predicted versus
 // measured rows and chart traces, the team's prediction-error summary and the CSV template.
 // Unit-tested with Node's built-in test runner (tests/js/experiments.test.mjs).
-import { fmt, fmtDate, fmtSig, isNum, label } from "./format.js";
+import { formatInUnit, formatQuantity, formatTimestamp, isNum, label } from "./format.js";
 
 /** Verification statuses in workflow order, with the words the pages show. */
 export const STATUS_TEXT = {
@@ -167,15 +167,15 @@ export function describeValue(result, measure) {
     return result.value === true ? "yes" : result.value === false ? "no" : "—";
   }
   if (!isNum(result?.value)) return "—";
-  return fmtSig(result.value, result.unit || "", 4);
+  return formatInUnit(result.value, result.unit || "");
 }
 
 /** "72.5 % (n = 3, SD 4.1 %)" for one result. */
 export function describeResult(result, measure) {
   const value = describeValue(result, measure);
   const parts = [`n = ${result.replicates ?? 1}`];
-  if (isNum(result.sd)) parts.push(`SD ${fmtSig(result.sd, result.unit || "", 3)}`);
-  if (isNum(result.time_point_h)) parts.push(`${fmtSig(result.time_point_h, "h", 3)} after thaw`);
+  if (isNum(result.sd)) parts.push(`SD ${formatInUnit(result.sd, result.unit || "")}`);
+  if (isNum(result.time_point_h)) parts.push(`${formatQuantity("hours", result.time_point_h)} after thaw`);
   return `${value} (${parts.join(", ")})`;
 }
 
@@ -213,9 +213,9 @@ export function conditionRows(conditions) {
   const rows = [];
   for (const [key, value] of Object.entries(conditions || {})) {
     if (key === "step_temperatures_c" && Array.isArray(value)) {
-      rows.push(["Step temperatures", value.map((t) => fmtSig(t, "°C", 4)).join(" → ")]);
+      rows.push(["Step temperatures", value.map((t) => formatQuantity("temperature", t)).join(" → ")]);
     } else if (typeof value === "number") {
-      rows.push([label(key).replace(/ \([^)]+\)$/, ""), fmtSig(value, conditionUnit(key), 4)]);
+      rows.push([label(key).replace(/ \([^)]+\)$/, ""), formatInUnit(value, conditionUnit(key))]);
     } else if (value !== null && value !== undefined && value !== "") {
       rows.push([label(key), String(value)]);
     }
@@ -290,7 +290,7 @@ export function historyTimeline(history) {
     entries.push({ at: v.verified_at || v.created_at, who, what, detail, kind: "verification", status: v.status });
   }
   entries.sort((a, b) => String(a.at).localeCompare(String(b.at)));
-  return entries.map((e) => ({ ...e, when: fmtDate(e.at) }));
+  return entries.map((e) => ({ ...e, when: formatTimestamp(e.at, { utc: true }) }));
 }
 
 /** "Model name v3" for a comparison or summary row. */
@@ -304,16 +304,16 @@ export function comparisonRows(comparisons) {
     model: modelLabel(c),
     model_id: c.model_id,
     measure: label(c.measure),
-    measured: fmt(c.measured, c.unit, 1),
+    measured: formatInUnit(c.measured, c.unit),
     replicates: String(c.replicates),
-    predicted: fmt(c.predicted, c.unit, 1),
+    predicted: formatInUnit(c.predicted, c.unit),
     interval:
       isNum(c.lower) && isNum(c.upper)
-        ? `${fmt(c.lower, "", 1)} – ${fmt(c.upper, c.unit, 1)}${isNum(c.confidence_level) ? ` (${Math.round(c.confidence_level * 100)} %)` : ""}`
+        ? `${formatInUnit(c.lower, c.unit, "")} – ${formatInUnit(c.upper, c.unit)}${isNum(c.confidence_level) ? ` (${Math.round(c.confidence_level * 100)} %)` : ""}`
         : "—",
-    error: fmt(c.error, c.unit, 1),
+    error: formatInUnit(c.error, c.unit),
     inside: c.inside_interval === true ? "yes" : c.inside_interval === false ? "no" : "—",
-    predicted_at: fmtDate(c.predicted_at),
+    predicted_at: formatTimestamp(c.predicted_at, { utc: true }),
   }));
 }
 
@@ -372,10 +372,10 @@ export function summaryRows(models) {
     measure: label(m.measure),
     n: String(m.n),
     experiments: String(m.experiments),
-    mae: fmt(m.mae, m.unit, 2),
-    rmse: fmt(m.rmse, m.unit, 2),
-    bias: fmt(m.bias, m.unit, 2),
-    coverage: isNum(m.coverage) ? fmt(m.coverage * 100, "%", 0) : "—",
+    mae: formatInUnit(m.mae, m.unit),
+    rmse: formatInUnit(m.rmse, m.unit),
+    bias: formatInUnit(m.bias, m.unit),
+    coverage: isNum(m.coverage) ? formatQuantity("share", m.coverage * 100) : "—",
   }));
 }
 

@@ -4,7 +4,8 @@
 import { ApiError, apiRequest, confirmDelete, currentTeam, currentUser, guarded, onSubmit, pageStatus, reportUnexpected, showError } from "./api.js";
 import { myTeams } from "./scope_ui.js";
 import { $, definitionList, fillTable, h, replace } from "./dom.js";
-import { fmt, fmtDate, uniqueWarnings } from "./format.js";
+import { formatQuantity, formatTimestamp, uniqueWarnings } from "./format.js";
+import { timeEl } from "./precision_ui.js";
 import { densityParagraph, renderCompositionTable, renderPropertyCards } from "./mixtures_ui.js";
 import { selected, selectionUrl, toggle } from "./mixtures_selection_ui.js";
 import { baselineVerdict, predictionState, predictionSummary } from "./models_lib.js";
@@ -74,8 +75,8 @@ function renderHeader(mixture, user, teams) {
       ["Carrier", mixture.carrier || "water (no carrier)"],
       ["Shared", scopeText(mixture, teams)],
       ["Created by", ownerText(mixture, user)],
-      ["Created (UTC)", fmtDate(mixture.created_at)],
-      ["Last changed (UTC)", fmtDate(mixture.updated_at)],
+      ["Created", timeEl(mixture.created_at)],
+      ["Last changed", timeEl(mixture.updated_at)],
         ["Sources", sourcesList(mixture.sources)],
       ],
       { id: "summary", class: "provenance" },
@@ -135,11 +136,11 @@ function renderParameters(props) {
   fillTable($("params-table").querySelector("tbody"), props.osmolality?.parameters || [], [
     { header: true, cell: (p) => p.component },
     { cell: (p) => p.parameter_set },
-    { cell: (p) => fmt(p.B_kg_per_mol, "", 4) },
-    { cell: (p) => fmt(p.C_kg2_per_mol2, "", 5) },
-    { cell: (p) => fmt(p.k_diss, "", 3) },
-    { cell: (p) => fmt(p.molality_mol_per_kg, "", 3) },
-    { cell: (p) => (p.valid_max_molality === null || p.valid_max_molality === undefined ? "not recorded" : fmt(p.valid_max_molality, "", 3)) },
+    { cell: (p) => formatQuantity("coefficient", p.B_kg_per_mol) },
+    { cell: (p) => formatQuantity("coefficient", p.C_kg2_per_mol2) },
+    { cell: (p) => formatQuantity("number", p.k_diss) },
+    { cell: (p) => formatQuantity("molality", p.molality_mol_per_kg, "") },
+    { cell: (p) => (p.valid_max_molality === null || p.valid_max_molality === undefined ? "not recorded" : formatQuantity("molality", p.valid_max_molality, "")) },
     { cell: (p) => (p.within_range === true ? "yes" : p.within_range === false ? "no: outside the fitted range (no value given)" : "unknown: range not recorded") },
     { cell: (p) => `${p.provenance}${p.verified ? "" : " (not checked against the source)"}` },
     { cell: (p) => h("span", { class: "source" }, p.source || "—") },
@@ -230,7 +231,7 @@ async function drawPhaseDiagram(choice, maxMassPercent, props) {
       binary.unavailable
         ? `not available (${binary.unavailable})`
         : measured.length
-          ? measured.map((p) => `${p.kind} at ${fmt(p.mass_percent, "% w/w", 0)}: ${fmt(p.temperature_c, "°C", 1)} — ${p.source}`).join("; ")
+          ? measured.map((p) => `${p.kind} at ${formatQuantity("mass_fraction", p.mass_percent, "% w/w")}: ${formatQuantity("temperature", p.temperature_c)} — ${p.source}`).join("; ")
           : `none recorded for ${diagram.solute}`,
     ),
     warnings.length ? h("details", {}, h("summary", {}, `Warnings (${warnings.length})`), h("ul", {}, warnings.map((w) => h("li", {}, w)))) : "",
@@ -328,7 +329,7 @@ async function loadExperiments(mixture) {
         h("a", { href: `/experiments/${e.id}` }, e.title),
         " ",
         h("span", { class: `badge ${e.verification_status}` }, e.verification_status),
-        ` · mixture v${e.mixture_version ?? "?"} · ${e.performed_on || fmtDate(e.created_at)}`,
+        ` · mixture v${e.mixture_version ?? "?"} · ${e.performed_on || formatTimestamp(e.created_at)}`,
       ),
     ),
   );

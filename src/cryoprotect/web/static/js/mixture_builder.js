@@ -14,7 +14,7 @@ import {
   showError,
 } from "./api.js";
 import { h, replace } from "./dom.js";
-import { fmt, isUuid } from "./format.js";
+import { formatQuantity, isUuid } from "./format.js";
 import { densityParagraph, renderCompositionTable, renderPropertyCards } from "./mixtures_ui.js";
 import {
   componentsPayload,
@@ -377,7 +377,7 @@ async function loadForEdit(id) {
   for (const c of mixture.components) {
     addRow({
       molecule: { id: c.molecule_id, name: c.name || c.smiles },
-      label: `${c.name || c.smiles} · ${c.molar_mass ? fmt(c.molar_mass, "g/mol", 2) : "no molar mass"}`,
+      label: `${c.name || c.smiles} · ${c.molar_mass ? formatQuantity("molar_mass", c.molar_mass) : "no molar mass"}`,
       amount: c.amount,
       unit: c.unit,
       role: c.role,
@@ -461,7 +461,7 @@ async function main() {
     const mass = m.molecular_weight ?? m.average_molar_mass;
     addRow({
       molecule: { id: m.id, name: m.name || m.smiles },
-      label: `${m.name || m.smiles} · ${mass ? fmt(mass, "g/mol", 2) : "no molar mass"}`,
+      label: `${m.name || m.smiles} · ${mass ? formatQuantity("molar_mass", mass) : "no molar mass"}`,
     });
   }
   if (rows.length === 0) addRow();

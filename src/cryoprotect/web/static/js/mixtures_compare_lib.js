@@ -1,33 +1,41 @@
 // Pure helpers of the mixture comparison page (no DOM): the side-by-side rows of up to ten
 // mixtures, each number with its unit and its signed difference from the first mixture.
 // Unit-tested in tests/js/mixtures.test.mjs.
-import { fmt, fmtSig, formatPublished, formatQuantity, formatWith, isNum, label, PRECISION, UNKNOWN } from "./format.js";
-import { amountIn, displayUnit } from "./mixtures_lib.js";
+import { formatInUnit, formatPublished, formatQuantity, formatWith, isNum, label, PRECISION, UNKNOWN } from "./format.js";
+import { amountIn, displayUnit, measuredText } from "./mixtures_lib.js";
+import { UNIT_QUANTITY } from "./precision.js";
 import { withinRangeText } from "./mixtures_properties_lib.js";
 
-/** Signed difference with its unit ("+1.20 °C", "-0.350 osmol/kg"), or "" when equal. */
-export function fmtDelta(delta, unit, digits = 2) {
+/**
+ * Signed difference with its unit under the unit's precision rule ("+1.2 °C", "-350 mOsm/kg"),
+ * or "" when it would not show (zero at the rule's digits).
+ */
+export function fmtDelta(delta, unit) {
   if (!isNum(delta)) return "";
-  const rounded = Number(delta.toFixed(digits));
-  if (rounded === 0) return "";
-  return `${rounded > 0 ? "+" : "-"}${fmt(Math.abs(delta), unit, digits)}`;
+  const shownUnit = displayUnit(unit);
+  const rule = PRECISION[UNIT_QUANTITY[shownUnit]] || PRECISION.number;
+  const scaled = Math.abs(delta) * (rule.scale ?? 1);
+  if (rule.decimals !== undefined ? Number(scaled.toFixed(rule.decimals)) === 0 : scaled === 0) return "";
+  return `${delta > 0 ? "+" : "-"}${formatInUnit(Math.abs(delta), shownUnit)}`;
 }
 
-function numericRow(labelText, values, unit, digits) {
+function numericRow(labelText, values, unit) {
   const first = values[0];
+  const shown = (v) => formatInUnit(v, displayUnit(unit));
   return {
     label: labelText,
     cells: values.map((v, i) => {
-      const delta = i > 0 && isNum(v) && isNum(first) ? fmtDelta(v - first, unit, digits) : "";
+      const text = shown(v);
+      const delta = i > 0 && isNum(v) && isNum(first) && text !== shown(first) ? fmtDelta(v - first, unit) : "";
       const differs = i > 0 && (isNum(v) !== isNum(first) || delta !== "");
-      return { text: fmt(v, unit, digits), delta, differs };
+      return { text, delta, differs };
     }),
   };
 }
 
 /** A computed quantity per mixture: its number, or "unknown" where the API gives none. */
-function quantityRow(labelText, quantities, valueKey, unit, digits) {
-  const row = numericRow(labelText, quantities.map((q) => q?.[valueKey]), unit, digits);
+function quantityRow(labelText, quantities, valueKey, unit) {
+  const row = numericRow(labelText, quantities.map((q) => q?.[valueKey]), unit);
   for (const [i, q] of quantities.entries()) {
     if (q && !isNum(q[valueKey])) row.cells[i] = { ...row.cells[i], text: "unknown" };
   }
@@ -50,17 +58,17 @@ export function compareRows(list, unit = "mol/L") {
   const items = list || [];
   const rows = [
     textRow("Carrier", items.map((p) => p.carrier || "water")),
-    quantityRow("Osmolality", items.map((p) => p.osmolality), "value", "osmol/kg", 3),
+    quantityRow("Osmolality", items.map((p) => p.osmolality), "value", "osmol/kg"),
     textRow("Osmolality provenance", items.map((p) => p.osmolality?.provenance || "—")),
-    quantityRow("Melting point", items.map((p) => p.melting_point), "value_c", "°C", 2),
+    quantityRow("Melting point", items.map((p) => p.melting_point), "value_c", "°C"),
     textRow("Within fitted range", items.map((p) => withinRangeText(p.melting_point?.within_range))),
-    numericRow("Glass transition Tg (model)", items.map((p) => p.glass_transition?.value_c), "°C", 1),
-    numericRow("Density", items.map((p) => p.composition?.density_g_per_ml), "g/mL", 4),
+    numericRow("Glass transition Tg (model)", items.map((p) => p.glass_transition?.value_c), "°C"),
+    numericRow("Density", items.map((p) => p.composition?.density_g_per_ml), "g/mL"),
   ];
   const solutes = [];
   for (const p of items) for (const s of p.composition?.solutes || []) if (!solutes.includes(s)) solutes.push(s);
   for (const s of solutes) {
-    const row = numericRow(`${s} (${unit})`, items.map((p) => amountIn(p.composition, s, unit)), unit, unit === "mole fraction" ? 4 : 3);
+    const row = numericRow(`${s} (${unit})`, items.map((p) => amountIn(p.composition, s, unit)), unit);
     row.group = "composition";
     for (const [i, p] of items.entries()) {
       if (!(p.composition?.solutes || []).includes(s)) row.cells[i] = { text: "absent", delta: "", differs: true };
@@ -79,7 +87,7 @@ export function compareRows(list, unit = "mol/L") {
         `${label(m.property)} (measured)`,
         items.map((p) => {
           const found = (p.measurements || []).find((x) => x.property === m.property);
-          return found ? fmtSig(found.value, displayUnit(found.unit), 4) : "not measured";
+          return found ? measuredText(found.value, found.unit) : "not measured";
         }),
       ),
     );

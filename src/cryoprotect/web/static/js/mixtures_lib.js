@@ -5,7 +5,8 @@
 // are in mixtures_properties_lib.js, the side-by-side comparison in mixtures_compare_lib.js.
 // Nothing is computed that the API already computes (conversions, osmolality, melting point
 // and Tg all come from /api/v1/solutions and /api/v1/mixtures).
-import { fmt, fmtDate, fmtSig, isNum, isUuid } from "./format.js";
+import { asPublished, formatInUnit, formatPublished, formatQuantity, formatTimestamp, isNum, isUuid } from "./format.js";
+import { UNIT_QUANTITY } from "./precision.js";
 
 /** Owner of the reference library shipped with the app (``cryoprotect.db.database.SYSTEM_USER_ID``). */
 export const SYSTEM_USER_ID = "00000000-0000-0000-0000-000000000000";
@@ -20,9 +21,15 @@ export function displayUnit(unit) {
   return typeof unit === "string" ? unit.replace(/degC/g, "°C") : "";
 }
 
-/** An amount in a composition unit, to 4 significant figures ("3 mol/L", "22.31 % w/w"). */
+/** An amount in a composition unit under the unit's precision rule ("3.00 mol/L", "22.3 % w/w"). */
 export function fmtAmount(value, unit) {
-  return fmtSig(value, displayUnit(unit), 4);
+  return formatInUnit(value, displayUnit(unit));
+}
+
+/** A measured (recorded or published) value as recorded, with its unit: "40 °C/min", not "40.0 °C/min". */
+export function measuredText(value, unit) {
+  const shown = displayUnit(unit);
+  return formatPublished(UNIT_QUANTITY[shown] || "number", asPublished(value), shown);
 }
 
 /** "Dimethyl sulfoxide 3 mol/L + Propylene glycol 3 mol/L" for a list row. */
@@ -70,7 +77,7 @@ export function compositionTable(composition, mixtureCount) {
       name,
       origin: i < mixtureCount ? "component" : "carrier",
       values,
-      cells: values.map((v) => fmtSig(v, "", 4)), // the unit heads the column
+      cells: values.map((v, j) => formatInUnit(v, units[j], "")), // the unit heads the column
     };
   });
   return { units, rows };
@@ -92,7 +99,7 @@ export function versionRows(versions, currentVersion) {
       current: v.version === currentVersion,
       name: v.name,
       carrier: v.carrier || "water",
-      date: fmtDate(v.created_at),
+      date: formatTimestamp(v.created_at, { utc: true }),
       summary: componentSummary(v.components),
     }));
 }
@@ -208,7 +215,7 @@ export function exactMatch(text, molecules) {
 export function moleculeLabel(m) {
   const mass = isNum(m.molecular_weight) ? m.molecular_weight : m.average_molar_mass;
   const parts = [m.name || m.smiles || m.id];
-  parts.push(isNum(mass) ? fmt(mass, "g/mol", 2) : "no molar mass");
+  parts.push(isNum(mass) ? formatQuantity("molar_mass", mass) : "no molar mass");
   if (m.molecule_class) parts.push(m.molecule_class);
   if (m.visibility) parts.push(m.visibility);
   return parts.join(" · ");

@@ -3,8 +3,8 @@
 // the binary phase diagram (melting curve, Tg, measured points) as Plotly traces. A value the
 // API leaves unknown stays "unknown, because …", never a number. Unit-tested in
 // tests/js/mixtures.test.mjs and tests/js/mixture_glass.test.mjs.
-import { fmt, fmtSig, isNum, label, uniqueWarnings } from "./format.js";
-import { displayUnit } from "./mixtures_lib.js";
+import { asPublished, formatInUnit, formatPublished, formatQuantity, isNum, label, uniqueWarnings } from "./format.js";
+import { displayUnit, measuredText } from "./mixtures_lib.js";
 
 /**
  * Whether a computed quantity may be shown as a number, and the flags that say so. Outside
@@ -51,7 +51,7 @@ export function propertyCards(props) {
     {
       key: "osmolality",
       title: "Osmolality",
-      value: osmValidity.known ? fmt(osm.value, displayUnit(osm.unit || "osmol/kg"), 3) : "unknown",
+      value: osmValidity.known ? formatInUnit(osm.value, displayUnit(osm.unit || "osmol/kg")) : "unknown",
       secondary: "",
       method: osm.method || "—",
       provenance: osm.provenance || "—",
@@ -62,8 +62,8 @@ export function propertyCards(props) {
     {
       key: "melting_point",
       title: "Melting point (ice)",
-      value: mpValidity.known ? fmt(mp.value_c, "°C", 2) : "unknown",
-      secondary: mpValidity.known ? fmt(mp.value_k, "K", 2) : "",
+      value: mpValidity.known ? formatQuantity("temperature", mp.value_c) : "unknown",
+      secondary: mpValidity.known ? formatQuantity("temperature_k", mp.value_k) : "",
       method: mp.method || "—",
       provenance: mp.provenance || "—",
       flags: mpValidity.flags,
@@ -73,8 +73,8 @@ export function propertyCards(props) {
     props?.glass ? glassCard(props.glass, tg) : {
       key: "glass_transition",
       title: "Glass transition (Tg)",
-      value: tgComputed ? fmt(tg.value_c, "°C", 1) : "not computed",
-      secondary: tgComputed ? fmt(tg.value_k, "K", 1) : "",
+      value: tgComputed ? formatQuantity("temperature", tg.value_c) : "not computed",
+      secondary: tgComputed ? formatQuantity("temperature_k", tg.value_k) : "",
       method: tg.method || "—",
       provenance: tgComputed && kProvenance.length ? `Gordon–Taylor k: ${kProvenance.join("; ")}` : "—",
       flags: tgComputed
@@ -105,20 +105,20 @@ const GLASS_APPLIES = {
 export function glassCard(glass, homogeneousTg) {
   const known = isNum(glass.value_k);
   const spread = Array.isArray(glass.spread_k) && glass.spread_k.length === 2 && glass.spread_k[0] !== glass.spread_k[1]
-    ? `published ${fmt(glass.spread_k[0], "K", 0)}–${fmt(glass.spread_k[1], "K", 0)}`
+    ? `published ${formatPublished("temperature_k", asPublished(glass.spread_k[0]))}–${formatPublished("temperature_k", asPublished(glass.spread_k[1]))}`
     : "";
   const flags = [GLASS_APPLIES[glass.applies] || GLASS_APPLIES.unknown];
   if (glass.why) flags.push(glass.why);
   if (!known) flags.push(`unknown, because ${glass.reason || "no published value or model covers this solution"}`);
   if (glass.applies === "freeze_concentrated" && isNum(homogeneousTg?.value_c)) {
-    flags.push(`Tg of the homogeneous solution (model, not observed here: ice forms first): ${fmt(homogeneousTg.value_c, "°C", 1)}`);
+    flags.push(`Tg of the homogeneous solution (model, not observed here: ice forms first): ${formatQuantity("temperature", homogeneousTg.value_c)}`);
   }
   if (glass.verified === false) flags.push("source values not checked against the primary publication (verified: false)");
   return {
     key: "glass_transition",
     title: glass.applies === "freeze_concentrated" ? "Glass transition (Tg′, freeze-concentrated)" : "Glass transition (Tg)",
-    value: known ? fmt(glass.value_c, "°C", 1) : "unknown",
-    secondary: known ? [fmt(glass.value_k, "K", 0), spread].filter(Boolean).join(", ") : "",
+    value: known ? formatQuantity("temperature", glass.value_c) : "unknown",
+    secondary: known ? [formatQuantity("temperature_k", glass.value_k), spread].filter(Boolean).join(", ") : "",
     method: glass.method || "—",
     provenance: glass.provenance || "—",
     flags,
@@ -131,7 +131,7 @@ export function glassCard(glass, homogeneousTg) {
 export function measurementRows(measurements) {
   return (measurements || []).map((m) => ({
     property: label(m.property),
-    value: isNum(m.value) ? fmtSig(m.value, displayUnit(m.unit), 4) : String(m.value ?? "—"),
+    value: isNum(m.value) ? measuredText(m.value, m.unit) : String(m.value ?? "—"),
     provenance: m.provenance || m.kind || "measured",
     source: m.source || "—",
   }));
@@ -140,8 +140,8 @@ export function measurementRows(measurements) {
 /** The published Tg′ of the freeze-concentrated phase as display text, or null. */
 export function freezeConcentratedText(fc) {
   if (!fc || !isNum(fc.tg_prime_k)) return null;
-  const wg = isNum(fc.wg_prime_mass_fraction) ? `, at W′g = ${fmt(fc.wg_prime_mass_fraction * 100, "% w/w", 0)}` : "";
-  return `${fc.solute}: Tg′ = ${fmt(fc.tg_prime_k - 273.15, "°C", 1)} (${fmt(fc.tg_prime_k, "K", 0)})${wg}`;
+  const wg = isNum(fc.wg_prime_mass_fraction) ? `, at W′g = ${formatPublished("mass_fraction", asPublished(fc.wg_prime_mass_fraction * 100), "% w/w")}` : "";
+  return `${fc.solute}: Tg′ = ${formatQuantity("temperature", fc.tg_prime_k - 273.15)} (${formatPublished("temperature_k", asPublished(fc.tg_prime_k))})${wg}`;
 }
 
 /**
@@ -153,13 +153,13 @@ export function glassLayerNotes(diagram) {
   const notes = [];
   const tgp = diagram?.tg_prime;
   if (tgp && isNum(tgp.value_k)) {
-    const each = (tgp.published || []).map((q) => `${fmt(q.tg_prime_k, "K", 0)} (${q.source})`).join("; ");
-    notes.push(`Tg′ = ${fmt(tgp.value_k - 273.15, "°C", 1)} (${fmt(tgp.value_k, "K", 0)}), ${tgp.method}: ${each}`);
+    const each = (tgp.published || []).map((q) => `${formatPublished("temperature_k", asPublished(q.tg_prime_k))} (${q.source})`).join("; ");
+    notes.push(`Tg′ = ${formatQuantity("temperature", tgp.value_k - 273.15)} (${formatQuantity("temperature_k", tgp.value_k)}), ${tgp.method}: ${each}`);
   } else if (diagram?.tg_prime_reason) {
     notes.push(`Tg′: ${diagram.tg_prime_reason}`);
   }
   if (isNum(diagram?.homogeneous_glass_min_percent)) {
-    notes.push(`Ice-free (homogeneous) glass from ${fmt(diagram.homogeneous_glass_min_percent, "% w/w", 0)} up (${diagram.homogeneous_glass_min_source || "source not given"}); below it ice forms and Tg′ applies.`);
+    notes.push(`Ice-free (homogeneous) glass from ${formatQuantity("mass_fraction", diagram.homogeneous_glass_min_percent, "% w/w")} up (${diagram.homogeneous_glass_min_source || "source not given"}); below it ice forms and Tg′ applies.`);
   }
   if (diagram?.nucleation_reason) notes.push(`Th: ${diagram.nucleation_reason}`);
   if (diagram?.devitrification_reason) notes.push(`Td: ${diagram.devitrification_reason}`);
@@ -303,7 +303,7 @@ export function phaseDiagramFigure(diagram, { measured = [], currentMassPercent 
     tgPrimeYs.push(yc, tgp.low_k - 273.15, tgp.high_k - 273.15);
     traces.push({
       type: "scatter", mode: "lines",
-      name: `Tg′, freeze-concentrated phase (published, ${fmt(tgp.low_k, "K", 0)}–${fmt(tgp.high_k, "K", 0)})`,
+      name: `Tg′, freeze-concentrated phase (published, ${formatPublished("temperature_k", asPublished(tgp.low_k))}–${formatPublished("temperature_k", asPublished(tgp.high_k))})`,
       x: [0, edge], y: [yc, yc],
       text: [(tgp.published || []).map((q) => `${q.tg_prime_k} K: ${q.source}`).join("<br>")],
       hovertemplate: "Tg′ %{y:.1f} °C<br>%{text}<extra></extra>",
@@ -346,7 +346,7 @@ export function phaseDiagramFigure(diagram, { measured = [], currentMassPercent 
   ];
   if (isNum(currentMassPercent) && ys.length) {
     traces.push({
-      type: "scatter", mode: "lines", name: `This mixture: ${fmt(currentMassPercent, "% w/w", 1)} ${solute}`,
+      type: "scatter", mode: "lines", name: `This mixture: ${formatQuantity("mass_fraction", currentMassPercent, "% w/w")} ${solute}`,
       x: [currentMassPercent, currentMassPercent], y: [Math.min(...ys), Math.max(...ys)],
       line: { color: "#555", dash: "dash", width: 1 },
     });

@@ -1,7 +1,7 @@
 // DOM rendering shared by the mixture pages: property cards (value, unit, method,
 // provenance, validity flags, warnings) and the composition-in-every-unit table.
 import { bodyRow, h, headerRow, replace } from "./dom.js";
-import { fmt } from "./format.js";
+import { formatQuantity } from "./format.js";
 import { compositionTable } from "./mixtures_lib.js";
 import { propertyCards } from "./mixtures_properties_lib.js";
 
@@ -57,7 +57,7 @@ export function densityParagraph(el, composition) {
   replace(
     el,
     h("strong", {}, "Density: "),
-    fmt(c.density_g_per_ml, "g/mL", 4),
+    formatQuantity("density", c.density_g_per_ml),
     c.density_method ? ` — ${c.density_method}` : " — no density data: volume-based units are not available",
     c.density_source ? h("details", {}, h("summary", {}, "Density sources"), h("p", {}, c.density_source)) : "",
     notes,

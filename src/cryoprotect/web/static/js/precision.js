@@ -44,6 +44,13 @@ export const PRECISION = {
   confidence: { decimals: 0, unit: "%" },
   share: { decimals: 0, unit: "%" },
   correlation: { decimals: 3, unit: "" },
+  volume_fraction: { decimals: 3, unit: "× V_iso" },
+  ratio: { decimals: 2, unit: "×" },
+  toxicity_cost: { sig: 4, unit: "" },
+  coefficient: { sig: 4, unit: "" },
+  minutes: { decimals: 1, unit: "min" },
+  hours: { sig: 3, unit: "h" },
+  bytes: { sig: 3, unit: "bytes" },
   number: { sig: 3, unit: "" },
 };
 
@@ -95,11 +102,14 @@ export function formatWith(rule, value) {
   return rule.unit ? `${sign}${text} ${rule.unit}` : `${sign}${text}`;
 }
 
-/** ``value`` of ``quantity`` (a key of PRECISION) as text with its unit; unknown quantity → throws. */
-export function formatQuantity(quantity, value) {
+/**
+ * ``value`` of ``quantity`` (a key of PRECISION) as text with its unit; unknown quantity → throws.
+ * ``unit`` replaces the rule's unit (``""`` in a column whose header names it, "% w/w", a toxicity unit).
+ */
+export function formatQuantity(quantity, value, unit) {
   const rule = PRECISION[quantity];
   if (!rule) throw new Error(`No precision rule for "${quantity}"`);
-  return formatWith(rule, value);
+  return formatWith(unit === undefined ? rule : { ...rule, unit }, value);
 }
 
 /** The quantity whose API unit is ``unit`` (osmol/kg is shown in mOsm/kg by its rule). */
@@ -117,10 +127,14 @@ export const UNIT_QUANTITY = {
   "g/mL": "density",
 };
 
-/** ``value`` given in ``unit`` under that unit's rule; a unit without one: 3 significant figures. */
-export function formatInUnit(value, unit) {
+/**
+ * ``value`` given in ``unit`` under that unit's rule; a unit without one: 3 significant figures.
+ * ``shown`` replaces the displayed unit (``""`` in a column whose header names it).
+ */
+export function formatInUnit(value, unit, shown) {
   const quantity = UNIT_QUANTITY[unit];
-  return quantity ? formatQuantity(quantity, value) : formatWith({ sig: 3, unit: unit || "" }, value);
+  if (quantity) return formatQuantity(quantity, value, shown);
+  return formatWith({ sig: 3, unit: shown ?? (unit || "") }, value);
 }
 
 /**
@@ -142,6 +156,17 @@ export function formatPublished(quantity, entry, unit) {
     return formatWith(rule, entry.value);
   }
   return formatWith(rule, entry);
+}
+
+/**
+ * A bare literature number as its data file gives it, for formatPublished: the shortest decimal
+ * text of ``value`` (at most ``sig`` significant figures, no padding zeros: Lp 0.55 stays "0.55",
+ * Tg′ 164 K stays "164"); tiny or huge magnitudes and non-numbers are returned unchanged (the
+ * quantity's rule applies to them).
+ */
+export function asPublished(value, sig = 4) {
+  if (!finite(value) || value === 0 || Math.abs(value) < 1e-3 || Math.abs(value) >= 1e6) return value;
+  return String(Number(value.toPrecision(sig)));
 }
 
 /** A duration in seconds, readable: "45 s", "2 min 30 s", "1 h 5 min", "2 d 3 h"; "—" when unknown. */

@@ -4,9 +4,10 @@
 // delete it; anyone who sees it can design a variant (/protocols/design?from=<id>).
 import { apiRequest, confirmDelete, currentUser, fetchResourceFromApi, guarded, pageStatus, reportUnexpected, showError } from "./api.js";
 import { definitionList, h, replace, showSuccess } from "./dom.js";
-import { fmt, fmtDate, query } from "./format.js";
+import { formatQuantity, query } from "./format.js";
+import { timeEl } from "./precision_ui.js";
 import { renderDesign } from "./protocols_ui.js";
-import { designLimits, targetText, VOLUME_UNIT } from "./protocols_lib.js";
+import { designLimits, targetText } from "./protocols_lib.js";
 import { recipeUrl, renderRecipe, sheetUrl } from "./recipe_ui.js";
 
 const root = document.getElementById("protocol-page");
@@ -31,15 +32,15 @@ function facts(protocol) {
       ],
     ],
     ["Target (intracellular goal)", [targetText(design.target), " — from ", mixture]],
-    ["Loading temperature", fmt(settings.addition_temperature_c ?? protocol.temperature_c, "°C", 1)],
-    ["Unloading temperature", fmt(settings.removal_temperature_c ?? protocol.temperature_c, "°C", 1)],
+    ["Loading temperature", formatQuantity("temperature", settings.addition_temperature_c ?? protocol.temperature_c)],
+    ["Unloading temperature", formatQuantity("temperature", settings.removal_temperature_c ?? protocol.temperature_c)],
     [
       "Osmotic tolerance limits",
-      `${fmt(limits.min_volume_fraction, "", 2)} – ${fmt(limits.max_volume_fraction, VOLUME_UNIT, 2)}${request.osmotic_limits ? " (set in the request)" : " (the cell type's own)"}`,
+      `${formatQuantity("volume_fraction", limits.min_volume_fraction, "")} – ${formatQuantity("volume_fraction", limits.max_volume_fraction)}${request.osmotic_limits ? " (set in the request)" : " (the cell type's own)"}`,
     ],
     ["Most steps per phase", String(settings.max_steps ?? request.max_steps ?? "—")],
     ["Visibility", protocol.team_id ? [protocol.visibility, " · ", h("a", { href: `/teams/${protocol.team_id}` }, "its team")] : protocol.visibility],
-    ["Saved", `${fmtDate(protocol.created_at)} UTC`],
+    ["Saved", timeEl(protocol.created_at)],
   ];
 }
 

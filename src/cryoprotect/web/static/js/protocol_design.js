@@ -18,7 +18,7 @@ import {
   showFieldErrors,
 } from "./api.js";
 import { fillTable, h, replace } from "./dom.js";
-import { COMPOSITION_UNITS, fmt } from "./format.js";
+import { COMPOSITION_UNITS, formatQuantity } from "./format.js";
 import { renderDesign } from "./protocols_ui.js";
 import {
   cellKey,
@@ -31,7 +31,6 @@ import {
   formFromRequest,
   infeasibleErrors,
   permeatingSolutes,
-  VOLUME_UNIT,
 } from "./protocols_lib.js";
 import { myTeams, scopeControls } from "./scope_ui.js";
 import { scopePayload } from "./scope_lib.js";
@@ -138,7 +137,7 @@ function renderCell() {
   replace(document.getElementById("cpa-options"), solutes.map((s) => h("option", { value: s })));
   const limits = cellLimits(cell);
   const provenance = cell?.parameters?.provenance || {};
-  const note = (value, key) => (value === null ? "" : `empty = ${fmt(value, VOLUME_UNIT, 2)}, the cell type's (${provenance[key] || "unknown provenance"})`);
+  const note = (value, key) => (value === null ? "" : `empty = ${formatQuantity("volume_fraction", value)}, the cell type's (${provenance[key] || "unknown provenance"})`);
   document.getElementById("min-default").textContent = note(limits.min, "min_volume_fraction");
   document.getElementById("max-default").textContent = note(limits.max, "max_volume_fraction");
   field("osmotic_limits.min_volume_fraction").placeholder = limits.min ?? "";

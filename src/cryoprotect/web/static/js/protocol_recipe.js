@@ -3,7 +3,7 @@
 // checkbox per line for the bench (recipe_ui.js); print CSS in protocol_recipe.css.
 import { fetchResourceFromApi, pageStatus, reportUnexpected } from "./api.js";
 import { definitionList, replace } from "./dom.js";
-import { fmt } from "./format.js";
+import { formatQuantity } from "./format.js";
 import { recipeUrl, renderRecipe } from "./recipe_ui.js";
 import { targetText } from "./protocols_lib.js";
 
@@ -28,8 +28,8 @@ async function main() {
     ...definitionList([
       ["Cell type", design.cell_type_name || design.cell_name || "—"],
       ["Target", targetText(design.target)],
-      ["Loading / unloading temperature", `${fmt(settings.addition_temperature_c, "°C", 1)} / ${fmt(settings.removal_temperature_c, "°C", 1)}`],
-      ["Each solution", `${fmt(recipe.volume_ml, "mL", 1)}; carrier stock ${recipe.carrier_strength}×`],
+      ["Loading / unloading temperature", `${formatQuantity("temperature", settings.addition_temperature_c)} / ${formatQuantity("temperature", settings.removal_temperature_c)}`],
+      ["Each solution", `${formatQuantity("volume", recipe.volume_ml)}; carrier stock ${recipe.carrier_strength}×`],
     ]).childNodes,
   );
   renderRecipe(document.getElementById("recipe"), recipe, { sheet: true });

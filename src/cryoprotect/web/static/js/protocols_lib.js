@@ -4,7 +4,7 @@
 // volume and intracellular CPA vs time, toxicity-cost bars), comparison rows, saved-protocol
 // rows and the sensitivity band. Unit-tested with Node's built-in test runner
 // (tests/js/protocols.test.mjs, tests/js/protocol_sensitivity.test.mjs).
-import { fmt, fmtDate, fmtDuration, fmtSig, isNum, isUuid, numberOrText } from "./format.js";
+import { asPublished, formatInUnit, formatPublished, formatQuantity, formatTime, formatTimestamp, formatWith, isNum, isUuid, numberOrText } from "./format.js";
 
 /** The three protocols a design answers with, in the API's order. */
 export const PROTOCOL_KEYS = ["designed", "one_step", "equal_steps"];
@@ -53,7 +53,7 @@ function parameterRow(key, text, unit, digits, value, annotations) {
   return {
     key,
     label: text,
-    value: fmtSig(value, unit, digits),
+    value: formatPublished("number", asPublished(value, digits), unit), // literature values as published
     provenance: provenance[key] || "—",
     estimated: provenance[key] === "estimated",
     verified: verified[key] === true,
@@ -180,7 +180,7 @@ export function infeasibleErrors(details) {
     const low = d.constraint === "min_volume_fraction";
     const text =
       `Binding constraint: during ${phase} no protocol kept the cell ${low ? "above" : "below"} ` +
-      `${fmt(d.limit, VOLUME_UNIT, 3)}; the best achieved was ${fmt(d.best_achievable, VOLUME_UNIT, 3)}. ` +
+      `${formatQuantity("volume_fraction", d.limit)}; the best achieved was ${formatQuantity("volume_fraction", d.best_achievable)}. ` +
       `${low ? "Lower" : "Raise"} this limit, or change the target or temperature.`;
     return { [`osmotic_limits.${d.constraint}`]: text };
   }
@@ -227,10 +227,10 @@ export function stepTable(steps, settings = {}) {
   const rows = (steps || []).map((step) => [
     step.phase === "removal" ? "Removal" : "Addition",
     String(step.index ?? ""),
-    ...solutes.map((s) => (isNum(step.solutes?.[s]) ? fmt(step.solutes[s], "", 3) : "0")),
-    `${fmtDuration(step.duration_s)}${isNum(step.duration_s) && step.duration_s >= 120 ? ` (${Math.round(step.duration_s)} s)` : ""}`,
-    `${fmt(step.start_s / 60, "", 1)} – ${fmt(step.end_s / 60, "", 1)}`,
-    fmt(step.temperature_c, "", 1),
+    ...solutes.map((s) => (isNum(step.solutes?.[s]) ? formatQuantity("molality", step.solutes[s], "") : "0")),
+    formatTime(step.duration_s),
+    `${formatQuantity("minutes", step.start_s / 60, "")} – ${formatQuantity("minutes", step.end_s / 60, "")}`,
+    formatQuantity("temperature", step.temperature_c, ""),
   ]);
   return { headers, rows };
 }
@@ -276,10 +276,10 @@ export function volumeTraces(design, keys = PROTOCOL_KEYS) {
   const limits = designLimits(design);
   const xMax = lastTime(design, keys);
   if (isNum(limits.min_volume_fraction)) {
-    traces.push(horizontal(limits.min_volume_fraction, xMax, `Lower limit ${fmt(limits.min_volume_fraction, VOLUME_UNIT, 2)}`, "#b00020", "dash"));
+    traces.push(horizontal(limits.min_volume_fraction, xMax, `Lower limit ${formatQuantity("volume_fraction", limits.min_volume_fraction)}`, "#b00020", "dash"));
   }
   if (isNum(limits.max_volume_fraction)) {
-    traces.push(horizontal(limits.max_volume_fraction, xMax, `Upper limit ${fmt(limits.max_volume_fraction, VOLUME_UNIT, 2)}`, "#a86d00", "dash"));
+    traces.push(horizontal(limits.max_volume_fraction, xMax, `Upper limit ${formatQuantity("volume_fraction", limits.max_volume_fraction)}`, "#a86d00", "dash"));
   }
   return traces;
 }
@@ -309,7 +309,7 @@ export function concentrationTraces(design, keys = PROTOCOL_KEYS) {
   }
   const xMax = lastTime(design, keys);
   for (const cpa of cpas) {
-    traces.push(horizontal(design.target[cpa], xMax, `Target ${cpa} ${fmt(design.target[cpa], MOLALITY_UNIT, 3)}`, "#2ca02c", "dash"));
+    traces.push(horizontal(design.target[cpa], xMax, `Target ${cpa} ${formatQuantity("molality", design.target[cpa])}`, "#2ca02c", "dash"));
   }
   return traces;
 }
@@ -332,14 +332,14 @@ export function comparisonRows(design) {
       key: c.name,
       label: PROTOCOL_LABELS[c.name] || c.name,
       cost: c.toxicity_cost,
-      costText: fmtSig(c.toxicity_cost, c.toxicity_unit || "", 4),
+      costText: formatQuantity("toxicity_cost", c.toxicity_cost, c.toxicity_unit || ""),
       relative: c.relative_to_one_step,
-      relativeText: isNum(c.relative_to_one_step) ? `${fmt(c.relative_to_one_step, "", 2)} ×` : "—",
-      volumeText: `${fmt(c.min_volume_fraction, "", 3)} – ${fmt(c.max_volume_fraction, VOLUME_UNIT, 3)}`,
+      relativeText: isNum(c.relative_to_one_step) ? formatQuantity("ratio", c.relative_to_one_step) : "—",
+      volumeText: `${formatQuantity("volume_fraction", c.min_volume_fraction, "")} – ${formatQuantity("volume_fraction", c.max_volume_fraction)}`,
       withinLimits: c.within_limits === true,
       withinText: c.within_limits ? "yes" : "no",
       violations: protocol.violations || [],
-      durationText: fmtDuration(c.total_duration_s),
+      durationText: formatTime(c.total_duration_s),
       steps: c.steps,
     };
   });
@@ -375,18 +375,18 @@ export function designSummary(design) {
     `The designed protocol has ${designed.steps} steps over ${designed.durationText} with toxicity cost ${designed.costText}`,
   ];
   if (one && isNum(designed.relative)) {
-    const change = designed.relative < 1 ? `${fmt((1 - designed.relative) * 100, "%", 0)} lower than` : designed.relative > 1 ? `${fmt((designed.relative - 1) * 100, "%", 0)} higher than` : "equal to";
+    const change = designed.relative < 1 ? `${formatQuantity("share", (1 - designed.relative) * 100)} lower than` : designed.relative > 1 ? `${formatQuantity("share", (designed.relative - 1) * 100)} higher than` : "equal to";
     parts.push(`${change} one step (${one.costText}${one.withinLimits ? "" : ", which leaves the limits"})`);
   }
   const within = designed.withinLimits ? "stays within" : "leaves";
-  parts.push(`its volume ${designed.volumeText} ${within} the limits ${fmt(limits.min_volume_fraction, "", 2)}–${fmt(limits.max_volume_fraction, VOLUME_UNIT, 2)}`);
+  parts.push(`its volume ${designed.volumeText} ${within} the limits ${formatQuantity("volume_fraction", limits.min_volume_fraction, "")}–${formatQuantity("volume_fraction", limits.max_volume_fraction)}`);
   return `${parts.join("; ")}.`;
 }
 
 /** Target CPA molalities as text: "Dimethyl sulfoxide 1.557 mol/kg". */
 export function targetText(target) {
   return Object.entries(target || {})
-    .map(([name, m]) => `${name} ${fmt(m, MOLALITY_UNIT, 3)}`)
+    .map(([name, m]) => `${name} ${formatQuantity("molality", m)}`)
     .join(", ");
 }
 
@@ -401,15 +401,15 @@ export function provenancePairs(design) {
     ["Toxicity cost", tox.method || "—"],
   ];
   for (const [cpa, exponent] of Object.entries(tox.exponent || {})) {
-    pairs.push([`Toxicity exponent α (${cpa}) = ${fmtSig(exponent, "", 3)}`, tox.sources?.[cpa] || "—"]);
+    pairs.push([`Toxicity exponent α (${cpa}) = ${formatPublished("number", asPublished(exponent))}`, tox.sources?.[cpa] || "—"]);
   }
-  const carrier = Object.entries(settings.carrier || {}).map(([n, m]) => `${n} ${fmt(m, MOLALITY_UNIT, 4)}`);
+  const carrier = Object.entries(settings.carrier || {}).map(([n, m]) => `${n} ${formatQuantity("molality", m)}`);
   if (carrier.length) pairs.push(["Isotonic carrier", carrier.join(", ")]);
   const settled = [];
-  if (isNum(settings.equilibration)) settled.push(`addition ends at ≥ ${fmt(settings.equilibration * 100, "%", 0)} of the target inside; removal at ≤ ${fmt((1 - settings.equilibration) * 100, "%", 0)}`);
+  if (isNum(settings.equilibration)) settled.push(`addition ends at ≥ ${formatQuantity("share", settings.equilibration * 100)} of the target inside; removal at ≤ ${formatQuantity("share", (1 - settings.equilibration) * 100)}`);
   if (settings.osmotic_buffer) settled.push(`osmotic buffer allowed during removal: ${settings.osmotic_buffer}`);
   else settled.push("no osmotic buffer");
-  if (isNum(settings.design_margin)) settled.push(`design margin ${fmt(settings.design_margin, VOLUME_UNIT, 3)} inside the limits`);
+  if (isNum(settings.design_margin)) settled.push(`design margin ${formatQuantity("volume_fraction", settings.design_margin)} inside the limits`);
   pairs.push(["Settings", settled.join("; ")]);
   const warnings = designed.chart?.warnings || [];
   if (warnings.length) pairs.push(["Caveats", warnings.join(" · ")]);
@@ -427,14 +427,14 @@ export function savedProtocolRow(p, cellNames = {}) {
     id: p.id,
     name: p.name,
     cell: cellNames[p.cell_type_id] || "—",
-    temperature: fmt(p.temperature_c, "°C", 1),
-    cost: fmtSig(p.toxicity_cost ?? s.toxicity?.total, unit, 4),
-    volume: isNum(s.min_volume_fraction) ? `${fmt(s.min_volume_fraction, "", 3)} – ${fmt(s.max_volume_fraction, VOLUME_UNIT, 3)}` : "—",
+    temperature: formatQuantity("temperature", p.temperature_c),
+    cost: formatQuantity("toxicity_cost", p.toxicity_cost ?? s.toxicity?.total, unit),
+    volume: isNum(s.min_volume_fraction) ? `${formatQuantity("volume_fraction", s.min_volume_fraction, "")} – ${formatQuantity("volume_fraction", s.max_volume_fraction)}` : "—",
     within: s.within_limits === true ? "yes" : s.within_limits === false ? "no" : "—",
-    duration: fmtDuration(s.total_duration_s),
+    duration: formatTime(s.total_duration_s),
     steps: `${steps.filter((x) => x.phase !== "removal").length} + ${steps.filter((x) => x.phase === "removal").length}`,
     visibility: p.visibility,
-    saved: fmtDate(p.created_at),
+    saved: formatTimestamp(p.created_at, { utc: true }),
   };
 }
 
@@ -448,7 +448,7 @@ export function compareRows(protocols, cellNames = {}) {
     { label: "Cell type", values: rows.map((r) => r.cell) },
     { label: "Loading temperature", values: rows.map((r) => r.temperature) },
     { label: "Toxicity cost", values: rows.map((r) => r.cost) },
-    { label: "Cost relative to the lowest", values: costs.map((c) => (isNum(c) && isNum(best) && best > 0 ? `${fmt(c / best, "", 2)} ×` : "—")) },
+    { label: "Cost relative to the lowest", values: costs.map((c) => (isNum(c) && isNum(best) && best > 0 ? formatQuantity("ratio", c / best) : "—")) },
     { label: "Volume range", values: rows.map((r) => r.volume) },
     { label: "Within limits", values: rows.map((r) => r.within) },
     { label: "Violations", values: violations },
@@ -485,17 +485,17 @@ export function sensitivityRows(design) {
     ? "the osmotic tolerance limits hold at every end of every range"
     : "the osmotic tolerance limits are NOT respected at some end of a range (see the table)";
   const summary =
-    `Over the published parameter ranges the smallest volume lies between ${fmt(lowMin, "", 3)} and ${fmt(highMin, VOLUME_UNIT, 3)} ` +
-    `and the largest between ${fmt(lowMax, "", 3)} and ${fmt(highMax, VOLUME_UNIT, 3)}; ${verdict}.`;
+    `Over the published parameter ranges the smallest volume lies between ${formatQuantity("volume_fraction", lowMin, "")} and ${formatQuantity("volume_fraction", highMin)} ` +
+    `and the largest between ${formatQuantity("volume_fraction", lowMax, "")} and ${formatQuantity("volume_fraction", highMax)}; ${verdict}.`;
   const caseText = (c) =>
     !c || c.min_volume_fraction == null
       ? `unknown${c?.error ? ` (${c.error})` : ""}`
-      : `${fmt(c.min_volume_fraction, "", 3)}–${fmt(c.max_volume_fraction, VOLUME_UNIT, 3)}`;
+      : `${formatQuantity("volume_fraction", c.min_volume_fraction, "")}–${formatQuantity("volume_fraction", c.max_volume_fraction)}`;
   const holds = (c) => (c?.within_limits == null ? "unknown" : c.within_limits ? "yes" : "no");
   const rows = (band.parameter_ranges || []).map((r) => ({
     name: r.name,
-    range: `${fmt(r.low, "", 3)}–${fmt(r.high, r.unit === "1" ? "" : r.unit, 3)}`,
-    shipped: fmt(r.shipped, r.unit === "1" ? "" : r.unit, 3),
+    range: `${formatWith({ sig: 3, unit: "" }, r.low)}–${formatInUnit(r.high, r.unit === "1" ? "" : r.unit)}`,
+    shipped: formatInUnit(r.shipped, r.unit === "1" ? "" : r.unit),
     low: caseText(r.low_case),
     lowHolds: holds(r.low_case),
     high: caseText(r.high_case),

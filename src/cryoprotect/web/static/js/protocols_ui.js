@@ -4,7 +4,7 @@
 // sources. Shared by the design page and the saved-protocol page; the numbers and texts come
 // from protocols_lib.js.
 import { definitionList, fillTable, h, headedTable, headerRow, replace } from "./dom.js";
-import { fmt } from "./format.js";
+import { formatQuantity } from "./format.js";
 import {
   chartLayout,
   comparisonRows,
@@ -142,7 +142,7 @@ export function renderDesign(root, design, { showError } = {}) {
       "p",
       { class: "note" },
       `${design.cell_name || design.cell_type_name || "Cell"}; target ${targetText(design.target)} (intracellular goal, molality in the isotonic carrier); ` +
-        `loading at ${fmt(settings.addition_temperature_c ?? design.temperature_c, "°C", 1)}, unloading at ${fmt(settings.removal_temperature_c ?? design.temperature_c, "°C", 1)}; ` +
+        `loading at ${formatQuantity("temperature", settings.addition_temperature_c ?? design.temperature_c)}, unloading at ${formatQuantity("temperature", settings.removal_temperature_c ?? design.temperature_c)}; ` +
         `at most ${settings.max_steps ?? "?"} steps per phase.`,
     ),
     h(

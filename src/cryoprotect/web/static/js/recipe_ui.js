@@ -5,7 +5,7 @@
 // obtained. Shared by the protocol page's Recipe section and the printable sheet
 // (/protocols/<id>/recipe), which adds a checkbox per line for the bench.
 import { fillTable, h, headedTable, replace } from "./dom.js";
-import { fmt, fmtSig, query } from "./format.js";
+import { formatQuantity, formatTime, query } from "./format.js";
 
 /** The API address of a protocol's recipe. */
 export function recipeUrl(protocolId, { volume, carrierStrength } = {}) {
@@ -28,16 +28,16 @@ export function timerText(seconds) {
 
 /** What to take of one ingredient: "1.000 mL" (liquids, with the mass), "0.2345 g" (solids). */
 export function amountText(item) {
-  if (item.measure === "mass") return `${fmt(item.mass_g, "g", 4)} (weigh)`;
-  return `${fmt(item.volume_ml, "mL", 3)} (${fmt(item.mass_g, "g", 4)})`;
+  if (item.measure === "mass") return `${formatQuantity("mass", item.mass_g)} (weigh)`;
+  return `${formatQuantity("volume", item.volume_ml)} (${formatQuantity("mass", item.mass_g)})`;
 }
 
 /** The concentrations of a step: "Dimethyl sulfoxide 10.0 % v/v (1.41 mol/L)". */
 export function concentrationText(recipe) {
   return Object.entries(recipe.concentrations || {})
     .map(([name, c]) => {
-      const main = c["% v/v"] !== undefined ? fmt(c["% v/v"], "% v/v", 2) : fmt(c["% w/v"], "% w/v", 3);
-      return `${name} ${main} (${fmtSig(c["mol/L"], "mol/L", 3)}; ${fmtSig(recipe.molality?.[name], "mol/kg", 4)})`;
+      const main = c["% v/v"] !== undefined ? formatQuantity("percent", c["% v/v"], "% v/v") : formatQuantity("percent", c["% w/v"], "% w/v");
+      return `${name} ${main} (${formatQuantity("molarity", c["mol/L"])}; ${formatQuantity("molality", recipe.molality?.[name])})`;
     })
     .join(" · ");
 }
@@ -47,13 +47,13 @@ export function carrierText(carrier) {
   if (!carrier) return "";
   if (!carrier.salt_reduced) return "Conventional design: every step keeps the carrier's salts at full strength.";
   const cmp = carrier.comparison;
-  const base = `Salt-reduced design (carrier salts down to ${fmt(100 * (carrier.min_carrier_fraction ?? 0), "%", 0)} of isotonic in loading steps).`;
+  const base = `Salt-reduced design (carrier salts down to ${formatQuantity("share", 100 * (carrier.min_carrier_fraction ?? 0))} of isotonic in loading steps).`;
   if (!cmp) return `${base} The conventional design was not computed for this protocol (saved before the comparison existed).`;
   if (!cmp.conventional) return `${base} ${cmp.reason || "The conventional design is infeasible."}`;
   const unit = cmp.toxicity_unit || "";
   return (
-    `${base} Toxicity cost ${fmtSig(cmp.salt_reduced.toxicity_cost, unit, 4)} vs ${fmtSig(cmp.conventional.toxicity_cost, unit, 4)} ` +
-    `for the conventional design (carrier kept): ${fmtSig(cmp.difference, unit, 3)}, ×${fmt(cmp.ratio, "", 2)}.`
+    `${base} Toxicity cost ${formatQuantity("toxicity_cost", cmp.salt_reduced.toxicity_cost, unit)} vs ${formatQuantity("toxicity_cost", cmp.conventional.toxicity_cost, unit)} ` +
+    `for the conventional design (carrier kept): ${formatQuantity("toxicity_cost", cmp.difference, unit)}, ×${formatQuantity("ratio", cmp.ratio, "")}.`
   );
 }
 
@@ -78,8 +78,8 @@ export function roundingText(effect) {
   const unit = d.toxicity_unit || "";
   return (
     `With the rounded holds the protocol lasts ${timerText(r.total_duration_s)} (designed ${timerText(d.total_duration_s)}); ` +
-    `toxicity cost ${fmtSig(r.toxicity_cost, unit, 4)} (designed ${fmtSig(d.toxicity_cost, unit, 4)}, ${fmt(100 * (effect.toxicity_change ?? NaN), "%", 1)}); ` +
-    `cell volume ${fmt(r.min_volume_fraction, "", 3)}–${fmt(r.max_volume_fraction, "× V_iso", 3)}, ` +
+    `toxicity cost ${formatQuantity("toxicity_cost", r.toxicity_cost, unit)} (designed ${formatQuantity("toxicity_cost", d.toxicity_cost, unit)}, ${formatQuantity("percent", 100 * (effect.toxicity_change ?? NaN))}); ` +
+    `cell volume ${formatQuantity("volume_fraction", r.min_volume_fraction, "")}–${formatQuantity("volume_fraction", r.max_volume_fraction)}, ` +
     (r.within_limits ? "within the limits." : `OUTSIDE the limits: ${r.violations.join("; ")}.`)
   );
 }
@@ -87,11 +87,11 @@ export function roundingText(effect) {
 function stepTable(step, volume, sheet) {
   const recipe = step.recipe;
   const headers = [...(sheet ? ["Done"] : []), "Take", "From", "Amount"];
-  const caption = `${step.label}: make ${fmt(volume, "mL", 1)} at ${fmt(step.temperature_c, "°C", 1)}`;
+  const caption = `${step.label}: make ${formatQuantity("volume", volume)} at ${formatQuantity("temperature", step.temperature_c)}`;
   const table = headedTable({ class: "data recipe-step", dataset: { step: step.label } }, caption, headers);
   const rows = recipe.ingredients.map((item) => ({
     take: item.form === "water" ? "Water" : item.solute,
-    from: item.form === "water" ? `water, then make up to ${fmt(volume, "mL", 1)}` : item.stock,
+    from: item.form === "water" ? `water, then make up to ${formatQuantity("volume", volume)}` : item.stock,
     amount: amountText(item),
   }));
   fillTable(table.querySelector("tbody"), rows, [
@@ -116,22 +116,22 @@ function stepBlock(step, volume, sheet) {
       { class: "recipe-hold" },
       sheet ? h("input", { type: "checkbox", "aria-label": "hold done" }) : null,
       ` Hold the cells ${timerText(hold.rounded_s)} `,
-      h("span", { class: "hint" }, `(designed ${fmtSig(hold.model_s, "s", 3)}, rounded to ${hold.resolution_s} s)`),
+      h("span", { class: "hint" }, `(designed ${formatTime(hold.model_s)}, rounded to ${formatTime(hold.resolution_s)})`),
     ),
     hold.warning ? h("p", { class: "alert short-step", role: "note" }, `⚠ ${hold.warning}`) : null,
-    h("p", { class: "hint" }, `Sum of the parts ${fmt(step.recipe.sum_of_parts_ml, "mL", 3)}; solution density ${fmt(step.recipe.density_g_per_ml, "g/mL", 4)}, ${fmt(step.recipe.final_mass_g, "g", 3)} in all.`),
+    h("p", { class: "hint" }, `Sum of the parts ${formatQuantity("volume", step.recipe.sum_of_parts_ml)}; solution density ${formatQuantity("density", step.recipe.density_g_per_ml)}, ${formatQuantity("mass", step.recipe.final_mass_g)} in all.`),
     h("details", { class: "recipe-how" }, h("summary", {}, "How obtained"), h("ul", {}, (step.recipe.how_obtained || []).map((t) => h("li", {}, t)))),
   );
 }
 
 function totalsTable(recipe, sheet) {
   const headers = [...(sheet ? ["Ready"] : []), "Stock", "Volume", "Mass"];
-  const table = headedTable({ class: "data", id: "recipe-totals" }, `For the whole protocol (${recipe.steps.length} solutions of ${fmt(recipe.volume_ml, "mL", 1)})`, headers);
+  const table = headedTable({ class: "data", id: "recipe-totals" }, `For the whole protocol (${recipe.steps.length} solutions of ${formatQuantity("volume", recipe.volume_ml)})`, headers);
   fillTable(table.querySelector("tbody"), recipe.totals, [
     ...(sheet ? [{ cell: () => h("input", { type: "checkbox", "aria-label": "ready" }) }] : []),
     { header: true, cell: (t) => t.stock },
-    { cell: (t) => (t.volume_ml === null || t.volume_ml === undefined ? "— (weigh)" : fmt(t.volume_ml, "mL", 2)), class: "num" },
-    { cell: (t) => fmt(t.mass_g, "g", 3), class: "num" },
+    { cell: (t) => (t.volume_ml === null || t.volume_ml === undefined ? "— (weigh)" : formatQuantity("volume", t.volume_ml)), class: "num" },
+    { cell: (t) => formatQuantity("mass", t.mass_g), class: "num" },
   ]);
   return table;
 }

@@ -4,7 +4,7 @@
 // (Plotly traces of viability vs time), residuals and the held-out errors. Every number comes
 // from the API; a value the API sends as null is shown as its reason, never as a number.
 // Unit-tested with Node's built-in test runner (tests/js/toxicity.test.mjs).
-import { fmt, fmtDate, fmtSig, isNum } from "./format.js";
+import { formatQuantity, formatTimestamp, formatWith, isNum } from "./format.js";
 
 /** ``conditions.method`` of an exposure experiment (services/toxicity/exposure.py). */
 export const EXPOSURE_METHOD = "cpa_exposure";
@@ -84,14 +84,14 @@ export function statusText(model) {
   const status = model?.status || "?";
   if (status === "failed") return `failed: ${model.error || "no reason given"}`;
   if ((status === "queued" || status === "training" || status === "fitting") && isNum(model.progress)) {
-    return `${status} ${fmt(model.progress * 100, "%", 0)}`;
+    return `${status} ${formatQuantity("share", model.progress * 100)}`;
   }
   return status;
 }
 
 /** A number the API may send as null: the value, or why there is none. */
 export function orReason(value, reason, unit = "", sig = 4) {
-  return isNum(value) ? fmtSig(value, unit, sig) : `unknown: ${reason}`;
+  return isNum(value) ? formatWith({ sig, unit }, value) : `unknown: ${reason}`;
 }
 
 /** One row of the model list (display texts). */
@@ -109,17 +109,17 @@ export function modelRow(m) {
     rows: isNum(td.row_count) ? String(td.row_count) : "—",
     aic: orReason(m.aic, why, "", 4),
     bic: orReason(m.bic, why, "", 4),
-    heldOut: isNum(m.held_out_rmse) ? fmt(m.held_out_rmse * 100, "% viability", 1) : `unknown: ${pending ? why : "no group could be held out"}`,
+    heldOut: isNum(m.held_out_rmse) ? formatQuantity("percent", m.held_out_rmse * 100, "% viability") : `unknown: ${pending ? why : "no group could be held out"}`,
     verified: m.verified ? "yes" : "no",
-    created: fmtDate(m.created_at),
+    created: formatTimestamp(m.created_at, { utc: true }),
   };
 }
 
 /** The 90 % interval of a parameter as text; an open end says it is unbounded. */
 export function intervalText(p) {
   if (p.fixed) return "fixed (not fitted)";
-  const low = isNum(p.low) ? fmtSig(p.low, "", 3) : "unbounded";
-  const high = isNum(p.high) ? fmtSig(p.high, "", 3) : "unbounded";
+  const low = isNum(p.low) ? formatQuantity("number", p.low) : "unbounded";
+  const high = isNum(p.high) ? formatQuantity("number", p.high) : "unbounded";
   if (!isNum(p.low) && !isNum(p.high)) return "unknown: the bootstrap did not bound it";
   return `${low} – ${high}`;
 }
@@ -128,9 +128,9 @@ export function intervalText(p) {
 export function parameterRows(model) {
   return (model?.parameters || []).map((p) => ({
     name: p.name,
-    estimate: fmtSig(p.estimate, "", 4),
+    estimate: formatQuantity("coefficient", p.estimate),
     interval: intervalText(p),
-    wald: isNum(p.wald_low) && isNum(p.wald_high) ? `${fmtSig(p.wald_low, "", 3)} – ${fmtSig(p.wald_high, "", 3)}` : "—",
+    wald: isNum(p.wald_low) && isNum(p.wald_high) ? `${formatQuantity("number", p.wald_low)} – ${formatQuantity("number", p.wald_high)}` : "—",
     unit: p.unit || "",
     sloppy: Boolean(p.sloppy),
     reasons: (p.reasons || []).join("; "),
@@ -142,13 +142,13 @@ export function compositionText(molality) {
   const parts = Object.entries(molality || {})
     .filter(([, v]) => isNum(v) && v > 0)
     .sort((a, b) => a[0].localeCompare(b[0]))
-    .map(([name, v]) => `${name} ${fmtSig(v, "mol/kg", 3)}`);
+    .map(([name, v]) => `${name} ${formatQuantity("molality", v)}`);
   return parts.length ? parts.join(" + ") : "no CPA (control)";
 }
 
 /** The exposure condition of a point: composition and temperature (°C). */
 export function conditionLabel(point) {
-  return `${compositionText(point.molality_mol_per_kg)}, ${fmt(point.temperature_k - 273.15, "°C", 1)}`;
+  return `${compositionText(point.molality_mol_per_kg)}, ${formatQuantity("temperature", point.temperature_k - 273.15)}`;
 }
 
 /**
@@ -218,11 +218,11 @@ export function pointRows(points) {
     p.plate,
     p.well || "—",
     compositionText(p.molality_mol_per_kg),
-    fmt(p.temperature_k - 273.15, "", 1),
-    fmt(p.time_s / 60, "", 1),
-    fmt(p.viability * 100, "", 1),
-    fmt(p.fitted * 100, "", 1),
-    fmt(p.residual * 100, "", 1),
+    formatQuantity("temperature", p.temperature_k - 273.15, ""),
+    formatQuantity("minutes", p.time_s / 60, ""),
+    formatQuantity("percent", p.viability * 100, ""),
+    formatQuantity("percent", p.fitted * 100, ""),
+    formatQuantity("percent", p.residual * 100, ""),
   ]);
 }
 
@@ -231,8 +231,8 @@ export function heldOutRows(model) {
   return (model?.held_out || []).map((h) => ({
     group: h.group,
     n: String(h.n),
-    rmse: h.informed && isNum(h.rmse) ? fmt(h.rmse * 100, "% viability", 1) : "unknown: the other groups do not inform this one",
-    bias: h.informed && isNum(h.mean_error) ? fmt(h.mean_error * 100, "% viability", 1) : "—",
+    rmse: h.informed && isNum(h.rmse) ? formatQuantity("percent", h.rmse * 100, "% viability") : "unknown: the other groups do not inform this one",
+    bias: h.informed && isNum(h.mean_error) ? formatQuantity("percent", h.mean_error * 100, "% viability") : "—",
   }));
 }
 
@@ -240,23 +240,23 @@ export function heldOutRows(model) {
 export function fitSummaryPairs(model) {
   const ready = model?.status === "ready";
   const why = ready ? "not computed" : `the model is ${model?.status}`;
-  const level = isNum(model?.interval_level) ? fmt(model.interval_level * 100, "%", 0) : "90 %";
+  const level = isNum(model?.interval_level) ? formatQuantity("share", model.interval_level * 100) : "90 %";
   return [
     ["Status", statusText(model)],
     ["CPAs", (model?.cpas || []).join(", ") || "—"],
     ["Terms", termsText(model?.spec)],
     ["Data", `${model?.training_data?.row_count ?? "?"} rows from ${(model?.training_data?.experiment_ids || []).length} experiment(s), ${model?.training_data?.groups ?? "?"} groups${model?.training_data?.verified_only ? ", verified only" : ""}`],
-    ["Reference temperature", isNum(model?.t_ref_k) ? `${fmt(model.t_ref_k, "K", 2)} (${fmt(model.t_ref_k - 273.15, "°C", 1)})` : "—"],
+    ["Reference temperature", isNum(model?.t_ref_k) ? `${formatQuantity("temperature_k", model.t_ref_k)} (${formatQuantity("temperature", model.t_ref_k - 273.15)})` : "—"],
     ["AIC", orReason(model?.aic, why, "", 5)],
     ["BIC", orReason(model?.bic, why, "", 5)],
     ["Log-likelihood", orReason(model?.log_likelihood, why, "", 5)],
-    ["Residual SD", isNum(model?.sigma) ? fmt(model.sigma * 100, "% viability", 2) : `unknown: ${why}`],
-    ["Held-out RMSE (all groups)", isNum(model?.held_out_rmse) ? fmt(model.held_out_rmse * 100, "% viability", 1) : "unknown: no group could be held out"],
+    ["Residual SD", isNum(model?.sigma) ? formatQuantity("percent", model.sigma * 100, "% viability") : `unknown: ${why}`],
+    ["Held-out RMSE (all groups)", isNum(model?.held_out_rmse) ? formatQuantity("percent", model.held_out_rmse * 100, "% viability") : "unknown: no group could be held out"],
     ["Observations / free parameters", `${model?.n_observations ?? "?"} / ${model?.n_free ?? "?"}`],
     ["Intervals", `${level} ${model?.interval_method || ""} (${model?.n_draws ?? 0} draws)`.trim()],
     ["Error model", model?.error_model || "—"],
-    ["Valid temperatures", Array.isArray(model?.valid_temperature_k) && model.valid_temperature_k.length === 2 ? `${fmt(model.valid_temperature_k[0] - 273.15, "°C", 1)} – ${fmt(model.valid_temperature_k[1] - 273.15, "°C", 1)}` : "—"],
-    ["Highest total molality in the data", isNum(model?.valid_max_total_molality) ? fmtSig(model.valid_max_total_molality, "mol/kg", 3) : "—"],
+    ["Valid temperatures", Array.isArray(model?.valid_temperature_k) && model.valid_temperature_k.length === 2 ? `${formatQuantity("temperature", model.valid_temperature_k[0] - 273.15)} – ${formatQuantity("temperature", model.valid_temperature_k[1] - 273.15)}` : "—"],
+    ["Highest total molality in the data", isNum(model?.valid_max_total_molality) ? formatQuantity("molality", model.valid_max_total_molality) : "—"],
     ["Provenance", `${model?.provenance || "—"}${model?.verified ? " (verified)" : " (not verified)"}`],
   ];
 }
