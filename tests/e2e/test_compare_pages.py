@@ -87,7 +87,7 @@ def test_protocol_compare_page(tab: Tab, scientist: dict[str, Any]) -> None:
     cell_row = table.locator("tbody tr", has_text="Cell type")
     expect(cell_row).to_contain_text("Rhesus monkey MII oocyte")
     limits = table.locator("tbody tr", has_text="Osmotic tolerance limits")
-    expect(limits.locator("td").first).to_have_text("0.60 – 1.40 × V_iso")
+    expect(limits.locator("td").first).to_have_text("0.600 – 1.400 × V_iso")
     steps_row = table.locator("tbody tr", has_text="Number of steps").locator("td")
     for i, p in enumerate((first, second)):
         expect(steps_row.nth(i)).to_contain_text(f"{len(p['steps'])} (")

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from cryoprotect.web.numbers import format_quantity
 from tests.e2e.conftest import Tab
 
 pytestmark = pytest.mark.e2e
@@ -56,9 +57,9 @@ def saved(app: Any) -> dict[str, Any]:
 
 
 def _dmso_ml(recipe: dict[str, Any]) -> list[str]:
-    """The DMSO volumes of the steps as the page prints them (3 decimals)."""
+    """The DMSO volumes of the steps as the page prints them (the policy's volume rule)."""
     return [
-        f"{item['volume_ml']:.3f} mL"
+        format_quantity(item["volume_ml"], "volume")
         for step in recipe["steps"]
         for item in step["recipe"]["ingredients"]
         if item["solute"] == DMSO

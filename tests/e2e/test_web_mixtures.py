@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from cryoprotect.web.numbers import format_in_unit, format_quantity
 from tests.conftest import train_model_via_api
 from tests.e2e.conftest import Tab, _expected_console_noise
 
@@ -113,7 +114,7 @@ def test_list_reference_solutions_search_paging_and_compare(
     page.get_by_label("Search by name").fill("VS55")
     page.get_by_role("button", name="Search").click()
     expect(table.locator("tbody tr")).to_have_count(1)
-    expect(table.locator("tbody tr")).to_contain_text("Formamide 3.1 mol/L")
+    expect(table.locator("tbody tr")).to_contain_text("Formamide 3.10 mol/L")
     assert page.url.endswith("/mixtures?q=VS55")
     page.get_by_label("Search by name").fill("no such mixture zzz")
     page.get_by_role("button", name="Search").click()
@@ -163,7 +164,7 @@ def test_list_reference_solutions_search_paging_and_compare(
         )
     formamide = compare.locator("tbody tr", has=page.locator("th", has_text="Formamide (mol/L)"))
     expect(formamide.locator("td").nth(0)).to_have_text("absent")
-    expect(formamide.locator("td").nth(1)).to_contain_text("3.100 mol/L")
+    expect(formamide.locator("td").nth(1)).to_contain_text("3.10 mol/L")
     cooling = compare.locator("tbody tr", has=page.locator("th", has_text="Critical cooling rate"))
     expect(cooling.locator("td").nth(0)).to_have_text("40 °C/min")
     expect(cooling.locator("td").nth(1)).to_contain_text("2.5 °C/min")
@@ -193,9 +194,11 @@ def test_builder_live_properties_conversion_error_and_save(
 
     expected = _solution(app, [{"name": "Glycerol", "amount": 10, "unit": "% w/w"}])
     mp = page.locator('#live-cards [data-property="melting_point"] .number')
-    expect(mp).to_have_text(f"{expected['melting_point']['value_c']:.2f} °C")
+    expect(mp).to_have_text(format_quantity(expected["melting_point"]["value_c"], "temperature"))
     osm = page.locator('#live-cards [data-property="osmolality"]')
-    expect(osm.locator(".number")).to_have_text(f"{expected['osmolality']['value']:.3f} osmol/kg")
+    expect(osm.locator(".number")).to_have_text(
+        format_in_unit(expected["osmolality"]["value"], "osmol/kg")
+    )
     expect(osm.locator(".badge.provenance")).to_have_text(expected["osmolality"]["provenance"])
     expect(osm.locator(".method")).to_contain_text("osmotic virial")
     # the glass card shows the glass that forms (10 % w/w glycerol: ice first, so Tg′)
@@ -216,7 +219,7 @@ def test_builder_live_properties_conversion_error_and_save(
     expect(amount).not_to_have_value("10")
     assert float(amount.input_value()) == pytest.approx(molality, rel=1e-5)
     expect(page.locator("#live-status")).to_contain_text("Up to date")
-    expect(mp).to_have_text(f"{expected['melting_point']['value_c']:.2f} °C")
+    expect(mp).to_have_text(format_quantity(expected["melting_point"]["value_c"], "temperature"))
     page.locator('select[name="components[0].unit"]').select_option("% w/w")
     expect(amount).to_have_value("10")
 
@@ -299,11 +302,15 @@ def test_detail_page_properties_diagram_edit_clone_delete(
     assert page.title() == f"{glycerol_mixture['name']} v1 · CryoProtect"
     cards = page.locator("#property-cards")
     expect(cards.locator('[data-property="osmolality"] .number')).to_have_text(
-        f"{props['osmolality']['value']:.3f} osmol/kg"
+        format_in_unit(props["osmolality"]["value"], "osmol/kg")
     )
     mp = cards.locator('[data-property="melting_point"]')
-    expect(mp.locator(".number")).to_have_text(f"{props['melting_point']['value_c']:.2f} °C")
-    expect(mp.locator(".secondary")).to_have_text(f"({props['melting_point']['value_k']:.2f} K)")
+    expect(mp.locator(".number")).to_have_text(
+        format_quantity(props["melting_point"]["value_c"], "temperature")
+    )
+    expect(mp.locator(".secondary")).to_have_text(
+        f"({format_quantity(props['melting_point']['value_k'], 'temperature_k')})"
+    )
     expect(mp.locator(".badge.provenance")).to_have_text(props["melting_point"]["provenance"])
     expect(mp.locator(".method")).to_contain_text("ΔH_fus")
     tg = cards.locator('[data-property="glass_transition"]')
@@ -438,7 +445,7 @@ def test_reference_solution_for_anonymous_visitor_and_narrow_screen(
         expected = _solution(app, [{"name": "Ethylene glycol", "amount": 2, "unit": "mol/L"}])
         expect(
             narrow.page.locator('#live-cards [data-property="melting_point"] .number')
-        ).to_have_text(f"{expected['melting_point']['value_c']:.2f} °C")
+        ).to_have_text(format_quantity(expected["melting_point"]["value_c"], "temperature"))
         expect(narrow.page.locator("#signin-needed")).to_be_visible()
         width = narrow.page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"the builder scrolls sideways on a phone ({width}px)"

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from cryoprotect.web.numbers import format_quantity
 from tests.e2e.conftest import Tab
 
 pytestmark = pytest.mark.e2e
@@ -116,7 +117,7 @@ def test_design_dmso_for_rhesus_oocytes_then_save_and_list(
     expect(ps.locator("td").nth(3)).to_contain_text("Karlsson")
     expect(page.locator("#cell-estimated")).to_contain_text("values are estimated, not measured")
     expect(page.locator("#min-default")).to_have_text(
-        "empty = 0.60 × V_iso, the cell type's (estimated)"
+        "empty = 0.600 × V_iso, the cell type's (estimated)"
     )
 
     page.get_by_role("button", name="Design protocol").click()
@@ -168,8 +169,8 @@ def test_design_dmso_for_rhesus_oocytes_then_save_and_list(
     limits = expected_design["limits"]
     volume = {t["name"]: t for t in _chart_data(page, "chart-volume")}
     assert {"Designed", "One step", "Equal steps"} <= set(volume)
-    lower = volume[f"Lower limit {limits['min_volume_fraction']:.2f} × V_iso"]
-    upper = volume[f"Upper limit {limits['max_volume_fraction']:.2f} × V_iso"]
+    lower = volume[f"Lower limit {limits['min_volume_fraction']:.3f} × V_iso"]
+    upper = volume[f"Upper limit {limits['max_volume_fraction']:.3f} × V_iso"]
     assert set(lower["y"]) == {limits["min_volume_fraction"]}
     assert set(upper["y"]) == {limits["max_volume_fraction"]}
     assert min(volume["Designed"]["y"]) >= limits["min_volume_fraction"] - 1e-6
@@ -179,7 +180,7 @@ def test_design_dmso_for_rhesus_oocytes_then_save_and_list(
     assert max(concentration["Designed"]["y"]) == pytest.approx(
         max(designed["chart"]["intracellular_molality"][DMSO]), rel=1e-6
     )
-    assert f"Target {DMSO} {target:.3f} mol/kg" in concentration
+    assert f"Target {DMSO} {format_quantity(target, 'molality')}" in concentration
     axis = page.evaluate("document.getElementById('chart-volume').layout.yaxis.title.text")
     assert "V/V_iso" in axis
     expect(page.locator("#design-provenance")).to_contain_text("Benson")
@@ -201,7 +202,9 @@ def test_design_dmso_for_rhesus_oocytes_then_save_and_list(
         timeout=30_000,
     )
     expect(page.locator("#protocol-facts")).to_contain_text(CELL_NAME)
-    expect(page.locator("#protocol-facts")).to_contain_text(f"{DMSO} {target:.3f} mol/kg")
+    expect(page.locator("#protocol-facts")).to_contain_text(
+        f"{DMSO} {format_quantity(target, 'molality')}"
+    )
     saved_cost = page.locator("#comparison-table tbody tr").first.locator("td").nth(0).inner_text()
     assert _number(saved_cost) == pytest.approx(costs["designed"]["toxicity_cost"], rel=1e-3)
     protocol_id = page.url.rsplit("/", 1)[1]

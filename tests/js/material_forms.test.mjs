@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { componentsText, formBody, formulaParts } from "../../src/cryoprotect/web/static/js/molecule_forms_lib.js";
+import { componentsText, formBody } from "../../src/cryoprotect/web/static/js/molecule_forms_lib.js";
+import { formulaParts } from "../../src/cryoprotect/web/static/js/precision.js";
 import { componentsPayload, formChoiceLabel } from "../../src/cryoprotect/web/static/js/mixtures_lib.js";
 
 const DIHYDRATE = {
@@ -14,17 +15,17 @@ const DIHYDRATE = {
   components: [{ smiles: "O", count: 2 }],
 };
 
-test("formula counts become subscripts, elements stay text", () => {
+test("formula counts become subscripts, elements stay text (precision.js formulaParts, the one splitter)", () => {
   assert.deepEqual(formulaParts("C12H26O13"), [
-    { text: "C", sub: false },
-    { text: "12", sub: true },
-    { text: "H", sub: false },
-    { text: "26", sub: true },
-    { text: "O", sub: false },
-    { text: "13", sub: true },
+    { text: "C", kind: "" },
+    { text: "12", kind: "sub" },
+    { text: "H", kind: "" },
+    { text: "26", kind: "sub" },
+    { text: "O", kind: "" },
+    { text: "13", kind: "sub" },
   ]);
   assert.deepEqual(
-    formulaParts("C6H9Na3O9").filter((p) => !p.sub).map((p) => p.text),
+    formulaParts("C6H9Na3O9").filter((p) => p.kind !== "sub").map((p) => p.text),
     ["C", "H", "Na", "O"],
   );
   assert.deepEqual(formulaParts(""), []);

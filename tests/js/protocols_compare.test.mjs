@@ -80,10 +80,10 @@ test("the conditions table has one value per protocol and marks rows that differ
   assert.deepEqual(rows["Temperature"].values, ["22.0 °C", "22.0 °C"]);
   assert.deepEqual(rows["CPA(s)"].values, ["Dimethyl sulfoxide", "Dimethyl sulfoxide"]);
   assert.equal(rows["Target (intracellular)"].values[0], "Dimethyl sulfoxide 1.56 mol/kg");
-  assert.deepEqual(rows["Osmotic tolerance limits"].values, ["0.60 – 1.40 × V_iso", "0.50 – 1.50 × V_iso"]);
+  assert.deepEqual(rows["Osmotic tolerance limits"].values, ["0.600 – 1.400 × V_iso", "0.500 – 1.500 × V_iso"]);
   assert.equal(rows["Osmotic tolerance limits"].differs, true);
   assert.deepEqual(rows["Total time"].values, ["14 min 43 s", "14 min 43 s"]);
-  assert.deepEqual(rows["Toxicity cost J"].values, ["508 (mol/kg)^1.6·s", "432 (mol/kg)^1.6·s"]);
+  assert.deepEqual(rows["Toxicity cost J"].values, ["508.3 (mol/kg)^1.6·s", "431.9 (mol/kg)^1.6·s"]);
   assert.equal(rows["Toxicity cost J"].differs, true);
   assert.deepEqual(rows["Number of steps"].values, ["3 (2 addition + 1 removal)", "3 (2 addition + 1 removal)"]);
   assert.equal(rows["Carrier"].differs, true);

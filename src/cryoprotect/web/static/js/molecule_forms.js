@@ -3,17 +3,14 @@
 // formula); signed-in users add and delete forms.
 import { apiRequest, currentUser, fetchResourceFromApi, guarded, onSubmit } from "./api.js";
 import { $, formValues, h, replace, showSuccess } from "./dom.js";
-import { componentsText, formBody, formulaParts } from "./molecule_forms_lib.js";
+import { formatQuantity } from "./format.js";
+import { componentsText, formBody } from "./molecule_forms_lib.js";
+import { formulaEl } from "./precision_ui.js";
 
 const root = $("molecule-page");
 const moleculeId = root && root.dataset.moleculeId;
 const url = `/api/v1/molecules/${moleculeId}/forms`;
 const errorEl = $("forms-error");
-
-/** A formula with its counts as subscripts: C12H26O13 → C<sub>12</sub>H<sub>26</sub>O<sub>13</sub>. */
-function formulaNode(formula) {
-  return h("span", { class: "formula" }, formulaParts(formula).map((p) => (p.sub ? h("sub", {}, p.text) : p.text)));
-}
 
 function row(form, signedIn) {
   const remove = signedIn
@@ -24,8 +21,8 @@ function row(form, signedIn) {
     { "data-form-id": form.id },
     h("th", { scope: "row" }, form.label),
     h("td", {}, form.kind),
-    h("td", {}, formulaNode(form.formula)),
-    h("td", { class: "num", title: form.molar_mass_method }, form.molar_mass.toFixed(2)),
+    h("td", {}, formulaEl(form.formula)),
+    h("td", { class: "num", title: form.molar_mass_method }, formatQuantity("molar_mass", form.molar_mass, "")),
     h("td", { class: "text" }, componentsText(form.components)),
     h("td", { class: "text" }, [form.supplier, form.cas].filter(Boolean).join(", ") || "—"),
     h("td", {}, remove),
@@ -61,7 +58,7 @@ if (root) {
       await load();
       showSuccess(
         $("form-status"),
-        `Added ${created.label}: ${created.formula}, ${created.molar_mass.toFixed(2)} g/mol.`,
+        `Added ${created.label}: ${created.formula}, ${formatQuantity("molar_mass", created.molar_mass)}.`,
       );
     },
     errorEl,

@@ -1,11 +1,5 @@
-// Pure helpers of the molecule page's material forms (issue 18): formula parts for
-// subscripts, the components as text, and the "Add form" request body.
-
-/** A formula split for display: [{ text, sub }] with sub true for an atom count (C12 → C, 12). */
-export function formulaParts(formula) {
-  const parts = String(formula || "").match(/[A-Z][a-z]?|\d+|[^A-Za-z\d]+/g) || [];
-  return parts.map((text) => ({ text, sub: /^\d+$/.test(text) }));
-}
+// Pure helpers of the molecule page's material forms (issue 18): the components as text and
+// the "Add form" request body. Formulas are split by precision.js formulaParts (one splitter).
 
 /** "O × 2, [Na+] × 3" (or "none (free form)"). */
 export function componentsText(components) {

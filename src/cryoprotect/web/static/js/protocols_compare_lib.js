@@ -3,7 +3,7 @@
 // and intracellular-CPA curves of the designed protocols, one trace per protocol on the same
 // axes, with the osmotic tolerance limits as shaded bands. No DOM; numbers through format.js.
 // Unit-tested in tests/js/protocols_compare.test.mjs.
-import { formatQuantity, formatTime, formatWith, isNum, isUuid, UNKNOWN } from "./format.js";
+import { formatQuantity, formatTime, isNum, isUuid, UNKNOWN } from "./format.js";
 import { stepTable } from "./protocols_lib.js";
 
 /** Protocols the page compares at once (the API allows up to 10; four stay readable). */
@@ -11,7 +11,6 @@ export const MAX_COMPARED = 4;
 /** One colour per compared protocol (Plotly's first four defaults, colour-blind distinct enough with the dashes). */
 export const COMPARE_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"];
 const DASHES = ["solid", "dash", "dot", "dashdot"];
-const VOLUME = { decimals: 2, unit: "× V_iso" };
 
 /** Protocol ids of ``?ids=a,b`` (valid UUIDs, no repeats, in order). */
 export function parseIds(search) {
@@ -34,7 +33,7 @@ const limitsOf = (p) => designed(p).limits || designOf(p).limits || {};
 function limitsText(p) {
   const l = limitsOf(p);
   if (!isNum(l.min_volume_fraction) || !isNum(l.max_volume_fraction)) return UNKNOWN;
-  return `${formatWith({ decimals: 2, unit: "" }, l.min_volume_fraction)} – ${formatWith(VOLUME, l.max_volume_fraction)}`;
+  return `${formatQuantity("volume_fraction", l.min_volume_fraction, "")} – ${formatQuantity("volume_fraction", l.max_volume_fraction)}`;
 }
 
 function temperatureText(p) {
@@ -59,7 +58,7 @@ export function carrierText(p) {
 function costText(p) {
   const tox = designed(p).toxicity || p.summary?.toxicity || {};
   const value = p.toxicity_cost ?? tox.total;
-  return isNum(value) ? `${formatQuantity("number", value)} ${tox.unit || ""}`.trim() : UNKNOWN;
+  return isNum(value) ? formatQuantity("toxicity_cost", value, tox.unit || "") : UNKNOWN;
 }
 
 function stepsText(p) {
