@@ -114,7 +114,7 @@ def test_list_reference_solutions_search_paging_and_compare(
     page.get_by_label("Search by name").fill("VS55")
     page.get_by_role("button", name="Search").click()
     expect(table.locator("tbody tr")).to_have_count(1)
-    expect(table.locator("tbody tr")).to_contain_text("Formamide 3.10 mol/L")
+    expect(table.locator("tbody tr")).to_contain_text("Formamide 3.1 mol/L")
     assert page.url.endswith("/mixtures?q=VS55")
     page.get_by_label("Search by name").fill("no such mixture zzz")
     page.get_by_role("button", name="Search").click()

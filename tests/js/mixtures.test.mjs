@@ -144,10 +144,10 @@ test("componentSummary lists amounts with their units", () => {
     { name: "Dimethyl sulfoxide", amount: 3.0000000000000004, unit: "mol/L" },
     { name: "Propylene glycol", amount: 3, unit: "mol/L" },
   ]);
-  assert.equal(summary, "Dimethyl sulfoxide 3.00 mol/L + Propylene glycol 3.00 mol/L");
+  assert.equal(summary, "Dimethyl sulfoxide 3 mol/L + Propylene glycol 3 mol/L");
   assert.equal(componentSummary([]), "no components");
   const redacted = { molecule_id: null, name: null, smiles: null, amount: 0.5, unit: "mol/kg", redacted: true };
-  assert.equal(componentSummary([redacted]), "a molecule not visible to you 0.500 mol/kg");
+  assert.equal(componentSummary([redacted]), "a molecule not visible to you 0.5 mol/kg");
 });
 
 test("componentVocabulary reads units and roles from the OpenAPI description", () => {
@@ -373,8 +373,8 @@ test("versionRows lists the newest first and marks the current one", () => {
     2,
   );
   assert.deepEqual(rows.map((r) => [r.version, r.current, r.carrier, r.summary, r.date]), [
-    [2, true, "isotonic saline", "Glycerol 15.0 % w/w", "3 Jan 2026 03:04 UTC"],
-    [1, false, "water", "Glycerol 10.0 % w/w", "2 Jan 2026 03:04 UTC"],
+    [2, true, "isotonic saline", "Glycerol 15 % w/w", "3 Jan 2026 03:04 UTC"],
+    [1, false, "water", "Glycerol 10 % w/w", "2 Jan 2026 03:04 UTC"],
   ]);
 });
 

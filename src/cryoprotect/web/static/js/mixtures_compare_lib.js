@@ -2,7 +2,7 @@
 // mixtures, each number with its unit and its signed difference from the first mixture.
 // Unit-tested in tests/js/mixtures.test.mjs.
 import { formatInUnit, formatPublished, formatQuantity, formatWith, isNum, label, PRECISION, UNKNOWN } from "./format.js";
-import { amountIn, displayUnit, measuredText } from "./mixtures_lib.js";
+import { amountIn, displayUnit, recordedText } from "./mixtures_lib.js";
 import { UNIT_QUANTITY } from "./precision.js";
 import { withinRangeText } from "./mixtures_properties_lib.js";
 
@@ -87,7 +87,7 @@ export function compareRows(list, unit = "mol/L") {
         `${label(m.property)} (measured)`,
         items.map((p) => {
           const found = (p.measurements || []).find((x) => x.property === m.property);
-          return found ? measuredText(found.value, found.unit) : "not measured";
+          return found ? recordedText(found.value, found.unit) : "not measured";
         }),
       ),
     );

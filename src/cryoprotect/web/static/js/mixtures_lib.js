@@ -21,13 +21,17 @@ export function displayUnit(unit) {
   return typeof unit === "string" ? unit.replace(/degC/g, "°C") : "";
 }
 
-/** An amount in a composition unit under the unit's precision rule ("3.00 mol/L", "22.3 % w/w"). */
+/** An entered amount in a composition unit, as recorded ("3 mol/L", "22.31 % w/w"): see recordedText. */
 export function fmtAmount(value, unit) {
-  return formatInUnit(value, displayUnit(unit));
+  return recordedText(value, unit);
 }
 
-/** A measured (recorded or published) value as recorded, with its unit: "40 °C/min", not "40.0 °C/min". */
-export function measuredText(value, unit) {
+/**
+ * A recorded value (a measurement, a published figure, an amount a user entered) with its unit,
+ * at the precision it was recorded with (precision.js asPublished: "40 °C/min", "3 mol/L", not
+ * "40.0 °C/min", "3.00 mol/L"); computed values go through the unit's rule instead.
+ */
+export function recordedText(value, unit) {
   const shown = displayUnit(unit);
   return formatPublished(UNIT_QUANTITY[shown] || "number", asPublished(value), shown);
 }

@@ -4,7 +4,7 @@
 // API leaves unknown stays "unknown, because …", never a number. Unit-tested in
 // tests/js/mixtures.test.mjs and tests/js/mixture_glass.test.mjs.
 import { asPublished, formatInUnit, formatPublished, formatQuantity, isNum, label, uniqueWarnings } from "./format.js";
-import { displayUnit, measuredText } from "./mixtures_lib.js";
+import { displayUnit, recordedText } from "./mixtures_lib.js";
 
 /**
  * Whether a computed quantity may be shown as a number, and the flags that say so. Outside
@@ -131,7 +131,7 @@ export function glassCard(glass, homogeneousTg) {
 export function measurementRows(measurements) {
   return (measurements || []).map((m) => ({
     property: label(m.property),
-    value: isNum(m.value) ? measuredText(m.value, m.unit) : String(m.value ?? "—"),
+    value: isNum(m.value) ? recordedText(m.value, m.unit) : String(m.value ?? "—"),
     provenance: m.provenance || m.kind || "measured",
     source: m.source || "—",
   }));
