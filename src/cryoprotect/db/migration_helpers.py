@@ -111,12 +111,17 @@ OWNED_TABLES = (
 )
 
 
-def owned_rls_policies(table: str) -> None:
-    """:func:`rls_policies` of a user-owned table: the ``auth.can_*_row`` rules of 0002."""
+def owned_rls_policies(table: str, *, parent_visible: str | None = None) -> None:
+    """:func:`rls_policies` of a user-owned table: the ``auth.can_*_row`` rules of 0002.
+
+    ``parent_visible`` (a SQL condition, e.g. an EXISTS over the parent table) is added with
+    AND to the SELECT and INSERT rules of a child row that needs a parent the user can see.
+    """
+    also = "" if parent_visible is None else f" AND {parent_visible}"
     rls_policies(
         table,
-        select="auth.can_view_row(created_by, team_id, visibility)",
-        insert="auth.can_insert_row(created_by, team_id)",
+        select=f"auth.can_view_row(created_by, team_id, visibility){also}",
+        insert=f"auth.can_insert_row(created_by, team_id){also}",
         update="auth.can_edit_row(created_by, team_id, visibility)",
         update_check="auth.can_edit_row(created_by, team_id, visibility) "
         "AND (team_id IS NULL OR auth.team_can(team_id, 'create'))",
@@ -144,6 +149,24 @@ def audit_row_trigger(table: str) -> None:
 def grant_dml(table: str, role: str, schema: str = "public") -> None:
     """DML on the table for ``role`` (never ownership: RLS keeps applying)."""
     op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.{table} TO {role}")
+
+
+def scope_change_guard_trigger(table: str) -> None:
+    """Changes of ``team_id``/``visibility`` checked by ``public.scope_change_guard()`` (0010)."""
+    op.execute(
+        f"CREATE TRIGGER scope_change_guard BEFORE UPDATE OF team_id, visibility "
+        f"ON public.{table} FOR EACH ROW EXECUTE FUNCTION public.scope_change_guard()"
+    )
+
+
+def secure_owned_table(table: str, *, parent_visible: str | None = None) -> None:
+    """Everything a user-owned table added after 0010 gets: :func:`owned_rls_policies`, the
+    ``touch_row``, ``audit_row`` and ``scope_change_guard`` triggers, and DML for the app role."""
+    owned_rls_policies(table, parent_visible=parent_visible)
+    touch_row_trigger(table)
+    audit_row_trigger(table)
+    scope_change_guard_trigger(table)
+    grant_dml(table, app_role())
 
 
 # -------------------------------------------------------------------- column blocks

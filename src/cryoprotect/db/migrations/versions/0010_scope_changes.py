@@ -37,6 +37,7 @@ from cryoprotect.db.migration_helpers import (
     EXPERIMENT_GUARD_CHECKS,
     OWNED_TABLES,
     reopen_as_pending,
+    scope_change_guard_trigger,
 )
 
 revision = "0010"
@@ -268,10 +269,7 @@ def upgrade() -> None:
     op.execute(EXPERIMENT_GUARD)
     for table in OWNED_TABLES:
         op.execute(f"DROP TRIGGER IF EXISTS scope_change_guard ON public.{table}")
-        op.execute(
-            f"CREATE TRIGGER scope_change_guard BEFORE UPDATE OF team_id, visibility "
-            f"ON public.{table} FOR EACH ROW EXECUTE FUNCTION public.scope_change_guard()"
-        )
+        scope_change_guard_trigger(table)
     op.execute("DROP TRIGGER IF EXISTS experiment_evidence_guard ON public.experiments")
     op.execute(
         "CREATE TRIGGER experiment_evidence_guard BEFORE INSERT OR UPDATE ON public.experiments "

@@ -23,16 +23,12 @@ import sqlalchemy as sa
 from alembic import op
 
 from cryoprotect.db.migration_helpers import (
-    app_role,
-    audit_row_trigger,
     foreign_key,
-    grant_dml,
     indexes,
     jsonb,
     owned_columns,
-    owned_rls_policies,
     primary_key,
-    touch_row_trigger,
+    secure_owned_table,
     uuid_id,
 )
 
@@ -90,14 +86,7 @@ def upgrade() -> None:
     indexes(TABLE, "created_by", "team_id", "visibility", "name")
 
     # Row-level security: exactly the owned-table policies of 0002 (as predictive_models).
-    owned_rls_policies(TABLE)
-    touch_row_trigger(TABLE)
-    audit_row_trigger(TABLE)
-    op.execute(
-        f"CREATE TRIGGER scope_change_guard BEFORE UPDATE OF team_id, visibility "
-        f"ON public.{TABLE} FOR EACH ROW EXECUTE FUNCTION public.scope_change_guard()"
-    )
-    grant_dml(TABLE, app_role())
+    secure_owned_table(TABLE)
 
     op.execute(
         "ALTER TABLE public.jobs ADD COLUMN IF NOT EXISTS progress double precision "

@@ -28,18 +28,14 @@ import sqlalchemy as sa
 from alembic import op
 
 from cryoprotect.db.migration_helpers import (
-    app_role,
-    audit_row_trigger,
     foreign_key,
-    grant_dml,
     indexes,
     jsonb,
     owned_checks,
     owned_columns,
     partial_unique_index,
     primary_key,
-    rls_policies,
-    touch_row_trigger,
+    secure_owned_table,
     uuid_id,
 )
 
@@ -103,22 +99,7 @@ def upgrade() -> None:
         "visibility = 'team'",
     )
 
-    rls_policies(
-        TABLE,
-        select=f"auth.can_view_row(created_by, team_id, visibility) AND {MOLECULE_VISIBLE}",
-        insert=f"auth.can_insert_row(created_by, team_id) AND {MOLECULE_VISIBLE}",
-        update="auth.can_edit_row(created_by, team_id, visibility)",
-        update_check="auth.can_edit_row(created_by, team_id, visibility) "
-        "AND (team_id IS NULL OR auth.team_can(team_id, 'create'))",
-        delete="auth.can_delete_row(created_by, team_id, visibility)",
-    )
-    touch_row_trigger(TABLE)
-    audit_row_trigger(TABLE)
-    op.execute(
-        f"CREATE TRIGGER scope_change_guard BEFORE UPDATE OF team_id, visibility "
-        f"ON public.{TABLE} FOR EACH ROW EXECUTE FUNCTION public.scope_change_guard()"
-    )
-    grant_dml(TABLE, app_role())
+    secure_owned_table(TABLE, parent_visible=MOLECULE_VISIBLE)
 
     op.add_column("mixture_components", sa.Column("material_form_id", sa.UUID(), nullable=True))
     op.create_foreign_key(
