@@ -249,7 +249,7 @@ def test_record_submit_and_verify_an_experiment(tab: Tab, browser: Any, world: W
     summary = page.locator("#summary").inner_text()
     assert f"{world.mixture_name} v1" in summary and f"{cell_name} · HepG2 (cell)" in summary
     assert page.get_by_role("link", name="experiments on this cell type").count() == 1
-    assert "1.00 °C/min" in page.locator("#conditions").inner_text()
+    assert "1 °C/min" in page.locator("#conditions").inner_text()
     assert "-196 °C" in page.locator("#conditions").inner_text()
     assert page.locator("#verify-form").is_hidden()
     assert "cannot verify your own experiment" in page.locator("#verification-text").inner_text()

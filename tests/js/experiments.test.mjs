@@ -138,8 +138,8 @@ test("biological system and conditions in words", () => {
     "Fibroblast · HFF-1 (cell)",
   );
   assert.deepEqual(conditionRows({ cooling_rate_c_per_min: 1, step_temperatures_c: [22, 4], method: "slow cooling" }), [
-    ["Cooling rate", "1.00 °C/min"],
-    ["Step temperatures", "22.0 °C → 4.0 °C"],
+    ["Cooling rate", "1 °C/min"],
+    ["Step temperatures", "22 °C → 4 °C"],
     ["Method", "slow cooling"],
   ]);
 });

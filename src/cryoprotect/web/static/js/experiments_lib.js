@@ -2,7 +2,7 @@
 // describing results with their units, verification status and history, predicted versus
 // measured rows and chart traces, the team's prediction-error summary and the CSV template.
 // Unit-tested with Node's built-in test runner (tests/js/experiments.test.mjs).
-import { formatInUnit, formatQuantity, formatTimestamp, isNum, label } from "./format.js";
+import { formatInUnit, formatQuantity, formatRecorded, formatTimestamp, isNum, label } from "./format.js";
 
 /** Verification statuses in workflow order, with the words the pages show. */
 export const STATUS_TEXT = {
@@ -213,9 +213,9 @@ export function conditionRows(conditions) {
   const rows = [];
   for (const [key, value] of Object.entries(conditions || {})) {
     if (key === "step_temperatures_c" && Array.isArray(value)) {
-      rows.push(["Step temperatures", value.map((t) => formatQuantity("temperature", t)).join(" → ")]);
+      rows.push(["Step temperatures", value.map((t) => formatRecorded(t, "°C")).join(" → ")]); // as entered
     } else if (typeof value === "number") {
-      rows.push([label(key).replace(/ \([^)]+\)$/, ""), formatInUnit(value, conditionUnit(key))]);
+      rows.push([label(key).replace(/ \([^)]+\)$/, ""), formatRecorded(value, conditionUnit(key))]);
     } else if (value !== null && value !== undefined && value !== "") {
       rows.push([label(key), String(value)]);
     }

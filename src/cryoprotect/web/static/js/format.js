@@ -97,4 +97,4 @@ export function uniqueWarnings(warnings) {
 }
 
 // The precision policy (issue 18) lives in precision.js; the pages import it from here too.
-export { PRECISION, UNKNOWN, asPublished, formatInUnit, formatPublished, formatQuantity, formatTime, formatTimestamp, formatWith, formulaParts } from "./precision.js";
+export { PRECISION, UNKNOWN, asPublished, formatInUnit, formatPublished, formatQuantity, formatRecorded, formatTime, formatTimestamp, formatWith, formulaParts } from "./precision.js";

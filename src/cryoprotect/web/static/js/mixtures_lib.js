@@ -5,8 +5,7 @@
 // are in mixtures_properties_lib.js, the side-by-side comparison in mixtures_compare_lib.js.
 // Nothing is computed that the API already computes (conversions, osmolality, melting point
 // and Tg all come from /api/v1/solutions and /api/v1/mixtures).
-import { asPublished, formatInUnit, formatPublished, formatQuantity, formatTimestamp, isNum, isUuid } from "./format.js";
-import { UNIT_QUANTITY } from "./precision.js";
+import { formatInUnit, formatQuantity, formatRecorded, formatTimestamp, isNum, isUuid } from "./format.js";
 
 /** Owner of the reference library shipped with the app (``cryoprotect.db.database.SYSTEM_USER_ID``). */
 export const SYSTEM_USER_ID = "00000000-0000-0000-0000-000000000000";
@@ -32,8 +31,7 @@ export function fmtAmount(value, unit) {
  * "40.0 °C/min", "3.00 mol/L"); computed values go through the unit's rule instead.
  */
 export function recordedText(value, unit) {
-  const shown = displayUnit(unit);
-  return formatPublished(UNIT_QUANTITY[shown] || "number", asPublished(value), shown);
+  return formatRecorded(value, displayUnit(unit));
 }
 
 /** "Dimethyl sulfoxide 3 mol/L + Propylene glycol 3 mol/L" for a list row. */

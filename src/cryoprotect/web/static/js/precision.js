@@ -1,5 +1,6 @@
 // The one precision policy for numbers on every page (issue 18), pure (no DOM).
-// The server-side twin is cryoprotect/web/numbers.py (Jinja filters): tests/unit/test_precision_policy.py
+// The server-side twin is cryoprotect/science/precision.py (Jinja filters: web/numbers.py; PDF reports:
+// services/exports): tests/unit/test_precision_policy.py
 // checks that both hold the SAME table and give the same text for tests/fixtures/precision_cases.json.
 //
 // Rules: a quantity has either significant figures (``sig``) or fixed decimals (``decimals``) and a
@@ -167,6 +168,15 @@ export function formatPublished(quantity, entry, unit) {
 export function asPublished(value, sig = 4) {
   if (!finite(value) || value === 0 || Math.abs(value) < 1e-3 || Math.abs(value) >= 1e6) return value;
   return String(Number(value.toPrecision(sig)));
+}
+
+/**
+ * A recorded value (a measurement, a published figure, an amount or condition a person entered)
+ * in ``unit``, at the precision it was recorded with: "-196 °C", "3 mol/L", "40 °C/min" (not
+ * "-196.0 °C"); computed values go through formatInUnit instead.
+ */
+export function formatRecorded(value, unit) {
+  return formatPublished(UNIT_QUANTITY[unit] || "number", asPublished(value), unit || "");
 }
 
 /** A duration in seconds, readable: "45 s", "2 min 30 s", "1 h 5 min", "2 d 3 h"; "—" when unknown. */
