@@ -129,6 +129,35 @@ def owned_rls_policies(table: str, *, parent_visible: str | None = None) -> None
     )
 
 
+# ------------------------------------------------------------------------ accounts
+def protect_user_function(*also: str, extra_line: str = "") -> str:
+    """``auth.protect_user()``: only the service role changes an account's e-mail, id, admin
+    or active flag, nor the ``also`` columns (0019 adds ``credentials_revoked_at``).
+
+    0002 defines it with no ``also``; 0019's downgrade restores that rule with the line
+    ``extra_line`` (whitespace) where 0019's own condition stood, so its text is kept.
+    """
+    names = ("email", "is_admin", "is_active", *also)
+    what = ", ".join(names[:-1]) + " or " + names[-1]
+    extra = "".join(f"        OR NEW.{c} IS DISTINCT FROM OLD.{c}\n" for c in also) or extra_line
+    return f"""CREATE OR REPLACE FUNCTION auth.protect_user() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.updated_at := now();
+    IF auth.role() <> 'service_role' AND (
+        NEW.is_admin IS DISTINCT FROM OLD.is_admin
+        OR NEW.is_active IS DISTINCT FROM OLD.is_active
+        OR lower(NEW.email) IS DISTINCT FROM lower(OLD.email)
+        OR NEW.id IS DISTINCT FROM OLD.id
+{extra}    ) THEN
+        RAISE EXCEPTION 'only the service role may change {what}'
+            USING ERRCODE = '42501';
+    END IF;
+    RETURN NEW;
+END $$;
+"""
+
+
 # ------------------------------------------------------------------ triggers, grants
 def touch_row_trigger(table: str) -> None:
     """``updated_at`` maintenance and owner immutability (``public.touch_row()``)."""

@@ -28,6 +28,7 @@ from cryoprotect.db.migration_helpers import (
     app_role,
     audit_row_trigger,
     owned_rls_policies,
+    protect_user_function,
     rls_policies,
     touch_row_trigger,
 )
@@ -110,7 +111,8 @@ TEAM_ROLES = (
 )
 
 
-FUNCTIONS = r"""
+FUNCTIONS = (
+    r"""
 CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid
 LANGUAGE sql STABLE AS $$
     SELECT nullif(current_setting('request.jwt.claim.sub', true), '')::uuid
@@ -191,22 +193,9 @@ BEGIN
 END $$;
 
 -- Only the service role may change privileges or e-mail of an account.
-CREATE OR REPLACE FUNCTION auth.protect_user() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    NEW.updated_at := now();
-    IF auth.role() <> 'service_role' AND (
-        NEW.is_admin IS DISTINCT FROM OLD.is_admin
-        OR NEW.is_active IS DISTINCT FROM OLD.is_active
-        OR lower(NEW.email) IS DISTINCT FROM lower(OLD.email)
-        OR NEW.id IS DISTINCT FROM OLD.id
-    ) THEN
-        RAISE EXCEPTION 'only the service role may change email, is_admin or is_active'
-            USING ERRCODE = '42501';
-    END IF;
-    RETURN NEW;
-END $$;
-
+"""
+    + protect_user_function()
+    + r"""
 -- The creator of a team becomes its admin, atomically with the team row.
 CREATE OR REPLACE FUNCTION public.add_team_creator() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
@@ -235,6 +224,7 @@ BEGIN
     RETURN coalesce(NEW, OLD);
 END $$;
 """
+)
 
 
 def upgrade() -> None:

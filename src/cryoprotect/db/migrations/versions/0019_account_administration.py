@@ -35,6 +35,7 @@ from cryoprotect.db.migration_helpers import (
     grant_dml,
     indexes,
     primary_key,
+    protect_user_function,
     rls_policies,
     timestamp,
 )
@@ -78,25 +79,6 @@ BEGIN
 END $$;
 """
 
-PROTECT_USER = r"""
-CREATE OR REPLACE FUNCTION auth.protect_user() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    NEW.updated_at := now();
-    IF auth.role() <> 'service_role' AND (
-        NEW.is_admin IS DISTINCT FROM OLD.is_admin
-        OR NEW.is_active IS DISTINCT FROM OLD.is_active
-        OR lower(NEW.email) IS DISTINCT FROM lower(OLD.email)
-        OR NEW.id IS DISTINCT FROM OLD.id
-        {extra}
-    ) THEN
-        RAISE EXCEPTION 'only the service role may change {what}'
-            USING ERRCODE = '42501';
-    END IF;
-    RETURN NEW;
-END $$;
-"""
-
 AUDITED_USER_COLUMNS = (
     "email",
     "display_name",
@@ -113,12 +95,7 @@ def upgrade() -> None:
         sa.Column("credentials_revoked_at", sa.DateTime(timezone=True), nullable=True),
         schema="auth",
     )
-    op.execute(
-        PROTECT_USER.format(
-            extra="OR NEW.credentials_revoked_at IS DISTINCT FROM OLD.credentials_revoked_at",
-            what="email, is_admin, is_active or credentials_revoked_at",
-        )
-    )
+    op.execute("\n" + protect_user_function("credentials_revoked_at"))
     op.create_table(
         TABLE,
         sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
@@ -167,5 +144,5 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS audit_row ON auth.users")
     op.drop_table(TABLE, schema="auth")  # its indexes, policies, trigger and grants go with it
     op.execute("DROP FUNCTION IF EXISTS auth.audit_redacted()")
-    op.execute(PROTECT_USER.format(extra="", what="email, is_admin or is_active"))
+    op.execute("\n" + protect_user_function(extra_line="        \n"))
     op.drop_column("users", "credentials_revoked_at", schema="auth")
