@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from cryoprotect.science.precision import format_quantity, format_recorded
 from cryoprotect.services.experiments import MEASURES
 from cryoprotect.services.experiments.base import ExperimentRecord
 from cryoprotect.services.exports import builders, charts, listings
@@ -35,8 +36,11 @@ def experiment_report(record: ExperimentRecord) -> Report:
     for key, value in record.conditions.items():
         label, unit = builders.key_label(key)
         if isinstance(value, list):
-            value = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
-        facts.append((label, f"{value:g} {unit}" if isinstance(value, float) and unit else value))
+            value = ", ".join(
+                format_recorded(v, None) if isinstance(v, float) else str(v) for v in value
+            )
+        # conditions as entered (precision policy: recorded values keep their precision)
+        facts.append((label, format_recorded(value, unit) if isinstance(value, float) else value))
     return Report(
         kind="Experiment report",
         export=export,
@@ -74,9 +78,15 @@ def protocol_report(record: ProtocolRecord) -> Report:
     )
 
 
-def _percent(value: Any) -> str | None:
+def _fraction(value: Any) -> str | None:
+    """A surviving fraction as the cocktail page writes it (precision policy, 4 s.f.)."""
     x = number(value)
-    return None if x is None else f"{100 * x:.2f} %"
+    return None if x is None else format_quantity(x, "coefficient")
+
+
+def _level(value: Any) -> str | None:
+    x = number(value)
+    return None if x is None else format_quantity(100 * x, "share")
 
 
 def cocktail_report(job_id: str, result: Mapping[str, Any]) -> Report:
@@ -90,12 +100,15 @@ def cocktail_report(job_id: str, result: Mapping[str, Any]) -> Report:
     facts: list[tuple[str, Cell]] = [
         ("Cell type", result.get("cell_name")),
         ("Temperature (°C)", number(result.get("temperature_c"))),
-        ("Composition", ", ".join(f"{k} {v:.3g} mol/kg" for k, v in molality.items())),
-        ("Total CPA (% w/w)", number(composition.get("total_mass_percent"))),
-        ("Surviving fraction", _percent(prediction.get("surviving_fraction"))),
         (
-            f"Band ({_percent(band.get('level')) or 'level unknown'})",
-            f"{_percent(band.get('low'))} – {_percent(band.get('high'))}"
+            "Composition",
+            ", ".join(f"{k} {format_quantity(v, 'molality')}" for k, v in molality.items()),
+        ),
+        ("Total CPA (% w/w)", number(composition.get("total_mass_percent"))),
+        ("Surviving fraction", _fraction(prediction.get("surviving_fraction"))),
+        (
+            f"Band ({_level(band.get('level')) or 'level unknown'})",
+            f"{_fraction(band.get('low'))} – {_fraction(band.get('high'))}"
             if band
             else prediction.get("band_reason"),
         ),

@@ -9,6 +9,7 @@ exports, which the report says).
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -16,6 +17,13 @@ from datetime import UTC, date, datetime
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from cryoprotect import __version__
+from cryoprotect.science.precision import (
+    PRECISION,
+    UNIT_QUANTITY,
+    format_quantity,
+    format_timestamp,
+    format_with,
+)
 from cryoprotect.services.exports.tables import Cell, Export, Obtained, Table
 
 PDF_MEDIA_TYPE = "application/pdf"
@@ -48,20 +56,40 @@ class Report:
     warnings: Sequence[str] = field(default=())
 
 
-def display(value: Cell, limit: int = 200) -> str:
-    """A cell as the report prints it: 4 significant figures, UTC timestamps, yes/no."""
+_UNIT_IN_LABEL = re.compile(r"\(([^()]+)\)$")
+
+
+def _number(value: float, unit: str | None) -> str:
+    """``value`` in ``unit`` (named in its header or label, so not repeated) under the precision
+    policy (science.precision, the rules precision.js applies on the pages): the unit's rule,
+    or 3 significant figures (also for a unit the policy shows scaled, as osmol/kg)."""
+    quantity = UNIT_QUANTITY.get(unit or "")
+    if quantity and "scale" not in PRECISION[quantity]:
+        return format_quantity(value, quantity, "")
+    return format_with(PRECISION["number"], value)
+
+
+def display(value: Cell, limit: int = 200, unit: str | None = None) -> str:
+    """A cell as the report prints it: numbers under the precision policy in ``unit``,
+    readable UTC timestamps ("6 Dec 2026 09:30 UTC"), yes/no."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return _number(value, unit)
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return format_timestamp(value if value.tzinfo else value.replace(tzinfo=UTC))
     if isinstance(value, date):
         return value.isoformat()
     text = str(value)
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _unit_of(label: str) -> str | None:
+    """The unit a fact's label names at its end ("Temperature (°C)" -> "°C"), or None."""
+    found = _UNIT_IN_LABEL.search(label)
+    return found.group(1) if found else None
 
 
 def _shown(
@@ -73,7 +101,10 @@ def _shown(
     headers = [table.headers[i] for i in keep]
     cells = [
         [
-            (display(r[i], limit), isinstance(r[i], int | float) and not isinstance(r[i], bool))
+            (
+                display(r[i], limit, table.columns[i].unit),
+                isinstance(r[i], int | float) and not isinstance(r[i], bool),
+            )
             for i in keep
         ]
         for r in rows
@@ -94,7 +125,9 @@ def _html(
     report: Report, meta: list[tuple[str, str]], stamp: str, max_rows: int, limit: int
 ) -> str:
     facts = [
-        (label, display(value, limit)) for label, value in report.facts if value not in (None, "")
+        (label, display(value, limit, _unit_of(label)))
+        for label, value in report.facts
+        if value not in (None, "")
     ]
     headers, rows = _shown(report.table, max_rows, limit // 3 + 20)
     chart = None
