@@ -286,6 +286,25 @@ def partial_unique_index(name: str, table: str, columns: list[Any], where: str) 
     op.create_index(name, table, columns, unique=True, postgresql_where=sa.text(where))
 
 
+def unique_per_scope_indexes(
+    table: str,
+    suffix: str,
+    columns: list[str],
+    scopes: tuple[str, ...] = ("public", "private", "team"),
+) -> None:
+    """One row per ``columns`` in each visibility scope (``uq_{table}_{scope}_{suffix}``):
+    among public rows, among one owner's private rows, among one team's rows; created in
+    the order of ``scopes``."""
+    owner = {"public": [], "private": ["created_by"], "team": ["team_id"]}
+    for scope in scopes:
+        partial_unique_index(
+            f"uq_{table}_{scope}_{suffix}",
+            table,
+            [*owner[scope], *columns],
+            f"visibility = '{scope}'",
+        )
+
+
 # -------------------------------------------------------------------------- experiments
 # Columns whose change is a change of the recorded science (reopens verification; 0008).
 EXPERIMENT_CONTENT_COLUMNS = (

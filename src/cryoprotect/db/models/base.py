@@ -149,6 +149,25 @@ def partial_unique(name: str, *columns: Any, where: str) -> Index:
     return Index(name, *columns, unique=True, postgresql_where=text(where))
 
 
+# Who a visibility scope's rows are unique within: everyone (public), the owner, the team.
+SCOPE_OWNER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "public": (),
+    "private": ("created_by",),
+    "team": ("team_id",),
+}
+
+
+def unique_per_scope(table: str, suffix: str, *columns: str) -> tuple[Index, ...]:
+    """One row per ``columns`` in each visibility scope: among public rows, among one
+    owner's private rows, among one team's rows (``uq_{table}_{scope}_{suffix}``)."""
+    return tuple(
+        partial_unique(
+            f"uq_{table}_{scope}_{suffix}", *owner, *columns, where=f"visibility = '{scope}'"
+        )
+        for scope, owner in SCOPE_OWNER_COLUMNS.items()
+    )
+
+
 def json_object() -> Mapped[dict[str, Any]]:
     """A JSONB object column, ``{}`` when not given."""
     return mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))

@@ -15,8 +15,8 @@ from cryoprotect.db.models.base import (
     Owned,
     in_check,
     json_array,
-    partial_unique,
     required_reference,
+    unique_per_scope,
 )
 
 FORM_KINDS = ("hydrate", "salt", "salt hydrate", "solvate", "free form")
@@ -43,24 +43,5 @@ class MaterialForm(Owned, Base):
             CheckConstraint("molar_mass > 0", name="molar_mass_positive"),
             CheckConstraint("water_per_parent >= 0", name="water_per_parent_non_negative"),
             CheckConstraint(r"cas IS NULL OR cas ~ '^[0-9]{2,7}-[0-9]{2}-[0-9]$'", name="cas"),
-            partial_unique(
-                "uq_material_forms_public_components",
-                "molecule_id",
-                "components_key",
-                where="visibility = 'public'",
-            ),
-            partial_unique(
-                "uq_material_forms_private_components",
-                "created_by",
-                "molecule_id",
-                "components_key",
-                where="visibility = 'private'",
-            ),
-            partial_unique(
-                "uq_material_forms_team_components",
-                "team_id",
-                "molecule_id",
-                "components_key",
-                where="visibility = 'team'",
-            ),
+            *unique_per_scope("material_forms", "components", "molecule_id", "components_key"),
         )

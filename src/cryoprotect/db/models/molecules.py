@@ -32,6 +32,7 @@ from cryoprotect.db.models.base import (
     json_object,
     partial_unique,
     required_reference,
+    unique_per_scope,
 )
 
 
@@ -87,18 +88,7 @@ class Molecule(Owned, Base):
             ),
             CheckConstraint("smiles IS NOT NULL OR name IS NOT NULL", name="named_or_structured"),
             # One record per structure per scope: public, per owner (private), per team.
-            partial_unique(
-                "uq_molecules_public_inchikey", "inchikey", where="visibility = 'public'"
-            ),
-            partial_unique(
-                "uq_molecules_private_inchikey",
-                "created_by",
-                "inchikey",
-                where="visibility = 'private'",
-            ),
-            partial_unique(
-                "uq_molecules_team_inchikey", "team_id", "inchikey", where="visibility = 'team'"
-            ),
+            *unique_per_scope("molecules", "inchikey", "inchikey"),
         )
 
 

@@ -17,10 +17,10 @@ from cryoprotect.db.migration_helpers import (
     jsonb,
     owned_checks,
     owned_columns,
-    partial_unique_index,
     primary_key,
     timestamp,
     timestamps,
+    unique_per_scope_indexes,
     uuid_id,
 )
 
@@ -250,17 +250,8 @@ def upgrade() -> None:
         primary_key("molecules"),
     )
     indexes("molecules", "created_by", "inchikey", "name", "pubchem_cid", "team_id", "visibility")
-    partial_unique_index(
-        "uq_molecules_private_inchikey",
-        "molecules",
-        ["created_by", "inchikey"],
-        "visibility = 'private'",
-    )
-    partial_unique_index(
-        "uq_molecules_public_inchikey", "molecules", ["inchikey"], "visibility = 'public'"
-    )
-    partial_unique_index(
-        "uq_molecules_team_inchikey", "molecules", ["team_id", "inchikey"], "visibility = 'team'"
+    unique_per_scope_indexes(
+        "molecules", "inchikey", ["inchikey"], scopes=("private", "public", "team")
     )
     op.create_table(
         "user_team_membership",

@@ -33,9 +33,9 @@ from cryoprotect.db.migration_helpers import (
     jsonb,
     owned_checks,
     owned_columns,
-    partial_unique_index,
     primary_key,
     secure_owned_table,
+    unique_per_scope_indexes,
     uuid_id,
 )
 
@@ -80,24 +80,7 @@ def upgrade() -> None:
         primary_key(TABLE),
     )
     indexes(TABLE, "molecule_id", "created_by", "team_id", "visibility")
-    partial_unique_index(
-        f"uq_{TABLE}_public_components",
-        TABLE,
-        ["molecule_id", "components_key"],
-        "visibility = 'public'",
-    )
-    partial_unique_index(
-        f"uq_{TABLE}_private_components",
-        TABLE,
-        ["created_by", "molecule_id", "components_key"],
-        "visibility = 'private'",
-    )
-    partial_unique_index(
-        f"uq_{TABLE}_team_components",
-        TABLE,
-        ["team_id", "molecule_id", "components_key"],
-        "visibility = 'team'",
-    )
+    unique_per_scope_indexes(TABLE, "components", ["molecule_id", "components_key"])
 
     secure_owned_table(TABLE, parent_visible=MOLECULE_VISIBLE)
 
