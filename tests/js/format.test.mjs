@@ -3,25 +3,26 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { fieldErrors } from "../../src/cryoprotect/web/static/js/api.js";
-import { fmt, fmtDuration, fmtSig, label, pageInfo, query } from "../../src/cryoprotect/web/static/js/format.js";
+import { formatInUnit, formatQuantity, formatTime, label, pageInfo, query } from "../../src/cryoprotect/web/static/js/format.js";
 
-test("fmt keeps the unit and shows a dash for missing numbers", () => {
-  assert.equal(fmt(12.345, "%", 1), "12.3 %");
-  assert.equal(fmt(0.29, "osmol/kg", 3), "0.290 osmol/kg");
-  assert.equal(fmt(null, "%"), "—");
-  assert.equal(fmt(Number.NaN, "K"), "—");
+// fmt/fmtSig/fmtDuration are gone (one precision policy): the same properties, through the policy.
+test("numbers keep their unit and show a dash when missing (formatInUnit)", () => {
+  assert.equal(formatInUnit(12.345, "%"), "12.3 %");
+  assert.equal(formatInUnit(0.29, "osmol/kg"), "290 mOsm/kg");
+  assert.equal(formatInUnit(null, "%"), "—");
+  assert.equal(formatInUnit(Number.NaN, "K"), "—");
 });
 
-test("fmtSig switches to exponents for tiny and huge values", () => {
-  assert.equal(fmtSig(0.0001234, "cm/s"), "1.23e-4 cm/s");
-  assert.equal(fmtSig(123.456), "123");
-  assert.equal(fmtSig(2.5e7, "s"), "2.50e+7 s");
+test("tiny and huge values switch to powers of ten", () => {
+  assert.equal(formatInUnit(0.0001234, "cm/s"), "1.23 × 10⁻⁴ cm/s");
+  assert.equal(formatQuantity("number", 123.456), "123");
+  assert.equal(formatInUnit(2.5e7, "s"), "2.50 × 10⁷ s");
 });
 
-test("fmtDuration picks seconds, minutes or hours", () => {
-  assert.equal(fmtDuration(45), "45 s");
-  assert.equal(fmtDuration(600), "10.0 min");
-  assert.equal(fmtDuration(10800), "3.0 h");
+test("durations read in seconds, minutes or hours (formatTime)", () => {
+  assert.equal(formatTime(45), "45 s");
+  assert.equal(formatTime(600), "10 min");
+  assert.equal(formatTime(10800), "3 h");
 });
 
 test("label turns unit suffixes into readable units", () => {

@@ -485,7 +485,7 @@ test("predictionSummary gives value, interval and domain with the target's unit"
   assert.equal(s.headline, "Viability: 71.2 %");
   assert.equal(s.interval, "90 % interval 50.1 to 90.9 %");
   assert.match(s.domain, /^outside/);
-  assert.deepEqual(s.nearest, ["paper-1 (distance 0.42)"]);
+  assert.deepEqual(s.nearest, ["paper-1 (distance 0.420)"]);
   assert.deepEqual(s.warnings, ["w"]);
 });
 

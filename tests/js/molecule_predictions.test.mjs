@@ -26,11 +26,11 @@ const CHOLESTEROL = {
 test("an in-domain prediction shows the value, the interval and the model", () => {
   const [row] = moleculePredictionRows({ predictions: [GLYCEROL] });
   assert.equal(row.kind, "value");
-  assert.equal(row.value, "-12.86 kcal/mol");
-  assert.equal(row.interval, "-15.22 – -6.23 kcal/mol (90 %)");
+  assert.equal(row.value, "-12.9 kcal/mol");
+  assert.equal(row.interval, "-15.2 – -6.23 kcal/mol (90 %)");
   assert.equal(row.model, "freesolv-ridge v2");
   assert.equal(row.verdict, "Better than baselines");
-  assert.match(row.domain, /^Inside: Tanimoto distance .* 0\.51 \(threshold 0\.76\)$/);
+  assert.match(row.domain, /^Inside: Tanimoto distance .* 0\.507 \(threshold 0\.756\)$/);
 });
 
 test("outside the domain there is no number, only the reason, distance and nearest molecule", () => {
@@ -39,7 +39,7 @@ test("outside the domain there is no number, only the reason, distance and neare
   assert.equal(row.value, "No value: outside applicability domain");
   assert.equal(row.interval, "—");
   assert.doesNotMatch(row.value, /\d/);
-  assert.match(row.domain, /0\.85 \(threshold 0\.76\); nearest: freesolv-101 \(measured -1\.20 kcal\/mol\)/);
+  assert.match(row.domain, /0\.847 \(threshold 0\.756\); nearest: freesolv-101 \(measured -1\.20 kcal\/mol\)/);
 });
 
 test("an extrapolated value is labelled, never shown as a plain result", () => {

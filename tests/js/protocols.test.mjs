@@ -453,7 +453,7 @@ test("a prediction shows its value and interval with the unit, the level and the
   assert.match(outside.domainText, /^OUTSIDE/);
   assert.deepEqual(outside.notes, ["unseen component X"]);
   assert.deepEqual(nearestRows(PREDICTION, MODEL), [
-    { rowId: "lit:4", distance: "0.000", measured: "81.4 %" },
+    { rowId: "lit:4", distance: "0", measured: "81.4 %" },
     { rowId: "lit:116", distance: "0.094", measured: "85.6 %" },
     { rowId: "lit:999", distance: "0.200", measured: "—" },
   ]);

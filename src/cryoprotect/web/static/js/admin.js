@@ -5,7 +5,8 @@
 import { apiRequest, currentUser, guarded, reportUnexpected, showFieldErrors } from "./api.js";
 import { myTeams } from "./scope_ui.js";
 import { h, headerRow, replace } from "./dom.js";
-import { fmtDate } from "./format.js";
+import { formatTimestamp } from "./format.js";
+import { timeEl } from "./precision_ui.js";
 import { healthClass, healthSections, overrideTarget, parseTargetId, rolloutText } from "./admin_lib.js";
 import { initAccounts } from "./admin_users.js";
 
@@ -42,7 +43,7 @@ async function loadHealth() {
   badge.className = healthClass(report.status);
   badge.textContent = report.status;
   badge.hidden = false;
-  document.getElementById("health-checked").textContent = `Checked ${fmtDate(report.checked_at)} UTC.`;
+  document.getElementById("health-checked").textContent = `Checked ${formatTimestamp(report.checked_at, { utc: true })}.`;
   replace(
     document.getElementById("health-sections"),
     healthSections(report).map((s) =>
@@ -79,7 +80,7 @@ function overrideRows(flag) {
             h("td", {}, target.kind === "team" ? h("a", { href: `/teams/${target.id}` }, target.name) : target.name),
             h("td", {}, h("span", { class: o.enabled ? "badge verified" : "badge" }, o.enabled ? "on" : "off")),
             h("td", {}, o.note || ""),
-            h("td", {}, fmtDate(o.updated_at)),
+            h("td", {}, timeEl(o.updated_at)),
             h(
               "td",
               {},
@@ -200,7 +201,7 @@ function flagArticle(flag, message = "") {
       h("span", { class: flag.enabled ? "badge verified" : "badge" }, flag.enabled ? `on · ${flag.rollout_percentage} %` : "off"),
     ),
     flag.description ? h("p", { class: "note" }, flag.description) : null,
-    h("p", { class: "rollout" }, `Default: ${rolloutText(flag)}. Last changed ${fmtDate(flag.updated_at)} UTC.`),
+    h("p", { class: "rollout" }, `Default: ${rolloutText(flag)}. Last changed ${formatTimestamp(flag.updated_at, { utc: true })}.`),
     editForm(flag),
     h("h4", {}, "Overrides"),
     overrideRows(flag),

@@ -1,6 +1,6 @@
 // Pure helpers of the admin page (no DOM): the database health report as sections to
 // render, and feature-flag wording. Unit-tested in tests/js/experiments.test.mjs.
-import { fmtSig, label } from "./format.js";
+import { formatRecorded, label } from "./format.js";
 
 /** Badge class for a health status (passed / warning / failed). */
 export function healthClass(status) {
@@ -31,7 +31,7 @@ export function healthTitle(key) {
 
 function cellText(value) {
   if (value === null || value === undefined) return "—";
-  if (typeof value === "number") return Number.isInteger(value) ? String(value) : fmtSig(value, "", 4);
+  if (typeof value === "number") return Number.isInteger(value) ? String(value) : formatRecorded(value, ""); // as the server reports it
   if (typeof value === "boolean") return value ? "yes" : "no";
   if (typeof value === "object") return JSON.stringify(value);
   return String(value);

@@ -3,7 +3,8 @@
 // nodes only (dom.js). The reset link is never shown here: the server writes it to its log.
 import { apiRequest, guarded, onSubmit } from "./api.js";
 import { $, fillTable, h, replace } from "./dom.js";
-import { fmtDate, pageInfo, query } from "./format.js";
+import { pageInfo, query } from "./format.js";
+import { timeEl } from "./precision_ui.js";
 import { accountActions, auditParams, changeLines, valueText, whatText, whoText } from "./admin_users_lib.js";
 
 const error = () => $("error");
@@ -71,8 +72,8 @@ export async function loadUsers(page = 1) {
     { header: true, class: "email", cell: (u) => [h("span", {}, u.email), u.display_name ? h("span", { class: "note" }, ` ${u.display_name}`) : null] },
     { cell: (u) => h("span", { class: u.is_active ? "badge verified" : "badge rejected" }, u.is_active ? "active" : "deactivated") },
     { cell: (u) => (u.is_admin ? h("span", { class: "badge pending" }, "administrator") : "user") },
-    { cell: (u) => fmtDate(u.created_at) },
-    { cell: (u) => fmtDate(u.last_login_at) },
+    { cell: (u) => timeEl(u.created_at) },
+    { cell: (u) => timeEl(u.last_login_at) },
     { cell: actionCell },
   ]);
   const tbody = $("users-table").tBodies[0];
@@ -93,7 +94,7 @@ export async function loadAudit(page = 1) {
   $("audit-empty").hidden = envelope.total > 0;
   $("audit-caption").textContent = `Audit log: ${envelope.total} matching entr${envelope.total === 1 ? "y" : "ies"}, newest first`;
   fillTable($("audit-table").querySelector("tbody"), envelope.items, [
-    { cell: (e) => fmtDate(e.occurred_at) },
+    { cell: (e) => timeEl(e.occurred_at) },
     { cell: (e) => whoText(e) },
     { cell: (e) => whatText(e) },
     { cell: recordCell },

@@ -1,45 +1,11 @@
-// Pure formatting helpers shared by the pages (no DOM): numbers always with their unit.
-// Unit-tested with Node's built-in test runner (tests/js/).
-// New code formats numbers through the precision policy (precision.js, re-exported at the end:
-// formatQuantity, formatInUnit, formatTime, formatTimestamp, formulaParts). fmt, fmtSig,
-// fmtDuration and fmtDate below keep the digits their remaining call sites pass (the pages'
-// tests pin those texts, e.g. "0.000" distances and UTC "YYYY-MM-DD HH:MM" histories).
+// Pure formatting helpers shared by the pages (no DOM). Unit-tested with Node's built-in test
+// runner (tests/js/). Every number, duration and timestamp goes through the precision policy
+// (precision.js, re-exported at the end: formatQuantity, formatInUnit, formatRecorded,
+// formatPublished, formatTime, formatTimestamp, formulaParts); the older fmt, fmtSig,
+// fmtDuration and fmtDate helpers are gone (issue 18: one precision policy everywhere).
 
 /** A finite number? */
 export const isNum = (x) => typeof x === "number" && Number.isFinite(x);
-
-/**
- * ``value`` with ``digits`` decimals and its unit ("12.30 %", "0.29 osmol/kg"), or "—".
- * Units that are symbols glued to the number in SI style ("%") get a thin space too.
- */
-export function fmt(value, unit = "", digits = 2) {
-  if (!isNum(value)) return "—";
-  const text = value.toFixed(digits);
-  return unit ? `${text} ${unit}` : text;
-}
-
-/** ``value`` to ``sig`` significant figures, with its unit; exponent form when tiny/huge. */
-export function fmtSig(value, unit = "", sig = 3) {
-  if (!isNum(value)) return "—";
-  const abs = Math.abs(value);
-  const text =
-    abs !== 0 && (abs < 1e-3 || abs >= 1e6) ? value.toExponential(sig - 1) : String(Number(value.toPrecision(sig)));
-  return unit ? `${text} ${unit}` : text;
-}
-
-/** A duration in seconds as "45 s", "12.5 min" or "2.0 h". */
-export function fmtDuration(seconds) {
-  if (!isNum(seconds)) return "—";
-  if (seconds < 120) return `${Math.round(seconds)} s`;
-  if (seconds < 7200) return `${(seconds / 60).toFixed(1)} min`;
-  return `${(seconds / 3600).toFixed(1)} h`;
-}
-
-/** An ISO timestamp as "YYYY-MM-DD HH:MM" (UTC as sent by the API), or "—". */
-export function fmtDate(iso) {
-  if (!iso || typeof iso !== "string") return "—";
-  return iso.replace("T", " ").slice(0, 16);
-}
 
 /** Human label for a snake_case key, keeping unit suffixes readable. */
 export function label(key) {

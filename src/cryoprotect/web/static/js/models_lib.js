@@ -5,7 +5,7 @@
 // reason, the distance against the threshold and the nearest training rows. Unit-tested in
 // tests/js/models.test.mjs, tests/js/molecule_predictions.test.mjs, tests/js/protocols.test.mjs
 // and tests/js/mixtures.test.mjs.
-import { fmt, isNum, label, numberOrText, uniqueWarnings } from "./format.js";
+import { formatInUnit, formatQuantity, isNum, label, numberOrText, uniqueWarnings } from "./format.js";
 import { scopePayload } from "./scope_lib.js";
 
 // The verdicts by the model's not_better_than_baseline flag (true, false, anything else);
@@ -60,12 +60,12 @@ export function predictionUnit(p) {
 export function predictionState(p) {
   const unit = predictionUnit(p);
   const title = label(p?.target || "").replace(/ \([^)]+\)$/, "");
-  const distance = `mean distance to the nearest training rows ${fmt(p?.domain_score, "", 3)} against the threshold ${fmt(p?.domain_threshold, "", 3)} (standardised features)`;
+  const distance = `mean distance to the nearest training rows ${formatQuantity("score", p?.domain_score)} against the threshold ${formatQuantity("score", p?.domain_threshold)} (standardised features)`;
   const nearest = (p?.nearest || []).map((n) => ({
     rowId: n.row_id,
-    distance: fmt(n.distance, "", 3),
+    distance: formatQuantity("score", n.distance),
     group: n.group || "—",
-    measured: isNum(n.measured) ? fmt(n.measured, unit, 1) : "—",
+    measured: isNum(n.measured) ? formatInUnit(n.measured, unit) : "—",
   }));
   const base = {
     title,
@@ -86,13 +86,13 @@ export function predictionState(p) {
     };
   }
   const level = isNum(p.level) ? `${Math.round(p.level * 100)} %` : "—";
-  const interval = `${fmt(p.lower, "", 1)} – ${fmt(p.upper, unit, 1)} (${level} CV+ interval)`;
+  const interval = `${formatInUnit(p.lower, unit, "")} – ${formatInUnit(p.upper, unit)} (${level} CV+ interval)`;
   if (p.extrapolated) {
     return {
       ...base,
       kind: "extrapolated",
       className: "warning",
-      headline: `Extrapolation only: ${title} ${fmt(p.value, unit, 1)}`,
+      headline: `Extrapolation only: ${title} ${formatInUnit(p.value, unit)}`,
       interval,
       detail: `Outside the applicability domain (${distance}); the value was asked for explicitly and its interval's coverage does not hold.`,
     };
@@ -101,7 +101,7 @@ export function predictionState(p) {
     ...base,
     kind: "value",
     className: base.baseline ? "warning" : "success",
-    headline: `${title}: ${fmt(p.value, unit, 1)}`,
+    headline: `${title}: ${formatInUnit(p.value, unit)}`,
     interval,
     detail: "",
   };
@@ -118,9 +118,9 @@ export function moleculePredictionRows(body) {
     const unit = p.unit || p.target_domain?.unit || "";
     const verdict = baselineVerdict(p);
     const model = `${p.model_name || "model"} v${p.model_version}${p.is_active ? " (active)" : ""}`;
-    const distance = `Tanimoto distance to the nearest training molecules ${fmt(p.domain_score, "", 2)} (threshold ${fmt(p.domain_threshold, "", 2)})`;
+    const distance = `Tanimoto distance to the nearest training molecules ${formatQuantity("tanimoto", p.domain_score)} (threshold ${formatQuantity("tanimoto", p.domain_threshold)})`;
     const near = (p.nearest || [])[0];
-    const nearest = near ? `; nearest: ${near.row_id}${isNum(near.measured) ? ` (measured ${fmt(near.measured, unit, 2)})` : ""}` : "";
+    const nearest = near ? `; nearest: ${near.row_id}${isNum(near.measured) ? ` (measured ${formatInUnit(near.measured, unit)})` : ""}` : "";
     const base = { property: label(p.target || ""), modelId: p.model_id, model, verdict: verdict.short, verdictClass: verdict.className };
     if (!isNum(p.value)) {
       return {
@@ -135,8 +135,8 @@ export function moleculePredictionRows(body) {
     return {
       ...base,
       kind: p.extrapolated ? "extrapolated" : "value",
-      value: p.extrapolated ? `Extrapolation only: ${fmt(p.value, unit, 2)}` : fmt(p.value, unit, 2),
-      interval: `${fmt(p.lower, "", 2)} – ${fmt(p.upper, unit, 2)} (${level})`,
+      value: p.extrapolated ? `Extrapolation only: ${formatInUnit(p.value, unit)}` : formatInUnit(p.value, unit),
+      interval: `${formatInUnit(p.lower, unit, "")} – ${formatInUnit(p.upper, unit)} (${level})`,
       domain: p.in_domain ? `Inside: ${distance}` : `Outside: ${distance}${nearest}`,
     };
   });
@@ -206,7 +206,7 @@ export function trainingProgress(job, model) {
   if (status === "queued" || model?.status === "queued") {
     return { state: "queued", fraction, text: "Queued: waiting for a free worker…", done: false, failed: false };
   }
-  return { state: "running", fraction, text: `Training (nested cross-validation)… ${fmt(fraction * 100, "%", 0)}`, done: false, failed: false };
+  return { state: "running", fraction, text: `Training (nested cross-validation)… ${formatQuantity("share", fraction * 100)}`, done: false, failed: false };
 }
 
 // --------------------------------------------------------------------------- prediction
@@ -257,21 +257,21 @@ export function predictErrorPath(path) {
 export function predictionView(prediction, model) {
   const unit = targetUnit(model);
   const p = prediction || {};
-  const level = isNum(p.level) ? fmt(p.level * 100, "%", 0) : "—";
+  const level = isNum(p.level) ? formatQuantity("share", p.level * 100) : "—";
   const notes = [...(p.warnings || [])];
   if (unit === "%" && isNum(p.lower) && isNum(p.upper) && (p.lower < 0 || p.upper > 100)) {
     notes.push("The interval reaches beyond 0–100 %: it is the conformal interval as computed, not clipped to the possible range.");
   }
   return {
     target: label(p.target || model?.target || ""),
-    value: fmt(p.value, unit, 1),
-    interval: `${fmt(p.lower, "", 1)} – ${fmt(p.upper, unit, 1)}`,
+    value: formatInUnit(p.value, unit),
+    interval: `${formatInUnit(p.lower, unit, "")} – ${formatInUnit(p.upper, unit)}`,
     level,
-    intervalText: `${fmt(p.lower, "", 1)} – ${fmt(p.upper, unit, 1)} (${level} CV+ interval)`,
+    intervalText: `${formatInUnit(p.lower, unit, "")} – ${formatInUnit(p.upper, unit)} (${level} CV+ interval)`,
     inDomain: p.in_domain === true,
     domainText: p.in_domain
-      ? `inside the applicability domain (mean distance to the nearest training rows ${fmt(p.domain_score, "", 3)}, standardised features)`
-      : `OUTSIDE the applicability domain (mean distance ${fmt(p.domain_score, "", 3)}, standardised features): treat the value with caution`,
+      ? `inside the applicability domain (mean distance to the nearest training rows ${formatQuantity("score", p.domain_score)}, standardised features)`
+      : `OUTSIDE the applicability domain (mean distance ${formatQuantity("score", p.domain_score)}, standardised features): treat the value with caution`,
     notes,
     model: `${model?.name || "model"} v${p.model_version ?? model?.version ?? "?"}`,
   };
@@ -283,8 +283,8 @@ export function nearestRows(prediction, model) {
   const measured = new Map((model?.metrics?.validation_plots?.out_of_fold?.rows || []).map((r) => [r.row_id, r.measured]));
   return (prediction?.nearest || []).map((n) => ({
     rowId: n.row_id,
-    distance: fmt(n.distance, "", 3),
-    measured: measured.has(n.row_id) ? fmt(measured.get(n.row_id), unit, 1) : "—",
+    distance: formatQuantity("score", n.distance),
+    measured: measured.has(n.row_id) ? formatInUnit(measured.get(n.row_id), unit) : "—",
   }));
 }
 
@@ -293,12 +293,12 @@ export function predictionSummary(p) {
   const unit = targetUnit(p.target);
   const title = label(p.target).replace(/ \([^)]+\)$/, "");
   return {
-    headline: `${title}: ${fmt(p.value, unit, 1)}`,
-    interval: `${fmt(isNum(p.level) ? p.level * 100 : null, "%", 0)} interval ${fmt(p.lower, "", 1)} to ${fmt(p.upper, unit, 1)}`,
+    headline: `${title}: ${formatInUnit(p.value, unit)}`,
+    interval: `${formatQuantity("share", isNum(p.level) ? p.level * 100 : null)} interval ${formatInUnit(p.lower, unit, "")} to ${formatInUnit(p.upper, unit)}`,
     domain: p.in_domain
-      ? `inside the model's applicability domain (score ${fmt(p.domain_score, "", 2)})`
-      : `outside the model's applicability domain (score ${fmt(p.domain_score, "", 2)}): the interval may not hold`,
-    nearest: (p.nearest || []).map((n) => `${n.row_id} (distance ${fmt(n.distance, "", 2)})`),
+      ? `inside the model's applicability domain (score ${formatQuantity("tanimoto", p.domain_score)})`
+      : `outside the model's applicability domain (score ${formatQuantity("tanimoto", p.domain_score)}): the interval may not hold`,
+    nearest: (p.nearest || []).map((n) => `${n.row_id} (distance ${formatQuantity("tanimoto", n.distance)})`),
     warnings: uniqueWarnings(p.warnings),
     model: `model v${p.model_version}`,
   };

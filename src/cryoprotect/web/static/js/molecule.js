@@ -10,7 +10,8 @@ import {
   showError,
 } from "./api.js";
 import { $, fillTable, formValues, h, replace } from "./dom.js";
-import { fmtDate, formatQuantity } from "./format.js";
+import { formatQuantity } from "./format.js";
+import { timeEl } from "./precision_ui.js";
 import {
   API,
   changesText,
@@ -46,7 +47,7 @@ function renderHeader(m) {
     " ",
     m.molecule_class ? h("span", { class: "badge" }, m.molecule_class) : null,
     " ",
-    h("span", { class: "note" }, `registered ${fmtDate(m.created_at)} UTC`),
+    h("span", { class: "note" }, "registered ", timeEl(m.created_at)),
   );
 }
 

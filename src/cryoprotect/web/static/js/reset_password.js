@@ -3,7 +3,7 @@
 // works once; the API answers 410 for a used, replaced or expired one, shown as the error.
 import { apiRequest, onSubmit, reportUnexpected, showFieldErrors } from "./api.js";
 import { $ } from "./dom.js";
-import { fmtDate } from "./format.js";
+import { formatTimestamp } from "./format.js";
 
 async function main() {
   const token = $("reset-page").dataset.token;
@@ -11,7 +11,7 @@ async function main() {
   const status = { loading: $("loading"), error: $("error") };
   const link = await apiRequest(path, status);
   const form = $("reset-form");
-  $("reset-for").textContent = `For ${link.email}; this link works until ${fmtDate(link.expires_at)} UTC.`;
+  $("reset-for").textContent = `For ${link.email}; this link works until ${formatTimestamp(link.expires_at, { utc: true })}.`;
   $("reset-email").value = link.email;
   form.hidden = false;
   onSubmit(form, async () => {

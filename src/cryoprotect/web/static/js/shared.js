@@ -4,7 +4,8 @@
 
 import { apiRequest, reportUnexpected } from "./api.js";
 import { $, definitionList, h, headedTable, fillTable, replace } from "./dom.js";
-import { fmtDate, label } from "./format.js";
+import { label } from "./format.js";
+import { timeEl } from "./precision_ui.js";
 
 const TITLES = { mixture: "Mixture", protocol: "Protocol", experiment: "Experiment" };
 const SKIP = new Set(["components", "steps", "results", "conditions", "biological_system", "attachments", "sources", "summary", "mixture_version"]);
@@ -20,7 +21,7 @@ function text(value) {
 function facts(record) {
   return Object.entries(record)
     .filter(([key]) => !SKIP.has(key) && key !== "name" && key !== "title")
-    .map(([key, value]) => (key.endsWith("_at") ? [`${label(key)} (UTC)`, fmtDate(value)] : [label(key), text(value)]));
+    .map(([key, value]) => (key.endsWith("_at") ? [label(key), timeEl(value)] : [label(key), text(value)]));
 }
 
 function objectTable(caption, rows) {
@@ -47,7 +48,7 @@ export function render(answer) {
   const kind = TITLES[answer.resource_type] || "Record";
   $("shared-title").textContent = `${kind}: ${record.name || record.title || ""}`;
   document.title = `${kind} (shared) · CryoProtect`;
-  replace($("shared-facts"), ...definitionList([["Link expires (UTC)", fmtDate(answer.expires_at)], ...facts(record)]).childNodes);
+  replace($("shared-facts"), ...definitionList([["Link expires", timeEl(answer.expires_at)], ...facts(record)]).childNodes);
   replace(
     $("shared-sections"),
     section("Components", objectTable("Components of the mixture", record.components)),
