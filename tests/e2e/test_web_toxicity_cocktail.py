@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from cryoprotect.web.numbers import format_quantity
 from tests.e2e.conftest import Tab, sign_up_in_browser
 from tests.exposure_data import CONDITIONS, CPAS, HEADER, TIMES_S, synthetic_exposure_csv
 
@@ -44,12 +45,6 @@ def _token(tab: Tab) -> str:
     token = tab.page.evaluate("() => window.localStorage.getItem('cryoprotect.token')")
     assert token, "signing up in the browser stores an access token"
     return str(token)
-
-
-def _sig(value: float, digits: int) -> str:
-    """format.js fmtSig for numbers between 1e-3 and 1e6: ``digits`` significant figures,
-    trailing zeros dropped (JavaScript's String(Number(x.toPrecision(n))))."""
-    return f"{float(f'{value:.{digits}g}'):g}"
 
 
 def _upload(page: Any, title: str, content: bytes) -> None:
@@ -171,7 +166,7 @@ def test_import_fit_and_design_a_cocktail(  # noqa: PLR0915 - one journey, step 
     # the Pareto front, the chosen composition, its steps and charts, each CPA alone
     expect(page.locator("#pareto-table tbody tr")).to_have_count(len(result["pareto"]))
     expect(page.locator("#chart-pareto .scatterlayer .trace")).to_have_count(2)
-    survival = _sig(best["prediction"]["surviving_fraction"], 4)
+    survival = format_quantity(best["prediction"]["surviving_fraction"], "coefficient")
     expect(page.locator("#best-summary")).to_contain_text(f"S = {survival}")
     composition = page.locator("#composition-table tbody tr")
     expect(composition).to_have_count(len(best["composition"]["molality_mol_per_kg"]) + 1)
@@ -184,7 +179,7 @@ def test_import_fit_and_design_a_cocktail(  # noqa: PLR0915 - one journey, step 
     assert sorted(s["cpa"] for s in result["one_cpa"]) == sorted(CPAS)
     for k, single in enumerate(result["one_cpa"]):
         if single["ratio"] is not None:
-            ratio = _sig(single["ratio"], 3)
+            ratio = format_quantity(single["ratio"], "number")  # the policy's 3 s.f.
             expect(singles.nth(k).locator("td").nth(3)).to_have_text(ratio)
         else:
             expect(singles.nth(k)).to_contain_text("unknown")
