@@ -147,7 +147,7 @@ export function componentsPayload(rows) {
 
 /** A material form as a choice: "dihydrate (C12H26O13, 378.33 g/mol)". */
 export function formChoiceLabel(form) {
-  return `${form.label} (${form.formula}, ${Number(form.molar_mass).toFixed(2)} g/mol)`;
+  return `${form.label} (${form.formula}, ${formatQuantity("molar_mass", Number(form.molar_mass))})`;
 }
 
 /** Why the live properties cannot be computed yet (null when every row is complete). */
