@@ -48,6 +48,7 @@ from cryoprotect.science.tables import (
     PROVENANCES,
     Provenance,
     parse_bool,
+    published_number,
     read_table,
     solute_entry,
 )
@@ -452,6 +453,7 @@ class MeasuredProperty:
         source: citation.
         provenance: ``measured``.
         verified: whether the number was checked against the cited source.
+        published_decimals: decimals the value is written with in the table ("2.5" → 1).
     """
 
     solution: str
@@ -461,6 +463,7 @@ class MeasuredProperty:
     source: str
     provenance: str
     verified: bool
+    published_decimals: int | None = None
 
 
 def load_measured_solution_properties(
@@ -485,11 +488,13 @@ def load_measured_solution_properties(
             raise ValidationError(f"{where}: this table holds measured values only")
         if not row["source"].strip():
             raise ValidationError(f"{where}: every value needs a source")
+        number = published_number(row["value"], where)
         rows.append(
             MeasuredProperty(
                 solution=row["solution"].strip(),
                 property=row["property"].strip(),
-                value=float(row["value"]),
+                value=number.value,
+                published_decimals=number.decimals,
                 unit=row["unit"].strip(),
                 source=row["source"].strip(),
                 provenance="measured",

@@ -8,7 +8,10 @@ the cells every table has (``verified``, empty numbers, the provenance tag).
 from __future__ import annotations
 
 import csv
+import math
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -17,7 +20,9 @@ from cryoprotect.errors import NotFound, ValidationError
 __all__ = [
     "PROVENANCES",
     "Provenance",
+    "PublishedNumber",
     "optional_float",
+    "published_number",
     "parse_bool",
     "read_rows",
     "read_table",
@@ -94,3 +99,44 @@ def solute_entry(table: Mapping[str, _T], solute: str, missing: str) -> _T:
     if found is None:
         raise NotFound(missing, details={"solute": solute})
     return found
+
+
+_NUMBER = re.compile(r"^[+-]?(?P<int>\d*)(?:\.(?P<frac>\d*))?(?:[eE](?P<exp>[+-]?\d+))?$")
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedNumber:
+    """A number cell of a literature table with the precision it is written with.
+
+    Attributes:
+        value: the number.
+        decimals: digits after the decimal point as written ("1.100" → 3, "1200" → 0,
+            "1.2e-3" → 4); ``None`` when the text's last digit stands left of the units place
+            ("1.2e3": 2 significant figures, no decimals can say that).
+        significant: significant figures as written ("0.0050" → 2, "1.2e3" → 2; the trailing
+            zeros of an integer without a point count: "1200" → 4, as it is shown).
+    """
+
+    value: float
+    decimals: int | None
+    significant: int
+
+
+def published_number(text: str, where: str = "") -> PublishedNumber:
+    """A literature number cell parsed with its published precision (``where`` names the row).
+
+    Raises:
+        ValidationError: the cell is not a finite decimal number.
+    """
+    cell = (text or "").strip()
+    match = _NUMBER.match(cell)
+    if match is None or not (match["int"] or match["frac"]) or not math.isfinite(float(cell)):
+        raise ValidationError(f"{where + ': ' if where else ''}{text!r} is not a finite number")
+    frac = match["frac"] or ""
+    decimals = len(frac) - int(match["exp"] or 0)
+    digits = ((match["int"] or "") + frac).lstrip("0")
+    return PublishedNumber(
+        value=float(cell),
+        decimals=decimals if decimals >= 0 else None,
+        significant=max(len(digits), 1),
+    )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import logging
-import math
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,8 @@ from sqlalchemy.dialects.postgresql import insert
 
 from cryoprotect.db.database import SYSTEM_USER_ID, Database, Identity
 from cryoprotect.db.models import Mixture, MolecularProperty, Molecule
+from cryoprotect.errors import ValidationError
+from cryoprotect.science.tables import published_number
 from cryoprotect.services.chemistry import prepare_structure
 from cryoprotect.services.molecules import insert_properties
 
@@ -71,13 +73,11 @@ def _measured_rows(known_names: set[str]) -> dict[str, list[dict[str, Any]]]:
     grouped: dict[str, list[dict[str, Any]]] = {}
     for line, row in enumerate(rows, start=2):
         try:
-            value = float(row["value"] or "")
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value):
+            number = published_number(row["value"] or "")
+        except ValidationError:
             raise ValueError(
                 f"{MEASURED_FILE} line {line}: value {row['value']!r} is not a finite number"
-            )
+            ) from None
         prop = (row["property_name"] or "").strip()
         method, source = (row["method"] or "").strip(), (row["source"] or "").strip()
         if not prop or not method or not source:
@@ -87,7 +87,8 @@ def _measured_rows(known_names: set[str]) -> dict[str, list[dict[str, Any]]]:
         grouped.setdefault(row["name"], []).append(
             {
                 "property_name": prop,
-                "value": value,
+                "value": number.value,
+                "published_decimals": number.decimals,
                 "unit": (row["unit"] or "").strip() or None,
                 "method": method,
                 "provenance": "measured",
@@ -95,6 +96,26 @@ def _measured_rows(known_names: set[str]) -> dict[str, list[dict[str, Any]]]:
             }
         )
     return grouped
+
+
+@lru_cache(maxsize=1)
+def _shipped_decimals() -> dict[tuple[str, str, str | None, float], int | None]:
+    names = {row["name"] for row in _read("molecules.csv")}
+    return {
+        (p["property_name"], p["method"], p["source"], p["value"]): p["published_decimals"]
+        for rows in _measured_rows(names).values()
+        for p in rows
+    }
+
+
+def published_decimals(
+    property_name: str, method: str, source: str | None, value: float | None
+) -> int | None:
+    """The decimals a shipped measured value is written with in ``measured_properties.csv``
+    ("1.100" → 3), matched by property, method, source and value; ``None`` for anything else."""
+    if value is None:
+        return None
+    return _shipped_decimals().get((property_name, method, source, value))
 
 
 def _upsert(session: sa.orm.Session, values: dict[str, Any], conflict: dict[str, Any]) -> Any:
@@ -148,7 +169,11 @@ def load_reference_molecules(db: Database) -> dict[str, int]:
                     MolecularProperty.created_by == SYSTEM_USER_ID,
                 )
             )
-            insert_properties(session, molecule_id, SYSTEM_USER_ID, measured.get(row["name"], []))
+            rows = [
+                {k: v for k, v in p.items() if k != "published_decimals"}
+                for p in measured.get(row["name"], [])
+            ]
+            insert_properties(session, molecule_id, SYSTEM_USER_ID, rows)
         for row in unstructured:
             mass = row.get("average_molar_mass_g_per_mol") or ""
             values = {

@@ -68,6 +68,13 @@ class PropertySchema(ma.Schema):
         required=True, metadata={"description": "measured, fitted, estimated or computed"}
     )
     source = Text(allow_none=True)
+    published_decimals = ma.fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "Decimals the value is written with in its published source "
+            "('1.100 g/mL' → 3); null when not a shipped literature value"
+        },
+    )
 
 
 class PropertyCreateSchema(StrictSchema):

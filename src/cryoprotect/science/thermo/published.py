@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike
 
 from cryoprotect.errors import ValidationError
 from cryoprotect.science import freezing_reference
-from cryoprotect.science.tables import read_rows
+from cryoprotect.science.tables import published_number, read_rows
 from cryoprotect.science.thermo.fitting import (
     FitResult,
     FreezingSeries,
@@ -54,6 +54,8 @@ class CrcSeries:
     mass_percent: FloatArray
     molality: FloatArray
     delta_t_c: FloatArray
+    delta_t_decimals: tuple[int | None, ...] = ()
+    """Decimals of each ΔT_f as the table writes it (same order; empty when not read)."""
 
 
 def read_crc_freezing_points(
@@ -69,7 +71,7 @@ def read_crc_freezing_points(
     Returns:
         Series keyed by the CRC solute name, rows without ΔT_f or molality dropped.
     """
-    grouped: dict[str, list[tuple[float, float, float]]] = {}
+    grouped: dict[str, list[tuple[float, float, float, int | None]]] = {}
     for row in read_rows(Path(path), comments=True):
         w, m, dt = (
             row.get("mass_percent", ""),
@@ -78,11 +80,15 @@ def read_crc_freezing_points(
         )
         if not (w and m and dt) or float(w) > max_mass_percent:
             continue
-        grouped.setdefault(row["solute"], []).append((float(w), float(m), float(dt)))
+        depression = published_number(dt, f"{Path(path).name}: {row['solute']}")
+        point = (float(w), float(m), depression.value, depression.decimals)
+        grouped.setdefault(row["solute"], []).append(point)
     series: dict[str, CrcSeries] = {}
     for name, points in grouped.items():
-        data = np.array(sorted(points), dtype=np.float64)
-        series[name] = CrcSeries(name, data[:, 0], data[:, 1], data[:, 2])
+        points.sort(key=lambda p: p[:3])
+        data = np.array([p[:3] for p in points], dtype=np.float64)
+        decimals = tuple(p[3] for p in points)
+        series[name] = CrcSeries(name, data[:, 0], data[:, 1], data[:, 2], decimals)
     return series
 
 

@@ -95,7 +95,9 @@ def crc_melting_point(solute: str, mass_percent: float) -> dict[str, Any] | None
     base |= {"provenance": "measured", "kind": "literature"}
     if abs(w[nearest] - mass_percent) <= TABULATED_TOLERANCE_PERCENT:
         value = float(tm[nearest])
-        return {**base, "value": value, "basis": f"tabulated at {w[nearest]:g} % w/w"}
+        decimals = series.delta_t_decimals[nearest] if series.delta_t_decimals else None
+        basis = f"tabulated at {w[nearest]:g} % w/w"
+        return {**base, "value": value, "published_decimals": decimals, "basis": basis}
     below, above = w[w < mass_percent], w[w > mass_percent]
     if not below.size or not above.size:
         return None
@@ -104,7 +106,8 @@ def crc_melting_point(solute: str, mass_percent: float) -> dict[str, Any] | None
         return None
     value = float(np.interp(mass_percent, [w[lo], w[hi]], [tm[lo], tm[hi]]))
     basis = f"interpolated linearly between the tabulated points at {w[lo]:g} and {w[hi]:g} % w/w"
-    return {**base, "value": value, "basis": basis}
+    # An interpolated value was never published: no published precision.
+    return {**base, "value": value, "published_decimals": None, "basis": basis}
 
 
 def _bound_holds(bound: dict[str, Any] | None, measured: float) -> bool | None:

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from cryoprotect.db.database import SYSTEM_USER_ID
 from cryoprotect.db.models import MolecularProperty, Molecule
 from cryoprotect.errors import NotFound
 from cryoprotect.science.alerts import AlertReport, alerts_for_smiles
@@ -54,10 +55,18 @@ class PropertyRecord:
     method: str
     provenance: str
     source: str | None
+    published_decimals: int | None = None
+    """Decimals of a shipped literature value as its source writes it ("1.100" → 3)."""
 
     @classmethod
     def of(cls, row: MolecularProperty) -> PropertyRecord:
-        return record_from(cls, row)
+        decimals = None
+        if row.provenance == "measured" and row.created_by == SYSTEM_USER_ID:
+            # Lazy: the reference loader imports this package.
+            from cryoprotect.services.reference_data import published_decimals
+
+            decimals = published_decimals(row.property_name, row.method, row.source, row.value)
+        return record_from(cls, row, published_decimals=decimals)
 
 
 @dataclass(frozen=True, slots=True)

@@ -159,14 +159,18 @@ def _measured_melting_points(
     series = thermo.measured_freezing_points(solute.crc_key) if solute.crc_key else None
     if series is None:
         return []
+    decimals = series.delta_t_decimals or (None,) * len(series.mass_percent)
     return [
         {
             "mass_percent": float(w),
             "melting_point_c": -float(dt),
+            "published_decimals": d,
             "molality_mol_per_kg": float(m),
             "provenance": "measured",
             "source": thermo.CRC_SOURCE,
         }
-        for w, m, dt in zip(series.mass_percent, series.molality, series.delta_t_c, strict=True)
+        for w, m, dt, d in zip(
+            series.mass_percent, series.molality, series.delta_t_c, decimals, strict=True
+        )
         if w <= max_mass_percent
     ]

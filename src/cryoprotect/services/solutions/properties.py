@@ -235,6 +235,7 @@ def _measurements(name: str | None) -> list[dict[str, Any]]:
         {
             "property": m.property,
             "value": m.value,
+            "published_decimals": m.published_decimals,
             "unit": m.unit,
             "source": m.source,
             "provenance": m.provenance,
