@@ -220,6 +220,11 @@ def primary_key(table: str, column: str = "id") -> sa.PrimaryKeyConstraint:
     return sa.PrimaryKeyConstraint(column, name=op.f(f"pk_{table}"))
 
 
+def unique(table: str, *columns: str) -> sa.UniqueConstraint:
+    """The UNIQUE constraint ``uq_{table}_{columns joined by _}`` over ``columns``."""
+    return sa.UniqueConstraint(*columns, name=op.f(f"uq_{table}_{'_'.join(columns)}"))
+
+
 def timestamp(name: str) -> sa.Column[Any]:
     """A required ``timestamptz`` column set by the server (``now()``)."""
     return sa.Column(

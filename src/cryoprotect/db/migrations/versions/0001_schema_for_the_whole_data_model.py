@@ -20,6 +20,7 @@ from cryoprotect.db.migration_helpers import (
     primary_key,
     timestamp,
     timestamps,
+    unique,
     unique_per_scope_indexes,
     uuid_id,
 )
@@ -94,7 +95,7 @@ def upgrade() -> None:
             name=op.f("ck_feature_flags_rollout_percentage_range"),
         ),
         primary_key("feature_flags"),
-        sa.UniqueConstraint("key", name=op.f("uq_feature_flags_key")),
+        unique("feature_flags", "key"),
     )
     op.create_table(
         "team_roles",
@@ -109,7 +110,7 @@ def upgrade() -> None:
         sa.Column("can_manage", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         *timestamps(),
         primary_key("team_roles"),
-        sa.UniqueConstraint("name", name=op.f("uq_team_roles_name")),
+        unique("team_roles", "name"),
     )
     op.create_table(
         "audit_log",
@@ -141,7 +142,7 @@ def upgrade() -> None:
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         timestamp("created_at"),
         primary_key("api_tokens"),
-        sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
+        unique("api_tokens", "token_hash"),
         schema="auth",
     )
     indexes("api_tokens", "user_id", schema="auth")
@@ -156,7 +157,7 @@ def upgrade() -> None:
         sa.Column("user_agent", sa.String(length=400), nullable=True),
         timestamp("created_at"),
         primary_key("refresh_tokens"),
-        sa.UniqueConstraint("token_hash", name=op.f("uq_refresh_tokens_token_hash")),
+        unique("refresh_tokens", "token_hash"),
         schema="auth",
     )
     indexes("refresh_tokens", "user_id", schema="auth")
@@ -261,9 +262,7 @@ def upgrade() -> None:
         sa.Column("role_id", sa.SmallInteger(), nullable=False),
         *timestamps(),
         primary_key("user_team_membership"),
-        sa.UniqueConstraint(
-            "user_id", "team_id", name=op.f("uq_user_team_membership_user_id_team_id")
-        ),
+        unique("user_team_membership", "user_id", "team_id"),
     )
     indexes("user_team_membership", "role_id", "team_id", "user_id")
     op.create_table(
@@ -286,9 +285,7 @@ def upgrade() -> None:
         ),
         sa.CheckConstraint("amount >= 0", name=op.f("ck_mixture_components_amount_non_negative")),
         primary_key("mixture_components"),
-        sa.UniqueConstraint(
-            "mixture_id", "molecule_id", name=op.f("uq_mixture_components_mixture_id_molecule_id")
-        ),
+        unique("mixture_components", "mixture_id", "molecule_id"),
     )
     indexes("mixture_components", "created_by", "mixture_id", "molecule_id")
     op.create_table(
@@ -309,12 +306,7 @@ def upgrade() -> None:
             name=op.f("ck_molecular_properties_provenance"),
         ),
         primary_key("molecular_properties"),
-        sa.UniqueConstraint(
-            "molecule_id",
-            "property_name",
-            "method",
-            name=op.f("uq_molecular_properties_molecule_id_property_name_method"),
-        ),
+        unique("molecular_properties", "molecule_id", "property_name", "method"),
     )
     indexes("molecular_properties", "created_by", "molecule_id", "property_name")
     op.create_table(
@@ -336,12 +328,7 @@ def upgrade() -> None:
         *owned_checks("predictive_models"),
         sa.CheckConstraint("version >= 1", name=op.f("ck_predictive_models_version_positive")),
         primary_key("predictive_models"),
-        sa.UniqueConstraint(
-            "created_by",
-            "name",
-            "version",
-            name=op.f("uq_predictive_models_created_by_name_version"),
-        ),
+        unique("predictive_models", "created_by", "name", "version"),
     )
     indexes("predictive_models", "created_by", "dataset_id", "name", "team_id", "visibility")
     op.create_table(

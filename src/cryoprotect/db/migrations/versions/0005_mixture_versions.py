@@ -27,6 +27,7 @@ from cryoprotect.db.migration_helpers import (
     policy,
     primary_key,
     timestamp,
+    unique,
     uuid_id,
 )
 
@@ -82,9 +83,7 @@ def upgrade() -> None:
         foreign_key("mixture_versions", "mixture_id", "mixtures", "CASCADE"),
         foreign_key("mixture_versions", "created_by", "auth.users", "RESTRICT"),
         primary_key("mixture_versions"),
-        sa.UniqueConstraint(
-            "mixture_id", "version", name=op.f("uq_mixture_versions_mixture_id_version")
-        ),
+        unique("mixture_versions", "mixture_id", "version"),
     )
     indexes("mixture_versions", "mixture_id", "created_by")
     t = "mixture_versions"

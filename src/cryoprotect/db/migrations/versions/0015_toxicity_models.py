@@ -29,6 +29,7 @@ from cryoprotect.db.migration_helpers import (
     owned_columns,
     primary_key,
     secure_owned_table,
+    unique,
     uuid_id,
 )
 
@@ -79,9 +80,7 @@ def upgrade() -> None:
         foreign_key(TABLE, "created_by", "auth.users", "RESTRICT"),
         foreign_key(TABLE, "team_id", "teams", "RESTRICT"),
         primary_key(TABLE),
-        sa.UniqueConstraint(
-            "created_by", "name", "version", name=op.f(f"uq_{TABLE}_created_by_name_version")
-        ),
+        unique(TABLE, "created_by", "name", "version"),
     )
     indexes(TABLE, "created_by", "team_id", "visibility", "name")
 

@@ -38,6 +38,7 @@ from cryoprotect.db.migration_helpers import (
     protect_user_function,
     rls_policies,
     timestamp,
+    unique,
 )
 
 revision = "0019"
@@ -116,7 +117,7 @@ def upgrade() -> None:
         foreign_key(TABLE, "user_id", "auth.users", "CASCADE"),
         foreign_key(TABLE, "created_by", "auth.users", "SET NULL"),
         primary_key(TABLE),
-        sa.UniqueConstraint("token_hash", name=op.f(f"uq_{TABLE}_token_hash")),
+        unique(TABLE, "token_hash"),
         schema="auth",
     )
     indexes(TABLE, "user_id", "created_by", schema="auth")
