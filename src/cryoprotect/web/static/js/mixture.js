@@ -4,7 +4,7 @@
 import { ApiError, apiRequest, confirmDelete, currentTeam, currentUser, guarded, onSubmit, pageStatus, reportUnexpected, showError } from "./api.js";
 import { myTeams } from "./scope_ui.js";
 import { $, definitionList, fillTable, h, replace } from "./dom.js";
-import { formatQuantity, formatTimestamp, uniqueWarnings } from "./format.js";
+import { formatQuantity, formatRecorded, formatTimestamp, uniqueWarnings } from "./format.js";
 import { timeEl } from "./precision_ui.js";
 import { densityParagraph, renderCompositionTable, renderPropertyCards } from "./mixtures_ui.js";
 import { selected, selectionUrl, toggle } from "./mixtures_selection_ui.js";
@@ -231,7 +231,7 @@ async function drawPhaseDiagram(choice, maxMassPercent, props) {
       binary.unavailable
         ? `not available (${binary.unavailable})`
         : measured.length
-          ? measured.map((p) => `${p.kind} at ${formatQuantity("mass_fraction", p.mass_percent, "% w/w")}: ${formatQuantity("temperature", p.temperature_c)} — ${p.source}`).join("; ")
+          ? measured.map((p) => `${p.kind} at ${formatRecorded(p.mass_percent, "% w/w")}: ${formatQuantity("temperature", p.temperature_c)} — ${p.source}`).join("; ")
           : `none recorded for ${diagram.solute}`,
     ),
     warnings.length ? h("details", {}, h("summary", {}, `Warnings (${warnings.length})`), h("ul", {}, warnings.map((w) => h("li", {}, w)))) : "",

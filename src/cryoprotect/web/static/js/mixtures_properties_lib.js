@@ -3,7 +3,7 @@
 // the binary phase diagram (melting curve, Tg, measured points) as Plotly traces. A value the
 // API leaves unknown stays "unknown, because …", never a number. Unit-tested in
 // tests/js/mixtures.test.mjs and tests/js/mixture_glass.test.mjs.
-import { asPublished, formatInUnit, formatPublished, formatQuantity, isNum, label, uniqueWarnings } from "./format.js";
+import { asPublished, formatInUnit, formatPublished, formatQuantity, formatRecorded, isNum, label, uniqueWarnings } from "./format.js";
 import { displayUnit, recordedText } from "./mixtures_lib.js";
 
 /**
@@ -159,7 +159,7 @@ export function glassLayerNotes(diagram) {
     notes.push(`Tg′: ${diagram.tg_prime_reason}`);
   }
   if (isNum(diagram?.homogeneous_glass_min_percent)) {
-    notes.push(`Ice-free (homogeneous) glass from ${formatQuantity("mass_fraction", diagram.homogeneous_glass_min_percent, "% w/w")} up (${diagram.homogeneous_glass_min_source || "source not given"}); below it ice forms and Tg′ applies.`);
+    notes.push(`Ice-free (homogeneous) glass from ${formatRecorded(diagram.homogeneous_glass_min_percent, "% w/w")} up (${diagram.homogeneous_glass_min_source || "source not given"}); below it ice forms and Tg′ applies.`);
   }
   if (diagram?.nucleation_reason) notes.push(`Th: ${diagram.nucleation_reason}`);
   if (diagram?.devitrification_reason) notes.push(`Td: ${diagram.devitrification_reason}`);
