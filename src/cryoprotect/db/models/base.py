@@ -22,6 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
+from cryoprotect.science.composition import UNITS
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -32,16 +34,8 @@ NAMING_CONVENTION = {
 
 VISIBILITIES = ("private", "team", "public")
 PROVENANCES = ("measured", "fitted", "estimated", "computed")
-COMPOSITION_UNITS = (
-    "mol/L",
-    "mmol/L",
-    "mol/kg",
-    "% w/w",
-    "% w/v",
-    "% v/v",
-    "g/L",
-    "mole fraction",
-)
+# The units a component's amount may have: those the science layer converts between.
+COMPOSITION_UNITS = UNITS
 COMPONENT_ROLES = ("cpa", "carrier", "buffer", "salt", "additive", "other")
 VERIFICATION_STATUSES = ("unverified", "pending", "verified", "rejected")
 MOLECULE_CLASSES = (
