@@ -87,7 +87,7 @@ export function compareRows(list, unit = "mol/L") {
         `${label(m.property)} (measured)`,
         items.map((p) => {
           const found = (p.measurements || []).find((x) => x.property === m.property);
-          return found ? recordedText(found.value, found.unit) : "not measured";
+          return found ? recordedText(found.value, found.unit, found.published_decimals) : "not measured";
         }),
       ),
     );
@@ -107,9 +107,11 @@ export function formatMeasure(value, unit) {
   return quantity ? formatQuantity(quantity, value) : formatWith({ ...PRECISION.number, unit: unit || "" }, value);
 }
 
-/** Decimals a tabulated number was published with (as the API sends it: trailing zeros lost). */
-function publishedDigits(value) {
-  const text = String(value);
+/** Decimals a tabulated number was published with: the API's ``published_decimals``, else read
+ * from the number as sent (where trailing zeros are lost). */
+function publishedDigits(m) {
+  if (Number.isInteger(m.published_decimals)) return m.published_decimals;
+  const text = String(m.value);
   return text.includes(".") && !/e/i.test(text) ? text.split(".")[1].length : 0;
 }
 
@@ -142,8 +144,9 @@ function measuredCell(entry) {
   const m = entry.measured || {};
   const tabulated = typeof m.basis === "string" && m.basis.startsWith("tabulated");
   const quantity = QUANTITY_OF_UNIT[entry.unit] || "number";
-  const value = tabulated
-    ? formatPublished(quantity, { value: m.value, digits: publishedDigits(m.value) })
+  const published = tabulated || Number.isInteger(m.published_decimals);
+  const value = published
+    ? formatPublished(quantity, { value: m.value, digits: publishedDigits(m) }, displayUnit(entry.unit))
     : formatMeasure(m.value, entry.unit);
   const pm = typeof m.uncertainty === "number" ? ` ± ${formatMeasure(m.uncertainty, entry.unit)}` : "";
   return { text: `${value}${pm}`, detail: [m.basis, m.kind].filter(Boolean).join(" · "), source: m.source || "" };

@@ -5,7 +5,8 @@
 // are in mixtures_properties_lib.js, the side-by-side comparison in mixtures_compare_lib.js.
 // Nothing is computed that the API already computes (conversions, osmolality, melting point
 // and Tg all come from /api/v1/solutions and /api/v1/mixtures).
-import { formatInUnit, formatQuantity, formatRecorded, formatTimestamp, isNum, isUuid } from "./format.js";
+import { formatInUnit, formatPublished, formatQuantity, formatRecorded, formatTimestamp, isNum, isUuid } from "./format.js";
+import { UNIT_QUANTITY } from "./precision.js";
 
 /** Owner of the reference library shipped with the app (``cryoprotect.db.database.SYSTEM_USER_ID``). */
 export const SYSTEM_USER_ID = "00000000-0000-0000-0000-000000000000";
@@ -28,10 +29,13 @@ export function fmtAmount(value, unit) {
 /**
  * A recorded value (a measurement, a published figure, an amount a user entered) with its unit,
  * at the precision it was recorded with (precision.js asPublished: "40 °C/min", "3 mol/L", not
- * "40.0 °C/min", "3.00 mol/L"); computed values go through the unit's rule instead.
+ * "40.0 °C/min", "3.00 mol/L"); computed values go through the unit's rule instead. ``decimals``
+ * (the API's ``published_decimals``) keeps a literature value's published digits ("1.100 g/mL").
  */
-export function recordedText(value, unit) {
-  return formatRecorded(value, displayUnit(unit));
+export function recordedText(value, unit, decimals) {
+  const shown = displayUnit(unit);
+  if (Number.isInteger(decimals) && isNum(value)) return formatPublished(UNIT_QUANTITY[shown] || "number", { value, digits: decimals }, shown);
+  return formatRecorded(value, shown);
 }
 
 /** "Dimethyl sulfoxide 3 mol/L + Propylene glycol 3 mol/L" for a list row. */

@@ -1,7 +1,7 @@
 // Pure data processing for the molecule pages (no DOM): list state <-> URL and API queries,
 // drawing and export URLs, property and CPA-score tables, request bodies, import summaries.
 // Unit-tested with Node's built-in test runner (tests/js/molecules.test.mjs).
-import { formatQuantity, isNum, label, query } from "./format.js";
+import { formatPublished, formatQuantity, isNum, label, query } from "./format.js";
 import { scopeBody } from "./scope_lib.js";
 
 export const API = "/api/v1/molecules";
@@ -212,9 +212,13 @@ export const MEASURED_LABELS = {
   density: "Density",
 };
 
-/** A property value as text: counts as integers, others to four significant figures. */
+/**
+ * A property value as text: a literature value with the decimals its source writes
+ * (``published_decimals``: DMSO density "1.100"), counts as integers, others to four significant figures.
+ */
 export function propertyValueText(p, unit = p.unit) {
   if (!isNum(p.value)) return p.text_value ?? "—";
+  if (Number.isInteger(p.published_decimals)) return formatPublished("number", { value: p.value, digits: p.published_decimals }, "");
   if (unit === "count" && Number.isInteger(p.value)) return String(p.value);
   return String(Number(p.value.toPrecision(4)));
 }
