@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { propertyTables, propertyValueText } from "../../src/cryoprotect/web/static/js/molecules_lib.js";
 import { recordedText } from "../../src/cryoprotect/web/static/js/mixtures_lib.js";
 import { compareRows, measuredRows } from "../../src/cryoprotect/web/static/js/mixtures_compare_lib.js";
+import { measurementRows } from "../../src/cryoprotect/web/static/js/mixtures_properties_lib.js";
 
 // As GET /api/v1/molecules/{DMSO} sends them (measured_properties.csv: density "1.100", bp "189").
 const DENSITY = { property_name: "density", value: 1.1, unit: "g/mL", method: "pure liquid, 20 °C", provenance: "measured", source: "NTP", published_decimals: 3 };
@@ -30,6 +31,8 @@ test("mixture measured values: published decimals with the unit", () => {
   assert.equal(recordedText(1.1, "g/mL", 3), "1.100 g/mL");
   assert.equal(recordedText(164, "K", 0), "164 K");
   assert.equal(recordedText(40, "degC/min"), "40 °C/min"); // no digits: as recorded
+  const rows = measurementRows([{ property: "density", value: 1.1, unit: "g/mL", published_decimals: 3, source: "S", provenance: "measured" }]);
+  assert.equal(rows[0].value, "1.100 g/mL");
 });
 
 test("mixture compare: the measured side as published", () => {

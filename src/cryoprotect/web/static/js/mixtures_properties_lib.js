@@ -131,7 +131,7 @@ export function glassCard(glass, homogeneousTg) {
 export function measurementRows(measurements) {
   return (measurements || []).map((m) => ({
     property: label(m.property),
-    value: isNum(m.value) ? recordedText(m.value, m.unit) : String(m.value ?? "—"),
+    value: isNum(m.value) ? recordedText(m.value, m.unit, m.published_decimals) : String(m.value ?? "—"),
     provenance: m.provenance || m.kind || "measured",
     source: m.source || "—",
   }));
