@@ -4,7 +4,7 @@
 import { apiRequest, confirmDelete, currentUser, fetchResourceFromApi, onSubmit, pageStatus, reportUnexpected, showError } from "./api.js";
 import { myTeams } from "./scope_ui.js";
 import { definitionList, fieldColumns, fillTable, h, replace, showSuccess } from "./dom.js";
-import { formatInUnit, formatQuantity, label, query } from "./format.js";
+import { formatQuantity, formatRecorded, label, query } from "./format.js";
 import { timeEl } from "./precision_ui.js";
 import {
   comparisonAxisTitle,
@@ -86,9 +86,9 @@ function renderResults(e) {
     { header: true, cell: (r) => measures.get(r.measure)?.label || label(r.measure) },
     { cell: (r) => describeValue(r, measures.get(r.measure)) },
     { cell: (r) => String(r.replicates ?? 1) },
-    { cell: (r) => (typeof r.sd === "number" ? formatInUnit(r.sd, r.unit || "") : "—") },
+    { cell: (r) => (typeof r.sd === "number" ? formatRecorded(r.sd, r.unit || "") : "—") },
     { cell: (r) => [r.assay, r.method].filter(Boolean).join(" / ") || "—" },
-    { cell: (r) => (typeof r.time_point_h === "number" ? formatQuantity("hours", r.time_point_h) : "—") },
+    { cell: (r) => (typeof r.time_point_h === "number" ? formatRecorded(r.time_point_h, "h") : "—") },
     { cell: (r) => r.notes || "" },
   ]);
 }

@@ -167,15 +167,15 @@ export function describeValue(result, measure) {
     return result.value === true ? "yes" : result.value === false ? "no" : "—";
   }
   if (!isNum(result?.value)) return "—";
-  return formatInUnit(result.value, result.unit || "");
+  return formatRecorded(result.value, result.unit || ""); // as recorded
 }
 
 /** "72.5 % (n = 3, SD 4.1 %)" for one result. */
 export function describeResult(result, measure) {
   const value = describeValue(result, measure);
   const parts = [`n = ${result.replicates ?? 1}`];
-  if (isNum(result.sd)) parts.push(`SD ${formatInUnit(result.sd, result.unit || "")}`);
-  if (isNum(result.time_point_h)) parts.push(`${formatQuantity("hours", result.time_point_h)} after thaw`);
+  if (isNum(result.sd)) parts.push(`SD ${formatRecorded(result.sd, result.unit || "")}`);
+  if (isNum(result.time_point_h)) parts.push(`${formatRecorded(result.time_point_h, "h")} after thaw`);
   return `${value} (${parts.join(", ")})`;
 }
 
@@ -304,7 +304,7 @@ export function comparisonRows(comparisons) {
     model: modelLabel(c),
     model_id: c.model_id,
     measure: label(c.measure),
-    measured: formatInUnit(c.measured, c.unit),
+    measured: formatRecorded(c.measured, c.unit),
     replicates: String(c.replicates),
     predicted: formatInUnit(c.predicted, c.unit),
     interval:
