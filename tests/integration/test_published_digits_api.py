@@ -6,15 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.test_compare_api import _mixture
+from tests.integration.test_reference_measured import _dmso_id
+
 pytestmark = pytest.mark.integration
-
-
-def _dmso_id(client) -> str:
-    res = client.get("/api/v1/molecules?q=Dimethyl%20sulfoxide")
-    assert res.status_code == 200, res.json
-    ids = [m["id"] for m in res.json["items"] if m["name"] == "Dimethyl sulfoxide"]
-    assert len(ids) == 1, res.json["items"]
-    return ids[0]
 
 
 def test_dmso_density_comes_with_the_three_decimals_of_1_100(client) -> None:
@@ -32,11 +27,11 @@ def test_dmso_density_comes_with_the_three_decimals_of_1_100(client) -> None:
 
 
 def test_named_solution_properties_and_compare_rows_carry_their_digits(client, make_user) -> None:
-    found = {}
-    for name in ("DP6", "VS55"):
-        items = client.get(f"/api/v1/mixtures?q={name}&per_page=50").json["items"]
-        found[name] = next(m["id"] for m in items if m["name"] == name)
-    res = client.post("/api/v1/mixtures/compare", json={"ids": list(found.values())})
+    ids = [
+        next(m["id"] for m in client.get(f"/api/v1/mixtures?q={n}").json["items"] if m["name"] == n)
+        for n in ("DP6", "VS55")
+    ]
+    res = client.post("/api/v1/mixtures/compare", json={"ids": ids})
     assert res.status_code == 200, res.json
     dp6, vs55 = ({m["property"]: m for m in p["measurements"]} for p in res.json)
     assert dp6["critical_warming_rate"]["published_decimals"] == 0  # "189"
@@ -46,18 +41,7 @@ def test_named_solution_properties_and_compare_rows_carry_their_digits(client, m
     assert rows["critical_cooling_rate"]["measured"]["published_decimals"] == 1
 
     alice = make_user("alice")
-    ids = []
-    for percent in (20.0, 19.0):
-        made = client.post(
-            "/api/v1/mixtures",
-            json={
-                "name": f"Glycerol {percent:g} % w/w",
-                "components": [{"name": "Glycerol", "amount": percent, "unit": "% w/w"}],
-            },
-            headers=alice.headers,
-        )
-        assert made.status_code == 201, made.json
-        ids.append(made.json["id"])
+    ids = [_mixture(client, alice, f"Glycerol {w:g} % w/w", w)["id"] for w in (20.0, 19.0)]
     res = client.post("/api/v1/mixtures/compare", json={"ids": ids}, headers=alice.headers)
     assert res.status_code == 200, res.json
     tabulated, interpolated = (
