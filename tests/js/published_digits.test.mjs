@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { propertyTables, propertyValueText } from "../../src/cryoprotect/web/static/js/molecules_lib.js";
 import { recordedText } from "../../src/cryoprotect/web/static/js/mixtures_lib.js";
 import { compareRows, measuredRows } from "../../src/cryoprotect/web/static/js/mixtures_compare_lib.js";
-import { measurementRows } from "../../src/cryoprotect/web/static/js/mixtures_properties_lib.js";
+import { measurementRows, phaseDiagramFigure } from "../../src/cryoprotect/web/static/js/mixtures_properties_lib.js";
 
 // As GET /api/v1/molecules/{DMSO} sends them (measured_properties.csv: density "1.100", bp "189").
 const DENSITY = { property_name: "density", value: 1.1, unit: "g/mL", method: "pure liquid, 20 °C", provenance: "measured", source: "NTP", published_decimals: 3 };
@@ -57,4 +57,20 @@ test("mixture compare: the measured side as published", () => {
   ];
   const row = compareRows(items).rows.find((r) => r.label === "Critical cooling rate (measured)");
   assert.deepEqual(row.cells.map((c) => c.text), ["2.5 °C/min", "0.1 °C/min"]);
+});
+
+test("phase diagram: the CRC points' hover text as published", () => {
+  const diagram = {
+    solute: "Glycerol",
+    mass_percent: [10, 20],
+    melting_point_c: [-2.3, -5.5],
+    tg_c: [null, null],
+    measured_melting_points: [
+      { mass_percent: 10, melting_point_c: -2.3, published_decimals: 2, source: "CRC Handbook" },
+      { mass_percent: 20, melting_point_c: -5.46, published_decimals: 2, source: "CRC Handbook" },
+    ],
+  };
+  const crc = phaseDiagramFigure(diagram).traces.find((t) => t.name === "Melting point (measured, CRC Handbook)");
+  assert.deepEqual(crc.customdata, ["-2.30 °C", "-5.46 °C"]);
+  assert.match(crc.hovertemplate, /%\{customdata\}/);
 });

@@ -326,7 +326,8 @@ export function phaseDiagramFigure(diagram, { measured = [], currentMassPercent 
       type: "scatter", mode: "markers", name: "Melting point (measured, CRC Handbook)",
       x: crc.map((p) => p.mass_percent), y: crc.map((p) => p.melting_point_c),
       text: crc.map((p) => p.source || ""),
-      hovertemplate: "%{x:.1f} % w/w, %{y:.2f} °C (measured)<br>%{text}<extra></extra>",
+      customdata: crc.map((p) => recordedText(p.melting_point_c, "°C", p.published_decimals)), // as published
+      hovertemplate: "%{x:.1f} % w/w, %{customdata} (measured)<br>%{text}<extra></extra>",
       marker: { size: 7, symbol: "circle-open", color: "#1f77b4", line: { width: 1.5 } },
     });
   }
