@@ -210,7 +210,8 @@ def test_builder_live_properties_conversion_error_and_save(
     col = headers.index("mol/kg")
     molal = page.locator("#live-composition tbody tr").first.locator("th, td").nth(col)
     molality = expected["composition"]["amounts"]["mol/kg"][0]
-    assert _number(molal.inner_text()) == pytest.approx(molality, rel=1e-3)
+    # exactly as the precision policy writes a molality (3 s.f.; the unit heads the column)
+    assert molal.inner_text() == format_in_unit(molality, "mol/kg", "")
     tab.shot("mixtures-builder")
 
     # changing the unit converts the amount; the solution (and its melting point) stay the same
