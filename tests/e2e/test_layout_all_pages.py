@@ -2,11 +2,12 @@
 tables that fit at 1366 px and scroll cleanly on phones).
 
 The pages are the web blueprint's URL rules (the test checks that the list below covers every
-one); the records their URLs need are made through the API first: a molecule, two mixtures, a
-designed protocol, an experiment citing them, a team, a trained ridge model, a toxicity model
-fitted on synthetic exposure data, and a share link. Signed in as an administrator, each page
-must not scroll sideways at the page level at either size (wide tables scroll inside their own
-box). Screenshots: test-artifacts/screenshots/all-<endpoint>-<width>x<height>.png.
+one); the records their URLs need are made through the API first: a molecule, two mixtures (one
+edited into a second version), a designed protocol, an experiment citing them, a team, a
+trained ridge model, a toxicity model fitted on synthetic exposure data, and a share link.
+Signed in as an administrator, each page must not scroll sideways at the page level at either
+size (wide tables scroll inside their own box).
+Screenshots: test-artifacts/screenshots/all-<endpoint>-<width>x<height>.png.
 """
 
 from __future__ import annotations
@@ -47,6 +48,13 @@ def records(app: Any) -> dict[str, Any]:
     made = _source_records(client, user)
     experiment = client.get(f"/api/v1/experiments/{made['experiment']}", headers=user.headers)
     assert experiment.status_code == 200, experiment.json
+    # a second version (the version table gets two rows) whose description is one long address
+    edited = client.patch(
+        f"/api/v1/mixtures/{made['second']}",
+        json={"description": "from https://example.org/" + "very-long-path-segment-" * 8},
+        headers=user.headers,
+    )
+    assert edited.status_code == 200, edited.json
     team = client.post("/api/v1/teams", json={"name": "Layout lab"}, headers=user.headers)
     assert team.status_code == 201, team.json
     share = client.post(
