@@ -66,15 +66,11 @@ def records(app: Any) -> dict[str, Any]:
     _, model_id = train_model_via_api(app, "layout-all")
     imported = _upload(client, user, _synthetic_csv())
     assert imported.status_code == 201, imported.json
+    # the smallest fit: no extra terms, 20 bootstrap refits
+    terms = dict.fromkeys(("nonspecific", "interactions", "temperature"), False)
+    body = {"name": "plate", "experiment_ids": [imported.json["experiment_id"]], "terms": terms}
     fit = client.post(
-        "/api/v1/toxicity-models",
-        json={
-            "name": "synthetic plate model",
-            "experiment_ids": [imported.json["experiment_id"]],
-            "terms": {"nonspecific": False, "interactions": False, "temperature": False},
-            "n_bootstrap": 20,
-        },
-        headers=user.headers,
+        "/api/v1/toxicity-models", json={**body, "n_bootstrap": 20}, headers=user.headers
     )
     assert fit.status_code == 202, fit.json
     assert _wait(client, user, fit.json["job_id"])["status"] == "done"
