@@ -384,7 +384,7 @@ def test_empty_list_and_unknown_protocol(tab: Tab, scientist: dict[str, Any]) ->
     tab.shot("protocols-list-empty")
 
     tab.goto(f"/protocols/{uuid.uuid4()}")
-    alert = page.locator("[role=alert]")
+    alert = page.locator("#error")  # the page's alert (the share block has its own)
     expect(alert).to_be_visible()
     expect(alert).to_contain_text(re.compile("not found", re.IGNORECASE))
     tab.assert_no_js_errors()
