@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from cryoprotect.ml.molecule_features import FREESOLV_TARGET
+from cryoprotect.web.numbers import format_in_unit
 from tests.e2e.conftest import Tab
 
 pytestmark = pytest.mark.e2e
@@ -74,8 +75,11 @@ def test_molecule_page_shows_prediction_or_out_of_domain_warning(
     expect(table).to_be_visible(timeout=30_000)
     row = table.locator("tbody tr", has=page.locator(f'a[href="/models/{model_id}"]'))
     expect(row).to_have_count(1)
-    expect(row.locator("td").nth(1)).to_have_text(f"{ours['value']:.2f} kcal/mol")
-    expect(row.locator("td").nth(2)).to_contain_text(f"{ours['lower']:.2f} – {ours['upper']:.2f}")
+    # as the precision policy writes a value in kcal/mol (3 s.f.; cryoprotect.web.numbers)
+    expect(row.locator("td").nth(1)).to_have_text(format_in_unit(ours["value"], "kcal/mol"))
+    expect(row.locator("td").nth(2)).to_contain_text(
+        f"{format_in_unit(ours['lower'], 'kcal/mol', '')} – {format_in_unit(ours['upper'], 'kcal/mol')}"
+    )
     expect(row.locator("td").nth(3)).to_contain_text(f"v{ours['model_version']}")
     expect(row.locator("td").nth(4)).to_contain_text("Inside")
     tab.shot("molecule-predicted-in-domain")
