@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from cryoprotect.web.numbers import format_quantity
 from tests.conftest import unique_smiles
 from tests.e2e.conftest import Tab, sign_up_in_browser
 
@@ -71,7 +72,7 @@ def test_newcomer_journey(tab: Tab, app: Any, browser: Any, live_server: str) ->
         "/api/v1/solutions/properties",
         json={"components": [{"name": "Glycerol", "amount": 20, "unit": "% w/w"}]},
     ).json
-    melting = f"{expected['melting_point']['value_c']:.2f} °C"
+    melting = format_quantity(expected["melting_point"]["value_c"], "temperature")
     expect(page.locator('#live-cards [data-property="melting_point"] .number')).to_have_text(
         melting
     )
