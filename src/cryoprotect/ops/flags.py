@@ -201,18 +201,16 @@ class FeatureFlags:
     def snapshot(self) -> Snapshot | None:
         """The current snapshot, reloaded when stale; None if no read has ever succeeded.
 
-        While one thread reloads, others keep using the previous snapshot (they wait only
-        when there is none yet).
+        A snapshot older than ``ttl_s`` is never used: while one thread reloads, the others
+        that find it stale wait for that one read (one query, not one each) rather than
+        answer from the old values, so a change made elsewhere is seen within ``ttl_s`` by
+        every request (a failed read keeps the last values, as :meth:`_reload` says).
         """
-        now = self._clock()
-        if self._snapshot is not None and now < self._expires_at:
+        if self._snapshot is not None and self._clock() < self._expires_at:
             return self._snapshot
-        if self._lock.acquire(blocking=self._snapshot is None):
-            try:
-                if self._clock() >= self._expires_at:  # not reloaded by another thread
-                    self._reload(self._clock())
-            finally:
-                self._lock.release()
+        with self._lock:
+            if self._clock() >= self._expires_at:  # not reloaded by another thread meanwhile
+                self._reload(self._clock())
         return self._snapshot
 
     def evaluate(
