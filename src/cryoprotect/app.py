@@ -39,6 +39,7 @@ from cryoprotect.ops import logging as ops_logging
 from cryoprotect.ops import metrics, metrics_access, ratelimit
 from cryoprotect.ops import security as ops_security
 from cryoprotect.ops.flags import FeatureFlags
+from cryoprotect.services.admin_users import AdminUserService
 from cryoprotect.services.auth import AuthService
 from cryoprotect.services.bundle import Services
 from cryoprotect.services.experiments import ExperimentService
@@ -49,6 +50,7 @@ from cryoprotect.services.models import ModelService
 from cryoprotect.services.molecule_index import MoleculeIndex
 from cryoprotect.services.molecules import MoleculeService, SearchBudget
 from cryoprotect.services.protocols import CellTypeService, ProtocolService
+from cryoprotect.services.share_links import ShareLinkService
 from cryoprotect.services.teams import TeamService
 from cryoprotect.services.toxicity import CocktailService, ToxicityService
 from cryoprotect.settings import Settings
@@ -138,6 +140,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         protocols=ProtocolService(db, cell_types, mixtures),
         toxicity=toxicity,
         cocktails=CocktailService(db, cell_types, mixtures, toxicity),
+        share_links=ShareLinkService(db),
+        admin_users=AdminUserService(db),
     )
 
     ops_logging.configure_logging(settings.log_level, settings.log_json)

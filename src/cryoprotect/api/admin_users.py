@@ -38,7 +38,6 @@ from cryoprotect.api.fields import record_schema
 from cryoprotect.services.admin_users import (
     AUDIT_ACTIONS,
     AccountRecord,
-    AdminUserService,
     AuditChange,
     AuditEntry,
     ResetLinkGone,
@@ -60,10 +59,6 @@ reset_blp = Blueprint(
 )
 
 ADMINS_ONLY = {403: "Administrators only"}
-
-
-def _service() -> AdminUserService:
-    return AdminUserService(services().db)
 
 
 def _reset_link(token: str) -> str:
@@ -199,7 +194,7 @@ class Accounts(MethodView):
     @_admin_list(AccountArgsSchema, AccountPageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """Accounts, newest first, filtered by text, active and admin (administrators)"""
-        return _service().list_users(current_actor(), **args)
+        return services().admin_users.list_users(current_actor(), **args)
 
 
 @blp.route("/users/<uuid:user_id>")
@@ -207,7 +202,7 @@ class Account(MethodView):
     @_admins(AccountSchema, errors={404: "No such account"})
     def get(self, user_id: uuid.UUID) -> Any:
         """One account (administrators)"""
-        return _service().get_user(current_actor(), user_id)
+        return services().admin_users.get_user(current_actor(), user_id)
 
     @_admins(
         AccountSchema,
@@ -217,7 +212,7 @@ class Account(MethodView):
     def patch(self, body: dict[str, Any], user_id: uuid.UUID) -> Any:
         """Deactivate or reactivate an account, grant or revoke administrator rights
         (administrators). Deactivating revokes all of its sessions and tokens at once."""
-        return _service().update(current_actor(), user_id, **body)
+        return services().admin_users.update(current_actor(), user_id, **body)
 
 
 @blp.route("/users/<uuid:user_id>/password-reset")
@@ -230,7 +225,7 @@ class PasswordResetRequest(MethodView):
     def post(self, user_id: uuid.UUID) -> Any:
         """Issue a one-time password-reset link (valid 1 h) and write it to the server log;
         the link is never in the response (administrators)"""
-        return _service().request_password_reset(current_actor(), user_id, _reset_link)
+        return services().admin_users.request_password_reset(current_actor(), user_id, _reset_link)
 
 
 @blp.route("/audit-log")
@@ -241,7 +236,7 @@ class AuditLog(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """The audit log, newest first, filtered by table, action, who, record and time
         (administrators)"""
-        return _service().audit_log(
+        return services().admin_users.audit_log(
             current_actor(),
             table=args["table"],
             action=args["action"],
@@ -260,7 +255,7 @@ class AuditTables(MethodView):
     @_admins(AuditTablesSchema)
     def get(self) -> Any:
         """The tables whose changes are audited (administrators)"""
-        return {"tables": _service().audit_tables(current_actor())}
+        return {"tables": services().admin_users.audit_tables(current_actor())}
 
 
 def _gone(gone: ResetLinkGone) -> Any:
@@ -278,7 +273,7 @@ class PasswordReset(MethodView):
     def get(self, token: str) -> Any:
         """Whose password a reset link sets, while it is usable (no account needed)"""
         try:
-            return _service().reset_link_status(token)
+            return services().admin_users.reset_link_status(token)
         except ResetLinkGone as gone:
             return _gone(gone)
 
@@ -292,6 +287,6 @@ class PasswordReset(MethodView):
         """Set a new password with a reset link: the link is spent and every session and
         token of the account is revoked (no account needed)"""
         try:
-            return _service().reset_password(token, body["password"])
+            return services().admin_users.reset_password(token, body["password"])
         except ResetLinkGone as gone:
             return _gone(gone)

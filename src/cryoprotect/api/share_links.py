@@ -35,7 +35,6 @@ from cryoprotect.services.share_links import (
     LinkGone,
     SharedRecord,
     ShareLinkRecord,
-    ShareLinkService,
 )
 
 blp = Blueprint(
@@ -50,10 +49,6 @@ shared_blp = Blueprint(
     url_prefix="/api/v1/shared",
     description="What a share link shows, for anyone holding its token",
 )
-
-
-def _service() -> ShareLinkService:
-    return ShareLinkService(services().db)
 
 
 class ShareLinkCreateSchema(StrictSchema):
@@ -107,7 +102,7 @@ class ShareLinks(MethodView):
     )
     def post(self, body: dict[str, Any]) -> Any:
         """Make a read-only link to one record, valid for 1 to 90 days; the token is shown once"""
-        made = _service().create(
+        made = services().share_links.create(
             current_actor(),
             resource=body["resource"],
             resource_id=body["id"],
@@ -125,7 +120,7 @@ class ShareLinks(MethodView):
     @paginated(blp, ShareLinkPageSchema)
     def get(self, args: dict[str, Any]) -> Any:
         """The share links the caller made or administers, newest first"""
-        return _service().list(current_actor(), **args)
+        return services().share_links.list(current_actor(), **args)
 
 
 @blp.route("/<uuid:link_id>")
@@ -133,7 +128,7 @@ class ShareLinkItem(MethodView):
     @answers_signed_in(blp, ShareLinkSchema, errors={404: "No such share link visible"})
     def delete(self, link_id: uuid.UUID) -> Any:
         """Revoke a share link now (it then answers 410); revoking twice changes nothing"""
-        return _service().revoke(current_actor(), link_id)
+        return services().share_links.revoke(current_actor(), link_id)
 
 
 @shared_blp.route("/<string:token>")
@@ -145,6 +140,6 @@ class SharedRecordView(MethodView):
     def get(self, token: str) -> Any:
         """The one record a share link shows (no account needed)"""
         try:
-            return _service().resolve(token)
+            return services().share_links.resolve(token)
         except LinkGone as gone:
             return error_response(410, str(gone), code="gone", details=gone.details)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from cryoprotect.db.database import Database
 from cryoprotect.ops.flags import FeatureFlags
+from cryoprotect.services.admin_users import AdminUserService
 from cryoprotect.services.auth import AuthService
 from cryoprotect.services.experiments import ExperimentService
 from cryoprotect.services.flags import FlagService
@@ -14,6 +15,7 @@ from cryoprotect.services.mixtures import MixtureService
 from cryoprotect.services.models import ModelService
 from cryoprotect.services.molecules import MoleculeService
 from cryoprotect.services.protocols import CellTypeService, ProtocolService
+from cryoprotect.services.share_links import ShareLinkService
 from cryoprotect.services.teams import TeamService
 from cryoprotect.services.toxicity import CocktailService, ToxicityService
 from cryoprotect.settings import Settings
@@ -38,3 +40,5 @@ class Services:
     protocols: ProtocolService
     toxicity: ToxicityService
     cocktails: CocktailService
+    share_links: ShareLinkService
+    admin_users: AdminUserService
