@@ -13,6 +13,8 @@ default ``$CRYOPROTECT_HOME/indexes``) named ``index-<time ns>-<pid>``:
   ``smiles.bin`` with ``smiles_offsets.npy``, and ``types.json`` (the atom-type vocabulary
   the type bits were computed with, each type with pickled example atoms);
 * ``col_<name>.npy``: columns the caller keeps beside the ids (in ``keys`` order);
+* ``lst_<name>.npy``: the molecule list's orders over every molecule, structures or not
+  (:mod:`cryoprotect.search.list_order`; format 2 on);
 * ``manifest.json``, written last: format version, row count, the change-feed position
   the files reflect (:class:`~cryoprotect.search.FeedPosition`), the caller's ``source``
   (which database), the screen width and every file's size.
@@ -50,6 +52,7 @@ from rdkit import Chem
 from cryoprotect.search.feed import FeedPosition
 from cryoprotect.search.keys import KeyColumn, encode_keys
 from cryoprotect.search.library_block import TYPE_WORDS, LibraryBlock
+from cryoprotect.search.list_order import ListOrder
 from cryoprotect.search.similarity import SimilarityIndex, merge_block
 from cryoprotect.search.substructure import SubstructureIndex
 
@@ -65,7 +68,7 @@ __all__ = [
     "write_index",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the list orders (lst_*.npy)
 MANIFEST = "manifest.json"
 _PREFIX = "index-"
 _CHUNK = 65_536
@@ -87,6 +90,7 @@ class SavedIndex:
         rows: molecules in it.
         keys: its ids with the substructure rows (``keys.sorted_keys`` orders ``columns``).
         columns: the caller's columns, memory-mapped, in ``keys.sorted_keys`` order.
+        lists: the list orders' arrays (:class:`~cryoprotect.search.list_order.ListOrder`).
     """
 
     path: Path
@@ -94,6 +98,7 @@ class SavedIndex:
     rows: int
     keys: KeyColumn
     columns: dict[str, NDArray[Any]]
+    lists: dict[str, NDArray[Any]]
 
 
 def saved_indexes(directory: Path) -> list[Path]:
@@ -148,10 +153,12 @@ def write_index(
     position: FeedPosition,
     source: dict[str, str],
     columns: Columns,
+    lists: ListOrder | None = None,
 ) -> Path:
     """Save both indexes (which must hold the same ids) as a new directory; returns it.
 
-    ``columns(sorted_keys)`` gives the caller's per-id arrays in that order. Reads the
+    ``columns(sorted_keys)`` gives the caller's per-id arrays in that order; ``lists`` the
+    list orders (saved and changed rows folded into one; none: no molecules). Reads the
     indexes' current states without blocking their searches.
 
     Raises:
@@ -193,6 +200,8 @@ def write_index(
             if column.shape[0] != len(keys):
                 raise SavedIndexError(f"column {name} has {column.shape[0]} rows, not {len(keys)}")
             arrays[f"col_{name}"] = column
+        for name, array in (lists if lists is not None else ListOrder()).arrays().items():
+            arrays[f"lst_{name}"] = array
         for name, array in arrays.items():
             np.save(tmp / f"{name}.npy", array)
         (tmp / "types.json").write_text(json.dumps(type_info))
@@ -205,6 +214,7 @@ def write_index(
             "columns": sorted(
                 columns_name for columns_name in arrays if columns_name[:4] == "col_"
             ),
+            "lists": sorted(name for name in arrays if name[:4] == "lst_"),
             "written": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "files": {f.name: f.stat().st_size for f in sorted(tmp.iterdir())},
         }
@@ -334,6 +344,17 @@ def _write_durably(path: Path, data: bytes) -> None:
 # ------------------------------------------------------------------------- reading
 
 
+def _lists(
+    path: Path, arrays: dict[str, NDArray[Any]], manifest: dict[str, Any]
+) -> dict[str, NDArray[Any]]:
+    """The list orders' arrays, checked against the manifest and against each other."""
+    lists = {name[4:]: array for name, array in arrays.items() if name.startswith("lst_")}
+    if sorted(f"lst_{name}" for name in lists) != manifest.get("lists"):
+        raise SavedIndexError(f"{path.name}: list orders differ from the manifest")
+    ListOrder(lists)  # checks the arrays fit together (ValueError, KeyError)
+    return lists
+
+
 def open_index(
     path: Path,
     similarity: SimilarityIndex,
@@ -402,10 +423,11 @@ def open_index(
             raise SavedIndexError(f"{path.name}: columns differ from the manifest")
         if any(column.shape[0] != rows for column in columns.values()):
             raise SavedIndexError(f"{path.name}: a column has the wrong length")
+        lists = _lists(path, a, manifest)
         similarity.attach(a["sim_screen"], a["sim_full"], a["sim_bins"], sim_keys)
         substructure.attach(block, type_bits, examples)
     except SavedIndexError:
         raise
     except (OSError, ValueError, KeyError, TypeError, RuntimeError, IndexError) as exc:
         raise SavedIndexError(f"{path.name}: unreadable ({type(exc).__name__}: {exc})") from exc
-    return SavedIndex(path, position, rows, sub_keys, columns)
+    return SavedIndex(path, position, rows, sub_keys, columns, lists)

@@ -4,14 +4,17 @@ A state is a saved index (memory-mapped, shared by every worker process; see
 :mod:`cryoprotect.search.persist`) or nothing, plus the changes applied on top of it since:
 new and replaced rows in the indexes' in-memory blocks, tombstones for removed ones, and
 the visibility metadata of the changed ids (``overlay``). The visibility metadata of the
-saved rows are columns of the saved index. :class:`~cryoprotect.services.molecule_index.
-MoleculeIndex` swaps a whole state for a newer one in one assignment.
+saved rows are columns of the saved index. The molecule list's orders (``listing``, over
+every molecule, structures or not) are saved beside them and follow the same changes.
+:class:`~cryoprotect.services.molecule_index.MoleculeIndex` swaps a whole state for a
+newer one in one assignment.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -19,11 +22,35 @@ from numpy.typing import NDArray
 
 from cryoprotect.search import FeedPosition, SimilarityIndex, SubstructureIndex
 from cryoprotect.search.keys import encode_keys
+from cryoprotect.search.list_order import ListOrder, ListRow
 from cryoprotect.search.persist import SavedIndex
 
-__all__ = ["IndexState", "Meta"]
+__all__ = ["IndexState", "Meta", "list_row"]
 
 _COLUMNS = ("visibility", "created_by", "team")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def list_row(row: Any) -> ListRow:
+    """What the list orders a molecule by, from a row of the index query (or a
+    :class:`~cryoprotect.db.models.Molecule`)."""
+    return ListRow(
+        id=str(row.id),
+        name=row.name,
+        molecular_weight=row.molecular_weight,
+        created_us=(row.created_at - _EPOCH) // _MICROSECOND,
+        visibility=row.visibility,
+        created_by=str(row.created_by),
+        team_id=str(row.team_id) if row.team_id else None,
+        kind=row.kind,
+        molecule_class=row.molecule_class,
+    )
+
+
+def is_structure(row: Any) -> bool:
+    """Whether a row of the index query belongs in the search indexes."""
+    return bool(row.kind == "structure" and row.morgan_fp is not None)
 
 
 @dataclass(frozen=True)
@@ -45,6 +72,7 @@ class IndexState:
         saved: the saved index under the indexes, if any.
         overlay: metadata of ids changed since ``saved`` (None: removed).
         changed: rows applied since ``saved`` (what decides a rebuild).
+        listing: the molecule list's orders (saved part and changes since).
     """
 
     similarity: SimilarityIndex
@@ -53,6 +81,7 @@ class IndexState:
     saved: SavedIndex | None = None
     overlay: dict[str, Meta | None] = field(default_factory=dict)
     changed: int = 0
+    listing: ListOrder = field(default_factory=ListOrder)
 
     @classmethod
     def empty(cls, compact_threshold: int = 20_000) -> IndexState:
@@ -64,8 +93,30 @@ class IndexState:
             FeedPosition(0, 0),
         )
 
+    def attach(self, saved: SavedIndex) -> None:
+        """Stand on ``saved`` (freshly opened into this state's indexes)."""
+        self.saved = saved
+        self.position = saved.position
+        self.listing = ListOrder(saved.lists)
+
     def apply_rows(self, rows: Sequence[Any], *, new: bool = False) -> None:
-        """Add or replace rows of the index query (``new``: ids known to be absent)."""
+        """Add or replace rows of the index query (``new``: ids known to be absent).
+
+        Every molecule goes into the list orders; structures with a fingerprint also into
+        the search indexes (a row that no longer is one leaves them)."""
+        if not rows:
+            return
+        self.listing.apply(list_row(r) for r in rows)
+        self.changed += len(rows)
+        if not new:
+            gone = [str(r.id) for r in rows if not is_structure(r)]
+            gone = [i for i in gone if i in self.substructure]
+            if gone:
+                self.similarity.remove(gone)
+                self.substructure.remove(gone)
+                for i in gone:
+                    self.overlay[i] = None
+        rows = [r for r in rows if is_structure(r)]
         if not rows:
             return
         ids = [str(r.id) for r in rows]
@@ -78,9 +129,9 @@ class IndexState:
             self.overlay[i] = Meta(
                 r.visibility, str(r.created_by), str(r.team_id) if r.team_id else None
             )
-        self.changed += len(ids)
 
     def remove(self, ids: list[str]) -> None:
+        self.listing.remove(ids)
         present = [i for i in ids if i in self.substructure]
         if present:
             self.similarity.remove(present)

@@ -33,15 +33,17 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Literal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from cryoprotect.db.database import Database, Identity
 from cryoprotect.db.models import Molecule, TeamRole, UserTeamMembership
 from cryoprotect.search import FeedPosition, SimilarityIndex, SubstructureIndex
+from cryoprotect.search.list_order import ListPage, Viewer
 from cryoprotect.search.persist import (
     SavedIndexError,
     building,
@@ -82,7 +84,9 @@ _CHANGES = sa.text(
 )
 _SNAPSHOT = sa.text("SELECT pg_current_snapshot()::text")
 
-# What the index holds of a molecule: every structure that has a fingerprint.
+# What the index holds of a molecule: the list orders hold every molecule (name, weight,
+# creation time, scope, kind, class); the search indexes every structure that has a
+# fingerprint (:func:`cryoprotect.services.index_state.is_structure`).
 _INDEXED = sa.select(
     Molecule.id,
     Molecule.smiles,
@@ -90,7 +94,12 @@ _INDEXED = sa.select(
     Molecule.visibility,
     Molecule.created_by,
     Molecule.team_id,
-).where(Molecule.kind == "structure", Molecule.morgan_fp.is_not(None))
+    Molecule.kind,
+    Molecule.name,
+    Molecule.molecular_weight,
+    Molecule.created_at,
+    Molecule.molecule_class,
+)
 
 
 _SOURCE = sa.text(
@@ -139,6 +148,9 @@ class MoleculeIndex:
         self._loaded = False
         self._background: threading.Thread | None = None
         self._checked = -_CHECK_S  # monotonic time of the last look for a newer saved index
+        # Whether the database sorts molecules.name bytewise, as the list orders do (None:
+        # not asked yet; see cryoprotect.services.molecule_list).
+        self.names_bytewise: bool | None = None
 
     def _empty(self) -> IndexState:
         # Over a saved index, a compaction would copy the mapped block into this process's
@@ -184,11 +196,11 @@ class MoleculeIndex:
         for path in saved_indexes(self.index_dir):
             state = self._empty()
             try:
-                state.saved = open_index(path, state.similarity, state.substructure, source=source)
+                saved = open_index(path, state.similarity, state.substructure, source=source)
             except SavedIndexError as exc:
                 logger.warning("saved search index not used", extra={"reason": str(exc)})
                 continue
-            state.position = state.saved.position
+            state.attach(saved)
             return state
         return None
 
@@ -259,9 +271,10 @@ class MoleculeIndex:
             position=position,
             source=source,
             columns=state.columns,
+            lists=state.listing,
         )
         fresh = self._empty()
-        fresh.saved = open_index(path, fresh.similarity, fresh.substructure, source=source)
+        fresh.attach(open_index(path, fresh.similarity, fresh.substructure, source=source))
         fresh.position = position
         if directory != self.index_dir:  # a private fold: the previous one is not needed
             for old in saved_indexes(directory)[1:]:
@@ -379,7 +392,37 @@ class MoleculeIndex:
             logger.exception("background search index refresh failed")
             self._checked = time.monotonic() + 60.0
 
+    # ---------------------------------------------------------------- list
+    def list_page(
+        self,
+        viewer: Viewer,
+        sort: str,
+        offset: int,
+        limit: int,
+        filters: Mapping[str, str] | None = None,
+    ) -> ListPage:
+        """The list's rows ``[offset, offset + limit)`` in ``sort`` that ``viewer`` may see
+        (and that match ``filters``), as of the last :meth:`sync`, and how many there are.
+        A prediction: the service re-reads the rows under the caller's identity."""
+        self.ensure_loaded()
+        with self._lock:
+            return self._state.listing.page(sort, viewer, offset, limit, filters)
+
     # ---------------------------------------------------------- visibility
+    @staticmethod
+    def viewing_teams(session: Session, actor: Actor) -> frozenset[str]:
+        """The teams whose team-visible rows ``actor`` may see (roles that can view)."""
+        if actor.user_id is None:
+            return frozenset()
+        return frozenset(
+            str(t)
+            for t in session.scalars(
+                sa.select(UserTeamMembership.team_id)
+                .join(TeamRole, TeamRole.id == UserTeamMembership.role_id)
+                .where(UserTeamMembership.user_id == actor.user_id, TeamRole.can_view.is_(True))
+            )
+        )
+
     def visibility_filter(self, actor: Actor) -> Callable[[list[str]], list[bool]]:
         """A pre-filter with the same outcome as the SELECT policy, for ranking candidates.
 
@@ -387,19 +430,10 @@ class MoleculeIndex:
         optimisation that lets top-k searches skip rows the caller could never see.
         """
         me = str(actor.user_id) if actor.user_id else None
-        teams: set[str] = set()
+        teams: frozenset[str] = frozenset()
         if me is not None:
             with self.db.transaction(actor.identity) as session:
-                teams = {
-                    str(t)
-                    for t in session.scalars(
-                        sa.select(UserTeamMembership.team_id)
-                        .join(TeamRole, TeamRole.id == UserTeamMembership.role_id)
-                        .where(
-                            UserTeamMembership.user_id == actor.user_id, TeamRole.can_view.is_(True)
-                        )
-                    )
-                }
+                teams = self.viewing_teams(session, actor)
 
         def allowed(ids: list[str]) -> list[bool]:
             out = []
