@@ -27,6 +27,7 @@ from cryoprotect.services.auth import AuthService
 from cryoprotect.services.molecule_io import import_molecules, read_records
 from cryoprotect.services.molecules import MoleculeService
 from cryoprotect.services.molecules.bulk import import_screen_parquet
+from cryoprotect.services.molecules.records import read_properties
 from cryoprotect.services.screening_dask import screen_files_dask
 from cryoprotect.settings import Settings
 from tests.conftest import unique_smiles
@@ -63,20 +64,27 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def _stored(db: Database, actor: Actor) -> dict[str, tuple[Any, ...]]:
-    """The caller's private molecules by InChIKey: stored cells and computed properties."""
+    """The caller's private molecules by InChIKey: stored cells and property records (as the
+    molecule's detail reads them: computed descriptors included)."""
     with db.transaction(actor.identity) as session:
         rows = session.execute(
             sa.text(
                 "SELECT m.inchikey, m.name, m.smiles, m.inchi, m.formula, m.molecular_weight, "
-                "m.morgan_fp, m.standardization, m.kind, "
-                "  (SELECT array_agg(p.property_name || '=' || p.value::text || '|' || "
-                "     coalesce(p.unit, '') || '|' || p.method ORDER BY p.property_name) "
-                "   FROM molecular_properties p WHERE p.molecule_id = m.id) "
+                "m.morgan_fp, m.standardization, m.kind, m.id "
                 "FROM molecules m WHERE m.created_by = :me AND m.visibility = 'private'"
             ),
             {"me": actor.user_id},
         ).all()
-    return {row[0]: tuple(row[1:]) for row in rows}
+        return {
+            row[0]: (
+                *row[1:-1],
+                tuple(
+                    f"{p.property_name}={p.value!r}|{p.unit or ''}|{p.method}|{p.provenance}"
+                    for p in read_properties(session, row[-1])
+                ),
+            )
+            for row in rows
+        }
 
 
 def test_round_trip_lands_what_the_normal_import_lands(
@@ -135,8 +143,10 @@ def test_a_private_import_is_invisible_to_another_user(
         )
         props = session.scalar(
             sa.text(
-                "SELECT count(*) FROM molecular_properties "
-                "WHERE molecule_id = ANY(CAST(:ids AS uuid[]))"
+                "SELECT (SELECT count(*) FROM molecule_descriptors "
+                "        WHERE molecule_id = ANY(CAST(:ids AS uuid[]))) "
+                "     + (SELECT count(*) FROM molecular_properties "
+                "        WHERE molecule_id = ANY(CAST(:ids AS uuid[])))"
             ),
             {"ids": report.created_ids},
         )
@@ -194,11 +204,14 @@ def test_a_failing_batch_leaves_nothing_of_itself(
     stored = _stored(db, actor)
     assert set(stored) == set(keys[:5])  # the first batch committed, the second not at all
     with db.transaction(actor.identity) as session:
-        orphans = session.scalar(
+        orphans = session.execute(
             sa.text(
-                "SELECT count(*) FROM molecular_properties p JOIN molecules m "
-                "ON m.id = p.molecule_id WHERE m.created_by = :me"
+                "SELECT count(*), sum(cardinality(d.descriptor_values)), "
+                "  (SELECT count(*) FROM molecule_descriptors x "
+                "   WHERE NOT EXISTS (SELECT 1 FROM molecules y WHERE y.id = x.molecule_id)) "
+                "FROM molecule_descriptors d JOIN molecules m "
+                "ON m.id = d.molecule_id WHERE m.created_by = :me"
             ),
             {"me": actor.user_id},
-        )
-    assert orphans == 5 * 19
+        ).one()
+    assert tuple(orphans) == (5, 5 * 19, 0)

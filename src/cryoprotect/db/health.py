@@ -113,7 +113,8 @@ def _type_family(type_: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> str:
     except sa.exc.CompileError:
         rendered = type(type_).__name__
     family = re.sub(r"\(\s*\d+(\s*,\s*\d+)?\s*\)", "", rendered.upper()).strip()
-    return _TYPE_ALIASES.get(family, family)
+    element = family.rstrip("[]")  # an array's element type, aliased like a column's
+    return _TYPE_ALIASES.get(element, element) + family[len(element) :]
 
 
 # ---------------------------------------------------------------------- schema

@@ -175,6 +175,69 @@ def audit_row_trigger(table: str) -> None:
     )
 
 
+# Audit rows of a whole INSERT statement at once (0021): the rows ``public.audit_row()``
+# writes for each inserted row (actor checked once, ``auth.role()``, the table's name, the
+# row's id, ``INSERT``, no old data, ``to_jsonb`` of the row), from the transition table
+# ``new_rows`` in the order the rows were inserted.
+AUDIT_INSERTED_ROWS_FUNCTION = """
+CREATE OR REPLACE FUNCTION public.audit_inserted_rows() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    actor uuid := auth.uid();
+BEGIN
+    IF actor IS NOT NULL AND NOT EXISTS (SELECT 1 FROM auth.users u WHERE u.id = actor) THEN
+        actor := NULL;
+    END IF;
+    INSERT INTO public.audit_log (actor_id, actor_role, table_name, row_id, action, old_data, new_data)
+    SELECT actor, auth.role(), TG_TABLE_NAME, inserted.data ->> 'id', TG_OP, NULL, inserted.data
+    FROM (SELECT to_jsonb(n) AS data FROM new_rows n) AS inserted;
+    RETURN NULL;
+END $$;
+"""
+
+
+def audit_inserts_per_statement(table: str) -> None:
+    """Replace the table's ``audit_row`` trigger (every row of INSERT, UPDATE and DELETE) by
+    ``audit_row`` for UPDATE and DELETE (per row, as before) and ``audit_row_inserts``: one
+    statement-level trigger per INSERT that writes the same audit rows from the transition
+    table (:data:`AUDIT_INSERTED_ROWS_FUNCTION`, created first)."""
+    op.execute(f"DROP TRIGGER IF EXISTS audit_row ON public.{table}")
+    op.execute(
+        f"CREATE TRIGGER audit_row AFTER UPDATE OR DELETE ON public.{table} "
+        "FOR EACH ROW EXECUTE FUNCTION public.audit_row()"
+    )
+    op.execute(
+        f"CREATE TRIGGER audit_row_inserts AFTER INSERT ON public.{table} "
+        "REFERENCING NEW TABLE AS new_rows "
+        "FOR EACH STATEMENT EXECUTE FUNCTION public.audit_inserted_rows()"
+    )
+
+
+def audit_inserts_per_row(table: str) -> None:
+    """Undo :func:`audit_inserts_per_statement`: the table's one per-row ``audit_row``."""
+    op.execute(f"DROP TRIGGER IF EXISTS audit_row_inserts ON public.{table}")
+    op.execute(f"DROP TRIGGER IF EXISTS audit_row ON public.{table}")
+    audit_row_trigger(table)
+
+
+def child_rls_policies(table: str, parent: str, fk: str) -> None:
+    """:func:`rls_policies` of a child row with no owner of its own: seen with its parent
+    (the parent's own RLS applies inside the EXISTS), written by whoever may edit the parent."""
+    visible = f"EXISTS (SELECT 1 FROM public.{parent} p WHERE p.id = {table}.{fk})"
+    editable = (
+        f"EXISTS (SELECT 1 FROM public.{parent} p WHERE p.id = {table}.{fk} "
+        "AND auth.can_edit_row(p.created_by, p.team_id, p.visibility))"
+    )
+    rls_policies(
+        table,
+        select=visible,
+        insert=editable,
+        update=editable,
+        update_check=editable,
+        delete=editable,
+    )
+
+
 def grant_dml(table: str, role: str, schema: str = "public") -> None:
     """DML on the table for ``role`` (never ownership: RLS keeps applying)."""
     op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.{table} TO {role}")

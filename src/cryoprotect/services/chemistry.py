@@ -3,10 +3,21 @@
 One path for every way a structure enters the library — the API, file import and the
 shipped reference library — so standardisation and descriptors are never computed two
 different ways.
+
+The descriptor catalogue. A molecule's computed descriptors are stored once per molecule
+(``molecule_descriptors``, migration 0021): the values as one ``float8[]`` in the order of
+:data:`DESCRIPTOR_NAMES` and what computed them (``computed_by``, e.g. ``RDKit 2026.09.1``).
+Names, units and methods come from :data:`cryoprotect.science.descriptors.DESCRIPTORS`,
+this module's catalogue; a property record reads as it always did:
+``method = computed_by + ": " + the descriptor's method``, provenance ``computed``
+(:func:`descriptor_rows`). Positions are the catalogue's order: append new descriptors,
+and a change of a name, unit or method (or of the order) needs a migration that rewrites
+the stored rows, as 0021 moved them out of ``molecular_properties``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +27,11 @@ from cryoprotect.science.fingerprints import morgan_fingerprint
 from cryoprotect.science.standardize import Standardized, register_structure
 
 SPECS = {spec.name: spec for spec in DESCRIPTORS}
+DESCRIPTOR_NAMES: tuple[str, ...] = tuple(spec.name for spec in DESCRIPTORS)
+"""Catalogue order: position ``i`` (1-based in SQL) of ``molecule_descriptors.descriptor_values``."""
+DESCRIPTOR_UNITS: tuple[str | None, ...] = tuple(spec.unit or None for spec in DESCRIPTORS)
+DESCRIPTOR_METHODS: tuple[str, ...] = tuple(spec.method for spec in DESCRIPTORS)
+_POSITION = {name: i for i, name in enumerate(DESCRIPTOR_NAMES)}
 STANDARDIZATION_METHOD = "ChEMBL structure pipeline (standardize_mol, get_parent_mol)"
 
 
@@ -46,6 +62,84 @@ def property_rows(descriptors: dict[str, float]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+@dataclass(frozen=True)
+class StoredDescriptors:
+    """A molecule's computed descriptors as stored: values in catalogue order (None where a
+    descriptor was not computed) and what computed them (the method's prefix)."""
+
+    computed_by: str
+    values: tuple[float | None, ...]
+
+
+def catalogue_params() -> dict[str, list[Any]]:
+    """The catalogue as SQL array parameters ``names``, ``units``, ``methods``."""
+    return {
+        "names": list(DESCRIPTOR_NAMES),
+        "units": list(DESCRIPTOR_UNITS),
+        "methods": list(DESCRIPTOR_METHODS),
+    }
+
+
+def _computed_by(row: dict[str, Any]) -> str | None:
+    """The method prefix of a computed row the catalogue expresses exactly (else None)."""
+    spec = SPECS.get(row.get("property_name", ""))
+    method = str(row.get("method") or "")
+    suffix = f": {spec.method}" if spec is not None else ""
+    if (
+        spec is None
+        or row.get("provenance") != "computed"
+        or row.get("value") is None
+        or row.get("text_value") is not None
+        or row.get("source") is not None
+        or row.get("unit") != (spec.unit or None)
+        or not method.endswith(suffix)
+        or len(method) == len(suffix)
+    ):
+        return None
+    return method[: -len(suffix)]
+
+
+def split_descriptors(
+    rows: Iterable[dict[str, Any]],
+) -> tuple[StoredDescriptors | None, list[dict[str, Any]]]:
+    """Property rows split into the molecule's stored descriptors and the rows that stay
+    ``molecular_properties`` rows (measured, literature, or computed rows the catalogue does
+    not express: another unit or method, a second prefix, a repeated name)."""
+    values: list[float | None] = [None] * len(DESCRIPTOR_NAMES)
+    prefix: str | None = None
+    rest: list[dict[str, Any]] = []
+    for row in rows:
+        by = _computed_by(row)
+        position = _POSITION.get(row.get("property_name", ""), -1)
+        if by is None or (prefix is not None and by != prefix) or values[position] is not None:
+            rest.append(row)
+            continue
+        prefix = by
+        values[position] = float(row["value"])
+    if prefix is None:
+        return None, rest
+    return StoredDescriptors(prefix, tuple(values)), rest
+
+
+def descriptor_rows(computed_by: str, values: Sequence[float | None]) -> list[dict[str, Any]]:
+    """The ``molecular_properties``-shaped rows of stored descriptors (catalogue order)."""
+    return [
+        {
+            "property_name": name,
+            "value": float(value),
+            "text_value": None,
+            "unit": unit,
+            "method": f"{computed_by}: {method}",
+            "provenance": "computed",
+            "source": None,
+        }
+        for name, unit, method, value in zip(
+            DESCRIPTOR_NAMES, DESCRIPTOR_UNITS, DESCRIPTOR_METHODS, values, strict=False
+        )
+        if value is not None
+    ]
 
 
 def prepare_structure(text: str, fmt: str | None = None) -> PreparedMolecule:

@@ -24,11 +24,12 @@ from typing import Any, Unpack
 import sqlalchemy as sa
 
 from cryoprotect.db.database import Database
-from cryoprotect.db.models import Molecule
+from cryoprotect.db.models import MolecularProperty, Molecule
+from cryoprotect.db.models.molecules import MoleculeDescriptors
 from cryoprotect.errors import CryoprotectError, LimitExceeded, ValidationError
 from cryoprotect.science.formats import sdf_records
 from cryoprotect.services.actor import Actor
-from cryoprotect.services.chemistry import PreparedMolecule, prepare_structure
+from cryoprotect.services.chemistry import PreparedMolecule, prepare_structure, split_descriptors
 from cryoprotect.services.owned import Scope, author
 
 FORMATS = ("smiles", "csv", "sdf")
@@ -176,41 +177,30 @@ def _input_preview(text: str) -> str:
     return first[:200]
 
 
-_COLUMNAR_INSERT = sa.text(
-    """
-    INSERT INTO molecular_properties
-        (molecule_id, property_name, value, unit, method, provenance, created_by)
-    SELECT m, n, v, u, me, 'computed', :owner
-    FROM unnest(CAST(:molecule_ids AS uuid[]), CAST(:names AS text[]), CAST(:vals AS float8[]),
-                CAST(:units AS text[]), CAST(:methods AS text[])) AS t(m, n, v, u, me)
-    """
-)
-
-
-def _insert_properties_columnar(
+def _insert_properties_batch(
     session: Any, ids: Sequence[uuid.UUID], props: list[list[dict[str, Any]]], owner: uuid.UUID
 ) -> None:
-    """Computed properties of a batch in one statement (arrays unnested server-side).
-
-    About twenty rows per molecule: a columnar INSERT … SELECT FROM unnest(...) avoids
-    building and sending one parameter set per row. RLS still checks every row.
-    """
-    columns: dict[str, list[Any]] = {
-        "molecule_ids": [],
-        "names": [],
-        "vals": [],
-        "units": [],
-        "methods": [],
-    }
+    """The batch's computed descriptors: one ``molecule_descriptors`` row per molecule
+    (one multi-row INSERT); rows the catalogue does not express go to
+    ``molecular_properties`` (:func:`~cryoprotect.services.chemistry.split_descriptors`).
+    RLS still checks every row."""
+    stored_rows: list[dict[str, Any]] = []
+    other_rows: list[dict[str, Any]] = []
     for molecule_id, rows in zip(ids, props, strict=True):
-        for row in rows:
-            columns["molecule_ids"].append(molecule_id)
-            columns["names"].append(row["property_name"])
-            columns["vals"].append(row["value"])
-            columns["units"].append(row["unit"])
-            columns["methods"].append(row["method"])
-    if columns["names"]:
-        session.execute(_COLUMNAR_INSERT, {**columns, "owner": owner})
+        stored, rest = split_descriptors(rows)
+        if stored is not None:
+            stored_rows.append(
+                {
+                    "molecule_id": molecule_id,
+                    "computed_by": stored.computed_by,
+                    "descriptor_values": list(stored.values),
+                }
+            )
+        other_rows.extend({**row, "molecule_id": molecule_id, "created_by": owner} for row in rest)
+    if stored_rows:
+        session.execute(sa.insert(MoleculeDescriptors), stored_rows)
+    if other_rows:
+        session.execute(sa.insert(MolecularProperty), other_rows)
 
 
 def import_molecules(
@@ -274,7 +264,7 @@ def import_molecules(
                 ids = session.scalars(
                     sa.insert(Molecule).returning(Molecule.id, sort_by_parameter_order=True), rows
                 ).all()
-                _insert_properties_columnar(session, ids, props, user_id)
+                _insert_properties_batch(session, ids, props, user_id)
                 report.created += len(ids)
                 report.created_ids.extend(str(i) for i in ids)
         if progress is not None:

@@ -6,9 +6,9 @@ identity (InChIKey, or name for components without structure) and updated in pla
 it runs on every start in one transaction and never duplicates anything.
 
 Literature values (``measured_properties.csv``: experimental log P, melting and boiling
-points, densities, each with its method and source) are stored beside the computed
-descriptors with provenance ``measured``; the system user's measured rows of a reference
-molecule are replaced on every load.
+points, densities, each with its method and source) are stored in ``molecular_properties``
+with provenance ``measured`` (the computed descriptors in ``molecule_descriptors``); the
+system user's measured rows of a reference molecule are replaced on every load.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from cryoprotect.errors import ValidationError
 from cryoprotect.science.tables import published_number
 from cryoprotect.services.chemistry import prepare_structure
 from cryoprotect.services.molecules import insert_properties
+from cryoprotect.services.molecules.records import delete_computed_properties
 
 logger = logging.getLogger(__name__)
 
@@ -155,12 +156,7 @@ def load_reference_molecules(db: Database) -> dict[str, int]:
                     "index_where": sa.text("visibility = 'public'"),
                 },
             )
-            session.execute(
-                sa.delete(MolecularProperty).where(
-                    MolecularProperty.molecule_id == molecule_id,
-                    MolecularProperty.provenance == "computed",
-                )
-            )
+            delete_computed_properties(session, molecule_id)
             insert_properties(session, molecule_id, SYSTEM_USER_ID, prepared.properties)
             session.execute(
                 sa.delete(MolecularProperty).where(

@@ -1,14 +1,16 @@
-"""Library molecules and their properties."""
+"""Library molecules, their computed descriptors and their other properties."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Float,
+    ForeignKey,
     Index,
     LargeBinary,
     String,
@@ -16,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cryoprotect.db.models.base import (
@@ -32,6 +34,7 @@ from cryoprotect.db.models.base import (
     json_object,
     partial_unique,
     required_reference,
+    server_now,
     unique_per_scope,
 )
 
@@ -108,3 +111,24 @@ class MolecularProperty(Authored, Base):
     method: Mapped[str] = mapped_column(String(200), nullable=False)
     provenance: Mapped[str] = mapped_column(String(16), nullable=False)
     source: Mapped[str | None] = mapped_column(Text)
+
+
+class MoleculeDescriptors(Base):
+    """A molecule's computed descriptors, one row per molecule (migration 0021).
+
+    ``descriptor_values`` holds the values in the catalogue's order
+    (:data:`cryoprotect.services.chemistry.DESCRIPTOR_NAMES`; NULL where one was not
+    computed), ``computed_by`` what computed them (``RDKit 2026.09.1``: the prefix of each
+    value's method). Read and written through the parent molecule's row-level security; not
+    audited (derived from the audited structure, as computed properties were since 0004).
+    Measured, fitted and estimated values stay in ``molecular_properties``.
+    """
+
+    __tablename__ = "molecule_descriptors"
+
+    molecule_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("molecules.id", ondelete="CASCADE"), primary_key=True
+    )
+    computed_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    descriptor_values: Mapped[list[float | None]] = mapped_column(ARRAY(Float), nullable=False)
+    created_at: Mapped[datetime] = server_now()

@@ -5,10 +5,12 @@
 file's schema metadata). Those rows are already standardised, so importing them skips
 RDKit: each batch is copied (``COPY … FROM STDIN``) into a temporary staging table, then
 written with one ``INSERT … SELECT`` into ``molecules`` and one into
-``molecular_properties``, in one transaction on the caller's identity. PostgreSQL refuses
+``molecule_descriptors`` (the computed descriptors, one array per molecule), in one
+transaction on the caller's identity. PostgreSQL refuses
 ``COPY`` into tables under row-level security; the staging table has none, and the two
 ``INSERT … SELECT`` statements are ordinary inserts: every row passes the RLS policies as the
-caller, and the audit trigger (and so the search indexes' change feed) sees each of them.
+caller, and the audit trigger (and so the search indexes' change feed) sees each of them
+(one statement-level trigger writes the audit rows of the whole INSERT, migration 0021).
 
 The identity rules are the file import's (:mod:`cryoprotect.services.molecule_io`): a row
 whose parent InChIKey already exists in the target scope (as the caller sees it), or earlier
@@ -19,9 +21,14 @@ kept), so batches share no InChIKey and ``connections`` of them are written at o
 in its own transaction: a batch that fails leaves nothing of itself behind, the batches
 committed before stay, and importing the same files again resumes.
 
-Where the time goes (``benchmarks/bulk_import_parquet.py``): the 19 computed property rows
-per molecule (each with six index entries and two foreign-key checks) cost several times the
-molecule row; the same INSERT run as the BYPASSRLS owner took as long, so RLS is not the cost.
+Where the time goes (``benchmarks/bulk_import_parquet.py``; ``EXPLAIN (ANALYZE, BUFFERS)``
+at 5,000 rows): before migration 0021 the 19 computed ``molecular_properties`` rows per
+molecule (six index entries, two foreign-key checks and a parent lookup each) took ~83 % of
+a batch and the per-row audit trigger ~56 % of the molecules INSERT (RLS itself was not the
+cost: the same INSERTs as the BYPASSRLS owner took as long). Since 0021 a molecule's
+descriptors are one ``molecule_descriptors`` row and its audit row is written by one
+statement per batch; what remains is mostly the molecules INSERT (its ~12 indexes, two
+trigram GIN indexes among them) and reading and staging the rows.
 """
 
 from __future__ import annotations
@@ -43,7 +50,7 @@ from cryoprotect.db.database import Database
 from cryoprotect.errors import ValidationError
 from cryoprotect.science.fingerprints import FP_BYTES
 from cryoprotect.services.actor import Actor
-from cryoprotect.services.chemistry import property_rows
+from cryoprotect.services.chemistry import DESCRIPTOR_NAMES, property_rows, split_descriptors
 from cryoprotect.services.molecule_io import MAX_REPORTED_REJECTIONS, ImportReport, RejectedRow
 from cryoprotect.services.molecules.records import check_scope
 from cryoprotect.services.screening import DESCRIPTOR_COLUMNS
@@ -102,25 +109,19 @@ _SCOPES = {
     "team": "m.team_id = CAST(%(team_id)s AS uuid)",
     "private": "m.created_by = CAST(%(owner)s AS uuid)",
 }
-# Computed properties of the molecules just inserted (a separate statement: the policy on
-# molecular_properties looks its parent up, which must already be visible). The new ids come
-# from the INSERT's RETURNING, not from a join with ``molecules`` (a scan of the whole visible
-# library per batch); the descriptor columns are read by position from the staged array.
-_NAMES = "cp_bulk_names"
-_NAMES_DDL = f"""
-CREATE TEMPORARY TABLE {_NAMES} ON COMMIT DROP AS
-SELECT n.i::integer AS i, n.name, n.unit, n.method
-FROM unnest(CAST(%(names)s AS text[]), CAST(%(units)s AS text[]), CAST(%(methods)s AS text[]))
-     WITH ORDINALITY AS n(name, unit, method, i)
-"""
-_INSERT_PROPERTIES = f"""
-INSERT INTO molecular_properties
-    (molecule_id, property_name, value, unit, method, provenance, created_by)
-SELECT s.id, n.name, s.descriptors[n.i], n.unit, n.method, 'computed', CAST(%(owner)s AS uuid)
+# Computed descriptors of the molecules just inserted: one molecule_descriptors row each, the
+# staged array as is (a separate statement: the policy on molecule_descriptors looks its
+# parent up, which must already be visible). The new ids come from the INSERT's RETURNING,
+# not from a join with ``molecules`` (a scan of the whole visible library per batch).
+_INSERT_DESCRIPTORS = f"""
+INSERT INTO molecule_descriptors (molecule_id, computed_by, descriptor_values)
+SELECT s.id, CAST(%(computed_by)s AS text), s.descriptors
 FROM {_STAGE} s
 JOIN unnest(CAST(%(ids)s AS uuid[])) AS new(id) ON new.id = s.id
-CROSS JOIN {_NAMES} n
 """
+# Positions of the catalogue's descriptors in the screen's registration_descriptors.
+_ORDER = [DESCRIPTOR_COLUMNS.index(name) for name in DESCRIPTOR_NAMES]
+_IN_ORDER = tuple(DESCRIPTOR_COLUMNS) == DESCRIPTOR_NAMES
 
 
 @dataclass(frozen=True)
@@ -293,7 +294,8 @@ def import_screen_parquet(
         raise ValidationError("connections must be at least 1.", field="connections")
     files = screen_files(path)
     report = ImportReport()
-    specs = property_rows(dict.fromkeys(DESCRIPTOR_COLUMNS, 0.0))
+    stored, _ = split_descriptors(property_rows(dict.fromkeys(DESCRIPTOR_COLUMNS, 0.0)))
+    assert stored is not None  # the catalogue expresses its own rows
     writer = _Writer(
         db,
         actor,
@@ -302,9 +304,7 @@ def import_screen_parquet(
             "visibility": visibility,
             "team_id": team_id,
             "owner": user_id,
-            "names": [p["property_name"] for p in specs],
-            "units": [p["unit"] for p in specs],
-            "methods": [p["method"] for p in specs],
+            "computed_by": stored.computed_by,
         },
     )
     running: deque[tuple[Future[list[uuid.UUID]], int, int]] = deque()
@@ -358,8 +358,7 @@ class _Writer:
                 cursor.execute(self.insert, self.params)
                 ids = [row[0] for row in cursor.fetchall()]
                 if ids:
-                    cursor.execute(_NAMES_DDL, self.params)
-                    cursor.execute(_INSERT_PROPERTIES, {**self.params, "ids": ids})
+                    cursor.execute(_INSERT_DESCRIPTORS, {**self.params, "ids": ids})
             return ids
 
 
@@ -368,6 +367,7 @@ def _stage(cursor: Any, rows: list[dict[str, Any]]) -> None:
     cursor.execute(_STAGE_DDL)
     with cursor.copy(_COPY) as copy:
         for order, row in enumerate(rows):
+            values = row["registration_descriptors"]
             copy.write_row(
                 (
                     order,
@@ -379,6 +379,6 @@ def _stage(cursor: Any, rows: list[dict[str, Any]]) -> None:
                     row["registration_molecular_weight"],
                     row["registration_morgan_fp"],
                     row["registration_standardization"],
-                    row["registration_descriptors"],
+                    values if _IN_ORDER else [values[i] for i in _ORDER],
                 )
             )

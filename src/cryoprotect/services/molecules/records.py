@@ -16,10 +16,16 @@ from sqlalchemy.orm import Session
 
 from cryoprotect.db.database import SYSTEM_USER_ID
 from cryoprotect.db.models import MolecularProperty, Molecule
+from cryoprotect.db.models.molecules import MoleculeDescriptors
 from cryoprotect.errors import NotFound
 from cryoprotect.science.alerts import AlertReport, alerts_for_smiles
 from cryoprotect.science.cpa_score import CpaScore
-from cryoprotect.services.chemistry import score_from_properties
+from cryoprotect.services.chemistry import (
+    DESCRIPTOR_NAMES,
+    catalogue_params,
+    score_from_properties,
+    split_descriptors,
+)
 from cryoprotect.services.common import record_from
 
 # The scope rule of every owned row lives with the owned rows; named here too, as the
@@ -31,7 +37,7 @@ IDENTIFIERS_METHOD = (
     "ChEMBL structure pipeline parent; RDKit canonical isomeric SMILES, standard InChI/InChIKey, "
     "Hill formula, average molar mass"
 )
-# Property-range filters accepted by list(): name -> descriptor stored in molecular_properties.
+# Property-range filters accepted by list(): computed descriptors (molecule_descriptors).
 RANGE_FILTERS = (
     "molecular_weight",
     "clogp_crippen",
@@ -59,7 +65,8 @@ class PropertyRecord:
     """Decimals of a shipped literature value as its source writes it ("1.100" → 3)."""
 
     @classmethod
-    def of(cls, row: MolecularProperty) -> PropertyRecord:
+    def of(cls, row: MolecularProperty | sa.Row[Any]) -> PropertyRecord:
+        """From a ``molecular_properties`` row or a row of :func:`read_properties`."""
         decimals = None
         if row.provenance == "measured" and row.created_by == SYSTEM_USER_ID:
             # Lazy: the reference loader imports this package.
@@ -128,7 +135,7 @@ class MoleculeDetail(MoleculeRecord):
 
     @classmethod
     def with_properties(
-        cls, row: Molecule, properties: Sequence[MolecularProperty]
+        cls, row: Molecule, properties: Sequence[MolecularProperty | sa.Row[Any]]
     ) -> MoleculeDetail:
         computed = {
             p.property_name: p.value
@@ -211,11 +218,88 @@ def find_library_molecule(
 def insert_properties(
     session: Session, molecule_id: uuid.UUID, owner: uuid.UUID, rows: list[dict[str, Any]]
 ) -> None:
-    if rows:
+    """Store a new molecule's property rows: the computed descriptors the catalogue
+    expresses as its one ``molecule_descriptors`` row, any other row in
+    ``molecular_properties`` (created by ``owner``)."""
+    stored, rest = split_descriptors(rows)
+    if stored is not None:
+        session.execute(
+            sa.insert(MoleculeDescriptors).values(
+                molecule_id=molecule_id,
+                computed_by=stored.computed_by,
+                descriptor_values=list(stored.values),
+            )
+        )
+    if rest:
         session.execute(
             sa.insert(MolecularProperty),
-            [{**row, "molecule_id": molecule_id, "created_by": owner} for row in rows],
+            [{**row, "molecule_id": molecule_id, "created_by": owner} for row in rest],
         )
+
+
+def delete_computed_properties(session: Session, molecule_id: uuid.UUID) -> None:
+    """Remove a molecule's computed descriptors (before they are computed again)."""
+    session.execute(
+        sa.delete(MoleculeDescriptors).where(MoleculeDescriptors.molecule_id == molecule_id)
+    )
+    session.execute(
+        sa.delete(MolecularProperty).where(
+            MolecularProperty.molecule_id == molecule_id,
+            MolecularProperty.provenance == "computed",
+        )
+    )
+
+
+# A molecule's property records as they read before 0021: its molecular_properties rows and
+# one computed row per stored descriptor (catalogue name, unit, ``computed_by: method``),
+# sorted by the database as the single table was (property name, then provenance).
+_READ_PROPERTIES = sa.text(
+    """
+    SELECT p.property_name, p.value, p.text_value, p.unit, p.method, p.provenance, p.source,
+           p.created_by
+    FROM molecular_properties p
+    WHERE p.molecule_id = :molecule_id
+    UNION ALL
+    SELECT c.name, d.descriptor_values[c.i], NULL, c.unit, d.computed_by || ': ' || c.method,
+           'computed', NULL, NULL
+    FROM molecule_descriptors d
+    CROSS JOIN unnest(CAST(:names AS text[]), CAST(:units AS text[]), CAST(:methods AS text[]))
+        WITH ORDINALITY AS c(name, unit, method, i)
+    WHERE d.molecule_id = :molecule_id AND d.descriptor_values[c.i] IS NOT NULL
+    ORDER BY property_name, provenance
+    """
+)
+
+
+def read_properties(session: Session, molecule_id: uuid.UUID) -> list[sa.Row[Any]]:
+    """Every stored value of a visible molecule (both tables' RLS applies), as rows with
+    the columns of ``molecular_properties`` that :class:`PropertyRecord` reads."""
+    return list(
+        session.execute(_READ_PROPERTIES, {"molecule_id": molecule_id, **catalogue_params()})
+    )
+
+
+def descriptor_in_range(name: str, low: float | None, high: float | None) -> sa.ColumnElement[bool]:
+    """The molecule has the computed descriptor ``name`` within ``[low, high]`` (stored in
+    ``molecule_descriptors``, or as a computed ``molecular_properties`` row the catalogue
+    does not express)."""
+    value = MoleculeDescriptors.descriptor_values[DESCRIPTOR_NAMES.index(name) + 1]
+    stored: list[sa.ColumnElement[bool]] = [
+        MoleculeDescriptors.molecule_id == Molecule.id,
+        value.is_not(None),
+    ]
+    rows: list[sa.ColumnElement[bool]] = [
+        MolecularProperty.molecule_id == Molecule.id,
+        MolecularProperty.property_name == name,
+        MolecularProperty.provenance == "computed",
+    ]
+    if low is not None:
+        stored.append(value >= low)
+        rows.append(MolecularProperty.value >= low)
+    if high is not None:
+        stored.append(value <= high)
+        rows.append(MolecularProperty.value <= high)
+    return sa.or_(sa.exists().where(*stored), sa.exists().where(*rows))
 
 
 def visible_molecule(session: Session, molecule_id: uuid.UUID) -> Molecule:

@@ -50,10 +50,12 @@ from cryoprotect.services.molecules.records import (
     PropertyRecord,
     check_scope,
     clean_synonyms,
+    descriptor_in_range,
     duplicate_query,
     find_library_molecule,
     insert_properties,
     name_matches,
+    read_properties,
     visible_molecule,
 )
 from cryoprotect.services.molecules.search import check_query, text_match
@@ -247,11 +249,7 @@ class MoleculeRegistry(OwnedRows[Molecule, MoleculeRecord]):
         """A molecule with its properties and CPA score (with components)."""
         with self.db.transaction(actor.identity) as session:
             molecule = visible_molecule(session, molecule_id)
-            props = session.scalars(
-                sa.select(MolecularProperty)
-                .where(MolecularProperty.molecule_id == molecule_id)
-                .order_by(MolecularProperty.property_name, MolecularProperty.provenance)
-            ).all()
+            props = read_properties(session, molecule_id)
             return MoleculeDetail.with_properties(molecule, props)
 
     def properties(self, actor: Actor, molecule_id: uuid.UUID) -> list[PropertyRecord]:
@@ -299,16 +297,7 @@ class MoleculeRegistry(OwnedRows[Molecule, MoleculeRecord]):
         for prop, (low, high) in (ranges or {}).items():
             if prop not in RANGE_FILTERS:
                 raise ValidationError(f"Cannot filter on {prop}.", field=prop)
-            cond = [
-                MolecularProperty.molecule_id == Molecule.id,
-                MolecularProperty.property_name == prop,
-                MolecularProperty.provenance == "computed",
-            ]
-            if low is not None:
-                cond.append(MolecularProperty.value >= low)
-            if high is not None:
-                cond.append(MolecularProperty.value <= high)
-            query = query.where(sa.exists().where(*cond))
+            query = query.where(descriptor_in_range(prop, low, high))
         order: tuple[Any, ...] | None = {
             "name": (Molecule.name.asc().nulls_last(), Molecule.id),
             "molecular_weight": (Molecule.molecular_weight.asc().nulls_last(), Molecule.id),
