@@ -41,6 +41,7 @@ from cryoprotect.services.common import (
     narrowed,
     reject_unknown_fields,
 )
+from cryoprotect.services.molecule_list import indexed_page
 from cryoprotect.services.molecules.forms import with_material_form
 from cryoprotect.services.molecules.records import (
     EDITABLE_FIELDS,
@@ -285,6 +286,12 @@ class MoleculeRegistry(OwnedRows[Molecule, MoleculeRecord]):
         ranges: dict[str, tuple[float | None, float | None]] | None = None,
         **listing: Unpack[Listing],
     ) -> Page[MoleculeRecord]:
+        fast = indexed_page(
+            self, actor, sort=sort, listing=listing, ranges=ranges,
+            visibility=visibility, molecule_class=molecule_class, kind=kind,
+        )  # fmt: skip
+        if fast is not None:  # any page from the index's list orders (see molecule_list)
+            return fast
         query = sa.select(Molecule)
         if q := listing.get("q"):
             query = query.where(text_match(q))
