@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from cryoprotect.cli import main
-from cryoprotect.db.database import Database
+from cryoprotect.db.database import Database, Identity
 from cryoprotect.errors import ValidationError
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.auth import AuthService
@@ -215,3 +215,37 @@ def test_a_failing_batch_leaves_nothing_of_itself(
             {"me": actor.user_id},
         ).one()
     assert tuple(orphans) == (5, 5 * 19, 0)
+
+
+def test_imported_molecules_are_audited_and_found_by_search(
+    settings: Settings, db: Database, library: tuple[Path, Path]
+) -> None:
+    """The audit rows the search indexes' change feed reads: one INSERT row per molecule,
+    as the per-row trigger wrote it (actor, role, id, the row as JSON, its transaction)."""
+    _, parquet = library
+    _, actor = _user(db, settings, "audited")
+    service = MoleculeService(db)
+    service.similar(actor, structure="OCC(O)CO", k=1)  # the index is loaded before the import
+    report = import_screen_parquet(db, actor, parquet, batch_rows=20)
+    assert report.created == 44
+    with db.transaction(Identity.service()) as session:
+        audit = session.execute(
+            sa.text(
+                "SELECT count(*), count(DISTINCT a.row_id), "
+                "  bool_and(a.action = 'INSERT' AND a.actor_id = :me "
+                "           AND a.actor_role = 'authenticated' AND a.old_data IS NULL "
+                "           AND a.new_data = to_jsonb(m) AND a.xact_id > 0), "
+                "  count(DISTINCT a.xact_id) "
+                "FROM audit_log a JOIN molecules m ON m.id::text = a.row_id "
+                "WHERE a.table_name = 'molecules' AND a.row_id = ANY(:ids)"
+            ),
+            {"me": actor.user_id, "ids": report.created_ids},
+        ).one()
+    assert tuple(audit) == (44, 44, True, 3)  # batches of 20: three transactions
+    glycerol = _stored(db, actor)["PEDCQBHIVMGVHV-UHFFFAOYSA-N"]
+    found = service.similar(actor, structure="OCC(O)CO", k=3)
+    assert glycerol[1] in {hit.smiles for hit in found.items}
+    ids = {str(hit.id) for hit in found.items}
+    assert ids & set(report.created_ids)
+    substructure = service.substructure(actor, "OCC(O)CO")
+    assert {str(hit.id) for hit in substructure.items} & set(report.created_ids)
