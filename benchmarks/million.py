@@ -14,8 +14,11 @@
 3. Through HTTP with the signed-in user (RLS applies; rate limits off), sequentially,
    --repeat times each: similarity top-10 (a library structure), substructure first page
    (four patterns), text search (``?q=`` a molecule's name), list page 1 and a deep page
-   (80 % of the way through, page 40,000 at 1M). p50/p99 in ms; the targets of issue 17 are
-   printed beside them.
+   (80 % of the way through, page 40,000 at 1M) in the default order (name), and the same
+   deep page by molecular weight and newest first. p50/p99 in ms; the targets of issue 17
+   are printed beside them. Deep pages are read from the index's list orders
+   (``services/molecule_list.py``); ``benchmarks/list_pages.py`` measures them against the
+   SQL path (``OFFSET``) in one run.
 
 Absolute timings depend on the machine's load (2 cores shared here): run the baseline (the
 code before a change) in the same session and compare ratios.
@@ -50,6 +53,8 @@ TARGETS_MS = {
     "text search": (50, None),
     "list page 1": (50, None),
     "list deep page": (50, None),
+    "list deep page by weight": (50, None),
+    "list deep page, newest first": (50, None),
 }
 
 
@@ -228,6 +233,13 @@ def queries(serve: Serve, n: int, repeat: int, smiles: list[str]) -> dict[str, l
         out["list deep page"].append(
             timed(http, "GET", f"/api/v1/molecules?per_page=25&page={page}", token)
         )
+        for label, sort in (
+            ("list deep page by weight", "molecular_weight"),
+            ("list deep page, newest first", "created_at"),
+        ):
+            out[label].append(
+                timed(http, "GET", f"/api/v1/molecules?per_page=25&page={page}&sort={sort}", token)
+            )
     return out
 
 

@@ -475,12 +475,12 @@ class _Merge:
         out[f"{s}_pos"] = position
         dead = self.view.dead
         if self.sort == "name":
-            offsets, blob = a["name_offsets"], a["name_blob"]
+            offsets, blob = a["name_offsets"].tolist(), a["name_blob"].tobytes()
             names: list[bytes] = []
             added = iter(rows)
             for q in self.merged.tolist():
                 if q >= 0:
-                    names.append(bytes(blob[int(offsets[q]) : int(offsets[q + 1])]))
+                    names.append(blob[offsets[q] : offsets[q + 1]])
                 else:
                     name = next(added).name
                     names.append(name.encode() if name is not None else b"")
