@@ -154,8 +154,8 @@ def test_another_scopes_descriptors_are_neither_read_nor_written(
 
     def run(user: UserHandle, statement: sa.TextClause, molecule: str) -> int:
         with db.transaction(Identity.user(user.id)) as session:
-            result = session.execute(statement, {"m": molecule})
-            return int(result.scalar_one()) if result.returns_rows else result.rowcount
+            result: Any = session.execute(statement, {"m": molecule})
+            return int(result.scalar_one()) if result.returns_rows else int(result.rowcount)
 
     assert [run(outsider, count, m) for m in (private, shared, public)] == [0, 0, 1]
     assert [run(owner, count, m) for m in (private, shared, public)] == [1, 1, 1]

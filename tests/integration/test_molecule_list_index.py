@@ -19,6 +19,7 @@ from cryoprotect.db.database import Database
 from cryoprotect.search.persist import MANIFEST, saved_indexes
 from cryoprotect.services import molecule_list
 from cryoprotect.services.actor import Actor
+from cryoprotect.services.common import Listing
 from cryoprotect.services.molecule_index import MoleculeIndex
 from cryoprotect.services.molecule_list import indexed_page, names_sort_bytewise
 from cryoprotect.services.molecules import MoleculeService
@@ -28,7 +29,7 @@ from tests.conftest import unique_smiles
 pytestmark = pytest.mark.integration
 
 SORTS = ("name", "molecular_weight", "created_at")
-FILTERS: tuple[dict[str, str], ...] = ({}, {"visibility": "team"}, {"kind": "no_structure"})
+FILTERS: tuple[dict[str, Any], ...] = ({}, {"visibility": "team"}, {"kind": "no_structure"})
 PER_PAGE = 9
 
 
@@ -77,12 +78,12 @@ def populate(service: MoleculeService, world: dict[str, Any], tag: str) -> list[
 
 
 def sql_list(service: MoleculeService, actor: Actor, **kw: Any) -> Any:
-    original = registry_module.indexed_page
-    registry_module.indexed_page = lambda *a, **k: None  # type: ignore[assignment]
+    original = registry_module.indexed_page  # type: ignore[attr-defined]
+    setattr(registry_module, "indexed_page", lambda *a, **k: None)  # noqa: B010
     try:
         return service.list(actor, **kw)
     finally:
-        registry_module.indexed_page = original
+        setattr(registry_module, "indexed_page", original)  # noqa: B010
 
 
 def check_pages(service: MoleculeService, world: dict[str, Any]) -> int:
@@ -176,7 +177,7 @@ def test_a_stale_index_falls_back_to_sql(
     admin = world["admin"]
     other = MoleculeService(db, MoleculeIndex(db, index_dir=False))
     service.index.sync = lambda: 0  # type: ignore[method-assign]  # the feed is not read
-    listing = {"page": 1, "per_page": 100}
+    listing: Listing = {"page": 1, "per_page": 100}
 
     # A row added behind the index's back: the totals differ.
     other.create(admin, smiles=unique_smiles(), name=f"behind {tag}")
@@ -228,7 +229,7 @@ def test_names_are_ordered_by_the_index_only_where_the_database_sorts_bytes(
     # The embedded server is initialised with --locale=C.
     assert molecule_list._name_order_allowed(service)
     service.index.names_bytewise = False  # as on a server with a linguistic collation
-    listing = {"page": 1, "per_page": 5}
+    listing: Listing = {"page": 1, "per_page": 5}
     assert indexed_page(service, world["admin"], sort="name", listing=listing) is None
     assert indexed_page(service, world["admin"], sort="created_at", listing=listing) is not None
 
@@ -237,7 +238,7 @@ def test_lists_the_index_cannot_answer_keep_the_sql_path(
     service: MoleculeService, world: dict[str, Any]
 ) -> None:
     admin = world["admin"]
-    listing: dict[str, Any] = {"page": 1, "per_page": 5, "q": "glycerol"}
+    listing: Listing = {"page": 1, "per_page": 5, "q": "glycerol"}
     assert indexed_page(service, admin, sort="name", listing=listing) is None
     ranged = {"molecular_weight": (10.0, 100.0)}
     assert indexed_page(service, admin, sort="name", listing={}, ranges=ranged) is None
