@@ -59,6 +59,15 @@ _COUNTS = sa.table(
     sa.column("molecule_class"),
 )
 
+
+def visible_count(groups: dict[str, Any]) -> sa.Select[Any]:
+    """The exact number of molecules the caller sees in the ``groups`` (column -> value of
+    visibility, kind, molecule_class): a sum over the visible ``molecule_counts`` rows."""
+    return sa.select(sa.func.coalesce(sa.func.sum(_COUNTS.c.n), 0)).where(
+        *(_COUNTS.c[column] == value for column, value in groups.items())
+    )
+
+
 # Which collation ``molecules.name`` sorts with: the column's own, else the database's
 # (and, on PostgreSQL 15+, the database's locale provider: libc, ICU or builtin).
 _NAME_COLLATION = sa.text(
@@ -142,14 +151,7 @@ def indexed_page(
             str(actor.user_id) if actor.user_id else None, index.viewing_teams(session, actor)
         )
         predicted = index.list_page(viewer, sort, (page - 1) * per_page, per_page, filters)
-        total = int(
-            session.scalar(
-                sa.select(sa.func.coalesce(sa.func.sum(_COUNTS.c.n), 0)).where(
-                    *(_COUNTS.c[column] == value for column, value in filters.items())
-                )
-            )
-            or 0
-        )
+        total = int(session.scalar(visible_count(filters)) or 0)
         if total != predicted.total:
             logger.info(
                 "molecule list index disagrees with the database; SQL answers",

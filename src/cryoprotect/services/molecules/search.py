@@ -37,6 +37,7 @@ from cryoprotect.science.substructure import parse_query
 from cryoprotect.search import SubstructureHits
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import MAX_PER_PAGE, Page, record_from
+from cryoprotect.services.molecule_list import visible_count
 from cryoprotect.services.molecules.records import visible_molecule
 
 if TYPE_CHECKING:
@@ -149,15 +150,6 @@ def check_query(actor: Actor, query: str, *, field: str = "query") -> tuple[Any,
     return pattern, cost
 
 
-# Molecules per (visibility, team, owner, kind, class) group, kept by triggers (migration
-# 0017); its SELECT policy is the molecules one, so the visible sum is the visible count.
-_COUNTS = sa.table(
-    "molecule_counts",
-    sa.column("n"),
-    sa.column("visibility"),
-    sa.column("kind"),
-    sa.column("molecule_class"),
-)
 _GROUP_COLUMNS = {"visibility", "kind", "molecule_class"}
 
 
@@ -232,9 +224,7 @@ def molecule_page(session: Session, query: sa.Select[Any], page: int, per_page: 
     if groups is None:
         counted = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
     else:
-        counted = sa.select(sa.func.coalesce(sa.func.sum(_COUNTS.c.n), 0)).where(
-            *(_COUNTS.c[name] == value for name, value in groups.items())
-        )
+        counted = visible_count(groups)
     total = int(session.scalar(counted) or 0)
     ids = list(
         session.scalars(
