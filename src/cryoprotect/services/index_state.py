@@ -109,13 +109,7 @@ class IndexState:
         self.listing.apply(list_row(r) for r in rows)
         self.changed += len(rows)
         if not new:
-            gone = [str(r.id) for r in rows if not is_structure(r)]
-            gone = [i for i in gone if i in self.substructure]
-            if gone:
-                self.similarity.remove(gone)
-                self.substructure.remove(gone)
-                for i in gone:
-                    self.overlay[i] = None
+            self._drop([str(r.id) for r in rows if not is_structure(r)])
         rows = [r for r in rows if is_structure(r)]
         if not rows:
             return
@@ -132,13 +126,17 @@ class IndexState:
 
     def remove(self, ids: list[str]) -> None:
         self.listing.remove(ids)
+        self.changed += len(self._drop(ids))
+
+    def _drop(self, ids: list[str]) -> list[str]:
+        """Take ``ids`` out of the search indexes (those present); return those."""
         present = [i for i in ids if i in self.substructure]
         if present:
             self.similarity.remove(present)
             self.substructure.remove(present)
             for i in present:
                 self.overlay[i] = None
-            self.changed += len(present)
+        return present
 
     def metas(self, ids: list[str]) -> list[Meta | None]:
         """The metadata of each id (None: not in the index)."""
