@@ -19,9 +19,14 @@ import sqlalchemy as sa
 from cryoprotect.db.database import Database, head_revision
 from cryoprotect.db.rls import verify_rls
 from cryoprotect.errors import NotFound
+from cryoprotect.services import molecule_list
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.auth import AuthService
+from cryoprotect.services.common import Listing
+from cryoprotect.services.molecule_index import MoleculeIndex
+from cryoprotect.services.molecule_list import orders_bytewise
 from cryoprotect.services.molecules import MoleculeService
+from cryoprotect.services.molecules import registry as registry_module
 from cryoprotect.settings import Settings
 from tests.conftest import require
 
@@ -103,6 +108,42 @@ def test_private_molecule_is_invisible_to_another_user(external_db: Database) ->
     with pytest.raises(NotFound):
         molecules.get(Actor.anonymous(), molecule.id)
     assert all(m.id != molecule.id for m in molecules.list(as_bob, per_page=100).items)
+
+
+def test_name_pages_come_from_the_index_where_the_server_sorts_by_code_point(
+    external_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Debian's clusters default to glibc's C.UTF-8: the server is seen to sort the probes as
+    bytes, so name-ordered pages come from the index and equal the SQL path's."""
+    with external_db.app_engine.connect() as conn:
+        collation = conn.scalar(
+            sa.text("SELECT datcollate FROM pg_database WHERE datname = current_database()")
+        )
+        if collation.lower() not in ("c.utf8", "c.utf-8"):
+            pytest.fail(f"this check expects a C.UTF-8 cluster, found {collation}")
+        assert orders_bytewise(conn, "default")
+        assert orders_bytewise(conn, "ucs_basic")
+        # ICU's linguistic order (Debian builds PostgreSQL with ICU) is not byte order.
+        icu = conn.scalar(sa.text("SELECT collname FROM pg_collation WHERE collname = 'en-x-icu'"))
+        assert icu == "en-x-icu"
+        assert not orders_bytewise(conn, "en-x-icu")
+    auth = AuthService(external_db, external_db.settings)
+    tag = uuid.uuid4().hex[:10]
+    user = auth.register(f"names-{tag}@example.org", "correct horse battery")
+    actor = Actor(user_id=user.id, email=user.email, via="jwt")
+    molecules = MoleculeService(external_db, MoleculeIndex(external_db, index_dir=tmp_path / "ix"))
+    for n, name in enumerate(["Zeta", "alpha", "Éther", "ether", "a b", "ab", "a-b", None]):
+        molecules.create(actor, smiles="C" * (n + 1) + "O", name=f"{name} {tag}" if name else None)
+    assert molecule_list._name_order_allowed(molecules)
+    fast_pages = []
+    for page in (1, 2, 3):
+        listing: Listing = {"page": page, "per_page": 3}
+        fast = molecule_list.indexed_page(molecules, actor, sort="name", listing=listing)
+        assert fast is not None  # the index answered
+        fast_pages.append(fast)
+    monkeypatch.setattr(registry_module, "indexed_page", lambda *a, **k: None)
+    for page, fast in zip((1, 2, 3), fast_pages, strict=True):
+        assert fast == molecules.list(actor, sort="name", page=page, per_page=3)
 
 
 def test_verify_rls_finds_no_problems(external_db: Database) -> None:

@@ -15,13 +15,18 @@ from typing import Any
 
 import pytest
 
-from cryoprotect.db.database import Database
+from cryoprotect.db.database import Database, Identity
 from cryoprotect.search.persist import MANIFEST, saved_indexes
 from cryoprotect.services import molecule_list
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.common import Listing
 from cryoprotect.services.molecule_index import MoleculeIndex
-from cryoprotect.services.molecule_list import indexed_page, names_sort_bytewise
+from cryoprotect.services.molecule_list import (
+    code_point_candidate,
+    indexed_page,
+    names_sort_bytewise,
+    orders_bytewise,
+)
 from cryoprotect.services.molecules import MoleculeService
 from cryoprotect.services.molecules import registry as registry_module
 from tests.conftest import unique_smiles
@@ -226,6 +231,15 @@ def test_names_are_ordered_by_the_index_only_where_the_database_sorts_bytes(
     assert names_sort_bytewise("C", "en_US.UTF-8", "c")
     assert not names_sort_bytewise("default", "en_US.UTF-8", "c")
     assert not names_sort_bytewise("default", "C", "i")  # an ICU default locale
+    # Code-point collations are candidates, confirmed by the server's own sort of probes.
+    assert code_point_candidate("default", "C.UTF-8", "c")
+    assert code_point_candidate("ucs_basic", "en_US.UTF-8", "c")
+    assert code_point_candidate("default", "und", "b")  # PostgreSQL 17's builtin provider
+    assert not code_point_candidate("default", "C.UTF-8", "i")
+    assert not code_point_candidate("default", "en_US.UTF-8", "c")
+    with db.transaction(Identity.service()) as session:
+        assert orders_bytewise(session, "C")
+        assert orders_bytewise(session, "default")  # the embedded server is --locale=C
     # The embedded server is initialised with --locale=C.
     assert molecule_list._name_order_allowed(service)
     service.index.names_bytewise = False  # as on a server with a linguistic collation

@@ -20,9 +20,12 @@ list filtered by nothing but visibility, kind or class is read off those arrays:
    the page, an index that cannot be trusted) the SQL path answers, as it did before.
 
 Names are ordered by the index as UTF-8 bytes (code points): that is PostgreSQL's order
-only where ``molecules.name`` sorts with the "C" (or "POSIX") collation, as on the
-embedded server (``initdb --locale=C``). On a server whose collation sorts otherwise, the
-name order keeps the SQL path; weight and creation time never depend on a collation.
+only where ``molecules.name`` sorts by bytes: the "C" (or "POSIX") collation, as on the
+embedded server (``initdb --locale=C``), or a code-point collation (glibc's ``C.UTF-8``, the
+default of Debian's PostgreSQL clusters; ``ucs_basic``; the builtin provider) that the
+server has been seen to sort probe strings with exactly as bytes. On a server whose
+collation sorts otherwise (``en_US.UTF-8``, ICU) the name order keeps the SQL path; weight
+and creation time never depend on a collation.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ if TYPE_CHECKING:
     from cryoprotect.services.molecules.records import MoleculeRecord
     from cryoprotect.services.molecules.registry import MoleculeRegistry
 
-__all__ = ["indexed_page", "names_sort_bytewise"]
+__all__ = ["code_point_candidate", "indexed_page", "names_sort_bytewise", "orders_bytewise"]
 
 logger = logging.getLogger(__name__)
 
@@ -81,13 +84,49 @@ _NAME_COLLATION = sa.text(
     """
 )
 _BYTEWISE = ("C", "POSIX")
+_CODE_POINT = ("c.utf8", "c.utf-8", "ucs_basic", "pg_c_utf8")
 
 
 def names_sort_bytewise(collation: str, database_collation: str, provider: str | None) -> bool:
-    """Whether ``ORDER BY name`` compares names as bytes (the order the index keeps)."""
+    """Whether ``ORDER BY name`` compares names as bytes by the collation's name alone (the
+    order the index keeps): "C" or "POSIX", the column's own or the database's (libc)."""
     if collation in _BYTEWISE:
         return True
     return collation == "default" and database_collation in _BYTEWISE and provider in (None, "c")
+
+
+def code_point_candidate(collation: str, database_collation: str, provider: str | None) -> bool:
+    """Whether the collation is one documented to sort by code point, which for UTF-8 text
+    is byte order: glibc's ``C.UTF-8`` (2.35+; Debian 12's PostgreSQL clusters default to
+    it), PostgreSQL's ``ucs_basic`` and, on 17+, the builtin provider's ``C`` and
+    ``C.UTF-8``. A candidate is used only after :func:`orders_bytewise` has seen the server
+    sort the probes by bytes: a platform's "C.UTF-8" need not be glibc's."""
+    if collation == "default":
+        name, libc = database_collation, provider in (None, "c")
+        if provider == "b":  # builtin provider: code point order whatever the locale name
+            return True
+    else:
+        name, libc = collation, True
+    return libc and name.lower() in _CODE_POINT
+
+
+# Strings on which linguistic collations (glibc locales, ICU) and UTF-16 order disagree
+# with byte order: case, accents and combining marks, ignorable punctuation and spaces,
+# digits, Greek, the dotted/dotless i, sharp s, and a character beyond the BMP.
+_PROBES = (
+    "a", "A", "b", "B", "Z", "z", "é", "e", "f", "e\u0301", "ab", "a b", "a-b", "a_b", "ä",
+    "ß", "ss", "10", "9", " ", "~", "Ω", "İ", "ı", "i", "\U0001f600", "\ufffd", "",
+)  # fmt: skip
+
+
+def orders_bytewise(session: Any, collation: str) -> bool:
+    """Whether the server sorts the probe strings under ``collation`` exactly as bytes."""
+    quoted = '"' + collation.replace('"', '""') + '"'
+    probe = sa.text(
+        f"SELECT array_agg(p ORDER BY p COLLATE {quoted}) FROM unnest(CAST(:p AS text[])) AS p"  # noqa: S608 - a quoted identifier read from pg_collation
+    )
+    found = session.scalar(probe, {"p": list(_PROBES)})
+    return list(found or []) == sorted(_PROBES, key=lambda text: text.encode())
 
 
 def _same(row: ListRow, expected: ListRow) -> bool:
@@ -108,7 +147,10 @@ def _name_order_allowed(service: MoleculeRegistry) -> bool:
     if known is None:
         with service.db.transaction(Identity.service()) as session:
             found = session.execute(_NAME_COLLATION).one()
-        known = names_sort_bytewise(found.collname, found.datcollate, found.provider)
+            facts = (found.collname, found.datcollate, found.provider)
+            known = names_sort_bytewise(*facts) or (
+                code_point_candidate(*facts) and orders_bytewise(session, found.collname)
+            )
         index.names_bytewise = known
     return known
 
