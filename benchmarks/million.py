@@ -8,9 +8,13 @@
 2. For each --workers count: ``cryoprotect serve --prod`` on loopback with
    CRYOPROTECT_WEB_WORKERS=w. Start-up = seconds until ``/health/ready`` answers 200 and
    every worker is up; the first start after the load is "cold" (nothing built yet), a
-   restart is "warm". RSS per process from ``/proc/<pid>/status`` (RssAnon = private heap,
-   RssFile + RssShmem = shared through the page cache), for the serve parent, the gunicorn
-   master and each worker, after the queries below have run.
+   restart is "warm". Memory per process after the queries below have run, for the serve
+   parent, the gunicorn master and each worker: RSS from ``/proc/<pid>/status`` (RssAnon
+   heap, which after gunicorn's fork may still be shared copy-on-write with the master;
+   RssFile + RssShmem, mapped files such as the saved index) and from ``smaps_rollup`` PSS
+   (shared pages divided among the processes mapping them) and private pages (what the
+   process's exit would free). What a worker adds is read from the sum of PSS over all
+   processes: its growth from one worker count to the next, per worker added.
 3. Through HTTP with the signed-in user (RLS applies; rate limits off), sequentially,
    --repeat times each: similarity top-10 (a library structure), substructure first page
    (four patterns), text search (``?q=`` a molecule's name), list page 1 and a deep page
@@ -108,14 +112,22 @@ def load(home: Path, parquet: Path, n: int, secret: str) -> None:
     marker.write_text(str(n))
 
 
-def proc_rss(pid: int) -> dict[str, int]:
-    """RssAnon, RssFile, RssShmem of ``pid`` in KiB (``/proc/<pid>/status``)."""
-    values = {}
+def proc_memory(pid: int) -> dict[str, int]:
+    """Memory of ``pid`` in KiB: RssAnon, RssFile, RssShmem (``/proc/<pid>/status``) and Pss,
+    Private (= Private_Clean + Private_Dirty, the USS: what the process's exit would free)
+    from ``/proc/<pid>/smaps_rollup``."""
+    values: dict[str, int] = {}
     with contextlib.suppress(OSError):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             key, _, rest = line.partition(":")
             if key in ("RssAnon", "RssFile", "RssShmem"):
                 values[key] = int(rest.split()[0])
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+            key, _, rest = line.partition(":")
+            if key == "Pss":
+                values["Pss"] = int(rest.split()[0])
+            elif key in ("Private_Clean", "Private_Dirty"):
+                values["Private"] = values.get("Private", 0) + int(rest.split()[0])
     return values
 
 
@@ -243,20 +255,24 @@ def queries(serve: Serve, n: int, repeat: int, smiles: list[str]) -> dict[str, l
     return out
 
 
-def report_rss(serve: Serve) -> list[str]:
+def report_memory(serve: Serve) -> tuple[list[str], float]:
+    """One line per process (serve parent, gunicorn master, each worker) and the sum of PSS
+    over all of them in MiB (shared pages divided among the processes that map them)."""
     master, workers = serve.processes()
-    rows = []
+    rows, pss_total = [], 0.0
     for label, pid in (
         [("serve parent", serve.proc.pid)]
         + ([("gunicorn master", master.pid)] if master else [])
         + [(f"worker {i + 1}", w.pid) for i, w in enumerate(workers)]
     ):
-        rss = proc_rss(pid)
+        mem = {key: value / 1024 for key, value in proc_memory(pid).items()}
+        pss_total += mem.get("Pss", 0.0)
         rows.append(
-            f"    {label:16s} anon {rss.get('RssAnon', 0) / 1024:7.1f} MiB   file "
-            f"{rss.get('RssFile', 0) / 1024:7.1f} MiB   shmem {rss.get('RssShmem', 0) / 1024:7.1f} MiB"
+            f"    {label:16s} anon {mem.get('RssAnon', 0):7.1f}  file {mem.get('RssFile', 0):7.1f}  "
+            f"shmem {mem.get('RssShmem', 0):6.1f}  PSS {mem.get('Pss', 0):7.1f}  "
+            f"private {mem.get('Private', 0):7.1f}  (MiB)"
         )
-    return rows
+    return rows, pss_total
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -279,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     sample = [line.split()[0] for line, _ in zip(smi.open(), range(5000), strict=False)]
     print(f"{args.molecules} molecules, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
     first = True
+    previous: tuple[int, float] | None = None
     for workers in [int(w) for w in args.workers.split(",")]:
         starts = []
         for _ in range(2 if first else 1):
@@ -289,13 +306,19 @@ def main(argv: list[str] | None = None) -> int:
                     serve.stop()
                     continue
                 results = queries(serve, args.molecules, args.repeat, sample)
-                rss = report_rss(serve)
+                rss, pss_total = report_memory(serve)
             finally:
                 serve.stop()
         label = f"cold {starts[0]:.1f} s, warm {starts[1]:.1f} s" if first else f"{starts[0]:.1f} s"
         first = False
-        print(f"\n{workers} worker(s): start-up {label}; RSS after the queries:")
+        print(f"\n{workers} worker(s): start-up {label}; memory after the queries:")
         print("\n".join(rss))
+        grown = ""
+        if previous is not None:
+            per_worker = (pss_total - previous[1]) / (workers - previous[0])
+            grown = f"; {per_worker:.1f} MiB per worker added since {previous[0]} worker(s)"
+        print(f"    sum of PSS over these processes {pss_total:.1f} MiB{grown}")
+        previous = (workers, pss_total)
         for name, seconds in results.items():
             p50, p99 = percentiles(seconds)
             t50, t99 = TARGETS_MS[name]
