@@ -144,3 +144,42 @@ def test_pages_are_the_offset_pages_of_the_sorted_list(
         got = service.list(owner, page=page, per_page=per_page)
         assert [m.id for m in got.items] == ordered[(page - 1) * per_page : page * per_page]
         assert got.total == len(ordered)
+
+
+def test_text_search_pages_and_total_come_from_one_statement(
+    db: Database, people: tuple[Actor, Actor, uuid.UUID]
+) -> None:
+    """The page's ids and the total are read together (the hits found once): every page of
+    a text search, the page past the end and a search with no hits keep their totals."""
+    owner, other, _ = people
+    service = MoleculeService(db)
+    tag = uuid.uuid4().hex[:6]
+    for i in range(7):
+        service.create(owner, smiles=unique_smiles(), name=f"q{tag}-{i % 3}", visibility="public")
+    service.create(owner, smiles=unique_smiles(), name=f"q{tag}-private")  # the owner's only
+    with db.transaction(owner.identity) as session:
+        ordered = list(
+            session.scalars(
+                sa.text("SELECT id FROM molecules WHERE name ILIKE :p ORDER BY name, id"),
+                {"p": f"%q{tag}%"},
+            )
+        )
+    assert len(ordered) == 8
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    sa.event.listen(db.app_engine, "before_cursor_execute", record)
+    try:
+        for page in (1, 2, 3, 4):
+            got = service.list(owner, q=f"q{tag}", page=page, per_page=3)
+            assert [m.id for m in got.items] == ordered[(page - 1) * 3 : page * 3]
+            assert got.total == 8
+    finally:
+        sa.event.remove(db.app_engine, "before_cursor_execute", record)
+    searched = [s for s in statements if "molecules_containing" in s]
+    assert len(searched) == 4  # the trigram search runs once per page: total and ids together
+    assert service.list(other, q=f"q{tag}", per_page=3).total == 7  # not the private one
+    nothing = service.list(owner, q=f"absent{tag}", per_page=3)
+    assert (nothing.items, nothing.total) == ([], 0)

@@ -202,11 +202,17 @@ def text_match(q: str) -> sa.ColumnElement[bool]:
             sa.func.molecule_synonyms_text(Molecule.synonyms).ilike(pattern),
         ]
         return sa.or_(contains[0], equal[0], equal[1], contains[1], *equal[2:])
-    ids = sa.union_all(
-        sa.select(sa.func.molecules_containing(text)),
-        *(sa.select(Molecule.id).where(clause) for clause in equal),
+    # One evaluation per statement: the list reads its page and its total in one statement
+    # (molecule_page), both from this materialised set of ids.
+    hits = (
+        sa.union_all(
+            sa.select(sa.func.molecules_containing(text).label("id")),
+            *(sa.select(Molecule.id).where(clause) for clause in equal),
+        )
+        .cte("text_hits")
+        .prefix_with("MATERIALIZED")
     )
-    return Molecule.id.in_(ids)
+    return Molecule.id.in_(sa.select(hits.c.id))
 
 
 def molecule_page(session: Session, query: sa.Select[Any], page: int, per_page: int) -> Page[Any]:
@@ -214,9 +220,9 @@ def molecule_page(session: Session, query: sa.Select[Any], page: int, per_page: 
     :func:`cryoprotect.services.common.paginate` returns them (RLS applies to both).
 
     The count of a list filtered by nothing but visibility, kind or class is the sum of the
-    caller's visible ``molecule_counts`` groups (exact, no table scan); the page's ids are
-    read first (an index-only scan of the sort index, however deep the page), then only
-    those rows.
+    caller's visible ``molecule_counts`` groups (exact, no table scan). The total and the
+    page's ids (an index-only scan of the sort index, however deep the page) are read in
+    one statement, so a text search finds its hits once for both; then only those rows.
     """
     per_page = max(1, min(per_page, MAX_PER_PAGE))
     page = max(1, page)
@@ -225,12 +231,13 @@ def molecule_page(session: Session, query: sa.Select[Any], page: int, per_page: 
         counted = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
     else:
         counted = visible_count(groups)
-    total = int(session.scalar(counted) or 0)
-    ids = list(
-        session.scalars(
-            query.with_only_columns(Molecule.id).limit(per_page).offset((page - 1) * per_page)
-        )
-    )
+    paged = query.with_only_columns(Molecule.id).limit(per_page).offset((page - 1) * per_page)
+    # One statement: the total and the page's ids in order (a text search's hits are found
+    # once for both, see text_match).
+    total, ids = session.execute(
+        sa.select(counted.scalar_subquery(), sa.func.array(paged.scalar_subquery()))
+    ).one()
+    total, ids = int(total or 0), list(ids or [])
     rows = {m.id: m for m in session.scalars(sa.select(Molecule).where(Molecule.id.in_(ids)))}
     return Page([rows[i] for i in ids if i in rows], total, page, per_page)
 
