@@ -128,6 +128,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                 deadline_s=settings.search_deadline_ms / 1000,
                 count_deadline_s=settings.search_count_deadline_s,
                 concurrent=settings.search_concurrency,
+                list_deadline_s=settings.list_deadline_ms / 1000,
             ),
         ),
         jobs=JobService(db, shutdown_timeout_s=settings.job_shutdown_timeout_s),

@@ -161,6 +161,9 @@ class Settings:
         search_deadline_ms: matching time of one substructure search request (and one
             highlighted drawing), ms; the hits found by then come back ``truncated``.
         search_count_deadline_s: matching time of one background substructure count, s.
+        list_deadline_ms: database time of one molecule list page on the SQL path (text
+            search, property ranges), ms; past it the page is refused with 400
+            ``limit_exceeded`` naming the field to narrow.
         search_concurrency: substructure scans one process runs at once; one more is
             answered 429 with Retry-After instead of waiting.
         import_sync_rows: API imports (molecules, experiment results) of at most this
@@ -206,6 +209,7 @@ class Settings:
     flags_cache_ttl_s: int = 5
     search_deadline_ms: int = 2000
     search_count_deadline_s: int = 60
+    list_deadline_ms: int = 5000
     search_concurrency: int = 2
     import_sync_rows: int = 500
     db_down_limit_s: int = 60
@@ -258,6 +262,9 @@ class Settings:
             ),
             search_count_deadline_s=_env_positive_int(
                 env, "CRYOPROTECT_SEARCH_COUNT_DEADLINE_S", 60, minimum=1
+            ),
+            list_deadline_ms=_env_positive_int(
+                env, "CRYOPROTECT_LIST_DEADLINE_MS", 5000, minimum=100
             ),
             search_concurrency=_env_positive_int(
                 env, "CRYOPROTECT_SEARCH_CONCURRENCY", 2, minimum=1

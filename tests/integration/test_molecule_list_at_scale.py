@@ -15,9 +15,11 @@ import pytest
 import sqlalchemy as sa
 
 from cryoprotect.db.database import Database
+from cryoprotect.errors import LimitExceeded
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.auth import AuthService
 from cryoprotect.services.molecules import MoleculeService
+from cryoprotect.services.molecules.search import SearchBudget
 from cryoprotect.services.teams import TeamService
 from cryoprotect.settings import Settings
 from tests.conftest import unique_smiles
@@ -183,3 +185,26 @@ def test_text_search_pages_and_total_come_from_one_statement(
     assert service.list(other, q=f"q{tag}", per_page=3).total == 7  # not the private one
     nothing = service.list(owner, q=f"absent{tag}", per_page=3)
     assert (nothing.items, nothing.total) == ([], 0)
+
+
+def test_a_list_page_past_its_database_time_limit_is_refused_naming_the_field(
+    db: Database, people: tuple[Actor, Actor, uuid.UUID]
+) -> None:
+    """The SQL path's statement runs under ``list_deadline_s``: held up (here by a lock, as a
+    search matching most of a large library would be by its work) it is cancelled and the
+    caller gets 400 limit_exceeded naming ``q`` (or the range), and the next page works."""
+    owner, _, _ = people
+    service = MoleculeService(db, budget=SearchBudget(list_deadline_s=0.3))
+    tag = uuid.uuid4().hex[:6]
+    service.create(owner, smiles=unique_smiles(), name=f"slow{tag}")
+    with db.owner_engine.connect() as locker:
+        locker.execute(sa.text("LOCK TABLE molecules IN ACCESS EXCLUSIVE MODE"))
+        with pytest.raises(LimitExceeded) as refused:
+            service.list(owner, q=f"slow{tag}")
+        assert refused.value.details == {"field": "q", "limit_s": 0.3}
+        assert "more than 0.3 s" in refused.value.message
+        with pytest.raises(LimitExceeded) as ranged:
+            service.list(owner, ranges={"molecular_weight": (1.0, 1000.0)})
+        assert ranged.value.details["field"] == "molecular_weight"
+        locker.rollback()
+    assert [m.name for m in service.list(owner, q=f"slow{tag}").items] == [f"slow{tag}"]

@@ -23,6 +23,7 @@ from cryoprotect.db.models import MOLECULE_CLASSES, MolecularProperty, Molecule
 from cryoprotect.errors import (
     Conflict,
     InvalidStructureError,
+    LimitExceeded,
     NotFound,
     PermissionDenied,
     ValidationError,
@@ -314,7 +315,11 @@ class MoleculeRegistry(OwnedRows[Molecule, MoleculeRecord]):
             raise ValidationError(
                 "sort must be name, molecular_weight or created_at.", field="sort"
             )
-        return self._listed(actor, query.order_by(*order), listing)
+        try:
+            return self._listed(actor, query.order_by(*order), listing)
+        except LimitExceeded as exc:  # the database time limit: name what to narrow
+            field = "q" if q else min(ranges or ["page"])
+            raise LimitExceeded(exc.message, field=field, details=exc.details) from exc
 
     def depiction(
         self,

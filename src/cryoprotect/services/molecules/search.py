@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql import operators
 
 from cryoprotect.db.models import Molecule
-from cryoprotect.errors import Busy, InvalidStructureError, ValidationError
+from cryoprotect.errors import Busy, InvalidStructureError, LimitExceeded, ValidationError
 from cryoprotect.science.fingerprints import morgan_fingerprint
 from cryoprotect.science.query_cost import (
     ANONYMOUS_LIMITS,
@@ -59,11 +59,16 @@ class SearchBudget:
             what was found by then is returned with ``truncated``. 0 stops before matching.
         count_deadline_s: matching time of one background count.
         concurrent: substructure scans one process runs at once; more are refused (429).
+        list_deadline_s: database time of one list page on the SQL path (a text search, a
+            property range): past it the statement is cancelled and the caller told to
+            narrow the search (400 ``limit_exceeded``), so one broad search cannot hold a
+            worker and a database connection for minutes.
     """
 
     deadline_s: float = 2.0
     count_deadline_s: float = 60.0
     concurrent: int = 2
+    list_deadline_s: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +220,18 @@ def text_match(q: str) -> sa.ColumnElement[bool]:
     return Molecule.id.in_(sa.select(hits.c.id))
 
 
-def molecule_page(session: Session, query: sa.Select[Any], page: int, per_page: int) -> Page[Any]:
+_STATEMENT_TIMEOUT = sa.text("SELECT set_config('statement_timeout', :ms, true)")
+_QUERY_CANCELED = "57014"  # SQLSTATE of a statement stopped by statement_timeout
+
+
+def molecule_page(
+    session: Session,
+    query: sa.Select[Any],
+    page: int,
+    per_page: int,
+    *,
+    deadline_s: float | None = None,
+) -> Page[Any]:
     """One page (1-based) of the molecule list ``query`` and the count of all its rows, as
     :func:`cryoprotect.services.common.paginate` returns them (RLS applies to both).
 
@@ -234,9 +250,21 @@ def molecule_page(session: Session, query: sa.Select[Any], page: int, per_page: 
     paged = query.with_only_columns(Molecule.id).limit(per_page).offset((page - 1) * per_page)
     # One statement: the total and the page's ids in order (a text search's hits are found
     # once for both, see text_match).
-    total, ids = session.execute(
-        sa.select(counted.scalar_subquery(), sa.func.array(paged.scalar_subquery()))
-    ).one()
+    if deadline_s is not None:  # transaction-local: gone at COMMIT/ROLLBACK
+        session.execute(_STATEMENT_TIMEOUT, {"ms": str(max(1, round(deadline_s * 1000)))})
+    try:
+        total, ids = session.execute(
+            sa.select(counted.scalar_subquery(), sa.func.array(paged.scalar_subquery()))
+        ).one()
+    except sa.exc.OperationalError as exc:
+        if deadline_s is None or getattr(exc.orig, "sqlstate", None) != _QUERY_CANCELED:
+            raise
+        raise LimitExceeded(
+            f"This list needed more than {deadline_s:g} s of database time and was stopped: "
+            "it matches too much of the library. Narrow it (more characters in the search, "
+            "narrower ranges, or a filter).",
+            details={"limit_s": deadline_s},
+        ) from exc
     total, ids = int(total or 0), list(ids or [])
     rows = {m.id: m for m in session.scalars(sa.select(Molecule).where(Molecule.id.in_(ids)))}
     return Page([rows[i] for i in ids if i in rows], total, page, per_page)

@@ -37,7 +37,9 @@ class MoleculeService(MoleculeRegistry, MoleculeSearch, MoleculeImports):
     ) -> Page[MoleculeRecord]:
         """The list's page through :func:`molecule_page` (exact total without a table scan)."""
         with self.db.transaction(actor.identity) as session:
-            result = molecule_page(session, query, page, per_page)
+            result = molecule_page(
+                session, query, page, per_page, deadline_s=self.budget.list_deadline_s
+            )
             return Page(
                 self.records(session, result.items), result.total, result.page, result.per_page
             )
