@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import shutil
+from itertools import accumulate
 from pathlib import Path
 
 import pyarrow as pa
@@ -13,8 +14,13 @@ import pyarrow.parquet as pq
 import pytest
 from rdkit import RDConfig
 
-from cryoprotect.services.screening import iter_input
-from cryoprotect.services.screening_parts import ScreenInputError, plan_file, read_partition
+from cryoprotect.services.screening import iter_input, screen_file
+from cryoprotect.services.screening_parts import (
+    ScreenInputError,
+    plan_file,
+    read_partition,
+    score_partition,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -95,3 +101,29 @@ def test_bad_files_fail_at_planning_naming_the_file(tmp_path: Path) -> None:
         with pytest.raises(ScreenInputError) as caught:
             plan_file(str(source), 0, 100)
         assert str(source) in str(caught.value) and reason in str(caught.value)
+
+
+def test_a_partition_writes_the_local_engines_csv_lines(tmp_path: Path) -> None:
+    source = tmp_path / "lib.smi"
+    source.write_text(SMILES * 3, encoding="utf-8", newline="")
+    local = tmp_path / "local.csv"
+    screen_file(source, local, processes=1)
+    # The local engine's lines in input order (its rank column taken off); 14 rows: the
+    # header line is read as a (failing) SMILES in the 2nd and 3rd copies.
+    expected = sorted(
+        (line.split(",", 1)[1] for line in local.read_text().splitlines()[1:]),
+        key=lambda line: int(line.split(",", 1)[0]),
+    )
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    lines: list[str] = []
+    for part in plan_file(str(source), 0, 4):
+        result = score_partition(part, str(staging), "alert_adjusted", parquet=False, lines=True)
+        text = Path(result.lines).read_bytes().decode("utf-8")
+        rows = text.splitlines(keepends=True)
+        assert result.path == "" and result.line_ends is not None
+        assert result.line_ends.tolist() == list(accumulate(len(r.encode()) for r in rows))
+        assert len(rows) == len(result.keys)
+        lines += [row.removesuffix("\n") for row in rows]
+    assert lines == [f"{line},lib.smi" for line in expected]
+    assert len(lines) == 14 and not list(staging.glob("*.parquet"))

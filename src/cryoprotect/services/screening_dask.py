@@ -4,11 +4,13 @@ The caller's process only plans and merges: each input file is planned into part
 worker (:func:`screening_parts.plan_file`; a bad file fails the run before any scoring, with
 the file named), each partition is read and scored on a worker
 (:func:`screening_parts.score_partition`, the local engine's per-record function) and written
-as one Parquet file, and only the ranking keys (8 bytes per molecule) and the rejected rows
-come back. The global rank — best first, equal keys in input order (files in the order
-given), exactly as the local engine ranks — is computed here and added to every partition by
-a second round of tasks; the CSV (all rows, or the ``top`` best) is merged here from the
-partitions.
+as one Parquet file and/or as its rows' CSV lines, and only the ranking keys (8 bytes per
+molecule; 8 more with a CSV: where each line ends) and the rejected rows come back. The
+global rank — best first, equal keys in input order (files in the order given), exactly as the
+local engine ranks — is computed here and added to every Parquet partition by a second round
+of tasks; the CSV (all rows, or the ``top`` best) is written here by copying the workers'
+lines in rank order, each behind its rank (no per-cell work in the caller: it would not
+scale with the workers).
 
 Cluster: an existing scheduler (``scheduler``, e.g. ``tcp://host:8786``, or the
 ``CRYOPROTECT_DASK_SCHEDULER`` environment variable), else a local cluster of worker
@@ -23,6 +25,7 @@ so a partition computed twice still appears once.
 from __future__ import annotations
 
 import csv
+import mmap
 import os
 import pickle
 import shutil
@@ -35,8 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from cryoprotect.errors import ValidationError
 from cryoprotect.services.screening import RANK_BY
@@ -54,6 +55,23 @@ from cryoprotect.services.screening_parts import (
 SCHEDULER_ENV = "CRYOPROTECT_DASK_SCHEDULER"
 PARTITION_ROWS = 1000
 """Rows (lines, SDF records, Parquet rows) per partition by default."""
+LOCAL_CLUSTER_CONFIG = {
+    # The event-loop watchdog of every scheduler, nanny and worker: 50 wake-ups a second
+    # each by default (20 ms); once a second still reports a blocked loop.
+    "distributed.admin.tick.interval": "1s",
+    # CPU/memory samples for the dashboard (default 500 ms).
+    "distributed.admin.system-monitor.interval": "2s",
+    # How often each nanny checks its worker's memory against the limit (default 100 ms).
+    "distributed.worker.memory.monitor-interval": "1s",
+    # The statistical profiler of the running task (a stack sample every 10 ms, taking the
+    # GIL from the task): shown only on the dashboard, on a port this module never prints.
+    "distributed.worker.profile.enabled": False,
+}
+"""Dask settings of the local cluster :func:`dask_client` starts (not of a cluster given by
+address). CPU of an idle local cluster of 2 workers over 30 s, at nice 19 on the 2-core VM
+under other load (three samples with Dask's defaults, one with these): the caller's process
+(scheduler, nannies) 1.7-4.1 % of a core and each worker 1.4-3.2 % with the defaults; 0.7 %
+and 0.3 % with these. With as many workers as cores that overhead is taken from them."""
 
 
 @dataclass(frozen=True)
@@ -83,8 +101,11 @@ def dask_client(scheduler: str | None, processes: int | None) -> Iterator[Any]:
         with Client(scheduler, timeout="30s") as client:  # type: ignore[no-untyped-call]
             yield client
         return
+    import dask
+
     workers = processes or os.cpu_count() or 1
     with (
+        dask.config.set(LOCAL_CLUSTER_CONFIG),
         LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=workers,
             threads_per_worker=1,
@@ -133,6 +154,9 @@ def _score_all(
     rank_by: str,
     model: Any,
     progress: Callable[[int], None] | None,
+    *,
+    parquet: bool,
+    lines: bool,
 ) -> list[PartResult]:
     from distributed import as_completed
 
@@ -140,7 +164,16 @@ def _score_all(
     if model is not None:  # one task holding the model: recomputed if its worker dies
         model_arg = client.submit(_unpickle, pickle.dumps(model), pure=False)
     futures = [
-        client.submit(score_partition, part, str(staging), rank_by, model_arg, pure=False)
+        client.submit(
+            score_partition,
+            part,
+            str(staging),
+            rank_by,
+            model_arg,
+            parquet=parquet,
+            lines=lines,
+            pure=False,
+        )
         for part in parts
     ]
     results: list[PartResult] = []
@@ -157,44 +190,64 @@ def _score_all(
     return results
 
 
-def _global_ranks(results: list[PartResult]) -> list[np.ndarray]:
-    """Per partition, the rank of each row: best key first, ties in input order."""
+def _rank_order(results: list[PartResult]) -> np.ndarray:
+    """The rows (numbered across the partitions in order) best key first, ties in input
+    order."""
     keys = np.concatenate([r.keys for r in results]) if results else np.zeros(0)
-    order = np.argsort(-keys, kind="stable")
-    ranks = np.empty(len(keys), dtype=np.int64)
-    ranks[order] = np.arange(1, len(keys) + 1)
+    return np.argsort(-keys, kind="stable")
+
+
+def _global_ranks(results: list[PartResult], order: np.ndarray) -> list[np.ndarray]:
+    """Per partition, the rank of each row (``order``: :func:`_rank_order`)."""
+    ranks = np.empty(len(order), dtype=np.int64)
+    ranks[order] = np.arange(1, len(order) + 1)
     bounds = np.cumsum([0, *(len(r.keys) for r in results)])
     return [ranks[bounds[i] : bounds[i + 1]] for i in range(len(results))]
 
 
-def _csv_cell(value: object) -> object:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else value
-
-
 def _write_csv(
     results: list[PartResult],
-    ranks: list[np.ndarray],
+    order: np.ndarray,
     top: int | None,
     header: list[str],
     out: Path,
+    staging: Path,
 ) -> None:
-    pieces = []
-    for result, rank in zip(results, ranks, strict=True):
-        keep = rank <= top if top is not None else np.ones(len(rank), dtype=bool)
-        if keep.any():
-            table = pq.read_table(result.path).filter(pa.array(keep))
-            pieces.append(table.add_column(0, "rank", pa.array(rank[keep], type=pa.int64())))
-    with out.open("w", encoding="utf-8", newline="") as handle:
-        handle.write(",".join(header) + "\n")
-        if not pieces:
+    """The partitions' CSV lines, ``rank,`` before each, in rank order (the ``top`` best)."""
+    chosen = order if top is None else order[:top]
+    with out.open("wb") as handle:
+        handle.write((",".join(header) + "\n").encode("utf-8"))
+        if not len(chosen):
             return
-        merged = pa.concat_tables(pieces).sort_by("rank").select(header)
-        writer = csv.writer(handle, lineterminator="\n")
-        for batch in merged.to_batches(max_chunksize=10_000):
-            for row in zip(*(c.to_pylist() for c in batch.columns), strict=True):
-                writer.writerow([_csv_cell(v) for v in row])
+        # One spool of all lines in partition order, read through a memory map: the caller
+        # holds two offsets per row, never the rows.
+        spool = staging / "lines.csv"
+        ends: list[np.ndarray] = []
+        with spool.open("wb") as target:
+            for result in results:
+                assert result.line_ends is not None
+                ends.append(result.line_ends + target.tell())
+                with open(result.lines, "rb") as piece:
+                    shutil.copyfileobj(piece, target)
+        stops = np.concatenate(ends)
+        starts = np.concatenate([[0], stops[:-1]])
+        with (
+            spool.open("rb") as source,
+            mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ) as view,
+        ):
+            for first in range(0, len(chosen), 10_000):
+                batch = chosen[first : first + 10_000]
+                handle.write(
+                    b"".join(
+                        b"%d,%s" % (rank, view[start:stop])
+                        for rank, start, stop in zip(
+                            range(first + 1, first + len(batch) + 1),
+                            starts[batch].tolist(),
+                            stops[batch].tolist(),
+                            strict=True,
+                        )
+                    )
+                )
 
 
 def _write_rejects(results: list[PartResult], out: Path) -> None:
@@ -260,12 +313,22 @@ def screen_files_dask(
     base.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".screen-staging-", dir=base.parent))
     try:
-        results = _score_all(client, parts, staging, rank_by, model, progress)
-        ranks = _global_ranks(results)
+        results = _score_all(
+            client,
+            parts,
+            staging,
+            rank_by,
+            model,
+            progress,
+            parquet=parquet_dir is not None,
+            lines=csv_output is not None,
+        )
+        order = _rank_order(results)
         header = ["rank", *columns(model.target if model is not None else None)[1:]]
         if csv_output is not None:
-            _write_csv(results, ranks, top, header, csv_output)
+            _write_csv(results, order, top, header, csv_output, staging)
         if parquet_dir is not None:
+            ranks = _global_ranks(results, order)
             parquet_dir.mkdir(parents=True, exist_ok=True)
             finals = [str(parquet_dir / part_name(r.file_index, r.index)) for r in results]
             client.gather(client.map(finish_partition, [r.path for r in results], ranks, finals))

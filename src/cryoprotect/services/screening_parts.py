@@ -7,13 +7,16 @@ SMILES/CSV, a line range for gzip, a record range for SDF, a row range for Parqu
 record goes through :func:`cryoprotect.services.screening.score_record` — the registration
 standardisation, descriptors, CPA score and structural alerts — and, with a molecule model,
 :func:`cryoprotect.services.screening.predict_chunk`. The scored rows are written as one
-Parquet file under a name fixed by (file, partition), through a temporary name and an atomic
-rename: a partition computed again after a worker died replaces its own file, so every
-input row is in the output exactly once.
+Parquet file (for a Parquet output) and/or as their CSV lines, formatted here as the local
+engine formats them (for a CSV output: the caller only copies the lines out in rank order),
+under names fixed by (file, partition), through a temporary name and an atomic rename: a
+partition computed again after a worker died replaces its own files, so every input row is
+in the output exactly once.
 """
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import os
@@ -139,9 +142,11 @@ class PartResult:
 
     file_index: int
     index: int
-    path: str
+    path: str  # the staged Parquet file ("" when no Parquet was asked for)
     keys: np.ndarray  # float64, -inf for a failed row
     rejects: list[tuple[str, int, str, str]]  # (source, row, input, reason)
+    lines: str = ""  # the staged CSV lines (UTF-8, no rank; "" when no CSV was asked for)
+    line_ends: np.ndarray | None = None  # int64: the byte offset just past each row's line
 
 
 def columns(target: str | None) -> list[str]:
@@ -332,22 +337,63 @@ def part_name(file_index: int, index: int) -> str:
     return f"part-{file_index:04d}-{index:06d}.parquet"
 
 
-def score_partition(part: Partition, staging: str, rank_by: str, model: Any = None) -> PartResult:
-    """Score every record of ``part`` and write them (input order, no rank) under ``staging``."""
-    triples = [score_and_register(record, rank_by) for record in read_partition(part)]
+class _Lines(list[str]):
+    """A csv.writer sink keeping each written line."""
+
+    def write(self, text: str) -> None:
+        self.append(text)
+
+
+def csv_lines(rows: Sequence[list[object]], source: str) -> list[bytes]:
+    """Each row as the local engine writes it (``csv.writer``, ``\\n``; rank not included),
+    followed by ``source``: one UTF-8 line per row."""
+    sink = _Lines()
+    writer = csv.writer(sink, lineterminator="\n")  # the local engine's dialect
+    for row in rows:
+        writer.writerow([*row, source])
+    return [line.encode("utf-8") for line in sink]
+
+
+def _write_bytes_atomic(pieces: Sequence[bytes], path: Path) -> None:
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    with temporary.open("wb") as handle:
+        handle.writelines(pieces)
+    os.replace(temporary, path)
+
+
+def score_partition(
+    part: Partition,
+    staging: str,
+    rank_by: str,
+    model: Any = None,
+    *,
+    parquet: bool = True,
+    lines: bool = False,
+) -> PartResult:
+    """Score every record of ``part`` and write them (input order, no rank) under ``staging``:
+    a Parquet file with the registration columns (``parquet``) and/or the rows' CSV lines
+    (``lines``)."""
+    triples = [score_and_register(r, rank_by, register=parquet) for r in read_partition(part)]
     scored = [(key, row) for key, row, _ in triples]
     if model is not None:
         scored = list(predict_chunk(scored, model))
     target = model.target if model is not None else None
     name = Path(part.source).name
-    table = _table([row for _, row in scored], name, target)
-    for field, column in zip(
-        REGISTRATION_SCHEMA, _registration_columns([p for _, _, p in triples]), strict=True
-    ):
-        table = table.append_column(field, column)
-    table = table.replace_schema_metadata(registration_metadata())
     path = Path(staging) / part_name(part.file_index, part.index)
-    write_atomic(table, path)
+    if parquet:
+        table = _table([row for _, row in scored], name, target)
+        for field, column in zip(
+            REGISTRATION_SCHEMA, _registration_columns([p for _, _, p in triples]), strict=True
+        ):
+            table = table.append_column(field, column)
+        table = table.replace_schema_metadata(registration_metadata())
+        write_atomic(table, path)
+    lines_path, ends = "", None
+    if lines:
+        encoded = csv_lines([row for _, row in scored], name)
+        ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
+        lines_path = str(path.with_suffix(".csv"))
+        _write_bytes_atomic(encoded, Path(lines_path))
     error_at = len(COLUMNS) - 2  # the row has no rank: error is its last local-engine cell
     rejects = [
         (name, int(str(row[0])), str(row[2]), str(row[error_at]))
@@ -355,7 +401,15 @@ def score_partition(part: Partition, staging: str, rank_by: str, model: Any = No
         if key == float("-inf")
     ]
     keys = np.fromiter((key for key, _ in scored), dtype=np.float64, count=len(scored))
-    return PartResult(part.file_index, part.index, str(path), keys, rejects)
+    return PartResult(
+        part.file_index,
+        part.index,
+        str(path) if parquet else "",
+        keys,
+        rejects,
+        lines_path,
+        ends,
+    )
 
 
 def finish_partition(staged: str, ranks: np.ndarray, final: str) -> str:
