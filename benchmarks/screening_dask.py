@@ -2,7 +2,10 @@
 
 Input: RDKit's NCI sample (5,000 SMILES) repeated to --molecules rows (default 200,000; the
 structural-alert cache therefore hits for repeats, in both engines alike — and each worker
-process fills its own cache, so 2 processes compute every distinct molecule's alerts twice).
+process fills its own cache, so 2 processes compute every distinct molecule's alerts twice,
+which penalises every parallel run). ``--library distinct`` screens --molecules distinct
+molecules instead (``million_library.generate``, or the first lines of ``--smi``), as a
+real library is: no cache hits for any process count.
 Runs, in this order:
 - local-1 / local-2: today's engine (`screen_file`), ranked CSV, with processes=1 (scored in
   the caller's process, no pool) and processes=2 (a pool of 2; the caller writes the CSV);
@@ -16,11 +19,13 @@ seconds per molecule) of each engine, and whether dask-2's CSV equals the local 
 On a shared machine the other processes' load is printed too: it skews every figure.
 
 Usage: python benchmarks/screening_dask.py [--molecules 200000] [--partition-rows 1000]
+       [--library nci|distinct] [--smi library-1000000.smi]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import shutil
 import tempfile
@@ -63,9 +68,29 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--molecules", type=int, default=200_000)
     parser.add_argument("--partition-rows", type=int, default=PARTITION_ROWS)
+    parser.add_argument(
+        "--library",
+        choices=("nci", "distinct"),
+        default="nci",
+        help="nci: the NCI sample repeated (caches hit); distinct: --molecules distinct "
+        "molecules from million_library.generate (seed 17), as a real library is",
+    )
+    parser.add_argument(
+        "--smi", type=Path, help="with --library distinct: the first --molecules lines of this "
+        "million_library.py SMILES file instead of generating them",
+    )  # fmt: skip
     args = parser.parse_args()
-    lines = [ln for ln in NCI.read_text().splitlines() if ln.strip()]
-    rows = (lines * (args.molecules // len(lines) + 1))[: args.molecules]
+    if args.library == "distinct":
+        from million_library import generate  # benchmarks/ is on sys.path when run as a script
+
+        if args.smi is not None:
+            with args.smi.open() as handle:
+                rows = [line.rstrip("\n") for line in itertools.islice(handle, args.molecules)]
+        else:
+            rows = list(generate(args.molecules))
+    else:
+        lines = [ln for ln in NCI.read_text().splitlines() if ln.strip()]
+        rows = (lines * (args.molecules // len(lines) + 1))[: args.molecules]
     work = Path(tempfile.mkdtemp(prefix="screen-dask-bench-"))
     try:
         source = work / "library.smi"
