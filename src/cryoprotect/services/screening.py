@@ -245,7 +245,8 @@ def _scored(
         yield from pool.imap(score, records, chunksize=_CHUNK)
 
 
-def _line(row: list[object]) -> str:
+def csv_line(row: list[object]) -> str:
+    """``row`` as one line of the ranked CSV (``csv.writer``, ``\\n``)."""
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow(row)
     return buffer.getvalue()
@@ -283,7 +284,7 @@ def screen_file(
         for score, row in stream:
             total += 1
             failed += score == float("-inf")
-            line = _line(row)
+            line = csv_line(row)
             if top is not None:
                 item = (score, -total, line)
                 if len(heap) < top:

@@ -16,13 +16,12 @@ in the output exactly once.
 
 from __future__ import annotations
 
-import csv
 import gzip
 import json
 import os
 import uuid
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -37,6 +36,7 @@ from cryoprotect.services.chemistry import PreparedMolecule
 from cryoprotect.services.screening import (
     COLUMNS,
     DESCRIPTOR_COLUMNS,
+    csv_line,
     input_suffix,
     open_text,
     parse_line,
@@ -328,8 +328,13 @@ def _table(rows: Sequence[list[object]], source: str, target: str | None) -> pa.
 
 def write_atomic(table: pa.Table, path: Path) -> None:
     """Write ``table`` to ``path`` through a temporary name in the same directory."""
+    _atomically(path, lambda temporary: pq.write_table(table, temporary))
+
+
+def _atomically(path: Path, write: Callable[[Path], object]) -> None:
+    """``write`` a temporary file beside ``path``, then rename it to ``path``."""
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    pq.write_table(table, temporary)
+    write(temporary)
     os.replace(temporary, path)
 
 
@@ -337,28 +342,10 @@ def part_name(file_index: int, index: int) -> str:
     return f"part-{file_index:04d}-{index:06d}.parquet"
 
 
-class _Lines(list[str]):
-    """A csv.writer sink keeping each written line."""
-
-    def write(self, text: str) -> None:
-        self.append(text)
-
-
 def csv_lines(rows: Sequence[list[object]], source: str) -> list[bytes]:
-    """Each row as the local engine writes it (``csv.writer``, ``\\n``; rank not included),
+    """Each row as the local engine writes it (:func:`csv_line`; rank not included),
     followed by ``source``: one UTF-8 line per row."""
-    sink = _Lines()
-    writer = csv.writer(sink, lineterminator="\n")  # the local engine's dialect
-    for row in rows:
-        writer.writerow([*row, source])
-    return [line.encode("utf-8") for line in sink]
-
-
-def _write_bytes_atomic(pieces: Sequence[bytes], path: Path) -> None:
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with temporary.open("wb") as handle:
-        handle.writelines(pieces)
-    os.replace(temporary, path)
+    return [csv_line([*row, source]).encode("utf-8") for row in rows]
 
 
 def score_partition(
@@ -393,7 +380,7 @@ def score_partition(
         encoded = csv_lines([row for _, row in scored], name)
         ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
         lines_path = str(path.with_suffix(".csv"))
-        _write_bytes_atomic(encoded, Path(lines_path))
+        _atomically(Path(lines_path), lambda temporary: temporary.write_bytes(b"".join(encoded)))
     error_at = len(COLUMNS) - 2  # the row has no rank: error is its last local-engine cell
     rejects = [
         (name, int(str(row[0])), str(row[2]), str(row[error_at]))
