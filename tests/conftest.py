@@ -13,6 +13,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -209,3 +210,18 @@ def train_model_via_api(app, prefix: str) -> tuple[dict[str, str], str]:
     )
     assert job.status == "done", job
     return headers, res.json["model"]["id"]
+
+
+@contextmanager
+def server_at(revision: str) -> Iterator[Database]:
+    """An embedded server of its own migrated to ``revision`` (for a migration's own test;
+    the shared one stays at head), stopped and removed afterwards."""
+    home = Path(tempfile.mkdtemp(prefix=f"cp-{revision}-", dir="/tmp"))
+    settings = Settings(home=home, secret_key="x" * 40, testing=True, log_json=False)
+    database = Database(settings).start()
+    try:
+        database.upgrade(revision)
+        yield database
+    finally:
+        database.stop()
+        shutil.rmtree(home, ignore_errors=True)

@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from cryoprotect.cli import main
 from cryoprotect.db.database import Database, Identity
 from cryoprotect.errors import ValidationError
+from cryoprotect.science.alerts import alerts_for_smiles, alerts_key, encode_alerts
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.auth import AuthService
 from cryoprotect.services.molecule_io import import_molecules, read_records
@@ -29,6 +30,7 @@ from cryoprotect.services.molecules import MoleculeService
 from cryoprotect.services.molecules.bulk import import_screen_parquet
 from cryoprotect.services.molecules.records import read_properties
 from cryoprotect.services.screening_dask import screen_files_dask
+from cryoprotect.services.screening_parts import ALERTS_KEY
 from cryoprotect.settings import Settings
 from tests.conftest import unique_smiles
 
@@ -64,14 +66,16 @@ def library(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def _stored(db: Database, actor: Actor) -> dict[str, tuple[Any, ...]]:
-    """The caller's private molecules by InChIKey: stored cells and property records (as the
-    molecule's detail reads them: computed descriptors included)."""
+    """The caller's private molecules by InChIKey: stored cells, the stored structural
+    alerts and their key, and property records (as the molecule's detail reads them:
+    computed descriptors included)."""
     with db.transaction(actor.identity) as session:
         rows = session.execute(
             sa.text(
                 "SELECT m.inchikey, m.name, m.smiles, m.inchi, m.formula, m.molecular_weight, "
-                "m.morgan_fp, m.standardization, m.kind, m.id "
-                "FROM molecules m WHERE m.created_by = :me AND m.visibility = 'private'"
+                "m.morgan_fp, m.standardization, m.kind, d.alerts, d.alerts_key, m.id "
+                "FROM molecules m LEFT JOIN molecule_descriptors d ON d.molecule_id = m.id "
+                "WHERE m.created_by = :me AND m.visibility = 'private'"
             ),
             {"me": actor.user_id},
         ).all()
@@ -107,6 +111,28 @@ def test_round_trip_lands_what_the_normal_import_lands(
     assert bulk_rows == normal_rows  # names, identifiers, fingerprint, record, properties
     assert bulk_rows["PEDCQBHIVMGVHV-UHFFFAOYSA-N"][0] == "glycerol"  # the first row's name
     assert len(bulk_rows["PEDCQBHIVMGVHV-UHFFFAOYSA-N"][-1]) == 19  # computed descriptors
+    # Structural alerts stored by both paths under the current key, equal to those found on
+    # read (the long chains of the unique structures have some).
+    assert {row[-2] for row in bulk_rows.values()} == {alerts_key()}
+    for row in bulk_rows.values():
+        assert row[-3] == encode_alerts(alerts_for_smiles(row[1]))
+    assert any(row[-3] for row in bulk_rows.values())
+
+
+def test_alerts_found_under_another_key_are_not_stored(
+    settings: Settings, db: Database, tmp_path: Path, library: tuple[Path, Path]
+) -> None:
+    _, parquet = library
+    _, actor = _user(db, settings, "older")
+    older = tmp_path / "older"
+    older.mkdir()
+    for part in sorted(parquet.glob("part-*.parquet")):
+        table = pq.read_table(part)
+        metadata = {**(table.schema.metadata or {}), ALERTS_KEY: b"0:an-older-rdkit"}
+        pq.write_table(table.replace_schema_metadata(metadata), older / part.name)
+    report = import_screen_parquet(db, actor, older)
+    assert report.created == 44
+    assert {(row[-3], row[-2]) for row in _stored(db, actor).values()} == {(None, None)}
 
 
 def test_duplicates_in_scope_are_skipped_and_counted(

@@ -12,11 +12,8 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,8 +24,7 @@ from cryoprotect.errors import PermissionDenied
 from cryoprotect.science.descriptors import DESCRIPTOR_METHOD, DESCRIPTORS
 from cryoprotect.services.chemistry import descriptor_rows, property_rows
 from cryoprotect.services.molecules import MoleculeService
-from cryoprotect.settings import Settings
-from tests.conftest import UserHandle, unique_smiles
+from tests.conftest import UserHandle, server_at, unique_smiles
 
 pytestmark = pytest.mark.integration
 
@@ -185,15 +181,8 @@ def test_another_scopes_descriptors_are_neither_read_nor_written(
 @pytest.fixture(scope="module")
 def at_0020() -> Iterator[Database]:
     """A server of its own, migrated to 0020 (the shared one stays at head)."""
-    home = Path(tempfile.mkdtemp(prefix="cp-0021-", dir="/tmp"))
-    settings = Settings(home=home, secret_key="x" * 40, testing=True, log_json=False)
-    database = Database(settings).start()
-    try:
-        database.upgrade("0020")
+    with server_at("0020") as database:
         yield database
-    finally:
-        database.stop()
-        shutil.rmtree(home, ignore_errors=True)
 
 
 _PROPERTIES = sa.text(

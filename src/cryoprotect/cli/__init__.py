@@ -7,9 +7,11 @@ One module per command group, each registering its commands on :data:`main` (the
   one error boundary (a ``CryoprotectError`` becomes ``error: …`` and exit code 1);
 - :mod:`.serve`: ``serve``; :mod:`.database`: ``db …``; :mod:`.library`: ``import``,
   ``screen``; :mod:`.params`: ``params …``; :mod:`.models`: ``models …``;
-  :mod:`.users`: ``users …``; :mod:`.flags`: ``flags …``; :mod:`.backup`: ``backup …``.
+  :mod:`.users`: ``users …``; :mod:`.flags`: ``flags …``; :mod:`.backup`: ``backup …``;
+  :mod:`.index`: ``index …``; :mod:`.alerts`: ``alerts …``.
 """
 
+from cryoprotect.cli.alerts import alerts  # noqa: F401  (registers `cryoprotect alerts`)
 from cryoprotect.cli.backup import (
     backup,
     backup_create,

@@ -59,6 +59,7 @@ and a molecule model's target carries no declared direction or scale. A model gi
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -506,6 +507,68 @@ def alert_report(mol: Chem.Mol) -> AlertReport:
     """The alerts of ``mol`` with their penalty factor (shipped table)."""
     alerts = structural_alerts(mol)
     return AlertReport(alerts=alerts, penalty_factor=penalty_factor(alerts))
+
+
+# --- stored alerts -------------------------------------------------------------------------
+
+STORED_FORMAT = "1"
+"""Version of :func:`encode_alerts`' shape (part of :func:`alerts_key`)."""
+
+
+@lru_cache(maxsize=1)
+def alerts_key() -> str:
+    """What a molecule's stored alerts were found with: the format, RDKit's version (its
+    catalogues' SMARTS) and the shipped override table. Stored alerts under another key are
+    not used (they are found again on read), so a new RDKit or override table cannot leave
+    stale alerts on screen. The penalty table is not part of it: factors are looked up on read.
+    """
+    digest = hashlib.sha256()
+    digest.update(f"{STORED_FORMAT}\n{METHOD}\n".encode())
+    digest.update(OVERRIDE_TABLE.read_bytes())
+    return f"{STORED_FORMAT}:{digest.hexdigest()[:20]}"
+
+
+def encode_alerts(report: AlertReport) -> list[dict[str, object]]:
+    """``report``'s alerts as JSON-ready objects (what :func:`decode_alerts` reads back)."""
+    return [
+        {
+            "catalogue": a.catalogue,
+            "description": a.description,
+            "atoms": list(a.atoms),
+            "override_factor": a.override_factor,
+            "override_reason": a.override_reason,
+        }
+        for a in report.alerts
+    ]
+
+
+def decode_alerts(
+    stored: object, penalties: Mapping[str, PenaltyFactor] | None = None
+) -> AlertReport | None:
+    """The report of alerts stored by :func:`encode_alerts`, its factor from ``penalties``
+    (default: the shipped table); None when ``stored`` is not that shape (an unknown
+    catalogue, a missing field), so the caller finds the alerts again instead."""
+    if not isinstance(stored, list):
+        return None
+    alerts = []
+    for item in stored:
+        try:
+            catalogue = _BY_NAME[item["catalogue"]]
+            factor = item["override_factor"]
+            alerts.append(
+                Alert(
+                    catalogue=catalogue.name,
+                    family=catalogue.family,
+                    description=str(item["description"]),
+                    atoms=tuple(int(i) for i in item["atoms"]),
+                    override_factor=None if factor is None else float(factor),
+                    override_reason=str(item["override_reason"]),
+                )
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+    found = tuple(alerts)
+    return AlertReport(alerts=found, penalty_factor=penalty_factor(found, penalties))
 
 
 @lru_cache(maxsize=20_000)

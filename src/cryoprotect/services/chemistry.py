@@ -12,7 +12,8 @@ this module's catalogue; a property record reads as it always did:
 ``method = computed_by + ": " + the descriptor's method``, provenance ``computed``
 (:func:`descriptor_rows`). Positions are the catalogue's order: append new descriptors,
 and a change of a name, unit or method (or of the order) needs a migration that rewrites
-the stored rows, as 0021 moved them out of ``molecular_properties``.
+the stored rows, as 0021 moved them out of ``molecular_properties``. A structure's
+structural alerts are found here too and stored beside its descriptors (migration 0022).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryoprotect.science.alerts import AlertReport, alerts_for_smiles, alerts_key, encode_alerts
 from cryoprotect.science.cpa_score import CpaScore, cpa_score
 from cryoprotect.science.descriptors import DESCRIPTOR_METHOD, DESCRIPTORS, compute_descriptors
 from cryoprotect.science.fingerprints import morgan_fingerprint
@@ -42,6 +44,8 @@ class PreparedMolecule:
     values: dict[str, Any]
     properties: list[dict[str, Any]] = field(default_factory=list)
     standardized: Standardized | None = None
+    alerts: AlertReport | None = None
+    """The parent structure's structural alerts, stored with the descriptors (0022)."""
 
 
 def property_rows(descriptors: dict[str, float]) -> list[dict[str, Any]]:
@@ -71,6 +75,14 @@ class StoredDescriptors:
 
     computed_by: str
     values: tuple[float | None, ...]
+
+
+def alert_columns(alerts: AlertReport | None) -> dict[str, Any]:
+    """The ``molecule_descriptors`` cells that store ``alerts`` with the key they were found
+    under (both NULL without alerts: they are then found on read)."""
+    if alerts is None:
+        return {"alerts": None, "alerts_key": None}
+    return {"alerts": encode_alerts(alerts), "alerts_key": alerts_key()}
 
 
 def catalogue_params() -> dict[str, list[Any]]:
@@ -172,7 +184,12 @@ def prepared_from(
             "input_format": fmt or "auto",
         },
     }
-    return PreparedMolecule(values=values, properties=property_rows(descriptors), standardized=std)
+    return PreparedMolecule(
+        values=values,
+        properties=property_rows(descriptors),
+        standardized=std,
+        alerts=alerts_for_smiles(std.smiles),  # cached: the screen has found them already
+    )
 
 
 def score_from_properties(properties: dict[str, float]) -> CpaScore | None:

@@ -29,7 +29,12 @@ from cryoprotect.db.models.molecules import MoleculeDescriptors
 from cryoprotect.errors import CryoprotectError, LimitExceeded, ValidationError
 from cryoprotect.science.formats import sdf_records
 from cryoprotect.services.actor import Actor
-from cryoprotect.services.chemistry import PreparedMolecule, prepare_structure, split_descriptors
+from cryoprotect.services.chemistry import (
+    PreparedMolecule,
+    alert_columns,
+    prepare_structure,
+    split_descriptors,
+)
 from cryoprotect.services.owned import Scope, author
 
 FORMATS = ("smiles", "csv", "sdf")
@@ -144,8 +149,12 @@ def read_records(
 def _prepare(record: InputRecord) -> tuple[InputRecord, PreparedMolecule | None, str | None]:
     try:
         prepared = prepare_structure(record.text, record.fmt)
-        # Only the rows travel back from a worker process, not the RDKit molecule.
-        return record, PreparedMolecule(prepared.values, prepared.properties), None
+        # Only the rows and alerts travel back from a worker process, not the RDKit molecule.
+        return (
+            record,
+            PreparedMolecule(prepared.values, prepared.properties, alerts=prepared.alerts),
+            None,
+        )
     except CryoprotectError as exc:
         return record, None, exc.message
 
@@ -178,22 +187,23 @@ def _input_preview(text: str) -> str:
 
 
 def _insert_properties_batch(
-    session: Any, ids: Sequence[uuid.UUID], props: list[list[dict[str, Any]]], owner: uuid.UUID
+    session: Any, ids: Sequence[uuid.UUID], prepared: list[PreparedMolecule], owner: uuid.UUID
 ) -> None:
-    """The batch's computed descriptors: one ``molecule_descriptors`` row per molecule
-    (one multi-row INSERT); rows the catalogue does not express go to
+    """The batch's computed descriptors and structural alerts: one ``molecule_descriptors``
+    row per molecule (one multi-row INSERT); rows the catalogue does not express go to
     ``molecular_properties`` (:func:`~cryoprotect.services.chemistry.split_descriptors`).
     RLS still checks every row."""
     stored_rows: list[dict[str, Any]] = []
     other_rows: list[dict[str, Any]] = []
-    for molecule_id, rows in zip(ids, props, strict=True):
-        stored, rest = split_descriptors(rows)
+    for molecule_id, item in zip(ids, prepared, strict=True):
+        stored, rest = split_descriptors(item.properties)
         if stored is not None:
             stored_rows.append(
                 {
                     "molecule_id": molecule_id,
                     "computed_by": stored.computed_by,
                     "descriptor_values": list(stored.values),
+                    **alert_columns(item.alerts),
                 }
             )
         other_rows.extend({**row, "molecule_id": molecule_id, "created_by": owner} for row in rest)
@@ -259,7 +269,7 @@ def import_molecules(
                         **owner.columns(),
                     }
                 )
-                props.append(prepared.properties)
+                props.append(prepared)
             if rows:
                 ids = session.scalars(
                     sa.insert(Molecule).returning(Molecule.id, sort_by_parameter_order=True), rows

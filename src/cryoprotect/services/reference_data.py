@@ -157,7 +157,9 @@ def load_reference_molecules(db: Database) -> dict[str, int]:
                 },
             )
             delete_computed_properties(session, molecule_id)
-            insert_properties(session, molecule_id, SYSTEM_USER_ID, prepared.properties)
+            insert_properties(
+                session, molecule_id, SYSTEM_USER_ID, prepared.properties, prepared.alerts
+            )
             session.execute(
                 sa.delete(MolecularProperty).where(
                     MolecularProperty.molecule_id == molecule_id,

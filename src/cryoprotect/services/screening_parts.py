@@ -31,6 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from cryoprotect.science.alerts import alerts_key, encode_alerts
 from cryoprotect.science.formats import sdf_records
 from cryoprotect.services.chemistry import PreparedMolecule
 from cryoprotect.services.screening import (
@@ -65,7 +66,10 @@ _STRING_COLUMNS = {
 
 REGISTRATION_KEY = b"cryoprotect.screen.registration"
 """Parquet schema metadata key marking a screen output that carries registration columns."""
-REGISTRATION_VERSION = b"1"
+REGISTRATION_VERSION = b"2"
+"""2: ``registration_alerts`` added (the structural alerts stored with the descriptors)."""
+ALERTS_KEY = b"cryoprotect.screen.alerts_key"
+"""Schema metadata: the :func:`~cryoprotect.science.alerts.alerts_key` the alerts were found under."""
 REGISTRATION_SCHEMA = pa.schema(
     [
         pa.field("registration_inchi", pa.string()),
@@ -75,6 +79,7 @@ REGISTRATION_SCHEMA = pa.schema(
         pa.field("registration_standardization", pa.string()),  # JSON
         # Unrounded, in DESCRIPTOR_COLUMNS order (the screen's own columns are rounded).
         pa.field("registration_descriptors", pa.list_(pa.float64())),
+        pa.field("registration_alerts", pa.string()),  # JSON (encode_alerts)
     ]
 )
 """After ``source``: the molecule as registration stores it (empty for a failed row)."""
@@ -85,6 +90,7 @@ def registration_metadata() -> dict[bytes, bytes]:
     return {
         REGISTRATION_KEY: REGISTRATION_VERSION,
         b"cryoprotect.screen.descriptors": ",".join(DESCRIPTOR_COLUMNS).encode(),
+        ALERTS_KEY: alerts_key().encode(),
     }
 
 
@@ -104,6 +110,7 @@ def _registration_columns(prepared: Sequence[PreparedMolecule | None]) -> list[p
             values["morgan_fp"],
             json.dumps(values["standardization"], sort_keys=True),
             [float(props[c]) for c in DESCRIPTOR_COLUMNS],
+            None if item.alerts is None else json.dumps(encode_alerts(item.alerts)),
         ]
         for column, cell in zip(cells, row, strict=True):
             column.append(cell)

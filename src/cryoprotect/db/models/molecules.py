@@ -18,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cryoprotect.db.models.base import (
@@ -132,3 +132,9 @@ class MoleculeDescriptors(Base):
     computed_by: Mapped[str] = mapped_column(String(200), nullable=False)
     descriptor_values: Mapped[list[float | None]] = mapped_column(ARRAY(Float), nullable=False)
     created_at: Mapped[datetime] = server_now()
+    alerts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB(none_as_null=True))
+    """The structural alerts found with the descriptors (migration 0022), as
+    :func:`cryoprotect.science.alerts.encode_alerts` writes them; used only while
+    ``alerts_key`` equals :func:`~cryoprotect.science.alerts.alerts_key` (else, or NULL,
+    they are found again on read)."""
+    alerts_key: Mapped[str | None] = mapped_column(String(64))

@@ -150,6 +150,7 @@ class Importer:
             values: dict[str, Any] = {"kind": "no_structure", "name": name}
             values["average_molar_mass"] = data.get("average_molar_mass")
             properties: list[dict[str, Any]] = []
+            alerts = None
         else:
             inchikey = data.get("inchikey")
             if not inchikey or not data.get("smiles"):
@@ -166,6 +167,7 @@ class Importer:
                 )
             values = {**prepared.values, "name": (data.get("name") or "").strip() or None}
             properties = prepared.properties
+            alerts = prepared.alerts
         molecule = Molecule(
             **values,
             synonyms=clean_synonyms(data.get("synonyms") or []),
@@ -175,7 +177,7 @@ class Importer:
             **self.scope.columns(),
         )
         row_id = self._add(molecule)
-        insert_properties(self.session, row_id, self.scope.user_id, properties)
+        insert_properties(self.session, row_id, self.scope.user_id, properties, alerts)
         return row_id, True
 
     def _cell_type(self, record: CrateRecord, data: dict[str, Any]) -> tuple[uuid.UUID, bool]:

@@ -5,7 +5,8 @@
 file's schema metadata). Those rows are already standardised, so importing them skips
 RDKit: each batch is copied (``COPY … FROM STDIN``) into a temporary staging table, then
 written with one ``INSERT … SELECT`` into ``molecules`` and one into
-``molecule_descriptors`` (the computed descriptors, one array per molecule), in one
+``molecule_descriptors`` (the computed descriptors, one array per molecule, and the
+structural alerts the screen found, migration 0022), in one
 transaction on the caller's identity. PostgreSQL refuses
 ``COPY`` into tables under row-level security; the staging table has none, and the two
 ``INSERT … SELECT`` statements are ordinary inserts: every row passes the RLS policies as the
@@ -48,6 +49,7 @@ import pyarrow.parquet as pq
 
 from cryoprotect.db.database import Database
 from cryoprotect.errors import ValidationError
+from cryoprotect.science.alerts import alerts_key, decode_alerts
 from cryoprotect.science.fingerprints import FP_BYTES
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.chemistry import DESCRIPTOR_NAMES, property_rows, split_descriptors
@@ -55,6 +57,7 @@ from cryoprotect.services.molecule_io import MAX_REPORTED_REJECTIONS, ImportRepo
 from cryoprotect.services.molecules.records import check_scope
 from cryoprotect.services.screening import DESCRIPTOR_COLUMNS
 from cryoprotect.services.screening_parts import (
+    ALERTS_KEY,
     REGISTRATION_KEY,
     REGISTRATION_SCHEMA,
     REGISTRATION_VERSION,
@@ -79,12 +82,13 @@ CREATE TEMPORARY TABLE {_STAGE} (
     molecular_weight float8 NOT NULL,
     morgan_fp bytea NOT NULL,
     standardization jsonb NOT NULL,
-    descriptors float8[] NOT NULL
+    descriptors float8[] NOT NULL,
+    alerts jsonb
 ) ON COMMIT DROP
 """
 _COPY = (
     f"COPY {_STAGE} (ord, name, smiles, inchi, inchikey, formula, molecular_weight, "
-    "morgan_fp, standardization, descriptors) FROM STDIN"
+    "morgan_fp, standardization, descriptors, alerts) FROM STDIN"
 )
 # The batch's rows not already in the target scope (as the caller sees it: the SELECT runs
 # under RLS, as the file import's duplicate query does). Repeats within the import were
@@ -114,8 +118,9 @@ _SCOPES = {
 # parent up, which must already be visible). The new ids come from the INSERT's RETURNING,
 # not from a join with ``molecules`` (a scan of the whole visible library per batch).
 _INSERT_DESCRIPTORS = f"""
-INSERT INTO molecule_descriptors (molecule_id, computed_by, descriptor_values)
-SELECT s.id, CAST(%(computed_by)s AS text), s.descriptors
+INSERT INTO molecule_descriptors (molecule_id, computed_by, descriptor_values, alerts, alerts_key)
+SELECT s.id, CAST(%(computed_by)s AS text), s.descriptors, s.alerts,
+       CASE WHEN s.alerts IS NULL THEN NULL ELSE CAST(%(alerts_key)s AS text) END
 FROM {_STAGE} s
 JOIN unnest(CAST(%(ids)s AS uuid[])) AS new(id) ON new.id = s.id
 """
@@ -126,10 +131,16 @@ _IN_ORDER = tuple(DESCRIPTOR_COLUMNS) == DESCRIPTOR_NAMES
 
 @dataclass(frozen=True)
 class ScreenFile:
-    """A Parquet file of the screen's output, checked for the registration columns."""
+    """A Parquet file of the screen's output, checked for the registration columns.
+
+    ``alerts_current``: its structural alerts were found under this version's
+    :func:`~cryoprotect.science.alerts.alerts_key` (else they are not stored, and are
+    found on read).
+    """
 
     path: Path
     rows: int
+    alerts_current: bool = False
 
 
 def is_screen_output(path: Path) -> bool:
@@ -183,7 +194,8 @@ def _check_file(path: Path) -> ScreenFile:
     missing = [n for n in (*_NEEDED, *REGISTRATION_SCHEMA.names) if n not in schema.names]
     if missing:
         raise ValidationError(f"{path}: missing columns {', '.join(missing)}.", field="path")
-    return ScreenFile(path, rows)
+    key = (schema.metadata or {}).get(ALERTS_KEY, b"").decode(errors="replace")
+    return ScreenFile(path, rows, alerts_current=key == alerts_key())
 
 
 def _row_problem(row: dict[str, Any]) -> str | None:
@@ -207,6 +219,14 @@ def _row_problem(row: dict[str, Any]) -> str | None:
         json.loads(row["registration_standardization"] or "")
     except ValueError:
         return "standardization record is not JSON"
+    alerts = row["registration_alerts"]
+    if alerts is not None:
+        try:
+            readable = decode_alerts(json.loads(alerts)) is not None
+        except ValueError:
+            readable = False
+        if not readable:
+            return "structural alerts record is not the screen's"
     return None
 
 
@@ -235,6 +255,8 @@ class _Batcher:
             for chunk in handle.iter_batches(batch_size=self.size, columns=columns):
                 for row in chunk.to_pylist():
                     read += 1
+                    if not item.alerts_current:
+                        row["registration_alerts"] = None
                     if self._keep(row):
                         pending.append(row)
                     if len(pending) >= self.size:
@@ -305,6 +327,7 @@ def import_screen_parquet(
             "team_id": team_id,
             "owner": user_id,
             "computed_by": stored.computed_by,
+            "alerts_key": alerts_key(),
         },
     )
     running: deque[tuple[Future[list[uuid.UUID]], int, int]] = deque()
@@ -380,5 +403,6 @@ def _stage(cursor: Any, rows: list[dict[str, Any]]) -> None:
                     row["registration_morgan_fp"],
                     row["registration_standardization"],
                     values if _IN_ORDER else [values[i] for i in _ORDER],
+                    row["registration_alerts"],
                 )
             )

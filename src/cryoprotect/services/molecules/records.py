@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -18,10 +18,11 @@ from cryoprotect.db.database import SYSTEM_USER_ID
 from cryoprotect.db.models import MolecularProperty, Molecule
 from cryoprotect.db.models.molecules import MoleculeDescriptors
 from cryoprotect.errors import NotFound
-from cryoprotect.science.alerts import AlertReport, alerts_for_smiles
+from cryoprotect.science.alerts import AlertReport, alerts_for_smiles, alerts_key, decode_alerts
 from cryoprotect.science.cpa_score import CpaScore
 from cryoprotect.services.chemistry import (
     DESCRIPTOR_NAMES,
+    alert_columns,
     catalogue_params,
     score_from_properties,
     split_descriptors,
@@ -99,6 +100,10 @@ class MoleculeRecord:
     created_by: uuid.UUID
     created_at: datetime
     updated_at: datetime
+    stored_alerts: AlertReport | None = field(default=None, kw_only=True, repr=False)
+    """The alerts stored with the molecule's descriptors under the current
+    :func:`~cryoprotect.science.alerts.alerts_key` (:func:`read_stored_alerts`); None when
+    none were read (:attr:`alerts` finds them then)."""
 
     @property
     def identifiers_method(self) -> str | None:
@@ -107,23 +112,54 @@ class MoleculeRecord:
 
     @property
     def alerts(self) -> AlertReport | None:
-        """Structural alerts (Brenk, NIH, PAINS), computed on read and cached by SMILES
-        (nothing stored, no migration); None without a structure."""
-        return alerts_for_smiles(self.smiles) if self.smiles else None
+        """Structural alerts (Brenk, NIH, PAINS): the stored ones when they were read, else
+        found on read (cached by SMILES); None without a structure."""
+        if not self.smiles:
+            return None
+        return (
+            self.stored_alerts if self.stored_alerts is not None else alerts_for_smiles(self.smiles)
+        )
 
     @staticmethod
     def values_of(row: Molecule) -> dict[str, Any]:
         """The record's fields read from the row (collections copied)."""
         return {
-            **{f.name: getattr(row, f.name) for f in fields(MoleculeRecord)},
+            **{name: getattr(row, name) for name in _ROW_FIELDS},
             "synonyms": tuple(row.synonyms or ()),
             "sources": tuple(row.sources or ()),
             "standardization": dict(row.standardization or {}),
         }
 
     @classmethod
-    def of(cls, row: Molecule) -> MoleculeRecord:
-        return cls(**MoleculeRecord.values_of(row))
+    def of(cls, row: Molecule, alerts: AlertReport | None = None) -> MoleculeRecord:
+        return cls(**MoleculeRecord.values_of(row), stored_alerts=alerts)
+
+
+_ROW_FIELDS = tuple(f.name for f in fields(MoleculeRecord) if f.name != "stored_alerts")
+"""The record's fields that are columns of ``molecules``."""
+
+
+def read_stored_alerts(
+    session: Session, molecule_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, AlertReport]:
+    """The alerts stored with these molecules' descriptors under the current key (one
+    query; RLS applies through the parent). A molecule with none, or with alerts stored
+    under another key (an older RDKit or override table), is left out: its alerts are
+    found on read."""
+    if not molecule_ids:
+        return {}
+    rows = session.execute(
+        sa.select(MoleculeDescriptors.molecule_id, MoleculeDescriptors.alerts).where(
+            MoleculeDescriptors.molecule_id.in_(molecule_ids),
+            MoleculeDescriptors.alerts_key == alerts_key(),
+        )
+    )
+    found = {}
+    for molecule_id, stored in rows:
+        report = decode_alerts(stored)
+        if report is not None:
+            found[molecule_id] = report
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +171,10 @@ class MoleculeDetail(MoleculeRecord):
 
     @classmethod
     def with_properties(
-        cls, row: Molecule, properties: Sequence[MolecularProperty | sa.Row[Any]]
+        cls,
+        row: Molecule,
+        properties: Sequence[MolecularProperty | sa.Row[Any]],
+        alerts: AlertReport | None = None,
     ) -> MoleculeDetail:
         computed = {
             p.property_name: p.value
@@ -146,6 +185,7 @@ class MoleculeDetail(MoleculeRecord):
             **MoleculeRecord.values_of(row),
             properties=tuple(PropertyRecord.of(p) for p in properties),
             cpa_score=score_from_properties(computed),
+            stored_alerts=alerts,
         )
 
     @property
@@ -216,11 +256,15 @@ def find_library_molecule(
 
 
 def insert_properties(
-    session: Session, molecule_id: uuid.UUID, owner: uuid.UUID, rows: list[dict[str, Any]]
+    session: Session,
+    molecule_id: uuid.UUID,
+    owner: uuid.UUID,
+    rows: list[dict[str, Any]],
+    alerts: AlertReport | None = None,
 ) -> None:
     """Store a new molecule's property rows: the computed descriptors the catalogue
-    expresses as its one ``molecule_descriptors`` row, any other row in
-    ``molecular_properties`` (created by ``owner``)."""
+    expresses as its one ``molecule_descriptors`` row (with the structure's ``alerts``,
+    when given), any other row in ``molecular_properties`` (created by ``owner``)."""
     stored, rest = split_descriptors(rows)
     if stored is not None:
         session.execute(
@@ -228,6 +272,7 @@ def insert_properties(
                 molecule_id=molecule_id,
                 computed_by=stored.computed_by,
                 descriptor_values=list(stored.values),
+                **alert_columns(alerts),
             )
         )
     if rest:

@@ -12,6 +12,7 @@ scope: one public record, one per owner among private records, one per team.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Unpack
 
@@ -58,6 +59,7 @@ from cryoprotect.services.molecules.records import (
     insert_properties,
     name_matches,
     read_properties,
+    read_stored_alerts,
     visible_molecule,
 )
 from cryoprotect.services.molecules.search import check_query, text_match
@@ -96,6 +98,11 @@ class MoleculeRegistry(OwnedRows[Molecule, MoleculeRecord]):
 
     def record(self, row: Molecule) -> MoleculeRecord:
         return MoleculeRecord.of(row)
+
+    def records(self, session: Session, rows: Sequence[Molecule]) -> list[MoleculeRecord]:
+        """Records of ``rows`` with their stored structural alerts (one query for all)."""
+        stored = read_stored_alerts(session, [row.id for row in rows if row.smiles])
+        return [MoleculeRecord.of(row, stored.get(row.id)) for row in rows]
 
     # ------------------------------------------------------------ register
     def _resolve_lookup(self, actor: Actor, lookup: str) -> Molecule:
@@ -218,7 +225,7 @@ class MoleculeRegistry(OwnedRows[Molecule, MoleculeRecord]):
             molecule = Molecule(**values)
             session.add(molecule)
             session.flush()
-            insert_properties(session, molecule.id, user_id, prepared.properties)
+            insert_properties(session, molecule.id, user_id, prepared.properties, prepared.alerts)
             session.refresh(molecule)
             result = MoleculeRecord.of(molecule)
             result = with_material_form(session, result, prepared, text, *form_scope)
@@ -252,7 +259,8 @@ class MoleculeRegistry(OwnedRows[Molecule, MoleculeRecord]):
         with self.db.transaction(actor.identity) as session:
             molecule = visible_molecule(session, molecule_id)
             props = read_properties(session, molecule_id)
-            return MoleculeDetail.with_properties(molecule, props)
+            stored = read_stored_alerts(session, [molecule_id]).get(molecule_id)
+            return MoleculeDetail.with_properties(molecule, props, stored)
 
     def properties(self, actor: Actor, molecule_id: uuid.UUID) -> list[PropertyRecord]:
         return list(self.get(actor, molecule_id).properties)
