@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import csv
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from rdkit import Chem, RDConfig
 
+import cryoprotect.science.alerts as alerts_module
 from cryoprotect.errors import InvalidStructureError, ValidationError
 from cryoprotect.science.alerts import (
     CATALOGUES,
@@ -17,11 +20,15 @@ from cryoprotect.science.alerts import (
     OVERRIDE_TABLE,
     PENALTY_COLUMNS,
     PENALTY_TABLE,
+    STORED_FORMAT,
     Alert,
     alert_adjusted_score,
     alerts_for_smiles,
+    alerts_key,
+    decode_alerts,
     default_overrides,
     default_penalties,
+    encode_alerts,
     entry_pattern,
     filter_catalog,
     load_overrides,
@@ -296,3 +303,62 @@ def test_screened_matching_equals_rdkit_getmatches_on_the_nci_sample() -> None:
         assert sorted(got) == sorted(expected), Chem.MolToSmiles(mol)
         alerted += bool(got)
     assert alerted > 100  # the comparison covers many matches, not only clean molecules
+
+
+# --- stored alerts (migration 0022) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "smiles",
+    ["NN", "CS(C)=O", "O=CNC", "OCC(O)CO", "O=C1C(=Cc2ccccc2)SC(=S)N1", "CCCCCCCCCCCCO"],
+)
+def test_stored_alerts_read_back_as_found(smiles: str) -> None:
+    found = alerts_for_smiles(smiles)
+    stored = json.loads(json.dumps(encode_alerts(found)))  # as jsonb returns it
+    assert decode_alerts(stored) == found  # overrides, atoms and factor included
+
+
+def test_stored_alerts_take_the_factor_from_the_penalty_table_given() -> None:
+    found = alerts_for_smiles("NN")
+    halved = {
+        family: replace(factor, penalty_factor=0.1)
+        for family, factor in default_penalties().items()
+    }
+    report = decode_alerts(encode_alerts(found), halved)
+    assert report is not None and report.alerts == found.alerts
+    assert len(found.families) == 2  # Brenk and NIH: one factor each
+    assert report.penalty_factor == pytest.approx(0.1**2)
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        None,
+        {"catalogue": "Brenk"},
+        [{"catalogue": "Unknown", "description": "x", "atoms": [], "override_factor": None,
+          "override_reason": ""}],
+        [{"catalogue": "Brenk", "description": "x", "atoms": ["a"], "override_factor": None,
+          "override_reason": ""}],
+        [{"catalogue": "Brenk", "description": "x"}],
+        ["Brenk"],
+    ],
+)  # fmt: skip
+def test_stored_alerts_of_another_shape_are_not_used(stored: object) -> None:
+    assert decode_alerts(stored) is None
+
+
+def test_the_alerts_key_names_the_format_and_changes_with_the_override_table(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    key = alerts_key()
+    assert key.startswith(f"{STORED_FORMAT}:") and len(key) <= 64
+    changed = tmp_path / "overrides.csv"
+    changed.write_bytes(OVERRIDE_TABLE.read_bytes() + b"\n")
+    monkeypatch.setattr(alerts_module, "OVERRIDE_TABLE", changed)
+    alerts_key.cache_clear()
+    try:
+        assert alerts_key() != key
+    finally:
+        monkeypatch.undo()
+        alerts_key.cache_clear()
+    assert alerts_key() == key
