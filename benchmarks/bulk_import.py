@@ -17,6 +17,7 @@ import resource
 import shutil
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 from chembl_structure_pipeline import get_parent_mol, standardize_mol
@@ -60,7 +61,7 @@ def ours(lines: list[str], processes: int) -> tuple[float, dict[str, int]]:
         start = time.perf_counter()
         report = import_molecules(db, actor, read_records(data, "smiles"), processes=processes)
         rate = report.total / (time.perf_counter() - start)
-        return rate, report.as_dict()
+        return rate, asdict(report)
     finally:
         db.stop()
         shutil.rmtree(home, ignore_errors=True)
