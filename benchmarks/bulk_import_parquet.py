@@ -35,6 +35,7 @@ from million_library import generate  # benchmarks/ is on sys.path when run as a
 from rdkit import RDConfig
 
 from cryoprotect.db.database import Database
+from cryoprotect.science.alerts import alerts_key
 from cryoprotect.services.actor import Actor
 from cryoprotect.services.auth import AuthService
 from cryoprotect.services.molecule_io import ImportReport, import_molecules, read_records
@@ -78,6 +79,7 @@ def breakdown(db: Database, actor: Actor, ranked: Path, rows: int = 5000) -> str
         "team_id": None,
         "owner": actor.user_id,
         "computed_by": "RDKit (benchmark)",
+        "alerts_key": alerts_key(),
     }
     insert = bulk._INSERT_MOLECULES.replace("{scope}", bulk._SCOPES["private"])
     with db.transaction(actor.identity) as session:
